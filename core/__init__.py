@@ -1,0 +1,1 @@
+"""NN Lab core: models, training, data, caching and charts. Never imports streamlit."""

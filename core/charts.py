@@ -1,0 +1,120 @@
+"""Altair chart builders: data in, ``alt.Chart`` out. No Streamlit here; tests read ``to_dict()``.
+
+Conventions: long-form pandas frames in; colours by a categorical column; tooltips on marks;
+widths left to the page (``use_container_width``) unless the chart is a small multiple.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+CLASS_COLORS = alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"])  # TensorFlow Playground's
+DIVERGING = alt.Scale(scheme="blueorange", domain=[0, 1], reverse=True)
+
+
+def downsample(df: pd.DataFrame, x: str, max_points: int = 300, by: str | None = None) -> pd.DataFrame:
+    """Keep at most ``max_points`` evenly spaced x values (per group), always the last one."""
+    xs = np.sort(df[x].unique())
+    if len(xs) <= max_points:
+        return df
+    keep = set(xs[np.linspace(0, len(xs) - 1, max_points).round().astype(int)])
+    return df[df[x].isin(keep)]
+
+
+def loss_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", color: str = "series",
+                log_y: bool = True, title: str = "") -> alt.Chart:
+    """One line per ``color`` value: df columns x, y, color."""
+    d = downsample(df.dropna(subset=[y]), x)
+    scale = alt.Scale(type="log") if log_y and (d[y] > 0).all() else alt.Scale()
+    return alt.Chart(d, title=title).mark_line().encode(
+        x=alt.X(f"{x}:Q", title=x),
+        y=alt.Y(f"{y}:Q", title=y.replace("_", " "), scale=scale),
+        color=alt.Color(f"{color}:N", title=None),
+        tooltip=[color, x, alt.Tooltip(y, format=".4g")],
+    )
+
+
+def many_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", group: str = "model",
+                highlight: pd.DataFrame | None = None, log_y: bool = True, title: str = "") -> alt.LayerChart:
+    """Every group's curve faint, plus the median over groups bold (and optional highlighted curves).
+
+    df: long frame with x, y, group. highlight: frame with x, y, label (drawn in colour).
+    """
+    d = downsample(df.dropna(subset=[y]), x, 200)
+    positive = bool((d[y] > 0).all())
+    scale = alt.Scale(type="log") if log_y and positive else alt.Scale()
+    base = alt.Chart(d, title=title)
+    faint = base.mark_line(opacity=0.12, strokeWidth=1, color="#555").encode(
+        x=alt.X(f"{x}:Q", title=x), y=alt.Y(f"{y}:Q", title=y.replace("_", " "), scale=scale),
+        detail=f"{group}:N",
+    )
+    med = d.groupby(x, as_index=False)[y].median()
+    median = alt.Chart(med).mark_line(strokeWidth=3, color="#d62728").encode(
+        x=f"{x}:Q", y=alt.Y(f"{y}:Q", scale=scale), tooltip=[x, alt.Tooltip(y, title="median", format=".4g")],
+    )
+    layers = [faint, median]
+    if highlight is not None and len(highlight):
+        h = downsample(highlight, x, 200)
+        layers.append(alt.Chart(h).mark_line(strokeWidth=2, strokeDash=[4, 2]).encode(
+            x=f"{x}:Q", y=alt.Y(f"{y}:Q", scale=scale), color=alt.Color("label:N", title=None),
+            tooltip=["label", x, alt.Tooltip(y, format=".4g")],
+        ))
+    return alt.layer(*layers)
+
+
+def decision_surface(grid: pd.DataFrame, points: pd.DataFrame | None = None, value: str = "p",
+                     title: str = "", size: int = 260, domain: tuple[float, float] = (0.0, 1.0),
+                     extent: float | None = None) -> alt.LayerChart:
+    """Heatmap of a model's output over the plane, with the data points on top.
+
+    grid: columns x1, x2, value (a regular grid). points: x1, x2, label (0/1 or real), optional split.
+    """
+    xs = np.sort(grid["x1"].unique())
+    step = float(xs[1] - xs[0]) if len(xs) > 1 else 1.0
+    g = grid.assign(x1b=grid["x1"] + step, x2b=grid["x2"] + step)
+    lo, hi = (extent and -extent), extent
+    sx = alt.Scale(domain=[lo, hi], nice=False) if extent else alt.Scale(zero=False, nice=False)
+    color = alt.Scale(scheme="blueorange", domain=list(domain), reverse=True)
+    heat = alt.Chart(g, title=title).mark_rect(opacity=0.85).encode(
+        x=alt.X("x1:Q", scale=sx, title="x1"), x2="x1b:Q",
+        y=alt.Y("x2:Q", scale=sx, title="x2"), y2="x2b:Q",
+        color=alt.Color(f"{value}:Q", scale=color, title=value),
+        tooltip=[alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f"),
+                 alt.Tooltip(f"{value}:Q", format=".3f")],
+    ).properties(width=size, height=size)
+    layers: list[alt.Chart] = [heat]
+    if points is not None and len(points):
+        enc = dict(x="x1:Q", y="x2:Q", tooltip=["x1", "x2", "label"],
+                   fill=alt.Color("label:Q", scale=color, legend=None))
+        if "split" in points:
+            enc["shape"] = alt.Shape("split:N", title=None)
+        layers.append(alt.Chart(points).mark_point(filled=True, stroke="white", strokeWidth=1, size=60,
+                                                   opacity=1).encode(**enc))
+    return alt.layer(*layers)
+
+
+def heatmap_grid(grid: pd.DataFrame, facet: str, value: str = "a", columns: int = 4, size: int = 110,
+                 domain: tuple[float, float] = (0.0, 1.0), title: str = "") -> alt.FacetChart:
+    """Small multiples: one heatmap per ``facet`` value over the plane (grid columns x1, x2, facet, value)."""
+    xs = np.sort(grid["x1"].unique())
+    step = float(xs[1] - xs[0]) if len(xs) > 1 else 1.0
+    g = grid.assign(x1b=grid["x1"] + step, x2b=grid["x2"] + step)
+    return alt.Chart(g).mark_rect().encode(
+        x=alt.X("x1:Q", title=None, axis=alt.Axis(labels=False, ticks=False)), x2="x1b:Q",
+        y=alt.Y("x2:Q", title=None, axis=alt.Axis(labels=False, ticks=False)), y2="x2b:Q",
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="viridis", domain=list(domain)), title=value),
+        tooltip=[facet, alt.Tooltip(f"{value}:Q", format=".3f")],
+    ).properties(width=size, height=size).facet(
+        facet=alt.Facet(f"{facet}:N", title=title or None), columns=columns)
+
+
+def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "",
+         y_title: str | None = None) -> alt.Chart:
+    """A simple bar chart of y per x."""
+    enc = dict(x=alt.X(f"{x}:O", title=x), y=alt.Y(f"{y}:Q", title=y_title or y.replace("_", " ")),
+               tooltip=list(df.columns))
+    if color:
+        enc["color"] = alt.Color(f"{color}:N", title=None)
+    return alt.Chart(df, title=title).mark_bar().encode(**enc)

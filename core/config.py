@@ -1,0 +1,176 @@
+"""Frozen, validated, hashable job configs that round-trip through URL query params.
+
+Every kind of job (a perceptron run, a NumPy network, a batch of torch MLPs, ...) is one frozen
+dataclass deriving from :class:`Config`. Each field declares its allowed range or choices through
+:func:`param`; construction validates them and raises :class:`ConfigError` naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+CACHE_VERSION = "1"  # bump when training code changes what a config produces
+
+C = TypeVar("C", bound="Config")
+
+
+class ConfigError(ValueError):
+    """A config field is out of range; ``field`` names it, the message says what is allowed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def param(
+    default: Any,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[Any, ...] | None = None,
+    length: tuple[int, int] | None = None,
+    help: str = "",
+) -> Any:
+    """Declare a config field with its allowed range (numbers), choices, or tuple length."""
+    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "help": help}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Base class: validation, a stable cache key, and URL query-param conversion."""
+
+    kind: ClassVar[str] = "config"
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            self._check(f, getattr(self, f.name))
+
+    # ---- validation -------------------------------------------------------------------------
+    def _check(self, f: dataclasses.Field, value: Any) -> None:
+        m = f.metadata
+        lo, hi, choices, length = m.get("lo"), m.get("hi"), m.get("choices"), m.get("length")
+        items = value if isinstance(value, tuple) else (value,)
+        if isinstance(value, tuple) and length is not None and not length[0] <= len(value) <= length[1]:
+            raise ConfigError(f.name, f"needs {length[0]} to {length[1]} entries, got {len(value)}")
+        for v in items:
+            if choices is not None and v not in choices:
+                allowed = ", ".join(str(c) for c in choices)
+                raise ConfigError(f.name, f"{v!r} is not one of: {allowed}")
+            if lo is not None or hi is not None:
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise ConfigError(f.name, f"must be a number, got {v!r}")
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise ConfigError(f.name, f"must be finite, got {v!r}")
+                if (lo is not None and v < lo) or (hi is not None and v > hi):
+                    raise ConfigError(f.name, f"{_fmt(v)} is outside the allowed range {_fmt(lo)} to {_fmt(hi)}")
+
+    @classmethod
+    def limits(cls, name: str) -> dict[str, Any]:
+        """The declared range/choices of one field: {'lo', 'hi', 'choices', 'length', 'help'}."""
+        for f in dataclasses.fields(cls):
+            if f.name == name:
+                return dict(f.metadata)
+        raise KeyError(name)
+
+    # ---- identity ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict of the fields (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def key(self) -> str:
+        """Stable 20-hex-digit hash of the kind, code version and every field: the cache key."""
+        blob = json.dumps([self.kind, CACHE_VERSION, self.to_dict()], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    # ---- URL query params -------------------------------------------------------------------
+    def to_query(self, prefix: str = "") -> dict[str, str]:
+        """Fields that differ from the defaults, as strings for ``st.query_params``."""
+        default = type(self)()
+        out: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if v != getattr(default, f.name):
+                out[prefix + f.name] = _encode(v)
+        return out
+
+    @classmethod
+    def from_query(cls: type[C], params: Mapping[str, Any], prefix: str = "") -> tuple[C, list[str]]:
+        """Build a config from query params; returns (config, notices about ignored params).
+
+        Unknown names are left alone (other parts of the page may own them); a known name with a
+        bad value falls back to the default for that field and yields a notice.
+        """
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        notices: list[str] = []
+        for f in dataclasses.fields(cls):
+            name = prefix + f.name
+            if name not in params:
+                continue
+            raw = params[name]
+            if isinstance(raw, list):
+                raw = raw[-1] if raw else ""
+            try:
+                v = _decode(str(raw), hints[f.name], f.default)
+                probe = dataclasses.replace(cls(), **{f.name: v})  # validate this field alone
+                values[f.name] = getattr(probe, f.name)
+            except (ValueError, TypeError) as e:
+                reason = e.message if isinstance(e, ConfigError) else "could not be read"
+                notices.append(f"`{name}={str(raw)[:40]}` ignored ({reason}); using the default")
+        try:
+            return cls(**values), notices
+        except ConfigError as e:  # fields valid alone but not together
+            values.pop(e.field, None)
+            notices.append(f"`{prefix + e.field}` ignored ({e.message}); using the default")
+            return cls(**values), notices
+
+
+def _encode(v: Any) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, tuple):
+        return ",".join(_encode(x) for x in v)
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _decode(raw: str, hint: Any, default: Any) -> Any:
+    if len(raw) > 200:
+        raise ValueError("too long")
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        inner = typing.get_args(hint)[0]
+        parts = [p for p in raw.split(",") if p != ""]
+        return tuple(_decode(p, inner, None) for p in parts)
+    if hint is bool or isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(raw)
+    if hint is int:
+        return int(raw)
+    if hint is float:
+        x = float(raw)
+        if not math.isfinite(x):
+            raise ValueError(raw)
+        return x
+    return raw

@@ -1,0 +1,221 @@
+"""Data sets: logic gates, 2-D toy sets (TensorFlow Playground's and more), sklearn digits.
+
+Arrays are NumPy float32 unless noted; ``X`` is [N, F], ``y`` is [N] (class ids or targets).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+GATES: dict[str, tuple[int, int, int, int]] = {
+    # outputs for inputs (0,0), (0,1), (1,0), (1,1)
+    "AND": (0, 0, 0, 1),
+    "OR": (0, 1, 1, 1),
+    "NAND": (1, 1, 1, 0),
+    "XOR": (0, 1, 1, 0),
+}
+
+GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+
+CLASSIFICATION_SETS = ("xor", "circle", "gauss", "spiral")
+REGRESSION_SETS = ("plane", "gaussian")
+TOY_SETS = CLASSIFICATION_SETS + REGRESSION_SETS
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin x1", "sin x2")
+EXTENT = 6.0  # toy points lie in [-EXTENT, EXTENT]^2
+
+
+def gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Truth table of a logic gate: X [4, 2] in {0,1}, y [4] in {0,1}."""
+    if name not in GATES:
+        raise KeyError(f"unknown gate {name!r}; known: {', '.join(GATES)}")
+    return GATE_INPUTS.copy(), np.array(GATES[name], dtype=np.float32)
+
+
+def toy_2d(name: str, n: int = 400, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D data set: X [n, 2] in about [-6, 6]^2; y [n] in {0, 1} (classification) or [-1, 1].
+
+    noise is 0..1 (a fraction of the set's natural scale), as in TensorFlow Playground.
+    """
+    if name not in TOY_SETS:
+        raise KeyError(f"unknown data set {name!r}; known: {', '.join(TOY_SETS)}")
+    rng = np.random.default_rng(seed)
+    if name == "xor":
+        X = rng.uniform(-5, 5, size=(n, 2))
+        X += np.sign(X) * 0.3  # a small margin around the axes
+        y = (X[:, 0] * X[:, 1] < 0).astype(np.float32)
+        X += rng.normal(0, noise * 2.0, size=X.shape)
+    elif name == "circle":
+        radius = 5.0
+        inner = np.arange(n) < n // 2
+        r = np.where(inner, rng.uniform(0, radius * 0.5, n), rng.uniform(radius * 0.7, radius, n))
+        angle = rng.uniform(0, 2 * np.pi, n)
+        X = np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
+        X += rng.uniform(-radius, radius, size=X.shape) * noise * 0.5
+        y = inner.astype(np.float32)
+    elif name == "gauss":
+        pos = np.arange(n) < n // 2
+        centre = np.where(pos[:, None], 2.0, -2.0)
+        X = centre + rng.normal(0, 0.5 + noise * 3.0, size=(n, 2))
+        y = pos.astype(np.float32)
+    elif name == "spiral":
+        half = n // 2
+        t = np.tile(np.linspace(0, 1, half, endpoint=False), 2)
+        first = np.arange(2 * half) < half
+        r = t * 5.0
+        angle = 1.75 * t * 2 * np.pi + np.where(first, 0.0, np.pi)
+        X = np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
+        X += rng.uniform(-1, 1, size=X.shape) * noise * 1.5
+        y = first.astype(np.float32)
+        if n % 2:
+            X, y = np.vstack([X, [[0.0, 0.0]]]), np.append(y, 1.0)
+    elif name == "plane":
+        X = rng.uniform(-EXTENT, EXTENT, size=(n, 2))
+        y = (X[:, 0] + X[:, 1]) / (2 * EXTENT)
+        y = y + rng.normal(0, noise * 0.5, n)
+    else:  # gaussian bumps, as in Playground's "multi gaussian"
+        X = rng.uniform(-EXTENT, EXTENT, size=(n, 2))
+        centres = np.array([[-4, 2.5], [0, 2.5], [4, 2.5], [-4, -2.5], [0, -2.5], [4, -2.5]])
+        signs = np.array([-1, 1, -1, 1, -1, 1])
+        d2 = ((X[:, None, :] - centres[None]) ** 2).sum(-1)
+        y = (signs * np.exp(-d2 / 2.0)).sum(1)
+        y = y + rng.normal(0, noise * 0.5, n)
+    perm = rng.permutation(len(X))
+    return X[perm].astype(np.float32), np.asarray(y, dtype=np.float32)[perm]
+
+
+def is_regression(name: str) -> bool:
+    """True for the toy sets whose target is a real number."""
+    return name in REGRESSION_SETS
+
+
+def features(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Playground's input features of 2-D points: X [N, 2] -> [N, len(names)]."""
+    x1, x2 = X[:, 0], X[:, 1]
+    table = {
+        "x1": x1, "x2": x2, "x1^2": x1 * x1, "x2^2": x2 * x2,
+        "x1*x2": x1 * x2, "sin x1": np.sin(x1), "sin x2": np.sin(x2),
+    }
+    unknown = [n for n in names if n not in table]
+    if unknown or not names:
+        raise ValueError(f"features must be a non-empty subset of {', '.join(FEATURES)}")
+    return np.stack([table[n] for n in names], axis=1).astype(np.float32)
+
+
+def split(X: np.ndarray, y: np.ndarray, train_frac: float, seed: int = 0):
+    """Shuffle and split: returns X_train, y_train, X_test, y_test."""
+    rng = np.random.default_rng(seed + 1_000_003)
+    perm = rng.permutation(len(X))
+    cut = max(1, min(len(X) - 1, int(round(train_frac * len(X)))))
+    tr, te = perm[:cut], perm[cut:]
+    return X[tr], y[tr], X[te], y[te]
+
+
+def grid(extent: float = EXTENT, steps: int = 60) -> np.ndarray:
+    """A steps x steps grid over [-extent, extent]^2: [steps*steps, 2], x1 fastest."""
+    axis = np.linspace(-extent, extent, steps, dtype=np.float32)
+    g1, g2 = np.meshgrid(axis, axis)
+    return np.stack([g1.ravel(), g2.ravel()], axis=1)
+
+
+MAX_CSV_BYTES = 2_000_000
+MAX_CSV_ROWS = 5_000
+
+
+def points_from_csv(raw: bytes) -> tuple[np.ndarray, np.ndarray, bool]:
+    """A user's 2-D points from CSV bytes with columns x1, x2, label (header optional).
+
+    Returns X [N, 2], y [N], is_regression (labels not all 0/1). Coordinates are rescaled into the
+    plane [-6, 6]^2. Raises ValueError with a one-line reason for anything it cannot use.
+    """
+    if len(raw) > MAX_CSV_BYTES:
+        raise ValueError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text") from None
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if lines and any(c.isalpha() for c in lines[0]):
+        lines = lines[1:]
+    if not lines:
+        raise ValueError("no rows: expected lines of x1,x2,label")
+    if len(lines) > MAX_CSV_ROWS:
+        raise ValueError(f"{len(lines)} rows; the limit is {MAX_CSV_ROWS}")
+    try:
+        arr = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", dtype=np.float64, ndmin=2)
+    except ValueError as e:
+        raise ValueError(f"could not read numbers: {str(e).splitlines()[0][:80]}") from None
+    if arr.shape[1] != 3:
+        raise ValueError(f"expected 3 columns (x1, x2, label), found {arr.shape[1]}")
+    if not np.isfinite(arr).all():
+        raise ValueError("the file holds NaN or infinite values")
+    if len(arr) < 4:
+        raise ValueError("need at least 4 points")
+    X, y = arr[:, :2], arr[:, 2]
+    centre = (X.max(0) + X.min(0)) / 2
+    span = np.maximum((X.max(0) - X.min(0)) / 2, 1e-9)
+    X = (X - centre) / span * (EXTENT * 0.9)
+    regression = not np.isin(y, (0.0, 1.0)).all()
+    return X.astype(np.float32), y.astype(np.float32), bool(regression)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Tensors for training: X_* [N, F] float32; y_* [N] (float32 targets or int64 class ids)."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    task: str  # "binary" | "multiclass" | "regression"
+    n_classes: int = 2
+    X_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes if self.task == "multiclass" else 1
+
+
+def make_dataset(X_train, y_train, X_test=None, y_test=None, task: str = "binary",
+                 n_classes: int = 2, val_fraction: float = 0.0, seed: int = 0) -> Dataset:
+    """Wrap NumPy arrays as a :class:`Dataset`; carve a validation split off the training rows."""
+    if X_test is None:
+        X_test, y_test = X_train, y_train
+    X_val = y_val = None
+    if val_fraction > 0:
+        rng = np.random.default_rng(seed + 7_919)
+        perm = rng.permutation(len(X_train))
+        n_val = max(1, int(round(val_fraction * len(X_train))))
+        X_val, y_val = X_train[perm[:n_val]], y_train[perm[:n_val]]
+        X_train, y_train = X_train[perm[n_val:]], y_train[perm[n_val:]]
+    ydt = torch.long if task == "multiclass" else torch.float32
+
+    def t(a, dt=torch.float32):
+        return None if a is None else torch.as_tensor(np.asarray(a), dtype=dt)
+
+    return Dataset(t(X_train), t(y_train, ydt), t(X_test), t(y_test, ydt), task, n_classes,
+                   t(X_val), t(y_val, ydt))
+
+
+@lru_cache(maxsize=2)
+def digits_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """sklearn's 8x8 digits, the tutorial's split (80/20, random_state 42), pixels scaled to [0, 1].
+
+    Returns X_train [1437, 64], y_train [1437], X_test [360, 64], y_test [360].
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    X = (d.data / 16.0).astype(np.float32)
+    Xtr, Xte, ytr, yte = train_test_split(X, d.target, test_size=0.2, random_state=42)
+    return Xtr, ytr.astype(np.int64), Xte, yte.astype(np.int64)

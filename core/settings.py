@@ -1,0 +1,54 @@
+"""Settings from the environment: data folder, hosted-mode limits, tuning storage URL.
+
+Pages may copy Streamlit secrets into these variables at start-up (see ``app.py``); core reads
+only the environment, so it stays free of Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """Folder for caches, downloads and tuning storage: $NNLAB_DATA_DIR or ~/.cache/nnlab."""
+    root = Path(os.environ.get("NNLAB_DATA_DIR") or Path.home() / ".cache" / "nnlab")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def hosted() -> bool:
+    """True when NNLAB_HOSTED is set to 1/true/yes: caps apply to what one visitor may ask for."""
+    return os.environ.get("NNLAB_HOSTED", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for. Laptop defaults are generous; hosted ones protect the server."""
+
+    max_epochs: int
+    max_width: int
+    max_layers: int
+    max_seeds: int
+    max_trials: int
+    max_upload_mb: float
+    max_uploads: int
+    cache_mb: int
+
+
+LAPTOP = Limits(max_epochs=5000, max_width=1024, max_layers=20, max_seeds=200, max_trials=2000,
+                max_upload_mb=20, max_uploads=50, cache_mb=2000)
+HOSTED = Limits(max_epochs=500, max_width=256, max_layers=8, max_seeds=100, max_trials=100,
+                max_upload_mb=5, max_uploads=10, cache_mb=300)
+
+
+def limits() -> Limits:
+    """The limits in force now."""
+    return HOSTED if hosted() else LAPTOP
+
+
+def storage_url() -> str:
+    """Optuna storage: $NNLAB_STORAGE (any SQLAlchemy URL) or a SQLite file in the data folder."""
+    url = os.environ.get("NNLAB_STORAGE", "").strip()
+    return url or f"sqlite:///{data_dir() / 'tuning.db'}"

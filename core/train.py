@@ -1,0 +1,605 @@
+"""One training loop for every torch MLP, training K models at once as stacked matrix products.
+
+A :class:`Trainer` holds K models of one shape (same layer widths, batch size and loss) that may
+differ in seed, activation, initialisation, learning rate, regularisation, dropout, epochs and
+patience. Their weights live in one flat tensor [K, P]; each layer is a view [K, out, in] of it and
+the forward pass is a batched matmul (``torch.baddbmm``). Model k starts from the weights
+``build_mlp(..., seed=cfg.seed)`` makes and shuffles with its own generator, so it ends where
+training it alone (K = 1) ends. ``fit([cfg], data)`` is that single run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from core import activations
+from core.config import Config, param
+from core.data import Dataset
+from core.models import INITS, build_mlp, linear_layers
+
+OPTIMIZERS = ("adam", "sgd", "momentum")
+LOSSES = ("auto", "mse", "ce")
+
+
+@dataclass(frozen=True)
+class TrainConfig(Config):
+    """How to build and train one MLP. Data settings live in the job configs that extend this."""
+
+    kind: ClassVar[str] = "train"
+
+    hidden: tuple[int, ...] = param((4,), lo=1, hi=4096, length=(0, 20), help="hidden layer widths")
+    activation: str = param("relu", choices=activations.HIDDEN)
+    init: str = param("default", choices=INITS)
+    loss: str = param("auto", choices=LOSSES, help="auto: cross-entropy for classes, MSE for regression")
+    optimizer: str = param("adam", choices=OPTIMIZERS)
+    lr: float = param(0.01, lo=1e-6, hi=10.0)
+    momentum: float = param(0.9, lo=0.0, hi=0.999)
+    batch_size: int = param(0, lo=0, hi=100_000, help="0 means the whole training set")
+    epochs: int = param(100, lo=1, hi=100_000)
+    l1: float = param(0.0, lo=0.0, hi=10.0)
+    l2: float = param(0.0, lo=0.0, hi=10.0)
+    dropout: float = param(0.0, lo=0.0, hi=0.9)
+    patience: int = param(0, lo=0, hi=10_000, help="early stopping; 0 means off")
+    seed: int = param(0, lo=0, hi=2**31 - 1)
+
+
+_aten = torch.ops.aten
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+# g, z (pre-activation), a (activation) -> dL/dz: torch's own derivative kernels (what autograd calls)
+_BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "identity": lambda g, z, a: g,
+    "sigmoid": lambda g, z, a: _aten.sigmoid_backward(g, a),
+    "tanh": lambda g, z, a: _aten.tanh_backward(g, a),
+    "relu": lambda g, z, a: _aten.threshold_backward(g, a, 0),
+    "leaky_relu": lambda g, z, a: _aten.leaky_relu_backward(g, z, 0.01, False),
+    "elu": lambda g, z, a: _aten.elu_backward(g, 1.0, 1, 1, False, z),
+    "selu": lambda g, z, a: _aten.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1, False, z),
+    "gelu": lambda g, z, a: _aten.gelu_backward(g, z),
+    "silu": lambda g, z, a: _aten.silu_backward(g, z),
+    "mish": lambda g, z, a: _aten.mish_backward(g, z),
+    "softplus": lambda g, z, a: _aten.softplus_backward(g, z, 1.0, 20.0),
+    "hard_sigmoid": lambda g, z, a: _aten.hardsigmoid_backward(g, z),
+    "hard_tanh": lambda g, z, a: _aten.hardtanh_backward(g, z, -1.0, 1.0),
+}
+
+# fields that may differ between the models of one stack
+PER_MODEL = ("seed", "activation", "init", "lr", "momentum", "l1", "l2", "dropout", "epochs", "patience")
+
+
+@dataclass
+class TrainResult:
+    """One trained model: its config, history, final metrics and weights.
+
+    history has one row per evaluated epoch: epoch, train_loss (mean over the epoch's batches), and
+    where evaluated: train_eval_loss, test_loss, train_acc, test_acc (classification), val_loss, val_acc.
+    state is an nn.Sequential state dict ("0.weight": [out, in], ...).
+    """
+
+    config: TrainConfig
+    history: pd.DataFrame
+    metrics: dict[str, float]
+    state: dict[str, torch.Tensor]
+    n_in: int
+    n_out: int
+    stopped_epoch: int
+    best_epoch: int
+    diverged: bool = False
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def model(self) -> torch.nn.Sequential:
+        """The trained network as an nn.Sequential in eval mode (dropout off)."""
+        c = self.config
+        net = build_mlp(self.n_in, c.hidden, self.n_out, c.activation, "default", c.dropout)
+        net.load_state_dict(self.state)
+        return net.eval()
+
+
+ProgressFn = Callable[[int, int, "Trainer"], None]
+
+
+class Trainer:
+    """Train a stack of K compatible MLPs together; resumable (``run`` continues where it stopped)."""
+
+    def __init__(self, configs: Sequence[TrainConfig], data: Dataset) -> None:
+        if not configs:
+            raise ValueError("no models to train")
+        base = configs[0]
+        for c in configs[1:]:
+            for f in TrainConfig.__dataclass_fields__:
+                if f not in PER_MODEL and getattr(c, f) != getattr(base, f):
+                    raise ValueError(f"models of one stack must share {f!r}")
+        self.configs = list(configs)
+        self.data = data
+        self.K = K = len(configs)
+        self.task = data.task
+        self.loss_kind = base.loss if base.loss != "auto" else ("mse" if data.task == "regression" else "ce")
+        if data.task == "regression" and self.loss_kind == "ce":
+            raise ValueError("cross-entropy needs classes; use mse for regression")
+        self.n_in, self.n_out = data.n_features, data.n_outputs
+        widths = [self.n_in, *base.hidden, self.n_out]
+        self.shapes = [(widths[i + 1], widths[i]) for i in range(len(widths) - 1)]
+
+        # initial weights: exactly what build_mlp gives each seed
+        rows = []
+        for c in configs:
+            net = build_mlp(self.n_in, c.hidden, self.n_out, c.activation, c.init, seed=c.seed)
+            rows.append(torch.cat([t.detach().reshape(-1) for lin in linear_layers(net)
+                                   for t in (lin.weight, lin.bias)]))
+        self.P = int(rows[0].numel())
+        # parameter blocks, each contiguous over all K models: W_l [K, out, in], b_l [K, 1, out]
+        self.blocks: list[tuple[int, tuple[int, int, int]]] = []
+        off = 0
+        for o, i in self.shapes:
+            for shape in ((K, o, i), (K, 1, o)):
+                self.blocks.append((off, shape))
+                off += shape[0] * shape[1] * shape[2]
+        self.flat = self.from_rows(torch.stack(rows))  # [K * P], block layout
+        self.gens = [torch.Generator().manual_seed(c.seed) for c in configs]
+
+        col = lambda name: torch.tensor([float(getattr(c, name)) for c in configs])  # noqa: E731
+        self.lr, self.mom = col("lr"), col("momentum")
+        self.l1, self.l2 = col("l1"), col("l2")
+        self.grad = torch.zeros_like(self.flat)
+        self.flat_layers, self.grad_layers = self.layers(self.flat), self.layers(self.grad)  # updated in place
+        self.fast = self.loss_kind in ("ce", "mse") and not (self.loss_kind == "mse" and data.task == "multiclass") \
+            and all(c.activation in _BACKWARD for c in configs)
+        self.use_l1, self.use_l2 = bool(self.l1.any()), bool(self.l2.any())
+        self.drop = [c.dropout for c in configs]
+        self.use_dropout = any(p > 0 for p in self.drop)
+        self.max_epochs = torch.tensor([c.epochs for c in configs])
+        self.end_epochs = {c.epochs for c in configs}
+        self.patience = [c.patience for c in configs]
+        self.optimizer = base.optimizer
+        self.batch_size = base.batch_size
+        # contiguous groups of one activation (in config order) so each is one call on a view
+        self.act_groups: list[tuple[int, int, Callable]] = []
+        for k, c in enumerate(configs):
+            if self.act_groups and configs[self.act_groups[-1][0]].activation == c.activation:
+                a, _, fn = self.act_groups[-1]
+                self.act_groups[-1] = (a, k + 1, fn)
+            else:
+                self.act_groups.append((k, k + 1, activations.get(c.activation)))
+
+        self._lr_active: torch.Tensor | None = None  # per-element lr, zero for stopped models
+        self.m = torch.zeros_like(self.flat)  # Adam first moment, or momentum buffer
+        self.v = torch.zeros_like(self.flat)  # Adam second moment
+        self.step_count = 0
+        self.epoch = 0
+        self.active = torch.ones(K, dtype=torch.bool)
+        self.diverged = torch.zeros(K, dtype=torch.bool)
+        self.stopped_t = torch.zeros(K, dtype=torch.long)
+        self.best_loss = torch.full((K,), math.inf)
+        self.best_epoch_t = torch.zeros(K, dtype=torch.long)
+        self.patience_t = torch.tensor(self.patience)
+        self.watch_val = any(self.patience)
+        self.best_flat = self.flat.clone() if self.watch_val else None  # block layout, like flat
+        self.since_best = torch.zeros(K, dtype=torch.long)
+        self.rows: list[dict[str, Any]] = []
+        self.seconds = 0.0
+
+    # ---- the model --------------------------------------------------------------------------
+    def layers(self, flat: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Views of a block-layout flat [K * P] as (W [K, out, in], b [K, 1, out]) per layer."""
+        views = [flat[off:off + s[0] * s[1] * s[2]].view(s) for off, s in self.blocks]
+        return list(zip(views[0::2], views[1::2]))
+
+    def rows(self, flat: torch.Tensor) -> torch.Tensor:
+        """Block layout [K * P] -> one row of parameters per model [K, P] (nn.Linear order)."""
+        return torch.cat([flat[off:off + s[0] * s[1] * s[2]].view(self.K, -1) for off, s in self.blocks], 1)
+
+    def from_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """[K, P] rows (weight, bias per layer, nn.Linear order) -> block layout [K * P]."""
+        parts, col = [], 0
+        for _, s in self.blocks:
+            n = s[1] * s[2]
+            parts.append(rows[:, col:col + n].reshape(-1))
+            col += n
+        return torch.cat(parts).contiguous()
+
+    def select(self, flat: torch.Tensor, mask: torch.Tensor, source: torch.Tensor | float) -> None:
+        """In place: models where mask [K] is true take their parameters from source (or a number)."""
+        for off, s in self.blocks:
+            v = flat[off:off + s[0] * s[1] * s[2]].view(s)
+            v[mask] = source if isinstance(source, float) else source[off:off + s[0] * s[1] * s[2]].view(s)[mask]
+
+    def _act(self, z: torch.Tensor) -> torch.Tensor:
+        if len(self.act_groups) == 1:
+            return self.act_groups[0][2](z)
+        return torch.cat([fn(z[a:b]) for a, b, fn in self.act_groups])
+
+    def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, train: bool = False,
+                capture: list | None = None) -> torch.Tensor:
+        """Logits of every model: x [K, B, F] (or [B, F], shared) -> [K, B, n_out].
+
+        capture, if given, receives each hidden layer's (pre-activation, activation) [K, B, H].
+        """
+        layers = self.flat_layers if flat is None or flat is self.flat else self.layers(flat)
+        h = x
+        for li, (W, b) in enumerate(layers):
+            if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
+                z = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], len(W), -1).transpose(0, 1) + b
+            else:
+                z = torch.baddbmm(b, h, W.transpose(1, 2))
+            if li == len(layers) - 1:
+                return z
+            a = self._act(z)
+            if capture is not None:
+                capture.append((z.detach(), a.detach()))
+            if train and self.use_dropout:
+                a = a * self._dropout_mask(a.shape)
+            h = a
+        raise AssertionError("unreachable")
+
+    def _dropout_mask(self, shape: torch.Size) -> torch.Tensor:
+        masks = []
+        for g, p in zip(self.gens, self.drop):
+            if p > 0:
+                keep = (torch.rand(shape[1:], generator=g) >= p).float() / (1 - p)
+            else:
+                keep = torch.ones(shape[1:])
+            masks.append(keep)
+        return torch.stack(masks)
+
+    def loss_per_model(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Mean loss of each model: logits [K, B, n_out], y [K, B] or [B] -> [K]."""
+        K, B = logits.shape[0], logits.shape[1]
+        if y.dim() == 1:
+            y = y.expand(K, B)
+        if self.task == "multiclass":
+            if self.loss_kind == "ce":
+                return F.cross_entropy(logits.reshape(K * B, -1), y.reshape(-1), reduction="none").view(K, B).mean(1)
+            onehot = F.one_hot(y, self.n_out).float()
+            return ((torch.softmax(logits, -1) - onehot) ** 2).sum(-1).mean(1)
+        z = logits.squeeze(-1)
+        if self.task == "binary":
+            if self.loss_kind == "ce":
+                return F.binary_cross_entropy_with_logits(z, y, reduction="none").mean(1)
+            return ((torch.sigmoid(z) - y) ** 2).mean(1)
+        return ((z - y) ** 2).mean(1)
+
+    def _penalty(self, flat: torch.Tensor) -> torch.Tensor:
+        pen = torch.zeros(self.K)
+        for W, _ in self.layers(flat):
+            if self.use_l1:
+                pen = pen + self.l1 * W.abs().sum((1, 2))
+            if self.use_l2:
+                pen = pen + self.l2 * (W * W).sum((1, 2))
+        return pen
+
+    def _autograd_grad(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-model losses [K] and the gradient of their sum [K * P], through autograd."""
+        flat = self.flat.detach().requires_grad_(True)
+        losses = self.loss_per_model(self.forward(xb, flat, train=True), yb)
+        objective = losses + self._penalty(flat) if (self.use_l1 or self.use_l2) else losses
+        (grad,) = torch.autograd.grad(objective.sum(), flat)
+        return losses.detach(), grad
+
+    def _manual_grad(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """Backprop by the chain rule with torch's own derivative kernels, written into self.grad.
+
+        Same numbers as :meth:`_autograd_grad` (a test checks it) without the autograd engine's
+        per-step overhead, which dominates for small networks. Returns per-model losses [K].
+        """
+        layers, grads = self.flat_layers, self.grad_layers
+        K = self.K
+        inputs, pres, posts, masks = [], [], [], []
+        h = xb
+        for li, (W, b) in enumerate(layers):
+            inputs.append(h)
+            if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
+                z = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], K, -1).transpose(0, 1) + b
+            else:
+                z = torch.baddbmm(b, h, W.transpose(1, 2))
+            if li == len(layers) - 1:
+                break
+            a = self._act(z)
+            pres.append(z)
+            posts.append(a)
+            if self.use_dropout:
+                mask = self._dropout_mask(a.shape)
+                masks.append(mask)
+                a = a * mask
+            h = a
+        B = z.shape[1]
+        y = yb.expand(K, B) if yb.dim() == 1 else yb
+        # loss and dL/dz of the output layer, per model (mean over the batch)
+        if self.task == "multiclass":
+            logp = torch.log_softmax(z, -1)
+            losses = -logp.gather(-1, y.unsqueeze(-1)).squeeze(-1).mean(1)
+            dz = logp.exp_()
+            dz.scatter_add_(-1, y.unsqueeze(-1), torch.full((K, B, 1), -1.0))
+            dz.div_(B)
+        else:
+            zz = z.squeeze(-1)
+            if self.task == "binary" and self.loss_kind == "ce":
+                losses = F.binary_cross_entropy_with_logits(zz, y, reduction="none").mean(1)
+                dz = torch.sigmoid(zz).sub_(y).div_(B)
+            elif self.task == "binary":
+                p = torch.sigmoid(zz)
+                diff = p - y
+                losses = (diff * diff).mean(1)
+                dz = torch.ops.aten.sigmoid_backward(diff.mul_(2.0 / B), p)
+            else:
+                diff = zz - y
+                losses = (diff * diff).mean(1)
+                dz = diff.mul_(2.0 / B)
+            dz = dz.unsqueeze(-1)
+        for li in range(len(layers) - 1, -1, -1):
+            W, _ = layers[li]
+            gW, gb = grads[li]
+            h = inputs[li]
+            if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
+                torch.mm(dz.transpose(0, 1).reshape(dz.shape[1], -1).t(), h, out=gW.view(-1, gW.shape[2]))
+            else:
+                torch.bmm(dz.transpose(1, 2), h, out=gW)
+            torch.sum(dz, 1, keepdim=True, out=gb)
+            if li == 0:
+                break
+            da = torch.bmm(dz, W)
+            if self.use_dropout:
+                da = da * masks[li - 1]
+            dz = self._act_backward(da, pres[li - 1], posts[li - 1])
+        if self.use_l1 or self.use_l2:
+            for (W, _), (gW, _) in zip(layers, grads):
+                if self.use_l1:
+                    gW.addcmul_(self.l1.view(K, 1, 1), W.sign())
+                if self.use_l2:
+                    gW.addcmul_(self.l2.view(K, 1, 1), W, value=2.0)
+        return losses
+
+    def _act_backward(self, g: torch.Tensor, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        if len(self.act_groups) == 1:
+            name = self.configs[0].activation
+            return _BACKWARD[name](g, z, a)
+        return torch.cat([_BACKWARD[self.configs[lo].activation](g[lo:hi], z[lo:hi], a[lo:hi])
+                          for lo, hi, _ in self.act_groups])
+
+    def accuracy(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Fraction right per model: [K, B, n_out], [B] -> [K]."""
+        if self.task == "multiclass":
+            return (logits.argmax(-1) == y).float().mean(1)
+        return ((logits.squeeze(-1) > 0).float() == y).float().mean(1)
+
+    # ---- the loop ---------------------------------------------------------------------------
+    def per_element(self, v: torch.Tensor) -> torch.Tensor:
+        """A per-model value [K] spread over that model's parameters in block layout: [K * P]."""
+        return torch.cat([v.view(-1, 1, 1).expand(s).reshape(-1) for _, s in self.blocks])
+
+    def _update(self, grad: torch.Tensor) -> None:
+        """One optimiser step on every active model: torch.optim's Adam / SGD (momentum) rules."""
+        self.step_count += 1
+        if self._lr_active is None:
+            self._lr_active = self.per_element(torch.where(self.active, self.lr, 0.0))
+        lr = self._lr_active
+        if self.optimizer == "adam":
+            b1, b2, eps = 0.9, 0.999, 1e-8
+            self.m.lerp_(grad, 1 - b1)
+            self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+            bc1 = 1 - b1 ** self.step_count
+            bc2 = 1 - b2 ** self.step_count
+            denom = (self.v.sqrt() / math.sqrt(bc2)).add_(eps)
+            self.flat.addcdiv_(self.m * lr, denom, value=-1 / bc1)
+        elif self.optimizer == "momentum":
+            if self.step_count == 1:
+                self.m.copy_(grad)
+                self._mom = self.per_element(self.mom)
+            else:
+                self.m.mul_(self._mom).add_(grad)
+            self.flat.addcmul_(lr, self.m, value=-1)
+        else:
+            self.flat.addcmul_(lr, grad, value=-1)
+
+    def _evaluate(self) -> dict[str, torch.Tensor]:
+        d = self.data
+        out: dict[str, torch.Tensor] = {}
+        with torch.no_grad():
+            for name, X, y in (("train_eval", d.X_train, d.y_train), ("test", d.X_test, d.y_test),
+                               ("val", d.X_val, d.y_val)):
+                if X is None or len(X) == 0:
+                    continue
+                acc_name = f"{name.replace('_eval', '')}_acc"
+                if name == "test" and X is d.X_train:  # no separate test set: same numbers
+                    out["test_loss"] = out["train_eval_loss"]
+                    if "train_acc" in out:
+                        out["test_acc"] = out["train_acc"]
+                    continue
+                logits = self.forward(X)
+                out[f"{name}_loss"] = self.loss_per_model(logits, y)
+                if self.task != "regression":
+                    out[acc_name] = self.accuracy(logits, y)
+        return out
+
+    def run(self, epochs: int | None = None, progress: ProgressFn | None = None,
+            eval_every: int | None = None, report_seconds: float = 0.25) -> None:
+        """Train ``epochs`` more epochs (default: up to each model's own ``epochs``).
+
+        Evaluates train/test(/val) metrics every ``eval_every`` epochs (default: about 200 points
+        over the run, every epoch when early stopping needs it) and on the last epoch. Calls
+        ``progress(epoch, total, trainer)`` at most every ``report_seconds`` and at the end.
+        """
+        t0 = time.perf_counter()
+        total = int(self.max_epochs.max())
+        target = total if epochs is None else min(total, self.epoch + epochs)
+        if eval_every is None:
+            eval_every = 1 if any(self.patience) else max(1, total // 200)
+        X, y = self.data.X_train, self.data.y_train
+        N = len(X)
+        B = N if self.batch_size <= 0 else min(self.batch_size, N)
+        shuffle = B < N
+        last_report = time.perf_counter()
+        while self.epoch < target and bool(self.active.any()):
+            self.epoch += 1
+            if shuffle:
+                idx = torch.stack([torch.randperm(N, generator=g) for g in self.gens])
+                Xe, ye = X[idx], y[idx]  # [K, N, F], [K, N]
+            else:
+                Xe, ye = X, y
+            batch_losses = []
+            for start in range(0, N, B):
+                if shuffle:
+                    xb, yb = Xe[:, start:start + B], ye[:, start:start + B]
+                else:
+                    xb, yb = Xe, ye
+                with torch.no_grad():
+                    if self.fast:
+                        losses = self._manual_grad(xb, yb)
+                        grad = self.grad
+                    else:
+                        with torch.enable_grad():
+                            losses, grad = self._autograd_grad(xb, yb)
+                    self._update(grad)
+                batch_losses.append(losses)
+            epoch_loss = batch_losses[0] if len(batch_losses) == 1 else torch.stack(batch_losses).mean(0)
+            self._after_epoch(epoch_loss, eval_every, target)
+            if progress is not None and (time.perf_counter() - last_report > report_seconds):
+                last_report = time.perf_counter()
+                progress(self.epoch, total, self)
+        self.seconds += time.perf_counter() - t0
+        if progress is not None:
+            progress(self.epoch, total, self)
+
+    def _after_epoch(self, epoch_loss: torch.Tensor, eval_every: int, target: int) -> None:
+        e = self.epoch
+        was = self.active
+        if not bool(torch.isfinite(epoch_loss).all()):
+            newly = ~torch.isfinite(epoch_loss) & self.active
+            self.diverged |= newly
+            self.select(self.flat, newly, 0.0)  # keep NaN out of later sums; the model is marked diverged
+            self.active = self.active & ~newly
+        row: dict[str, Any] = {"epoch": e, "train_loss": epoch_loss}
+        ending = e in self.end_epochs
+        if e % eval_every == 0 or e == target or self.watch_val or ending:
+            row.update(self._evaluate())
+        self.rows.append(row)
+        if self.watch_val:
+            watch = row.get("val_loss", row["train_loss"])
+            better = (watch < self.best_loss - 1e-7) & self.active
+            self.best_loss = torch.where(better, watch, self.best_loss)
+            self.since_best = torch.where(better, torch.zeros_like(self.since_best), self.since_best + 1)
+            assert self.best_flat is not None
+            self.select(self.best_flat, better, self.flat)
+            self.best_epoch_t[better] = e
+            self.active = self.active & ~((self.patience_t > 0) & (self.since_best >= self.patience_t))
+        if ending:
+            self.active = self.active & (self.max_epochs > e)
+        if self.active is not was:  # something may have stopped: record when
+            ended = was & ~self.active
+            if bool(ended.any()):
+                self.stopped_t[ended] = e
+                self._lr_active = None
+
+    # ---- results ----------------------------------------------------------------------------
+    def _history_arrays(self) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """epochs [E], column -> values [E, K] (NaN where not evaluated), rows kept per model [K]."""
+        E = len(self.rows)
+        epochs = np.array([r["epoch"] for r in self.rows], dtype=np.int64)
+        cols = sorted({c for r in self.rows for c in r} - {"epoch"})
+        frame = {}
+        for c in cols:
+            have = [i for i, r in enumerate(self.rows) if c in r]
+            if len(have) == E:
+                frame[c] = torch.stack([r[c] for r in self.rows]).double().numpy()
+            else:
+                a = np.full((E, self.K), np.nan)
+                if have:
+                    a[have] = torch.stack([self.rows[i][c] for i in have]).double().numpy()
+                frame[c] = a
+        stopped = self.stopped_t.numpy().copy()
+        last = epochs[-1] if E else 0
+        stopped[stopped == 0] = last
+        n_rows = np.searchsorted(epochs, stopped, side="right") if E else np.zeros(self.K, dtype=np.int64)
+        return epochs, frame, n_rows
+
+    def history(self, k: int | None = None) -> pd.DataFrame:
+        """History as a long frame: model, epoch, train_loss, [train_eval_loss, test_loss, ...].
+
+        Rows after a model stopped are dropped; epochs that were not evaluated have NaN metrics.
+        """
+        epochs, frame, n_rows = self._history_arrays()
+        models = range(self.K) if k is None else [k]
+        parts = {"model": np.concatenate([np.full(n_rows[m], m) for m in models]) if len(epochs) else []}
+        parts["epoch"] = np.concatenate([epochs[:n_rows[m]] for m in models]) if len(epochs) else []
+        for c, a in frame.items():
+            parts[c] = np.concatenate([a[:n_rows[m], m] for m in models])
+        df = pd.DataFrame(parts)
+        return df if k is None else df.drop(columns="model")
+
+    def results(self) -> list[TrainResult]:
+        """One :class:`TrainResult` per model, in config order; early-stopped models get their best weights."""
+        flat = self.flat.clone()
+        best_epoch = self.best_epoch_t.tolist()
+        stopped = self.stopped_t.tolist()
+        if self.best_flat is not None:
+            use_best = (self.patience_t > 0) & (self.best_epoch_t > 0)
+            self.select(flat, use_best, self.best_flat)
+        epochs, frame, n_rows = self._history_arrays()
+        final = self._final_metrics(flat)
+        views = self.layers(flat)
+        out = []
+        for k, c in enumerate(self.configs):
+            state: dict[str, torch.Tensor] = {}
+            for li, (W, b) in enumerate(views):
+                state[f"{self._seq_index(li, k)}.weight"] = W[k].clone()
+                state[f"{self._seq_index(li, k)}.bias"] = b[k, 0].clone()
+            n = n_rows[k]
+            h = pd.DataFrame({"epoch": epochs[:n], **{name: a[:n, k] for name, a in frame.items()}})
+            metrics: dict[str, float] = {}
+            for name, a in frame.items():
+                col = a[:n, k]
+                ok = np.flatnonzero(~np.isnan(col))
+                if len(ok):
+                    metrics[name] = float(col[ok[-1]])
+                if self.patience[k] and best_epoch[k] and 0 < best_epoch[k] <= len(epochs):
+                    i = int(np.searchsorted(epochs, best_epoch[k]))
+                    if i < n and not np.isnan(col[i]):
+                        metrics[f"best_{name}"] = float(col[i])
+            metrics.update({name: float(v[k]) for name, v in final.items() if np.isfinite(v[k])})
+            out.append(TrainResult(
+                config=c, history=h, metrics=metrics, state=state, n_in=self.n_in, n_out=self.n_out,
+                stopped_epoch=stopped[k] or self.epoch, best_epoch=best_epoch[k] or self.epoch,
+                diverged=bool(self.diverged[k]), seconds=self.seconds / self.K,
+            ))
+        return out
+
+    def _final_metrics(self, flat: torch.Tensor) -> dict[str, np.ndarray]:
+        """Loss/accuracy of the returned weights (best ones when early stopping): name -> [K]."""
+        d = self.data
+        out: dict[str, np.ndarray] = {}
+        with torch.no_grad():
+            for name, X, y in (("final_train", d.X_train, d.y_train), ("final_test", d.X_test, d.y_test)):
+                logits = self.forward(X, flat)
+                out[f"{name}_loss"] = self.loss_per_model(logits, y).numpy()
+                if self.task != "regression":
+                    out[f"{name}_acc"] = self.accuracy(logits, y).numpy()
+        return out
+
+    def _seq_index(self, layer: int, k: int) -> int:
+        return layer * (3 if self.configs[k].dropout > 0 else 2)
+
+    def predict(self, X: torch.Tensor) -> torch.Tensor:
+        """Outputs of every model on shared inputs: X [N, F] -> probabilities or values [K, N, n_out]."""
+        with torch.no_grad():
+            logits = self.forward(X)
+        if self.task == "multiclass":
+            return torch.softmax(logits, -1)
+        if self.task == "binary":
+            return torch.sigmoid(logits)
+        return logits
+
+
+def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | None = None,
+        eval_every: int | None = None) -> list[TrainResult]:
+    """Train every config (batched together) to its own epochs; one result per config, in order."""
+    tr = Trainer(configs, data)
+    tr.run(progress=progress, eval_every=eval_every)
+    return tr.results()

@@ -1,0 +1,205 @@
+"""The core engine: configs, the batched trainer, the disk cache."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core import activations
+from core.cache import DiskCache, batch_key, cached
+from core.config import ConfigError
+from core.data import digits_arrays, gate, make_dataset, toy_2d
+from core.models import build_mlp
+from core.train import TrainConfig, Trainer, fit
+
+
+def xor_data():
+    X, y = gate("XOR")
+    return make_dataset(X, y, task="binary")
+
+
+# ---- configs -------------------------------------------------------------------------------
+
+def test_config_validation_names_field_and_range():
+    with pytest.raises(ConfigError) as e:
+        TrainConfig(lr=-0.1)
+    assert e.value.field == "lr" and "1e-06" in str(e.value) and "10" in str(e.value)
+    with pytest.raises(ConfigError) as e:
+        TrainConfig(epochs=10**9)
+    assert e.value.field == "epochs"
+    with pytest.raises(ConfigError) as e:
+        TrainConfig(hidden=(4,) * 100)
+    assert e.value.field == "hidden"
+    with pytest.raises(ConfigError) as e:
+        TrainConfig(activation="nope")
+    assert "relu" in e.value.message
+
+
+def test_config_hashable_stable_key():
+    a, b = TrainConfig(lr=0.1, seed=3), TrainConfig(lr=0.1, seed=3)
+    assert hash(a) == hash(b) and a.key() == b.key()
+    assert a.key() != a.replace(seed=4).key()
+    assert len({a, b, a.replace(seed=4)}) == 2
+
+
+def test_config_query_round_trip():
+    cfg = TrainConfig(hidden=(8, 3), activation="tanh", lr=0.003, epochs=50, l2=1e-4, seed=7)
+    q = cfg.to_query("t_")
+    assert all(isinstance(v, str) for v in q.values()) and "t_seed" in q and "t_momentum" not in q
+    back, notices = TrainConfig.from_query(q, "t_")
+    assert back == cfg and notices == []
+
+
+def test_config_query_garbage_falls_back_with_notice():
+    back, notices = TrainConfig.from_query({"lr": "abc", "epochs": "1000000000", "hidden": "4,x",
+                                            "activation": "relu", "unrelated": "1"})
+    assert back.lr == TrainConfig().lr and back.epochs == TrainConfig().epochs
+    assert back.hidden == TrainConfig().hidden and back.activation == "relu"
+    assert len(notices) == 3 and any("epochs" in n for n in notices)
+
+
+# ---- training ------------------------------------------------------------------------------
+
+def plain_xornet(seed: int, epochs: int = 300):
+    """The tutorial's XORNet loop, verbatim in spirit: nn.Sequential, BCELoss, torch.optim.Adam."""
+    X, y = gate("XOR")
+    X, y = torch.tensor(X), torch.tensor(y).view(-1, 1)
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+    opt = torch.optim.Adam(net.parameters(), lr=0.1)
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss = nn.BCELoss()(net(X), y)
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return float(nn.BCELoss()(net(X), y))
+
+
+def test_batched_matches_plain_torch_loop():
+    cfgs = [TrainConfig(hidden=(4,), activation="sigmoid", lr=0.1, epochs=300, seed=s) for s in range(5)]
+    res = fit(cfgs, xor_data())
+    for s, r in enumerate(res):
+        assert r.metrics["final_train_loss"] == pytest.approx(plain_xornet(s), abs=1e-5)
+
+
+def test_batched_equals_one_by_one_with_minibatches_and_mixed_settings():
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10)
+    base = TrainConfig(hidden=(16, 8), epochs=3, batch_size=32, lr=0.01)
+    cfgs = [base.replace(seed=0), base.replace(seed=1, activation="tanh"), base.replace(seed=2, lr=0.003),
+            base.replace(seed=3, activation="gelu", l2=1e-3), base.replace(seed=4, dropout=0.3)]
+    together = fit(cfgs, data)
+    for c, r in zip(cfgs, together):
+        alone = fit([c], data)[0]
+        assert r.metrics["final_test_acc"] == pytest.approx(alone.metrics["final_test_acc"], abs=1e-6)
+        for k in r.state:
+            torch.testing.assert_close(r.state[k], alone.state[k], atol=2e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("act", [a for a in activations.HIDDEN])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_manual_backprop_equals_autograd(act, task):
+    torch.manual_seed(0)
+    if task == "multiclass":
+        data = make_dataset(np.random.rand(20, 5), np.random.randint(0, 3, 20), task=task, n_classes=3)
+    else:
+        X, y = toy_2d("circle" if task == "binary" else "plane", 20, 0.1, 0)
+        data = make_dataset(X, y, task=task)
+    cfgs = [TrainConfig(hidden=(6, 5), activation=act, seed=s, l1=1e-3 * s, l2=2e-3, batch_size=8) for s in range(3)]
+    tr = Trainer(cfgs, data)
+    if not tr.fast:
+        pytest.skip(f"{act} has no fast path; it trains through autograd")
+    idx = torch.stack([torch.randperm(20)[:8] for _ in range(3)])
+    xb, yb = data.X_train[idx], data.y_train[idx]
+    with torch.enable_grad():
+        loss_a, grad_a = tr._autograd_grad(xb, yb)
+    loss_m = tr._manual_grad(xb, yb)
+    torch.testing.assert_close(loss_m, loss_a, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(tr.grad, grad_a, atol=1e-6, rtol=1e-4)
+
+
+def test_state_loads_into_built_mlp_and_predicts_the_same():
+    data = xor_data()
+    r = fit([TrainConfig(hidden=(4,), activation="sigmoid", lr=0.1, epochs=200, seed=1)], data)[0]
+    net = r.model()
+    with torch.no_grad():
+        p = torch.sigmoid(net(data.X_train)).squeeze(-1)
+    acc = float(((p > 0.5).float() == data.y_train).float().mean())
+    assert acc == r.metrics["final_train_acc"]
+    assert set(r.state) == set(build_mlp(2, (4,), 1, "sigmoid").state_dict())
+
+
+def test_early_stopping_stops_and_restores_best():
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10, val_fraction=0.1)
+    cfg = TrainConfig(hidden=(32,), epochs=400, batch_size=64, lr=0.05, patience=5, seed=0)
+    r = fit([cfg], data)[0]
+    assert r.stopped_epoch < 400
+    assert r.best_epoch == r.stopped_epoch - 5
+    assert r.metrics["best_val_loss"] == pytest.approx(r.history.val_loss.min())
+
+
+def test_divergence_is_detected_and_reported():
+    X, y = toy_2d("plane", 100, 0.0, 0)
+    data = make_dataset(X, y, task="regression")
+    cfgs = [TrainConfig(hidden=(8,), lr=10.0, epochs=50, optimizer="sgd"),
+            TrainConfig(hidden=(8,), lr=1e-3, epochs=50, optimizer="sgd")]
+    bad, good = fit(cfgs, data)
+    assert bad.diverged and bad.stopped_epoch < 50
+    assert not good.diverged and good.stopped_epoch == 50
+    assert math.isfinite(good.metrics["final_train_loss"])
+
+
+def test_progress_callback_reports_epochs():
+    seen = []
+    tr = Trainer([TrainConfig(hidden=(4,), epochs=30, seed=0)], xor_data())
+    tr.run(progress=lambda e, total, t: seen.append((e, total)), report_seconds=0)
+    assert seen[-1] == (30, 30) and len(seen) >= 30
+
+
+def test_resumed_run_equals_one_long_run():
+    cfg = TrainConfig(hidden=(4,), activation="tanh", lr=0.05, epochs=100, seed=2, batch_size=2)
+    one = fit([cfg], xor_data())[0]
+    tr = Trainer([cfg], xor_data())
+    tr.run(epochs=37)
+    tr.run(epochs=63)
+    two = tr.results()[0]
+    torch.testing.assert_close(one.state["0.weight"], two.state["0.weight"])
+
+
+# ---- cache ---------------------------------------------------------------------------------
+
+def test_cache_hit_miss_reload_from_disk(tmp_path):
+    cfgs = [TrainConfig(hidden=(4,), activation="sigmoid", lr=0.1, epochs=50, seed=s) for s in range(3)]
+    key = batch_key(cfgs, "xor")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return fit(cfgs, xor_data())
+
+    first, hit1 = cached(key, compute, DiskCache(tmp_path))
+    second, hit2 = cached(key, compute, DiskCache(tmp_path))  # a new cache object: as after a restart
+    assert (hit1, hit2) == (False, True) and len(calls) == 1
+    for a, b in zip(first, second):
+        assert a.config == b.config and a.metrics == b.metrics
+        torch.testing.assert_close(a.state["2.weight"], b.state["2.weight"])
+        assert a.history.equals(b.history)
+    assert list(tmp_path.glob("*.safetensors")) and not list(tmp_path.glob("*.pkl"))
+
+
+def test_cache_is_bounded_and_clearable(tmp_path):
+    c = DiskCache(tmp_path, max_bytes=3000)
+    for i in range(10):
+        c.put(f"k{i}", {"w": torch.zeros(200)}, {"i": i})
+    assert c.size() <= 3000 and c.get("k9") is not None and c.get("k0") is None
+    assert c.clear() > 0 and c.size() == 0
+
+
+def test_corrupt_cache_entry_is_a_miss(tmp_path):
+    c = DiskCache(tmp_path)
+    c.path("abc").write_bytes(b"garbage")
+    assert c.get("abc") is None and not c.path("abc").exists()

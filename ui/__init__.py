@@ -1,0 +1,1 @@
+"""Page-layer helpers shared by the Streamlit pages (the only package besides pages/ that imports streamlit)."""

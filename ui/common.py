@@ -1,0 +1,127 @@
+"""Helpers every page uses: secrets -> env, configs <-> URL, a memory+disk cache for training."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from core.cache import DiskCache
+from core.config import Config
+from core.train import TrainResult
+
+C = TypeVar("C", bound=Config)
+
+SECRET_KEYS = ("NNLAB_DATA_DIR", "NNLAB_HOSTED", "NNLAB_STORAGE")
+
+
+def apply_secrets() -> None:
+    """Copy NNLAB_* Streamlit secrets into the environment (the environment wins if both are set)."""
+    try:
+        secrets = dict(st.secrets)
+    except Exception:  # no secrets.toml: nothing to copy
+        return
+    for k in SECRET_KEYS:
+        if k in secrets and k not in os.environ:
+            os.environ[k] = str(secrets[k])
+
+
+def query_dict() -> dict[str, str]:
+    """The page's query params as a plain dict."""
+    return {k: st.query_params.get(k) for k in st.query_params}
+
+
+def config_from_url(cls: type[C], prefix: str = "", state_key: str | None = None) -> C:
+    """The config the URL asks for (defaults for anything missing or invalid, with a notice)."""
+    cfg, notices = cls.from_query(query_dict(), prefix)
+    if notices:
+        st.warning("Some link settings were ignored:\n\n" + "\n".join(f"- {n}" for n in notices),
+                   icon=":material/link_off:")
+    return cfg
+
+
+def sync_url(params: dict[str, str], owned: tuple[str, ...] | None = None) -> None:
+    """Make the URL hold exactly ``params`` (for the keys this page owns); leaves it alone if equal."""
+    current = query_dict()
+    keys = set(current) if owned is None else {k for k in current if k in owned or k in params}
+    want = {k: v for k, v in params.items()}
+    if {k: current[k] for k in keys if k in current} == want and set(want) <= set(current):
+        return
+    for k in keys - set(want):
+        del st.query_params[k]
+    for k, v in want.items():
+        if current.get(k) != v:
+            st.query_params[k] = v
+
+
+def share_link() -> None:
+    """A copyable link to this page as it is now."""
+    try:
+        url = st.context.url
+    except Exception:
+        url = None
+    q = "&".join(f"{k}={v}" for k, v in query_dict().items())
+    base = (url or "").split("?")[0]
+    with st.popover("Share", icon=":material/link:"):
+        st.caption("This link opens the page with these settings (runs are seeded, so the numbers match).")
+        st.code(f"{base}?{q}" if q else base or "(open the app in a browser to get its address)", language=None)
+
+
+class _Memo:
+    """A small LRU of results shared by every session of this server process."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource
+def memo() -> _Memo:
+    return _Memo()
+
+
+@st.cache_resource
+def disk_cache() -> DiskCache:
+    return DiskCache()
+
+
+def cached_results(key: str, compute: Callable[[], list[TrainResult]],
+                   config_types: tuple[type, ...] = ()) -> list[TrainResult]:
+    """Results from memory, else from the disk cache, else ``compute()`` (stored in both)."""
+    from core.cache import cached
+
+    m = memo()
+    hit = m.get(key)
+    if hit is not None:
+        return hit
+    results, _ = cached(key, compute, disk_cache(), config_types)
+    m.put(key, results)
+    return results
+
+
+def memo_get(key: str) -> Any:
+    """Anything kept in the shared memory cache under key (or None)."""
+    return memo().get(key)
+
+
+def memo_put(key: str, value: Any) -> None:
+    memo().put(key, value)
