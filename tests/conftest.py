@@ -20,3 +20,112 @@ def _data_dir(tmp_path_factory, monkeypatch):
 
 SHARED = ROOT.parent / "shared" / "data"
 MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", SHARED / "mnist-sample"))
+
+
+# ---- a real server and a real browser, for tests marked "browser" ------------------------------
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
+CHROMIUM = os.environ.get("NNLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need(what: str, ok: bool, env: str) -> None:
+    """Skip when a system dependency is missing, unless CI demands it (then fail)."""
+    if ok:
+        return
+    if os.environ.get(env):
+        pytest.fail(f"{what} is required here ({env} is set) but missing")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """`streamlit run app.py` on 127.0.0.1 with a private data folder; yields its base URL."""
+    need("chromium", Path(CHROMIUM).exists(), "NNLAB_REQUIRE_BROWSER")
+    port = _free_port()
+    data = tmp_path_factory.mktemp("server-data")
+    env = {**os.environ, "NNLAB_DATA_DIR": str(data)}
+    env.pop("NNLAB_HOSTED", None)
+    log = open(data / "streamlit.log", "w")  # noqa: SIM115 (open for the server's lifetime)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (data / "streamlit.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (never a downloaded browser)."""
+    need("chromium", Path(CHROMIUM).exists(), "NNLAB_REQUIRE_BROWSER")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    p = ctx.new_page()
+    yield p
+    ctx.close()
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (no 'running' indicator) and nothing errors."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    page.wait_for_timeout(300)
+
+
+def exceptions(page) -> list[str]:
+    return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a PNG under test-artifacts/ (the README's screenshots come from here)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL database URL from NNLAB_TEST_POSTGRES (.ci/run starts one on 127.0.0.1)."""
+    url = os.environ.get("NNLAB_TEST_POSTGRES")
+    need("PostgreSQL (NNLAB_TEST_POSTGRES)", bool(url), "NNLAB_REQUIRE_POSTGRES")
+    return url
+
