@@ -25,7 +25,9 @@ GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 CLASSIFICATION_SETS = ("xor", "circle", "gauss", "spiral")
 REGRESSION_SETS = ("plane", "gaussian")
 TOY_SETS = CLASSIFICATION_SETS + REGRESSION_SETS
-FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin x1", "sin x2")
+FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
+FEATURE_LABELS = {"x1": "x1", "x2": "x2", "x1sq": "x1²", "x2sq": "x2²", "x1x2": "x1·x2",
+                  "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
 EXTENT = 6.0  # toy points lie in [-EXTENT, EXTENT]^2
 
 
@@ -97,8 +99,8 @@ def features(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """Playground's input features of 2-D points: X [N, 2] -> [N, len(names)]."""
     x1, x2 = X[:, 0], X[:, 1]
     table = {
-        "x1": x1, "x2": x2, "x1^2": x1 * x1, "x2^2": x2 * x2,
-        "x1*x2": x1 * x2, "sin x1": np.sin(x1), "sin x2": np.sin(x2),
+        "x1": x1, "x2": x2, "x1sq": x1 * x1, "x2sq": x2 * x2,
+        "x1x2": x1 * x2, "sinx1": np.sin(x1), "sinx2": np.sin(x2),
     }
     unknown = [n for n in names if n not in table]
     if unknown or not names:

@@ -10,6 +10,7 @@ training it alone (K = 1) ends. ``fit([cfg], data)`` is that single run.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -50,6 +51,11 @@ class TrainConfig(Config):
     dropout: float = param(0.0, lo=0.0, hi=0.9)
     patience: int = param(0, lo=0, hi=10_000, help="early stopping; 0 means off")
     seed: int = param(0, lo=0, hi=2**31 - 1)
+
+    def as_train(self, **changes: Any) -> TrainConfig:
+        """Just the TrainConfig part of a job config (which may extend this class), with changes."""
+        names = [f.name for f in dataclasses.fields(TrainConfig)]
+        return TrainConfig(**{**{n: getattr(self, n) for n in names}, **changes})
 
 
 _aten = torch.ops.aten
@@ -115,7 +121,7 @@ class Trainer:
             raise ValueError("no models to train")
         base = configs[0]
         for c in configs[1:]:
-            for f in TrainConfig.__dataclass_fields__:
+            for f in (f.name for f in dataclasses.fields(TrainConfig)):
                 if f not in PER_MODEL and getattr(c, f) != getattr(base, f):
                     raise ValueError(f"models of one stack must share {f!r}")
         self.configs = list(configs)

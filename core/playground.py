@@ -1,0 +1,190 @@
+"""The Playground: TensorFlow Playground's ground (2-D sets, features, layers, regularisation) and past
+it: many seeds at once, two settings side by side, seeded reset, init and loss choice, accuracy,
+your own CSV points, and the trained network exported as a runnable PyTorch script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core import activations, data
+from core.config import param
+from core.models import INITS
+from core.train import TrainConfig, Trainer, TrainResult
+
+
+@dataclass(frozen=True)
+class PlaygroundConfig(TrainConfig):
+    """Data, features, network and training of one Playground setting (trained over n_seeds seeds)."""
+
+    kind: ClassVar[str] = "playground"
+
+    dataset: str = param("xor", choices=data.TOY_SETS + ("csv",))
+    noise: float = param(0.0, lo=0.0, hi=0.5)
+    train_frac: float = param(0.5, lo=0.1, hi=0.9)
+    n_points: int = param(400, lo=20, hi=2000)
+    data_seed: int = param(0, lo=0, hi=2**31 - 1)
+    features: tuple[str, ...] = param(("x1", "x2"), choices=data.FEATURES, length=(1, 7))
+    hidden: tuple[int, ...] = param((4, 2), lo=1, hi=8, length=(0, 6))
+    activation: str = param("tanh", choices=activations.HIDDEN)
+    init: str = param("default", choices=INITS)
+    lr: float = param(0.03, lo=1e-5, hi=10.0)
+    batch_size: int = param(10, lo=1, hi=2000)
+    epochs: int = param(500, lo=1, hi=5000)
+    n_seeds: int = param(1, lo=1, hi=100)
+
+    def train_configs(self) -> list[TrainConfig]:
+        return [self.as_train(seed=self.seed + i) for i in range(self.n_seeds)]
+
+    @property
+    def regression(self) -> bool:
+        return data.is_regression(self.dataset)
+
+
+@dataclass(frozen=True)
+class Points:
+    """The raw 2-D points of a setting: X [N, 2], y [N], split [N] ("train"/"test")."""
+
+    X: np.ndarray
+    y: np.ndarray
+    train: np.ndarray  # bool [N]
+    regression: bool
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"x1": self.X[:, 0], "x2": self.X[:, 1], "label": self.y,
+                             "split": np.where(self.train, "train", "test")})
+
+
+def make_points(cfg: PlaygroundConfig, csv: tuple[np.ndarray, np.ndarray, bool] | None = None) -> Points:
+    """The setting's points, split into train and test (seeded)."""
+    if cfg.dataset == "csv":
+        if csv is None:
+            raise ValueError("upload a CSV of x1,x2,label to use your own points")
+        X, y, regression = csv
+    else:
+        X, y = data.toy_2d(cfg.dataset, cfg.n_points, cfg.noise, cfg.data_seed)
+        regression = cfg.regression
+    rng = np.random.default_rng(cfg.data_seed + 1_000_003)
+    perm = rng.permutation(len(X))
+    n_train = max(1, min(len(X) - 1, int(round(cfg.train_frac * len(X)))))
+    train = np.zeros(len(X), dtype=bool)
+    train[perm[:n_train]] = True
+    return Points(X, y, train, regression)
+
+
+def dataset_of(cfg: PlaygroundConfig, pts: Points) -> data.Dataset:
+    """Features of the points as a training Dataset."""
+    F = data.features(pts.X, cfg.features)
+    task = "regression" if pts.regression else "binary"
+    return data.make_dataset(F[pts.train], pts.y[pts.train], F[~pts.train], pts.y[~pts.train], task=task)
+
+
+def new_trainer(cfg: PlaygroundConfig, pts: Points) -> Trainer:
+    """A fresh Trainer for the setting: same seeds, same starting weights every time (seeded reset)."""
+    return Trainer(cfg.train_configs(), dataset_of(cfg, pts))
+
+
+def surface(trainer: Trainer, cfg: PlaygroundConfig, k: int = 0, steps: int = 50) -> pd.DataFrame:
+    """Model k's output over the plane: x1, x2, p (probability of class 1, or the predicted value)."""
+    g = data.grid(data.EXTENT, steps)
+    F = torch.as_tensor(data.features(g, cfg.features))
+    out = trainer.predict(F)[k, :, 0].numpy()
+    return pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": out})
+
+
+def hidden_surfaces(trainer: Trainer, cfg: PlaygroundConfig, k: int = 0, steps: int = 25) -> pd.DataFrame:
+    """Every hidden neuron's output over the plane for model k: x1, x2, neuron ("L1 n1"...), a."""
+    g = data.grid(data.EXTENT, steps)
+    F = torch.as_tensor(data.features(g, cfg.features))
+    capture: list = []
+    with torch.no_grad():
+        trainer.forward(F, capture=capture)
+    parts = []
+    for li, (_, a) in enumerate(capture):
+        for n in range(a.shape[2]):
+            parts.append(pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "neuron": f"L{li + 1} n{n + 1}",
+                                       "a": a[k, :, n].numpy()}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["x1", "x2", "neuron", "a"])
+
+
+def summary(trainer: Trainer) -> pd.DataFrame:
+    """Latest metrics per seed: model, epoch, train_loss, test_loss, (train_acc, test_acc), diverged."""
+    h = trainer.history()
+    if h.empty:
+        return h
+    last = h.groupby("model").last().reset_index()
+    last["diverged"] = trainer.diverged.numpy()[last["model"]]
+    return last
+
+
+def export_script(result: TrainResult, cfg: PlaygroundConfig) -> str:
+    """A short runnable PyTorch script that rebuilds the trained network with its weights and uses it."""
+    c = result.config
+    lines = [
+        '"""A network trained in NN Lab\'s Playground. Run: python this_file.py"""',
+        "import math",
+        "",
+        "import torch",
+        "from torch import nn",
+        "",
+        f"FEATURES = {list(cfg.features)!r}  # computed from the point (x1, x2)",
+        f"TASK = {'regression' if cfg.regression else 'binary classification'!r}",
+        "",
+        "",
+        "def features(x1: float, x2: float) -> list[float]:",
+        "    table = {'x1': x1, 'x2': x2, 'x1sq': x1 * x1, 'x2sq': x2 * x2, 'x1x2': x1 * x2,",
+        "             'sinx1': math.sin(x1), 'sinx2': math.sin(x2)}",
+        "    return [table[f] for f in FEATURES]",
+        "",
+        "",
+        f"ACTIVATION = {_torch_activation(c.activation)}",
+        "layers = []",
+        f"widths = {[result.n_in, *c.hidden, result.n_out]!r}",
+        "for i in range(len(widths) - 1):",
+        "    layers.append(nn.Linear(widths[i], widths[i + 1]))",
+        "    if i < len(widths) - 2:",
+        "        layers.append(ACTIVATION)",
+        "model = nn.Sequential(*layers)",
+        "WEIGHTS = {",
+    ]
+    seq = 0
+    for li in range(len(c.hidden) + 1):
+        for part in ("weight", "bias"):
+            t = result.state[f"{li * (3 if c.dropout > 0 else 2)}.{part}"]
+            vals = [[float(f"{v:.7g}") for v in row] for row in t.tolist()] if t.dim() == 2 else \
+                [float(f"{v:.7g}") for v in t.tolist()]
+            lines.append(f"    '{seq}.{part}': {vals!r},")
+        seq += 2
+    lines += [
+        "}",
+        "model.load_state_dict({k: torch.tensor(v) for k, v in WEIGHTS.items()})",
+        "model.eval()",
+        "",
+        "",
+        "def predict(x1: float, x2: float) -> float:",
+        "    with torch.no_grad():",
+        "        out = model(torch.tensor([features(x1, x2)]))[0, 0]",
+        "    return float(out) if TASK == 'regression' else float(torch.sigmoid(out))",
+        "",
+        "",
+        "if __name__ == '__main__':",
+        "    for point in [(-3.0, -3.0), (-3.0, 3.0), (3.0, -3.0), (3.0, 3.0)]:",
+        "        print(point, round(predict(*point), 4))",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _torch_activation(name: str) -> str:
+    table = {
+        "identity": "nn.Identity()", "sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "relu": "nn.ReLU()",
+        "leaky_relu": "nn.LeakyReLU(0.01)", "elu": "nn.ELU()", "selu": "nn.SELU()", "gelu": "nn.GELU()",
+        "silu": "nn.SiLU()", "mish": "nn.Mish()", "softplus": "nn.Softplus()", "softsign": "nn.Softsign()",
+        "hard_sigmoid": "nn.Hardsigmoid()", "hard_tanh": "nn.Hardtanh()",
+    }
+    return table[name]
