@@ -83,7 +83,7 @@ def decision_surface(grid: pd.DataFrame, points: pd.DataFrame | None = None, val
         color=alt.Color(f"{value}:Q", scale=color, title=value),
         tooltip=[alt.Tooltip("x1:Q", format=".2f"), alt.Tooltip("x2:Q", format=".2f"),
                  alt.Tooltip(f"{value}:Q", format=".3f")],
-    ).properties(width=size, height=size)
+    )
     layers: list[alt.Chart] = [heat]
     if points is not None and len(points):
         enc = dict(x="x1:Q", y="x2:Q", tooltip=["x1", "x2", "label"],
@@ -92,7 +92,7 @@ def decision_surface(grid: pd.DataFrame, points: pd.DataFrame | None = None, val
             enc["shape"] = alt.Shape("split:N", title=None)
         layers.append(alt.Chart(points).mark_point(filled=True, stroke="white", strokeWidth=1, size=60,
                                                    opacity=1).encode(**enc))
-    return alt.layer(*layers)
+    return alt.layer(*layers).properties(width=size, height=size)
 
 
 def heatmap_grid(grid: pd.DataFrame, facet: str, value: str = "a", columns: int = 4, size: int = 110,
@@ -118,3 +118,48 @@ def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, title: str 
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)
     return alt.Chart(df, title=title).mark_bar().encode(**enc)
+
+
+def perceptron_view(points: pd.DataFrame, line: pd.DataFrame, title: str = "", size: int = 240) -> alt.LayerChart:
+    """The four gate inputs coloured by target, and the perceptron's decision line.
+
+    points: x1, x2, target (0/1); line: x1, x2 (two rows, or none when the line is outside the box).
+    """
+    sc = alt.Scale(domain=[-0.5, 1.5], nice=False)
+    pts = alt.Chart(points, title=title).mark_point(filled=True, size=260, stroke="black", strokeWidth=1).encode(
+        x=alt.X("x1:Q", scale=sc), y=alt.Y("x2:Q", scale=sc),
+        color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"]),
+                        title="target"),
+        tooltip=["x1", "x2", "target"],
+    ).properties(width=size, height=size)
+    ln = alt.Chart(line).mark_line(color="#333", strokeWidth=2.5).encode(x="x1:Q", y="x2:Q")
+    return alt.layer(pts, ln)
+
+
+def error_bars(errors: list[int], title: str = "Mistakes per epoch") -> alt.Chart:
+    """Bar per epoch: how many of the four inputs the perceptron got wrong."""
+    df = pd.DataFrame({"epoch": np.arange(1, len(errors) + 1), "errors": errors})
+    return alt.Chart(df, title=title).mark_bar(color="#d62728").encode(
+        x=alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0.5, len(errors) + 0.5], nice=False)),
+        y=alt.Y("errors:Q", title="wrong answers", scale=alt.Scale(domain=[0, 4])),
+        tooltip=["epoch", "errors"],
+    ).properties(height=180)
+
+
+def band_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", series: str = "series",
+                log_y: bool = True, title: str = "") -> alt.LayerChart:
+    """Median line with a 10-90 % band over models, per series. df: x, y, series, model."""
+    d = df.dropna(subset=[y])
+    q = d.groupby([series, x])[y].quantile([0.1, 0.5, 0.9]).unstack().reset_index()
+    q.columns = [series, x, "lo", "median", "hi"]
+    q = downsample(q, x, 250)
+    positive = bool((q[["lo", "median", "hi"]] > 0).all().all())
+    scale = alt.Scale(type="log") if log_y and positive else alt.Scale()
+    base = alt.Chart(q, title=title)
+    band = base.mark_area(opacity=0.2).encode(
+        x=alt.X(f"{x}:Q"), y=alt.Y("lo:Q", scale=scale, title=y.replace("_", " ")), y2="hi:Q",
+        color=alt.Color(f"{series}:N", title=None))
+    line = base.mark_line(strokeWidth=2).encode(
+        x=f"{x}:Q", y=alt.Y("median:Q", scale=scale), color=f"{series}:N",
+        tooltip=[series, x, alt.Tooltip("median:Q", format=".4g")])
+    return alt.layer(band, line)

@@ -87,14 +87,13 @@ def best_linear_accuracy(gate: str, steps: int = 181) -> float:
     For XOR this is 0.75: no line splits the four points, which is why the perceptron never converges.
     """
     X, y = data.gate(gate)
-    best = 0.0
-    for theta in np.linspace(0, np.pi, steps):
-        w = np.array([np.cos(theta), np.sin(theta)])
-        proj = X @ w
-        for c in np.concatenate([proj - 1e-6, proj + 1e-6]):
-            for sign in (1, -1):
-                best = max(best, float(((sign * (proj - c) > 0) == (y > 0.5)).mean()))
-    return best
+    theta = np.linspace(0, np.pi, steps)
+    W = np.stack([np.cos(theta), np.sin(theta)], 1)              # [A, 2] line normals
+    proj = X @ W.T                                                # [4, A]
+    cuts = np.concatenate([proj - 1e-6, proj + 1e-6])             # [8, A] offsets next to each point
+    side = proj[None, :, :] > cuts[:, None, :]                    # [8, 4, A]
+    right = (side == (y > 0.5)[None, :, None]).mean(1)            # [8, A]
+    return float(np.maximum(right, 1 - right).max())
 
 
 # ---- NumPy vs PyTorch on XOR -----------------------------------------------------------------
@@ -221,8 +220,9 @@ def diagnose(result: TrainResult) -> dict:
         out = torch.sigmoid(net(Xt))[:, 0]
     slope = activations.derivative(act, z.reshape(-1)).reshape(z.shape)
     net.zero_grad()
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(net(Xt)[:, 0], yt)
-    loss.backward()
+    loss_t = torch.nn.functional.binary_cross_entropy_with_logits(net(Xt)[:, 0], yt)
+    loss_t.backward()
+    loss = float(loss_t.detach())
     gnorm = math.sqrt(sum(float((p.grad ** 2).sum()) for p in net.parameters()))
     units = []
     for u in range(z.shape[1]):

@@ -125,3 +125,15 @@ def memo_get(key: str) -> Any:
 
 def memo_put(key: str, value: Any) -> None:
     memo().put(key, value)
+
+
+def seed_state(values: dict[str, Any]) -> None:
+    """Give widgets their first values (from the URL config) without fighting later user changes."""
+    for k, v in values.items():
+        if k not in st.session_state:
+            st.session_state[k] = v
+
+
+def show_config_error(e: Exception) -> None:
+    """A bad setting, said plainly next to the controls."""
+    st.error(f"Setting not accepted: {e}. The previous valid settings are kept.", icon=":material/error:")
