@@ -31,7 +31,7 @@ def loss_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", color: str 
     return alt.Chart(d, title=title).mark_line().encode(
         x=alt.X(f"{x}:Q", title=x),
         y=alt.Y(f"{y}:Q", title=y.replace("_", " "), scale=scale),
-        color=alt.Color(f"{color}:N", title=None),
+        color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical")),
         tooltip=[color, x, alt.Tooltip(y, format=".4g")],
     )
 
@@ -131,9 +131,9 @@ def perceptron_view(points: pd.DataFrame, line: pd.DataFrame, title: str = "", s
         color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"]),
                         title="target"),
         tooltip=["x1", "x2", "target"],
-    ).properties(width=size, height=size)
+    )
     ln = alt.Chart(line).mark_line(color="#333", strokeWidth=2.5).encode(x="x1:Q", y="x2:Q")
-    return alt.layer(pts, ln)
+    return alt.layer(pts, ln).properties(width=size, height=size)
 
 
 def error_bars(errors: list[int], title: str = "Mistakes per epoch") -> alt.Chart:

@@ -425,6 +425,10 @@ class Trainer:
                     out[acc_name] = self.accuracy(logits, y)
         return out
 
+    def evaluate(self) -> dict[str, np.ndarray]:
+        """Loss (and accuracy) of every model now on train/test(/val): name -> [K]."""
+        return {k: v.numpy() for k, v in self._evaluate().items()}
+
     def run(self, epochs: int | None = None, progress: ProgressFn | None = None,
             eval_every: int | None = None, report_seconds: float = 0.25) -> None:
         """Train ``epochs`` more epochs (default: up to each model's own ``epochs``).

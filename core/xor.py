@@ -234,6 +234,12 @@ def diagnose(result: TrainResult) -> dict:
     wrong = [f"({int(X[i, 0])},{int(X[i, 1])})" for i in range(4) if (out[i] > 0.5) != (y[i] > 0.5)]
     if wrong:
         findings.append(f"Wrong on {', '.join(wrong)}: the output there is on the wrong side of 0.5.")
+    names = [f"({int(X[i, 0])},{int(X[i, 1])})" for i in range(4)]
+    for i in range(4):
+        for j in range(i + 1, 4):
+            if y[i] != y[j] and float((a[i] - a[j]).abs().max()) < 0.05:
+                findings.append(f"The hidden layer maps {names[i]} and {names[j]} to almost the same values, "
+                                "so the output neuron cannot give them different answers.")
     per_unit = units_df.groupby("unit")
     for unit, g in per_unit:
         if (g["slope"].abs() < 1e-3).all():

@@ -9,8 +9,10 @@ from core.cache import batch_key
 from ui.common import cached_results
 
 st.title("NN Lab")
-st.markdown("Watch neural networks learn: every chart here is trained live by the code, seeded so the "
-            "numbers repeat, and cached so they come back at once.")
+st.markdown(
+    "Watch neural networks learn: every chart here is trained live by the code, seeded so the "
+    "numbers repeat, and cached so they come back at once."
+)
 
 cfg = xor.SeedStudyConfig(n_seeds=1)  # the tutorial's PyTorch XORNet, seed 0
 result = cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg))[0]
@@ -21,24 +23,45 @@ pts = pd.DataFrame({"x1": [0, 0, 1, 1], "x2": [0, 1, 0, 1], "label": [0, 1, 1, 0
 
 left, right = st.columns([1, 1])
 with left:
-    st.altair_chart(charts.decision_surface(pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": p}), pts,
-                                            title="A 2-4-1 network solving XOR, trained just now", size=300))
-    st.caption(f"PyTorch XORNet (sigmoid, Adam lr 0.1, {cfg.epochs} epochs, seed 0): final loss "
-               f"{result.metrics['final_train_loss']:.4f}, {result.metrics['final_train_acc']:.0%} of the four "
-               "points right. No single straight line could do this.")
+    st.altair_chart(
+        charts.decision_surface(
+            pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": p}),
+            pts,
+            title="A 2-4-1 network solving XOR, trained just now",
+            size=300,
+        ),
+        width="content",
+    )
+    st.caption(
+        f"PyTorch XORNet (sigmoid, Adam lr 0.1, {cfg.epochs} epochs, seed 0): final loss "
+        f"{result.metrics['final_train_loss']:.4f}, {result.metrics['final_train_acc']:.0%} of the four "
+        "points right. No single straight line could do this."
+    )
 with right:
     st.subheader("Four labs")
     links = [
-        ("pages/activation_explorer.py", "Activation Explorer",
-         "every common activation and its derivative, and what each does to training: vanishing gradients, "
-         "dead ReLUs, and which one learns fastest."),
-        ("pages/xor_lab.py", "XOR Lab",
-         "why a perceptron cannot learn XOR, a network that can (NumPy by hand and PyTorch), 100 seeds at "
-         "once, and a Playground."),
-        ("pages/digit_recognizer.py", "Digit Recognizer",
-         "train an MLP on handwritten digits, then upload or draw your own digit and watch it read."),
-        ("pages/hyperparameter_tuner.py", "Hyperparameter Tuner",
-         "a real Optuna search over architecture and training settings, watched live, spread over workers."),
+        (
+            "pages/activation_explorer.py",
+            "Activation Explorer",
+            "every common activation and its derivative, and what each does to training: vanishing gradients, "
+            "dead ReLUs, and which one learns fastest.",
+        ),
+        (
+            "pages/xor_lab.py",
+            "XOR Lab",
+            "why a perceptron cannot learn XOR, a network that can (NumPy by hand and PyTorch), 100 seeds at "
+            "once, and a Playground.",
+        ),
+        (
+            "pages/digit_recognizer.py",
+            "Digit Recognizer",
+            "train an MLP on handwritten digits, then upload or draw your own digit and watch it read.",
+        ),
+        (
+            "pages/hyperparameter_tuner.py",
+            "Hyperparameter Tuner",
+            "a real Optuna search over architecture and training settings, watched live, spread over workers.",
+        ),
     ]
     from pathlib import Path
 

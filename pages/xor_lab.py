@@ -61,11 +61,16 @@ url_s = config_from_url(xor.SeedStudyConfig, "s_")
 url_g = config_from_url(PlaygroundConfig, "g_")
 url_g2 = config_from_url(PlaygroundConfig, "h_")
 
-TABS = {"perceptron": "① Perceptron", "compare": "② NumPy vs PyTorch", "seeds": "③ 100 seeds",
-        "playground": "④ Playground"}
+TABS = {
+    "perceptron": "① Perceptron",
+    "compare": "② NumPy vs PyTorch",
+    "seeds": "③ 100 seeds",
+    "playground": "④ Playground",
+}
 asked = st.query_params.get("tab", "perceptron")
-tab_p, tab_c, tab_s, tab_g = st.tabs(list(TABS.values()), key="xor_tab", on_change="rerun",
-                                     default=TABS.get(asked, TABS["perceptron"]))
+tab_p, tab_c, tab_s, tab_g = st.tabs(
+    list(TABS.values()), key="xor_tab", on_change="rerun", default=TABS.get(asked, TABS["perceptron"])
+)
 open_tab = next((name for name, t in zip(TABS, (tab_p, tab_c, tab_s, tab_g)) if t.open), "perceptron")
 p_cfg, c_cfg, s_cfg, g_cfg, g2_cfg = url_p, url_c, url_s, url_g, None
 
@@ -79,52 +84,87 @@ with tab_p:
         c3.number_input("Max epochs", 1, 10_000, key="p_epochs", help="The tutorial uses 100 (1,000 for XOR).")
         c4.number_input("Seed", 0, 2**31 - 1, key="p_seed")
         try:
-            p_cfg = xor.PerceptronConfig(gate=st.session_state.p_gate, lr=st.session_state.p_lr,
-                                         epochs=st.session_state.p_epochs, seed=st.session_state.p_seed)
+            p_cfg = xor.PerceptronConfig(
+                gate=st.session_state.p_gate,
+                lr=st.session_state.p_lr,
+                epochs=st.session_state.p_epochs,
+                seed=st.session_state.p_seed,
+            )
         except ConfigError as e:
             show_config_error(e)
             p_cfg = url_p
         hist, lines, table, best_line = perceptron_run(p_cfg)
         n_ep = len(hist.errors)
         if hist.converged:
-            st.success(f"**{p_cfg.gate}** learned in {n_ep} epoch{'s' * (n_ep != 1)}: the last epoch made no "
-                       "mistakes, so training stopped.", icon=":material/check_circle:")
+            st.success(
+                f"**{p_cfg.gate}** learned in {n_ep} epoch{'s' * (n_ep != 1)}: the last epoch made no "
+                "mistakes, so training stopped.",
+                icon=":material/check_circle:",
+            )
         else:
-            st.error(f"**{p_cfg.gate}** not learned after {n_ep} epochs: its last pass over the four inputs "
-                     f"still made {hist.errors[-1]} mistake{'s' * (hist.errors[-1] != 1)}. The best any straight "
-                     f"line can do on {p_cfg.gate} is {best_line:.0%} of the points, so the perceptron rule keeps "
-                     "moving the line forever.", icon=":material/block:")
+            st.error(
+                f"**{p_cfg.gate}** not learned after {n_ep} epochs: its last pass over the four inputs "
+                f"still made {hist.errors[-1]} mistake{'s' * (hist.errors[-1] != 1)}. The best any straight "
+                f"line can do on {p_cfg.gate} is {best_line:.0%} of the points, so the perceptron rule keeps "
+                "moving the line forever.",
+                icon=":material/block:",
+            )
         left, right = st.columns([1, 1])
         with left:
             shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show")
-            st.altair_chart(charts.perceptron_view(gate_points(p_cfg.gate), lines[lines.epoch == shown],
-                                                   title=f"{p_cfg.gate}: the line after epoch {shown}"))
+            st.altair_chart(
+                charts.perceptron_view(
+                    gate_points(p_cfg.gate),
+                    lines[lines.epoch == shown],
+                    title=f"{p_cfg.gate}: the line after epoch {shown}",
+                ),
+                width="content",
+            )
         with right:
             st.altair_chart(charts.error_bars(hist.errors), width="stretch")
             st.caption("Truth table and the perceptron's answers now")
             st.dataframe(table, hide_index=True, width="stretch")
             w, b = hist.weights[-1], hist.bias[-1]
-            st.caption(f"Final rule: output 1 when {w[0]:.3f}·x1 + {w[1]:.3f}·x2 + {b:.3f} > 0. "
-                       "Update after each mistake: w += lr·error·x, b += lr·error.")
+            st.caption(
+                f"Final rule: output 1 when {w[0]:.3f}·x1 + {w[1]:.3f}·x2 + {b:.3f} > 0. "
+                "Update after each mistake: w += lr·error·x, b += lr·error."
+            )
         st.subheader("All four gates, side by side")
         cols = st.columns(4)
         for col, g in zip(cols, data.GATES):
             cfg_g = p_cfg.replace(gate=g, epochs=1000 if g == "XOR" else max(100, p_cfg.epochs))
             h_g, lines_g, _, _ = perceptron_run(cfg_g)
-            verdict = f"learned in {len(h_g.errors)} epochs" if h_g.converged else \
-                f"never learned ({len(h_g.errors)} epochs)"
-            col.altair_chart(charts.perceptron_view(gate_points(g), lines_g[lines_g.epoch == len(h_g.errors)],
-                                                    title=f"{g}: {verdict}", size=170))
-        st.caption("XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
-                   "on one side puts an orange one with them.")
+            verdict = (
+                f"learned in {len(h_g.errors)} epochs" if h_g.converged else f"never learned ({len(h_g.errors)} epochs)"
+            )
+            col.altair_chart(
+                charts.perceptron_view(
+                    gate_points(g), lines_g[lines_g.epoch == len(h_g.errors)], title=f"{g}: {verdict}", size=170
+                ),
+                width="content",
+            )
+        st.caption(
+            "XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
+            "on one side puts an orange one with them."
+        )
 
 # ---- 2. NumPy vs PyTorch ------------------------------------------------------------------------
 with tab_c:
     if tab_c.open:
-        seed_state({"c_hidden": url_c.hidden, "c_np_lr": url_c.numpy_lr, "c_np_ep": url_c.numpy_epochs,
-                    "c_t_lr": url_c.torch_lr, "c_t_ep": url_c.torch_epochs, "c_seed": url_c.seed})
-        st.markdown("The same 2-H-1 sigmoid network, trained two ways: **NumPy** with backprop written by hand "
-                    "(plain gradient descent on binary cross-entropy) and **PyTorch** with autograd and Adam.")
+        seed_state(
+            {
+                "c_hidden": url_c.hidden,
+                "c_np_lr": url_c.numpy_lr,
+                "c_np_ep": url_c.numpy_epochs,
+                "c_t_lr": url_c.torch_lr,
+                "c_t_ep": url_c.torch_epochs,
+                "c_seed": url_c.seed,
+            }
+        )
+        st.markdown(
+            "The same 2-H-1 sigmoid network, trained two ways: **NumPy** with backprop written by hand "
+            "(plain gradient descent on binary cross-entropy) and **PyTorch** with autograd and Adam."
+        )
         c = st.columns(6)
         c[0].number_input("Hidden units", 1, 16, key="c_hidden")
         c[1].number_input("NumPy learning rate", 1e-4, 20.0, key="c_np_lr", format="%.4g")
@@ -133,9 +173,14 @@ with tab_c:
         c[4].number_input("PyTorch epochs", 1, 20_000, key="c_t_ep")
         c[5].number_input("Seed", 0, 2**31 - 1, key="c_seed")
         try:
-            c_cfg = xor.XorCompareConfig(hidden=st.session_state.c_hidden, numpy_lr=st.session_state.c_np_lr,
-                                         numpy_epochs=st.session_state.c_np_ep, torch_lr=st.session_state.c_t_lr,
-                                         torch_epochs=st.session_state.c_t_ep, seed=st.session_state.c_seed)
+            c_cfg = xor.XorCompareConfig(
+                hidden=st.session_state.c_hidden,
+                numpy_lr=st.session_state.c_np_lr,
+                numpy_epochs=st.session_state.c_np_ep,
+                torch_lr=st.session_state.c_t_lr,
+                torch_epochs=st.session_state.c_t_ep,
+                seed=st.session_state.c_seed,
+            )
         except ConfigError as e:
             show_config_error(e)
             c_cfg = url_c
@@ -144,8 +189,11 @@ with tab_c:
         for name in ("NumPy", "PyTorch"):
             ok = ((preds[name] > 0.5).astype(int) == preds["target"]).all()
             final = cr.losses[cr.losses.net.str.startswith(name)].loss.iloc[-1]
-            msg = f"**{name}**: final loss {final:.4f}; " + ("solves XOR (all four outputs on the right side of 0.5)"
-                                                              if ok else "does not solve XOR with these settings")
+            msg = f"**{name}**: final loss {final:.4f}; " + (
+                "solves XOR (all four outputs on the right side of 0.5)"
+                if ok
+                else "does not solve XOR with these settings"
+            )
             (st.success if ok else st.warning)(msg)
         a, b = st.columns([3, 2])
         a.altair_chart(charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"), width="stretch")
@@ -154,26 +202,48 @@ with tab_c:
         s1, s2 = st.columns(2)
         pts = gate_points("XOR").rename(columns={"target": "label"})
         for col, name in ((s1, "NumPy"), (s2, "PyTorch")):
-            col.altair_chart(charts.decision_surface(cr.surface[cr.surface.net == name].drop(columns="net"), pts,
-                                                     title=f"{name}: P(output = 1) over the plane"))
+            col.altair_chart(
+                charts.decision_surface(
+                    cr.surface[cr.surface.net == name].drop(columns="net"),
+                    pts,
+                    title=f"{name}: P(output = 1) over the plane",
+                ),
+                width="content",
+            )
         st.subheader("What each hidden unit computes")
-        st.caption("Each small map is one hidden unit's output over the plane. The output neuron adds these "
-                   "bent planes up: XOR needs at least two of them.")
+        st.caption(
+            "Each small map is one hidden unit's output over the plane. The output neuron adds these "
+            "bent planes up: XOR needs at least two of them."
+        )
         for name in ("NumPy", "PyTorch"):
             hid = cr.hidden[cr.hidden.net == name].drop(columns="net")
-            st.altair_chart(charts.heatmap_grid(hid, "unit", "a", columns=min(8, c_cfg.hidden), title=name))
+            st.altair_chart(
+                charts.heatmap_grid(hid, "unit", "a", columns=min(8, c_cfg.hidden), title=name), width="content"
+            )
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
-            st.code(inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward),
-                    language="python")
+            st.code(
+                inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward), language="python"
+            )
             st.caption("A test checks these gradients against PyTorch autograd in float64 (relative error < 1e-6).")
 
 # ---- 3. many seeds ------------------------------------------------------------------------------
 with tab_s:
     if tab_s.open:
-        seed_state({"s_width": url_s.hidden[0], "s_act": url_s.activation, "s_opt": url_s.optimizer,
-                    "s_lr": url_s.lr, "s_epochs": url_s.epochs, "s_init": url_s.init, "s_n": url_s.n_seeds})
-        st.markdown("Is solving XOR luck? Train the same network from many random starts **at once** "
-                    "(one batched run) and count how many get there. Defaults: the tutorial's PyTorch XORNet.")
+        seed_state(
+            {
+                "s_width": url_s.hidden[0],
+                "s_act": url_s.activation,
+                "s_opt": url_s.optimizer,
+                "s_lr": url_s.lr,
+                "s_epochs": url_s.epochs,
+                "s_init": url_s.init,
+                "s_n": url_s.n_seeds,
+            }
+        )
+        st.markdown(
+            "Is solving XOR luck? Train the same network from many random starts **at once** "
+            "(one batched run) and count how many get there. Defaults: the tutorial's PyTorch XORNet."
+        )
         c = st.columns(7)
         c[0].number_input("Hidden units", 1, 32, key="s_width")
         c[1].selectbox("Activation", HIDDEN, key="s_act", format_func=ACT_LABEL.get)
@@ -183,10 +253,15 @@ with tab_s:
         c[5].selectbox("Init", INITS, key="s_init", help="default: PyTorch's; small: randn*0.5 as in the tutorial")
         c[6].number_input("Seeds", 1, 1000, key="s_n")
         try:
-            s_cfg = xor.SeedStudyConfig(hidden=(st.session_state.s_width,), activation=st.session_state.s_act,
-                                        optimizer=st.session_state.s_opt, lr=st.session_state.s_lr,
-                                        epochs=st.session_state.s_epochs, init=st.session_state.s_init,
-                                        n_seeds=st.session_state.s_n)
+            s_cfg = xor.SeedStudyConfig(
+                hidden=(st.session_state.s_width,),
+                activation=st.session_state.s_act,
+                optimizer=st.session_state.s_opt,
+                lr=st.session_state.s_lr,
+                epochs=st.session_state.s_epochs,
+                init=st.session_state.s_init,
+                n_seeds=st.session_state.s_n,
+            )
         except ConfigError as e:
             show_config_error(e)
             s_cfg = url_s
@@ -205,14 +280,17 @@ with tab_s:
         m3.metric("Training time (all seeds, one batch)", f"{secs:.2f} s")
         hist_all = pd.concat([r.history.assign(model=i) for i, r in enumerate(results)], ignore_index=True)
         failed = [i for i in range(len(results)) if not ok[i]]
-        st.altair_chart(charts.many_curves(hist_all, y="train_loss", title="Loss of every seed (faint) and the "
-                                           "median (red)"), width="stretch")
+        st.altair_chart(
+            charts.many_curves(hist_all, y="train_loss", title="Loss of every seed (faint) and the median (red)"),
+            width="stretch",
+        )
         if not failed:
             st.success("Every seed solved XOR with these settings.")
         else:
             st.subheader("Open a failed seed")
-            pick = st.selectbox("Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}",
-                                key="s_pick")
+            pick = st.selectbox(
+                "Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}", key="s_pick"
+            )
             d = diagnose_seed(s_cfg, pick)
             for f in d["findings"]:
                 st.markdown(f"- {f}")
@@ -225,37 +303,67 @@ with tab_s:
             g = data.grid(1.0, 41) + 0.5  # the unit square with a margin: [-0.5, 1.5]^2
             with torch.no_grad():
                 p = torch.sigmoid(r.model()(torch.as_tensor(g)))[:, 0].numpy()
-            st.altair_chart(charts.decision_surface(pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": p}),
-                                                    gate_points("XOR").rename(columns={"target": "label"}),
-                                                    title=f"Seed {s_cfg.first_seed + pick}: its output over the plane"))
+            st.altair_chart(
+                charts.decision_surface(
+                    pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": p}),
+                    gate_points("XOR").rename(columns={"target": "label"}),
+                    title=f"Seed {s_cfg.first_seed + pick}: its output over the plane",
+                ),
+                width="content",
+            )
 
 # ---- 4. playground ------------------------------------------------------------------------------
 
 
-def playground_controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | None = None
-                        ) -> PlaygroundConfig | None:
+def playground_controls(
+    prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | None = None
+) -> PlaygroundConfig | None:
     """Widgets for one setting; returns its config (None when a value is not accepted).
 
     With ``inherit``, only the network controls are shown; data and training come from ``inherit``.
     """
     full = inherit is None
     k = lambda name: f"{prefix}{name}"  # noqa: E731
-    seed_state({k("dataset"): cfg.dataset, k("noise"): cfg.noise, k("train"): cfg.train_frac,
-                k("batch"): cfg.batch_size, k("features"): list(cfg.features), k("layers"): len(cfg.hidden),
-                k("act"): cfg.activation, k("lr"): cfg.lr, k("reg"): "L1" if cfg.l1 else "L2" if cfg.l2 else "none",
-                k("rate"): max(cfg.l1, cfg.l2) or 0.001, k("init"): cfg.init, k("loss"): cfg.loss,
-                k("seeds"): cfg.n_seeds, k("seed"): cfg.seed, k("epochs"): cfg.epochs})
+    seed_state(
+        {
+            k("dataset"): cfg.dataset,
+            k("noise"): cfg.noise,
+            k("train"): cfg.train_frac,
+            k("batch"): cfg.batch_size,
+            k("features"): list(cfg.features),
+            k("layers"): len(cfg.hidden),
+            k("act"): cfg.activation,
+            k("lr"): cfg.lr,
+            k("reg"): "L1" if cfg.l1 else "L2" if cfg.l2 else "none",
+            k("rate"): max(cfg.l1, cfg.l2) or 0.001,
+            k("init"): cfg.init,
+            k("loss"): cfg.loss,
+            k("seeds"): cfg.n_seeds,
+            k("seed"): cfg.seed,
+            k("epochs"): cfg.epochs,
+        }
+    )
     for i in range(6):
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
     if full:
         a, b, c = st.columns(3)
-        a.selectbox("Data", data.TOY_SETS + ("csv",), key=k("dataset"),
-                    format_func=lambda s: {"csv": "my CSV points"}.get(s, s + (" (regression)" if
-                                                                              data.is_regression(s) else "")))
+        a.selectbox(
+            "Data",
+            data.TOY_SETS + ("csv",),
+            key=k("dataset"),
+            format_func=lambda s: {"csv": "my CSV points"}.get(
+                s, s + (" (regression)" if data.is_regression(s) else "")
+            ),
+        )
         b.slider("Noise", 0.0, 0.5, key=k("noise"), step=0.05)
         c.slider("Training share", 0.1, 0.9, key=k("train"), step=0.1)
-        st.pills("Input features", data.FEATURES, selection_mode="multi", key=k("features"),
-                 format_func=data.FEATURE_LABELS.get)
+        st.pills(
+            "Input features",
+            data.FEATURES,
+            selection_mode="multi",
+            key=k("features"),
+            format_func=data.FEATURE_LABELS.get,
+        )
     a, b = st.columns([1, 3])
     n_layers = a.number_input("Hidden layers", 0, 6, key=k("layers"))
     widths = []
@@ -267,28 +375,46 @@ def playground_controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundC
     a.selectbox("Activation", HIDDEN, key=k("act"), format_func=ACT_LABEL.get)
     b.number_input("Learning rate", 1e-5, 10.0, key=k("lr"), format="%.4g")
     c.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"))
-    d.number_input("Regularisation rate", 0.0, 10.0, key=k("rate"), format="%.4g",
-                   disabled=st.session_state[k("reg")] == "none")
+    d.number_input(
+        "Regularisation rate", 0.0, 10.0, key=k("rate"), format="%.4g", disabled=st.session_state[k("reg")] == "none"
+    )
     if full:
         a, b, c, d, e = st.columns(5)
         a.number_input("Batch size", 1, 2000, key=k("batch"))
         b.selectbox("Init", INITS, key=k("init"))
-        c.selectbox("Loss", ("auto", "mse", "ce"), key=k("loss"),
-                    format_func={"auto": "auto (cross-entropy / squared)", "mse": "squared error",
-                                 "ce": "cross-entropy"}.get)
+        c.selectbox(
+            "Loss",
+            ("auto", "mse", "ce"),
+            key=k("loss"),
+            format_func={"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}.get,
+        )
         d.number_input("Seeds at once", 1, 100, key=k("seeds"), help="Train this setting from this many seeds.")
         e.number_input("Epochs", 1, 5000, key=k("epochs"))
     ss = st.session_state
     reg, rate = ss[k("reg")], ss[k("rate")]
-    net = dict(hidden=tuple(int(w) for w in widths), activation=ss[k("act")], lr=ss[k("lr")],
-               l1=rate if reg == "L1" else 0.0, l2=rate if reg == "L2" else 0.0)
+    net = dict(
+        hidden=tuple(int(w) for w in widths),
+        activation=ss[k("act")],
+        lr=ss[k("lr")],
+        l1=rate if reg == "L1" else 0.0,
+        l2=rate if reg == "L2" else 0.0,
+    )
     try:
         if inherit is not None:
             return inherit.replace(**net)
         return PlaygroundConfig(
-            dataset=ss[k("dataset")], noise=ss[k("noise")], train_frac=ss[k("train")],
-            features=tuple(ss[k("features")]), batch_size=ss[k("batch")], init=ss[k("init")],
-            loss=ss[k("loss")], n_seeds=ss[k("seeds")], seed=ss[k("seed")], epochs=ss[k("epochs")], **net)
+            dataset=ss[k("dataset")],
+            noise=ss[k("noise")],
+            train_frac=ss[k("train")],
+            features=tuple(ss[k("features")]),
+            batch_size=ss[k("batch")],
+            init=ss[k("init")],
+            loss=ss[k("loss")],
+            n_seeds=ss[k("seeds")],
+            seed=ss[k("seed")],
+            epochs=ss[k("epochs")],
+            **net,
+        )
     except ConfigError as e:
         show_config_error(e)
         return None
@@ -308,11 +434,14 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts, trainer) -> None:
     s = summary(trainer)
     st.markdown(f"**{title}** · epoch {trainer.epoch}/{cfg.epochs}")
     if s.empty:
-        st.info("Press ▶ Play or Step to start training.")
-        return
+        st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
+        s = pd.DataFrame(trainer.evaluate()).assign(diverged=False)
     if bool(s.diverged.any()):
-        st.error(f"{int(s.diverged.sum())} of {len(s)} runs diverged (the loss became NaN or infinite) and "
-                 "stopped. Lower the learning rate.", icon=":material/warning:")
+        st.error(
+            f"{int(s.diverged.sum())} of {len(s)} runs diverged (the loss became NaN or infinite) and "
+            "stopped. Lower the learning rate.",
+            icon=":material/warning:",
+        )
     cols = st.columns(4)
     cols[0].metric("Test loss (median)", f"{s.test_loss.median():.4f}")
     cols[1].metric("Train loss (median)", f"{s.train_eval_loss.median():.4f}")
@@ -323,32 +452,60 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts, trainer) -> None:
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
     dom = (-1.0, 1.0) if pts.regression else (0.0, 1.0)
-    st.altair_chart(charts.decision_surface(surface(trainer, cfg, k), pts.frame(), title="Output over the plane",
-                                            domain=dom, extent=data.EXTENT, size=300))
+    st.altair_chart(
+        charts.decision_surface(
+            surface(trainer, cfg, k),
+            pts.frame(),
+            title="Output over the plane",
+            domain=dom,
+            extent=data.EXTENT,
+            size=300,
+        ),
+        width="content",
+    )
     h = trainer.history()
-    long = h.melt(id_vars=["model", "epoch"], value_vars=[c for c in ("train_eval_loss", "test_loss") if c in h],
-                  var_name="series", value_name="loss").dropna()
+    long = h.melt(
+        id_vars=["model", "epoch"],
+        value_vars=[c for c in ("train_eval_loss", "test_loss") if c in h],
+        var_name="series",
+        value_name="loss",
+    ).dropna()
     long["series"] = long["series"].map({"train_eval_loss": "train", "test_loss": "test"})
     if len(long):
-        st.altair_chart(charts.band_curves(long, y="loss", series="series",
-                                           title="Loss (median and 10-90% band over seeds)"), width="stretch")
+        st.altair_chart(
+            charts.band_curves(long, y="loss", series="series", title="Loss (median and 10-90% band over seeds)"),
+            width="stretch",
+        )
     with st.expander("Every neuron's output"):
         hs = hidden_surfaces(trainer, cfg, k)
         if len(hs):
-            st.altair_chart(charts.heatmap_grid(hs, "neuron", "a", columns=8, size=80,
-                                                domain=(-1.0, 1.0) if cfg.activation in ("tanh", "softsign",
-                                                                                        "hard_tanh") else (0.0, 1.0)))
+            st.altair_chart(
+                charts.heatmap_grid(
+                    hs,
+                    "neuron",
+                    "a",
+                    columns=8,
+                    size=80,
+                    domain=(-1.0, 1.0) if cfg.activation in ("tanh", "softsign", "hard_tanh") else (0.0, 1.0),
+                ),
+                width="content",
+            )
 
 
 with tab_g:
     if tab_g.open:
-        st.markdown("TensorFlow Playground's ground, and past it: many seeds at once, a second setting beside "
-                    "the first, seeded reset, initialisation and loss choices, your own points, and an export.")
+        st.markdown(
+            "TensorFlow Playground's ground, and past it: many seeds at once, a second setting beside "
+            "the first, seeded reset, initialisation and loss choices, your own points, and an export."
+        )
         g_cfg = playground_controls("g_", url_g) or url_g
         csv_points = None
         if g_cfg.dataset == "csv":
-            up = st.file_uploader("Your points: CSV with columns x1, x2, label (0/1, or numbers for regression)",
-                                  type=["csv", "txt"], key="g_csv")
+            up = st.file_uploader(
+                "Your points: CSV with columns x1, x2, label (0/1, or numbers for regression)",
+                type=["csv", "txt"],
+                key="g_csv",
+            )
             if up is not None:
                 try:
                     csv_points = data.points_from_csv(up.getvalue())
@@ -357,15 +514,17 @@ with tab_g:
             if csv_points is None:
                 st.info("Upload a CSV to train on your own points; until then the XOR set is shown.")
                 g_cfg = g_cfg.replace(dataset="xor")
-        compare = st.toggle("Compare with a second setting (same data)", key="g_compare",
-                            value=bool(st.query_params.get("cmp") == "1"))
+        compare = st.toggle(
+            "Compare with a second setting (same data)", key="g_compare", value=bool(st.query_params.get("cmp") == "1")
+        )
         g2_cfg = None
         if compare:
             with st.container(border=True):
                 st.caption("Setting B: same data, features, batch, seeds and epochs; change the network.")
                 from_url = any(q.startswith("h_") for q in st.query_params)
-                g2_cfg = playground_controls("h_", url_g2 if from_url else g_cfg.replace(activation="relu"),
-                                             inherit=g_cfg)
+                g2_cfg = playground_controls(
+                    "h_", url_g2 if from_url else g_cfg.replace(activation="relu"), inherit=g_cfg
+                )
         pts = make_points(g_cfg, csv_points)
         tr_a = trainer_for("pg_a", g_cfg, pts)
         tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
@@ -409,8 +568,13 @@ with tab_g:
         live()
         if tr_a.epoch > 0:
             res = tr_a.results()[0]
-            st.download_button("Export setting A as a PyTorch script", export_script(res, g_cfg),
-                               file_name="nnlab_playground_model.py", mime="text/x-python", key="pg_export")
+            st.download_button(
+                "Export setting A as a PyTorch script",
+                export_script(res, g_cfg),
+                file_name="nnlab_playground_model.py",
+                mime="text/x-python",
+                key="pg_export",
+            )
 
 # ---- the URL holds every control ------------------------------------------------------------------
 params = {**p_cfg.to_query("p_"), **c_cfg.to_query("c_"), **s_cfg.to_query("s_"), **g_cfg.to_query("g_")}
