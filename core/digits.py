@@ -1,0 +1,409 @@
+"""The Digit Recognizer's core: data, the default models, training through the one loop, evaluation,
+the tutorial's sklearn baseline, and model files (safetensors + JSON; never a pickle).
+
+Two data sets: sklearn's 8x8 digits ("digits", the tutorial's split) and MNIST ("mnist", 28x28, from
+:mod:`core.mnist`). Validation rows are carved off the training rows; the test rows are never seen
+in training. Augmentation (MNIST-format only) is data: seeded, precomputed, transformed copies of the
+training rows appended to them, so training still goes through :func:`core.train.fit`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from core import mnist
+from core.cache import DiskCache, batch_key, cached, decode_results, encode_results
+from core.config import ConfigError, param
+from core.data import Dataset, digits_arrays
+from core.train import ProgressFn, TrainConfig, TrainResult, fit
+
+DATASETS = ("digits", "mnist")
+SIDE = {"digits": 8, "mnist": 28}
+MODEL_FORMAT = "nnlab-digits"
+MODEL_VERSION = 1
+MAX_MODEL_BYTES = 50_000_000
+
+
+@dataclass(frozen=True)
+class DigitsConfig(TrainConfig):
+    """One digit model: the MLP and its training (TrainConfig) plus the data it learns from.
+
+    The defaults are the page's default model for the 8x8 digits: the tutorial's (100, 50) ReLU MLP,
+    Adam, early stopping on 10% of the training rows with patience 10. See :func:`default_config`.
+    """
+
+    kind: ClassVar[str] = "digits"
+
+    hidden: tuple[int, ...] = param((100, 50), lo=1, hi=4096, length=(0, 20), help="hidden layer widths")
+    lr: float = param(0.002, lo=1e-6, hi=10.0)
+    batch_size: int = param(32, lo=0, hi=100_000, help="0 means the whole training set")
+    epochs: int = param(200, lo=1, hi=100_000)
+    patience: int = param(10, lo=0, hi=10_000, help="early stopping; 0 means off")
+    dataset: str = param("digits", choices=DATASETS, help="8x8 sklearn digits or 28x28 MNIST")
+    val_fraction: float = param(0.1, lo=0.0, hi=0.5, help="training rows held out to watch for early stopping")
+    augment: float = param(0.0, lo=0.0, hi=2.0, help="strength of random shifts, rotations, scale, stroke width")
+    augment_copies: int = param(0, lo=0, hi=20, help="augmented copies of each training image (MNIST only)")
+    train_limit: int = param(0, lo=0, hi=1_000_000, help="use only the first N training rows; 0 = all")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.patience > 0 and self.val_fraction <= 0:
+            raise ConfigError("val_fraction", "early stopping needs a validation share above 0")
+        if self.dataset == "digits" and self.augment_copies > 0:
+            raise ConfigError("augment_copies", "augmentation is for the MNIST-format model only")
+
+
+def default_config(dataset: str = "digits") -> DigitsConfig:
+    """The page's default model for a data set ("digits" or "mnist")."""
+    if dataset == "digits":
+        return DigitsConfig()
+    if dataset == "mnist":
+        return DigitsConfig(dataset="mnist", hidden=(256, 128), lr=0.001, batch_size=128, epochs=60,
+                            dropout=0.2, augment=1.0, augment_copies=4)
+    raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+
+
+# ---- data ------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _mnist_raw(folder: str | None, stamp: tuple) -> tuple[tuple[np.ndarray, ...], str]:
+    arrays = mnist.load_raw(folder)
+    return arrays, mnist.fingerprint(arrays)
+
+
+def _stamp(folder: str | Path | None) -> tuple:
+    """Changes when the folder's files change (so the memo above reloads)."""
+    root = Path(folder) if folder is not None else None
+    if root is None or not root.is_dir():
+        return ()
+    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in root.iterdir() if p.is_file()))
+
+
+def raw_arrays(dataset: str, folder: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """X_train [N, side*side] float32 in [0, 1], y_train [N] int64, X_test, y_test for a data set."""
+    if dataset == "digits":
+        return digits_arrays()
+    (tri, trl, tei, tel), _ = _mnist_raw(None if folder is None else str(folder), _stamp(folder))
+    f = lambda a: a.reshape(len(a), -1).astype(np.float32) / 255.0  # noqa: E731
+    return f(tri), trl.astype(np.int64), f(tei), tel.astype(np.int64)
+
+
+def data_identity(cfg: DigitsConfig, folder: str | Path | None = None) -> str:
+    """What the data is, for cache keys: the data set and (MNIST) a hash of the files' contents."""
+    if cfg.dataset == "digits":
+        return "sklearn-digits-tutorial-split"
+    _, fp = _mnist_raw(None if folder is None else str(folder), _stamp(folder))
+    return f"mnist-{fp}"
+
+
+def augment_images(X: np.ndarray, strength: float, copies: int, seed: int = 0, side: int = 28) -> np.ndarray:
+    """Seeded augmented copies of images: X [N, side*side] -> [copies * N, side*side] float32.
+
+    Each copy gets a random small rotation (up to 12 degrees x strength), scale (+-10%), shear,
+    shift (up to 2 px) and stroke width change (thicker or thinner by about a pixel).
+    """
+    if copies <= 0 or strength <= 0 or len(X) == 0:
+        return np.zeros((0, X.shape[1]), np.float32)
+    g = torch.Generator().manual_seed(seed + 104_729)
+    x = torch.as_tensor(X, dtype=torch.float32).view(-1, 1, side, side)
+    out = []
+    for _ in range(copies):
+        def u(n: int = len(x)) -> torch.Tensor:
+            return torch.rand(n, generator=g) * 2 - 1
+        angle = u() * (12.0 * strength) * np.pi / 180
+        scale = 1 + u() * 0.10 * strength
+        shear = u() * 0.15 * strength
+        tx, ty = u() * 2.0 * strength / (side / 2), u() * 2.0 * strength / (side / 2)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        # output -> input sampling matrix (affine_grid's convention), in normalised coordinates
+        theta = torch.stack([
+            torch.stack([cos / scale, (-sin + shear) / scale, tx], 1),
+            torch.stack([sin / scale, cos / scale, ty], 1),
+        ], 1)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        y = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        # stroke width: blend towards a dilation (thicker) or an erosion (thinner)
+        w = u() * strength
+        thick = F.max_pool2d(y, 3, 1, 1)
+        thin = -F.max_pool2d(-y, 3, 1, 1)
+        wpos, wneg = w.clamp(min=0).view(-1, 1, 1, 1), (-w).clamp(min=0).view(-1, 1, 1, 1) * 0.6
+        y = y + wpos * (thick - y) - wneg * (y - thin)
+        y = y / y.amax((1, 2, 3), keepdim=True).clamp(min=1e-6)
+        out.append(y.clamp(0, 1).view(len(x), -1))
+    return torch.cat(out).numpy()
+
+
+def load_data(cfg: DigitsConfig, folder: str | Path | None = None) -> Dataset:
+    """The Dataset a config trains on: train (+ augmented copies), validation and test tensors.
+
+    The validation rows are a seeded share of the training rows (before augmentation, so no copy of
+    a validation image is trained on). Raises mnist.MnistUnavailable for MNIST that cannot be had.
+    """
+    Xtr, ytr, Xte, yte = raw_arrays(cfg.dataset, folder)
+    if cfg.train_limit:
+        Xtr, ytr = Xtr[:cfg.train_limit], ytr[:cfg.train_limit]
+    rng = np.random.default_rng(cfg.seed + 7_919)
+    perm = rng.permutation(len(Xtr))
+    n_val = int(round(cfg.val_fraction * len(Xtr))) if cfg.val_fraction > 0 else 0
+    n_val = min(max(n_val, 1 if cfg.val_fraction > 0 else 0), len(Xtr) - 1)
+    Xv, yv = Xtr[perm[:n_val]], ytr[perm[:n_val]]
+    Xt, yt = Xtr[perm[n_val:]], ytr[perm[n_val:]]
+    if cfg.augment > 0 and cfg.augment_copies > 0:
+        extra = augment_images(Xt, cfg.augment, cfg.augment_copies, cfg.seed, SIDE[cfg.dataset])
+        Xt = np.concatenate([Xt, extra])
+        yt = np.concatenate([yt] + [yt] * cfg.augment_copies)
+    t = lambda a, dt=torch.float32: torch.as_tensor(np.ascontiguousarray(a), dtype=dt)  # noqa: E731
+    return Dataset(t(Xt), t(yt, torch.long), t(Xte), t(yte, torch.long), "multiclass", 10,
+                   t(Xv) if n_val else None, t(yv, torch.long) if n_val else None)
+
+
+# ---- training --------------------------------------------------------------------------------
+
+def train_key(cfgs: DigitsConfig | Sequence[DigitsConfig], folder: str | Path | None = None) -> str:
+    """The disk-cache key of one config (or a stack of configs) on its data."""
+    cfgs = [cfgs] if isinstance(cfgs, DigitsConfig) else list(cfgs)
+    return batch_key(cfgs, data_identity(cfgs[0], folder))
+
+
+def compute(cfgs: DigitsConfig | Sequence[DigitsConfig], progress: ProgressFn | None = None,
+            folder: str | Path | None = None) -> list[TrainResult]:
+    """Train (no cache): configs that differ only in per-model fields train together as one stack."""
+    cfgs = [cfgs] if isinstance(cfgs, DigitsConfig) else list(cfgs)
+    _check_stackable(cfgs)
+    data = load_data(cfgs[0], folder)
+    results = fit(cfgs, data, progress=progress)
+    for r in results:
+        r.extra["dataset"] = r.config.dataset  # type: ignore[attr-defined]
+    return results
+
+
+def _check_stackable(cfgs: Sequence[DigitsConfig]) -> None:
+    data_fields = ("dataset", "val_fraction", "augment", "augment_copies", "train_limit", "seed")
+    for c in cfgs[1:]:
+        for f in data_fields:
+            if getattr(c, f) != getattr(cfgs[0], f):
+                raise ValueError(f"models trained together must share {f!r}")
+
+
+def train_many(cfgs: Sequence[DigitsConfig], progress: ProgressFn | None = None,
+               folder: str | Path | None = None, cache: DiskCache | None = None) -> list[TrainResult]:
+    """Several models on one data set (e.g. dropout on/off), trained at once; from the cache if there."""
+    results, _ = cached(train_key(cfgs, folder), lambda: compute(cfgs, progress, folder), cache,
+                        config_types=(DigitsConfig,))
+    return results
+
+
+def train(cfg: DigitsConfig, progress: ProgressFn | None = None, folder: str | Path | None = None,
+          cache: DiskCache | None = None) -> TrainResult:
+    """One model through core.train, from the disk cache when it was trained before."""
+    return train_many([cfg], progress, folder, cache)[0]
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+
+def predict(result: TrainResult, X: np.ndarray) -> np.ndarray:
+    """Class probabilities of a trained model (eval mode: dropout off): X [N, F] -> [N, 10]."""
+    net = _net(result)
+    with torch.no_grad():
+        logits = net(torch.as_tensor(np.asarray(X, dtype=np.float32).reshape(len(X), -1)))
+    return torch.softmax(logits, -1).numpy()
+
+
+def _net(result: TrainResult) -> torch.nn.Sequential:
+    net = result.extra.get("_net")
+    if net is None:
+        net = result.model()
+        result.extra["_net"] = net  # built once per result; the memo keeps predictions fast
+    return net
+
+
+def test_predictions(result: TrainResult, data: Dataset) -> np.ndarray:
+    """Probabilities on the data set's test rows: [N_test, 10]."""
+    return predict(result, data.X_test.numpy())
+
+
+def confusion(result: TrainResult, data: Dataset, probs: np.ndarray | None = None) -> pd.DataFrame:
+    """Long confusion table over the test rows: true, predicted, count (all 100 cells)."""
+    p = test_predictions(result, data) if probs is None else probs
+    pred = p.argmax(1)
+    true = data.y_test.numpy()
+    m = np.zeros((10, 10), np.int64)
+    np.add.at(m, (true, pred), 1)
+    t, q = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
+    return pd.DataFrame({"true": t.ravel(), "predicted": q.ravel(), "count": m.ravel()})
+
+
+def per_class(result: TrainResult, data: Dataset, probs: np.ndarray | None = None) -> pd.DataFrame:
+    """Per digit: precision, recall, f1 and support (test rows)."""
+    p = test_predictions(result, data) if probs is None else probs
+    pred, true = p.argmax(1), data.y_test.numpy()
+    rows = []
+    for d in range(10):
+        tp = int(((pred == d) & (true == d)).sum())
+        npred, ntrue = int((pred == d).sum()), int((true == d).sum())
+        prec = tp / npred if npred else float("nan")
+        rec = tp / ntrue if ntrue else float("nan")
+        f1 = 2 * prec * rec / (prec + rec) if npred and ntrue and (prec + rec) > 0 else float("nan")
+        rows.append({"digit": d, "precision": prec, "recall": rec, "f1": f1, "support": ntrue})
+    return pd.DataFrame(rows)
+
+
+def misclassified(result: TrainResult, data: Dataset, probs: np.ndarray | None = None,
+                  true: int | None = None, predicted: int | None = None, limit: int = 40) -> pd.DataFrame:
+    """Wrong test rows (optionally one confusion cell), most confident first.
+
+    Columns: index (row of the test set), true, predicted, p_predicted, p_true.
+    With both true and predicted given and equal, returns that cell's (right) rows instead.
+    """
+    p = test_predictions(result, data) if probs is None else probs
+    pred, y = p.argmax(1), data.y_test.numpy()
+    sel = pred != y
+    if true is not None:
+        sel = (y == true) if (predicted is not None and predicted == true) else sel & (y == true)
+    if predicted is not None:
+        sel = sel & (pred == predicted)
+    idx = np.flatnonzero(sel)
+    conf = p[idx, pred[idx]]
+    order = idx[np.argsort(-conf, kind="stable")][:limit]
+    return pd.DataFrame({"index": order, "true": y[order], "predicted": pred[order],
+                         "p_predicted": p[order, pred[order]], "p_true": p[order, y[order]]})
+
+
+def test_image(data: Dataset, index: int) -> np.ndarray:
+    """One test image as a square float array (8x8 or 28x28) in [0, 1], ink = 1."""
+    x = data.X_test[index].numpy()
+    side = int(round(len(x) ** 0.5))
+    return x.reshape(side, side)
+
+
+def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, max_iter: int = 500,
+                     train_limit: int = 0) -> dict[str, Any]:
+    """The tutorial's MLPClassifier((100, 50), relu, max_iter 500, random_state 42) on the same split.
+
+    Returns {"acc": test accuracy, "seconds": fit time, "n_iter": iterations run}.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    Xtr, ytr, Xte, yte = raw_arrays(dataset, folder)
+    if train_limit:
+        Xtr, ytr = Xtr[:train_limit], ytr[:train_limit]
+    clf = MLPClassifier(hidden_layer_sizes=(100, 50), activation="relu", max_iter=max_iter, random_state=42)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(Xtr, ytr)
+    seconds = time.perf_counter() - t0
+    return {"acc": float((clf.predict(Xte) == yte).mean()), "seconds": seconds, "n_iter": int(clf.n_iter_)}
+
+
+# ---- model files -----------------------------------------------------------------------------
+
+class ModelFileError(ValueError):
+    """A model file that is not an NN Lab digit model (or is damaged); one-line reason."""
+
+
+def export_model(result: TrainResult) -> bytes:
+    """One safetensors file: the weights and history as tensors, config and metrics as JSON metadata."""
+    from safetensors.torch import save
+
+    clean = dataclasses.replace(result, extra={k: v for k, v in result.extra.items() if not k.startswith("_")})
+    tensors, meta = encode_results([clean])
+    meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, **meta}
+    return save({k: v.contiguous() for k, v in tensors.items()},
+                metadata={"nnlab": json.dumps(meta, default=_jsonable)})
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, (np.integer, np.floating)):
+        return o.item()
+    if isinstance(o, tuple):
+        return list(o)
+    return str(o)
+
+
+def import_model(data: bytes) -> TrainResult:
+    """Load a file made by :func:`export_model`, checking everything; raises ModelFileError with why.
+
+    Reads only safetensors (raw tensors + JSON), never a pickle; checks the marker, the config (range
+    checks), the tensor names and shapes against the config, and that every weight is finite.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if not data:
+        raise ModelFileError("the model file is empty")
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelFileError(f"the model file is {len(data) / 1e6:.1f} MB; the limit is {MAX_MODEL_BYTES / 1e6:g} MB")
+    if data[:2] == b"PK" or data[:1] == b"\x80":
+        raise ModelFileError("this looks like a pickle/zip (e.g. a torch .pt file); only NN Lab .safetensors "
+                             "model files are accepted, and pickles are never opened")
+    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
+    if n <= 0 or n > min(len(data) - 8, 10_000_000):
+        raise ModelFileError("not a safetensors file (no valid header)")
+    try:
+        header = json.loads(data[8:8 + n])
+        meta = json.loads(header.get("__metadata__", {}).get("nnlab", "null"))
+    except (ValueError, AttributeError, TypeError):
+        raise ModelFileError("not a safetensors file (unreadable header)") from None
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise ModelFileError("a safetensors file, but not an NN Lab digit model (no nnlab-digits marker)")
+    if meta.get("version") != MODEL_VERSION:
+        raise ModelFileError(f"model file version {meta.get('version')!r}; this app reads version {MODEL_VERSION}")
+    try:
+        tensors = load(data)
+    except (SafetensorError, ValueError, RuntimeError) as e:
+        raise ModelFileError(f"the model file is damaged ({str(e)[:60]})") from None
+    items = meta.get("results")
+    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
+        raise ModelFileError("the model file should hold exactly one model")
+    if items[0].get("config_class") != "DigitsConfig":
+        raise ModelFileError("the model file holds a model of another kind, not a digit model")
+    try:
+        (result,) = decode_results(tensors, meta, config_types=(DigitsConfig,))
+    except ConfigError as e:
+        raise ModelFileError(f"the model's settings are invalid ({e})") from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"the model file is incomplete ({str(e)[:60]})") from None
+    cfg = result.config
+    if not isinstance(cfg, DigitsConfig):
+        raise ModelFileError("the model file holds a model of another kind, not a digit model")
+    n_in = SIDE[cfg.dataset] ** 2
+    if result.n_in != n_in or result.n_out != 10:
+        raise ModelFileError(f"a {cfg.dataset} model must map {n_in} inputs to 10 classes")
+    expected = {}
+    widths = [n_in, *cfg.hidden, 10]
+    step = 3 if cfg.dropout > 0 else 2
+    for li in range(len(widths) - 1):
+        expected[f"{li * step}.weight"] = (widths[li + 1], widths[li])
+        expected[f"{li * step}.bias"] = (widths[li + 1],)
+    got = {k: tuple(v.shape) for k, v in result.state.items()}
+    if got != expected:
+        raise ModelFileError("the weights do not match the model's layer sizes")
+    if not all(bool(torch.isfinite(v).all()) and v.dtype == torch.float32 for v in result.state.values()):
+        raise ModelFileError("the weights hold NaN/infinite values or are not float32")
+    return result
+
+
+def model_digest(result: TrainResult) -> str:
+    """A short hash of a model's weights (to tell loaded models apart)."""
+    h = hashlib.sha256()
+    for k in sorted(result.state):
+        h.update(k.encode())
+        h.update(result.state[k].numpy().tobytes())
+    return h.hexdigest()[:12]

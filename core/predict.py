@@ -1,0 +1,71 @@
+"""Read digits from image files on the command line, with the page's default model.
+
+    python -m core.predict [--dataset digits|mnist] [--data-dir DIR] FILE...
+
+Prints ``FILE<TAB>DIGIT<TAB>PROBABILITY`` per file, or ``FILE<TAB>error: <why>`` for a file it cannot
+read (the other files are still read); exits 1 when any file failed. The model is the page's default
+for the data set, trained once and then loaded from the disk cache (``$NNLAB_DATA_DIR``). Same code
+path as the page: :mod:`core.images` then :mod:`core.digits`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from core import digits, images
+from core.mnist import MnistUnavailable
+from core.train import TrainResult
+
+
+def read_file(path: str, result: TrainResult, max_bytes: int = 20_000_000) -> tuple[int, float]:
+    """(digit, probability) for one image file; raises images.ImageError or OSError with the reason."""
+    p = Path(path)
+    if p.is_dir():
+        raise OSError("is a folder, not a file")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise images.ImageError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB")
+    return classify(p.read_bytes(), result)
+
+
+def classify(data: bytes, result: TrainResult) -> tuple[int, float]:
+    """(digit, probability) for an image's bytes with a trained digit model."""
+    dataset = result.config.dataset  # type: ignore[attr-defined]
+    steps = images.preprocess(images.load_image(data), dataset)
+    probs = digits.predict(result, steps.x[None])[0]
+    d = int(np.argmax(probs))
+    return d, float(probs[d])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", choices=digits.DATASETS, default="digits",
+                    help="which default model: 8x8 sklearn digits (default) or MNIST")
+    ap.add_argument("--data-dir", metavar="DIR", default=None,
+                    help="folder holding the four official MNIST idx files (.gz or not) instead of downloading")
+    ap.add_argument("files", nargs="+", metavar="FILE")
+    args = ap.parse_args(argv)
+    try:
+        cfg = digits.default_config(args.dataset)
+        result = digits.train(cfg, folder=args.data_dir)
+    except MnistUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    failed = False
+    for f in args.files:
+        try:
+            d, p = read_file(f, result)
+            print(f"{f}\t{d}\t{p:.4f}", flush=True)
+        except (images.ImageError, OSError) as e:
+            failed = True
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            print(f"{f}\terror: {' '.join(str(reason).split())}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
