@@ -77,6 +77,8 @@ _BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.
     "hard_tanh": lambda g, z, a: _aten.hardtanh_backward(g, z, -1.0, 1.0),
 }
 
+SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
+
 # fields that may differ between the models of one stack
 PER_MODEL = ("seed", "activation", "init", "lr", "momentum", "l1", "l2", "dropout", "epochs", "patience")
 
@@ -177,6 +179,8 @@ class Trainer:
                 self.act_groups.append((k, k + 1, activations.get(c.activation)))
 
         self._lr_active: torch.Tensor | None = None  # per-element lr, zero for stopped models
+        self._lr_uniform: float | None = None  # the one lr when every model is active and shares it
+        self._adam_step = torch.zeros(())
         self.m = torch.zeros_like(self.flat)  # Adam first moment, or momentum buffer
         self.v = torch.zeros_like(self.flat)  # Adam second moment
         self.step_count = 0
@@ -386,8 +390,16 @@ class Trainer:
         self.step_count += 1
         if self._lr_active is None:
             self._lr_active = self.per_element(torch.where(self.active, self.lr, 0.0))
+            same = bool(self.active.all()) and bool((self.lr == self.lr[0]).all())
+            self._lr_uniform = float(self.lr[0]) if same else None
         lr = self._lr_active
-        if self.optimizer == "adam":
+        if self.optimizer == "adam" and self._lr_uniform is not None:
+            # every model active with one learning rate: torch's fused CPU Adam kernel, one call
+            self._adam_step.fill_(self.step_count)
+            torch._fused_adam_([self.flat], [grad], [self.m], [self.v], [], [self._adam_step],
+                               lr=self._lr_uniform, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8,
+                               amsgrad=False, maximize=False)
+        elif self.optimizer == "adam":
             b1, b2, eps = 0.9, 0.999, 1e-8
             self.m.lerp_(grad, 1 - b1)
             self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
@@ -447,6 +459,25 @@ class Trainer:
         B = N if self.batch_size <= 0 else min(self.batch_size, N)
         shuffle = B < N
         last_report = time.perf_counter()
+        # Small stacks run faster on one thread: splitting tiny ops costs more than it saves, and
+        # under CPU contention the thread pool's waits cost 10x (measured: 0.4 s vs 4-15 s for
+        # 100 XOR nets with another process busy). Big ones (digits, MNIST) keep every thread.
+        flops = 6 * self.K * B * sum(o * i for o, i in self.shapes)
+        prev_threads = torch.get_num_threads()
+        if flops < SMALL_STEP_FLOPS and prev_threads > 1:
+            torch.set_num_threads(1)
+        try:
+            self._loop(target, X, y, N, B, shuffle, eval_every, progress, total, report_seconds, last_report)
+        finally:
+            if torch.get_num_threads() != prev_threads:
+                torch.set_num_threads(prev_threads)
+        self.seconds += time.perf_counter() - t0
+        if progress is not None:
+            progress(self.epoch, total, self)
+
+    def _loop(self, target: int, X: torch.Tensor, y: torch.Tensor, N: int, B: int, shuffle: bool,
+              eval_every: int, progress: ProgressFn | None, total: int, report_seconds: float,
+              last_report: float) -> None:
         while self.epoch < target and bool(self.active.any()):
             self.epoch += 1
             if shuffle:
@@ -474,9 +505,6 @@ class Trainer:
             if progress is not None and (time.perf_counter() - last_report > report_seconds):
                 last_report = time.perf_counter()
                 progress(self.epoch, total, self)
-        self.seconds += time.perf_counter() - t0
-        if progress is not None:
-            progress(self.epoch, total, self)
 
     def _after_epoch(self, epoch_loss: torch.Tensor, eval_every: int, target: int) -> None:
         e = self.epoch
