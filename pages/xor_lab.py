@@ -531,8 +531,12 @@ with tab_g:
         st.session_state.setdefault("pg_playing", False)
 
         b1, b2, b3, b4, _ = st.columns([1, 1, 1, 2, 3])
-        if b1.button("⏸ Pause" if st.session_state.pg_playing else "▶ Play", key="pg_play", type="primary"):
-            st.session_state.pg_playing = not st.session_state.pg_playing
+        b1.button(
+            "⏸ Pause" if st.session_state.pg_playing else "▶ Play",
+            key="pg_play",
+            type="primary",
+            on_click=lambda: st.session_state.update(pg_playing=not st.session_state.pg_playing),
+        )
         step = b2.button("Step", key="pg_step", help="One epoch")
         if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
             st.session_state.pg_a_reset = st.session_state.pg_b_reset = True
