@@ -118,7 +118,14 @@ def screenshot(page, name: str) -> Path:
     """Save a PNG under test-artifacts/ (the README's screenshots come from here)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its main container, so grow the viewport to the content first
+    height = page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                           " return m ? m.scrollHeight : 1000 }")
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    page.set_viewport_size({"width": size["width"], "height": int(min(max(height, 800), 5000))})
+    page.wait_for_timeout(700)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
 
 
