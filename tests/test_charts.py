@@ -1,0 +1,75 @@
+"""Chart builders: pure functions whose Vega-Lite specs say what they draw."""
+
+import numpy as np
+import pandas as pd
+
+from core import charts, data, xor
+
+
+def layer_marks(spec: dict) -> list[str]:
+    marks = []
+    for layer in spec.get("layer", [spec]):
+        m = layer.get("mark")
+        marks.append(m if isinstance(m, str) else m["type"])
+    return marks
+
+
+def test_perceptron_view_draws_points_and_the_line():
+    h, _ = xor.run_perceptron(xor.PerceptronConfig(gate="AND"))
+    lines = xor.perceptron_lines(h)
+    X, y = data.gate("AND")
+    pts = pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "target": y.astype(int)})
+    spec = charts.perceptron_view(pts, lines[lines.epoch == len(h.errors)], title="AND").to_dict()
+    assert layer_marks(spec) == ["point", "line"]
+    assert spec["width"] == spec["height"] == 240
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [-0.5, 1.5]
+
+
+def test_error_bars_span_every_epoch():
+    spec = charts.error_bars([4, 3, 1, 0]).to_dict()
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["x"]["scale"]["domain"] == [0.5, 4.5]
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 4]
+
+
+def test_decision_surface_is_a_heatmap_with_points_on_top():
+    g = data.grid(1.0, 5)
+    grid = pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": np.linspace(0, 1, len(g))})
+    pts = pd.DataFrame({"x1": [0.0], "x2": [1.0], "label": [1], "split": ["train"]})
+    spec = charts.decision_surface(grid, pts, size=200, extent=6.0).to_dict()
+    assert layer_marks(spec) == ["rect", "point"]
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [0.0, 1.0]
+    assert spec["layer"][1]["encoding"]["shape"]["field"] == "split"
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [-6.0, 6.0]
+
+
+def test_many_curves_faint_lines_and_a_bold_median():
+    df = pd.DataFrame({"model": np.repeat(np.arange(5), 10), "epoch": np.tile(np.arange(1, 11), 5),
+                       "loss": np.random.default_rng(0).random(50) + 0.1})
+    spec = charts.many_curves(df, y="loss").to_dict()
+    faint, median = spec["layer"][:2]
+    assert faint["mark"]["opacity"] < 0.5 and faint["encoding"]["detail"]["field"] == "model"
+    assert median["mark"]["strokeWidth"] == 3
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+
+
+def test_downsample_keeps_the_last_point_and_bounds_size():
+    df = pd.DataFrame({"epoch": np.arange(1, 2001), "loss": np.ones(2000)})
+    d = charts.downsample(df, "epoch", 100)
+    assert len(d) == 100 and d.epoch.iloc[-1] == 2000 and d.epoch.iloc[0] == 1
+
+
+def test_band_curves_median_inside_band():
+    df = pd.DataFrame({"model": np.repeat(np.arange(4), 5), "epoch": np.tile(np.arange(5), 4),
+                       "loss": np.arange(20) + 1.0, "series": "train"})
+    spec = charts.band_curves(df, y="loss").to_dict()
+    assert layer_marks(spec) == ["area", "line"]
+    assert spec["layer"][0]["encoding"]["y2"]["field"] == "hi"
+
+
+def test_heatmap_grid_one_facet_per_unit():
+    g = data.grid(1.0, 4)
+    df = pd.concat([pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "unit": u, "a": 0.5}) for u in ("h1", "h2")])
+    spec = charts.heatmap_grid(df, "unit", "a", columns=2).to_dict()
+    assert spec["facet"]["field"] == "unit" and spec["columns"] == 2
+    assert spec["spec"]["mark"]["type"] == "rect"
