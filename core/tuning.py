@@ -293,6 +293,7 @@ def default_storage() -> str:
 
 def mask_url(url: str) -> str:
     """A storage URL with any password hidden (for messages and the page)."""
+    url = re.sub(r"^(\w+)\+\w+://", r"\1://", url)  # the driver is an implementation detail
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
@@ -309,7 +310,7 @@ _STORAGES: dict[tuple[str, Heartbeat | None], optuna.storages.RDBStorage] = {}
 
 def open_storage(url: str | None = None, heartbeat: Heartbeat | None = None) -> optuna.storages.RDBStorage:
     """An Optuna RDBStorage for url (created once per process); TuningError if unreachable."""
-    url = (url or default_storage()).strip()
+    url = _driver_url((url or default_storage()).strip())
     key = (url, heartbeat)
     if key in _STORAGES:
         return _STORAGES[key]
@@ -323,13 +324,13 @@ def open_storage(url: str | None = None, heartbeat: Heartbeat | None = None) -> 
     else:
         raise TuningError(f"{url[:80]!r} is not a database URL (expected e.g. sqlite:///path/tuning.db "
                           "or postgresql://user@host:5432/db)")
-    hb: dict[str, Any] = {}
-    if heartbeat is not None:
-        hb = {"heartbeat_interval": heartbeat.interval, "grace_period": heartbeat.grace,
-              "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            hb: dict[str, Any] = {}
+            if heartbeat is not None:  # a trial silent for `grace` s is failed, and its settings queued once more
+                hb = {"heartbeat_interval": heartbeat.interval, "grace_period": heartbeat.grace,
+                      "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)}
             storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs, **hb)
     except ImportError as e:
         raise TuningError(f"cannot use {mask_url(url)}: its database driver is not installed ({e.name})") from None
@@ -340,6 +341,16 @@ def open_storage(url: str | None = None, heartbeat: Heartbeat | None = None) -> 
         _sqlite_wal(storage)
     _STORAGES[key] = storage
     return storage
+
+
+def _driver_url(url: str) -> str:
+    """postgresql:// means psycopg 3 to SQLAlchemy 2.1; use psycopg2 (requirements.txt's) when only it is here."""
+    import importlib.util
+
+    m = re.match(r"^postgres(?:ql)?://", url)
+    if m and importlib.util.find_spec("psycopg") is None and importlib.util.find_spec("psycopg2") is not None:
+        return "postgresql+psycopg2://" + url[m.end():]
+    return url
 
 
 def _sqlite_wal(storage: optuna.storages.RDBStorage) -> None:
@@ -502,11 +513,26 @@ def load_data(st: StudySettings):
             idx = np.random.default_rng(st.seed).choice(len(Xtr), MNIST_MAX_TRAIN, replace=False)
             Xtr, ytr = Xtr[idx], ytr[idx]
     else:
-        Xtr, ytr, Xte, yte = digits_arrays()
+        Xtr, ytr, Xte, yte = _digits_split(digits_arrays)
     data = make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10, val_fraction=st.val_fraction,
                         seed=st.seed)
     _DATA[key] = data
     return data
+
+
+def _digits_split(compute: Callable[[], tuple]) -> tuple:
+    """digits_arrays(), kept as a .npz in the data folder: a new worker skips importing scikit-learn (~2 s)."""
+    path = nn_settings.data_dir() / "digits-split-v1.npz"
+    try:
+        with np.load(path) as z:
+            return z["Xtr"], z["ytr"], z["Xte"], z["yte"]
+    except (OSError, KeyError, ValueError):
+        pass
+    arrays = compute()
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **dict(zip(("Xtr", "ytr", "Xte", "yte"), arrays)))
+    os.replace(tmp, path)
+    return arrays
 
 
 def train_config(params: dict[str, Any], st: StudySettings) -> TrainConfig:
@@ -882,7 +908,8 @@ def read_study(url: str | None, name: str, with_curves: bool = True) -> StudyFra
     for tid, key, vj in attrs.itertuples(index=False):
         if key in extra:
             extra[key][tid] = json.loads(vj)
-    trials["worker"] = trials["trial_id"].map(extra["worker"]).fillna("")
+    workers = extra["worker"]
+    trials["worker"] = [str(workers.get(i, "")) for i in trials["trial_id"]]
     metrics = extra["metrics"]
     trials["test_acc"] = trials["trial_id"].map({k: m.get("test_acc") for k, m in metrics.items()})
     trials["interrupted"] = trials["trial_id"].map(extra["interrupted"])
@@ -984,6 +1011,11 @@ def digits_link(params: dict[str, Any], st: StudySettings) -> str:
     """``/digits?...``: the Digit Recognizer on these settings (its config's own URL keys)."""
     from urllib.parse import urlencode
 
+    return "/digits?" + urlencode(digits_query(params, st))
+
+
+def digits_query(params: dict[str, Any], st: StudySettings) -> dict[str, str]:
+    """The Digit Recognizer's URL query params for a trial's settings (``DigitsConfig.to_query()``)."""
     cfg = train_config(params, st)
     try:
         from core.digits import DigitsConfig  # the Digit Recognizer's job config (a TrainConfig)
@@ -1002,7 +1034,7 @@ def digits_link(params: dict[str, Any], st: StudySettings) -> str:
             query = _explicit_query(cfg)
     else:
         query = _explicit_query(cfg)
-    return "/digits?" + urlencode(query)
+    return query
 
 
 def _explicit_query(cfg: TrainConfig) -> dict[str, str]:

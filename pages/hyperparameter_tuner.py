@@ -1,0 +1,319 @@
+"""Hyperparameter Tuner: an Optuna search over the tutorial's table, run by worker processes, watched live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from core import tuning
+from core import tuning_charts as charts
+from core.activations import HIDDEN, REGISTRY
+from core.config import ConfigError
+from core.train import OPTIMIZERS
+from ui.common import config_from_url, share_link
+
+VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Learning curves", "Timeline")
+DIGITS_PAGE = Path(__file__).parent / "digit_recognizer.py"
+
+
+# ---- worker processes this server started (shared by every session) ----------------------------
+@st.cache_resource
+def pool() -> dict[str, list]:
+    return {}
+
+
+def live_workers(name: str | None = None) -> int:
+    """Workers this server started that are still running (for one study, or all)."""
+    p = pool()
+    for k in list(p):
+        p[k] = [w for w in p[k] if w.poll() is None]
+    return len(p.get(name, [])) if name else sum(len(v) for v in p.values())
+
+
+def start(url: str, name: str, n: int) -> int:
+    room = tuning.max_workers() - live_workers()
+    n = max(0, min(n, room))
+    if n:
+        pool().setdefault(name, []).extend(tuning.start_workers(url, name, n, parent=os.getpid()))
+    return n
+
+
+@st.cache_data(ttl=1.0, max_entries=16, show_spinner=False)
+def read(url: str, name: str) -> tuning.StudyFrame:
+    return tuning.read_study(url, name)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def importance(url: str, name: str, n_complete: int) -> dict[str, float]:
+    return tuning.param_importance(read(url, name))
+
+
+# ---- page ---------------------------------------------------------------------------------------
+st.title("Hyperparameter Tuner")
+st.markdown(
+    "Find the best network for handwritten digits systematically. Optuna proposes settings from the "
+    "ranges below, worker processes train each proposal with NN Lab's training loop, and unpromising "
+    "trials are stopped early (pruned). Trials are stored in a database, so a reload, another tab or "
+    "another machine sees the same study.")
+
+url = tuning.default_storage()
+try:
+    studies = tuning.list_studies(url)
+except tuning.TuningError as e:
+    st.error(f"{e}. Set NNLAB_STORAGE to a reachable database (or unset it to use the local SQLite file).",
+             icon=":material/database:")
+    st.stop()
+
+space0 = config_from_url(tuning.SearchSpace, "s_")
+set0 = config_from_url(tuning.StudySettings, "t_")
+wanted = st.query_params.get("study")
+if wanted and wanted not in studies:
+    st.warning(f"There is no study named {wanted[:64]!r} in this storage; showing the others.",
+               icon=":material/link_off:")
+    wanted = None
+
+with st.expander("New study: search space and budget", expanded=not studies, icon=":material/tune:"):
+    with st.form("new_study"):
+        st.markdown("**Search space** (the tutorial's key hyperparameters; set low = high to fix one)")
+        h = st.columns([1.2, 1, 1, 2.2])
+        h[0].caption("hyperparameter")
+        h[1].caption("low")
+        h[2].caption("high")
+        h[3].caption("tutorial's starting point")
+        hint = {k: v for k, _, v in tuning.TUTORIAL_TABLE}
+        r = st.columns([1.2, 1, 1, 2.2])
+        r[0].markdown("Learning rate (log)")
+        lr_low = r[1].number_input("lr low", 1e-6, 1.0, space0.lr_low, format="%.1e", label_visibility="collapsed")
+        lr_high = r[2].number_input("lr high", 1e-6, 1.0, space0.lr_high, format="%.1e", label_visibility="collapsed")
+        r[3].caption(hint["lr"])
+        r = st.columns([1.2, 1, 1, 2.2])
+        r[0].markdown("Hidden layers")
+        layers_min = r[1].number_input("layers min", 1, 8, space0.layers_min, label_visibility="collapsed")
+        layers_max = r[2].number_input("layers max", 1, 8, space0.layers_max, label_visibility="collapsed")
+        r[3].caption(hint["layers"])
+        r = st.columns([1.2, 1, 1, 2.2])
+        r[0].markdown("Neurons per layer (log)")
+        width_min = r[1].number_input("width min", 1, 1024, space0.width_min, label_visibility="collapsed")
+        width_max = r[2].number_input("width max", 1, 1024, space0.width_max, label_visibility="collapsed")
+        r[3].caption(hint["width"])
+        r = st.columns([1.2, 1, 1, 2.2])
+        r[0].markdown("Dropout rate")
+        dropout_low = r[1].number_input("dropout low", 0.0, 0.9, space0.dropout_low, 0.05,
+                                        label_visibility="collapsed")
+        dropout_high = r[2].number_input("dropout high", 0.0, 0.9, space0.dropout_high, 0.05,
+                                         label_visibility="collapsed")
+        r[3].caption(hint["dropout"])
+        c1, c2, c3 = st.columns(3)
+        batch_sizes = c1.multiselect("Batch sizes", [16, 32, 64, 128, 256], list(space0.batch_sizes),
+                                     help=hint["batch_size"])
+        acts = c2.multiselect("Activations", list(HIDDEN), list(space0.activations),
+                              format_func=lambda a: REGISTRY[a].label, help=hint["activation"])
+        opts = c3.multiselect("Optimisers", list(OPTIMIZERS), list(space0.optimizers))
+        st.markdown("**Study**")
+        c1, c2, c3, c4 = st.columns(4)
+        name = c1.text_input("Study name", value=f"digits-{set0.sampler}-{len(studies) + 1}")
+        dataset = c2.selectbox("Data set", tuning.DATASETS, tuning.DATASETS.index(set0.dataset),
+                               help="digits: sklearn's 8x8 digits (1,797 images). mnist: where it is "
+                                    f"downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image sample).")
+        sampler = c3.selectbox("Sampler", tuning.SAMPLERS, tuning.SAMPLERS.index(set0.sampler),
+                               format_func=tuning.SAMPLER_LABELS.get)
+        pruner = c4.selectbox("Pruner", tuning.PRUNERS, tuning.PRUNERS.index(set0.pruner),
+                              format_func=tuning.PRUNER_LABELS.get,
+                              help="stops trials whose validation accuracy lags the others' at the same epoch")
+        c1, c2, c3, c4, c5 = st.columns(5)
+        cap = tuning.nn_settings.limits().max_trials
+        n_trials = c1.number_input("Trials", value=set0.n_trials, step=10,
+                                   help=f"finished trials to run (limit here: {cap:,})")
+        epochs = c2.number_input("Epochs per trial", value=set0.epochs, step=5)
+        timeout = c3.number_input("Time limit (min)", 0.0, 7 * 24 * 60.0, set0.timeout_min, 5.0,
+                                  help="0 means no limit; running trials finish")
+        seed = c4.number_input("Seed", 0, 2**31 - 1, set0.seed)
+        workers = c5.number_input("Workers", 1, tuning.max_workers(), min(2, tuning.max_workers()),
+                                  help=f"separate processes; at most {tuning.max_workers()} on this machine")
+        st.caption("Objective: validation accuracy (a seeded 20% of the training images), reported after "
+                   "every epoch. Every trial starts from the same seed, so trials differ only in settings.")
+        submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
+    if submitted:
+        try:
+            space = tuning.SearchSpace(lr_low=float(lr_low), lr_high=float(lr_high), layers_min=int(layers_min),
+                                       layers_max=int(layers_max), width_min=int(width_min),
+                                       width_max=int(width_max), batch_sizes=tuple(int(b) for b in batch_sizes),
+                                       activations=tuple(acts), dropout_low=float(dropout_low),
+                                       dropout_high=float(dropout_high), optimizers=tuple(opts))
+            sts = tuning.StudySettings(dataset=dataset, sampler=sampler, pruner=pruner, n_trials=int(n_trials),
+                                       timeout_min=float(timeout), epochs=int(epochs), seed=int(seed))
+            tuning.create_study(name, space, sts, url)
+        except (ConfigError, tuning.TuningError) as e:
+            st.error(f"Not started: {e}", icon=":material/error:")
+        else:
+            got = start(url, name.strip(), int(workers))
+            st.query_params.update({**space.to_query("s_"), **sts.to_query("t_"), "study": name.strip()})
+            wanted = name.strip()
+            studies = tuning.list_studies(url)
+            if got < int(workers):
+                st.info(f"Started {got} of {int(workers)} workers: this machine runs at most "
+                        f"{tuning.max_workers()} at once.")
+
+if not studies:
+    st.info("No study yet: set up the search above and press **Start study**.", icon=":material/info:")
+    st.stop()
+
+chosen = st.selectbox("Study", studies, index=studies.index(wanted) if wanted in studies else 0,
+                      help=f"studies in {tuning.mask_url(url)}")
+if st.query_params.get("study") != chosen:
+    st.query_params["study"] = chosen
+
+
+def show(frame: tuning.StudyFrame, view: str) -> None:
+    t, params = frame.trials, frame.params
+    if t.empty:
+        st.info("No trials yet: the workers are starting (loading PyTorch takes a few seconds).")
+        return
+    if view == "History":
+        st.altair_chart(charts.history(t), width="stretch")
+    elif view == "Trials":
+        table = charts.trials_table(t, params)
+        st.dataframe(table, hide_index=True, width="stretch", height=360,
+                     column_config={"val_acc": st.column_config.NumberColumn(format="%.4f"),
+                                    "test_acc": st.column_config.NumberColumn(format="%.4f"),
+                                    "lr": st.column_config.NumberColumn(format="%.2e"),
+                                    "seconds": st.column_config.NumberColumn(format="%.1f")})
+        st.download_button("Download CSV", charts.trials_csv(t, params), f"{frame.name}.csv", "text/csv",
+                           icon=":material/download:")
+    elif view == "Parallel coordinates":
+        st.altair_chart(charts.parallel_coordinates(t, params), width="stretch")
+        st.caption("Each line is a completed trial; its colour is its validation accuracy.")
+    elif view == "Importance":
+        imp = importance(url, frame.name, frame.counts["COMPLETE"])
+        if imp:
+            st.altair_chart(charts.importance(imp), width="stretch")
+            st.caption("Which settings decided whether a trial reached the top 10% (Optuna's PED-ANOVA evaluator).")
+        else:
+            st.info("Importance needs at least 4 completed trials with some variety.")
+    elif view == "Slices":
+        st.altair_chart(charts.slices(t, params))
+    elif view == "Learning curves":
+        st.altair_chart(charts.learning_curves(frame.curves, t), width="stretch")
+        st.caption("Orange crosses mark where the pruner stopped a trial.")
+    else:
+        st.altair_chart(charts.timeline(t), width="stretch")
+
+
+def status(frame: tuning.StudyFrame, alive: int) -> bool:
+    c, info = frame.counts, frame.info
+    total = info.settings.n_trials if info else 0
+    done = c["COMPLETE"] + c["PRUNED"]
+    active = tuning.is_active(frame, alive)
+    m = st.columns(6)
+    m[0].metric("Finished", f"{done} / {total}")
+    m[1].metric("Pruned", c["PRUNED"])
+    m[2].metric("Running", c["RUNNING"])
+    m[3].metric("Failed", c["FAIL"])
+    best = frame.best()
+    m[4].metric("Best val. accuracy", f"{best['value']:.4f}" if best is not None else "–")
+    m[5].metric("Workers here", alive)
+    st.progress(min(1.0, done / total) if total else 0.0)
+    if info is not None:
+        s = info.settings
+        state = ("running" if active else "stopped" if info.stop else "finished" if done >= total
+                 else "paused: no worker is running")
+        st.caption(f"**{state}** · {tuning.SAMPLER_LABELS[s.sampler]} sampler, {tuning.PRUNER_LABELS[s.pruner]} "
+                   f"pruner, seed {s.seed}, {s.epochs} epochs per trial, {s.dataset} · space varies "
+                   f"{', '.join(info.space.varying())}")
+    return active
+
+
+def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> None:
+    info = frame.info
+    c1, c2, c3 = st.columns([1, 1, 3])
+    if active and c1.button("Stop", icon=":material/stop:", help="workers stop after their current epoch; "
+                            "interrupted trials are queued again for a resume"):
+        tuning.request_stop(url, name)
+        st.rerun()
+    if not active and info is not None:
+        more = c2.number_input("Trials in all", 1, tuning.nn_settings.limits().max_trials,
+                               max(info.settings.n_trials, frame.counts["COMPLETE"] + frame.counts["PRUNED"] + 1)
+                               if frame.counts["COMPLETE"] + frame.counts["PRUNED"] >= info.settings.n_trials
+                               else info.settings.n_trials, key=f"more_{name}")
+        if c1.button("Resume", icon=":material/play_arrow:", type="primary"):
+            try:
+                tuning.resume(url, name, n_trials=int(more))
+                got = start(url, name, 2)
+                if not got:
+                    st.warning(f"No worker could start: this machine already runs {tuning.max_workers()}.")
+            except (ConfigError, tuning.TuningError) as e:
+                st.error(f"Not resumed: {e}")
+            st.rerun()
+    best = frame.best_params()
+    if best and info is not None:
+        q = tuning.digits_query(best, info.settings)
+        with c3:
+            try:
+                if not DIGITS_PAGE.exists():
+                    raise FileNotFoundError
+                st.page_link("pages/digit_recognizer.py", label="Train this configuration",
+                             icon=":material/draw:", query_params=q)
+            except Exception:  # the Digit Recognizer page is not in this app: show the link to copy
+                st.markdown(f"Train this configuration: `{tuning.digits_link(best, info.settings)}`")
+            st.caption("best trial: " + ", ".join(f"{k}={_fmt(v)}" for k, v in best.items()))
+
+
+def _fmt(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def watch(name: str) -> None:
+    try:
+        tuning.reap_stale(url, name)  # trials of dead workers become FAIL after the grace period
+        frame = read(url, name)
+    except tuning.TuningError as e:
+        st.error(str(e))
+        return
+    alive = live_workers(name)
+    active = status(frame, alive)
+    controls(name, frame, alive, active)
+    view = st.segmented_control("View", VIEWS, default=st.session_state.get("tuner_view", "History"),
+                                key=f"view_{name}", label_visibility="collapsed")
+    st.session_state["tuner_view"] = view or "History"
+    show(frame, view or "History")
+    if frame.read_seconds > 1.0:
+        st.caption(f"read {len(frame.trials):,} trials in {frame.read_seconds:.2f} s")
+
+
+# auto-refresh while the study runs; a finished study is drawn once
+try:
+    first = read(url, chosen)
+    running = tuning.is_active(first, live_workers(chosen))
+except tuning.TuningError:
+    running = False
+st.fragment(run_every=2.0 if running else None)(watch)(chosen)
+
+# ---- compare two studies -------------------------------------------------------------------------
+with st.expander("Compare two studies", icon=":material/compare_arrows:"):
+    if len(studies) < 2:
+        st.caption("Run a second study (for example random search on the same budget) to compare.")
+    else:
+        c1, c2 = st.columns(2)
+        a = c1.selectbox("Study A", studies, index=0, key="cmp_a")
+        b = c2.selectbox("Study B", studies, index=1, key="cmp_b")
+        try:
+            fa, fb = read(url, a), read(url, b)
+            st.dataframe(charts.compare_table({a: fa.trials, b: fb.trials}), hide_index=True,
+                         width="stretch")
+            if fa.trials.empty or fb.trials.empty:
+                st.caption("A study with no trials has nothing to draw yet.")
+            else:
+                st.altair_chart(charts.compare(fa.trials, fb.trials, a, b))
+        except tuning.TuningError as e:
+            st.error(str(e))
+
+with st.expander("Run workers on other machines", icon=":material/dns:"):
+    st.markdown(
+        "Point every machine at one database (PostgreSQL) with `NNLAB_STORAGE`, then on each one run:")
+    st.code(f"python -m core.tuning worker --storage '{tuning.mask_url(url)}' --study '{chosen}'", language="bash")
+    st.caption("Workers stop by themselves when the study's budget is done or someone presses Stop. "
+               "A worker that dies mid-trial has that trial marked failed after the heartbeat grace period.")
+
+share_link()
