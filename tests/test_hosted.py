@@ -1,0 +1,265 @@
+"""Hosted mode: request caps, upload caps, and the fair training queue (bound, fairness, positions, floods)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core import hosted, settings
+from core.hosted import FairQueue, Superseded
+from core.playground import PlaygroundConfig
+from core.train import TrainConfig
+from core.tuning import SearchSpace
+from core.xor import SeedStudyConfig, XorCompareConfig
+
+CAPS = settings.HOSTED
+
+
+# ---- caps -------------------------------------------------------------------------------------------
+def test_defaults_fit_the_hosted_caps():
+    for cfg in (TrainConfig(), SeedStudyConfig(), XorCompareConfig(), PlaygroundConfig(), SearchSpace()):
+        assert hosted.check_request(cfg, CAPS) is None, cfg
+
+
+@pytest.mark.parametrize("cfg, field, cap", [
+    (TrainConfig(epochs=CAPS.max_epochs + 1), "epochs", CAPS.max_epochs),
+    (XorCompareConfig(numpy_epochs=CAPS.max_epochs + 1), "numpy_epochs", CAPS.max_epochs),
+    (TrainConfig(hidden=(CAPS.max_width + 1,)), "hidden", CAPS.max_width),
+    (TrainConfig(hidden=(4,) * (CAPS.max_layers + 1)), "hidden", CAPS.max_layers),
+    (SeedStudyConfig(n_seeds=CAPS.max_seeds + 1), "n_seeds", CAPS.max_seeds),
+])
+def test_a_capped_field_is_named_with_its_cap(cfg, field, cap):
+    msg = hosted.check_request(cfg, CAPS)
+    assert msg is not None and msg.startswith(f"{field}:") and f"{cap:,}" in msg
+    with pytest.raises(hosted.LimitError) as e:
+        hosted.enforce(cfg, CAPS)
+    assert e.value.field == field
+
+
+def test_trials_and_model_count_are_capped():
+    from dataclasses import dataclass
+
+    from core.config import Config, param
+
+    @dataclass(frozen=True)
+    class Study(Config):
+        n_trials: int = param(10, lo=1, hi=10**9)
+
+    assert "n_trials" in hosted.check_request(Study(n_trials=CAPS.max_trials + 1), CAPS)
+    assert hosted.check_request(Study(n_trials=CAPS.max_trials), CAPS) is None
+    many = [TrainConfig(seed=s) for s in range(CAPS.max_seeds + 1)]
+    assert hosted.check_request(many, CAPS).startswith("models:")
+
+
+def test_laptop_caps_are_looser_and_the_env_switches(monkeypatch):
+    big = TrainConfig(hidden=(512,), epochs=3000)
+    assert hosted.check_request(big) is None  # laptop
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    assert "hidden" in hosted.check_request(big)
+    assert hosted.max_concurrent() == 2
+    monkeypatch.setenv("NNLAB_MAX_CONCURRENT", "3")
+    assert hosted.max_concurrent() == 3
+    monkeypatch.setenv("NNLAB_MAX_CONCURRENT", "unlimited")
+    assert hosted.max_concurrent() is None
+    monkeypatch.delenv("NNLAB_HOSTED")
+    monkeypatch.delenv("NNLAB_MAX_CONCURRENT")
+    assert hosted.max_concurrent() is None
+
+
+def test_upload_caps():
+    mb = 1_000_000
+    assert hosted.check_uploads([mb] * CAPS.max_uploads, CAPS) is None
+    assert "uploads" in hosted.check_uploads([mb] * (CAPS.max_uploads + 1), CAPS)
+    msg = hosted.check_uploads([int((CAPS.max_upload_mb + 1) * mb)], CAPS)
+    assert "upload size" in msg and f"{CAPS.max_upload_mb:g} MB" in msg
+
+
+def test_approx_bytes_counts_tensors_and_frames():
+    import numpy as np
+    import pandas as pd
+    import torch
+    assert hosted.approx_bytes(torch.zeros(1000)) == 4000
+    assert hosted.approx_bytes(np.zeros(1000)) == 8000
+    assert hosted.approx_bytes([torch.zeros(1000), pd.DataFrame({"a": np.zeros(1000)})]) > 12_000
+
+
+# ---- the queue --------------------------------------------------------------------------------------
+def run_job(q: FairQueue, session: str, order: list, hold: float, waits: dict | None = None,
+            started: threading.Event | None = None) -> None:
+    def on_wait(ahead, running):
+        if waits is not None:
+            waits.setdefault(session, []).append(ahead)
+    with q.slot(session, on_wait):
+        order.append(session)
+        if started:
+            started.set()
+        time.sleep(hold)
+
+
+def test_queue_never_runs_more_than_capacity():
+    q = FairQueue(2, poll=0.02)
+    live, peak, lock = [0], [0], threading.Lock()
+
+    def job(i):
+        with q.slot(f"s{i}"):
+            with lock:
+                live[0] += 1
+                peak[0] = max(peak[0], live[0])
+            time.sleep(0.03)
+            with lock:
+                live[0] -= 1
+
+    threads = [threading.Thread(target=job, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert peak[0] == 2 and q.peak_running == 2 and q.granted_total == 8 and q.running() == 0
+
+
+def test_unlimited_queue_does_not_wait():
+    q = FairQueue(None)
+    with q.slot("a"), q.slot("a"):  # nested on one thread passes through
+        assert q.running() == 1
+        inside, done = threading.Event(), threading.Event()
+
+        def b():
+            with q.slot("b"):
+                inside.set()
+                done.wait(5)
+
+        other = threading.Thread(target=b)
+        other.start()
+        assert inside.wait(2) and q.running() == 2  # no capacity: b never waits
+        done.set()
+        other.join(2)
+
+
+def test_two_busy_visitors_alternate():
+    """A asks again the moment each run ends; B asks once per run too: grants alternate A, B, A, B."""
+    q = FairQueue(1, poll=0.01)
+    order: list[str] = []
+    gate = threading.Event()
+
+    def visitor(name: str):
+        gate.wait()
+        for _ in range(4):
+            with q.slot(name):
+                order.append(name)
+                time.sleep(0.02)
+
+    ta = threading.Thread(target=visitor, args=("A",))
+    tb = threading.Thread(target=visitor, args=("B",))
+    ta.start()
+    tb.start()
+    gate.set()
+    ta.join(10)
+    tb.join(10)
+    assert sorted(order) == ["A"] * 4 + ["B"] * 4
+    # after the first grant, nobody runs twice in a row while the other waits
+    assert all(x != y for x, y in zip(order, order[1:-1])), order
+
+
+def test_waiters_learn_their_position():
+    q = FairQueue(1, poll=0.01)
+    order: list[str] = []
+    waits: dict[str, list[int]] = {}
+    hold = threading.Event()
+
+    def holder():
+        with q.slot("first"):
+            hold.wait(5)
+
+    t0 = threading.Thread(target=holder)
+    t0.start()
+    while q.running() < 1:
+        time.sleep(0.005)
+    threads = []
+    for name in ("second", "third", "fourth"):
+        t = threading.Thread(target=run_job, args=(q, name, order, 0.01, waits))
+        t.start()
+        threads.append(t)
+        while name not in q.waiting():
+            time.sleep(0.005)
+    assert q.waiting() == ["second", "third", "fourth"]
+    time.sleep(0.05)
+    hold.set()
+    for t in [t0, *threads]:
+        t.join(5)
+    assert order == ["second", "third", "fourth"]  # first come, first served
+    assert waits["second"][0] == 0 and waits["third"][0] == 1 and waits["fourth"][0] == 2
+    assert waits["fourth"][-1] == 0 and 1 in waits["fourth"]  # it saw the line move up
+
+
+def test_a_flood_from_one_session_keeps_one_place():
+    """One visitor reruns 20 times while waiting: it never holds more than one place, and the
+    other visitor in line is served before the flooding visitor's latest request."""
+    q = FairQueue(1, poll=0.01)
+    order: list[str] = []
+    hold = threading.Event()
+    outcomes: list[str] = []
+
+    def holder():
+        with q.slot("busy"):
+            hold.wait(5)
+
+    def flood_request(i):
+        try:
+            with q.slot("flood"):
+                order.append(f"flood{i}")
+            outcomes.append("ran")
+        except Superseded:
+            outcomes.append("superseded")
+
+    t0 = threading.Thread(target=holder)
+    t0.start()
+    while q.running() < 1:
+        time.sleep(0.005)
+    tb = threading.Thread(target=run_job, args=(q, "other", order, 0.0))
+    tb.start()
+    while "other" not in q.waiting():
+        time.sleep(0.005)
+    floods = []
+    for i in range(20):
+        t = threading.Thread(target=flood_request, args=(i,))
+        t.start()
+        floods.append(t)
+        time.sleep(0.005)
+        assert q.waiting().count("flood") <= 1
+    time.sleep(0.05)
+    assert q.waiting() == ["other", "flood"]
+    hold.set()
+    for t in [t0, tb, *floods]:
+        t.join(5)
+    assert order == ["other", "flood19"]  # only the latest request ran, after the visitor ahead of it
+    assert outcomes.count("ran") == 1 and outcomes.count("superseded") == 19
+    assert q.superseded_total == 19 and q.running() == 0 and q.waiting() == []
+
+
+def test_a_waiter_that_leaves_frees_its_place():
+    q = FairQueue(1, poll=0.01)
+    hold = threading.Event()
+
+    class Gone(Exception):
+        pass
+
+    def holder():
+        with q.slot("busy"):
+            hold.wait(5)
+
+    def impatient(ahead, running):
+        raise Gone  # e.g. Streamlit stopping a stale script run
+
+    t0 = threading.Thread(target=holder)
+    t0.start()
+    while q.running() < 1:
+        time.sleep(0.005)
+    with pytest.raises(Gone), q.slot("leaver", impatient):
+        pass
+    assert q.waiting() == []
+    hold.set()
+    t0.join(5)
+    with q.slot("next"):
+        assert q.running() == 1
