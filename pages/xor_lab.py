@@ -278,6 +278,10 @@ with tab_s:
         m1.metric("Solved XOR", f"{int(ok.sum())}/{len(ok)}")
         m2.metric("Median final loss", f"{np.median([r.metrics['final_train_loss'] for r in results]):.4f}")
         m3.metric("Training time (all seeds, one batch)", f"{secs:.2f} s")
+        n_div = sum(r.diverged for r in results)
+        if n_div:
+            st.warning(f"{n_div} of {len(results)} runs diverged (the loss became NaN or infinite) and stopped "
+                       "early: the learning rate is too high for them.", icon=":material/warning:")
         hist_all = pd.concat([r.history.assign(model=i) for i, r in enumerate(results)], ignore_index=True)
         failed = [i for i in range(len(results)) if not ok[i]]
         st.altair_chart(
@@ -346,7 +350,7 @@ def playground_controls(
     for i in range(6):
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
     if full:
-        a, b, c = st.columns(3)
+        a, b = st.columns(2)
         a.selectbox(
             "Data",
             data.TOY_SETS + ("csv",),
@@ -356,7 +360,6 @@ def playground_controls(
             ),
         )
         b.slider("Noise", 0.0, 0.5, key=k("noise"), step=0.05)
-        c.slider("Training share", 0.1, 0.9, key=k("train"), step=0.1)
         st.pills(
             "Input features",
             data.FEATURES,
@@ -364,32 +367,49 @@ def playground_controls(
             key=k("features"),
             format_func=data.FEATURE_LABELS.get,
         )
-    a, b = st.columns([1, 3])
-    n_layers = a.number_input("Hidden layers", 0, 6, key=k("layers"))
+    n_layers = st.slider("Hidden layers", 0, 6, key=k("layers"))
     widths = []
     if n_layers:
-        wc = b.columns(int(n_layers))
+        wc = st.columns(3) + st.columns(3)
         for i in range(int(n_layers)):
-            widths.append(wc[i].number_input(f"Layer {i + 1}", 1, 8, key=k(f"w{i}")))
-    a, b, c, d = st.columns(4)
+            widths.append(
+                wc[i].selectbox(
+                    f"Layer {i + 1}", range(1, 9), key=k(f"w{i}"), help="neurons in this layer" if i == 0 else None
+                )
+            )
+    a, b = st.columns(2)
     a.selectbox("Activation", HIDDEN, key=k("act"), format_func=ACT_LABEL.get)
     b.number_input("Learning rate", 1e-5, 10.0, key=k("lr"), format="%.4g")
-    c.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"))
-    d.number_input(
-        "Regularisation rate", 0.0, 10.0, key=k("rate"), format="%.4g", disabled=st.session_state[k("reg")] == "none"
+    a, b = st.columns(2)
+    a.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"))
+    b.number_input(
+        "Regularisation rate",
+        0.0,
+        10.0,
+        key=k("rate"),
+        format="%.4g",
+        disabled=st.session_state[k("reg")] == "none",
     )
     if full:
-        a, b, c, d, e = st.columns(5)
-        a.number_input("Batch size", 1, 2000, key=k("batch"))
-        b.selectbox("Init", INITS, key=k("init"))
-        c.selectbox(
-            "Loss",
-            ("auto", "mse", "ce"),
-            key=k("loss"),
-            format_func={"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}.get,
-        )
-        d.number_input("Seeds at once", 1, 100, key=k("seeds"), help="Train this setting from this many seeds.")
-        e.number_input("Epochs", 1, 5000, key=k("epochs"))
+        with st.expander("Training: batch, split, initialisation, loss, seeds, epochs"):
+            a, b = st.columns(2)
+            a.number_input("Batch size", 1, 2000, key=k("batch"))
+            b.slider("Training share", 0.1, 0.9, key=k("train"), step=0.1)
+            a, b = st.columns(2)
+            a.selectbox("Init", INITS, key=k("init"))
+            b.selectbox(
+                "Loss",
+                ("auto", "mse", "ce"),
+                key=k("loss"),
+                format_func={
+                    "auto": "auto (cross-entropy / squared)",
+                    "mse": "squared error",
+                    "ce": "cross-entropy",
+                }.get,
+            )
+            a, b = st.columns(2)
+            a.number_input("Seeds at once", 1, 100, key=k("seeds"), help="Train this setting from this many seeds.")
+            b.number_input("Epochs", 1, 5000, key=k("epochs"))
     ss = st.session_state
     reg, rate = ss[k("reg")], ss[k("rate")]
     net = dict(
@@ -443,11 +463,12 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts, trainer) -> None:
             icon=":material/warning:",
         )
     cols = st.columns(4)
-    cols[0].metric("Test loss (median)", f"{s.test_loss.median():.4f}")
-    cols[1].metric("Train loss (median)", f"{s.train_eval_loss.median():.4f}")
+    many = " (median)" if len(s) > 1 else ""
+    cols[0].metric("Test loss" + many, f"{s.test_loss.median():.3f}")
+    cols[1].metric("Train loss" + many, f"{s.train_eval_loss.median():.3f}")
     if "test_acc" in s:
-        cols[2].metric("Test accuracy (median)", f"{s.test_acc.median():.1%}")
-        cols[3].metric("Train accuracy (median)", f"{s.train_acc.median():.1%}")
+        cols[2].metric("Test acc." + many, f"{s.test_acc.median():.0%}")
+        cols[3].metric("Train acc." + many, f"{s.train_acc.median():.0%}")
     k = 0
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
@@ -498,87 +519,92 @@ with tab_g:
             "TensorFlow Playground's ground, and past it: many seeds at once, a second setting beside "
             "the first, seeded reset, initialisation and loss choices, your own points, and an export."
         )
-        g_cfg = playground_controls("g_", url_g) or url_g
-        csv_points = None
-        if g_cfg.dataset == "csv":
-            up = st.file_uploader(
-                "Your points: CSV with columns x1, x2, label (0/1, or numbers for regression)",
-                type=["csv", "txt"],
-                key="g_csv",
-            )
-            if up is not None:
-                try:
-                    csv_points = data.points_from_csv(up.getvalue())
-                except ValueError as e:
-                    st.error(f"Could not use {up.name}: {e}")
-            if csv_points is None:
-                st.info("Upload a CSV to train on your own points; until then the XOR set is shown.")
-                g_cfg = g_cfg.replace(dataset="xor")
-        compare = st.toggle(
-            "Compare with a second setting (same data)", key="g_compare", value=bool(st.query_params.get("cmp") == "1")
-        )
-        g2_cfg = None
-        if compare:
-            with st.container(border=True):
-                st.caption("Setting B: same data, features, batch, seeds and epochs; change the network.")
-                from_url = any(q.startswith("h_") for q in st.query_params)
-                g2_cfg = playground_controls(
-                    "h_", url_g2 if from_url else g_cfg.replace(activation="relu"), inherit=g_cfg
+        ctrl, out = st.columns([2, 3], gap="large")
+        with ctrl:
+            g_cfg = playground_controls("g_", url_g) or url_g
+            csv_points = None
+            if g_cfg.dataset == "csv":
+                up = st.file_uploader(
+                    "Your points: CSV with columns x1, x2, label (0/1, or numbers for regression)",
+                    type=["csv", "txt"],
+                    key="g_csv",
                 )
-        pts = make_points(g_cfg, csv_points)
-        tr_a = trainer_for("pg_a", g_cfg, pts)
-        tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
-        st.session_state.setdefault("pg_playing", False)
+                if up is not None:
+                    try:
+                        csv_points = data.points_from_csv(up.getvalue())
+                    except ValueError as e:
+                        st.error(f"Could not use {up.name}: {e}")
+                if csv_points is None:
+                    st.info("Upload a CSV to train on your own points; until then the XOR set is shown.")
+                    g_cfg = g_cfg.replace(dataset="xor")
+            compare = st.toggle(
+                "Compare with a second setting (same data)",
+                key="g_compare",
+                value=bool(st.query_params.get("cmp") == "1"),
+            )
+            g2_cfg = None
+            if compare:
+                with st.container(border=True):
+                    st.caption("Setting B: same data, features, batch, seeds and epochs; change the network.")
+                    from_url = any(q.startswith("h_") for q in st.query_params)
+                    g2_cfg = playground_controls(
+                        "h_", url_g2 if from_url else g_cfg.replace(activation="relu"), inherit=g_cfg
+                    )
+        with out:
+            pts = make_points(g_cfg, csv_points)
+            tr_a = trainer_for("pg_a", g_cfg, pts)
+            tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
+            st.session_state.setdefault("pg_playing", False)
 
-        b1, b2, b3, b4, _ = st.columns([1, 1, 1, 2, 3])
-        b1.button(
-            "⏸ Pause" if st.session_state.pg_playing else "▶ Play",
-            key="pg_play",
-            type="primary",
-            on_click=lambda: st.session_state.update(pg_playing=not st.session_state.pg_playing),
-        )
-        step = b2.button("Step", key="pg_step", help="One epoch")
-        if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
-            st.session_state.pg_a_reset = st.session_state.pg_b_reset = True
-            st.session_state.pg_playing = False
-            st.rerun()
-        done = tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs)
-        if step and not done:
-            for t in (tr_a, tr_b):
-                if t is not None:
-                    t.run(epochs=1)
-        if b4.button("Train to the end", key="pg_all", disabled=done):
-            with st.spinner("Training..."):
+            b1, b2, b3, b4 = st.columns([1, 1, 1, 2])
+            b1.button(
+                "⏸ Pause" if st.session_state.pg_playing else "▶ Play",
+                key="pg_play",
+                type="primary",
+                on_click=lambda: st.session_state.update(pg_playing=not st.session_state.pg_playing),
+            )
+            step = b2.button("Step", key="pg_step", help="One epoch")
+            if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
+                st.session_state.pg_a_reset = st.session_state.pg_b_reset = True
+                st.session_state.pg_playing = False
+                st.rerun()
+            done = tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs)
+            if step and not done:
                 for t in (tr_a, tr_b):
                     if t is not None:
-                        t.run()
+                        t.run(epochs=1)
+            if b4.button("Train to the end", key="pg_all", disabled=done):
+                with st.spinner("Training..."):
+                    for t in (tr_a, tr_b):
+                        if t is not None:
+                            t.run()
 
-        @st.fragment(run_every=0.5 if st.session_state.pg_playing else None)
-        def live() -> None:
-            if st.session_state.pg_playing:
-                for t, c in ((tr_a, g_cfg), (tr_b, g2_cfg)):
-                    if t is not None:
-                        t.run(epochs=max(1, c.epochs // 50))
-                if tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs):
-                    st.session_state.pg_playing = False
-                    st.rerun()
-            cols = st.columns(2) if tr_b is not None else [st.container()]
-            with cols[0]:
-                draw_setting("Setting A", g_cfg, pts, tr_a)
-            if tr_b is not None:
-                with cols[1]:
-                    draw_setting("Setting B", g2_cfg, pts, tr_b)
+            @st.fragment(run_every=0.5 if st.session_state.pg_playing else None)
+            def live() -> None:
+                if st.session_state.pg_playing:
+                    for t, c in ((tr_a, g_cfg), (tr_b, g2_cfg)):
+                        if t is not None:
+                            t.run(epochs=max(1, c.epochs // 50))
+                    if tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs):
+                        st.session_state.pg_playing = False
+                        st.rerun()
+                cols = st.columns(2) if tr_b is not None else [st.container()]
+                with cols[0]:
+                    draw_setting("Setting A", g_cfg, pts, tr_a)
+                if tr_b is not None:
+                    with cols[1]:
+                        draw_setting("Setting B", g2_cfg, pts, tr_b)
 
-        live()
-        if tr_a.epoch > 0:
-            res = tr_a.results()[0]
-            st.download_button(
-                "Export setting A as a PyTorch script",
-                export_script(res, g_cfg),
-                file_name="nnlab_playground_model.py",
-                mime="text/x-python",
-                key="pg_export",
-            )
+            live()
+            if tr_a.epoch > 0:
+                res = tr_a.results()[0]
+                st.download_button(
+                    "Export setting A as a PyTorch script",
+                    export_script(res, g_cfg),
+                    file_name="nnlab_playground_model.py",
+                    mime="text/x-python",
+                    key="pg_export",
+                )
 
 # ---- the URL holds every control ------------------------------------------------------------------
 params = {**p_cfg.to_query("p_"), **c_cfg.to_query("c_"), **s_cfg.to_query("s_"), **g_cfg.to_query("g_")}
