@@ -1,0 +1,517 @@
+"""The Activation Explorer's jobs: curves and derivatives, softmax with a temperature, what each
+activation does to learning (many activations x seeds, batched), and the depth study.
+
+Every job is a frozen config (URL round-trip, cache key) and a function of it. Numbers shown on the
+page, including the "what to notice" sentences, are computed here from the results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core import activations as acts
+from core import data
+from core.config import Config, ConfigError, param
+from core.train import TrainConfig, Trainer, TrainResult, fit
+
+REG = acts.REGISTRY
+Y_CLIP = 1e6  # curve values beyond +-this are drawn clipped (an overflow never reaches the chart)
+
+
+def _spec(name: str, p: str) -> acts.ParamSpec:
+    return next(s for s in REG[name].params if s.name == p)
+
+
+def _param_field(name: str, p: str, help: str = ""):
+    s = _spec(name, p)
+    return param(s.default, lo=s.lo, hi=s.hi, help=help or s.help)
+
+
+#: (activation, its parameter) -> the CurvesConfig field that holds it
+PARAM_FIELDS = {
+    ("leaky_relu", "alpha"): "leaky_alpha",
+    ("elu", "alpha"): "elu_alpha",
+    ("softplus", "beta"): "softplus_beta",
+    ("softmax", "temperature"): "temperature",
+}
+
+DEFAULT_CURVES = ("sigmoid", "tanh", "relu", "leaky_relu")
+# the benchmark's eight: every one has a fast manual-backprop kernel in core.train
+DEFAULT_COMPARE = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")
+DEFAULT_DEPTH = ("sigmoid", "tanh", "relu", "leaky_relu")
+DEPTH_INITS = ("default", "xavier", "he")
+COMPARE_SETS = ("digits",) + data.CLASSIFICATION_SETS
+
+
+# ---- curves and derivatives ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurvesConfig(Config):
+    """Which functions to draw over which x range, and their parameters."""
+
+    kind: ClassVar[str] = "act-curves"
+
+    functions: tuple[str, ...] = param(DEFAULT_CURVES, choices=acts.ELEMENTWISE,
+                                       length=(1, len(acts.ELEMENTWISE)))
+    x_min: float = param(-6.0, lo=-1000.0, hi=1000.0)
+    x_max: float = param(6.0, lo=-1000.0, hi=1000.0)
+    leaky_alpha: float = _param_field("leaky_relu", "alpha")
+    elu_alpha: float = _param_field("elu", "alpha")
+    softplus_beta: float = _param_field("softplus", "beta")
+    temperature: float = _param_field("softmax", "temperature")
+    logits: tuple[float, ...] = param((2.0, 1.0, 0.1, -1.0), lo=-100.0, hi=100.0, length=(2, 12))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.x_min >= self.x_max:
+            raise ConfigError("x_max", f"the x range needs min < max (got {self.x_min:g} to {self.x_max:g})")
+        if len(set(self.functions)) != len(self.functions):
+            raise ConfigError("functions", "each function may be chosen once")
+
+    def params(self) -> dict[str, dict[str, float]]:
+        """name -> {parameter: value} for every parametrised entry."""
+        out: dict[str, dict[str, float]] = {}
+        for (name, p), f in PARAM_FIELDS.items():
+            out.setdefault(name, {})[p] = getattr(self, f)
+        return out
+
+
+def evaluate(fn: acts.Fn, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """f(x) and f'(x) (autograd) as float64 arrays, with non-finite values kept as +-inf/NaN."""
+    y = fn(x.detach()).detach()
+    d = acts.derivative(fn, x)
+    return y.double().numpy(), d.double().numpy()
+
+
+def _clip(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values clipped into [-Y_CLIP, Y_CLIP] (NaN -> 0) and a mask of what was changed."""
+    bad = ~np.isfinite(v) | (np.abs(np.nan_to_num(v, nan=0.0)) > Y_CLIP)
+    out = np.clip(np.nan_to_num(v, nan=0.0, posinf=Y_CLIP, neginf=-Y_CLIP), -Y_CLIP, Y_CLIP)
+    return out, bad
+
+
+def curve_frame(fn: acts.Fn, x_min: float, x_max: float, n: int = 401, label: str = "f",
+                dtype: torch.dtype = torch.float64) -> pd.DataFrame:
+    """One function on a grid: x, function, y, slope, clipped (y or slope overflowed and was clipped)."""
+    x = torch.linspace(x_min, x_max, n, dtype=dtype)
+    with np.errstate(all="ignore"):
+        y, d = evaluate(fn, x)
+        y, bad_y = _clip(y)
+        d, bad_d = _clip(d)
+    return pd.DataFrame({"x": x.double().numpy(), "function": label, "y": y, "slope": d,
+                         "clipped": bad_y | bad_d})
+
+
+def curves(cfg: CurvesConfig, n: int = 401) -> pd.DataFrame:
+    """Every chosen function and its autograd derivative over cfg's x range (long frame, see curve_frame)."""
+    ps = cfg.params()
+    frames = [curve_frame(REG[name].fn(**ps.get(name, {})), cfg.x_min, cfg.x_max, n, REG[name].label)
+              for name in cfg.functions]
+    return pd.concat(frames, ignore_index=True)
+
+
+def curves_table(cfg: CurvesConfig) -> pd.DataFrame:
+    """The tutorial's table for the chosen functions, with measured slope/saturation/centring columns."""
+    return acts.table(cfg.functions, cfg.params(), cfg.x_min, cfg.x_max, cfg.logits)
+
+
+def curve_notes(cfg: CurvesConfig) -> list[str]:
+    """Computed sentences about the chosen curves (slopes, saturation, clipping)."""
+    ps = cfg.params()
+    props = {n: acts.properties(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
+    notes = []
+    steep = max(props, key=lambda n: props[n]["max_slope"])
+    flat = min(props, key=lambda n: props[n]["max_slope"])
+    if steep != flat:
+        notes.append(f"Steepest: {REG[steep].label}, slope up to {props[steep]['max_slope']:.3g}; flattest: "
+                     f"{REG[flat].label}, at most {props[flat]['max_slope']:.3g}. Backprop multiplies one such "
+                     "slope per layer, so a slope below 1 shrinks the gradient at every layer it passes.")
+    if "sigmoid" in props:
+        s = props["sigmoid"]["max_slope"]
+        notes.append(f"Sigmoid's slope never exceeds {s:.3g}: through 10 sigmoid layers the gradient shrinks "
+                     f"by at least {s ** -10:,.0f}x from the slopes alone.")
+    sat = [REG[n].label for n in cfg.functions if props[n]["saturates"] not in ("nowhere in range",)]
+    if sat:
+        notes.append("Saturating in this range (slope under 0.01, so almost no gradient passes): "
+                     + ", ".join(sat) + ".")
+    frame = curves(cfg, n=201)
+    clipped = sorted(set(frame.loc[frame.clipped, "function"]))
+    if clipped:
+        notes.append(f"{', '.join(clipped)}: values beyond ±{Y_CLIP:.0e} (or overflowing) are drawn clipped.")
+    return notes
+
+
+# ---- softmax with a temperature ------------------------------------------------------------------
+
+TEMPERATURES = tuple(float(t) for t in np.round(np.geomspace(0.05, 20.0, 61), 4))
+
+
+def softmax_frame(logits: tuple[float, ...], temperature: float) -> pd.DataFrame:
+    """Probabilities of each logit at T=1 and at the chosen T: logit, class, T, p (long)."""
+    z = torch.tensor(logits, dtype=torch.float64)
+    rows = []
+    for label, t in (("T = 1", 1.0), (f"T = {temperature:g}", temperature)):
+        p = REG["softmax"].fn(temperature=t)(z).numpy()
+        rows += [{"class": f"z{i + 1} = {v:g}", "order": i, "temperature": label, "p": float(pi)}
+                 for i, (v, pi) in enumerate(zip(logits, p))]
+    df = pd.DataFrame(rows)
+    return df.drop_duplicates(["class", "temperature"])
+
+
+def softmax_sweep(logits: tuple[float, ...], temperatures: tuple[float, ...] = TEMPERATURES) -> pd.DataFrame:
+    """p of each class over temperatures: temperature, class, order, p, entropy (bits)."""
+    z = torch.tensor(logits, dtype=torch.float64)
+    rows = []
+    for t in temperatures:
+        p = REG["softmax"].fn(temperature=t)(z)
+        ent = float(-(p * torch.log2(p.clamp_min(1e-300))).sum())
+        rows += [{"temperature": t, "class": f"z{i + 1} = {v:g}", "order": i, "p": float(pi), "entropy": ent}
+                 for i, (v, pi) in enumerate(zip(logits, p.tolist()))]
+    return pd.DataFrame(rows)
+
+
+def softmax_notes(logits: tuple[float, ...], temperature: float) -> list[str]:
+    """Computed sentences: the top class's probability and the entropy at T and at T=1."""
+    z = torch.tensor(logits, dtype=torch.float64)
+    top = int(torch.argmax(z))
+    notes = []
+    for t in sorted({1.0, temperature}):
+        p = REG["softmax"].fn(temperature=t)(z)
+        ent = float(-(p * torch.log2(p.clamp_min(1e-300))).sum())
+        notes.append(f"At T = {t:g} the largest logit (z{top + 1} = {logits[top]:g}) gets p = {float(p[top]):.3f}; "
+                     f"entropy {ent:.2f} bits (uniform over {len(logits)} classes would be "
+                     f"{math.log2(len(logits)):.2f}).")
+    total = float(REG["softmax"].fn(temperature=temperature)(z).sum())
+    notes.append(f"The probabilities sum to {total:.6f} at every temperature; only how peaked they are changes. "
+                 "Low T sharpens toward the arg-max, high T flattens toward uniform.")
+    return notes
+
+
+# ---- what each does to learning ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareConfig(Config):
+    """One MLP shape trained with each chosen activation from several seeds (one batched run).
+
+    Defaults (the benchmark's too): 64-128-64-10 on sklearn's digits, Adam 1e-3, batch 64, 50 epochs.
+    """
+
+    kind: ClassVar[str] = "act-compare"
+
+    dataset: str = param("digits", choices=COMPARE_SETS, help="sklearn digits or a 2-D set of the XOR Lab")
+    functions: tuple[str, ...] = param(DEFAULT_COMPARE, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))
+    n_seeds: int = param(3, lo=1, hi=20)
+    first_seed: int = param(0, lo=0, hi=2**31 - 1)
+    hidden: tuple[int, ...] = param((128, 64), lo=1, hi=512, length=(1, 6))
+    init: str = param("default", choices=DEPTH_INITS)
+    optimizer: str = param("adam", choices=("adam", "sgd", "momentum"))
+    lr: float = param(1e-3, lo=1e-5, hi=1.0)
+    batch_size: int = param(64, lo=1, hi=2000)
+    epochs: int = param(50, lo=1, hi=500)
+    noise: float = param(0.1, lo=0.0, hi=0.5, help="2-D sets only")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(set(self.functions)) != len(self.functions):
+            raise ConfigError("functions", "each activation may be chosen once")
+
+    def train_configs(self) -> list[TrainConfig]:
+        """One TrainConfig per (activation, seed), grouped by activation (the trainer's fast layout)."""
+        return [TrainConfig(hidden=self.hidden, activation=f, init=self.init, optimizer=self.optimizer,
+                            lr=self.lr, batch_size=self.batch_size, epochs=self.epochs, seed=self.first_seed + s)
+                for f in self.functions for s in range(self.n_seeds)]
+
+    def data_key(self) -> str:
+        return "digits-80-20-rs42" if self.dataset == "digits" else f"toy-{self.dataset}-1000-{self.noise:g}-s0"
+
+
+def compare_data(dataset: str = "digits", noise: float = 0.1) -> data.Dataset:
+    """digits: the tutorial's 80/20 split (random_state 42); a 2-D set: 1,000 points, 80/20, seed 0."""
+    if dataset == "digits":
+        Xtr, ytr, Xte, yte = data.digits_arrays()
+        return data.make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10)
+    X, y = data.toy_2d(dataset, n=1000, noise=noise, seed=0)
+    X = X / data.EXTENT  # inputs in about [-1, 1], like the scaled digits pixels
+    Xtr, ytr, Xte, yte = data.split(X, y, 0.8, seed=0)
+    return data.make_dataset(Xtr, ytr, Xte, yte, task="binary")
+
+
+def run_compare(cfg: CompareConfig, progress: Callable | None = None) -> list[TrainResult]:
+    """Train every (activation, seed) of cfg at once; results in train_configs() order."""
+    return fit(cfg.train_configs(), compare_data(cfg.dataset, cfg.noise), progress=progress, eval_every=1)
+
+
+def compare_curves(results: list[TrainResult]) -> pd.DataFrame:
+    """Long frame of every model's history: function, seed, epoch, train_loss, test_loss, test_acc."""
+    parts = []
+    for r in results:
+        h = r.history
+        cols = [c for c in ("epoch", "train_loss", "test_loss", "test_acc", "train_acc") if c in h]
+        parts.append(h[cols].assign(function=REG[r.config.activation].label, seed=r.config.seed))
+    return pd.concat(parts, ignore_index=True)
+
+
+def compare_bands(results: list[TrainResult], metric: str = "test_acc") -> pd.DataFrame:
+    """Mean and min-max over seeds per function and epoch: function, epoch, mean, lo, hi."""
+    df = compare_curves(results).dropna(subset=[metric])
+    g = df.groupby(["function", "epoch"], sort=False)[metric]
+    out = g.agg(mean="mean", lo="min", hi="max").reset_index()
+    return out
+
+
+def compare_table(results: list[TrainResult]) -> pd.DataFrame:
+    """One row per activation, best first: mean/spread of final test accuracy and loss over seeds."""
+    rows = []
+    by: dict[str, list[TrainResult]] = {}
+    for r in results:
+        by.setdefault(r.config.activation, []).append(r)
+    for name, rs in by.items():
+        acc = np.array([r.metrics.get("final_test_acc", np.nan) for r in rs])
+        loss = np.array([r.metrics.get("final_test_loss", np.nan) for r in rs])
+        rows.append({"activation": REG[name].label, "mean test acc": acc.mean(), "std": acc.std(),
+                     "min": acc.min(), "max": acc.max(), "mean test loss": loss.mean(), "seeds": len(rs),
+                     "diverged": sum(r.diverged for r in rs), "name": name})
+    t = pd.DataFrame(rows).sort_values("mean test acc", ascending=False, kind="stable").reset_index(drop=True)
+    t.insert(0, "rank", np.arange(1, len(t) + 1))
+    return t
+
+
+def _epochs_to(bands: pd.DataFrame, level: float) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    for f, g in bands.groupby("function", sort=False):
+        hit = g[g["mean"] >= level]
+        out[f] = int(hit["epoch"].iloc[0]) if len(hit) else None
+    return out
+
+
+def compare_notes(results: list[TrainResult]) -> dict[str, str]:
+    """Computed 'what to notice' sentences: under the accuracy chart, the loss chart and the table."""
+    t = compare_table(results)
+    best, worst = t.iloc[0], t.iloc[-1]
+    n_seeds = int(t["seeds"].max())
+    epochs = int(max(r.history["epoch"].max() for r in results))
+    notes: dict[str, str] = {}
+    acc = compare_bands(results, "test_acc")
+    level = round(min(0.9, float(best["mean test acc"]) - 0.02), 2)
+    reach = _epochs_to(acc, level)
+    fast = [f for f, e in reach.items() if e is not None]
+    if fast:
+        first = min(fast, key=lambda f: reach[f])
+        slow = [f for f, e in reach.items() if e is None]
+        s = f"{first} is first to a mean test accuracy of {level:.0%} (epoch {reach[first]})"
+        lag = max(fast, key=lambda f: reach[f])
+        if lag != first:
+            s += f"; {lag} needs until epoch {reach[lag]}"
+        if slow:
+            s += f"; {', '.join(slow)} never get there in {epochs} epochs"
+        notes["acc"] = s + "."
+    loss = compare_bands(results, "test_loss")
+    ep = min(10, epochs)
+    at = loss[loss["epoch"] == ep].set_index("function")["mean"]
+    if len(at) > 1 and at.min() > 0:
+        hi, lo = at.idxmax(), at.idxmin()
+        notes["loss"] = (f"At epoch {ep}, {hi}'s mean test loss ({at[hi]:.3f}) is {at[hi] / at[lo]:.1f}x "
+                         f"{lo}'s ({at[lo]:.3f}).")
+    gap = (best["mean test acc"] - worst["mean test acc"]) * 100
+    s = (f"Best: {best['activation']}, {best['mean test acc']:.1%} mean test accuracy over {n_seeds} seed"
+         f"{'s' * (n_seeds != 1)} (spread {(best['max'] - best['min']) * 100:.1f} points)")
+    if len(t) > 1:
+        s += f"; last: {worst['activation']}, {worst['mean test acc']:.1%}, {gap:.1f} points behind"
+    widest = t.loc[(t["max"] - t["min"]).idxmax()]
+    if n_seeds > 1 and len(t) > 1:
+        s += (f". The seed matters most for {widest['activation']} "
+              f"({(widest['max'] - widest['min']) * 100:.1f} points between its best and worst seed)")
+    notes["table"] = s + "."
+    return notes
+
+
+# ---- depth: gradients, dead units, pre-activations -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepthConfig(Config):
+    """Deep MLPs (2 to 20 hidden layers of one width) on digits, one per chosen activation."""
+
+    kind: ClassVar[str] = "act-depth"
+
+    functions: tuple[str, ...] = param(DEFAULT_DEPTH, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))
+    depth: int = param(10, lo=2, hi=20, help="hidden layers")
+    width: int = param(64, lo=4, hi=256)
+    init: str = param("default", choices=DEPTH_INITS)
+    lr: float = param(1e-3, lo=1e-5, hi=1.0, help="Adam")
+    batch_size: int = param(64, lo=1, hi=2000)
+    epochs: int = param(10, lo=1, hi=100)
+    seed: int = param(0, lo=0, hi=2**31 - 1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(set(self.functions)) != len(self.functions):
+            raise ConfigError("functions", "each activation may be chosen once")
+
+    def train_configs(self) -> list[TrainConfig]:
+        return [TrainConfig(hidden=(self.width,) * self.depth, activation=f, init=self.init, optimizer="adam",
+                            lr=self.lr, batch_size=self.batch_size, epochs=self.epochs, seed=self.seed)
+                for f in self.functions]
+
+
+PROBE = 512  # training examples the depth probes look at (the same ones every time)
+BINS = 30
+
+
+def probe(tr: Trainer, X: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray, list[torch.Tensor]]:
+    """Per-layer gradient norms and dead fractions of every model in a stack, on one batch.
+
+    Returns grad [K, L+1] (||dL/dW|| of each weight matrix, input side first), dead [K, L] (share of
+    each hidden layer's units whose activation has zero slope on every example) and the hidden
+    pre-activations [K, B, H] per layer.
+    """
+    flat = tr.flat.detach().clone().requires_grad_(True)
+    cap: list = []
+    with torch.enable_grad():
+        loss = tr.loss_per_model(tr.forward(X, flat, capture=cap), y).sum()
+        (g,) = torch.autograd.grad(loss, flat)
+    grad = torch.stack([gW.flatten(1).norm(dim=1) for gW, _ in tr.layers(g)], 1).numpy()
+    fns = [acts.get(c.activation) for c in tr.configs]
+    dead = np.zeros((tr.K, len(cap)))
+    for li, (z, _) in enumerate(cap):
+        for k, fn in enumerate(fns):
+            slope = acts.derivative(fn, z[k].reshape(-1)).reshape(z[k].shape)
+            dead[k, li] = float((slope == 0).all(0).float().mean())
+    return grad, dead, [z for z, _ in cap]
+
+
+def _hist_rows(zs: list[torch.Tensor], k: int, stage: str, lim: float) -> list[dict]:
+    edges = np.linspace(-lim, lim, BINS + 1)
+    rows = []
+    for li, z in enumerate(zs):
+        v = np.clip(z[k].reshape(-1).numpy(), -lim, lim)
+        counts, _ = np.histogram(v, edges)
+        frac = counts / max(1, counts.sum())
+        rows += [{"stage": stage, "layer": li + 1, "lo": float(edges[b]), "hi": float(edges[b + 1]),
+                  "share": float(frac[b])} for b in range(BINS)]
+    return rows
+
+
+def run_depth(cfg: DepthConfig, progress: Callable | None = None) -> list[TrainResult]:
+    """Train one deep MLP per activation (one stack) on digits, probing before and after every epoch.
+
+    Each result's ``extra`` holds the probes as JSON-able lists: grad [E+1][L+1], dead [E+1][L],
+    hist (pre-activation histograms per layer at init and at the end), z_std [2][L].
+    """
+    ds = compare_data("digits")
+    X, y = ds.X_train[:PROBE], ds.y_train[:PROBE]
+    tr = Trainer(cfg.train_configs(), ds)
+    grads, deads = [], []
+    g, d, z0 = probe(tr, X, y)
+    grads.append(g)
+    deads.append(d)
+    for e in range(cfg.epochs):
+        tr.run(epochs=1, eval_every=1)
+        g, d, z1 = probe(tr, X, y)
+        grads.append(g)
+        deads.append(d)
+        if progress is not None:
+            progress(e + 1, cfg.epochs, tr)
+    results = tr.results()
+    for k, r in enumerate(results):
+        lim = max(float(torch.quantile(torch.cat([z[k].reshape(-1) for z in zs]).abs(), 0.99))
+                  for zs in (z0, z1)) or 1.0
+        r.extra = {
+            "grad": [gr[k].tolist() for gr in grads],
+            "dead": [de[k].tolist() for de in deads],
+            "hist": _hist_rows(z0, k, "at init", lim) + _hist_rows(z1, k, "after training", lim),
+            "z_std": [[float(z[k].std()) for z in zs] for zs in (z0, z1)],
+        }
+    return results
+
+
+def depth_frames(results: list[TrainResult]) -> dict[str, pd.DataFrame]:
+    """The depth probes as long frames: grad (function, epoch, layer, grad_norm), dead (function, epoch,
+    layer, dead), hist (function, stage, layer, lo, hi, share), acc (function, epoch, test_acc)."""
+    g, d, h, a = [], [], [], []
+    for r in results:
+        f = REG[r.config.activation].label
+        for e, row in enumerate(r.extra["grad"]):
+            g += [{"function": f, "epoch": e, "layer": li + 1, "grad_norm": v} for li, v in enumerate(row)]
+        for e, row in enumerate(r.extra["dead"]):
+            d += [{"function": f, "epoch": e, "layer": li + 1, "dead": v} for li, v in enumerate(row)]
+        h.append(pd.DataFrame(r.extra["hist"]).assign(function=f))
+        hist = r.history.dropna(subset=["test_acc"])
+        a.append(pd.DataFrame({"function": f, "epoch": hist["epoch"], "test_acc": hist["test_acc"]}))
+    return {"grad": pd.DataFrame(g), "dead": pd.DataFrame(d), "hist": pd.concat(h, ignore_index=True),
+            "acc": pd.concat(a, ignore_index=True)}
+
+
+def ratio_words(r: float) -> str:
+    """A ratio said plainly: 0.00025 -> '1/4,000', 3.2 -> '3.2x'."""
+    if not np.isfinite(r) or r <= 0:
+        return "none"
+    if r < 1:
+        inv = 1 / r
+        digits = max(0, int(math.floor(math.log10(inv))) - 1)
+        return f"1/{round(inv, -digits):,.0f}"
+    return f"{r:.2g}x" if r < 10 else f"{r:,.0f}x"
+
+
+def depth_notes(results: list[TrainResult]) -> dict[str, str]:
+    """Computed 'what to notice' sentences for the depth charts: grad, dead, hist, acc."""
+    notes: dict[str, str] = {}
+    L = len(results[0].config.hidden)
+    E = len(results[0].extra["grad"]) - 1
+    parts = []
+    for r in results:
+        g = r.extra["grad"][0]
+        parts.append((g[0] / g[L - 1] if g[L - 1] > 0 else float("inf"), REG[r.config.activation].label))
+    parts.sort()
+    worst_r, worst = parts[0]
+    s = f"At initialisation, with {worst}, layer 1 gets {ratio_words(worst_r)} of layer {L}'s gradient"
+    if len(parts) > 1:
+        best_r, best = parts[-1]
+        s += f"; with {best}, {ratio_words(best_r)}"
+    notes["grad"] = s + ". A ratio far below 1 means the first layers barely learn: the vanishing gradient."
+    end = []
+    for r in results:
+        g = r.extra["grad"][-1]
+        end.append((g[0] / g[L - 1] if g[L - 1] > 0 else float("inf"), REG[r.config.activation].label))
+    worst_end = min(end)
+    notes["grad_train"] = (f"After {E} epoch{'s' * (E != 1)}, {worst_end[1]}'s layer 1 still gets "
+                           f"{ratio_words(worst_end[0])} of layer {L}'s gradient.")
+    dead = []
+    for r in results:
+        row = np.array(r.extra["dead"][-1])
+        li = int(row.argmax())
+        dead.append((float(row[li]), li + 1, float(row.mean()), REG[r.config.activation].label))
+    dead.sort(reverse=True)
+    top = dead[0]
+    if top[0] > 0:
+        s = (f"After {E} epoch{'s' * (E != 1)}, {top[0]:.0%} of layer {top[1]}'s units are dead with {top[3]} "
+             f"(the worst layer; {top[2]:.0%} over all layers): they output a flat zero-slope value for every "
+             "probe example, so they no longer learn")
+        clean = [x[3] for x in dead if x[0] == 0]
+        if clean:
+            s += f". None die with {', '.join(clean)}"
+        notes["dead"] = s + "."
+    else:
+        notes["dead"] = (f"No unit is dead in any layer after {E} epochs with these settings. A larger learning "
+                         "rate (try 0.01 or more) kills ReLU units quickly.")
+    stds = sorted((r.extra["z_std"][0][-1] / max(r.extra["z_std"][0][0], 1e-12), REG[r.config.activation].label,
+                    r.extra["z_std"][0][0], r.extra["z_std"][0][-1]) for r in results)
+    lo = stds[0]
+    notes["hist"] = (f"At initialisation, {lo[1]}'s pre-activations have std {lo[2]:.3g} in layer 1 and {lo[3]:.3g} "
+                     f"in layer {L}: the signal {'shrinks to' if lo[0] < 1 else 'grows'} {ratio_words(lo[0])} "
+                     f"{'of its size ' if lo[0] < 1 else ''}on its way through. Xavier and He initialisation scale the "
+                     "weights to keep it near constant.")
+    accs = sorted(((float(r.metrics.get("final_test_acc", float("nan"))), REG[r.config.activation].label)
+                   for r in results), reverse=True)
+    s = ", ".join(f"{f} {a:.0%}" for a, f in accs)
+    notes["acc"] = f"Test accuracy after {E} epoch{'s' * (E != 1)} at depth {L}: {s} (chance is 10%)."
+    return notes
