@@ -1,0 +1,117 @@
+"""Read people's digits with a trained digit model: a batch of (name, bytes) in, one Reading each out.
+
+The same path as ``python -m core.predict``: :func:`core.images.load_image`, then
+:func:`core.images.preprocess` for the model's data set, then :func:`core.digits.predict`. A file that
+cannot be read gets a one-line reason and the rest of the batch is still read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from core import digits, images
+from core.train import TrainResult
+
+# Why one model reads real handwriting and the other does not (the page shows these words).
+ADVICE = {
+    "digits": (
+        "This model learned from sklearn's 8x8 digits: 1,797 scans of 43 people, each squeezed into 64 "
+        "blurry cells. A photo or a drawing, once squeezed the same way, looks little like them, so it "
+        "reads only about half of real uploads right. For your own handwriting, switch to the "
+        "MNIST model: 28x28 images of 60,000 digits, trained with shifted, rotated, scaled and "
+        "thicker/thinner copies, so it has seen digits written the way people write them."
+    ),
+    "mnist": (
+        "This model learned from MNIST (28x28, 60,000 digits) with shifted, rotated, scaled and "
+        "thicker/thinner copies, and your image is prepared the way MNIST's were: it reads real "
+        "handwriting well. Write one digit per image, large and dark."
+    ),
+}
+
+
+@dataclass
+class Reading:
+    """One image read: either digit/probs/steps, or error (a one-line reason)."""
+
+    name: str
+    digit: int | None = None
+    probs: np.ndarray | None = None  # [10]
+    steps: images.Steps | None = None
+    error: str | None = None
+    seconds: float = 0.0  # bytes -> probabilities
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probs[self.digit]) if self.probs is not None and self.digit is not None else 0.0
+
+
+def read_one(name: str, data: bytes, result: TrainResult, max_bytes: int = 20_000_000) -> Reading:
+    """Read one image's bytes with a trained digit model; never raises for a bad file."""
+    t0 = time.perf_counter()
+    dataset = result.config.dataset  # type: ignore[attr-defined]
+    try:
+        steps = images.preprocess(images.load_image(data, max_bytes=max_bytes), dataset)
+        probs = digits.predict(result, steps.x[None])[0]
+    except images.ImageError as e:
+        return Reading(name, error=" ".join(str(e).split()), seconds=time.perf_counter() - t0)
+    except (OSError, ValueError, MemoryError) as e:  # a decoder failing in a way load_image did not foresee
+        return Reading(name, error=f"the image could not be read ({type(e).__name__})",
+                       seconds=time.perf_counter() - t0)
+    d = int(np.argmax(probs))
+    return Reading(name, d, probs, steps, seconds=time.perf_counter() - t0)
+
+
+def read_many(items: Iterable[tuple[str, bytes]], result: TrainResult, max_bytes: int = 20_000_000) -> list[Reading]:
+    """Read every (name, bytes) in order; bad files get their reason, the others are still read."""
+    return [read_one(name, data, result, max_bytes) for name, data in items]
+
+
+def stage_image(a: np.ndarray, size: int = 112) -> Image.Image:
+    """One preprocessing stage as a square-ish greyscale picture ``size`` pixels on its long side.
+
+    Small stages (8x8, 28x28) are enlarged with nearest-neighbour so their pixels stay visible.
+    """
+    a = np.asarray(a, dtype=np.float32)
+    if a.size and a.max() > 1.0:  # uint8 0..255
+        a = a / 255.0
+    img = Image.fromarray((np.clip(a, 0, 1) * 255).astype(np.uint8), mode="L")
+    h, w = a.shape
+    s = size / max(h, w)
+    resample = Image.Resampling.NEAREST if s >= 1 else Image.Resampling.BOX
+    return img.resize((max(1, round(w * s)), max(1, round(h * s))), resample)
+
+
+def kept_metrics(result: TrainResult) -> dict[str, float]:
+    """Accuracy/loss of the weights the model kept (the best epoch under early stopping, else the last).
+
+    Keys: train_acc, val_acc, test_acc, test_loss (NaN where not measured).
+    """
+    h = result.history
+    patience = getattr(result.config, "patience", 0)
+    row = h[h["epoch"] == result.best_epoch] if patience and result.best_epoch else h.tail(1)
+    if row.empty:
+        row = h.tail(1)
+    out = {}
+    for k in ("train_acc", "val_acc", "test_acc", "test_loss"):
+        v = row[k].iloc[-1] if k in row and len(row) else float("nan")
+        out[k] = float(result.metrics.get(f"final_{k}", v))
+    return out
+
+
+def model_summary(result: TrainResult) -> str:
+    """One line naming a model: data set, layers, test accuracy."""
+    c = result.config
+    name = "8x8 digits" if c.dataset == "digits" else "MNIST 28x28"  # type: ignore[attr-defined]
+    layers = "-".join(str(w) for w in (result.n_in, *c.hidden, result.n_out))
+    acc = kept_metrics(result)["test_acc"]
+    tail = f", test accuracy {acc:.1%}" if np.isfinite(acc) else ""
+    return f"{name} MLP {layers} ({c.activation}){tail}"
