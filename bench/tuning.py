@@ -1,0 +1,128 @@
+"""Tuning speed: the same seeded TPE study on digits with 1 and 2 worker processes, then with the median
+pruner; and how fast the views draw a 10,000-trial study.
+
+    python bench/tuning.py [--trials 30] [--epochs 20] [--storage URL] [--fake-trials 10000]
+
+Throughput is measured from the storage's own timestamps (first trial start to last trial end), so
+interpreter start-up is left out. The last line is the summary the issue asks for:
+``trials_per_min=<2 workers, no pruning> scaling_2_workers=<1-worker span / 2-worker span>
+pruned_epoch_saving=<1 - epochs trained with pruning / without> best_acc_delta=<pruned best - unpruned best>``
+(the pruning pair both run on 1 worker, so each is reproducible).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import optuna  # noqa: E402
+
+from core import tuning  # noqa: E402
+from core import tuning_charts as charts  # noqa: E402
+
+warnings.simplefilter("ignore")
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def run_study(url: str, label: str, workers: int, pruner: str, trials: int, epochs: int) -> dict:
+    name = f"bench-{label}-{uuid.uuid4().hex[:6]}"
+    st = tuning.StudySettings(dataset="digits", sampler="tpe", pruner=pruner, n_trials=trials, epochs=epochs, seed=0)
+    tuning.create_study(name, tuning.SearchSpace(), st, url)
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", "core.tuning", "worker", "--storage", url, "--study", name],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(workers)]
+    for p in procs:
+        _, err = p.communicate()
+        if p.returncode != 0:
+            raise SystemExit(f"worker failed: {err[-500:]}")
+    wall = time.perf_counter() - t0
+    f = tuning.read_study(url, name)
+    t = f.trials[f.trials["state"].isin(["COMPLETE", "PRUNED"])]
+    span = (t["end"].max() - t["start"].min()).total_seconds()
+    best = f.best()
+    return {"run": label, "workers": workers, "pruner": pruner, "trials": len(t),
+            "pruned": int((t["state"] == "PRUNED").sum()), "epochs": int(t["epochs"].sum()),
+            "span_s": span, "wall_s": wall, "trials_per_min": len(t) / span * 60,
+            "best_acc": float(best["value"]) if best is not None else float("nan")}
+
+
+def time_views(url: str, n: int) -> list[tuple[str, float]]:
+    name = f"fake-{uuid.uuid4().hex[:6]}"
+    t0 = time.perf_counter()
+    tuning.populate_fake(url, name, n, epochs=10)
+    made = time.perf_counter() - t0
+    tuning._STORAGES.clear()  # a cold connection, as a fresh page would have
+    t0 = time.perf_counter()
+    f = tuning.read_study(url, name)
+    read = time.perf_counter() - t0
+    rows = [(f"make {n:,} fake trials (bulk insert)", made), ("read the study (4 queries)", read)]
+    views = {
+        "trials table + CSV": lambda: (charts.trials_table(f.trials, f.params), charts.trials_csv(f.trials, f.params)),
+        "optimisation history": lambda: charts.history(f.trials).to_dict(),
+        "parallel coordinates": lambda: charts.parallel_coordinates(f.trials, f.params).to_dict(),
+        "parameter importance": lambda: charts.importance(tuning.param_importance(f)).to_dict(),
+        "slice plots": lambda: charts.slices(f.trials, f.params).to_dict(),
+        "learning curves": lambda: charts.learning_curves(f.curves, f.trials).to_dict(),
+        "timeline per worker": lambda: charts.timeline(f.trials).to_dict(),
+        "compare two studies": lambda: charts.compare(f.trials, f.trials, "a", "b").to_dict(),
+    }
+    tuning.param_importance(f)  # first call imports the evaluator's modules (once per server)
+    for label, fn in views.items():
+        t0 = time.perf_counter()
+        fn()
+        rows.append((f"view: {label} (read + build)", read + time.perf_counter() - t0))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--storage", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
+    ap.add_argument("--fake-trials", type=int, default=10_000)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="nnlab-bench-tuning-")
+    os.environ.setdefault("NNLAB_DATA_DIR", tmp)
+    url = args.storage or f"sqlite:///{tmp}/bench.db"
+    print(f"storage {tuning.mask_url(url)}; digits, TPE seed 0, {args.trials} trials x {args.epochs} epochs; "
+          f"{os.cpu_count()} cores")
+    one = run_study(url, "1w", 1, "none", args.trials, args.epochs)
+    two = run_study(url, "2w", 2, "none", args.trials, args.epochs)
+    pruned = run_study(url, "1w-median", 1, "median", args.trials, args.epochs)
+    runs = [one, two, pruned]
+    head = f"{'run':<11}{'workers':>8}{'pruner':>8}{'trials':>8}{'pruned':>8}{'epochs':>8}{'span s':>9}" \
+           f"{'wall s':>8}{'trials/min':>11}{'best acc':>10}"
+    print(head)
+    print("-" * len(head))
+    for r in runs:
+        print(f"{r['run']:<11}{r['workers']:>8}{r['pruner']:>8}{r['trials']:>8}{r['pruned']:>8}{r['epochs']:>8}"
+              f"{r['span_s']:>9.1f}{r['wall_s']:>8.1f}{r['trials_per_min']:>11.1f}{r['best_acc']:>10.4f}")
+    print()
+    views = time_views(url if url.startswith("sqlite") else f"sqlite:///{tmp}/views.db", args.fake_trials)
+    print(f"{'views of a ' + format(args.fake_trials, ',') + '-trial study':<52}{'seconds':>9}")
+    print("-" * 61)
+    for label, s in views:
+        print(f"{label:<52}{s:>9.2f}")
+    worst = max(s for label, s in views if label.startswith("view:"))
+    print(f"slowest view: {worst:.2f} s (goal < 2 s)")
+    print()
+    scaling = one["span_s"] / two["span_s"]
+    saving = 1 - pruned["epochs"] / one["epochs"]
+    delta = pruned["best_acc"] - one["best_acc"]
+    print(f"trials_per_min={two['trials_per_min']:.1f} scaling_2_workers={scaling:.2f} "
+          f"pruned_epoch_saving={saving:.2f} best_acc_delta={delta:+.4f}")
+
+
+if __name__ == "__main__":
+    main()
