@@ -10,7 +10,9 @@ waits in one first-come line and is told where they stand ("waiting: 2 runs ahea
 Fairness: a visitor holds at most one place in the line, and a visitor whose run is training goes to
 the back of the line for the next one, so two busy visitors alternate rather than one starving the
 other. A new request from a visitor who is already waiting (a flood of reruns) takes over that
-visitor's place instead of adding another; the superseded waiter gets :class:`Superseded`.
+visitor's place instead of adding another; the superseded waiter gets :class:`Superseded`. A waiter
+that leaves (its script run was stopped for a rerun) keeps its place for a few seconds, so the rerun's
+request takes it over instead of going to the back.
 
 Caps: :func:`check_request` compares any :class:`core.config.Config` (epochs, hidden widths and
 layers, seeds, trials) with ``settings.limits()`` and returns a one-line message naming the field and
@@ -63,6 +65,7 @@ class _Ticket:
     seq: int
     granted: bool = False
     superseded: bool = False
+    left: float | None = None  # when its waiter left (a rerun): the place is kept for ``grace`` seconds
 
 
 class FairQueue:
@@ -73,9 +76,10 @@ class FairQueue:
     (a cached computation that calls the trainer, which asks again).
     """
 
-    def __init__(self, capacity: int | None, poll: float = 0.5) -> None:
+    def __init__(self, capacity: int | None, poll: float = 0.5, grace: float = 3.0) -> None:
         self.capacity = capacity
         self.poll = poll
+        self.grace = grace
         self._cond = threading.Condition()
         self._line: list[_Ticket] = []
         self._running: dict[str, int] = {}
@@ -119,7 +123,7 @@ class FairQueue:
                 self._release(session_id)
 
     def waiting(self) -> list[str]:
-        """Sessions in line, first first."""
+        """Sessions in line, first first (places kept for a rerun included)."""
         with self._cond:
             return [t.session for t in self._line]
 
@@ -145,11 +149,13 @@ class FairQueue:
         try:
             while True:
                 with self._cond:
+                    self._dispatch()
                     if ticket.granted:
                         return
                     if ticket.superseded:
                         raise Superseded(f"a newer request from {session} took this place in line")
-                    pos = (self._line.index(ticket), sum(self._running.values()))
+                    ahead = sum(1 for t in self._line[:self._line.index(ticket)] if t.left is None)
+                    pos = (ahead, sum(self._running.values()))
                 now = time.monotonic()
                 if on_wait is not None and (pos != last or now - last_call >= self.poll):
                     last, last_call = pos, now
@@ -161,8 +167,10 @@ class FairQueue:
             with self._cond:
                 if ticket.granted:  # granted while the caller was leaving: give the slot back
                     self._release(session)
-                elif ticket in self._line:
-                    self._line.remove(ticket)
+                elif ticket in self._line and not ticket.superseded:
+                    # keep the place a little: Streamlit reruns a script by stopping the waiting run and
+                    # starting a new one, which should not send the visitor to the back of the line
+                    ticket.left = time.monotonic()
                     self._dispatch()
             raise
 
@@ -177,7 +185,12 @@ class FairQueue:
     def _dispatch(self) -> None:
         """Grant free slots to the first tickets in line (caller holds the lock)."""
         granted = False
+        now = time.monotonic()
         for t in list(self._line):
+            if t.left is not None:
+                if now - t.left > self.grace:
+                    self._line.remove(t)  # nobody came back for it
+                continue
             busy = sum(self._running.values())
             if self.capacity is not None and busy >= self.capacity:
                 break
@@ -273,7 +286,8 @@ def check_request(cfgs: Config | Sequence[Config], lim: settings.Limits | None =
     items = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
     msgs: list[str] = []
     if len(items) > lim.max_seeds:
-        msgs.append(f"models: {len(items):,} trained at once is over this server's cap of {lim.max_seeds:,}")
+        msgs.append(f"seeds: {len(items):,} networks trained at once is over this server's cap of "
+                    f"{lim.max_seeds:,}")
     for c in items:
         for _, m in violations(c, lim):
             if m not in msgs:
@@ -288,7 +302,7 @@ def enforce(cfgs: Config | Sequence[Config], lim: settings.Limits | None = None)
     msg = check_request(cfgs, lim)
     if msg:
         items = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
-        first = next((f for c in items for f, _ in violations(c, lim or settings.limits())), "models")
+        first = next((f for c in items for f, _ in violations(c, lim or settings.limits())), "seeds")
         raise LimitError(first, msg)
 
 

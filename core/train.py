@@ -10,6 +10,7 @@ training it alone (K = 1) ends. ``fit([cfg], data)`` is that single run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -113,6 +114,9 @@ class TrainResult:
 
 
 ProgressFn = Callable[[int, int, "Trainer"], None]
+# Wraps every Trainer.run. The app installs hosted mode's request caps and fair training queue here
+# (ui.common); core stays free of Streamlit. Default: nothing.
+run_guard: Callable[[Trainer], contextlib.AbstractContextManager] = lambda trainer: contextlib.nullcontext()
 
 
 class Trainer:
@@ -449,6 +453,11 @@ class Trainer:
         over the run, every epoch when early stopping needs it) and on the last epoch. Calls
         ``progress(epoch, total, trainer)`` at most every ``report_seconds`` and at the end.
         """
+        with run_guard(self):  # hosted mode: caps and the shared training queue (see ui.common)
+            self._run(epochs, progress, eval_every, report_seconds)
+
+    def _run(self, epochs: int | None, progress: ProgressFn | None, eval_every: int | None,
+             report_seconds: float) -> None:
         t0 = time.perf_counter()
         total = int(self.max_epochs.max())
         target = total if epochs is None else min(total, self.epoch + epochs)

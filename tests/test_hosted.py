@@ -13,6 +13,7 @@ from core.playground import PlaygroundConfig
 from core.train import TrainConfig
 from core.tuning import SearchSpace
 from core.xor import SeedStudyConfig, XorCompareConfig
+from tests.conftest import ROOT
 
 CAPS = settings.HOSTED
 
@@ -50,7 +51,7 @@ def test_trials_and_model_count_are_capped():
     assert "n_trials" in hosted.check_request(Study(n_trials=CAPS.max_trials + 1), CAPS)
     assert hosted.check_request(Study(n_trials=CAPS.max_trials), CAPS) is None
     many = [TrainConfig(seed=s) for s in range(CAPS.max_seeds + 1)]
-    assert hosted.check_request(many, CAPS).startswith("models:")
+    assert hosted.check_request(many, CAPS).startswith("seeds: 101 networks")
 
 
 def test_laptop_caps_are_looser_and_the_env_switches(monkeypatch):
@@ -138,28 +139,36 @@ def test_unlimited_queue_does_not_wait():
 
 
 def test_two_busy_visitors_alternate():
-    """A asks again the moment each run ends; B asks once per run too: grants alternate A, B, A, B."""
+    """A and B each ask again the moment their run ends: grants alternate rather than one starving."""
     q = FairQueue(1, poll=0.01)
     order: list[str] = []
-    gate = threading.Event()
+    hold = threading.Event()
+
+    def holder():
+        with q.slot("first"):
+            hold.wait(5)
 
     def visitor(name: str):
-        gate.wait()
         for _ in range(4):
             with q.slot(name):
                 order.append(name)
-                time.sleep(0.02)
+                time.sleep(0.05)
 
+    t0 = threading.Thread(target=holder)
+    t0.start()
+    while q.running() < 1:
+        time.sleep(0.005)
     ta = threading.Thread(target=visitor, args=("A",))
     tb = threading.Thread(target=visitor, args=("B",))
     ta.start()
     tb.start()
-    gate.set()
-    ta.join(10)
-    tb.join(10)
+    while len(q.waiting()) < 2:  # both in line before the slot frees
+        time.sleep(0.005)
+    hold.set()
+    for t in (t0, ta, tb):
+        t.join(10)
     assert sorted(order) == ["A"] * 4 + ["B"] * 4
-    # after the first grant, nobody runs twice in a row while the other waits
-    assert all(x != y for x, y in zip(order, order[1:-1])), order
+    assert all(x != y for x, y in zip(order, order[1:])), order  # A B A B ...
 
 
 def test_waiters_learn_their_position():
@@ -258,8 +267,81 @@ def test_a_waiter_that_leaves_frees_its_place():
         time.sleep(0.005)
     with pytest.raises(Gone), q.slot("leaver", impatient):
         pass
-    assert q.waiting() == []
+    assert q.waiting() == ["leaver"]  # kept a moment for a rerun of the same visitor
+    order: list[str] = []
+    tn = threading.Thread(target=run_job, args=(q, "next", order, 0.0))
+    tn.start()
+    while "next" not in q.waiting():
+        time.sleep(0.005)
+    tl = threading.Thread(target=run_job, args=(q, "leaver", order, 0.0))  # the rerun comes back
+    tl.start()
+    time.sleep(0.05)
+    assert q.waiting() == ["leaver", "next"]  # back in its old place, not behind "next"
+    hold.set()
+    for t in (t0, tn, tl):
+        t.join(5)
+    assert order == ["leaver", "next"]
+
+
+def test_a_place_nobody_comes_back_for_is_dropped():
+    q = FairQueue(1, poll=0.01, grace=0.05)
+    hold = threading.Event()
+
+    def holder():
+        with q.slot("busy"):
+            hold.wait(5)
+
+    t0 = threading.Thread(target=holder)
+    t0.start()
+    while q.running() < 1:
+        time.sleep(0.005)
+    with pytest.raises(KeyboardInterrupt), q.slot("gone", lambda a, r: (_ for _ in ()).throw(KeyboardInterrupt)):
+        pass
+    order: list[str] = []
+    tn = threading.Thread(target=run_job, args=(q, "next", order, 0.0))
+    tn.start()
+    time.sleep(0.15)
+    assert q.waiting() == ["next"]  # "gone" expired
     hold.set()
     t0.join(5)
-    with q.slot("next"):
-        assert q.running() == 1
+    tn.join(5)
+    assert order == ["next"] and q.running() == 0
+
+
+# ---- wired into the pages ---------------------------------------------------------------------------
+def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
+    """A shared link asking for more seeds than a hosted server allows: one clear line, no traceback."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    at = AppTest.from_file(str(ROOT / "pages/xor_lab.py"), default_timeout=60)
+    at.query_params.update({"tab": "seeds", "s_n_seeds": "150", "s_epochs": "50"})
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "seeds: 150 networks trained at once is over this server's cap of 100" in errors
+
+
+def test_trainer_guard_queues_page_training(monkeypatch):
+    """Every Trainer.run inside a page goes through the shared queue (a slot is held while it trains)."""
+    import ui.common  # noqa: F401  (installs the guard)
+    from core import train
+
+    seen = []
+    q = FairQueue(1)
+    monkeypatch.setattr(hosted, "_QUEUE", q)
+    real = FairQueue.slot
+
+    def spy(self, session_id, on_wait=None):
+        seen.append(session_id)
+        return real(self, session_id, on_wait)
+
+    monkeypatch.setattr(FairQueue, "slot", spy)
+    assert train.run_guard.__name__ == "_trainer_guard"
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"tab": "seeds", "s_first_seed": "777", "s_n_seeds": "3", "s_epochs": "20"})
+    at.switch_page("pages/xor_lab.py")
+    at.run()
+    assert not at.exception and seen and q.granted_total >= 1 and q.running() == 0

@@ -6,17 +6,20 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import streamlit as st
 
+from core import hosted, settings
+from core import train as core_train
 from core.cache import DiskCache
 from core.config import Config
 from core.train import TrainResult
 
 C = TypeVar("C", bound=Config)
 
-SECRET_KEYS = ("NNLAB_DATA_DIR", "NNLAB_HOSTED", "NNLAB_STORAGE")
+SECRET_KEYS = ("NNLAB_DATA_DIR", "NNLAB_HOSTED", "NNLAB_STORAGE", "NNLAB_MAX_CONCURRENT")
 
 
 def apply_secrets() -> None:
@@ -72,11 +75,16 @@ def share_link() -> None:
 
 
 class _Memo:
-    """A small LRU of results shared by every session of this server process."""
+    """A small LRU of results shared by every session of this server process.
 
-    def __init__(self, size: int = 64) -> None:
+    Bounded by entry count and (when ``max_bytes`` is given) by the approximate bytes it holds.
+    """
+
+    def __init__(self, size: int = 64, max_bytes: int | None = None) -> None:
         self.size = size
+        self.max_bytes = max_bytes
         self.items: OrderedDict[str, Any] = OrderedDict()
+        self.sizes: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def get(self, key: str) -> Any:
@@ -87,16 +95,21 @@ class _Memo:
         return None
 
     def put(self, key: str, value: Any) -> None:
+        nbytes = hosted.approx_bytes(value) if self.max_bytes is not None else 0
         with self.lock:
             self.items[key] = value
             self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            self.sizes[key] = nbytes
+            while len(self.items) > self.size or (
+                    self.max_bytes is not None and len(self.items) > 1 and sum(self.sizes.values()) > self.max_bytes):
+                old, _ = self.items.popitem(last=False)
+                self.sizes.pop(old, None)
 
 
 @st.cache_resource
 def memo() -> _Memo:
-    return _Memo()
+    # hosted: fewer entries and a byte budget (a quarter of settings.limits().cache_mb)
+    return _Memo(32 if settings.hosted() else 64, hosted.memory_cache_bytes())
 
 
 @st.cache_resource
@@ -113,9 +126,80 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     hit = m.get(key)
     if hit is not None:
         return hit
-    results, _ = cached(key, compute, disk_cache(), config_types)
+    with training_slot():  # hosted mode: at most N trainings at once, a fair line for the rest
+        hit = m.get(key)  # another visitor may have trained it while this one waited
+        if hit is not None:
+            return hit
+        results, _ = cached(key, compute, disk_cache(), config_types)
     m.put(key, results)
     return results
+
+
+# ---- hosted mode: the shared training queue and request caps --------------------------------------
+def _script_ctx():
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return get_script_run_ctx(suppress_warning=True)
+
+
+def _wait_display(ctx) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """(on_wait, clear): show "waiting: k runs ahead of yours" in place while the line moves."""
+    box: list[Any] = []
+    shown: list[str] = []
+    cap = hosted.training_queue().capacity
+
+    def on_wait(ahead: int, running: int) -> None:
+        msg = hosted.wait_message(ahead, running, cap)
+        if not box:
+            box.append(st.empty())
+        if not shown or shown[-1] != msg:
+            box[0].info(msg, icon=":material/hourglass_top:")
+            shown.append(msg)
+        elif ctx is not None:
+            ctx.yield_check()  # a rerun or a closed tab stops this wait (and frees the place)
+
+    def clear() -> None:
+        if box:
+            box[0].empty()
+
+    return on_wait, clear
+
+
+@contextmanager
+def training_slot():
+    """Hold one of this server's training slots for the body (nested use passes through).
+
+    With a limit (hosted mode: NNLAB_MAX_CONCURRENT, default 2) the visitor waits in a fair line and
+    sees its place; without one (a laptop) this costs nothing.
+    """
+    ctx = _script_ctx()
+    sid = ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
+    on_wait, clear = _wait_display(ctx)
+    try:
+        with hosted.slot(sid, on_wait):
+            clear()
+            yield
+    except hosted.Superseded:  # a newer run of this page took this place in line
+        clear()
+        st.stop()
+
+
+@contextmanager
+def _trainer_guard(trainer) -> Any:
+    """Installed as core.train.run_guard: every Trainer.run in a page checks the caps, then queues."""
+    ctx = _script_ctx()
+    if ctx is None:  # not a page's script thread (tests, worker threads): no caps, no queue
+        yield
+        return
+    msg = hosted.check_request(trainer.configs) if settings.hosted() else None
+    if msg:
+        st.error(msg, icon=":material/block:")
+        st.stop()
+    with training_slot():
+        yield
+
+
+core_train.run_guard = _trainer_guard
 
 
 def memo_get(key: str) -> Any:
