@@ -41,29 +41,30 @@ MAX_MODEL_BYTES = 50_000_000
 class DigitsConfig(TrainConfig):
     """One digit model: the MLP and its training (TrainConfig) plus the data it learns from.
 
-    The defaults are the page's default model for the 8x8 digits: the tutorial's (100, 50) ReLU MLP,
-    Adam, early stopping on 10% of the training rows with patience 10. See :func:`default_config`.
+    The defaults are the page's default model for the 8x8 digits: the tutorial's (100, 50) ReLU MLP
+    with dropout 0.2, Adam, early stopping on 10% of the training rows with patience 10, and two
+    lightly augmented copies of each training image (test accuracy about 0.98-0.99 over seeds, where
+    the same MLP without dropout and augmentation gets about 0.96-0.975). See :func:`default_config`.
     """
 
     kind: ClassVar[str] = "digits"
 
     hidden: tuple[int, ...] = param((100, 50), lo=1, hi=4096, length=(0, 20), help="hidden layer widths")
-    lr: float = param(0.002, lo=1e-6, hi=10.0)
-    batch_size: int = param(32, lo=0, hi=100_000, help="0 means the whole training set")
+    lr: float = param(0.005, lo=1e-6, hi=10.0)
+    batch_size: int = param(256, lo=0, hi=100_000, help="0 means the whole training set")
     epochs: int = param(200, lo=1, hi=100_000)
     patience: int = param(10, lo=0, hi=10_000, help="early stopping; 0 means off")
+    dropout: float = param(0.2, lo=0.0, hi=0.9)
     dataset: str = param("digits", choices=DATASETS, help="8x8 sklearn digits or 28x28 MNIST")
     val_fraction: float = param(0.1, lo=0.0, hi=0.5, help="training rows held out to watch for early stopping")
-    augment: float = param(0.0, lo=0.0, hi=2.0, help="strength of random shifts, rotations, scale, stroke width")
-    augment_copies: int = param(0, lo=0, hi=20, help="augmented copies of each training image (MNIST only)")
+    augment: float = param(0.5, lo=0.0, hi=2.0, help="strength of random shifts, rotations, scale, stroke width")
+    augment_copies: int = param(2, lo=0, hi=20, help="augmented copies of each training image; 0 = none")
     train_limit: int = param(0, lo=0, hi=1_000_000, help="use only the first N training rows; 0 = all")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.patience > 0 and self.val_fraction <= 0:
             raise ConfigError("val_fraction", "early stopping needs a validation share above 0")
-        if self.dataset == "digits" and self.augment_copies > 0:
-            raise ConfigError("augment_copies", "augmentation is for the MNIST-format model only")
 
 
 def default_config(dataset: str = "digits") -> DigitsConfig:

@@ -60,7 +60,8 @@ def load_image(data: bytes, *, max_bytes: int = 20_000_000, max_pixels: int = 40
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img = Image.open(io.BytesIO(data), formats=FORMATS)
+            Image.init()
+            img = Image.open(io.BytesIO(data), formats=[f for f in FORMATS if f in Image.OPEN])
         except Image.DecompressionBombError:
             raise ImageError("the image claims a huge size (a decompression bomb?); not decoded") from None
         except Image.DecompressionBombWarning:
