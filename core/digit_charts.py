@@ -12,6 +12,13 @@ SERIES = {"train": "training rows", "val": "validation rows", "test": "test rows
 SERIES_COLORS = alt.Scale(domain=list(SERIES.values()), range=["#0877bd", "#f59322", "#6c757d"])
 
 
+def _colors(d: pd.DataFrame) -> alt.Scale:
+    """The series colours, listing only the series present (so the legend shows no empty entry)."""
+    present = [n for n in SERIES.values() if n in set(d["series"])] or list(SERIES.values())
+    palette = dict(zip(SERIES.values(), ["#0877bd", "#f59322", "#6c757d"]))
+    return alt.Scale(domain=present, range=[palette[n] for n in present])
+
+
 def curves_frame(history: pd.DataFrame, with_test: bool = False) -> pd.DataFrame:
     """History -> long frame: epoch, metric ("loss"|"accuracy"), series, value (evaluated epochs only)."""
     rows = []
@@ -42,6 +49,7 @@ def training_curves(history: pd.DataFrame, best_epoch: int | None = None, total_
     """
     d = curves_frame(history, with_test)
     d = downsample(d, "epoch", 300)
+    colors = _colors(d)
     x_scale = alt.Scale(domain=[0, int(total_epochs)]) if total_epochs else alt.Scale()
     panels = []
     for metric, fmt in (("loss", ".4f"), ("accuracy", ".2%")):
@@ -52,7 +60,7 @@ def training_curves(history: pd.DataFrame, best_epoch: int | None = None, total_
             x=alt.X("epoch:Q", title="epoch", scale=x_scale),
             y=alt.Y("value:Q", title=metric, scale=y_scale,
                     axis=alt.Axis(format="%") if metric == "accuracy" else alt.Axis()),
-            color=alt.Color("series:N", scale=SERIES_COLORS, title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("series:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["series", "epoch", alt.Tooltip("value:Q", title=metric, format=fmt)],
         ).properties(width=width, height=height)
         layers = [base]
@@ -141,13 +149,14 @@ def compare_runs(histories: dict[str, pd.DataFrame], best: dict[str, int | None]
     positive = bool(len(allv)) and bool((allv.value > 0).all())
     y_scale = alt.Scale(type="log") if metric == "loss" and positive else alt.Scale(zero=False)
     xmax = int(max((h["epoch"].max() for h in histories.values() if len(h)), default=1))
+    colors = _colors(allv) if len(allv) else SERIES_COLORS
     for name, f in frames.items():
         m = downsample(f[f.metric == metric], "epoch", 300)
         line = alt.Chart(m, title=name).mark_line().encode(
             x=alt.X("epoch:Q", scale=alt.Scale(domain=[0, xmax])),
             y=alt.Y("value:Q", title=metric, scale=y_scale,
                     axis=alt.Axis(format="%") if metric == "accuracy" else alt.Axis()),
-            color=alt.Color("series:N", scale=SERIES_COLORS, title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("series:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["series", "epoch", alt.Tooltip("value:Q", format=".4g")],
         ).properties(width=width, height=height)
         layers = [line]

@@ -242,7 +242,7 @@ except ValueError:
     url_cmp_epochs = 60
 seed_state({"d_dataset": url_cfg.dataset, "d_mnist_dir": st.query_params.get("mnist_dir", "")})
 
-top1, top2 = st.columns([1, 2])
+top1, top2 = st.columns([1.2, 2])
 top1.segmented_control("Data set", list(DATA_LABEL), key="d_dataset", format_func=DATA_LABEL.get,
                        required=True, on_change=reset_model_widgets,
                        help="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: 70,000 28x28 "
@@ -316,7 +316,7 @@ with tab_train:
         if res:
             r = res[0]
             result_metrics(r)
-            st.altair_chart(dc.training_curves(r.history, r.best_epoch if cfg.patience else None, cfg.epochs),
+            st.altair_chart(dc.training_curves(r.history, r.best_epoch if cfg.patience else None),
                             width="content")
             if cfg.patience and r.best_epoch:
                 st.caption(
