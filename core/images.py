@@ -78,7 +78,9 @@ def load_image(data: bytes, *, max_bytes: int = 20_000_000, max_pixels: int = 40
         try:
             img.seek(0)
             img.load()
+            fmt = img.format
             img = ImageOps.exif_transpose(img) or img
+            img.format = fmt  # a transposed copy forgets where it came from
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageError("the image claims a huge size (a decompression bomb?); not decoded") from None
         except (OSError, ValueError, SyntaxError, EOFError, struct_error) as e:
@@ -196,7 +198,7 @@ def find_ink(img: Image.Image) -> Ink:
     inverted = bool(np.median(border) < 0.5)
     ink = (grey if inverted else 1.0 - grey).astype(np.float32)
     # uneven lighting (a photo of paper): subtract the local background, a smoothed grey opening
-    size = max(3, min(H, W) // 5)
+    size = max(3, min(H, W) // 3)  # wider than any marker stroke; lighting varies more slowly
     small = max(1, min(H, W) // 64)
     coarse = ink[::small, ::small]
     bg = ndimage.grey_opening(coarse, size=(max(3, size // small),) * 2)

@@ -1,0 +1,198 @@
+"""Uploads -> images -> model inputs: every mode and format, polarity, EXIF, and the bad files."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from core.images import ImageError, Steps, load_image, to_grey, to_mnist, to_uci
+
+
+def digit_ink(w=120, h=160, width=12) -> np.ndarray:
+    """A synthetic '4'-like digit off-centre: ink map [h, w] float in {0, 1}."""
+    img = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(img)
+    d.line([(30, 20), (22, 95), (95, 95)], fill=255, width=width)
+    d.line([(75, 40), (70, 140)], fill=255, width=width)
+    return np.asarray(img, np.float32) / 255.0
+
+
+def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    b = io.BytesIO()
+    img.save(b, fmt, **kw)
+    return b.getvalue()
+
+
+def variants() -> dict[str, bytes]:
+    """The same dark-on-light digit in every mode and format an upload may have."""
+    ink = digit_ink()
+    grey = (255 * (1 - ink)).astype(np.uint8)
+    L = Image.fromarray(grey, "L")
+    rgb = Image.merge("RGB", [L, L, L])
+    rgba_black = np.zeros((*ink.shape, 4), np.uint8)
+    rgba_black[..., 3] = (ink * 255).astype(np.uint8)  # black ink on a transparent background
+    rgba_white = rgba_black.copy()
+    rgba_white[..., :3] = 255  # white ink on a transparent background
+    p_transparent = Image.fromarray((ink > 0.5).astype(np.uint8), "P")
+    p_transparent.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    return {
+        "L png": encode(L),
+        "RGB png": encode(rgb),
+        "RGBA black ink": encode(Image.fromarray(rgba_black, "RGBA")),
+        "RGBA white ink": encode(Image.fromarray(rgba_white, "RGBA")),
+        "LA png": encode(Image.fromarray(rgba_black, "RGBA").convert("LA")),
+        "P png": encode(rgb.quantize(8)),
+        "P transparent": encode(p_transparent, transparency=0),
+        "I;16 png": encode(Image.fromarray(grey.astype(np.uint16) * 257)),
+        "1 png": encode(L.convert("1")),
+        "I tiff": encode(L.convert("I"), "TIFF"),
+        "F tiff": encode(Image.fromarray(grey.astype(np.float32), "F"), "TIFF"),
+        "CMYK jpeg": encode(rgb.convert("CMYK"), "JPEG", quality=95),
+        "RGB jpeg": encode(rgb, "JPEG", quality=90),
+        "gif": encode(L, "GIF"),
+        "bmp": encode(rgb, "BMP"),
+        "webp": encode(rgb, "WEBP", lossless=True),
+    }
+
+
+@pytest.fixture(scope="module")
+def reference() -> Steps:
+    return to_mnist(load_image(encode(Image.fromarray((255 * (1 - digit_ink())).astype(np.uint8), "L"))))
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_every_mode_gives_the_same_mnist_input(name, reference):
+    img = load_image(variants()[name])
+    s = to_mnist(img)
+    x = s.x.reshape(28, 28)
+    assert s.x.shape == (784,) and s.x.dtype == np.float32
+    assert s.x.min() >= 0 and s.x.max() == pytest.approx(1.0)
+    assert s.inverted == (name == "RGBA white ink")  # white ink is put on black, then inverted
+    assert np.abs(s.x - reference.x).mean() < 0.05, name
+    # the MNIST layout: ink inside a 20x20 box, centre of mass at the centre
+    ys, xs = np.nonzero(x > 0.05)
+    assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 <= 21
+    cy, cx = ndimage.center_of_mass(x)
+    assert abs(cy - 13.5) <= 1.0 and abs(cx - 13.5) <= 1.0
+    assert x[0].sum() == 0 and x[:, 0].sum() == 0  # background stays empty
+    assert [n for n, _ in s.stages][0] == "grey" and len(s.stages) == 5
+
+
+def test_light_on_dark_is_detected_and_reads_the_same(reference):
+    ink = digit_ink()
+    chalk = Image.fromarray((40 + 200 * ink).astype(np.uint8), "L")
+    s = to_mnist(load_image(encode(chalk)))
+    assert s.inverted and "inverted" in s.note
+    assert np.abs(s.x - reference.x).mean() < 0.05
+
+
+def test_photo_with_shading_and_noise_reads_like_the_clean_image(reference):
+    rng = np.random.default_rng(0)
+    ink = np.pad(digit_ink(), 60)
+    h, w = ink.shape
+    light = np.linspace(0.55, 1.0, w)[None, :] * np.ones((h, 1))  # a strong shadow to the left
+    photo = (230 * light * (1 - 0.85 * ink) + rng.normal(0, 5, ink.shape)).clip(0, 255).astype(np.uint8)
+    s = to_mnist(load_image(encode(Image.fromarray(photo, "L"), "JPEG", quality=70)))
+    assert not s.inverted
+    assert np.abs(s.x - reference.x).mean() < 0.08
+
+
+def test_exif_orientation_is_honoured(reference):
+    upright = Image.fromarray((255 * (1 - digit_ink())).astype(np.uint8), "L")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # as a phone held sideways stores it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # viewers rotate 90 degrees clockwise
+    img = load_image(encode(stored, "JPEG", quality=95, exif=exif))
+    assert img.size == upright.size
+    assert np.abs(to_mnist(img).x - reference.x).mean() < 0.05
+
+
+def test_to_uci_is_a_32x32_bitmap_counted_in_4x4_blocks():
+    """A bitmap that already fills 32 rows, drawn 8x bigger, comes back as its own block counts."""
+    bitmap = np.zeros((32, 32), np.float32)
+    bitmap[:, 10:15] = 1  # a tall stroke
+    bitmap[0:5, 10:24] = 1  # a top bar: a '7'-ish shape, 14 px wide
+    width = 24 - 10
+    centred = np.zeros_like(bitmap)
+    left = (32 - width) // 2
+    centred[:, left:left + width] = bitmap[:, 10:24]
+    expected = centred.reshape(8, 4, 8, 4).sum(axis=(1, 3)) / 16
+    big = Image.fromarray((255 * (1 - bitmap)).astype(np.uint8), "L").resize((256, 256), Image.Resampling.NEAREST)
+    s = to_uci(load_image(encode(big)))
+    assert s.x.shape == (64,) and s.x.dtype == np.float32
+    assert np.allclose(s.x * 16, np.round(s.x * 16)) and s.x.min() >= 0 and s.x.max() <= 1
+    assert np.abs(s.x - expected.ravel()).max() <= 2 / 16
+    assert [n for n, _ in s.stages][3] == "32x32 bitmap"
+
+
+def test_grey_of_sixteen_bit_keeps_its_range():
+    a = np.full((20, 20), 65535, np.uint16)
+    a[5:15, 8:12] = 0
+    g = to_grey(Image.fromarray(a))
+    assert g.max() == pytest.approx(1.0) and g.min() == 0.0
+
+
+# ---- the bad files -------------------------------------------------------------------------
+
+def png_header_only(w: int, h: int) -> bytes:
+    """A valid PNG signature + IHDR claiming w x h, with a tiny IDAT: a decompression bomb's header."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    idat = chunk(b"IDAT", zlib.compress(b"\0" * 100))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + idat + chunk(b"IEND", b"")
+
+
+def bad_files() -> dict[str, tuple[bytes, str]]:
+    good = encode(Image.fromarray((255 * (1 - digit_ink())).astype(np.uint8), "L"))
+    return {
+        "empty": (b"", "empty"),
+        "text": (b"hello, this is not a picture\n" * 20, "text file"),
+        "truncated png": (good[: len(good) // 2], "truncated"),
+        "1x1": (encode(Image.new("L", (1, 1), 0)), "too small"),
+        "bomb": (png_header_only(60_000, 60_000), "huge"),
+        "svg": (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>', "SVG"),
+        "svg no xml": (b'<svg width="10" height="10"><circle r="4"/></svg>', "SVG"),
+        "pdf": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        "garbage": (bytes(range(256)) * 10, "not an image"),
+    }
+
+
+@pytest.mark.parametrize("name", list(bad_files()))
+def test_bad_files_get_a_one_line_reason(name):
+    data, words = bad_files()[name]
+    with pytest.raises(ImageError) as e:
+        load_image(data)
+    msg = str(e.value)
+    assert words.lower() in msg.lower(), msg
+    assert "\n" not in msg and len(msg) < 160
+
+
+def test_over_the_size_limit_and_pixel_limit():
+    with pytest.raises(ImageError, match="limit is 20 MB"):
+        load_image(b"\x89PNG\r\n\x1a\n" + bytes(20_000_001))
+    big = encode(Image.new("L", (3000, 2000), 255))
+    with pytest.raises(ImageError, match="megapixels"):
+        load_image(big, max_pixels=5_000_000)
+
+
+def test_blank_image_has_no_ink():
+    for colour in (255, 0, 128):
+        with pytest.raises(ImageError, match="no ink"):
+            to_mnist(load_image(encode(Image.new("L", (200, 200), colour))))
+    noisy = (200 + np.random.default_rng(0).normal(0, 3, (200, 200))).clip(0, 255).astype(np.uint8)
+    with pytest.raises(ImageError, match="no ink"):
+        to_uci(load_image(encode(Image.fromarray(noisy, "L"), "JPEG")))
+
+
+def test_a_lying_extension_does_not_matter():
+    """Content decides: a JPEG called .png reads as a JPEG; a text file called .png is refused."""
+    rgb = Image.fromarray((255 * (1 - digit_ink())).astype(np.uint8), "L").convert("RGB")
+    img = load_image(encode(rgb, "JPEG"))
+    assert img.format == "JPEG"
+    with pytest.raises(ImageError, match="text"):
+        load_image(b"name,digit\nseven,7\n")
