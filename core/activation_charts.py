@@ -1,0 +1,156 @@
+"""Altair builders for the Activation Explorer: frames from core.explorer in, charts out (no Streamlit)."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+LEGEND = alt.Legend(orient="bottom", direction="horizontal", columns=4, title=None)
+
+
+def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: int = 300) -> alt.LayerChart:
+    """Functions (or their slopes) over x, one colour each; clipped points marked with a red dot.
+
+    df: x, function, y, slope, clipped (from explorer.curves).
+    """
+    y_title = {"y": "f(x)", "slope": "f'(x)  (autograd)"}.get(value, value)
+    base = alt.Chart(df, title=title)
+    line = base.mark_line(strokeWidth=2.2).encode(
+        x=alt.X("x:Q", title="x"),
+        y=alt.Y(f"{value}:Q", title=y_title),
+        color=alt.Color("function:N", legend=LEGEND),
+        tooltip=["function", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip(f"{value}:Q", format=".4g")],
+    )
+    zero = alt.Chart(pd.DataFrame({"z": [0.0]})).mark_rule(color="#999", strokeDash=[3, 3]).encode(y="z:Q")
+    layers = [zero, line]
+    clipped = df[df["clipped"]]
+    if len(clipped):
+        layers.append(alt.Chart(clipped).mark_point(color="#d62728", size=18, filled=True).encode(
+            x="x:Q", y=f"{value}:Q", tooltip=["function", alt.Tooltip("x:Q", format=".3g"),
+                                              alt.Tooltip(f"{value}:Q", title="clipped to", format=".3g")]))
+    return alt.layer(*layers).properties(height=height)
+
+
+def softmax_bars(df: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Probability of each class at T=1 and at the chosen T, side by side. df: class, order, temperature, p."""
+    return alt.Chart(df, title=title).mark_bar().encode(
+        x=alt.X("class:N", sort=alt.EncodingSortField("order"), title=None),
+        xOffset=alt.XOffset("temperature:N"),
+        y=alt.Y("p:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("temperature:N", legend=alt.Legend(orient="bottom", title=None),
+                        scale=alt.Scale(range=["#9ecae1", "#0877bd"])),
+        tooltip=["class", "temperature", alt.Tooltip("p:Q", format=".4f")],
+    ).properties(height=280)
+
+
+def softmax_sweep_chart(df: pd.DataFrame, temperature: float, title: str = "") -> alt.LayerChart:
+    """p of each class against the temperature (log x), with a rule at the chosen T.
+
+    df: temperature, class, order, p (from explorer.softmax_sweep).
+    """
+    line = alt.Chart(df, title=title).mark_line(strokeWidth=2).encode(
+        x=alt.X("temperature:Q", scale=alt.Scale(type="log"), title="temperature T (log scale)"),
+        y=alt.Y("p:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("class:N", sort=alt.EncodingSortField("order"), legend=LEGEND),
+        tooltip=["class", alt.Tooltip("temperature:Q", format=".3g"), alt.Tooltip("p:Q", format=".4f")],
+    )
+    rule = alt.Chart(pd.DataFrame({"t": [temperature]})).mark_rule(color="#333", strokeDash=[4, 3]).encode(
+        x="t:Q", tooltip=[alt.Tooltip("t:Q", title="chosen T")])
+    return alt.layer(line, rule).properties(height=280)
+
+
+def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = False,
+               height: int = 300) -> alt.LayerChart:
+    """Mean over seeds as a line, min-max over seeds as a band, per function.
+
+    df: function, epoch, mean, lo, hi (from explorer.compare_bands).
+    """
+    positive = bool((df[["lo", "mean", "hi"]] > 0).all().all())
+    scale = alt.Scale(type="log") if log_y and positive else alt.Scale(zero=False)
+    base = alt.Chart(df, title=title)
+    band = base.mark_area(opacity=0.18).encode(
+        x=alt.X("epoch:Q", title="epoch"), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
+        color=alt.Color("function:N", legend=LEGEND))
+    line = base.mark_line(strokeWidth=2).encode(
+        x="epoch:Q", y=alt.Y("mean:Q", scale=scale), color="function:N",
+        tooltip=["function", "epoch", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("lo:Q", format=".4f"),
+                 alt.Tooltip("hi:Q", format=".4f")])
+    return alt.layer(band, line).properties(height=height)
+
+
+def ranking_chart(table: pd.DataFrame, title: str = "") -> alt.LayerChart:
+    """Mean final test accuracy per activation (bars, best on top) with the seeds' min-max as a rule.
+
+    table: activation, mean test acc, min, max (from explorer.compare_table).
+    """
+    t = table.rename(columns={"mean test acc": "mean"})
+    lo = max(0.0, float(t["min"].min()) - 0.05)
+    sc = alt.Scale(domain=[lo, 1.0], nice=False)
+    order = alt.EncodingSortField("mean", order="descending")
+    bars = alt.Chart(t, title=title).mark_bar(color="#0877bd", opacity=0.8).encode(
+        y=alt.Y("activation:N", sort=order, title=None),
+        x=alt.X("mean:Q", scale=sc, title="final test accuracy (mean; line: best to worst seed)"),
+        tooltip=["activation", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("min:Q", format=".4f"),
+                 alt.Tooltip("max:Q", format=".4f")])
+    spread = alt.Chart(t).mark_rule(color="#222", strokeWidth=2).encode(
+        y=alt.Y("activation:N", sort=order), x=alt.X("min:Q", scale=sc), x2="max:Q")
+    return alt.layer(bars, spread).properties(height=28 * len(t) + 40)
+
+
+def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
+    """Gradient norm of each layer's weights (log y) at one epoch, one line per function.
+
+    df: function, epoch, layer, grad_norm (from explorer.depth_frames()['grad']).
+    """
+    d = df[(df["epoch"] == epoch) & (df["grad_norm"] > 0)]
+    return alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
+        x=alt.X("layer:O", title="weight matrix (1 = next to the input; last = output layer)"),
+        y=alt.Y("grad_norm:Q", scale=alt.Scale(type="log"), title="gradient norm ||dL/dW|| (log)"),
+        color=alt.Color("function:N", legend=LEGEND),
+        tooltip=["function", "layer", alt.Tooltip("grad_norm:Q", format=".3e")],
+    ).properties(height=300)
+
+
+def layer_heatmap(df: pd.DataFrame, value: str, title: str = "", log: bool = False, columns: int = 2,
+                  width: int = 260, height: int = 180) -> alt.FacetChart:
+    """Epoch x layer heatmap per function (small multiples). df: function, epoch, layer, value."""
+    d = df.copy()
+    if log:
+        d["log10"] = np.log10(d[value].clip(lower=1e-30))
+        color = alt.Color("log10:Q", title=f"log10 {value.replace('_', ' ')}", scale=alt.Scale(scheme="viridis"))
+    else:
+        color = alt.Color(f"{value}:Q", title=value.replace("_", " "),
+                          scale=alt.Scale(scheme="reds", domain=[0, 1]))
+    return alt.Chart(d).mark_rect().encode(
+        x=alt.X("epoch:O", title="epoch (0 = at initialisation)"),
+        y=alt.Y("layer:O", title="layer", sort="descending"),
+        color=color,
+        tooltip=["function", "epoch", "layer", alt.Tooltip(f"{value}:Q", format=".3g")],
+    ).properties(width=width, height=height).facet(
+        facet=alt.Facet("function:N", title=title or None), columns=columns)
+
+
+def preact_hist(df: pd.DataFrame, title: str = "", columns: int = 5, size: int = 130) -> alt.FacetChart:
+    """Pre-activation histograms per layer (small multiples), at init and after training overlaid.
+
+    df: stage, layer, lo, hi, share (for one function).
+    """
+    return alt.Chart(df).mark_bar(opacity=0.55, binSpacing=0).encode(
+        x=alt.X("lo:Q", title="pre-activation z"), x2="hi:Q",
+        y=alt.Y("share:Q", title="share", stack=None),
+        color=alt.Color("stage:N", legend=alt.Legend(orient="bottom", title=None),
+                        scale=alt.Scale(domain=["at init", "after training"], range=["#9e9e9e", "#f59322"])),
+        tooltip=["stage", "layer", alt.Tooltip("lo:Q", format=".3g"), alt.Tooltip("hi:Q", format=".3g"),
+                 alt.Tooltip("share:Q", format=".1%")],
+    ).properties(width=size, height=int(size * 0.7)).facet(
+        facet=alt.Facet("layer:O", title=title or "layer"), columns=columns)
+
+
+def acc_lines(df: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Test accuracy per epoch, one line per function. df: function, epoch, test_acc."""
+    return alt.Chart(df, title=title).mark_line(point=True).encode(
+        x=alt.X("epoch:Q"), y=alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("function:N", legend=LEGEND),
+        tooltip=["function", "epoch", alt.Tooltip("test_acc:Q", format=".3f")],
+    ).properties(height=240)
