@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -37,8 +39,9 @@ def tiny_model() -> TrainResult:
 
 
 def test_a_batch_reads_the_good_files_and_gives_each_bad_one_a_reason(tiny_model):
-    bomb = io.BytesIO()
-    Image.new("1", (30_000, 30_000)).save(bomb, "PNG")  # 900 Mpx: over the pixel cap
+    bomb = bytearray(png(one))  # a small PNG whose header claims 30,000 x 30,000 pixels
+    bomb[16:24] = struct.pack(">II", 30_000, 30_000)
+    bomb[29:33] = struct.pack(">I", zlib.crc32(bytes(bomb[12:29])))
     items = [
         ("one.png", png(one)),
         ("empty.png", b""),
@@ -46,7 +49,7 @@ def test_a_batch_reads_the_good_files_and_gives_each_bad_one_a_reason(tiny_model
         ("blank.png", png()),
         ("cut.png", png(one)[:60]),
         ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>'),
-        ("bomb.png", bomb.getvalue()),
+        ("bomb.png", bytes(bomb)),
         ("rgba.png", png(lambda d: d.line([(60, 15), (60, 105)], fill=(0, 0, 0, 255), width=10),
                          mode="RGBA", bg=(255, 255, 255, 0))),  # a canvas export: ink on transparency
     ]
@@ -65,6 +68,7 @@ def test_a_batch_reads_the_good_files_and_gives_each_bad_one_a_reason(tiny_model
     assert "text" in reasons["notes.txt"]
     assert "ink" in reasons["blank.png"]
     assert "SVG" in reasons["drawing.svg"]
+    assert "huge" in reasons["bomb.png"] or "limit" in reasons["bomb.png"]
 
 
 def test_reading_respects_the_size_limit(tiny_model):

@@ -1,0 +1,123 @@
+"""AppTest for the Digit Recognizer page: as a visitor clicks through it (small models where it can)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 300
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/digit_recognizer.py"
+MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", Path(APP).parents[1] / "shared" / "data" / "mnist-sample"))
+
+
+@pytest.fixture(scope="module")
+def shared_dir(tmp_path_factory):
+    """One data folder for this module: the default model trains once, later tests take it from the cache."""
+    return tmp_path_factory.mktemp("digit-page-data")
+
+
+@pytest.fixture(autouse=True)
+def _shared(shared_dir, monkeypatch):
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(shared_dir))
+
+
+def page(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def texts(at, kind) -> str:
+    return "\n".join(str(e.value) for e in getattr(at, kind))
+
+
+def digit_png(mode="L") -> bytes:
+    im = Image.new("L", (140, 140), 255)
+    ImageDraw.Draw(im).line([(70, 20), (70, 120)], fill=0, width=12)
+    b = io.BytesIO()
+    im.convert(mode).save(b, "PNG")
+    return b.getvalue()
+
+
+def test_renders_at_defaults_with_a_trained_model():
+    at = page()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Digit Recognizer"
+    labels = {m.label: m.value for m in at.metric}
+    acc = float(labels["Test accuracy"].rstrip("%")) / 100
+    assert acc > 0.9  # the tutorial's network on the 8x8 digits, trained now
+    assert int(labels["Epochs run"]) < 200  # early stopping stopped it
+    assert at.text_input(key="d_hidden").value == "100, 50"
+    assert at.download_button  # the model can be downloaded
+    # the same settings open from the cache at once (the URL holds nothing at defaults)
+    assert not {k for k in at.query_params if k in ("hidden", "lr", "epochs")}
+
+
+def test_an_upload_batch_is_read_and_a_bad_file_gets_its_message():
+    at = page(tab="read")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "MNIST" in texts(at, "warning")  # steered to the model that reads real handwriting
+    at.file_uploader(key="d_files").set_value([
+        ("one.png", digit_png(), "image/png"),
+        ("notes.txt", b"this is not an image", "text/plain"),
+        ("empty.png", b"", "image/png"),
+        ("one-rgb.png", digit_png("RGB"), "image/png"),
+    ]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("notes.txt" in e and "text file" in e for e in errors)
+    assert any("empty.png" in e and "empty" in e for e in errors)
+    assert len(errors) == 2
+    md = texts(at, "markdown")
+    assert "2 of 4 read" in md and "one.png →" in md and "one-rgb.png →" in md
+    assert sum("sure · read in" in c.value for c in at.caption) == 2  # one result block per image read
+
+
+def test_a_foreign_model_file_is_refused_with_a_reason():
+    at = page()
+    at.file_uploader(key="d_model_file").set_value(("weights.pt", b"PK\x03\x04 not ours", "application/zip")).run()
+    assert not at.exception
+    assert "refused" in texts(at, "error") and "pickle" in texts(at, "error")
+
+
+def test_a_setting_changes_the_url_and_bad_settings_get_a_notice():
+    at = page(lr="-1", hidden="abc")
+    assert not at.exception
+    notice = texts(at, "warning")
+    assert "`lr" in notice and "`hidden" in notice
+    at.text_input(key="d_hidden").set_value("10, x").run()
+    assert "Setting not accepted" in texts(at, "error")
+
+
+@pytest.mark.skipif(not MNIST_SAMPLE.is_dir(), reason="MNIST sample folder not available")
+def test_mnist_from_a_local_folder_trains_on_a_click_and_reads_with_28x28_steps():
+    at = page(dataset="mnist", mnist_dir=str(MNIST_SAMPLE), hidden="32", epochs="2", augment_copies="0",
+              patience="0", train_limit="1000", tab="read")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "reads real handwriting well" in texts(at, "success")
+    train = [b for b in at.button if b.key and b.key.startswith("d_train")]
+    assert train, "MNIST waits for a click before it trains"
+    train[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.file_uploader(key="d_files").set_value(("one.png", digit_png(), "image/png")).run()
+    assert "1 of 1" not in texts(at, "markdown")  # one file: no batch summary line, but the reading
+    captions = texts(at, "caption")
+    assert "sure" in captions and "28x28" not in texts(at, "error")
+    assert at.query_params["mnist_dir"] == str(MNIST_SAMPLE)
+
+
+def test_mnist_without_network_or_folder_says_what_to_do(monkeypatch):
+    at = page(dataset="mnist")
+    assert not at.exception
+    assert "Download MNIST" in [b.label for b in at.button]
+    assert "folder" in texts(at, "warning")
+    at.text_input(key="d_mnist_dir").set_value("/no/such/folder").run()
+    assert "does not exist" in texts(at, "error")
