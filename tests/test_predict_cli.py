@@ -1,0 +1,90 @@
+"""python -m core.predict: output format, bad files, exit status."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from core import digits, predict
+from core.digits import DigitsConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT.parent / "shared" / "data" / "mnist-sample"
+TINY = DigitsConfig(hidden=(64,), epochs=40, patience=0, augment_copies=0, batch_size=64, lr=0.01)
+
+
+def digit_png(i: int) -> bytes:
+    """An 8x8 sklearn digit drawn big, dark ink on white: (bytes, label)."""
+    d = load_digits()
+    img = Image.fromarray((255 - d.images[i] * 255 / 16).astype(np.uint8), "L")
+    b = io.BytesIO()
+    img.resize((96, 96), Image.Resampling.BILINEAR).save(b, "PNG")
+    return b.getvalue()
+
+
+@pytest.fixture
+def files(tmp_path):
+    good = tmp_path / "seven.png"
+    good.write_bytes(digit_png(7))
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.jpg"  # the extension lies
+    text.write_text("this is a shopping list\n")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (100, 100), 255).save(blank)
+    return good, empty, text, blank, tmp_path / "missing.png"
+
+
+def test_cli_lines_and_exit_status(files, capsys, monkeypatch):
+    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": TINY)
+    good, empty, text, blank, missing = files
+    code = predict.main([str(good), str(empty), str(text), str(blank), str(missing)])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1 and len(lines) == 5
+    name, digit, prob = lines[0].split("\t")
+    assert name == str(good) and digit.isdigit() and 0 < float(prob) <= 1
+    reasons = [ln.split("\t") for ln in lines[1:]]
+    assert all(len(r) == 2 and r[1].startswith("error: ") for r in reasons)
+    assert "empty" in reasons[0][1] and "text" in reasons[1][1] and "no ink" in reasons[2][1]
+    assert "No such file" in reasons[3][1]
+
+    assert predict.main([str(good)]) == 0
+    assert capsys.readouterr().out.count("\n") == 1
+
+
+def test_cli_reads_digits_right(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": TINY)
+    d = load_digits()
+    paths = []
+    for i in range(1500, 1530):  # some of these rows are in the test split, all are 8x8 digits
+        p = tmp_path / f"d{i}.png"
+        p.write_bytes(digit_png(i))
+        paths.append(str(p))
+    assert predict.main(paths) == 0
+    got = [int(line.split("\t")[1]) for line in capsys.readouterr().out.splitlines()]
+    assert np.mean(np.array(got) == d.target[1500:1530]) >= 0.8
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="MNIST sample folder not available")
+def test_cli_mnist_with_a_local_folder(files, capsys, monkeypatch):
+    tiny = DigitsConfig(dataset="mnist", hidden=(32,), epochs=2, patience=0, augment_copies=0,
+                        train_limit=600, batch_size=128, lr=0.01)
+    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": tiny)
+    good = files[0]
+    assert predict.main(["--dataset", "mnist", "--data-dir", str(SAMPLE), str(good)]) == 0
+    assert capsys.readouterr().out.startswith(f"{good}\t")
+
+
+def test_cli_without_mnist_says_why_and_how(files, tmp_path):
+    env = {**os.environ, "NNLAB_DATA_DIR": str(tmp_path / "d"), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "core.predict", "--dataset", "mnist", "--data-dir",
+                          str(tmp_path / "nowhere"), str(files[0])], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=120)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
