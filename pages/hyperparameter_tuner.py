@@ -270,7 +270,7 @@ def _fmt(v) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def watch(name: str) -> None:
+def watch(name: str, polling_fast: bool) -> None:
     try:
         tuning.reap_stale(url, name)  # trials of dead workers become FAIL after the grace period
         frame = read(url, name)
@@ -279,6 +279,8 @@ def watch(name: str) -> None:
         return
     alive = live_workers(name)
     active = status(frame, alive)
+    if active != polling_fast:  # started or finished since the page ran: switch the refresh rate
+        st.rerun()
     controls(name, frame, alive, active)
     view = st.segmented_control("View", VIEWS, default=st.session_state.get("tuner_view", "History"),
                                 key=f"view_{name}", label_visibility="collapsed")
@@ -288,13 +290,12 @@ def watch(name: str) -> None:
         st.caption(f"read {len(frame.trials):,} trials in {frame.read_seconds:.2f} s")
 
 
-# auto-refresh while the study runs; a finished study is drawn once
+# refresh every 2 s while the study runs; slowly otherwise (it may be started from another tab or machine)
 try:
-    first = read(url, chosen)
-    running = tuning.is_active(first, live_workers(chosen))
+    running = tuning.is_active(read(url, chosen), live_workers(chosen))
 except tuning.TuningError:
     running = False
-st.fragment(run_every=2.0 if running else None)(watch)(chosen)
+st.fragment(run_every=2.0 if running else 15.0)(watch)(chosen, running)
 
 # ---- compare two studies -------------------------------------------------------------------------
 with st.expander("Compare two studies", icon=":material/compare_arrows:"):

@@ -95,3 +95,12 @@ def test_an_existing_name_with_another_space_is_refused():
     name.set_value("taken")
     _start(at)
     assert any("already exists with another search space" in e.value for e in at.error)
+
+
+def test_an_unreachable_database_is_one_clear_message(monkeypatch):
+    monkeypatch.setenv("NNLAB_STORAGE", "postgresql://nnlab:secret@127.0.0.1:1/nnlab")
+    at = _page().run()
+    assert not at.exception
+    [err] = at.error
+    assert "cannot reach the database postgresql://nnlab:***@127.0.0.1:1/nnlab" in err.value
+    assert "secret" not in err.value
