@@ -439,8 +439,8 @@ with tab_read:
                     f"{x.name} → {x.digit}" for x in ok[:30]) if ok else ""))
             for x in bad:
                 st.error(f"**{x.name}**: {x.error}", icon=":material/image_not_supported:")
-            for x in ok:
-                with st.container(border=True):
+            for i, x in enumerate(ok):
+                with st.container(border=True, key=f"d_read_{i}"):
                     c1, c2, c3 = st.columns([1, 3, 1.6])
                     with c1:
                         st.markdown(f"**{x.name}**")

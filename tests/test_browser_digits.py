@@ -1,0 +1,116 @@
+"""In a real browser: draw a digit on the canvas, upload digit files and a bad file, on the Digit Recognizer."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import exceptions, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", ROOT.parent / "shared" / "data" / "mnist-sample"))
+URL_PATH = "/digit_recognizer"
+LONG = 240_000  # ms: the default model may train on first use on a busy machine
+
+
+def open_read_tab(page, app_server):
+    page.goto(app_server + URL_PATH + "?tab=read")
+    page.get_by_role("heading", name="Digit Recognizer").wait_for(timeout=60_000)
+    page.locator('[data-testid="nnlab-digit-canvas"]').wait_for(timeout=LONG)  # the model is ready (trained or cached)
+    wait_for_app(page, LONG)
+
+
+def result_digit(page, name: str) -> str:
+    """The digit the page shows for the input called ``name`` (waits for it)."""
+    block = page.locator('[class*="st-key-d_read_"]', has_text=name).last
+    block.wait_for(timeout=60_000)
+    for _ in range(120):  # the block may be drawn before all of its elements arrive
+        text = block.inner_text()
+        m = re.search(r"^\s*(\d)\s*$", text, re.M)
+        if m:
+            return m.group(1)
+        page.wait_for_timeout(500)
+    raise AssertionError(f"no digit shown for {name}: {text!r}")
+
+
+def sample_digit_png(tmp_path: Path) -> tuple[Path, int]:
+    """A real MNIST test digit as a dark-on-light PNG (as someone would scan one), or a drawn 1."""
+    f = MNIST_SAMPLE / "t10k-images-idx3-ubyte.gz"
+    if f.exists():
+        raw = gzip.decompress(f.read_bytes())
+        labels = gzip.decompress((MNIST_SAMPLE / "t10k-labels-idx1-ubyte.gz").read_bytes())[8:]
+        img = np.frombuffer(raw[16:16 + 784], np.uint8).reshape(28, 28)
+        label = labels[0]
+        pil = Image.fromarray(255 - img).resize((140, 140), Image.Resampling.BILINEAR)
+    else:
+        a = np.full((140, 140), 255, np.uint8)
+        a[20:120, 62:76] = 0
+        pil, label = Image.fromarray(a), 1
+    path = tmp_path / f"digit-{label}.png"
+    buf = io.BytesIO()
+    pil.save(buf, "PNG")
+    path.write_bytes(buf.getvalue())
+    return path, int(label)
+
+
+def test_drawing_on_the_canvas_is_read(app_server, page):
+    open_read_tab(page, app_server)
+    canvas = page.locator('[data-testid="nnlab-digit-canvas"]')
+    box = canvas.bounding_box()
+    assert box and box["width"] > 200
+    x0, y0 = box["x"], box["y"]
+    # a "7": the top bar, then the diagonal
+    pts = [(70, 50), (210, 50), (120, 240)]
+    page.mouse.move(x0 + pts[0][0], y0 + pts[0][1])
+    page.mouse.down()
+    for (ax, ay), (bx, by) in zip(pts, pts[1:]):
+        for i in range(1, 13):
+            page.mouse.move(x0 + ax + (bx - ax) * i / 12, y0 + ay + (by - ay) * i / 12)
+    page.mouse.up()
+    digit = result_digit(page, "your drawing")
+    assert digit in "0123456789"
+    wait_for_app(page, LONG)
+    assert not exceptions(page)
+    screenshot(page, "digits-canvas")
+    # Clear empties the canvas and the reading goes away
+    page.locator('[data-testid="nnlab-canvas-clear"]').click()
+    page.wait_for_timeout(500)
+    wait_for_app(page, LONG)
+    assert page.locator('[class*="st-key-d_read_"]', has_text="your drawing").count() == 0
+
+
+def test_uploaded_digits_are_read_and_a_bad_file_gets_its_reason(app_server, page, tmp_path):
+    open_read_tab(page, app_server)
+    good, _label = sample_digit_png(tmp_path)
+    bad = tmp_path / "shopping-list.png"  # the extension lies: it is text
+    bad.write_text("milk, eggs, bread\n")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([str(good), str(bad)])
+    digit = result_digit(page, good.name)
+    assert digit in "0123456789"
+    alert = page.locator('[data-testid="stAlert"]', has_text="shopping-list.png")
+    alert.wait_for(timeout=60_000)
+    assert "not an image" in alert.inner_text()
+    assert "1 of 2 read" in page.locator('[data-testid="stMain"]').inner_text()
+    assert not exceptions(page)
+    screenshot(page, "digits-uploads")
+
+
+def test_train_tab_shows_curves_and_the_kept_epoch(app_server, page):
+    page.goto(app_server + URL_PATH)
+    page.get_by_role("heading", name="Digit Recognizer").wait_for(timeout=60_000)
+    page.get_by_text("Test accuracy").first.wait_for(timeout=LONG)
+    wait_for_app(page, LONG)
+    assert not exceptions(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Best epoch" in main and "Early stopping watched the validation loss" in main
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+    screenshot(page, "digits-train")
