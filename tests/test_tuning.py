@@ -159,8 +159,8 @@ def _spawn(url: str, name: str, *extra: str) -> subprocess.Popen:
 
 def test_two_workers_share_a_study(storage_url):
     name = _name("share")
-    st = tuning.StudySettings(sampler="tpe", pruner="none", n_trials=6, epochs=10, seed=0)
-    tuning.create_study(name, SMALL, st, storage_url)
+    st = tuning.StudySettings(sampler="tpe", pruner="none", n_trials=8, epochs=10, seed=0)
+    tuning.create_study(name, SMALL.replace(batch_sizes=(32,)), st, storage_url)  # trials long enough to share
     procs = [_spawn(storage_url, name) for _ in range(2)]
     try:
         outs = [p.communicate(timeout=150)[0] for p in procs]
@@ -170,10 +170,10 @@ def test_two_workers_share_a_study(storage_url):
     assert [p.returncode for p in procs] == [0, 0], outs
     t = _states(storage_url, name)
     assert t["number"].is_unique
-    assert (t["state"] == "COMPLETE").sum() == 6 and not (t["state"] == "RUNNING").any()
+    assert (t["state"] == "COMPLETE").sum() == 8 and not (t["state"] == "RUNNING").any()
     assert t["worker"].nunique() == 2, "both workers ran trials"
     ran = sorted(int(o.strip().splitlines()[-1].split()[1]) for o in outs)
-    assert sum(ran) >= 6  # each worker reports what it ran; surplus attempts are not trials
+    assert sum(ran) >= 8  # each worker reports what it ran; surplus attempts are not trials
 
 
 def test_worker_killed_mid_trial(storage_url):
