@@ -86,24 +86,31 @@ def confusion_heatmap(conf: pd.DataFrame, size: int = 360) -> alt.LayerChart:
     d["label"] = d["count"].astype(int).astype(str).where(d["count"] > 0, "")
     cell = alt.selection_point(name="cell", fields=["true", "predicted"], on="click", clear="dblclick",
                                toggle=False)
+    wrong_max = max(1, int(d.loc[d.kind == "wrong", "count"].max() or 1))
+    # colours computed here (Vega-Lite allows one field fallback per condition chain): right cells
+    # pale blue, empty cells near white, wrong cells orange, darker the more images they hold
+    lo, hi = np.array([0xFD, 0xD0, 0xA2]), np.array([0xA6, 0x36, 0x03])
+    t = np.clip(d["count"].to_numpy(dtype=float) / wrong_max, 0, 1)[:, None]
+    rgb = (lo + (hi - lo) * t).round().astype(int)
+    d["shade"] = ["#" + "".join(f"{int(v):02x}" for v in c) for c in rgb]
+    d.loc[d["count"] == 0, "shade"] = "#fafafa"
+    d.loc[d.kind == "right", "shade"] = "#dbe9f6"
+    d["ink"] = np.where((d.kind == "wrong") & (t[:, 0] > 0.5), "#ffffff", "#222222")
+    d.loc[d.kind == "right", "ink"] = "#0b3d6b"
     base = alt.Chart(d).encode(
         x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("true:O", title="true digit"),
     )
-    wrong_max = max(1, int(d.loc[d.kind == "wrong", "count"].max() or 1))
+    fill = alt.Color("shade:N", scale=None, legend=None)
     rects = base.mark_rect(stroke="#fff", strokeWidth=1, cursor="pointer").encode(
-        color=alt.condition(
-            "datum.true == datum.predicted",
-            alt.value("#dbe9f6"),
-            alt.Color("count:Q", scale=alt.Scale(scheme="oranges", domain=[0, wrong_max]), legend=None),
-        ),
+        color=fill,
         opacity=alt.condition(cell, alt.value(1.0), alt.value(0.55)),
         tooltip=[alt.Tooltip("true:O", title="true"), alt.Tooltip("predicted:O", title="predicted"),
                  alt.Tooltip("count:Q", title="test images")],
     ).add_params(cell)
     text = base.mark_text(fontSize=12).encode(
         text="label:N",
-        color=alt.condition("datum.true == datum.predicted", alt.value("#0b3d6b"), alt.value("#222")),
+        color=alt.Color("ink:N", scale=None, legend=None),
     )
     return alt.layer(rects, text).properties(
         width=size, height=size, title="Confusion matrix: click a cell to see its images")
@@ -124,7 +131,7 @@ def per_class_bars(pc: pd.DataFrame, height: int = 220) -> alt.Chart:
     ).properties(height=height)
 
 
-def probability_bars(probs: np.ndarray, title: str = "", height: int = 160, width: int = 260) -> alt.Chart:
+def probability_bars(probs: np.ndarray, title: str = "", height: int = 160, width: int | None = None) -> alt.Chart:
     """The model's probability for each digit 0-9, the chosen digit highlighted. probs: [10]."""
     p = np.asarray(probs, dtype=float).reshape(-1)
     best = int(np.argmax(p))
@@ -134,7 +141,7 @@ def probability_bars(probs: np.ndarray, title: str = "", height: int = 160, widt
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", tickCount=3), title=None),
         color=alt.condition("datum.chosen", alt.value("#0877bd"), alt.value("#b8c4ce")),
         tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
-    ).properties(width=width, height=height)
+    ).properties(height=height, **({"width": width} if width else {}))
 
 
 def compare_runs(histories: dict[str, pd.DataFrame], best: dict[str, int | None] | None = None,

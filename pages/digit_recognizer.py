@@ -242,7 +242,7 @@ except ValueError:
     url_cmp_epochs = 60
 seed_state({"d_dataset": url_cfg.dataset, "d_mnist_dir": st.query_params.get("mnist_dir", "")})
 
-top1, top2 = st.columns([1.2, 2])
+top1 = top2 = st.container()
 top1.segmented_control("Data set", list(DATA_LABEL), key="d_dataset", format_func=DATA_LABEL.get,
                        required=True, on_change=reset_model_widgets,
                        help="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: 70,000 28x28 "
@@ -361,7 +361,7 @@ with tab_eval:
             c1, c2, c3 = st.columns(3)
             c1.metric("Test accuracy", f"{(pred == y).mean():.1%}")
             c2.metric("Wrong test images", f"{wrong} of {len(y):,}")
-            c3.metric("Model", dr.model_summary(model).split(" (")[0])
+            c3.metric("Data set", DATA_LABEL[mds].split(" (")[0])
             conf = digits.confusion(model, data, probs)
             left, right = st.columns([1, 1])
             with left:
@@ -372,8 +372,12 @@ with tab_eval:
                 st.altair_chart(dc.per_class_bars(pc), width="stretch")
                 st.caption("Precision: of the images read as this digit, the share that were it. "
                            "Recall: of the images of this digit, the share read right.")
-                st.dataframe(pc.set_index("digit")[["precision", "recall", "support"]].T, width="stretch",
-                             column_config={str(d): st.column_config.NumberColumn(format="%.2f") for d in range(10)})
+                shown = pd.DataFrame({
+                    "precision": [f"{v:.0%}" if v == v else "–" for v in pc["precision"]],
+                    "recall": [f"{v:.0%}" if v == v else "–" for v in pc["recall"]],
+                    "test images": [str(int(v)) for v in pc["support"]],
+                }, index=[str(d) for d in pc["digit"]]).T
+                st.dataframe(shown, width="stretch")
             cells = []
             try:
                 cells = list(event.selection.get("cell", []) or [])
@@ -456,7 +460,7 @@ with tab_read:
                         if x.steps.note:
                             st.caption(x.steps.note)
                     with c3:
-                        st.altair_chart(dc.probability_bars(x.probs, width=220, height=130), width="content")
+                        st.altair_chart(dc.probability_bars(x.probs, height=130), width="stretch")
 
 # ---- ④ compare -------------------------------------------------------------------------------------
 with tab_cmp:
@@ -476,22 +480,24 @@ with tab_cmp:
                 "epochs": [r.stopped_epoch or len(r.history), sk["n_iter"]],
             })
             st.dataframe(table, hide_index=True, width="stretch",
-                         column_config={"test accuracy": st.column_config.NumberColumn(format="%.1%%"),
+                         column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
                                         "fit time (s)": st.column_config.NumberColumn(format="%.2f")})
         st.markdown("#### Do dropout and early stopping curb overfitting?")
         st.caption("Two runs each, trained together on the same rows and seed, differing in one setting only.")
         cmp_epochs = st.number_input("Epochs for these runs", 1, LIMITS.max_epochs, value=url_cmp_epochs,
                                      key="d_cmp_epochs")
-        drop = cfg.dropout or 0.3
+        drop = cfg.dropout or 0.3  # the tutorial's Dropout(0.3)
         pat = cfg.patience or 10
+        val = cfg.val_fraction or 0.1
+        plain = cfg.replace(augment_copies=0, augment=0.0, val_fraction=val, epochs=cmp_epochs)  # no other regulariser
         pairs = {
-            "dropout": ([cfg.replace(dropout=0.0, patience=0, epochs=cmp_epochs),
-                         cfg.replace(dropout=drop, patience=0, epochs=cmp_epochs)],
+            "dropout": ([plain.replace(dropout=0.0, patience=0), plain.replace(dropout=drop, patience=0)],
                         ["dropout off", f"dropout {drop:g}"]),
-            "early stopping": ([cfg.replace(patience=0, epochs=cmp_epochs, val_fraction=cfg.val_fraction or 0.1),
-                                cfg.replace(patience=pat, epochs=cmp_epochs, val_fraction=cfg.val_fraction or 0.1)],
+            "early stopping": ([plain.replace(dropout=0.0, patience=0), plain.replace(dropout=0.0, patience=pat)],
                                ["early stopping off", f"early stopping (patience {pat})"]),
         }
+        st.caption(f"Both runs of a pair start from the same weights and see the same {val:.0%} validation rows; "
+                   "augmentation is off here so that only the one setting differs.")
         for what, (cfgs, names) in pairs.items():
             st.markdown(f"**{what.capitalize()}: off vs on**")
             res2 = obtain(cfgs, folder, auto and cmp_epochs <= 200, f"d_cmp_{what}", what=f"the {what} pair")
@@ -508,6 +514,16 @@ with tab_cmp:
                              "test accuracy": k["test_acc"], "test loss": k["test_loss"]})
             t = pd.DataFrame(rows)
             t["train - validation gap"] = t["train accuracy"] - t["validation accuracy"]
+            g0, g1 = t["train - validation gap"]
+            l0, l1 = t["test loss"]
+            if what == "dropout":
+                verdict = (f"Dropout {'narrowed' if g1 < g0 else 'did not narrow'} the gap between training and "
+                           f"validation accuracy ({g0:+.1%} → {g1:+.1%}) and test loss went {l0:.3f} → {l1:.3f}.")
+            else:
+                e0, e1 = t["epochs run"]
+                verdict = (f"Early stopping ran {e1} of {e0} epochs and kept epoch {res2[1].best_epoch}'s weights: "
+                           f"test loss {l0:.3f} → {l1:.3f} ({'lower' if l1 < l0 else 'not lower'} than training on).")
+            st.markdown(verdict)
             st.dataframe(t, hide_index=True, width="stretch", column_config={
                 c: st.column_config.NumberColumn(format="%.2f") for c in t.columns if c not in ("run", "epochs run")})
 
