@@ -239,19 +239,21 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
         tuning.request_stop(url, name)
         st.rerun()
     if not active and info is not None:
-        more = c2.number_input("Trials in all", 1, tuning.nn_settings.limits().max_trials,
-                               max(info.settings.n_trials, frame.counts["COMPLETE"] + frame.counts["PRUNED"] + 1)
-                               if frame.counts["COMPLETE"] + frame.counts["PRUNED"] >= info.settings.n_trials
-                               else info.settings.n_trials, key=f"more_{name}")
+        cap = tuning.nn_settings.limits().max_trials
+        done = frame.counts["COMPLETE"] + frame.counts["PRUNED"]
+        budget = info.settings.n_trials if done < info.settings.n_trials else done + 10  # finished: offer 10 more
+        more = c2.number_input("Trials in all", 1, cap, min(cap, budget), key=f"more_{name}",
+                               help=f"the study's budget after resuming (limit here: {cap:,})")
         if c1.button("Resume", icon=":material/play_arrow:", type="primary"):
             try:
                 tuning.resume(url, name, n_trials=int(more))
-                got = start(url, name, 2)
-                if not got:
-                    st.warning(f"No worker could start: this machine already runs {tuning.max_workers()}.")
             except (ConfigError, tuning.TuningError) as e:
                 st.error(f"Not resumed: {e}")
-            st.rerun()
+            else:
+                if start(url, name, 2):
+                    st.rerun()
+                st.warning(f"No worker could start here: this machine already runs {tuning.max_workers()}; "
+                           "workers on other machines can still join.")
     best = frame.best_params()
     if best and info is not None:
         q = tuning.digits_query(best, info.settings)

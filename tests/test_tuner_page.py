@@ -104,3 +104,19 @@ def test_an_unreachable_database_is_one_clear_message(monkeypatch):
     [err] = at.error
     assert "cannot reach the database postgresql://nnlab:***@127.0.0.1:1/nnlab" in err.value
     assert "secret" not in err.value
+
+
+def test_every_view_of_a_big_finished_study():
+    tuning.populate_fake(None, "big", 2500, epochs=6)  # more trials than the laptop budget cap (2,000)
+    at = _page()
+    at.query_params["study"] = "big"
+    at.run()
+    assert not at.exception
+    metric = {m.label: m.value for m in at.metric}
+    assert metric["Finished"].startswith(str(2500 - (tuning.read_study(None, "big").counts["FAIL"])))
+    [views] = at.segmented_control
+    for view in views.options:
+        views.set_value(view).run()
+        assert not at.exception, view
+        assert not at.error, (view, [e.value for e in at.error])
+    assert [b for b in at.button if b.label == "Resume"]
