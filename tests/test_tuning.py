@@ -372,3 +372,20 @@ def test_train_this_configuration_link():
     assert not notices
     assert (cfg.hidden, cfg.lr, cfg.batch_size, cfg.activation, cfg.dropout, cfg.epochs, cfg.seed) == \
         ((48, 48), 0.0031, 64, "tanh", 0.25, 12, 5)
+
+
+def test_time_limit_and_mnist_data(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'tl.db'}"
+    tuning.create_study("tl", SMALL, tuning.StudySettings(n_trials=50, epochs=1, timeout_min=0.0005), url)
+    time.sleep(0.1)
+    assert tuning.run_worker(url, "tl") == 0  # past its time limit: starts nothing
+    # MNIST is used where it is available (a local folder), and refused with the reason where it is not
+    monkeypatch.setenv("NNLAB_MNIST_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(tuning.TuningError, match="MNIST is not available here"):
+        tuning.create_study("m", SMALL, tuning.StudySettings(dataset="mnist", n_trials=3, epochs=1, seed=9), url)
+    sample = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-sample"
+    if not sample.exists():
+        pytest.skip("no MNIST sample here")
+    monkeypatch.setenv("NNLAB_MNIST_DIR", str(sample))
+    data = tuning.load_data(tuning.StudySettings(dataset="mnist", seed=9))
+    assert data.n_features == 784 and data.n_outputs == 10 and len(data.X_val) == round(0.2 * 4000)
