@@ -114,3 +114,21 @@ def test_train_tab_shows_curves_and_the_kept_epoch(app_server, page):
     assert "Best epoch" in main and "Early stopping watched the validation loss" in main
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
     screenshot(page, "digits-train")
+
+
+def test_clicking_a_confusion_cell_shows_its_images(app_server, page):
+    page.goto(app_server + URL_PATH + "?tab=evaluate")
+    page.get_by_text("The mistakes it was surest of").wait_for(timeout=LONG)
+    wait_for_app(page, LONG)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first.locator("canvas, svg").first
+    box = chart.bounding_box()
+    assert box
+    # the plot area of the 360 px chart (axes and title take the top-left margin): cell (true 0, predicted 0)
+    x = box["x"] + box["width"] * (52 + 30.8 * 0.5) / 360
+    y = box["y"] + box["height"] * (105 + 23.2 * 0.5) / 360
+    page.mouse.click(x, y)
+    heading = page.get_by_role("heading", name=re.compile(r"0s read right: \d+ test images"))
+    heading.wait_for(timeout=60_000)
+    wait_for_app(page, LONG)
+    assert not exceptions(page)
+    screenshot(page, "digits-evaluate")
