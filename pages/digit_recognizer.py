@@ -309,9 +309,10 @@ with tab_train:
     if tab_train.open:
         with st.expander(f"**Settings** · {summary_line(base_cfg)}", expanded=False, icon=":material/tune:"):
             cfg = controls(base_cfg)
-            st.caption("Defaults are the tutorial's: a (100, 50) ReLU network, Adam, early stopping on 10% "
-                       "of the training rows with patience 10. Change anything and the model retrains "
-                       "(a run trained before comes back at once).")
+            st.caption("The defaults start from the tutorial's (100, 50) ReLU network with early stopping on "
+                       "10% of the training rows (patience 10); tab ④ shows what dropout and early stopping "
+                       "each change. Change anything and the model retrains; a run trained before comes back "
+                       "at once.")
         res = obtain([cfg], folder, auto, "d_train")
         if res:
             r = res[0]
