@@ -6,7 +6,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-LEGEND = alt.Legend(orient="bottom", direction="horizontal", columns=4, title=None)
+LEGEND = alt.Legend(orient="right", title=None, labelLimit=140)  # every entry visible in a half-width column
+PALETTE = alt.Scale(scheme="tableau10")  # distinct hues: neighbouring functions stay apart
 
 
 def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: int = 300) -> alt.LayerChart:
@@ -19,7 +20,9 @@ def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: in
     line = base.mark_line(strokeWidth=2.2).encode(
         x=alt.X("x:Q", title="x"),
         y=alt.Y(f"{value}:Q", title=y_title),
-        color=alt.Color("function:N", legend=LEGEND),
+        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE, sort=None),
+        strokeDash=alt.StrokeDash("function:N", legend=None, sort=None,
+                                  scale=alt.Scale(range=[[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]])),
         tooltip=["function", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip(f"{value}:Q", format=".4g")],
     )
     zero = alt.Chart(pd.DataFrame({"z": [0.0]})).mark_rule(color="#999", strokeDash=[3, 3]).encode(y="z:Q")
@@ -50,7 +53,9 @@ def softmax_sweep_chart(df: pd.DataFrame, temperature: float, title: str = "") -
     df: temperature, class, order, p (from explorer.softmax_sweep).
     """
     line = alt.Chart(df, title=title).mark_line(strokeWidth=2).encode(
-        x=alt.X("temperature:Q", scale=alt.Scale(type="log"), title="temperature T (log scale)"),
+        x=alt.X("temperature:Q", title="temperature T (log scale)",
+                scale=alt.Scale(type="log", domain=[float(df.temperature.min()), float(df.temperature.max())],
+                                nice=False)),
         y=alt.Y("p:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("class:N", sort=alt.EncodingSortField("order"), legend=LEGEND),
         tooltip=["class", alt.Tooltip("temperature:Q", format=".3g"), alt.Tooltip("p:Q", format=".4f")],
@@ -71,7 +76,7 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     base = alt.Chart(df, title=title)
     band = base.mark_area(opacity=0.18).encode(
         x=alt.X("epoch:Q", title="epoch"), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
-        color=alt.Color("function:N", legend=LEGEND))
+        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE))
     line = base.mark_line(strokeWidth=2).encode(
         x="epoch:Q", y=alt.Y("mean:Q", scale=scale), color="function:N",
         tooltip=["function", "epoch", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("lo:Q", format=".4f"),
@@ -105,9 +110,9 @@ def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
     """
     d = df[(df["epoch"] == epoch) & (df["grad_norm"] > 0)]
     return alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
-        x=alt.X("layer:O", title="weight matrix (1 = next to the input; last = output layer)"),
+        x=alt.X("layer:O", title="layer (1 = input side, last = output)"),
         y=alt.Y("grad_norm:Q", scale=alt.Scale(type="log"), title="gradient norm ||dL/dW|| (log)"),
-        color=alt.Color("function:N", legend=LEGEND),
+        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE),
         tooltip=["function", "layer", alt.Tooltip("grad_norm:Q", format=".3e")],
     ).properties(height=300)
 
@@ -121,7 +126,7 @@ def layer_heatmap(df: pd.DataFrame, value: str, title: str = "", log: bool = Fal
         color = alt.Color("log10:Q", title=f"log10 {value.replace('_', ' ')}", scale=alt.Scale(scheme="viridis"))
     else:
         color = alt.Color(f"{value}:Q", title=value.replace("_", " "),
-                          scale=alt.Scale(scheme="reds", domain=[0, 1]))
+                          scale=alt.Scale(domain=[0, 1], range=["#ffffff", "#b71c1c"]))
     return alt.Chart(d).mark_rect().encode(
         x=alt.X("epoch:O", title="epoch (0 = at initialisation)"),
         y=alt.Y("layer:O", title="layer", sort="descending"),
@@ -136,9 +141,9 @@ def preact_hist(df: pd.DataFrame, title: str = "", columns: int = 5, size: int =
 
     df: stage, layer, lo, hi, share (for one function).
     """
-    return alt.Chart(df).mark_bar(opacity=0.55, binSpacing=0).encode(
+    return alt.Chart(df).mark_rect(opacity=0.55).encode(
         x=alt.X("lo:Q", title="pre-activation z"), x2="hi:Q",
-        y=alt.Y("share:Q", title="share", stack=None),
+        y=alt.Y("share:Q", title="share"), y2=alt.datum(0),
         color=alt.Color("stage:N", legend=alt.Legend(orient="bottom", title=None),
                         scale=alt.Scale(domain=["at init", "after training"], range=["#9e9e9e", "#f59322"])),
         tooltip=["stage", "layer", alt.Tooltip("lo:Q", format=".3g"), alt.Tooltip("hi:Q", format=".3g"),
@@ -151,6 +156,6 @@ def acc_lines(df: pd.DataFrame, title: str = "") -> alt.Chart:
     """Test accuracy per epoch, one line per function. df: function, epoch, test_acc."""
     return alt.Chart(df, title=title).mark_line(point=True).encode(
         x=alt.X("epoch:Q"), y=alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("function:N", legend=LEGEND),
+        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE),
         tooltip=["function", "epoch", alt.Tooltip("test_acc:Q", format=".3f")],
     ).properties(height=240)

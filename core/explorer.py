@@ -463,7 +463,7 @@ def ratio_words(r: float) -> str:
 
 
 def depth_notes(results: list[TrainResult]) -> dict[str, str]:
-    """Computed 'what to notice' sentences for the depth charts: grad, dead, hist, acc."""
+    """Computed 'what to notice' sentences for the depth charts: grad, grad_train, dead, acc, hist:<label>."""
     notes: dict[str, str] = {}
     L = len(results[0].config.hidden)
     E = len(results[0].extra["grad"]) - 1
@@ -503,13 +503,14 @@ def depth_notes(results: list[TrainResult]) -> dict[str, str]:
     else:
         notes["dead"] = (f"No unit is dead in any layer after {E} epochs with these settings. A larger learning "
                          "rate (try 0.01 or more) kills ReLU units quickly.")
-    stds = sorted((r.extra["z_std"][0][-1] / max(r.extra["z_std"][0][0], 1e-12), REG[r.config.activation].label,
-                    r.extra["z_std"][0][0], r.extra["z_std"][0][-1]) for r in results)
-    lo = stds[0]
-    notes["hist"] = (f"At initialisation, {lo[1]}'s pre-activations have std {lo[2]:.3g} in layer 1 and {lo[3]:.3g} "
-                     f"in layer {L}: the signal {'shrinks to' if lo[0] < 1 else 'grows'} {ratio_words(lo[0])} "
-                     f"{'of its size ' if lo[0] < 1 else ''}on its way through. Xavier and He initialisation scale the "
-                     "weights to keep it near constant.")
+    for r in results:
+        z0 = r.extra["z_std"][0]
+        lo = (z0[-1] / max(z0[0], 1e-12), REG[r.config.activation].label, z0[0], z0[-1])
+        notes[f"hist:{lo[1]}"] = (f"At initialisation, {lo[1]}'s pre-activations have std {lo[2]:.3g} in layer 1 "
+                                  f"and {lo[3]:.3g} in layer {L}: the signal "
+                                  f"{'shrinks to' if lo[0] < 1 else 'grows'} {ratio_words(lo[0])} "
+                                  f"{'of its size ' if lo[0] < 1 else ''}on its way through. Xavier and He "
+                                  "initialisation scale the weights to keep it near constant.")
     accs = sorted(((float(r.metrics.get("final_test_acc", float("nan"))), REG[r.config.activation].label)
                    for r in results), reverse=True)
     s = ", ".join(f"{f} {a:.0%}" for a, f in accs)

@@ -175,10 +175,10 @@ with tab_c:
             "Lines are the mean over seeds; bands span the best and worst seed. Each function uses its "
             "default parameters here."
         )
-        a, b, c = st.columns([1, 4, 1])
+        st.multiselect("Activations", HIDDEN, key="c_functions", format_func=LABEL.get)
+        a, c, _ = st.columns([2, 1, 3])
         a.selectbox("Data", ex.COMPARE_SETS, key="c_dataset",
                     format_func=lambda s: "sklearn digits (8x8)" if s == "digits" else f"2-D {s} (XOR Lab)")
-        b.multiselect("Activations", HIDDEN, key="c_functions", format_func=LABEL.get)
         c.number_input("Seeds", 0, 20, key="c_seeds", help="Models per activation, trained together")
         with st.expander("Network and training", icon=":material/tune:"):
             e = st.columns(4)
@@ -250,8 +250,8 @@ with tab_d:
             "its dead units (zero slope on every image), and its pre-activations. The initialisation decides "
             "much of what you see: switch it."
         )
-        a, b, c = st.columns([3, 2, 2])
-        a.multiselect("Activations", HIDDEN, key="d_functions", format_func=LABEL.get)
+        st.multiselect("Activations", HIDDEN, key="d_functions", format_func=LABEL.get)
+        b, c = st.columns([3, 2])
         b.slider("Hidden layers", 2, 20, key="d_depth")
         c.segmented_control("Initialisation", ex.DEPTH_INITS, key="d_init", required=True,
                             format_func={"default": "PyTorch default", "xavier": "Xavier", "he": "He"}.get)
@@ -289,16 +289,14 @@ with tab_d:
             st.altair_chart(ac.acc_lines(frames["acc"], "Test accuracy while training"), width="stretch")
             notice(notes["acc"])
         st.subheader("During training")
-        left, right = st.columns(2)
-        with left:
-            st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer", log=True,
-                                             width=220), width="content")
-            notice(notes["grad_train"])
-        with right:
-            dead = frames["dead"]
-            st.altair_chart(ac.layer_heatmap(dead, "dead", "Share of dead units per hidden layer", width=220),
-                            width="content")
-            notice(notes["dead"])
+        n_f = len(d_cfg.functions)
+        size = dict(columns=min(4, n_f), width=max(140, 640 // min(4, n_f)), height=170)
+        st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
+                                         log=True, **size), width="content")
+        notice(notes["grad_train"])
+        st.altair_chart(ac.layer_heatmap(frames["dead"], "dead", "Share of dead units per hidden layer and epoch",
+                                         **size), width="content")
+        notice(notes["dead"])
         st.subheader("Pre-activations, layer by layer")
         labels = [LABEL[f] for f in d_cfg.functions]
         want = st.query_params.get("d_show")
@@ -309,7 +307,7 @@ with tab_d:
         h = frames["hist"]
         st.altair_chart(ac.preact_hist(h[h["function"] == pick].drop(columns="function"),
                                        f"{pick}: pre-activation z per hidden layer"), width="content")
-        notice(notes["hist"])
+        notice(notes[f"hist:{pick}"])
 
 # ---- the URL holds every control ------------------------------------------------------------------------
 params = {**f_cfg.to_query("f_"), **c_cfg.to_query("c_"), **d_cfg.to_query("d_")}
