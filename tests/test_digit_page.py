@@ -121,3 +121,36 @@ def test_mnist_without_network_or_folder_says_what_to_do(monkeypatch):
     assert "folder" in texts(at, "warning")
     at.text_input(key="d_mnist_dir").set_value("/no/such/folder").run()
     assert "does not exist" in texts(at, "error")
+
+
+def test_evaluate_tab_shows_accuracy_confusion_and_mistakes():
+    at = page(tab="evaluate")
+    assert not at.exception, [e.value for e in at.exception]
+    labels = {m.label: m.value for m in at.metric}
+    wrong, total = labels["Wrong test images"].split(" of ")
+    assert int(total) == 360 and int(wrong) < 36
+    assert any("mistakes it was surest of" in m.value for m in at.markdown)
+
+
+def test_a_model_file_of_ours_loads():
+    from core import digits
+
+    tiny = digits.compute([digits.DigitsConfig(hidden=(16,), epochs=2, patience=0)])[0]
+    at = page()
+    at.file_uploader(key="d_model_file").set_value(("mine.safetensors", digits.export_model(tiny),
+                                                     "application/octet-stream")).run()
+    assert not at.exception
+    assert "Loaded **mine.safetensors**" in texts(at, "success") and "64-16-10" in texts(at, "success")
+
+
+def test_compare_tab_runs_both_pairs_and_the_sklearn_baseline():
+    at = page(tab="compare", train_limit="400", epochs="4", cmp_epochs="6")
+    assert not at.exception, [e.value for e in at.exception]
+    md = texts(at, "markdown")
+    assert "Dropout narrowed" in md or "Dropout did not narrow" in md
+    assert "Early stopping ran" in md
+    frames = [d.value for d in at.dataframe]
+    sk = frames[0]
+    assert list(sk["model"])[1].startswith("scikit-learn MLPClassifier")
+    assert 0.5 < float(sk["test accuracy"].iloc[1]) <= 1.0
+    assert at.query_params["cmp_epochs"] == "6"
