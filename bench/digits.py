@@ -104,7 +104,7 @@ def part_epoch(N: int = 60_000, B: int = 128, reps: int = 3) -> dict[str, float]
     t0 = time.perf_counter()
     tr._evaluate()
     evaluation = time.perf_counter() - t0
-    floor, gflops = _matmul_floor([784, 256, 128, 10], B, N)
+    floor, gflops = _matmul_floor([784, 256, 128, 10], B, N, reps=reps + 2)
     rows = [
         {"what": "one epoch through core.train (incl. its train-set evaluation)", "seconds": f"{epoch:.3f}",
          "x floor": f"{epoch / floor:.2f}"},
@@ -190,7 +190,10 @@ def main() -> None:
     ap.add_argument("--n-uploads", type=int, default=1000)
     ap.add_argument("--skip-epoch", action="store_true")
     ap.add_argument("--skip-uploads", action="store_true")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script runs (numbers meaningless)")
     args = ap.parse_args()
+    if args.smoke:
+        args.n_uploads = min(args.n_uploads, 30)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
     if not args.skip_uploads:
         if args.sample.is_dir():
@@ -198,8 +201,8 @@ def main() -> None:
         else:
             print(f"(uploads skipped: no MNIST sample at {args.sample})\n")
     if not args.skip_epoch:
-        part_epoch()
-    acc, sk_acc, speedup = part_digits()
+        part_epoch(N=6_000, reps=1) if args.smoke else part_epoch()
+    acc, sk_acc, speedup = part_digits(repeats=1 if args.smoke else 3)
     print(f"acc={acc:.4f} sklearn_acc={sk_acc:.4f} speedup_vs_sklearn={speedup:.2f}")
 
 
