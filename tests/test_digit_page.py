@@ -154,3 +154,15 @@ def test_compare_tab_runs_both_pairs_and_the_sklearn_baseline():
     assert list(sk["model"])[1].startswith("scikit-learn MLPClassifier")
     assert 0.5 < float(sk["test accuracy"].iloc[1]) <= 1.0
     assert at.query_params["cmp_epochs"] == "6"
+
+
+def test_a_camera_photo_is_read():
+    at = page(tab="read")
+    at.toggle(key="d_cam_on").set_value(True).run()
+    photo = Image.new("RGB", (320, 240), (200, 190, 170))  # greyish paper, a dark pen stroke
+    ImageDraw.Draw(photo).line([(160, 40), (160, 200)], fill=(30, 30, 40), width=14)
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", quality=85)
+    at.camera_input(key="d_camera").set_value(("photo.jpg", buf.getvalue(), "image/jpeg")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(m.value == "**camera photo**" for m in at.markdown)
