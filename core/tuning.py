@@ -713,6 +713,9 @@ def run_worker(url: str | None, name: str, n_trials: int | None = None, parent: 
                 break
             # others are finishing the last trials; one of them may be dead: wait, reap, re-check
             idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > max(60, 3 * info.heartbeat.grace):
+                say("the last trials belong to other workers; leaving them to finish")
+                break
             time.sleep(min(1.0, info.heartbeat.interval))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
