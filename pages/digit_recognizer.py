@@ -185,6 +185,18 @@ def controls(base: DigitsConfig) -> DigitsConfig:
     return cfg
 
 
+def within_limits(cfg: DigitsConfig) -> tuple[DigitsConfig, str]:
+    """The config capped to this server's limits (hosted mode), and what was capped ("" if nothing)."""
+    notes = []
+    hidden = tuple(min(w, LIMITS.max_width) for w in cfg.hidden[:LIMITS.max_layers])
+    if hidden != cfg.hidden:
+        notes.append(f"at most {LIMITS.max_layers} hidden layers of width {LIMITS.max_width}")
+    epochs = min(cfg.epochs, LIMITS.max_epochs)
+    if epochs != cfg.epochs:
+        notes.append(f"at most {LIMITS.max_epochs} epochs")
+    return (cfg.replace(hidden=hidden, epochs=epochs) if notes else cfg), "; ".join(notes)
+
+
 def summary_line(cfg: DigitsConfig) -> str:
     n_in = digits.SIDE[cfg.dataset] ** 2
     layers = "-".join(str(w) for w in (n_in, *cfg.hidden, 10))
@@ -276,8 +288,9 @@ if dataset == "mnist":
         st.stop()
 
 base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(dataset)
-if dataset == "mnist" and url_cfg.dataset != "mnist":
-    base_cfg = digits.default_config("mnist")
+base_cfg, clamped = within_limits(base_cfg)
+if clamped:
+    st.warning(f"This server caps what one visitor may train: {clamped}.", icon=":material/speed:")
 
 asked = st.query_params.get("tab", "train")
 tab_objs = st.tabs(list(TABS.values()), key="d_tab", on_change="rerun", default=TABS.get(asked, TABS["train"]))

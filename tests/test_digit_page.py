@@ -166,3 +166,10 @@ def test_a_camera_photo_is_read():
     at.camera_input(key="d_camera").set_value(("photo.jpg", buf.getvalue(), "image/jpeg")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(m.value == "**camera photo**" for m in at.markdown)
+
+
+def test_hosted_mode_caps_a_link_that_asks_for_too_much(monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    at = page(epochs="90000", hidden="5000,10", train_limit="300", tab="evaluate")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "caps what one visitor may train" in texts(at, "warning")
