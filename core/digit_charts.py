@@ -41,7 +41,7 @@ def curves_frame(history: pd.DataFrame, with_test: bool = False) -> pd.DataFrame
 
 
 def training_curves(history: pd.DataFrame, best_epoch: int | None = None, total_epochs: int | None = None,
-                    with_test: bool = False, title: str = "", width: int = 330, height: int = 230) -> alt.HConcatChart:
+                    with_test: bool = False, title: str = "", width: int = 290, height: int = 230) -> alt.HConcatChart:
     """Loss and accuracy per epoch (training vs validation rows), the best epoch marked by a rule.
 
     history: a TrainResult/Trainer history frame (epoch, train_loss, train_eval_loss, val_loss, ...).
@@ -145,7 +145,7 @@ def probability_bars(probs: np.ndarray, title: str = "", height: int = 160, widt
 
 
 def compare_runs(histories: dict[str, pd.DataFrame], best: dict[str, int | None] | None = None,
-                 metric: str = "loss", width: int = 300, height: int = 220) -> alt.HConcatChart:
+                 metric: str = "loss", width: int = 280, height: int = 220) -> alt.HConcatChart:
     """Runs side by side on one y scale: training vs validation curves of ``metric`` per run.
 
     histories: run name -> history frame. best: run name -> kept epoch (marked), or None.
