@@ -89,12 +89,17 @@ def test_a_foreign_model_file_is_refused_with_a_reason():
 
 
 def test_a_setting_changes_the_url_and_bad_settings_get_a_notice():
-    at = page(lr="-1", hidden="abc")
+    at = page(lr="-1", hidden="abc", train_limit="300")
     assert not at.exception
     notice = texts(at, "warning")
     assert "`lr" in notice and "`hidden" in notice
     at.text_input(key="d_hidden").set_value("10, x").run()
     assert "Setting not accepted" in texts(at, "error")
+    at.text_input(key="d_hidden").set_value("24").run()
+    at.toggle(key="d_es").set_value(False).run()
+    assert not at.exception and not at.error
+    assert at.query_params["hidden"] == "24" and at.query_params["patience"] == "0"
+    assert at.query_params["train_limit"] == "300"  # settings the page has no widget for stay in the link
 
 
 @pytest.mark.skipif(not MNIST_SAMPLE.is_dir(), reason="MNIST sample folder not available")
