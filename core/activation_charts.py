@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 
 LEGEND = alt.Legend(orient="right", title=None, labelLimit=140)  # every entry visible in a half-width column
+LINE_LEGEND = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
+                         symbolStrokeWidth=3)  # solid line symbols even when a faint band shares the colour
 PALETTE = alt.Scale(scheme="tableau10")  # distinct hues: neighbouring functions stay apart
 
 
@@ -76,31 +78,33 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     base = alt.Chart(df, title=title)
     band = base.mark_area(opacity=0.18).encode(
         x=alt.X("epoch:Q", title="epoch"), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
-        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE))
+        color=alt.Color("function:N", legend=LINE_LEGEND, scale=PALETTE))
     line = base.mark_line(strokeWidth=2).encode(
-        x="epoch:Q", y=alt.Y("mean:Q", scale=scale), color="function:N",
+        x="epoch:Q", y=alt.Y("mean:Q", scale=scale),
+        color=alt.Color("function:N", legend=LINE_LEGEND, scale=PALETTE),
         tooltip=["function", "epoch", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("lo:Q", format=".4f"),
                  alt.Tooltip("hi:Q", format=".4f")])
-    return alt.layer(band, line).properties(height=height)
+    return alt.layer(line, band).properties(height=height)  # line first: the legend shows solid lines
 
 
 def ranking_chart(table: pd.DataFrame, title: str = "") -> alt.LayerChart:
-    """Mean final test accuracy per activation (bars, best on top) with the seeds' min-max as a rule.
+    """Mean final test accuracy per activation (dot, best on top) with the seeds' min-max as a line.
 
     table: activation, mean test acc, min, max (from explorer.compare_table).
     """
     t = table.rename(columns={"mean test acc": "mean"})
-    lo = max(0.0, float(t["min"].min()) - 0.05)
-    sc = alt.Scale(domain=[lo, 1.0], nice=False)
+    lo = max(0.0, float(t["min"].min()) - 0.02)
+    hi = min(1.0, float(t["max"].max()) + 0.01)
+    sc = alt.Scale(domain=[lo, hi], nice=False, zero=False)
     order = alt.EncodingSortField("mean", order="descending")
-    bars = alt.Chart(t, title=title).mark_bar(color="#0877bd", opacity=0.8).encode(
+    spread = alt.Chart(t, title=title).mark_rule(color="#555", strokeWidth=2).encode(
         y=alt.Y("activation:N", sort=order, title=None),
-        x=alt.X("mean:Q", scale=sc, title="final test accuracy (mean; line: best to worst seed)"),
+        x=alt.X("min:Q", scale=sc, title="final test accuracy (dot: mean; line: worst to best seed)"), x2="max:Q")
+    dots = alt.Chart(t).mark_point(filled=True, size=90, color="#0877bd", opacity=1).encode(
+        y=alt.Y("activation:N", sort=order), x=alt.X("mean:Q", scale=sc),
         tooltip=["activation", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("min:Q", format=".4f"),
                  alt.Tooltip("max:Q", format=".4f")])
-    spread = alt.Chart(t).mark_rule(color="#222", strokeWidth=2).encode(
-        y=alt.Y("activation:N", sort=order), x=alt.X("min:Q", scale=sc), x2="max:Q")
-    return alt.layer(bars, spread).properties(height=28 * len(t) + 40)
+    return alt.layer(spread, dots).properties(height=28 * len(t) + 40)
 
 
 def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:

@@ -312,7 +312,7 @@ def compare_notes(results: list[TrainResult]) -> dict[str, str]:
         if lag != first:
             s += f"; {lag} needs until epoch {reach[lag]}"
         if slow:
-            s += f"; {', '.join(slow)} never get there in {epochs} epochs"
+            s += f"; {', '.join(slow)} never get{'s' * (len(slow) == 1)} there in {epochs} epochs"
         notes["acc"] = s + "."
     loss = compare_bands(results, "test_loss")
     ep = min(10, epochs)

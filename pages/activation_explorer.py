@@ -231,7 +231,8 @@ with tab_c:
             if "loss" in notes:
                 notice(notes["loss"])
         left, right = st.columns([2, 3])
-        left.altair_chart(ac.ranking_chart(table, "Ranked by final test accuracy"), width="stretch")
+        left.markdown("**Ranked by final test accuracy**")
+        left.altair_chart(ac.ranking_chart(table), width="stretch")
         right.dataframe(
             table.drop(columns="name"), hide_index=True, width="stretch",
             column_config={k: st.column_config.NumberColumn(format="%.4f")

@@ -159,8 +159,8 @@ def test_comparison_summary_table_bands_and_notes():
     assert notes["table"].startswith(f"Best: {best['activation']}, {best['mean test acc']:.1%}")
     assert "epoch" in notes["loss"]
     spec = ac.band_chart(b, "test accuracy").to_dict()
-    assert spec["layer"][0]["mark"]["type"] == "area" and spec["layer"][1]["encoding"]["y"]["field"] == "mean"
-    assert ac.ranking_chart(t).to_dict()["layer"][1]["encoding"]["x2"]["field"] == "max"
+    assert spec["layer"][1]["mark"]["type"] == "area" and spec["layer"][0]["encoding"]["y"]["field"] == "mean"
+    assert ac.ranking_chart(t).to_dict()["layer"][0]["encoding"]["x2"]["field"] == "max"
 
 
 @pytest.fixture(scope="module")
