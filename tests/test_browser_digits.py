@@ -86,6 +86,20 @@ def test_drawing_on_the_canvas_is_read(app_server, page):
     page.wait_for_timeout(500)
     wait_for_app(page, LONG)
     assert page.locator('[class*="st-key-d_read_"]', has_text="your drawing").count() == 0
+    # a finger: touch pointer events draw too (the canvas sets touch-action: none, so the page does not scroll)
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+
+    def touch(kind, x, y):
+        canvas.dispatch_event(kind, {"pointerType": "touch", "pointerId": 7, "isPrimary": True, "bubbles": True,
+                                     "clientX": x0 + x, "clientY": y0 + y, "buttons": 1})
+
+    touch("pointerdown", 140, 40)
+    for i in range(1, 21):
+        touch("pointermove", 140, 40 + i * 10)
+    touch("pointerup", 140, 240)
+    assert result_digit(page, "your drawing") in "0123456789"
+    assert canvas.evaluate("e => getComputedStyle(e).touchAction") == "none"
 
 
 def test_uploaded_digits_are_read_and_a_bad_file_gets_its_reason(app_server, page, tmp_path):
