@@ -462,8 +462,9 @@ with tab_read:
                     c1, c2, c3 = st.columns([1, 3, 1.6])
                     with c1:
                         st.markdown(f"**{x.name}**")
-                        st.markdown(f"<div style='font-size:3.2rem;font-weight:700;line-height:1'>{x.digit}</div>",
-                                    unsafe_allow_html=True)
+                        st.container(key=f"d_digit_{i}").markdown(  # the key lets browser tests find it
+                            f"<div style='font-size:3.2rem;font-weight:700;line-height:1'>{x.digit}</div>",
+                            unsafe_allow_html=True)
                         st.caption(f"{x.confidence:.0%} sure · read in {x.seconds * 1000:.0f} ms")
                         if x.confidence < 0.6:
                             st.caption(":orange[Unsure: the model spreads its bet (see the bars).]")
