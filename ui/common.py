@@ -221,3 +221,9 @@ def seed_state(values: dict[str, Any]) -> None:
 def show_config_error(e: Exception) -> None:
     """A bad setting, said plainly next to the controls."""
     st.error(f"Setting not accepted: {e}. The previous valid settings are kept.", icon=":material/error:")
+
+
+# Pages import this module. A deep link opened first on a fresh server can run a page without app.py
+# (Streamlit serves pages/ itself until st.navigation has run once), so apply the secrets here too:
+# hosted mode must not depend on which URL the first visitor opened.
+apply_secrets()
