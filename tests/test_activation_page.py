@@ -121,7 +121,8 @@ def test_in_a_browser_the_page_draws_its_charts(app_server, page):
     assert "f_functions=relu%2Cgelu%2Csigmoid" in page.url or "f_functions=relu,gelu,sigmoid" in page.url
     screenshot(page, "activation-explorer-shapes")
     page.get_by_role("tab", name="② Softmax").click()
+    page.wait_for_function("() => location.search.includes('tab=softmax')", timeout=90_000)  # the URL follows
+    page.get_by_text("Each class's probability as T changes").wait_for(timeout=90_000)
     wait_for_app(page)
-    assert "tab=softmax" in page.url
     assert not exceptions(page)
     screenshot(page, "activation-explorer-softmax")
