@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -32,6 +33,29 @@ ADVICE = {
         "handwriting well. Write one digit per image, large and dark."
     ),
 }
+
+
+def advice(config: Any, test_acc: float | None = None) -> tuple[bool, str]:
+    """(reads real handwriting well?, why) for a model's config (and its test accuracy, once trained).
+
+    Computed from the model itself: its data set, augmentation, training rows and test accuracy.
+    """
+    c = config
+    if c.dataset == "digits":
+        return False, ADVICE["digits"]
+    weak = []
+    if not c.augment_copies:
+        weak.append("it is trained without augmented copies, so digits written off-centre, slanted or "
+                    "with another pen width surprise it")
+    if c.train_limit and c.train_limit < 20_000:
+        weak.append(f"it sees only {c.train_limit:,} training digits")
+    if test_acc is not None and np.isfinite(test_acc) and test_acc < 0.97:
+        weak.append(f"its test accuracy is {test_acc:.1%}")
+    if weak:
+        return False, ("This MNIST model is a small one: " + "; ".join(weak) + ". The default MNIST model "
+                       "(all 60,000 digits plus shifted, rotated, scaled and thicker/thinner copies) reads "
+                       "real handwriting much better.")
+    return True, ADVICE["mnist"]
 
 
 @dataclass

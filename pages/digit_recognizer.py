@@ -235,7 +235,10 @@ def reset_model_widgets() -> None:
 
 
 def switch_to_mnist() -> None:
+    """Select the default MNIST model (the URL's other settings give way to its defaults)."""
     st.session_state.d_dataset = "mnist"
+    st.session_state.d_use = "trained"
+    st.session_state.d_mnist_defaults = True
     reset_model_widgets()
 
 
@@ -288,6 +291,8 @@ if dataset == "mnist":
         st.stop()
 
 base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(dataset)
+if st.session_state.pop("d_mnist_defaults", False):
+    base_cfg = digits.default_config("mnist")
 base_cfg, clamped = within_limits(base_cfg)
 if clamped:
     st.warning(f"This server caps what one visitor may train: {clamped}.", icon=":material/speed:")
@@ -416,13 +421,14 @@ with tab_eval:
 with tab_read:
     if tab_read.open:
         model, _, source = active_model(cfg)
-        mds = model.config.dataset if model is not None else dataset  # type: ignore[attr-defined]
-        if mds == "digits":
-            st.warning(dr.ADVICE["digits"], icon=":material/lightbulb:")
-            st.button("Switch to the MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",
-                      icon=":material/swap_horiz:")
+        good, why = (dr.advice(model.config, dr.kept_metrics(model)["test_acc"]) if model is not None
+                     else dr.advice(cfg))
+        if good:
+            st.success(why, icon=":material/verified:")
         else:
-            st.success(dr.ADVICE["mnist"], icon=":material/verified:")
+            st.warning(why, icon=":material/lightbulb:")
+            st.button("Use the default MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",
+                      icon=":material/swap_horiz:")
         if model is not None:
             st.caption(f"Reading with: {dr.model_summary(model)}")
             draw_col, up_col = st.columns([1, 1.4])

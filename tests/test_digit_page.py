@@ -107,7 +107,8 @@ def test_mnist_from_a_local_folder_trains_on_a_click_and_reads_with_28x28_steps(
     at = page(dataset="mnist", mnist_dir=str(MNIST_SAMPLE), hidden="32", epochs="2", augment_copies="0",
               patience="0", train_limit="1000", tab="read")
     assert not at.exception, [e.value for e in at.exception]
-    assert "reads real handwriting well" in texts(at, "success")
+    assert "small one" in texts(at, "warning") and "1,000 training digits" in texts(at, "warning")
+    assert "Use the default MNIST model" in [b.label for b in at.button]
     train = [b for b in at.button if b.key and b.key.startswith("d_train")]
     assert train, "MNIST waits for a click before it trains"
     train[0].click().run()

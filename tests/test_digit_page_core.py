@@ -156,6 +156,15 @@ def test_canvas_data_urls_decode_and_junk_is_ignored():
     assert decode_data_url("data:image/png;base64," + "A" * 3_000_000) is None
 
 
+def test_advice_is_computed_from_the_model():
+    good, why = dr.advice(digits.default_config("mnist"), 0.985)
+    assert good and "reads real handwriting well" in why
+    good, why = dr.advice(digits.default_config("mnist").replace(augment_copies=0, train_limit=2000), 0.91)
+    assert not good and "without augmented copies" in why and "2,000" in why and "91.0%" in why
+    good, why = dr.advice(digits.DigitsConfig())
+    assert not good and "half" in why
+
+
 def test_advice_names_the_model_that_reads_real_handwriting():
     assert "MNIST" in dr.ADVICE["digits"] and "half" in dr.ADVICE["digits"]
     r = TrainResult(digits.DigitsConfig(), _history(), {"final_test_acc": 0.97}, {}, 64, 10, 20, 20)
