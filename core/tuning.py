@@ -571,7 +571,7 @@ class _WorkerState:
     name: str
     n_trials: int
     parent: int | None
-    check_every: float = 1.0
+    check_every: float = 0.5
     last_check: float = 0.0
     stop: bool = False
     ran: int = 0

@@ -208,11 +208,14 @@ def test_worker_killed_mid_trial(storage_url):
 
 def test_stop_resume_and_orphan_exit(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
-    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=30, seed=2)
+    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=100, seed=2)
     tuning.create_study("stop", SMALL.replace(batch_sizes=(32,)), st, url)
     w = _spawn(url, "stop")
     try:
-        _wait(lambda: (tuning.read_study(url, "stop").trials["epochs"] >= 2).any(), 120, 0.1)
+        def running():
+            t = tuning.read_study(url, "stop").trials
+            return ((t["state"] == "RUNNING") & (t["epochs"] >= 2)).any()
+        _wait(running, 120, 0.1)
         tuning.request_stop(url, "stop")
         out = w.communicate(timeout=60)[0]
     finally:
@@ -220,11 +223,13 @@ def test_stop_resume_and_orphan_exit(tmp_path):
     assert w.returncode == 0 and "stopped" in out
     t = _states(url, "stop")
     assert t["interrupted"].notna().sum() == 1 and (t["state"] == "WAITING").sum() == 1
-    tuning.resume(url, "stop")
+    assert not (t["state"] == "RUNNING").any()
+    done = int((t["state"] == "COMPLETE").sum())
+    interrupted = t[t["interrupted"].notna()].iloc[0]
+    tuning.resume(url, "stop", n_trials=done + 1)  # room for exactly the queued trial
     tuning.run_worker(url, "stop")
     t = _states(url, "stop")
-    assert (t["state"] == "COMPLETE").sum() == 3 and not t["state"].isin(["WAITING", "RUNNING"]).any()
-    interrupted = t[t["interrupted"].notna()].iloc[0]
+    assert (t["state"] == "COMPLETE").sum() == done + 1 and not t["state"].isin(["WAITING", "RUNNING"]).any()
     rerun = t[(t["state"] == "COMPLETE") & (t["lr"] == interrupted["lr"])]
     assert len(rerun) == 1, "the interrupted settings ran first on resume"
     # a worker whose parent is gone does not keep running on its own
