@@ -58,8 +58,8 @@ def test_cli_lines_and_exit_status(files, capsys, monkeypatch):
     assert capsys.readouterr().out.count("\n") == 1
 
 
-def test_cli_reads_digits_right(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": TINY)
+def test_cli_reads_digits_right(tmp_path, capsys):
+    """The page's default 8x8 model reads 8x8 digits drawn big (the UCI round trip)."""
     d = load_digits()
     paths = []
     for i in range(1500, 1530):  # some of these rows are in the test split, all are 8x8 digits
