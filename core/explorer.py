@@ -257,17 +257,24 @@ def run_compare(cfg: CompareConfig, progress: Callable | None = None) -> list[Tr
 
 def compare_curves(results: list[TrainResult]) -> pd.DataFrame:
     """Long frame of every model's history: function, seed, epoch, train_loss, test_loss, test_acc."""
-    parts = []
-    for r in results:
-        h = r.history
-        cols = [c for c in ("epoch", "train_loss", "test_loss", "test_acc", "train_acc") if c in h]
-        parts.append(h[cols].assign(function=REG[r.config.activation].label, seed=r.config.seed))
-    return pd.concat(parts, ignore_index=True)
+    cols = ("epoch", "train_loss", "test_loss", "test_acc", "train_acc")
+    cols = tuple(c for c in cols if any(c in r.history for r in results))
+    lens = [len(r.history) for r in results]
+    parts = {c: np.concatenate([r.history[c].to_numpy(dtype=np.float64) if c in r.history else np.full(n, np.nan)
+                                for r, n in zip(results, lens)]) for c in cols}
+    parts["epoch"] = parts["epoch"].astype(np.int64)
+    parts["function"] = np.repeat([REG[r.config.activation].label for r in results], lens)
+    parts["seed"] = np.repeat([r.config.seed for r in results], lens)
+    return pd.DataFrame(parts)
 
 
-def compare_bands(results: list[TrainResult], metric: str = "test_acc") -> pd.DataFrame:
-    """Mean and min-max over seeds per function and epoch: function, epoch, mean, lo, hi."""
-    df = compare_curves(results).dropna(subset=[metric])
+def compare_bands(results: list[TrainResult] | pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+    """Mean and min-max over seeds per function and epoch: function, epoch, mean, lo, hi.
+
+    results: the TrainResults, or their compare_curves() frame (to build it once).
+    """
+    curves = results if isinstance(results, pd.DataFrame) else compare_curves(results)
+    df = curves.dropna(subset=[metric])
     g = df.groupby(["function", "epoch"], sort=False)[metric]
     out = g.agg(mean="mean", lo="min", hi="max").reset_index()
     return out
@@ -305,7 +312,8 @@ def compare_notes(results: list[TrainResult]) -> dict[str, str]:
     n_seeds = int(t["seeds"].max())
     epochs = int(max(r.history["epoch"].max() for r in results))
     notes: dict[str, str] = {}
-    acc = compare_bands(results, "test_acc")
+    curves = compare_curves(results)
+    acc = compare_bands(curves, "test_acc")
     level = round(min(0.9, float(best["mean test acc"]) - 0.02), 2)
     reach = _epochs_to(acc, level)
     fast = [f for f, e in reach.items() if e is not None]
@@ -319,7 +327,7 @@ def compare_notes(results: list[TrainResult]) -> dict[str, str]:
         if slow:
             s += f"; {', '.join(slow)} never get{'s' * (len(slow) == 1)} there in {epochs} epochs"
         notes["acc"] = s + "."
-    loss = compare_bands(results, "test_loss")
+    loss = compare_bands(curves, "test_loss")
     ep = int(loss.loc[loss["epoch"] >= min(10, epochs), "epoch"].min())  # first evaluated epoch from 10 on
     at = loss[loss["epoch"] == ep].set_index("function")["mean"]
     if len(at) > 1 and at.min() > 0:

@@ -213,6 +213,7 @@ with tab_c:
         bar.empty()
         notes = ex.compare_notes(results)
         table = ex.compare_table(results)
+        curves = ex.compare_curves(results)
         secs = sum(r.seconds for r in results)
         data_name = "digits" if c_cfg.dataset == "digits" else f"2-D {c_cfg.dataset}"
         shape = "-".join(map(str, (results[0].n_in, *c_cfg.hidden, results[0].n_out)))
@@ -221,12 +222,12 @@ with tab_c:
                    f"{c_cfg.epochs} epochs: {secs:.1f} s of training in one batch (cached after the first run).")
         left, right = st.columns(2)
         with left:
-            st.altair_chart(ac.band_chart(ex.compare_bands(results, "test_acc"), "test accuracy",
+            st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_acc"), "test accuracy",
                                           "Test accuracy (mean, best-to-worst seed band)"), width="stretch")
             if "acc" in notes:
                 notice(notes["acc"])
         with right:
-            st.altair_chart(ac.band_chart(ex.compare_bands(results, "test_loss"), "test loss (log)",
+            st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_loss"), "test loss (log)",
                                           "Test loss", log_y=True), width="stretch")
             if "loss" in notes:
                 notice(notes["loss"])
