@@ -30,7 +30,7 @@ class Spec:
 
 
 PAGES = {
-    "home": Spec("home", charts=1, garbage="zzz=%00&tab=nope"),
+    "home": Spec("", charts=1, garbage="zzz=%00&tab=nope"),  # the default page lives at /
     "activation_explorer": Spec("activation_explorer", label="x from", key="f_x_min", new="-3",
                                 garbage="f_x_min=abc&f_functions=nope&zzz=1"),
     "xor_lab": Spec("xor_lab", label="Seed", key="p_seed", new="7", garbage="p_epochs=-5&p_gate=NOPE&zzz=1"),
@@ -91,6 +91,9 @@ def settle(page, timeout: float = 90_000) -> None:
 def open_page(page, base: str, spec: Spec, query: str = "") -> None:
     page.goto(f"{base}/{spec.path}" + (f"?{query}" if query else ""))
     settle(page)
+    if spec.label:  # a slow page can look idle before its widgets arrive
+        page.locator(f'input[aria-label="{spec.label}"]').first.wait_for(state="attached", timeout=90_000)
+        settle(page)
     if spec.charts:
         page.wait_for_function(f"() => document.querySelectorAll('.vega-embed').length >= {spec.charts}",
                                timeout=90_000)
@@ -108,6 +111,19 @@ def control(page, spec: Spec):
 
 def value_of(page, spec: Spec) -> float:
     return float(control(page, spec).input_value().replace(",", ""))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _root_visited_once(app_server, browser):
+    """Open / once first. On a fresh server a deep link runs the page file without app.py until some
+    session has run app.py (Streamlit serves pages/ itself until st.navigation has run): the sidebar
+    then lists the raw file names. Known issue, reported; the screenshots should show the real app."""
+    ctx = browser.new_context()
+    p = ctx.new_page()
+    p.goto(app_server + "/")
+    wait_for_app(p, timeout=90_000)
+    p.wait_for_selector("h1", timeout=90_000)
+    ctx.close()
 
 
 @pytest.mark.parametrize("name", list(PAGES))
