@@ -118,6 +118,14 @@ def test_mnist_from_a_local_folder_trains_on_a_click_and_reads_with_28x28_steps(
     captions = texts(at, "caption")
     assert "sure" in captions and "28x28" not in texts(at, "error")
     assert at.query_params["mnist_dir"] == str(MNIST_SAMPLE)
+    # steered to the default MNIST model: its settings replace the small ones (it waits for a click to train)
+    next(b for b in at.button if b.key == "d_to_mnist").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    from core import digits
+
+    want = digits.default_config("mnist")
+    assert at.query_params["hidden"] == ",".join(str(w) for w in want.hidden)
+    assert "train_limit" not in at.query_params
 
 
 def test_mnist_without_network_or_folder_says_what_to_do(monkeypatch):
