@@ -371,7 +371,15 @@ with tab_eval:
         model, mfolder, source = active_model(cfg)
         if model is not None:
             mds = model.config.dataset  # type: ignore[attr-defined]
-            data = test_set(mds, mfolder)
+            try:
+                if mds == "mnist" and mnist_problem(mfolder):  # never start a download from here
+                    raise mnist.MnistUnavailable(mnist_problem(mfolder))
+                data = test_set(mds, mfolder)
+            except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError) as e:
+                st.error(f"This model was trained on MNIST, and its test images cannot be loaded here: {e}. "
+                         "Choose MNIST above (with a folder, or download it) to evaluate it.",
+                         icon=":material/cloud_off:")
+                st.stop()
             key = digits.model_digest(model)
             probs = test_probs(model, data, key)
             pred = probs.argmax(1)
