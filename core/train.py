@@ -78,7 +78,7 @@ _BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.
     "hard_tanh": lambda g, z, a: _aten.hardtanh_backward(g, z, -1.0, 1.0),
 }
 
-SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
+SMALL_STEP_FLOPS = 2e7  # below this per training step (or with K > 1 models), train on one thread
 
 # fields that may differ between the models of one stack
 PER_MODEL = ("seed", "activation", "init", "lr", "momentum", "l1", "l2", "dropout", "epochs", "patience")
@@ -468,12 +468,13 @@ class Trainer:
         B = N if self.batch_size <= 0 else min(self.batch_size, N)
         shuffle = B < N
         last_report = time.perf_counter()
-        # Small stacks run faster on one thread: splitting tiny ops costs more than it saves, and
-        # under CPU contention the thread pool's waits cost 10x (measured: 0.4 s vs 4-15 s for
-        # 100 XOR nets with another process busy). Big ones (digits, MNIST) keep every thread.
+        # Threads: a stack of many small models, or any small step, trains on one thread. Splitting
+        # tiny ops costs more than it saves, and under CPU contention (a shared server, several
+        # visitors) the thread pool's waits cost 6-10x (measured: 100 XOR nets 0.4 s vs 4-15 s; the
+        # Activation Explorer's 24-model stack 5.9 s vs 35.8 s). One big model (MNIST) keeps them all.
         flops = 6 * self.K * B * sum(o * i for o, i in self.shapes)
         prev_threads = torch.get_num_threads()
-        if flops < SMALL_STEP_FLOPS and prev_threads > 1:
+        if (self.K > 1 or flops < SMALL_STEP_FLOPS) and prev_threads > 1:
             torch.set_num_threads(1)
         try:
             self._loop(target, X, y, N, B, shuffle, eval_every, progress, total, report_seconds, last_report)
