@@ -9,14 +9,15 @@ from ui.common import apply_secrets
 ROOT = Path(__file__).parent
 
 # (file, title, icon, url path); a page whose file is not there yet stays out of the navigation.
-# URL paths equal the file names: Streamlit resolves a deep link against pages/ before st.navigation
-# runs, and a link to any other path opened on a fresh server shows "Page not found" (seen in chromium).
+# The page scripts live in app_pages/, not pages/: Streamlit treats a pages/ folder beside the entry
+# script as its older multipage API, and a deep link opened on a fresh server then ran the page file
+# without this script (no navigation, no page config) or showed "Page not found" (seen in chromium).
 PAGES = [
-    ("pages/home.py", "Home", ":material/home:", "home"),
-    ("pages/activation_explorer.py", "Activation Explorer", ":material/show_chart:", "activation_explorer"),
-    ("pages/xor_lab.py", "XOR Lab", ":material/join_inner:", "xor_lab"),
-    ("pages/digit_recognizer.py", "Digit Recognizer", ":material/draw:", "digit_recognizer"),
-    ("pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "hyperparameter_tuner"),
+    ("app_pages/home.py", "Home", ":material/home:", "home"),
+    ("app_pages/activation_explorer.py", "Activation Explorer", ":material/show_chart:", "activations"),
+    ("app_pages/xor_lab.py", "XOR Lab", ":material/join_inner:", "xor"),
+    ("app_pages/digit_recognizer.py", "Digit Recognizer", ":material/draw:", "digits"),
+    ("app_pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "tuner"),
 ]
 
 st.set_page_config(page_title="NN Lab", page_icon=":material/hub:", layout="wide")

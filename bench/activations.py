@@ -73,7 +73,8 @@ def page_times() -> tuple[float, float]:
     app = str(ROOT / "app.py")
     os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
     imports = AppTest.from_file(app, default_timeout=900)
-    imports.switch_page("pages/activation_explorer.py")
+    imports.run()  # st.navigation registers the pages (and their url paths) on a first run
+    imports.switch_page("app_pages/activation_explorer.py")
     imports.run()  # imports torch/altair/sklearn and the page once, as a running server already has
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -82,7 +83,8 @@ def page_times() -> tuple[float, float]:
     def open_learning_tab() -> float:
         at = AppTest.from_file(app, default_timeout=900)
         at.query_params["tab"] = "learn"
-        at.switch_page("pages/activation_explorer.py")
+        at.run()  # st.navigation registers the pages (and their url paths) on a first run
+        at.switch_page("app_pages/activation_explorer.py")
         t = time.perf_counter()
         at.run()
         dt = time.perf_counter() - t

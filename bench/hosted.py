@@ -162,12 +162,12 @@ async def burst(url: str, n: int, timeout: float, epochs0: int) -> tuple[list[di
         # warm-up: the first script run imports torch, pandas, altair; a visitor should not pay that
         ctx = await browser.new_context()
         page = await ctx.new_page()
-        await page.goto(url + "/xor_lab?tab=seeds&s_n_seeds=2&s_epochs=5", timeout=120_000)
+        await page.goto(url + "/xor?tab=seeds&s_n_seeds=2&s_epochs=5", timeout=120_000)
         await page.get_by_text("Solved XOR").first.wait_for(timeout=120_000)
         await ctx.close()
         t0 = time.monotonic()
         rows = await asyncio.gather(*[
-            visitor(browser, f"{url}/xor_lab?tab=seeds&s_n_seeds=100&s_epochs={epochs0 + k}",
+            visitor(browser, f"{url}/xor?tab=seeds&s_n_seeds=100&s_epochs={epochs0 + k}",
                     k, timeout, t0)
             for k in range(n)])
         wall = time.monotonic() - t0

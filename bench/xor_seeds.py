@@ -53,7 +53,8 @@ def page_times() -> tuple[float, float]:
     warm_imports.run()  # imports torch/altair/sklearn once, as a running server already has
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
-    at.switch_page("pages/xor_lab.py")
+    at.run()  # st.navigation registers the pages (and their url paths) on a first run
+    at.switch_page("app_pages/xor_lab.py")
     t = time.perf_counter()
     at.run()
     first = time.perf_counter() - t

@@ -51,7 +51,7 @@ META_KEY = "nnlab"  # study user attribute holding the space, settings and heart
 STOP_KEY = "nnlab_stop"  # study user attribute: true asks every worker to stop
 RUN_KEY = "nnlab_run"  # study user attribute: {"deadline": unix seconds or null, "started": ...}
 MNIST_MAX_TRAIN = 10_000  # MNIST trials train on a seeded sample this big (a trial stays seconds)
-DIGITS_URL_PATH = "digit_recognizer"  # the Digit Recognizer's url_path in app.py (paths equal file names)
+DIGITS_URL_PATH = "digits"  # the Digit Recognizer's url_path in app.py
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 
 # The tutorial's table of key hyperparameters: (param, label, practical starting point)
@@ -1022,7 +1022,7 @@ def param_importance(frame: StudyFrame, max_trials: int = 600) -> dict[str, floa
 
 
 def digits_link(params: dict[str, Any], st: StudySettings) -> str:
-    """``/digit_recognizer?...``: the Digit Recognizer on these settings (its config's own URL keys)."""
+    """``/digits?...``: the Digit Recognizer on these settings (its config's own URL keys)."""
     from urllib.parse import urlencode
 
     return f"/{DIGITS_URL_PATH}?" + urlencode(digits_query(params, st))

@@ -20,7 +20,8 @@ def page(**params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for k, v in params.items():
         at.query_params[k] = v
-    at.switch_page("pages/activation_explorer.py")
+    at.run()  # st.navigation registers the pages (and their url paths) on a first run
+    at.switch_page("app_pages/activation_explorer.py")
     return at.run()
 
 
@@ -112,7 +113,7 @@ def test_depth_tab_reports_gradients_dead_units_and_init():
 
 @pytest.mark.browser
 def test_in_a_browser_the_page_draws_its_charts(app_server, page):
-    page.goto(app_server + "/activation_explorer?f_functions=relu,gelu,sigmoid")
+    page.goto(app_server + "/activations?f_functions=relu,gelu,sigmoid")
     wait_for_app(page, timeout=90_000)
     page.wait_for_function("() => document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length >= 2",
                            timeout=90_000)

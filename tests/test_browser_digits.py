@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", ROOT.parent / "shared" / "data" / "mnist-sample"))
-URL_PATH = "/digit_recognizer"
+URL_PATH = "/digits"
 LONG = 240_000  # ms: the default model may train on first use on a busy machine
 
 

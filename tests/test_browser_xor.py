@@ -31,7 +31,7 @@ def test_home_draws_the_live_xor_boundary(app_server, page):
 def test_shared_link_restores_the_xor_lab_in_a_new_browser(app_server, browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1400})
     page = ctx.new_page()
-    page.goto(app_server + "/xor_lab?p_gate=AND&p_seed=7")
+    page.goto(app_server + "/xor?p_gate=AND&p_seed=7")
     wait_for_app(page)
     page.get_by_text(re.compile(r"AND\*?\*? learned in \d+ epoch")).first.wait_for(timeout=60_000)
     assert not page.get_by_text("Page not found").is_visible()
@@ -42,7 +42,7 @@ def test_shared_link_restores_the_xor_lab_in_a_new_browser(app_server, browser):
 
 
 def test_playground_plays_and_pauses(app_server, page):
-    page.goto(app_server + "/xor_lab?tab=playground&g_epochs=300")
+    page.goto(app_server + "/xor?tab=playground&g_epochs=300")
     wait_for_app(page)
     page.get_by_text("Setting A").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="▶ Play").click()

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 300
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "pages/digit_recognizer.py"
+PAGE = "app_pages/digit_recognizer.py"
 MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", Path(APP).parents[1] / "shared" / "data" / "mnist-sample"))
 
 
@@ -31,6 +31,7 @@ def page(**params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for k, v in params.items():
         at.query_params[k] = v
+    at.run()  # st.navigation registers the pages (and their url paths) on a first run
     at.switch_page(PAGE)
     return at.run()
 

@@ -314,7 +314,7 @@ def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("NNLAB_HOSTED", "1")
-    at = AppTest.from_file(str(ROOT / "pages/xor_lab.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages/xor_lab.py"), default_timeout=60)
     at.query_params.update({"tab": "seeds", "s_n_seeds": "150", "s_epochs": "50"})
     at.run()
     assert not at.exception
@@ -342,6 +342,7 @@ def test_trainer_guard_queues_page_training(monkeypatch):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update({"tab": "seeds", "s_first_seed": "777", "s_n_seeds": "3", "s_epochs": "20"})
-    at.switch_page("pages/xor_lab.py")
+    at.run()  # st.navigation registers the pages (and their url paths) on a first run
+    at.switch_page("app_pages/xor_lab.py")
     at.run()
     assert not at.exception and seen and q.granted_total >= 1 and q.running() == 0

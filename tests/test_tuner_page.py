@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import tuning
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "hyperparameter_tuner.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "hyperparameter_tuner.py")
 
 
 def _page() -> AppTest:

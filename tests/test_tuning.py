@@ -367,7 +367,7 @@ def test_train_this_configuration_link():
     best = {"lr": 0.0031, "layers": 2, "width": 48, "batch_size": 64, "activation": "tanh", "dropout": 0.25,
             "optimizer": "adam"}
     link = tuning.digits_link(best, st)
-    assert link.startswith("/digit_recognizer?")
+    assert link.startswith("/digits?")
     q = {k: v[0] for k, v in parse_qs(urlparse(link).query).items()}
     try:
         from core.digits import DigitsConfig

@@ -12,7 +12,8 @@ def xor_page(**params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for k, v in params.items():
         at.query_params[k] = v
-    at.switch_page("pages/xor_lab.py")
+    at.run()  # st.navigation registers the pages (and their url paths) on a first run
+    at.switch_page("app_pages/xor_lab.py")
     return at.run()
 
 

@@ -223,7 +223,6 @@ def show_config_error(e: Exception) -> None:
     st.error(f"Setting not accepted: {e}. The previous valid settings are kept.", icon=":material/error:")
 
 
-# Pages import this module. A deep link opened first on a fresh server can run a page without app.py
-# (Streamlit serves pages/ itself until st.navigation has run once), so apply the secrets here too:
-# hosted mode must not depend on which URL the first visitor opened.
+# Pages import this module; applying the secrets here too means hosted mode never depends on how a
+# page's script was started (app.py, AppTest on a page file, a worker).
 apply_secrets()

@@ -261,7 +261,7 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
             try:
                 if not DIGITS_PAGE.exists():
                     raise FileNotFoundError
-                st.page_link("pages/digit_recognizer.py", label="Train this configuration",
+                st.page_link("app_pages/digit_recognizer.py", label="Train this configuration",
                              icon=":material/draw:", query_params=q)
             except Exception:  # the Digit Recognizer page is not in this app: show the link to copy
                 st.markdown(f"Train this configuration: `{tuning.digits_link(best, info.settings)}`")

@@ -41,24 +41,24 @@ with right:
     st.subheader("Four labs")
     links = [
         (
-            "pages/activation_explorer.py",
+            "app_pages/activation_explorer.py",
             "Activation Explorer",
             "every common activation and its derivative, and what each does to training: vanishing gradients, "
             "dead ReLUs, and which one learns fastest.",
         ),
         (
-            "pages/xor_lab.py",
+            "app_pages/xor_lab.py",
             "XOR Lab",
             "why a perceptron cannot learn XOR, a network that can (NumPy by hand and PyTorch), 100 seeds at "
             "once, and a Playground.",
         ),
         (
-            "pages/digit_recognizer.py",
+            "app_pages/digit_recognizer.py",
             "Digit Recognizer",
             "train an MLP on handwritten digits, then upload or draw your own digit and watch it read.",
         ),
         (
-            "pages/hyperparameter_tuner.py",
+            "app_pages/hyperparameter_tuner.py",
             "Hyperparameter Tuner",
             "a real Optuna search over architecture and training settings, watched live, spread over workers.",
         ),

@@ -261,6 +261,7 @@ with tab_s:
                 epochs=st.session_state.s_epochs,
                 init=st.session_state.s_init,
                 n_seeds=st.session_state.s_n,
+                first_seed=url_s.first_seed,
             )
         except ConfigError as e:
             show_config_error(e)
