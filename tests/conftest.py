@@ -18,8 +18,17 @@ def _data_dir(tmp_path_factory, monkeypatch):
     yield d
 
 
-SHARED = ROOT.parent / "shared" / "data"
-MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", SHARED / "mnist-sample"))
+def _mnist_sample() -> Path:
+    """The shared 5,000-digit MNIST sample (never in the repo): $NNLAB_MNIST_SAMPLE, ../shared, /work/shared."""
+    candidates = [os.environ.get("NNLAB_MNIST_SAMPLE"), ROOT.parent / "shared" / "data" / "mnist-sample",
+                  Path("/work/shared/data/mnist-sample")]
+    for c in candidates:
+        if c and Path(c).is_dir():
+            return Path(c)
+    return ROOT.parent / "shared" / "data" / "mnist-sample"
+
+
+MNIST_SAMPLE = _mnist_sample()
 
 
 # ---- a real server and a real browser, for tests marked "browser" ------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import re
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from tests.conftest import exceptions, screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", ROOT.parent / "shared" / "data" / "mnist-sample"))
+from tests.conftest import MNIST_SAMPLE  # noqa: E402
+
 URL_PATH = "/digits"
 LONG = 240_000  # ms: the default model may train on first use on a busy machine
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 TIMEOUT = 300
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "app_pages/digit_recognizer.py"
-MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", Path(APP).parents[1] / "shared" / "data" / "mnist-sample"))
+from tests.conftest import MNIST_SAMPLE  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,9 @@ from core import digits
 from core.cache import DiskCache
 from core.config import ConfigError
 from core.digits import DigitsConfig, ModelFileError
+from tests.conftest import MNIST_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-sample"
+SAMPLE = MNIST_SAMPLE
 needs_sample = pytest.mark.skipif(not SAMPLE.is_dir(), reason="MNIST sample folder not available")
 
 FAST = DigitsConfig(hidden=(32,), epochs=8, patience=0, augment_copies=0, batch_size=128, lr=0.01)

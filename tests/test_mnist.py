@@ -14,8 +14,9 @@ import pytest
 
 from core import mnist
 from core.mnist import IdxError, MnistUnavailable, load_mnist, parse_idx
+from tests.conftest import MNIST_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-sample"
+SAMPLE = MNIST_SAMPLE
 needs_sample = pytest.mark.skipif(not SAMPLE.is_dir(), reason="MNIST sample folder not available")
 
 

@@ -13,9 +13,10 @@ from sklearn.datasets import load_digits
 
 from core import digits, predict
 from core.digits import DigitsConfig
+from tests.conftest import MNIST_SAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT.parent / "shared" / "data" / "mnist-sample"
+SAMPLE = MNIST_SAMPLE
 TINY = DigitsConfig(hidden=(64,), epochs=40, patience=0, augment_copies=0, batch_size=64, lr=0.01)
 
 

@@ -388,7 +388,7 @@ def test_time_limit_and_mnist_data(tmp_path, monkeypatch):
     monkeypatch.setenv("NNLAB_MNIST_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(tuning.TuningError, match="MNIST is not available here"):
         tuning.create_study("m", SMALL, tuning.StudySettings(dataset="mnist", n_trials=3, epochs=1, seed=9), url)
-    sample = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-sample"
+    from tests.conftest import MNIST_SAMPLE as sample
     if not sample.exists():
         pytest.skip("no MNIST sample here")
     monkeypatch.setenv("NNLAB_MNIST_DIR", str(sample))
