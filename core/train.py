@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,7 +80,19 @@ _BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.
     "hard_tanh": lambda g, z, a: _aten.hardtanh_backward(g, z, -1.0, 1.0),
 }
 
-SMALL_STEP_FLOPS = 2e7  # below this per training step (or with K > 1 models), train on one thread
+SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
+_ACTIVE = [0]  # trainings running in this process now
+_ACTIVE_LOCK = threading.Lock()
+
+
+def _machine_busy() -> bool:
+    """Another training runs in this process, or more tasks want the CPU than it has cores (1-minute load)."""
+    if _ACTIVE[0] > 0:
+        return True
+    try:
+        return os.getloadavg()[0] > (os.cpu_count() or 1)
+    except OSError:
+        return False
 
 # fields that may differ between the models of one stack
 PER_MODEL = ("seed", "activation", "init", "lr", "momentum", "l1", "l2", "dropout", "epochs", "patience")
@@ -468,17 +482,22 @@ class Trainer:
         B = N if self.batch_size <= 0 else min(self.batch_size, N)
         shuffle = B < N
         last_report = time.perf_counter()
-        # Threads: a stack of many small models, or any small step, trains on one thread. Splitting
-        # tiny ops costs more than it saves, and under CPU contention (a shared server, several
-        # visitors) the thread pool's waits cost 6-10x (measured: 100 XOR nets 0.4 s vs 4-15 s; the
-        # Activation Explorer's 24-model stack 5.9 s vs 35.8 s). One big model (MNIST) keeps them all.
+        # Threads. A small step trains on one thread: splitting tiny ops costs more than it saves.
+        # A bigger one (the Activation Explorer's 24-model stack, MNIST) uses every thread only when
+        # the machine is otherwise idle: under contention (another training in this server, another
+        # process) the thread pool's waits cost 6-10x (measured: that 24-model stack 5.9 s on one
+        # thread vs 35.8 s on two with the CPU busy; 100 XOR nets 0.4 s vs 4-15 s).
         flops = 6 * self.K * B * sum(o * i for o, i in self.shapes)
         prev_threads = torch.get_num_threads()
-        if (self.K > 1 or flops < SMALL_STEP_FLOPS) and prev_threads > 1:
+        if prev_threads > 1 and (flops < SMALL_STEP_FLOPS or _machine_busy()):
             torch.set_num_threads(1)
+        with _ACTIVE_LOCK:
+            _ACTIVE[0] += 1
         try:
             self._loop(target, X, y, N, B, shuffle, eval_every, progress, total, report_seconds, last_report)
         finally:
+            with _ACTIVE_LOCK:
+                _ACTIVE[0] -= 1
             if torch.get_num_threads() != prev_threads:
                 torch.set_num_threads(prev_threads)
         self.seconds += time.perf_counter() - t0
