@@ -20,19 +20,17 @@ import argparse
 import asyncio
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
+from tests import streamlit_server  # noqa: E402
 
 CHROMIUM = os.environ.get("NNLAB_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -42,42 +40,6 @@ WAIT_RE = re.compile(r"waiting: (\d+) runs? ahead of yours")
 
 
 # ---- the server and its memory ------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env_extra: dict[str, str], data: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "NNLAB_DATA_DIR": str(data), **env_extra}
-    if env_extra.get("NNLAB_MAX_CONCURRENT") is None:
-        env.pop("NNLAB_MAX_CONCURRENT", None)
-    log = open(data / "streamlit.log", "w")  # noqa: SIM115 (open for the server's lifetime)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("streamlit did not start:\n" + (data / "streamlit.log").read_text()[-2000:])
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants (from /proc)."""
     children: dict[int, list[int]] = {}
@@ -187,7 +149,7 @@ def run_mode(mode: str, n: int, timeout: float, epochs0: int) -> tuple[dict, lis
     if mode == "unlimited":
         env["NNLAB_MAX_CONCURRENT"] = "0"
     with tempfile.TemporaryDirectory(prefix="nnlab-bench-") as tmp:
-        proc, url = start_server(env, Path(tmp))
+        proc, url = streamlit_server.start(Path(tmp), env)
         sampler = RssSampler(proc.pid)
         sampler.start()
         try:
@@ -196,7 +158,7 @@ def run_mode(mode: str, n: int, timeout: float, epochs0: int) -> tuple[dict, lis
         finally:
             sampler.stop_flag.set()
             sampler.join(2)
-            stop_server(proc)
+            streamlit_server.stop(proc)
     done = [r["result_s"] for r in rows if r["result_s"] is not None]
     waits = [r["wait_s"] for r in rows if r["told_waiting"]]
     summary = {

@@ -117,6 +117,18 @@ class SearchSpace(Config):
         if self.width_max > lim.max_width:
             raise ConfigError("width_max", f"{self.width_max} neurons is more than the limit here ({lim.max_width})")
 
+    def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
+        """Optuna's distribution for every hyperparameter of this space (fixed ones included)."""
+        return {
+            "lr": optuna.distributions.FloatDistribution(self.lr_low, self.lr_high, log=True),
+            "layers": optuna.distributions.IntDistribution(self.layers_min, self.layers_max),
+            "width": optuna.distributions.IntDistribution(self.width_min, self.width_max, log=True),
+            "batch_size": optuna.distributions.CategoricalDistribution(list(self.batch_sizes)),
+            "activation": optuna.distributions.CategoricalDistribution(list(self.activations)),
+            "dropout": optuna.distributions.FloatDistribution(self.dropout_low, self.dropout_high),
+            "optimizer": optuna.distributions.CategoricalDistribution(list(self.optimizers)),
+        }
+
     def varying(self) -> list[str]:
         """Names of the hyperparameters that actually vary."""
         out = []
@@ -988,17 +1000,8 @@ def param_importance(frame: StudyFrame, max_trials: int = 600) -> dict[str, floa
         return {}
     if len(done) > max_trials:
         done = done.iloc[np.linspace(0, len(done) - 1, max_trials).round().astype(int)]
-    space = frame.info.space
-    dists = {
-        "lr": optuna.distributions.FloatDistribution(space.lr_low, space.lr_high, log=True),
-        "layers": optuna.distributions.IntDistribution(space.layers_min, space.layers_max),
-        "width": optuna.distributions.IntDistribution(space.width_min, space.width_max, log=True),
-        "batch_size": optuna.distributions.CategoricalDistribution(list(space.batch_sizes)),
-        "activation": optuna.distributions.CategoricalDistribution(list(space.activations)),
-        "dropout": optuna.distributions.FloatDistribution(space.dropout_low, space.dropout_high),
-        "optimizer": optuna.distributions.CategoricalDistribution(list(space.optimizers)),
-    }
-    dists = {p: dists[p] for p in varying}
+    all_dists = frame.info.space.distributions()
+    dists = {p: all_dists[p] for p in varying}
     trials = []
     for row in done.itertuples(index=False):
         r = row._asdict()
@@ -1147,15 +1150,7 @@ def populate_fake(url: str | None, name: str, n: int, epochs: int = 10, seed: in
         tt = models.TrialModel.__table__
         ids = dict(c.execute(tt.select().with_only_columns(tt.c.number, tt.c.trial_id).where(
             tt.c.study_id == sid)).fetchall())
-        dists = {
-            "lr": optuna.distributions.FloatDistribution(space.lr_low, space.lr_high, log=True),
-            "layers": optuna.distributions.IntDistribution(space.layers_min, space.layers_max),
-            "width": optuna.distributions.IntDistribution(space.width_min, space.width_max, log=True),
-            "batch_size": optuna.distributions.CategoricalDistribution(list(space.batch_sizes)),
-            "activation": optuna.distributions.CategoricalDistribution(list(space.activations)),
-            "dropout": optuna.distributions.FloatDistribution(space.dropout_low, space.dropout_high),
-            "optimizer": optuna.distributions.CategoricalDistribution(list(space.optimizers)),
-        }
+        dists = space.distributions()
         dj = {k: optuna.distributions.distribution_to_json(v) for k, v in dists.items()}
         cols = {"lr": lr, "layers": layers, "width": width, "batch_size": bs, "activation": act, "dropout": drop,
                 "optimizer": opt}

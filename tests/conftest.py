@@ -32,21 +32,12 @@ MNIST_SAMPLE = _mnist_sample()
 
 
 # ---- a real server and a real browser, for tests marked "browser" ------------------------------
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
+from tests import streamlit_server  # noqa: E402
 
 CHROMIUM = os.environ.get("NNLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def need(what: str, ok: bool, env: str) -> None:
@@ -62,32 +53,12 @@ def need(what: str, ok: bool, env: str) -> None:
 def app_server(tmp_path_factory):
     """`streamlit run app.py` on 127.0.0.1 with a private data folder; yields its base URL."""
     need("chromium", Path(CHROMIUM).exists(), "NNLAB_REQUIRE_BROWSER")
-    port = _free_port()
-    data = tmp_path_factory.mktemp("server-data")
-    env = {**os.environ, "NNLAB_DATA_DIR": str(data)}
-    env.pop("NNLAB_HOSTED", None)
-    log = open(data / "streamlit.log", "w")  # noqa: SIM115 (open for the server's lifetime)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (data / "streamlit.log").read_text()[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        proc, url = streamlit_server.start(tmp_path_factory.mktemp("server-data"), timeout=60)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield url
+    streamlit_server.stop(proc)
 
 
 @pytest.fixture(scope="session")
