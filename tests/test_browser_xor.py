@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import exceptions, screenshot, wait_for_app
 
@@ -36,7 +37,8 @@ def test_shared_link_restores_the_xor_lab_in_a_new_browser(app_server, browser):
     page.get_by_text(re.compile(r"AND\*?\*? learned in \d+ epoch")).first.wait_for(timeout=60_000)
     assert not page.get_by_text("Page not found").is_visible()
     assert not exceptions(page)
-    assert page.locator('input[aria-label="Seed"]').first.input_value() == "7"
+    # the number input can show a stale value for a moment while the script finishes: wait for it
+    expect(page.locator('input[aria-label="Seed"]').first).to_have_value("7", timeout=30_000)
     screenshot(page, "xor-perceptron")
     ctx.close()
 
