@@ -63,23 +63,43 @@ class TrainConfig(Config):
 
 _aten = torch.ops.aten
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
-# g, z (pre-activation), a (activation) -> dL/dz: torch's own derivative kernels (what autograd calls)
-_BACKWARD: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "identity": lambda g, z, a: g,
-    "sigmoid": lambda g, z, a: _aten.sigmoid_backward(g, a),
-    "tanh": lambda g, z, a: _aten.tanh_backward(g, a),
-    "relu": lambda g, z, a: _aten.threshold_backward(g, a, 0),
-    "leaky_relu": lambda g, z, a: _aten.leaky_relu_backward(g, z, 0.01, False),
-    "elu": lambda g, z, a: _aten.elu_backward(g, 1.0, 1, 1, False, z),
-    "selu": lambda g, z, a: _aten.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1, False, z),
-    "gelu": lambda g, z, a: _aten.gelu_backward(g, z),
-    "silu": lambda g, z, a: _aten.silu_backward(g, z),
-    "mish": lambda g, z, a: _aten.mish_backward(g, z),
-    "softplus": lambda g, z, a: _aten.softplus_backward(g, z, 1.0, 20.0),
-    "hard_sigmoid": lambda g, z, a: _aten.hardsigmoid_backward(g, z),
-    "hard_tanh": lambda g, z, a: _aten.hardtanh_backward(g, z, -1.0, 1.0),
+# torch's own kernels for each hidden activation (what autograd calls), writing into preallocated
+# buffers so the training step reuses its memory: z -> out = f(z), and g, z (pre-activation),
+# a (activation) -> out = dL/dz. Softsign has none: it trains through autograd.
+_FORWARD_INTO: dict[str, Callable[[torch.Tensor, torch.Tensor], Any]] = {
+    "identity": lambda z, out: out.copy_(z),
+    "sigmoid": lambda z, out: torch.sigmoid(z, out=out),
+    "tanh": lambda z, out: torch.tanh(z, out=out),
+    "relu": lambda z, out: torch.clamp_min(z, 0.0, out=out),  # what torch.relu computes
+    "leaky_relu": lambda z, out: _aten.leaky_relu.out(z, 0.01, out=out),
+    "elu": lambda z, out: _aten.elu.out(z, 1.0, 1, 1, out=out),
+    "selu": lambda z, out: _aten.elu.out(z, _SELU_ALPHA, _SELU_SCALE, 1, out=out),  # what torch.selu computes
+    "gelu": lambda z, out: _aten.gelu.out(z, out=out),
+    "silu": lambda z, out: _aten.silu.out(z, out=out),
+    "mish": lambda z, out: _aten.mish.out(z, out=out),
+    "softplus": lambda z, out: _aten.softplus.out(z, 1.0, 20.0, out=out),
+    "hard_sigmoid": lambda z, out: _aten.hardsigmoid.out(z, out=out),
+    "hard_tanh": lambda z, out: _aten.hardtanh.out(z, -1.0, 1.0, out=out),
 }
+_BACKWARD_INTO: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], Any]] = {
+    "identity": lambda g, z, a, out: out.copy_(g),
+    "sigmoid": lambda g, z, a, out: _aten.sigmoid_backward.grad_input(g, a, grad_input=out),
+    "tanh": lambda g, z, a, out: _aten.tanh_backward.grad_input(g, a, grad_input=out),
+    "relu": lambda g, z, a, out: _aten.threshold_backward.grad_input(g, a, 0, grad_input=out),
+    "leaky_relu": lambda g, z, a, out: _aten.leaky_relu_backward.grad_input(g, z, 0.01, False, grad_input=out),
+    "elu": lambda g, z, a, out: _aten.elu_backward.grad_input(g, 1.0, 1, 1, False, z, grad_input=out),
+    "selu": lambda g, z, a, out: _aten.elu_backward.grad_input(g, _SELU_ALPHA, _SELU_SCALE, 1, False, z,
+                                                               grad_input=out),
+    "gelu": lambda g, z, a, out: _aten.gelu_backward.grad_input(g, z, grad_input=out),
+    "silu": lambda g, z, a, out: _aten.silu_backward.grad_input(g, z, grad_input=out),
+    "mish": lambda g, z, a, out: out.copy_(_aten.mish_backward(g, z)),  # no out= variant
+    "softplus": lambda g, z, a, out: _aten.softplus_backward.grad_input(g, z, 1.0, 20.0, grad_input=out),
+    "hard_sigmoid": lambda g, z, a, out: _aten.hardsigmoid_backward.grad_input(g, z, grad_input=out),
+    "hard_tanh": lambda g, z, a, out: _aten.hardtanh_backward.grad_input(g, z, -1.0, 1.0, grad_input=out),
+}
+assert set(_FORWARD_INTO) == set(_BACKWARD_INTO)
 
+EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
 _ACTIVE = [0]  # trainings running in this process now
 _ACTIVE_LOCK = threading.Lock()
@@ -104,6 +124,9 @@ class TrainResult:
 
     history has one row per evaluated epoch: epoch, train_loss (mean over the epoch's batches), and
     where evaluated: train_eval_loss, test_loss, train_acc, test_acc (classification), val_loss, val_acc.
+    Per-epoch train_eval_loss / train_acc use at most EVAL_ROWS training rows (a fixed seeded sample
+    when there are more: a full pass over MNIST's 60,000 rows each epoch would cost a third of the
+    epoch); metrics' final_train_* use every row.
     state is an nn.Sequential state dict ("0.weight": [out, in], ...).
     """
 
@@ -125,6 +148,38 @@ class TrainResult:
         net = build_mlp(self.n_in, c.hidden, self.n_out, c.activation, "default", c.dropout)
         net.load_state_dict(self.state)
         return net.eval()
+
+
+class _Workspace:
+    """Preallocated buffers for one training step of a stack on batches of B rows.
+
+    The step writes every large tensor in place (``out=`` kernels), so it allocates almost nothing,
+    and each activation group of the stack works on fixed views of these buffers instead of slicing
+    and concatenating every step. Shapes: x [K, B, F] (None when the models share their input
+    [B, F]), y [K, B]; per layer z, dz [K, B, out]; per hidden layer a, h, da, mask [K, B, H].
+    """
+
+    def __init__(self, tr: Trainer, B: int, shared_input: bool) -> None:
+        K = tr.K
+        self.x = None if shared_input else torch.empty(K, B, tr.n_in)
+        self.y = torch.empty(K, B, dtype=tr.data.y_train.dtype)
+        self.z = [torch.empty(K, B, o) for o, _ in tr.shapes]  # pre-activations; logits last
+        self.dz = [torch.empty(K, B, o) for o, _ in tr.shapes]
+        hidden = [o for o, _ in tr.shapes[:-1]]
+        self.a = [torch.empty(K, B, H) for H in hidden]
+        self.da = [torch.empty(K, B, H) for H in hidden]
+        # dropout masks; a model without dropout keeps a mask of ones
+        self.mask = [torch.ones(K, B, H) for H in hidden] if tr.use_dropout else []
+        self.h = [torch.empty(K, B, H) for H in hidden] if tr.use_dropout else self.a  # next layer's input
+        self.shared = torch.empty(B, K * tr.shapes[0][0]) if shared_input else None  # first layer's one GEMM
+        self.minus_one = torch.full((K, B, 1), -1.0)
+        self.target = self.y.unsqueeze(-1)  # class ids as gather/scatter indices [K, B, 1]
+        self.dzT = [dz.transpose(1, 2) for dz in self.dz]
+        groups = [(lo, hi, tr.configs[lo].activation) for lo, hi, _ in tr.act_groups]
+        self.fwd = [[(_FORWARD_INTO[n], z[lo:hi], a[lo:hi]) for lo, hi, n in groups]
+                    for z, a in zip(self.z, self.a)]
+        self.bwd = [[(_BACKWARD_INTO[n], da[lo:hi], z[lo:hi], a[lo:hi], dz[lo:hi]) for lo, hi, n in groups]
+                    for da, z, a, dz in zip(self.da, self.z, self.a, self.dz)]
 
 
 ProgressFn = Callable[[int, int, "Trainer"], None]
@@ -177,8 +232,17 @@ class Trainer:
         self.l1, self.l2 = col("l1"), col("l2")
         self.grad = torch.zeros_like(self.flat)
         self.flat_layers, self.grad_layers = self.layers(self.flat), self.layers(self.grad)  # updated in place
+        self.flat_Wt = [W.transpose(1, 2) for W, _ in self.flat_layers]  # [K, in, out] views
         self.fast = self.loss_kind in ("ce", "mse") and not (self.loss_kind == "mse" and data.task == "multiclass") \
-            and all(c.activation in _BACKWARD for c in configs)
+            and all(c.activation in _BACKWARD_INTO for c in configs)
+        self._workspaces: dict[tuple[int, bool], _Workspace] = {}
+        self.train_eval_rows = min(len(data.X_train), EVAL_ROWS)
+        if len(data.X_train) > EVAL_ROWS:
+            pick = torch.randperm(len(data.X_train), generator=torch.Generator().manual_seed(0))[:EVAL_ROWS]
+            pick = pick.sort().values
+            self._train_eval = (data.X_train[pick], data.y_train[pick])
+        else:
+            self._train_eval = (data.X_train, data.y_train)
         self.use_l1, self.use_l2 = bool(self.l1.any()), bool(self.l2.any())
         self.drop = [c.dropout for c in configs]
         self.use_dropout = any(p > 0 for p in self.drop)
@@ -252,6 +316,18 @@ class Trainer:
         capture, if given, receives each hidden layer's (pre-activation, activation) [K, B, H].
         """
         layers = self.flat_layers if flat is None or flat is self.flat else self.layers(flat)
+        if self.K == 1 and x.dim() == 2:  # one model on 2-D input: plain GEMMs with their bias
+            h = x
+            for li, (W, b) in enumerate(layers):
+                z = torch.addmm(b[0], h, W[0].t())
+                if li == len(layers) - 1:
+                    return z.unsqueeze(0)
+                a = self._act(z)
+                if capture is not None:
+                    capture.append((z.detach().unsqueeze(0), a.detach().unsqueeze(0)))
+                if train and self.use_dropout:
+                    a = a * self._dropout_mask((1, *a.shape))[0]
+                h = a
         h = x
         for li, (W, b) in enumerate(layers):
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
@@ -269,14 +345,17 @@ class Trainer:
         raise AssertionError("unreachable")
 
     def _dropout_mask(self, shape: torch.Size) -> torch.Tensor:
-        masks = []
-        for g, p in zip(self.gens, self.drop):
+        masks = torch.ones(shape)
+        self._fill_dropout(masks)
+        return masks
+
+    def _fill_dropout(self, masks: torch.Tensor) -> None:
+        """Fresh dropout masks [K, B, H] in place (kept units 1 / (1 - p), dropped 0); p = 0 rows untouched."""
+        for k, (g, p) in enumerate(zip(self.gens, self.drop)):
             if p > 0:
-                keep = (torch.rand(shape[1:], generator=g) >= p).float() / (1 - p)
-            else:
-                keep = torch.ones(shape[1:])
-            masks.append(keep)
-        return torch.stack(masks)
+                m = masks[k]
+                torch.rand(m.shape, generator=g, out=m)
+                m.ge_(p).div_(1 - p)
 
     def loss_per_model(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean loss of each model: logits [K, B, n_out], y [K, B] or [B] -> [K]."""
@@ -312,40 +391,48 @@ class Trainer:
         (grad,) = torch.autograd.grad(objective.sum(), flat)
         return losses.detach(), grad
 
+    def _work(self, B: int, shared_input: bool) -> _Workspace:
+        key = (B, shared_input)
+        if key not in self._workspaces:
+            self._workspaces[key] = _Workspace(self, B, shared_input)
+        return self._workspaces[key]
+
     def _manual_grad(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """Backprop by the chain rule with torch's own derivative kernels, written into self.grad.
 
-        Same numbers as :meth:`_autograd_grad` (a test checks it) without the autograd engine's
-        per-step overhead, which dominates for small networks. Returns per-model losses [K].
+        xb [K, B, F] (or [B, F] shared by all models), yb [K, B] (or [B]). Same numbers as
+        :meth:`_autograd_grad` (a test checks it) without the autograd engine's per-step overhead,
+        which dominates for small networks; every large tensor lives in a reused :class:`_Workspace`.
+        Returns per-model losses [K].
         """
         layers, grads = self.flat_layers, self.grad_layers
-        K = self.K
-        inputs, pres, posts, masks = [], [], [], []
+        K, L = self.K, len(layers)
+        B = xb.shape[-2]
+        w = self._work(B, xb.dim() == 2)
         h = xb
         for li, (W, b) in enumerate(layers):
-            inputs.append(h)
+            z = w.z[li]
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                z = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], K, -1).transpose(0, 1) + b
+                tmp = torch.mm(h, W.reshape(-1, W.shape[2]).t(), out=w.shared)
+                torch.add(tmp.view(B, K, -1).transpose(0, 1), b, out=z)
             else:
-                z = torch.baddbmm(b, h, W.transpose(1, 2))
-            if li == len(layers) - 1:
+                torch.baddbmm(b, h, self.flat_Wt[li], out=z)
+            if li == L - 1:
                 break
-            a = self._act(z)
-            pres.append(z)
-            posts.append(a)
+            for fn, zv, av in w.fwd[li]:
+                fn(zv, av)
             if self.use_dropout:
-                mask = self._dropout_mask(a.shape)
-                masks.append(mask)
-                a = a * mask
-            h = a
-        B = z.shape[1]
+                self._fill_dropout(w.mask[li])
+                torch.mul(w.a[li], w.mask[li], out=w.h[li])
+            h = w.h[li]
         y = yb.expand(K, B) if yb.dim() == 1 else yb
         # loss and dL/dz of the output layer, per model (mean over the batch)
         if self.task == "multiclass":
-            logp = torch.log_softmax(z, -1)
-            losses = -logp.gather(-1, y.unsqueeze(-1)).squeeze(-1).mean(1)
+            logp = torch.log_softmax(z, -1, out=w.dz[-1])
+            target = w.target if y is w.y else y.unsqueeze(-1)
+            losses = logp.gather(-1, target).sum((1, 2)).div_(-B)
             dz = logp.exp_()
-            dz.scatter_add_(-1, y.unsqueeze(-1), torch.full((K, B, 1), -1.0))
+            dz.scatter_add_(-1, target, w.minus_one)
             dz.div_(B)
         else:
             zz = z.squeeze(-1)
@@ -362,21 +449,23 @@ class Trainer:
                 losses = (diff * diff).mean(1)
                 dz = diff.mul_(2.0 / B)
             dz = dz.unsqueeze(-1)
-        for li in range(len(layers) - 1, -1, -1):
+        for li in range(L - 1, -1, -1):
             W, _ = layers[li]
             gW, gb = grads[li]
-            h = inputs[li]
+            h = xb if li == 0 else w.h[li - 1]
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                torch.mm(dz.transpose(0, 1).reshape(dz.shape[1], -1).t(), h, out=gW.view(-1, gW.shape[2]))
+                torch.mm(dz.transpose(0, 1).reshape(B, -1).t(), h, out=gW.view(-1, gW.shape[2]))
             else:
-                torch.bmm(dz.transpose(1, 2), h, out=gW)
+                torch.bmm(w.dzT[li] if dz is w.dz[li] else dz.transpose(1, 2), h, out=gW)
             torch.sum(dz, 1, keepdim=True, out=gb)
             if li == 0:
                 break
-            da = torch.bmm(dz, W)
+            da = torch.bmm(dz, W, out=w.da[li - 1])
             if self.use_dropout:
-                da = da * masks[li - 1]
-            dz = self._act_backward(da, pres[li - 1], posts[li - 1])
+                da.mul_(w.mask[li - 1])
+            for fn, g, zv, av, out in w.bwd[li - 1]:
+                fn(g, zv, av, out)
+            dz = w.dz[li - 1]
         if self.use_l1 or self.use_l2:
             for (W, _), (gW, _) in zip(layers, grads):
                 if self.use_l1:
@@ -384,13 +473,6 @@ class Trainer:
                 if self.use_l2:
                     gW.addcmul_(self.l2.view(K, 1, 1), W, value=2.0)
         return losses
-
-    def _act_backward(self, g: torch.Tensor, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-        if len(self.act_groups) == 1:
-            name = self.configs[0].activation
-            return _BACKWARD[name](g, z, a)
-        return torch.cat([_BACKWARD[self.configs[lo].activation](g[lo:hi], z[lo:hi], a[lo:hi])
-                          for lo, hi, _ in self.act_groups])
 
     def accuracy(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Fraction right per model: [K, B, n_out], [B] -> [K]."""
@@ -439,7 +521,7 @@ class Trainer:
         d = self.data
         out: dict[str, torch.Tensor] = {}
         with torch.no_grad():
-            for name, X, y in (("train_eval", d.X_train, d.y_train), ("test", d.X_test, d.y_test),
+            for name, X, y in (("train_eval", *self._train_eval), ("test", d.X_test, d.y_test),
                                ("val", d.X_val, d.y_val)):
                 if X is None or len(X) == 0:
                     continue
@@ -507,20 +589,25 @@ class Trainer:
     def _loop(self, target: int, X: torch.Tensor, y: torch.Tensor, N: int, B: int, shuffle: bool,
               eval_every: int, progress: ProgressFn | None, total: int, report_seconds: float,
               last_report: float) -> None:
+        F_in = X.shape[1]
         while self.epoch < target and bool(self.active.any()):
             self.epoch += 1
-            if shuffle:
-                idx = torch.stack([torch.randperm(N, generator=g) for g in self.gens])
-                Xe, ye = X[idx], y[idx]  # [K, N, F], [K, N]
+            if shuffle:  # each model's own order; batches are [K * b] row ids, model-major
+                order = torch.stack([torch.randperm(N, generator=g) for g in self.gens])  # [K, N]
+                batches = order[0].split(B) if self.K == 1 else [r.reshape(-1) for r in order.split(B, 1)]
             else:
-                Xe, ye = X, y
+                batches = [None]
             batch_losses = []
-            for start in range(0, N, B):
-                if shuffle:
-                    xb, yb = Xe[:, start:start + B], ye[:, start:start + B]
-                else:
-                    xb, yb = Xe, ye
-                with torch.no_grad():
+            with torch.no_grad():
+                for rows in batches:
+                    if rows is not None:  # gather this batch's rows into the workspace (cache-sized)
+                        w = self._work(len(rows) // self.K, False)
+                        assert w.x is not None
+                        torch.index_select(X, 0, rows, out=w.x.view(-1, F_in))
+                        torch.index_select(y, 0, rows, out=w.y.view(-1))
+                        xb, yb = w.x, w.y
+                    else:
+                        xb, yb = X, y
                     if self.fast:
                         losses = self._manual_grad(xb, yb)
                         grad = self.grad
@@ -528,7 +615,7 @@ class Trainer:
                         with torch.enable_grad():
                             losses, grad = self._autograd_grad(xb, yb)
                     self._update(grad)
-                batch_losses.append(losses)
+                    batch_losses.append(losses)
             epoch_loss = batch_losses[0] if len(batch_losses) == 1 else torch.stack(batch_losses).mean(0)
             self._after_epoch(epoch_loss, eval_every, target)
             if progress is not None and (time.perf_counter() - last_report > report_seconds):

@@ -121,6 +121,47 @@ def test_manual_backprop_equals_autograd(act, task):
     torch.testing.assert_close(tr.grad, grad_a, atol=1e-6, rtol=1e-4)
 
 
+def test_manual_backprop_equals_autograd_for_a_mixed_stack_with_dropout():
+    """Activation groups work on fixed views of reused buffers; dropout masks come from each model's generator."""
+    torch.manual_seed(1)
+    data = make_dataset(np.random.rand(40, 6), np.random.randint(0, 4, 40), task="multiclass", n_classes=4)
+    acts = ["relu", "relu", "tanh", "gelu", "softplus", "sigmoid", "relu"]
+    cfgs = [TrainConfig(hidden=(7, 5), activation=a, seed=s, dropout=0.3 * (s % 2), batch_size=10)
+            for s, a in enumerate(acts)]
+    tr = Trainer(cfgs, data)
+    assert tr.fast and len(tr.act_groups) == 6
+    for _ in range(2):  # the second step reuses the first step's buffers
+        idx = torch.stack([torch.randperm(40)[:10] for _ in cfgs])
+        xb, yb = data.X_train[idx], data.y_train[idx]
+        states = [g.get_state() for g in tr.gens]
+        with torch.enable_grad():
+            loss_a, grad_a = tr._autograd_grad(xb, yb)
+        for g, st in zip(tr.gens, states):
+            g.set_state(st)  # the same dropout masks again
+        loss_m = tr._manual_grad(xb, yb)
+        torch.testing.assert_close(loss_m, loss_a, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(tr.grad, grad_a, atol=1e-6, rtol=1e-4)
+        tr._update(tr.grad)
+
+
+def test_per_epoch_train_metrics_use_a_fixed_sample_of_big_training_sets(monkeypatch):
+    import core.train as train_mod
+
+    monkeypatch.setattr(train_mod, "EVAL_ROWS", 50)
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:200], ytr[:200], Xte[:50], yte[:50], task="multiclass", n_classes=10)
+    tr = Trainer([TrainConfig(hidden=(16,), epochs=2, batch_size=32)], data)
+    assert tr.train_eval_rows == 50 and len(tr._train_eval[0]) == 50
+    tr.run()
+    r = tr.results()[0]
+    with torch.no_grad():
+        logits = tr.forward(tr._train_eval[0])
+    sample_acc = float(tr.accuracy(logits, tr._train_eval[1])[0])
+    full_acc = float(tr.accuracy(tr.forward(data.X_train), data.y_train)[0])
+    assert r.history.train_acc.iloc[-1] == pytest.approx(sample_acc)
+    assert r.metrics["final_train_acc"] == pytest.approx(full_acc)  # the final number uses every row
+
+
 def test_state_loads_into_built_mlp_and_predicts_the_same():
     data = xor_data()
     r = fit([TrainConfig(hidden=(4,), activation="sigmoid", lr=0.1, epochs=200, seed=1)], data)[0]
