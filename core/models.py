@@ -6,6 +6,7 @@ once, starting from exactly the weights :func:`build_mlp` makes for each seed.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,9 @@ def init_linear(layer: nn.Linear, scheme: str, activation: str) -> None:
         layer.bias.zero_()
 
 
+_SEED_LOCK = threading.RLock()
+
+
 def build_mlp(n_in: int, hidden: tuple[int, ...], n_out: int, activation: str = "relu",
               init: str = "default", dropout: float = 0.0, seed: int | None = None) -> nn.Sequential:
     """Linear/activation(/dropout) blocks then a final Linear producing logits: [B, n_in] -> [B, n_out].
@@ -60,7 +64,9 @@ def build_mlp(n_in: int, hidden: tuple[int, ...], n_out: int, activation: str = 
     Layer names follow nn.Sequential ("0.weight", ...), so state dicts load into it directly.
     """
     if seed is not None:
-        torch.manual_seed(seed)
+        with _SEED_LOCK:  # torch's global generator: one seeded build at a time (server sessions, shards)
+            torch.manual_seed(seed)
+            return build_mlp(n_in, hidden, n_out, activation, init, dropout)
     layers: list[nn.Module] = []
     width = n_in
     for h in hidden:

@@ -1,6 +1,8 @@
 """The core engine: configs, the batched trainer, the disk cache."""
 
+import contextlib
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from core.cache import DiskCache, batch_key, cached
 from core.config import ConfigError
 from core.data import digits_arrays, gate, make_dataset, toy_2d
 from core.models import build_mlp
-from core.train import TrainConfig, Trainer, fit
+from core.train import TrainConfig, Trainer, fit, shard_plan
 
 
 def xor_data():
@@ -160,6 +162,54 @@ def test_per_epoch_train_metrics_use_a_fixed_sample_of_big_training_sets(monkeyp
     full_acc = float(tr.accuracy(tr.forward(data.X_train), data.y_train)[0])
     assert r.history.train_acc.iloc[-1] == pytest.approx(sample_acc)
     assert r.metrics["final_train_acc"] == pytest.approx(full_acc)  # the final number uses every row
+
+
+def test_shard_plan_splits_big_stacks_by_activation_runs_and_keeps_small_ones_whole():
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10)
+    acts = ["sigmoid", "tanh", "relu", "gelu"]
+    big = [TrainConfig(hidden=(128, 64), activation=a, batch_size=64, seed=s) for a in acts for s in range(3)]
+    plan = shard_plan(big, data, cores=2)
+    assert len(plan) == 2 and plan[0][0] == 0
+    assert sorted(k for p in plan for k in p) == list(range(12))
+    for p in plan:  # each activation's run of seeds stays in one part
+        assert all(sum(big[k].activation == a for k in p) in (0, 3) for a in acts)
+    assert shard_plan(big, data, cores=1) == [list(range(12))]
+    small = [TrainConfig(hidden=(4,), seed=s) for s in range(12)]  # tiny steps: threads would not pay
+    assert shard_plan(small, xor_data(), cores=2) == [list(range(12))]
+    one_act = [TrainConfig(hidden=(128, 64), batch_size=64, seed=s) for s in range(12)]
+    assert [len(p) for p in shard_plan(one_act, data, cores=2)] == [6, 6]  # one run, halved
+
+
+def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
+    import core.train as train_mod
+
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10,
+                        val_fraction=0.1)
+    base = TrainConfig(hidden=(16, 8), epochs=6, batch_size=32, lr=0.01)
+    cfgs = [base.replace(seed=0), base.replace(seed=1, activation="tanh"), base.replace(seed=2, patience=2),
+            base.replace(seed=3, activation="gelu", dropout=0.2)]
+    whole = fit(cfgs, data)
+    seen = []
+
+    @contextlib.contextmanager
+    def guard(stack):
+        seen.append(len(stack.configs))
+        yield
+
+    monkeypatch.setattr(train_mod, "shard_plan", lambda c, d: [[0, 2], [1, 3]])
+    monkeypatch.setattr(train_mod, "run_guard", guard)
+    calls = []
+    parts = fit(cfgs, data, progress=lambda e, t, tr: calls.append(threading.current_thread()))
+    assert seen == [4]  # hosted caps and the queue see every model, once
+    assert calls and all(t is threading.main_thread() for t in calls)  # Streamlit needs its own thread
+    for c, a, b in zip(cfgs, whole, parts):
+        assert b.config == c
+        assert b.stopped_epoch == a.stopped_epoch and b.best_epoch == a.best_epoch
+        for k in a.state:
+            torch.testing.assert_close(b.state[k], a.state[k], atol=2e-5, rtol=1e-4)
+        assert list(b.history.columns) == list(a.history.columns) and len(b.history) == len(a.history)
 
 
 def test_state_loads_into_built_mlp_and_predicts_the_same():
