@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -183,6 +184,72 @@ class _Workspace:
                     for da, z, a, dz in zip(self.da, self.z, self.a, self.dz)]
 
 
+class _DrawAhead:
+    """Draws a run's random numbers on a helper thread, one step ahead of the training loop.
+
+    Dropout masks cost as much as a small model's matrix products (torch's CPU generator is serial),
+    and nothing else in a step depends on them, so a second core can draw them meanwhile. The
+    helper makes exactly the draws the loop would make, in the same order from the same per-model
+    generators: per epoch each model's shuffle (randperm), then per step every hidden layer's masks.
+    So a run gives the same numbers with or without it. The loop must take every item in order.
+    """
+
+    def __init__(self, tr: Trainer, epochs: int, N: int, B: int) -> None:
+        self._q: queue.Queue = queue.Queue(maxsize=3)
+        self._stop = threading.Event()
+        sizes = [min(B, N - s) for s in range(0, N, B)]
+        hidden = [o for o, _ in tr.shapes[:-1]]
+        ones = any(p == 0 for p in tr.drop)
+
+        def draw() -> None:
+            try:
+                for _ in range(epochs):
+                    self._put(torch.stack([torch.randperm(N, generator=g) for g in tr.gens]))
+                    for b in sizes:
+                        masks = []
+                        for H in hidden:
+                            m = torch.ones(tr.K, b, H) if ones else torch.empty(tr.K, b, H)
+                            tr._fill_dropout(m)
+                            masks.append(m)
+                        self._put(masks)
+            except _Stopped:
+                pass
+            except BaseException as e:  # handed to the loop, raised there
+                self._q.put(e)
+
+        self._thread = threading.Thread(target=draw, name="nnlab-draw-ahead", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: Any) -> None:
+        while True:
+            if self._stop.is_set():
+                raise _Stopped
+            try:
+                self._q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> Any:
+        item = self._q.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop drawing (the loop ended, maybe early) and wait for the helper."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._q.get_nowait()
+            except queue.Empty:
+                self._thread.join(0.05)
+
+
+class _Stopped(Exception):
+    pass
+
+
 ProgressFn = Callable[[int, int, "Trainer"], None]
 # Wraps every Trainer.run (and a sharded fit once). The app installs hosted mode's request caps and fair
 # training queue here (ui.common); core stays free of Streamlit. It gets the trainer, or for a sharded
@@ -238,6 +305,11 @@ class Trainer:
         self.fast = self.loss_kind in ("ce", "mse") and not (self.loss_kind == "mse" and data.task == "multiclass") \
             and all(c.activation in _BACKWARD_INTO for c in configs)
         self._workspaces: dict[tuple[int, bool], _Workspace] = {}
+        # a spare core draws dropout masks ahead and evaluates each epoch while the next one trains
+        self.helpers = True
+        self._spare_core = False
+        self._evaluator: ThreadPoolExecutor | None = None
+        self._pending: tuple | None = None
         self.train_eval_rows = min(len(data.X_train), EVAL_ROWS)
         if len(data.X_train) > EVAL_ROWS:
             pick = torch.randperm(len(data.X_train), generator=torch.Generator().manual_seed(0))[:EVAL_ROWS]
@@ -399,12 +471,13 @@ class Trainer:
             self._workspaces[key] = _Workspace(self, B, shared_input)
         return self._workspaces[key]
 
-    def _manual_grad(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+    def _manual_grad(self, xb: torch.Tensor, yb: torch.Tensor, masks: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Backprop by the chain rule with torch's own derivative kernels, written into self.grad.
 
         xb [K, B, F] (or [B, F] shared by all models), yb [K, B] (or [B]). Same numbers as
         :meth:`_autograd_grad` (a test checks it) without the autograd engine's per-step overhead,
         which dominates for small networks; every large tensor lives in a reused :class:`_Workspace`.
+        masks: this step's dropout masks per hidden layer when drawn ahead (:class:`_DrawAhead`).
         Returns per-model losses [K].
         """
         layers, grads = self.flat_layers, self.grad_layers
@@ -424,8 +497,9 @@ class Trainer:
             for fn, zv, av in w.fwd[li]:
                 fn(zv, av)
             if self.use_dropout:
-                self._fill_dropout(w.mask[li])
-                torch.mul(w.a[li], w.mask[li], out=w.h[li])
+                if masks is None:
+                    self._fill_dropout(w.mask[li])
+                torch.mul(w.a[li], w.mask[li] if masks is None else masks[li], out=w.h[li])
             h = w.h[li]
         y = yb.expand(K, B) if yb.dim() == 1 else yb
         # loss and dL/dz of the output layer, per model (mean over the batch)
@@ -464,7 +538,7 @@ class Trainer:
                 break
             da = torch.bmm(dz, W, out=w.da[li - 1])
             if self.use_dropout:
-                da.mul_(w.mask[li - 1])
+                da.mul_(w.mask[li - 1] if masks is None else masks[li - 1])
             for fn, g, zv, av, out in w.bwd[li - 1]:
                 fn(g, zv, av, out)
             dz = w.dz[li - 1]
@@ -519,7 +593,8 @@ class Trainer:
         else:
             self.flat.addcmul_(lr, grad, value=-1)
 
-    def _evaluate(self) -> dict[str, torch.Tensor]:
+    def _evaluate(self, flat: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Per-epoch metrics of the weights flat (default: the live ones): name -> [K]. Thread-safe."""
         d = self.data
         out: dict[str, torch.Tensor] = {}
         with torch.no_grad():
@@ -533,7 +608,7 @@ class Trainer:
                     if "train_acc" in out:
                         out["test_acc"] = out["train_acc"]
                     continue
-                logits = self.forward(X)
+                logits = self.forward(X, flat)
                 out[f"{name}_loss"] = self.loss_per_model(logits, y)
                 if self.task != "regression":
                     out[acc_name] = self.accuracy(logits, y)
@@ -573,8 +648,10 @@ class Trainer:
         # thread vs 35.8 s on two with the CPU busy; 100 XOR nets 0.4 s vs 4-15 s).
         flops = 6 * self.K * B * sum(o * i for o, i in self.shapes)
         prev_threads = torch.get_num_threads()
-        if prev_threads > 1 and (flops < SMALL_STEP_FLOPS or _machine_busy()):
+        busy = _machine_busy()
+        if prev_threads > 1 and (flops < SMALL_STEP_FLOPS or busy):
             torch.set_num_threads(1)
+        self._spare_core = (os.cpu_count() or 1) > 1 and not busy
         with _ACTIVE_LOCK:
             _ACTIVE[0] += 1
         try:
@@ -592,67 +669,111 @@ class Trainer:
               eval_every: int, progress: ProgressFn | None, total: int, report_seconds: float,
               last_report: float) -> None:
         F_in = X.shape[1]
-        while self.epoch < target and bool(self.active.any()):
-            self.epoch += 1
-            if shuffle:  # each model's own order; batches are [K * b] row ids, model-major
-                order = torch.stack([torch.randperm(N, generator=g) for g in self.gens])  # [K, N]
-                batches = order[0].split(B) if self.K == 1 else [r.reshape(-1) for r in order.split(B, 1)]
-            else:
-                batches = [None]
-            batch_losses = []
-            with torch.no_grad():
-                for rows in batches:
-                    if rows is not None:  # gather this batch's rows into the workspace (cache-sized)
-                        w = self._work(len(rows) // self.K, False)
-                        assert w.x is not None
-                        torch.index_select(X, 0, rows, out=w.x.view(-1, F_in))
-                        torch.index_select(y, 0, rows, out=w.y.view(-1))
-                        xb, yb = w.x, w.y
-                    else:
-                        xb, yb = X, y
-                    if self.fast:
-                        losses = self._manual_grad(xb, yb)
-                        grad = self.grad
-                    else:
-                        with torch.enable_grad():
-                            losses, grad = self._autograd_grad(xb, yb)
-                    self._update(grad)
-                    batch_losses.append(losses)
-            epoch_loss = batch_losses[0] if len(batch_losses) == 1 else torch.stack(batch_losses).mean(0)
-            self._after_epoch(epoch_loss, eval_every, target)
-            if progress is not None and (time.perf_counter() - last_report > report_seconds):
-                last_report = time.perf_counter()
-                progress(self.epoch, total, self)
+        ahead = None
+        helpers = self.helpers and self._spare_core
+        if helpers and self.fast and self.use_dropout and shuffle:
+            ahead = _DrawAhead(self, target - self.epoch, N, B)
+        if helpers and target - self.epoch > 1:
+            self._evaluator = ThreadPoolExecutor(1, thread_name_prefix="nnlab-eval")
+        try:
+            while self.epoch < target and bool(self.active.any()):
+                self.epoch += 1
+                if shuffle:  # each model's own order; batches are [K * b] row ids, model-major
+                    order = ahead.next() if ahead else torch.stack([torch.randperm(N, generator=g) for g in self.gens])
+                    batches = order[0].split(B) if self.K == 1 else [r.reshape(-1) for r in order.split(B, 1)]
+                else:
+                    batches = [None]
+                batch_losses = []
+                with torch.no_grad():
+                    for rows in batches:
+                        if rows is not None:  # gather this batch's rows into the workspace (cache-sized)
+                            w = self._work(len(rows) // self.K, False)
+                            assert w.x is not None
+                            torch.index_select(X, 0, rows, out=w.x.view(-1, F_in))
+                            torch.index_select(y, 0, rows, out=w.y.view(-1))
+                            xb, yb = w.x, w.y
+                        else:
+                            xb, yb = X, y
+                        if self.fast:
+                            losses = self._manual_grad(xb, yb, ahead.next() if ahead else None)
+                            grad = self.grad
+                        else:
+                            with torch.enable_grad():
+                                losses, grad = self._autograd_grad(xb, yb)
+                        self._update(grad)
+                        batch_losses.append(losses)
+                epoch_loss = batch_losses[0] if len(batch_losses) == 1 else torch.stack(batch_losses).mean(0)
+                self._after_epoch(epoch_loss, eval_every, target)
+                if progress is not None and (time.perf_counter() - last_report > report_seconds):
+                    last_report = time.perf_counter()
+                    progress(self.epoch, total, self)
+            self._settle()
+        finally:
+            if ahead is not None:
+                ahead.close()
+            if self._evaluator is not None:
+                self._evaluator.shutdown(wait=True, cancel_futures=True)
+                self._evaluator = None
+                self._pending = None
 
     def _after_epoch(self, epoch_loss: torch.Tensor, eval_every: int, target: int) -> None:
+        """Record epoch self.epoch: divergence, its row of metrics, early stopping, models that end.
+
+        With a spare core the evaluation runs on a copy of the weights in a helper thread while the
+        next epoch trains; its early-stopping decisions are applied (dated to this epoch) when the
+        next epoch ends. A model that should have stopped trains that one epoch for nothing; its
+        result is unchanged, since an early-stopped model returns its best weights and rows up to
+        its stop. The run's last epoch is evaluated at once.
+        """
+        self._settle()  # the previous epoch's evaluation first: decisions stay in epoch order
         e = self.epoch
-        was = self.active
         if not bool(torch.isfinite(epoch_loss).all()):
             newly = ~torch.isfinite(epoch_loss) & self.active
             self.diverged |= newly
             self.select(self.flat, newly, 0.0)  # keep NaN out of later sums; the model is marked diverged
-            self.active = self.active & ~newly
+            self._stop(newly, e)
         row: dict[str, Any] = {"epoch": e, "train_loss": epoch_loss}
         ending = e in self.end_epochs
-        if e % eval_every == 0 or e == target or self.watch_val or ending:
-            row.update(self._evaluate())
-        self.rows.append(row)
-        if self.watch_val:
-            watch = row.get("val_loss", row["train_loss"])
-            better = (watch < self.best_loss - 1e-7) & self.active
-            self.best_loss = torch.where(better, watch, self.best_loss)
-            self.since_best = torch.where(better, torch.zeros_like(self.since_best), self.since_best + 1)
-            assert self.best_flat is not None
-            self.select(self.best_flat, better, self.flat)
-            self.best_epoch_t[better] = e
-            self.active = self.active & ~((self.patience_t > 0) & (self.since_best >= self.patience_t))
+        active = self.active  # who was training at this epoch (before the models that end now stop)
         if ending:
-            self.active = self.active & (self.max_epochs > e)
-        if self.active is not was:  # something may have stopped: record when
-            ended = was & ~self.active
-            if bool(ended.any()):
-                self.stopped_t[ended] = e
-                self._lr_active = None
+            self._stop(self.active & (self.max_epochs <= e), e)
+        if not (e % eval_every == 0 or e == target or self.watch_val or ending):
+            self.rows.append(row)
+        elif self._evaluator is not None and e != target:
+            snapshot = self.flat.clone()
+            self._pending = (row, self._evaluator.submit(self._evaluate, snapshot), snapshot, active, e)
+        else:
+            row.update(self._evaluate())
+            self._decide(row, self.flat, active, e)
+
+    def _settle(self) -> None:
+        """Apply a pending (helper-thread) evaluation, if any."""
+        if self._pending is not None:
+            row, future, snapshot, active, e = self._pending
+            self._pending = None
+            row.update(future.result())
+            self._decide(row, snapshot, active, e)
+
+    def _decide(self, row: dict[str, Any], flat: torch.Tensor, active: torch.Tensor, e: int) -> None:
+        """Keep epoch e's row; with early stopping, keep each model's best weights and stop the patient-out."""
+        self.rows.append(row)
+        if not self.watch_val:
+            return
+        watch = row.get("val_loss", row["train_loss"])
+        better = (watch < self.best_loss - 1e-7) & active
+        self.best_loss = torch.where(better, watch, self.best_loss)
+        self.since_best = torch.where(better, torch.zeros_like(self.since_best), self.since_best + 1)
+        assert self.best_flat is not None
+        self.select(self.best_flat, better, flat)
+        self.best_epoch_t[better] = e
+        self._stop(self.active & (self.patience_t > 0) & (self.since_best >= self.patience_t), e)
+
+    def _stop(self, models: torch.Tensor, e: int) -> None:
+        """Models [K] (bool) stop training, recorded as stopped at epoch e."""
+        if bool(models.any()):
+            self.active = self.active & ~models
+            self.stopped_t[models] = e
+            self._lr_active = None
 
     # ---- results ----------------------------------------------------------------------------
     def _history_arrays(self) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
@@ -818,6 +939,8 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         tr.run(progress=progress, eval_every=eval_every)
         return tr.results()
     trainers = [Trainer([configs[k] for k in part], data) for part in plan]  # here: seeding is global
+    for tr in trainers:
+        tr.helpers = False  # every core is busy with a stack already
     total = max(c.epochs for c in configs)
     if eval_every is None:  # what one stack of all the models would choose
         eval_every = 1 if any(c.patience for c in configs) else max(1, total // 200)
