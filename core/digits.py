@@ -115,11 +115,31 @@ def data_identity(cfg: DigitsConfig, folder: str | Path | None = None) -> str:
     return f"mnist-{fp}"
 
 
+ELASTIC_PX = 1.0  # typical (rms) displacement of the elastic warp in pixels, at strength 1
+ELASTIC_SIGMA = 4.0  # smoothness of the warp: Gaussian sigma in pixels
+
+
+def _elastic_field(n: int, side: int, rms_px: float, g: torch.Generator) -> torch.Tensor:
+    """Smooth random displacements [n, side, side, 2] in grid_sample's normalised units, rms ``rms_px`` pixels."""
+    field = torch.rand(n * 2, 1, side, side, generator=g) * 2 - 1
+    r = int(3 * ELASTIC_SIGMA)
+    t = torch.arange(-r, r + 1, dtype=torch.float32)
+    k = torch.exp(-(t ** 2) / (2 * ELASTIC_SIGMA ** 2))
+    k = k / k.sum()
+    field = F.conv2d(F.pad(field, (r, r, 0, 0), mode="reflect" if r < side else "replicate"), k.view(1, 1, 1, -1))
+    field = F.conv2d(F.pad(field, (0, 0, r, r), mode="reflect" if r < side else "replicate"), k.view(1, 1, -1, 1))
+    field = field.view(n, 2, side, side)
+    field = field / field.pow(2).mean((1, 2, 3), keepdim=True).sqrt().clamp(min=1e-8) * rms_px
+    return field.permute(0, 2, 3, 1) * (2.0 / side)
+
+
 def augment_images(X: np.ndarray, strength: float, copies: int, seed: int = 0, side: int = 28) -> np.ndarray:
     """Seeded augmented copies of images: X [N, side*side] -> [copies * N, side*side] float32.
 
     Each copy gets a random small rotation (up to 12 degrees x strength), scale (+-10%), shear,
-    shift (up to 2 px) and stroke width change (thicker or thinner by about a pixel).
+    shift (up to 2 px) and stroke width change (thicker or thinner by about a pixel); 28x28 digits
+    also get an elastic distortion (a smooth random warp, rms ELASTIC_PX px x strength), the
+    augmentation that most helped MLPs on MNIST (Simard, Steinkraus and Platt 2003).
     """
     if copies <= 0 or strength <= 0 or len(X) == 0:
         return np.zeros((0, X.shape[1]), np.float32)
@@ -140,6 +160,8 @@ def augment_images(X: np.ndarray, strength: float, copies: int, seed: int = 0, s
             torch.stack([sin / scale, cos / scale, ty], 1),
         ], 1)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        if side >= 16 and ELASTIC_PX > 0:  # elastic distortion (Simard et al. 2003): a smooth random warp
+            grid = grid + _elastic_field(len(x), side, ELASTIC_PX * strength, g)
         y = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         # stroke width: blend towards a dilation (thicker) or an erosion (thinner)
         w = u() * strength
@@ -220,8 +242,25 @@ def train(cfg: DigitsConfig, progress: ProgressFn | None = None, folder: str | P
 
 # ---- evaluation ------------------------------------------------------------------------------
 
-def predict(result: TrainResult, X: np.ndarray) -> np.ndarray:
-    """Class probabilities of a trained model (eval mode: dropout off): X [N, F] -> [N, 10]."""
+def predict(result: TrainResult, X: np.ndarray, shifts: bool = True) -> np.ndarray:
+    """Class probabilities for people's preprocessed digits (eval mode: dropout off): X [N, F] -> [N, 10].
+
+    For a 28x28 model the probabilities are averaged over the image and its four one-pixel shifts:
+    where a person's digit lands after centring by mass is uncertain by about a pixel, and the
+    average reads more of them right (measured on bench/uploads.py's uploads over three seeds:
+    96.8% -> 97.1%). ``shifts=False`` (and the 8x8 model, whose pixels are 4x4 blocks) reads once.
+    """
+    X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+    side = int(round(X.shape[1] ** 0.5)) if len(X) else 0
+    if not shifts or side < 16:
+        return _probs(result, X)
+    imgs = X.reshape(-1, side, side)
+    views = [imgs] + [np.roll(imgs, d, axis) for axis in (1, 2) for d in (1, -1)]
+    return np.mean([_probs(result, v.reshape(len(X), -1)) for v in views], axis=0)
+
+
+def _probs(result: TrainResult, X: np.ndarray) -> np.ndarray:
+    """Class probabilities of the model on rows X [N, F] as they are: [N, 10]."""
     net = _net(result)
     with torch.no_grad():
         logits = net(torch.as_tensor(np.asarray(X, dtype=np.float32).reshape(len(X), -1)))
@@ -237,8 +276,8 @@ def _net(result: TrainResult) -> torch.nn.Sequential:
 
 
 def test_predictions(result: TrainResult, data: Dataset) -> np.ndarray:
-    """Probabilities on the data set's test rows: [N_test, 10]."""
-    return predict(result, data.X_test.numpy())
+    """Probabilities on the data set's test rows (already in the model's input form): [N_test, 10]."""
+    return _probs(result, data.X_test.numpy())
 
 
 def confusion(result: TrainResult, data: Dataset, probs: np.ndarray | None = None) -> pd.DataFrame:

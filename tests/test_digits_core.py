@@ -4,6 +4,7 @@ import io
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import save
@@ -12,6 +13,7 @@ from core import digits
 from core.cache import DiskCache
 from core.config import ConfigError
 from core.digits import DigitsConfig, ModelFileError
+from core.train import TrainResult
 from tests.conftest import MNIST_SAMPLE
 
 SAMPLE = MNIST_SAMPLE
@@ -200,3 +202,36 @@ def test_mnist_from_the_sample_folder_trains_and_reads():
     assert r.n_in == 784 and r.metrics["final_test_acc"] > 0.3
     assert digits.data_identity(cfg, SAMPLE).startswith("mnist-")
     assert digits.test_image(data, 0).shape == (28, 28)
+
+
+
+def test_reading_a_28x28_digit_averages_it_and_its_one_pixel_shifts():
+    cfg = DigitsConfig(dataset="mnist", hidden=(), epochs=1, patience=0, augment_copies=0)
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(784, 10))
+    r = TrainResult(cfg, pd.DataFrame(), {}, {f"0.{k}": v for k, v in net[0].state_dict().items()}, 784, 10, 1, 1)
+    X = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    imgs = X.reshape(3, 28, 28)
+    views = [imgs, np.roll(imgs, 1, 1), np.roll(imgs, -1, 1), np.roll(imgs, 1, 2), np.roll(imgs, -1, 2)]
+    with torch.no_grad():
+        each = [torch.softmax(net(torch.as_tensor(v.reshape(3, -1))), -1).numpy() for v in views]
+    np.testing.assert_allclose(digits.predict(r, X), np.mean(each, 0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(digits.predict(r, X, shifts=False), each[0], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(each[0], each[1])  # the shifts do change what the model sees
+
+
+def test_mnist_augmentation_includes_a_smooth_elastic_warp():
+    X = np.zeros((1, 784), np.float32)
+    X[0, 14 * 28 + 4:14 * 28 + 24] = 1  # a horizontal stroke
+    saved = digits.ELASTIC_PX
+    try:
+        digits.ELASTIC_PX = 0.0
+        plain = digits.augment_images(X, 1.0, 1, seed=3)
+        digits.ELASTIC_PX = 1.0
+        warped = digits.augment_images(X, 1.0, 1, seed=3)
+    finally:
+        digits.ELASTIC_PX = saved
+    assert warped.shape == (1, 784) and warped.min() >= 0 and warped.max() <= 1
+    assert np.abs(warped - plain).sum() > 1.0  # the warp moved ink
+    again = digits.augment_images(X, 1.0, 1, seed=3)
+    assert np.array_equal(again, warped)  # seeded
