@@ -215,11 +215,13 @@ with tab_c:
         table = ex.compare_table(results)
         curves = ex.compare_curves(results)
         secs = sum(r.seconds for r in results)
+        stacks = int(results[0].extra.get("stacks", 1))
+        how = "in one batch" if stacks == 1 else f"in {stacks} batches side by side, one per core"
         data_name = "digits" if c_cfg.dataset == "digits" else f"2-D {c_cfg.dataset}"
         shape = "-".join(map(str, (results[0].n_in, *c_cfg.hidden, results[0].n_out)))
         st.caption(f"{len(results)} models ({len(c_cfg.functions)} activations x {c_cfg.n_seeds} seeds), "
                    f"{shape} on {data_name}, {c_cfg.optimizer} lr {c_cfg.lr:g}, batch {c_cfg.batch_size}, "
-                   f"{c_cfg.epochs} epochs: {secs:.1f} s of training in one batch (cached after the first run).")
+                   f"{c_cfg.epochs} epochs: {secs:.1f} s of training {how} (cached after the first run).")
         left, right = st.columns(2)
         with left:
             st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_acc"), "test accuracy",

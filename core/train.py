@@ -950,6 +950,7 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         torch.set_num_threads(1)  # each stack on its own core
         tr._run(None, report, eval_every, 0.25)
 
+    t0 = time.perf_counter()
     with run_guard(_Models(list(configs))):
         torch.set_num_threads(1)
         try:
@@ -960,9 +961,12 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
                     f.result()
         finally:
             torch.set_num_threads(prev)
+    wall = time.perf_counter() - t0
     results: list[TrainResult | None] = [None] * len(configs)
     for part, tr in zip(plan, trainers):
         for k, r in zip(part, tr.results()):
+            r.seconds = wall / len(configs)  # as for one stack: the results' seconds add up to the wall time
+            r.extra["stacks"] = len(plan)
             results[k] = r
     return [r for r in results if r is not None]
 

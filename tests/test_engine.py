@@ -204,6 +204,7 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
     parts = fit(cfgs, data, progress=lambda e, t, tr: calls.append(threading.current_thread()))
     assert seen == [4]  # hosted caps and the queue see every model, once
     assert calls and all(t is threading.main_thread() for t in calls)  # Streamlit needs its own thread
+    assert all(r.extra["stacks"] == 2 for r in parts) and "stacks" not in whole[0].extra
     for c, a, b in zip(cfgs, whole, parts):
         assert b.config == c
         assert b.stopped_epoch == a.stopped_epoch and b.best_epoch == a.best_epoch
