@@ -100,6 +100,7 @@ _BACKWARD_INTO: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor, to
     "hard_tanh": lambda g, z, a, out: _aten.hardtanh_backward.grad_input(g, z, -1.0, 1.0, grad_input=out),
 }
 assert set(_FORWARD_INTO) == set(_BACKWARD_INTO)
+_FROM_OUTPUT = {"identity", "sigmoid", "tanh", "relu"}  # backward reads the output a, never z
 
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
@@ -168,7 +169,9 @@ class _Workspace:
         self.z = [torch.empty(K, B, o) for o, _ in tr.shapes]  # pre-activations; logits last
         self.dz = [torch.empty(K, B, o) for o, _ in tr.shapes]
         hidden = [o for o, _ in tr.shapes[:-1]]
-        self.a = [torch.empty(K, B, H) for H in hidden]
+        # activations whose derivative needs only their output may overwrite their input (one buffer less)
+        in_place = all(c.activation in _FROM_OUTPUT for c in tr.configs)
+        self.a = self.z[:-1] if in_place else [torch.empty(K, B, H) for H in hidden]
         self.da = [torch.empty(K, B, H) for H in hidden]
         # dropout masks; a model without dropout keeps a mask of ones
         self.mask = [torch.ones(K, B, H) for H in hidden] if tr.use_dropout else []
