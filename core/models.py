@@ -65,7 +65,10 @@ def build_mlp(n_in: int, hidden: tuple[int, ...], n_out: int, activation: str = 
     """
     if seed is not None:
         with _SEED_LOCK:  # torch's global generator: one seeded build at a time (server sessions, shards)
-            torch.manual_seed(seed)
+            # the CPU generator is what torch.manual_seed(seed) sets for these weights; seeding only it
+            # skips torch's lazy CUDA/XPU/MTIA seeding, which records a stack trace per call (a fifth
+            # of the XOR Lab's 100-seed run)
+            torch.default_generator.manual_seed(seed)
             return build_mlp(n_in, hidden, n_out, activation, init, dropout)
     layers: list[nn.Module] = []
     width = n_in

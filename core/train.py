@@ -104,6 +104,7 @@ _FROM_OUTPUT = {"identity", "sigmoid", "tanh", "relu"}  # backward reads the out
 
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
+HELPER_FLOPS = 1e7  # work (in matmul FLOPs) below which a helper thread costs more than it saves
 _ACTIVE = [0]  # trainings running in this process now
 _ACTIVE_LOCK = threading.Lock()
 
@@ -673,10 +674,15 @@ class Trainer:
               last_report: float) -> None:
         F_in = X.shape[1]
         ahead = None
+        # helper threads only where their work outweighs a thread hand-off (tens of microseconds):
+        # not for the XOR Lab's tiny stacks, where they made 100 models 40% slower
         helpers = self.helpers and self._spare_core
-        if helpers and self.fast and self.use_dropout and shuffle:
+        per_row = sum(o * i for o, i in self.shapes)
+        if helpers and self.fast and self.use_dropout and shuffle and self.K * B * per_row >= HELPER_FLOPS:
             ahead = _DrawAhead(self, target - self.epoch, N, B)
-        if helpers and target - self.epoch > 1:
+        d = self.data
+        eval_rows = self.train_eval_rows + len(d.X_test) + (0 if d.X_val is None else len(d.X_val))
+        if helpers and target - self.epoch > 1 and 2 * self.K * eval_rows * per_row >= HELPER_FLOPS:
             self._evaluator = ThreadPoolExecutor(1, thread_name_prefix="nnlab-eval")
         try:
             while self.epoch < target and bool(self.active.any()):
