@@ -104,7 +104,8 @@ _FROM_OUTPUT = {"identity", "sigmoid", "tanh", "relu"}  # backward reads the out
 
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
-HELPER_FLOPS = 1e7  # work (in matmul FLOPs) below which a helper thread costs more than it saves
+HELPER_FLOPS = 1e7  # evaluation work (matmul FLOPs) below which a helper thread costs more than it saves
+HELPER_DRAWS = 10_000  # dropout draws per step (about 40 us) below which drawing ahead does not pay
 _ACTIVE = [0]  # trainings running in this process now
 _ACTIVE_LOCK = threading.Lock()
 
@@ -678,7 +679,8 @@ class Trainer:
         # not for the XOR Lab's tiny stacks, where they made 100 models 40% slower
         helpers = self.helpers and self._spare_core
         per_row = sum(o * i for o, i in self.shapes)
-        if helpers and self.fast and self.use_dropout and shuffle and self.K * B * per_row >= HELPER_FLOPS:
+        masks = self.K * B * sum(o for o, _ in self.shapes[:-1])  # dropout draws per step
+        if helpers and self.fast and self.use_dropout and shuffle and masks >= HELPER_DRAWS:
             ahead = _DrawAhead(self, target - self.epoch, N, B)
         d = self.data
         eval_rows = self.train_eval_rows + len(d.X_test) + (0 if d.X_val is None else len(d.X_val))
