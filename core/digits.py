@@ -73,7 +73,7 @@ def default_config(dataset: str = "digits") -> DigitsConfig:
     mnist: 784-256-128-10 ReLU, dropout 0.2, Adam 1e-3, batch 128, early stopping, and four augmented
     copies of each training digit (strength 1, with an elastic warp). Trained on the shared sample's
     4,000 digits it scored 0.970 on the sample's 1,000 t10k digits and read 97.2% of 1,000 realistic
-    uploads made from them (bench/digits.py; 96.9-97.2% over seeds 0-2).
+    uploads made from them (bench/digits.py; seeds 0-2 averaged 97.1%).
     """
     if dataset == "digits":
         return DigitsConfig()
