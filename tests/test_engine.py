@@ -5,6 +5,7 @@ import math
 import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -211,6 +212,39 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
         for k in a.state:
             torch.testing.assert_close(b.state[k], a.state[k], atol=2e-5, rtol=1e-4)
         assert list(b.history.columns) == list(a.history.columns) and len(b.history) == len(a.history)
+
+
+def test_helper_threads_change_no_number(monkeypatch):
+    """Dropout masks drawn ahead and epochs evaluated on a copy while the next trains: same results."""
+    import os
+
+    import core.train as train_mod
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("helper threads need a second core")
+    monkeypatch.setattr(train_mod, "_machine_busy", lambda: False)
+    monkeypatch.setattr(train_mod, "HELPER_FLOPS", 0)
+    monkeypatch.setattr(train_mod, "HELPER_DRAWS", 0)
+    started = []
+    real_ahead = train_mod._DrawAhead
+    monkeypatch.setattr(train_mod, "_DrawAhead", lambda *a: started.append("ahead") or real_ahead(*a))
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:400], ytr[:400], Xte[:100], yte[:100], task="multiclass", n_classes=10,
+                        val_fraction=0.2)
+    cfg = TrainConfig(hidden=(24, 12), epochs=60, batch_size=32, lr=0.02, dropout=0.3, patience=3, seed=5)
+    runs = []
+    for helpers in (False, True):
+        tr = Trainer([cfg], data)
+        tr.helpers = helpers
+        tr.run()
+        runs.append(tr.results()[0])
+    assert started == ["ahead"]  # the helpers did run (once, in the second run)
+    plain, helped = runs
+    assert helped.stopped_epoch == plain.stopped_epoch < 60 and helped.best_epoch == plain.best_epoch
+    pd.testing.assert_frame_equal(helped.history, plain.history)
+    assert helped.metrics == plain.metrics
+    for k in plain.state:
+        assert torch.equal(helped.state[k], plain.state[k])
 
 
 def test_state_loads_into_built_mlp_and_predicts_the_same():
