@@ -161,8 +161,8 @@ def controls(base: DigitsConfig) -> DigitsConfig:
     if base.dataset == "mnist":
         c1, c2, _, _ = st.columns(4)
         c1.number_input("Augmented copies", 0, 20, key="d_aug",
-                        help="Shifted, rotated, rescaled, thicker/thinner copies of each training image: "
-                             "what makes the model read real handwriting.")
+                        help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of each "
+                             "training image: what makes the model read real handwriting.")
         c2.slider("Augmentation strength", 0.0, 2.0, key="d_aug_strength", step=0.25)
     s = st.session_state
     try:

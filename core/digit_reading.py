@@ -53,7 +53,7 @@ def advice(config: Any, test_acc: float | None = None) -> tuple[bool, str]:
         weak.append(f"its test accuracy is {test_acc:.1%}")
     if weak:
         return False, ("This MNIST model is a small one: " + "; ".join(weak) + ". The default MNIST model "
-                       "(all 60,000 digits plus shifted, rotated, scaled and thicker/thinner copies) reads "
+                       "(all 60,000 digits plus shifted, rotated, scaled, warped and thicker/thinner copies) reads "
                        "real handwriting much better.")
     return True, ADVICE["mnist"]
 
