@@ -314,6 +314,7 @@ class Trainer:
         self.helpers = True
         self._spare_core = False
         self._evaluator: ThreadPoolExecutor | None = None
+        self.cancelled = False  # set from another thread: stop after the current epoch
         self._pending: tuple | None = None
         self.train_eval_rows = min(len(data.X_train), EVAL_ROWS)
         if len(data.X_train) > EVAL_ROWS:
@@ -687,7 +688,7 @@ class Trainer:
         if helpers and target - self.epoch > 1 and 2 * self.K * eval_rows * per_row >= HELPER_FLOPS:
             self._evaluator = ThreadPoolExecutor(1, thread_name_prefix="nnlab-eval")
         try:
-            while self.epoch < target and bool(self.active.any()):
+            while self.epoch < target and bool(self.active.any()) and not self.cancelled:
                 self.epoch += 1
                 if shuffle:  # each model's own order; batches are [K * b] row ids, model-major
                     order = ahead.next() if ahead else torch.stack([torch.randperm(N, generator=g) for g in self.gens])
@@ -967,7 +968,12 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         try:
             with ThreadPoolExecutor(len(trainers) - 1, thread_name_prefix="nnlab-shard") as pool:
                 futures = [pool.submit(train, tr, None) for tr in trainers[1:]]
-                train(trainers[0], progress)
+                try:
+                    train(trainers[0], progress)
+                except BaseException:  # e.g. Streamlit stopping the script: the other stacks stop too
+                    for tr in trainers[1:]:
+                        tr.cancelled = True
+                    raise
                 for f in futures:
                     f.result()
         finally:

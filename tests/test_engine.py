@@ -214,6 +214,30 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
         assert list(b.history.columns) == list(a.history.columns) and len(b.history) == len(a.history)
 
 
+def test_a_sharded_fit_stops_every_stack_when_the_caller_stops(monkeypatch):
+    import core.train as train_mod
+
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10)
+    cfgs = [TrainConfig(hidden=(16,), epochs=5000, batch_size=32, seed=s) for s in range(2)]
+    monkeypatch.setattr(train_mod, "shard_plan", lambda c, d: [[0], [1]])
+    made = []
+    real = train_mod.Trainer
+    monkeypatch.setattr(train_mod, "Trainer", lambda c, d: made.append(real(c, d)) or made[-1])
+
+    class Stop(Exception):
+        pass
+
+    def progress(epoch, total, tr):
+        if epoch >= 3:
+            raise Stop  # what Streamlit does when the visitor changes a setting mid-run
+
+    with pytest.raises(Stop):
+        fit(cfgs, data, progress=progress)
+    other = made[1]
+    assert other.cancelled and other.epoch < 5000  # the second stack did not train on to the end
+
+
 def test_helper_threads_change_no_number(monkeypatch):
     """Dropout masks drawn ahead and epochs evaluated on a copy while the next trains: same results."""
     import os
