@@ -10,7 +10,7 @@ from core import settings
 from core.activations import ELEMENTWISE, HIDDEN, REGISTRY
 from core.cache import batch_key
 from core.config import Config, ConfigError
-from ui.common import cached_results, config_from_url, seed_state, share_link, show_config_error, sync_url
+from ui.common import cached_results, config_from_url, seed_state, share_link, sync_url, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 
@@ -40,12 +40,13 @@ def notice(text: str) -> None:
     st.caption(f":material/lightbulb: {text}")
 
 
-def over_limits(**asked: int) -> str | None:
-    """A message when a request exceeds this server's limits (hosted mode), else None."""
+def check_limits(**asked: int) -> None:
+    """Raise ValueError (saying which) when a request exceeds this server's limits (hosted mode)."""
     lim = settings.limits()
     caps = {"epochs": lim.max_epochs, "width": lim.max_width, "layers": lim.max_layers, "seeds": lim.max_seeds}
     over = [f"{k} {v} (limit {caps[k]})" for k, v in asked.items() if v > caps[k]]
-    return "This server caps " + ", ".join(over) + "." if over else None
+    if over:
+        raise ValueError("This server caps " + ", ".join(over) + ".")
 
 
 # ---- cached computations (pure functions of frozen configs) ---------------------------------------
@@ -117,12 +118,9 @@ with tab_f:
             st.warning("Choose at least one function to draw. Showing the previous choice.",
                        icon=":material/warning:")
         else:
-            try:
-                f_cfg = url_f.replace(functions=tuple(chosen), x_min=float(ss.f_xmin), x_max=float(ss.f_xmax),
-                                      leaky_alpha=float(ss.f_leaky), elu_alpha=float(ss.f_elu),
-                                      softplus_beta=float(ss.f_beta))
-            except ConfigError as e:
-                show_config_error(e)
+            f_cfg = widget_config(lambda: url_f.replace(
+                functions=tuple(chosen), x_min=float(ss.f_xmin), x_max=float(ss.f_xmax),
+                leaky_alpha=float(ss.f_leaky), elu_alpha=float(ss.f_elu), softplus_beta=float(ss.f_beta)), f_cfg)
         frame, table, notes = curves_view(f_cfg)
         left, right = st.columns(2)
         left.altair_chart(ac.curves_chart(frame, "y", "The functions f(x)"), width="stretch")
@@ -148,11 +146,8 @@ with tab_s:
         a.text_input("Logits (comma-separated)", key="f_logits", help="2 to 12 numbers between -100 and 100")
         spec = REGISTRY["softmax"].params[0]
         b.slider("Temperature T", spec.lo, spec.hi, key="f_temp", step=0.05)
-        try:
-            f_cfg = f_cfg.replace(logits=numbers(st.session_state.f_logits),
-                                  temperature=float(st.session_state.f_temp))
-        except (ValueError, ConfigError) as e:
-            show_config_error(e)
+        f_cfg = widget_config(lambda: f_cfg.replace(logits=numbers(st.session_state.f_logits),
+                                                    temperature=float(st.session_state.f_temp)), f_cfg)
         left, right = st.columns(2)
         left.altair_chart(ac.softmax_bars(ex.softmax_frame(f_cfg.logits, f_cfg.temperature),
                                           "Probabilities at T = 1 and at your T"), width="stretch")
@@ -196,18 +191,16 @@ with tab_c:
             st.warning("Choose at least one activation to train. Showing the previous choice.",
                        icon=":material/warning:")
         else:
-            try:
-                c_cfg = ex.CompareConfig(dataset=ss.c_dataset, functions=tuple(ss.c_functions),
-                                         n_seeds=int(ss.c_seeds), hidden=numbers(ss.c_hidden, int),
-                                         epochs=int(ss.c_epochs), lr=float(ss.c_lr), batch_size=int(ss.c_batch),
-                                         optimizer=ss.c_opt, init=ss.c_init, first_seed=int(ss.c_first),
-                                         noise=float(ss.c_noise))
-                msg = over_limits(epochs=c_cfg.epochs, width=max(c_cfg.hidden), seeds=c_cfg.n_seeds)
-                if msg:
-                    raise ValueError(msg)
-            except (ValueError, ConfigError) as e:
-                show_config_error(e)
-                c_cfg = url_c
+            def compare_from_widgets() -> ex.CompareConfig:
+                cfg = ex.CompareConfig(dataset=ss.c_dataset, functions=tuple(ss.c_functions),
+                                       n_seeds=int(ss.c_seeds), hidden=numbers(ss.c_hidden, int),
+                                       epochs=int(ss.c_epochs), lr=float(ss.c_lr), batch_size=int(ss.c_batch),
+                                       optimizer=ss.c_opt, init=ss.c_init, first_seed=int(ss.c_first),
+                                       noise=float(ss.c_noise))
+                check_limits(epochs=cfg.epochs, width=max(cfg.hidden), seeds=cfg.n_seeds)
+                return cfg
+
+            c_cfg = widget_config(compare_from_widgets, url_c)
         bar, report = progress_bar(f"Training {len(c_cfg.train_configs())} networks at once")
         results = compare_results(c_cfg, report)
         bar.empty()
@@ -269,16 +262,14 @@ with tab_d:
         if not ss.d_functions:
             st.warning("Choose at least one activation. Showing the previous choice.", icon=":material/warning:")
         else:
-            try:
-                d_cfg = ex.DepthConfig(functions=tuple(ss.d_functions), depth=int(ss.d_depth), width=int(ss.d_width),
-                                       init=ss.d_init, lr=float(ss.d_lr), epochs=int(ss.d_epochs),
-                                       batch_size=int(ss.d_batch), seed=int(ss.d_seed))
-                msg = over_limits(epochs=d_cfg.epochs, width=d_cfg.width, layers=d_cfg.depth)
-                if msg:
-                    raise ValueError(msg)
-            except (ValueError, ConfigError) as e:
-                show_config_error(e)
-                d_cfg = url_d
+            def depth_from_widgets() -> ex.DepthConfig:
+                cfg = ex.DepthConfig(functions=tuple(ss.d_functions), depth=int(ss.d_depth), width=int(ss.d_width),
+                                     init=ss.d_init, lr=float(ss.d_lr), epochs=int(ss.d_epochs),
+                                     batch_size=int(ss.d_batch), seed=int(ss.d_seed))
+                check_limits(epochs=cfg.epochs, width=cfg.width, layers=cfg.depth)
+                return cfg
+
+            d_cfg = widget_config(depth_from_widgets, url_d)
         bar, report = progress_bar(f"Training {len(d_cfg.functions)} networks of depth {d_cfg.depth}")
         results = depth_results(d_cfg, report)
         bar.empty()

@@ -16,7 +16,15 @@ from core.config import ConfigError
 from core.models import INITS
 from core.playground import PlaygroundConfig, export_script, hidden_surfaces, make_points, new_trainer, summary, surface
 from core.scratch import ScratchNet
-from ui.common import cached_results, config_from_url, seed_state, share_link, show_config_error, sync_url
+from ui.common import (
+    cached_results,
+    config_from_url,
+    seed_state,
+    share_link,
+    show_config_error,
+    sync_url,
+    widget_config,
+)
 
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 
@@ -96,16 +104,12 @@ with tab_p:
         c2.number_input("Learning rate", 1e-4, 10.0, key="p_lr", format="%.4g")
         c3.number_input("Max epochs", 1, 10_000, key="p_epochs", help="The tutorial uses 100 (1,000 for XOR).")
         c4.number_input("Seed", 0, 2**31 - 1, key="p_seed")
-        try:
-            p_cfg = xor.PerceptronConfig(
-                gate=st.session_state.p_gate,
-                lr=st.session_state.p_lr,
-                epochs=st.session_state.p_epochs,
-                seed=st.session_state.p_seed,
-            )
-        except ConfigError as e:
-            show_config_error(e)
-            p_cfg = url_p
+        p_cfg = widget_config(lambda: xor.PerceptronConfig(
+            gate=st.session_state.p_gate,
+            lr=st.session_state.p_lr,
+            epochs=st.session_state.p_epochs,
+            seed=st.session_state.p_seed,
+        ), url_p)
         hist, lines, table, best_line = perceptron_run(p_cfg)
         n_ep = len(hist.errors)
         if hist.converged:
@@ -174,18 +178,14 @@ with tab_c:
         c[3].number_input("PyTorch learning rate", 1e-4, 5.0, key="c_t_lr", format="%.4g")
         c[4].number_input("PyTorch epochs", 1, 20_000, key="c_t_ep")
         c[5].number_input("Seed", 0, 2**31 - 1, key="c_seed")
-        try:
-            c_cfg = xor.XorCompareConfig(
-                hidden=st.session_state.c_hidden,
-                numpy_lr=st.session_state.c_np_lr,
-                numpy_epochs=st.session_state.c_np_ep,
-                torch_lr=st.session_state.c_t_lr,
-                torch_epochs=st.session_state.c_t_ep,
-                seed=st.session_state.c_seed,
-            )
-        except ConfigError as e:
-            show_config_error(e)
-            c_cfg = url_c
+        c_cfg = widget_config(lambda: xor.XorCompareConfig(
+            hidden=st.session_state.c_hidden,
+            numpy_lr=st.session_state.c_np_lr,
+            numpy_epochs=st.session_state.c_np_ep,
+            torch_lr=st.session_state.c_t_lr,
+            torch_epochs=st.session_state.c_t_ep,
+            seed=st.session_state.c_seed,
+        ), url_c)
         cr = compare_run(c_cfg)
         preds = cr.predictions
         for name in ("NumPy", "PyTorch"):
@@ -254,20 +254,16 @@ with tab_s:
         c[4].number_input("Epochs", 1, 20_000, key="s_epochs")
         c[5].selectbox("Init", INITS, key="s_init", help="default: PyTorch's; small: randn*0.5 as in the tutorial")
         c[6].number_input("Seeds", 1, 1000, key="s_n")
-        try:
-            s_cfg = xor.SeedStudyConfig(
-                hidden=(st.session_state.s_width,),
-                activation=st.session_state.s_act,
-                optimizer=st.session_state.s_opt,
-                lr=st.session_state.s_lr,
-                epochs=st.session_state.s_epochs,
-                init=st.session_state.s_init,
-                n_seeds=st.session_state.s_n,
-                first_seed=url_s.first_seed,
-            )
-        except ConfigError as e:
-            show_config_error(e)
-            s_cfg = url_s
+        s_cfg = widget_config(lambda: xor.SeedStudyConfig(
+            hidden=(st.session_state.s_width,),
+            activation=st.session_state.s_act,
+            optimizer=st.session_state.s_opt,
+            lr=st.session_state.s_lr,
+            epochs=st.session_state.s_epochs,
+            init=st.session_state.s_init,
+            n_seeds=st.session_state.s_n,
+            first_seed=url_s.first_seed,
+        ), url_s)
         bar = st.empty()
 
         def report(epoch: int, total: int, _trainer) -> None:

@@ -641,7 +641,7 @@ class Trainer:
         total = int(self.max_epochs.max())
         target = total if epochs is None else min(total, self.epoch + epochs)
         if eval_every is None:
-            eval_every = 1 if any(self.patience) else max(1, total // 200)
+            eval_every = default_eval_every(self.configs)
         X, y = self.data.X_train, self.data.y_train
         N = len(X)
         B = N if self.batch_size <= 0 else min(self.batch_size, N)
@@ -893,6 +893,11 @@ _ACT_COST = {"relu": 0.1, "leaky_relu": 0.15, "identity": 0.05, "hard_sigmoid": 
              "softplus": 1.0}
 
 
+def default_eval_every(configs: Sequence[TrainConfig]) -> int:
+    """Evaluate every epoch when early stopping watches it, else about 200 times over the run."""
+    return 1 if any(c.patience for c in configs) else max(1, max(c.epochs for c in configs) // 200)
+
+
 def shard_plan(configs: Sequence[TrainConfig], data: Dataset, cores: int | None = None) -> list[list[int]]:
     """How fit() splits a stack over the CPU's cores: lists of model indices, model 0 in the first.
 
@@ -953,9 +958,8 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
     trainers = [Trainer([configs[k] for k in part], data) for part in plan]  # here: seeding is global
     for tr in trainers:
         tr.helpers = False  # every core is busy with a stack already
-    total = max(c.epochs for c in configs)
     if eval_every is None:  # what one stack of all the models would choose
-        eval_every = 1 if any(c.patience for c in configs) else max(1, total // 200)
+        eval_every = default_eval_every(configs)
     prev = torch.get_num_threads()
 
     def train(tr: Trainer, report: ProgressFn | None) -> None:

@@ -223,6 +223,16 @@ def show_config_error(e: Exception) -> None:
     st.error(f"Setting not accepted: {e}. The previous valid settings are kept.", icon=":material/error:")
 
 
+def widget_config(build: Callable[[], C], fallback: C) -> C:
+    """The config the widgets ask for, from build(); if it is refused (ConfigError, or a ValueError
+    saying why), the reason is shown next to the controls and fallback is used instead."""
+    try:
+        return build()
+    except ValueError as e:  # ConfigError is a ValueError
+        show_config_error(e)
+        return fallback
+
+
 # Pages import this module; applying the secrets here too means hosted mode never depends on how a
 # page's script was started (app.py, AppTest on a page file, a worker).
 apply_secrets()
