@@ -166,7 +166,7 @@ with tab_c:
                     "c_batch": url_c.batch_size, "c_init": url_c.init, "c_opt": url_c.optimizer,
                     "c_first": url_c.first_seed, "c_noise": url_c.noise})
         st.markdown(
-            "The same MLP trained with each chosen activation, from several seeds, **all in one batched run**. "
+            "The same MLP trained with each chosen activation, from several seeds, **all at once, batched**. "
             "Lines are the mean over seeds; bands span the best and worst seed. Each function uses its "
             "default parameters here."
         )

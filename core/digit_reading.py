@@ -24,12 +24,12 @@ ADVICE = {
         "This model learned from sklearn's 8x8 digits: 1,797 scans of 43 people, each squeezed into 64 "
         "blurry cells. A photo or a drawing, once squeezed the same way, looks little like them, so it "
         "reads only about half of real uploads right. For your own handwriting, switch to the "
-        "MNIST model: 28x28 images of 60,000 digits, trained with shifted, rotated, scaled and "
+        "MNIST model: 28x28 images of 60,000 digits, trained with shifted, rotated, scaled, warped and "
         "thicker/thinner copies, so it has seen digits written the way people write them."
     ),
     "mnist": (
-        "This model learned from MNIST (28x28, 60,000 digits) with shifted, rotated, scaled and "
-        "thicker/thinner copies, and your image is prepared the way MNIST's were: it reads real "
+        "This model learned from MNIST (28x28, 60,000 digits) with shifted, rotated, scaled, warped "
+        "and thicker/thinner copies, and your image is prepared the way MNIST's were: it reads real "
         "handwriting well. Write one digit per image, large and dark."
     ),
 }
