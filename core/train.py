@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -67,7 +67,7 @@ _aten = torch.ops.aten
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 # torch's own kernels for each hidden activation (what autograd calls), writing into preallocated
 # buffers so the training step reuses its memory: z -> out = f(z), and g, z (pre-activation),
-# a (activation) -> out = dL/dz. Softsign has none: it trains through autograd.
+# a (activation) -> out = dL/dz. Softsign is composite in torch (z / (1 + |z|)): the same ops here.
 _FORWARD_INTO: dict[str, Callable[[torch.Tensor, torch.Tensor], Any]] = {
     "identity": lambda z, out: out.copy_(z),
     "sigmoid": lambda z, out: torch.sigmoid(z, out=out),
@@ -82,6 +82,7 @@ _FORWARD_INTO: dict[str, Callable[[torch.Tensor, torch.Tensor], Any]] = {
     "softplus": lambda z, out: _aten.softplus.out(z, 1.0, 20.0, out=out),
     "hard_sigmoid": lambda z, out: _aten.hardsigmoid.out(z, out=out),
     "hard_tanh": lambda z, out: _aten.hardtanh.out(z, -1.0, 1.0, out=out),
+    "softsign": lambda z, out: torch.div(z, torch.abs(z, out=out).add_(1.0), out=out),
 }
 _BACKWARD_INTO: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], Any]] = {
     "identity": lambda g, z, a, out: out.copy_(g),
@@ -98,6 +99,7 @@ _BACKWARD_INTO: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor, to
     "softplus": lambda g, z, a, out: _aten.softplus_backward.grad_input(g, z, 1.0, 20.0, grad_input=out),
     "hard_sigmoid": lambda g, z, a, out: _aten.hardsigmoid_backward.grad_input(g, z, grad_input=out),
     "hard_tanh": lambda g, z, a, out: _aten.hardtanh_backward.grad_input(g, z, -1.0, 1.0, grad_input=out),
+    "softsign": lambda g, z, a, out: torch.div(g, torch.abs(z, out=out).add_(1.0).square_(), out=out),
 }
 assert set(_FORWARD_INTO) == set(_BACKWARD_INTO)
 _FROM_OUTPUT = {"identity", "sigmoid", "tanh", "relu"}  # backward reads the output a, never z
@@ -106,6 +108,7 @@ EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows 
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
 HELPER_FLOPS = 1e7  # evaluation work (matmul FLOPs) below which a helper thread costs more than it saves
 HELPER_DRAWS = 10_000  # dropout draws per step (about 40 us) below which drawing ahead does not pay
+CHUNK_DRAWS = 1 << 20  # dropout draws made at once (4 MB): masks for this many steps come from one call per model
 _ACTIVE = [0]  # trainings running in this process now
 _ACTIVE_LOCK = threading.Lock()
 
@@ -182,7 +185,8 @@ class _Workspace:
         self.minus_one = torch.full((K, B, 1), -1.0)
         self.target = self.y.unsqueeze(-1)  # class ids as gather/scatter indices [K, B, 1]
         self.dzT = [dz.transpose(1, 2) for dz in self.dz]
-        groups = [(lo, hi, tr.configs[lo].activation) for lo, hi, _ in tr.act_groups]
+        # each activation group's kernels on its views (the autograd path only uses x and y)
+        groups = [(lo, hi, tr.configs[lo].activation) for lo, hi, _ in tr.act_groups] if tr.fast else []
         self.fwd = [[(_FORWARD_INTO[n], z[lo:hi], a[lo:hi]) for lo, hi, n in groups]
                     for z, a in zip(self.z, self.a)]
         self.bwd = [[(_BACKWARD_INTO[n], da[lo:hi], z[lo:hi], a[lo:hi], dz[lo:hi]) for lo, hi, n in groups]
@@ -190,33 +194,23 @@ class _Workspace:
 
 
 class _DrawAhead:
-    """Draws a run's random numbers on a helper thread, one step ahead of the training loop.
+    """Draws a run's random numbers on a helper thread, ahead of the training loop.
 
     Dropout masks cost as much as a small model's matrix products (torch's CPU generator is serial),
     and nothing else in a step depends on them, so a second core can draw them meanwhile. The
-    helper makes exactly the draws the loop would make, in the same order from the same per-model
-    generators: per epoch each model's shuffle (randperm), then per step every hidden layer's masks.
-    So a run gives the same numbers with or without it. The loop must take every item in order.
+    helper yields exactly what :meth:`Trainer._draws` gives the loop without it, epoch after epoch,
+    so a run gives the same numbers with or without it. The loop must take every item in order.
     """
 
     def __init__(self, tr: Trainer, epochs: int, N: int, B: int) -> None:
         self._q: queue.Queue = queue.Queue(maxsize=3)
         self._stop = threading.Event()
-        sizes = [min(B, N - s) for s in range(0, N, B)]
-        hidden = [o for o, _ in tr.shapes[:-1]]
-        ones = any(p == 0 for p in tr.drop)
 
         def draw() -> None:
             try:
                 for _ in range(epochs):
-                    self._put(torch.stack([torch.randperm(N, generator=g) for g in tr.gens]))
-                    for b in sizes:
-                        masks = []
-                        for H in hidden:
-                            m = torch.ones(tr.K, b, H) if ones else torch.empty(tr.K, b, H)
-                            tr._fill_dropout(m)
-                            masks.append(m)
-                        self._put(masks)
+                    for item in tr._draws(N, B, shuffle=True):
+                        self._put(item)
             except _Stopped:
                 pass
             except BaseException as e:  # handed to the loop, raised there
@@ -390,10 +384,11 @@ class Trainer:
         return torch.cat([fn(z[a:b]) for a, b, fn in self.act_groups])
 
     def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, train: bool = False,
-                capture: list | None = None) -> torch.Tensor:
+                capture: list | None = None, masks: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Logits of every model: x [K, B, F] (or [B, F], shared) -> [K, B, n_out].
 
         capture, if given, receives each hidden layer's (pre-activation, activation) [K, B, H].
+        train applies dropout: masks per hidden layer [K, B, H] if given, else drawn now.
         """
         layers = self.flat_layers if flat is None or flat is self.flat else self.layers(flat)
         if self.K == 1 and x.dim() == 2:  # one model on 2-D input: plain GEMMs with their bias
@@ -406,7 +401,7 @@ class Trainer:
                 if capture is not None:
                     capture.append((z.detach().unsqueeze(0), a.detach().unsqueeze(0)))
                 if train and self.use_dropout:
-                    a = a * self._dropout_mask((1, *a.shape))[0]
+                    a = a * (self._dropout_mask((1, *a.shape)) if masks is None else masks[li])[0]
                 h = a
         h = x
         for li, (W, b) in enumerate(layers):
@@ -420,7 +415,7 @@ class Trainer:
             if capture is not None:
                 capture.append((z.detach(), a.detach()))
             if train and self.use_dropout:
-                a = a * self._dropout_mask(a.shape)
+                a = a * (self._dropout_mask(a.shape) if masks is None else masks[li])
             h = a
         raise AssertionError("unreachable")
 
@@ -436,6 +431,40 @@ class Trainer:
                 m = masks[k]
                 torch.rand(m.shape, generator=g, out=m)
                 m.ge_(p).div_(1 - p)
+
+    def _draws(self, N: int, B: int, shuffle: bool) -> Iterator[Any]:
+        """One epoch's random numbers in the order the loop takes them.
+
+        First each model's order of the N rows [K, N] (when shuffling), then the dropout masks in
+        chunks of steps: per chunk a list (per step) of lists (per hidden layer) of masks [K, b, H].
+        A model's masks for a whole chunk are one draw from its generator, laid out step by step and
+        layer by layer, which gives the same numbers as one draw per step and layer (torch's CPU
+        generator is serial) in a few calls instead of a few per step.
+        """
+        if shuffle:
+            yield torch.stack([torch.randperm(N, generator=g) for g in self.gens])
+        if not self.use_dropout:
+            return
+        sizes = [min(B, N - s) for s in range(0, N, B)]
+        hidden = [o for o, _ in self.shapes[:-1]]
+        per_row = sum(hidden)
+        steps = max(1, CHUNK_DRAWS // (self.K * B * per_row))
+        for c in range(0, len(sizes), steps):
+            chunk = sizes[c:c + steps]
+            total = sum(chunk) * per_row
+            buf = torch.ones(self.K, total) if 0 in self.drop else torch.empty(self.K, total)
+            for k, (g, p) in enumerate(zip(self.gens, self.drop)):
+                if p > 0:
+                    torch.rand(total, generator=g, out=buf[k])
+                    buf[k].ge_(p).div_(1 - p)
+            out, off = [], 0
+            for b in chunk:
+                masks = []
+                for H in hidden:
+                    masks.append(buf[:, off:off + b * H].view(self.K, b, H))
+                    off += b * H
+                out.append(masks)
+            yield out
 
     def loss_per_model(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean loss of each model: logits [K, B, n_out], y [K, B] or [B] -> [K]."""
@@ -463,10 +492,13 @@ class Trainer:
                 pen = pen + self.l2 * (W * W).sum((1, 2))
         return pen
 
-    def _autograd_grad(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-model losses [K] and the gradient of their sum [K * P], through autograd."""
+    def _autograd_grad(self, xb: torch.Tensor, yb: torch.Tensor,
+                       masks: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-model losses [K] and the gradient of their sum [K * P], through autograd.
+
+        masks: this step's dropout masks per hidden layer [K, B, H] (default: drawn now)."""
         flat = self.flat.detach().requires_grad_(True)
-        losses = self.loss_per_model(self.forward(xb, flat, train=True), yb)
+        losses = self.loss_per_model(self.forward(xb, flat, train=True, masks=masks), yb)
         objective = losses + self._penalty(flat) if (self.use_l1 or self.use_l2) else losses
         (grad,) = torch.autograd.grad(objective.sum(), flat)
         return losses.detach(), grad
@@ -680,8 +712,8 @@ class Trainer:
         # not for the XOR Lab's tiny stacks, where they made 100 models 40% slower
         helpers = self.helpers and self._spare_core
         per_row = sum(o * i for o, i in self.shapes)
-        masks = self.K * B * sum(o for o, _ in self.shapes[:-1])  # dropout draws per step
-        if helpers and self.fast and self.use_dropout and shuffle and masks >= HELPER_DRAWS:
+        draws = self.K * B * sum(o for o, _ in self.shapes[:-1])  # dropout draws per step
+        if helpers and self.fast and self.use_dropout and shuffle and draws >= HELPER_DRAWS:
             ahead = _DrawAhead(self, target - self.epoch, N, B)
         d = self.data
         eval_rows = self.train_eval_rows + len(d.X_test) + (0 if d.X_val is None else len(d.X_val))
@@ -690,14 +722,19 @@ class Trainer:
         try:
             while self.epoch < target and bool(self.active.any()) and not self.cancelled:
                 self.epoch += 1
+                take = ahead.next if ahead else self._draws(N, B, shuffle).__next__
                 if shuffle:  # each model's own order; batches are [K * b] row ids, model-major
-                    order = ahead.next() if ahead else torch.stack([torch.randperm(N, generator=g) for g in self.gens])
+                    order = take()
                     batches = order[0].split(B) if self.K == 1 else [r.reshape(-1) for r in order.split(B, 1)]
                 else:
                     batches = [None]
                 batch_losses = []
+                chunk: list = []  # this step's and the next steps' dropout masks
                 with torch.no_grad():
                     for rows in batches:
+                        if self.use_dropout and not chunk:
+                            chunk = take()[::-1]
+                        masks = chunk.pop() if self.use_dropout else None
                         if rows is not None:  # gather this batch's rows into the workspace (cache-sized)
                             w = self._work(len(rows) // self.K, False)
                             assert w.x is not None
@@ -707,11 +744,11 @@ class Trainer:
                         else:
                             xb, yb = X, y
                         if self.fast:
-                            losses = self._manual_grad(xb, yb, ahead.next() if ahead else None)
+                            losses = self._manual_grad(xb, yb, masks)
                             grad = self.grad
                         else:
                             with torch.enable_grad():
-                                losses, grad = self._autograd_grad(xb, yb)
+                                losses, grad = self._autograd_grad(xb, yb, masks)
                         self._update(grad)
                         batch_losses.append(losses)
                 epoch_loss = batch_losses[0] if len(batch_losses) == 1 else torch.stack(batch_losses).mean(0)

@@ -113,8 +113,7 @@ def test_manual_backprop_equals_autograd(act, task):
         data = make_dataset(X, y, task=task)
     cfgs = [TrainConfig(hidden=(6, 5), activation=act, seed=s, l1=1e-3 * s, l2=2e-3, batch_size=8) for s in range(3)]
     tr = Trainer(cfgs, data)
-    if not tr.fast:
-        pytest.skip(f"{act} has no fast path; it trains through autograd")
+    assert tr.fast  # every hidden activation has its kernels
     idx = torch.stack([torch.randperm(20)[:8] for _ in range(3)])
     xb, yb = data.X_train[idx], data.y_train[idx]
     with torch.enable_grad():
@@ -353,3 +352,33 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path):
     c = DiskCache(tmp_path)
     c.path("abc").write_bytes(b"garbage")
     assert c.get("abc") is None and not c.path("abc").exists()
+
+
+def test_dropout_masks_drawn_in_chunks_give_the_numbers_of_one_draw_per_step(monkeypatch):
+    """A chunk's masks are one draw per model; with one step per chunk it is the old per-step draw."""
+    import core.train as train_mod
+
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:230], ytr[:230], Xte[:50], yte[:50], task="multiclass", n_classes=10)
+    cfgs = [TrainConfig(hidden=(12, 7), activation=a, dropout=p, batch_size=32, epochs=4, seed=s)
+            for s, (a, p) in enumerate([("relu", 0.3), ("relu", 0.0), ("tanh", 0.5)])]
+    runs = []
+    for chunk in (1, 10 ** 9):  # one step per chunk (230 rows: 7 full batches and one of 6) / one per epoch
+        monkeypatch.setattr(train_mod, "CHUNK_DRAWS", chunk)
+        runs.append([*fit(cfgs, data), fit([cfgs[0].as_train(batch_size=0)], data)[0]])
+    for a, b in zip(*runs):
+        pd.testing.assert_frame_equal(a.history, b.history)
+        for k in a.state:
+            assert torch.equal(a.state[k], b.state[k])
+
+
+@pytest.mark.parametrize("act, loss", [("softsign", "auto"), ("relu", "mse")])
+def test_every_activation_and_the_autograd_path_train_on_minibatches(act, loss):
+    """Softsign once crashed minibatch training (no kernels); MSE on classes trains through autograd."""
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10)
+    cfg = TrainConfig(hidden=(32,), activation=act, loss=loss, dropout=0.2, batch_size=32, epochs=15, lr=0.01)
+    tr = Trainer([cfg], data)
+    assert tr.fast == (loss == "auto")
+    tr.run()
+    assert tr.results()[0].metrics["final_test_acc"] > 0.6
