@@ -372,7 +372,7 @@ def test_dropout_masks_drawn_in_chunks_give_the_numbers_of_one_draw_per_step(mon
             assert torch.equal(a.state[k], b.state[k])
 
 
-@pytest.mark.parametrize("act, loss", [("softsign", "auto"), ("relu", "mse")])
+@pytest.mark.parametrize("act, loss", [(a, "auto") for a in activations.HIDDEN] + [("relu", "mse")])
 def test_every_activation_and_the_autograd_path_train_on_minibatches(act, loss):
     """Softsign once crashed minibatch training (no kernels); MSE on classes trains through autograd."""
     Xtr, ytr, Xte, yte = digits_arrays()
@@ -381,4 +381,4 @@ def test_every_activation_and_the_autograd_path_train_on_minibatches(act, loss):
     tr = Trainer([cfg], data)
     assert tr.fast == (loss == "auto")
     tr.run()
-    assert tr.results()[0].metrics["final_test_acc"] > 0.6
+    assert tr.results()[0].metrics["final_test_acc"] > (0.6 if act != "identity" else 0.5)
