@@ -436,10 +436,10 @@ class Trainer:
         """One epoch's random numbers in the order the loop takes them.
 
         First each model's order of the N rows [K, N] (when shuffling), then the dropout masks in
-        chunks of steps: per chunk a list (per step) of lists (per hidden layer) of masks [K, b, H].
-        A model's masks for a whole chunk are one draw from its generator, laid out step by step and
-        layer by layer, which gives the same numbers as one draw per step and layer (torch's CPU
-        generator is serial) in a few calls instead of a few per step.
+        chunks of steps: per chunk (masks [K, rows * sum(H)], the chunk's batch sizes), read step by
+        step by :meth:`_step_masks`. A model's masks for a whole chunk are one draw from its
+        generator, laid out step by step and layer by layer, which gives the same numbers as one draw
+        per step and layer (torch's CPU generator is serial) in a few calls instead of a few per step.
         """
         if shuffle:
             yield torch.stack([torch.randperm(N, generator=g) for g in self.gens])
@@ -457,14 +457,24 @@ class Trainer:
                 if p > 0:
                     torch.rand(total, generator=g, out=buf[k])
                     buf[k].ge_(p).div_(1 - p)
-            out, off = [], 0
-            for b in chunk:
+            yield buf, chunk
+
+    def _step_masks(self, take: Callable[[], Any]) -> Iterator[list[torch.Tensor]]:
+        """Each step's dropout masks per hidden layer [K, b, H]: views of the chunks take() gives.
+
+        The views are made here, on the training thread: a helper thread making them would take
+        the GIL once per view, and every hand-over of the GIL stalls the training loop.
+        """
+        hidden = [o for o, _ in self.shapes[:-1]]
+        while True:
+            buf, sizes = take()
+            off = 0
+            for b in sizes:
                 masks = []
                 for H in hidden:
                     masks.append(buf[:, off:off + b * H].view(self.K, b, H))
                     off += b * H
-                out.append(masks)
-            yield out
+                yield masks
 
     def loss_per_model(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean loss of each model: logits [K, B, n_out], y [K, B] or [B] -> [K]."""
@@ -729,12 +739,10 @@ class Trainer:
                 else:
                     batches = [None]
                 batch_losses = []
-                chunk: list = []  # this step's and the next steps' dropout masks
+                step_masks = self._step_masks(take) if self.use_dropout else None
                 with torch.no_grad():
                     for rows in batches:
-                        if self.use_dropout and not chunk:
-                            chunk = take()[::-1]
-                        masks = chunk.pop() if self.use_dropout else None
+                        masks = next(step_masks) if step_masks is not None else None
                         if rows is not None:  # gather this batch's rows into the workspace (cache-sized)
                             w = self._work(len(rows) // self.K, False)
                             assert w.x is not None
