@@ -106,7 +106,7 @@ _FROM_OUTPUT = {"identity", "sigmoid", "tanh", "relu"}  # backward reads the out
 
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
-HELPER_FLOPS = 1e7  # evaluation work (matmul FLOPs) below which a helper thread costs more than it saves
+HELPER_FLOPS = 3e8  # evaluation work (matmul FLOPs) below which a helper thread costs more than it saves (see _loop)
 HELPER_DRAWS = 10_000  # dropout draws per step (about 40 us) below which drawing ahead does not pay
 CHUNK_DRAWS = 1 << 20  # dropout draws made at once (4 MB): masks for this many steps come from one call per model
 _ACTIVE = [0]  # trainings running in this process now
@@ -718,8 +718,11 @@ class Trainer:
               last_report: float) -> None:
         F_in = X.shape[1]
         ahead = None
-        # helper threads only where their work outweighs a thread hand-off (tens of microseconds):
-        # not for the XOR Lab's tiny stacks, where they made 100 models 40% slower
+        # helper threads only where their work outweighs what they cost the loop: every torch call a
+        # helper makes takes the GIL back, and each such hand-over stalls this thread for tens of
+        # microseconds (measured: 2,000 tiny ops/s on a helper made the 8x8 digits step 25-40% slower).
+        # So the masks come a chunk at a time, and evaluation (~50 calls) moves only when it is big.
+        # (At first the helpers made the XOR Lab's 100 tiny models 40% slower.)
         helpers = self.helpers and self._spare_core
         per_row = sum(o * i for o, i in self.shapes)
         draws = self.K * B * sum(o for o, _ in self.shapes[:-1])  # dropout draws per step
