@@ -16,7 +16,8 @@ request takes it over instead of going to the back.
 
 Caps: :func:`check_request` compares any :class:`core.config.Config` (epochs, hidden widths and
 layers, seeds, trials) with ``settings.limits()`` and returns a one-line message naming the field and
-the cap; :func:`check_uploads` does the same for upload size and count. No Streamlit here.
+the cap. (Upload count and size caps live where uploads are read: the Digit Recognizer reads the first
+``max_uploads`` files and refuses any over ``max_upload_mb``.) No Streamlit here.
 """
 
 from __future__ import annotations
@@ -304,20 +305,6 @@ def enforce(cfgs: Config | Sequence[Config], lim: settings.Limits | None = None)
         items = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
         first = next((f for c in items for f, _ in violations(c, lim or settings.limits())), "seeds")
         raise LimitError(first, msg)
-
-
-def check_uploads(sizes: Sequence[int], lim: settings.Limits | None = None) -> str | None:
-    """None when uploads of these byte sizes fit the caps (count and size each), else one line."""
-    lim = lim or settings.limits()
-    cap = int(lim.max_upload_mb * 1_000_000)
-    if len(sizes) > lim.max_uploads:
-        return (f"uploads: {len(sizes)} files is over this server's cap of {lim.max_uploads} at once; "
-                f"upload {lim.max_uploads} or fewer.")
-    big = [s for s in sizes if s > cap]
-    if big:
-        return (f"upload size: a file of {max(big) / 1e6:.1f} MB is over this server's cap of "
-                f"{lim.max_upload_mb:g} MB per file.")
-    return None
 
 
 # ---- bounded memory caches --------------------------------------------------------------------------

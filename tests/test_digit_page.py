@@ -187,3 +187,24 @@ def test_hosted_mode_caps_a_link_that_asks_for_too_much(monkeypatch):
     at = page(epochs="90000", hidden="5000,10", train_limit="300", tab="evaluate")
     assert not at.exception, [e.value for e in at.exception]
     assert "caps what one visitor may train" in texts(at, "warning")
+
+
+def test_hosted_upload_caps_read_the_first_files_and_refuse_a_big_one(monkeypatch):
+    """A hosted server reads at most max_uploads files at once and none over max_upload_mb; the rest still read."""
+    from core import settings
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    lim = settings.limits()
+    at = page(tab="read")
+    big = Image.effect_noise((1400, 1400), 64).convert("RGB")  # noise compresses badly: several MB as BMP
+    b = io.BytesIO()
+    big.save(b, "BMP")
+    assert len(b.getvalue()) > lim.max_upload_mb * 1_000_000
+    files = [("big.bmp", b.getvalue(), "image/bmp")]
+    files += [(f"d{i}.png", digit_png(), "image/png") for i in range(lim.max_uploads)]  # one over the cap
+    at.file_uploader(key="d_files").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"reading the first {lim.max_uploads}" in w.value for w in at.warning)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "big.bmp" in errors[0] and "MB" in errors[0]
+    assert f"{lim.max_uploads - 1} of {lim.max_uploads} read" in texts(at, "markdown")

@@ -69,14 +69,6 @@ def test_laptop_caps_are_looser_and_the_env_switches(monkeypatch):
     assert hosted.max_concurrent() is None
 
 
-def test_upload_caps():
-    mb = 1_000_000
-    assert hosted.check_uploads([mb] * CAPS.max_uploads, CAPS) is None
-    assert "uploads" in hosted.check_uploads([mb] * (CAPS.max_uploads + 1), CAPS)
-    msg = hosted.check_uploads([int((CAPS.max_upload_mb + 1) * mb)], CAPS)
-    assert "upload size" in msg and f"{CAPS.max_upload_mb:g} MB" in msg
-
-
 def test_approx_bytes_counts_tensors_and_frames():
     import numpy as np
     import pandas as pd
