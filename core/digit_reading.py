@@ -22,10 +22,9 @@ from core.train import TrainResult
 ADVICE = {
     "digits": (
         "This model learned from sklearn's 8x8 digits: 1,797 scans of 43 people, each squeezed into 64 "
-        "blurry cells. A photo or a drawing, once squeezed the same way, looks little like them: of 1,000 "
-        "realistic uploads (photos of paper, canvas drawings, thumbnails, off-centre and tilted digits) it "
-        "read only 66% right, the MNIST model 97% (bench/digits.py). For your own handwriting, switch to the "
-        "MNIST model: 28x28 images of 60,000 digits, trained with shifted, rotated, scaled, warped and "
+        "blurry cells. A photo or a drawing, once squeezed the same way, looks little like them: in our test "
+        "of 1,000 realistic uploads it read only 66% right, the MNIST model 97%. For your own handwriting, "
+        "switch to the MNIST model: 28x28 images of 60,000 digits, trained with shifted, rotated, scaled, warped and "
         "thicker/thinner copies, so it has seen digits written the way people write them."
     ),
     "mnist": (
