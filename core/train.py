@@ -319,7 +319,7 @@ class Trainer:
             self._train_eval = (data.X_train, data.y_train)
         self.use_l1, self.use_l2 = bool(self.l1.any()), bool(self.l2.any())
         self.drop = [c.dropout for c in configs]
-        self.use_dropout = any(p > 0 for p in self.drop)
+        self.use_dropout = any(p > 0 for p in self.drop) and len(self.shapes) > 1  # on hidden layers only
         self.max_epochs = torch.tensor([c.epochs for c in configs])
         self.end_epochs = {c.epochs for c in configs}
         self.patience = [c.patience for c in configs]

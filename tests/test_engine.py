@@ -372,6 +372,16 @@ def test_dropout_masks_drawn_in_chunks_give_the_numbers_of_one_draw_per_step(mon
             assert torch.equal(a.state[k], b.state[k])
 
 
+@pytest.mark.parametrize("batch_size", [32, 0])
+def test_dropout_on_a_network_without_hidden_layers_is_a_no_op(batch_size):
+    """Dropout acts on hidden layers; a linear model (hidden=()) with dropout set trains as without it."""
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:300], ytr[:300], Xte[:50], yte[:50], task="multiclass", n_classes=10)
+    runs = [fit([TrainConfig(hidden=(), dropout=p, batch_size=batch_size, epochs=3)], data)[0] for p in (0.2, 0.0)]
+    for k in runs[0].state:
+        assert torch.equal(runs[0].state[k], runs[1].state[k])
+
+
 @pytest.mark.parametrize("act, loss", [(a, "auto") for a in activations.HIDDEN] + [("relu", "mse")])
 def test_every_activation_and_the_autograd_path_train_on_minibatches(act, loss):
     """Softsign once crashed minibatch training (no kernels); MSE on classes trains through autograd."""
