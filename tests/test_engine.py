@@ -392,3 +392,39 @@ def test_every_activation_and_the_autograd_path_train_on_minibatches(act, loss):
     assert tr.fast == (loss == "auto")
     tr.run()
     assert tr.results()[0].metrics["final_test_acc"] > (0.6 if act != "identity" else 0.5)
+
+
+@pytest.mark.parametrize("helpers", [False, True])
+def test_any_valid_mix_of_settings_trains(helpers, monkeypatch):
+    """Seeded random stacks (tasks, depths incl. none, batch sizes incl. full and over N, dropout, losses,
+    optimisers, penalties, early stopping, mixed activations) all train to results; with helper threads forced on."""
+    import random
+
+    import core.train as train_mod
+
+    if helpers:
+        monkeypatch.setattr(train_mod, "HELPER_DRAWS", 0)
+        monkeypatch.setattr(train_mod, "HELPER_FLOPS", 0)
+        monkeypatch.setattr(train_mod, "_machine_busy", lambda: False)
+    Xtr, ytr, Xte, yte = digits_arrays()
+    rng = random.Random(7 + helpers)
+    for i in range(25):
+        task = rng.choice(["multiclass", "binary", "regression"])
+        n, val = rng.choice([5, 37, 120]), rng.choice([0.0, 0.2])
+        if task == "multiclass":
+            data = make_dataset(Xtr[:n], ytr[:n], Xte[:30], yte[:30], task=task, n_classes=10, val_fraction=val)
+        else:
+            X, y = toy_2d("circle" if task == "binary" else "plane", n, 0.1, i)
+            data = make_dataset(X, y, task=task, val_fraction=val)
+        common = dict(hidden=tuple(rng.choice([1, 3, 8]) for _ in range(rng.choice([0, 1, 2, 3]))),
+                      batch_size=rng.choice([0, 1, 4, 16, 500]), epochs=rng.choice([1, 3, 7]),
+                      optimizer=rng.choice(["adam", "sgd", "momentum"]),
+                      loss=rng.choice(["auto", "mse"] + (["ce"] if task != "regression" else [])))
+        cfgs = [TrainConfig(**common, activation=rng.choice(activations.HIDDEN), seed=rng.randrange(100),
+                            dropout=rng.choice([0.0, 0.3, 0.9]), lr=rng.choice([1e-3, 0.1, 10.0]),
+                            l1=rng.choice([0.0, 1e-3]), l2=rng.choice([0.0, 1e-2]),
+                            patience=rng.choice([0, 2]) if val else 0) for _ in range(rng.choice([1, 2, 5]))]
+        results = fit(cfgs, data)
+        assert len(results) == len(cfgs), (i, common)
+        for r in results:
+            assert 1 <= r.stopped_epoch <= r.config.epochs and len(r.history) >= 1, (i, common)
