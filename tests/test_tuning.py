@@ -160,8 +160,9 @@ def _spawn(url: str, name: str, *extra: str) -> subprocess.Popen:
 def test_two_workers_share_a_study(storage_url):
     name = _name("share")
     st = tuning.StudySettings(sampler="tpe", pruner="none", n_trials=8, epochs=10, seed=0)
-    tuning.create_study(name, SMALL.replace(batch_sizes=(32,)), st, storage_url)  # trials long enough to share
-    procs = [_spawn(storage_url, name) for _ in range(2)]
+    tuning.create_study(name, SMALL.replace(batch_sizes=(32,)), st, storage_url)
+    # at most 4 trials each: both must work, however fast one of them starts (trials take well under a second)
+    procs = [_spawn(storage_url, name, "--n-trials", "4") for _ in range(2)]
     try:
         outs = [p.communicate(timeout=150)[0] for p in procs]
     finally:
@@ -178,7 +179,8 @@ def test_two_workers_share_a_study(storage_url):
 
 def test_worker_killed_mid_trial(storage_url):
     name = _name("kill")
-    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=25, seed=0)
+    # 60 epochs a trial: long enough for the poll below to catch one mid-trial
+    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=60, seed=0)
     tuning.create_study(name, SMALL.replace(batch_sizes=(32,)), st, storage_url, heartbeat=tuning.Heartbeat(1, 2))
     w = _spawn(storage_url, name)
     try:
