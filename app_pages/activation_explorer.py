@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import activation_charts as ac
 from core import explorer as ex
-from core import settings
+from core import hosted
 from core.activations import ELEMENTWISE, HIDDEN, REGISTRY
 from core.cache import batch_key
 from core.config import Config, ConfigError
@@ -38,15 +38,6 @@ def numbers(text: str, kind: type = float) -> tuple:
 
 def notice(text: str) -> None:
     st.caption(f":material/lightbulb: {text}")
-
-
-def check_limits(**asked: int) -> None:
-    """Raise ValueError (saying which) when a request exceeds this server's limits (hosted mode)."""
-    lim = settings.limits()
-    caps = {"epochs": lim.max_epochs, "width": lim.max_width, "layers": lim.max_layers, "seeds": lim.max_seeds}
-    over = [f"{k} {v} (limit {caps[k]})" for k, v in asked.items() if v > caps[k]]
-    if over:
-        raise ValueError("This server caps " + ", ".join(over) + ".")
 
 
 # ---- cached computations (pure functions of frozen configs) ---------------------------------------
@@ -197,7 +188,7 @@ with tab_c:
                                        epochs=int(ss.c_epochs), lr=float(ss.c_lr), batch_size=int(ss.c_batch),
                                        optimizer=ss.c_opt, init=ss.c_init, first_seed=int(ss.c_first),
                                        noise=float(ss.c_noise))
-                check_limits(epochs=cfg.epochs, width=max(cfg.hidden), seeds=cfg.n_seeds)
+                hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
                 return cfg
 
             c_cfg = widget_config(compare_from_widgets, url_c)
@@ -266,7 +257,7 @@ with tab_d:
                 cfg = ex.DepthConfig(functions=tuple(ss.d_functions), depth=int(ss.d_depth), width=int(ss.d_width),
                                      init=ss.d_init, lr=float(ss.d_lr), epochs=int(ss.d_epochs),
                                      batch_size=int(ss.d_batch), seed=int(ss.d_seed))
-                check_limits(epochs=cfg.epochs, width=cfg.width, layers=cfg.depth)
+                hosted.enforce(cfg)
                 return cfg
 
             d_cfg = widget_config(depth_from_widgets, url_d)

@@ -264,7 +264,7 @@ def _caps_for(name: str, value: Any, lim: settings.Limits) -> Iterable[tuple[str
             yield over("a layer of ", widest, lim.max_width, " neurons")
         if isinstance(value, tuple) and len(value) > lim.max_layers:
             yield over("", len(value), lim.max_layers, " hidden layers")
-    elif name in ("layers", "n_layers", "layers_max") and isinstance(value, int) and value > lim.max_layers:
+    elif name in ("layers", "n_layers", "layers_max", "depth") and isinstance(value, int) and value > lim.max_layers:
         yield over("", value, lim.max_layers, " hidden layers")
 
 

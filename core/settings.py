@@ -41,7 +41,7 @@ class Limits:
 LAPTOP = Limits(max_epochs=5000, max_width=1024, max_layers=20, max_seeds=200, max_trials=2000,
                 max_upload_mb=20, max_uploads=50, cache_mb=2000)
 # max_epochs 2000: the XOR Lab's defaults train 1000 (seeds) and 2000 (NumPy) epochs on 4 points
-HOSTED = Limits(max_epochs=2000, max_width=256, max_layers=8, max_seeds=100, max_trials=100,
+HOSTED = Limits(max_epochs=2000, max_width=256, max_layers=12, max_seeds=100, max_trials=100,
                 max_upload_mb=5, max_uploads=10, cache_mb=300, max_workers=2)
 
 

@@ -111,6 +111,18 @@ def test_depth_tab_reports_gradients_dead_units_and_init():
     assert not at.exception and at.query_params["d_init"] == "he"
 
 
+def test_hosted_server_refuses_a_deeper_study_than_its_cap_and_keeps_the_last(monkeypatch):
+    from core import settings
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    at = page(**SMALL_DEPTH)
+    assert not at.exception and not at.error
+    at.slider(key="d_depth").set_value(settings.HOSTED.max_layers + 2).run()
+    errors = texts(at, "error")
+    assert "depth" in errors and f"cap of {settings.HOSTED.max_layers} hidden layers" in errors and ".." not in errors
+    assert "at depth 3" in texts(at, "caption")  # the last valid study stays on screen
+
+
 @pytest.mark.browser
 def test_in_a_browser_the_page_draws_its_charts(app_server, page):
     page.goto(app_server + "/activations?f_functions=relu,gelu,sigmoid")

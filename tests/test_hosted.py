@@ -338,3 +338,16 @@ def test_trainer_guard_queues_page_training(monkeypatch):
     at.switch_page("app_pages/xor_lab.py")
     at.run()
     assert not at.exception and seen and q.granted_total >= 1 and q.running() == 0
+
+
+def test_every_pages_defaults_fit_the_hosted_caps():
+    """A visitor to a hosted server can run every page at its defaults (the depth study's 10 layers once could not)."""
+    from core import digits, explorer
+
+    configs = [PlaygroundConfig(), SeedStudyConfig(), XorCompareConfig(), SearchSpace(),
+               explorer.CompareConfig(), explorer.DepthConfig(),
+               digits.default_config("digits"), digits.default_config("mnist")]
+    for cfg in configs:
+        assert hosted.check_request(cfg, CAPS) is None, cfg
+        if hasattr(cfg, "train_configs"):  # what the training guard sees
+            assert hosted.check_request(cfg.train_configs(), CAPS) is None, cfg

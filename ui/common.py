@@ -220,7 +220,8 @@ def seed_state(values: dict[str, Any]) -> None:
 
 def show_config_error(e: Exception) -> None:
     """A bad setting, said plainly next to the controls."""
-    st.error(f"Setting not accepted: {e}. The previous valid settings are kept.", icon=":material/error:")
+    st.error(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.",
+             icon=":material/error:")
 
 
 def widget_config(build: Callable[[], C], fallback: C) -> C:
