@@ -164,7 +164,7 @@ class _Workspace:
     The step writes every large tensor in place (``out=`` kernels), so it allocates almost nothing,
     and each activation group of the stack works on fixed views of these buffers instead of slicing
     and concatenating every step. Shapes: x [K, B, F] (None when the models share their input
-    [B, F]), y [K, B]; per layer z, dz [K, B, out]; per hidden layer a, h, da, mask [K, B, H].
+    [B, F]), y [K, B]; per layer z, dz [K, B, out]; per hidden layer a, h, da [K, B, H].
     """
 
     def __init__(self, tr: Trainer, B: int, shared_input: bool) -> None:
@@ -173,13 +173,11 @@ class _Workspace:
         self.y = torch.empty(K, B, dtype=tr.data.y_train.dtype)
         self.z = [torch.empty(K, B, o) for o, _ in tr.shapes]  # pre-activations; logits last
         self.dz = [torch.empty(K, B, o) for o, _ in tr.shapes]
-        hidden = [o for o, _ in tr.shapes[:-1]]
+        hidden = tr.hidden_widths
         # activations whose derivative needs only their output may overwrite their input (one buffer less)
         in_place = all(c.activation in _FROM_OUTPUT for c in tr.configs)
         self.a = self.z[:-1] if in_place else [torch.empty(K, B, H) for H in hidden]
         self.da = [torch.empty(K, B, H) for H in hidden]
-        # dropout masks; a model without dropout keeps a mask of ones
-        self.mask = [torch.ones(K, B, H) for H in hidden] if tr.use_dropout else []
         self.h = [torch.empty(K, B, H) for H in hidden] if tr.use_dropout else self.a  # next layer's input
         self.shared = torch.empty(B, K * tr.shapes[0][0]) if shared_input else None  # first layer's one GEMM
         self.minus_one = torch.full((K, B, 1), -1.0)
@@ -277,6 +275,7 @@ class Trainer:
         self.n_in, self.n_out = data.n_features, data.n_outputs
         widths = [self.n_in, *base.hidden, self.n_out]
         self.shapes = [(widths[i + 1], widths[i]) for i in range(len(widths) - 1)]
+        self.hidden_widths = list(base.hidden)  # [H] per hidden layer
 
         # initial weights: exactly what build_mlp gives each seed
         rows = []
@@ -326,13 +325,7 @@ class Trainer:
         self.optimizer = base.optimizer
         self.batch_size = base.batch_size
         # contiguous groups of one activation (in config order) so each is one call on a view
-        self.act_groups: list[tuple[int, int, Callable]] = []
-        for k, c in enumerate(configs):
-            if self.act_groups and configs[self.act_groups[-1][0]].activation == c.activation:
-                a, _, fn = self.act_groups[-1]
-                self.act_groups[-1] = (a, k + 1, fn)
-            else:
-                self.act_groups.append((k, k + 1, activations.get(c.activation)))
+        self.act_groups = [(lo, hi, activations.get(configs[lo].activation)) for lo, hi in _activation_runs(configs)]
 
         self._lr_active: torch.Tensor | None = None  # per-element lr, zero for stopped models
         self._lr_uniform: float | None = None  # the one lr when every model is active and shares it
@@ -446,18 +439,11 @@ class Trainer:
         if not self.use_dropout:
             return
         sizes = [min(B, N - s) for s in range(0, N, B)]
-        hidden = [o for o, _ in self.shapes[:-1]]
-        per_row = sum(hidden)
+        per_row = sum(self.hidden_widths)
         steps = max(1, CHUNK_DRAWS // (self.K * B * per_row))
         for c in range(0, len(sizes), steps):
             chunk = sizes[c:c + steps]
-            total = sum(chunk) * per_row
-            buf = torch.ones(self.K, total) if 0 in self.drop else torch.empty(self.K, total)
-            for k, (g, p) in enumerate(zip(self.gens, self.drop)):
-                if p > 0:
-                    torch.rand(total, generator=g, out=buf[k])
-                    buf[k].ge_(p).div_(1 - p)
-            yield buf, chunk
+            yield self._dropout_mask((self.K, sum(chunk) * per_row)), chunk
 
     def _step_masks(self, take: Callable[[], Any]) -> Iterator[list[torch.Tensor]]:
         """Each step's dropout masks per hidden layer [K, b, H]: views of the chunks take() gives.
@@ -465,13 +451,12 @@ class Trainer:
         The views are made here, on the training thread: a helper thread making them would take
         the GIL once per view, and every hand-over of the GIL stalls the training loop.
         """
-        hidden = [o for o, _ in self.shapes[:-1]]
         while True:
             buf, sizes = take()
             off = 0
             for b in sizes:
                 masks = []
-                for H in hidden:
+                for H in self.hidden_widths:
                     masks.append(buf[:, off:off + b * H].view(self.K, b, H))
                     off += b * H
                 yield masks
@@ -525,13 +510,15 @@ class Trainer:
         xb [K, B, F] (or [B, F] shared by all models), yb [K, B] (or [B]). Same numbers as
         :meth:`_autograd_grad` (a test checks it) without the autograd engine's per-step overhead,
         which dominates for small networks; every large tensor lives in a reused :class:`_Workspace`.
-        masks: this step's dropout masks per hidden layer when drawn ahead (:class:`_DrawAhead`).
+        masks: this step's dropout masks per hidden layer [K, B, H] (the loop's; default: drawn now).
         Returns per-model losses [K].
         """
         layers, grads = self.flat_layers, self.grad_layers
         K, L = self.K, len(layers)
         B = xb.shape[-2]
         w = self._work(B, xb.dim() == 2)
+        if self.use_dropout and masks is None:
+            masks = [self._dropout_mask((K, B, H)) for H in self.hidden_widths]
         h = xb
         for li, (W, b) in enumerate(layers):
             z = w.z[li]
@@ -544,10 +531,8 @@ class Trainer:
                 break
             for fn, zv, av in w.fwd[li]:
                 fn(zv, av)
-            if self.use_dropout:
-                if masks is None:
-                    self._fill_dropout(w.mask[li])
-                torch.mul(w.a[li], w.mask[li] if masks is None else masks[li], out=w.h[li])
+            if masks is not None:
+                torch.mul(w.a[li], masks[li], out=w.h[li])
             h = w.h[li]
         y = yb.expand(K, B) if yb.dim() == 1 else yb
         # loss and dL/dz of the output layer, per model (mean over the batch)
@@ -585,8 +570,8 @@ class Trainer:
             if li == 0:
                 break
             da = torch.bmm(dz, W, out=w.da[li - 1])
-            if self.use_dropout:
-                da.mul_(w.mask[li - 1] if masks is None else masks[li - 1])
+            if masks is not None:
+                da.mul_(masks[li - 1])
             for fn, g, zv, av, out in w.bwd[li - 1]:
                 fn(g, zv, av, out)
             dz = w.dz[li - 1]
@@ -725,7 +710,7 @@ class Trainer:
         # (At first the helpers made the XOR Lab's 100 tiny models 40% slower.)
         helpers = self.helpers and self._spare_core
         per_row = sum(o * i for o, i in self.shapes)
-        draws = self.K * B * sum(o for o, _ in self.shapes[:-1])  # dropout draws per step
+        draws = self.K * B * sum(self.hidden_widths)  # dropout draws per step
         if helpers and self.fast and self.use_dropout and shuffle and draws >= HELPER_DRAWS:
             ahead = _DrawAhead(self, target - self.epoch, N, B)
         d = self.data
@@ -941,6 +926,17 @@ _ACT_COST = {"relu": 0.1, "leaky_relu": 0.15, "identity": 0.05, "hard_sigmoid": 
              "softplus": 1.0}
 
 
+def _activation_runs(configs: Sequence[TrainConfig]) -> list[tuple[int, int]]:
+    """(start, end) of each run of consecutive configs with one activation, in order."""
+    runs: list[tuple[int, int]] = []
+    for k, c in enumerate(configs):
+        if runs and configs[runs[-1][0]].activation == c.activation:
+            runs[-1] = (runs[-1][0], k + 1)
+        else:
+            runs.append((k, k + 1))
+    return runs
+
+
 def default_eval_every(configs: Sequence[TrainConfig]) -> int:
     """Evaluate every epoch when early stopping watches it, else about 200 times over the run."""
     return 1 if any(c.patience for c in configs) else max(1, max(c.epochs for c in configs) // 200)
@@ -968,12 +964,7 @@ def shard_plan(configs: Sequence[TrainConfig], data: Dataset, cores: int | None 
     n = min(cores, K, int(K * per_model // SMALL_STEP_FLOPS))
     if n < 2:
         return [list(range(K))]
-    runs: list[list[int]] = []  # contiguous runs of one activation
-    for k, cfg in enumerate(configs):
-        if runs and configs[runs[-1][0]].activation == cfg.activation:
-            runs[-1].append(k)
-        else:
-            runs.append([k])
+    runs = [list(range(lo, hi)) for lo, hi in _activation_runs(configs)]
     while len(runs) < n:  # fewer runs than parts: halve the largest
         big = max(range(len(runs)), key=lambda i: len(runs[i]))
         r = runs.pop(big)
