@@ -10,6 +10,7 @@ LEGEND = alt.Legend(orient="right", title=None, labelLimit=140)  # every entry v
 LINE_LEGEND = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
                          symbolStrokeWidth=3)  # solid line symbols even when a faint band shares the colour
 PALETTE = alt.Scale(scheme="tableau10")  # distinct hues: neighbouring functions stay apart
+EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # epochs are whole numbers: no 1.2, 1.4 ticks on short runs
 
 
 def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: int = 300) -> alt.LayerChart:
@@ -77,7 +78,7 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     scale = alt.Scale(type="log") if log_y and positive else alt.Scale(zero=False)
     base = alt.Chart(df, title=title)
     band = base.mark_area(opacity=0.18).encode(
-        x=alt.X("epoch:Q", title="epoch"), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
+        x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
         color=alt.Color("function:N", legend=LINE_LEGEND, scale=PALETTE))
     line = base.mark_line(strokeWidth=2).encode(
         x="epoch:Q", y=alt.Y("mean:Q", scale=scale),
@@ -159,7 +160,8 @@ def preact_hist(df: pd.DataFrame, title: str = "", columns: int = 5, size: int =
 def acc_lines(df: pd.DataFrame, title: str = "") -> alt.Chart:
     """Test accuracy per epoch, one line per function. df: function, epoch, test_acc."""
     return alt.Chart(df, title=title).mark_line(point=True).encode(
-        x=alt.X("epoch:Q"), y=alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(domain=[0, 1])),
+        x=alt.X("epoch:Q", axis=EPOCH_AXIS),
+        y=alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("function:N", legend=LEGEND, scale=PALETTE),
         tooltip=["function", "epoch", alt.Tooltip("test_acc:Q", format=".3f")],
     ).properties(height=240)

@@ -73,3 +73,13 @@ def test_heatmap_grid_one_facet_per_unit():
     spec = charts.heatmap_grid(df, "unit", "a", columns=2).to_dict()
     assert spec["facet"]["field"] == "unit" and spec["columns"] == 2
     assert spec["spec"]["mark"]["type"] == "rect"
+
+
+def test_explorer_epoch_axes_tick_whole_epochs():
+    """A 2-epoch run must not show epoch 1.2, 1.4, ... on its axis."""
+    import pandas as pd
+
+    from core import activation_charts as ac
+
+    acc = ac.acc_lines(pd.DataFrame({"function": ["relu"] * 2, "epoch": [1, 2], "test_acc": [0.1, 0.2]}))
+    assert acc.to_dict()["encoding"]["x"]["axis"] == {"format": "d", "tickMinStep": 1}
