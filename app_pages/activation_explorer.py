@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import activation_charts as ac
 from core import explorer as ex
-from core import hosted
-from core.activations import ELEMENTWISE, HIDDEN, REGISTRY
-from core.cache import batch_key
 from core.config import Config, ConfigError
+from core.engine.activations import ELEMENTWISE, HIDDEN, REGISTRY, table
+from core.explorer import charts as ac
+from core.serve import hosted
+from core.serve.cache import batch_key
 from ui.common import cached_results, config_from_url, seed_state, share_link, sync_url, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
@@ -146,7 +146,7 @@ with tab_s:
                                                   "Each class's probability as T changes"), width="stretch")
         for n in ex.softmax_notes(f_cfg.logits, f_cfg.temperature):
             notice(n)
-        st.dataframe(ex.acts.table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
+        st.dataframe(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
             columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]), hide_index=True, width="stretch")
 
 # ---- 3. effect on learning ----------------------------------------------------------------------------

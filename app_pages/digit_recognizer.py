@@ -9,14 +9,14 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import digit_charts as dc
-from core import digit_reading as dr
-from core import digits, mnist, settings
-from core.activations import HIDDEN, REGISTRY
+from core import digits, settings
 from core.config import ConfigError
-from core.data import Dataset
+from core.datasets import Dataset, mnist
 from core.digits import DigitsConfig, ModelFileError
-from core.train import TrainResult
+from core.digits import charts as dc
+from core.digits import reading as dr
+from core.engine.activations import HIDDEN, REGISTRY
+from core.engine.train import TrainResult
 from ui.canvas import digit_canvas
 from ui.common import (
     cached_results,

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import charts, data, xor
-from core.cache import batch_key
+from core import datasets, xor
+from core.serve.cache import batch_key
+from core.xor import charts
 from ui.common import cached_results
 
 st.title("NN Lab")
@@ -16,7 +17,7 @@ st.markdown(
 
 cfg = xor.SeedStudyConfig(n_seeds=1)  # the tutorial's PyTorch XORNet, seed 0
 result = cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg))[0]
-g = data.grid(1.0, 41) + 0.5
+g = datasets.grid(1.0, 41) + 0.5
 with torch.no_grad():
     p = torch.sigmoid(result.model()(torch.as_tensor(g)))[:, 0].numpy()
 pts = pd.DataFrame({"x1": [0, 0, 1, 1], "x2": [0, 1, 0, 1], "label": [0, 1, 1, 0]})

@@ -8,10 +8,10 @@ from pathlib import Path
 import streamlit as st
 
 from core import tuning
-from core import tuning_charts as charts
-from core.activations import HIDDEN, REGISTRY
 from core.config import ConfigError
-from core.train import OPTIMIZERS
+from core.engine.activations import HIDDEN, REGISTRY
+from core.engine.train import OPTIMIZERS
+from core.tuning import charts
 from ui.common import config_from_url, share_link
 
 VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Learning curves", "Timeline")

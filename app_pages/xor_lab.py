@@ -9,13 +9,22 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from core import charts, data, xor
-from core.activations import HIDDEN, REGISTRY
-from core.cache import batch_key
+from core import datasets, xor
 from core.config import ConfigError
-from core.models import INITS
-from core.playground import PlaygroundConfig, export_script, hidden_surfaces, make_points, new_trainer, summary, surface
-from core.scratch import ScratchNet
+from core.engine.activations import HIDDEN, REGISTRY
+from core.engine.models import INITS
+from core.serve.cache import batch_key
+from core.xor import charts
+from core.xor.playground import (
+    PlaygroundConfig,
+    export_script,
+    hidden_surfaces,
+    make_points,
+    new_trainer,
+    summary,
+    surface,
+)
+from core.xor.scratch import ScratchNet
 from ui.common import (
     cached_results,
     config_from_url,
@@ -64,7 +73,7 @@ def error_chart(cfg: xor.PerceptronConfig):
 
 
 def gate_points(gate: str) -> pd.DataFrame:
-    X, y = data.gate(gate)
+    X, y = datasets.gate(gate)
     return pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "target": y.astype(int)})
 
 
@@ -100,7 +109,7 @@ with tab_p:
     if tab_p.open:
         seed_state({"p_gate": url_p.gate, "p_lr": url_p.lr, "p_epochs": url_p.epochs, "p_seed": url_p.seed})
         c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-        c1.segmented_control("Logic gate", list(data.GATES), key="p_gate", required=True)
+        c1.segmented_control("Logic gate", list(datasets.GATES), key="p_gate", required=True)
         c2.number_input("Learning rate", 1e-4, 10.0, key="p_lr", format="%.4g")
         c3.number_input("Max epochs", 1, 10_000, key="p_epochs", help="The tutorial uses 100 (1,000 for XOR).")
         c4.number_input("Seed", 0, 2**31 - 1, key="p_seed")
@@ -142,7 +151,7 @@ with tab_p:
             )
         st.subheader("All four gates, side by side")
         cols = st.columns(4)
-        for col, g in zip(cols, data.GATES):
+        for col, g in zip(cols, datasets.GATES):
             cfg_g = p_cfg.replace(gate=g, epochs=1000 if g == "XOR" else max(100, p_cfg.epochs))
             h_g, lines_g, _, _ = perceptron_run(cfg_g)
             verdict = (
@@ -303,7 +312,7 @@ with tab_s:
             b.caption("Its hidden units on the four inputs (slope = the activation's derivative there)")
             b.dataframe(d["units"].pivot(index="unit", columns="input", values="a").round(3))
             r = results[pick]
-            g = data.grid(1.0, 41) + 0.5  # the unit square with a margin: [-0.5, 1.5]^2
+            g = datasets.grid(1.0, 41) + 0.5  # the unit square with a margin: [-0.5, 1.5]^2
             with torch.no_grad():
                 p = torch.sigmoid(r.model()(torch.as_tensor(g)))[:, 0].numpy()
             st.altair_chart(
@@ -352,19 +361,19 @@ def playground_controls(
         a, b = st.columns(2)
         a.selectbox(
             "Data",
-            data.TOY_SETS + ("csv",),
+            datasets.TOY_SETS + ("csv",),
             key=k("dataset"),
             format_func=lambda s: {"csv": "my CSV points"}.get(
-                s, s + (" (regression)" if data.is_regression(s) else "")
+                s, s + (" (regression)" if datasets.is_regression(s) else "")
             ),
         )
         b.slider("Noise", 0.0, 0.5, key=k("noise"), step=0.05)
         st.pills(
             "Input features",
-            data.FEATURES,
+            datasets.FEATURES,
             selection_mode="multi",
             key=k("features"),
-            format_func=data.FEATURE_LABELS.get,
+            format_func=datasets.FEATURE_LABELS.get,
         )
     n_layers = st.slider("Hidden layers", 0, 6, key=k("layers"))
     widths = []
@@ -478,7 +487,7 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts, trainer) -> None:
             pts.frame(),
             title="Output over the plane",
             domain=dom,
-            extent=data.EXTENT,
+            extent=datasets.EXTENT,
             size=300,
         ),
         width="content",
@@ -530,7 +539,7 @@ with tab_g:
                 )
                 if up is not None:
                     try:
-                        csv_points = data.points_from_csv(up.getvalue())
+                        csv_points = datasets.points_from_csv(up.getvalue())
                     except ValueError as e:
                         st.error(f"Could not use {up.name}: {e}")
                 if csv_points is None:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import optuna  # noqa: E402
 
 from core import tuning  # noqa: E402
-from core import tuning_charts as charts  # noqa: E402
+from core.tuning import charts  # noqa: E402
 
 warnings.simplefilter("ignore")
 optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
-from core import data, xor  # noqa: E402
+from core import datasets, xor  # noqa: E402
 
 
 def plain(seed: int, epochs: int = 1000) -> tuple[float, bool]:
     """The tutorial's loop: nn.Module, BCELoss, torch.optim.Adam(lr=0.1), full batch."""
-    X, y = data.gate("XOR")
+    X, y = datasets.gate("XOR")
     X, y = torch.tensor(X), torch.tensor(y).view(-1, 1)
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
@@ -88,7 +88,7 @@ def main() -> None:
     rows = [
         {"method": "plain loop (nn.Module + torch.optim)", "models": n, "seconds": f"{t_plain:.2f}",
          "ms/model": f"{1000 * t_plain / n:.1f}", "solved": f"{sum(r[1] for r in ref)}/{n}"},
-        {"method": "batched (core.train, one stack)", "models": n, "seconds": f"{t_batch:.3f}",
+        {"method": "batched (core.engine.train, one stack)", "models": n, "seconds": f"{t_batch:.3f}",
          "ms/model": f"{1000 * t_batch / n:.2f}", "solved": f"{int(ok.sum())}/{n}"},
     ]
     print(table(rows, f"XORNet 2-4-1 sigmoid, BCE, Adam lr 0.1, 1000 epochs, seeds 0..{n - 1}"))

@@ -5,7 +5,7 @@
 Prints ``FILE<TAB>DIGIT<TAB>PROBABILITY`` per file, or ``FILE<TAB>error: <why>`` for a file it cannot
 read (the other files are still read); exits 1 when any file failed. The model is the page's default
 for the data set, trained once and then loaded from the disk cache (``$NNLAB_DATA_DIR``). Same code
-path as the page: :mod:`core.images` then :mod:`core.digits`.
+path as the page: :mod:`core.digits.images` then :mod:`core.digits`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core import digits, images
-from core.mnist import MnistUnavailable
-from core.train import TrainResult
+from core import digits
+from core.datasets.mnist import MnistUnavailable
+from core.digits import images
+from core.engine.train import TrainResult
 
 
 def read_file(path: str, result: TrainResult, max_bytes: int = 20_000_000) -> tuple[int, float]:

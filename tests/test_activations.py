@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
-from core import activation_charts as ac
-from core import activations as acts
 from core import explorer as ex
-from core.cache import decode_results, encode_results
 from core.config import ConfigError
-from core.models import build_mlp, linear_layers
-from core.train import fit
+from core.engine import activations as acts
+from core.engine.models import build_mlp, linear_layers
+from core.engine.train import fit
+from core.explorer import charts as ac
+from core.serve.cache import decode_results, encode_results
 
 KINKS = {"relu": [0.0], "leaky_relu": [0.0], "elu": [0.0], "selu": [0.0], "step": [0.0],
          "hard_sigmoid": [-3.0, 3.0], "hard_tanh": [-1.0, 1.0]}

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from core import charts, data, xor
+from core import datasets, xor
+from core.xor import charts
 
 
 def layer_marks(spec: dict) -> list[str]:
@@ -17,7 +18,7 @@ def layer_marks(spec: dict) -> list[str]:
 def test_perceptron_view_draws_points_and_the_line():
     h, _ = xor.run_perceptron(xor.PerceptronConfig(gate="AND"))
     lines = xor.perceptron_lines(h)
-    X, y = data.gate("AND")
+    X, y = datasets.gate("AND")
     pts = pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "target": y.astype(int)})
     spec = charts.perceptron_view(pts, lines[lines.epoch == len(h.errors)], title="AND").to_dict()
     assert layer_marks(spec) == ["point", "line"]
@@ -33,7 +34,7 @@ def test_error_bars_span_every_epoch():
 
 
 def test_decision_surface_is_a_heatmap_with_points_on_top():
-    g = data.grid(1.0, 5)
+    g = datasets.grid(1.0, 5)
     grid = pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": np.linspace(0, 1, len(g))})
     pts = pd.DataFrame({"x1": [0.0], "x2": [1.0], "label": [1], "split": ["train"]})
     spec = charts.decision_surface(grid, pts, size=200, extent=6.0).to_dict()
@@ -68,7 +69,7 @@ def test_band_curves_median_inside_band():
 
 
 def test_heatmap_grid_one_facet_per_unit():
-    g = data.grid(1.0, 4)
+    g = datasets.grid(1.0, 4)
     df = pd.concat([pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "unit": u, "a": 0.5}) for u in ("h1", "h2")])
     spec = charts.heatmap_grid(df, "unit", "a", columns=2).to_dict()
     assert spec["facet"]["field"] == "unit" and spec["columns"] == 2
@@ -79,7 +80,7 @@ def test_explorer_epoch_axes_tick_whole_epochs():
     """A 2-epoch run must not show epoch 1.2, 1.4, ... on its axis."""
     import pandas as pd
 
-    from core import activation_charts as ac
+    from core.explorer import charts as ac
 
     acc = ac.acc_lines(pd.DataFrame({"function": ["relu"] * 2, "epoch": [1, 2], "test_acc": [0.1, 0.2]}))
     assert acc.to_dict()["encoding"]["x"]["axis"] == {"format": "d", "tickMinStep": 1}

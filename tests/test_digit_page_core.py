@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw
 
-from core import digit_charts as dc
-from core import digit_reading as dr
 from core import digits
-from core.train import TrainResult
+from core.digits import charts as dc
+from core.digits import reading as dr
+from core.engine.train import TrainResult
 
 
 def png(draw=None, size=(120, 120), mode="L", bg=255) -> bytes:

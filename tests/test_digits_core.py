@@ -10,10 +10,10 @@ import torch
 from safetensors.torch import save
 
 from core import digits
-from core.cache import DiskCache
 from core.config import ConfigError
-from core.digits import DigitsConfig, ModelFileError
-from core.train import TrainResult
+from core.digits import DigitsConfig, ModelFileError, jobs
+from core.engine.train import TrainResult
+from core.serve.cache import DiskCache
 from tests.conftest import MNIST_SAMPLE
 
 SAMPLE = MNIST_SAMPLE
@@ -220,17 +220,14 @@ def test_reading_a_28x28_digit_averages_it_and_its_one_pixel_shifts():
     assert not np.allclose(each[0], each[1])  # the shifts do change what the model sees
 
 
-def test_mnist_augmentation_includes_a_smooth_elastic_warp():
+def test_mnist_augmentation_includes_a_smooth_elastic_warp(monkeypatch):
     X = np.zeros((1, 784), np.float32)
     X[0, 14 * 28 + 4:14 * 28 + 24] = 1  # a horizontal stroke
-    saved = digits.ELASTIC_PX
-    try:
-        digits.ELASTIC_PX = 0.0
-        plain = digits.augment_images(X, 1.0, 1, seed=3)
-        digits.ELASTIC_PX = 1.0
-        warped = digits.augment_images(X, 1.0, 1, seed=3)
-    finally:
-        digits.ELASTIC_PX = saved
+    monkeypatch.setattr(jobs, "ELASTIC_PX", 0.0)
+    plain = digits.augment_images(X, 1.0, 1, seed=3)
+    monkeypatch.setattr(jobs, "ELASTIC_PX", 1.0)
+    warped = digits.augment_images(X, 1.0, 1, seed=3)
+    monkeypatch.undo()
     assert warped.shape == (1, 784) and warped.min() >= 0 and warped.max() <= 1
     assert np.abs(warped - plain).sum() > 1.0  # the warp moved ink
     again = digits.augment_images(X, 1.0, 1, seed=3)

@@ -10,12 +10,12 @@ import pytest
 import torch
 from torch import nn
 
-from core import activations
-from core.cache import DiskCache, batch_key, cached
 from core.config import ConfigError
-from core.data import digits_arrays, gate, make_dataset, toy_2d
-from core.models import build_mlp
-from core.train import TrainConfig, Trainer, fit, shard_plan
+from core.datasets import digits_arrays, gate, make_dataset, toy_2d
+from core.engine import activations
+from core.engine.models import build_mlp
+from core.engine.train import TrainConfig, Trainer, fit, shard_plan
+from core.serve.cache import DiskCache, batch_key, cached
 
 
 def xor_data():
@@ -147,7 +147,7 @@ def test_manual_backprop_equals_autograd_for_a_mixed_stack_with_dropout():
 
 
 def test_per_epoch_train_metrics_use_a_fixed_sample_of_big_training_sets(monkeypatch):
-    import core.train as train_mod
+    import core.engine.train as train_mod
 
     monkeypatch.setattr(train_mod, "EVAL_ROWS", 50)
     Xtr, ytr, Xte, yte = digits_arrays()
@@ -182,7 +182,7 @@ def test_shard_plan_splits_big_stacks_by_activation_runs_and_keeps_small_ones_wh
 
 
 def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
-    import core.train as train_mod
+    import core.engine.train as train_mod
 
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10,
@@ -214,7 +214,7 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
 
 
 def test_a_sharded_fit_stops_every_stack_when_the_caller_stops(monkeypatch):
-    import core.train as train_mod
+    import core.engine.train as train_mod
 
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10)
@@ -241,7 +241,7 @@ def test_helper_threads_change_no_number(monkeypatch):
     """Dropout masks drawn ahead and epochs evaluated on a copy while the next trains: same results."""
     import os
 
-    import core.train as train_mod
+    import core.engine.train as train_mod
 
     if (os.cpu_count() or 1) < 2:
         pytest.skip("helper threads need a second core")
@@ -356,7 +356,7 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path):
 
 def test_dropout_masks_drawn_in_chunks_give_the_numbers_of_one_draw_per_step(monkeypatch):
     """A chunk's masks are one draw per model; with one step per chunk it is the old per-step draw."""
-    import core.train as train_mod
+    import core.engine.train as train_mod
 
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:230], ytr[:230], Xte[:50], yte[:50], task="multiclass", n_classes=10)
@@ -400,7 +400,7 @@ def test_any_valid_mix_of_settings_trains(helpers, monkeypatch):
     optimisers, penalties, early stopping, mixed activations) all train to results; with helper threads forced on."""
     import random
 
-    import core.train as train_mod
+    import core.engine.train as train_mod
 
     if helpers:
         monkeypatch.setattr(train_mod, "HELPER_DRAWS", 0)

@@ -7,12 +7,13 @@ import time
 
 import pytest
 
-from core import hosted, settings
-from core.hosted import FairQueue, Superseded
-from core.playground import PlaygroundConfig
-from core.train import TrainConfig
+from core import settings
+from core.engine.train import TrainConfig
+from core.serve import hosted
+from core.serve.hosted import FairQueue, Superseded
 from core.tuning import SearchSpace
 from core.xor import SeedStudyConfig, XorCompareConfig
+from core.xor.playground import PlaygroundConfig
 from tests.conftest import ROOT
 
 CAPS = settings.HOSTED
@@ -317,7 +318,7 @@ def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
 def test_trainer_guard_queues_page_training(monkeypatch):
     """Every Trainer.run inside a page goes through the shared queue (a slot is held while it trains)."""
     import ui.common  # noqa: F401  (installs the guard)
-    from core import train
+    from core.engine import train
 
     seen = []
     q = FairQueue(1)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from core.images import ImageError, Steps, load_image, to_grey, to_mnist, to_uci
+from core.digits.images import ImageError, Steps, load_image, to_grey, to_mnist, to_uci
 
 
 def digit_ink(w=120, h=160, width=12) -> np.ndarray:

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import mnist
-from core.mnist import IdxError, MnistUnavailable, load_mnist, parse_idx
+from core.datasets import mnist
+from core.datasets.mnist import IdxError, MnistUnavailable, load_mnist, parse_idx
 from tests.conftest import MNIST_SAMPLE
 
 SAMPLE = MNIST_SAMPLE

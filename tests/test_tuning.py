@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from core import settings, tuning
-from core import tuning_charts as charts
 from core.config import ConfigError
+from core.tuning import charts
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = tuning.SearchSpace(lr_low=1e-3, lr_high=0.05, layers_min=1, layers_max=2, width_min=8, width_max=32,

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from core import data, xor
-from core.models import Perceptron
-from core.playground import PlaygroundConfig, export_script, make_points, new_trainer, surface
-from core.scratch import ScratchNet
+from core import datasets, xor
+from core.engine.models import Perceptron
+from core.xor.playground import PlaygroundConfig, export_script, make_points, new_trainer, surface
+from core.xor.scratch import ScratchNet
 
 
 def test_perceptron_rule_single_update():
@@ -24,7 +24,7 @@ def test_perceptron_learns_and_or_nand_but_never_xor():
     for gate in ("AND", "OR", "NAND"):
         h, p = xor.run_perceptron(xor.PerceptronConfig(gate=gate, epochs=100))
         assert h.converged and h.errors[-1] == 0
-        X, y = data.gate(gate)
+        X, y = datasets.gate(gate)
         assert (p.predict(X) == y).all()
     h, _ = xor.run_perceptron(xor.PerceptronConfig(gate="XOR", epochs=1000))
     assert not h.converged and len(h.errors) == 1000 and min(h.errors) > 0
@@ -60,7 +60,7 @@ def test_numpy_gradients_match_autograd_float64():
 
 
 def test_numpy_network_solves_xor_with_the_tutorials_settings():
-    X, y = data.gate("XOR")
+    X, y = datasets.gate("XOR")
     net = ScratchNet(2, 4, seed=42)
     h = net.fit(X, y, lr=0.5, epochs=2000)
     assert h.loss[-1] < h.loss[0] / 5
@@ -86,7 +86,7 @@ def test_seed_study_counts_solved_and_diagnoses_failures():
 
 
 def test_playground_every_set_trains_and_reset_repeats():
-    for name in data.TOY_SETS:
+    for name in datasets.TOY_SETS:
         cfg = PlaygroundConfig(dataset=name, epochs=3, n_seeds=2, features=("x1", "x2", "x1x2"))
         pts = make_points(cfg)
         tr = new_trainer(cfg, pts)
@@ -106,14 +106,14 @@ def test_exported_script_runs_and_predicts_like_the_trainer():
     src = export_script(tr.results()[0], cfg)
     ns: dict = {}
     exec(compile(src, "exported.py", "exec"), ns)
-    F = torch.as_tensor(data.features(np.array([[1.5, -2.0]], dtype=np.float32), cfg.features))
+    F = torch.as_tensor(datasets.features(np.array([[1.5, -2.0]], dtype=np.float32), cfg.features))
     assert ns["predict"](1.5, -2.0) == pytest.approx(float(tr.predict(F)[0, 0, 0]), abs=1e-5)
 
 
 def test_csv_points_parse_and_reject_garbage():
-    X, y, reg = data.points_from_csv(b"x1,x2,label\n0,0,0\n1,1,1\n2,0,1\n0,2,0\n")
-    assert X.shape == (4, 2) and not reg and np.abs(X).max() <= data.EXTENT
+    X, y, reg = datasets.points_from_csv(b"x1,x2,label\n0,0,0\n1,1,1\n2,0,1\n0,2,0\n")
+    assert X.shape == (4, 2) and not reg and np.abs(X).max() <= datasets.EXTENT
     for bad, why in ((b"", "no rows"), (b"a,b\n1,2\n", "3 columns"), (b"1,2\n3,4\n5,6\n7,8\n", "3 columns"),
                      (b"\xff\xfe", "UTF-8"), (b"1,2,nan\n" * 5, "NaN"), (b"1,2,x\n" * 5, "could not read")):
         with pytest.raises(ValueError, match=why):
-            data.points_from_csv(bad)
+            datasets.points_from_csv(bad)

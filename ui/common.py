@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from core import hosted, settings
-from core import train as core_train
-from core.cache import DiskCache
+from core import settings
 from core.config import Config
-from core.train import TrainResult
+from core.engine import train as core_train
+from core.engine.train import TrainResult
+from core.serve import hosted
+from core.serve.cache import DiskCache
 
 C = TypeVar("C", bound=Config)
 
@@ -120,7 +121,7 @@ def disk_cache() -> DiskCache:
 def cached_results(key: str, compute: Callable[[], list[TrainResult]],
                    config_types: tuple[type, ...] = ()) -> list[TrainResult]:
     """Results from memory, else from the disk cache, else ``compute()`` (stored in both)."""
-    from core.cache import cached
+    from core.serve.cache import cached
 
     m = memo()
     hit = m.get(key)
@@ -186,7 +187,7 @@ def training_slot():
 
 @contextmanager
 def _trainer_guard(trainer) -> Any:
-    """Installed as core.train.run_guard: every Trainer.run in a page checks the caps, then queues."""
+    """Installed as core.engine.train.run_guard: every Trainer.run in a page checks the caps, then queues."""
     ctx = _script_ctx()
     if ctx is None:  # not a page's script thread (tests, worker threads): no caps, no queue
         yield

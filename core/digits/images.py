@@ -275,7 +275,7 @@ def to_mnist(img: Image.Image) -> Steps:
 def to_uci(img: Image.Image) -> Steps:
     """The UCI 8x8 way: grey, ink, crop, a 32x32 bitmap, then 4x4 block counts 0..16.
 
-    Steps.x is [64] float32 = counts / 16, the scale of ``core.data.digits_arrays``.
+    Steps.x is [64] float32 = counts / 16, the scale of ``core.datasets.digits_arrays``.
     """
     found = find_ink(img)
     crop = _crop(found)

@@ -2,9 +2,9 @@
 the tutorial's sklearn baseline, and model files (safetensors + JSON; never a pickle).
 
 Two data sets: sklearn's 8x8 digits ("digits", the tutorial's split) and MNIST ("mnist", 28x28, from
-:mod:`core.mnist`). Validation rows are carved off the training rows; the test rows are never seen
+:mod:`core.datasets.mnist`). Validation rows are carved off the training rows; the test rows are never seen
 in training. Augmentation (MNIST-format only) is data: seeded, precomputed, transformed copies of the
-training rows appended to them, so training still goes through :func:`core.train.fit`.
+training rows appended to them, so training still goes through :func:`core.engine.train.fit`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from core import mnist
-from core.cache import DiskCache, batch_key, cached, decode_results, encode_results
 from core.config import ConfigError, param
-from core.data import Dataset, digits_arrays
-from core.train import ProgressFn, TrainConfig, TrainResult, fit
+from core.datasets import Dataset, digits_arrays, mnist
+from core.engine.train import ProgressFn, TrainConfig, TrainResult, fit
+from core.serve.cache import DiskCache, batch_key, cached, decode_results, encode_results
 
 DATASETS = ("digits", "mnist")
 SIDE = {"digits": 8, "mnist": 28}
@@ -237,7 +236,7 @@ def train_many(cfgs: Sequence[DigitsConfig], progress: ProgressFn | None = None,
 
 def train(cfg: DigitsConfig, progress: ProgressFn | None = None, folder: str | Path | None = None,
           cache: DiskCache | None = None) -> TrainResult:
-    """One model through core.train, from the disk cache when it was trained before."""
+    """One model through core.engine.train, from the disk cache when it was trained before."""
     return train_many([cfg], progress, folder, cache)[0]
 
 

@@ -6,7 +6,7 @@ is stored in the study itself (search space, settings, heartbeat), so a worker i
 
     python -m core.tuning worker --storage URL --study NAME [--n-trials N]
 
-Each trial trains one MLP through :class:`core.train.Trainer` one epoch at a time, reports the
+Each trial trains one MLP through :class:`core.engine.train.Trainer` one epoch at a time, reports the
 validation accuracy after every epoch (for the pruner), and stores its learning curve and final
 metrics as trial user attributes. Workers write a heartbeat; a worker killed mid-trial has its
 trial marked FAIL after the grace period (and the same settings queued again once), so no finished
@@ -38,9 +38,9 @@ import optuna
 import pandas as pd
 
 from core import settings as nn_settings
-from core.activations import HIDDEN
 from core.config import Config, ConfigError, param
-from core.train import OPTIMIZERS, TrainConfig
+from core.engine.activations import HIDDEN
+from core.engine.train import OPTIMIZERS, TrainConfig
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("none", "median", "halving", "hyperband")
@@ -516,14 +516,14 @@ _DATA: dict[tuple, Any] = {}
 
 def load_data(st: StudySettings):
     """The study's Dataset: train rows minus a seeded validation split, plus the held-out test set."""
-    from core.data import digits_arrays, make_dataset
+    from core.datasets import digits_arrays, make_dataset
 
     key = (st.dataset, st.val_fraction, st.seed)
     if key in _DATA:
         return _DATA[key]
     if st.dataset == "mnist":
         try:
-            from core.mnist import MnistUnavailable, load_mnist
+            from core.datasets.mnist import MnistUnavailable, load_mnist
         except ImportError:
             raise TuningError("MNIST is not available in this installation; use the digits data set") from None
         folder = os.environ.get("NNLAB_MNIST_DIR") or None
@@ -627,13 +627,13 @@ def _should_stop(study: optuna.Study, ws: _WorkerState) -> bool:
 
 def make_objective(info: StudyInfo, data, ws: _WorkerState | None = None,
                    epoch_hook: Callable[[int], None] | None = None) -> Callable[[optuna.trial.Trial], float]:
-    """The objective: train the suggested MLP through core.train's Trainer, one epoch at a time.
+    """The objective: train the suggested MLP through core.engine.train's Trainer, one epoch at a time.
 
     Reports validation accuracy after each epoch (the pruner's input), stores the learning curve
     (``curve``: {column: [per epoch]}) and final metrics (``metrics``) as trial user attributes,
     and returns the last epoch's validation accuracy.
     """
-    from core.train import Trainer
+    from core.engine.train import Trainer
 
     st, space = info.settings, info.space
 
@@ -750,7 +750,7 @@ def run_worker(url: str | None, name: str, n_trials: int | None = None, parent: 
 
 
 # ---- worker processes started from the page ----------------------------------------------------
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def max_workers() -> int:
@@ -1101,9 +1101,6 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 # ---- fake studies (benchmarks and tests of the views) -------------------------------------------

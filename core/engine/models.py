@@ -1,6 +1,6 @@
 """Model builders: an MLP from a spec (torch), and the tutorial's perceptron (NumPy).
 
-The torch MLP here is the single-model reference; :mod:`core.train` trains stacks of such MLPs at
+The torch MLP here is the single-model reference; :mod:`core.engine.train` trains stacks of such MLPs at
 once, starting from exactly the weights :func:`build_mlp` makes for each seed.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core import activations
+from core.engine import activations
 
 INITS = ("default", "xavier", "he", "lecun", "small")
 

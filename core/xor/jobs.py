@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core import activations, data
+from core import datasets
 from core.config import Config, param
-from core.models import Perceptron, PerceptronHistory
-from core.scratch import ScratchNet
-from core.train import TrainConfig, Trainer, TrainResult, fit
+from core.engine import activations
+from core.engine.models import Perceptron, PerceptronHistory
+from core.engine.train import TrainConfig, Trainer, TrainResult, fit
+from core.xor.scratch import ScratchNet
 
 # ---- the perceptron --------------------------------------------------------------------------
 
@@ -29,7 +30,7 @@ class PerceptronConfig(Config):
 
     kind: ClassVar[str] = "perceptron"
 
-    gate: str = param("XOR", choices=tuple(data.GATES))
+    gate: str = param("XOR", choices=tuple(datasets.GATES))
     lr: float = param(0.1, lo=1e-4, hi=10.0)
     epochs: int = param(100, lo=1, hi=10_000)
     seed: int = param(42, lo=0, hi=2**31 - 1)
@@ -37,7 +38,7 @@ class PerceptronConfig(Config):
 
 def run_perceptron(cfg: PerceptronConfig) -> tuple[PerceptronHistory, Perceptron]:
     """Train the perceptron on the gate's truth table; returns the history and the trained unit."""
-    X, y = data.gate(cfg.gate)
+    X, y = datasets.gate(cfg.gate)
     p = Perceptron(2, cfg.lr, cfg.seed)
     return p.fit(X, y, cfg.epochs), p
 
@@ -75,7 +76,7 @@ def _line_in_box(w1: float, w2: float, b: float, lo: float, hi: float) -> list[t
 
 def truth_table(cfg: PerceptronConfig, p: Perceptron) -> pd.DataFrame:
     """x1, x2, target, the perceptron's answer, and whether it is right."""
-    X, y = data.gate(cfg.gate)
+    X, y = datasets.gate(cfg.gate)
     out = p.predict(X)
     return pd.DataFrame({"x1": X[:, 0].astype(int), "x2": X[:, 1].astype(int), "target": y.astype(int),
                          "perceptron": out, "right": out == y.astype(int)})
@@ -86,7 +87,7 @@ def best_linear_accuracy(gate: str, steps: int = 181) -> float:
 
     For XOR this is 0.75: no line splits the four points, which is why the perceptron never converges.
     """
-    X, y = data.gate(gate)
+    X, y = datasets.gate(gate)
     theta = np.linspace(0, np.pi, steps)
     W = np.stack([np.cos(theta), np.sin(theta)], 1)              # [A, 2] line normals
     proj = X @ W.T                                                # [4, A]
@@ -131,10 +132,10 @@ def xor_torch_config(cfg: XorCompareConfig) -> TrainConfig:
 
 def run_xor_compare(cfg: XorCompareConfig, grid_steps: int = 41) -> XorCompareResult:
     """Train both networks on XOR and evaluate them over the plane [-0.5, 1.5]^2."""
-    X, y = data.gate("XOR")
+    X, y = datasets.gate("XOR")
     net = ScratchNet(2, cfg.hidden, cfg.seed)
     h = net.fit(X, y, cfg.numpy_lr, cfg.numpy_epochs)
-    tr = Trainer([xor_torch_config(cfg)], data.make_dataset(X, y, task="binary"))
+    tr = Trainer([xor_torch_config(cfg)], datasets.make_dataset(X, y, task="binary"))
     tr.run(eval_every=1)
     res = tr.results()[0]
 
@@ -199,8 +200,8 @@ def solved(results: list[TrainResult]) -> np.ndarray:
 
 def run_seed_study(cfg: SeedStudyConfig, progress=None) -> list[TrainResult]:
     """Train every seed together (batched); results in seed order."""
-    X, y = data.gate("XOR")
-    return fit(cfg.train_configs(), data.make_dataset(X, y, task="binary"), progress=progress)
+    X, y = datasets.gate("XOR")
+    return fit(cfg.train_configs(), datasets.make_dataset(X, y, task="binary"), progress=progress)
 
 
 def diagnose(result: TrainResult) -> dict:
@@ -208,7 +209,7 @@ def diagnose(result: TrainResult) -> dict:
 
     Returns {"outputs": DataFrame, "units": DataFrame (unit, input, z, a, slope), "findings": [str]}.
     """
-    X, y = data.gate("XOR")
+    X, y = datasets.gate("XOR")
     net = result.model().double()
     Xt = torch.as_tensor(X, dtype=torch.float64)
     yt = torch.as_tensor(y, dtype=torch.float64)

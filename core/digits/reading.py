@@ -1,7 +1,7 @@
 """Read people's digits with a trained digit model: a batch of (name, bytes) in, one Reading each out.
 
-The same path as ``python -m core.predict``: :func:`core.images.load_image`, then
-:func:`core.images.preprocess` for the model's data set, then :func:`core.digits.predict`. A file that
+The same path as ``python -m core.predict``: :func:`core.digits.images.load_image`, then
+:func:`core.digits.images.preprocess` for the model's data set, then :func:`core.digits.predict`. A file that
 cannot be read gets a one-line reason and the rest of the batch is still read.
 """
 
@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core import digits, images
-from core.train import TrainResult
+from core import digits
+from core.digits import images
+from core.engine.train import TrainResult
 
 # Why one model reads real handwriting and the other does not (the page shows these words).
 ADVICE = {

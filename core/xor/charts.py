@@ -10,17 +10,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.plotting import downsample
+
 CLASS_COLORS = alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"])  # TensorFlow Playground's
 DIVERGING = alt.Scale(scheme="blueorange", domain=[0, 1], reverse=True)
-
-
-def downsample(df: pd.DataFrame, x: str, max_points: int = 300, by: str | None = None) -> pd.DataFrame:
-    """Keep at most ``max_points`` evenly spaced x values (per group), always the last one."""
-    xs = np.sort(df[x].unique())
-    if len(xs) <= max_points:
-        return df
-    keep = set(xs[np.linspace(0, len(xs) - 1, max_points).round().astype(int)])
-    return df[df[x].isin(keep)]
 
 
 def loss_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", color: str = "series",

@@ -27,10 +27,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from core import activations
 from core.config import Config, param
-from core.data import Dataset
-from core.models import INITS, build_mlp, linear_layers
+from core.datasets import Dataset
+from core.engine import activations
+from core.engine.models import INITS, build_mlp, linear_layers
 
 OPTIMIZERS = ("adam", "sgd", "momentum")
 LOSSES = ("auto", "mse", "ce")

@@ -1,4 +1,4 @@
-"""Data sets: logic gates, 2-D toy sets (TensorFlow Playground's and more), sklearn digits.
+"""Small data sets: logic gates, 2-D toy sets (TensorFlow Playground's and more), CSV points.
 
 Arrays are NumPy float32 unless noted; ``X`` is [N, F], ``y`` is [N] (class ids or targets).
 """
@@ -6,11 +6,8 @@ Arrays are NumPy float32 unless noted; ``X`` is [N, F], ``y`` is [N] (class ids 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import torch
 
 GATES: dict[str, tuple[int, int, int, int]] = {
     # outputs for inputs (0,0), (0,1), (1,0), (1,1)
@@ -163,61 +160,3 @@ def points_from_csv(raw: bytes) -> tuple[np.ndarray, np.ndarray, bool]:
     X = (X - centre) / span * (EXTENT * 0.9)
     regression = not np.isin(y, (0.0, 1.0)).all()
     return X.astype(np.float32), y.astype(np.float32), bool(regression)
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Tensors for training: X_* [N, F] float32; y_* [N] (float32 targets or int64 class ids)."""
-
-    X_train: torch.Tensor
-    y_train: torch.Tensor
-    X_test: torch.Tensor
-    y_test: torch.Tensor
-    task: str  # "binary" | "multiclass" | "regression"
-    n_classes: int = 2
-    X_val: torch.Tensor | None = None
-    y_val: torch.Tensor | None = None
-
-    @property
-    def n_features(self) -> int:
-        return int(self.X_train.shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        return self.n_classes if self.task == "multiclass" else 1
-
-
-def make_dataset(X_train, y_train, X_test=None, y_test=None, task: str = "binary",
-                 n_classes: int = 2, val_fraction: float = 0.0, seed: int = 0) -> Dataset:
-    """Wrap NumPy arrays as a :class:`Dataset`; carve a validation split off the training rows."""
-    if X_test is None:
-        X_test, y_test = X_train, y_train
-    X_val = y_val = None
-    if val_fraction > 0:
-        rng = np.random.default_rng(seed + 7_919)
-        perm = rng.permutation(len(X_train))
-        n_val = max(1, int(round(val_fraction * len(X_train))))
-        X_val, y_val = X_train[perm[:n_val]], y_train[perm[:n_val]]
-        X_train, y_train = X_train[perm[n_val:]], y_train[perm[n_val:]]
-    ydt = torch.long if task == "multiclass" else torch.float32
-
-    def t(a, dt=torch.float32):
-        return None if a is None else torch.as_tensor(np.asarray(a), dtype=dt)
-
-    return Dataset(t(X_train), t(y_train, ydt), t(X_test), t(y_test, ydt), task, n_classes,
-                   t(X_val), t(y_val, ydt))
-
-
-@lru_cache(maxsize=2)
-def digits_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """sklearn's 8x8 digits, the tutorial's split (80/20, random_state 42), pixels scaled to [0, 1].
-
-    Returns X_train [1437, 64], y_train [1437], X_test [360, 64], y_test [360].
-    """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    d = load_digits()
-    X = (d.data / 16.0).astype(np.float32)
-    Xtr, Xte, ytr, yte = train_test_split(X, d.target, test_size=0.2, random_state=42)
-    return Xtr, ytr.astype(np.int64), Xte, yte.astype(np.int64)

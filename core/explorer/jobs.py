@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core import activations as acts
-from core import data
+from core import datasets
 from core.config import Config, ConfigError, param
-from core.train import TrainConfig, Trainer, TrainResult, fit
+from core.engine import activations as acts
+from core.engine.train import TrainConfig, Trainer, TrainResult, fit
 
 REG = acts.REGISTRY
 Y_CLIP = 1e6  # curve values beyond +-this are drawn clipped (an overflow never reaches the chart)
@@ -43,11 +43,11 @@ PARAM_FIELDS = {
 }
 
 DEFAULT_CURVES = ("sigmoid", "tanh", "relu", "leaky_relu")
-# the benchmark's eight: every one has a fast manual-backprop kernel in core.train
+# the benchmark's eight: every one has a fast manual-backprop kernel in core.engine.train
 DEFAULT_COMPARE = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEFAULT_DEPTH = ("sigmoid", "tanh", "relu", "leaky_relu")
 DEPTH_INITS = ("default", "xavier", "he")
-COMPARE_SETS = ("digits",) + data.CLASSIFICATION_SETS
+COMPARE_SETS = ("digits",) + datasets.CLASSIFICATION_SETS
 
 
 # ---- curves and derivatives ---------------------------------------------------------------------
@@ -234,15 +234,15 @@ class CompareConfig(Config):
         return "digits-80-20-rs42" if self.dataset == "digits" else f"toy-{self.dataset}-1000-{self.noise:g}-s0"
 
 
-def compare_data(dataset: str = "digits", noise: float = 0.1) -> data.Dataset:
+def compare_data(dataset: str = "digits", noise: float = 0.1) -> datasets.Dataset:
     """digits: the tutorial's 80/20 split (random_state 42); a 2-D set: 1,000 points, 80/20, seed 0."""
     if dataset == "digits":
-        Xtr, ytr, Xte, yte = data.digits_arrays()
-        return data.make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10)
-    X, y = data.toy_2d(dataset, n=1000, noise=noise, seed=0)
-    X = X / data.EXTENT  # inputs in about [-1, 1], like the scaled digits pixels
-    Xtr, ytr, Xte, yte = data.split(X, y, 0.8, seed=0)
-    return data.make_dataset(Xtr, ytr, Xte, yte, task="binary")
+        Xtr, ytr, Xte, yte = datasets.digits_arrays()
+        return datasets.make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10)
+    X, y = datasets.toy_2d(dataset, n=1000, noise=noise, seed=0)
+    X = X / datasets.EXTENT  # inputs in about [-1, 1], like the scaled digits pixels
+    Xtr, ytr, Xte, yte = datasets.split(X, y, 0.8, seed=0)
+    return datasets.make_dataset(Xtr, ytr, Xte, yte, task="binary")
 
 
 def run_compare(cfg: CompareConfig, progress: Callable | None = None) -> list[TrainResult]:

@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.charts import downsample
+from core.plotting import downsample
 
 SERIES = {"train": "training rows", "val": "validation rows", "test": "test rows"}
 SERIES_COLORS = alt.Scale(domain=list(SERIES.values()), range=["#0877bd", "#f59322", "#6c757d"])

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core import activations, data
+from core import datasets
 from core.config import param
-from core.models import INITS
-from core.train import TrainConfig, Trainer, TrainResult
+from core.engine import activations
+from core.engine.models import INITS
+from core.engine.train import TrainConfig, Trainer, TrainResult
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,12 @@ class PlaygroundConfig(TrainConfig):
 
     kind: ClassVar[str] = "playground"
 
-    dataset: str = param("xor", choices=data.TOY_SETS + ("csv",))
+    dataset: str = param("xor", choices=datasets.TOY_SETS + ("csv",))
     noise: float = param(0.0, lo=0.0, hi=0.5)
     train_frac: float = param(0.5, lo=0.1, hi=0.9)
     n_points: int = param(400, lo=20, hi=2000)
     data_seed: int = param(0, lo=0, hi=2**31 - 1)
-    features: tuple[str, ...] = param(("x1", "x2"), choices=data.FEATURES, length=(1, 7))
+    features: tuple[str, ...] = param(("x1", "x2"), choices=datasets.FEATURES, length=(1, 7))
     hidden: tuple[int, ...] = param((4, 2), lo=1, hi=8, length=(0, 6))
     activation: str = param("tanh", choices=activations.HIDDEN)
     init: str = param("default", choices=INITS)
@@ -43,7 +44,7 @@ class PlaygroundConfig(TrainConfig):
 
     @property
     def regression(self) -> bool:
-        return data.is_regression(self.dataset)
+        return datasets.is_regression(self.dataset)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def make_points(cfg: PlaygroundConfig, csv: tuple[np.ndarray, np.ndarray, bool] 
             raise ValueError("upload a CSV of x1,x2,label to use your own points")
         X, y, regression = csv
     else:
-        X, y = data.toy_2d(cfg.dataset, cfg.n_points, cfg.noise, cfg.data_seed)
+        X, y = datasets.toy_2d(cfg.dataset, cfg.n_points, cfg.noise, cfg.data_seed)
         regression = cfg.regression
     rng = np.random.default_rng(cfg.data_seed + 1_000_003)
     perm = rng.permutation(len(X))
@@ -77,11 +78,11 @@ def make_points(cfg: PlaygroundConfig, csv: tuple[np.ndarray, np.ndarray, bool] 
     return Points(X, y, train, regression)
 
 
-def dataset_of(cfg: PlaygroundConfig, pts: Points) -> data.Dataset:
+def dataset_of(cfg: PlaygroundConfig, pts: Points) -> datasets.Dataset:
     """Features of the points as a training Dataset."""
-    F = data.features(pts.X, cfg.features)
+    F = datasets.features(pts.X, cfg.features)
     task = "regression" if pts.regression else "binary"
-    return data.make_dataset(F[pts.train], pts.y[pts.train], F[~pts.train], pts.y[~pts.train], task=task)
+    return datasets.make_dataset(F[pts.train], pts.y[pts.train], F[~pts.train], pts.y[~pts.train], task=task)
 
 
 def new_trainer(cfg: PlaygroundConfig, pts: Points) -> Trainer:
@@ -91,16 +92,16 @@ def new_trainer(cfg: PlaygroundConfig, pts: Points) -> Trainer:
 
 def surface(trainer: Trainer, cfg: PlaygroundConfig, k: int = 0, steps: int = 50) -> pd.DataFrame:
     """Model k's output over the plane: x1, x2, p (probability of class 1, or the predicted value)."""
-    g = data.grid(data.EXTENT, steps)
-    F = torch.as_tensor(data.features(g, cfg.features))
+    g = datasets.grid(datasets.EXTENT, steps)
+    F = torch.as_tensor(datasets.features(g, cfg.features))
     out = trainer.predict(F)[k, :, 0].numpy()
     return pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": out})
 
 
 def hidden_surfaces(trainer: Trainer, cfg: PlaygroundConfig, k: int = 0, steps: int = 25) -> pd.DataFrame:
     """Every hidden neuron's output over the plane for model k: x1, x2, neuron ("L1 n1"...), a."""
-    g = data.grid(data.EXTENT, steps)
-    F = torch.as_tensor(data.features(g, cfg.features))
+    g = datasets.grid(datasets.EXTENT, steps)
+    F = torch.as_tensor(datasets.features(g, cfg.features))
     capture: list = []
     with torch.no_grad():
         trainer.forward(F, capture=capture)

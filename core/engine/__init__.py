@@ -1,0 +1,1 @@
+"""The one training loop: activations, models, the batched trainer and fit."""

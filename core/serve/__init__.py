@@ -1,0 +1,1 @@
+"""What a shared server needs: the fair training queue, hosted caps, the result caches."""

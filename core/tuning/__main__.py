@@ -1,0 +1,7 @@
+"""``python -m core.tuning worker ...``: a tuning worker process."""
+
+import sys
+
+from core.tuning import main
+
+sys.exit(main())
