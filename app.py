@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.common import apply_secrets
+from ui.common import apply_secrets, install_run_guard
 
 ROOT = Path(__file__).parent
 
@@ -22,6 +22,7 @@ PAGES = [
 
 st.set_page_config(page_title="NN Lab", page_icon=":material/hub:", layout="wide")
 apply_secrets()
+install_run_guard()  # hosted mode: every training run is checked and queued
 pages = [
     st.Page(str(ROOT / f), title=t, icon=i, url_path=u, default=(u == "home"))
     for f, t, i, u in PAGES

@@ -15,8 +15,8 @@ from core.datasets import Dataset, mnist
 from core.digits import DigitsConfig, ModelFileError
 from core.digits import charts as dc
 from core.digits import reading as dr
+from core.engine import TrainResult
 from core.engine.activations import HIDDEN, REGISTRY
-from core.engine.train import TrainResult
 from ui.canvas import digit_canvas
 from ui.common import (
     cached_results,

@@ -9,8 +9,8 @@ import streamlit as st
 
 from core import tuning
 from core.config import ConfigError
+from core.engine import OPTIMIZERS
 from core.engine.activations import HIDDEN, REGISTRY
-from core.engine.train import OPTIMIZERS
 from core.tuning import charts
 from ui.common import config_from_url, share_link
 

@@ -6,7 +6,7 @@ The page's default comparison: an MLP 64-128-64-10 on sklearn's digits (80/20 sp
 42), Adam lr 1e-3, batch 64, 50 epochs, for 8 activations x 3 seeds. First a plain loop trains the
 24 models one by one the tutorial's way (nn.Sequential of torch.nn layers, torch.optim.Adam,
 cross-entropy, minibatches), starting from the same weights and visiting the batches in the same
-order as the batched trainer; then core.engine.train trains all 24 in one stack. Checks each model's test
+order as the batched trainer; then core.engine trains all 24 in one stack. Checks each model's test
 accuracy agrees within 0.5 point, prints the side-by-side table, then times the page's learning tab
 with AppTest (cold: empty caches; warm: from the disk cache in a fresh session with memory caches
 cleared). Last line: speedup=<x> relu_acc=<a>
@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
 from core import explorer  # noqa: E402
+from core.engine import TrainConfig, fit  # noqa: E402
 from core.engine.activations import REGISTRY  # noqa: E402
-from core.engine.train import TrainConfig, fit  # noqa: E402
 
 TORCH_LAYERS = {
     "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01),

@@ -6,7 +6,7 @@ MNIST-shaped epoch against its FLOP floor, and realistic uploads read through th
 Parts:
 1. The page's default 8x8 digits MLP vs the tutorial's MLPClassifier((100, 50), relu, max_iter 500,
    random_state 42) on the same 80/20 split, each timed from arrays to trained model (no cache).
-2. One epoch of 784-256-128-10, batch 128, on 60,000 rows of synthetic data through core.engine.train,
+2. One epoch of 784-256-128-10, batch 128, on 60,000 rows of synthetic data through core.engine,
    against its floor: the exact matrix products one epoch needs, timed alone on this machine.
 3. Realistic uploads made from the MNIST sample's t10k files (bench/uploads.py), read by
    ``python -m core.predict`` with the MNIST-format default model (trained only on the sample's train
@@ -33,7 +33,7 @@ from bench._table import table
 from core import digits
 from core.datasets import digits_arrays, make_dataset, mnist
 from core.digits import images
-from core.engine.train import TrainConfig, Trainer
+from core.engine import TrainConfig, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "mnist-sample"
@@ -108,7 +108,7 @@ def _plain_epoch(X: torch.Tensor, y: torch.Tensor, B: int, state: dict) -> float
 
 
 def part_epoch(N: int = 60_000, B: int = 128, reps: int = 9) -> dict[str, float]:
-    """One epoch through core.engine.train and its GEMM floor, measured alternately (this machine's speed
+    """One epoch through core.engine and its GEMM floor, measured alternately (this machine's speed
     drifts by 10-40% over minutes; alternating keeps both sides in the same conditions), best of reps."""
     g = torch.Generator().manual_seed(0)
     X = torch.rand(N, 784, generator=g)
@@ -134,7 +134,7 @@ def part_epoch(N: int = 60_000, B: int = 128, reps: int = 9) -> dict[str, float]
     tr._evaluate()
     evaluation = time.perf_counter() - t0
     rows = [
-        {"what": "one epoch through core.engine.train (incl. its end-of-epoch evaluation)", "seconds": f"{epoch:.3f}",
+        {"what": "one epoch through core.engine (incl. its end-of-epoch evaluation)", "seconds": f"{epoch:.3f}",
          "x floor": f"{epoch / floor:.2f}"},
         {"what": "  of which the end-of-epoch evaluation", "seconds": f"{evaluation:.3f}", "x floor": ""},
         {"what": "  epoch without the evaluation", "seconds": f"{epoch - evaluation:.3f}",

@@ -88,7 +88,7 @@ def main() -> None:
     rows = [
         {"method": "plain loop (nn.Module + torch.optim)", "models": n, "seconds": f"{t_plain:.2f}",
          "ms/model": f"{1000 * t_plain / n:.1f}", "solved": f"{sum(r[1] for r in ref)}/{n}"},
-        {"method": "batched (core.engine.train, one stack)", "models": n, "seconds": f"{t_batch:.3f}",
+        {"method": "batched (core.engine, one stack)", "models": n, "seconds": f"{t_batch:.3f}",
          "ms/model": f"{1000 * t_batch / n:.2f}", "solved": f"{int(ok.sum())}/{n}"},
     ]
     print(table(rows, f"XORNet 2-4-1 sigmoid, BCE, Adam lr 0.1, 1000 epochs, seeds 0..{n - 1}"))

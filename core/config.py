@@ -20,6 +20,10 @@ CACHE_VERSION = "2"  # bump when training code changes what a config produces
 
 C = TypeVar("C", bound="Config")
 
+# what a server's limits can bound in a field (param(cap=...)): kind -> settings.Limits attribute
+CAP_KINDS = {"epochs": "max_epochs", "seeds": "max_seeds", "trials": "max_trials", "width": "max_width",
+             "layers": "max_layers"}
+
 
 class ConfigError(ValueError):
     """A config field is out of range; ``field`` names it, the message says what is allowed."""
@@ -38,9 +42,19 @@ def param(
     choices: tuple[Any, ...] | None = None,
     length: tuple[int, int] | None = None,
     help: str = "",
+    cap: str | tuple[str, ...] | None = None,
 ) -> Any:
-    """Declare a config field with its allowed range (numbers), choices, or tuple length."""
-    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "help": help}
+    """Declare a config field with its allowed range (numbers), choices, or tuple length.
+
+    ``cap`` names what a server's limits bound in this field (see :data:`CAP_KINDS`): "epochs",
+    "seeds", "trials", "width" (the widest layer), "layers" (an int, or a tuple's length).
+    :func:`core.serve.hosted.violations` reads it; no other code matches field names.
+    """
+    caps = (cap,) if isinstance(cap, str) else tuple(cap or ())
+    for c in caps:
+        if c not in CAP_KINDS:
+            raise ValueError(f"unknown cap {c!r}; known: {', '.join(CAP_KINDS)}")
+    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "help": help, "cap": caps}
     return dataclasses.field(default=default, metadata=meta)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from core import digits
 from core.datasets.mnist import MnistUnavailable
 from core.digits import images
-from core.engine.train import TrainResult
+from core.engine import TrainResult
 
 
 def read_file(path: str, result: TrainResult, max_bytes: int = 20_000_000) -> tuple[int, float]:

@@ -10,8 +10,8 @@ import torch
 from core import explorer as ex
 from core.config import ConfigError
 from core.engine import activations as acts
+from core.engine import fit
 from core.engine.models import build_mlp, linear_layers
-from core.engine.train import fit
 from core.explorer import charts as ac
 from core.serve.cache import decode_results, encode_results
 

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from core import digits
 from core.digits import charts as dc
 from core.digits import reading as dr
-from core.engine.train import TrainResult
+from core.engine import TrainResult
 
 
 def png(draw=None, size=(120, 120), mode="L", bg=255) -> bytes:

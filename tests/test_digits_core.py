@@ -12,7 +12,7 @@ from safetensors.torch import save
 from core import digits
 from core.config import ConfigError
 from core.digits import DigitsConfig, ModelFileError, jobs
-from core.engine.train import TrainResult
+from core.engine import TrainResult
 from core.serve.cache import DiskCache
 from tests.conftest import MNIST_SAMPLE
 

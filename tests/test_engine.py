@@ -182,6 +182,7 @@ def test_shard_plan_splits_big_stacks_by_activation_runs_and_keeps_small_ones_wh
 
 
 def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
+    import core.engine.guard as guard_mod
     import core.engine.train as train_mod
 
     Xtr, ytr, Xte, yte = digits_arrays()
@@ -194,12 +195,12 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
     seen = []
 
     @contextlib.contextmanager
-    def guard(stack):
-        seen.append(len(stack.configs))
+    def guard(configs):
+        seen.append(len(configs))
         yield
 
     monkeypatch.setattr(train_mod, "shard_plan", lambda c, d: [[0, 2], [1, 3]])
-    monkeypatch.setattr(train_mod, "run_guard", guard)
+    monkeypatch.setattr(guard_mod, "_current", [guard])
     calls = []
     parts = fit(cfgs, data, progress=lambda e, t, tr: calls.append(threading.current_thread()))
     assert seen == [4]  # hosted caps and the queue see every model, once

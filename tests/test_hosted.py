@@ -8,7 +8,7 @@ import time
 import pytest
 
 from core import settings
-from core.engine.train import TrainConfig
+from core.engine import TrainConfig
 from core.serve import hosted
 from core.serve.hosted import FairQueue, Superseded
 from core.tuning import SearchSpace
@@ -47,7 +47,7 @@ def test_trials_and_model_count_are_capped():
 
     @dataclass(frozen=True)
     class Study(Config):
-        n_trials: int = param(10, lo=1, hi=10**9)
+        n_trials: int = param(10, lo=1, hi=10**9, cap="trials")  # the cap is declared on the field
 
     assert "n_trials" in hosted.check_request(Study(n_trials=CAPS.max_trials + 1), CAPS)
     assert hosted.check_request(Study(n_trials=CAPS.max_trials), CAPS) is None
@@ -317,8 +317,7 @@ def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
 
 def test_trainer_guard_queues_page_training(monkeypatch):
     """Every Trainer.run inside a page goes through the shared queue (a slot is held while it trains)."""
-    import ui.common  # noqa: F401  (installs the guard)
-    from core.engine import train
+    from core.engine import guard
 
     seen = []
     q = FairQueue(1)
@@ -330,7 +329,7 @@ def test_trainer_guard_queues_page_training(monkeypatch):
         return real(self, session_id, on_wait)
 
     monkeypatch.setattr(FairQueue, "slot", spy)
-    assert train.run_guard.__name__ == "_trainer_guard"
+    monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard at start: no import does
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -338,6 +337,7 @@ def test_trainer_guard_queues_page_training(monkeypatch):
     at.run()  # st.navigation registers the pages (and their url paths) on a first run
     at.switch_page("app_pages/xor_lab.py")
     at.run()
+    assert guard.run_guard().__name__ == "_trainer_guard"
     assert not at.exception and seen and q.granted_total >= 1 and q.running() == 0
 
 

@@ -13,8 +13,8 @@ import streamlit as st
 
 from core import settings
 from core.config import Config
-from core.engine import train as core_train
-from core.engine.train import TrainResult
+from core.engine import TrainResult
+from core.engine.guard import set_run_guard
 from core.serve import hosted
 from core.serve.cache import DiskCache
 
@@ -186,13 +186,13 @@ def training_slot():
 
 
 @contextmanager
-def _trainer_guard(trainer) -> Any:
-    """Installed as core.engine.train.run_guard: every Trainer.run in a page checks the caps, then queues."""
+def _trainer_guard(configs) -> Any:
+    """The app's run guard (see :func:`install_run_guard`): a page's training checks the caps, then queues."""
     ctx = _script_ctx()
     if ctx is None:  # not a page's script thread (tests, worker threads): no caps, no queue
         yield
         return
-    msg = hosted.check_request(trainer.configs) if settings.hosted() else None
+    msg = hosted.check_request(configs) if settings.hosted() else None
     if msg:
         st.error(msg, icon=":material/block:")
         st.stop()
@@ -200,7 +200,11 @@ def _trainer_guard(trainer) -> Any:
         yield
 
 
-core_train.run_guard = _trainer_guard
+
+
+def install_run_guard() -> None:
+    """Route every training run of this process through :func:`_trainer_guard` (app.py calls it at start)."""
+    set_run_guard(_trainer_guard)
 
 
 def memo_get(key: str) -> Any:

@@ -4,7 +4,7 @@ the tutorial's sklearn baseline, and model files (safetensors + JSON; never a pi
 Two data sets: sklearn's 8x8 digits ("digits", the tutorial's split) and MNIST ("mnist", 28x28, from
 :mod:`core.datasets.mnist`). Validation rows are carved off the training rows; the test rows are never seen
 in training. Augmentation (MNIST-format only) is data: seeded, precomputed, transformed copies of the
-training rows appended to them, so training still goes through :func:`core.engine.train.fit`.
+training rows appended to them, so training still goes through :func:`core.engine.fit`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from core.config import ConfigError, param
 from core.datasets import Dataset, digits_arrays, mnist
-from core.engine.train import ProgressFn, TrainConfig, TrainResult, fit
+from core.engine import ProgressFn, TrainConfig, TrainResult, fit
 from core.serve.cache import DiskCache, batch_key, cached, decode_results, encode_results
 
 DATASETS = ("digits", "mnist")
@@ -48,10 +48,11 @@ class DigitsConfig(TrainConfig):
 
     kind: ClassVar[str] = "digits"
 
-    hidden: tuple[int, ...] = param((100, 50), lo=1, hi=4096, length=(0, 20), help="hidden layer widths")
+    hidden: tuple[int, ...] = param((100, 50), lo=1, hi=4096, length=(0, 20), cap=("width", "layers"),
+                                      help="hidden layer widths")
     lr: float = param(0.005, lo=1e-6, hi=10.0)
     batch_size: int = param(256, lo=0, hi=100_000, help="0 means the whole training set")
-    epochs: int = param(200, lo=1, hi=100_000)
+    epochs: int = param(200, lo=1, hi=100_000, cap="epochs")
     patience: int = param(10, lo=0, hi=10_000, help="early stopping; 0 means off")
     dropout: float = param(0.2, lo=0.0, hi=0.9)
     dataset: str = param("digits", choices=DATASETS, help="8x8 sklearn digits or 28x28 MNIST")
@@ -236,7 +237,7 @@ def train_many(cfgs: Sequence[DigitsConfig], progress: ProgressFn | None = None,
 
 def train(cfg: DigitsConfig, progress: ProgressFn | None = None, folder: str | Path | None = None,
           cache: DiskCache | None = None) -> TrainResult:
-    """One model through core.engine.train, from the disk cache when it was trained before."""
+    """One model through core.engine, from the disk cache when it was trained before."""
     return train_many([cfg], progress, folder, cache)[0]
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from core import digits
 from core.digits import images
-from core.engine.train import TrainResult
+from core.engine import TrainResult
 
 # Why one model reads real handwriting and the other does not (the page shows these words).
 ADVICE = {

@@ -10,7 +10,6 @@ training it alone (K = 1) ends. ``fit([cfg], data)`` is that single run.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
@@ -30,6 +29,7 @@ import torch.nn.functional as F
 from core.config import Config, param
 from core.datasets import Dataset
 from core.engine import activations
+from core.engine.guard import guarded
 from core.engine.models import INITS, build_mlp, linear_layers
 
 OPTIMIZERS = ("adam", "sgd", "momentum")
@@ -42,7 +42,8 @@ class TrainConfig(Config):
 
     kind: ClassVar[str] = "train"
 
-    hidden: tuple[int, ...] = param((4,), lo=1, hi=4096, length=(0, 20), help="hidden layer widths")
+    hidden: tuple[int, ...] = param((4,), lo=1, hi=4096, length=(0, 20), cap=("width", "layers"),
+                                      help="hidden layer widths")
     activation: str = param("relu", choices=activations.HIDDEN)
     init: str = param("default", choices=INITS)
     loss: str = param("auto", choices=LOSSES, help="auto: cross-entropy for classes, MSE for regression")
@@ -50,7 +51,7 @@ class TrainConfig(Config):
     lr: float = param(0.01, lo=1e-6, hi=10.0)
     momentum: float = param(0.9, lo=0.0, hi=0.999)
     batch_size: int = param(0, lo=0, hi=100_000, help="0 means the whole training set")
-    epochs: int = param(100, lo=1, hi=100_000)
+    epochs: int = param(100, lo=1, hi=100_000, cap="epochs")
     l1: float = param(0.0, lo=0.0, hi=10.0)
     l2: float = param(0.0, lo=0.0, hi=10.0)
     dropout: float = param(0.0, lo=0.0, hi=0.9)
@@ -248,10 +249,6 @@ class _Stopped(Exception):
 
 
 ProgressFn = Callable[[int, int, "Trainer"], None]
-# Wraps every Trainer.run (and a sharded fit once). The app installs hosted mode's request caps and fair
-# training queue here (ui.common); core stays free of Streamlit. It gets the trainer, or for a sharded
-# fit an object whose .configs are every model about to train. Default: nothing.
-run_guard: Callable[[Any], contextlib.AbstractContextManager] = lambda trainer: contextlib.nullcontext()
 
 
 class Trainer:
@@ -659,7 +656,7 @@ class Trainer:
         over the run, every epoch when early stopping needs it) and on the last epoch. Calls
         ``progress(epoch, total, trainer)`` at most every ``report_seconds`` and at the end.
         """
-        with run_guard(self):  # hosted mode: caps and the shared training queue (see ui.common)
+        with guarded(self.configs):  # hosted mode: the price check and the shared training queue (core.engine.guard)
             self._run(epochs, progress, eval_every, report_seconds)
 
     def _run(self, epochs: int | None, progress: ProgressFn | None, eval_every: int | None,
@@ -1006,7 +1003,7 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         tr._run(None, report, eval_every, 0.25)
 
     t0 = time.perf_counter()
-    with run_guard(_Models(list(configs))):
+    with guarded(configs):
         torch.set_num_threads(1)
         try:
             with ThreadPoolExecutor(len(trainers) - 1, thread_name_prefix="nnlab-shard") as pool:
@@ -1029,10 +1026,3 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
             r.extra["stacks"] = len(plan)
             results[k] = r
     return [r for r in results if r is not None]
-
-
-@dataclass
-class _Models:
-    """What run_guard sees for a sharded fit: every model about to train."""
-
-    configs: list[TrainConfig]

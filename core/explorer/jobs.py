@@ -18,8 +18,8 @@ import torch
 
 from core import datasets
 from core.config import Config, ConfigError, param
+from core.engine import TrainConfig, Trainer, TrainResult, fit
 from core.engine import activations as acts
-from core.engine.train import TrainConfig, Trainer, TrainResult, fit
 
 REG = acts.REGISTRY
 Y_CLIP = 1e6  # curve values beyond +-this are drawn clipped (an overflow never reaches the chart)
@@ -43,7 +43,7 @@ PARAM_FIELDS = {
 }
 
 DEFAULT_CURVES = ("sigmoid", "tanh", "relu", "leaky_relu")
-# the benchmark's eight: every one has a fast manual-backprop kernel in core.engine.train
+# the benchmark's eight: every one has a fast manual-backprop kernel in core.engine
 DEFAULT_COMPARE = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEFAULT_DEPTH = ("sigmoid", "tanh", "relu", "leaky_relu")
 DEPTH_INITS = ("default", "xavier", "he")
@@ -209,14 +209,14 @@ class CompareConfig(Config):
 
     dataset: str = param("digits", choices=COMPARE_SETS, help="sklearn digits or a 2-D set of the XOR Lab")
     functions: tuple[str, ...] = param(DEFAULT_COMPARE, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))
-    n_seeds: int = param(3, lo=1, hi=20)
+    n_seeds: int = param(3, lo=1, hi=20, cap="seeds")
     first_seed: int = param(0, lo=0, hi=2**31 - 1)
-    hidden: tuple[int, ...] = param((128, 64), lo=1, hi=512, length=(1, 6))
+    hidden: tuple[int, ...] = param((128, 64), lo=1, hi=512, length=(1, 6), cap=("width", "layers"))
     init: str = param("default", choices=DEPTH_INITS)
     optimizer: str = param("adam", choices=("adam", "sgd", "momentum"))
     lr: float = param(1e-3, lo=1e-5, hi=1.0)
     batch_size: int = param(64, lo=1, hi=2000)
-    epochs: int = param(50, lo=1, hi=500)
+    epochs: int = param(50, lo=1, hi=500, cap="epochs")
     noise: float = param(0.1, lo=0.0, hi=0.5, help="2-D sets only")
 
     def __post_init__(self) -> None:
@@ -359,12 +359,12 @@ class DepthConfig(Config):
     kind: ClassVar[str] = "act-depth"
 
     functions: tuple[str, ...] = param(DEFAULT_DEPTH, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))
-    depth: int = param(10, lo=2, hi=20, help="hidden layers")
-    width: int = param(64, lo=4, hi=256)
+    depth: int = param(10, lo=2, hi=20, help="hidden layers", cap="layers")
+    width: int = param(64, lo=4, hi=256, cap="width")
     init: str = param("default", choices=DEPTH_INITS)
     lr: float = param(1e-3, lo=1e-5, hi=1.0, help="Adam")
     batch_size: int = param(64, lo=1, hi=2000)
-    epochs: int = param(10, lo=1, hi=100)
+    epochs: int = param(10, lo=1, hi=100, cap="epochs")
     seed: int = param(0, lo=0, hi=2**31 - 1)
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from core import settings
 from core.config import CACHE_VERSION, Config
-from core.engine.train import TrainConfig, TrainResult
+from core.engine import TrainConfig, TrainResult
 
 
 class DiskCache:

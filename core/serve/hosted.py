@@ -27,13 +27,13 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from core import settings
-from core.config import Config
+from core.config import CAP_KINDS, Config
 
 WaitFn = Callable[[int, int], None]  # (runs waiting ahead of yours, runs training now)
 
@@ -243,37 +243,27 @@ class LimitError(ValueError):
         self.field = field
 
 
-def _caps_for(name: str, value: Any, lim: settings.Limits) -> Iterable[tuple[str, str]]:
-    """(field, message) for each cap ``value`` of field ``name`` breaks."""
-    def over(what: str, v: Any, cap: int, unit: str = "") -> tuple[str, str]:
-        return name, f"{name}: {what}{v:,}{unit} is over this server's cap of {cap:,}{unit}"
-
-    if name == "epochs" or name.endswith("_epochs"):
-        if isinstance(value, int) and value > lim.max_epochs:
-            yield over("", value, lim.max_epochs, " epochs")
-    elif name in ("n_seeds", "seeds"):
-        if isinstance(value, int) and value > lim.max_seeds:
-            yield over("", value, lim.max_seeds, " seeds")
-    elif name in ("n_trials", "trials"):
-        if isinstance(value, int) and value > lim.max_trials:
-            yield over("", value, lim.max_trials, " trials")
-    elif name in ("hidden", "widths", "width", "width_max"):
-        widths = value if isinstance(value, tuple) else (value,)
-        widest = max((w for w in widths if isinstance(w, int)), default=0)
-        if widest > lim.max_width:
-            yield over("a layer of ", widest, lim.max_width, " neurons")
-        if isinstance(value, tuple) and len(value) > lim.max_layers:
-            yield over("", len(value), lim.max_layers, " hidden layers")
-    elif name in ("layers", "n_layers", "layers_max", "depth") and isinstance(value, int) and value > lim.max_layers:
-        yield over("", value, lim.max_layers, " hidden layers")
+_CAP_WORDS = {"epochs": ("", " epochs"), "seeds": ("", " seeds"), "trials": ("", " trials"),
+              "width": ("a layer of ", " neurons"), "layers": ("", " hidden layers")}
 
 
 def violations(cfg: Config, lim: settings.Limits | None = None) -> list[tuple[str, str]]:
-    """Every (field, message) of ``cfg`` over the caps in force."""
+    """Every (field, message) of ``cfg`` over the caps in force, from each field's declared ``cap``."""
     lim = lim or settings.limits()
     out: list[tuple[str, str]] = []
     for f in dataclasses.fields(cfg):
-        out.extend(_caps_for(f.name, getattr(cfg, f.name), lim))
+        value = getattr(cfg, f.name)
+        for kind in f.metadata.get("cap", ()):
+            if kind == "layers" and isinstance(value, tuple):
+                v = len(value)
+            elif kind == "width" and isinstance(value, tuple):
+                v = max((w for w in value if isinstance(w, int)), default=0)
+            else:
+                v = value
+            cap = getattr(lim, CAP_KINDS[kind])
+            if isinstance(v, int) and not isinstance(v, bool) and v > cap:
+                pre, unit = _CAP_WORDS[kind]
+                out.append((f.name, f"{f.name}: {pre}{v:,}{unit} is over this server's cap of {cap:,}{unit}"))
     return out
 
 

@@ -6,7 +6,7 @@ is stored in the study itself (search space, settings, heartbeat), so a worker i
 
     python -m core.tuning worker --storage URL --study NAME [--n-trials N]
 
-Each trial trains one MLP through :class:`core.engine.train.Trainer` one epoch at a time, reports the
+Each trial trains one MLP through :class:`core.engine.Trainer` one epoch at a time, reports the
 validation accuracy after every epoch (for the pruner), and stores its learning curve and final
 metrics as trial user attributes. Workers write a heartbeat; a worker killed mid-trial has its
 trial marked FAIL after the grace period (and the same settings queued again once), so no finished
@@ -39,8 +39,8 @@ import pandas as pd
 
 from core import settings as nn_settings
 from core.config import Config, ConfigError, param
+from core.engine import OPTIMIZERS, TrainConfig
 from core.engine.activations import HIDDEN
-from core.engine.train import OPTIMIZERS, TrainConfig
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("none", "median", "halving", "hyperband")
@@ -87,9 +87,9 @@ class SearchSpace(Config):
     lr_low: float = param(1e-4, lo=1e-6, hi=1.0, help="smallest learning rate (searched on a log scale)")
     lr_high: float = param(1e-1, lo=1e-6, hi=1.0)
     layers_min: int = param(1, lo=1, hi=8, help="fewest hidden layers")
-    layers_max: int = param(3, lo=1, hi=8)
+    layers_max: int = param(3, lo=1, hi=8, cap="layers")
     width_min: int = param(16, lo=1, hi=1024, help="fewest neurons per hidden layer (log scale)")
-    width_max: int = param(128, lo=1, hi=1024)
+    width_max: int = param(128, lo=1, hi=1024, cap="width")
     batch_sizes: tuple[int, ...] = param((32, 64, 128), lo=1, hi=4096, length=(0, 8))
     activations: tuple[str, ...] = param(("relu", "tanh", "leaky_relu"), choices=HIDDEN, length=(0, len(HIDDEN)))
     dropout_low: float = param(0.0, lo=0.0, hi=0.9)
@@ -190,9 +190,9 @@ class StudySettings(Config):
     dataset: str = param("digits", choices=DATASETS, help="digits: sklearn's 8x8; mnist: where available")
     sampler: str = param("tpe", choices=SAMPLERS)
     pruner: str = param("median", choices=PRUNERS)
-    n_trials: int = param(30, lo=-10**12, hi=10**12, help="trials to finish (completed or pruned)")
+    n_trials: int = param(30, lo=-10**12, hi=10**12, help="trials to finish (completed or pruned)", cap="trials")
     timeout_min: float = param(0.0, lo=0.0, hi=7 * 24 * 60, help="stop starting trials after this; 0 = no limit")
-    epochs: int = param(15, lo=-10**12, hi=10**12, help="epochs per trial")
+    epochs: int = param(15, lo=-10**12, hi=10**12, help="epochs per trial", cap="epochs")
     seed: int = param(0, lo=0, hi=2**31 - 1)
     grid_points: int = param(3, lo=2, hi=10, help="values per numeric range for the grid sampler")
     val_fraction: float = param(0.2, lo=0.05, hi=0.5, help="share of the training rows held out for validation")
@@ -627,13 +627,13 @@ def _should_stop(study: optuna.Study, ws: _WorkerState) -> bool:
 
 def make_objective(info: StudyInfo, data, ws: _WorkerState | None = None,
                    epoch_hook: Callable[[int], None] | None = None) -> Callable[[optuna.trial.Trial], float]:
-    """The objective: train the suggested MLP through core.engine.train's Trainer, one epoch at a time.
+    """The objective: train the suggested MLP through core.engine's Trainer, one epoch at a time.
 
     Reports validation accuracy after each epoch (the pruner's input), stores the learning curve
     (``curve``: {column: [per epoch]}) and final metrics (``metrics``) as trial user attributes,
     and returns the last epoch's validation accuracy.
     """
-    from core.engine.train import Trainer
+    from core.engine import Trainer
 
     st, space = info.settings, info.space
 

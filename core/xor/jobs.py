@@ -16,9 +16,8 @@ import torch
 
 from core import datasets
 from core.config import Config, param
-from core.engine import activations
+from core.engine import TrainConfig, Trainer, TrainResult, activations, fit
 from core.engine.models import Perceptron, PerceptronHistory
-from core.engine.train import TrainConfig, Trainer, TrainResult, fit
 from core.xor.scratch import ScratchNet
 
 # ---- the perceptron --------------------------------------------------------------------------
@@ -32,7 +31,7 @@ class PerceptronConfig(Config):
 
     gate: str = param("XOR", choices=tuple(datasets.GATES))
     lr: float = param(0.1, lo=1e-4, hi=10.0)
-    epochs: int = param(100, lo=1, hi=10_000)
+    epochs: int = param(100, lo=1, hi=10_000, cap="epochs")
     seed: int = param(42, lo=0, hi=2**31 - 1)
 
 
@@ -106,11 +105,11 @@ class XorCompareConfig(Config):
 
     kind: ClassVar[str] = "xor-compare"
 
-    hidden: int = param(4, lo=1, hi=16)
+    hidden: int = param(4, lo=1, hi=16, cap="width")
     numpy_lr: float = param(0.5, lo=1e-4, hi=20.0)
-    numpy_epochs: int = param(2000, lo=1, hi=20_000)
+    numpy_epochs: int = param(2000, lo=1, hi=20_000, cap="epochs")
     torch_lr: float = param(0.1, lo=1e-4, hi=5.0)
-    torch_epochs: int = param(1000, lo=1, hi=20_000)
+    torch_epochs: int = param(1000, lo=1, hi=20_000, cap="epochs")
     seed: int = param(42, lo=0, hi=2**31 - 1)
 
 
@@ -182,11 +181,11 @@ class SeedStudyConfig(TrainConfig):
 
     kind: ClassVar[str] = "xor-seeds"
 
-    hidden: tuple[int, ...] = param((4,), lo=1, hi=32, length=(1, 4))
+    hidden: tuple[int, ...] = param((4,), lo=1, hi=32, length=(1, 4), cap=("width", "layers"))
     activation: str = param("sigmoid", choices=activations.HIDDEN)
     lr: float = param(0.1, lo=1e-5, hi=10.0)
-    epochs: int = param(1000, lo=1, hi=20_000)
-    n_seeds: int = param(100, lo=1, hi=1000)
+    epochs: int = param(1000, lo=1, hi=20_000, cap="epochs")
+    n_seeds: int = param(100, lo=1, hi=1000, cap="seeds")
     first_seed: int = param(0, lo=0, hi=2**31 - 1)
 
     def train_configs(self) -> list[TrainConfig]:

@@ -14,9 +14,8 @@ import torch
 
 from core import datasets
 from core.config import param
-from core.engine import activations
+from core.engine import TrainConfig, Trainer, TrainResult, activations
 from core.engine.models import INITS
-from core.engine.train import TrainConfig, Trainer, TrainResult
 
 
 @dataclass(frozen=True)
@@ -31,13 +30,13 @@ class PlaygroundConfig(TrainConfig):
     n_points: int = param(400, lo=20, hi=2000)
     data_seed: int = param(0, lo=0, hi=2**31 - 1)
     features: tuple[str, ...] = param(("x1", "x2"), choices=datasets.FEATURES, length=(1, 7))
-    hidden: tuple[int, ...] = param((4, 2), lo=1, hi=8, length=(0, 6))
+    hidden: tuple[int, ...] = param((4, 2), lo=1, hi=8, length=(0, 6), cap=("width", "layers"))
     activation: str = param("tanh", choices=activations.HIDDEN)
     init: str = param("default", choices=INITS)
     lr: float = param(0.03, lo=1e-5, hi=10.0)
     batch_size: int = param(10, lo=1, hi=2000)
-    epochs: int = param(500, lo=1, hi=5000)
-    n_seeds: int = param(1, lo=1, hi=100)
+    epochs: int = param(500, lo=1, hi=5000, cap="epochs")
+    n_seeds: int = param(1, lo=1, hi=100, cap="seeds")
 
     def train_configs(self) -> list[TrainConfig]:
         return [self.as_train(seed=self.seed + i) for i in range(self.n_seeds)]
