@@ -430,3 +430,80 @@ def test_any_valid_mix_of_settings_trains(helpers, monkeypatch):
         assert len(results) == len(cfgs), (i, common)
         for r in results:
             assert 1 <= r.stopped_epoch <= r.config.epochs and len(r.history) >= 1, (i, common)
+
+
+# ---- the run guard and the deadline ------------------------------------------------------------
+
+@pytest.mark.parametrize("plan", [None, [[0], [1]]])
+def test_a_refusing_guard_means_no_trainer_was_built(plan, monkeypatch):
+    """Priced before allocated: fit() asks the guard before it builds any Trainer (and its weights)."""
+    import core.engine.fitting as fit_mod
+    import core.engine.guard as guard_mod
+    import core.engine.trainer as trainer_mod
+
+    class Refused(Exception):
+        pass
+
+    def refuse(configs):
+        raise Refused(f"{len(configs)} models are over budget")
+
+    built = []
+    real_init = trainer_mod.Trainer.__init__
+    monkeypatch.setattr(trainer_mod.Trainer, "__init__", lambda self, *a: built.append(1) or real_init(self, *a))
+    if plan is not None:
+        monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: plan)
+    monkeypatch.setattr(guard_mod, "_current", [refuse])
+    cfgs = [TrainConfig(hidden=(4,), epochs=5, seed=s) for s in range(2)]
+    with pytest.raises(Refused, match="2 models"):
+        fit(cfgs, xor_data())
+    assert built == []
+    monkeypatch.setattr(guard_mod, "_current", [None])
+    assert len(fit(cfgs, xor_data())) == 2 and len(built) == (1 if plan is None else 2)  # the count does count
+
+
+def test_fit_enters_the_guard_once_and_a_trainer_run_enters_it_itself(monkeypatch):
+    import core.engine.guard as guard_mod
+
+    seen = []
+
+    @contextlib.contextmanager
+    def guard(configs):
+        seen.append(len(configs))
+        yield
+
+    monkeypatch.setattr(guard_mod, "_current", [guard])
+    cfgs = [TrainConfig(hidden=(4,), epochs=5, seed=s) for s in range(3)]
+    fit(cfgs, xor_data())
+    assert seen == [3]  # one queue slot, not a second one for the stack inside
+    Trainer(cfgs[:2], xor_data()).run()
+    assert seen == [3, 2]
+
+
+def test_a_passed_deadline_stops_at_the_epoch_boundary_and_marks_results_cut_short():
+    import time
+
+    data = xor_data()
+    cfgs = [TrainConfig(hidden=(4,), epochs=1, seed=0), TrainConfig(hidden=(4,), epochs=50, seed=1)]
+    tr = Trainer(cfgs, data)
+    tr.run(deadline=time.monotonic() - 1.0, eval_every=10)  # already passed: stops after the first epoch
+    assert tr.epoch == 1
+    done, cut = tr.results()
+    assert "cut_short" not in done.extra and done.stopped_epoch == 1  # it ended on its own epochs
+    assert cut.extra == {"cut_short": True, "cut_short_epoch": 1} and cut.stopped_epoch == 1
+    assert not math.isnan(cut.history.test_loss.iloc[-1])  # the epoch it stopped at is evaluated
+    tr.run(deadline=time.monotonic() + 3600.0)  # resumable; a later deadline does not cut
+    assert tr.epoch == 50 and "cut_short" not in tr.results()[1].extra
+    far = fit(cfgs, data, deadline=time.monotonic() + 3600.0)
+    assert all("cut_short" not in r.extra for r in far) and far[1].stopped_epoch == 50
+
+
+def test_a_deadline_cuts_every_stack_of_a_sharded_fit(monkeypatch):
+    import time
+
+    import core.engine.fitting as fit_mod
+
+    monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: [[0], [1]])
+    cfgs = [TrainConfig(hidden=(4,), epochs=40, seed=s, activation=a) for s, a in enumerate(["relu", "tanh"])]
+    res = fit(cfgs, xor_data(), deadline=time.monotonic() - 1.0)
+    assert [r.stopped_epoch for r in res] == [1, 1] and all(r.extra["cut_short"] for r in res)
+    assert all(len(r.history) == 1 for r in res)
