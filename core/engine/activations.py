@@ -237,8 +237,6 @@ _reg(Activation(
 HIDDEN = tuple(n for n, a in REGISTRY.items() if a.elementwise and n != "step")
 #: Every elementwise entry (what the curve plots can draw).
 ELEMENTWISE = tuple(n for n, a in REGISTRY.items() if a.elementwise)
-#: Hidden activations whose output range is bounded and centred on 0 (plots colour them -1..1).
-SYMMETRIC = tuple(n for n in HIDDEN if REGISTRY[n].symmetric)
 SATURATED = 0.01  # a derivative below this counts as saturated
 
 

@@ -179,7 +179,8 @@ class Trainer:
         ``progress(epoch, total, trainer)`` at most every ``report_seconds`` and at the end.
         ``deadline`` (a ``time.monotonic()`` value): once it has passed, the run stops at the end of
         the epoch it is in, evaluates that epoch, and the models it stopped are marked cut short
-        (``cut_short``; their results' ``extra["cut_short"]``). Runs inside the run guard
+        (``cut_short``; their results' ``extra["cut_short"]``; a run resumed after a cut may differ
+        from an uncut one when a helper drew masks ahead). Runs inside the run guard
         (:mod:`core.engine.guard`: hosted mode's price check and the shared training queue).
         """
         with guarded(self.configs):
