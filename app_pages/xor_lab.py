@@ -515,7 +515,7 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts, trainer) -> None:
                     "a",
                     columns=8,
                     size=80,
-                    domain=(-1.0, 1.0) if cfg.activation in ("tanh", "softsign", "hard_tanh") else (0.0, 1.0),
+                    domain=(-1.0, 1.0) if REGISTRY[cfg.activation].symmetric else (0.0, 1.0),
                 ),
                 width="content",
             )
