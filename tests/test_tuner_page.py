@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.fake_study import populate_fake
 from core import tuning
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "hyperparameter_tuner.py")
@@ -107,7 +108,7 @@ def test_an_unreachable_database_is_one_clear_message(monkeypatch):
 
 
 def test_every_view_of_a_big_finished_study():
-    tuning.populate_fake(None, "big", 2500, epochs=6)  # more trials than the laptop budget cap (2,000)
+    populate_fake(None, "big", 2500, epochs=6)  # more trials than the laptop budget cap (2,000)
     at = _page()
     at.query_params["study"] = "big"
     at.run()
