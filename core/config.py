@@ -148,12 +148,18 @@ class Config:
             except (ValueError, TypeError) as e:
                 reason = e.message if isinstance(e, ConfigError) else "could not be read"
                 notices.append(f"`{name}={str(raw)[:40]}` ignored ({reason}); using the default")
-        try:
-            return cls(**values), notices
-        except ConfigError as e:  # fields valid alone but not together
-            values.pop(e.field, None)
-            notices.append(f"`{prefix + e.field}` ignored ({e.message}); using the default")
-            return cls(**values), notices
+        while True:  # fields valid alone but not together: drop each culprit until they fit
+            try:
+                return cls(**values), notices
+            except ConfigError as e:
+                if e.field in values:
+                    values.pop(e.field)
+                    notices.append(f"`{prefix + e.field}` ignored ({e.message}); using the default")
+                elif values:  # the culprit is a default: the link's values cannot stand together
+                    notices.append(f"the link's settings do not fit together ({e.message}); using the defaults")
+                    values = {}
+                else:
+                    raise
 
 
 def _encode(v: Any) -> str:

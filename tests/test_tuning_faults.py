@@ -121,8 +121,6 @@ def test_a_stored_study_this_version_cannot_read_is_one_line(tmp_path):
     assert tuning.read_study(url, "old").info is None  # the views still open
 
 
-@pytest.mark.xfail(reason="needs core.config.Config.from_query to drop every cross-field error, not only the "
-                          "first (core/config.py, not owned by the tuning work)", strict=False)
 def test_two_upside_down_ranges_in_a_link_fall_back():
     space, notices = tuning.SearchSpace.from_query(
         {"s_layers_min": "3", "s_layers_max": "2", "s_width_min": "100", "s_width_max": "50"}, "s_")
