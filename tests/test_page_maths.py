@@ -51,7 +51,7 @@ def test_solves_xor_needs_all_four_on_the_right_side():
     target = np.array([0, 1, 1, 0])
     assert surfaces.solves_xor(np.array([0.1, 0.9, 0.8, 0.2]), target)
     assert not surfaces.solves_xor(np.array([0.1, 0.9, 0.8, 0.6]), target)
-    assert not surfaces.solves_xor(np.array([0.1, 0.9, 0.8, 0.5]), target)  # 0.5 is not above 0.5
+    assert not surfaces.solves_xor(np.array([0.1, 0.5, 0.8, 0.2]), target)  # 0.5 is not above 0.5
 
 
 def test_compare_verdicts_read_the_last_loss_and_the_outputs():

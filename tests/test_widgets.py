@@ -59,7 +59,7 @@ def test_parse_numbers_says_why_it_refuses():
 
 def test_within_caps_puts_fields_over_a_cap_back_to_their_defaults(monkeypatch):
     monkeypatch.setenv("NNLAB_HOSTED", "1")
-    cfg = DigitsConfig(epochs=90_000, hidden=(5000, 10), lr=0.02)
+    cfg = DigitsConfig(epochs=90_000, hidden=(300, 10), lr=0.02)
     capped, notes = widgets.within_caps(cfg)
     assert capped.epochs == DigitsConfig().epochs and capped.hidden == DigitsConfig().hidden
     assert capped.lr == 0.02  # what was within the caps is kept
@@ -79,7 +79,7 @@ field_widget(PerceptronConfig, "epochs", label="Epochs", key="ep", value=250)
 field_widget(PerceptronConfig, "gate", label="Gate", key="gate", value="AND", widget="segmented_control")
 field_widget(DepthConfig, "depth", label="Depth", key="depth", value=4, widget="slider")
 field_widget(PlaygroundConfig, "hidden", label="Layers", key="layers", value=2, part="length")
-field_widget(PlaygroundConfig, "hidden", label="Layer 1", key="w0", value=3, part="item")
+field_widget(PlaygroundConfig, "hidden", label="Layer 1", key="w0", value=3, part="item", widget="selectbox")
 field_widget(PlaygroundConfig, "features", label="Features", key="feat", value=("x1", "x2"))
 field_widget(DepthConfig, "lr", label="lr", key="lr", value=0.01, format="%.4g", help=None)
 field_widget(PerceptronConfig, "lr", label="form lr", value=0.5)  # no key: the value goes to the widget

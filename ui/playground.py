@@ -76,7 +76,8 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
         wc = st.columns(3) + st.columns(3)
         for i in range(int(n_layers)):
             widths.append(field_widget(PG, "hidden", label=f"Layer {i + 1}", key=k(f"w{i}"), part="item",
-                                       value=cfg.hidden[i] if i < len(cfg.hidden) else 4, container=wc[i],
+                                       widget="selectbox", value=cfg.hidden[i] if i < len(cfg.hidden) else 4,
+                                       container=wc[i],
                                        help="neurons in this layer" if i == 0 else None))
     for i in range(int(n_layers or 0), MAX_LAYERS):  # a layer shown later starts at its link value (or 4)
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
