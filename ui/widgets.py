@@ -142,7 +142,7 @@ def field_widget(
     kwargs.setdefault("help", b.help or None)
     if value is not _UNSET:
         if isinstance(value, tuple):
-            value = list(value) if b.choices is not None else numbers_text(value)
+            value = list(value) if fn in ("multiselect", "pills") else numbers_text(value)
         if key is None:
             kwargs["value" if fn not in ("selectbox", "multiselect", "segmented_control", "pills")
                    else "default"] = value
