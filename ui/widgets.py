@@ -202,7 +202,8 @@ def query_value(cls: type[Config], param: str, default: Any) -> Any:
     """A page's own query param read as one field of ``cls``: ``param`` is a prefix and the field's
     name (``cmp_epochs``: ``epochs``), so it gets that field's range and this server's cap. ``default``,
     with a notice, when it is bad or over the cap; ``default`` when absent."""
-    name = next((f.name for f in dataclasses.fields(cls) if param.endswith(f.name)), None)
+    names = [f.name for f in dataclasses.fields(cls) if param.endswith(f.name)]
+    name = max(names, key=len, default=None)  # "cmp_epochs" is "epochs", never a shorter field name
     if name is None:
         raise KeyError(f"{param!r} does not end in a field name of {cls.__name__}")
     if param not in st.query_params:
