@@ -158,7 +158,7 @@ def field_widget(
             options = b.choices if b.choices is not None else range(int(b.lo), int(b.hi) + 1)
         if fn == "selectbox" and "default" in kwargs:  # a selectbox takes an index
             kwargs["index"] = list(options).index(kwargs.pop("default"))
-        if fn == "pills" and b.is_tuple:
+        if fn == "pills" and b.is_tuple and part == "value":
             kwargs.setdefault("selection_mode", "multi")
         return make(label, list(options), key=key, **kwargs)
     return make(label, key=key, **kwargs)
