@@ -97,8 +97,7 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                                    label_visibility="collapsed", **extra)
             r[3].caption(hint[hint_key])
         c1, c2, c3 = st.columns(3)
-        batch_sizes = field_widget(SP, "batch_sizes", label="Batch sizes", value=space0.batch_sizes,
-                                   widget="multiselect", options=[16, 32, 64, 128, 256], container=c1,
+        batch_sizes = field_widget(SP, "batch_sizes", label="Batch sizes", value=space0.batch_sizes, container=c1,
                                    help=hint["batch_size"])
         acts = field_widget(SP, "activations", label="Activations", value=space0.activations, container=c2,
                             format_func=lambda a: REGISTRY[a].label, help=hint["activation"])

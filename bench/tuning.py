@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import optuna  # noqa: E402
 
+from bench.fake_study import populate_fake  # noqa: E402
 from core import tuning  # noqa: E402
 from core.tuning import charts  # noqa: E402
 
@@ -64,9 +65,9 @@ def run_study(url: str, label: str, workers: int, pruner: str, trials: int, epoc
 def time_views(url: str, n: int) -> list[tuple[str, float]]:
     name = f"fake-{uuid.uuid4().hex[:6]}"
     t0 = time.perf_counter()
-    tuning.populate_fake(url, name, n, epochs=10)
+    populate_fake(url, name, n, epochs=10)
     made = time.perf_counter() - t0
-    tuning._STORAGES.clear()  # a cold connection, as a fresh page would have
+    tuning.close_storages()  # a cold connection, as a fresh page would have
     t0 = time.perf_counter()
     f = tuning.read_study(url, name)
     read = time.perf_counter() - t0

@@ -89,6 +89,42 @@ def test_registry_covers_the_issue_and_params_are_validated():
         acts.get("leaky_relu", alpha=2.0)
 
 
+@pytest.mark.parametrize("name", acts.HIDDEN)
+def test_every_hidden_entry_is_complete_and_its_kernels_match_autograd(name):
+    """One entry is all an activation needs: kernels equal to torch's function and its autograd
+    derivative, an export module that computes the same, a positive cost."""
+    a = acts.REGISTRY[name]
+    assert a.kernels is not None and a.module is not None and a.cost > 0
+    fn = a.fn()
+    z = torch.linspace(-8, 8, 1601).view(1, 1, -1)  # float32, as the trainer runs; [K, B, H]
+    z = z[(z - torch.tensor(KINKS.get(name, [99.0])).view(-1, 1, 1, 1)).abs().amin(0) > 1e-3].view(1, 1, -1)
+    out = torch.empty_like(z)
+    a.kernels.forward(z, out)
+    torch.testing.assert_close(out, fn(z), atol=1e-6, rtol=1e-6)
+    g = torch.rand(z.shape, generator=torch.Generator().manual_seed(0)) + 0.5  # an upstream gradient
+    grad = torch.empty_like(z)
+    zr = z.clone().requires_grad_(True)
+    (auto,) = torch.autograd.grad(fn(zr), zr, g)
+    # a backward that reads only the output must not look at z: give it garbage there
+    a.kernels.backward(g, torch.full_like(z, float("nan")) if a.kernels.from_output else z.clone(), fn(z), grad)
+    torch.testing.assert_close(grad, auto, atol=1e-6, rtol=1e-5)
+    module = eval(a.module, {"nn": torch.nn})  # noqa: S307 - our own registry's text
+    assert isinstance(module, torch.nn.Module)
+    torch.testing.assert_close(module(z), fn(z))
+
+
+@pytest.mark.parametrize("name", list(acts.REGISTRY))
+def test_symmetric_flag_agrees_with_the_range_a_sweep_reaches(name):
+    """symmetric: a bounded range centred on 0 (plots colour such units from -1 to 1)."""
+    a = acts.REGISTRY[name]
+    x = torch.linspace(-60, 60, 4801, dtype=torch.float64)
+    y = a.fn()(x.view(-1, 1) if not a.elementwise else x)
+    lo, hi = float(y.min()), float(y.max())
+    bounded = max(abs(lo), abs(hi)) < 10  # the unbounded ones reach about 60 here
+    assert a.symmetric == (bounded and abs(lo + hi) < 1e-6), (name, lo, hi)
+    assert [n for n in acts.HIDDEN if acts.REGISTRY[n].symmetric] == ["tanh", "softsign", "hard_tanh"]
+
+
 def test_measured_properties():
     p = acts.properties("sigmoid")
     assert abs(p["max_slope"] - 0.25) < 1e-6 and abs(p["max_slope_at"]) < 1e-2 and not p["zero_centred"]

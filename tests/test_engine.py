@@ -12,9 +12,8 @@ from torch import nn
 
 from core.config import ConfigError
 from core.datasets import digits_arrays, gate, make_dataset, toy_2d
-from core.engine import activations
+from core.engine import TrainConfig, Trainer, activations, fit, shard_plan
 from core.engine.models import build_mlp
-from core.engine.train import TrainConfig, Trainer, fit, shard_plan
 from core.serve.cache import DiskCache, batch_key, cached
 
 
@@ -117,10 +116,10 @@ def test_manual_backprop_equals_autograd(act, task):
     idx = torch.stack([torch.randperm(20)[:8] for _ in range(3)])
     xb, yb = data.X_train[idx], data.y_train[idx]
     with torch.enable_grad():
-        loss_a, grad_a = tr._autograd_grad(xb, yb)
-    loss_m = tr._manual_grad(xb, yb)
+        loss_a, grad_a = tr.backprop.autograd(xb, yb)
+    loss_m = tr.backprop.manual(xb, yb)
     torch.testing.assert_close(loss_m, loss_a, atol=1e-6, rtol=1e-5)
-    torch.testing.assert_close(tr.grad, grad_a, atol=1e-6, rtol=1e-4)
+    torch.testing.assert_close(tr.stack.grad, grad_a, atol=1e-6, rtol=1e-4)
 
 
 def test_manual_backprop_equals_autograd_for_a_mixed_stack_with_dropout():
@@ -135,30 +134,30 @@ def test_manual_backprop_equals_autograd_for_a_mixed_stack_with_dropout():
     for _ in range(2):  # the second step reuses the first step's buffers
         idx = torch.stack([torch.randperm(40)[:10] for _ in cfgs])
         xb, yb = data.X_train[idx], data.y_train[idx]
-        states = [g.get_state() for g in tr.gens]
+        states = [g.get_state() for g in tr.dropout.gens]
         with torch.enable_grad():
-            loss_a, grad_a = tr._autograd_grad(xb, yb)
-        for g, st in zip(tr.gens, states):
+            loss_a, grad_a = tr.backprop.autograd(xb, yb)
+        for g, st in zip(tr.dropout.gens, states):
             g.set_state(st)  # the same dropout masks again
-        loss_m = tr._manual_grad(xb, yb)
+        loss_m = tr.backprop.manual(xb, yb)
         torch.testing.assert_close(loss_m, loss_a, atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(tr.grad, grad_a, atol=1e-6, rtol=1e-4)
-        tr._update(tr.grad)
+        torch.testing.assert_close(tr.stack.grad, grad_a, atol=1e-6, rtol=1e-4)
+        tr.optim.step(tr.stack.grad, tr.stopping.active)
 
 
 def test_per_epoch_train_metrics_use_a_fixed_sample_of_big_training_sets(monkeypatch):
-    import core.engine.train as train_mod
+    import core.engine.evaluation as evaluation_mod
 
-    monkeypatch.setattr(train_mod, "EVAL_ROWS", 50)
+    monkeypatch.setattr(evaluation_mod, "EVAL_ROWS", 50)
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:200], ytr[:200], Xte[:50], yte[:50], task="multiclass", n_classes=10)
     tr = Trainer([TrainConfig(hidden=(16,), epochs=2, batch_size=32)], data)
-    assert tr.train_eval_rows == 50 and len(tr._train_eval[0]) == 50
+    assert tr.evaluator.train_rows == 50 and len(tr.evaluator.train_sample[0]) == 50
     tr.run()
     r = tr.results()[0]
     with torch.no_grad():
-        logits = tr.forward(tr._train_eval[0])
-    sample_acc = float(tr.accuracy(logits, tr._train_eval[1])[0])
+        logits = tr.forward(tr.evaluator.train_sample[0])
+    sample_acc = float(tr.accuracy(logits, tr.evaluator.train_sample[1])[0])
     full_acc = float(tr.accuracy(tr.forward(data.X_train), data.y_train)[0])
     assert r.history.train_acc.iloc[-1] == pytest.approx(sample_acc)
     assert r.metrics["final_train_acc"] == pytest.approx(full_acc)  # the final number uses every row
@@ -182,8 +181,8 @@ def test_shard_plan_splits_big_stacks_by_activation_runs_and_keeps_small_ones_wh
 
 
 def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
+    import core.engine.fitting as fit_mod
     import core.engine.guard as guard_mod
-    import core.engine.train as train_mod
 
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10,
@@ -199,7 +198,7 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
         seen.append(len(configs))
         yield
 
-    monkeypatch.setattr(train_mod, "shard_plan", lambda c, d: [[0, 2], [1, 3]])
+    monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: [[0, 2], [1, 3]])
     monkeypatch.setattr(guard_mod, "_current", [guard])
     calls = []
     parts = fit(cfgs, data, progress=lambda e, t, tr: calls.append(threading.current_thread()))
@@ -215,15 +214,15 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
 
 
 def test_a_sharded_fit_stops_every_stack_when_the_caller_stops(monkeypatch):
-    import core.engine.train as train_mod
+    import core.engine.fitting as fit_mod
 
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10)
     cfgs = [TrainConfig(hidden=(16,), epochs=5000, batch_size=32, seed=s) for s in range(2)]
-    monkeypatch.setattr(train_mod, "shard_plan", lambda c, d: [[0], [1]])
+    monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: [[0], [1]])
     made = []
-    real = train_mod.Trainer
-    monkeypatch.setattr(train_mod, "Trainer", lambda c, d: made.append(real(c, d)) or made[-1])
+    real = fit_mod.Trainer
+    monkeypatch.setattr(fit_mod, "Trainer", lambda c, d: made.append(real(c, d)) or made[-1])
 
     class Stop(Exception):
         pass
@@ -242,16 +241,17 @@ def test_helper_threads_change_no_number(monkeypatch):
     """Dropout masks drawn ahead and epochs evaluated on a copy while the next trains: same results."""
     import os
 
-    import core.engine.train as train_mod
+    import core.engine.cores as cores_mod
+    import core.engine.trainer as trainer_mod
 
     if (os.cpu_count() or 1) < 2:
         pytest.skip("helper threads need a second core")
-    monkeypatch.setattr(train_mod, "_machine_busy", lambda: False)
-    monkeypatch.setattr(train_mod, "HELPER_FLOPS", 0)
-    monkeypatch.setattr(train_mod, "HELPER_DRAWS", 0)
+    monkeypatch.setattr(cores_mod, "machine_busy", lambda: False)
+    monkeypatch.setattr(trainer_mod, "HELPER_FLOPS", 0)
+    monkeypatch.setattr(trainer_mod, "HELPER_DRAWS", 0)
     started = []
-    real_ahead = train_mod._DrawAhead
-    monkeypatch.setattr(train_mod, "_DrawAhead", lambda *a: started.append("ahead") or real_ahead(*a))
+    real_ahead = trainer_mod.DrawAhead
+    monkeypatch.setattr(trainer_mod, "DrawAhead", lambda *a: started.append("ahead") or real_ahead(*a))
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:400], ytr[:400], Xte[:100], yte[:100], task="multiclass", n_classes=10,
                         val_fraction=0.2)
@@ -357,7 +357,7 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path):
 
 def test_dropout_masks_drawn_in_chunks_give_the_numbers_of_one_draw_per_step(monkeypatch):
     """A chunk's masks are one draw per model; with one step per chunk it is the old per-step draw."""
-    import core.engine.train as train_mod
+    import core.engine.dropout as dropout_mod
 
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr[:230], ytr[:230], Xte[:50], yte[:50], task="multiclass", n_classes=10)
@@ -365,7 +365,7 @@ def test_dropout_masks_drawn_in_chunks_give_the_numbers_of_one_draw_per_step(mon
             for s, (a, p) in enumerate([("relu", 0.3), ("relu", 0.0), ("tanh", 0.5)])]
     runs = []
     for chunk in (1, 10 ** 9):  # one step per chunk (230 rows: 7 full batches and one of 6) / one per epoch
-        monkeypatch.setattr(train_mod, "CHUNK_DRAWS", chunk)
+        monkeypatch.setattr(dropout_mod, "CHUNK_DRAWS", chunk)
         runs.append([*fit(cfgs, data), fit([cfgs[0].as_train(batch_size=0)], data)[0]])
     for a, b in zip(*runs):
         pd.testing.assert_frame_equal(a.history, b.history)
@@ -401,12 +401,13 @@ def test_any_valid_mix_of_settings_trains(helpers, monkeypatch):
     optimisers, penalties, early stopping, mixed activations) all train to results; with helper threads forced on."""
     import random
 
-    import core.engine.train as train_mod
+    import core.engine.cores as cores_mod
+    import core.engine.trainer as trainer_mod
 
     if helpers:
-        monkeypatch.setattr(train_mod, "HELPER_DRAWS", 0)
-        monkeypatch.setattr(train_mod, "HELPER_FLOPS", 0)
-        monkeypatch.setattr(train_mod, "_machine_busy", lambda: False)
+        monkeypatch.setattr(trainer_mod, "HELPER_DRAWS", 0)
+        monkeypatch.setattr(trainer_mod, "HELPER_FLOPS", 0)
+        monkeypatch.setattr(cores_mod, "machine_busy", lambda: False)
     Xtr, ytr, Xte, yte = digits_arrays()
     rng = random.Random(7 + helpers)
     for i in range(25):
@@ -429,3 +430,80 @@ def test_any_valid_mix_of_settings_trains(helpers, monkeypatch):
         assert len(results) == len(cfgs), (i, common)
         for r in results:
             assert 1 <= r.stopped_epoch <= r.config.epochs and len(r.history) >= 1, (i, common)
+
+
+# ---- the run guard and the deadline ------------------------------------------------------------
+
+@pytest.mark.parametrize("plan", [None, [[0], [1]]])
+def test_a_refusing_guard_means_no_trainer_was_built(plan, monkeypatch):
+    """Priced before allocated: fit() asks the guard before it builds any Trainer (and its weights)."""
+    import core.engine.fitting as fit_mod
+    import core.engine.guard as guard_mod
+    import core.engine.trainer as trainer_mod
+
+    class Refused(Exception):
+        pass
+
+    def refuse(configs):
+        raise Refused(f"{len(configs)} models are over budget")
+
+    built = []
+    real_init = trainer_mod.Trainer.__init__
+    monkeypatch.setattr(trainer_mod.Trainer, "__init__", lambda self, *a: built.append(1) or real_init(self, *a))
+    if plan is not None:
+        monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: plan)
+    monkeypatch.setattr(guard_mod, "_current", [refuse])
+    cfgs = [TrainConfig(hidden=(4,), epochs=5, seed=s) for s in range(2)]
+    with pytest.raises(Refused, match="2 models"):
+        fit(cfgs, xor_data())
+    assert built == []
+    monkeypatch.setattr(guard_mod, "_current", [None])
+    assert len(fit(cfgs, xor_data())) == 2 and len(built) == (1 if plan is None else 2)  # the count does count
+
+
+def test_fit_enters_the_guard_once_and_a_trainer_run_enters_it_itself(monkeypatch):
+    import core.engine.guard as guard_mod
+
+    seen = []
+
+    @contextlib.contextmanager
+    def guard(configs):
+        seen.append(len(configs))
+        yield
+
+    monkeypatch.setattr(guard_mod, "_current", [guard])
+    cfgs = [TrainConfig(hidden=(4,), epochs=5, seed=s) for s in range(3)]
+    fit(cfgs, xor_data())
+    assert seen == [3]  # one queue slot, not a second one for the stack inside
+    Trainer(cfgs[:2], xor_data()).run()
+    assert seen == [3, 2]
+
+
+def test_a_passed_deadline_stops_at_the_epoch_boundary_and_marks_results_cut_short():
+    import time
+
+    data = xor_data()
+    cfgs = [TrainConfig(hidden=(4,), epochs=1, seed=0), TrainConfig(hidden=(4,), epochs=50, seed=1)]
+    tr = Trainer(cfgs, data)
+    tr.run(deadline=time.monotonic() - 1.0, eval_every=10)  # already passed: stops after the first epoch
+    assert tr.epoch == 1
+    done, cut = tr.results()
+    assert "cut_short" not in done.extra and done.stopped_epoch == 1  # it ended on its own epochs
+    assert cut.extra == {"cut_short": True, "cut_short_epoch": 1} and cut.stopped_epoch == 1
+    assert not math.isnan(cut.history.test_loss.iloc[-1])  # the epoch it stopped at is evaluated
+    tr.run(deadline=time.monotonic() + 3600.0)  # resumable; a later deadline does not cut
+    assert tr.epoch == 50 and "cut_short" not in tr.results()[1].extra
+    far = fit(cfgs, data, deadline=time.monotonic() + 3600.0)
+    assert all("cut_short" not in r.extra for r in far) and far[1].stopped_epoch == 50
+
+
+def test_a_deadline_cuts_every_stack_of_a_sharded_fit(monkeypatch):
+    import time
+
+    import core.engine.fitting as fit_mod
+
+    monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: [[0], [1]])
+    cfgs = [TrainConfig(hidden=(4,), epochs=40, seed=s, activation=a) for s, a in enumerate(["relu", "tanh"])]
+    res = fit(cfgs, xor_data(), deadline=time.monotonic() - 1.0)
+    assert [r.stopped_epoch for r in res] == [1, 1] and all(r.extra["cut_short"] for r in res)
+    assert all(len(r.history) == 1 for r in res)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.fake_study import populate_fake
 from core import tuning
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "hyperparameter_tuner.py")
@@ -107,7 +108,7 @@ def test_an_unreachable_database_is_one_clear_message(monkeypatch):
 
 
 def test_every_view_of_a_big_finished_study():
-    tuning.populate_fake(None, "big", 2500, epochs=6)  # more trials than the laptop budget cap (2,000)
+    populate_fake(None, "big", 2500, epochs=6)  # more trials than the laptop budget cap (2,000)
     at = _page()
     at.query_params["study"] = "big"
     at.run()
@@ -120,3 +121,22 @@ def test_every_view_of_a_big_finished_study():
         assert not at.exception, view
         assert not at.error, (view, [e.value for e in at.error])
     assert [b for b in at.button if b.label == "Resume"]
+
+
+@pytest.mark.parametrize("query", [
+    # an empty space: every hyperparameter fixed
+    {"s_lr_low": "0.01", "s_lr_high": "0.01", "s_layers_min": "2", "s_layers_max": "2", "s_width_min": "32",
+     "s_width_max": "32", "s_batch_sizes": "64", "s_activations": "relu", "s_dropout_low": "0.2",
+     "s_dropout_high": "0.2"},
+    {"s_batch_sizes": "48,64"},  # a batch size the page does not offer
+    {"s_batch_sizes": "0"},
+    {"s_layers_min": "3", "s_layers_max": "2"},  # a range upside down
+])
+def test_a_crafted_link_never_crashes_the_page(query):
+    at = _page()
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "ignored" in text and any(k in text for k in query)

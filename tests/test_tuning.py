@@ -16,6 +16,7 @@ import optuna
 import pandas as pd
 import pytest
 
+from bench.fake_study import populate_fake
 from core import settings, tuning
 from core.config import ConfigError
 from core.tuning import charts
@@ -29,7 +30,7 @@ def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def storage_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tuning.db'}"
@@ -243,8 +244,8 @@ def test_stop_resume_and_orphan_exit(tmp_path):
 @pytest.fixture(scope="module")
 def fake(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('fake') / 'f.db'}"
-    tuning.populate_fake(url, "fake", 400, epochs=8, seed=0)
-    tuning.populate_fake(url, "fake2", 150, epochs=8, seed=1)
+    populate_fake(url, "fake", 400, epochs=8, seed=0)
+    populate_fake(url, "fake2", 150, epochs=8, seed=1)
     return url, tuning.read_study(url, "fake"), tuning.read_study(url, "fake2")
 
 

@@ -30,7 +30,6 @@ from ui.widgets import field_widget, widget_config
 PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 LOSS_LABEL = {"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}
-SYMMETRIC = ("tanh", "softsign", "hard_tanh")  # outputs in (-1, 1): the neuron maps' colour scale
 MAX_LAYERS = PG.limits("hidden")["length"][1]  # one width widget per possible layer
 
 
@@ -149,7 +148,7 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer) -> Non
     with st.expander("Every neuron's output"):
         hs = hidden_surfaces(trainer, cfg, k)
         if len(hs):
-            dom = (-1.0, 1.0) if cfg.activation in SYMMETRIC else (0.0, 1.0)
+            dom = (-1.0, 1.0) if REGISTRY[cfg.activation].symmetric else (0.0, 1.0)
             st.altair_chart(charts.heatmap_grid(hs, "neuron", "a", columns=8, size=80, domain=dom), width="content")
 
 

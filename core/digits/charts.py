@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.plotting import downsample
+from core.plotting import downsample, fit_width
 
 SERIES = {"train": "training rows", "val": "validation rows", "test": "test rows"}
 SERIES_COLORS = alt.Scale(domain=list(SERIES.values()), range=["#0877bd", "#f59322", "#6c757d"])
@@ -117,18 +117,26 @@ def confusion_heatmap(conf: pd.DataFrame, size: int = 360) -> alt.LayerChart:
 
 
 def per_class_bars(pc: pd.DataFrame, height: int = 220) -> alt.Chart:
-    """Precision and recall per digit as grouped bars. pc: digit, precision, recall (as core.digits.per_class)."""
+    """Precision and recall per digit as dots on a readable axis. pc: digit, precision, recall (core.digits.per_class).
+
+    Dots, not bars: the axis starts near the lowest value (bars there would lie about ratios), and its
+    ticks and title say where it starts.
+    """
     d = pc.melt(id_vars=["digit"], value_vars=["precision", "recall"], var_name="measure", value_name="value")
     lo = float(np.nanmin(d["value"])) if len(d) and np.isfinite(d["value"]).any() else 0.0
     floor = max(0.0, min(0.9, np.floor(lo * 20) / 20 - 0.05))
-    return alt.Chart(d, title="Precision and recall per digit").mark_bar().encode(
+    title = "value" if floor == 0 else f"value (axis starts at {floor:.0%})"
+    dots = alt.Chart(d, title="Precision and recall per digit").mark_point(filled=True, size=90, opacity=1)
+    return fit_width(dots.encode(
         x=alt.X("digit:O", title="digit", axis=alt.Axis(labelAngle=0)),
-        xOffset="measure:N",
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(domain=[floor, 1.0], clamp=True), axis=alt.Axis(format="%")),
+        xOffset=alt.XOffset("measure:N", scale=alt.Scale(paddingOuter=0.4)),
+        y=alt.Y("value:Q", title=title, scale=alt.Scale(domain=[floor, 1.0], nice=False, clamp=True),
+                axis=alt.Axis(format=".0%", tickCount=6, grid=True)),
         color=alt.Color("measure:N", title=None, scale=alt.Scale(range=["#0877bd", "#f59322"]),
                         legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("measure:N", title=None, scale=alt.Scale(range=["circle", "diamond"])),
         tooltip=["digit", "measure", alt.Tooltip("value:Q", format=".1%")],
-    ).properties(height=height)
+    ).properties(height=height))
 
 
 def probability_bars(probs: np.ndarray, title: str = "", height: int = 160, width: int | None = None) -> alt.Chart:

@@ -1,6 +1,6 @@
 """Model builders: an MLP from a spec (torch), and the tutorial's perceptron (NumPy).
 
-The torch MLP here is the single-model reference; :mod:`core.engine.train` trains stacks of such MLPs at
+The torch MLP here is the single-model reference; :mod:`core.engine.trainer` trains stacks of such MLPs at
 once, starting from exactly the weights :func:`build_mlp` makes for each seed.
 """
 

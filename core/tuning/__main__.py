@@ -1,7 +1,7 @@
-"""``python -m core.tuning worker ...``: a tuning worker process."""
+"""``python -m core.tuning worker ...``: a tuning worker process (see core.tuning.cli)."""
 
 import sys
 
-from core.tuning import main
+from core.tuning.cli import main
 
 sys.exit(main())

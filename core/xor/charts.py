@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.plotting import downsample
+from core.plotting import downsample, fit_width, fixed_size
 
 CLASS_COLORS = alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"])  # TensorFlow Playground's
 DIVERGING = alt.Scale(scheme="blueorange", domain=[0, 1], reverse=True)
@@ -21,12 +21,13 @@ def loss_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", color: str 
     """One line per ``color`` value: df columns x, y, color."""
     d = downsample(df.dropna(subset=[y]), x)
     scale = alt.Scale(type="log") if log_y and (d[y] > 0).all() else alt.Scale()
-    return alt.Chart(d, title=title).mark_line().encode(
+    return fit_width(alt.Chart(d, title=title).mark_line().encode(
         x=alt.X(f"{x}:Q", title=x),
         y=alt.Y(f"{y}:Q", title=y.replace("_", " "), scale=scale),
-        color=alt.Color(f"{color}:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical")),
+        color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(scheme="category10"),
+                        legend=alt.Legend(orient="top", direction="horizontal", labelLimit=400, columns=1)),
         tooltip=[color, x, alt.Tooltip(y, format=".4g")],
-    )
+    ).properties(height=260))
 
 
 def many_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", group: str = "model",
@@ -82,10 +83,11 @@ def decision_surface(grid: pd.DataFrame, points: pd.DataFrame | None = None, val
         enc = dict(x="x1:Q", y="x2:Q", tooltip=["x1", "x2", "label"],
                    fill=alt.Color("label:Q", scale=color, legend=None))
         if "split" in points:
-            enc["shape"] = alt.Shape("split:N", title=None)
+            enc["shape"] = alt.Shape("split:N", title=None, legend=alt.Legend(orient="bottom", direction="horizontal",
+                                                                           labelLimit=80))
         layers.append(alt.Chart(points).mark_point(filled=True, stroke="white", strokeWidth=1, size=60,
                                                    opacity=1).encode(**enc))
-    return alt.layer(*layers).properties(width=size, height=size)
+    return fixed_size(alt.layer(*layers).properties(width=size, height=size))
 
 
 def heatmap_grid(grid: pd.DataFrame, facet: str, value: str = "a", columns: int = 4, size: int = 110,
@@ -113,30 +115,37 @@ def bars(df: pd.DataFrame, x: str, y: str, color: str | None = None, title: str 
     return alt.Chart(df, title=title).mark_bar().encode(**enc)
 
 
-def perceptron_view(points: pd.DataFrame, line: pd.DataFrame, title: str = "", size: int = 240) -> alt.LayerChart:
+def perceptron_view(points: pd.DataFrame, line: pd.DataFrame, title: str = "", size: int = 240,
+                    legend: bool = True) -> alt.LayerChart:
     """The four gate inputs coloured by target, and the perceptron's decision line.
 
     points: x1, x2, target (0/1); line: x1, x2 (two rows, or none when the line is outside the box).
+    Small multiples pass ``legend=False`` (the colours are explained once) so the plot keeps its width.
     """
     sc = alt.Scale(domain=[-0.5, 1.5], nice=False)
-    pts = alt.Chart(points, title=title).mark_point(filled=True, size=260, stroke="black", strokeWidth=1).encode(
-        x=alt.X("x1:Q", scale=sc), y=alt.Y("x2:Q", scale=sc),
+    leg = alt.Legend(orient="bottom", direction="horizontal") if legend else None
+    head = alt.Title(title, anchor="start", fontSize=13, limit=max(size + 40, 120)) if title else alt.Undefined
+    pts = alt.Chart(points, title=head).mark_point(filled=True, size=260, stroke="black", strokeWidth=1).encode(
+        x=alt.X("x1:Q", scale=sc, axis=alt.Axis(values=[0, 1], tickCount=2)),
+        y=alt.Y("x2:Q", scale=sc, axis=alt.Axis(values=[0, 1], tickCount=2)),
         color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"]),
-                        title="target"),
+                        title="target", legend=leg),
         tooltip=["x1", "x2", "target"],
     )
     ln = alt.Chart(line).mark_line(color="#333", strokeWidth=2.5).encode(x="x1:Q", y="x2:Q")
-    return alt.layer(pts, ln).properties(width=size, height=size)
+    return fixed_size(alt.layer(pts, ln).properties(width=size, height=size))
 
 
 def error_bars(errors: list[int], title: str = "Mistakes per epoch") -> alt.Chart:
     """Bar per epoch: how many of the four inputs the perceptron got wrong."""
     df = pd.DataFrame({"epoch": np.arange(1, len(errors) + 1), "errors": errors})
-    return alt.Chart(df, title=title).mark_bar(color="#d62728").encode(
-        x=alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0.5, len(errors) + 0.5], nice=False)),
-        y=alt.Y("errors:Q", title="wrong answers", scale=alt.Scale(domain=[0, 4])),
-        tooltip=["epoch", "errors"],
-    ).properties(height=180)
+    return fit_width(alt.Chart(df, title=alt.Title(title, anchor="start", offset=8)).mark_bar(color="#d62728").encode(
+        x=alt.X("epoch:Q", title="epoch", scale=alt.Scale(domain=[0.5, len(errors) + 0.5], nice=False),
+                axis=alt.Axis(format="d", tickMinStep=1)),
+        y=alt.Y("errors:Q", title="updates in the pass", scale=alt.Scale(domain=[0, 4]),
+                axis=alt.Axis(values=[0, 1, 2, 3, 4])),
+        tooltip=["epoch", alt.Tooltip("errors", title="updates (mistakes during the pass)")],
+    ).properties(height=180))
 
 
 def band_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", series: str = "series",

@@ -181,10 +181,8 @@ def export_script(result: TrainResult, cfg: PlaygroundConfig) -> str:
 
 
 def _torch_activation(name: str) -> str:
-    table = {
-        "identity": "nn.Identity()", "sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "relu": "nn.ReLU()",
-        "leaky_relu": "nn.LeakyReLU(0.01)", "elu": "nn.ELU()", "selu": "nn.SELU()", "gelu": "nn.GELU()",
-        "silu": "nn.SiLU()", "mish": "nn.Mish()", "softplus": "nn.Softplus()", "softsign": "nn.Softsign()",
-        "hard_sigmoid": "nn.Hardsigmoid()", "hard_tanh": "nn.Hardtanh()",
-    }
-    return table[name]
+    """The activation's torch.nn module as code, from its registry entry (e.g. "nn.ReLU()")."""
+    module = activations.REGISTRY[name].module
+    if module is None:
+        raise ValueError(f"{name!r} has no torch.nn module to export")
+    return module

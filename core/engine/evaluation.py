@@ -1,0 +1,142 @@
+"""What the loop does after an epoch: measure the stack (:class:`Evaluator`) and decide who stops
+(:class:`Stopping`: divergence, each model's own epochs, early stopping on the watched loss)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import torch
+
+from core.datasets import Dataset
+from core.engine.config import TrainConfig
+from core.engine.stack import Layout, Stack
+
+EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
+
+Pending = tuple[dict[str, Any], Future, torch.Tensor, torch.Tensor, int]  # row, metrics, weights, active, epoch
+
+
+class Evaluator:
+    """Loss (and accuracy) of a stack's weights on train (a fixed sample), test and val: name -> [K].
+
+    With a spare core the evaluation of an epoch can run on a copy of the weights in a helper
+    thread (:meth:`defer`) while the next epoch trains.
+    """
+
+    def __init__(self, stack: Stack, data: Dataset) -> None:
+        self.stack, self.data = stack, data
+        n = len(data.X_train)
+        self.train_rows = min(n, EVAL_ROWS)
+        if n > EVAL_ROWS:
+            pick = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:EVAL_ROWS].sort().values
+            self.train_sample = (data.X_train[pick], data.y_train[pick])
+        else:
+            self.train_sample = (data.X_train, data.y_train)
+        self._pool: ThreadPoolExecutor | None = None
+        self.pending: Pending | None = None
+
+    @property
+    def rows(self) -> int:
+        """Rows one evaluation reads (train sample, test, val)."""
+        d = self.data
+        return self.train_rows + len(d.X_test) + (0 if d.X_val is None else len(d.X_val))
+
+    def __call__(self, flat: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Per-epoch metrics of the weights flat (default: the live ones): name -> [K]. Thread-safe."""
+        d, s = self.data, self.stack
+        out: dict[str, torch.Tensor] = {}
+        with torch.no_grad():
+            for name, X, y in (("train_eval", *self.train_sample), ("test", d.X_test, d.y_test),
+                               ("val", d.X_val, d.y_val)):
+                if X is None or len(X) == 0:
+                    continue
+                acc_name = f"{name.replace('_eval', '')}_acc"
+                if name == "test" and X is d.X_train:  # no separate test set: same numbers
+                    out["test_loss"] = out["train_eval_loss"]
+                    if "train_acc" in out:
+                        out["test_acc"] = out["train_acc"]
+                    continue
+                logits = s.forward(X, flat)
+                out[f"{name}_loss"] = s.loss_per_model(logits, y)
+                if s.task != "regression":
+                    out[acc_name] = s.accuracy(logits, y)
+        return out
+
+    # ---- the helper thread --------------------------------------------------------------------
+    @property
+    def helper(self) -> bool:
+        """A helper thread is running (evaluations may be deferred)."""
+        return self._pool is not None
+
+    def start_helper(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="nnlab-eval")
+
+    def defer(self, row: dict[str, Any], active: torch.Tensor, e: int) -> None:
+        """Evaluate a copy of the live weights on the helper; kept as pending with its row, mask and epoch."""
+        assert self._pool is not None
+        snapshot = self.stack.flat.clone()
+        self.pending = (row, self._pool.submit(self, snapshot), snapshot, active, e)
+
+    def stop_helper(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            self.pending = None
+
+
+class Stopping:
+    """Which models still train; each model's stop epoch, divergence, and early-stopping best so far.
+
+    ``active`` [K] is replaced (never edited in place) when models stop: the optimiser remakes its
+    learning rates when it sees a new mask.
+    """
+
+    def __init__(self, configs: Sequence[TrainConfig], layout: Layout, flat: torch.Tensor) -> None:
+        K = len(configs)
+        self.layout = layout
+        self.active = torch.ones(K, dtype=torch.bool)
+        self.diverged = torch.zeros(K, dtype=torch.bool)
+        self.stopped = torch.zeros(K, dtype=torch.long)  # epoch each model stopped at; 0: not stopped
+        self.max_epochs = torch.tensor([c.epochs for c in configs])
+        self.end_epochs = {c.epochs for c in configs}
+        self.patience = torch.tensor([c.patience for c in configs])
+        self.watch = bool((self.patience > 0).any())  # early stopping: evaluate every epoch
+        self.best_loss = torch.full((K,), math.inf)
+        self.best_epoch = torch.zeros(K, dtype=torch.long)
+        self.since_best = torch.zeros(K, dtype=torch.long)
+        self.best_flat = flat.clone() if self.watch else None  # block layout, like flat
+
+    def stop(self, models: torch.Tensor, e: int) -> None:
+        """Models [K] (bool) stop training, recorded as stopped at epoch e."""
+        if bool(models.any()):
+            self.active = self.active & ~models
+            self.stopped[models] = e
+
+    def check_divergence(self, epoch_loss: torch.Tensor, flat: torch.Tensor, e: int) -> None:
+        """Models whose epoch loss [K] is not finite stop as diverged (weights zeroed: no NaN in later sums)."""
+        if not bool(torch.isfinite(epoch_loss).all()):
+            newly = ~torch.isfinite(epoch_loss) & self.active
+            self.diverged |= newly
+            self.layout.select(flat, newly, 0.0)
+            self.stop(newly, e)
+
+    def end(self, e: int) -> None:
+        """Models whose own epochs end at e stop."""
+        self.stop(self.active & (self.max_epochs <= e), e)
+
+    def decide(self, row: dict[str, Any], flat: torch.Tensor, active: torch.Tensor, e: int) -> None:
+        """Early stopping at epoch e: keep each improved model's weights (flat), stop the patient-out.
+
+        row: the epoch's metrics [K] (val_loss watched, else train_loss); active: who trained then.
+        """
+        watch = row.get("val_loss", row["train_loss"])
+        better = (watch < self.best_loss - 1e-7) & active
+        self.best_loss = torch.where(better, watch, self.best_loss)
+        self.since_best = torch.where(better, torch.zeros_like(self.since_best), self.since_best + 1)
+        assert self.best_flat is not None
+        self.layout.select(self.best_flat, better, flat)
+        self.best_epoch[better] = e
+        self.stop(self.active & (self.patience > 0) & (self.since_best >= self.patience), e)

@@ -1,0 +1,158 @@
+"""What a run leaves: the epoch log (one row of per-model metrics per epoch) and one TrainResult per model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.engine.config import TrainConfig
+from core.engine.models import build_mlp
+
+if TYPE_CHECKING:
+    from core.engine.trainer import Trainer
+
+
+@dataclass
+class TrainResult:
+    """One trained model: its config, history, final metrics and weights.
+
+    history has one row per evaluated epoch: epoch, train_loss (mean over the epoch's batches), and
+    where evaluated: train_eval_loss, test_loss, train_acc, test_acc (classification), val_loss, val_acc.
+    Per-epoch train_eval_loss / train_acc use at most EVAL_ROWS training rows (a fixed seeded sample
+    when there are more: a full pass over MNIST's 60,000 rows each epoch would cost a third of the
+    epoch); metrics' final_train_* use every row.
+    state is an nn.Sequential state dict ("0.weight": [out, in], ...).
+    extra may hold "stacks" (fit split the run over that many stacks) and "cut_short" (True: a
+    deadline stopped the run early, at "cut_short_epoch" = stopped_epoch).
+    """
+
+    config: TrainConfig
+    history: pd.DataFrame
+    metrics: dict[str, float]
+    state: dict[str, torch.Tensor]
+    n_in: int
+    n_out: int
+    stopped_epoch: int
+    best_epoch: int
+    diverged: bool = False
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def model(self) -> torch.nn.Sequential:
+        """The trained network as an nn.Sequential in eval mode (dropout off)."""
+        c = self.config
+        net = build_mlp(self.n_in, c.hidden, self.n_out, c.activation, "default", c.dropout)
+        net.load_state_dict(self.state)
+        return net.eval()
+
+
+class EpochLog:
+    """The run's rows, one per epoch: {"epoch": e, "train_loss": [K], metric: [K], ...}."""
+
+    def __init__(self, K: int) -> None:
+        self.K = K
+        self.rows: list[dict[str, Any]] = []
+
+    def arrays(self, stopped: torch.Tensor) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """epochs [E], column -> values [E, K] (NaN where not evaluated), rows kept per model [K].
+
+        stopped: each model's stop epoch [K] (0: still training, keeps every row).
+        """
+        E = len(self.rows)
+        epochs = np.array([r["epoch"] for r in self.rows], dtype=np.int64)
+        cols = sorted({c for r in self.rows for c in r} - {"epoch"})
+        frame = {}
+        for c in cols:
+            have = [i for i, r in enumerate(self.rows) if c in r]
+            if len(have) == E:
+                frame[c] = torch.stack([r[c] for r in self.rows]).double().numpy()
+            else:
+                a = np.full((E, self.K), np.nan)
+                if have:
+                    a[have] = torch.stack([self.rows[i][c] for i in have]).double().numpy()
+                frame[c] = a
+        stop = stopped.numpy().copy()
+        last = epochs[-1] if E else 0
+        stop[stop == 0] = last
+        n_rows = np.searchsorted(epochs, stop, side="right") if E else np.zeros(self.K, dtype=np.int64)
+        return epochs, frame, n_rows
+
+    def frame(self, stopped: torch.Tensor, k: int | None = None) -> pd.DataFrame:
+        """History as a long frame: model, epoch, train_loss, [train_eval_loss, test_loss, ...].
+
+        Rows after a model stopped are dropped; epochs that were not evaluated have NaN metrics.
+        With k, model k's rows only (no model column).
+        """
+        epochs, frame, n_rows = self.arrays(stopped)
+        models = range(self.K) if k is None else [k]
+        parts = {"model": np.concatenate([np.full(n_rows[m], m) for m in models]) if len(epochs) else []}
+        parts["epoch"] = np.concatenate([epochs[:n_rows[m]] for m in models]) if len(epochs) else []
+        for c, a in frame.items():
+            parts[c] = np.concatenate([a[:n_rows[m], m] for m in models])
+        df = pd.DataFrame(parts)
+        return df if k is None else df.drop(columns="model")
+
+
+def _metrics(frame: dict[str, np.ndarray], epochs: np.ndarray, n: int, k: int, best_epoch: int,
+             patience: int) -> dict[str, float]:
+    """Model k's last evaluated value of each column (its first n rows), and best_* at its best epoch."""
+    metrics: dict[str, float] = {}
+    for name, a in frame.items():
+        col = a[:n, k]
+        ok = np.flatnonzero(~np.isnan(col))
+        if len(ok):
+            metrics[name] = float(col[ok[-1]])
+        if patience and best_epoch and 0 < best_epoch <= len(epochs):
+            i = int(np.searchsorted(epochs, best_epoch))
+            if i < n and not np.isnan(col[i]):
+                metrics[f"best_{name}"] = float(col[i])
+    return metrics
+
+
+def _final_metrics(tr: Trainer, flat: torch.Tensor) -> dict[str, np.ndarray]:
+    """Loss/accuracy of the returned weights (best ones when early stopping) on every row: name -> [K]."""
+    d, s = tr.data, tr.stack
+    out: dict[str, np.ndarray] = {}
+    with torch.no_grad():
+        for name, X, y in (("final_train", d.X_train, d.y_train), ("final_test", d.X_test, d.y_test)):
+            logits = s.forward(X, flat)
+            out[f"{name}_loss"] = s.loss_per_model(logits, y).numpy()
+            if s.task != "regression":
+                out[f"{name}_acc"] = s.accuracy(logits, y).numpy()
+    return out
+
+
+def collect(tr: Trainer) -> list[TrainResult]:
+    """One :class:`TrainResult` per model of a trainer, in config order; early-stopped models get their best weights."""
+    s, st = tr.stack, tr.stopping
+    flat = s.flat.clone()
+    best_epoch, stopped, patience = st.best_epoch.tolist(), st.stopped.tolist(), st.patience.tolist()
+    if st.best_flat is not None:
+        s.layout.select(flat, (st.patience > 0) & (st.best_epoch > 0), st.best_flat)
+    epochs, frame, n_rows = tr.log.arrays(st.stopped)
+    final = _final_metrics(tr, flat)
+    views = s.layout.layers(flat)
+    out = []
+    for k, c in enumerate(s.configs):
+        step = 3 if c.dropout > 0 else 2  # nn.Sequential modules per layer: Linear, activation(, Dropout)
+        state: dict[str, torch.Tensor] = {}
+        for li, (W, b) in enumerate(views):
+            state[f"{li * step}.weight"] = W[k].clone()
+            state[f"{li * step}.bias"] = b[k, 0].clone()
+        n = n_rows[k]
+        h = pd.DataFrame({"epoch": epochs[:n], **{name: a[:n, k] for name, a in frame.items()}})
+        metrics = _metrics(frame, epochs, n, k, best_epoch[k], patience[k])
+        metrics.update({name: float(v[k]) for name, v in final.items() if np.isfinite(v[k])})
+        extra: dict[str, Any] = {}
+        if tr.cut_short is not None and bool(tr.cut_short[k]):
+            extra.update(cut_short=True, cut_short_epoch=tr.epoch)
+        out.append(TrainResult(
+            config=c, history=h, metrics=metrics, state=state, n_in=s.n_in, n_out=s.n_out,
+            stopped_epoch=stopped[k] or tr.epoch, best_epoch=best_epoch[k] or tr.epoch,
+            diverged=bool(st.diverged[k]), seconds=tr.seconds / s.K, extra=extra,
+        ))
+    return out

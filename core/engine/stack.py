@@ -1,0 +1,186 @@
+"""K models of one shape as one flat tensor of weights, and their batched forward pass.
+
+Their weights live in one flat tensor [K * P] in *block layout*: each layer's weights of all K
+models are one contiguous block W_l [K, out, in], then its biases b_l [K, 1, out]. Each layer is a
+view of that tensor, so the forward pass is a batched matmul (``torch.baddbmm``) and an optimiser
+step is one elementwise pass over the whole stack. Model k starts from exactly the weights
+``build_mlp(..., seed=cfg.seed)`` gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from core.datasets import Dataset
+from core.engine import activations
+from core.engine.config import TrainConfig, loss_kind
+from core.engine.models import build_mlp, linear_layers
+
+Layers = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+class Layout:
+    """Where each layer's parameters sit in a stack's flat tensor: blocks (offset, shape [K, a, b])."""
+
+    def __init__(self, K: int, shapes: Sequence[tuple[int, int]]) -> None:
+        self.K = K
+        self.blocks: list[tuple[int, tuple[int, int, int]]] = []
+        off = 0
+        for o, i in shapes:
+            for shape in ((K, o, i), (K, 1, o)):
+                self.blocks.append((off, shape))
+                off += shape[0] * shape[1] * shape[2]
+        self.P = off // K  # parameters per model
+
+    def _block(self, flat: torch.Tensor, off: int, s: tuple[int, int, int]) -> torch.Tensor:
+        return flat[off:off + s[0] * s[1] * s[2]].view(s)
+
+    def layers(self, flat: torch.Tensor) -> Layers:
+        """Views of a flat [K * P] as (W [K, out, in], b [K, 1, out]) per layer."""
+        views = [self._block(flat, off, s) for off, s in self.blocks]
+        return list(zip(views[0::2], views[1::2]))
+
+    def to_rows(self, flat: torch.Tensor) -> torch.Tensor:
+        """Block layout [K * P] -> one row of parameters per model [K, P] (nn.Linear order)."""
+        return torch.cat([self._block(flat, off, s).view(self.K, -1) for off, s in self.blocks], 1)
+
+    def from_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """[K, P] rows (weight, bias per layer, nn.Linear order) -> block layout [K * P]."""
+        parts, col = [], 0
+        for _, s in self.blocks:
+            n = s[1] * s[2]
+            parts.append(rows[:, col:col + n].reshape(-1))
+            col += n
+        return torch.cat(parts).contiguous()
+
+    def select(self, flat: torch.Tensor, mask: torch.Tensor, source: torch.Tensor | float) -> None:
+        """In place: models where mask [K] is true take their parameters from source (or a number)."""
+        for off, s in self.blocks:
+            v = self._block(flat, off, s)
+            v[mask] = source if isinstance(source, float) else self._block(source, off, s)[mask]
+
+    def per_element(self, v: torch.Tensor) -> torch.Tensor:
+        """A per-model value [K] spread over that model's parameters: [K * P]."""
+        return torch.cat([v.view(-1, 1, 1).expand(s).reshape(-1) for _, s in self.blocks])
+
+
+def activation_runs(configs: Sequence[TrainConfig]) -> list[tuple[int, int]]:
+    """(start, end) of each run of consecutive configs with one activation, in order."""
+    runs: list[tuple[int, int]] = []
+    for k, c in enumerate(configs):
+        if runs and configs[runs[-1][0]].activation == c.activation:
+            runs[-1] = (runs[-1][0], k + 1)
+        else:
+            runs.append((k, k + 1))
+    return runs
+
+
+def initial_weights(config: TrainConfig, n_in: int, n_out: int) -> torch.Tensor:
+    """The weights build_mlp makes for this config's seed as one row [P] (weight, bias per layer)."""
+    net = build_mlp(n_in, config.hidden, n_out, config.activation, config.init, seed=config.seed)
+    return torch.cat([t.detach().reshape(-1) for lin in linear_layers(net) for t in (lin.weight, lin.bias)])
+
+
+class Stack:
+    """K models of one shape (checked by the trainer): weights, gradient buffer and batched forward."""
+
+    def __init__(self, configs: Sequence[TrainConfig], data: Dataset) -> None:
+        self.configs = list(configs)
+        self.K = K = len(configs)
+        self.task = data.task
+        self.loss_kind = loss_kind(configs[0], data.task)
+        self.n_in, self.n_out = data.n_features, data.n_outputs
+        widths = [self.n_in, *configs[0].hidden, self.n_out]
+        self.shapes = [(widths[i + 1], widths[i]) for i in range(len(widths) - 1)]  # (out, in) per layer
+        self.hidden_widths = list(configs[0].hidden)  # [H] per hidden layer
+        self.layout = Layout(K, self.shapes)
+        self.flat = self.layout.from_rows(torch.stack([initial_weights(c, self.n_in, self.n_out) for c in configs]))
+        self.grad = torch.zeros_like(self.flat)
+        # views updated in place by the optimiser and the manual backprop
+        self.flat_layers, self.grad_layers = self.layout.layers(self.flat), self.layout.layers(self.grad)
+        self.flat_Wt = [W.transpose(1, 2) for W, _ in self.flat_layers]  # [K, in, out]
+        # contiguous groups of one activation (in config order) so each is one call on a view
+        self.act_groups = [(lo, hi, activations.get(configs[lo].activation)) for lo, hi in activation_runs(configs)]
+
+    def layers(self, flat: torch.Tensor | None = None) -> Layers:
+        """(W [K, out, in], b [K, 1, out]) per layer of flat (default: the live weights)."""
+        return self.flat_layers if flat is None or flat is self.flat else self.layout.layers(flat)
+
+    def _act(self, z: torch.Tensor) -> torch.Tensor:
+        if len(self.act_groups) == 1:
+            return self.act_groups[0][2](z)
+        return torch.cat([fn(z[a:b]) for a, b, fn in self.act_groups])
+
+    def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, capture: list | None = None,
+                masks: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        """Logits of every model: x [K, B, F] (or [B, F], shared) -> [K, B, n_out].
+
+        capture, if given, receives each hidden layer's (pre-activation, activation) [K, B, H].
+        masks: dropout masks per hidden layer [K, B, H], multiplied into its activation (training).
+        """
+        layers = self.layers(flat)
+        if self.K == 1 and x.dim() == 2:  # one model on 2-D input: plain GEMMs with their bias
+            return self._forward_one(x, layers, capture, masks)
+        h = x
+        for li, (W, b) in enumerate(layers):
+            if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
+                z = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], len(W), -1).transpose(0, 1) + b
+            else:
+                z = torch.baddbmm(b, h, W.transpose(1, 2))
+            if li == len(layers) - 1:
+                return z
+            a = self._act(z)
+            if capture is not None:
+                capture.append((z.detach(), a.detach()))
+            h = a if masks is None else a * masks[li]
+        raise AssertionError("unreachable")
+
+    def _forward_one(self, x: torch.Tensor, layers: Layers, capture: list | None,
+                     masks: Sequence[torch.Tensor] | None) -> torch.Tensor:
+        """forward() for K = 1 on x [B, F]: [1, B, n_out]."""
+        h = x
+        for li, (W, b) in enumerate(layers):
+            z = torch.addmm(b[0], h, W[0].t())
+            if li == len(layers) - 1:
+                return z.unsqueeze(0)
+            a = self._act(z)
+            if capture is not None:
+                capture.append((z.detach().unsqueeze(0), a.detach().unsqueeze(0)))
+            h = a if masks is None else a * masks[li][0]
+        raise AssertionError("unreachable")
+
+    def loss_per_model(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Mean loss of each model: logits [K, B, n_out], y [K, B] or [B] -> [K]."""
+        K, B = logits.shape[0], logits.shape[1]
+        if y.dim() == 1:
+            y = y.expand(K, B)
+        if self.task == "multiclass":
+            if self.loss_kind == "ce":
+                return F.cross_entropy(logits.reshape(K * B, -1), y.reshape(-1), reduction="none").view(K, B).mean(1)
+            onehot = F.one_hot(y, self.n_out).float()
+            return ((torch.softmax(logits, -1) - onehot) ** 2).sum(-1).mean(1)
+        z = logits.squeeze(-1)
+        if self.task == "binary":
+            if self.loss_kind == "ce":
+                return F.binary_cross_entropy_with_logits(z, y, reduction="none").mean(1)
+            return ((torch.sigmoid(z) - y) ** 2).mean(1)
+        return ((z - y) ** 2).mean(1)
+
+    def accuracy(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Fraction right per model: [K, B, n_out], [B] -> [K]."""
+        if self.task == "multiclass":
+            return (logits.argmax(-1) == y).float().mean(1)
+        return ((logits.squeeze(-1) > 0).float() == y).float().mean(1)
+
+    def predict(self, X: torch.Tensor) -> torch.Tensor:
+        """Outputs of every model on shared inputs: X [N, F] -> probabilities or values [K, N, n_out]."""
+        with torch.no_grad():
+            logits = self.forward(X)
+        if self.task == "multiclass":
+            return torch.softmax(logits, -1)
+        if self.task == "binary":
+            return torch.sigmoid(logits)
+        return logits

@@ -1,0 +1,318 @@
+"""The epoch loop: train a stack of K models together, evaluate, stop early; resumable.
+
+A :class:`Trainer` holds K models of one shape (same layer widths, batch size and loss) that may
+differ in seed, activation, initialisation, learning rate, regularisation, dropout, epochs and
+patience. Model k starts from the weights ``build_mlp(..., seed=cfg.seed)`` makes and shuffles
+with its own generator, so it ends where training it alone (K = 1) ends. One epoch, in order: each
+model's row order and dropout masks (:mod:`~core.engine.dropout`), per batch the gradient
+(:mod:`~core.engine.backprop`) and the optimiser step (:mod:`~core.engine.optim`), then the
+epoch's metrics and who stops (:mod:`~core.engine.evaluation`), kept in the epoch log
+(:mod:`~core.engine.results`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.datasets import Dataset
+from core.engine import cores
+from core.engine.backprop import Backprop, Penalty
+from core.engine.config import TrainConfig, check_stack
+from core.engine.dropout import DrawAhead, Dropout
+from core.engine.evaluation import Evaluator, Stopping
+from core.engine.guard import guarded
+from core.engine.optim import Optimizer
+from core.engine.results import EpochLog, TrainResult, collect
+from core.engine.stack import Layers, Stack
+
+HELPER_FLOPS = 3e8  # evaluation work (matmul FLOPs) below which a helper thread costs more than it saves
+HELPER_DRAWS = 10_000  # dropout draws per step (about 40 us) below which drawing ahead does not pay
+
+ProgressFn = Callable[[int, int, "Trainer"], None]
+
+
+def default_eval_every(configs: Sequence[TrainConfig]) -> int:
+    """Evaluate every epoch when early stopping watches it, else about 200 times over the run."""
+    return 1 if any(c.patience for c in configs) else max(1, max(c.epochs for c in configs) // 200)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One call of run(): train to epoch ``target`` on N rows in batches of B."""
+
+    target: int
+    total: int  # the largest of the models' epochs (what progress reports against)
+    N: int
+    B: int
+    eval_every: int
+    progress: ProgressFn | None
+    report_seconds: float
+    deadline: float | None
+
+    @property
+    def shuffle(self) -> bool:
+        return self.B < self.N
+
+
+class Trainer:
+    """Train a stack of K compatible MLPs together; resumable (``run`` continues where it stopped).
+
+    Its state, by part: ``stack`` (weights, views, forward pass), ``dropout`` (each model's
+    generator), ``backprop`` (gradients and their buffers), ``optim``, ``evaluator``, ``stopping``
+    (who still trains, early stopping) and ``log`` (the epoch rows); plus the epoch reached.
+    """
+
+    def __init__(self, configs: Sequence[TrainConfig], data: Dataset) -> None:
+        check_stack(configs)
+        self.configs = list(configs)
+        self.data = data
+        self.stack = Stack(configs, data)
+        self.dropout = Dropout(configs, self.stack.hidden_widths)
+        self.backprop = Backprop(self.stack, self.dropout, Penalty(configs), data.y_train.dtype)
+        self.optim = Optimizer(configs, self.stack.layout, self.stack.flat)
+        self.evaluator = Evaluator(self.stack, data)
+        self.stopping = Stopping(configs, self.stack.layout, self.stack.flat)
+        self.log = EpochLog(len(configs))
+        self.epoch = 0
+        self.seconds = 0.0
+        self.helpers = True  # may use a spare core: dropout masks drawn ahead, evaluation beside the loop
+        self.cancelled = False  # set from another thread: stop after the current epoch
+        self.cut_short: torch.Tensor | None = None  # [K]: models the last run's deadline stopped
+
+    # ---- the models, for pages and probes -------------------------------------------------------
+    @property
+    def K(self) -> int:
+        return self.stack.K
+
+    @property
+    def task(self) -> str:
+        return self.stack.task
+
+    @property
+    def n_in(self) -> int:
+        return self.stack.n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.stack.n_out
+
+    @property
+    def flat(self) -> torch.Tensor:
+        """Every model's weights [K * P] in block layout (see :mod:`core.engine.stack`), live."""
+        return self.stack.flat
+
+    @property
+    def fast(self) -> bool:
+        """Gradients come from the manual backprop (else autograd)."""
+        return self.backprop.fast
+
+    @property
+    def act_groups(self) -> list[tuple[int, int, Callable]]:
+        return self.stack.act_groups
+
+    @property
+    def diverged(self) -> torch.Tensor:
+        """Models [K] (bool) whose loss stopped being finite."""
+        return self.stopping.diverged
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The epoch log: one row per epoch, {"epoch": e, "train_loss": [K], metric: [K], ...}."""
+        return self.log.rows
+
+    def layers(self, flat: torch.Tensor) -> Layers:
+        """Views of a flat [K * P] as (W [K, out, in], b [K, 1, out]) per layer."""
+        return self.stack.layout.layers(flat)
+
+    def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, capture: list | None = None) -> torch.Tensor:
+        """Logits of every model (no dropout): x [K, B, F] (or [B, F], shared) -> [K, B, n_out].
+
+        capture, if given, receives each hidden layer's (pre-activation, activation) [K, B, H].
+        """
+        return self.stack.forward(x, flat, capture)
+
+    def loss_per_model(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Mean loss of each model: logits [K, B, n_out], y [K, B] or [B] -> [K]."""
+        return self.stack.loss_per_model(logits, y)
+
+    def accuracy(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Fraction right per model: [K, B, n_out], [B] -> [K]."""
+        return self.stack.accuracy(logits, y)
+
+    def predict(self, X: torch.Tensor) -> torch.Tensor:
+        """Outputs of every model on shared inputs: X [N, F] -> probabilities or values [K, N, n_out]."""
+        return self.stack.predict(X)
+
+    def evaluate(self) -> dict[str, np.ndarray]:
+        """Loss (and accuracy) of every model now on train/test(/val): name -> [K]."""
+        return {k: v.numpy() for k, v in self.evaluator().items()}
+
+    def _evaluate(self, flat: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """evaluate() as tensors, of flat (default: the live weights); kept for bench/digits.py."""
+        return self.evaluator(flat)
+
+    def history(self, k: int | None = None) -> pd.DataFrame:
+        """History as a long frame: model, epoch, train_loss, [train_eval_loss, test_loss, ...].
+
+        Rows after a model stopped are dropped; epochs that were not evaluated have NaN metrics.
+        """
+        return self.log.frame(self.stopping.stopped, k)
+
+    def results(self) -> list[TrainResult]:
+        """One :class:`TrainResult` per model, in config order; early-stopped models get their best weights."""
+        return collect(self)
+
+    # ---- the loop -------------------------------------------------------------------------------
+    def run(self, epochs: int | None = None, progress: ProgressFn | None = None,
+            eval_every: int | None = None, report_seconds: float = 0.25, deadline: float | None = None) -> None:
+        """Train ``epochs`` more epochs (default: up to each model's own ``epochs``).
+
+        Evaluates train/test(/val) metrics every ``eval_every`` epochs (default: about 200 points
+        over the run, every epoch when early stopping needs it) and on the last epoch. Calls
+        ``progress(epoch, total, trainer)`` at most every ``report_seconds`` and at the end.
+        ``deadline`` (a ``time.monotonic()`` value): once it has passed, the run stops at the end of
+        the epoch it is in, evaluates that epoch, and the models it stopped are marked cut short
+        (``cut_short``; their results' ``extra["cut_short"]``; a run resumed after a cut may differ
+        from an uncut one when a helper drew masks ahead). Runs inside the run guard
+        (:mod:`core.engine.guard`: hosted mode's price check and the shared training queue).
+        """
+        with guarded(self.configs):
+            self.run_unguarded(epochs, progress, eval_every, report_seconds, deadline)
+
+    def run_unguarded(self, epochs: int | None = None, progress: ProgressFn | None = None,
+                      eval_every: int | None = None, report_seconds: float = 0.25,
+                      deadline: float | None = None) -> None:
+        """run() without entering the guard: for fit(), which holds it for all its stacks at once."""
+        t0 = time.perf_counter()
+        total = int(self.stopping.max_epochs.max())
+        N = len(self.data.X_train)
+        B = N if self.configs[0].batch_size <= 0 else min(self.configs[0].batch_size, N)
+        plan = _Plan(target=total if epochs is None else min(total, self.epoch + epochs), total=total, N=N, B=B,
+                     eval_every=default_eval_every(self.configs) if eval_every is None else eval_every,
+                     progress=progress, report_seconds=report_seconds, deadline=deadline)
+        self.cut_short = None
+        step_flops = 6 * self.K * B * sum(o * i for o, i in self.stack.shapes)
+        with cores.training_threads(step_flops) as spare_core:
+            self._loop(plan, spare_core)
+        self.seconds += time.perf_counter() - t0
+        if progress is not None:
+            progress(self.epoch, total, self)
+
+    def _loop(self, plan: _Plan, spare_core: bool) -> None:
+        """Epochs until the plan's target, every model stopped, a cancel or the deadline."""
+        ahead = self._start_helpers(plan, spare_core)
+        last_report = time.perf_counter()
+        try:
+            while self.epoch < plan.target and bool(self.stopping.active.any()) and not self.cancelled:
+                self.epoch += 1
+                take = ahead.next if ahead else self.dropout.epoch_draws(plan.N, plan.B, plan.shuffle).__next__
+                epoch_loss = self._train_epoch(take, plan)
+                cut = plan.deadline is not None and self.epoch < plan.target and time.monotonic() >= plan.deadline
+                self._after_epoch(epoch_loss, plan.eval_every, self.epoch if cut else plan.target)
+                if plan.progress is not None and (time.perf_counter() - last_report > plan.report_seconds):
+                    last_report = time.perf_counter()
+                    plan.progress(self.epoch, plan.total, self)
+                if cut:
+                    self.cut_short = self.stopping.active.clone()
+                    break
+            self._settle()
+        finally:
+            if ahead is not None:
+                ahead.close()
+            self.evaluator.stop_helper()
+
+    def _start_helpers(self, plan: _Plan, spare_core: bool) -> DrawAhead | None:
+        """Helper threads, only where their work outweighs what they cost the loop.
+
+        Every torch call a helper makes takes the GIL back, and each such hand-over stalls the loop
+        for tens of microseconds (measured: 2,000 tiny ops/s on a helper made the 8x8 digits step
+        25-40% slower; at first the helpers made the XOR Lab's 100 tiny models 40% slower). So the
+        masks come a chunk at a time, and evaluation (~50 calls) moves only when it is big.
+        """
+        if not (self.helpers and spare_core):
+            return None
+        s, epochs = self.stack, plan.target - self.epoch
+        ahead = None
+        if self.fast and self.dropout.on and plan.shuffle and s.K * plan.B * sum(s.hidden_widths) >= HELPER_DRAWS:
+            ahead = DrawAhead(self.dropout, epochs, plan.N, plan.B)
+        if epochs > 1 and 2 * s.K * self.evaluator.rows * sum(o * i for o, i in s.shapes) >= HELPER_FLOPS:
+            self.evaluator.start_helper()
+        return ahead
+
+    def _train_epoch(self, take: Callable[[], Any], plan: _Plan) -> torch.Tensor:
+        """One pass over the training rows; each model's mean batch loss [K]. take() gives the epoch's draws."""
+        K = self.K
+        if plan.shuffle:  # each model's own order; batches are [K * b] row ids, model-major
+            order = take()
+            batches = order[0].split(plan.B) if K == 1 else [r.reshape(-1) for r in order.split(plan.B, 1)]
+        else:
+            batches = [None]
+        step_masks = self.dropout.step_masks(take) if self.dropout.on else None
+        batch_losses = []
+        with torch.no_grad():
+            for rows in batches:
+                masks = next(step_masks) if step_masks is not None else None
+                xb, yb = self._batch(rows)
+                losses, grad = self.backprop.step(xb, yb, masks)
+                self.optim.step(grad, self.stopping.active)
+                batch_losses.append(losses)
+        return batch_losses[0] if len(batch_losses) == 1 else torch.stack(batch_losses).mean(0)
+
+    def _batch(self, rows: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch's inputs [K, b, F] and targets [K, b], gathered into the workspace (cache-sized);
+        the whole training set [N, F], [N] when rows is None (full batch)."""
+        X, y = self.data.X_train, self.data.y_train
+        if rows is None:
+            return X, y
+        w = self.backprop.workspace(len(rows) // self.K, False)
+        assert w.x is not None
+        torch.index_select(X, 0, rows, out=w.x.view(-1, X.shape[1]))
+        torch.index_select(y, 0, rows, out=w.y.view(-1))
+        return w.x, w.y
+
+    def _after_epoch(self, epoch_loss: torch.Tensor, eval_every: int, target: int) -> None:
+        """Record epoch self.epoch: divergence, its row of metrics, early stopping, models that end.
+
+        With a helper thread the evaluation runs on a copy of the weights while the next epoch
+        trains; its early-stopping decisions are applied (dated to this epoch) when the next epoch
+        ends. A model that should have stopped trains that one epoch for nothing; its result is
+        unchanged, since an early-stopped model returns its best weights and rows up to its stop.
+        The run's last epoch (target) is evaluated at once.
+        """
+        self._settle()  # the previous epoch's evaluation first: decisions stay in epoch order
+        e, st = self.epoch, self.stopping
+        st.check_divergence(epoch_loss, self.stack.flat, e)
+        row: dict[str, Any] = {"epoch": e, "train_loss": epoch_loss}
+        ending = e in st.end_epochs
+        active = st.active  # who was training at this epoch (before the models that end now stop)
+        if ending:
+            st.end(e)
+        if not (e % eval_every == 0 or e == target or st.watch or ending):
+            self.log.rows.append(row)
+        elif self.evaluator.helper and e != target:
+            self.evaluator.defer(row, active, e)
+        else:
+            row.update(self.evaluator())
+            self._decide(row, self.stack.flat, active, e)
+
+    def _settle(self) -> None:
+        """Apply a pending (helper-thread) evaluation, if any."""
+        pending = self.evaluator.pending
+        if pending is not None:
+            row, future, snapshot, active, e = pending
+            self.evaluator.pending = None
+            row.update(future.result())
+            self._decide(row, snapshot, active, e)
+
+    def _decide(self, row: dict[str, Any], flat: torch.Tensor, active: torch.Tensor, e: int) -> None:
+        """Keep epoch e's row; with early stopping, let it decide on the weights flat evaluated there."""
+        self.log.rows.append(row)
+        if self.stopping.watch:
+            self.stopping.decide(row, flat, active, e)
