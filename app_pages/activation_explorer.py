@@ -5,35 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from core import explorer as ex
-from core.config import Config, ConfigError
-from core.engine.activations import ELEMENTWISE, HIDDEN, REGISTRY, table
+from core.engine.activations import REGISTRY, table
 from core.explorer import charts as ac
-from core.serve import hosted
+from core.explorer.jobs import PARAM_FIELDS
 from core.serve.cache import batch_key
-from ui.common import cached_results, config_from_url, seed_state, share_link, sync_url, widget_config
+from ui.common import cached_results, seed_state, share_link, sync_url
+from ui.widgets import field_widget, parse_numbers, url_config, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
-
-
-def url_config(cls: type[Config], prefix: str) -> Config:
-    """The URL's config; if its values are fine alone but not together, the defaults (with a notice)."""
-    try:
-        return config_from_url(cls, prefix)
-    except ConfigError as e:
-        st.warning(f"Link settings starting with `{prefix}` ignored ({e}); using the defaults.",
-                   icon=":material/link_off:")
-        return cls()
-
-
-def numbers(text: str, kind: type = float) -> tuple:
-    """'2, 1, -0.5' -> (2.0, 1.0, -0.5); raises ValueError with a plain reason."""
-    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-    if not parts:
-        raise ValueError("enter numbers separated by commas")
-    try:
-        return tuple(kind(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"could not read {text!r} as {'whole ' if kind is int else ''}numbers") from None
+F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
+SLIDER_KEYS = {"leaky_alpha": "f_leaky", "elu_alpha": "f_elu", "softplus_beta": "f_beta"}  # field -> widget key
 
 
 def notice(text: str) -> None:
@@ -89,21 +70,20 @@ open_tab = next((name for name, t in zip(TABS, tab_list) if t.open), "shapes")
 # ---- 1. shapes and slopes -------------------------------------------------------------------------
 with tab_f:
     if tab_f.open:
-        seed_state({"f_functions": list(url_f.functions), "f_xmin": url_f.x_min, "f_xmax": url_f.x_max,
-                    "f_leaky": url_f.leaky_alpha, "f_elu": url_f.elu_alpha, "f_beta": url_f.softplus_beta})
         a, b, c = st.columns([4, 1, 1])
-        a.multiselect("Functions", ELEMENTWISE, key="f_functions", format_func=LABEL.get,
-                      help="Softmax is not elementwise: it has its own tab.")
-        b.number_input("x from", -1000.0, 1000.0, key="f_xmin", step=1.0)
-        c.number_input("x to", -1000.0, 1000.0, key="f_xmax", step=1.0)
-        chosen = st.session_state.f_functions
-        sliders = [("leaky_relu", "alpha", "f_leaky"), ("elu", "alpha", "f_elu"), ("softplus", "beta", "f_beta")]
-        shown = [s for s in sliders if s[0] in chosen]
+        chosen = field_widget(F, "functions", label="Functions", key="f_functions", value=url_f.functions,
+                              container=a, format_func=LABEL.get,
+                              help="Softmax is not elementwise: it has its own tab.")
+        field_widget(F, "x_min", label="x from", key="f_xmin", value=url_f.x_min, container=b, step=1.0)
+        field_widget(F, "x_max", label="x to", key="f_xmax", value=url_f.x_max, container=c, step=1.0)
+        for fld, key in SLIDER_KEYS.items():  # a parameter's first value comes from the link even while hidden
+            seed_state({key: getattr(url_f, fld)})
+        shown = [(name, p, fld) for (name, p), fld in PARAM_FIELDS.items() if fld in SLIDER_KEYS and name in chosen]
         if shown:
             cols = st.columns(len(shown))
-            for col, (name, p, key) in zip(cols, shown):
-                spec = next(s for s in REGISTRY[name].params if s.name == p)
-                col.slider(f"{LABEL[name]} {p}", spec.lo, spec.hi, key=key, step=0.01, help=spec.help)
+            for col, (name, p, fld) in zip(cols, shown):
+                field_widget(F, fld, label=f"{LABEL[name]} {p}", key=SLIDER_KEYS[fld], widget="slider",
+                             container=col, step=0.01)
         ss = st.session_state
         if not chosen:
             st.warning("Choose at least one function to draw. Showing the previous choice.",
@@ -127,17 +107,17 @@ with tab_f:
 # ---- 2. softmax -------------------------------------------------------------------------------------
 with tab_s:
     if tab_s.open:
-        seed_state({"f_logits": ", ".join(f"{v:g}" for v in url_f.logits), "f_temp": url_f.temperature})
         st.markdown(
             "Softmax turns a vector of scores (logits) into probabilities that sum to 1, so it acts on the "
             "whole vector, not one number at a time. Dividing the logits by a **temperature** T first "
             "makes it sharper (T < 1) or flatter (T > 1)."
         )
         a, b = st.columns([2, 3])
-        a.text_input("Logits (comma-separated)", key="f_logits", help="2 to 12 numbers between -100 and 100")
-        spec = REGISTRY["softmax"].params[0]
-        b.slider("Temperature T", spec.lo, spec.hi, key="f_temp", step=0.05)
-        f_cfg = widget_config(lambda: f_cfg.replace(logits=numbers(st.session_state.f_logits),
+        field_widget(F, "logits", label="Logits (comma-separated)", key="f_logits", value=url_f.logits, container=a,
+                     help="2 to 12 numbers between -100 and 100")
+        field_widget(F, "temperature", label="Temperature T", key="f_temp", value=url_f.temperature, container=b,
+                     widget="slider", step=0.05)
+        f_cfg = widget_config(lambda: f_cfg.replace(logits=parse_numbers(st.session_state.f_logits),
                                                     temperature=float(st.session_state.f_temp)), f_cfg)
         left, right = st.columns(2)
         left.altair_chart(ac.softmax_bars(ex.softmax_frame(f_cfg.logits, f_cfg.temperature),
@@ -152,46 +132,41 @@ with tab_s:
 # ---- 3. effect on learning ----------------------------------------------------------------------------
 with tab_c:
     if tab_c.open:
-        seed_state({"c_dataset": url_c.dataset, "c_functions": list(url_c.functions), "c_seeds": url_c.n_seeds,
-                    "c_hidden": ", ".join(map(str, url_c.hidden)), "c_epochs": url_c.epochs, "c_lr": url_c.lr,
-                    "c_batch": url_c.batch_size, "c_init": url_c.init, "c_opt": url_c.optimizer,
-                    "c_first": url_c.first_seed, "c_noise": url_c.noise})
         st.markdown(
             "The same MLP trained with each chosen activation, from several seeds, **all at once, batched**. "
             "Lines are the mean over seeds; bands span the best and worst seed. Each function uses its "
             "default parameters here."
         )
-        st.multiselect("Activations", HIDDEN, key="c_functions", format_func=LABEL.get)
+        field_widget(CMP, "functions", label="Activations", key="c_functions", value=url_c.functions,
+                     format_func=LABEL.get)
         a, c, _ = st.columns([2, 1, 3])
-        a.selectbox("Data", ex.COMPARE_SETS, key="c_dataset",
-                    format_func=lambda s: "sklearn digits (8x8)" if s == "digits" else f"2-D {s} (XOR Lab)")
-        c.number_input("Seeds", 0, 20, key="c_seeds", help="Models per activation, trained together")
+        field_widget(CMP, "dataset", label="Data", key="c_dataset", value=url_c.dataset, container=a, help=None,
+                     format_func=lambda s: "sklearn digits (8x8)" if s == "digits" else f"2-D {s} (XOR Lab)")
+        field_widget(CMP, "n_seeds", label="Seeds", key="c_seeds", value=url_c.n_seeds, container=c,
+                     help="Models per activation, trained together")
         with st.expander("Network and training", icon=":material/tune:"):
             e = st.columns(4)
-            e[0].text_input("Hidden widths", key="c_hidden", help="e.g. 128, 64: two hidden layers")
-            e[1].number_input("Epochs", 1, 500, key="c_epochs")
-            e[2].number_input("Learning rate", 1e-5, 1.0, key="c_lr", format="%.4g")
-            e[3].number_input("Batch size", 1, 2000, key="c_batch")
+            field_widget(CMP, "hidden", label="Hidden widths", key="c_hidden", value=url_c.hidden, container=e[0],
+                         help="e.g. 128, 64: two hidden layers")
+            field_widget(CMP, "epochs", label="Epochs", key="c_epochs", value=url_c.epochs, container=e[1])
+            field_widget(CMP, "lr", label="Learning rate", key="c_lr", value=url_c.lr, container=e[2], format="%.4g")
+            field_widget(CMP, "batch_size", label="Batch size", key="c_batch", value=url_c.batch_size, container=e[3])
             e = st.columns(4)
-            e[0].selectbox("Optimizer", ("adam", "sgd", "momentum"), key="c_opt")
-            e[1].selectbox("Init", ex.DEPTH_INITS, key="c_init")
-            e[2].number_input("First seed", 0, 2**31 - 1, key="c_first")
-            e[3].slider("Noise (2-D sets)", 0.0, 0.5, key="c_noise", step=0.05)
+            field_widget(CMP, "optimizer", label="Optimizer", key="c_opt", value=url_c.optimizer, container=e[0])
+            field_widget(CMP, "init", label="Init", key="c_init", value=url_c.init, container=e[1])
+            field_widget(CMP, "first_seed", label="First seed", key="c_first", value=url_c.first_seed, container=e[2])
+            field_widget(CMP, "noise", label="Noise (2-D sets)", key="c_noise", value=url_c.noise, container=e[3],
+                         widget="slider", step=0.05, help=None)
         ss = st.session_state
         if not ss.c_functions:
             st.warning("Choose at least one activation to train. Showing the previous choice.",
                        icon=":material/warning:")
         else:
-            def compare_from_widgets() -> ex.CompareConfig:
-                cfg = ex.CompareConfig(dataset=ss.c_dataset, functions=tuple(ss.c_functions),
-                                       n_seeds=int(ss.c_seeds), hidden=numbers(ss.c_hidden, int),
-                                       epochs=int(ss.c_epochs), lr=float(ss.c_lr), batch_size=int(ss.c_batch),
-                                       optimizer=ss.c_opt, init=ss.c_init, first_seed=int(ss.c_first),
-                                       noise=float(ss.c_noise))
-                hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
-                return cfg
-
-            c_cfg = widget_config(compare_from_widgets, url_c)
+            c_cfg = widget_config(lambda: ex.CompareConfig(
+                dataset=ss.c_dataset, functions=tuple(ss.c_functions), n_seeds=int(ss.c_seeds),
+                hidden=parse_numbers(ss.c_hidden, int), epochs=int(ss.c_epochs), lr=float(ss.c_lr),
+                batch_size=int(ss.c_batch), optimizer=ss.c_opt, init=ss.c_init, first_seed=int(ss.c_first),
+                noise=float(ss.c_noise)), url_c)
         bar, report = progress_bar(f"Training {len(c_cfg.train_configs())} networks at once")
         results = compare_results(c_cfg, report)
         bar.empty()
@@ -229,38 +204,34 @@ with tab_c:
 # ---- 4. depth -----------------------------------------------------------------------------------------
 with tab_d:
     if tab_d.open:
-        seed_state({"d_functions": list(url_d.functions), "d_depth": url_d.depth, "d_width": url_d.width,
-                    "d_init": url_d.init, "d_lr": url_d.lr, "d_epochs": url_d.epochs, "d_seed": url_d.seed,
-                    "d_batch": url_d.batch_size})
         st.markdown(
             "Deep MLPs on digits, one per activation, trained together. Before training and after every "
             "epoch the same 512 training images go through each network to measure each layer's gradient, "
             "its dead units (zero slope on every image), and its pre-activations. The initialisation decides "
             "much of what you see: switch it."
         )
-        st.multiselect("Activations", HIDDEN, key="d_functions", format_func=LABEL.get)
+        field_widget(DEP, "functions", label="Activations", key="d_functions", value=url_d.functions,
+                     format_func=LABEL.get)
         b, c = st.columns([3, 2])
-        b.slider("Hidden layers", 2, 20, key="d_depth")
-        c.segmented_control("Initialisation", ex.DEPTH_INITS, key="d_init", required=True,
-                            format_func={"default": "PyTorch default", "xavier": "Xavier", "he": "He"}.get)
+        field_widget(DEP, "depth", label="Hidden layers", key="d_depth", value=url_d.depth, container=b,
+                     widget="slider", help=None)
+        field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init, container=c,
+                     widget="segmented_control", required=True,
+                     format_func={"default": "PyTorch default", "xavier": "Xavier", "he": "He"}.get)
         e = st.columns(5)
-        e[0].number_input("Width", 4, 256, key="d_width")
-        e[1].number_input("Learning rate (Adam)", 1e-5, 1.0, key="d_lr", format="%.4g")
-        e[2].number_input("Epochs", 1, 100, key="d_epochs")
-        e[3].number_input("Batch size", 1, 2000, key="d_batch")
-        e[4].number_input("Seed", 0, 2**31 - 1, key="d_seed")
+        field_widget(DEP, "width", label="Width", key="d_width", value=url_d.width, container=e[0])
+        field_widget(DEP, "lr", label="Learning rate (Adam)", key="d_lr", value=url_d.lr, container=e[1],
+                     format="%.4g", help=None)
+        field_widget(DEP, "epochs", label="Epochs", key="d_epochs", value=url_d.epochs, container=e[2])
+        field_widget(DEP, "batch_size", label="Batch size", key="d_batch", value=url_d.batch_size, container=e[3])
+        field_widget(DEP, "seed", label="Seed", key="d_seed", value=url_d.seed, container=e[4])
         ss = st.session_state
         if not ss.d_functions:
             st.warning("Choose at least one activation. Showing the previous choice.", icon=":material/warning:")
         else:
-            def depth_from_widgets() -> ex.DepthConfig:
-                cfg = ex.DepthConfig(functions=tuple(ss.d_functions), depth=int(ss.d_depth), width=int(ss.d_width),
-                                     init=ss.d_init, lr=float(ss.d_lr), epochs=int(ss.d_epochs),
-                                     batch_size=int(ss.d_batch), seed=int(ss.d_seed))
-                hosted.enforce(cfg)
-                return cfg
-
-            d_cfg = widget_config(depth_from_widgets, url_d)
+            d_cfg = widget_config(lambda: ex.DepthConfig(
+                functions=tuple(ss.d_functions), depth=int(ss.d_depth), width=int(ss.d_width), init=ss.d_init,
+                lr=float(ss.d_lr), epochs=int(ss.d_epochs), batch_size=int(ss.d_batch), seed=int(ss.d_seed)), url_d)
         bar, report = progress_bar(f"Training {len(d_cfg.functions)} networks of depth {d_cfg.depth}")
         results = depth_results(d_cfg, report)
         bar.empty()

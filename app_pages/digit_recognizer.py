@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
 from core import digits, settings
-from core.config import ConfigError
-from core.datasets import Dataset, mnist
+from core.datasets import mnist
 from core.digits import DigitsConfig, ModelFileError
 from core.digits import charts as dc
+from core.digits import metrics as dm
 from core.digits import reading as dr
 from core.engine import TrainResult
 from core.engine.activations import HIDDEN, REGISTRY
 from ui.canvas import digit_canvas
-from ui.common import (
-    cached_results,
-    config_from_url,
-    disk_cache,
-    memo_get,
-    memo_put,
-    seed_state,
-    share_link,
-    show_config_error,
-    sync_url,
-    training_slot,
-)
+from ui.common import seed_state, share_link, sync_url
+from ui.digits import image_grid, mnist_problem, mnist_source, obtain, reading_card, sklearn_run, test_probs, test_set
+from ui.widgets import field_widget, parse_numbers, query_value, url_config, widget_config
 
-LIMITS = settings.limits()
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
 OPT_LABEL = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
@@ -39,169 +25,54 @@ MODEL_KEYS = ("d_hidden", "d_act", "d_opt", "d_lr", "d_batch", "d_epochs", "d_dr
               "d_patience", "d_val", "d_seed", "d_aug", "d_aug_strength")
 OWNED = tuple(f"{f}" for f in DigitsConfig.__dataclass_fields__) + ("tab", "mnist_dir", "cmp_epochs")
 TABS = {"train": "① Train", "evaluate": "② Evaluate", "read": "③ Read my digits", "compare": "④ Compare"}
-
-
-# ---- cached work (pure functions of their arguments) -------------------------------------------
-def result_key(cfgs: list[DigitsConfig], folder: str | None) -> str:
-    return digits.train_key(cfgs, folder)
-
-
-def is_trained(key: str) -> bool:
-    return memo_get(key) is not None or disk_cache().path(key).exists()
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def test_set(dataset: str, folder: str | None) -> Dataset:
-    """Only the test rows (evaluation needs nothing else; MNIST's augmented training rows are big)."""
-    _, _, Xte, yte = digits.raw_arrays(dataset, folder)
-    X, y = torch.as_tensor(Xte), torch.as_tensor(yte, dtype=torch.long)
-    return Dataset(X[:1], y[:1], X, y, "multiclass", 10)
-
-
-def test_probs(result: TrainResult, data: Dataset, key: str) -> np.ndarray:
-    hit = memo_get("probs-" + key)
-    if hit is None:
-        hit = digits.test_predictions(result, data)
-        memo_put("probs-" + key, hit)
-    return hit
-
-
-def sklearn_run(dataset: str, folder: str | None, train_limit: int) -> dict:
-    """The tutorial's MLPClassifier on the same split: once per server, in the training queue like any training."""
-    key = f"sklearn-{digits.data_identity(DigitsConfig(dataset=dataset), folder)}-{train_limit}"
-    hit = memo_get(key)
-    if hit is None:
-        with training_slot():  # hosted: MNIST's fit takes minutes of a core; it waits its turn
-            hit = digits.sklearn_baseline(dataset, folder, train_limit=train_limit)
-        memo_put(key, hit)
-    return hit
-
-
-def mnist_problem(folder: str | None) -> str | None:
-    """None when MNIST can be read without a download, else why not (one line)."""
-    if folder:
-        p = Path(folder).expanduser()
-        if not p.is_dir():
-            return f"the folder {folder!r} does not exist (or is not a folder)"
-        try:
-            digits.raw_arrays("mnist", str(p))
-        except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError) as e:
-            return " ".join(str(e).split())
-        return None
-    cache = settings.data_dir() / "mnist"
-    have = [any(q.name.startswith(stem) for q in cache.glob("*")) if cache.is_dir() else False for stem in mnist.ORDER]
-    return None if all(have) else "MNIST is not on this machine yet"
-
-
-# ---- the model: from the cache at once, or trained live --------------------------------------------
-def obtain(cfgs: list[DigitsConfig], folder: str | None, auto: bool, button_key: str,
-           what: str = "this model") -> list[TrainResult] | None:
-    """Results for a stack of configs: cached -> at once; else trained live (auto, or on a click)."""
-    key = result_key(cfgs, folder)
-    if not is_trained(key):
-        go = st.session_state.get(f"go_{key}", False) or auto
-        if not go:
-            rows = cfgs[0].train_limit or (60_000 if cfgs[0].dataset == "mnist" else 1_437)
-            copies = 1 + cfgs[0].augment_copies
-            st.info(f"{what.capitalize()} has not been trained yet ({rows * copies:,} training images, up to "
-                    f"{max(c.epochs for c in cfgs)} epochs). Training shows its progress live; a finished "
-                    "run is kept, so it opens at once next time.", icon=":material/model_training:")
-            if not st.button(f"Train {what}", key=button_key, type="primary", icon=":material/play_arrow:"):
-                return None
-            st.session_state[f"go_{key}"] = True
-    bar = st.empty()
-    live = st.empty()
-    total_epochs = max(c.epochs for c in cfgs)
-
-    def progress(epoch: int, total: int, trainer) -> None:
-        bar.progress(min(1.0, epoch / max(total, 1)), text=f"Training {what}: epoch {epoch} of up to {total}")
-        if len(cfgs) == 1:
-            live.altair_chart(dc.training_curves(trainer.history(0), None, total_epochs), width="content")
-
-    try:
-        results = cached_results(key, lambda: digits.compute(cfgs, progress, folder), (DigitsConfig,))
-    except (mnist.MnistUnavailable, mnist.IdxError) as e:
-        bar.empty()
-        live.empty()
-        st.error(f"MNIST could not be loaded: {e}", icon=":material/cloud_off:")
-        return None
-    bar.empty()
-    live.empty()
-    st.session_state.pop(f"go_{key}", None)
-    return results
+D = DigitsConfig
 
 
 def controls(base: DigitsConfig) -> DigitsConfig:
     """The model's settings (defaults: the tutorial's); returns the config they describe."""
-    seed_state({
-        "d_hidden": ", ".join(str(w) for w in base.hidden), "d_act": base.activation, "d_opt": base.optimizer,
-        "d_lr": base.lr, "d_batch": base.batch_size, "d_epochs": base.epochs, "d_dropout": base.dropout,
-        "d_l2": base.l2, "d_es": base.patience > 0, "d_patience": base.patience or 10,
-        "d_val": base.val_fraction, "d_seed": base.seed, "d_aug": base.augment_copies,
-        "d_aug_strength": base.augment,
-    })
-    lim = DigitsConfig.limits
     c1, c2, c3, c4 = st.columns(4)
-    c1.text_input("Hidden layers (widths)", key="d_hidden",
-                  help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
-    c2.selectbox("Activation", list(HIDDEN), key="d_act", format_func=ACT_LABEL.get,
-                 help="ReLU is the default for hidden layers.")
-    c3.selectbox("Optimizer", list(OPT_LABEL), key="d_opt", format_func=OPT_LABEL.get)
-    c4.number_input("Learning rate", lim("lr")["lo"], lim("lr")["hi"], key="d_lr", format="%.4g",
-                    help="Starting points: 0.001 for Adam, 0.01 for SGD.")
+    field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=c1,
+                 help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
+    field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=c2,
+                 format_func=ACT_LABEL.get, help="ReLU is the default for hidden layers.")
+    field_widget(D, "optimizer", label="Optimizer", key="d_opt", value=base.optimizer, container=c3,
+                 options=list(OPT_LABEL), format_func=OPT_LABEL.get)
+    field_widget(D, "lr", label="Learning rate", key="d_lr", value=base.lr, container=c4, format="%.4g",
+                 help="Starting points: 0.001 for Adam, 0.01 for SGD.")
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("Batch size", 0, 100_000, key="d_batch",
-                    help="Rows per step; 32-128 is usual. 0 = the whole training set.")
-    c2.number_input("Epochs (at most)", 1, LIMITS.max_epochs, key="d_epochs")
-    c3.slider("Dropout", 0.0, 0.9, key="d_dropout", step=0.05,
-              help="Share of hidden units switched off at random in each training step (0.2-0.5 is usual); "
-                   "always off when the model reads a digit.")
-    c4.number_input("L2 (weight decay)", 0.0, 10.0, key="d_l2", format="%.4g", step=1e-4)
+    field_widget(D, "batch_size", label="Batch size", key="d_batch", value=base.batch_size, container=c1,
+                 help="Rows per step; 32-128 is usual. 0 = the whole training set.")
+    field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=c2)
+    field_widget(D, "dropout", label="Dropout", key="d_dropout", value=base.dropout, container=c3, widget="slider",
+                 step=0.05, help="Share of hidden units switched off at random in each training step (0.2-0.5 is "
+                                 "usual); always off when the model reads a digit.")
+    field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=c4, format="%.4g", step=1e-4)
     c1, c2, c3, c4 = st.columns(4)
+    seed_state({"d_es": base.patience > 0})
     c1.toggle("Early stopping", key="d_es",
               help="Stop when the validation loss has not improved for `patience` epochs; "
                    "keep the best epoch's weights.")
-    c2.number_input("Patience (epochs)", 1, 10_000, key="d_patience", disabled=not st.session_state.d_es)
-    c3.slider("Validation share", 0.0, 0.5, key="d_val", step=0.05,
-              help="Training rows held out to watch for overfitting (the tutorial: 10%).")
-    c4.number_input("Seed", 0, 2**31 - 1, key="d_seed")
+    field_widget(D, "patience", label="Patience (epochs)", key="d_patience", value=base.patience or 10, lo=1,
+                 container=c2, disabled=not st.session_state.d_es, help=None)
+    field_widget(D, "val_fraction", label="Validation share", key="d_val", value=base.val_fraction, container=c3,
+                 widget="slider", step=0.05,
+                 help="Training rows held out to watch for overfitting (the tutorial: 10%).")
+    field_widget(D, "seed", label="Seed", key="d_seed", value=base.seed, container=c4)
     if base.dataset == "mnist":
         c1, c2, _, _ = st.columns(4)
-        c1.number_input("Augmented copies", 0, 20, key="d_aug",
-                        help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of each "
-                             "training image: what makes the model read real handwriting.")
-        c2.slider("Augmentation strength", 0.0, 2.0, key="d_aug_strength", step=0.25)
+        field_widget(D, "augment_copies", label="Augmented copies", key="d_aug", value=base.augment_copies,
+                     container=c1, help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of each "
+                                        "training image: what makes the model read real handwriting.")
+        field_widget(D, "augment", label="Augmentation strength", key="d_aug_strength", value=base.augment,
+                     container=c2, widget="slider", step=0.25)
     s = st.session_state
-    try:
-        text = s.d_hidden.replace(";", ",").strip()
-        try:
-            hidden = tuple(int(w) for w in text.split(",") if w.strip()) if text else ()
-        except ValueError:
-            raise ConfigError("hidden", f"{text!r} is not a list of whole numbers like 100, 50") from None
-        if len(hidden) > LIMITS.max_layers or any(w > LIMITS.max_width for w in hidden):
-            raise ConfigError("hidden", f"at most {LIMITS.max_layers} layers of width {LIMITS.max_width} here")
-        cfg = base.replace(
-            hidden=hidden, activation=s.d_act, optimizer=s.d_opt, lr=float(s.d_lr), batch_size=int(s.d_batch),
-            epochs=int(s.d_epochs), dropout=float(s.d_dropout), l2=float(s.d_l2),
-            patience=int(s.d_patience) if s.d_es else 0, val_fraction=float(s.d_val), seed=int(s.d_seed),
-            **({"augment_copies": int(s.d_aug), "augment": float(s.d_aug_strength)} if base.dataset == "mnist" else {}),
-        )
-    except ConfigError as e:
-        show_config_error(e)
-        return base
-    return cfg
-
-
-def within_limits(cfg: DigitsConfig) -> tuple[DigitsConfig, str]:
-    """The config capped to this server's limits (hosted mode), and what was capped ("" if nothing)."""
-    notes = []
-    hidden = tuple(min(w, LIMITS.max_width) for w in cfg.hidden[:LIMITS.max_layers])
-    if hidden != cfg.hidden:
-        notes.append(f"at most {LIMITS.max_layers} hidden layers of width {LIMITS.max_width}")
-    epochs = min(cfg.epochs, LIMITS.max_epochs)
-    if epochs != cfg.epochs:
-        notes.append(f"at most {LIMITS.max_epochs} epochs")
-    return (cfg.replace(hidden=hidden, epochs=epochs) if notes else cfg), "; ".join(notes)
+    return widget_config(lambda: base.replace(
+        hidden=parse_numbers(s.d_hidden, int, allow_empty=True), activation=s.d_act, optimizer=s.d_opt,
+        lr=float(s.d_lr), batch_size=int(s.d_batch), epochs=int(s.d_epochs), dropout=float(s.d_dropout),
+        l2=float(s.d_l2), patience=int(s.d_patience) if s.d_es else 0, val_fraction=float(s.d_val),
+        seed=int(s.d_seed),
+        **({"augment_copies": int(s.d_aug), "augment": float(s.d_aug_strength)} if base.dataset == "mnist" else {}),
+    ), base)
 
 
 def summary_line(cfg: DigitsConfig) -> str:
@@ -219,21 +90,9 @@ def result_metrics(r: TrainResult) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Test accuracy", f"{dr.kept_metrics(r)['test_acc']:.1%}",
               help="On test images the model never saw while training.")
-    c2.metric("Epochs run", r.stopped_epoch or len(r.history))
+    c2.metric("Epochs run", dm.epochs_run(r))
     c3.metric("Best epoch (weights kept)", r.best_epoch or "last")
     c4.metric("Training time", f"{r.seconds:.1f} s")
-
-
-def image_grid(data: Dataset, rows: pd.DataFrame, probs: np.ndarray, per_row: int = 8) -> None:
-    """Test images with true / predicted / probabilities under each."""
-    cols = st.columns(per_row)
-    for i, row in enumerate(rows.itertuples()):
-        with cols[i % per_row]:
-            st.image(dr.stage_image(digits.test_image(data, int(row.index)), 84))
-            p = probs[int(row.index)]
-            second = int(np.argsort(p)[-2])
-            st.caption(f"true **{row.true}** · read **{row.predicted}** ({row.p_predicted:.0%})  \n"
-                       f"p(true) {row.p_true:.0%} · next {second} ({p[second]:.0%})")
 
 
 def reset_model_widgets() -> None:
@@ -257,52 +116,21 @@ st.markdown(
     "**(③ Read my digits)**. Everything is trained here, live, with the tutorial's settings to start."
 )
 
-url_cfg = config_from_url(DigitsConfig)
-try:
-    url_cmp_epochs = min(max(int(st.query_params.get("cmp_epochs", "60")), 1), LIMITS.max_epochs)
-except ValueError:
-    url_cmp_epochs = 60
-seed_state({"d_dataset": url_cfg.dataset, "d_mnist_dir": st.query_params.get("mnist_dir", "")})
+url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
+url_cmp_epochs = query_value(DigitsConfig, "cmp_epochs", 60)
+seed_state({"d_mnist_dir": st.query_params.get("mnist_dir", "")})
 
-top1 = top2 = st.container()
-top1.segmented_control("Data set", list(DATA_LABEL), key="d_dataset", format_func=DATA_LABEL.get,
+top = st.container()
+dataset = field_widget(D, "dataset", label="Data set", key="d_dataset", value=url_cfg.dataset, container=top,
+                       widget="segmented_control", options=list(DATA_LABEL), format_func=DATA_LABEL.get,
                        required=True, on_change=reset_model_widgets,
                        help="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: 70,000 28x28 "
                             "digits, the real target, and the model that reads your own handwriting.")
-dataset = st.session_state.d_dataset
-folder: str | None = None
-if dataset == "mnist":
-    top2.text_input("MNIST folder (optional)", key="d_mnist_dir",
-                    placeholder="empty: download into the data folder; or a folder with the four idx files",
-                    help="A folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte "
-                         "and t10k-labels-idx1-ubyte (.gz or not), checked by their headers and counts.")
-    folder = st.session_state.d_mnist_dir.strip() or None
-    problem = mnist_problem(folder)
-    if problem and not folder:
-        top2.warning("MNIST is not on this machine yet. Download it (about 11 MB from public mirrors, checked "
-                     "against the official checksums) or type a folder that holds the four idx files.",
-                     icon=":material/cloud_download:")
-        if top2.button("Download MNIST", key="d_download", icon=":material/download:"):
-            with st.spinner("Downloading MNIST (each mirror gets 10 s before the next is tried)..."):
-                try:
-                    mnist.load_raw(None)
-                    problem = None
-                except mnist.MnistUnavailable as e:
-                    st.session_state.d_download_error = " ".join(str(e).split())
-        if problem and st.session_state.get("d_download_error"):
-            top2.error(f"No download: {st.session_state.d_download_error}", icon=":material/cloud_off:")
-    elif problem:
-        top2.error(f"MNIST folder not usable: {problem}", icon=":material/folder_off:")
-    if problem:
-        sync_url({"dataset": "mnist", **({"mnist_dir": folder} if folder else {})}, OWNED)
-        st.stop()
+folder: str | None = mnist_source(top, OWNED) if dataset == "mnist" else None
 
 base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(dataset)
 if st.session_state.pop("d_mnist_defaults", False):
     base_cfg = digits.default_config("mnist")
-base_cfg, clamped = within_limits(base_cfg)
-if clamped:
-    st.warning(f"This server caps what one visitor may train: {clamped}.", icon=":material/speed:")
 
 asked = st.query_params.get("tab", "train")
 tab_objs = st.tabs(list(TABS.values()), key="d_tab", on_change="rerun", default=TABS.get(asked, TABS["train"]))
@@ -389,12 +217,10 @@ with tab_eval:
                 st.stop()
             key = digits.model_digest(model)
             probs = test_probs(model, data, key)
-            pred = probs.argmax(1)
-            y = data.y_test.numpy()
-            wrong = int((pred != y).sum())
+            acc = dm.accuracy(probs, data.y_test.numpy())
             c1, c2, c3 = st.columns(3)
-            c1.metric("Test accuracy", f"{(pred == y).mean():.1%}")
-            c2.metric("Wrong test images", f"{wrong} of {len(y):,}")
+            c1.metric("Test accuracy", f"{acc.acc:.1%}")
+            c2.metric("Wrong test images", f"{acc.wrong} of {acc.n:,}")
             c3.metric("Data set", DATA_LABEL[mds].split(" (")[0])
             conf = digits.confusion(model, data, probs)
             left, right = st.columns([1, 1])
@@ -462,12 +288,12 @@ with tab_read:
                 items.append(("your drawing", drawing))
             if photo is not None:
                 items.append(("camera photo", photo.getvalue()))
-            files = list(files or [])
-            if len(files) > LIMITS.max_uploads:
-                st.warning(f"{len(files)} files: reading the first {LIMITS.max_uploads} (the limit here).")
-                files = files[:LIMITS.max_uploads]
+            files, lim = list(files or []), settings.limits()
+            if len(files) > lim.max_uploads:
+                st.warning(f"{len(files)} files: reading the first {lim.max_uploads} (the limit here).")
+                files = files[:lim.max_uploads]
             items += [(f.name, f.getvalue()) for f in files]
-            readings = dr.read_many(items, model, max_bytes=LIMITS.max_upload_mb * 1_000_000)
+            readings = dr.read_many(items, model, max_bytes=lim.max_upload_mb * 1_000_000)
             if not items:
                 st.info("Draw a digit on the canvas, or upload some images, to see the model read them.",
                         icon=":material/draw:")
@@ -479,24 +305,7 @@ with tab_read:
             for x in bad:
                 st.error(f"**{x.name}**: {x.error}", icon=":material/image_not_supported:")
             for i, x in enumerate(ok):
-                with st.container(border=True, key=f"d_read_{i}"):
-                    c1, c2, c3 = st.columns([1, 3, 1.6])
-                    with c1:
-                        st.markdown(f"**{x.name}**")
-                        st.container(key=f"d_digit_{i}").markdown(  # the key lets browser tests find it
-                            f"<div style='font-size:3.2rem;font-weight:700;line-height:1'>{x.digit}</div>",
-                            unsafe_allow_html=True)
-                        st.caption(f"{x.confidence:.0%} sure · read in {x.seconds * 1000:.0f} ms")
-                        if x.confidence < 0.6:
-                            st.caption(":orange[Unsure: the model spreads its bet (see the bars).]")
-                    with c2:
-                        cols = st.columns(len(x.steps.stages))
-                        for col, (name, a) in zip(cols, x.steps.stages):
-                            col.image(dr.stage_image(a, 96), caption=name)
-                        if x.steps.note:
-                            st.caption(x.steps.note)
-                    with c3:
-                        st.altair_chart(dc.probability_bars(x.probs, height=130), width="stretch")
+                reading_card(i, x)
 
 # ---- ④ compare -------------------------------------------------------------------------------------
 with tab_cmp:
@@ -513,43 +322,28 @@ with tab_cmp:
                           "scikit-learn MLPClassifier((100, 50), relu)"],
                 "test accuracy": [dr.kept_metrics(r)["test_acc"], sk["acc"]],
                 "fit time (s)": [r.seconds, sk["seconds"]],
-                "epochs": [r.stopped_epoch or len(r.history), sk["n_iter"]],
+                "epochs": [dm.epochs_run(r), sk["n_iter"]],
             })
             st.dataframe(table, hide_index=True, width="stretch",
                          column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
                                         "fit time (s)": st.column_config.NumberColumn(format="%.2f")})
         st.markdown("#### Do dropout and early stopping curb overfitting?")
         st.caption("Two runs each, trained together on the same rows and seed, differing in one setting only.")
-        cmp_epochs = st.number_input("Epochs for these runs", 1, LIMITS.max_epochs, value=url_cmp_epochs,
-                                     key="d_cmp_epochs")
-        drop = cfg.dropout or 0.3  # the tutorial's Dropout(0.3)
-        pat = cfg.patience or 10
-        val = cfg.val_fraction or 0.1
-        plain = cfg.replace(augment_copies=0, augment=0.0, val_fraction=val, epochs=cmp_epochs)  # no other regulariser
-        pairs = {
-            "dropout": ([plain.replace(dropout=0.0, patience=0), plain.replace(dropout=drop, patience=0)],
-                        ["dropout off", f"dropout {drop:g}"]),
-            "early stopping": ([plain.replace(dropout=0.0, patience=0), plain.replace(dropout=0.0, patience=pat)],
-                               ["early stopping off", f"early stopping (patience {pat})"]),
-        }
+        cmp_epochs = field_widget(D, "epochs", label="Epochs for these runs", key="d_cmp_epochs",
+                                  value=url_cmp_epochs, help=None)
+        val, pairs = dm.regulariser_pairs(cfg, cmp_epochs)
         st.caption(f"Both runs of a pair start from the same weights and see the same {val:.0%} validation rows; "
                    "augmentation is off here so that only the one setting differs.")
-        for what, (cfgs, names) in pairs.items():
+        for pair in pairs:
+            what = pair.what
             st.markdown(f"**{what.capitalize()}: off vs on**")
-            res2 = obtain(cfgs, folder, auto and cmp_epochs <= 200, f"d_cmp_{what}", what=f"the {what} pair")
+            res2 = obtain(list(pair.configs), folder, auto and cmp_epochs <= 200, f"d_cmp_{what}",
+                          what=f"the {what} pair")
             if not res2:
                 continue
-            hist = {n: x.history for n, x in zip(names, res2)}
-            best = {n: (x.best_epoch if c.patience else None) for n, x, c in zip(names, res2, cfgs)}
-            st.altair_chart(dc.compare_runs(hist, best), width="content")
-            rows = []
-            for n, x in zip(names, res2):
-                k = dr.kept_metrics(x)
-                rows.append({"run": n, "epochs run": x.stopped_epoch or len(x.history),
-                             "train accuracy": k["train_acc"], "validation accuracy": k["val_acc"],
-                             "test accuracy": k["test_acc"], "test loss": k["test_loss"]})
-            t = pd.DataFrame(rows)
-            t["train - validation gap"] = t["train accuracy"] - t["validation accuracy"]
+            st.altair_chart(dc.compare_runs({n: x.history for n, x in zip(pair.names, res2)},
+                                            dm.best_epochs(pair, res2)), width="content")
+            t = dm.pair_table(pair.names, res2)
             g0, g1 = t["train - validation gap"]
             l0, l1 = t["test loss"]
             if what == "dropout":

@@ -1,12 +1,12 @@
 """Home: what NN Lab teaches, opening on a live result (the XOR network, trained and cached)."""
 
-import pandas as pd
 import streamlit as st
-import torch
 
-from core import datasets, xor
+from core import xor
 from core.serve.cache import batch_key
 from core.xor import charts
+from core.xor.surfaces import XOR_POINTS, probability_surface
+from ui import links
 from ui.common import cached_results
 
 st.title("NN Lab")
@@ -17,17 +17,13 @@ st.markdown(
 
 cfg = xor.SeedStudyConfig(n_seeds=1)  # the tutorial's PyTorch XORNet, seed 0
 result = cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg))[0]
-g = datasets.grid(1.0, 41) + 0.5
-with torch.no_grad():
-    p = torch.sigmoid(result.model()(torch.as_tensor(g)))[:, 0].numpy()
-pts = pd.DataFrame({"x1": [0, 0, 1, 1], "x2": [0, 1, 0, 1], "label": [0, 1, 1, 0]})
 
 left, right = st.columns([1, 1])
 with left:
     st.altair_chart(
         charts.decision_surface(
-            pd.DataFrame({"x1": g[:, 0], "x2": g[:, 1], "p": p}),
-            pts,
+            probability_surface(result),
+            XOR_POINTS,
             title="A 2-4-1 network solving XOR, trained just now",
             size=300,
         ),
@@ -40,34 +36,31 @@ with left:
     )
 with right:
     st.subheader("Four labs")
-    links = [
+    labs = [
         (
-            "app_pages/activation_explorer.py",
+            "activations",
             "Activation Explorer",
             "every common activation and its derivative, and what each does to training: vanishing gradients, "
             "dead ReLUs, and which one learns fastest.",
         ),
         (
-            "app_pages/xor_lab.py",
+            "xor",
             "XOR Lab",
             "why a perceptron cannot learn XOR, a network that can (NumPy by hand and PyTorch), 100 seeds at "
             "once, and a Playground.",
         ),
         (
-            "app_pages/digit_recognizer.py",
+            "digits",
             "Digit Recognizer",
             "train an MLP on handwritten digits, then upload or draw your own digit and watch it read.",
         ),
         (
-            "app_pages/hyperparameter_tuner.py",
+            "tuner",
             "Hyperparameter Tuner",
             "a real Optuna search over architecture and training settings, watched live, spread over workers.",
         ),
     ]
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    for path, title, text in links:
-        if (root / path).exists():
-            st.page_link(path, label=f"**{title}**", icon=":material/arrow_forward:")
+    for page, title, text in labs:
+        if links.exists(page):
+            links.page_link(page, f"**{title}**")
             st.caption(text)

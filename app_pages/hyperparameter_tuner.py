@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import streamlit as st
 
 from core import tuning
 from core.config import ConfigError
-from core.engine import OPTIMIZERS
-from core.engine.activations import HIDDEN, REGISTRY
+from core.engine.activations import REGISTRY
 from core.tuning import charts
-from ui.common import config_from_url, share_link
+from ui import links
+from ui.common import share_link
+from ui.widgets import bounds, field_widget, url_config
 
 VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Learning curves", "Timeline")
-DIGITS_PAGE = Path(__file__).parent / "digit_recognizer.py"
+SP, SS = tuning.SearchSpace, tuning.StudySettings
 
 
 # ---- worker processes this server started (shared by every session) ----------------------------
@@ -66,8 +66,8 @@ except tuning.TuningError as e:
              icon=":material/database:")
     st.stop()
 
-space0 = config_from_url(tuning.SearchSpace, "s_")
-set0 = config_from_url(tuning.StudySettings, "t_")
+space0 = url_config(SP, "s_")
+set0 = url_config(SS, "t_")
 wanted = st.query_params.get("study")
 if wanted and wanted not in studies:
     st.warning(f"There is no study named {wanted[:64]!r} in this storage; showing the others.",
@@ -83,53 +83,45 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         h[2].caption("high")
         h[3].caption("tutorial's starting point")
         hint = {k: v for k, _, v in tuning.TUTORIAL_TABLE}
-        r = st.columns([1.2, 1, 1, 2.2])
-        r[0].markdown("Learning rate (log)")
-        lr_low = r[1].number_input("lr low", 1e-6, 1.0, space0.lr_low, format="%.1e", label_visibility="collapsed")
-        lr_high = r[2].number_input("lr high", 1e-6, 1.0, space0.lr_high, format="%.1e", label_visibility="collapsed")
-        r[3].caption(hint["lr"])
-        r = st.columns([1.2, 1, 1, 2.2])
-        r[0].markdown("Hidden layers")
-        layers_min = r[1].number_input("layers min", 1, 8, space0.layers_min, label_visibility="collapsed")
-        layers_max = r[2].number_input("layers max", 1, 8, space0.layers_max, label_visibility="collapsed")
-        r[3].caption(hint["layers"])
-        r = st.columns([1.2, 1, 1, 2.2])
-        r[0].markdown("Neurons per layer (log)")
-        width_min = r[1].number_input("width min", 1, 1024, space0.width_min, label_visibility="collapsed")
-        width_max = r[2].number_input("width max", 1, 1024, space0.width_max, label_visibility="collapsed")
-        r[3].caption(hint["width"])
-        r = st.columns([1.2, 1, 1, 2.2])
-        r[0].markdown("Dropout rate")
-        dropout_low = r[1].number_input("dropout low", 0.0, 0.9, space0.dropout_low, 0.05,
-                                        label_visibility="collapsed")
-        dropout_high = r[2].number_input("dropout high", 0.0, 0.9, space0.dropout_high, 0.05,
-                                         label_visibility="collapsed")
-        r[3].caption(hint["dropout"])
+        range_inputs: dict[str, float] = {}
+        for title, low, high, hint_key, fmt in (("Learning rate (log)", "lr_low", "lr_high", "lr", "%.1e"),
+                                                ("Hidden layers", "layers_min", "layers_max", "layers", None),
+                                                ("Neurons per layer (log)", "width_min", "width_max", "width", None),
+                                                ("Dropout rate", "dropout_low", "dropout_high", "dropout", None)):
+            r = st.columns([1.2, 1, 1, 2.2])
+            r[0].markdown(title)
+            extra = {"format": fmt} if fmt else {"step": 0.05} if hint_key == "dropout" else {}
+            for col, field in ((r[1], low), (r[2], high)):
+                range_inputs[field] = field_widget(SP, field, label=field.replace("_", " "),
+                                                   value=getattr(space0, field), container=col, help=None,
+                                                   label_visibility="collapsed", **extra)
+            r[3].caption(hint[hint_key])
         c1, c2, c3 = st.columns(3)
-        batch_sizes = c1.multiselect("Batch sizes", [16, 32, 64, 128, 256], list(space0.batch_sizes),
-                                     help=hint["batch_size"])
-        acts = c2.multiselect("Activations", list(HIDDEN), list(space0.activations),
-                              format_func=lambda a: REGISTRY[a].label, help=hint["activation"])
-        opts = c3.multiselect("Optimisers", list(OPTIMIZERS), list(space0.optimizers))
+        batch_sizes = field_widget(SP, "batch_sizes", label="Batch sizes", value=space0.batch_sizes, container=c1,
+                                   help=hint["batch_size"])
+        acts = field_widget(SP, "activations", label="Activations", value=space0.activations, container=c2,
+                            format_func=lambda a: REGISTRY[a].label, help=hint["activation"])
+        opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None)
         st.markdown("**Study**")
         c1, c2, c3, c4 = st.columns(4)
         name = c1.text_input("Study name", value=f"digits-{set0.sampler}-{len(studies) + 1}")
-        dataset = c2.selectbox("Data set", tuning.DATASETS, tuning.DATASETS.index(set0.dataset),
+        dataset = field_widget(SS, "dataset", label="Data set", value=set0.dataset, container=c2,
                                help="digits: sklearn's 8x8 digits (1,797 images). mnist: where it is "
                                     f"downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image sample).")
-        sampler = c3.selectbox("Sampler", tuning.SAMPLERS, tuning.SAMPLERS.index(set0.sampler),
+        sampler = field_widget(SS, "sampler", label="Sampler", value=set0.sampler, container=c3,
                                format_func=tuning.SAMPLER_LABELS.get)
-        pruner = c4.selectbox("Pruner", tuning.PRUNERS, tuning.PRUNERS.index(set0.pruner),
+        pruner = field_widget(SS, "pruner", label="Pruner", value=set0.pruner, container=c4,
                               format_func=tuning.PRUNER_LABELS.get,
                               help="stops trials whose validation accuracy lags the others' at the same epoch")
         c1, c2, c3, c4, c5 = st.columns(5)
-        cap = tuning.nn_settings.limits().max_trials
-        n_trials = c1.number_input("Trials", value=set0.n_trials, step=10,
-                                   help=f"finished trials to run (limit here: {cap:,})")
-        epochs = c2.number_input("Epochs per trial", value=set0.epochs, step=5)
-        timeout = c3.number_input("Time limit (min)", 0.0, 7 * 24 * 60.0, set0.timeout_min, 5.0,
-                                  help="0 means no limit; running trials finish")
-        seed = c4.number_input("Seed", 0, 2**31 - 1, set0.seed)
+        cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi
+        n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=c1, step=10,
+                                help=f"finished trials to run (limit here: {cap:,})")
+        epochs = field_widget(SS, "epochs", label="Epochs per trial", value=set0.epochs, container=c2, step=5,
+                              help=None)
+        timeout = field_widget(SS, "timeout_min", label="Time limit (min)", value=set0.timeout_min, container=c3,
+                               step=5.0, help="0 means no limit; running trials finish")
+        seed = field_widget(SS, "seed", label="Seed", value=set0.seed, container=c4)
         workers = c5.number_input("Workers", 1, tuning.max_workers(), min(2, tuning.max_workers()),
                                   help=f"separate processes; at most {tuning.max_workers()} on this machine")
         st.caption("Objective: validation accuracy (a seeded 20% of the training images), reported after "
@@ -137,11 +129,8 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
     if submitted:
         try:
-            space = tuning.SearchSpace(lr_low=float(lr_low), lr_high=float(lr_high), layers_min=int(layers_min),
-                                       layers_max=int(layers_max), width_min=int(width_min),
-                                       width_max=int(width_max), batch_sizes=tuple(int(b) for b in batch_sizes),
-                                       activations=tuple(acts), dropout_low=float(dropout_low),
-                                       dropout_high=float(dropout_high), optimizers=tuple(opts))
+            space = tuning.SearchSpace(**range_inputs, batch_sizes=tuple(int(b) for b in batch_sizes),
+                                       activations=tuple(acts), optimizers=tuple(opts))
             sts = tuning.StudySettings(dataset=dataset, sampler=sampler, pruner=pruner, n_trials=int(n_trials),
                                        timeout_min=float(timeout), epochs=int(epochs), seed=int(seed))
             tuning.create_study(name, space, sts, url)
@@ -239,7 +228,7 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
         tuning.request_stop(url, name)
         st.rerun()
     if not active and info is not None:
-        cap = tuning.nn_settings.limits().max_trials
+        cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi  # the field's cap, even on a laptop
         done = frame.counts["COMPLETE"] + frame.counts["PRUNED"]
         budget = info.settings.n_trials if done < info.settings.n_trials else done + 10  # finished: offer 10 more
         more = c2.number_input("Trials in all", 1, cap, min(cap, budget), key=f"more_{name}",
@@ -258,13 +247,7 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
     if best and info is not None:
         q = tuning.digits_query(best, info.settings)
         with c3:
-            try:
-                if not DIGITS_PAGE.exists():
-                    raise FileNotFoundError
-                st.page_link("app_pages/digit_recognizer.py", label="Train this configuration",
-                             icon=":material/draw:", query_params=q)
-            except Exception:  # the Digit Recognizer page is not in this app: show the link to copy
-                st.markdown(f"Train this configuration: `{tuning.digits_link(best, info.settings)}`")
+            links.page_link("digits", "Train this configuration", icon=":material/draw:", query=q)
             st.caption("best trial: " + ", ".join(f"{k}={_fmt(v)}" for k, v in best.items()))
 
 

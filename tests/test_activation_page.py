@@ -96,8 +96,9 @@ def test_learning_tab_trains_ranks_and_rejects_zero_seeds():
     assert "Best:" in texts(at, "caption") and "4 models (2 activations x 2 seeds)" in texts(at, "caption")
     ranked = at.dataframe[0].value
     assert list(ranked["rank"]) == [1, 2] and set(ranked["activation"]) == {"ReLU", "Sigmoid"}
-    at.number_input(key="c_seeds").set_value(0).run()
-    assert "n_seeds" in texts(at, "error") and not at.exception
+    assert at.number_input(key="c_seeds").min == 1  # the field's range: 0 seeds cannot be asked for
+    at.text_input(key="c_hidden").set_value("16, x").run()
+    assert "could not read" in texts(at, "error") and not at.exception
     assert "4 models" in texts(at, "caption")  # the last valid comparison stays on screen
 
 
@@ -111,16 +112,36 @@ def test_depth_tab_reports_gradients_dead_units_and_init():
     assert not at.exception and at.query_params["d_init"] == "he"
 
 
-def test_hosted_server_refuses_a_deeper_study_than_its_cap_and_keeps_the_last(monkeypatch):
+def test_hosted_server_offers_no_deeper_study_than_its_cap_and_a_link_over_it_gets_the_default(monkeypatch):
     from core import settings
 
     monkeypatch.setenv("NNLAB_HOSTED", "1")
     at = page(**SMALL_DEPTH)
     assert not at.exception and not at.error
-    at.slider(key="d_depth").set_value(settings.HOSTED.max_layers + 2).run()
+    assert at.slider(key="d_depth").max == settings.HOSTED.max_layers  # the widget ends at the cap
+    at = page(**{**SMALL_DEPTH, "d_depth": str(settings.HOSTED.max_layers + 2)})
+    assert not at.exception
+    notice = texts(at, "warning")
+    assert "caps what one visitor" in notice and f"cap of {settings.HOSTED.max_layers} hidden layers" in notice
+    assert at.slider(key="d_depth").value == ex_default("depth")
+
+
+def test_hosted_server_refuses_widths_over_its_cap_and_keeps_the_last(monkeypatch):
+    from core import settings
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    at = page(**SMALL_LEARN)
+    assert not at.exception and not at.error
+    at.text_input(key="c_hidden").set_value(f"{settings.HOSTED.max_width + 1}").run()
     errors = texts(at, "error")
-    assert "depth" in errors and f"cap of {settings.HOSTED.max_layers} hidden layers" in errors and ".." not in errors
-    assert "at depth 3" in texts(at, "caption")  # the last valid study stays on screen
+    assert "hidden" in errors and f"cap of {settings.HOSTED.max_width:,} neurons" in errors and ".." not in errors
+    assert "4 models" in texts(at, "caption")  # the last valid comparison stays on screen
+
+
+def ex_default(name: str):
+    from core.explorer import DepthConfig
+
+    return getattr(DepthConfig(), name)
 
 
 @pytest.mark.browser
