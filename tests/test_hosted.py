@@ -303,7 +303,7 @@ def test_a_place_nobody_comes_back_for_is_dropped():
 
 # ---- wired into the pages ---------------------------------------------------------------------------
 def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
-    """A shared link asking for more seeds than a hosted server allows: one clear line, no traceback."""
+    """A shared link asking for more seeds than a hosted server allows: the default there, one clear notice."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("NNLAB_HOSTED", "1")
@@ -311,8 +311,8 @@ def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
     at.query_params.update({"tab": "seeds", "s_n_seeds": "150", "s_epochs": "50"})
     at.run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
-    assert "seeds: 150 networks trained at once is over this server's cap of 100" in errors
+    notices = " ".join(w.value for w in at.warning)
+    assert "n_seeds: 150 seeds is over this server's cap of 100 seeds" in notices
 
 
 def test_trainer_guard_queues_page_training(monkeypatch):
