@@ -7,29 +7,33 @@ module; :func:`playground_tab` is all the page calls.
 
 from __future__ import annotations
 
-import pandas as pd
+import gc
+
 import streamlit as st
+import torch
 
 from core import datasets
 from core.engine.activations import HIDDEN, REGISTRY
-from core.xor import charts
+from core.engine.guard import guarded
+from core.xor import charts, diagram
+from core.xor.play import PlayLoop
 from core.xor.playground import (
     PlaygroundConfig,
     Points,
     export_script,
-    hidden_surfaces,
     make_points,
     new_trainer,
-    summary,
-    surface,
 )
 from core.xor.surfaces import train_test_losses
 from ui.common import seed_state
+from ui.playground_view import playground_view
 from ui.widgets import field_widget, widget_config
 
 PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 LOSS_LABEL = {"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}
+PACE = 100  # epochs per second while playing (TensorFlow Playground: one per animation frame, about 60)
+FRAME_S = 0.1  # a redraw every 0.1 s while playing
 MAX_LAYERS = PG.limits("hidden")["length"][1]  # one width widget per possible layer
 
 
@@ -107,49 +111,52 @@ def trainer_for(slot: str, cfg: PlaygroundConfig, pts: Points) -> object:
     """The live trainer of a slot; a new one (same seeds: same starting weights) when the setting changes."""
     key = (cfg, pts.X.shape[0], float(pts.X.sum()))
     if st.session_state.get(f"{slot}_key") != key or st.session_state.get(f"{slot}_reset"):
+        _stop_loop()  # it trains the old trainer
         st.session_state[f"{slot}_trainer"] = new_trainer(cfg, pts)
         st.session_state[f"{slot}_key"] = key
         st.session_state[f"{slot}_reset"] = False
     return st.session_state[f"{slot}_trainer"]
 
 
-def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer) -> None:
-    """One setting's metrics, its output over the plane, its loss curves and every neuron's output."""
-    s = summary(trainer)
+def _metrics(trainer) -> dict[str, float]:
+    """The latest evaluated metrics (median over seeds): test_loss, train_loss, (test_acc, train_acc)."""
+    row = next((r for r in reversed(trainer.rows) if "test_loss" in r), None)
+    ev = {k: torch.as_tensor(v) for k, v in (row or trainer.evaluate()).items()}
+    names = {"test_loss": "test_loss", "train_eval_loss": "train_loss", "test_acc": "test_acc",
+             "train_acc": "train_acc"}
+    return {out: float(ev[k].float().nanmedian()) for k, out in names.items() if k in ev}
+
+
+def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: bool = False) -> None:
+    """One setting: its epoch, then the live view (diagram, output plane, hidden space, loss).
+
+    live: drawn by the Play loop (a redraw every FRAME_S): nothing that costs a chart spec.
+    """
     st.markdown(f"**{title}** · epoch {trainer.epoch}/{cfg.epochs}")
-    if s.empty:
+    if trainer.epoch == 0:
         st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
-        s = pd.DataFrame(trainer.evaluate()).assign(diverged=False)
-    if bool(s.diverged.any()):
+    n_div = int(trainer.diverged.sum())
+    if n_div:
         st.error(
-            f"{int(s.diverged.sum())} of {len(s)} runs diverged (the loss became NaN or infinite) and "
+            f"{n_div} of {trainer.K} runs diverged (the loss became NaN or infinite) and "
             "stopped. Lower the learning rate.",
             icon=":material/warning:",
         )
-    cols = st.columns(4)
-    many = " (median)" if len(s) > 1 else ""
-    cols[0].metric("Test loss" + many, f"{s.test_loss.median():.3f}")
-    cols[1].metric("Train loss" + many, f"{s.train_eval_loss.median():.3f}")
-    if "test_acc" in s:
-        cols[2].metric("Test acc." + many, f"{s.test_acc.median():.0%}")
-        cols[3].metric("Train acc." + many, f"{s.train_acc.median():.0%}")
     k = 0
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
-    dom = (-1.0, 1.0) if pts.regression else (0.0, 1.0)
-    st.altair_chart(charts.decision_surface(surface(trainer, cfg, k), pts.frame(), title="Output over the plane",
-                                            domain=dom, extent=datasets.EXTENT, size=300), width="content")
-    long = train_test_losses(trainer.history())
-    if len(long):
-        st.altair_chart(
-            charts.band_curves(long, y="loss", series="series", title="Loss (median and 10-90% band over seeds)"),
-            width="stretch",
-        )
-    with st.expander("Every neuron's output"):
-        hs = hidden_surfaces(trainer, cfg, k)
-        if len(hs):
-            dom = (-1.0, 1.0) if REGISTRY[cfg.activation].symmetric else (0.0, 1.0)
-            st.altair_chart(charts.heatmap_grid(hs, "neuron", "a", columns=8, size=80, domain=dom), width="content")
+    metrics = _metrics(trainer)
+    fr = diagram.frame(trainer, cfg.features, cfg.activation, (pts.X, pts.y, pts.train), k=k, epochs=cfg.epochs,
+                       title=f"median of {cfg.n_seeds} seeds:" if cfg.n_seeds > 1 else "",
+                       regression=pts.regression, metrics=metrics)
+    playground_view(fr, key=f"pg_view_{title}")
+    if not live and cfg.n_seeds > 1:
+        long = train_test_losses(trainer.history())
+        if len(long):
+            st.altair_chart(
+                charts.band_curves(long, y="loss", series="series", title="Loss (median and 10-90% band over seeds)"),
+                width="stretch",
+            )
 
 
 def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
@@ -170,23 +177,44 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
     return g_cfg, points
 
 
+def _stop_loop(wait: bool = True) -> None:
+    """End the Play loop, if one runs (Pause, Reset, a changed setting).
+
+    Without wait (Pause) it is only told to stop; the paused view then draws under its lock, so it
+    shows the weights after the loop's last epochs, never half-way through one.
+    """
+    loop = st.session_state.get("pg_loop")
+    if loop is not None:
+        loop.stop(timeout=1.0 if wait else 0.0)
+        st.session_state.pg_loop = None
+        st.session_state.pg_stopping = loop
+
+
+def _toggle_play() -> None:
+    ss = st.session_state
+    if ss.pg_playing:
+        _stop_loop(wait=False)
+    ss.pg_playing = not ss.pg_playing
+
+
 def _buttons(tr_a, tr_b, g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None) -> None:
     """Play/Pause, Step, Reset and Train to the end, acting on both settings."""
-    st.session_state.setdefault("pg_playing", False)
+    ss = st.session_state
+    ss.setdefault("pg_playing", False)
     b1, b2, b3, b4 = st.columns([1, 1, 1, 2])
-    b1.button("⏸ Pause" if st.session_state.pg_playing else "▶ Play", key="pg_play", type="primary",
-              on_click=lambda: st.session_state.update(pg_playing=not st.session_state.pg_playing))
-    step = b2.button("Step", key="pg_step", help="One epoch")
-    if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
-        st.session_state.pg_a_reset = st.session_state.pg_b_reset = True
-        st.session_state.pg_playing = False
-        st.rerun()
+    b1.button("⏸ Pause" if ss.pg_playing else "▶ Play", key="pg_play", type="primary", on_click=_toggle_play)
     done = tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs)
+    step = b2.button("Step", key="pg_step", help="One epoch", disabled=ss.pg_playing)
+    if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
+        _stop_loop()
+        ss.pg_a_reset = ss.pg_b_reset = True
+        ss.pg_playing = False
+        st.rerun(scope="fragment")
     if step and not done:
         for t in (tr_a, tr_b):
             if t is not None:
                 t.run(epochs=1)
-    if b4.button("Train to the end", key="pg_all", disabled=done):
+    if b4.button("Train to the end", key="pg_all", disabled=done or ss.pg_playing):
         with st.spinner("Training..."):
             for t in (tr_a, tr_b):
                 if t is not None:
@@ -214,28 +242,69 @@ def playground_tab(url_g: PlaygroundConfig,
                 g2_cfg = controls("h_", url_g2 if from_url else g_cfg.replace(activation="relu"), inherit=g_cfg)
     with out:
         pts = make_points(g_cfg, csv_points)
-        tr_a = trainer_for("pg_a", g_cfg, pts)
-        tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
-        _buttons(tr_a, tr_b, g_cfg, g2_cfg)
+        _panel(g_cfg, g2_cfg, pts)
+    return g_cfg, g2_cfg
 
-        @st.fragment(run_every=0.5 if st.session_state.pg_playing else None)
+
+
+@st.fragment
+def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points) -> None:
+    """The buttons and the settings' views. A fragment: Play, Pause and Step rerun only this part.
+
+    While playing, a :class:`~core.xor.play.PlayLoop` trains in a background thread at PACE epochs per
+    second and the views live in an inner fragment that redraws every FRAME_S from the live weights.
+    Pause stops the loop and reruns this outer fragment, which no longer calls the inner one: Streamlit
+    drops it and tells the browser to stop its timer.
+    """
+    tr_a = trainer_for("pg_a", g_cfg, pts)
+    tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
+    _buttons(tr_a, tr_b, g_cfg, g2_cfg)
+    pairs = [(t, c, name) for t, c, name in ((tr_a, g_cfg, "Setting A"), (tr_b, g2_cfg, "Setting B")) if t is not None]
+
+    def draw(live: bool) -> None:
+        cols = st.columns(len(pairs)) if len(pairs) > 1 else [st.container()]
+        for col, (t, c, name) in zip(cols, pairs):
+            with col:
+                draw_setting(name, c, pts, t, live=live)
+
+    ss = st.session_state
+    loop = ss.get("pg_loop")
+    if ss.pg_playing and (loop is None or not loop.alive):
+        if loop is not None and loop.finished or all(t.epoch >= c.epochs for t, c, _ in pairs):
+            ss.pg_playing, ss.pg_loop = False, None  # played to the end
+        else:
+            for t, _, _ in pairs:  # the run guard's checks (hosted caps), once, on this script thread
+                with guarded(t.configs):
+                    pass
+            # Streamlit runs a full gc.collect(2) after every script run, fragments too: with torch,
+            # pandas and Altair loaded that walks ~300k objects, 0.1-0.4 s per redraw (measured), more
+            # than everything else in a frame. Freezing what exists now (imports, caches: long-lived;
+            # the last run's garbage is already collected) leaves each collection the new objects only.
+            gc.freeze()
+            ss.pg_loop = PlayLoop([(t, c.epochs) for t, c, _ in pairs], pace=PACE).start()
+    if ss.pg_playing:
+        @st.fragment(run_every=FRAME_S)
         def live() -> None:
-            if st.session_state.pg_playing:
-                for t, c in ((tr_a, g_cfg), (tr_b, g2_cfg)):
-                    if t is not None:
-                        t.run(epochs=max(1, c.epochs // 50))
-                if tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs):
-                    st.session_state.pg_playing = False
-                    st.rerun()
-            cols = st.columns(2) if tr_b is not None else [st.container()]
-            with cols[0]:
-                draw_setting("Setting A", g_cfg, pts, tr_a)
-            if tr_b is not None:
-                with cols[1]:
-                    draw_setting("Setting B", g2_cfg, pts, tr_b)
+            loop = ss.get("pg_loop")
+            if not ss.pg_playing or loop is None:  # paused meanwhile: the outer rerun removes this fragment
+                return
+            loop.touch()
+            if loop.error is not None:
+                st.error(f"Training stopped: {loop.error}")
+            if not loop.alive:  # reached the end: redraw the whole panel at rest
+                ss.pg_playing, ss.pg_loop = False, None
+                st.rerun(scope="app")
+            with loop.lock:
+                draw(live=True)
 
         live()
-        if tr_a.epoch > 0:
-            st.download_button("Export setting A as a PyTorch script", export_script(tr_a.results()[0], g_cfg),
-                               file_name="nnlab_playground_model.py", mime="text/x-python", key="pg_export")
-    return g_cfg, g2_cfg
+    else:
+        stopping = ss.pop("pg_stopping", None)
+        if stopping is not None:
+            with stopping.lock:
+                draw(live=False)
+        else:
+            draw(live=False)
+    if tr_a.epoch > 0:
+        st.download_button("Export setting A as a PyTorch script", lambda: export_script(tr_a.results()[0], g_cfg),
+                           file_name="nnlab_playground_model.py", mime="text/x-python", key="pg_export")
