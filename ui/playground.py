@@ -76,11 +76,12 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
                             part="length", help=None)
     widths = []
     if n_layers:
-        wc = st.columns(3) + st.columns(3)
+        row = st.container(horizontal=True)  # narrow boxes side by side, wrapping on a narrow screen
+        wc = [row] * MAX_LAYERS
         for i in range(int(n_layers)):
             widths.append(field_widget(PG, "hidden", label=f"Layer {i + 1}", key=k(f"w{i}"), part="item",
                                        widget="selectbox", value=cfg.hidden[i] if i < len(cfg.hidden) else 4,
-                                       container=wc[i],
+                                       container=wc[i], width=84,
                                        help="neurons in this layer" if i == 0 else None))
     for i in range(int(n_layers or 0), MAX_LAYERS):  # a layer shown later starts at its link value (or 4)
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
@@ -201,7 +202,7 @@ def _buttons(tr_a, tr_b, g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | Non
     """Play/Pause, Step, Reset and Train to the end, acting on both settings."""
     ss = st.session_state
     ss.setdefault("pg_playing", False)
-    b1, b2, b3, b4 = st.columns([1, 1, 1, 2])
+    b1 = b2 = b3 = b4 = st.container(horizontal=True)  # buttons keep their labels and wrap when narrow
     b1.button("⏸ Pause" if ss.pg_playing else "▶ Play", key="pg_play", type="primary", on_click=_toggle_play)
     done = tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs)
     step = b2.button("Step", key="pg_step", help="One epoch", disabled=ss.pg_playing)
@@ -232,8 +233,8 @@ def playground_tab(url_g: PlaygroundConfig,
     with ctrl:
         g_cfg = controls("g_", url_g) or url_g
         g_cfg, csv_points = _csv_points(g_cfg)
-        compare = st.toggle("Compare with a second setting (same data)", key="g_compare",
-                            value=bool(st.query_params.get("cmp") == "1"))
+        compare = st.toggle("Compare two settings", key="g_compare", value=bool(st.query_params.get("cmp") == "1"),
+                            help="A second network on the same data, drawn beside the first.")
         g2_cfg = None
         if compare:
             with st.container(border=True):

@@ -47,7 +47,7 @@ _CSS = """
 .nnpg .sw { display: inline-block; width: 0.9rem; height: 0.5rem; border-radius: 0.15rem; vertical-align: middle; }
 .nnpg .sw.neg { background: rgb(245,147,34); } .nnpg .sw.pos { background: rgb(8,119,189); }
 .nnpg .row { display: flex; flex-wrap: wrap; gap: 0.8rem; }
-.nnpg figure { margin: 0; flex: 1 1 170px; max-width: 260px; min-width: 150px; }
+.nnpg figure { margin: 0; flex: 1 1 140px; max-width: 260px; min-width: 130px; }
 .nnpg figcaption { font-size: 0.75rem; opacity: 0.8; margin-top: 0.2rem; line-height: 1.25; }
 """
 

@@ -26,6 +26,7 @@ CANVAS_W = 640  # logical width of the diagram; the browser scales it to its col
 CANVAS_H = 380  # logical height available for the tallest layer
 TILE_MAX = 44   # a node's picture at most this many logical pixels wide
 TILE_MIN = 8    # ... and at least this many (a 32-neuron layer)
+HEAD = 18       # room above the columns for their headings ("input", "layer 1: 4", "output")
 MAP_STEPS = 20  # each node's picture: MAP_STEPS x MAP_STEPS values over the plane
 PLANE_STEPS = 50  # the output plane: PLANE_STEPS x PLANE_STEPS
 MAX_CURVE = 240  # loss-curve points sent per frame (the log is thinned to this many)
@@ -53,7 +54,8 @@ def layout(widths: Sequence[int], input_labels: Sequence[str], width: float = CA
     """Node positions for a network of layer widths [n_in, h1, ..., n_out]: one column per layer.
 
     Columns are spread evenly over ``width`` (tile centres inside a margin); each column is centred
-    vertically in the height of the tallest one. Labels: inputs by feature, hidden "L1 n3", output "out".
+    vertically in the height of the tallest one, below a strip of HEAD for the column headings.
+    Labels: inputs by feature, hidden "L1 n3", output "out".
     """
     sizes = [tile_size(n) for n in widths]
     heights = [n * s + (n - 1) * 0.25 * s for n, s in zip(widths, sizes)]
@@ -63,7 +65,7 @@ def layout(widths: Sequence[int], input_labels: Sequence[str], width: float = CA
     nodes: list[Node] = []
     for li, (n, s, h) in enumerate(zip(widths, sizes, heights)):
         x = margin + (width - margin - TILE_MAX) * (li / (L - 1) if L > 1 else 0.5)
-        top = (H - h) / 2 + s / 2
+        top = HEAD + (H - h) / 2 + s / 2
         for i in range(n):
             if li == 0:
                 label = input_labels[i]

@@ -49,12 +49,23 @@ function edgeWidth(w, nEdges) {  // thinner when a layer pair has many connectio
   return Math.max(0.4, Math.min(7, 0.6 + 2.2 * Math.abs(w)) * thin);
 }
 
+// On a narrow column the diagram keeps its tiles and text at least MIN_SCALE of their size and
+// narrows instead: columns move closer (x remapped linearly, as core.xor.diagram.layout would place
+// them for that width).
+const MIN_SCALE = 0.8, TILE_MAX = 44, MARGIN = TILE_MAX / 2 + 40;
+function narrowed(d, cssW) {
+  const s = Math.max(MIN_SCALE, Math.min(1, cssW / 640)), W = Math.min(640, cssW / s);
+  const k = (W - MARGIN - TILE_MAX) / (640 - MARGIN - TILE_MAX);
+  return [W, d.nodes.map((n) => [MARGIN + (n[0] - MARGIN) * k, n[1], n[2], n[3]])];
+}
+
 function drawDiagram(root, d, state) {
   const canvas = root.querySelector("canvas.net");
-  const W = 640, H = d.height;
+  const [W, nodes] = narrowed(d, Math.max(120, canvas.parentElement.clientWidth || 640));
+  const H = d.height;
   const [ctx, s] = fit(canvas, W, H);
   ctx.clearRect(0, 0, W, H);
-  const nodes = d.nodes, widths = d.widths, starts = [];
+  const widths = d.widths, starts = [];
   let acc = 0;
   for (const n of widths) { starts.push(acc); acc += n; }
   const maps = bytes(d.maps), m = d.map_steps;
@@ -90,9 +101,9 @@ function drawDiagram(root, d, state) {
   widths.forEach((n, l) => {
     const x = nodes[starts[l]][0];
     const name = l === 0 ? "input" : l === widths.length - 1 ? "output" : `layer ${l}: ${n}`;
-    ctx.fillText(name, x, H - 12);
+    ctx.fillText(name, x, 2);
   });
-  state.curves = curves; state.scale = s; state.d = d; state.starts = starts;
+  state.curves = curves; state.scale = s; state.d = d; state.starts = starts; state.nodes = nodes;
   hover(root, state);
 }
 
@@ -114,7 +125,7 @@ function hover(root, state) {
   if (!p || !state.d) { tip.style.display = "none"; return; }
   const px = p[0] / state.scale, py = p[1] / state.scale;
   let text = null, hit = null;
-  state.d.nodes.forEach((n, idx) => {
+  state.nodes.forEach((n, idx) => {
     if (Math.abs(px - n[0]) <= n[2] / 2 + 1 && Math.abs(py - n[1]) <= n[2] / 2 + 1) {
       const l = state.starts.findLastIndex((s0) => s0 <= idx), i = idx - state.starts[l];
       const bias = l > 0 ? state.d.biases[l - 1][i] : null;
