@@ -123,7 +123,8 @@ def xor_history(cfg: XorCompareConfig, n_snapshots: int = 40) -> pd.DataFrame:
     """The four XOR points in each network's hidden space at about n_snapshots epochs of its run.
 
     The same two runs as :func:`core.xor.jobs.run_xor_compare` (same seed and settings). Returns a long
-    frame: net, step (0..n_snapshots), epoch, point ("(0,1)"), target, u, v, logit, a, b, c, how, agree.
+    frame: net, step (0..n_snapshots), epoch, point ("(0,1)"), target, u, v, logit, a, b, c, how, agree,
+    note (which view: :meth:`HiddenSpace.describe`), separates (the line puts every point on its target's side).
     """
     X, y = datasets.gate("XOR")
     rows = []
@@ -151,12 +152,27 @@ def xor_history(cfg: XorCompareConfig, n_snapshots: int = 40) -> pd.DataFrame:
 
 def _rows(net: str, step: int, epoch: int, hs: HiddenSpace, X: np.ndarray, y: np.ndarray) -> pd.DataFrame:
     a, b, c = hs.line
+    side = a * hs.xy[:, 0] + b * hs.xy[:, 1] + c > 0
     return pd.DataFrame({
         "net": net, "step": step, "epoch": int(epoch),
         "point": [f"({int(p[0])},{int(p[1])})" for p in X], "target": y.astype(int),
         "u": hs.xy[:, 0], "v": hs.xy[:, 1], "logit": hs.logit,
-        "a": a, "b": b, "c": c, "how": hs.how, "agree": hs.agree,
+        "a": a, "b": b, "c": c, "how": hs.how, "agree": hs.agree, "note": hs.describe(),
+        "separates": bool(np.all(side == (y > 0.5))),
     })
+
+
+def caption(snap: pd.DataFrame) -> str:
+    """What one snapshot of :func:`xor_history` shows, in a sentence or two (computed, never typed in)."""
+    net, epoch = snap.net.iloc[0], int(snap.epoch.iloc[0])
+    if bool(snap.separates.iloc[0]):
+        verdict = (f"At epoch {epoch} the output's straight line in {net}'s hidden space separates the four "
+                   "points: the hidden layer has made XOR linearly separable.")
+    else:
+        side = snap.a * snap.u + snap.b * snap.v + snap.c > 0
+        wrong = snap.point[side != (snap.target > 0)].tolist()
+        verdict = f"At epoch {epoch} the output's line still puts {', '.join(wrong)} on the wrong side."
+    return f"{verdict} {snap.note.iloc[0]}"
 
 
 def line_segment(a: float, b: float, c: float, lo: float, hi: float) -> list[tuple[float, float]]:
