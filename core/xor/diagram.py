@@ -208,7 +208,7 @@ def _frame(trainer: Trainer, features: Sequence[str], activation: str, points: t
     if trainer.stack.hidden_widths:
         F = torch.as_tensor(datasets.features(np.asarray(X, dtype=np.float32), tuple(features)))
         hs = hidden_space.payload(hidden_space.of_trainer(trainer, F, k), y, np.asarray(train, bool),
-                                  hidden_range(activation))
+                                  hidden_range(activation), layer=len(trainer.stack.hidden_widths))
     return {
         "title": title,
         "epoch": int(trainer.epoch),

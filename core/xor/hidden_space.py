@@ -57,7 +57,8 @@ class HiddenSpace:
         if self.how == "one":
             return "The single hidden unit (across); the up-down axis is constant."
         i, j = self.units
-        return (f"Units n{i + 1} and n{(j or 0) + 1}, the two the output leans on most (|weight| x spread); "
+        return (f"Units n{i + 1} and n{(j or 0) + 1} of the last hidden layer, the two the output leans on most "
+                f"(|weight| x spread); "
                 f"the others held at their mean, so the line is a slice of the real boundary "
                 f"({self.agree:.0%} of points on the side the network puts them).")
 
@@ -100,8 +101,10 @@ def view_range(hs: HiddenSpace, act_range: tuple[float, float]) -> tuple[float, 
     return lo - pad, hi + pad
 
 
-def payload(hs: HiddenSpace, y: np.ndarray, train: np.ndarray, act_range: tuple[float, float]) -> dict:
-    """The hidden space for the browser: xy as uint8 [N, 2] over (lo, hi), the line, the labels."""
+def payload(hs: HiddenSpace, y: np.ndarray, train: np.ndarray, act_range: tuple[float, float],
+            layer: int = 1) -> dict:
+    """The hidden space for the browser: xy as uint8 [N, 2] over (lo, hi), the line, the axis labels
+    (units of hidden layer ``layer``, named as in the diagram: "L2 n7")."""
     from core.xor.diagram import b64, quantize  # the wire format lives with the diagram's
 
     lo, hi = view_range(hs, act_range)
@@ -110,8 +113,8 @@ def payload(hs: HiddenSpace, y: np.ndarray, train: np.ndarray, act_range: tuple[
         "xy": b64(np.stack([quantize(hs.xy[:, 0], lo, hi), quantize(hs.xy[:, 1], lo, hi)], 1)),
         "lo": round(lo, 4), "hi": round(hi, 4),
         "line": [round(float(v), 5) for v in hs.line],
-        "u": f"L-last n{i + 1}" if hs.how == "top2" else f"n{i + 1}",
-        "v": "(constant)" if j is None else (f"L-last n{j + 1}" if hs.how == "top2" else f"n{j + 1}"),
+        "u": f"L{layer} n{i + 1}",
+        "v": "(constant)" if j is None else f"L{layer} n{j + 1}",
         "how": hs.how, "agree": round(hs.agree, 4), "note": hs.describe(),
     }
 
