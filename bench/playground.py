@@ -16,6 +16,7 @@ Last line: ``epochs_per_s=<x> redraws_per_s=<y>`` (the default setting's median)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -43,18 +44,29 @@ def cpu_seconds(pid: int) -> float:
 
 
 def chromium_seconds() -> float:
-    """CPU time of every chromium process on the machine (the benchmark's browser is the only one we start)."""
-    total = 0.0
+    """CPU time of the chromium processes this benchmark started (descendants of this process)."""
+    parent: dict[int, int] = {}
+    comm: dict[int, str] = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
-            with open(f"/proc/{d}/comm") as fh:
-                if fh.read().strip() != "chromium":
-                    continue
-            total += cpu_seconds(int(d))
+            with open(f"/proc/{d}/stat") as fh:
+                head, tail = fh.read().rsplit(")", 1)
+            parent[int(d)] = int(tail.split()[1])
+            comm[int(d)] = head.split("(", 1)[1]
         except (OSError, ValueError, IndexError):
             continue
+    me, total = os.getpid(), 0.0
+    for pid, name in comm.items():
+        if name != "chromium":
+            continue
+        p = pid
+        while p > 1 and p != me:
+            p = parent.get(p, 1)
+        if p == me:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += cpu_seconds(pid)
     return total
 
 

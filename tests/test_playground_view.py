@@ -207,6 +207,19 @@ def test_play_loop_trains_to_its_target_and_ends_where_one_run_ends():
     torch.testing.assert_close(a.flat, b.flat)  # chunked in a thread or in one go: the same weights
 
 
+def test_play_loop_records_snapshots_while_it_trains():
+    cfg, pts, a = setting(epochs=40)
+    loop = PlayLoop([(a, 40)], pace=200, snapshot=lambda: a.epoch, snapshot_s=0.02).start()
+    got: list[int] = []
+    deadline = time.monotonic() + 60
+    while loop.alive and time.monotonic() < deadline:
+        loop.touch()
+        got += loop.take()
+        time.sleep(0.03)
+    got += loop.take()
+    assert len(got) >= 3 and got == sorted(got) and got[-1] == 40  # in order, the last at the end
+
+
 def test_play_loop_keeps_its_pace_stops_when_asked_and_when_nobody_watches():
     cfg, pts, a = setting(epochs=5000)
     loop = PlayLoop([(a, 5000)], pace=20, idle_timeout=30).start()
@@ -231,7 +244,9 @@ def _views(at) -> list[dict]:
     def walk(n):
         for c in getattr(n, "children", {}).values():
             if type(c).__name__ == "UnknownElement" and getattr(c, "type", None) == "bidi_component":
-                out.append(json.loads(c.proto.json))
+                data = json.loads(c.proto.json)
+                assert len(data["frames"]) == 1  # at rest: the state now
+                out.append(data["frames"][0])
             walk(c)
 
     walk(at._tree)

@@ -33,7 +33,8 @@ PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 LOSS_LABEL = {"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}
 PACE = 100  # epochs per second while playing (TensorFlow Playground: one per animation frame, about 60)
-FRAME_S = 0.1  # a redraw every 0.1 s while playing
+FRAME_S = 0.08  # the page asks for new frames every 0.08 s while playing (it gets about 8-10 a second)
+SNAPSHOT_S = 0.03  # the Play loop records a frame every 0.03 s; the view plays each batch over FRAME_S
 MAX_LAYERS = PG.limits("hidden")["length"][1]  # one width widget per possible layer
 
 
@@ -128,10 +129,19 @@ def _metrics(trainer) -> dict[str, float]:
     return {out: float(ev[k].float().nanmedian()) for k, out in names.items() if k in ev}
 
 
-def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: bool = False) -> None:
+def frame_of(cfg: PlaygroundConfig, pts: Points, trainer, k: int = 0) -> dict:
+    """What the view draws of seed k of a setting now (:func:`core.xor.diagram.frame`)."""
+    return diagram.frame(trainer, cfg.features, cfg.activation, (pts.X, pts.y, pts.train), k=k, epochs=cfg.epochs,
+                         title=f"median of {cfg.n_seeds} seeds:" if cfg.n_seeds > 1 else "",
+                         regression=pts.regression, metrics=_metrics(trainer))
+
+
+def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: bool = False,
+                 frames: list[dict] | None = None) -> None:
     """One setting: its epoch, then the live view (diagram, output plane, hidden space, loss).
 
     live: drawn by the Play loop (a redraw every FRAME_S): nothing that costs a chart spec.
+    frames: snapshots the loop recorded since the last redraw (the view plays them in order); else now.
     """
     st.markdown(f"**{title}** · epoch {trainer.epoch}/{cfg.epochs}")
     if trainer.epoch == 0:
@@ -146,11 +156,9 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     k = 0
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
-    metrics = _metrics(trainer)
-    fr = diagram.frame(trainer, cfg.features, cfg.activation, (pts.X, pts.y, pts.train), k=k, epochs=cfg.epochs,
-                       title=f"median of {cfg.n_seeds} seeds:" if cfg.n_seeds > 1 else "",
-                       regression=pts.regression, metrics=metrics)
-    playground_view(fr, key=f"pg_view_{title}")
+    st.session_state.setdefault("pg_shown", {})[title] = k  # the Play loop's snapshots draw this seed too
+    seq = frames or [frame_of(cfg, pts, trainer, k)]
+    playground_view(seq, key=f"pg_view_{title}", interval=FRAME_S)
     if not live and cfg.n_seeds > 1:
         long = train_test_losses(trainer.history())
         if len(long):
@@ -191,11 +199,14 @@ def _stop_loop(wait: bool = True) -> None:
         st.session_state.pg_stopping = loop
 
 
-def _toggle_play() -> None:
+def _set_playing(playing: bool) -> None:
+    """Play or Pause. Not a toggle: Streamlit can replay a click's callback when the click lands
+    while a timed fragment rerun is queued (seen: Pause undone 15 ms later), and setting the value
+    the button showed is the same however often it runs."""
     ss = st.session_state
-    if ss.pg_playing:
+    if not playing:
         _stop_loop(wait=False)
-    ss.pg_playing = not ss.pg_playing
+    ss.pg_playing = playing
 
 
 def _buttons(tr_a, tr_b, g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None) -> None:
@@ -203,7 +214,8 @@ def _buttons(tr_a, tr_b, g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | Non
     ss = st.session_state
     ss.setdefault("pg_playing", False)
     b1 = b2 = b3 = b4 = st.container(horizontal=True)  # buttons keep their labels and wrap when narrow
-    b1.button("⏸ Pause" if ss.pg_playing else "▶ Play", key="pg_play", type="primary", on_click=_toggle_play)
+    b1.button("⏸ Pause" if ss.pg_playing else "▶ Play", key="pg_play", type="primary", on_click=_set_playing,
+               args=(not ss.pg_playing,))
     done = tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs)
     step = b2.button("Step", key="pg_step", help="One epoch", disabled=ss.pg_playing)
     if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
@@ -262,13 +274,18 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
     _buttons(tr_a, tr_b, g_cfg, g2_cfg)
     pairs = [(t, c, name) for t, c, name in ((tr_a, g_cfg, "Setting A"), (tr_b, g2_cfg, "Setting B")) if t is not None]
 
-    def draw(live: bool) -> None:
+    def draw(live: bool, snaps: list[dict] | None = None) -> None:
         cols = st.columns(len(pairs)) if len(pairs) > 1 else [st.container()]
         for col, (t, c, name) in zip(cols, pairs):
             with col:
-                draw_setting(name, c, pts, t, live=live)
+                draw_setting(name, c, pts, t, live=live, frames=[s[name] for s in snaps or []])
 
     ss = st.session_state
+    shown = ss.setdefault("pg_shown", {})  # title -> seed shown; read by the loop's thread
+
+    def snapshot() -> dict[str, dict]:  # called by the loop's thread, under its lock: no Streamlit here
+        return {name: frame_of(c, pts, t, min(shown.get(name, 0), t.K - 1)) for t, c, name in pairs}
+
     loop = ss.get("pg_loop")
     if ss.pg_playing and (loop is None or not loop.alive):
         if loop is not None and loop.finished or all(t.epoch >= c.epochs for t, c, _ in pairs):
@@ -282,7 +299,8 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
             # than everything else in a frame. Freezing what exists now (imports, caches: long-lived;
             # the last run's garbage is already collected) leaves each collection the new objects only.
             gc.freeze()
-            ss.pg_loop = PlayLoop([(t, c.epochs) for t, c, _ in pairs], pace=PACE).start()
+            ss.pg_loop = PlayLoop([(t, c.epochs) for t, c, _ in pairs], pace=PACE, chunk=2,
+                                  snapshot=snapshot, snapshot_s=SNAPSHOT_S).start()
     if ss.pg_playing:
         @st.fragment(run_every=FRAME_S)
         def live() -> None:
@@ -295,8 +313,9 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
             if not loop.alive:  # reached the end: redraw the whole panel at rest
                 ss.pg_playing, ss.pg_loop = False, None
                 st.rerun(scope="app")
+            snaps = loop.take()
             with loop.lock:
-                draw(live=True)
+                draw(live=True, snaps=snaps)
 
         live()
     else:

@@ -56,6 +56,10 @@ _JS = (Path(__file__).parent / "components" / "playground_view.js").read_text()
 _component = st.components.v2.component("nnlab.playground_view", html=_HTML, css=_CSS, js=_JS)
 
 
-def playground_view(frame: dict, key: str) -> None:
-    """Draw one frame (a dict from :func:`core.xor.diagram.frame`) in the component with this key."""
-    _component(key=key, data=frame, height="content")
+def playground_view(frames: list[dict], key: str, interval: float = 0.1) -> None:
+    """Draw frames (dicts from :func:`core.xor.diagram.frame`, oldest first) in the component with this key.
+
+    The view draws the first at once and spreads the rest evenly over ``interval`` seconds (the time
+    until the next batch is due), so the snapshots of a Play loop appear as a steady animation.
+    """
+    _component(key=key, data={"frames": frames, "interval": interval}, height="content")

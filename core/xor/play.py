@@ -5,6 +5,11 @@ epochs shown to how fast the browser and Streamlit turned frames around (a slow 
 bigger chunk, which made the next frame slower). Here training keeps its own pace, and a redraw
 only reads the weights (under :attr:`PlayLoop.lock`, so it never sees a half-done step).
 
+Snapshots: with ``snapshot`` (a function of nothing that returns what to draw), the loop also
+records that every ``snapshot_s`` seconds while it trains (under the lock, between epochs), so a
+page that can only send frames to the browser ~8 times a second can still show ~20 states a second:
+:meth:`PlayLoop.take` hands over those recorded since the last call.
+
 The loop ends when every trainer reaches its target epoch, on :meth:`PlayLoop.stop`, or when nobody
 has drawn a frame for ``idle_timeout`` seconds (the visitor left): it never outlives its viewer.
 It calls ``Trainer.run_unguarded``: the caller checks the run guard once before starting it.
@@ -14,7 +19,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from core.engine import Trainer
 
@@ -23,7 +30,8 @@ class PlayLoop:
     """Train each (trainer, target epoch) pair at ``pace`` epochs per second, together, in a thread."""
 
     def __init__(self, jobs: Sequence[tuple[Trainer, int]], pace: float = 100.0, chunk: int = 4,
-                 idle_timeout: float = 3.0) -> None:
+                 idle_timeout: float = 3.0, snapshot: Callable[[], Any] | None = None,
+                 snapshot_s: float = 0.05) -> None:
         self.jobs = [(t, int(target)) for t, target in jobs]
         self.pace = float(pace)
         self.chunk = max(1, int(chunk))  # epochs per hold of the lock (each run evaluates its last epoch)
@@ -32,6 +40,10 @@ class PlayLoop:
         self._stop = threading.Event()
         self._seen = time.monotonic()
         self.error: BaseException | None = None
+        self.snapshot = snapshot
+        self.snapshot_s = snapshot_s
+        self._snaps: deque = deque(maxlen=16)  # the newest, if nobody takes them for a while
+        self._last_snap = 0.0
         self._thread = threading.Thread(target=self._run, name="nnlab-play", daemon=True)
 
     def start(self) -> PlayLoop:
@@ -47,6 +59,13 @@ class PlayLoop:
         self._stop.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
+
+    def take(self) -> list:
+        """The snapshots recorded since the last call, oldest first."""
+        out = []
+        while self._snaps:
+            out.append(self._snaps.popleft())
+        return out
 
     @property
     def alive(self) -> bool:
@@ -74,5 +93,9 @@ class PlayLoop:
                 with self.lock:
                     for t, target, s in behind:
                         t.run_unguarded(epochs=min(self.chunk, due - (t.epoch - s), target - t.epoch))
+                    if self.snapshot is not None and (time.monotonic() - self._last_snap >= self.snapshot_s
+                                                      or self.finished):
+                        self._last_snap = time.monotonic()
+                        self._snaps.append(self.snapshot())
         except BaseException as e:  # noqa: BLE001 - kept for the page to show; a thread must not die silently
             self.error = e

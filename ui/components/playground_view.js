@@ -237,13 +237,14 @@ function header(root, d) {
   if ("test_acc" in m && m.test_acc !== null) parts.push(`test acc. ${Math.round(100 * m.test_acc)}%`);
   if ("train_acc" in m && m.train_acc !== null) parts.push(`train acc. ${Math.round(100 * m.train_acc)}%`);
   root.querySelector(".metrics").textContent = parts.join(" · ");
-  root.querySelector(".title").textContent = d.title || "";
+  root.querySelector(".title").textContent = `epoch ${d.epoch}` + (d.title ? ` · ${d.title}` : "") + " ·";
 }
 
 export default function (component) {
   const { parentElement, data } = component;
   const root = parentElement.querySelector(".nnpg");
-  if (!root || !data || !data.nodes) return;
+  const frames = (data && data.frames) || [];
+  if (!root || !frames.length) return;
   const state = root.__nnlab || (root.__nnlab = {});
   const canvas = root.querySelector("canvas.net");
   if (!state.ready) {
@@ -256,11 +257,24 @@ export default function (component) {
       if (state.d && root.clientWidth !== state.width) { state.width = root.clientWidth; draw(root, state.d, state); }
     }).observe(root);
   }
+  // a new batch replaces what is left of the last one: draw its first frame now, the rest evenly
+  // over the interval until the next batch is due
+  (state.timers || []).forEach(clearTimeout);
+  state.timers = [];
+  const step = 1000 * (data.interval || 0.1) / frames.length;
+  frames.forEach((f, i) => {
+    if (i === 0) show(root, f, state);
+    else state.timers.push(setTimeout(() => show(root, f, state), i * step));
+  });
+}
+
+function show(root, d, state) {
+  if (!d || !d.nodes) return;
   const t0 = performance.now();
-  draw(root, data, state);
+  draw(root, d, state);
   // what the benchmark and the browser test read: one entry per redraw
   const log = (window.__nnlabPlayground = window.__nnlabPlayground || { draws: [] });
-  log.draws.push([performance.now(), data.epoch, data.title, performance.now() - t0]);
+  log.draws.push([performance.now(), d.epoch, d.title, performance.now() - t0]);
   if (log.draws.length > 5000) log.draws.splice(0, 1000);
 }
 
