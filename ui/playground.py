@@ -143,8 +143,9 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     live: drawn by the Play loop (a redraw every FRAME_S): nothing that costs a chart spec.
     frames: snapshots the loop recorded since the last redraw (the view plays them in order); else now.
     """
-    st.markdown(f"**{title}** · epoch {trainer.epoch}/{cfg.epochs}")
-    if trainer.epoch == 0:
+    epoch = frames[-1]["epoch"] if frames else trainer.epoch  # live: the newest frame's, as the view shows
+    st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}")
+    if epoch == 0:
         st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
     n_div = int(trainer.diverged.sum())
     if n_div:
@@ -314,8 +315,10 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
                 ss.pg_playing, ss.pg_loop = False, None
                 st.rerun(scope="app")
             snaps = loop.take()
-            with loop.lock:
-                draw(live=True, snaps=snaps)
+            if not snaps:  # none recorded since the last frame: take one now
+                with loop.lock:
+                    snaps = [snapshot()]
+            draw(live=True, snaps=snaps)  # from the recorded frames: training goes on meanwhile
 
         live()
     else:
