@@ -34,12 +34,21 @@ ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 LOSS_LABEL = {"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}
 PACE = 100  # epochs per second while playing (TensorFlow Playground: one per animation frame, about 60)
 FRAME_S = 0.08  # the page asks for new frames every 0.08 s while playing (it gets about 8-10 a second)
+PAIR_W = 150  # px of each control in a pair
+SETTING_W = 250  # px of each setting's view when comparing two
 SNAPSHOT_S = 0.03  # the Play loop records a frame every 0.03 s; the view plays each batch over FRAME_S
 MAX_LAYERS = PG.limits("hidden")["length"][1]  # one width widget per possible layer
 
 
+def _pair() -> tuple:
+    """Two boxes for two controls: side by side when the column is wide enough, else one under the other
+    (st.columns(2) squeezed labels and values to a few letters at 1024 px, worse inside Setting B)."""
+    row = st.container(horizontal=True, gap="small")
+    return row.container(width=PAIR_W), row.container(width=PAIR_W)
+
+
 def _data_controls(k, cfg: PlaygroundConfig) -> None:
-    a, b = st.columns(2)
+    a, b = _pair()
     field_widget(PG, "dataset", label="Data", key=k("dataset"), value=cfg.dataset, container=a,
                  format_func=lambda s: {"csv": "my CSV points"}.get(
                      s, s + (" (regression)" if datasets.is_regression(s) else "")))
@@ -51,14 +60,14 @@ def _data_controls(k, cfg: PlaygroundConfig) -> None:
 
 def _training_controls(k, cfg: PlaygroundConfig) -> None:
     with st.expander("Training: batch, split, initialisation, loss, seeds, epochs"):
-        a, b = st.columns(2)
+        a, b = _pair()
         field_widget(PG, "batch_size", label="Batch size", key=k("batch"), value=cfg.batch_size, container=a)
         field_widget(PG, "train_frac", label="Training share", key=k("train"), value=cfg.train_frac,
                      widget="slider", container=b, step=0.1)
-        a, b = st.columns(2)
+        a, b = _pair()
         field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a)
         field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get)
-        a, b = st.columns(2)
+        a, b = _pair()
         field_widget(PG, "n_seeds", label="Seeds at once", key=k("seeds"), value=cfg.n_seeds, container=a,
                      help="Train this setting from this many seeds.")
         field_widget(PG, "epochs", label="Epochs", key=k("epochs"), value=cfg.epochs, container=b)
@@ -86,11 +95,11 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
                                        help="neurons in this layer" if i == 0 else None))
     for i in range(int(n_layers or 0), MAX_LAYERS):  # a layer shown later starts at its link value (or 4)
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
-    a, b = st.columns(2)
+    a, b = _pair()
     field_widget(PG, "activation", label="Activation", key=k("act"), value=cfg.activation, container=a,
                  format_func=ACT_LABEL.get)
     field_widget(PG, "lr", label="Learning rate", key=k("lr"), value=cfg.lr, container=b, format="%.4g")
-    a, b = st.columns(2)
+    a, b = _pair()
     seed_state({k("reg"): "L1" if cfg.l1 else "L2" if cfg.l2 else "none"})
     reg = a.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"))
     field_widget(PG, "l1" if reg == "L1" else "l2", label="Regularisation rate", key=k("rate"),
@@ -276,7 +285,11 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
     pairs = [(t, c, name) for t, c, name in ((tr_a, g_cfg, "Setting A"), (tr_b, g2_cfg, "Setting B")) if t is not None]
 
     def draw(live: bool, snaps: list[dict] | None = None) -> None:
-        cols = st.columns(len(pairs)) if len(pairs) > 1 else [st.container()]
+        if len(pairs) > 1:  # side by side when both fit, one under the other on a narrow screen
+            row = st.container(horizontal=True, gap="small")
+            cols = [row.container(width=SETTING_W) for _ in pairs]
+        else:
+            cols = [st.container()]
         for col, (t, c, name) in zip(cols, pairs):
             with col:
                 draw_setting(name, c, pts, t, live=live, frames=[s[name] for s in snaps or []])

@@ -51,10 +51,11 @@ function edgeWidth(w, nEdges) {  // thinner when a layer pair has many connectio
 
 // On a narrow column the diagram keeps its tiles and text at least MIN_SCALE of their size and
 // narrows instead: columns move closer (x remapped linearly, as core.xor.diagram.layout would place
-// them for that width).
+// them for that width), but never closer than 1.6 tiles; past that the whole diagram scales down.
 const MIN_SCALE = 0.8, TILE_MAX = 44, MARGIN = TILE_MAX / 2 + 40;
 function narrowed(d, cssW) {
-  const s = Math.max(MIN_SCALE, Math.min(1, cssW / 640)), W = Math.min(640, cssW / s);
+  const L = d.widths.length, need = MARGIN + TILE_MAX + (L - 1) * 1.6 * TILE_MAX;
+  const W = Math.min(640, Math.max(need, cssW / MIN_SCALE));
   const k = (W - MARGIN - TILE_MAX) / (640 - MARGIN - TILE_MAX);
   return [W, d.nodes.map((n) => [MARGIN + (n[0] - MARGIN) * k, n[1], n[2], n[3]])];
 }
@@ -209,7 +210,7 @@ function drawHidden(root, d) {
 }
 
 function drawLoss(root, d) {
-  const canvas = root.querySelector("canvas.loss"), W = 240, H = 240;
+  const canvas = root.querySelector("canvas.loss"), W = 240, H = 170;
   const [ctx] = fit(canvas, W, H);
   ctx.clearRect(0, 0, W, H);
   const c = d.curve, E = Math.max(1, d.epochs || 1), L = 30, B = 22, T = 8, R = 8;
