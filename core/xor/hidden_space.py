@@ -214,8 +214,10 @@ def xor_chart(snap: pd.DataFrame, title: str, lo: float = -0.05, hi: float = 1.0
         tooltip=["point", "target", alt.Tooltip("u:Q", format=".3f"), alt.Tooltip("v:Q", format=".3f"),
                  alt.Tooltip("logit:Q", format=".2f", title="output logit")],
     )
-    text = alt.Chart(snap).mark_text(dy=-16, fontSize=12).encode(x="u:Q", y="v:Q", text="point")
-    layers = [pts, text]
+    # labels above for inputs with x1 = 0, below for x1 = 1: points the hidden layer merges stay readable
+    above = alt.Chart(snap[snap.point.str.startswith("(0")]).mark_text(dy=-16, fontSize=12)
+    below = alt.Chart(snap[snap.point.str.startswith("(1")]).mark_text(dy=18, fontSize=12)
+    layers = [pts] + [t.encode(x="u:Q", y="v:Q", text="point") for t in (above, below)]
     seg = line_segment(a, b, c, lo, hi)
     if seg:
         line = pd.DataFrame({"u": [p[0] for p in seg], "v": [p[1] for p in seg]})
