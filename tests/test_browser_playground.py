@@ -66,5 +66,7 @@ def test_the_numpy_tab_slides_through_the_hidden_space(app_server, page):
     page.goto(app_server + "/xor?tab=compare")
     wait_for_app(page)
     page.get_by_text("The hidden space").first.wait_for(timeout=60_000)
-    assert page.get_by_text(re.compile(r"hidden layer has made XOR linearly separable")).count() >= 1
+    page.get_by_text(re.compile(r"hidden layer has made XOR linearly separable")).first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_text(re.compile(r"hidden layer has made XOR linearly separable")).count() == 2  # both nets
     assert not exceptions(page)
