@@ -59,7 +59,8 @@ _component = st.components.v2.component("nnlab.playground_view", html=_HTML, css
 def playground_view(frames: list[dict], key: str, interval: float = 0.1) -> None:
     """Draw frames (dicts from :func:`core.xor.diagram.frame`, oldest first) in the component with this key.
 
-    The view draws the first at once and spreads the rest evenly over ``interval`` seconds (the time
-    until the next batch is due), so the snapshots of a Play loop appear as a steady animation.
+    The view queues them and draws one every ``interval / len(frames)`` seconds (a batch spread over
+    the time until the next is due), so a Play loop's snapshots appear as a steady animation; if the
+    queue backs up it skips the oldest, never lagging much more than a batch behind.
     """
     _component(key=key, data={"frames": frames, "interval": interval}, height="content")

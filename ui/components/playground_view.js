@@ -258,15 +258,26 @@ export default function (component) {
       if (state.d && root.clientWidth !== state.width) { state.width = root.clientWidth; draw(root, state.d, state); }
     }).observe(root);
   }
-  // a new batch replaces what is left of the last one: draw its first frame now, the rest evenly
-  // over the interval until the next batch is due
-  (state.timers || []).forEach(clearTimeout);
-  state.timers = [];
-  const step = 1000 * (data.interval || 0.1) / frames.length;
-  frames.forEach((f, i) => {
-    if (i === 0) show(root, f, state);
-    else state.timers.push(setTimeout(() => show(root, f, state), i * step));
-  });
+  // frames join a queue that a steady player drains: one frame every interval / (frames per batch),
+  // so a batch is spread over the time until the next is due; if the queue backs up (a slow tab),
+  // the oldest are skipped so the view never lags more than about one batch behind the engine
+  const q = state.queue || (state.queue = []);
+  q.push(...frames);
+  while (q.length > 2 * frames.length + 1) q.shift();
+  state.spacing = 1000 * (data.interval || 0.1) / frames.length;
+  if (!state.playing) {
+    state.playing = true;
+    const tick = () => {
+      if (!q.length) { state.playing = false; return; }
+      const now = performance.now();
+      if (!state.lastShown || now - state.lastShown >= state.spacing * 0.9) {
+        state.lastShown = now;
+        show(root, q.shift(), state);
+      }
+      requestAnimationFrame(tick);
+    };
+    tick();
+  }
 }
 
 function show(root, d, state) {
