@@ -6,7 +6,7 @@ Starts ``streamlit run app.py`` on 127.0.0.1 (its own data folder), opens the Pl
 chromium (Playwright, headless) at 1440x1000, presses Play at the default setting and watches the
 page's own record of redraws (``window.__nnlabPlayground.draws``: one entry per frame the view
 drew, with its epoch). Over a window of ``--seconds`` it reports epochs shown per second, redraws
-per second and the server's CPU time per frame (utime + stime of the server process from /proc,
+per second (draws that show a later epoch) and the server CPU time per redraw (utime + stime from /proc,
 divided by the frames drawn). Then it presses Pause and measures the latency: from the click until
 the button reads "▶ Play" and no later frame has advanced the epoch (checked for 1 s after).
 Rows: the default setting (``--repeat`` times) and the widest layers the config allows (8, 8).
