@@ -228,7 +228,7 @@ with tab_c:
         for col, name in ((h1, "NumPy"), (h2, "PyTorch")):
             g = hh[hh.net == name]
             snap = g[g.step == min(step, int(g.step.max()))]
-            col.altair_chart(hidden_space.xor_chart(snap, title=f"{name}: epoch {int(snap.epoch.iloc[0])}"),
+            col.altair_chart(hidden_space.xor_chart(snap, title=f"{name}: epoch {int(snap.epoch.iloc[0])}", size=210),
                              width="content")
             col.caption(hidden_space.caption(snap))
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
