@@ -10,6 +10,7 @@ import pytest
 from core import settings
 from core.engine import TrainConfig
 from core.serve import hosted
+from core.serve import queue as squeue
 from core.serve.hosted import FairQueue, Superseded
 from core.tuning import SearchSpace
 from core.xor import SeedStudyConfig, XorCompareConfig
@@ -306,9 +307,14 @@ def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
     """A shared link asking for more seeds than a hosted server allows: one clear line, no traceback."""
     from streamlit.testing.v1 import AppTest
 
+    from core.engine import guard
+
     monkeypatch.setenv("NNLAB_HOSTED", "1")
-    at = AppTest.from_file(str(ROOT / "app_pages/xor_lab.py"), default_timeout=60)
+    monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update({"tab": "seeds", "s_n_seeds": "150", "s_epochs": "50"})
+    at.run()
+    at.switch_page("app_pages/xor_lab.py")
     at.run()
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
@@ -321,7 +327,7 @@ def test_trainer_guard_queues_page_training(monkeypatch):
 
     seen = []
     q = FairQueue(1)
-    monkeypatch.setattr(hosted, "_QUEUE", q)
+    monkeypatch.setattr(squeue, "_QUEUE", q)
     real = FairQueue.slot
 
     def spy(self, session_id, on_wait=None):
