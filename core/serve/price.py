@@ -183,11 +183,12 @@ def digits_shape(cfg: Any, mnist_rows: tuple[int, int] | None = None) -> DataSha
 
 def augment_peak_bytes(n_rows: int, n_features: int) -> int:
     """Working memory of augment_images beyond its output: one chunk's grids, fields and images."""
-    from_chunk = min(n_rows, AUGMENT_CHUNK)
-    return 4 * from_chunk * n_features * 16  # grid (2), field (2 + padded), 4 image-sized temporaries
+    rows = min(n_rows, AUGMENT_CHUNK)
+    # the field's smoothing (conv2d's im2col: 2 channels x 25 taps), grid, field, image temporaries
+    return 4 * rows * n_features * (2 * 25 + 16)
 
 
-AUGMENT_CHUNK = 2048  # rows augmented at once (core.digits.jobs.augment_images)
+AUGMENT_CHUNK = 256  # rows augmented at once (core.digits.jobs.AUGMENT_CHUNK)
 
 
 def _train_configs(cfg: Any) -> list[Any]:
