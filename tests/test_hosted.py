@@ -418,3 +418,24 @@ def test_the_queue_seen_from_a_page(monkeypatch):
     joined(t0)
     joined(rerun)
     assert outcome["rerun"] == "trained" and ran == ["rerun"] and q.running() == 0 and q.waiting() == []
+
+
+def test_hosted_app_hides_error_details_and_secrets_stay_out_of_git(monkeypatch):
+    import subprocess
+
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    from core.engine import guard
+
+    monkeypatch.setattr(guard, "_current", [None])
+    before = config.get_option("client.showErrorDetails")
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+        assert not at.exception and config.get_option("client.showErrorDetails") == "none"
+    finally:
+        config.set_option("client.showErrorDetails", before)
+    r = subprocess.run(["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=ROOT, timeout=30)
+    assert r.returncode == 0  # ignored
