@@ -126,3 +126,36 @@ def test_run_guard_refuses_an_over_budget_run_before_it_starts(monkeypatch):
     with pytest.raises(Stopped):
         common.check_request(CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1))
     assert len(shown) == 1
+
+
+def test_hosted_enforce_checks_the_budget_after_the_caps(monkeypatch):
+    """Pages that call hosted.enforce on their widgets' config get the budget check too."""
+    from core.serve import hosted
+
+    big = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1)
+    hosted.enforce(big)  # a laptop has no budget
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    with pytest.raises(hosted.LimitError) as e:
+        hosted.enforce(big)
+    assert e.value.field == "budget" and "this server allows 60 s per run" in str(e.value)
+    with pytest.raises(hosted.LimitError) as e:
+        hosted.enforce(CompareConfig(hidden=(300,)))
+    assert e.value.field == "hidden"
+    hosted.enforce(CompareConfig())
+
+
+def test_cached_results_prices_the_request_before_queueing(monkeypatch):
+    from ui import common
+
+    shown, computed = [], []
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s2", yield_check=lambda: None))
+    monkeypatch.setattr(common.st, "error", lambda msg, **kw: shown.append(msg))
+    monkeypatch.setattr(common.st, "stop", lambda: (_ for _ in ()).throw(Stopped()))
+    monkeypatch.setattr(common, "training_slot", lambda: (_ for _ in ()).throw(AssertionError("queued")))
+    monkeypatch.setattr(common, "memo", lambda: common._Memo(4))
+    monkeypatch.setattr(common, "disk_cache", lambda: SimpleNamespace(get=lambda key: None))
+    big = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1)
+    with pytest.raises(Stopped):
+        common.cached_results("k" * 20, lambda: computed.append(1), request=big)
+    assert len(shown) == 1 and not computed

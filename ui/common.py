@@ -119,10 +119,12 @@ def disk_cache() -> DiskCache:
 
 
 def cached_results(key: str, compute: Callable[[], list[TrainResult]],
-                   config_types: tuple[type, ...] = ()) -> list[TrainResult]:
+                   config_types: tuple[type, ...] = (), request: Any = None) -> list[TrainResult]:
     """Results from memory, else from the disk cache, else ``compute()`` (stored in both).
 
     Only ``compute()`` waits in the training queue: a result already on disk opens at once.
+    ``request`` (the page's config, or a list of TrainConfigs): in hosted mode it is priced before it
+    joins the queue or loads any data, and refused with one line when over a cap or the budget.
     """
     from core.serve.cache import cached, load
 
@@ -134,6 +136,8 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     if hit is not None:
         m.put(key, hit)
         return hit
+    if request is not None:
+        check_request(request)
     with training_slot():  # hosted mode: at most N trainings at once, a fair line for the rest
         hit = m.get(key)  # another visitor may have trained it while this one waited
         if hit is not None:

@@ -7,10 +7,26 @@ The parts live by concern: :mod:`core.serve.queue` (the fair training queue), :m
 
 from __future__ import annotations
 
-from core.serve.caps import LimitError, check_request, enforce, violations
+from collections.abc import Sequence
+
+from core import settings
+from core.config import Config
+from core.serve.caps import LimitError, check_request, violations
 from core.serve.memory import approx_bytes, memory_cache_bytes
 from core.serve.price import DataShape, Price, check, price, request_price
 from core.serve.queue import FairQueue, Superseded, WaitFn, max_concurrent, slot, training_queue, wait_message
+
+
+def enforce(cfgs: Config | Sequence[Config], lim: settings.Limits | None = None) -> None:
+    """Raise :class:`LimitError` when a request breaks a cap (``field`` = the field) or this server's
+    budget (``field`` = "budget"); the message is one line saying what to lower."""
+    from core.serve import caps
+
+    caps.enforce(cfgs, lim)
+    msg = check(list(cfgs) if isinstance(cfgs, (list, tuple)) else cfgs, lim=lim)
+    if msg:
+        raise LimitError("budget", msg)
+
 
 __all__ = [
     "DataShape", "FairQueue", "LimitError", "Price", "Superseded", "WaitFn", "approx_bytes", "check",

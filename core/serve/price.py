@@ -290,7 +290,7 @@ def _what_to_lower(cfgs: Sequence[Any], memory: bool) -> str:
         hints.append("fewer augmented copies")
     if c is not None and (getattr(c, "train_limit", None) == 0 and getattr(c, "dataset", "") == "mnist"):
         hints.append("fewer training rows")
-    hints.append("smaller or fewer layers")
+    hints.append("fewer or narrower layers")
     if len(cfgs) > 1 or getattr(c, "n_seeds", 1) > 1 or len(getattr(c, "functions", ())) > 1:
         hints.append("fewer seeds or functions")
     return " or ".join(hints[:3]) if len(hints) <= 3 else ", ".join(hints[:2]) + " or " + hints[2]
