@@ -13,7 +13,7 @@ Per visitor: the outcome and its time; the server's peak memory (process tree RS
 Last line: ``ordinary=<ok>/<n> hostile_refused=<r>/<m> tracebacks=<t> peak_mb=<mb>``.
 
 Price vs measured: each page's default run in a fresh process (CPU seconds, peak RSS growth) against
-:func:`core.serve.price.request_price` (likely_seconds: early stopping assumed at 4 x patience epochs).
+:func:`core.serve.price.request_price` (likely_seconds: early stopping assumed at 3 x patience + 5 epochs).
 
 Burst (``--mix burst``, the earlier benchmark):
 For each mode it starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder,

@@ -34,10 +34,11 @@ from core import settings
 # ---- calibration (measured once on this machine; see the module docstring) ------------------------
 # Fitted (least squares on log ratios) to the CPU seconds of every page's default run, each in a fresh
 # process, on 2026-11-27: 8x8 digits 1.8 s, MNIST sample 14.5 s, Explorer comparison 8.4 s, depth
-# 2.8 s, XOR seeds 0.4 s, Playground 1.2 s; the fit is within 2x of each (bench/hosted.py --calibrate).
+# 2.8 s, XOR seeds 0.3-0.4 s, Playground 1.2 s; within 2x of each (bench/hosted.py --calibrate).
 MACS_PER_SECOND = 2.0e10  # multiply-add equivalents per CPU second of the batched trainer
 STEP_SECONDS = 45e-6  # fixed cost of one optimizer step of a stack (kernel launches, Python)
-RUN_SECONDS = 0.7  # fixed cost of a run: the data, the first calls into torch, results
+RUN_SECONDS = 0.3  # fixed cost of a run: the first calls into torch, results
+DIGITS_LOAD_SECONDS = 0.6  # reading sklearn's 8x8 digits (DataShape.load_seconds of the pages that use them)
 ELEMENTWISE_MACS = 12  # an activation, its derivative, bias, dropout: per unit, forward + backward
 BASE_BYTES = 40_000_000  # torch workspaces, the data loader's imports and result frames of any run
 EVAL_ROWS = 2048  # the engine evaluates train metrics on at most this many rows (core.engine)
@@ -62,6 +63,7 @@ class DataShape:
     n_outputs: int
     n_eval: int = 0
     extra_bytes: int = 0
+    load_seconds: float = 0.0  # CPU seconds to read the data (a file format, a parser)
 
     @property
     def data_bytes(self) -> int:
@@ -79,7 +81,7 @@ class Price:
     macs: float
     steps: int
     models: int
-    likely_seconds: float = 0.0  # early stopping assumed to stop after 4 x patience epochs
+    likely_seconds: float = 0.0  # early stopping assumed to stop after 3 x patience + 5 epochs
 
 
     def __add__(self, other: Price) -> Price:
@@ -98,7 +100,8 @@ FREE = Price(0.0, 0, 0.0, 0, 0)
 
 
 def shape_of(data: Any) -> DataShape:
-    """The DataShape of a :class:`core.datasets.Dataset` (duck-typed: X_train, X_test, X_val, n_outputs)."""
+    """The DataShape of a loaded :class:`core.datasets.Dataset` (duck-typed: X_train, X_test, X_val,
+    n_outputs); already loaded, so no load_seconds."""
     n_eval = len(data.X_test) + (len(data.X_val) if getattr(data, "X_val", None) is not None else 0)
     return DataShape(len(data.X_train), int(data.X_train.shape[1]), int(data.n_outputs), n_eval)
 
@@ -110,7 +113,8 @@ def _widths(cfg: Any, data: DataShape) -> list[int]:
 def price(configs: Sequence[Any], data: DataShape) -> Price:
     """The price of training ``configs`` (TrainConfig-like: hidden, batch_size, epochs, patience,
     dropout) together as one stack on ``data``: every epoch (the bound), and likely_seconds with
-    early stopping assumed to stop after 4 x patience epochs."""
+    early stopping assumed to stop after 3 x patience + 5 epochs (the 8x8 digits' default stops near
+    epoch 44, the MNIST sample's near 29)."""
     configs = list(configs)
     if not configs:
         return FREE
@@ -139,7 +143,7 @@ def _price(configs: list[Any], data: DataShape, likely: bool) -> Price:
         B = N if c.batch_size <= 0 else min(c.batch_size, N)
         per_epoch = math.ceil(N / B)
         patience = getattr(c, "patience", 0)
-        epochs = min(c.epochs, 4 * patience) if likely and patience else c.epochs
+        epochs = min(c.epochs, 3 * patience + 5) if likely and patience else c.epochs
         steps = max(steps, epochs * per_epoch)
         evals = epochs // eval_every + 1
         macs += epochs * N * (3 * mm + ELEMENTWISE_MACS * units)
@@ -149,7 +153,7 @@ def _price(configs: list[Any], data: DataShape, likely: bool) -> Price:
         eval_units += max(min(N, EVAL_ROWS), data.n_eval) * sum(w)
         if getattr(c, "dropout", 0) > 0:
             masks += sum(w[1:-1]) * B
-    seconds = RUN_SECONDS + macs / MACS_PER_SECOND + steps * STEP_SECONDS
+    seconds = RUN_SECONDS + data.load_seconds + macs / MACS_PER_SECOND + steps * STEP_SECONDS
     peak = (BASE_BYTES
             + 4 * 8 * weights  # flat weights, gradients, Adam's two moments, best weights, results, spare
             + 4 * 6 * step_units  # z, a, their gradients, transposes of one step
@@ -178,7 +182,7 @@ def digits_shape(cfg: Any, mnist_rows: tuple[int, int] | None = None) -> DataSha
     n_train = base * (1 + copies)
     # raw arrays (float32 train + test), the permuted split, the augmented copies and their concatenation
     extra = 4 * F * (n_all + n_test + base + 2 * base * copies) + augment_peak_bytes(base, F) * (copies > 0)
-    return DataShape(n_train, F, 10, n_val + n_test, extra)
+    return DataShape(n_train, F, 10, n_val + n_test, extra, DIGITS_LOAD_SECONDS if cfg.dataset == "digits" else 0.0)
 
 
 def augment_peak_bytes(n_rows: int, n_features: int) -> int:
@@ -253,7 +257,7 @@ class _Net:
 
 
 def _digits_data() -> DataShape:
-    return DataShape(DIGITS_8X8[0], DIGITS_8X8[2], 10, DIGITS_8X8[1])
+    return DataShape(DIGITS_8X8[0], DIGITS_8X8[2], 10, DIGITS_8X8[1], load_seconds=DIGITS_LOAD_SECONDS)
 
 
 def study_price(space: Any, study: Any, rows: tuple[int, int, int] | None = None) -> Price:
