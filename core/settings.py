@@ -47,11 +47,11 @@ class Limits:
 LAPTOP = Limits(max_epochs=5000, max_width=1024, max_layers=20, max_seeds=200, max_trials=2000,
                 max_upload_mb=20, max_uploads=50, cache_mb=2000)
 # max_epochs 2000: the XOR Lab's defaults train 1000 (seeds) and 2000 (NumPy) epochs on 4 points
-# run_seconds 60 / run_mb 650: every page's default run fits (see core.serve.price; the MNIST model on the
-# 4,000-digit sample prices at about 640 MB); NNLAB_MAX_CONCURRENT x run_mb + the app should fit the instance
+# run_seconds 60 / run_mb 400: every page's default run fits (see core.serve.price; the MNIST model on the
+# 4,000-digit sample prices at about 310 MB); NNLAB_MAX_CONCURRENT x run_mb + the app (~0.5 GB) fit 1.5 GB
 HOSTED = Limits(max_epochs=2000, max_width=256, max_layers=12, max_seeds=100, max_trials=100,
                 max_upload_mb=5, max_uploads=10, cache_mb=300, max_workers=2,
-                run_seconds=60.0, run_mb=650.0, study_seconds=600.0, image_pixels=12_000_000)
+                run_seconds=60.0, run_mb=400.0, study_seconds=600.0, image_pixels=12_000_000)
 
 
 def limits() -> Limits:

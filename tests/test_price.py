@@ -54,7 +54,7 @@ def test_memory_over_budget_names_memory():
     p = P.request_price(cfg)
     assert p.peak_bytes > 2e9
     msg = P.over_budget(P.Price(1.0, p.peak_bytes, 0, 0, 1), [cfg], HOSTED)
-    assert "MB of memory; this server allows 650 MB per run" in msg and "fewer augmented copies" in msg
+    assert "MB of memory; this server allows 400 MB per run" in msg and "fewer augmented copies" in msg
 
 
 def test_price_grows_with_the_work():
@@ -159,3 +159,12 @@ def test_cached_results_prices_the_request_before_queueing(monkeypatch):
     with pytest.raises(Stopped):
         common.cached_results("k" * 20, lambda: computed.append(1), request=big)
     assert len(shown) == 1 and not computed
+
+
+def test_a_stack_is_priced_on_the_data_its_configs_name():
+    """What the run guard sees (a list of configs) is priced on the data they name."""
+    pg = PlaygroundConfig()
+    assert P.request_price([pg]).macs == P.request_price(pg).macs
+    m = default_config("mnist")
+    assert P.request_price([m]).peak_bytes == P.request_price(m).peak_bytes > 2e9
+    assert P.request_price([TrainConfig()]).macs == P.request_price(TrainConfig()).macs

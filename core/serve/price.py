@@ -40,7 +40,9 @@ STEP_SECONDS = 45e-6  # fixed cost of one optimizer step of a stack (kernel laun
 RUN_SECONDS = 0.3  # fixed cost of a run: the first calls into torch, results
 DIGITS_LOAD_SECONDS = 0.6  # reading sklearn's 8x8 digits (DataShape.load_seconds of the pages that use them)
 ELEMENTWISE_MACS = 12  # an activation, its derivative, bias, dropout: per unit, forward + backward
-BASE_BYTES = 40_000_000  # torch workspaces, the data loader's imports and result frames of any run
+BASE_BYTES = 30_000_000  # torch workspaces and result frames of any run
+DIGITS_LOAD_BYTES = 60_000_000  # sklearn's datasets module and its parse of the 8x8 digits
+PROBE_LAYER_SECONDS = 2e-3  # the depth study's probe: autograd, slopes and histograms per layer and model
 EVAL_ROWS = 2048  # the engine evaluates train metrics on at most this many rows (core.engine)
 CHUNK_DRAWS = 1 << 20  # dropout masks drawn at once per stack (core.engine)
 
@@ -159,7 +161,7 @@ def _price(configs: list[Any], data: DataShape, likely: bool) -> Price:
             + 4 * 6 * step_units  # z, a, their gradients, transposes of one step
             + 4 * 2 * eval_units  # one evaluation pass over the largest split
             + (4 * max(CHUNK_DRAWS, masks) if masks else 0)  # one chunk of dropout masks
-            + 2 * data.data_bytes)  # the tensors and the arrays they were made from
+            + data.data_bytes)  # the tensors, plus the copies the loader holds (extra_bytes)
     return Price(seconds, int(peak), macs, steps, K)
 
 
@@ -180,9 +182,13 @@ def digits_shape(cfg: Any, mnist_rows: tuple[int, int] | None = None) -> DataSha
     base = max(1, n_all - n_val)
     copies = cfg.augment_copies if cfg.augment > 0 else 0
     n_train = base * (1 + copies)
-    # raw arrays (float32 train + test), the permuted split, the augmented copies and their concatenation
-    extra = 4 * F * (n_all + n_test + base + 2 * base * copies) + augment_peak_bytes(base, F) * (copies > 0)
-    return DataShape(n_train, F, 10, n_val + n_test, extra, DIGITS_LOAD_SECONDS if cfg.dataset == "digits" else 0.0)
+    # raw float arrays (train + test), the permuted split, the augmented copies, their concatenation
+    # with the originals, and one augmentation chunk's work space
+    extra = 4 * F * (n_all + n_test + n_all + base * copies + n_train * (copies > 0)) \
+        + augment_peak_bytes(base, F) * (copies > 0)
+    if cfg.dataset == "digits":
+        return DataShape(n_train, F, 10, n_val + n_test, extra + DIGITS_LOAD_BYTES, DIGITS_LOAD_SECONDS)
+    return DataShape(n_train, F, 10, n_val + n_test, extra)
 
 
 def augment_peak_bytes(n_rows: int, n_features: int) -> int:
@@ -206,12 +212,10 @@ def request_price(cfg: Any, data: DataShape | None = None) -> Price:
     playground, xor-compare, perceptron; a plain TrainConfig needs ``data`` (else it is priced on the
     8x8 digits); a list of TrainConfigs is one stack. Anything else (curves, settings) is free.
     """
-    if isinstance(cfg, (list, tuple)):
+    if isinstance(cfg, (list, tuple)):  # one stack of TrainConfigs (what the run guard sees)
         if not cfg:
             return FREE
-        if data is None and getattr(cfg[0], "kind", "") == "digits":
-            data = digits_shape(cfg[0])
-        return price(cfg, data or _digits_data())
+        return price(cfg, data or _stack_shape(cfg[0]))
     kind = getattr(cfg, "kind", "")
     if kind == "digits":
         return price([cfg], data or digits_shape(cfg))
@@ -225,16 +229,15 @@ def request_price(cfg: Any, data: DataShape | None = None) -> Price:
         probe_rows = 512
         w = [DIGITS_8X8[2], *(cfg.width,) * cfg.depth, 10]
         per = sum(a * b for a, b in zip(w, w[1:]))
-        extra = 2 * (cfg.epochs + 1) * len(cfg.functions) * probe_rows * 3 * per
-        return Price(p.seconds + extra / MACS_PER_SECOND, p.peak_bytes + 4 * 3 * probe_rows * cfg.width
-                     * cfg.depth * len(cfg.functions), p.macs + extra, p.steps, p.models,
-                     p.likely_seconds + extra / MACS_PER_SECOND)
+        probes = 2 * (cfg.epochs + 1) * len(cfg.functions)
+        extra = probes * probe_rows * 3 * per
+        secs = extra / MACS_PER_SECOND + probes * cfg.depth * PROBE_LAYER_SECONDS
+        return Price(p.seconds + secs, p.peak_bytes + 4 * 3 * probe_rows * cfg.width
+                     * cfg.depth * len(cfg.functions), p.macs + extra, p.steps, p.models, p.likely_seconds + secs)
     if kind == "xor-seeds":
         return price(cfg.train_configs(), data or DataShape(XOR_GATE[0], XOR_GATE[2], 1, XOR_GATE[1]))
     if kind == "playground":
-        n = max(1, int(cfg.n_points * cfg.train_frac))
-        shape = data or DataShape(n, len(cfg.features), 1, cfg.n_points - n)
-        return price([cfg] * cfg.n_seeds, shape)
+        return price([cfg] * cfg.n_seeds, data or _stack_shape(cfg))
     if kind == "xor-compare":
         xor = DataShape(4, 2, 1, 4)
         return price([_Net((cfg.hidden,), cfg.numpy_epochs), _Net((cfg.hidden,), cfg.torch_epochs)], xor)
@@ -256,8 +259,20 @@ class _Net:
     dropout: float = 0.0
 
 
+def _stack_shape(cfg: Any) -> DataShape:
+    """The data a stack's first config names (the Digit Recognizer's, the Playground's), else the 8x8
+    digits: the largest data the Explorer and the XOR Lab train on."""
+    kind = getattr(cfg, "kind", "")
+    if kind == "digits":
+        return digits_shape(cfg)
+    if kind == "playground":
+        n = max(1, int(cfg.n_points * cfg.train_frac))
+        return DataShape(n, len(cfg.features), 1, cfg.n_points - n)
+    return _digits_data()
+
+
 def _digits_data() -> DataShape:
-    return DataShape(DIGITS_8X8[0], DIGITS_8X8[2], 10, DIGITS_8X8[1], load_seconds=DIGITS_LOAD_SECONDS)
+    return DataShape(DIGITS_8X8[0], DIGITS_8X8[2], 10, DIGITS_8X8[1], DIGITS_LOAD_BYTES, DIGITS_LOAD_SECONDS)
 
 
 def study_price(space: Any, study: Any, rows: tuple[int, int, int] | None = None) -> Price:
