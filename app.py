@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import settings
 from ui.common import apply_secrets, install_run_guard
 
 ROOT = Path(__file__).parent
@@ -22,7 +23,9 @@ PAGES = [
 
 st.set_page_config(page_title="NN Lab", page_icon=":material/hub:", layout="wide")
 apply_secrets()
-install_run_guard()  # hosted mode: every training run is checked and queued
+if settings.hosted():  # a visitor never sees a traceback (the server's log keeps it); laptops keep the default
+    st.set_option("client.showErrorDetails", "none")
+install_run_guard()  # hosted mode: every training run is priced, checked and queued
 pages = [
     st.Page(str(ROOT / f), title=t, icon=i, url_path=u, default=(u == "home"))
     for f, t, i, u in PAGES
