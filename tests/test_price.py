@@ -85,7 +85,7 @@ def test_a_study_is_priced_as_its_trials():
     assert P.check_study(SearchSpace(), StudySettings(), HOSTED) is None
     one = P.study_price(SearchSpace(), StudySettings(n_trials=1))
     assert P.study_price(SearchSpace(), StudySettings(n_trials=10)).seconds == pytest.approx(10 * one.seconds)
-    big = SearchSpace(width_min=64, width_max=256, layers_max=8, batch_sizes=(1,))
+    big = SearchSpace(width_min=64, width_max=256, layers_max=8, batch_sizes=(16,))
     msg = P.check_study(big, StudySettings(n_trials=100, epochs=200), HOSTED)
     assert msg is not None and "this server allows" in msg
 

@@ -126,7 +126,7 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     ``request`` (the page's config, or a list of TrainConfigs): in hosted mode it is priced before it
     joins the queue or loads any data, and refused with one line when over a cap or the budget.
     """
-    from core.serve.cache import cached, load
+    from core.serve.cache import cached, cut_short, load
 
     m = memo()
     hit = m.get(key)
@@ -143,8 +143,11 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
         if hit is not None:
             return hit
         results, _ = cached(key, compute, disk_cache(), config_types)
+    cut = cut_short(results)
+    if cut:  # hosted: the wall-clock limit stopped it; shown, never cached
+        st.warning(cut, icon=":material/timer_off:")
     why = not_cached(results)
-    if why:  # the result is good, only the disk could not keep it
+    if why and not cut:  # the result is good, only the disk could not keep it
         st.caption(why)
     m.put(key, results)
     return results
@@ -216,13 +219,13 @@ def _trainer_guard(configs, data: Any = None) -> Any:
     """
     ctx = _script_ctx()
     if ctx is None:  # not a page's script thread (tests, worker threads): no caps, no queue
-        yield
+        yield None
         return
     msg = price.check(list(configs), data) if settings.hosted() else None
     if msg:
         refuse(msg)
     with training_slot():
-        yield
+        yield settings.limits().run_wall_seconds  # the engine stops a run still going after this long
 
 
 def check_request(request: Any, data: Any = None) -> bool:

@@ -255,6 +255,10 @@ def cached(key: str, compute: Callable[[], list[TrainResult]], cache: DiskCache 
     if hit is not None:
         return hit, True
     results = compute()
+    if any(r.extra.get("cut_short") for r in results):  # a run the wall-clock limit stopped is not the config's result
+        for r in results:
+            r.extra[NOT_CACHED] = "it was cut short by this server's time limit"
+        return results, False
     try:
         tensors, meta = encode_results(results)
         stored = cache.put(key, tensors, meta)
@@ -273,4 +277,14 @@ def not_cached(results: Sequence[TrainResult]) -> str | None:
         why = r.extra.get(NOT_CACHED)
         if why:
             return f"not cached: {why}, so this run will train again next time"
+    return None
+
+
+def cut_short(results: Sequence[TrainResult]) -> str | None:
+    """One line saying the run was stopped by the wall-clock limit (and at which epoch), or None."""
+    cut = [r for r in results if r.extra.get("cut_short")]
+    if cut:
+        at = min(int(r.extra.get("cut_short_epoch", 0)) for r in cut)
+        return (f"cut short: {len(cut)} of {len(results)} model(s) stopped at epoch {at:,} by this server's time "
+                "limit; what was trained so far is shown")
     return None
