@@ -116,7 +116,8 @@ with tab_s:
             spread = (sum((a - mean) ** 2 for a in acc) / len(acc)) ** 0.5
             p = ar.n_params(rs[0].n_in, s_cfg.hidden(s), rs[0].n_out)
             col.metric(f"{ar.SHAPE_LABELS[s]} ({fmt_widths(s_cfg.hidden(s))})", f"{mean:.1%} ± {spread:.1%}",
-                       f"{p:,} parameters, {sum(r.seconds for r in rs):.2f} s", delta_color="off")
+                       f"{p:,} parameters, {sum(r.seconds for r in rs):.2f} s", delta_color="off", delta_arrow="off",
+                       help="Mean test accuracy ± its spread (std) over the seeds")
         bar.empty()
         table = ar.shapes_table(s_cfg, results)
         for n in ar.shapes_notes(table):
@@ -140,9 +141,9 @@ with tab_u:
             "its weights, and the output adds them up. More units, more pieces, a closer fit. Below, one network "
             "per width learns the same function, and deeper networks get the same parameter budget."
         )
-        a, b = st.columns([3, 2])
+        a, b = st.columns([3, 1])
         a.segmented_control("Function", ar.TARGETS, key="u_function", required=True, format_func=ar.TARGET_LABELS.get)
-        b.segmented_control("Activation", ("relu", "tanh", "sigmoid"), key="u_activation", required=True)
+        b.selectbox("Activation", ("relu", "tanh", "sigmoid"), key="u_activation")
         if ss.u_function == "formula":
             st.text_input("f(x) =", key="u_formula",
                           help="x, numbers, pi, e, + - * / ** %, and: " + ", ".join(arj.formula.FUNCTIONS))
@@ -171,36 +172,37 @@ with tab_u:
         fits_slot, err_slot = left.empty(), right.empty()
         wide: dict[int, list] = {}
         deep: dict[tuple[int, ...], list] = {}
-        for W in sorted(u_cfg.widths):  # drawn as each width arrives: the first fit shows at once
+        bar = err_slot.progress(0.0, text="Training one net per width")
+        todo = len(u_cfg.widths) + len(u_cfg.deep_shapes())
+        for i, W in enumerate(sorted(u_cfg.widths)):  # drawn as each width arrives: the first fit shows at once
             wide[W] = width_results(u_cfg, (W,))
             fits_slot.altair_chart(charts.fits_chart(ar.fits_frame(tgt, wide)), width="stretch")
-            err_slot.altair_chart(charts.error_chart(ar.approx_table(u_cfg, wide, deep)), width="stretch")
-        for _, h in u_cfg.deep_shapes():
+            bar.progress((i + 1) / todo, text=f"Trained one hidden layer of {W} ({u_cfg.n_seeds} seeds at once)")
+        for i, (_, h) in enumerate(u_cfg.deep_shapes()):
             if h not in deep:
                 deep[h] = width_results(u_cfg, h)
+            bar.progress((len(wide) + i + 1) / todo, text=f"Trained {len(h)} layers of {h[0]} (same budget)")
         table = ar.approx_table(u_cfg, wide, deep)
-        err_slot.altair_chart(charts.error_chart(table), width="stretch")
+        err_slot.empty()
+        right.altair_chart(charts.error_chart(table), width="stretch")
         for n in ar.approx_notes(table):
             notice(n)
 
         st.subheader("The sum of bent pieces")
         widths = sorted(u_cfg.widths)
         want = int(st.query_params.get("u_show", 8)) if str(st.query_params.get("u_show", "8")).isdigit() else 8
-        a, b = st.columns([1, 3])
+        a, b, c, d = st.columns(4)
         show = a.selectbox("Width to take apart", widths, index=widths.index(want) if want in widths else 0,
                            key=f"u_show_{fmt_widths(u_cfg.widths)}")
         r = arj.best(wide[show])
         pieces, total = ar.contributions(r, tgt)
         gap = float((total["fit"] - total["sum"]).abs().max())
-        with a:
-            st.metric("Units", show)
-            st.metric("Output bias (+ mean)", f"{float(total['offset'].iloc[0]):.3f}")
-            st.metric("Largest |sum − network|", f"{gap:.1e}")
-            active = int((pieces.groupby("unit")["y"].apply(lambda v: float(v.abs().max())) > 1e-6).sum())
-            if active < show:
-                st.caption(f"{active} of {show} units add something on [-3, 3]; the other {show - active} output "
-                           "zero everywhere there (dead units).")
-        b.altair_chart(charts.pieces_chart(pieces, total, f"One hidden layer of {show}: each unit's output × its "
+        active = int((pieces.groupby("unit")["y"].apply(lambda v: float(v.abs().max())) > 1e-6).sum())
+        b.metric("Units adding something on [-3, 3]", f"{active} of {show}",
+                 help="The others output zero everywhere on [-3, 3] (dead units)")
+        c.metric("Output bias (+ the mean)", f"{float(total['offset'].iloc[0]):.3f}")
+        d.metric("Largest gap, sum vs network", f"{gap:.1e}")
+        st.altair_chart(charts.pieces_chart(pieces, total, f"One hidden layer of {show}: each unit's output × its "
                                                           "outgoing weight, and their sum"), width="stretch")
         if gap < 1e-4:
             notice(f"The {show} pieces plus the output bias add up to the network's own output (largest gap "

@@ -85,12 +85,13 @@ right.altair_chart(network(cfg, True, picked, "Backward: dL/dw on the edges, dL/
                    width="stretch")
 
 st.subheader("The chain rule for one weight")
-a, b = st.columns([1, 3])
-a.selectbox("Weight", WEIGHTS, key="bp_w", help="W1[i,j]: input i to hidden j; W2[j]: hidden j to the output")
+a, _ = st.columns([1, 3])
+a.selectbox("Weight", WEIGHTS, key="bp_w", help="W1[i,j]: input i to hidden j; W2[j]: hidden j to the output. "
+            "Its edge is dashed in the drawings.")
 picked = ss.bp_w
 factors = bpj.chain_for(t, picked)
 g = bpj.value_of(t.grads, picked)
-with b:
+with st.container():
     st.latex(bpj.chain_latex(t, picked))
     zero = [m for _, m, v in factors if v == 0.0]
     if zero:
@@ -112,23 +113,21 @@ m[3].metric("after the update", f"{t.mean_loss_after:.5f}", f"{t.mean_loss_after
 for sentence in bpj.step_notes(t):
     st.caption(f":material/lightbulb: {sentence}")
 
-left, right = st.columns([3, 2])
-with left:
-    st.markdown("**The error flowing back**: each value is the upstream value times one local derivative")
-    fmt = st.column_config.NumberColumn(format="%.8f")
-    st.dataframe(bwd, hide_index=True, width="stretch",
-                 column_config={"upstream": fmt, "local derivative": fmt, "value": fmt, "autograd": fmt,
-                                "|diff|": st.column_config.NumberColumn(format="%.1e")})
-with right:
-    st.markdown("**Forward values**")
-    st.dataframe(fwd, hide_index=True, width="stretch",
-                 column_config={"value": st.column_config.NumberColumn(format="%.8f")})
+fmt = st.column_config.NumberColumn(format="%.8f")
+diff_fmt = st.column_config.NumberColumn(format="%.1e")
+st.markdown("**The error flowing back**: each value is the upstream value times one local derivative")
+st.dataframe(bwd, hide_index=True, width="stretch",
+             column_config={"upstream": fmt, "local derivative": fmt, "value": fmt, "autograd": fmt,
+                            "|diff|": diff_fmt})
 st.markdown(f"**Every weight's gradient and update** (lr = {cfg.lr:g})")
-st.dataframe(grads, hide_index=True, width="stretch",
-             column_config={k: st.column_config.NumberColumn(format="%.8f")
-                            for k in ("value", "gradient", "autograd", "update (-lr·grad)", "new value")}
-             | {"|diff|": st.column_config.NumberColumn(format="%.1e")})
-st.altair_chart(loss_plot(cfg), width="stretch")
+st.dataframe(grads, hide_index=True, width="stretch", height=35 * (len(grads) + 1) + 3,
+             column_config={k: fmt for k in ("value", "gradient", "autograd", "update (-lr·grad)", "new value")}
+             | {"|diff|": diff_fmt})
+left, right = st.columns([2, 3])
+with left:
+    st.markdown("**Forward values**")
+    st.dataframe(fwd, hide_index=True, width="stretch", column_config={"value": fmt})
+right.altair_chart(loss_plot(cfg), width="stretch")
 
 params = cfg.to_query()
 if picked != "W1[2,1]":

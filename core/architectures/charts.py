@@ -38,7 +38,8 @@ def params_chart(table: pd.DataFrame, title: str = "Accuracy against size (log s
     dots = base.mark_point(filled=True, size=120).encode(
         x=x, y="mean test acc:Q", color=color,
         tooltip=["shape", "hidden widths", "parameters", alt.Tooltip("mean test acc:Q", format=".3f")])
-    text = base.mark_text(dy=-14, fontSize=11).encode(x=x, y="mean test acc:Q", text="hidden widths:N", color=color)
+    text = base.mark_text(dx=10, align="left", fontSize=11).encode(x=x, y="mean test acc:Q", text="hidden widths:N",
+                                                                   color=color)
     return alt.layer(bars, dots, text).properties(height=300)
 
 
@@ -77,16 +78,21 @@ def pieces_chart(pieces: pd.DataFrame, total: pd.DataFrame, title: str = "") -> 
 
     pieces: unit, x, y; total: x, sum, target."""
     many = pieces["unit"].nunique() > 20
-    lines = alt.Chart(pieces, title=title).mark_line(strokeWidth=1 if many else 1.5, opacity=0.35 if many else 0.8
-                                                     ).encode(
-        x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="contribution to f(x)"),
+    # the y range follows the target and the fit: a unit's straight piece may run far off it (clipped)
+    lo = float(min(total["target"].min(), total["sum"].min()))
+    hi = float(max(total["target"].max(), total["sum"].max()))
+    pad = max(hi - lo, 1e-6)
+    ys = alt.Scale(domain=[lo - pad, hi + pad], nice=False)
+    lines = alt.Chart(pieces, title=title).mark_line(strokeWidth=1 if many else 1.5, opacity=0.35 if many else 0.8,
+                                                     clip=True).encode(
+        x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="contribution to f(x)", scale=ys),
         color=alt.Color("unit:N", legend=None, scale=alt.Scale(scheme="tableau20")),
         tooltip=["unit", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".3f")])
     tot = total.melt("x", ["sum", "target"], var_name="curve", value_name="y")
-    tot["curve"] = tot["curve"].map({"sum": "sum of pieces + bias = the fit", "target": "target"})
-    big = alt.Chart(tot).mark_line(strokeWidth=3).encode(
-        x="x:Q", y="y:Q",
+    tot["curve"] = tot["curve"].map({"sum": "sum of the pieces + output bias (= the fit)", "target": "target"})
+    big = alt.Chart(tot).mark_line(strokeWidth=3, clip=True).encode(
+        x="x:Q", y=alt.Y("y:Q", scale=ys),
         color=alt.Color("curve:N", scale=alt.Scale(range=["#d62728", "black"]), title=None,
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", labelLimit=400)),
         strokeDash=alt.StrokeDash("curve:N", scale=alt.Scale(range=[[1, 0], [6, 4]]), legend=None))
     return alt.layer(lines, big).resolve_scale(color="independent").properties(height=320)

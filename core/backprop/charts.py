@@ -39,10 +39,10 @@ def network_frames(t: StepTrace, backward: bool = False, picked: str = "") -> tu
     for i in range(2):
         for j in range(4):
             n = f"W1[{i + 1},{j + 1}]"
-            edges.append((n, LAYER_X[0], INPUT_Y[i], LAYER_X[1], HIDDEN_Y[j], float(src["W1"][i, j]), 0.28))
+            edges.append((n, LAYER_X[0], INPUT_Y[i], LAYER_X[1], HIDDEN_Y[j], float(src["W1"][i, j]), 0.7))
     for j in range(4):
         n = f"W2[{j + 1}]"
-        edges.append((n, LAYER_X[1], HIDDEN_Y[j], LAYER_X[2], OUTPUT_Y, float(src["W2"][j]), 0.62))
+        edges.append((n, LAYER_X[1], HIDDEN_Y[j], LAYER_X[2], OUTPUT_Y, float(src["W2"][j]), 0.5))
     e = pd.DataFrame(edges, columns=["name", "x", "y", "x2", "y2", "value", "at"])
     e["lx"] = e["x"] + e["at"] * (e["x2"] - e["x"])
     e["ly"] = e["y"] + e["at"] * (e["y2"] - e["y"])
@@ -52,7 +52,7 @@ def network_frames(t: StepTrace, backward: bool = False, picked: str = "") -> tu
 
 
 def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title: str = "",
-                  height: int = 330) -> alt.LayerChart:
+                  height: int = 380) -> alt.LayerChart:
     """The network: edges coloured by weight (or gradient) with their numbers, nodes with their values."""
     nodes, edges = network_frames(t, backward, picked)
     lim = max(float(edges["value"].abs().max()), 1e-12)
@@ -74,22 +74,25 @@ def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title:
     labels_fg = alt.Chart(edges).mark_text(fontSize=11, fontWeight="bold").encode(
         x="lx:Q", y="ly:Q", text=alt.Text("value:Q", format=".3f"),
         color=alt.condition("datum.picked", alt.value("#000"), alt.value("#333")))
+    # nodes fill by their own scale (fill, not color: layers share a channel's scale)
+    nlim = max(float(nodes["value"].abs().max()), 1e-12)
     circles = alt.Chart(nodes).mark_circle(size=1500, opacity=1, stroke="#333", strokeWidth=1.5).encode(
         x="x:Q", y="y:Q",
-        color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domainMid=0) if backward
-                        else alt.Scale(scheme="greys", domain=[-0.2, 1.6]), legend=None),
+        fill=alt.Fill("value:Q", legend=None,
+                      scale=alt.Scale(scheme="redblue", domain=[-2 * nlim, 2 * nlim]) if backward
+                      else alt.Scale(range=["#ffffff", "#9ecae1"], domain=[0, 1])),
         tooltip=["name", "detail"])
     values = alt.Chart(nodes).mark_text(fontSize=11, fontWeight="bold", color="#000").encode(
         x="x:Q", y="y:Q", text=alt.Text("value:Q", format=".3f"))
     names = alt.Chart(nodes).mark_text(fontSize=11, dy=-28, color="#555").encode(x="x:Q", y="y:Q", text="name:N")
     return alt.layer(rules, picked_rule, labels, labels_fg, circles, values, names).properties(
-        title=title, height=height)
+        title=title, height=height).resolve_scale(fill="independent")
 
 
 def loss_chart(history: pd.DataFrame, step: int, title: str = "Mean loss over the four XOR rows") -> alt.LayerChart:
     """Mean loss against steps done, with a rule at this step. history: step, mean_loss."""
     line = alt.Chart(history, title=title).mark_line(color="#1f77b4").encode(
-        x=alt.X("step:Q", title="steps done (4 per epoch)"),
+        x=alt.X("step:Q", title="steps done (4 per epoch)", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("mean_loss:Q", title="mean BCE loss", scale=alt.Scale(zero=False)),
         tooltip=["step", alt.Tooltip("mean_loss:Q", format=".5f")])
     here = history[history["step"] == step + 1]

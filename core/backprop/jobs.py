@@ -266,8 +266,10 @@ def chain_latex(t: StepTrace, name: str) -> str:
     factors = chain_for(t, name)
     sym = latex_symbol(name)
     prod = float(np.prod([v for _, _, v in factors])) + 0.0  # + 0.0: no "-0"
-    return (f"\\frac{{\\partial L}}{{\\partial {sym}}} = " + " \\cdot ".join(s for s, _, _ in factors)
-            + " = " + " \\cdot ".join(f"({v:.6g})" for _, _, v in factors) + f" = {prod:.6g}")
+    return ("\\begin{aligned}" + f"\\frac{{\\partial L}}{{\\partial {sym}}} &= "
+            + " \\cdot ".join(s for s, _, _ in factors)
+            + " \\\\ &= " + " \\cdot ".join(f"({v:.6g})" for _, _, v in factors) + f" = {prod:.6g}"
+            + "\\end{aligned}")
 
 
 # ---- tables for the page ------------------------------------------------------------------------
