@@ -54,13 +54,14 @@ want_w = st.query_params.get("w")
 seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step,
             "bp_w": want_w if want_w in WEIGHTS else "W1[2,1]"})
 
-c = st.columns([1, 1, 1, 1.2, 1.2, 1])
+c = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
 c[0].number_input("Seed", 0, 2**31 - 1, key="bp_seed", help="First weights: randn × 0.5 from this seed, biases 0")
 c[1].number_input("Learning rate", 1e-4, 10.0, key="bp_lr", format="%.4g", help="The tutorial uses 0.5")
 c[2].number_input("Step", 0, bpj.MAX_STEP, key="bp_step", help="Updates done so far (4 per epoch)")
-c[3].button("Next example", icon=":material/skip_next:", on_click=move, args=(1,), width="stretch")
-c[4].button("Next epoch", icon=":material/fast_forward:", on_click=move, args=(4,), width="stretch")
-c[5].button("Reset", icon=":material/restart_alt:", on_click=move, args=(None,), width="stretch")
+with c[3].container(horizontal=True):
+    st.button("Next example", icon=":material/skip_next:", on_click=move, args=(1,))
+    st.button("Next epoch", icon=":material/fast_forward:", on_click=move, args=(4,))
+    st.button("Reset", icon=":material/restart_alt:", on_click=move, args=(None,))
 ss = st.session_state
 cfg = widget_config(lambda: bp.BackpropConfig(seed=int(ss.bp_seed), lr=float(ss.bp_lr), step=int(ss.bp_step)), url)
 t, fwd, bwd, grads = step_view(cfg)
@@ -79,10 +80,12 @@ else:
 
 left, right = st.columns(2)
 picked = ss.bp_w
-left.altair_chart(network(cfg, False, picked, "Forward: weights on the edges, a = sigmoid(z) in the nodes"),
-                  width="stretch")
-right.altair_chart(network(cfg, True, picked, "Backward: dL/dw on the edges, dL/dz in the nodes"),
-                   width="stretch")
+left.markdown("**Forward**: each weight on its edge, each unit's output a = sigmoid(z) inside it")
+left.altair_chart(network(cfg, False, picked, ""), width="stretch")
+right.markdown("**Backward**: each weight's gradient dL/dw on its edge, dL/dz inside each unit")
+right.altair_chart(network(cfg, True, picked, ""), width="stretch")
+st.caption("Blue is positive, red negative; a thicker edge is a larger number. The dashed edge is the weight "
+           "picked below. Hover an edge or a unit for its exact value.")
 
 st.subheader("The chain rule for one weight")
 a, _ = st.columns([1, 3])

@@ -43,21 +43,17 @@ def params_chart(table: pd.DataFrame, title: str = "Accuracy against size (log s
     return alt.layer(bars, dots, text).properties(height=300)
 
 
-def error_chart(table: pd.DataFrame, title: str = "Fit error against parameters (log-log)") -> alt.LayerChart:
+def error_chart(table: pd.DataFrame, title: str = "Error against parameters") -> alt.Chart:
     """Relative error (best seed) per net against its parameter count, one line per depth.
 
     table: net, layers, width, parameters, error."""
-    d = table.assign(depth=table["layers"].map(lambda n: f"{n} hidden layer{'s' * (n > 1)}"))
+    d = table.assign(depth=table["layers"].map(lambda n: f"{n} layer{'s' * (n > 1)}"))
     base = alt.Chart(d, title=title)
     enc = dict(x=alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters"),
-               y=alt.Y("error:Q", scale=alt.Scale(type="log"), title="relative error (MSE / variance)"),
-               color=alt.Color("depth:N", title=None, legend=alt.Legend(orient="bottom")))
-    line = base.mark_line(point=True).encode(
-        **enc, tooltip=["net", "parameters", alt.Tooltip("error:Q", format=".3g")])
-    one = d[d["layers"] == 1]
-    labels = alt.Chart(one).mark_text(dy=-10, fontSize=10).encode(
-        x=enc["x"], y=enc["y"], text="width:Q")
-    return alt.layer(line, labels).properties(height=300)
+               y=alt.Y("error:Q", scale=alt.Scale(type="log"), title="relative error"),
+               color=alt.Color("depth:N", title=None, legend=alt.Legend(orient="bottom-left", fillColor="white")))
+    return base.mark_line(point=True).encode(
+        **enc, tooltip=["net", "parameters", alt.Tooltip("error:Q", format=".3g")]).properties(height=300)
 
 
 def fits_chart(fits: pd.DataFrame, title: str = "The fits, one per width") -> alt.LayerChart:

@@ -39,7 +39,7 @@ def network_frames(t: StepTrace, backward: bool = False, picked: str = "") -> tu
     for i in range(2):
         for j in range(4):
             n = f"W1[{i + 1},{j + 1}]"
-            edges.append((n, LAYER_X[0], INPUT_Y[i], LAYER_X[1], HIDDEN_Y[j], float(src["W1"][i, j]), 0.7))
+            edges.append((n, LAYER_X[0], INPUT_Y[i], LAYER_X[1], HIDDEN_Y[j], float(src["W1"][i, j]), 0.62))
     for j in range(4):
         n = f"W2[{j + 1}]"
         edges.append((n, LAYER_X[1], HIDDEN_Y[j], LAYER_X[2], OUTPUT_Y, float(src["W2"][j]), 0.5))
@@ -56,9 +56,8 @@ def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title:
     """The network: edges coloured by weight (or gradient) with their numbers, nodes with their values."""
     nodes, edges = network_frames(t, backward, picked)
     lim = max(float(edges["value"].abs().max()), 1e-12)
-    color = alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domain=[-lim, lim]),
-                      title="gradient" if backward else "weight")
-    ax = dict(axis=None, scale=alt.Scale(domain=[-0.25, 2.25], nice=False))
+    color = alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domain=[-lim, lim]), legend=None)
+    ax = dict(axis=None, scale=alt.Scale(domain=[-0.2, 2.2], nice=False))
     ay = dict(axis=None, scale=alt.Scale(domain=[-0.6, 5.1], nice=False))
     what = "dL/dw" if backward else "weight"
     rules = alt.Chart(edges).mark_rule().encode(
@@ -68,10 +67,10 @@ def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title:
     picked_rule = alt.Chart(edges[edges["picked"]]).mark_rule(color="#111", strokeDash=[5, 3],
                                                               strokeWidth=2).encode(
         x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q")
-    labels = alt.Chart(edges).mark_text(fontSize=11, fontWeight="bold", stroke="white", strokeWidth=3,
+    labels = alt.Chart(edges).mark_text(fontSize=10, fontWeight="bold", stroke="white", strokeWidth=3,
                                         strokeOpacity=0.9).encode(
         x="lx:Q", y="ly:Q", text=alt.Text("value:Q", format=".3f"))
-    labels_fg = alt.Chart(edges).mark_text(fontSize=11, fontWeight="bold").encode(
+    labels_fg = alt.Chart(edges).mark_text(fontSize=10, fontWeight="bold").encode(
         x="lx:Q", y="ly:Q", text=alt.Text("value:Q", format=".3f"),
         color=alt.condition("datum.picked", alt.value("#000"), alt.value("#333")))
     # nodes fill by their own scale (fill, not color: layers share a channel's scale)
