@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core import architectures as ar
@@ -35,6 +37,45 @@ def width_results(cfg: ar.ApproxConfig, hidden: tuple[int, ...]):
 @st.cache_data(max_entries=32, show_spinner=False)
 def target_of(cfg: ar.ApproxConfig):
     return ar.target(cfg)
+
+
+def all_widths(cfg: ar.ApproxConfig):
+    """(one-layer results by width, deeper results by shape): memory-cache hits once trained."""
+    wide = {W: width_results(cfg, (W,)) for W in sorted(cfg.widths)}
+    deep = {h: width_results(cfg, h) for _, h in cfg.deep_shapes()}
+    return wide, deep
+
+
+# What a warm rerun shows, kept per setting (frames and chart objects: building them costs more than
+# looking up the results). Chart objects are never mutated.
+@st.cache_data(max_entries=32, show_spinner=False)
+def approx_table_of(cfg: ar.ApproxConfig):
+    return ar.approx_table(cfg, *all_widths(cfg))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def fits_plot(cfg: ar.ApproxConfig):
+    return charts.fits_chart(ar.fits_frame(target_of(cfg), all_widths(cfg)[0]))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def error_plot(cfg: ar.ApproxConfig):
+    return charts.error_chart(approx_table_of(cfg))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pieces_of(cfg: ar.ApproxConfig, show: int):
+    pieces, total = ar.contributions(arj.best(width_results(cfg, (show,))), target_of(cfg))
+    gap = float((total["fit"] - total["sum"]).abs().max())
+    active = int((pieces.groupby("unit")["y"].apply(lambda v: float(v.abs().max())) > 1e-6).sum())
+    return pieces, total, gap, active
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def pieces_plot(cfg: ar.ApproxConfig, show: int):
+    pieces, total, _, _ = pieces_of(cfg, show)
+    return charts.pieces_chart(pieces, total, f"One hidden layer of {show}: each unit's output × its outgoing "
+                                              "weight, and their sum")
 
 
 def recommend() -> None:
@@ -171,20 +212,24 @@ with tab_u:
         left, right = st.columns(2)
         fits_slot, err_slot = left.empty(), right.empty()
         wide: dict[int, list] = {}
-        deep: dict[tuple[int, ...], list] = {}
-        bar = err_slot.progress(0.0, text="Training one net per width")
         todo = len(u_cfg.widths) + len(u_cfg.deep_shapes())
-        for i, W in enumerate(sorted(u_cfg.widths)):  # drawn as each width arrives: the first fit shows at once
+        bar = None
+        for i, W in enumerate(sorted(u_cfg.widths)):
+            t0 = time.perf_counter()
             wide[W] = width_results(u_cfg, (W,))
-            fits_slot.altair_chart(charts.fits_chart(ar.fits_frame(tgt, wide)), width="stretch")
-            bar.progress((i + 1) / todo, text=f"Trained one hidden layer of {W} ({u_cfg.n_seeds} seeds at once)")
+            if time.perf_counter() - t0 > 0.05:  # it trained: draw the fits so far (the first one shows at once)
+                fits_slot.altair_chart(charts.fits_chart(ar.fits_frame(tgt, wide)), width="stretch")
+                bar = bar or err_slot.progress(0.0)
+                bar.progress((i + 1) / todo, text=f"Trained one hidden layer of {W} ({u_cfg.n_seeds} seeds at once)")
         for i, (_, h) in enumerate(u_cfg.deep_shapes()):
-            if h not in deep:
-                deep[h] = width_results(u_cfg, h)
-            bar.progress((len(wide) + i + 1) / todo, text=f"Trained {len(h)} layers of {h[0]} (same budget)")
-        table = ar.approx_table(u_cfg, wide, deep)
-        err_slot.empty()
-        right.altair_chart(charts.error_chart(table), width="stretch")
+            t0 = time.perf_counter()
+            width_results(u_cfg, h)
+            if time.perf_counter() - t0 > 0.05:
+                bar = bar or err_slot.progress(0.0)
+                bar.progress((len(wide) + i + 1) / todo, text=f"Trained {len(h)} layers of {h[0]} (same budget)")
+        table = approx_table_of(u_cfg)
+        fits_slot.altair_chart(fits_plot(u_cfg), width="stretch")
+        err_slot.altair_chart(error_plot(u_cfg), width="stretch")
         for n in ar.approx_notes(table):
             notice(n)
 
@@ -194,16 +239,12 @@ with tab_u:
         a, b, c, d = st.columns(4)
         show = a.selectbox("Width to take apart", widths, index=widths.index(want) if want in widths else 0,
                            key=f"u_show_{fmt_widths(u_cfg.widths)}")
-        r = arj.best(wide[show])
-        pieces, total = ar.contributions(r, tgt)
-        gap = float((total["fit"] - total["sum"]).abs().max())
-        active = int((pieces.groupby("unit")["y"].apply(lambda v: float(v.abs().max())) > 1e-6).sum())
+        pieces, total, gap, active = pieces_of(u_cfg, show)
         b.metric("Units adding something on [-3, 3]", f"{active} of {show}",
                  help="The others output zero everywhere on [-3, 3] (dead units)")
         c.metric("Output bias (+ the mean)", f"{float(total['offset'].iloc[0]):.3f}")
         d.metric("Largest gap, sum vs network", f"{gap:.1e}")
-        st.altair_chart(charts.pieces_chart(pieces, total, f"One hidden layer of {show}: each unit's output × its "
-                                                          "outgoing weight, and their sum"), width="stretch")
+        st.altair_chart(pieces_plot(u_cfg, show), width="stretch")
         if gap < 1e-4:
             notice(f"The {show} pieces plus the output bias add up to the network's own output (largest gap "
                    f"{gap:.1e} over [-3, 3]): that sum is all a one-hidden-layer network computes.")
