@@ -116,7 +116,7 @@ with tab_s:
         seed_state({"s_dataset": url_s.dataset, "s_seeds": url_s.n_seeds, "s_epochs": url_s.epochs,
                     "s_lr": url_s.lr, "s_batch": url_s.batch_size, "s_first": url_s.first_seed,
                     **{f"s_{s}": fmt_widths(url_s.hidden(s)) for s in ar.SHAPES}})
-        a, b, _ = st.columns([2, 1, 3])
+        a, b = st.columns([3, 1])
         a.segmented_control("Data", arj.SHAPE_SETS, key="s_dataset", required=True, on_change=recommend,
                             format_func={"digits": "sklearn digits (8x8)", "spiral": "2-D spiral"}.get)
         b.number_input("Seeds per shape", 1, 10, key="s_seeds", help="Trained together as one batched stack")
@@ -156,9 +156,10 @@ with tab_s:
             mean = sum(acc) / len(acc)
             spread = (sum((a - mean) ** 2 for a in acc) / len(acc)) ** 0.5
             p = ar.n_params(rs[0].n_in, s_cfg.hidden(s), rs[0].n_out)
-            col.metric(f"{ar.SHAPE_LABELS[s]} ({fmt_widths(s_cfg.hidden(s))})", f"{mean:.1%} ± {spread:.1%}",
-                       f"{p:,} parameters, {sum(r.seconds for r in rs):.2f} s", delta_color="off", delta_arrow="off",
-                       help="Mean test accuracy ± its spread (std) over the seeds")
+            col.metric(f"{ar.SHAPE_LABELS[s]} ({fmt_widths(s_cfg.hidden(s))})", f"{mean:.1%}",
+                       f"± {spread:.1%} over {len(rs)} seeds", delta_color="off", delta_arrow="off",
+                       help="Mean test accuracy, and its spread (std) over the seeds")
+            col.caption(f"{p:,} parameters · {sum(r.seconds for r in rs):.2f} s")
         bar.empty()
         table = ar.shapes_table(s_cfg, results)
         for n in ar.shapes_notes(table):

@@ -169,8 +169,8 @@ def test_shapes_tab_at_defaults_and_its_claims():
     assert table["acc per 1k params"].idxmax() == table.index[table["shape"] == "Shallow"][0]
     # the metrics show each shape's accuracy, as computed
     for m, (_, row) in zip(at.metric, table.iterrows()):
-        assert m.value.startswith(pct(row["mean test acc"]))
-        assert f"{int(row['parameters']):,} parameters" in str(m.proto.delta)
+        assert m.value == pct(row["mean test acc"]) and f"± {pct(row['spread (std)'])}" in str(m.proto.delta)
+        assert f"{int(row['parameters']):,} parameters" in text
 
 
 def test_shapes_tab_edits_a_shape_and_refuses_bad_widths():

@@ -17,7 +17,7 @@ def curves_chart(curves: pd.DataFrame, title: str = "Test accuracy while trainin
     curves: shape, epoch, test_acc, lo, hi."""
     d = downsample(curves, "epoch", 200)
     base = alt.Chart(d, title=title)
-    color = alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=alt.Legend(orient="bottom"))
+    color = alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=alt.Legend(orient="bottom", columns=2))
     band = base.mark_area(opacity=0.18).encode(x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
                                                y=alt.Y("lo:Q", title="test accuracy"), y2="hi:Q", color=color)
     line = base.mark_line(strokeWidth=2).encode(
@@ -32,7 +32,7 @@ def params_chart(table: pd.DataFrame, title: str = "Accuracy against size (log s
     table: shape, parameters, mean test acc, min, max, hidden widths."""
     base = alt.Chart(table, title=title)
     x = alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters")
-    color = alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=alt.Legend(orient="bottom"))
+    color = alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=alt.Legend(orient="bottom", columns=2))
     bars = base.mark_rule(strokeWidth=3).encode(x=x, y=alt.Y("min:Q", title="test accuracy",
                                                              scale=alt.Scale(zero=False)), y2="max:Q", color=color)
     dots = base.mark_point(filled=True, size=120).encode(
