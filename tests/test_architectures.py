@@ -230,3 +230,16 @@ def test_approx_tab_takes_a_formula_and_refuses_an_unsafe_one():
     at.text_input(key="u_formula").set_value("__import__('os').getcwd()").run()
     assert not at.exception
     assert any("formula" in e.value and "not an allowed function" in e.value for e in at.error)
+
+
+def test_defaults_fit_a_hosted_servers_caps_and_wider_asks_are_refused():
+    from core import settings
+    from core.serve import hosted
+
+    lim = settings.HOSTED
+    assert hosted.check_request(ar.ShapesConfig(), lim) is None
+    assert hosted.check_request(ar.ApproxConfig(), lim) is None
+    for s in ar.SHAPES:
+        assert hosted.check_request(ar.ShapesConfig().train_configs(s), lim) is None
+    assert "wide: a layer of 1,024 neurons is over" in hosted.check_request(ar.ShapesConfig(wide=(1024,)), lim)
+    assert "epochs" in hosted.check_request(ar.ApproxConfig(epochs=20_000), lim)
