@@ -30,6 +30,20 @@ def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
                           lambda: ar.run_shape(cfg, shape, progress))
 
 
+# What a warm rerun of the shapes tab shows, kept per setting (the results themselves are memory-cache hits)
+@st.cache_data(max_entries=32, show_spinner=False)
+def shapes_view(cfg: ar.ShapesConfig):
+    results = {s: shape_results(cfg, s) for s in ar.SHAPES}
+    table = ar.shapes_table(cfg, results)
+    return table, ar.shapes_curves(results), ar.shapes_notes(table)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def shapes_plots(cfg: ar.ShapesConfig):
+    table, curves, _ = shapes_view(cfg)
+    return charts.curves_chart(curves), charts.params_chart(table)
+
+
 def width_results(cfg: ar.ApproxConfig, hidden: tuple[int, ...]):
     return cached_results(batch_key(cfg.train_configs(hidden), cfg.data_key()), lambda: ar.run_width(cfg, hidden))
 
@@ -161,12 +175,13 @@ with tab_s:
                        help="Mean test accuracy, and its spread (std) over the seeds")
             col.caption(f"{p:,} parameters · {sum(r.seconds for r in rs):.2f} s")
         bar.empty()
-        table = ar.shapes_table(s_cfg, results)
-        for n in ar.shapes_notes(table):
+        table, _, notes = shapes_view(s_cfg)
+        for n in notes:
             notice(n)
         left, right = st.columns(2)
-        left.altair_chart(charts.curves_chart(ar.shapes_curves(results)), width="stretch")
-        right.altair_chart(charts.params_chart(table), width="stretch")
+        curves_plot, size_plot = shapes_plots(s_cfg)
+        left.altair_chart(curves_plot, width="stretch")
+        right.altair_chart(size_plot, width="stretch")
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={**{k: st.column_config.NumberColumn(format="%.4f")
                                        for k in ("mean test acc", "spread (std)", "min", "max", "acc per 1k params")},
