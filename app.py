@@ -17,6 +17,8 @@ PAGES = [
     ("app_pages/home.py", "Home", ":material/home:", "home"),
     ("app_pages/activation_explorer.py", "Activation Explorer", ":material/show_chart:", "activations"),
     ("app_pages/xor_lab.py", "XOR Lab", ":material/join_inner:", "xor"),
+    ("app_pages/architectures.py", "Network Shapes", ":material/account_tree:", "architectures"),
+    ("app_pages/backprop.py", "Backprop Step by Step", ":material/undo:", "backprop"),
     ("app_pages/digit_recognizer.py", "Digit Recognizer", ":material/draw:", "digits"),
     ("app_pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "tuner"),
 ]
