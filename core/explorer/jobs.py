@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -46,7 +47,24 @@ DEFAULT_CURVES = ("sigmoid", "tanh", "relu", "leaky_relu")
 # the benchmark's eight: every one has a fast manual-backprop kernel in core.engine
 DEFAULT_COMPARE = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEFAULT_DEPTH = ("sigmoid", "tanh", "relu", "leaky_relu")
-DEPTH_INITS = ("default", "xavier", "he")
+#: the depth study's inits: "matched" gives each activation the one designed for it (DESIGNED_INIT)
+DEPTH_INITS = ("matched", "default", "xavier", "he", "lecun")
+#: the init each activation was designed with: He (Kaiming) for the ReLU family, whose zero or small
+#: negative side halves the signal's variance; Xavier (Glorot) for the symmetric saturating ones
+#: (sigmoid, tanh) and the identity; LeCun normal for SELU, whose self-normalising constants assume it.
+DESIGNED_INIT = {
+    "identity": "xavier", "sigmoid": "xavier", "tanh": "xavier", "softsign": "xavier", "hard_tanh": "xavier",
+    "hard_sigmoid": "xavier", "relu": "he", "leaky_relu": "he", "elu": "he", "gelu": "he", "silu": "he",
+    "mish": "he", "softplus": "he", "selu": "lecun",
+}
+INIT_LABEL = {"matched": "each activation's own init", "default": "PyTorch's default init",
+              "xavier": "Xavier (Glorot) init", "he": "He (Kaiming) init", "lecun": "LeCun init",
+              "small": "randn*0.5 init"}
+
+
+def designed_init(activation: str) -> str:
+    """The init an activation was designed for ("he", "xavier" or "lecun"; "default" if none is known)."""
+    return DESIGNED_INIT.get(activation, "default")
 COMPARE_SETS = ("digits",) + datasets.CLASSIFICATION_SETS
 
 
@@ -195,6 +213,11 @@ def softmax_notes(logits: tuple[float, ...], temperature: float) -> list[str]:
     return notes
 
 
+def _init_for(init: str, activation: str) -> str:
+    """The TrainConfig init of one activation under a job's init choice ("matched" resolves per activation)."""
+    return designed_init(activation) if init == "matched" else init
+
+
 # ---- what each does to learning ----------------------------------------------------------------
 
 
@@ -212,7 +235,7 @@ class CompareConfig(Config):
     n_seeds: int = param(3, lo=1, hi=20, cap="seeds")
     first_seed: int = param(0, lo=0, hi=2**31 - 1)
     hidden: tuple[int, ...] = param((128, 64), lo=1, hi=512, length=(1, 6), cap=("width", "layers"))
-    init: str = param("default", choices=DEPTH_INITS)
+    init: str = param("default", choices=DEPTH_INITS, help="matched: each activation with its own init")
     optimizer: str = param("adam", choices=("adam", "sgd", "momentum"))
     lr: float = param(1e-3, lo=1e-5, hi=1.0)
     batch_size: int = param(64, lo=1, hi=2000)
@@ -226,8 +249,9 @@ class CompareConfig(Config):
 
     def train_configs(self) -> list[TrainConfig]:
         """One TrainConfig per (activation, seed), grouped by activation (the trainer's fast layout)."""
-        return [TrainConfig(hidden=self.hidden, activation=f, init=self.init, optimizer=self.optimizer,
-                            lr=self.lr, batch_size=self.batch_size, epochs=self.epochs, seed=self.first_seed + s)
+        return [TrainConfig(hidden=self.hidden, activation=f, init=_init_for(self.init, f),
+                            optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size, epochs=self.epochs,
+                            seed=self.first_seed + s)
                 for f in self.functions for s in range(self.n_seeds)]
 
     def data_key(self) -> str:
@@ -361,7 +385,8 @@ class DepthConfig(Config):
     functions: tuple[str, ...] = param(DEFAULT_DEPTH, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))
     depth: int = param(10, lo=2, hi=20, help="hidden layers", cap="layers")
     width: int = param(64, lo=4, hi=256, cap="width")
-    init: str = param("default", choices=DEPTH_INITS)
+    init: str = param("matched", choices=DEPTH_INITS,
+                      help="matched: each activation with the init designed for it; or one init shared by all")
     lr: float = param(1e-3, lo=1e-5, hi=1.0, help="Adam")
     batch_size: int = param(64, lo=1, hi=2000)
     epochs: int = param(10, lo=1, hi=100, cap="epochs")
@@ -373,8 +398,9 @@ class DepthConfig(Config):
             raise ConfigError("functions", "each activation may be chosen once")
 
     def train_configs(self) -> list[TrainConfig]:
-        return [TrainConfig(hidden=(self.width,) * self.depth, activation=f, init=self.init, optimizer="adam",
-                            lr=self.lr, batch_size=self.batch_size, epochs=self.epochs, seed=self.seed)
+        return [TrainConfig(hidden=(self.width,) * self.depth, activation=f, init=_init_for(self.init, f),
+                            optimizer="adam", lr=self.lr, batch_size=self.batch_size, epochs=self.epochs,
+                            seed=self.seed)
                 for f in self.functions]
 
 
@@ -467,39 +493,115 @@ def depth_frames(results: list[TrainResult]) -> dict[str, pd.DataFrame]:
 
 
 def ratio_words(r: float) -> str:
-    """A ratio said plainly: 0.00025 -> '1/4,000', 3.2 -> '3.2x'."""
+    """A ratio said plainly: 0.00025 -> '1/4,000', 0.55 -> '1/1.8', 0.8 or 1.2 -> 'about the same', 3.2 -> '3.2x'."""
     if not np.isfinite(r) or r <= 0:
         return "none"
+    if SAME[0] <= r <= SAME[1]:
+        return "about the same"
     if r < 1:
         inv = 1 / r
+        if inv < 10:
+            return f"1/{inv:.2g}"
         digits = max(0, int(math.floor(math.log10(inv))) - 1)
         return f"1/{round(inv, -digits):,.0f}"
     return f"{r:.2g}x" if r < 10 else f"{r:,.0f}x"
 
 
+SAME = (0.67, 1.5)  # ratios in this band are said as "about the same"
+
+
+def _gets(r: float, L: int) -> str:
+    """'1/80 of layer 10's gradient' or 'about as much gradient as layer 10'."""
+    if SAME[0] <= r <= SAME[1]:
+        return f"about as much gradient as layer {L} ({r:.2f}x)"
+    return f"{ratio_words(r)} of layer {L}'s gradient" if r < 1 else f"{ratio_words(r)} layer {L}'s gradient"
+
+
+def _size(r: float) -> str:
+    """What a signal does on its way through the layers: 'shrinks to 1/18 of its size', 'grows 3.2x'."""
+    if SAME[0] <= r <= SAME[1]:
+        return "keeps about the same size"
+    return f"shrinks to {ratio_words(r)} of its size" if r < 1 else f"grows {ratio_words(r)}"
+
+
+def _first_layer_ratio(grad: list[float], L: int) -> float:
+    return grad[0] / grad[L - 1] if grad[L - 1] > 0 else float("inf")
+
+
+@lru_cache(maxsize=128)
+def init_ratios(tc: TrainConfig) -> tuple[float, float]:
+    """At initialisation on the depth probe: (layer 1's gradient / the last hidden layer's, the last hidden
+    layer's pre-activation std / layer 1's). A cheap probe, no training: what another init would give."""
+    ds = compare_data("digits")
+    tr = Trainer([tc], ds)
+    g, _, z = probe(tr, ds.X_train[:PROBE], ds.y_train[:PROBE])
+    L = len(tc.hidden)
+    return _first_layer_ratio(g[0].tolist(), L), float(z[-1][0].std() / max(float(z[0][0].std()), 1e-12))
+
+
+def _init_notes(results: list[TrainResult]) -> str:
+    """Which init each network started from, and (one shared init) what the designed one would have changed."""
+    L = len(results[0].config.hidden)
+    inits = {r.config.activation: r.config.init for r in results}
+    if all(i == designed_init(a) for a, i in inits.items()):
+        by: dict[str, list[str]] = {}
+        for a, i in inits.items():
+            by.setdefault(INIT_LABEL[i], []).append(REG[a].label)
+        return ("Each activation starts from the init designed for it (" + "; ".join(
+            f"{k} for {', '.join(v)}" for k, v in by.items()) + "), so what differs below is the activation. "
+            "Choose one shared init to see what a mismatched one does.")
+    shared = INIT_LABEL.get(results[0].config.init, results[0].config.init)
+    worse = []
+    for r in results:
+        a, want = r.config.activation, designed_init(r.config.activation)
+        if r.config.init == want or want == "default":
+            continue
+        z0 = r.extra["z_std"][0]
+        grad, z = _first_layer_ratio(r.extra["grad"][0], L), z0[-1] / max(z0[0], 1e-12)
+        own_grad, own_z = init_ratios(r.config.replace(init=want))
+        said = []
+        if _off(grad) > _off(own_grad) + math.log(2) and _off(own_grad) < math.log(10):
+            said.append(f"layer 1 gets {_gets(grad, L)} (with {INIT_LABEL[want]}, the one designed for "
+                        f"{REG[a].label}: {_gets(own_grad, L)})")
+        if _off(z) > _off(own_z) + math.log(2) and _off(own_z) < math.log(10):
+            said.append(f"the signal {_size(z)} from layer 1 to layer {L} (with {INIT_LABEL[want]}: it {_size(own_z)})")
+        if said:
+            worse.append(f"with {REG[a].label}, " + " and ".join(said))
+    if not worse:
+        return (f"With one shared init ({shared}), no chosen activation starts much worse than with the init "
+                "designed for it: where a gradient vanishes here, the activation is the cause, not the init.")
+    return (f"With one shared init ({shared}), at initialisation " + "; ".join(worse) + ". Each init scales the "
+            "weights so that the signal and the gradient keep their size through the activation it was made for; "
+            "through another activation they shrink (or grow) at every layer and the first layers learn slowly, "
+            "so the comparison shows the init as much as the activation."
+            + (" PyTorch's default draws each weight uniformly within ±1/√(fan-in): a third of the variance "
+               "Xavier init gives a square layer and a sixth of He's, so the signal shrinks at every layer."
+               if results[0].config.init == "default" else ""))
+
+
+def _off(r: float) -> float:
+    """How far a ratio is from 1, in log units (0 = the same size)."""
+    return abs(math.log(max(r, 1e-300))) if np.isfinite(r) else float("inf")
+
+
 def depth_notes(results: list[TrainResult]) -> dict[str, str]:
-    """Computed 'what to notice' sentences for the depth charts: grad, grad_train, dead, acc, hist:<label>."""
-    notes: dict[str, str] = {}
+    """Computed 'what to notice' sentences for the depth charts: init, grad, grad_train, dead, acc, hist:<label>."""
+    notes: dict[str, str] = {"init": _init_notes(results)}
     L = len(results[0].config.hidden)
     E = len(results[0].extra["grad"]) - 1
-    parts = []
-    for r in results:
-        g = r.extra["grad"][0]
-        parts.append((g[0] / g[L - 1] if g[L - 1] > 0 else float("inf"), REG[r.config.activation].label))
-    parts.sort()
+    parts = sorted((_first_layer_ratio(r.extra["grad"][0], L), REG[r.config.activation].label) for r in results)
     worst_r, worst = parts[0]
-    s = f"At initialisation, with {worst}, layer 1 gets {ratio_words(worst_r)} of layer {L}'s gradient"
+    s = f"At initialisation, with {worst}, layer 1 gets {_gets(worst_r, L)}"
     if len(parts) > 1:
         best_r, best = parts[-1]
-        s += f"; with {best}, {ratio_words(best_r)}"
-    notes["grad"] = s + ". A ratio far below 1 means the first layers barely learn: the vanishing gradient."
-    end = []
-    for r in results:
-        g = r.extra["grad"][-1]
-        end.append((g[0] / g[L - 1] if g[L - 1] > 0 else float("inf"), REG[r.config.activation].label))
+        s += f"; with {best}, {_gets(best_r, L)}"
+    if worst_r < SAME[0]:
+        s += ". A ratio far below 1 means the first layers barely learn: the vanishing gradient"
+    notes["grad"] = s + "."
+    end = [(_first_layer_ratio(r.extra["grad"][-1], L), REG[r.config.activation].label) for r in results]
     worst_end = min(end)
-    notes["grad_train"] = (f"After {E} epoch{'s' * (E != 1)}, {worst_end[1]}'s layer 1 still gets "
-                           f"{ratio_words(worst_end[0])} of layer {L}'s gradient.")
+    notes["grad_train"] = (f"After {E} epoch{'s' * (E != 1)}, {worst_end[1]}'s layer 1 "
+                           f"{'still ' if worst_end[0] < SAME[0] else ''}gets {_gets(worst_end[0], L)}.")
     dead = []
     for r in results:
         row = np.array(r.extra["dead"][-1])
@@ -519,15 +621,25 @@ def depth_notes(results: list[TrainResult]) -> dict[str, str]:
         notes["dead"] = (f"No unit is dead in any layer after {E} epochs with these settings. A larger learning "
                          "rate (try 0.01 or more) kills ReLU units quickly.")
     for r in results:
-        z0 = r.extra["z_std"][0]
-        lo = (z0[-1] / max(z0[0], 1e-12), REG[r.config.activation].label, z0[0], z0[-1])
-        notes[f"hist:{lo[1]}"] = (f"At initialisation, {lo[1]}'s pre-activations have std {lo[2]:.3g} in layer 1 "
-                                  f"and {lo[3]:.3g} in layer {L}: the signal "
-                                  f"{'shrinks to' if lo[0] < 1 else 'grows'} {ratio_words(lo[0])} "
-                                  f"{'of its size ' if lo[0] < 1 else ''}on its way through. Xavier and He "
-                                  "initialisation scale the weights to keep it near constant.")
+        notes[f"hist:{REG[r.config.activation].label}"] = _hist_note(r, L)
     accs = sorted(((float(r.metrics.get("final_test_acc", float("nan"))), REG[r.config.activation].label)
                    for r in results), reverse=True)
     s = ", ".join(f"{f} {a:.0%}" for a, f in accs)
     notes["acc"] = f"Test accuracy after {E} epoch{'s' * (E != 1)} at depth {L}: {s} (chance is 10%)."
     return notes
+
+
+def _hist_note(r: TrainResult, L: int) -> str:
+    """How one network's pre-activation spread changes from layer 1 to layer L at init, and what its own init does."""
+    a, label, init = r.config.activation, REG[r.config.activation].label, r.config.init
+    z0 = r.extra["z_std"][0]
+    ratio = z0[-1] / max(z0[0], 1e-12)
+    s = (f"At initialisation, {label}'s pre-activations have std {z0[0]:.3g} in layer 1 and {z0[-1]:.3g} in "
+         f"layer {L}: with {INIT_LABEL.get(init, init)} the signal {_size(ratio)} on its way through")
+    want = designed_init(a)
+    if init == want:
+        s += f" ({INIT_LABEL[want]} is the one designed for {label})"
+    elif want != "default":
+        own = init_ratios(r.config.replace(init=want))[1]
+        s += f"; with {INIT_LABEL[want]}, the one designed for {label}, it {_size(own)}"
+    return s + "."
