@@ -141,25 +141,64 @@ def curves_table(cfg: CurvesConfig) -> pd.DataFrame:
     return acts.table(cfg.functions, cfg.params(), cfg.x_min, cfg.x_max, cfg.logits)
 
 
+def _and(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def flat_sides(name: str, x_min: float, x_max: float, n: int = 2001, **params: float) -> dict[str, str]:
+    """Where a function's slope is under acts.SATURATED at the ends of [x_min, x_max], side by side.
+
+    Returns {"left": kind, "right": kind}, kind one of "" (the slope passes gradient there), "flat" (slope
+    exactly 0: ReLU's left side) or "saturates" (slope small but not 0: sigmoid's tails).
+    """
+    x = torch.linspace(x_min, x_max, n, dtype=torch.float64)
+    d = acts.derivative(REG[name].fn(**params), x).abs().numpy()
+    out = {}
+    for side, v in (("left", d[0]), ("right", d[-1])):
+        out[side] = "" if not v < acts.SATURATED else ("flat" if v == 0 else "saturates")
+    return out
+
+
 def curve_notes(cfg: CurvesConfig) -> list[str]:
-    """Computed sentences about the chosen curves (slopes, saturation, clipping)."""
+    """Computed sentences about the chosen curves (slopes, one- or two-sided saturation, clipping)."""
     ps = cfg.params()
     props = {n: acts.properties(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
     notes = []
-    steep = max(props, key=lambda n: props[n]["max_slope"])
-    flat = min(props, key=lambda n: props[n]["max_slope"])
-    if steep != flat:
-        notes.append(f"Steepest: {REG[steep].label}, slope up to {props[steep]['max_slope']:.3g}; flattest: "
-                     f"{REG[flat].label}, at most {props[flat]['max_slope']:.3g}. Backprop multiplies one such "
-                     "slope per layer, so a slope below 1 shrinks the gradient at every layer it passes.")
+    top = max(p["max_slope"] for p in props.values())
+    low = min(p["max_slope"] for p in props.values())
+    steep = [REG[n].label for n in cfg.functions if math.isclose(props[n]["max_slope"], top, rel_tol=1e-3)]
+    flat = [REG[n].label for n in cfg.functions if math.isclose(props[n]["max_slope"], low, rel_tol=1e-3)]
+    if not math.isclose(top, low, rel_tol=1e-3):
+        notes.append(f"Steepest: {_and(steep)}, slope up to {top:.3g}; flattest: {_and(flat)}, at most {low:.3g}. "
+                     "Backprop multiplies one such slope per layer, so a slope below 1 shrinks the gradient at "
+                     "every layer it passes.")
     if "sigmoid" in props:
-        s = props["sigmoid"]["max_slope"]
-        notes.append(f"Sigmoid's slope never exceeds {s:.3g}: through 10 sigmoid layers the gradient shrinks "
-                     f"by at least {s ** -10:,.0f}x from the slopes alone.")
-    sat = [REG[n].label for n in cfg.functions if props[n]["saturates"] not in ("nowhere in range",)]
-    if sat:
-        notes.append("Saturating in this range (slope under 0.01, so almost no gradient passes): "
-                     + ", ".join(sat) + ".")
+        sl = props["sigmoid"]["max_slope"]
+        notes.append(f"Sigmoid's slope never exceeds {sl:.3g}: through 10 sigmoid layers the gradient shrinks "
+                     f"by at least {sl ** -10:,.0f}x from the slopes alone.")
+    sides = {n: flat_sides(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
+    both = [REG[n].label for n in cfg.functions if sides[n]["left"] and sides[n]["right"]]
+    if both:
+        notes.append(f"Saturating on both sides in this range: {_and(both)}. For large |x| the slope is under "
+                     f"{acts.SATURATED:g} on either side, so almost no gradient passes whichever way a unit is pushed.")
+    one, dies = [], False
+    for n in cfg.functions:
+        kinds = [(side, k) for side, k in sides[n].items() if k]
+        if len(kinds) != 1:
+            continue
+        side, kind = kinds[0]
+        if kind == "flat":
+            dies = True
+            one.append(f"{REG[n].label} (flat on the {side}: slope exactly 0 for x {'<' if side == 'left' else '>'} 0)")
+        else:
+            one.append(f"{REG[n].label} (saturates on the {side}: slope under {acts.SATURATED:g} for large "
+                       f"{'negative' if side == 'left' else 'positive'} x)")
+    if one:
+        notes.append(f"Flat or saturating on one side only: {_and(one)}. The other side keeps a slope, so "
+                     "gradient still passes there" + ("; a unit whose inputs all land on the flat side gets no "
+                                                      "gradient at all and stops learning (a dead unit)." if dies
+                                                      else "."))
     frame = curves(cfg, n=201)
     clipped = sorted(set(frame.loc[frame.clipped, "function"]))
     if clipped:
