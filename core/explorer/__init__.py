@@ -1,7 +1,18 @@
-"""Activation Explorer's jobs: shapes, softmax, the comparison and the depth study (jobs); charts."""
+"""Activation Explorer's jobs: shapes, softmax and the comparison (jobs), the depth study (depth); charts."""
 
-from core.explorer.jobs import (  # noqa: F401
+from core.explorer.depth import (  # noqa: F401
     BINS,
+    PROBE,
+    SAME,
+    DepthConfig,
+    depth_frames,
+    depth_notes,
+    init_ratios,
+    probe,
+    ratio_words,
+    run_depth,
+)
+from core.explorer.jobs import (  # noqa: F401
     COMPARE_SETS,
     DEFAULT_COMPARE,
     DEFAULT_CURVES,
@@ -10,14 +21,11 @@ from core.explorer.jobs import (  # noqa: F401
     DESIGNED_INIT,
     INIT_LABEL,
     PARAM_FIELDS,
-    PROBE,
     REG,
-    SAME,
     TEMPERATURES,
     Y_CLIP,
     CompareConfig,
     CurvesConfig,
-    DepthConfig,
     compare_bands,
     compare_curves,
     compare_data,
@@ -27,15 +35,10 @@ from core.explorer.jobs import (  # noqa: F401
     curve_notes,
     curves,
     curves_table,
-    depth_frames,
-    depth_notes,
     designed_init,
     evaluate,
-    init_ratios,
-    probe,
-    ratio_words,
+    flat_sides,
     run_compare,
-    run_depth,
     softmax_frame,
     softmax_notes,
     softmax_sweep,
