@@ -341,8 +341,8 @@ def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, 
 
     raw (8x8 digits only): the tutorial's exact code, ``load_digits()`` pixels as they come (0-16) and
     ``train_test_split(test_size=0.2, random_state=42)``; otherwise the pixels this app trains on, scaled
-    to [0, 1]. Returns {"acc": test accuracy, "seconds": fit time, "n_iter": iterations run, "pixels":
-    "0-16" or "0-1"}.
+    to [0, 1]. Returns {"acc": test accuracy, "seconds": fit time, "n_iter": iterations run, "n_test": test
+    rows, "pixels": "0-16" or "0-1"}.
     """
     import warnings
 
@@ -370,7 +370,7 @@ def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, 
         clf.fit(Xtr, ytr)
         acc = float((clf.predict(Xte) == yte).mean())
     seconds = time.perf_counter() - t0
-    return {"acc": acc, "seconds": seconds, "n_iter": int(clf.n_iter_),
+    return {"acc": acc, "seconds": seconds, "n_iter": int(clf.n_iter_), "n_test": len(yte),
             "pixels": "0-16" if raw else "0-1"}
 
 

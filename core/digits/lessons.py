@@ -25,12 +25,12 @@ TUTORIAL_PATIENCE = 10  # MLPClassifier(n_iter_no_change=10)
 def sklearn_pair() -> pd.DataFrame:
     """The tutorial's MLPClassifier on the 8x8 digits twice: raw 0-16 pixels (its exact code) and pixels
     scaled to [0, 1] (what NN Lab trains on). Columns: run, pixels, test accuracy (3 decimals), iterations,
-    seconds."""
+    test digits, seconds."""
     rows = []
     for raw, name in ((True, "the tutorial's code (raw pixels 0-16)"), (False, "the same, pixels scaled to 0-1")):
         r = sklearn_baseline("digits", raw=raw)
         rows.append({"run": name, "pixels": r["pixels"], "test accuracy": round(r["acc"], 3),
-                     "iterations": r["n_iter"], "seconds": r["seconds"]})
+                     "iterations": r["n_iter"], "test digits": r["n_test"], "seconds": r["seconds"]})
     return pd.DataFrame(rows)
 
 
@@ -41,8 +41,9 @@ def scaling_sentence(pair: pd.DataFrame) -> str:
     s = (f"The tutorial's code gives {a:.1%} on the 8x8 digits' raw pixels (0-16); the same MLPClassifier on "
          f"pixels divided by 16 gives {b:.1%}")
     if b > a:
-        wrong_a, wrong_b = round((1 - a) * 360), round((1 - b) * 360)
-        return s + (f" ({wrong_a} vs {wrong_b} of 360 test digits wrong, in {int(raw['iterations'])} vs "
+        n = int(raw["test digits"])
+        wrong_a, wrong_b = round((1 - a) * n), round((1 - b) * n)
+        return s + (f" ({wrong_a} vs {wrong_b} of {n} test digits wrong, in {int(raw['iterations'])} vs "
                     f"{int(scaled['iterations'])} iterations). Neural networks learn best from inputs of about "
                     "unit size: large raw values make the first layer's pre-activations, and the steps Adam "
                     "takes on them, badly scaled.")
