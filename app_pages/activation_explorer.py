@@ -207,8 +207,9 @@ with tab_d:
         st.markdown(
             "Deep MLPs on digits, one per activation, trained together. Before training and after every "
             "epoch the same 512 training images go through each network to measure each layer's gradient, "
-            "its dead units (zero slope on every image), and its pre-activations. The initialisation decides "
-            "much of what you see: switch it."
+            "its dead units (zero slope on every image), and its pre-activations. Each activation starts from "
+            "the init designed for it (He for the ReLU family, Xavier for sigmoid and tanh, LeCun for SELU); "
+            "choose one shared init to see what a mismatched one does."
         )
         field_widget(DEP, "functions", label="Activations", key="d_functions", value=url_d.functions,
                      format_func=LABEL.get)
@@ -217,7 +218,7 @@ with tab_d:
                      widget="slider", help=None)
         field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init, container=c,
                      widget="segmented_control", required=True,
-                     format_func={"default": "PyTorch default", "xavier": "Xavier", "he": "He"}.get)
+                     format_func=ex.INIT_LABEL.get)
         e = st.columns(5)
         field_widget(DEP, "width", label="Width", key="d_width", value=url_d.width, container=e[0])
         field_widget(DEP, "lr", label="Learning rate (Adam)", key="d_lr", value=url_d.lr, container=e[1],
@@ -242,6 +243,8 @@ with tab_d:
             st.altair_chart(ac.grad_lines(frames["grad"], 0, "Gradient per layer at initialisation"),
                             width="stretch")
             notice(notes["grad"])
+            if notes.get("init"):
+                notice(notes["init"])
         with right:
             st.altair_chart(ac.acc_lines(frames["acc"], "Test accuracy while training"), width="stretch")
             notice(notes["acc"])
