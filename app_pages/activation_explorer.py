@@ -28,12 +28,13 @@ def curves_view(cfg: ex.CurvesConfig):
 
 
 def compare_results(cfg: ex.CompareConfig, progress=None):
-    return cached_results(batch_key(cfg.train_configs(), cfg.data_key()), lambda: ex.run_compare(cfg, progress))
+    return cached_results(batch_key(cfg.train_configs(), cfg.data_key()), lambda: ex.run_compare(cfg, progress),
+                          request=cfg)
 
 
 def depth_results(cfg: ex.DepthConfig, progress=None):
     key = batch_key(cfg.train_configs(), f"depth-probes-{ex.PROBE}-{ex.BINS}-{cfg.key()}")
-    return cached_results(key, lambda: ex.run_depth(cfg, progress))
+    return cached_results(key, lambda: ex.run_depth(cfg, progress), request=cfg)
 
 
 def progress_bar(what: str):

@@ -27,7 +27,7 @@ def url_config(cls: type[Config], prefix: str) -> Config:
 
 def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
     return cached_results(batch_key(cfg.shape_configs(shape), cfg.data_key()),
-                          lambda: ar.run_shape(cfg, shape, progress))
+                          lambda: ar.run_shape(cfg, shape, progress), request=cfg)
 
 
 # What a warm rerun of the shapes tab shows, kept per setting (the results themselves are memory-cache hits)
@@ -45,7 +45,8 @@ def shapes_plots(cfg: ar.ShapesConfig):
 
 
 def width_results(cfg: ar.ApproxConfig, hidden: tuple[int, ...]):
-    return cached_results(batch_key(cfg.net_configs(hidden), cfg.data_key()), lambda: ar.run_width(cfg, hidden))
+    return cached_results(batch_key(cfg.net_configs(hidden), cfg.data_key()), lambda: ar.run_width(cfg, hidden),
+                          request=cfg)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
