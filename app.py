@@ -17,6 +17,8 @@ PAGES = [
     ("app_pages/activation_explorer.py", "Activation Explorer", ":material/show_chart:", "activations"),
     ("app_pages/xor_lab.py", "XOR Lab", ":material/join_inner:", "xor"),
     ("app_pages/digit_recognizer.py", "Digit Recognizer", ":material/draw:", "digits"),
+    ("app_pages/when_to_use.py", "When to Use Neural Networks", ":material/balance:", "when-to-use"),
+    ("app_pages/hyperparameters.py", "Hyperparameter Effects", ":material/science:", "hyperparameters"),
     ("app_pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "tuner"),
 ]
 
