@@ -3,6 +3,7 @@ digits images, and a student's CSV (bounded and validated, one plain line for an
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,7 +93,11 @@ def table_from_csv(raw: bytes, target: str = "", name: str = "your CSV") -> Tabl
     if n_lines > MAX_CSV_ROWS + 2:
         raise ValueError(f"the file has about {n_lines:,} rows; the limit is {MAX_CSV_ROWS:,}")
     try:
-        df = pd.read_csv(io.StringIO(text), sep=None, engine="python")
+        sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+    except csv.Error:  # one column, or nothing to tell by: the usual comma
+        sep = ","
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError) as e:
         raise ValueError(f"could not read it as CSV ({str(e).splitlines()[0][:80]})") from None
     if len(df) > MAX_CSV_ROWS:
