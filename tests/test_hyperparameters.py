@@ -216,3 +216,16 @@ def test_page_bad_values_get_a_message_and_keep_the_last_good_sweep():
     at.text_input(key="dropout_values").set_value("0, 0.4").run()
     assert not at.exception and at.query_params["dropout_values"] == "0.0,0.4"
     assert list(at.dataframe[0].value["value"]) == ["0", "0.4"]
+
+
+def test_chart_builders_give_valid_specs():
+    from core.hyperparameters import charts as hc
+
+    cfg = hp.LrSweep(values=(1e-3, 1e-1), seeds=1, epochs=2)
+    rs = hp.run_sweep(cfg)
+    t, c = hp.summary(cfg, rs), hp.curves(rs)
+    order = ["0.001", "0.1"]
+    for chart in (hc.curve_chart(hp.bands(c, "train_eval_loss"), order, "lr", "loss", log_y=True),
+                  hc.train_test_chart(t, order, "lr", "acc"), hc.train_test_chart(t, order, "lr", "loss"),
+                  hc.bar_chart(t, "value", "s / epoch", "lr", "s"), hc.lr_chart(t)):
+        assert "$schema" in chart.to_dict()

@@ -279,3 +279,21 @@ def test_page_csv_without_an_upload_falls_back_with_a_note():
     assert not at.exception
     assert any("Upload a valid CSV" in str(i.value) for i in at.info)
     assert len(at.get("vega_lite_chart")) >= 2
+
+
+def test_chart_builders_give_valid_specs():
+    from core.when_to_use import charts as wc
+
+    runs = [run("forest", [0.9, 0.95]), run("mlp", [0.92, 0.97])]
+    runs[0].importances = [0.5, 0.3, 0.2]
+    f = wc.duel_frame(runs)
+    for chart in (wc.score_chart(f, "classification"), wc.time_chart(f), wc.score_chart(f, "regression"),
+                  wc.importance_chart(wc.importance_frame(runs[0], ("a", "b", "c"))),
+                  wc.scaling_chart(wc.scaling_frame({("mlp", True): runs[1], ("mlp", False): runs[1]}),
+                                   "classification"),
+                  wc.noise_chart(wc.noise_frame([(0, False, runs[0]), (5, True, runs[0])]), "classification"),
+                  wc.curve_chart(wc.curve_frame([wtu.CurvePoint("mlp", 0.5, 10, 0.8, 0.1)]), "classification")):
+        spec = chart.to_dict()
+        assert "$schema" in spec
+    assert list(wc.importance_frame(runs[0], ("a", "b", "c"), top=2)["feature"]) == ["a", "b"]
+    assert list(wc.duel_table(runs)["settings changed from defaults"]) == [0, 4]
