@@ -169,8 +169,9 @@ for name, tab in zip(TABS, tab_list):
             left, right = st.columns(2)
             with left:
                 st.altair_chart(hc.curve_chart(hp.bands(curves, "train_loss"), order, "batch size",
-                                               "training loss (mean over the epoch's batches, log)",
-                                               "Training loss per epoch", log_y=True), width="stretch")
+                                               "training loss (log)",
+                                               "Training loss per epoch (mean over its batches)", log_y=True),
+                                width="stretch")
                 if "progress" in notes:
                     notice(notes["progress"])
             with right:
@@ -180,7 +181,7 @@ for name, tab in zip(TABS, tab_list):
                     notice(notes["time"])
             noise["value"] = noise["batch"].astype(str)
             st.altair_chart(hc.bar_chart(noise, "value", "noise", "batch size",
-                                         "||g_batch - g_full|| / ||g_full||",
+                                         "|g_batch - g_full| / |g_full|",
                                          [str(b) for b in noise["batch"]],
                                          "Gradient noise at initialisation (16 seeded minibatches each)", ".0%"),
                             width="stretch")

@@ -148,11 +148,11 @@ with tab_a:
     if tab_a.open:
         seed_state({"d_dataset": url_a.dataset, "d_models": list(url_a.models), "d_folds": url_a.folds,
                     "d_seed": url_a.seed})
-        a, b, c, d = st.columns([2, 4, 1, 1])
+        a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
-        b.multiselect("Models", wtu.MODELS, key="d_models", format_func=fmt_model)
         c.number_input("Folds", 2, 5, key="d_folds", help="cross-validation folds (seeded, stratified for classes)")
         d.number_input("Seed", 0, 2**31 - 1, key="d_seed")
+        st.multiselect("Models", wtu.MODELS, key="d_models", format_func=fmt_model)
         if not ss.d_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:
@@ -181,13 +181,15 @@ with tab_a:
                 notice(notes[k])
         st.dataframe(wc.duel_table(runs), hide_index=True, width="stretch", column_config={
             "score": st.column_config.NumberColumn(format="percent" if table.task == "classification" else "%.3f"),
-            "± (std over folds)": st.column_config.NumberColumn(format="%.4f"),
-            "train time (s)": st.column_config.NumberColumn(format="%.3f")})
+            "± std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the folds"),
+            "train s": st.column_config.NumberColumn(format="%.3f", help="seconds to train, all folds"),
+            "settings changed": st.column_config.NumberColumn(help="settings changed from the library's defaults"),
+            "settings in all": st.column_config.NumberColumn(help="settings the model exposes (seed not counted)")})
         forest = next((r for r in runs if r.model == "forest" and r.importances), None)
         if forest is not None:
             left, right = st.columns([3, 2])
             left.altair_chart(wc.importance_chart(wc.importance_frame(forest, table.features),
-                                                  "What the random forest used (top features)"), width="stretch")
+                                                  "Random forest: top features"), width="stretch")
             imp = wc.importance_frame(forest, table.features, top=len(table.features))
             top3 = float(imp["importance"].head(3).sum())
             right.markdown("**Explaining a decision**")
@@ -203,11 +205,11 @@ with tab_b:
         st.markdown("Each model twice: on the raw features, and on features standardised to mean 0 and standard "
                     "deviation 1 (using the training fold's statistics). Wine's features range from about 0.1 to "
                     "1,680.")
-        a, b, c, d = st.columns([2, 4, 1, 1])
+        a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
-        b.multiselect("Models", wtu.MODELS, key="s_models", format_func=fmt_model)
         c.number_input("Folds", 2, 5, key="s_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="s_seed")
+        st.multiselect("Models", wtu.MODELS, key="s_models", format_func=fmt_model)
         if not ss.s_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:
@@ -241,9 +243,10 @@ with tab_c:
         a, b, c = st.columns([2, 2, 2])
         a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
         b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
-        c.toggle("Also rotate the features", key="n_rotate", help="doubles the work: each k with and without")
+        c.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
+                                                    "without a rotation (twice the work)")
+        st.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
         a, c, d = st.columns([4, 1, 1])
-        a.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
         c.number_input("Folds", 2, 5, key="n_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="n_seed")
         if not ss.n_models:

@@ -252,7 +252,7 @@ def test_page_head_to_head_shows_charts_table_and_its_verdicts():
         assert (note if key != "speed" else "Fastest to train: ") in captions(at)
     table = at.dataframe[0].value
     assert list(table["model"]) == ["Random forest", "MLP (NN Lab engine)"]
-    assert table["settings changed from defaults"].tolist() == [0, 4]
+    assert table["settings changed"].tolist() == [0, 4]
 
 
 def test_page_widgets_drive_the_url_and_bad_input_gets_a_message():
@@ -296,4 +296,4 @@ def test_chart_builders_give_valid_specs():
         spec = chart.to_dict()
         assert "$schema" in spec
     assert list(wc.importance_frame(runs[0], ("a", "b", "c"), top=2)["feature"]) == ["a", "b"]
-    assert list(wc.duel_table(runs)["settings changed from defaults"]) == [0, 4]
+    assert list(wc.duel_table(runs)["settings changed"]) == [0, 4]

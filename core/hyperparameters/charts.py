@@ -46,10 +46,10 @@ def train_test_chart(table: pd.DataFrame, order: Sequence[str], what: str, metri
     bars = base.mark_bar().encode(
         x=alt.X("value:N", sort=list(order), title=what, axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("set:N", sort=["training", "held-out"]),
-        y=alt.Y("v:Q", title=f"final {name} (mean over seeds)", scale=alt.Scale(zero=metric != "acc"),
-                axis=alt.Axis(format=".0%" if metric == "acc" else ".3g")),
+        y=alt.Y("v:Q", title=f"final {name}", scale=alt.Scale(zero=metric != "acc"),
+                axis=alt.Axis(format=".1%" if metric == "acc" else ".3g")),
         color=alt.Color("set:N", sort=["training", "held-out"], scale=alt.Scale(range=["#9ecae1", "#0877bd"]),
-                        legend=alt.Legend(orient="bottom", title=None)),
+                        legend=alt.Legend(orient="right", title=None)),
         tooltip=["value", "set", alt.Tooltip("v:Q", format=".4f")])
     return alt.layer(bars).properties(height=300)
 
@@ -72,8 +72,8 @@ def lr_chart(table: pd.DataFrame, title: str = "") -> alt.LayerChart:
     long = long[long["loss"] > 0]
     return alt.Chart(long, title=title).mark_line(point=True, strokeWidth=2).encode(
         x=alt.X("lr:Q", scale=alt.Scale(type="log"), title="learning rate (log)"),
-        y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="final loss (log, mean over seeds)"),
+        y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="final loss (log)"),
         color=alt.Color("set:N", sort=["training", "held-out"], scale=alt.Scale(range=["#9ecae1", "#0877bd"]),
-                        legend=alt.Legend(orient="bottom", title=None)),
+                        legend=alt.Legend(orient="right", title=None)),
         tooltip=[alt.Tooltip("lr:Q", format="g"), "set", alt.Tooltip("loss:Q", format=".4g")],
     ).properties(height=300)

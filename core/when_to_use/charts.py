@@ -31,8 +31,8 @@ def duel_table(runs: Sequence[ModelRun]) -> pd.DataFrame:
     """The table shown under the charts: score, spread, time, effort."""
     d = duel_frame(runs)
     return pd.DataFrame({
-        "model": d["model"], "score": d["mean"], "± (std over folds)": d["std"], "train time (s)": d["seconds"],
-        "settings changed from defaults": d["changed"], "settings exposed": d["exposed"], "inputs": d["inputs"],
+        "model": d["model"], "score": d["mean"], "± std": d["std"], "train s": d["seconds"],
+        "settings changed": d["changed"], "settings in all": d["exposed"], "inputs": d["inputs"],
     })
 
 
@@ -48,8 +48,8 @@ def score_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.LayerCha
     fmt = ".1%" if task == "classification" else ".3f"
     y = alt.Y("model:N", sort=[LABELS[m] for m in MODELS], title=None, axis=alt.Axis(labelLimit=200))
     rule = alt.Chart(frame, title=title).mark_rule(strokeWidth=2.5, color="#666").encode(
-        y=y, x=alt.X("lo:Q", scale=sc, title=_axis_title(task) + "; line: ± std",
-                     axis=alt.Axis(format=".0%" if task == "classification" else ".2f")), x2="hi:Q")
+        y=y, x=alt.X("lo:Q", scale=sc, title=("accuracy" if task == "classification" else "R²") + " (line: ± std)",
+                     axis=alt.Axis(format=".1%" if task == "classification" else ".2f", tickCount=5)), x2="hi:Q")
     dot = alt.Chart(frame).mark_point(filled=True, size=140, opacity=1).encode(
         y=y, x=alt.X("mean:Q", scale=sc),
         color=alt.Color("model:N", scale=MODEL_COLORS, legend=None),
@@ -79,9 +79,9 @@ def importance_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
     """Horizontal bars, most important on top. frame: importance_frame()."""
     return alt.Chart(frame, title=title).mark_bar(color="#2ca02c").encode(
         y=alt.Y("feature:N", sort=alt.EncodingSortField("rank"), title=None, axis=alt.Axis(labelLimit=220)),
-        x=alt.X("importance:Q", title="share of the forest's impurity decrease", axis=alt.Axis(format=".0%")),
+        x=alt.X("importance:Q", title="share of impurity decrease", axis=alt.Axis(format=".0%")),
         tooltip=["feature", alt.Tooltip("importance:Q", format=".1%")],
-    ).properties(height=22 * len(frame) + 40)
+    ).properties(height=alt.Step(22))
 
 
 def scaling_frame(runs: dict[tuple[str, bool], ModelRun]) -> pd.DataFrame:
@@ -116,10 +116,12 @@ def noise_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.LayerCha
     """Score against the number of noise columns, one line per model (dashed: rotated features)."""
     fmt = ".1%" if task == "classification" else ".3f"
     base = alt.Chart(frame, title=title)
-    enc = dict(x=alt.X("k:Q", title="uninformative columns added (k)"),
+    enc = dict(x=alt.X("k:Q", title="uninformative columns added (k)", axis=alt.Axis(format="d", tickMinStep=1)),
                color=alt.Color("model:N", scale=MODEL_COLORS, legend=LEGEND),
                strokeDash=alt.StrokeDash("features:N", sort=["original", "rotated"],
-                                         legend=alt.Legend(orient="bottom", title=None)))
+                                         scale=alt.Scale(domain=["original", "rotated"], range=[[1, 0], [6, 4]]),
+                                         legend=alt.Legend(orient="bottom", title=None, symbolType="stroke",
+                                                           symbolStrokeWidth=2.5, symbolSize=300)))
     line = base.mark_line(point=True, strokeWidth=2.2).encode(
         y=alt.Y("mean:Q", title=_axis_title(task), scale=alt.Scale(zero=False),
                 axis=alt.Axis(format=".0%" if task == "classification" else ".2f")),
