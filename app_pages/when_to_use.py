@@ -240,15 +240,14 @@ with tab_c:
             "mean something on their own, which a **rotation** destroys. Run two of their probes: add k columns "
             "of pure noise, or rotate every row by one random orthogonal matrix (each new column a mixture of all "
             "the old ones), and watch who degrades.")
-        a, b, c = st.columns([2, 2, 2])
+        a, b, r, c, d = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")
         a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
         b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
-        c.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
+        r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
                                                     "without a rotation (twice the work)")
-        st.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
-        a, c, d = st.columns([4, 1, 1])
         c.number_input("Folds", 2, 5, key="n_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="n_seed")
+        st.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
         if not ss.n_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:

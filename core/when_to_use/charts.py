@@ -12,6 +12,7 @@ from core.when_to_use.jobs import LABELS, MODELS, CurvePoint, ModelRun
 
 MODEL_COLORS = alt.Scale(domain=[LABELS[m] for m in MODELS], range=["#2ca02c", "#8c564b", "#1f77b4", "#9467bd"])
 LEGEND = alt.Legend(orient="bottom", title=None, labelLimit=220, columns=2)
+SIDE_LEGEND = alt.Legend(orient="right", title="model", labelLimit=220)
 
 
 def _axis_title(task: str) -> str:
@@ -117,18 +118,19 @@ def noise_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.LayerCha
     fmt = ".1%" if task == "classification" else ".3f"
     base = alt.Chart(frame, title=title)
     enc = dict(x=alt.X("k:Q", title="uninformative columns added (k)", axis=alt.Axis(format="d", tickMinStep=1)),
-               color=alt.Color("model:N", scale=MODEL_COLORS, legend=LEGEND),
+               color=alt.Color("model:N", scale=MODEL_COLORS, legend=SIDE_LEGEND),
                strokeDash=alt.StrokeDash("features:N", sort=["original", "rotated"],
                                          scale=alt.Scale(domain=["original", "rotated"], range=[[1, 0], [6, 4]]),
-                                         legend=alt.Legend(orient="bottom", title=None, symbolType="stroke",
-                                                           symbolStrokeWidth=2.5, symbolSize=300)))
+                                         legend=alt.Legend(orient="right", title="features", symbolType="stroke",
+                                                           symbolStrokeColor="#555", symbolStrokeWidth=2.5,
+                                                           symbolSize=300)))
     line = base.mark_line(point=True, strokeWidth=2.2).encode(
         y=alt.Y("mean:Q", title=_axis_title(task), scale=alt.Scale(zero=False),
                 axis=alt.Axis(format=".0%" if task == "classification" else ".2f")),
         tooltip=["model", "features", "k", alt.Tooltip("mean:Q", format=fmt)], **enc)
     plain = {k: v for k, v in enc.items() if k != "strokeDash"}
     band = base.mark_area(opacity=0.12).encode(y="lo:Q", y2="hi:Q", detail="features:N", **plain)
-    return alt.layer(line, band).properties(height=320)
+    return alt.layer(line, band).properties(height=360)
 
 
 def curve_frame(points: Sequence[CurvePoint]) -> pd.DataFrame:

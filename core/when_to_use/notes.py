@@ -103,10 +103,12 @@ def noise_notes(points: Sequence[tuple[int, bool, ModelRun]]) -> list[str]:
         parts = "; ".join(f"{LABELS[m]} {'lost' if drops[m] > 0 else 'gained'} {_pts(task, drops[m])}" for m in order)
         out.append(f"Going from {k0} to {k1} uninformative columns: {parts}.")
         if drops[worst] > drops[least] + SAME:
-            out.append(f"Most hurt by uninformative columns: {LABELS[worst]}; least: {LABELS[least]}. "
-                       + ("As Grinsztajn et al. (2022) found, the MLP suffers more from useless features than trees do."
-                          if worst in NETS and least in TREES else
-                          "Here this run does not show the MLP suffering most, unlike Grinsztajn et al. (2022)."))
+            text = f"Most hurt by uninformative columns: {LABELS[worst]}; least: {LABELS[least]}."
+            if worst in NETS:
+                text += " As Grinsztajn et al. (2022) found, the MLP suffers more from useless features than trees do."
+            elif any(m in NETS for m in drops):
+                text += " Unlike Grinsztajn et al. (2022), here a tree ensemble suffered most."
+            out.append(text)
     rot = {m: by[(k0, False, m)].mean - by[(k0, True, m)].mean
            for m in models if (k0, True, m) in by and (k0, False, m) in by}
     if len(rot) > 1:
@@ -115,11 +117,14 @@ def noise_notes(points: Sequence[tuple[int, bool, ModelRun]]) -> list[str]:
         out.append(f"Rotating the features (with {k0} noise columns): {parts}.")
         worst, least = order[0], order[-1]
         if rot[worst] > rot[least] + SAME:
-            out.append(f"Rotation hurt {LABELS[worst]} most. "
-                       + ("Trees split one original feature at a time, so mixing every feature into every column takes "
-                          "away what they rely on; an MLP's first layer mixes features anyway (Grinsztajn et al. 2022)."
-                          if worst in TREES and least in NETS else
-                          "Grinsztajn et al. (2022) found trees suffer most from rotation; this run shows otherwise."))
+            text = f"Rotation hurt {LABELS[worst]} most."
+            if worst in TREES:
+                text += (" Trees split one original feature at a time, so mixing every feature into every column "
+                         "takes away what they rely on; an MLP's first layer mixes features anyway "
+                         "(Grinsztajn et al. 2022).")
+            elif any(m in TREES for m in rot):
+                text += " Unlike Grinsztajn et al. (2022), who found trees suffer most from rotation, here the MLP did."
+            out.append(text)
     return out
 
 
