@@ -240,14 +240,15 @@ with tab_c:
             "mean something on their own, which a **rotation** destroys. Run two of their probes: add k columns "
             "of pure noise, or rotate every row by one random orthogonal matrix (each new column a mixture of all "
             "the old ones), and watch who degrades.")
-        a, b, r, c, d = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")
+        a, b, c, d = st.columns([3, 3, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
         b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
-        r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
-                                                    "without a rotation (twice the work)")
         c.number_input("Folds", 2, 5, key="n_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="n_seed")
-        st.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
+        a, r = st.columns([5, 2], vertical_alignment="bottom")
+        a.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
+        r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
+                                                    "without a rotation (twice the work)")
         if not ss.n_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:
@@ -257,7 +258,8 @@ with tab_c:
         dataset = choose_data("n_dataset", "wine") if c_cfg.dataset == "csv" else c_cfg.dataset
         table = table_for(dataset, csv_bytes, target)
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}, plus k standard-normal columns. The MLPs get "
-                   f"standardised inputs. Lines: mean over {c_cfg.folds} folds; bands: ± one standard deviation.")
+                   f"standardised inputs. Lines: mean over {c_cfg.folds} folds (dashed: rotated features); "
+                   "bands: ± one standard deviation.")
         box = st.empty()
         done = progressive(
             c_cfg.points(),

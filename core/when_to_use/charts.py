@@ -121,9 +121,7 @@ def noise_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.LayerCha
                color=alt.Color("model:N", scale=MODEL_COLORS, legend=SIDE_LEGEND),
                strokeDash=alt.StrokeDash("features:N", sort=["original", "rotated"],
                                          scale=alt.Scale(domain=["original", "rotated"], range=[[1, 0], [6, 4]]),
-                                         legend=alt.Legend(orient="right", title="features", symbolType="stroke",
-                                                           symbolStrokeColor="#555", symbolStrokeWidth=2.5,
-                                                           symbolSize=300)))
+                                         legend=None))  # the caption says: dashed = rotated
     line = base.mark_line(point=True, strokeWidth=2.2).encode(
         y=alt.Y("mean:Q", title=_axis_title(task), scale=alt.Scale(zero=False),
                 axis=alt.Axis(format=".0%" if task == "classification" else ".2f")),
