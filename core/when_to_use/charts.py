@@ -141,9 +141,9 @@ def curve_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.Chart:
     """Held-out score against training rows (log x), one line per model."""
     fmt = ".1%" if task == "classification" else ".3f"
     return alt.Chart(frame, title=title).mark_line(point=True, strokeWidth=2.2).encode(
-        x=alt.X("n_train:Q", title="training rows (log scale)", scale=alt.Scale(type="log")),
+        x=alt.X("n_train:Q", title="training rows (log scale)", scale=alt.Scale(type="log", nice=False)),
         y=alt.Y("score:Q", title="held-out " + ("accuracy" if task == "classification" else "R²"),
                 scale=alt.Scale(zero=False), axis=alt.Axis(format=".0%" if task == "classification" else ".2f")),
-        color=alt.Color("model:N", scale=MODEL_COLORS, legend=LEGEND),
+        color=alt.Color("model:N", scale=MODEL_COLORS, legend=SIDE_LEGEND),
         tooltip=["model", "n_train", alt.Tooltip("score:Q", format=fmt), alt.Tooltip("seconds:Q", format=".2f")],
-    ).properties(height=320)
+    ).properties(height=340)
