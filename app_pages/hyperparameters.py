@@ -169,14 +169,14 @@ for name, tab in zip(TABS, tab_list):
             left, right = st.columns(2)
             with left:
                 st.altair_chart(hc.curve_chart(hp.bands(curves, "train_loss"), order, "batch size",
-                                               "training loss (log)",
-                                               "Training loss per epoch (mean over its batches)", log_y=True),
-                                width="stretch")
+                                               "mean batch loss (log)",
+                                               "Training loss per epoch", log_y=True), width="stretch")
                 if "progress" in notes:
                     notice(notes["progress"])
             with right:
-                st.altair_chart(hc.bar_chart(table, "value", "s / epoch", "batch size", "seconds per epoch",
-                                             order, "Time per epoch (all seeds in one stack)"), width="stretch")
+                st.altair_chart(hc.bar_chart(table, "value", "s / epoch", "batch size",
+                                             f"seconds per epoch ({cfg.seeds} seeds in one stack)",
+                                             order, "Time per epoch", ".3f"), width="stretch")
                 if "time" in notes:
                     notice(notes["time"])
             noise["value"] = noise["batch"].astype(str)
