@@ -175,7 +175,7 @@ for name, tab in zip(TABS, tab_list):
                     notice(notes["progress"])
             with right:
                 st.altair_chart(hc.bar_chart(table, "value", "s / epoch", "batch size",
-                                             f"seconds per epoch ({cfg.seeds} seeds in one stack)",
+                                             "seconds per epoch",
                                              order, "Time per epoch", ".3f"), width="stretch")
                 if "time" in notes:
                     notice(notes["time"])
