@@ -211,16 +211,18 @@ def trial_filter(frame: tuning.StudyFrame, params: list[str]) -> tuning.TrialFil
             lo, hi = float(b[0]), float(b[1])
             if lo >= hi:
                 continue
-            if p in charts.LOG_PARAMS and lo > 0:  # a log range: steps evenly spaced in log
-                steps = sorted({float(f"{v:.3g}") for v in np.geomspace(lo, hi, 25)} | {lo, hi})
-                got = box.select_slider(charts.label(p).capitalize(), steps, (steps[0], steps[-1]),
-                                        format_func=lambda v: f"{v:.3g}", key=f"{key}_{p}")
+            name = charts.label(p).capitalize()
+            if p in charts.LOG_PARAMS and lo > 0:  # a log range: 25 steps evenly spaced in log
+                steps = np.geomspace(lo, hi, 25)
             elif p == "layers":
-                got = box.slider(charts.label(p).capitalize(), int(lo), int(hi), (int(lo), int(hi)), key=f"{key}_{p}")
+                steps = np.arange(int(lo), int(hi) + 1)
             else:
-                got = box.slider(charts.label(p).capitalize(), lo, hi, (lo, hi), key=f"{key}_{p}")
-            if (got[0], got[1]) != (lo, hi) and (got[0] > lo or got[1] < hi):
-                ranges[p] = (float(got[0]), float(got[1]))
+                steps = np.linspace(lo, hi, 21)
+            i0, i1 = box.select_slider(name, list(range(len(steps))), (0, len(steps) - 1), key=f"{key}_{p}",
+                                       format_func=lambda i, s=steps: f"{s[i]:.3g}")
+            if i0 > 0 or i1 < len(steps) - 1:  # the ends mean "no limit", so no trial drops out by rounding
+                ranges[p] = (float(steps[i0]) if i0 > 0 else -np.inf, float(steps[i1]) if i1 < len(steps) - 1
+                             else np.inf)
     flt = tuning.TrialFilter(states=tuple(states), value=None if acc == (0.0, 1.0) else (float(acc[0]), float(acc[1])),
                              ranges=ranges, choices=choices)
     return flt

@@ -56,6 +56,10 @@ def test_contour_of_a_choice_keeps_numeric_order(fake):
     rect = spec["layer"][0]
     assert rect["encoding"]["x"]["type"] == "nominal" and rect["encoding"]["x"]["sort"] == ["32", "64", "128"]
     assert sorted(rect["encoding"]["y"]["sort"]) == sorted(tuning.SearchSpace().activations)
+    layers = charts.contour(f.trials, "layers", "dropout").to_dict()["layer"][0]["encoding"]["x"]
+    assert layers["type"] == "nominal" and layers["sort"] == ["1", "2", "3"]  # a band per layer count
+    few = f.trials[f.trials["state"] == "COMPLETE"].head(9)
+    assert len(charts.contour_grid(few, "lr", "dropout")) <= 4 * 4  # few trials: a coarse grid
     with pytest.raises(ValueError):
         charts.contour(f.trials, "lr", "lr")
 
@@ -173,6 +177,12 @@ def test_filter_by_state_value_and_params(fake):
              & (t["activation"] == "relu")]
     assert kept["number"].tolist() == want["number"].tolist() and len(kept) > 0
     assert "accuracy 0.900 to 1.000" in flt.describe() and "activation in relu" in flt.describe()
+    assert "learning rate 0.001 to 0.01" in flt.describe()
+    open_ended = TrialFilter(ranges={"lr": (-np.inf, 1e-2), "dropout": (0.1, np.inf)})
+    assert open_ended.describe() == "learning rate up to 0.01; dropout rate from 0.1"
+    kept = apply_filter(f, open_ended).trials
+    assert (kept["lr"] <= 1e-2).all() and (kept["dropout"] >= 0.1).all()
+    assert len(kept) == ((t["lr"] <= 1e-2) & (t["dropout"] >= 0.1)).sum()
     # a pruned trial is judged by the accuracy it had when stopped
     pruned = apply_filter(f, TrialFilter(states=("PRUNED",), value=(0.0, 1.0))).trials
     assert len(pruned) == f.counts["PRUNED"]

@@ -311,10 +311,17 @@ def _completed(trials: pd.DataFrame) -> pd.DataFrame:
     return trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
 
 
+FEW_INTEGERS = 12  # an integer parameter with at most this many values seen gets a cell (a band) per value
+
+
 def _is_numeric(col: pd.Series, param: str) -> bool:
-    """True for a parameter drawn on a continuous axis: numeric, not a choice, with more than one value."""
+    """True for a parameter drawn on a continuous axis: numeric, not a choice, with more than one value,
+    and not a whole number with few values (hidden layers 1, 2, 3 read best as three bands)."""
     num = pd.to_numeric(col, errors="coerce")
-    return param not in CATEGORICAL and len(col) > 0 and bool(num.notna().all()) and num.nunique() > 1
+    if param in CATEGORICAL or not len(col) or not num.notna().all() or num.nunique() < 2:
+        return False
+    few_whole = num.nunique() <= FEW_INTEGERS and bool((num == num.round()).all())
+    return not few_whole
 
 
 def _axis_cells(col: pd.Series, param: str, bins: int) -> tuple[np.ndarray, pd.DataFrame, bool]:
@@ -354,13 +361,15 @@ def contour_grid(trials: pd.DataFrame, x: str, y: str, bins: int = 20) -> pd.Dat
     """The contour's cells: one row per (x cell, y cell) holding completed trials.
 
     Columns: x_lo, x_hi, x_name, y_lo, y_hi, y_name, mean, best, trials. Numeric parameters are cut into
-    ``bins`` cells (log10 cells for lr and width), categorical ones keep a cell per choice.
+    ``bins`` cells (log10 cells for lr and width; fewer, about sqrt(completed trials), while trials are few),
+    categorical ones and whole numbers with few values keep a cell per value.
     """
     if x == y:
         raise ValueError("a contour needs two different parameters")
     done = _completed(trials)
     if done.empty:
         return pd.DataFrame(columns=["x_lo", "x_hi", "x_name", "y_lo", "y_hi", "y_name", "mean", "best", "trials"])
+    bins = min(bins, max(4, round(np.sqrt(len(done)))))  # few trials: fewer, bigger cells
     ix, cx, _ = _axis_cells(done[x], x, bins)
     iy, cy, _ = _axis_cells(done[y], y, bins)
     g = pd.DataFrame({"ix": ix, "iy": iy, "v": done["value"].to_numpy(dtype=float)}).groupby(["ix", "iy"])["v"]

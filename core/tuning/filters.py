@@ -28,7 +28,7 @@ class TrialFilter:
     value: (low, high) of the validation accuracy, inclusive. A trial without a final value (pruned,
         running, interrupted) is judged by its last reported accuracy (column ``last``); one with
         neither is dropped while a value range is set.
-    ranges: param -> (low, high), inclusive, for numeric parameters.
+    ranges: param -> (low, high), inclusive, for numeric parameters (-inf or inf: no limit on that side).
     choices: param -> the values to keep, for categorical parameters (compared as text, so 64 == "64").
     """
 
@@ -48,9 +48,20 @@ class TrialFilter:
             parts.append("state " + " or ".join(s.lower() for s in self.states))
         if self.value is not None:
             parts.append(f"accuracy {self.value[0]:.3f} to {self.value[1]:.3f}")
-        parts += [f"{p} {lo:.3g} to {hi:.3g}" for p, (lo, hi) in self.ranges.items()]
-        parts += [f"{p} in {', '.join(str(c) for c in cs)}" for p, cs in self.choices.items()]
+        for p, (lo, hi) in self.ranges.items():
+            if np.isinf(lo) and np.isinf(hi):
+                continue
+            parts.append(f"{label(p)} up to {hi:.3g}" if np.isinf(lo) else f"{label(p)} from {lo:.3g}"
+                         if np.isinf(hi) else f"{label(p)} {lo:.3g} to {hi:.3g}")
+        parts += [f"{label(p)} in {', '.join(str(c) for c in cs)}" for p, cs in self.choices.items()]
         return "; ".join(parts)
+
+
+def label(param: str) -> str:
+    """A parameter's plain name (the charts' words)."""
+    from core.tuning.charts import label as chart_label
+
+    return chart_label(param)
 
 
 def trial_mask(trials: pd.DataFrame, flt: TrialFilter) -> np.ndarray:
