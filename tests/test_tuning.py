@@ -312,7 +312,7 @@ def test_importance_and_chart(fake):
 def test_slices_chart(fake):
     _, f, _ = fake
     spec = charts.slices(f.trials, f.params).to_dict()
-    assert len(spec["concat"]) == len(f.params) and spec["columns"] == 4
+    assert len(spec["concat"]) == len(f.params) and spec["columns"] == 3
     xs = {c["encoding"]["x"]["title"]: c["encoding"]["x"] for c in spec["concat"]}
     assert xs["learning rate"]["scale"]["type"] == "log" and xs["neurons per layer"]["scale"]["type"] == "log"
     assert xs["activation"]["type"] == "nominal" and xs["batch size"]["type"] == "nominal"

@@ -176,11 +176,16 @@ def importance(imp: dict[str, float], title: str = "Parameter importance (PED-AN
     )
 
 
-def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, width: int = 180,
-           columns: int = 4) -> alt.ConcatChart:
+EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # whole numbers (epochs, layers): 1, 2, 3, never 1.0, 1.5
+
+
+def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, width: int = 160,
+           columns: int = 3) -> alt.ConcatChart:
     """One small scatter per parameter: its value against the accuracy (darker = later trial).
 
-    Wrapped ``columns`` to a row; lr and width on log axes; batch size, activation, optimiser as categories.
+    Wrapped ``columns`` to a row (3 x 160 px fit a 1024-px-wide window); lr and width on log axes, whole
+    numbers with whole ticks; batch size, activation, optimiser as categories. No colour legend: the
+    page's caption says what darker means (a legend would push the grid past the column's width).
     """
     done = trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
     done = _pick(done, max_points)
@@ -190,20 +195,18 @@ def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, widt
         numeric = pd.to_numeric(d["x"], errors="coerce").notna().all() and len(d) and p not in CATEGORICAL
         if numeric:
             scale = alt.Scale(type="log") if p in LOG_PARAMS else alt.Scale(zero=False)
-            x = alt.X("x:Q", title=label(p), scale=scale)
+            whole = bool((pd.to_numeric(d["x"]) % 1 == 0).all()) and p not in LOG_PARAMS
+            x = alt.X("x:Q", title=label(p), scale=scale, axis=EPOCH_AXIS if whole else alt.Axis())
         else:
             d = d.assign(x=d["x"].astype(str))
             x = alt.X("x:N", title=label(p), sort=sorted_choices(d["x"]), axis=alt.Axis(labelAngle=0))
         charts.append(alt.Chart(d).mark_circle(size=30, opacity=0.6).encode(
             x=x, y=alt.Y("value:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
-            color=alt.Color("number:Q", scale=alt.Scale(scheme="blues"), title="trial"),
-            tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("x", title=p),
+            color=alt.Color("number:Q", scale=alt.Scale(scheme="blues"), title="trial", legend=None),
+            tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("x", title=label(p)),
                      alt.Tooltip("value:Q", format=".4f")],
         ).properties(width=width, height=180))
     return alt.concat(*charts, columns=columns).resolve_scale(color="shared")
-
-
-EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # epochs are whole numbers: 1, 2, 3, never 1.0, 1.5
 
 
 def learning_curves(curves: pd.DataFrame, trials: pd.DataFrame, max_trials: int = 200) -> alt.LayerChart:
@@ -263,10 +266,14 @@ def timeline(trials: pd.DataFrame, now: pd.Timestamp | None = None, max_bars: in
     d["clock_start"] = d["start"].dt.strftime("%H:%M:%S")
     d["clock_end"] = d["end"].dt.strftime("%H:%M:%S")
     d = d.drop(columns=["start", "end"])
-    return alt.Chart(d, title="Timeline of trials per worker").mark_bar(height=10).encode(
+    rows = max(1, d["worker"].nunique())
+    return alt.Chart(d, title="Timeline of trials per worker").mark_bar(height=10).properties(
+        height=max(60, 26 * rows)).encode(
         x=alt.X("t_start:Q", title=f"time since the first trial started ({unit})"), x2="t_end:Q",
         y=alt.Y("worker:N", title="worker (host:pid)"),
-        color=alt.Color("state:N", scale=STATE_COLORS, title="state"),
+        # below the bars: one worker's row is shorter than the six states' legend
+        color=alt.Color("state:N", scale=STATE_COLORS, title="state",
+                        legend=alt.Legend(orient="bottom", direction="horizontal")),
         tooltip=[alt.Tooltip("number:Q", title="trial"), "state:N", "worker:N",
                  alt.Tooltip("value:Q", format=".4f", title=VALUE_TITLE),
                  alt.Tooltip("clock_start:N", title="started"), alt.Tooltip("clock_end:N", title="ended")],
@@ -408,7 +415,7 @@ def contour(trials: pd.DataFrame, x: str, y: str, bins: int = 20, max_points: in
         if x_num else alt.X("px:N", sort=xc)
     py = alt.Y("py:Q", scale=alt.Scale(type="log") if y in LOG_PARAMS else alt.Scale(zero=False, nice=False)) \
         if y_num else alt.Y("py:N", sort=yc)
-    dots = alt.Chart(pts).mark_circle(size=12, color="white", opacity=0.7, stroke="black", strokeWidth=0.3).encode(
+    dots = alt.Chart(pts).mark_circle(size=30, color="white", opacity=0.85, stroke="#333", strokeWidth=0.8).encode(
         x=px, y=py, tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("px", title=label(x)),
                              alt.Tooltip("py", title=label(y)),
                              alt.Tooltip("value:Q", format=".4f", title=VALUE_TITLE)])
@@ -451,10 +458,11 @@ def rank(trials: pd.DataFrame, x: str, y: str, max_points: int = 2000, height: i
             off = alt.XOffset if ch == "x" else alt.YOffset
             enc[f"{ch}Offset"] = off(f"j{ch}:Q", scale=alt.Scale(domain=[-1, 1]))
     return alt.Chart(d, title=f"Rank: {label(x)} and {label(y)} ({n:,} completed trials, coloured by rank)") \
-        .mark_circle(size=22, opacity=0.8).encode(
+        .mark_circle(size=40, opacity=0.85).encode(
             **enc,
             color=alt.Color("rank_pct:Q", scale=alt.Scale(scheme="plasma", domain=[0, 1]),
-                            title=["rank", "(1 = best)"], legend=alt.Legend(format=".0%", values=[0, 0.5, 1])),
+                            title=["rank percentile", "(100% = best)"],
+                            legend=alt.Legend(format=".0%", values=[0, 0.5, 1])),
             order=alt.Order("rank_pct:Q"),
             tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("rank:Q", title=f"rank of {n:,}"),
                      alt.Tooltip("px", title=label(x)), alt.Tooltip("py", title=label(y)),
