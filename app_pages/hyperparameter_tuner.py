@@ -11,7 +11,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import tuning
 from core.config import ConfigError
 from core.engine.activations import REGISTRY
-from core.plotting import fit_width, fixed_size
+from core.plotting import fit_width
 from core.tuning import charts
 from ui import links
 from ui.common import share_link
@@ -275,7 +275,10 @@ def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter) -> None:
         else:
             st.info("Importance needs at least 4 completed trials with some variety.")
     elif view == "Slices":
-        st.altair_chart(fixed_size(charts.slices(t, params)))
+        parts = charts.slice_charts(t, params)
+        for i in range(0, len(parts), 2):  # two to a row, each stretched to its column: fits any width
+            for col, chart in zip(st.columns(2), parts[i:i + 2]):
+                col.altair_chart(fit_width(chart), width="stretch")
         st.caption("Each parameter against the validation accuracy; darker dots are later trials.")
     elif view in ("Contour", "Rank"):
         pair = pair_pickers(params, f"pair_{frame.name}")
@@ -309,18 +312,19 @@ def status(frame: tuning.StudyFrame, alive: int) -> bool:
     total = info.settings.n_trials if info else 0
     done = c["COMPLETE"] + c["PRUNED"]
     active = tuning.is_active(frame, alive)
-    m = st.columns(7)
+    m = st.columns(4)  # four fit a 1024-px window; the other counts go on the line below
     m[0].metric("Finished", f"{done} / {total}")
-    m[1].metric("Pruned", c["PRUNED"])
-    m[2].metric("Running", c["RUNNING"])
-    m[3].metric("Interrupted", c["INTERRUPTED"], help="stopped by Stop (or a worker asked to end) after an "
-                "epoch; its settings wait to run first when the study resumes. Not a failure.")
-    m[4].metric("Failed", c["FAIL"], help="an error, or a worker that died mid-trial")
     best = frame.best()
-    m[5].metric("Best val. acc.", f"{best['value']:.4f}" if best is not None else "–",
+    m[1].metric("Best val. acc.", f"{best['value']:.4f}" if best is not None else "–",
                 help="the best completed trial's validation accuracy: what the search chooses on")
-    m[6].metric("Workers here", alive)
+    m[2].metric("Running", c["RUNNING"])
+    m[3].metric("Workers here", alive)
     st.progress(min(1.0, done / total) if total else 0.0)
+    counts = f"{c['PRUNED']} pruned · {c['INTERRUPTED']} interrupted · {c['FAIL']} failed"
+    if c["INTERRUPTED"]:
+        counts += (" · interrupted trials were ended by Stop after an epoch, not by an error: their settings "
+                   "run first when the study resumes")
+    st.caption(counts)
     if info is not None:
         s = info.settings
         state = ("running" if active else "stopped" if info.stop else "finished" if done >= total
@@ -451,7 +455,10 @@ with st.expander("Compare two studies", icon=":material/compare_arrows:"):
             if fa.trials.empty or fb.trials.empty:
                 st.caption("A study with no trials has nothing to draw yet.")
             else:
-                st.altair_chart(fixed_size(charts.compare(fa.trials, fb.trials, a, b)))
+                left, right = charts.compare_charts(fa.trials, fb.trials, a, b)
+                c1, c2 = st.columns([2, 1])
+                c1.altair_chart(fit_width(left), width="stretch")
+                c2.altair_chart(fit_width(right), width="stretch")
                 st.altair_chart(fit_width(charts.edf({a: fa.trials, b: fb.trials})), width="stretch")
                 st.caption("The curve further right belongs to the study whose trials were better overall.")
         except tuning.TuningError as e:

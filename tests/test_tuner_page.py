@@ -263,3 +263,18 @@ def test_the_owner_deletes_and_a_stop_during_an_outage_is_one_line(monkeypatch):
     [delete] = [b for b in at.button if b.label == "Delete for good"]
     delete.click().run()
     assert not at.exception and "mine" not in tuning.list_studies(None)
+
+
+def test_interrupted_trials_are_not_counted_as_failed():
+    import optuna
+
+    tuning.create_study("stopped", tuning.SearchSpace(), tuning.StudySettings(n_trials=5, epochs=3))
+    study = optuna.load_study(study_name="stopped", storage=tuning.open_storage(None))
+    for interrupted in (True, True, False):
+        t = study.ask()
+        if interrupted:
+            t.set_user_attr("interrupted", 1)  # what Stop leaves on the trial it ended
+        study.tell(t, state=optuna.trial.TrialState.FAIL)
+    at = _open("stopped")
+    assert not at.exception
+    assert any(c.value.startswith("0 pruned · 2 interrupted · 1 failed") for c in at.caption)

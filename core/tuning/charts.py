@@ -179,16 +179,18 @@ def importance(imp: dict[str, float], title: str = "Parameter importance (PED-AN
 EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # whole numbers (epochs, layers): 1, 2, 3, never 1.0, 1.5
 
 
-def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, width: int = 160,
-           columns: int = 3) -> alt.ConcatChart:
+def slice_charts(trials: pd.DataFrame, params: list[str], max_points: int = 1500, width: int = 160,
+                 height: int = 180) -> list[alt.Chart]:
     """One small scatter per parameter: its value against the accuracy (darker = later trial).
 
-    Wrapped ``columns`` to a row (3 x 160 px fit a 1024-px-wide window); lr and width on log axes, whole
-    numbers with whole ticks; batch size, activation, optimiser as categories. No colour legend: the
-    page's caption says what darker means (a legend would push the grid past the column's width).
+    lr and width on log axes, whole numbers with whole ticks; batch size, activation, optimiser as
+    categories (numbers in numeric order). All share one colour scale (trial number). No colour legend:
+    the page's caption says what darker means. A page may draw each one stretched to its own column.
     """
     done = trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
     done = _pick(done, max_points)
+    shade = alt.Scale(scheme="blues", domain=[float(done["number"].min()), float(done["number"].max())]
+                      if len(done) else [0, 1])
     charts = []
     for p in params:
         d = done[["number", "value", p]].rename(columns={p: "x"})
@@ -202,11 +204,17 @@ def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, widt
             x = alt.X("x:N", title=label(p), sort=sorted_choices(d["x"]), axis=alt.Axis(labelAngle=0))
         charts.append(alt.Chart(d).mark_circle(size=30, opacity=0.6).encode(
             x=x, y=alt.Y("value:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
-            color=alt.Color("number:Q", scale=alt.Scale(scheme="blues"), title="trial", legend=None),
+            color=alt.Color("number:Q", scale=shade, title="trial", legend=None),
             tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("x", title=label(p)),
                      alt.Tooltip("value:Q", format=".4f")],
-        ).properties(width=width, height=180))
-    return alt.concat(*charts, columns=columns).resolve_scale(color="shared")
+        ).properties(width=width, height=height))
+    return charts
+
+
+def slices(trials: pd.DataFrame, params: list[str], max_points: int = 1500, width: int = 160,
+           columns: int = 3) -> alt.ConcatChart:
+    """:func:`slice_charts` in one grid, wrapped ``columns`` to a row (3 x 160 px: about 660 px wide)."""
+    return alt.concat(*slice_charts(trials, params, max_points, width), columns=columns)
 
 
 def learning_curves(curves: pd.DataFrame, trials: pd.DataFrame, max_trials: int = 200) -> alt.LayerChart:
@@ -273,7 +281,7 @@ def timeline(trials: pd.DataFrame, now: pd.Timestamp | None = None, max_bars: in
         y=alt.Y("worker:N", title="worker (host:pid)"),
         # below the bars: one worker's row is shorter than the six states' legend
         color=alt.Color("state:N", scale=STATE_COLORS, title="state",
-                        legend=alt.Legend(orient="bottom", direction="horizontal")),
+                        legend=alt.Legend(orient="bottom", direction="horizontal", columns=3)),
         tooltip=[alt.Tooltip("number:Q", title="trial"), "state:N", "worker:N",
                  alt.Tooltip("value:Q", format=".4f", title=VALUE_TITLE),
                  alt.Tooltip("clock_start:N", title="started"), alt.Tooltip("clock_end:N", title="ended")],
@@ -282,6 +290,13 @@ def timeline(trials: pd.DataFrame, now: pd.Timestamp | None = None, max_bars: in
 
 def compare(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> alt.HConcatChart:
     """Two studies side by side: best so far by trial number, and the spread of their accuracies."""
+    left, right = compare_charts(a, b, name_a, name_b)
+    return alt.hconcat(left.properties(width=380), right.properties(width=160))
+
+
+def compare_charts(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> tuple[alt.Chart, alt.Chart]:
+    """The two parts of :func:`compare` apart (best so far; a box plot per study), for a page to give
+    each its own column. Legends sit below, so a narrow column keeps its plot."""
     bests = pd.concat([best_so_far(a, 500).assign(study=name_a), best_so_far(b, 500).assign(study=name_b)])
     vals = pd.concat([
         a[a["state"] == "COMPLETE"][["value"]].assign(study=name_a),
@@ -289,14 +304,14 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> alt.H
     ]).dropna()
     if len(vals) > 4000:
         vals = vals.groupby("study", group_keys=False).apply(lambda g: _pick(g, 2000))
-    color = alt.Color("study:N", title="study")
+    color = alt.Color("study:N", title="study", legend=alt.Legend(orient="bottom", columns=1))
     left = alt.Chart(bests, title="Best so far").mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=alt.X("number:Q", title="trial"), y=alt.Y("best:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
         color=color, tooltip=["study:N", alt.Tooltip("number:Q", title="trial"), alt.Tooltip("best:Q", format=".4f")])
     right = alt.Chart(vals, title="Accuracy of completed trials").mark_boxplot(extent="min-max").encode(
         x=alt.X("study:N", title=None), y=alt.Y("value:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
-        color=color)
-    return alt.hconcat(left.properties(width=380), right.properties(width=160))
+        color=alt.Color("study:N", legend=None))
+    return left, right
 
 
 def compare_table(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
