@@ -308,7 +308,7 @@ def compare_charts(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -
     left = alt.Chart(bests, title="Best so far").mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=alt.X("number:Q", title="trial"), y=alt.Y("best:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
         color=color, tooltip=["study:N", alt.Tooltip("number:Q", title="trial"), alt.Tooltip("best:Q", format=".4f")])
-    right = alt.Chart(vals, title="Accuracy of completed trials").mark_boxplot(extent="min-max").encode(
+    right = alt.Chart(vals, title="Accuracy spread").mark_boxplot(extent="min-max").encode(
         x=alt.X("study:N", title=None), y=alt.Y("value:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
         color=alt.Color("study:N", legend=None))
     return left, right
@@ -422,16 +422,23 @@ def contour(trials: pd.DataFrame, x: str, y: str, bins: int = 20, max_points: in
                  alt.Tooltip("best:Q", format=".4f", title="best accuracy"), alt.Tooltip("trials:Q")],
     )
     pts = _pick(done, max_points)[["number", "value", x, y]].rename(columns={x: "px", y: "py"})
-    if not x_num:
+    rng = np.random.default_rng(0)
+    jitter: dict[str, Any] = {}
+    if not x_num:  # spread a choice's dots across its band, or they sit on one line
         pts["px"] = pts["px"].astype(str)
+        pts["jx"] = rng.uniform(-0.8, 0.8, len(pts))
+        jitter["xOffset"] = alt.XOffset("jx:Q", scale=alt.Scale(domain=[-1, 1]))
     if not y_num:
         pts["py"] = pts["py"].astype(str)
+        pts["jy"] = rng.uniform(-0.8, 0.8, len(pts))
+        jitter["yOffset"] = alt.YOffset("jy:Q", scale=alt.Scale(domain=[-1, 1]))
     px = alt.X("px:Q", scale=alt.Scale(type="log") if x in LOG_PARAMS else alt.Scale(zero=False, nice=False)) \
         if x_num else alt.X("px:N", sort=xc)
     py = alt.Y("py:Q", scale=alt.Scale(type="log") if y in LOG_PARAMS else alt.Scale(zero=False, nice=False)) \
         if y_num else alt.Y("py:N", sort=yc)
-    dots = alt.Chart(pts).mark_circle(size=30, color="white", opacity=0.85, stroke="#333", strokeWidth=0.8).encode(
-        x=px, y=py, tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("px", title=label(x)),
+    size = 30 if len(pts) <= 300 else 12
+    dots = alt.Chart(pts).mark_circle(size=size, color="white", opacity=0.8, stroke="#333", strokeWidth=0.6).encode(
+        x=px, y=py, **jitter, tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("px", title=label(x)),
                              alt.Tooltip("py", title=label(y)),
                              alt.Tooltip("value:Q", format=".4f", title=VALUE_TITLE)])
     return alt.layer(rect, dots).properties(height=height)
