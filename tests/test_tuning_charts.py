@@ -4,6 +4,8 @@ apart from failures, and study ownership (hosted: only the starting session stop
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,11 +55,17 @@ def test_contour_has_both_chosen_params(fake):
 def test_contour_of_a_choice_keeps_numeric_order(fake):
     _, f, _ = fake
     spec = charts.contour(f.trials, "batch_size", "activation").to_dict()
-    rect = spec["layer"][0]
-    assert rect["encoding"]["x"]["type"] == "nominal" and rect["encoding"]["x"]["sort"] == ["32", "64", "128"]
-    assert sorted(rect["encoding"]["y"]["sort"]) == sorted(tuning.SearchSpace().activations)
+    rect, dots = spec["layer"]
+    x = rect["encoding"]["x"]  # choice i drawn at i, labelled with its name: 32, 64, 128 in numeric order
+    assert x["axis"]["values"] == [0, 1, 2] and x["axis"]["labelExpr"].startswith('["32","64","128"]')
+    assert x["scale"]["domain"] == [-0.5, 2.5] and "x2" in rect["encoding"]
+    acts = json.loads(rect["encoding"]["y"]["axis"]["labelExpr"].split("[datum")[0])
+    assert acts == sorted(tuning.SearchSpace().activations)
+    assert dots["encoding"]["x"]["scale"] == x["scale"]  # the dots share the cells' axis
+    cells = charts.contour_grid(f.trials, "batch_size", "activation")
+    assert set(cells["x_name"]) <= {"32", "64", "128"} and ((cells["x_hi"] - cells["x_lo"]) == 1).all()
     layers = charts.contour(f.trials, "layers", "dropout").to_dict()["layer"][0]["encoding"]["x"]
-    assert layers["type"] == "nominal" and layers["sort"] == ["1", "2", "3"]  # a band per layer count
+    assert layers["axis"]["labelExpr"].startswith('["1","2","3"]')  # a cell per layer count
     few = f.trials[f.trials["state"] == "COMPLETE"].head(9)
     assert len(charts.contour_grid(few, "lr", "dropout")) <= 4 * 4  # few trials: a coarse grid
     with pytest.raises(ValueError):

@@ -6,6 +6,7 @@ as fast as a small one. No Streamlit here; tests read ``to_dict()``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -350,7 +351,7 @@ def _axis_cells(col: pd.Series, param: str, bins: int) -> tuple[np.ndarray, pd.D
     """Each value's cell index, the cells (index, lo, hi, name) and whether the axis is numeric.
 
     Numeric axes get ``bins`` equal cells (equal in log10 for lr and width); categorical axes one cell
-    per choice, numbers in numeric order.
+    per choice, numbers in numeric order, at positions i - 0.5 to i + 0.5 (labelled by :func:`_choice_axis`).
     """
     if _is_numeric(col, param):
         x = col.astype(float).to_numpy()
@@ -364,8 +365,20 @@ def _axis_cells(col: pd.Series, param: str, bins: int) -> tuple[np.ndarray, pd.D
         return idx, cells, True
     choices = sorted_choices(col)
     idx = col.astype(str).map({c: i for i, c in enumerate(choices)}).to_numpy()
-    cells = pd.DataFrame({"i": np.arange(len(choices)), "lo": np.nan, "hi": np.nan, "name": choices})
+    i = np.arange(len(choices))
+    cells = pd.DataFrame({"i": i, "lo": i - 0.5, "hi": i + 0.5, "name": choices})
     return idx, cells, False
+
+
+def _choice_axis(choices: list[str]) -> tuple[alt.Scale, alt.Axis]:
+    """A quantitative scale and axis that show choice i at position i, labelled with its name.
+
+    Cells and (jittered) dots share it in one layered chart, which a band scale with offsets cannot do:
+    the offset would shrink the cells to a strip."""
+    names = "[" + ",".join(json.dumps(c) for c in choices) + "]"
+    return (alt.Scale(domain=[-0.5, len(choices) - 0.5], nice=False, zero=False),
+            alt.Axis(values=list(range(len(choices))), labelExpr=f"{names}[datum.value]", grid=False,
+                     labelAngle=0))
 
 
 def _position(param: str, field_lo: str, numeric: bool, choices: list[str] | None, channel: str,
@@ -376,7 +389,9 @@ def _position(param: str, field_lo: str, numeric: bool, choices: list[str] | Non
         scale = alt.Scale(type="log") if param in LOG_PARAMS else alt.Scale(zero=False, nice=False)
         return {channel: cls(f"{field_lo}_lo:Q", title=title, scale=scale),
                 f"{channel}2": cls2(f"{field_lo}_hi:Q")}
-    return {channel: cls(f"{field_lo}_name:N", title=title, sort=choices, axis=alt.Axis(labelAngle=0))}
+    scale, axis = _choice_axis(choices or [])
+    return {channel: cls(f"{field_lo}_lo:Q", title=title, scale=scale, axis=axis),
+            f"{channel}2": cls2(f"{field_lo}_hi:Q")}
 
 
 def contour_grid(trials: pd.DataFrame, x: str, y: str, bins: int = 20) -> pd.DataFrame:
@@ -421,26 +436,26 @@ def contour(trials: pd.DataFrame, x: str, y: str, bins: int = 20, max_points: in
                  alt.Tooltip("mean:Q", format=".4f", title="mean accuracy"),
                  alt.Tooltip("best:Q", format=".4f", title="best accuracy"), alt.Tooltip("trials:Q")],
     )
-    pts = _pick(done, max_points)[["number", "value", x, y]].rename(columns={x: "px", y: "py"})
+    pts = _pick(done, max_points)[["number", "value", x, y]].rename(columns={x: "x_value", y: "y_value"})
     rng = np.random.default_rng(0)
-    jitter: dict[str, Any] = {}
-    if not x_num:  # spread a choice's dots across its band, or they sit on one line
-        pts["px"] = pts["px"].astype(str)
-        pts["jx"] = rng.uniform(-0.8, 0.8, len(pts))
-        jitter["xOffset"] = alt.XOffset("jx:Q", scale=alt.Scale(domain=[-1, 1]))
-    if not y_num:
-        pts["py"] = pts["py"].astype(str)
-        pts["jy"] = rng.uniform(-0.8, 0.8, len(pts))
-        jitter["yOffset"] = alt.YOffset("jy:Q", scale=alt.Scale(domain=[-1, 1]))
-    px = alt.X("px:Q", scale=alt.Scale(type="log") if x in LOG_PARAMS else alt.Scale(zero=False, nice=False)) \
-        if x_num else alt.X("px:N", sort=xc)
-    py = alt.Y("py:Q", scale=alt.Scale(type="log") if y in LOG_PARAMS else alt.Scale(zero=False, nice=False)) \
-        if y_num else alt.Y("py:N", sort=yc)
+    enc: dict[str, Any] = {}
+    for ch, p, numeric, choices in (("x", x, x_num, xc), ("y", y, y_num, yc)):
+        cls = alt.X if ch == "x" else alt.Y
+        if numeric:
+            pts[f"p{ch}"] = pts[f"{ch}_value"].astype(float)
+            scale = alt.Scale(type="log") if p in LOG_PARAMS else alt.Scale(zero=False, nice=False)
+            enc[ch] = cls(f"p{ch}:Q", scale=scale)
+        else:  # a choice's dots spread across its cell (seeded jitter), or they sit on one line
+            pos = pts[f"{ch}_value"].astype(str).map({c: i for i, c in enumerate(choices or [])}).astype(float)
+            pts[f"p{ch}"] = pos + rng.uniform(-0.35, 0.35, len(pts))
+            pts[f"{ch}_value"] = pts[f"{ch}_value"].astype(str)
+            scale, axis = _choice_axis(choices or [])
+            enc[ch] = cls(f"p{ch}:Q", scale=scale, axis=axis)
     size = 30 if len(pts) <= 300 else 12
     dots = alt.Chart(pts).mark_circle(size=size, color="white", opacity=0.8, stroke="#333", strokeWidth=0.6).encode(
-        x=px, y=py, **jitter, tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("px", title=label(x)),
-                             alt.Tooltip("py", title=label(y)),
-                             alt.Tooltip("value:Q", format=".4f", title=VALUE_TITLE)])
+        **enc, tooltip=[alt.Tooltip("number:Q", title="trial"), alt.Tooltip("x_value", title=label(x)),
+                        alt.Tooltip("y_value", title=label(y)),
+                        alt.Tooltip("value:Q", format=".4f", title=VALUE_TITLE)])
     return alt.layer(rect, dots).properties(height=height)
 
 
