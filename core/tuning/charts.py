@@ -428,7 +428,8 @@ def contour(trials: pd.DataFrame, x: str, y: str, bins: int = 20, max_points: in
     x_num, y_num = _is_numeric(done[x], x), _is_numeric(done[y], y)
     xc = None if x_num else sorted_choices(done[x])
     yc = None if y_num else sorted_choices(done[y])
-    title = f"Contour: {label(x)} and {label(y)} (mean validation accuracy per cell)"
+    title = alt.TitleParams(f"Contour: {label(x)} and {label(y)}", subtitle="mean validation accuracy per cell",
+                            anchor="start")
     rect = alt.Chart(cells, title=title).mark_rect().encode(
         **_position(x, "x", x_num, xc, "x", label(x)), **_position(y, "y", y_num, yc, "y", label(y)),
         color=alt.Color("mean:Q", scale=alt.Scale(scheme="viridis"), title=["mean", "accuracy"]),
@@ -494,7 +495,9 @@ def rank(trials: pd.DataFrame, x: str, y: str, max_points: int = 2000, height: i
             d[f"j{ch}"] = rng.uniform(-0.8, 0.8, len(d))
             off = alt.XOffset if ch == "x" else alt.YOffset
             enc[f"{ch}Offset"] = off(f"j{ch}:Q", scale=alt.Scale(domain=[-1, 1]))
-    return alt.Chart(d, title=f"Rank: {label(x)} and {label(y)} ({n:,} completed trials, coloured by rank)") \
+    title = alt.TitleParams(f"Rank: {label(x)} and {label(y)}", subtitle=f"{n:,} completed trials, coloured by rank",
+                            anchor="start")
+    return alt.Chart(d, title=title) \
         .mark_circle(size=40, opacity=0.85).encode(
             **enc,
             color=alt.Color("rank_pct:Q", scale=alt.Scale(scheme="plasma", domain=[0, 1]),
