@@ -123,7 +123,7 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None)
         st.markdown("**Study**")
         c1, c2, c3, c4 = st.columns(4)
-        name = c1.text_input("Study name", value="", placeholder="automatic: data set-sampler-number",
+        name = c1.text_input("Study name", value="", placeholder="automatic",
                              help="leave empty for a name made from the data set and sampler you choose, "
                                   "for example digits-random-3")
         dataset = field_widget(SS, "dataset", label="Data set", value=set0.dataset, container=c2,
