@@ -12,6 +12,9 @@ from core import tuning
 from core.config import ConfigError
 from core.engine.activations import REGISTRY
 from core.plotting import fit_width
+from core.serve import check_study
+from core.serve.queue import training_queue
+from core.settings import hosted
 from core.tuning import charts
 from ui import links
 from ui.common import share_link
@@ -51,11 +54,18 @@ def auto_name(dataset: str, sampler: str, taken: list[str]) -> str:
 
 
 def start(url: str, name: str, n: int) -> int:
+    """Start up to n worker processes; hosted, each takes one of the server's training slots while it lives."""
     room = tuning.max_workers() - live_workers()
     n = max(0, min(n, room))
-    if n:
-        pool().setdefault(name, []).extend(tuning.start_workers(url, name, n, parent=os.getpid()))
-    return n
+    procs = []
+    for i in range(n):
+        spawn = lambda: tuning.start_workers(url, name, 1, parent=os.getpid())[0]  # noqa: E731
+        proc = training_queue().hold_process(f"worker:{name}:{os.getpid()}:{i}", spawn) if hosted() else spawn()
+        if proc is None:
+            break  # every training slot is busy: fewer workers now (the study runs on the ones it has)
+        procs.append(proc)
+    pool().setdefault(name, []).extend(procs)
+    return len(procs)
 
 
 @st.cache_data(ttl=1.0, max_entries=16, show_spinner=False)
@@ -158,6 +168,9 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             token = session_token()
             if name in studies and not tuning.may_control(tuning.owner_of(url, name), token):
                 raise tuning.NotOwner(f"a study named {name!r} belongs to another session; pick a new name")
+            too_much = check_study(space, sts) if hosted() else None  # priced as all its trials
+            if too_much:
+                raise tuning.TuningError(too_much)
             tuning.create_study(name, space, sts, url)
             if token:
                 tuning.claim(url, name, token)  # hosted: only this session may stop, resume or delete it
@@ -169,8 +182,9 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             wanted = name.strip()
             studies = tuning.list_studies(url)
             if got < int(workers):
-                st.info(f"Started {got} of {int(workers)} workers: this machine runs at most "
-                        f"{tuning.max_workers()} at once.")
+                why = ("the server's training slots are busy (workers share them with every visitor's training)"
+                       if hosted() else f"this machine runs at most {tuning.max_workers()} at once")
+                st.info(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
 
 gone = st.session_state.pop("tuner_deleted", None)
 if gone:
