@@ -10,15 +10,11 @@ from core.explorer import charts as ac
 from core.explorer.jobs import PARAM_FIELDS
 from core.serve.cache import batch_key
 from ui.common import cached_results, seed_state, share_link, sync_url
-from ui.widgets import field_widget, parse_numbers, url_config, widget_config
+from ui.widgets import field_widget, notice, parse_numbers, progress_bar, url_config, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
 SLIDER_KEYS = {"leaky_alpha": "f_leaky", "elu_alpha": "f_elu", "softplus_beta": "f_beta"}  # field -> widget key
-
-
-def notice(text: str) -> None:
-    st.caption(f":material/lightbulb: {text}")
 
 
 # ---- cached computations (pure functions of frozen configs) ---------------------------------------
@@ -35,15 +31,6 @@ def compare_results(cfg: ex.CompareConfig, progress=None):
 def depth_results(cfg: ex.DepthConfig, progress=None):
     key = batch_key(cfg.train_configs(), f"depth-probes-{ex.PROBE}-{ex.BINS}-{cfg.key()}")
     return cached_results(key, lambda: ex.run_depth(cfg, progress), request=cfg)
-
-
-def progress_bar(what: str):
-    bar = st.empty()
-
-    def report(epoch: int, total: int, _trainer) -> None:
-        bar.progress(min(1.0, epoch / max(total, 1)), text=f"{what}: epoch {epoch}/{total}")
-
-    return bar, report
 
 
 # ---- page -----------------------------------------------------------------------------------------

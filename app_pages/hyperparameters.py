@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 import core.hyperparameters as hp
-from core.config import Config, ConfigError
 from core.engine.activations import HIDDEN, REGISTRY
 from core.hyperparameters import charts as hc
 from core.serve import hosted
 from core.serve.cache import batch_key
-from ui.common import cached_results, config_from_url, seed_state, share_link, sync_url, widget_config
+from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
+from ui.widgets import notice, progress_bar, url_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
         "dropout": "Dropout"}
@@ -25,15 +25,6 @@ SAYS = {
 }
 
 
-def url_config(cls: type[Config], prefix: str) -> Config:
-    try:
-        return config_from_url(cls, prefix)
-    except ConfigError as e:
-        st.warning(f"Link settings starting with `{prefix}` ignored ({e}); using the defaults.",
-                   icon=":material/link_off:")
-        return cls()
-
-
 def items(text: str, kind: type) -> tuple:
     """'1e-4, 0.01' -> (0.0001, 0.01); raises ValueError with a plain reason."""
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
@@ -43,10 +34,6 @@ def items(text: str, kind: type) -> tuple:
         return tuple(kind(p) for p in parts)
     except ValueError:
         raise ValueError(f"could not read {text!r} as a list of values") from None
-
-
-def notice(text: str) -> None:
-    st.caption(f":material/lightbulb: {text}")
 
 
 def sweep_results(cfg: hp.Sweep, progress=None):
@@ -78,15 +65,6 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
                                batch_size=int(ss[f"{p}batch"]), activation=url.activation, dropout=url.dropout)
     hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
     return cfg
-
-
-def progress_bar(what: str):
-    bar = st.empty()
-
-    def report(epoch: int, total: int, _trainer) -> None:
-        bar.progress(min(1.0, epoch / max(total, 1)), text=f"{what}: epoch {epoch}/{total}")
-
-    return bar, report
 
 
 # ---- page -----------------------------------------------------------------------------------------

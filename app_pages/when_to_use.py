@@ -9,22 +9,13 @@ from typing import Any
 import streamlit as st
 
 import core.when_to_use as wtu
-from core.config import Config, ConfigError
 from core.when_to_use import charts as wc
-from ui.common import config_from_url, seed_state, share_link, sync_url, training_slot, widget_config
+from ui.common import seed_state, share_link, sync_url, training_slot, widget_config
+from ui.widgets import notice, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
          "digits": "the digits images", "csv": "your CSV"}
-
-
-def url_config(cls: type[Config], prefix: str) -> Config:
-    try:
-        return config_from_url(cls, prefix)
-    except ConfigError as e:
-        st.warning(f"Link settings starting with `{prefix}` ignored ({e}); using the defaults.",
-                   icon=":material/link_off:")
-        return cls()
 
 
 def items(text: str, kind: type) -> tuple:
@@ -53,10 +44,6 @@ def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Call
     status.empty()
     draw(out)
     return out
-
-
-def notice(text: str) -> None:
-    st.caption(f":material/lightbulb: {text}")
 
 
 # ---- cached computations: one point = one model on one variant of one table ---------------------------
