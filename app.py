@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import settings
 from ui.common import apply_secrets, install_run_guard
 
 ROOT = Path(__file__).parent
@@ -16,13 +17,19 @@ PAGES = [
     ("app_pages/home.py", "Home", ":material/home:", "home"),
     ("app_pages/activation_explorer.py", "Activation Explorer", ":material/show_chart:", "activations"),
     ("app_pages/xor_lab.py", "XOR Lab", ":material/join_inner:", "xor"),
+    ("app_pages/architectures.py", "Network Shapes", ":material/account_tree:", "architectures"),
+    ("app_pages/backprop.py", "Backprop Step by Step", ":material/undo:", "backprop"),
     ("app_pages/digit_recognizer.py", "Digit Recognizer", ":material/draw:", "digits"),
+    ("app_pages/when_to_use.py", "When to Use Neural Networks", ":material/balance:", "when-to-use"),
+    ("app_pages/hyperparameters.py", "Hyperparameter Effects", ":material/science:", "hyperparameters"),
     ("app_pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "tuner"),
 ]
 
 st.set_page_config(page_title="NN Lab", page_icon=":material/hub:", layout="wide")
 apply_secrets()
-install_run_guard()  # hosted mode: every training run is checked and queued
+if settings.hosted():  # a visitor never sees a traceback (the server's log keeps it); laptops keep the default
+    st.set_option("client.showErrorDetails", "none")
+install_run_guard()  # hosted mode: every training run is priced, checked and queued
 pages = [
     st.Page(str(ROOT / f), title=t, icon=i, url_path=u, default=(u == "home"))
     for f, t, i, u in PAGES

@@ -10,15 +10,11 @@ from core.explorer import charts as ac
 from core.explorer.jobs import PARAM_FIELDS
 from core.serve.cache import batch_key
 from ui.common import cached_results, seed_state, share_link, sync_url
-from ui.widgets import field_widget, parse_numbers, url_config, widget_config
+from ui.widgets import field_widget, notice, parse_numbers, progress_bar, url_config, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
 SLIDER_KEYS = {"leaky_alpha": "f_leaky", "elu_alpha": "f_elu", "softplus_beta": "f_beta"}  # field -> widget key
-
-
-def notice(text: str) -> None:
-    st.caption(f":material/lightbulb: {text}")
 
 
 # ---- cached computations (pure functions of frozen configs) ---------------------------------------
@@ -28,21 +24,13 @@ def curves_view(cfg: ex.CurvesConfig):
 
 
 def compare_results(cfg: ex.CompareConfig, progress=None):
-    return cached_results(batch_key(cfg.train_configs(), cfg.data_key()), lambda: ex.run_compare(cfg, progress))
+    return cached_results(batch_key(cfg.train_configs(), cfg.data_key()), lambda: ex.run_compare(cfg, progress),
+                          request=cfg)
 
 
 def depth_results(cfg: ex.DepthConfig, progress=None):
     key = batch_key(cfg.train_configs(), f"depth-probes-{ex.PROBE}-{ex.BINS}-{cfg.key()}")
-    return cached_results(key, lambda: ex.run_depth(cfg, progress))
-
-
-def progress_bar(what: str):
-    bar = st.empty()
-
-    def report(epoch: int, total: int, _trainer) -> None:
-        bar.progress(min(1.0, epoch / max(total, 1)), text=f"{what}: epoch {epoch}/{total}")
-
-    return bar, report
+    return cached_results(key, lambda: ex.run_depth(cfg, progress), request=cfg)
 
 
 # ---- page -----------------------------------------------------------------------------------------
@@ -207,8 +195,9 @@ with tab_d:
         st.markdown(
             "Deep MLPs on digits, one per activation, trained together. Before training and after every "
             "epoch the same 512 training images go through each network to measure each layer's gradient, "
-            "its dead units (zero slope on every image), and its pre-activations. The initialisation decides "
-            "much of what you see: switch it."
+            "its dead units (zero slope on every image), and its pre-activations. Each activation starts from "
+            "the init designed for it (He for the ReLU family, Xavier for sigmoid and tanh, LeCun for SELU); "
+            "choose one shared init to see what a mismatched one does."
         )
         field_widget(DEP, "functions", label="Activations", key="d_functions", value=url_d.functions,
                      format_func=LABEL.get)
@@ -217,7 +206,7 @@ with tab_d:
                      widget="slider", help=None)
         field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init, container=c,
                      widget="segmented_control", required=True,
-                     format_func={"default": "PyTorch default", "xavier": "Xavier", "he": "He"}.get)
+                     format_func=ex.INIT_LABEL.get)
         e = st.columns(5)
         field_widget(DEP, "width", label="Width", key="d_width", value=url_d.width, container=e[0])
         field_widget(DEP, "lr", label="Learning rate (Adam)", key="d_lr", value=url_d.lr, container=e[1],
@@ -242,6 +231,8 @@ with tab_d:
             st.altair_chart(ac.grad_lines(frames["grad"], 0, "Gradient per layer at initialisation"),
                             width="stretch")
             notice(notes["grad"])
+            if notes.get("init"):
+                notice(notes["init"])
         with right:
             st.altair_chart(ac.acc_lines(frames["acc"], "Test accuracy while training"), width="stretch")
             notice(notes["acc"])

@@ -40,7 +40,7 @@ def diagnose_seed(cfg: xor.SeedStudyConfig, k: int):
 
 
 def seed_results(cfg: xor.SeedStudyConfig, progress=None):
-    return cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg, progress))
+    return cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg, progress), request=cfg)
 
 
 # Chart objects for the perceptron tab, kept per setting: building an Altair chart costs more than

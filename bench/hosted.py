@@ -1,7 +1,21 @@
-"""Benchmark: 8 visitors start a training at the same moment on a hosted NN Lab server.
+"""Benchmark: a hosted NN Lab server under a hostile mix, and the price of each page's default run.
 
-    python -m bench.hosted [--sessions 8] [--modes hosted,unlimited] [--timeout 240]
+    python -m bench.hosted                       # the hostile mix + price vs measured (the default)
+    python -m bench.hosted --mix burst [--sessions 8] [--modes hosted,unlimited] [--timeout 240]
+    python -m bench.hosted --calibrate           # only price vs measured, each default run in its own process
 
+Hostile mix (``--mix hostile``): on one hosted server (NNLAB_HOSTED=1, a fresh data folder), while 6
+ordinary visitors each start a training (the XOR Lab's seed study, each its own epochs), 2 hostile
+visitors each open an over-budget link (an Activation Explorer comparison of 20 seeds x 6 layers of 256
+at batch 1 for 500 epochs; a Digit Recognizer model of twelve 256-wide layers at batch 1 for 2,000
+epochs: both within every per-field cap) and upload a 190 kB PNG that decodes to 6,300 x 6,300 RGBA.
+Per visitor: the outcome and its time; the server's peak memory (process tree RSS); exceptions shown.
+Last line: ``ordinary=<ok>/<n> hostile_refused=<r>/<m> tracebacks=<t> peak_mb=<mb>``.
+
+Price vs measured: each page's default run in a fresh process (CPU seconds, peak RSS growth) against
+:func:`core.serve.price.request_price` (likely_seconds: early stopping assumed at 3 x patience + 5 epochs).
+
+Burst (``--mix burst``, the earlier benchmark):
 For each mode it starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder,
 so no cache helps), warms it up with one visit, then opens N browser contexts at once in Debian's
 chromium (Playwright), each on the XOR Lab's seed study with its own setting (epochs 1000+k, so every
@@ -11,15 +25,18 @@ exception element; and samples the server process tree's RSS from /proc every 0.
 
 Modes: ``hosted`` = the hosted default (NNLAB_MAX_CONCURRENT unset: 2 at a time, a fair queue);
 ``unlimited`` = hosted caps but NNLAB_MAX_CONCURRENT=0 (every visitor trains at once), for contrast.
-Last line: hosted: <ok>/<n> finished, errors=<e>, p50=<s> p95=<s>, peak=<MB> MB (goal < 1500 MB): PASS|FAIL
+Its last line: hosted: <ok>/<n> finished, errors=<e>, p50=<s> p95=<s>, peak=<MB> MB (goal < 1500 MB): PASS|FAIL
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
+import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -178,15 +195,214 @@ def run_mode(mode: str, n: int, timeout: float, epochs0: int) -> tuple[dict, lis
     return summary, rows
 
 
+# ---- the hostile mix ---------------------------------------------------------------------------------
+HOSTILE_LINKS = [
+    "/activations?tab=learn&c_hidden=256,256,256,256,256,256&c_n_seeds=20&c_epochs=500&c_batch_size=1",
+    "/digits?hidden=" + ",".join(["256"] * 12) + "&batch_size=1&epochs=2000",
+]
+REFUSED_RE = re.compile(r"this server allows|over this server's cap|megapixels")
+
+
+def huge_png_file(folder: Path) -> Path:
+    """The 190 kB PNG that decodes to 6,300 x 6,300 RGBA (built row by row, see tests/test_images.py)."""
+    from tests.test_images import huge_png
+
+    path = folder / "huge.png"
+    path.write_bytes(huge_png())
+    return path
+
+
+async def page_state(page) -> dict:
+    return await page.evaluate("""() => ({
+        text: document.body ? document.body.innerText : '',
+        exc: [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText)})""")
+
+
+async def wait_for(page, pattern: re.Pattern, timeout: float) -> tuple[str, float, list[str]]:
+    """('refused' | 'shown' | error, seconds, exceptions) once ``pattern`` or an exception appears."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        st = await page_state(page)
+        if st["exc"]:
+            return "exception", time.monotonic() - t0, st["exc"]
+        m = pattern.search(st["text"])
+        if m:
+            return "refused", time.monotonic() - t0, []
+        await asyncio.sleep(0.1)
+    return f"nothing in {timeout:.0f} s", time.monotonic() - t0, []
+
+
+async def hostile(browser, url: str, k: int, png: Path, timeout: float) -> list[dict]:
+    """One hostile visitor: an over-budget link, then a huge image upload. One row per request."""
+    ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await ctx.new_page()
+    rows = []
+    link = HOSTILE_LINKS[k % len(HOSTILE_LINKS)]
+    try:
+        t0 = time.monotonic()
+        await page.goto(url + link, timeout=timeout * 1000)
+        reached = time.monotonic() - t0
+        outcome, secs, exc = await wait_for(page, REFUSED_RE, timeout)
+        rows.append({"visitor": f"hostile {k}", "request": link.split("?")[0] + " over budget",
+                     "outcome": outcome, "seconds": round(secs + reached, 2), "exceptions": len(exc)})
+        await page.goto(url + "/digits?tab=read", timeout=timeout * 1000)
+        drop = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+        await drop.wait_for(state="attached", timeout=timeout * 1000)
+        t1 = time.monotonic()
+        await drop.set_input_files([str(png)])
+        outcome, secs, exc = await wait_for(page, re.compile(r"huge\.png[^\n]*(megapixels|refused|could not)|"
+                                                             r"megapixels"), timeout)
+        rows.append({"visitor": f"hostile {k}", "request": "upload 6,300x6,300 PNG", "outcome": outcome,
+                     "seconds": round(time.monotonic() - t1, 2), "exceptions": len(exc)})
+    except Exception as e:  # a navigation failure counts for this visitor
+        rows.append({"visitor": f"hostile {k}", "request": "-", "outcome": f"{type(e).__name__}: {str(e)[:60]}",
+                     "seconds": None, "exceptions": 0})
+    await ctx.close()
+    return rows
+
+
+async def hostile_mix(url: str, n_ordinary: int, n_hostile: int, png: Path, timeout: float, epochs0: int):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        ctx = await browser.new_context()  # warm-up: imports, and the Read tab's default model (cached after)
+        page = await ctx.new_page()
+        await page.goto(url + "/xor?tab=seeds&s_n_seeds=2&s_epochs=5", timeout=120_000)
+        await page.get_by_text("Solved XOR").first.wait_for(timeout=120_000)
+        await page.goto(url + "/digits?tab=read", timeout=120_000)
+        await page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.wait_for(state="attached",
+                                                                                          timeout=240_000)
+        await ctx.close()
+        t0 = time.monotonic()
+        jobs = [visitor(browser, f"{url}/xor?tab=seeds&s_n_seeds=100&s_epochs={epochs0 + k}", k, timeout, t0)
+                for k in range(n_ordinary)]
+        jobs += [hostile(browser, url, k, png, timeout) for k in range(n_hostile)]
+        out = await asyncio.gather(*jobs)
+        await browser.close()
+    return out[:n_ordinary], [r for rows in out[n_ordinary:] for r in rows]
+
+
+def run_hostile(n_ordinary: int, n_hostile: int, timeout: float, epochs0: int) -> str:
+    with tempfile.TemporaryDirectory(prefix="nnlab-bench-") as tmp:
+        png = huge_png_file(Path(tmp))
+        data = Path(tmp) / "data"
+        data.mkdir()
+        proc, url = streamlit_server.start(data, {"NNLAB_HOSTED": "1"})
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        try:
+            ordinary, hostile_rows = asyncio.run(hostile_mix(url, n_ordinary, n_hostile, png, timeout, epochs0))
+        finally:
+            sampler.stop_flag.set()
+            sampler.join(2)
+            streamlit_server.stop(proc)
+        log = (data / "streamlit.log").read_text(errors="replace")
+    rows = [{"visitor": f"ordinary {r['session']}", "request": "XOR seed study",
+             "outcome": "result" if r["result_s"] is not None else (r["error"] or "no result"),
+             "seconds": r["result_s"], "exceptions": int(bool(r["error"] and "Exception" in r["error"]))}
+            for r in ordinary]
+    print(table(rows + hostile_rows, "\nhostile mix: each visitor's requests (seconds from its request)"))
+    ok = sum(r["result_s"] is not None for r in ordinary)
+    refused = sum(r["outcome"] == "refused" for r in hostile_rows)
+    tracebacks = sum(r["exceptions"] for r in rows + hostile_rows) + log.count("Traceback (most recent call last)")
+    return (f"ordinary={ok}/{len(ordinary)} hostile_refused={refused}/{len(hostile_rows)} "
+            f"tracebacks={tracebacks} peak_mb={sampler.peak / 1e6:.0f}")
+
+
+# ---- price vs measured ---------------------------------------------------------------------------------
+MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", "/work/shared/data/mnist-sample"))
+DEFAULT_RUNS = ["digits", "mnist-sample", "compare", "depth", "xor-seeds", "playground"]
+
+
+def _default_run(name: str):
+    """(config, run(), DataShape override or None) of one page's default run."""
+    from core.serve import price as P
+    if name in ("digits", "mnist-sample"):
+        from core.digits import jobs
+        if name == "digits":
+            cfg = jobs.default_config("digits")
+            return cfg, lambda: jobs.compute([cfg]), None
+        cfg = jobs.default_config("mnist")
+        Xtr, _, Xte, _ = jobs.raw_arrays("mnist", MNIST_SAMPLE)
+        return cfg, lambda: jobs.compute([cfg], folder=MNIST_SAMPLE), P.digits_shape(cfg, (len(Xtr), len(Xte)))
+    if name in ("compare", "depth"):
+        from core.explorer import jobs as ex
+        cfg = ex.CompareConfig() if name == "compare" else ex.DepthConfig()
+        run = ex.run_compare if name == "compare" else ex.run_depth
+        return cfg, lambda: run(cfg), None
+    if name == "xor-seeds":
+        from core.xor import jobs as xj
+        cfg = xj.SeedStudyConfig()
+        return cfg, lambda: xj.run_seed_study(cfg), None
+    if name == "playground":
+        from core.xor import playground as pg
+        cfg = pg.PlaygroundConfig()
+
+        def run():
+            tr = pg.new_trainer(cfg, pg.make_points(cfg))
+            tr.run()
+            return tr.results()
+        return cfg, run, None
+    raise KeyError(name)
+
+
+def price_child(name: str) -> dict:
+    """In a fresh process: build the job (imports are not part of the run), then measure only the run."""
+    from core.serve import price as P
+    cfg, run, shape = _default_run(name)
+    p = P.request_price(cfg, shape)
+    with open("/proc/self/statm") as fh:
+        rss_now = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    c0 = time.process_time()
+    results = run()
+    cpu = time.process_time() - c0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    epochs = max(int(r.history["epoch"].max()) for r in results)
+    return {"run": name, "epochs run": epochs, "est CPU s": round(p.likely_seconds, 1), "CPU s": round(cpu, 1),
+            "time ratio": round(p.likely_seconds / max(cpu, 1e-3), 2), "bound s": round(p.seconds, 1),
+            "est MB": round(p.peak_bytes / 1e6), "peak growth MB": round(max(0, peak - rss_now) / 1e6),
+            "mem ratio": round(p.peak_bytes / max(peak - rss_now, 1), 2)}
+
+
+def price_table(names: list[str]) -> list[dict]:
+    rows = []
+    for n in names:
+        env = {**os.environ, "NNLAB_DATA_DIR": tempfile.mkdtemp(prefix="nnlab-price-"), "NNLAB_HOSTED": ""}
+        r = subprocess.run([sys.executable, "-m", "bench.hosted", "--price-child", n], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=1800)
+        try:
+            rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
+            rows.append({"run": n, "error": (r.stderr or r.stdout).strip()[-120:]})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--modes", default="hosted,unlimited")
     ap.add_argument("--timeout", type=float, default=240, help="seconds each visitor may take (bounded)")
     ap.add_argument("--epochs", type=int, default=1000, help="visitor k trains epochs+k (distinct runs)")
+    ap.add_argument("--mix", default="hostile", choices=("hostile", "burst"))
+    ap.add_argument("--ordinary", type=int, default=6)
+    ap.add_argument("--hostile", type=int, default=2)
+    ap.add_argument("--calibrate", action="store_true", help="only the price vs measured table")
+    ap.add_argument("--no-price", action="store_true", help="skip the price vs measured table")
+    ap.add_argument("--price-child", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.price_child:
+        print(json.dumps(price_child(a.price_child)))
+        return
+    if a.calibrate or (a.mix == "hostile" and not a.no_price):
+        print(table(price_table(DEFAULT_RUNS), "\nprice vs measured: each page's default run in a fresh process"))
+        if a.calibrate:
+            return
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found (apt-get install chromium)")
+    if a.mix == "hostile":
+        print(run_hostile(max(1, a.ordinary), max(1, a.hostile), min(a.timeout, 900), a.epochs))
+        return
     n = max(1, min(a.sessions, 32))
     summaries, details = [], {}
     for mode in a.modes.split(","):

@@ -6,6 +6,7 @@ only the environment, so it stays free of Streamlit.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,13 +37,23 @@ class Limits:
     max_uploads: int
     cache_mb: int
     max_workers: int = 8  # tuning worker processes one machine runs for one study (also capped by its cores)
+    # budgets: what bounds a request's work and memory (core.serve.price), whatever its fields say
+    run_seconds: float = math.inf  # estimated CPU seconds of one training request
+    run_mb: float = math.inf  # estimated peak memory of one training request (MB)
+    study_seconds: float = math.inf  # a tuning study, priced as all its trials
+    image_pixels: int = 40_000_000  # decoded pixels of one uploaded image (reduced while decoding above this)
+    run_wall_seconds: float | None = None  # a run still training after this long stops, marked cut short
 
 
 LAPTOP = Limits(max_epochs=5000, max_width=1024, max_layers=20, max_seeds=200, max_trials=2000,
                 max_upload_mb=20, max_uploads=50, cache_mb=2000)
 # max_epochs 2000: the XOR Lab's defaults train 1000 (seeds) and 2000 (NumPy) epochs on 4 points
+# run_seconds 60 / run_mb 400: every page's default run fits (see core.serve.price; the MNIST model on the
+# 4,000-digit sample prices at about 310 MB); NNLAB_MAX_CONCURRENT x run_mb + the app (~0.5 GB) fit 1.5 GB
 HOSTED = Limits(max_epochs=2000, max_width=256, max_layers=12, max_seeds=100, max_trials=100,
-                max_upload_mb=5, max_uploads=10, cache_mb=300, max_workers=2)
+                max_upload_mb=5, max_uploads=10, cache_mb=300, max_workers=2,
+                run_seconds=60.0, run_mb=400.0, study_seconds=600.0, image_pixels=12_000_000,
+                run_wall_seconds=180.0)  # 3x the CPU budget: a busy server may run a priced request slower
 
 
 def limits() -> Limits:

@@ -194,7 +194,7 @@ def test_sharded_fit_equals_one_stack_and_is_guarded_once(monkeypatch):
     seen = []
 
     @contextlib.contextmanager
-    def guard(configs):
+    def guard(configs, data=None):
         seen.append(len(configs))
         yield
 
@@ -444,7 +444,7 @@ def test_a_refusing_guard_means_no_trainer_was_built(plan, monkeypatch):
     class Refused(Exception):
         pass
 
-    def refuse(configs):
+    def refuse(configs, data=None):
         raise Refused(f"{len(configs)} models are over budget")
 
     built = []
@@ -467,7 +467,7 @@ def test_fit_enters_the_guard_once_and_a_trainer_run_enters_it_itself(monkeypatc
     seen = []
 
     @contextlib.contextmanager
-    def guard(configs):
+    def guard(configs, data=None):
         seen.append(len(configs))
         yield
 
@@ -507,3 +507,35 @@ def test_a_deadline_cuts_every_stack_of_a_sharded_fit(monkeypatch):
     res = fit(cfgs, xor_data(), deadline=time.monotonic() - 1.0)
     assert [r.stopped_epoch for r in res] == [1, 1] and all(r.extra["cut_short"] for r in res)
     assert all(len(r.history) == 1 for r in res)
+
+
+def test_the_guard_sees_the_data_and_its_time_limit_cuts_the_run_short(monkeypatch):
+    """The run guard gets the data it prices, and the wall-clock seconds it yields stop the run cleanly."""
+    import core.engine.guard as guard_mod
+
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:200], ytr[:200], Xte[:50], yte[:50], task="multiclass", n_classes=10)
+    seen = []
+
+    @contextlib.contextmanager
+    def guard(configs, data=None):
+        seen.append(data)
+        yield 0.0  # no time at all: the run stops after its first epoch
+
+    monkeypatch.setattr(guard_mod, "_current", [guard])
+    res = fit([TrainConfig(hidden=(8,), epochs=50, batch_size=32)], data)
+    assert seen == [data]
+    assert res[0].extra["cut_short"] and res[0].stopped_epoch < 50
+
+
+def test_a_cut_short_run_is_never_cached(tmp_path):
+    from core.serve.cache import DiskCache, cached, cut_short
+
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:100], ytr[:100], Xte[:20], yte[:20], task="multiclass", n_classes=10)
+    cache = DiskCache(tmp_path)
+    tr = Trainer([TrainConfig(hidden=(4,), epochs=20, batch_size=0)], data)
+    tr.run(deadline=0.0)
+    results = tr.results()
+    out, hit = cached("k", lambda: results, cache)
+    assert not hit and cache.entries() == [] and "cut short" in cut_short(out)

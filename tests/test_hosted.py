@@ -10,6 +10,7 @@ import pytest
 from core import settings
 from core.engine import TrainConfig
 from core.serve import hosted
+from core.serve import queue as squeue
 from core.serve.hosted import FairQueue, Superseded
 from core.tuning import SearchSpace
 from core.xor import SeedStudyConfig, XorCompareConfig
@@ -80,6 +81,20 @@ def test_approx_bytes_counts_tensors_and_frames():
 
 
 # ---- the queue --------------------------------------------------------------------------------------
+# Every wait has a deadline: a regression fails here in seconds instead of hanging the suite.
+def wait_until(pred, timeout: float = 5.0) -> None:
+    """Poll ``pred`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "the queue did not get there in time (a hang?)"
+        time.sleep(0.005)
+
+
+def joined(t: threading.Thread, timeout: float = 5.0) -> None:
+    """Join ``t``; fail if it is still running after ``timeout`` seconds."""
+    t.join(timeout)
+    assert not t.is_alive(), f"{t.name} is still running (a hang?)"
+
 def run_job(q: FairQueue, session: str, order: list, hold: float, waits: dict | None = None,
             started: threading.Event | None = None) -> None:
     def on_wait(ahead, running):
@@ -109,7 +124,7 @@ def test_queue_never_runs_more_than_capacity():
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        joined(t, 10)
     assert peak[0] == 2 and q.peak_running == 2 and q.granted_total == 8 and q.running() == 0
 
 
@@ -128,7 +143,7 @@ def test_unlimited_queue_does_not_wait():
         other.start()
         assert inside.wait(2) and q.running() == 2  # no capacity: b never waits
         done.set()
-        other.join(2)
+        joined(other, 2)
 
 
 def test_two_busy_visitors_alternate():
@@ -149,17 +164,15 @@ def test_two_busy_visitors_alternate():
 
     t0 = threading.Thread(target=holder)
     t0.start()
-    while q.running() < 1:
-        time.sleep(0.005)
+    wait_until(lambda: q.running() >= 1)
     ta = threading.Thread(target=visitor, args=("A",))
     tb = threading.Thread(target=visitor, args=("B",))
     ta.start()
     tb.start()
-    while len(q.waiting()) < 2:  # both in line before the slot frees
-        time.sleep(0.005)
+    wait_until(lambda: len(q.waiting()) >= 2)  # both in line before the slot frees
     hold.set()
     for t in (t0, ta, tb):
-        t.join(10)
+        joined(t, 10)
     assert sorted(order) == ["A"] * 4 + ["B"] * 4
     assert all(x != y for x, y in zip(order, order[1:])), order  # A B A B ...
 
@@ -176,20 +189,18 @@ def test_waiters_learn_their_position():
 
     t0 = threading.Thread(target=holder)
     t0.start()
-    while q.running() < 1:
-        time.sleep(0.005)
+    wait_until(lambda: q.running() >= 1)
     threads = []
     for name in ("second", "third", "fourth"):
         t = threading.Thread(target=run_job, args=(q, name, order, 0.01, waits))
         t.start()
         threads.append(t)
-        while name not in q.waiting():
-            time.sleep(0.005)
+        wait_until(lambda name=name: name in q.waiting())
     assert q.waiting() == ["second", "third", "fourth"]
     time.sleep(0.05)
     hold.set()
     for t in [t0, *threads]:
-        t.join(5)
+        joined(t, 5)
     assert order == ["second", "third", "fourth"]  # first come, first served
     assert waits["second"][0] == 0 and waits["third"][0] == 1 and waits["fourth"][0] == 2
     assert waits["fourth"][-1] == 0 and 1 in waits["fourth"]  # it saw the line move up
@@ -217,12 +228,10 @@ def test_a_flood_from_one_session_keeps_one_place():
 
     t0 = threading.Thread(target=holder)
     t0.start()
-    while q.running() < 1:
-        time.sleep(0.005)
+    wait_until(lambda: q.running() >= 1)
     tb = threading.Thread(target=run_job, args=(q, "other", order, 0.0))
     tb.start()
-    while "other" not in q.waiting():
-        time.sleep(0.005)
+    wait_until(lambda: "other" in q.waiting())
     floods = []
     for i in range(20):
         t = threading.Thread(target=flood_request, args=(i,))
@@ -234,7 +243,7 @@ def test_a_flood_from_one_session_keeps_one_place():
     assert q.waiting() == ["other", "flood"]
     hold.set()
     for t in [t0, tb, *floods]:
-        t.join(5)
+        joined(t, 5)
     assert order == ["other", "flood19"]  # only the latest request ran, after the visitor ahead of it
     assert outcomes.count("ran") == 1 and outcomes.count("superseded") == 19
     assert q.superseded_total == 19 and q.running() == 0 and q.waiting() == []
@@ -256,23 +265,21 @@ def test_a_waiter_that_leaves_frees_its_place():
 
     t0 = threading.Thread(target=holder)
     t0.start()
-    while q.running() < 1:
-        time.sleep(0.005)
+    wait_until(lambda: q.running() >= 1)
     with pytest.raises(Gone), q.slot("leaver", impatient):
         pass
     assert q.waiting() == ["leaver"]  # kept a moment for a rerun of the same visitor
     order: list[str] = []
     tn = threading.Thread(target=run_job, args=(q, "next", order, 0.0))
     tn.start()
-    while "next" not in q.waiting():
-        time.sleep(0.005)
+    wait_until(lambda: "next" in q.waiting())
     tl = threading.Thread(target=run_job, args=(q, "leaver", order, 0.0))  # the rerun comes back
     tl.start()
     time.sleep(0.05)
     assert q.waiting() == ["leaver", "next"]  # back in its old place, not behind "next"
     hold.set()
     for t in (t0, tn, tl):
-        t.join(5)
+        joined(t, 5)
     assert order == ["leaver", "next"]
 
 
@@ -286,8 +293,7 @@ def test_a_place_nobody_comes_back_for_is_dropped():
 
     t0 = threading.Thread(target=holder)
     t0.start()
-    while q.running() < 1:
-        time.sleep(0.005)
+    wait_until(lambda: q.running() >= 1)
     with pytest.raises(KeyboardInterrupt), q.slot("gone", lambda a, r: (_ for _ in ()).throw(KeyboardInterrupt)):
         pass
     order: list[str] = []
@@ -296,8 +302,8 @@ def test_a_place_nobody_comes_back_for_is_dropped():
     time.sleep(0.15)
     assert q.waiting() == ["next"]  # "gone" expired
     hold.set()
-    t0.join(5)
-    tn.join(5)
+    joined(t0, 5)
+    joined(tn, 5)
     assert order == ["next"] and q.running() == 0
 
 
@@ -306,9 +312,14 @@ def test_hosted_page_says_which_cap_a_link_breaks(monkeypatch):
     """A shared link asking for more seeds than a hosted server allows: the default there, one clear notice."""
     from streamlit.testing.v1 import AppTest
 
+    from core.engine import guard
+
     monkeypatch.setenv("NNLAB_HOSTED", "1")
-    at = AppTest.from_file(str(ROOT / "app_pages/xor_lab.py"), default_timeout=60)
+    monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update({"tab": "seeds", "s_n_seeds": "150", "s_epochs": "50"})
+    at.run()
+    at.switch_page("app_pages/xor_lab.py")
     at.run()
     assert not at.exception
     notices = " ".join(w.value for w in at.warning)
@@ -321,7 +332,7 @@ def test_trainer_guard_queues_page_training(monkeypatch):
 
     seen = []
     q = FairQueue(1)
-    monkeypatch.setattr(hosted, "_QUEUE", q)
+    monkeypatch.setattr(squeue, "_QUEUE", q)
     real = FairQueue.slot
 
     def spy(self, session_id, on_wait=None):
@@ -352,3 +363,111 @@ def test_every_pages_defaults_fit_the_hosted_caps():
         assert hosted.check_request(cfg, CAPS) is None, cfg
         if hasattr(cfg, "train_configs"):  # what the training guard sees
             assert hosted.check_request(cfg.train_configs(), CAPS) is None, cfg
+
+
+def test_the_queue_seen_from_a_page(monkeypatch):
+    """ui.common.training_slot: the waiting line is shown, a rerun's request supersedes the waiting run,
+    which stops cleanly (st.stop), the rerun trains, and every slot is released."""
+    from types import SimpleNamespace
+
+    from ui import common
+
+    class Stopped(Exception):
+        pass
+
+    shown: list[str] = []
+
+    class Box:
+        def info(self, msg, **kw):
+            shown.append(msg)
+
+        def empty(self):
+            pass
+
+    q = FairQueue(1, poll=0.01)
+    monkeypatch.setattr(squeue, "_QUEUE", q)
+    monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="page", yield_check=lambda: None))
+    monkeypatch.setattr(common.st, "empty", Box)
+    monkeypatch.setattr(common.st, "stop", lambda: (_ for _ in ()).throw(Stopped()))
+    hold, ran, outcome = threading.Event(), [], {}
+
+    def holder():
+        with q.slot("someone else"):
+            hold.wait(5)
+
+    def page_run(name):
+        try:
+            with common.training_slot():
+                ran.append(name)
+            outcome[name] = "trained"
+        except Stopped:
+            outcome[name] = "stopped"
+
+    t0 = threading.Thread(target=holder)
+    t0.start()
+    wait_until(lambda: q.running() >= 1)
+    first = threading.Thread(target=page_run, args=("first",))
+    first.start()
+    wait_until(lambda: "page" in q.waiting() and shown)
+    assert shown[0].startswith("waiting: 0 runs ahead of yours (1 training now, 1 at a time on this server)")
+    rerun = threading.Thread(target=page_run, args=("rerun",))
+    rerun.start()
+    joined(first)  # superseded: stops cleanly, no traceback, no slot
+    assert outcome == {"first": "stopped"} and q.waiting() == ["page"]
+    hold.set()
+    joined(t0)
+    joined(rerun)
+    assert outcome["rerun"] == "trained" and ran == ["rerun"] and q.running() == 0 and q.waiting() == []
+
+
+def test_hosted_app_hides_error_details_and_secrets_stay_out_of_git(monkeypatch):
+    import subprocess
+
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    from core.engine import guard
+
+    monkeypatch.setattr(guard, "_current", [None])
+    before = config.get_option("client.showErrorDetails")
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.run()
+        assert not at.exception and config.get_option("client.showErrorDetails") == "none"
+    finally:
+        config.set_option("client.showErrorDetails", before)
+    r = subprocess.run(["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=ROOT, timeout=30)
+    assert r.returncode == 0  # ignored
+
+
+def test_tuning_workers_take_training_slots_while_they_live():
+    """Hosted: a worker process holds one of the server's training slots until it exits; visitors in line
+    come first, and a full server starts no worker."""
+
+    class Proc:
+        def __init__(self):
+            self.done = False
+
+        def poll(self):
+            return 0 if self.done else None
+
+    q = FairQueue(2, poll=0.01)
+    a = q.hold_process("worker:a", Proc)
+    b = q.hold_process("worker:b", Proc)
+    assert a is not None and b is not None and q.running() == 2
+    assert q.hold_process("worker:c", Proc) is None  # full: nothing started
+    a.done = True  # the worker exits: its slot is free again
+    held = []
+
+    def visitor():
+        cm = q.slot("visitor")
+        cm.__enter__()
+        held.append(cm)  # keeps the slot: the context manager stays open
+
+    t = threading.Thread(target=visitor, daemon=True)
+    t.start()
+    t.join(5)
+    assert len(held) == 1 and q.running() == 2  # the visitor took the freed slot
+    b.done = True
+    assert q.hold_process("worker:d", Proc) is not None

@@ -7,7 +7,7 @@ import torch
 from core import datasets, xor
 from core.engine.models import Perceptron
 from core.xor.playground import PlaygroundConfig, export_script, make_points, new_trainer, surface
-from core.xor.scratch import ScratchNet
+from core.xor.scratch import ScratchNet, solves_many
 
 
 def test_perceptron_rule_single_update():
@@ -117,3 +117,36 @@ def test_csv_points_parse_and_reject_garbage():
                      (b"\xff\xfe", "UTF-8"), (b"1,2,nan\n" * 5, "NaN"), (b"1,2,x\n" * 5, "could not read")):
         with pytest.raises(ValueError, match=why):
             datasets.points_from_csv(bad)
+
+
+def test_numpy_seeds_at_once_match_one_at_a_time():
+    X, y = datasets.gate("XOR")
+    seeds = [0, 7, 29, 42]  # 7 and 29 fail at the tutorial's settings
+    alone = []
+    for s in seeds:
+        net = ScratchNet(2, 4, s)
+        net.fit(X, y, 0.5, 2000)
+        alone.append(bool(((net.predict_proba(X) > 0.5) == (y > 0.5)).all()))
+    assert solves_many(seeds, X, y).tolist() == alone == [True, False, False, True]
+
+
+def test_rule_text_writes_each_sign_once():
+    assert xor.rule_text(np.array([0.2, -0.01]), -0.3) == "output 1 when 0.200·x1 − 0.010·x2 − 0.300 > 0"
+    assert xor.rule_text(np.array([-0.0001, 0.5]), 0.0) == "output 1 when 0.000·x1 + 0.500·x2 + 0.000 > 0"
+    assert "+ -" not in xor.rule_text(np.array([-1.0, -1.0]), -1.0)
+
+
+def test_diagnosis_speaks_of_more_epochs_only_when_it_tried_them():
+    cfg = xor.SeedStudyConfig(n_seeds=20)
+    res = xor.run_seed_study(cfg)
+    failed = [i for i, ok in enumerate(xor.solved(res)) if not ok]
+    assert failed  # seeds 12 and 16 fail at the tutorial's settings
+    plain = " ".join(xor.diagnose(res[failed[0]])["findings"])
+    assert "more epochs" not in plain and "will not help" not in plain
+    longer = xor.retry_longer(cfg, res, factor=2)
+    assert set(longer) == set(failed) and all(r.config.epochs == 2 * cfg.epochs for r in longer.values())
+    told = xor.diagnose(res[failed[0]], longer[failed[0]])["findings"][-1]
+    assert ("does solve" in told) == bool(xor.solved([longer[failed[0]]])[0])
+    k = int(xor.solved(list(longer.values())).sum())
+    assert xor.retry_sentence(cfg, longer, 2).startswith(f"Trained 2x longer (2,000 epochs), {k} of the {len(failed)}")
+    assert xor.retry_sentence(cfg, {}) is None

@@ -15,8 +15,8 @@ from core import settings
 from core.config import Config
 from core.engine import TrainResult
 from core.engine.guard import set_run_guard
-from core.serve import hosted
-from core.serve.cache import DiskCache
+from core.serve import hosted, price
+from core.serve.cache import DiskCache, not_cached
 
 C = TypeVar("C", bound=Config)
 
@@ -119,19 +119,36 @@ def disk_cache() -> DiskCache:
 
 
 def cached_results(key: str, compute: Callable[[], list[TrainResult]],
-                   config_types: tuple[type, ...] = ()) -> list[TrainResult]:
-    """Results from memory, else from the disk cache, else ``compute()`` (stored in both)."""
-    from core.serve.cache import cached
+                   config_types: tuple[type, ...] = (), request: Any = None) -> list[TrainResult]:
+    """Results from memory, else from the disk cache, else ``compute()`` (stored in both).
+
+    Only ``compute()`` waits in the training queue: a result already on disk opens at once.
+    ``request`` (the page's config, or a list of TrainConfigs): in hosted mode it is priced before it
+    joins the queue or loads any data, and refused with one line when over a cap or the budget.
+    """
+    from core.serve.cache import cached, cut_short, load
 
     m = memo()
     hit = m.get(key)
     if hit is not None:
         return hit
+    hit = load(key, disk_cache(), config_types)
+    if hit is not None:
+        m.put(key, hit)
+        return hit
+    if request is not None:
+        check_request(request)
     with training_slot():  # hosted mode: at most N trainings at once, a fair line for the rest
         hit = m.get(key)  # another visitor may have trained it while this one waited
         if hit is not None:
             return hit
         results, _ = cached(key, compute, disk_cache(), config_types)
+    cut = cut_short(results)
+    if cut:  # hosted: the wall-clock limit stopped it; shown, never cached
+        st.warning(cut, icon=":material/timer_off:")
+    why = not_cached(results)
+    if why and not cut:  # the result is good, only the disk could not keep it
+        st.caption(why)
     m.put(key, results)
     return results
 
@@ -185,19 +202,40 @@ def training_slot():
         st.stop()
 
 
+def refuse(msg: str) -> None:
+    """Say why a request is refused (one line) and stop this script run."""
+    st.error(msg, icon=":material/block:")
+    st.stop()
+
+
 @contextmanager
-def _trainer_guard(configs) -> Any:
-    """The app's run guard (see :func:`install_run_guard`): a page's training checks the caps, then queues."""
+def _trainer_guard(configs, data: Any = None) -> Any:
+    """The app's run guard (see :func:`install_run_guard`): a page's training is priced, then queued.
+
+    ``configs``: every model about to train (one stack); ``data``: the Dataset (or a DataShape) they
+    train on, when the engine passes it; else the size comes from the configs (the Digit Recognizer's
+    and the Playground's name their data) or is priced as the 8x8 digits (the Explorer's and the XOR
+    Lab's data are no larger). Hosted mode refuses anything over a cap or the budget with one line.
+    """
     ctx = _script_ctx()
     if ctx is None:  # not a page's script thread (tests, worker threads): no caps, no queue
-        yield
+        yield None
         return
-    msg = hosted.check_request(configs) if settings.hosted() else None
+    msg = price.check(list(configs), data) if settings.hosted() else None
     if msg:
-        st.error(msg, icon=":material/block:")
-        st.stop()
+        refuse(msg)
     with training_slot():
-        yield
+        yield settings.limits().run_wall_seconds  # the engine stops a run still going after this long
+
+
+def check_request(request: Any, data: Any = None) -> bool:
+    """Before any work: in hosted mode, refuse ``request`` (a page config, a TrainConfig or a list of
+    them) when it breaks a cap or the budget, with one line, and stop the script. True when it may run."""
+    if settings.hosted():
+        msg = price.check(request, data)
+        if msg:
+            refuse(msg)
+    return True
 
 
 

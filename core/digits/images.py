@@ -17,6 +17,8 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+from core import settings
+
 FORMATS = ("PNG", "JPEG", "MPO", "GIF", "BMP", "WEBP", "TIFF")
 MIN_SIDE = 6  # pixels: anything smaller cannot hold a readable digit
 WORK_SIDE = 256  # preprocessing works at most at this size (the result is 28x28 anyway)
@@ -44,12 +46,19 @@ def _sniff_non_image(data: bytes) -> str | None:
     return None
 
 
-def load_image(data: bytes, *, max_bytes: int = 20_000_000, max_pixels: int = 40_000_000) -> Image.Image:
-    """Decode uploaded bytes into a loaded PIL image, upright (EXIF orientation applied).
+def load_image(data: bytes, *, max_bytes: int = 20_000_000, max_pixels: int | None = None) -> Image.Image:
+    """Decode uploaded bytes into a loaded PIL image, upright (EXIF orientation applied), reduced
+    while decoding to at most about ``2 * REDUCE_SIDE`` pixels on its long side.
 
     Accepts PNG, JPEG, GIF (first frame), BMP, WebP and TIFF in any mode. Raises :class:`ImageError`
-    with a one-line reason for an empty, oversized, truncated, tiny, non-image or bomb file.
+    with a one-line reason for an empty, oversized, truncated, tiny, non-image or bomb file, or one
+    whose header claims more than ``max_pixels`` (default: this server's ``settings.limits().image_pixels``).
+    Memory: a JPEG decodes at 1/2 to 1/8 scale (``Image.draft``); any other format decodes once at its
+    own size (at most ``max_pixels`` x 4 bytes) and is reduced (``Image.reduce``, a box average in C)
+    before any float copy, so one upload peaks near its decoded size, not 10x that.
     """
+    if max_pixels is None:
+        max_pixels = settings.limits().image_pixels
     if not data:
         raise ImageError("the file is empty")
     if len(data) > max_bytes:
@@ -72,15 +81,19 @@ def load_image(data: bytes, *, max_bytes: int = 20_000_000, max_pixels: int = 40
             raise ImageError(f"the image could not be read ({str(e)[:60]})") from None
         w, h = img.size
         if w * h > max_pixels:
-            raise ImageError(f"the image is {w}x{h} pixels; the limit is {max_pixels / 1e6:g} megapixels")
+            raise ImageError(f"the image is {w}x{h} pixels; the limit is {max_pixels / 1e6:g} megapixels "
+                             "(a photo or scan of one digit needs far fewer: crop or shrink it)")
         if min(w, h) < MIN_SIDE:
             raise ImageError(f"the image is {w}x{h} pixels; too small to hold a digit")
         try:
             img.seek(0)
-            img.load()
             fmt = img.format
+            if fmt in ("JPEG", "MPO"):  # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below this
+                img.draft(img.mode, (REDUCE_SIDE * 2, REDUCE_SIDE * 2))
+            img.load()
+            img = _shrink(img, REDUCE_SIDE * 2)
             img = ImageOps.exif_transpose(img) or img
-            img.format = fmt  # a transposed copy forgets where it came from
+            img.format = fmt  # a transposed or reduced copy forgets where it came from
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageError("the image claims a huge size (a decompression bomb?); not decoded") from None
         except (OSError, ValueError, SyntaxError, EOFError, struct_error) as e:
@@ -89,6 +102,36 @@ def load_image(data: bytes, *, max_bytes: int = 20_000_000, max_pixels: int = 40
                 raise ImageError("the image file is truncated or damaged") from None
             raise ImageError(f"the image could not be decoded ({msg[:60]})") from None
     return img
+
+
+REDUCE_SIDE = 256  # decoded images are reduced to at most about twice this on their long side
+
+
+def _shrink(img: Image.Image, side: int) -> Image.Image:
+    """``img`` reduced by the largest whole factor that keeps its long side at least ``side`` (a box
+    average in Pillow's C code; no copy when it is small already). Modes Image.reduce cannot take
+    (palette, 1-bit, 16-bit, transparency by colour key) are converted first to the mode that
+    :func:`to_grey` reads the same way."""
+    factor = max(img.size) // side
+    if factor < 2:
+        return img
+    info = {k: img.info[k] for k in ("exif",) if k in img.info}
+    if img.mode in ("P", "PA") or "transparency" in img.info:
+        img = img.convert("RGBA")
+    elif img.mode == "1":
+        img = img.convert("L")
+    elif img.mode.startswith("I;16"):
+        img = img.convert("I")
+    elif img.mode not in ("L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "YCbCr", "LAB", "HSV"):
+        img = img.convert("RGBA")
+    # in strips: Image.reduce premultiplies RGBA/LA through a full-size copy, which would double the peak
+    w, h = img.size
+    small = Image.new(img.mode, (-(-w // factor), -(-h // factor)))
+    rows = factor * 64
+    for y in range(0, h, rows):
+        small.paste(img.crop((0, y, w, min(h, y + rows))).reduce(factor), (0, y // factor))
+    small.info.update(info)  # keep the EXIF orientation for exif_transpose
+    return small
 
 
 try:  # struct.error is raised by a few malformed headers

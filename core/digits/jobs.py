@@ -1,5 +1,6 @@
 """The Digit Recognizer's core: data, the default models, training through the one loop, evaluation,
-the tutorial's sklearn baseline, and model files (safetensors + JSON; never a pickle).
+the tutorial's sklearn baseline. Augmentation lives in :mod:`core.digits.augment`, model files in
+:mod:`core.digits.model_file`.
 
 Two data sets: sklearn's 8x8 digits ("digits", the tutorial's split) and MNIST ("mnist", 28x28, from
 :mod:`core.datasets.mnist`). Validation rows are carved off the training rows; the test rows are never seen
@@ -9,9 +10,6 @@ training rows appended to them, so training still goes through :func:`core.engin
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,18 +20,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from core.config import ConfigError, param
 from core.datasets import Dataset, digits_arrays, mnist
+from core.digits.augment import augment_images
 from core.engine import ProgressFn, TrainConfig, TrainResult, fit
-from core.serve.cache import DiskCache, batch_key, cached, decode_results, encode_results
+from core.serve.cache import DiskCache, batch_key, cached
 
 DATASETS = ("digits", "mnist")
 SIDE = {"digits": 8, "mnist": 28}
-MODEL_FORMAT = "nnlab-digits"
-MODEL_VERSION = 1
-MAX_MODEL_BYTES = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -114,65 +109,6 @@ def data_identity(cfg: DigitsConfig, folder: str | Path | None = None) -> str:
         return "sklearn-digits-tutorial-split"
     _, fp = _mnist_raw(None if folder is None else str(folder), _stamp(folder))
     return f"mnist-{fp}"
-
-
-ELASTIC_PX = 1.0  # typical (rms) displacement of the elastic warp in pixels, at strength 1
-ELASTIC_SIGMA = 4.0  # smoothness of the warp: Gaussian sigma in pixels
-
-
-def _elastic_field(n: int, side: int, rms_px: float, g: torch.Generator) -> torch.Tensor:
-    """Smooth random displacements [n, side, side, 2] in grid_sample's normalised units, rms ``rms_px`` pixels."""
-    field = torch.rand(n * 2, 1, side, side, generator=g) * 2 - 1
-    r = int(3 * ELASTIC_SIGMA)
-    t = torch.arange(-r, r + 1, dtype=torch.float32)
-    k = torch.exp(-(t ** 2) / (2 * ELASTIC_SIGMA ** 2))
-    k = k / k.sum()
-    field = F.conv2d(F.pad(field, (r, r, 0, 0), mode="reflect" if r < side else "replicate"), k.view(1, 1, 1, -1))
-    field = F.conv2d(F.pad(field, (0, 0, r, r), mode="reflect" if r < side else "replicate"), k.view(1, 1, -1, 1))
-    field = field.view(n, 2, side, side)
-    field = field / field.pow(2).mean((1, 2, 3), keepdim=True).sqrt().clamp(min=1e-8) * rms_px
-    return field.permute(0, 2, 3, 1) * (2.0 / side)
-
-
-def augment_images(X: np.ndarray, strength: float, copies: int, seed: int = 0, side: int = 28) -> np.ndarray:
-    """Seeded augmented copies of images: X [N, side*side] -> [copies * N, side*side] float32.
-
-    Each copy gets a random small rotation (up to 12 degrees x strength), scale (+-10%), shear,
-    shift (up to 2 px) and stroke width change (thicker or thinner by about a pixel); 28x28 digits
-    also get an elastic distortion (a smooth random warp, rms ELASTIC_PX px x strength), the
-    augmentation that most helped MLPs on MNIST (Simard, Steinkraus and Platt 2003).
-    """
-    if copies <= 0 or strength <= 0 or len(X) == 0:
-        return np.zeros((0, X.shape[1]), np.float32)
-    g = torch.Generator().manual_seed(seed + 104_729)
-    x = torch.as_tensor(X, dtype=torch.float32).view(-1, 1, side, side)
-    out = []
-    for _ in range(copies):
-        def u(n: int = len(x)) -> torch.Tensor:
-            return torch.rand(n, generator=g) * 2 - 1
-        angle = u() * (12.0 * strength) * np.pi / 180
-        scale = 1 + u() * 0.10 * strength
-        shear = u() * 0.15 * strength
-        tx, ty = u() * 2.0 * strength / (side / 2), u() * 2.0 * strength / (side / 2)
-        cos, sin = torch.cos(angle), torch.sin(angle)
-        # output -> input sampling matrix (affine_grid's convention), in normalised coordinates
-        theta = torch.stack([
-            torch.stack([cos / scale, (-sin + shear) / scale, tx], 1),
-            torch.stack([sin / scale, cos / scale, ty], 1),
-        ], 1)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        if side >= 16 and ELASTIC_PX > 0:  # elastic distortion (Simard et al. 2003): a smooth random warp
-            grid = grid + _elastic_field(len(x), side, ELASTIC_PX * strength, g)
-        y = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        # stroke width: blend towards a dilation (thicker) or an erosion (thinner)
-        w = u() * strength
-        thick = F.max_pool2d(y, 3, 1, 1)
-        thin = -F.max_pool2d(-y, 3, 1, 1)
-        wpos, wneg = w.clamp(min=0).view(-1, 1, 1, 1), (-w).clamp(min=0).view(-1, 1, 1, 1) * 0.6
-        y = y + wpos * (thick - y) - wneg * (y - thin)
-        y = y / y.amax((1, 2, 3), keepdim=True).clamp(min=1e-6)
-        out.append(y.clamp(0, 1).view(len(x), -1))
-    return torch.cat(out).numpy()
 
 
 def load_data(cfg: DigitsConfig, folder: str | Path | None = None) -> Dataset:
@@ -336,120 +272,39 @@ def test_image(data: Dataset, index: int) -> np.ndarray:
 
 
 def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, max_iter: int = 500,
-                     train_limit: int = 0) -> dict[str, Any]:
+                     train_limit: int = 0, raw: bool = False) -> dict[str, Any]:
     """The tutorial's MLPClassifier((100, 50), relu, max_iter 500, random_state 42) on the same split.
 
-    Returns {"acc": test accuracy, "seconds": fit time, "n_iter": iterations run}.
+    raw (8x8 digits only): the tutorial's exact code, ``load_digits()`` pixels as they come (0-16) and
+    ``train_test_split(test_size=0.2, random_state=42)``; otherwise the pixels this app trains on, scaled
+    to [0, 1]. Returns {"acc": test accuracy, "seconds": fit time, "n_iter": iterations run, "n_test": test
+    rows, "pixels": "0-16" or "0-1"}.
     """
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
+    from threadpoolctl import threadpool_limits
 
-    Xtr, ytr, Xte, yte = raw_arrays(dataset, folder)
+    if raw:
+        if dataset != "digits":
+            raise ValueError("raw pixels: the tutorial's code is for the 8x8 digits")
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        d = load_digits()
+        Xtr, Xte, ytr, yte = train_test_split(d.data, d.target, test_size=0.2, random_state=42)
+    else:
+        Xtr, ytr, Xte, yte = raw_arrays(dataset, folder)
     if train_limit:
         Xtr, ytr = Xtr[:train_limit], ytr[:train_limit]
     clf = MLPClassifier(hidden_layer_sizes=(100, 50), activation="relu", max_iter=max_iter, random_state=42)
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
+    # one BLAS thread: these matrices are small, and on a shared machine more threads made the fit 7x slower
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(Xtr, ytr)
+        acc = float((clf.predict(Xte) == yte).mean())
     seconds = time.perf_counter() - t0
-    return {"acc": float((clf.predict(Xte) == yte).mean()), "seconds": seconds, "n_iter": int(clf.n_iter_)}
-
-
-# ---- model files -----------------------------------------------------------------------------
-
-class ModelFileError(ValueError):
-    """A model file that is not an NN Lab digit model (or is damaged); one-line reason."""
-
-
-def export_model(result: TrainResult) -> bytes:
-    """One safetensors file: the weights and history as tensors, config and metrics as JSON metadata."""
-    from safetensors.torch import save
-
-    clean = dataclasses.replace(result, extra={k: v for k, v in result.extra.items() if not k.startswith("_")})
-    tensors, meta = encode_results([clean])
-    meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, **meta}
-    return save({k: v.contiguous() for k, v in tensors.items()},
-                metadata={"nnlab": json.dumps(meta, default=_jsonable)})
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, (np.integer, np.floating)):
-        return o.item()
-    if isinstance(o, tuple):
-        return list(o)
-    return str(o)
-
-
-def import_model(data: bytes) -> TrainResult:
-    """Load a file made by :func:`export_model`, checking everything; raises ModelFileError with why.
-
-    Reads only safetensors (raw tensors + JSON), never a pickle; checks the marker, the config (range
-    checks), the tensor names and shapes against the config, and that every weight is finite.
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    if not data:
-        raise ModelFileError("the model file is empty")
-    if len(data) > MAX_MODEL_BYTES:
-        raise ModelFileError(f"the model file is {len(data) / 1e6:.1f} MB; the limit is {MAX_MODEL_BYTES / 1e6:g} MB")
-    if data[:2] == b"PK" or data[:1] == b"\x80":
-        raise ModelFileError("this looks like a pickle/zip (e.g. a torch .pt file); only NN Lab .safetensors "
-                             "model files are accepted, and pickles are never opened")
-    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
-    if n <= 0 or n > min(len(data) - 8, 10_000_000):
-        raise ModelFileError("not a safetensors file (no valid header)")
-    try:
-        header = json.loads(data[8:8 + n])
-        meta = json.loads(header.get("__metadata__", {}).get("nnlab", "null"))
-    except (ValueError, AttributeError, TypeError):
-        raise ModelFileError("not a safetensors file (unreadable header)") from None
-    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-        raise ModelFileError("a safetensors file, but not an NN Lab digit model (no nnlab-digits marker)")
-    if meta.get("version") != MODEL_VERSION:
-        raise ModelFileError(f"model file version {meta.get('version')!r}; this app reads version {MODEL_VERSION}")
-    try:
-        tensors = load(data)
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise ModelFileError(f"the model file is damaged ({str(e)[:60]})") from None
-    items = meta.get("results")
-    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
-        raise ModelFileError("the model file should hold exactly one model")
-    if items[0].get("config_class") != "DigitsConfig":
-        raise ModelFileError("the model file holds a model of another kind, not a digit model")
-    try:
-        (result,) = decode_results(tensors, meta, config_types=(DigitsConfig,))
-    except ConfigError as e:
-        raise ModelFileError(f"the model's settings are invalid ({e})") from None
-    except (KeyError, TypeError, ValueError) as e:
-        raise ModelFileError(f"the model file is incomplete ({str(e)[:60]})") from None
-    cfg = result.config
-    if not isinstance(cfg, DigitsConfig):
-        raise ModelFileError("the model file holds a model of another kind, not a digit model")
-    n_in = SIDE[cfg.dataset] ** 2
-    if result.n_in != n_in or result.n_out != 10:
-        raise ModelFileError(f"a {cfg.dataset} model must map {n_in} inputs to 10 classes")
-    expected = {}
-    widths = [n_in, *cfg.hidden, 10]
-    step = 3 if cfg.dropout > 0 else 2
-    for li in range(len(widths) - 1):
-        expected[f"{li * step}.weight"] = (widths[li + 1], widths[li])
-        expected[f"{li * step}.bias"] = (widths[li + 1],)
-    got = {k: tuple(v.shape) for k, v in result.state.items()}
-    if got != expected:
-        raise ModelFileError("the weights do not match the model's layer sizes")
-    if not all(bool(torch.isfinite(v).all()) and v.dtype == torch.float32 for v in result.state.values()):
-        raise ModelFileError("the weights hold NaN/infinite values or are not float32")
-    return result
-
-
-def model_digest(result: TrainResult) -> str:
-    """A short hash of a model's weights (to tell loaded models apart)."""
-    h = hashlib.sha256()
-    for k in sorted(result.state):
-        h.update(k.encode())
-        h.update(result.state[k].numpy().tobytes())
-    return h.hexdigest()[:12]
+    return {"acc": acc, "seconds": seconds, "n_iter": int(clf.n_iter_), "n_test": len(yte),
+            "pixels": "0-16" if raw else "0-1"}

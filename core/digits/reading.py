@@ -7,7 +7,11 @@ cannot be read gets a one-line reason and the rest of the batch is still read.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +19,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core import digits
+from core import digits, settings
 from core.digits import images
 from core.engine import TrainResult
+from core.serve.memory import approx_bytes
 
 # Why one model reads real handwriting and the other does not (the page shows these words).
 ADVICE = {
@@ -79,8 +84,60 @@ class Reading:
         return float(self.probs[self.digit]) if self.probs is not None and self.digit is not None else 0.0
 
 
+class _Readings:
+    """Readings kept by (file hash, model, byte limit): a rerun of the page reads nothing again.
+
+    Bounded by entries and by the approximate bytes they hold (each keeps its preprocessing stages).
+    """
+
+    def __init__(self, size: int = 64, max_bytes: int = 48_000_000) -> None:
+        self.size, self.max_bytes = size, max_bytes
+        self.items: OrderedDict[tuple, tuple[Reading, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> Reading | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is None:
+                return None
+            self.items.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: tuple, reading: Reading) -> None:
+        n = approx_bytes(reading)
+        with self.lock:
+            self.items[key] = (reading, n)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size or (
+                    len(self.items) > 1 and sum(b for _, b in self.items.values()) > self.max_bytes):
+                self.items.popitem(last=False)
+
+
+READINGS = _Readings()
+
+
+def _model_key(result: TrainResult) -> str:
+    key = result.extra.get("_digest")
+    if key is None:
+        key = result.extra["_digest"] = digits.model_digest(result)
+    return key
+
+
 def read_one(name: str, data: bytes, result: TrainResult, max_bytes: int = 20_000_000) -> Reading:
-    """Read one image's bytes with a trained digit model; never raises for a bad file."""
+    """Read one image's bytes with a trained digit model; never raises for a bad file.
+
+    The same bytes read by the same model again (a rerun) come from :data:`READINGS`, at no cost.
+    """
+    key = (hashlib.sha256(data).hexdigest(), _model_key(result), max_bytes, settings.limits().image_pixels)
+    hit = READINGS.get(key)
+    if hit is not None:
+        return dataclasses.replace(hit, name=name)
+    reading = _read(name, data, result, max_bytes)
+    READINGS.put(key, reading)
+    return reading
+
+
+def _read(name: str, data: bytes, result: TrainResult, max_bytes: int) -> Reading:
     t0 = time.perf_counter()
     dataset = result.config.dataset  # type: ignore[attr-defined]
     try:

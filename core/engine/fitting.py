@@ -17,7 +17,7 @@ import torch
 from core.datasets import Dataset
 from core.engine.config import TrainConfig
 from core.engine.cores import shard_plan
-from core.engine.guard import guarded
+from core.engine.guard import deadline_within, guarded
 from core.engine.results import TrainResult
 from core.engine.trainer import ProgressFn, Trainer, default_eval_every
 
@@ -32,7 +32,8 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
     """
     plan = shard_plan(configs, data)
     t0 = time.perf_counter()
-    with guarded(configs):
+    with guarded(configs, data) as limit:  # hosted: priced and queued here; may cap the wall-clock time
+        deadline = deadline_within(limit, deadline)
         trainers = [Trainer([configs[k] for k in part], data) for part in plan]  # here: seeding is global
         if len(trainers) == 1:
             trainers[0].run_unguarded(None, progress, eval_every, 0.25, deadline)

@@ -8,11 +8,14 @@ scripts, worker processes that queue by other means).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-# guard(configs) -> a context manager held while those configs train; it may raise to refuse them
-Guard = Callable[[Sequence[Any]], contextlib.AbstractContextManager]
+# guard(configs, data) -> a context manager held while those configs train on data (a Dataset, or None when
+# the caller does not say); it may raise to refuse them, and it yields the wall-clock seconds the run may
+# take (None: no limit)
+Guard = Callable[[Sequence[Any], Any], contextlib.AbstractContextManager]
 
 _current: list[Guard | None] = [None]
 
@@ -29,7 +32,18 @@ def run_guard() -> Guard | None:
     return _current[0]
 
 
-def guarded(configs: Sequence[Any]) -> contextlib.AbstractContextManager:
-    """The guard's context for ``configs`` (every model about to train), or a no-op without one."""
+def guarded(configs: Sequence[Any], data: Any = None) -> contextlib.AbstractContextManager:
+    """The guard's context for ``configs`` (every model about to train) on ``data``, or a no-op.
+
+    Entering it gives the wall-clock seconds the run may take, or None (no limit).
+    """
     guard = _current[0]
-    return guard(list(configs)) if guard is not None else contextlib.nullcontext()
+    return guard(list(configs), data) if guard is not None else contextlib.nullcontext()
+
+
+def deadline_within(limit: float | None, deadline: float | None) -> float | None:
+    """The earlier of a caller's ``deadline`` (``time.monotonic()`` seconds) and now + the guard's ``limit``."""
+    if limit is None:
+        return deadline
+    own = time.monotonic() + float(limit)
+    return own if deadline is None else min(own, deadline)

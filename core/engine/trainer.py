@@ -27,7 +27,7 @@ from core.engine.backprop import Backprop, Penalty
 from core.engine.config import TrainConfig, check_stack
 from core.engine.dropout import DrawAhead, Dropout
 from core.engine.evaluation import Evaluator, Stopping
-from core.engine.guard import guarded
+from core.engine.guard import deadline_within, guarded
 from core.engine.optim import Optimizer
 from core.engine.results import EpochLog, TrainResult, collect
 from core.engine.stack import Layers, Stack
@@ -183,8 +183,8 @@ class Trainer:
         from an uncut one when a helper drew masks ahead). Runs inside the run guard
         (:mod:`core.engine.guard`: hosted mode's price check and the shared training queue).
         """
-        with guarded(self.configs):
-            self.run_unguarded(epochs, progress, eval_every, report_seconds, deadline)
+        with guarded(self.configs, self.data) as limit:
+            self.run_unguarded(epochs, progress, eval_every, report_seconds, deadline_within(limit, deadline))
 
     def run_unguarded(self, epochs: int | None = None, progress: ProgressFn | None = None,
                       eval_every: int | None = None, report_seconds: float = 0.25,

@@ -16,16 +16,24 @@ EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # epochs are whole numbers: no
 def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: int = 300) -> alt.LayerChart:
     """Functions (or their slopes) over x, one colour each; clipped points marked with a red dot.
 
-    df: x, function, y, slope, clipped (from explorer.curves).
+    df: x, function, y, slope, clipped (from explorer.curves). Where two curves coincide (ReLU and Leaky
+    ReLU for x > 0) both stay visible: the first-listed function is drawn last (on top) and thinnest, each
+    later one wider beneath it, so a line under another shows as a coloured rim. The legend keeps the
+    listed order.
     """
     y_title = {"y": "f(x)", "slope": "f'(x)  (autograd)"}.get(value, value)
-    base = alt.Chart(df, title=title)
-    line = base.mark_line(strokeWidth=2.2).encode(
+    names = list(dict.fromkeys(df["function"]))
+    widths = [2.0 + 1.6 * i for i in range(len(names))]  # the first listed is thinnest (and on top)
+    order = {n: i for i, n in enumerate(names)}
+    drawn = df.iloc[np.argsort([-order[f] for f in df["function"]], kind="stable")]  # last listed drawn first
+    base = alt.Chart(drawn, title=title)
+    line = base.mark_line().encode(
         x=alt.X("x:Q", title="x"),
         y=alt.Y(f"{value}:Q", title=y_title),
-        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE, sort=None),
-        strokeDash=alt.StrokeDash("function:N", legend=None, sort=None,
-                                  scale=alt.Scale(range=[[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]])),
+        color=alt.Color("function:N", legend=LEGEND, scale=alt.Scale(scheme="tableau10", domain=names)),
+        strokeWidth=alt.StrokeWidth("function:N", legend=None, scale=alt.Scale(domain=names, range=widths)),
+        strokeDash=alt.StrokeDash("function:N", legend=None,
+                                  scale=alt.Scale(domain=names, range=[[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]])),
         tooltip=["function", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip(f"{value}:Q", format=".4g")],
     )
     zero = alt.Chart(pd.DataFrame({"z": [0.0]})).mark_rule(color="#999", strokeDash=[3, 3]).encode(y="z:Q")

@@ -18,7 +18,7 @@ import torch
 
 from core import datasets
 from core.config import Config, ConfigError, param
-from core.engine import TrainConfig, Trainer, TrainResult, fit
+from core.engine import TrainConfig, TrainResult, fit
 from core.engine import activations as acts
 
 REG = acts.REGISTRY
@@ -46,7 +46,24 @@ DEFAULT_CURVES = ("sigmoid", "tanh", "relu", "leaky_relu")
 # the benchmark's eight: every one has a fast manual-backprop kernel in core.engine
 DEFAULT_COMPARE = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEFAULT_DEPTH = ("sigmoid", "tanh", "relu", "leaky_relu")
-DEPTH_INITS = ("default", "xavier", "he")
+#: the depth study's inits: "matched" gives each activation the one designed for it (DESIGNED_INIT)
+DEPTH_INITS = ("matched", "default", "xavier", "he", "lecun")
+#: the init each activation was designed with: He (Kaiming) for the ReLU family, whose zero or small
+#: negative side halves the signal's variance; Xavier (Glorot) for the symmetric saturating ones
+#: (sigmoid, tanh) and the identity; LeCun normal for SELU, whose self-normalising constants assume it.
+DESIGNED_INIT = {
+    "identity": "xavier", "sigmoid": "xavier", "tanh": "xavier", "softsign": "xavier", "hard_tanh": "xavier",
+    "hard_sigmoid": "xavier", "relu": "he", "leaky_relu": "he", "elu": "he", "gelu": "he", "silu": "he",
+    "mish": "he", "softplus": "he", "selu": "lecun",
+}
+INIT_LABEL = {"matched": "each activation's own init", "default": "PyTorch's default init",
+              "xavier": "Xavier (Glorot) init", "he": "He (Kaiming) init", "lecun": "LeCun init",
+              "small": "randn*0.5 init"}
+
+
+def designed_init(activation: str) -> str:
+    """The init an activation was designed for ("he", "xavier" or "lecun"; "default" if none is known)."""
+    return DESIGNED_INIT.get(activation, "default")
 COMPARE_SETS = ("digits",) + datasets.CLASSIFICATION_SETS
 
 
@@ -123,25 +140,64 @@ def curves_table(cfg: CurvesConfig) -> pd.DataFrame:
     return acts.table(cfg.functions, cfg.params(), cfg.x_min, cfg.x_max, cfg.logits)
 
 
+def _and(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def flat_sides(name: str, x_min: float, x_max: float, n: int = 2001, **params: float) -> dict[str, str]:
+    """Where a function's slope is under acts.SATURATED at the ends of [x_min, x_max], side by side.
+
+    Returns {"left": kind, "right": kind}, kind one of "" (the slope passes gradient there), "flat" (slope
+    exactly 0: ReLU's left side) or "saturates" (slope small but not 0: sigmoid's tails).
+    """
+    x = torch.linspace(x_min, x_max, n, dtype=torch.float64)
+    d = acts.derivative(REG[name].fn(**params), x).abs().numpy()
+    out = {}
+    for side, v in (("left", d[0]), ("right", d[-1])):
+        out[side] = "" if not v < acts.SATURATED else ("flat" if v == 0 else "saturates")
+    return out
+
+
 def curve_notes(cfg: CurvesConfig) -> list[str]:
-    """Computed sentences about the chosen curves (slopes, saturation, clipping)."""
+    """Computed sentences about the chosen curves (slopes, one- or two-sided saturation, clipping)."""
     ps = cfg.params()
     props = {n: acts.properties(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
     notes = []
-    steep = max(props, key=lambda n: props[n]["max_slope"])
-    flat = min(props, key=lambda n: props[n]["max_slope"])
-    if steep != flat:
-        notes.append(f"Steepest: {REG[steep].label}, slope up to {props[steep]['max_slope']:.3g}; flattest: "
-                     f"{REG[flat].label}, at most {props[flat]['max_slope']:.3g}. Backprop multiplies one such "
-                     "slope per layer, so a slope below 1 shrinks the gradient at every layer it passes.")
+    top = max(p["max_slope"] for p in props.values())
+    low = min(p["max_slope"] for p in props.values())
+    steep = [REG[n].label for n in cfg.functions if math.isclose(props[n]["max_slope"], top, rel_tol=1e-3)]
+    flat = [REG[n].label for n in cfg.functions if math.isclose(props[n]["max_slope"], low, rel_tol=1e-3)]
+    if not math.isclose(top, low, rel_tol=1e-3):
+        notes.append(f"Steepest: {_and(steep)}, slope up to {top:.3g}; flattest: {_and(flat)}, at most {low:.3g}. "
+                     "Backprop multiplies one such slope per layer, so a slope below 1 shrinks the gradient at "
+                     "every layer it passes.")
     if "sigmoid" in props:
-        s = props["sigmoid"]["max_slope"]
-        notes.append(f"Sigmoid's slope never exceeds {s:.3g}: through 10 sigmoid layers the gradient shrinks "
-                     f"by at least {s ** -10:,.0f}x from the slopes alone.")
-    sat = [REG[n].label for n in cfg.functions if props[n]["saturates"] not in ("nowhere in range",)]
-    if sat:
-        notes.append("Saturating in this range (slope under 0.01, so almost no gradient passes): "
-                     + ", ".join(sat) + ".")
+        sl = props["sigmoid"]["max_slope"]
+        notes.append(f"Sigmoid's slope never exceeds {sl:.3g}: through 10 sigmoid layers the gradient shrinks "
+                     f"by at least {sl ** -10:,.0f}x from the slopes alone.")
+    sides = {n: flat_sides(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
+    both = [REG[n].label for n in cfg.functions if sides[n]["left"] and sides[n]["right"]]
+    if both:
+        notes.append(f"Saturating on both sides in this range: {_and(both)}. For large |x| the slope is under "
+                     f"{acts.SATURATED:g} on either side, so almost no gradient passes whichever way a unit is pushed.")
+    one, dies = [], False
+    for n in cfg.functions:
+        kinds = [(side, k) for side, k in sides[n].items() if k]
+        if len(kinds) != 1:
+            continue
+        side, kind = kinds[0]
+        if kind == "flat":
+            dies = True
+            one.append(f"{REG[n].label} (flat on the {side}: slope exactly 0 for x {'<' if side == 'left' else '>'} 0)")
+        else:
+            one.append(f"{REG[n].label} (saturates on the {side}: slope under {acts.SATURATED:g} for large "
+                       f"{'negative' if side == 'left' else 'positive'} x)")
+    if one:
+        notes.append(f"Flat or saturating on one side only: {_and(one)}. The other side keeps a slope, so "
+                     "gradient still passes there" + ("; a unit whose inputs all land on the flat side gets no "
+                                                      "gradient at all and stops learning (a dead unit)." if dies
+                                                      else "."))
     frame = curves(cfg, n=201)
     clipped = sorted(set(frame.loc[frame.clipped, "function"]))
     if clipped:
@@ -195,6 +251,11 @@ def softmax_notes(logits: tuple[float, ...], temperature: float) -> list[str]:
     return notes
 
 
+def init_for(init: str, activation: str) -> str:
+    """The TrainConfig init of one activation under a job's init choice ("matched" resolves per activation)."""
+    return designed_init(activation) if init == "matched" else init
+
+
 # ---- what each does to learning ----------------------------------------------------------------
 
 
@@ -212,7 +273,7 @@ class CompareConfig(Config):
     n_seeds: int = param(3, lo=1, hi=20, cap="seeds")
     first_seed: int = param(0, lo=0, hi=2**31 - 1)
     hidden: tuple[int, ...] = param((128, 64), lo=1, hi=512, length=(1, 6), cap=("width", "layers"))
-    init: str = param("default", choices=DEPTH_INITS)
+    init: str = param("default", choices=DEPTH_INITS, help="matched: each activation with its own init")
     optimizer: str = param("adam", choices=("adam", "sgd", "momentum"))
     lr: float = param(1e-3, lo=1e-5, hi=1.0)
     batch_size: int = param(64, lo=1, hi=2000)
@@ -226,8 +287,9 @@ class CompareConfig(Config):
 
     def train_configs(self) -> list[TrainConfig]:
         """One TrainConfig per (activation, seed), grouped by activation (the trainer's fast layout)."""
-        return [TrainConfig(hidden=self.hidden, activation=f, init=self.init, optimizer=self.optimizer,
-                            lr=self.lr, batch_size=self.batch_size, epochs=self.epochs, seed=self.first_seed + s)
+        return [TrainConfig(hidden=self.hidden, activation=f, init=init_for(self.init, f),
+                            optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size, epochs=self.epochs,
+                            seed=self.first_seed + s)
                 for f in self.functions for s in range(self.n_seeds)]
 
     def data_key(self) -> str:
@@ -346,188 +408,4 @@ def compare_notes(results: list[TrainResult]) -> dict[str, str]:
         s += (f". The seed matters most for {widest['activation']} "
               f"({(widest['max'] - widest['min']) * 100:.1f} points between its best and worst seed)")
     notes["table"] = s + "."
-    return notes
-
-
-# ---- depth: gradients, dead units, pre-activations -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class DepthConfig(Config):
-    """Deep MLPs (2 to 20 hidden layers of one width) on digits, one per chosen activation."""
-
-    kind: ClassVar[str] = "act-depth"
-
-    functions: tuple[str, ...] = param(DEFAULT_DEPTH, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))
-    depth: int = param(10, lo=2, hi=20, help="hidden layers", cap="layers")
-    width: int = param(64, lo=4, hi=256, cap="width")
-    init: str = param("default", choices=DEPTH_INITS)
-    lr: float = param(1e-3, lo=1e-5, hi=1.0, help="Adam")
-    batch_size: int = param(64, lo=1, hi=2000)
-    epochs: int = param(10, lo=1, hi=100, cap="epochs")
-    seed: int = param(0, lo=0, hi=2**31 - 1)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if len(set(self.functions)) != len(self.functions):
-            raise ConfigError("functions", "each activation may be chosen once")
-
-    def train_configs(self) -> list[TrainConfig]:
-        return [TrainConfig(hidden=(self.width,) * self.depth, activation=f, init=self.init, optimizer="adam",
-                            lr=self.lr, batch_size=self.batch_size, epochs=self.epochs, seed=self.seed)
-                for f in self.functions]
-
-
-PROBE = 512  # training examples the depth probes look at (the same ones every time)
-BINS = 30
-
-
-def probe(tr: Trainer, X: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray, list[torch.Tensor]]:
-    """Per-layer gradient norms and dead fractions of every model in a stack, on one batch.
-
-    Returns grad [K, L+1] (||dL/dW|| of each weight matrix, input side first), dead [K, L] (share of
-    each hidden layer's units whose activation has zero slope on every example) and the hidden
-    pre-activations [K, B, H] per layer.
-    """
-    flat = tr.flat.detach().clone().requires_grad_(True)
-    cap: list = []
-    with torch.enable_grad():
-        loss = tr.loss_per_model(tr.forward(X, flat, capture=cap), y).sum()
-        (g,) = torch.autograd.grad(loss, flat)
-    grad = torch.stack([gW.flatten(1).norm(dim=1) for gW, _ in tr.layers(g)], 1).numpy()
-    fns = [acts.get(c.activation) for c in tr.configs]
-    dead = np.zeros((tr.K, len(cap)))
-    for li, (z, _) in enumerate(cap):
-        for k, fn in enumerate(fns):
-            slope = acts.derivative(fn, z[k].reshape(-1)).reshape(z[k].shape)
-            dead[k, li] = float((slope == 0).all(0).float().mean())
-    return grad, dead, [z for z, _ in cap]
-
-
-def _hist_rows(zs: list[torch.Tensor], k: int, stage: str, lim: float) -> list[dict]:
-    edges = np.linspace(-lim, lim, BINS + 1)
-    rows = []
-    for li, z in enumerate(zs):
-        v = np.clip(z[k].reshape(-1).numpy(), -lim, lim)
-        counts, _ = np.histogram(v, edges)
-        frac = counts / max(1, counts.sum())
-        rows += [{"stage": stage, "layer": li + 1, "lo": float(edges[b]), "hi": float(edges[b + 1]),
-                  "share": float(frac[b])} for b in range(BINS)]
-    return rows
-
-
-def run_depth(cfg: DepthConfig, progress: Callable | None = None) -> list[TrainResult]:
-    """Train one deep MLP per activation (one stack) on digits, probing before and after every epoch.
-
-    Each result's ``extra`` holds the probes as JSON-able lists: grad [E+1][L+1], dead [E+1][L],
-    hist (pre-activation histograms per layer at init and at the end), z_std [2][L].
-    """
-    ds = compare_data("digits")
-    X, y = ds.X_train[:PROBE], ds.y_train[:PROBE]
-    tr = Trainer(cfg.train_configs(), ds)
-    grads, deads = [], []
-    g, d, z0 = probe(tr, X, y)
-    grads.append(g)
-    deads.append(d)
-    for e in range(cfg.epochs):
-        tr.run(epochs=1, eval_every=1)
-        g, d, z1 = probe(tr, X, y)
-        grads.append(g)
-        deads.append(d)
-        if progress is not None:
-            progress(e + 1, cfg.epochs, tr)
-    results = tr.results()
-    for k, r in enumerate(results):
-        lim = max(float(torch.quantile(torch.cat([z[k].reshape(-1) for z in zs]).abs(), 0.99))
-                  for zs in (z0, z1)) or 1.0
-        r.extra = {
-            "grad": [gr[k].tolist() for gr in grads],
-            "dead": [de[k].tolist() for de in deads],
-            "hist": _hist_rows(z0, k, "at init", lim) + _hist_rows(z1, k, "after training", lim),
-            "z_std": [[float(z[k].std()) for z in zs] for zs in (z0, z1)],
-        }
-    return results
-
-
-def depth_frames(results: list[TrainResult]) -> dict[str, pd.DataFrame]:
-    """The depth probes as long frames: grad (function, epoch, layer, grad_norm), dead (function, epoch,
-    layer, dead), hist (function, stage, layer, lo, hi, share), acc (function, epoch, test_acc)."""
-    g, d, h, a = [], [], [], []
-    for r in results:
-        f = REG[r.config.activation].label
-        for e, row in enumerate(r.extra["grad"]):
-            g += [{"function": f, "epoch": e, "layer": li + 1, "grad_norm": v} for li, v in enumerate(row)]
-        for e, row in enumerate(r.extra["dead"]):
-            d += [{"function": f, "epoch": e, "layer": li + 1, "dead": v} for li, v in enumerate(row)]
-        h.append(pd.DataFrame(r.extra["hist"]).assign(function=f))
-        hist = r.history.dropna(subset=["test_acc"])
-        a.append(pd.DataFrame({"function": f, "epoch": hist["epoch"], "test_acc": hist["test_acc"]}))
-    return {"grad": pd.DataFrame(g), "dead": pd.DataFrame(d), "hist": pd.concat(h, ignore_index=True),
-            "acc": pd.concat(a, ignore_index=True)}
-
-
-def ratio_words(r: float) -> str:
-    """A ratio said plainly: 0.00025 -> '1/4,000', 3.2 -> '3.2x'."""
-    if not np.isfinite(r) or r <= 0:
-        return "none"
-    if r < 1:
-        inv = 1 / r
-        digits = max(0, int(math.floor(math.log10(inv))) - 1)
-        return f"1/{round(inv, -digits):,.0f}"
-    return f"{r:.2g}x" if r < 10 else f"{r:,.0f}x"
-
-
-def depth_notes(results: list[TrainResult]) -> dict[str, str]:
-    """Computed 'what to notice' sentences for the depth charts: grad, grad_train, dead, acc, hist:<label>."""
-    notes: dict[str, str] = {}
-    L = len(results[0].config.hidden)
-    E = len(results[0].extra["grad"]) - 1
-    parts = []
-    for r in results:
-        g = r.extra["grad"][0]
-        parts.append((g[0] / g[L - 1] if g[L - 1] > 0 else float("inf"), REG[r.config.activation].label))
-    parts.sort()
-    worst_r, worst = parts[0]
-    s = f"At initialisation, with {worst}, layer 1 gets {ratio_words(worst_r)} of layer {L}'s gradient"
-    if len(parts) > 1:
-        best_r, best = parts[-1]
-        s += f"; with {best}, {ratio_words(best_r)}"
-    notes["grad"] = s + ". A ratio far below 1 means the first layers barely learn: the vanishing gradient."
-    end = []
-    for r in results:
-        g = r.extra["grad"][-1]
-        end.append((g[0] / g[L - 1] if g[L - 1] > 0 else float("inf"), REG[r.config.activation].label))
-    worst_end = min(end)
-    notes["grad_train"] = (f"After {E} epoch{'s' * (E != 1)}, {worst_end[1]}'s layer 1 still gets "
-                           f"{ratio_words(worst_end[0])} of layer {L}'s gradient.")
-    dead = []
-    for r in results:
-        row = np.array(r.extra["dead"][-1])
-        li = int(row.argmax())
-        dead.append((float(row[li]), li + 1, float(row.mean()), REG[r.config.activation].label))
-    dead.sort(reverse=True)
-    top = dead[0]
-    if top[0] > 0:
-        s = (f"After {E} epoch{'s' * (E != 1)}, {top[0]:.0%} of layer {top[1]}'s units are dead with {top[3]} "
-             f"(the worst layer; {top[2]:.0%} over all layers): they output a flat zero-slope value for every "
-             "probe example, so they no longer learn")
-        clean = [x[3] for x in dead if x[0] == 0]
-        if clean:
-            s += f". None die with {', '.join(clean)}"
-        notes["dead"] = s + "."
-    else:
-        notes["dead"] = (f"No unit is dead in any layer after {E} epochs with these settings. A larger learning "
-                         "rate (try 0.01 or more) kills ReLU units quickly.")
-    for r in results:
-        z0 = r.extra["z_std"][0]
-        lo = (z0[-1] / max(z0[0], 1e-12), REG[r.config.activation].label, z0[0], z0[-1])
-        notes[f"hist:{lo[1]}"] = (f"At initialisation, {lo[1]}'s pre-activations have std {lo[2]:.3g} in layer 1 "
-                                  f"and {lo[3]:.3g} in layer {L}: the signal "
-                                  f"{'shrinks to' if lo[0] < 1 else 'grows'} {ratio_words(lo[0])} "
-                                  f"{'of its size ' if lo[0] < 1 else ''}on its way through. Xavier and He "
-                                  "initialisation scale the weights to keep it near constant.")
-    accs = sorted(((float(r.metrics.get("final_test_acc", float("nan"))), REG[r.config.activation].label)
-                   for r in results), reverse=True)
-    s = ", ".join(f"{f} {a:.0%}" for a, f in accs)
-    notes["acc"] = f"Test accuracy after {E} epoch{'s' * (E != 1)} at depth {L}: {s} (chance is 10%)."
     return notes

@@ -1,12 +1,22 @@
 """Trained results on disk, keyed by the config's hash: safetensors files, bounded, clearable.
 
 Each entry is one ``<key>.safetensors`` file: tensors (weights, histories) plus a JSON header in
-the safetensors metadata. Nothing is ever unpickled. Reading an entry refreshes its mtime; when
-the folder grows past ``max_bytes`` the least recently used entries go first.
+the safetensors metadata. Nothing is ever unpickled: a file that is not safetensors (a pickle, a
+torch ``.pt``) fails to decode and counts as a miss. Reading an entry refreshes its mtime; when the
+folder grows past ``max_bytes`` the least recently used entries go first.
+
+Faults never lose a result: a result that cannot be stored (a read-only or full disk, the folder
+gone) is still returned, flagged ``extra["_not_cached"]`` with the reason. A read error (permission,
+a file another process is replacing) is a miss and the file is left alone; only a file that reads
+but fails to decode (ours, and corrupt) is recomputed, and the new entry replaces it. Entries are
+written atomically (a temporary file, then ``os.replace``) and readable as the umask allows (group-
+readable with the usual 022/002), so several processes and users may share one folder; files that
+vanish while listing, sizing or trimming (another process trimmed them) are skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,14 +35,30 @@ from core import settings
 from core.config import CACHE_VERSION, Config
 from core.engine import TrainConfig, TrainResult
 
+NOT_CACHED = "_not_cached"  # key in TrainResult.extra: why this result could not be stored
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it (Linux /proc; else the usual 022)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
 
 class DiskCache:
     """A folder of safetensors files with a size bound (LRU by modification time)."""
 
     def __init__(self, root: Path | str | None = None, max_bytes: int | None = None) -> None:
         self.root = Path(root) if root is not None else settings.data_dir() / "cache"
-        self.root.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # read-only or not a folder: gets miss, puts say why they failed
+            self.root.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes if max_bytes is not None else settings.limits().cache_mb * 1_000_000
+        self.last_error: str | None = None  # why the last put failed (None: stored)
 
     def path(self, key: str) -> Path:
         if not key.isalnum():
@@ -40,59 +66,113 @@ class DiskCache:
         return self.root / f"{key}.safetensors"
 
     def get(self, key: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
-        """(tensors, meta) stored under key, or None (missing or unreadable: treated as a miss)."""
-        p = self.path(key)
-        if not p.exists():
-            return None
-        try:
-            tensors = load_file(str(p))
-            with open(p, "rb") as fh:
-                n = int.from_bytes(fh.read(8), "little")
-                header = json.loads(fh.read(n))
-            meta = json.loads(header.get("__metadata__", {}).get("meta", "{}"))
-            os.utime(p)
-            return tensors, meta
-        except (SafetensorError, OSError, ValueError, json.JSONDecodeError):
-            p.unlink(missing_ok=True)
-            return None
+        """(tensors, meta) stored under key, or None (missing, unreadable or corrupt: a miss).
 
-    def put(self, key: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        """Store atomically (write to a temp file, then rename), then trim to max_bytes."""
+        A file that cannot be read (permissions, gone) is left alone: it may be someone else's. A file
+        that reads but does not decode as our safetensors entry (corrupt, or a pickle planted under our
+        name) is removed, never loaded, and recomputed by the caller.
+        """
         p = self.path(key)
-        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
-        os.close(fd)
         try:
+            with open(p, "rb") as fh:
+                raw = fh.read(8)
+                n = int.from_bytes(raw, "little") if len(raw) == 8 else -1
+                if n <= 0 or n > 100_000_000:
+                    raise ValueError("not a safetensors file")  # e.g. a pickle: never loaded
+                header = json.loads(fh.read(n))
+                meta = json.loads(header.get("__metadata__", {}).get("meta", "{}"))
+            tensors = load_file(str(p))
+        except OSError:
+            return None  # missing, or not ours to read: a miss, and the file stays
+        except (SafetensorError, ValueError, RuntimeError, AttributeError, TypeError):
+            with contextlib.suppress(OSError):  # ours and corrupt: recomputed, and the new entry replaces it
+                p.unlink()
+            return None
+        with contextlib.suppress(OSError):  # read-only, or trimmed by another process just now: still good
+            os.utime(p)
+        return tensors, meta
+
+    def put(self, key: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> bool:
+        """Store atomically (a temp file, then rename), then trim to max_bytes. Returns whether it was
+        stored; on failure ``last_error`` says why (nothing is raised: the caller still has its result)."""
+        p = self.path(key)
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{key}.", suffix=".tmp")
+            os.close(fd)
             save_file({k: v.contiguous() for k, v in tensors.items()}, tmp,
                       metadata={"meta": json.dumps(meta, default=_json_default)})
+            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, p)
+            tmp = None
+        except (OSError, SafetensorError, TypeError, ValueError) as e:
+            self.last_error = _why(e)
+            return False
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        self.last_error = None
         self.trim()
+        return True
+
+    def _stats(self) -> list[tuple[Path, float, int]]:
+        """(path, mtime, size) of every entry, oldest first; entries that vanish meanwhile are skipped."""
+        out = []
+        try:
+            names = list(self.root.glob("*.safetensors"))
+        except OSError:
+            return []
+        for q in names:
+            try:
+                st = q.stat()
+            except OSError:  # another process trimmed it between the listing and now
+                continue
+            out.append((q, st.st_mtime, st.st_size))
+        out.sort(key=lambda t: t[1])
+        return out
 
     def entries(self) -> list[Path]:
-        return sorted(self.root.glob("*.safetensors"), key=lambda q: q.stat().st_mtime)
+        """Entry files, least recently used first."""
+        return [q for q, _, _ in self._stats()]
 
     def size(self) -> int:
         """Total bytes stored."""
-        return sum(q.stat().st_size for q in self.entries())
+        return sum(n for _, _, n in self._stats())
 
     def trim(self) -> None:
         """Delete least recently used entries until the folder fits max_bytes."""
-        files = self.entries()
-        total = sum(q.stat().st_size for q in files)
-        for q in files:
+        files = self._stats()
+        total = sum(n for _, _, n in files)
+        for q, _, n in files:
             if total <= self.max_bytes:
                 break
-            total -= q.stat().st_size
-            q.unlink(missing_ok=True)
+            total -= n
+            with contextlib.suppress(OSError):  # not ours to delete (another user's file in a shared folder)
+                q.unlink(missing_ok=True)
 
     def clear(self) -> int:
         """Delete every entry; returns how many were removed."""
-        files = self.entries()
-        for q in files:
-            q.unlink(missing_ok=True)
-        return len(files)
+        n = 0
+        for q in self.entries():
+            try:
+                q.unlink()
+                n += 1
+            except OSError:
+                pass
+        return n
+
+
+def _why(e: BaseException) -> str:
+    import errno
+
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return "the server's disk is full"
+    if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "the cache folder is read-only"
+    if isinstance(e, OSError):
+        return f"the cache folder cannot be written ({e.strerror or type(e).__name__})"
+    return f"the result could not be encoded ({type(e).__name__})"
 
 
 def _json_default(o: Any) -> Any:
@@ -124,7 +204,7 @@ def encode_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tens
             "config": r.config.to_dict(), "config_class": type(r.config).__name__,
             "columns": list(r.history.columns), "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out,
             "stopped_epoch": r.stopped_epoch, "best_epoch": r.best_epoch, "diverged": r.diverged,
-            "seconds": r.seconds, "extra": r.extra,
+            "seconds": r.seconds, "extra": {k: v for k, v in r.extra.items() if not str(k).startswith("_")},
         })
     return tensors, {"results": items}
 
@@ -152,16 +232,59 @@ def decode_results(tensors: dict[str, torch.Tensor], meta: dict[str, Any],
     return out
 
 
+def load(key: str, cache: DiskCache, config_types: Sequence[type[TrainConfig]] = ()) -> list[TrainResult] | None:
+    """Results stored under key, or None (a miss: missing, unreadable, corrupt or an older layout)."""
+    hit = cache.get(key)
+    if hit is None:
+        return None
+    try:
+        return decode_results(*hit, config_types=config_types)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None  # an entry from an older layout, or damaged: recompute (the put replaces it)
+
+
 def cached(key: str, compute: Callable[[], list[TrainResult]], cache: DiskCache | None = None,
            config_types: Sequence[type[TrainConfig]] = ()) -> tuple[list[TrainResult], bool]:
-    """Results under key from the disk cache, or computed and stored. Returns (results, was_hit)."""
+    """Results under key from the disk cache, or computed and stored. Returns (results, was_hit).
+
+    A result that could not be stored is returned all the same, each flagged
+    ``extra[NOT_CACHED]`` = the reason (see :func:`not_cached`).
+    """
     cache = cache or DiskCache()
-    hit = cache.get(key)
+    hit = load(key, cache, config_types)
     if hit is not None:
-        try:
-            return decode_results(*hit, config_types=config_types), True
-        except (KeyError, TypeError, ValueError):
-            pass  # an entry from an older layout: recompute
+        return hit, True
     results = compute()
-    cache.put(key, *encode_results(results))
+    if any(r.extra.get("cut_short") for r in results):  # a run the wall-clock limit stopped is not the config's result
+        for r in results:
+            r.extra[NOT_CACHED] = "it was cut short by this server's time limit"
+        return results, False
+    try:
+        tensors, meta = encode_results(results)
+        stored = cache.put(key, tensors, meta)
+        reason = cache.last_error
+    except (TypeError, ValueError) as e:
+        stored, reason = False, _why(e)
+    if not stored:
+        for r in results:
+            r.extra[NOT_CACHED] = reason or "the result could not be stored"
     return results, False
+
+
+def not_cached(results: Sequence[TrainResult]) -> str | None:
+    """Why these results were not stored on disk (one line), or None when they were."""
+    for r in results:
+        why = r.extra.get(NOT_CACHED)
+        if why:
+            return f"not cached: {why}, so this run will train again next time"
+    return None
+
+
+def cut_short(results: Sequence[TrainResult]) -> str | None:
+    """One line saying the run was stopped by the wall-clock limit (and at which epoch), or None."""
+    cut = [r for r in results if r.extra.get("cut_short")]
+    if cut:
+        at = min(int(r.extra.get("cut_short_epoch", 0)) for r in cut)
+        return (f"cut short: {len(cut)} of {len(results)} model(s) stopped at epoch {at:,} by this server's time "
+                "limit; what was trained so far is shown")
+    return None

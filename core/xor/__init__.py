@@ -1,13 +1,21 @@
 """XOR Lab's jobs: the perceptron, the NumPy network beside PyTorch, the seed study (jobs), the Playground, charts."""
 
 from core.xor.jobs import (  # noqa: F401
+    RETRY_FACTOR,
     PerceptronConfig,
     SeedStudyConfig,
     XorCompareConfig,
     XorCompareResult,
     best_linear_accuracy,
     diagnose,
+    hidden_units_caption,
+    numpy_share_sentence,
+    numpy_solve_share,
     perceptron_lines,
+    perceptron_verdict,
+    retry_longer,
+    retry_sentence,
+    rule_text,
     run_perceptron,
     run_seed_study,
     run_xor_compare,

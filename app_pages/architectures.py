@@ -1,0 +1,266 @@
+"""Network Shapes: shallow, deep, wide, deep-and-narrow side by side, and universal approximation in 1-D."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from core import architectures as ar
+from core.architectures import charts
+from core.architectures import jobs as arj
+from core.serve import hosted
+from core.serve.cache import batch_key
+from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
+from ui.widgets import notice, url_config
+
+
+def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
+    return cached_results(batch_key(cfg.shape_configs(shape), cfg.data_key()),
+                          lambda: ar.run_shape(cfg, shape, progress), request=cfg)
+
+
+# What a warm rerun of the shapes tab shows, kept per setting (the results themselves are memory-cache hits)
+@st.cache_data(max_entries=32, show_spinner=False)
+def shapes_view(cfg: ar.ShapesConfig):
+    results = {s: shape_results(cfg, s) for s in ar.SHAPES}
+    table = ar.shapes_table(cfg, results)
+    return table, ar.shapes_curves(results), ar.shapes_notes(table)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def shapes_plots(cfg: ar.ShapesConfig):
+    table, curves, _ = shapes_view(cfg)
+    return charts.curves_chart(curves), charts.params_chart(table)
+
+
+def width_results(cfg: ar.ApproxConfig, hidden: tuple[int, ...]):
+    return cached_results(batch_key(cfg.net_configs(hidden), cfg.data_key()), lambda: ar.run_width(cfg, hidden),
+                          request=cfg)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def target_of(cfg: ar.ApproxConfig):
+    return ar.target(cfg)
+
+
+def all_widths(cfg: ar.ApproxConfig):
+    """(one-layer results by width, deeper results by shape): memory-cache hits once trained."""
+    wide = {W: width_results(cfg, (W,)) for W in sorted(cfg.widths)}
+    deep = {h: width_results(cfg, h) for _, h in cfg.deep_shapes()}
+    return wide, deep
+
+
+# What a warm rerun shows, kept per setting (frames and chart objects: building them costs more than
+# looking up the results). Chart objects are never mutated.
+@st.cache_data(max_entries=32, show_spinner=False)
+def approx_table_of(cfg: ar.ApproxConfig):
+    return ar.approx_table(cfg, *all_widths(cfg))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def fits_plot(cfg: ar.ApproxConfig):
+    return charts.fits_chart(ar.fits_frame(target_of(cfg), all_widths(cfg)[0]))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def error_plot(cfg: ar.ApproxConfig):
+    return charts.error_chart(approx_table_of(cfg))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pieces_of(cfg: ar.ApproxConfig, show: int):
+    pieces, total = ar.contributions(arj.best(width_results(cfg, (show,))), target_of(cfg))
+    gap = float((total["fit"] - total["sum"]).abs().max())
+    active = int((pieces.groupby("unit")["y"].apply(lambda v: float(v.abs().max())) > 1e-6).sum())
+    return pieces, total, gap, active
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def pieces_plot(cfg: ar.ApproxConfig, show: int):
+    pieces, total, _, _ = pieces_of(cfg, show)
+    return charts.pieces_chart(pieces, total, f"One hidden layer of {show}: each unit's output × its outgoing "
+                                              "weight, and their sum")
+
+
+def recommend() -> None:
+    """The data set changed: fill in the training settings that suit it (visible, editable)."""
+    rec = arj.RECOMMENDED[st.session_state.s_dataset]
+    st.session_state.update(s_epochs=rec["epochs"], s_batch=rec["batch_size"], s_lr=rec["lr"])
+
+
+def fmt_widths(h: tuple[int, ...]) -> str:
+    return ",".join(map(str, h))
+
+
+st.title("Network Shapes")
+st.markdown(
+    "How many layers, how many neurons? The tutorial names four shapes: **shallow** (1-2 hidden layers), "
+    "**deep** (3 or more), **wide** (many neurons per layer) and **deep and narrow**. Here they train side by "
+    "side on the same data, several seeds each. The second tab shows why one hidden layer can in principle "
+    "fit any continuous function (Cybenko, 1989), and what depth buys for the same number of parameters."
+)
+
+url_s = url_config(ar.ShapesConfig, "s_")
+url_u = url_config(ar.ApproxConfig, "u_")
+s_cfg, u_cfg = url_s, url_u
+u_show = 8  # the width taken apart (its URL key only when another is chosen)
+TABS = {"shapes": "① Four shapes", "approx": "② Universal approximation"}
+asked = st.query_params.get("tab", "shapes")
+tab_s, tab_u = st.tabs(list(TABS.values()), key="arch_tab", on_change="rerun", default=TABS.get(asked, TABS["shapes"]))
+open_tab = "approx" if tab_u.open else "shapes"
+ss = st.session_state
+
+# ---- 1. the four shapes ----------------------------------------------------------------------------
+with tab_s:
+    if tab_s.open:
+        seed_state({"s_dataset": url_s.dataset, "s_seeds": url_s.n_seeds, "s_epochs": url_s.epochs,
+                    "s_lr": url_s.lr, "s_batch": url_s.batch_size, "s_first": url_s.first_seed,
+                    **{f"s_{s}": fmt_widths(url_s.hidden(s)) for s in ar.SHAPES}})
+        a, b = st.columns([3, 1])
+        a.segmented_control("Data", arj.SHAPE_SETS, key="s_dataset", required=True, on_change=recommend,
+                            format_func={"digits": "sklearn digits (8x8)", "spiral": "2-D spiral"}.get)
+        b.number_input("Seeds per shape", 1, 10, key="s_seeds", help="Trained together as one batched stack")
+        cols = st.columns(4)
+        for col, s in zip(cols, ar.SHAPES):
+            col.text_input(f"{ar.SHAPE_LABELS[s]}: hidden widths", key=f"s_{s}",
+                           help=f"{arj.SHAPE_HINTS[s]}; e.g. 256 or 32,32,32,32")
+        with st.expander("Training", icon=":material/tune:"):
+            e = st.columns(4)
+            e[0].number_input("Epochs", 1, 2000, key="s_epochs")
+            e[1].number_input("Learning rate (Adam)", 1e-5, 1.0, key="s_lr", format="%.4g")
+            e[2].number_input("Batch size", 1, 2000, key="s_batch")
+            e[3].number_input("First seed", 0, 2**31 - 1, key="s_first")
+
+        def shapes_from_widgets() -> ar.ShapesConfig:
+            cfg = ar.ShapesConfig(dataset=ss.s_dataset, n_seeds=int(ss.s_seeds), epochs=int(ss.s_epochs),
+                                  lr=float(ss.s_lr), batch_size=int(ss.s_batch), first_seed=int(ss.s_first),
+                                  **{s: ar.parse_widths(ss[f"s_{s}"]) for s in ar.SHAPES})
+            hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
+            return cfg
+
+        s_cfg = widget_config(shapes_from_widgets, url_s)
+        data_name = "digits (64 pixels, 10 classes)" if s_cfg.dataset == "digits" else "the 2-D spiral"
+        st.caption(f"ReLU, Adam lr {s_cfg.lr:g}, batch {s_cfg.batch_size}, {s_cfg.epochs} epochs on {data_name}; "
+                   f"{s_cfg.n_seeds} seeds per shape trained as one batched stack. Cached after the first run.")
+        slots = st.columns(4)
+        results = {}
+        bar = st.empty()
+        for col, s in zip(slots, ar.SHAPES):
+            def report(epoch: int, total: int, _tr, s=s) -> None:
+                what = f"Training {ar.SHAPE_LABELS[s]} ({s_cfg.n_seeds} seeds at once)"
+                bar.progress(min(1.0, epoch / max(total, 1)), text=f"{what}: epoch {epoch}/{total}")
+
+            rs = shape_results(s_cfg, s, report)
+            results[s] = rs
+            acc = [r.metrics["final_test_acc"] for r in rs]
+            mean = sum(acc) / len(acc)
+            spread = (sum((a - mean) ** 2 for a in acc) / len(acc)) ** 0.5
+            p = ar.n_params(rs[0].n_in, s_cfg.hidden(s), rs[0].n_out)
+            col.metric(f"{ar.SHAPE_LABELS[s]} ({fmt_widths(s_cfg.hidden(s))})", f"{mean:.1%}",
+                       f"± {spread:.1%} over {len(rs)} seeds", delta_color="off", delta_arrow="off",
+                       help="Mean test accuracy, and its spread (std) over the seeds")
+            col.caption(f"{p:,} parameters · {sum(r.seconds for r in rs):.2f} s")
+        bar.empty()
+        table, _, notes = shapes_view(s_cfg)
+        for n in notes:
+            notice(n)
+        left, right = st.columns(2)
+        curves_plot, size_plot = shapes_plots(s_cfg)
+        left.altair_chart(curves_plot, width="stretch")
+        right.altair_chart(size_plot, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={**{k: st.column_config.NumberColumn(format="%.4f")
+                                       for k in ("mean test acc", "spread (std)", "min", "max", "acc per 1k params")},
+                                    "seconds": st.column_config.NumberColumn(format="%.2f")})
+
+# ---- 2. universal approximation --------------------------------------------------------------------
+with tab_u:
+    if tab_u.open:
+        seed_state({"u_function": url_u.function, "u_formula": url_u.formula, "u_widths": fmt_widths(url_u.widths),
+                    "u_activation": url_u.activation, "u_epochs": url_u.epochs, "u_lr": url_u.lr,
+                    "u_seeds": url_u.n_seeds, "u_deep": url_u.deep, "u_seed": url_u.seed})
+        st.markdown(
+            "One hidden layer computes a sum of bent pieces: each unit is a ReLU (or S-curve) placed and scaled by "
+            "its weights, and the output adds them up. More units, more pieces, a closer fit. Below, one network "
+            "per width learns the same function, and deeper networks get the same parameter budget."
+        )
+        a, b = st.columns([3, 1])
+        a.segmented_control("Function", ar.TARGETS, key="u_function", required=True, format_func=ar.TARGET_LABELS.get)
+        b.selectbox("Activation", ("relu", "tanh", "sigmoid"), key="u_activation")
+        if ss.u_function == "formula":
+            st.text_input("f(x) =", key="u_formula",
+                          help="x, numbers, pi, e, + - * / ** %, and: " + ", ".join(arj.formula.FUNCTIONS))
+        with st.expander("Widths and training", icon=":material/tune:"):
+            e = st.columns([3, 1, 1, 1, 1])
+            e[0].text_input("One-hidden-layer widths", key="u_widths", help="Up to 12 widths from 1 to 256")
+            e[1].number_input("Epochs", 10, 20_000, key="u_epochs")
+            e[2].number_input("Learning rate (Adam)", 1e-5, 1.0, key="u_lr", format="%.4g")
+            e[3].number_input("Seeds per net", 1, 10, key="u_seeds", help="The best seed of each net is shown")
+            e[4].number_input("Seed", 0, 2**31 - 1, key="u_seed")
+            st.checkbox("Also train 2- and 3-layer nets with the same parameter budgets", key="u_deep")
+
+        def approx_from_widgets() -> ar.ApproxConfig:
+            cfg = ar.ApproxConfig(function=ss.u_function, formula=ss.u_formula, widths=ar.parse_widths(ss.u_widths),
+                                  activation=ss.u_activation, epochs=int(ss.u_epochs), lr=float(ss.u_lr),
+                                  n_seeds=int(ss.u_seeds), deep=bool(ss.u_deep), seed=int(ss.u_seed))
+            hosted.enforce(cfg)
+            return cfg
+
+        u_cfg = widget_config(approx_from_widgets, url_u)
+        tgt = target_of(u_cfg)
+        st.caption(f"Full batch on {arj.N_TRAIN} points of [-3, 3], Adam lr {u_cfg.lr:g}, {u_cfg.epochs} epochs, "
+                   f"{u_cfg.n_seeds} seeds per net as one stack (the best seed is shown). Error: mean squared error "
+                   f"on {arj.N_GRID} points divided by the function's variance (1 = no better than a flat line).")
+        left, right = st.columns(2)
+        fits_slot, err_slot = left.empty(), right.empty()
+        wide: dict[int, list] = {}
+        todo = len(u_cfg.widths) + len(u_cfg.deep_shapes())
+        bar = None
+        for i, W in enumerate(sorted(u_cfg.widths)):
+            t0 = time.perf_counter()
+            wide[W] = width_results(u_cfg, (W,))
+            if time.perf_counter() - t0 > 0.05:  # it trained: draw the fits so far (the first one shows at once)
+                fits_slot.altair_chart(charts.fits_chart(ar.fits_frame(tgt, wide)), width="stretch")
+                bar = bar or err_slot.progress(0.0)
+                bar.progress((i + 1) / todo, text=f"Trained one hidden layer of {W} ({u_cfg.n_seeds} seeds at once)")
+        for i, (_, h) in enumerate(u_cfg.deep_shapes()):
+            t0 = time.perf_counter()
+            width_results(u_cfg, h)
+            if time.perf_counter() - t0 > 0.05:
+                bar = bar or err_slot.progress(0.0)
+                bar.progress((len(wide) + i + 1) / todo, text=f"Trained {len(h)} layers of {h[0]} (same budget)")
+        table = approx_table_of(u_cfg)
+        fits_slot.altair_chart(fits_plot(u_cfg), width="stretch")
+        err_slot.altair_chart(error_plot(u_cfg), width="stretch")
+        for n in ar.approx_notes(table):
+            notice(n)
+
+        st.subheader("The sum of bent pieces")
+        widths = sorted(u_cfg.widths)
+        want = int(st.query_params.get("u_show", 8)) if str(st.query_params.get("u_show", "8")).isdigit() else 8
+        a, b, c, d = st.columns(4)
+        show = a.selectbox("Width to take apart", widths, index=widths.index(want) if want in widths else 0,
+                           key=f"u_show_{fmt_widths(u_cfg.widths)}")
+        pieces, total, gap, active = pieces_of(u_cfg, show)
+        b.metric("Units adding something on [-3, 3]", f"{active} of {show}",
+                 help="The others output zero everywhere on [-3, 3] (dead units)")
+        c.metric("Output bias (+ the mean)", f"{float(total['offset'].iloc[0]):.3f}")
+        d.metric("Largest gap, sum vs network", f"{gap:.1e}")
+        st.altair_chart(pieces_plot(u_cfg, show), width="stretch")
+        if gap < 1e-4:
+            notice(f"The {show} pieces plus the output bias add up to the network's own output (largest gap "
+                   f"{gap:.1e} over [-3, 3]): that sum is all a one-hidden-layer network computes.")
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"error": st.column_config.NumberColumn(format="%.2e"),
+                                    "worst seed": st.column_config.NumberColumn(format="%.2e")})
+        u_show = show
+
+# ---- the URL holds every control -------------------------------------------------------------------
+params = {**s_cfg.to_query("s_"), **u_cfg.to_query("u_")}
+if open_tab != "shapes":
+    params["tab"] = open_tab
+if open_tab == "approx" and u_show != 8:
+    params["u_show"] = str(u_show)
+sync_url(params)
+share_link()

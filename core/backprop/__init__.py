@@ -1,0 +1,13 @@
+"""Backprop Step by Step: the tutorial's 2-4-1 XOR network, one example at a time (jobs), and its charts."""
+
+from core.backprop.jobs import (  # noqa: F401
+    EXAMPLES,
+    BackpropConfig,
+    StepTrace,
+    autograd_step,
+    chain_for,
+    loss_history,
+    step_notes,
+    trace_step,
+    weight_names,
+)

@@ -1,0 +1,42 @@
+"""Sizing the in-memory result cache: rough bytes held by a value, and the cache's byte budget."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from core import settings
+
+
+# ---- bounded memory caches --------------------------------------------------------------------------
+def approx_bytes(obj: Any, _depth: int = 0) -> int:
+    """Rough memory held by a cached value: tensors, arrays, DataFrames, results, containers."""
+    if _depth > 6:
+        return 64
+    nbytes = getattr(obj, "nbytes", None)  # numpy arrays (and torch tensors on recent versions)
+    if hasattr(obj, "element_size") and hasattr(obj, "nelement"):
+        return int(obj.element_size() * obj.nelement())
+    if isinstance(nbytes, int):
+        return nbytes
+    if hasattr(obj, "memory_usage") and hasattr(obj, "columns"):  # a DataFrame
+        try:
+            return int(obj.memory_usage(deep=True).sum())
+        except (TypeError, ValueError):
+            return 1024
+    if isinstance(obj, (str, bytes, bytearray)):
+        return len(obj) + 50
+    if isinstance(obj, dict):
+        return 64 + sum(approx_bytes(k, _depth + 1) + approx_bytes(v, _depth + 1) for k, v in obj.items())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return 64 + sum(approx_bytes(v, _depth + 1) for v in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return 64 + sum(approx_bytes(getattr(obj, f.name), _depth + 1) for f in dataclasses.fields(obj))
+    if hasattr(obj, "__dict__"):
+        return 64 + sum(approx_bytes(v, _depth + 1) for v in vars(obj).values())
+    return 32
+
+
+def memory_cache_bytes(lim: settings.Limits | None = None) -> int:
+    """Byte budget of the in-memory result cache: a quarter of the disk budget (cache_mb)."""
+    lim = lim or settings.limits()
+    return int(lim.cache_mb * 1_000_000 // 4)

@@ -1,0 +1,170 @@
+"""The price of a request (work, memory) from its configs alone, the budget check, and the run guard."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from core import settings
+from core.digits import default_config
+from core.engine import TrainConfig
+from core.explorer import CompareConfig, DepthConfig
+from core.serve import price as P
+from core.tuning import SearchSpace
+from core.xor import SeedStudyConfig, XorCompareConfig
+from core.xor.playground import PlaygroundConfig
+
+HOSTED = settings.HOSTED
+
+
+def test_every_pages_default_run_fits_the_hosted_budget():
+    sample = P.digits_shape(default_config("mnist"), (4000, 1000))  # the shared MNIST sample
+    for cfg, data in [(default_config("digits"), None), (default_config("mnist"), sample), (CompareConfig(), None),
+                      (DepthConfig(), None), (SeedStudyConfig(), None), (XorCompareConfig(), None),
+                      (PlaygroundConfig(), None)]:
+        assert P.check(cfg, data, HOSTED) is None, (cfg, P.request_price(cfg, data))
+
+
+def test_a_digits_link_within_every_cap_is_refused_by_its_price():
+    """Issue 13: batch 1, 2,000 epochs, twelve 256-wide layers passed every cap and trained for hours."""
+    cfg = default_config("digits").replace(batch_size=1, epochs=2000, hidden=(256,) * 12)
+    from core.serve.caps import check_request
+
+    assert check_request(cfg, HOSTED) is None  # the caps alone let it through
+    msg = P.check(cfg, lim=HOSTED)
+    assert msg is not None and "\n" not in msg
+    assert msg.startswith("about ") and "of CPU; this server allows 60 s per run" in msg
+    assert "fewer epochs" in msg and "a larger batch" in msg
+
+
+def test_an_explorer_link_within_every_cap_is_refused():
+    """Issue 13: an Activation Explorer link within every cap ran for about a day."""
+    cfg = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1,
+                        functions=("relu", "tanh", "sigmoid", "gelu"))
+    from core.serve.caps import check_request
+
+    assert check_request(cfg, HOSTED) is None
+    assert P.request_price(cfg).seconds > 3600
+    assert "this server allows 60 s per run" in P.check(cfg, lim=HOSTED)
+
+
+def test_memory_over_budget_names_memory():
+    cfg = default_config("mnist")  # all of MNIST with four augmented copies: gigabytes
+    p = P.request_price(cfg)
+    assert p.peak_bytes > 2e9
+    msg = P.over_budget(P.Price(1.0, p.peak_bytes, 0, 0, 1), [cfg], HOSTED)
+    assert "MB of memory; this server allows 400 MB per run" in msg and "fewer augmented copies" in msg
+
+
+def test_price_grows_with_the_work():
+    base = P.request_price(TrainConfig(hidden=(64,), epochs=10, batch_size=64))
+    assert P.request_price(TrainConfig(hidden=(64,), epochs=100, batch_size=64)).seconds > 5 * base.seconds - 5
+    assert P.request_price(TrainConfig(hidden=(64,), epochs=10, batch_size=1)).steps > 50 * base.steps
+    assert P.request_price(TrainConfig(hidden=(1024,), epochs=10, batch_size=64)).peak_bytes > base.peak_bytes
+    many = P.request_price([TrainConfig(hidden=(64,), epochs=10, batch_size=64, seed=s) for s in range(10)])
+    assert many.models == 10 and many.macs == pytest.approx(10 * base.macs)
+
+
+def test_augmented_copies_and_rows_are_priced():
+    d0 = P.digits_shape(default_config("digits").replace(augment_copies=0))
+    d4 = P.digits_shape(default_config("digits").replace(augment_copies=4))
+    assert d4.n_train == 5 * d0.n_train and d4.data_bytes - d0.data_bytes >= 2 * 4 * 64 * 4 * d0.n_train
+    lim = P.digits_shape(default_config("mnist").replace(train_limit=1000))
+    assert lim.n_train == 900 * 5
+
+
+def test_laptop_has_no_budget():
+    cfg = default_config("digits").replace(batch_size=1, epochs=2000, hidden=(256,) * 12)
+    assert P.check(cfg, lim=settings.LAPTOP) is None
+
+
+def test_a_study_is_priced_as_its_trials():
+    from core.tuning import StudySettings
+
+    assert P.check_study(SearchSpace(), StudySettings(), HOSTED) is None
+    one = P.study_price(SearchSpace(), StudySettings(n_trials=1))
+    assert P.study_price(SearchSpace(), StudySettings(n_trials=10)).seconds == pytest.approx(10 * one.seconds)
+    big = SearchSpace(width_min=64, width_max=256, layers_max=8, batch_sizes=(16,))
+    msg = P.check_study(big, StudySettings(n_trials=100, epochs=200), HOSTED)
+    assert msg is not None and "this server allows" in msg
+
+
+def test_price_of_a_dataset_is_its_shape():
+    import numpy as np
+
+    from core.datasets import make_dataset
+
+    X = np.zeros((100, 5), np.float32)
+    y = np.zeros(100, np.int64)
+    shape = P.shape_of(make_dataset(X, y, X[:20], y[:20], task="multiclass", n_classes=3))
+    assert (shape.n_train, shape.n_features, shape.n_outputs, shape.n_eval) == (100, 5, 3, 20)
+
+
+# ---- the run guard (ui.common) refuses before the body runs ----------------------------------------
+class Stopped(Exception):
+    pass
+
+
+def test_run_guard_refuses_an_over_budget_run_before_it_starts(monkeypatch):
+    from ui import common
+
+    shown: list[str] = []
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s1", yield_check=lambda: None))
+    monkeypatch.setattr(common.st, "error", lambda msg, **kw: shown.append(msg))
+    monkeypatch.setattr(common.st, "stop", lambda: (_ for _ in ()).throw(Stopped()))
+    big = default_config("digits").replace(batch_size=1, epochs=2000, hidden=(256,) * 12)
+    ran = []
+    with pytest.raises(Stopped), common._trainer_guard([big]):
+        ran.append(1)
+    assert not ran and len(shown) == 1 and "this server allows 60 s per run" in shown[0]
+    with common._trainer_guard([default_config("digits")]):  # the default passes (and queues)
+        ran.append(1)
+    assert ran == [1]
+    shown.clear()
+    with pytest.raises(Stopped):
+        common.check_request(CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1))
+    assert len(shown) == 1
+
+
+def test_hosted_enforce_checks_the_budget_after_the_caps(monkeypatch):
+    """Pages that call hosted.enforce on their widgets' config get the budget check too."""
+    from core.serve import hosted
+
+    big = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1)
+    hosted.enforce(big)  # a laptop has no budget
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    with pytest.raises(hosted.LimitError) as e:
+        hosted.enforce(big)
+    assert e.value.field == "budget" and "this server allows 60 s per run" in str(e.value)
+    with pytest.raises(hosted.LimitError) as e:
+        hosted.enforce(CompareConfig(hidden=(300,)))
+    assert e.value.field == "hidden"
+    hosted.enforce(CompareConfig())
+
+
+def test_cached_results_prices_the_request_before_queueing(monkeypatch):
+    from ui import common
+
+    shown, computed = [], []
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s2", yield_check=lambda: None))
+    monkeypatch.setattr(common.st, "error", lambda msg, **kw: shown.append(msg))
+    monkeypatch.setattr(common.st, "stop", lambda: (_ for _ in ()).throw(Stopped()))
+    monkeypatch.setattr(common, "training_slot", lambda: (_ for _ in ()).throw(AssertionError("queued")))
+    monkeypatch.setattr(common, "memo", lambda: common._Memo(4))
+    monkeypatch.setattr(common, "disk_cache", lambda: SimpleNamespace(get=lambda key: None))
+    big = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1)
+    with pytest.raises(Stopped):
+        common.cached_results("k" * 20, lambda: computed.append(1), request=big)
+    assert len(shown) == 1 and not computed
+
+
+def test_a_stack_is_priced_on_the_data_its_configs_name():
+    """What the run guard sees (a list of configs) is priced on the data they name."""
+    pg = PlaygroundConfig()
+    assert P.request_price([pg]).macs == P.request_price(pg).macs
+    m = default_config("mnist")
+    assert P.request_price([m]).peak_bytes == P.request_price(m).peak_bytes > 2e9
+    assert P.request_price([TrainConfig()]).macs == P.request_price(TrainConfig()).macs
