@@ -292,3 +292,10 @@ def test_the_numpy_tab_shows_the_hidden_space_over_training():
     at.select_slider(key="c_hs_step").set_value(0).run()
     assert not at.exception
     assert sum("At epoch 0" in c.value for c in at.caption) == 2
+
+
+def test_the_tab_says_when_the_learning_rate_is_too_high():
+    at = playground(g_lr="10", g_epochs="40")
+    at.button(key="pg_all").click().run()
+    assert not at.exception
+    assert any("learning rate (10) is too high" in e.value for e in at.error)

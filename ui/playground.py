@@ -21,6 +21,7 @@ from core.xor.playground import (
     PlaygroundConfig,
     Points,
     export_script,
+    loss_trouble,
     make_points,
     new_trainer,
 )
@@ -156,13 +157,12 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}")
     if epoch == 0:
         st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
-    n_div = int(trainer.diverged.sum())
-    if n_div:
-        st.error(
-            f"{n_div} of {trainer.K} runs diverged (the loss became NaN or infinite) and "
-            "stopped. Lower the learning rate.",
-            icon=":material/warning:",
-        )
+    trouble = loss_trouble(trainer, cfg, pts) if not live else None  # at rest: it reads the whole history
+    if trouble:
+        st.error(trouble, icon=":material/warning:")
+    elif live and int(trainer.diverged.sum()):
+        st.error(f"{int(trainer.diverged.sum())} of {trainer.K} runs diverged (the loss became NaN or infinite) "
+                 "and stopped. Lower the learning rate.", icon=":material/warning:")
     k = 0
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
