@@ -3,7 +3,9 @@
     python -m bench.playground [--seconds 3] [--repeat 2] [--shots DIR]
 
 Starts ``streamlit run app.py`` on 127.0.0.1 (its own data folder), opens the Playground tab in Debian's
-chromium (Playwright, headless) at 1440x1000, presses Play at the default setting and watches the
+chromium (Playwright, headless) at 1440x1000, presses Play at the default setting (epochs raised to
+3000: the default's 500 end inside the window at 100 epochs/s; the pace does not depend on them) and
+watches the
 page's own record of redraws (``window.__nnlabPlayground.draws``: one entry per frame the view
 drew, with its epoch). Over a window of ``--seconds`` it reports epochs shown per second, redraws
 per second (draws that show a later epoch) and the server CPU time per redraw (utime + stime from /proc,
@@ -147,12 +149,13 @@ def main() -> None:
             ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
             page = ctx.new_page()
             url = base + "/xor?tab=playground"
+            play = url + "&g_epochs=3000"  # the default setting, long enough to play through the window
             if a.shots:
                 a.shots.mkdir(parents=True, exist_ok=True)
             for r in range(a.repeat):
-                rows.append(measure(page, url, f"default #{r + 1}", proc.pid, a.seconds,
+                rows.append(measure(page, play, f"default #{r + 1}", proc.pid, a.seconds,
                                     a.shots / "playground-1440.png" if a.shots and r == 0 else None))
-            rows.append(measure(page, url + "&g_hidden=8,8", "hidden 8,8", proc.pid, a.seconds,
+            rows.append(measure(page, play + "&g_hidden=8,8", "hidden 8,8", proc.pid, a.seconds,
                                 a.shots / "playground-8x8-1440.png" if a.shots else None))
             if a.shots:
                 page.set_viewport_size({"width": 1024, "height": 900})
