@@ -275,3 +275,40 @@ def prepare(items: list[tuple[str, str, bytes]], dataset: str) -> tuple[np.ndarr
             refused.append(True)
     F = {"digits": 64, "mnist": 784}[dataset]
     return (np.stack(X) if X else np.zeros((0, F), np.float32)), np.array(refused), [n for _, n, _ in items]
+
+
+@dataclass
+class Measurement:
+    """How the flag does on a model: made non-digits flagged (or refused as blank) vs real test digits flagged."""
+
+    non_digits: int
+    flagged: int  # made non-digits flagged, counting those the reader refuses outright (blank, a speck)
+    refused: int
+    by_kind: dict[str, tuple[int, int]]  # kind -> (flagged, of)
+    test_digits: int
+    test_flagged: int
+
+    @property
+    def flag_rate(self) -> float:
+        return self.flagged / max(self.non_digits, 1)
+
+    @property
+    def false_rate(self) -> float:
+        return self.test_flagged / max(self.test_digits, 1)
+
+
+def measure(result: TrainResult, model: NoveltyModel, X_test: np.ndarray, n_made: int = 120,
+            seed: int = 0) -> Measurement:
+    """The flag on ``n_made`` made non-digits (drawn like the canvas, preprocessed like the page) and
+    on real test digits X_test [N, F] (as the data set stores them)."""
+    dataset = "mnist" if result.n_in == 784 else "digits"
+    items = make_non_digits(n_made, seed)
+    X, refused, _ = prepare(items, dataset)
+    fl = model.flags(result, X) if len(X) else np.zeros(0, bool)
+    flagged = refused.copy()
+    flagged[~refused] = fl
+    kinds = [k for k, _, _ in items]
+    by_kind = {k: (int(flagged[[i for i, kk in enumerate(kinds) if kk == k]].sum()), kinds.count(k))
+               for k in KINDS}
+    test_fl = model.flags(result, X_test)
+    return Measurement(len(items), int(flagged.sum()), int(refused.sum()), by_kind, len(X_test), int(test_fl.sum()))
