@@ -15,6 +15,7 @@ for the flag the page uses.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 
@@ -36,10 +37,8 @@ def _uploads(X_test: np.ndarray, y_test: np.ndarray, n: int) -> np.ndarray:
     raw = (X_test[:n].reshape(-1, 28, 28) * 255).round().astype(np.uint8)
     out = []
     for _, data, _, _ in make_uploads(raw, y_test[:n], 0):
-        try:
+        with contextlib.suppress(images.ImageError):
             out.append(images.preprocess(images.load_image(data), "mnist").x)
-        except images.ImageError:
-            pass
     return np.stack(out)
 
 
