@@ -297,18 +297,23 @@ class Measurement:
         return self.test_flagged / max(self.test_digits, 1)
 
 
-def measure(result: TrainResult, model: NoveltyModel, X_test: np.ndarray, n_made: int = 120,
-            seed: int = 0) -> Measurement:
-    """The flag on ``n_made`` made non-digits (drawn like the canvas, preprocessed like the page) and
-    on real test digits X_test [N, F] (as the data set stores them)."""
-    dataset = "mnist" if result.n_in == 784 else "digits"
+def made_set(dataset: str, n_made: int = 120, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The made non-digits ready for a model of a data set: (kinds [N], X [n_read, F], refused [N] bool)."""
     items = make_non_digits(n_made, seed)
     X, refused, _ = prepare(items, dataset)
+    return [k for k, _, _ in items], X, refused
+
+
+def measure(result: TrainResult, model: NoveltyModel, X_test: np.ndarray, n_made: int = 120,
+            seed: int = 0, made: tuple[list[str], np.ndarray, np.ndarray] | None = None) -> Measurement:
+    """The flag on ``n_made`` made non-digits (drawn like the canvas, preprocessed like the page; or
+    ``made`` from :func:`made_set`) and on real test digits X_test [N, F] (as the data set stores them)."""
+    dataset = "mnist" if result.n_in == 784 else "digits"
+    kinds, X, refused = made if made is not None else made_set(dataset, n_made, seed)
     fl = model.flags(result, X) if len(X) else np.zeros(0, bool)
     flagged = refused.copy()
     flagged[~refused] = fl
-    kinds = [k for k, _, _ in items]
     by_kind = {k: (int(flagged[[i for i, kk in enumerate(kinds) if kk == k]].sum()), kinds.count(k))
                for k in KINDS}
     test_fl = model.flags(result, X_test)
-    return Measurement(len(items), int(flagged.sum()), int(refused.sum()), by_kind, len(X_test), int(test_fl.sum()))
+    return Measurement(len(kinds), int(flagged.sum()), int(refused.sum()), by_kind, len(X_test), int(test_fl.sum()))
