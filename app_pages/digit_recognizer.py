@@ -366,25 +366,26 @@ with tab_read:
                           help="The best reader here: the MNIST-format model whenever MNIST is on this machine "
                                "(trained once per server), else the 8x8 model.")
         model, mfolder = None, folder
-        if reader == "best":
-            model, mfolder = best_reader()
-        elif reader == "loaded":
-            model = loaded
-            mfolder = folder if loaded.config.dataset == dataset else None  # type: ignore[union-attr,attr-defined]
-        elif mnist_err:
-            mnist_missing()
-        else:
-            res = obtain([cfg], folder, auto, "d_train_read")
-            model = res[0] if res else None
-        if reader != "best":
-            good, why = (dr.advice(model.config, dr.kept_metrics(model)["test_acc"]) if model is not None
-                         else dr.advice(cfg))
-            if good:
-                st.success(why, icon=":material/verified:")
+        with st.container():  # one slot, whatever the reader shows: the canvas below keeps its place
+            if reader == "best":
+                model, mfolder = best_reader()
+            elif reader == "loaded":
+                model = loaded
+                mfolder = folder if loaded.config.dataset == dataset else None  # type: ignore[union-attr,attr-defined]
+            elif mnist_err:
+                mnist_missing()
             else:
-                st.warning(why, icon=":material/lightbulb:")
-                st.button("Use the default MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",
-                          icon=":material/swap_horiz:")
+                res = obtain([cfg], folder, auto, "d_train_read")
+                model = res[0] if res else None
+            if reader != "best":
+                good, why = (dr.advice(model.config, dr.kept_metrics(model)["test_acc"]) if model is not None
+                             else dr.advice(cfg))
+                if good:
+                    st.success(why, icon=":material/verified:")
+                else:
+                    st.warning(why, icon=":material/lightbulb:")
+                    st.button("Use the default MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",
+                              icon=":material/swap_horiz:")
         if model is not None:
             mds = model.config.dataset  # type: ignore[attr-defined]
             key = digits.model_digest(model)
