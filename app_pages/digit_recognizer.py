@@ -313,13 +313,12 @@ with tab_eval:
                 st.altair_chart(dc.per_class_bars(pc), width="stretch")
                 st.caption("Precision: of the images read as this digit, the share that were it. "
                            "Recall: of the images of this digit, the share read right.")
-            # all ten digits as columns, at the page's full width (in the half column 8 and 9 were cut off)
-            shown = pd.DataFrame({
-                "precision": [f"{v:.1%}" if v == v else "–" for v in pc["precision"]],
-                "recall": [f"{v:.1%}" if v == v else "–" for v in pc["recall"]],
-                "test images": [str(int(v)) for v in pc["support"]],
-            }, index=[f"digit {d}" for d in pc["digit"]]).T
-            st.table(shown)
+                # one row per digit: all ten fit at any width (as columns, 8 and 9 were cut off)
+                st.table(pd.DataFrame({
+                    "precision": [f"{v:.1%}" if v == v else "–" for v in pc["precision"]],
+                    "recall": [f"{v:.1%}" if v == v else "–" for v in pc["recall"]],
+                    "test images": [str(int(v)) for v in pc["support"]],
+                }, index=pd.Index([f"digit {d}" for d in pc["digit"]], name="digit")))
             cells = []
             try:
                 cells = list(event.selection.get("cell", []) or [])

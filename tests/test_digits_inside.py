@@ -112,3 +112,21 @@ def test_fine_tuning_refuses_nothing_and_wrong_shapes(model, arrays):
         ft.finetune(model, np.zeros((0, 64)), np.zeros(0), Xtr, ytr)
     with pytest.raises(ValueError, match="784"):
         ft.finetune(model, np.zeros((1, 784)), np.zeros(1), Xtr, ytr)
+
+
+def test_view_builders_draw_what_they_are_given(model, arrays):
+    from core.digits import views
+
+    rgb = views.diverging_rgb(np.array([[-2.0, 0.0, 2.0]]))
+    assert rgb.shape == (1, 3, 3) and tuple(rgb[0, 1]) == (247, 247, 247)
+    assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[0, 2, 0] > rgb[0, 2, 2]  # blue below zero, red above
+    assert views.weight_image(inside.first_layer_weights(model)[0], 80).size == (80, 80)
+    act = inside.hidden_activations(model, arrays[2][:1], with_grad_for=3)
+    spec = views.activation_strips(act).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert len(rows) == 150 and {r["layer"] for r in rows} == {"hidden layer 1 (100 units)", "hidden layer 2 (50 units)"}
+    assert max(r["shade"] for r in rows) == pytest.approx(1.0)
+    bars = views.contribution_bars(act, layer=-1, k=5).to_dict()
+    got = next(iter(bars["datasets"].values()))
+    assert [abs(r["contribution"]) for r in got] == sorted((abs(r["contribution"]) for r in got), reverse=True)
+    assert "towards 3" in bars["title"]["text"]

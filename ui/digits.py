@@ -246,19 +246,21 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
     c2.caption(f"Each strip is one hidden layer, each cell one unit: dark = it fired for your digit. "
                f"{sum(int((a > 0).sum()) for a in act.layers)} of {sum(a.shape[1] for a in act.layers)} units "
                f"fired. Hover a cell for how much it pushed the score of {cls}.")
-    st.altair_chart(dv.activation_strips(act), width="content")
+    st.altair_chart(dv.activation_strips(act), width="stretch")
     left, right = st.columns(2)
     with left:
         st.altair_chart(dv.contribution_bars(act, layer=-1, k=8), width="stretch")
     with right:
         st.altair_chart(dv.contribution_bars(act, layer=0, k=8), width="stretch")
-        top = inside.top_units(act, layer=0, k=6)
-        w = inside.first_layer_weights(model)
-        scale = float(np.abs(w[[u for u, _, _ in top]]).max()) or 1.0
-        cols = st.columns(6)
-        for col, (u, c, _) in zip(cols, top):
-            col.image(dv.weight_image(w[u], 64, scale))
-            col.caption(f"unit {u}: {c:+.2f}")
+    top = inside.top_units(act, layer=0, k=8)
+    st.caption(f"What layer 1's strongest {len(top)} units for {cls} look for (their incoming weights: red where ink "
+               "excites the unit, blue where it inhibits it), with how much each pushed the score:")
+    w = inside.first_layer_weights(model)
+    scale = float(np.abs(w[[u for u, _, _ in top]]).max()) or 1.0
+    cols = st.columns(8)
+    for col, (u, c, _) in zip(cols, top):
+        col.image(dv.weight_image(w[u], 64, scale))
+        col.caption(f"unit {u}  \n{c:+.2f}")
     st.markdown("**The nearest training images**")
     if bank is None:
         st.caption("The training images of this model are not on this machine, so they cannot be searched.")
@@ -297,20 +299,20 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
     taught: list[dict] = st.session_state.setdefault("d_taught", [])
     tuned_all: dict = st.session_state.setdefault("d_tuned", {})
     mine = [t for t in taught if t["dataset"] == ds]
-    c1, c2, c3 = st.columns([1, 1.3, 2.2], vertical_alignment="bottom")
+    c1, c2, _ = st.columns([1, 1.2, 0.6], vertical_alignment="bottom")
     truth = c1.selectbox("The true digit is", list(range(10)), index=int(x.digit), key=f"d_truth_{key}")
     add = c2.button("Add to my drawings", key=f"d_add_{key}", icon=":material/add:")
     if add and not any(t["label"] == truth and np.array_equal(t["x"], x.steps.x) for t in mine):
         taught.append({"x": x.steps.x.copy(), "label": int(truth), "dataset": ds, "name": x.name})
         mine = [t for t in taught if t["dataset"] == ds]
-    c3.caption(f"Your drawings: {len(mine)}" + (" (" + ", ".join(f"{t['label']}" for t in mine[-12:]) + ")"
+    st.caption(f"Your drawings: {len(mine)}" + (" (" + ", ".join(f"{t['label']}" for t in mine[-12:]) + ")"
                                                  if mine else "") + ". Kept in this browser session only; "
                "never saved on the server.")
     if bank is None:
         st.caption("Fine-tuning needs this model's training images (to mix in, so it does not forget), and they "
                    "are not on this machine.")
         return
-    b1, b2, _ = st.columns([1.3, 1, 2])
+    b1, b2, _ = st.columns([1.5, 1.2, 0.1])
     if b1.button(f"Fine-tune on my {len(mine)} drawing{'s' * (len(mine) != 1)}", key=f"d_tune_{key}",
                  disabled=not mine, type="primary", icon=":material/school:",
                  help="40 quick steps on your drawings (plus shifted/rotated copies) mixed with 256 training "

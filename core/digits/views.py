@@ -44,21 +44,27 @@ def activation_frame(act: Activations, row: int = 0) -> pd.DataFrame:
         columns=["layer", "unit", "activation", "contribution"])
 
 
-def activation_strips(act: Activations, row: int = 0, width: int = 620) -> alt.VConcatChart:
-    """Heat strips, one per hidden layer: each cell a unit, its colour how strongly it fired for this input."""
+def activation_strips(act: Activations, row: int = 0, height_per_layer: int = 34) -> alt.Chart:
+    """Heat strips, one row per hidden layer: each cell a unit, dark where it fired for this input.
+
+    Cells span the width whatever the layer's size (unit i of n covers [i/n, (i+1)/n)); the shade is the
+    activation relative to the layer's strongest unit for this input (raw values in the tooltip), so one
+    chart fits any width (``width="stretch"``) and each layer uses the full shade range.
+    """
     d = activation_frame(act, row)
-    charts = []
-    for layer, g in d.groupby("layer", sort=False):
-        n = len(g)
-        charts.append(alt.Chart(g, title=alt.Title(str(layer), fontSize=12, anchor="start")).mark_rect().encode(
-            x=alt.X("unit:O", axis=alt.Axis(labels=n <= 64, ticks=False, title=None, labelFontSize=8,
-                                            labelAngle=0)),
-            color=alt.Color("activation:Q", scale=alt.Scale(scheme="greys", domainMin=0),
-                            legend=alt.Legend(orient="right", title="activation", gradientLength=50)),
-            tooltip=["unit", alt.Tooltip("activation:Q", format=".3f"),
-                     alt.Tooltip("contribution:Q", format="+.3f", title="pushes the reading by")],
-        ).properties(height=28, width=width))
-    return alt.vconcat(*charts, spacing=6).resolve_scale(color="independent")
+    n = d.groupby("layer", sort=False)["unit"].transform("size")
+    top = d.groupby("layer", sort=False)["activation"].transform(lambda v: max(float(v.abs().max()), 1e-12))
+    d = d.assign(x0=d["unit"] / n, x1=(d["unit"] + 1) / n, shade=d["activation"].abs() / top)
+    layers = list(dict.fromkeys(d["layer"]))
+    return fit_width(alt.Chart(d).mark_rect().encode(
+        x=alt.X("x0:Q", axis=None, scale=alt.Scale(domain=[0, 1], nice=False)), x2="x1:Q",
+        y=alt.Y("layer:N", sort=layers, title=None, axis=alt.Axis(labelLimit=220, labelFontSize=11)),
+        color=alt.Color("shade:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]),
+                        legend=alt.Legend(orient="bottom", title="activation (share of the layer's strongest)",
+                                          gradientLength=160, format=".0%")),
+        tooltip=["layer", "unit", alt.Tooltip("activation:Q", format=".3f"),
+                 alt.Tooltip("contribution:Q", format="+.3f", title="pushes the reading by")],
+    ).properties(height=height_per_layer * len(layers), width=600))
 
 
 def contribution_bars(act: Activations, layer: int = -1, k: int = 10, row: int = 0, width: int = 360) -> alt.Chart:
@@ -71,10 +77,10 @@ def contribution_bars(act: Activations, layer: int = -1, k: int = 10, row: int =
                       "activation": a[idx].astype(float), "direction": np.where(c[idx] >= 0, "for", "against")})
     target = int(act.target[row])
     return fit_width(alt.Chart(d, title=alt.Title(
-        f"Layer {L}: the units that push the reading towards {target} (or away)",
-        subtitle="activation x the summed weight of its paths to the logit", fontSize=13)).mark_bar().encode(
+        f"Layer {L}: units pushing towards {target}", subtitle="activation x weight of its paths to the output",
+        fontSize=13, anchor="start")).mark_bar().encode(
         y=alt.Y("unit:N", sort=None, title=None),
-        x=alt.X("contribution:Q", title=f"contribution to {target}'s logit"),
+        x=alt.X("contribution:Q", title=f"contribution to {target}'s score (logit)"),
         color=alt.Color("direction:N", scale=alt.Scale(domain=["for", "against"], range=["#b2182b", "#2166ac"]),
                         legend=alt.Legend(orient="bottom", title=None)),
         tooltip=["unit", alt.Tooltip("activation:Q", format=".3f"), alt.Tooltip("contribution:Q", format="+.3f")],
