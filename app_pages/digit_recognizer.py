@@ -304,20 +304,22 @@ with tab_eval:
             c2.metric("Wrong test images", f"{acc.wrong} of {acc.n:,}")
             c3.metric("Data set", DATA_LABEL[mds].split(" (")[0])
             conf = digits.confusion(model, data, probs)
-            left, right = st.columns([1, 1])
+            # the heatmap (about 420 px with its axes) gets the full width: in a half column at 1024 px its
+            # digits 8 and 9 and its title were cut off
+            event = st.altair_chart(dc.confusion_heatmap(conf), on_select="rerun", key="d_conf",
+                                    selection_mode="cell", width="content")
+            pc = digits.per_class(model, data, probs)
+            left, right = st.columns([1.3, 1])
             with left:
-                event = st.altair_chart(dc.confusion_heatmap(conf), on_select="rerun", key="d_conf",
-                                        selection_mode="cell", width="content")
-            with right:
-                pc = digits.per_class(model, data, probs)
                 st.altair_chart(dc.per_class_bars(pc), width="stretch")
                 st.caption("Precision: of the images read as this digit, the share that were it. "
                            "Recall: of the images of this digit, the share read right.")
+            with right:
                 # one row per digit: all ten fit at any width (as columns, 8 and 9 were cut off)
                 st.table(pd.DataFrame({
                     "precision": [f"{v:.1%}" if v == v else "–" for v in pc["precision"]],
                     "recall": [f"{v:.1%}" if v == v else "–" for v in pc["recall"]],
-                    "test images": [str(int(v)) for v in pc["support"]],
+                    "images": [str(int(v)) for v in pc["support"]],
                 }, index=pd.Index([f"digit {d}" for d in pc["digit"]], name="digit")))
             cells = []
             try:

@@ -251,7 +251,7 @@ def test_evaluate_shows_what_each_first_layer_unit_looks_for():
     # the precision/recall table has all ten digits
     table = at.table[0].value
     assert list(table.index) == [f"digit {d}" for d in range(10)]
-    assert list(table.columns) == ["precision", "recall", "test images"]
+    assert list(table.columns) == ["precision", "recall", "images"]
 
 
 def test_read_looks_inside_flags_a_non_digit_and_fine_tunes_in_the_session(shared_dir, monkeypatch):

@@ -124,7 +124,8 @@ def test_view_builders_draw_what_they_are_given(model, arrays):
     act = inside.hidden_activations(model, arrays[2][:1], with_grad_for=3)
     spec = views.activation_strips(act).to_dict()
     rows = next(iter(spec["datasets"].values()))
-    assert len(rows) == 150 and {r["layer"] for r in rows} == {"hidden layer 1 (100 units)", "hidden layer 2 (50 units)"}
+    assert len(rows) == 150
+    assert {r["layer"] for r in rows} == {"hidden layer 1 (100 units)", "hidden layer 2 (50 units)"}
     assert max(r["shade"] for r in rows) == pytest.approx(1.0)
     bars = views.contribution_bars(act, layer=-1, k=5).to_dict()
     got = next(iter(bars["datasets"].values()))
