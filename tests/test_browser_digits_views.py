@@ -114,7 +114,23 @@ def test_every_tab_at_two_widths(mnist_server, page, tab, width):
     page.set_viewport_size({"width": width, "height": 1000})
     page.goto(mnist_server + URL_PATH + f"?tab={tab}")
     page.get_by_role("heading", name="Digit Recognizer").wait_for(timeout=60_000)
+    ready = {"train": "Best epoch", "evaluate": "What each first-layer neuron looks for", "read": "Draw a digit",
+             "compare": "Early stopping ran"}[tab]
+    page.get_by_text(ready).first.wait_for(timeout=LONG)
     wait_for_app(page, LONG)
+    if tab == "train" and width == 1440:  # the settings panel stays open and its summary follows each change
+        page.get_by_text("Settings ·").first.click()
+        box = page.get_by_label("Hidden layers (widths)", exact=True)
+        box.wait_for(timeout=60_000)
+        box.fill("32")
+        box.press("Enter")
+        page.get_by_text("64-32-10 ReLU").first.wait_for(timeout=LONG)
+        wait_for_app(page, LONG)
+        assert page.get_by_label("Hidden layers (widths)", exact=True).is_visible()  # still open
+        screenshot(page, "digits-train-settings-open")
+        page.goto(page.url.split("?")[0] + "?tab=train")  # back to the defaults for the screenshot below
+        page.get_by_text(ready).first.wait_for(timeout=LONG)
+        wait_for_app(page, LONG)
     if tab == "evaluate":
         page.get_by_text("What each first-layer neuron looks for").wait_for(timeout=LONG)
         table = page.locator('[data-testid="stTable"]').first

@@ -231,7 +231,7 @@ def unit_grid(model: TrainResult, X: np.ndarray | None, n: int, order: str, per_
     for i, (w, unit, sc) in enumerate(zip(u.weights, u.units, u.score)):
         with cols[i % per_row]:
             st.image(dv.weight_image(w, 84, scale))
-            st.caption(f"unit {int(unit)} · {sc:.2g}")
+            st.caption(f"unit {int(unit)} · {sc:.2f}")
 
 
 def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
