@@ -515,7 +515,8 @@ with tab_cmp:
             if not res2:
                 continue
             st.altair_chart(dc.compare_runs({n: x.history for n, x in zip(pair.names, res2)},
-                                            dm.best_epochs(pair, res2)), width="content")
+                                            dm.best_epochs(pair, res2), width=205),  # two panels fit 1024 px
+                            width="content")
             t = dm.pair_table(pair.names, res2)
             g0, g1 = t["train - validation gap"]
             l0, l1 = t["test loss"]
