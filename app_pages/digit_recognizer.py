@@ -528,8 +528,12 @@ with tab_cmp:
                 verdict = (f"Early stopping ran {e1} of {e0} epochs and kept epoch {res2[1].best_epoch}'s weights: "
                            f"test loss {l0:.3f} → {l1:.3f} ({'lower' if l1 < l0 else 'not lower'} than training on).")
             st.markdown(verdict)
-            st.dataframe(t, hide_index=True, width="stretch", column_config={
-                c: st.column_config.NumberColumn(format="%.2f") for c in t.columns if c not in ("run", "epochs run")})
+            short = {"epochs run": "epochs", "train accuracy": "train acc.", "validation accuracy": "val. acc.",
+                     "test accuracy": "test acc.", "train - validation gap": "train − val."}  # fits 1024 px
+            shown_t = t.rename(columns=short)
+            st.dataframe(shown_t, hide_index=True, width="stretch", column_config={
+                c: st.column_config.NumberColumn(format="%.3f" if c == "test loss" else "percent")
+                for c in shown_t.columns if c not in ("run", "epochs")})
 
 # ---- URL: every setting, so the link reproduces the page -------------------------------------------
 share_link()
