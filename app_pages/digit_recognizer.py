@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core import digits, settings
+from core.config import ConfigError
 from core.datasets import mnist
 from core.digits import DigitsConfig, ModelFileError
 from core.digits import charts as dc
 from core.digits import metrics as dm
 from core.digits import reading as dr
+from core.digits.reader import HOW_TO_GET_MNIST, READER, mnist_here
 from core.engine import TrainResult
 from core.engine.activations import HIDDEN, REGISTRY
 from ui.canvas import digit_canvas
 from ui.common import seed_state, share_link, sync_url
-from ui.digits import image_grid, mnist_problem, mnist_source, obtain, reading_card, sklearn_run, test_probs, test_set
+from ui.digits import (
+    image_grid,
+    inside_view,
+    measurement_words,
+    mnist_problem,
+    mnist_source,
+    novelty_for,
+    novelty_measurement,
+    obtain,
+    reading_card,
+    sklearn_run,
+    teach_view,
+    test_probs,
+    test_set,
+    train_images,
+    unit_grid,
+)
 from ui.widgets import field_widget, parse_numbers, query_value, url_config, widget_config
 
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
@@ -65,14 +84,28 @@ def controls(base: DigitsConfig) -> DigitsConfig:
                                         "training image: what makes the model read real handwriting.")
         field_widget(D, "augment", label="Augmentation strength", key="d_aug_strength", value=base.augment,
                      container=c2, widget="slider", step=0.25)
+    return widget_config(lambda: config_from_state(base), base)
+
+
+def config_from_state(base: DigitsConfig) -> DigitsConfig:
+    """The config the settings widgets hold now (raises ConfigError/ValueError/KeyError for a bad or missing one)."""
     s = st.session_state
-    return widget_config(lambda: base.replace(
+    return base.replace(
         hidden=parse_numbers(s.d_hidden, int, allow_empty=True), activation=s.d_act, optimizer=s.d_opt,
         lr=float(s.d_lr), batch_size=int(s.d_batch), epochs=int(s.d_epochs), dropout=float(s.d_dropout),
         l2=float(s.d_l2), patience=int(s.d_patience) if s.d_es else 0, val_fraction=float(s.d_val),
         seed=int(s.d_seed),
         **({"augment_copies": int(s.d_aug), "augment": float(s.d_aug_strength)} if base.dataset == "mnist" else {}),
-    ), base)
+    )
+
+
+def current_config(base: DigitsConfig) -> DigitsConfig:
+    """What the settings widgets hold at the start of this run (a widget's new value is already in the
+    session state), else base: so the summary above the widgets is never one change behind."""
+    try:
+        return config_from_state(base)
+    except (ConfigError, ValueError, KeyError, AttributeError, TypeError):
+        return base
 
 
 def summary_line(cfg: DigitsConfig) -> str:
@@ -126,7 +159,7 @@ dataset = field_widget(D, "dataset", label="Data set", key="d_dataset", value=ur
                        required=True, on_change=reset_model_widgets,
                        help="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: 70,000 28x28 "
                             "digits, the real target, and the model that reads your own handwriting.")
-folder: str | None = mnist_source(top, OWNED) if dataset == "mnist" else None
+folder, mnist_err = mnist_source(top, OWNED) if dataset == "mnist" else (None, None)
 
 base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(dataset)
 if st.session_state.pop("d_mnist_defaults", False):
@@ -153,20 +186,68 @@ def active_model(cfg: DigitsConfig) -> tuple[TrainResult | None, str | None, str
         if use == "loaded":
             lf = folder if loaded.config.dataset == dataset else None  # type: ignore[attr-defined]
             return loaded, lf, "loaded"
+    if mnist_err:
+        mnist_missing()
+        return None, folder, "trained"
     res = obtain([cfg], folder, auto, f"d_train_{open_tab}")
     return (res[0] if res else None), folder, "trained"
+
+
+def mnist_missing() -> None:
+    """What an MNIST tab says while MNIST cannot be read (the page stays usable)."""
+    st.info(f"This tab needs MNIST, and it cannot be read here: {mnist_err}. Download it or type a folder above, "
+            "or choose the 8x8 digits. Tab ③ reads your digits meanwhile.", icon=":material/cloud_off:")
+
+
+def best_reader() -> tuple[TrainResult | None, str | None]:
+    """The MNIST-format reader when MNIST is on this machine (trained once per server, in the background),
+    else, and meanwhile, the 8x8 reader; says which. Returns (model, its MNIST folder or None)."""
+    state = READER.status(start=True)
+    if state.state == "ready":
+        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on MNIST from {state.where}): "
+                   "it reads real handwriting well. Write one digit per image, large and dark.",
+                   icon=":material/verified:")
+        here = mnist_here()
+        return state.result, here.folder if here else None
+    if state.state == "training":
+        st.info(f"The **MNIST-format reader** is training on this server (MNIST from {state.where}); it is trained "
+                "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
+                icon=":material/hourglass_top:")
+        reader_progress()
+    elif state.state == "failed":
+        st.warning(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
+                   icon=":material/error:")
+    else:
+        st.warning("Reading with the **8x8 reader**: MNIST is not on this machine, and 8x8 digits are too coarse "
+                   "for much real handwriting. " + HOW_TO_GET_MNIST, icon=":material/lightbulb:")
+    res = obtain([digits.default_config("digits")], None, True, "d_train_read8", what="the 8x8 reader")
+    return (res[0] if res else None), None
+
+
+@st.fragment(run_every=3)
+def reader_progress() -> None:
+    """Polls the background training; reruns the page once the MNIST-format reader is ready."""
+    state = READER.status(start=False)
+    if state.state != "training":
+        st.rerun(scope="app")
+    if state.epochs:
+        st.progress(min(1.0, state.epoch / state.epochs),
+                    text=f"MNIST-format reader: epoch {state.epoch} of up to {state.epochs}")
 
 
 # ---- ① train --------------------------------------------------------------------------------------
 with tab_train:
     if tab_train.open:
-        with st.expander(f"**Settings** · {summary_line(base_cfg)}", expanded=False, icon=":material/tune:"):
+        with st.expander(f"**Settings** · {summary_line(current_config(base_cfg))}", key="d_settings",
+                         icon=":material/tune:"):
             cfg = controls(base_cfg)
             st.caption("The defaults start from the tutorial's (100, 50) ReLU network with early stopping on "
                        "10% of the training rows (patience 10); tab ④ shows what dropout and early stopping "
                        "each change. Change anything and the model retrains; a run trained before comes back "
                        "at once.")
-        res = obtain([cfg], folder, auto, "d_train")
+        res = None if mnist_err else obtain([cfg], folder, auto, "d_train")
+        if mnist_err:
+            mnist_missing()
         if res:
             r = res[0]
             result_metrics(r)
@@ -223,21 +304,23 @@ with tab_eval:
             c2.metric("Wrong test images", f"{acc.wrong} of {acc.n:,}")
             c3.metric("Data set", DATA_LABEL[mds].split(" (")[0])
             conf = digits.confusion(model, data, probs)
-            left, right = st.columns([1, 1])
+            # the heatmap (about 420 px with its axes) gets the full width: in a half column at 1024 px its
+            # digits 8 and 9 and its title were cut off
+            event = st.altair_chart(dc.confusion_heatmap(conf), on_select="rerun", key="d_conf",
+                                    selection_mode="cell", width="content")
+            pc = digits.per_class(model, data, probs)
+            left, right = st.columns([1.3, 1])
             with left:
-                event = st.altair_chart(dc.confusion_heatmap(conf), on_select="rerun", key="d_conf",
-                                        selection_mode="cell", width="content")
-            with right:
-                pc = digits.per_class(model, data, probs)
                 st.altair_chart(dc.per_class_bars(pc), width="stretch")
                 st.caption("Precision: of the images read as this digit, the share that were it. "
                            "Recall: of the images of this digit, the share read right.")
-                shown = pd.DataFrame({
-                    "precision": [f"{v:.0%}" if v == v else "–" for v in pc["precision"]],
-                    "recall": [f"{v:.0%}" if v == v else "–" for v in pc["recall"]],
-                    "test images": [str(int(v)) for v in pc["support"]],
-                }, index=[str(d) for d in pc["digit"]]).T
-                st.dataframe(shown, width="stretch")
+            with right:
+                # one row per digit: all ten fit at any width (as columns, 8 and 9 were cut off)
+                st.table(pd.DataFrame({
+                    "precision": [f"{v:.1%}" if v == v else "–" for v in pc["precision"]],
+                    "recall": [f"{v:.1%}" if v == v else "–" for v in pc["recall"]],
+                    "images": [str(int(v)) for v in pc["support"]],
+                }, index=pd.Index([f"digit {d}" for d in pc["digit"]], name="digit")))
             cells = []
             try:
                 cells = list(event.selection.get("cell", []) or [])
@@ -257,21 +340,62 @@ with tab_eval:
                 image_grid(data, rows, probs)
             else:
                 st.success("No test image is misread.")
+            st.markdown("#### What each first-layer neuron looks for")
+            n_first = model.state["0.weight"].shape[0]
+            c1, c2, c3 = st.columns([1, 1.4, 2.4])
+            n_show = c1.number_input("Units shown", 1, n_first, min(32, n_first), step=8, key="d_units_n")
+            order = c2.radio("Sorted by", ["norm", "usefulness"], horizontal=True, key="d_units_order",
+                             format_func={"norm": "weight size", "usefulness": "usefulness"}.get,
+                             help="Weight size: the length of the unit's weight vector. Usefulness: how much the "
+                                  "unit moves the predicted digit's score on the test images (mean |activation x "
+                                  "its paths' weights|).")
+            c3.caption("Each picture is one unit's incoming weights laid out like the image "
+                       f"({digits.SIDE[mds]}x{digits.SIDE[mds]}): **red** where ink raises the unit's input, "
+                       "**blue** where ink lowers it, white where it does not care; one colour scale for all. "
+                       "The number: what they are sorted by." + ("" if model.config.hidden else
+                                                                  " No hidden layer: these are the ten digits' "
+                                                                  "templates."))
+            unit_grid(model, data.X_test.numpy(), int(n_show), order)
 
 # ---- ③ read my digits ------------------------------------------------------------------------------
+READERS = {"best": "the best reader here", "trained": "the model trained in ①", "loaded": "the loaded file"}
 with tab_read:
     if tab_read.open:
-        model, _, source = active_model(cfg)
-        good, why = (dr.advice(model.config, dr.kept_metrics(model)["test_acc"]) if model is not None
-                     else dr.advice(cfg))
-        if good:
-            st.success(why, icon=":material/verified:")
-        else:
-            st.warning(why, icon=":material/lightbulb:")
-            st.button("Use the default MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",
-                      icon=":material/swap_horiz:")
+        options = ["best", "trained"] + (["loaded"] if loaded is not None else [])
+        reader = st.radio("Read with", options, horizontal=True, key=f"d_reader_{dataset}",
+                          index=1 if dataset == "mnist" else 0, format_func=READERS.get,
+                          help="The best reader here: the MNIST-format model whenever MNIST is on this machine "
+                               "(trained once per server), else the 8x8 model.")
+        model, mfolder = None, folder
+        with st.container():  # one slot, whatever the reader shows: the canvas below keeps its place
+            if reader == "best":
+                model, mfolder = best_reader()
+            elif reader == "loaded":
+                model = loaded
+                mfolder = folder if loaded.config.dataset == dataset else None  # type: ignore[union-attr,attr-defined]
+            elif mnist_err:
+                mnist_missing()
+            else:
+                res = obtain([cfg], folder, auto, "d_train_read")
+                model = res[0] if res else None
+            if reader != "best":
+                good, why = (dr.advice(model.config, dr.kept_metrics(model)["test_acc"]) if model is not None
+                             else dr.advice(cfg))
+                if good:
+                    st.success(why, icon=":material/verified:")
+                else:
+                    st.warning(why, icon=":material/lightbulb:")
+                    st.button("Use the default MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",
+                              icon=":material/swap_horiz:")
         if model is not None:
-            st.caption(f"Reading with: {dr.model_summary(model)}")
+            mds = model.config.dataset  # type: ignore[attr-defined]
+            key = digits.model_digest(model)
+            tuned = st.session_state.get("d_tuned", {}).get(key)
+            use = tuned.result if tuned is not None else model
+            st.caption(f"Reading with: {dr.model_summary(use)}" + (
+                f" · fine-tuned on your {tuned.drawings} drawing{'s' * (tuned.drawings != 1)} in "
+                f"{tuned.seconds:.1f} s (test accuracy {tuned.acc_before:.1%} → {tuned.acc_after:.1%})"
+                if tuned is not None else ""))
             draw_col, up_col = st.columns([1, 1.4])
             with draw_col:
                 st.markdown("**Draw a digit**")
@@ -293,23 +417,72 @@ with tab_read:
                 st.warning(f"{len(files)} files: reading the first {lim.max_uploads} (the limit here).")
                 files = files[:lim.max_uploads]
             items += [(f.name, f.getvalue()) for f in files]
-            readings = dr.read_many(items, model, max_bytes=lim.max_upload_mb * 1_000_000)
+            readings = dr.read_many(items, use, max_bytes=lim.max_upload_mb * 1_000_000)
             if not items:
                 st.info("Draw a digit on the canvas, or upload some images, to see the model read them.",
                         icon=":material/draw:")
             ok = [x for x in readings if x.ok]
             bad = [x for x in readings if not x.ok]
+            bank = train_images(mds, mfolder) if ok else None
+            flag = novelty_for(model, key, bank[0]) if bank is not None else None
+            flagged = (flag.flags(model, np.stack([x.steps.x for x in ok])) if flag is not None and ok
+                       else np.zeros(len(ok), bool))
             if len(readings) > 1:
                 st.markdown(f"**{len(ok)} of {len(readings)} read**" + (": " + ", ".join(
-                    f"{x.name} → {x.digit}" for x in ok[:30]) if ok else ""))
+                    f"{x.name} → {x.digit}" + (" (not digit-like)" if f else "") for x, f in zip(ok[:30], flagged))
+                    if ok else ""))
             for x in bad:
                 st.error(f"**{x.name}**: {x.error}", icon=":material/image_not_supported:")
-            for i, x in enumerate(ok):
+            for i, (x, f) in enumerate(zip(ok, flagged)):
                 reading_card(i, x)
+                if tuned is not None:
+                    before = digits.predict(model, x.steps.x[None])[0]
+                    b = int(before.argmax())
+                    st.caption(f"Before fine-tuning the model read it as **{b}** ({before[b]:.0%}); now **{x.digit}** "
+                               f"({x.confidence:.0%}).")
+                if f:
+                    sc = flag.scores(model, x.steps.x[None])  # type: ignore[union-attr]
+                    far = [f"{s} space {sc[s][0]:.3f} (threshold {flag.thresholds[s]:.3f})"  # type: ignore[union-attr]
+                           for s in sc if sc[s][0] > flag.thresholds[s]]  # type: ignore[union-attr]
+                    st.warning(f"**{x.name} does not look like a digit the model learned from**: its nearest "
+                               f"training image is farther than for {flag.quantile:.0%} of the training digits "  # type: ignore[union-attr]
+                               f"({'; '.join(far)}; cosine distance). The model still has to answer one of 0-9, so "
+                               f"its {x.confidence:.0%} means little here.", icon=":material/help:")
+            if flag is not None:
+                with st.expander("How is \"does not look like a digit\" measured?", icon=":material/help:"):
+                    te = test_set(mds, mfolder).X_test.numpy()
+                    st.markdown(measurement_words(novelty_measurement(model, key, flag, te), mds))
+                    st.caption("The distance: from your digit to its nearest training image, in the network's hidden "
+                               "space (every hidden layer, cosine) and in pixel space (cosine); flagged when either "
+                               "is farther than for 98% of the training images. bench/novelty.py compares other "
+                               "scores (the top probability alone misses most non-digits).")
+            elif ok and bank is None:
+                st.caption("The not-a-digit check needs this model's training images, which are not on this machine.")
+            if ok:
+                st.subheader("Inside the network", divider="gray")
+                pick = 0
+                if len(ok) > 1:
+                    pick = st.selectbox("Look inside for", range(len(ok)), key="d_inside_pick",
+                                        format_func=lambda i: f"{ok[i].name} → {ok[i].digit}")
+                x = ok[pick]
+                st.markdown(f"**What the network sees in {x.name}**")
+                inside_view(x, use, bank, key + ("-tuned" if tuned is not None else ""))
+                st.subheader("Teach it", divider="gray")
+                st.caption("Read wrong? Say which digit it is, add it to your drawings, draw a few more, and "
+                           "fine-tune: a few seconds of training on your drawings mixed with training images.")
+                test = None
+                try:
+                    ts = test_set(mds, mfolder)
+                    test = (ts.X_test.numpy(), ts.y_test.numpy())
+                except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError):
+                    test = None  # no test images here: fine-tune without measuring what it kept
+                teach_view(x, model, key, bank, test, "r")
 
 # ---- ④ compare -------------------------------------------------------------------------------------
 with tab_cmp:
-    if tab_cmp.open:
+    if tab_cmp.open and mnist_err:
+        mnist_missing()
+    elif tab_cmp.open:
         st.markdown("#### The tutorial's scikit-learn MLPClassifier, on the same split")
         res = obtain([cfg], folder, auto, "d_train_cmp")
         run_sk = dataset == "digits" or st.button("Run MLPClassifier", key="d_sk", icon=":material/play_arrow:")
@@ -342,7 +515,8 @@ with tab_cmp:
             if not res2:
                 continue
             st.altair_chart(dc.compare_runs({n: x.history for n, x in zip(pair.names, res2)},
-                                            dm.best_epochs(pair, res2)), width="content")
+                                            dm.best_epochs(pair, res2), width=205),  # two panels fit 1024 px
+                            width="content")
             t = dm.pair_table(pair.names, res2)
             g0, g1 = t["train - validation gap"]
             l0, l1 = t["test loss"]
@@ -354,8 +528,12 @@ with tab_cmp:
                 verdict = (f"Early stopping ran {e1} of {e0} epochs and kept epoch {res2[1].best_epoch}'s weights: "
                            f"test loss {l0:.3f} → {l1:.3f} ({'lower' if l1 < l0 else 'not lower'} than training on).")
             st.markdown(verdict)
-            st.dataframe(t, hide_index=True, width="stretch", column_config={
-                c: st.column_config.NumberColumn(format="%.2f") for c in t.columns if c not in ("run", "epochs run")})
+            short = {"epochs run": "epochs", "train accuracy": "train acc.", "validation accuracy": "val. acc.",
+                     "test accuracy": "test acc.", "train - validation gap": "train − val."}  # fits 1024 px
+            shown_t = t.rename(columns=short)
+            st.dataframe(shown_t, hide_index=True, width="stretch", column_config={
+                c: st.column_config.NumberColumn(format="%.3f" if c == "test loss" else "percent")
+                for c in shown_t.columns if c not in ("run", "epochs")})
 
 # ---- URL: every setting, so the link reproduces the page -------------------------------------------
 share_link()

@@ -6,6 +6,10 @@ Prints ``FILE<TAB>DIGIT<TAB>PROBABILITY`` per file, or ``FILE<TAB>error: <why>``
 read (the other files are still read); exits 1 when any file failed. The model is the page's default
 for the data set, trained once and then loaded from the disk cache (``$NNLAB_DATA_DIR``). Same code
 path as the page: :mod:`core.digits.images` then :mod:`core.digits`.
+
+With no flags it reads with the best reader on this machine (:func:`core.digits.reader.best_reader`):
+the MNIST-format model whenever MNIST is here ($NNLAB_MNIST_DIR, or the data folder's download), else
+the 8x8 model; one line on stderr says which (and how to get the better one).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from core import digits
 from core.datasets.mnist import MnistUnavailable
 from core.digits import images
+from core.digits.reader import HOW_TO_GET_MNIST, best_reader
 from core.engine import TrainResult
 
 
@@ -44,15 +49,21 @@ def classify(data: bytes, result: TrainResult) -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dataset", choices=digits.DATASETS, default="digits",
-                    help="which default model: 8x8 sklearn digits (default) or MNIST")
+    ap.add_argument("--dataset", choices=digits.DATASETS, default=None,
+                    help="which default model: 8x8 sklearn digits or MNIST (default: MNIST when it is on this "
+                         "machine, else 8x8)")
     ap.add_argument("--data-dir", metavar="DIR", default=None,
                     help="folder holding the four official MNIST idx files (.gz or not) instead of downloading")
     ap.add_argument("files", nargs="+", metavar="FILE")
     args = ap.parse_args(argv)
     try:
-        cfg = digits.default_config(args.dataset)
-        result = digits.train(cfg, folder=args.data_dir)
+        if args.dataset is None and args.data_dir is None:
+            result, which = best_reader()
+            hint = "" if result.config.dataset == "mnist" else " " + HOW_TO_GET_MNIST  # type: ignore[attr-defined]
+            print(f"reading with the {which}.{hint}", file=sys.stderr)
+        else:
+            cfg = digits.default_config(args.dataset or ("mnist" if args.data_dir else "digits"))
+            result = digits.train(cfg, folder=args.data_dir)
     except MnistUnavailable as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

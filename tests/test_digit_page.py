@@ -129,12 +129,21 @@ def test_mnist_from_a_local_folder_trains_on_a_click_and_reads_with_28x28_steps(
 
 
 def test_mnist_without_network_or_folder_says_what_to_do(monkeypatch):
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
     at = page(dataset="mnist")
     assert not at.exception
     assert "Download MNIST" in [b.label for b in at.button]
     assert "folder" in texts(at, "warning")
+    assert len(at.tabs) == 4 and "Tab ③ reads your digits meanwhile" in texts(at, "info")  # the tabs stay
     at.text_input(key="d_mnist_dir").set_value("/no/such/folder").run()
     assert "does not exist" in texts(at, "error")
+    # the Read tab still reads, with the 8x8 reader, and says how to get the better one
+    at = page(dataset="mnist", tab="read")
+    at.radio(key="d_reader_mnist").set_value("best").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "8x8 reader" in texts(at, "warning") and "NNLAB_MNIST_DIR" in texts(at, "warning")
+    at.file_uploader(key="d_files").set_value([("one.png", digit_png(), "image/png")]).run()
+    assert any("sure · read in" in c.value for c in at.caption)
 
 
 def test_evaluate_tab_shows_accuracy_confusion_and_mistakes():
@@ -208,3 +217,110 @@ def test_hosted_upload_caps_read_the_first_files_and_refuse_a_big_one(monkeypatc
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "big.bmp" in errors[0] and "MB" in errors[0]
     assert f"{lim.max_uploads - 1} of {lim.max_uploads} read" in texts(at, "markdown")
+
+
+# ---- the views inside the network (issue 16) ----------------------------------------------------------
+def drawing(lines, width=20) -> bytes:
+    """A canvas-like drawing: 280x280, dark strokes on white."""
+    im = Image.new("L", (280, 280), 255)
+    for line in lines:
+        ImageDraw.Draw(im).line(line, fill=0, width=width)
+    b = io.BytesIO()
+    im.save(b, "PNG")
+    return b.getvalue()
+
+
+L_SHAPE = [[(90, 40), (90, 230), (200, 230)]]
+ONE = [[(140, 30), (140, 250)]]
+
+
+def big_digit(text: str) -> str:
+    return f"<div style='font-size:3.2rem;font-weight:700;line-height:1'>{text}</div>"
+
+
+def test_evaluate_shows_what_each_first_layer_unit_looks_for():
+    at = page(tab="evaluate")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("What each first-layer neuron looks for" in m.value for m in at.markdown)
+    units = [c.value for c in at.caption if c.value.startswith("unit ")]
+    assert len(units) == 32
+    at.radio(key="d_units_order").set_value("usefulness").run()
+    at.number_input(key="d_units_n").set_value(16).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len([c for c in at.caption if c.value.startswith("unit ")]) == 16
+    # the precision/recall table has all ten digits
+    table = at.table[0].value
+    assert list(table.index) == [f"digit {d}" for d in range(10)]
+    assert list(table.columns) == ["precision", "recall", "images"]
+
+
+def test_read_looks_inside_flags_a_non_digit_and_fine_tunes_in_the_session(shared_dir, monkeypatch):
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
+    at = page(tab="read")
+    at.file_uploader(key="d_files").set_value([("L.png", drawing(L_SHAPE), "image/png"),
+                                               ("one.png", drawing(ONE), "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    warn = [w.value for w in at.warning if "does not look like a digit" in w.value]
+    assert len(warn) == 1 and warn[0].startswith("**L.png")  # the L is flagged; the 1 is not
+    assert "(not digit-like)" in texts(at, "markdown") and "one.png → 1" in texts(at, "markdown")
+    measured = next(m.value for m in at.markdown if m.value.startswith("Measured on this model"))
+    assert "of 120 made non-digits" in measured and "of the 360 real digits" in measured
+    assert [h.value for h in at.subheader] == ["Inside the network", "Teach it"]
+    assert any("of the 8 nearest training images are" in c.value for c in at.caption)
+    assert len([c for c in at.caption if c.value.startswith("a **")]) == 8  # eight nearest images
+    assert len(at.get("vega_lite_chart")) >= 5  # probabilities x2, activation strips, two contribution charts
+    next(r for r in at.radio if r.key and r.key.startswith("d_space_")).set_value("pixel").run()
+    assert any("Cosine distance in pixel space" in c.value for c in at.caption)
+
+    # teach it: the L is a 7 (say); fine-tune; the reading changes; nothing new on disk
+    was = next(m.value for m in at.markdown if m.value.startswith("<div"))
+    assert was != big_digit(7)
+    files_before = sorted(p.name for p in shared_dir.rglob("*"))
+    at.selectbox(key="d_truth_r").set_value(7).run()
+    at.button(key="d_add_r").click().run()
+    assert "Your drawings: 1 (7)" in texts(at, "caption")
+    at.button(key="d_tune_r").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    digits_shown = [m.value for m in at.markdown if m.value.startswith("<div")]
+    assert digits_shown[0] == big_digit(7)  # the L now reads as the taught 7
+    assert digits_shown[1] == big_digit(1)  # the 1 is still a 1
+    assert "fine-tuned on your 1 drawing" in texts(at, "caption")
+    assert any(c.value.startswith("Before fine-tuning the model read it as") for c in at.caption)
+    assert sorted(p.name for p in shared_dir.rglob("*")) == files_before  # the drawings live in the session only
+    at.button(key="d_forget_r").click().run()
+    assert "Your drawings: 0" in texts(at, "caption") and "fine-tuned" not in texts(at, "caption")
+
+
+def test_settings_summary_follows_the_widgets_at_once():
+    at = page()
+    assert "64-100-50-10" in at.expander[0].label
+    at.text_input(key="d_hidden").set_value("24").run()
+    assert not at.exception
+    assert "64-24-10" in at.expander[0].label  # not one change behind
+    at.slider(key="d_dropout").set_value(0.0).run()
+    assert "dropout" not in at.expander[0].label.split("·")[1]
+
+
+@pytest.mark.skipif(not MNIST_SAMPLE.is_dir(), reason="MNIST sample folder not available")
+def test_the_read_tab_switches_to_the_mnist_reader_once_it_is_trained(monkeypatch):
+    """MNIST on the machine: the 8x8 reader answers while the MNIST-format reader trains, then it reads."""
+    import time
+
+    from core.digits.reader import READER
+
+    monkeypatch.setenv("NNLAB_MNIST_DIR", str(MNIST_SAMPLE))
+    at = page(tab="read")
+    assert not at.exception, [e.value for e in at.exception]
+    state = READER.status(start=False)
+    if state.state == "training":
+        assert "8x8 reader answers meanwhile" in texts(at, "info")
+    t0 = time.time()
+    while READER.status(start=False).state == "training" and time.time() - t0 < 600:
+        time.sleep(1)
+    assert READER.status(start=False).state == "ready"
+    at.file_uploader(key="d_files").set_value([("seven.png", drawing([[(60, 50), (220, 50), (120, 250)]]),
+                                                "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "MNIST-format reader" in texts(at, "success")
+    assert big_digit(7) in [m.value for m in at.markdown]
+    assert "MNIST 28x28 MLP 784-256-128-10" in texts(at, "caption")

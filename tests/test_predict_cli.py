@@ -43,6 +43,7 @@ def files(tmp_path):
 
 
 def test_cli_lines_and_exit_status(files, capsys, monkeypatch):
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
     monkeypatch.setattr(digits, "default_config", lambda dataset="digits": TINY)
     good, empty, text, blank, missing = files
     code = predict.main([str(good), str(empty), str(text), str(blank), str(missing)])
@@ -59,8 +60,9 @@ def test_cli_lines_and_exit_status(files, capsys, monkeypatch):
     assert capsys.readouterr().out.count("\n") == 1
 
 
-def test_cli_reads_digits_right(tmp_path, capsys):
+def test_cli_reads_digits_right(tmp_path, capsys, monkeypatch):
     """The page's default 8x8 model reads 8x8 digits drawn big (the UCI round trip)."""
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)  # no MNIST here: the 8x8 reader
     d = load_digits()
     paths = []
     for i in range(1500, 1530):  # some of these rows are in the test split, all are 8x8 digits
@@ -89,3 +91,30 @@ def test_cli_without_mnist_says_why_and_how(files, tmp_path):
                          cwd=ROOT, timeout=120)
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.count("\n") == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_cli_without_flags_says_which_reader_and_how_to_get_the_better_one(files, capsys, monkeypatch):
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
+    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": TINY)
+    assert predict.main([str(files[0])]) == 0
+    err = capsys.readouterr().err
+    assert "8x8 reader" in err and "MNIST is not on this machine" in err and "NNLAB_MNIST_DIR" in err
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="MNIST sample folder not available")
+def test_cli_without_flags_reads_with_mnist_when_it_is_here(tmp_path, capsys, monkeypatch):
+    """NNLAB_MNIST_DIR names MNIST: no flags reads with the MNIST-format model (a plain 7 is a 7)."""
+    tiny = DigitsConfig(dataset="mnist", hidden=(64,), epochs=8, patience=0, augment_copies=1, augment=1.0,
+                        batch_size=64, lr=0.003)
+    monkeypatch.setenv("NNLAB_MNIST_DIR", str(SAMPLE))
+    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": tiny if dataset == "mnist" else TINY)
+    seven = tmp_path / "seven.png"
+    im = Image.new("L", (280, 280), 255)
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(im).line([(60, 50), (220, 50), (120, 250)], fill=0, width=20)
+    im.save(seven)
+    assert predict.main([str(seven)]) == 0
+    out = capsys.readouterr()
+    assert "MNIST-format reader" in out.err
+    assert out.out.split("\t")[1] == "7"
