@@ -9,7 +9,7 @@ import streamlit as st
 from core import digits, settings
 from core.config import ConfigError
 from core.datasets import mnist
-from core.digits import DigitsConfig, ModelFileError
+from core.digits import DigitsConfig, ModelFileError, lessons
 from core.digits import charts as dc
 from core.digits import metrics as dm
 from core.digits import reading as dr
@@ -17,7 +17,7 @@ from core.digits.reader import HOW_TO_GET_MNIST, READER, mnist_here
 from core.engine import TrainResult
 from core.engine.activations import HIDDEN, REGISTRY
 from ui.canvas import digit_canvas
-from ui.common import seed_state, share_link, sync_url
+from ui.common import seed_state, share_link, sync_url, training_slot
 from ui.digits import (
     image_grid,
     inside_view,
@@ -141,16 +141,25 @@ def switch_to_mnist() -> None:
     reset_model_widgets()
 
 
+@st.cache_data(show_spinner="Fitting the tutorial's MLPClassifier, raw and scaled...")
+def tutorial_sklearn_pair() -> pd.DataFrame:
+    """The tutorial's exact MLPClassifier and the same on scaled pixels (once per server, in the queue)."""
+    with training_slot():
+        return lessons.sklearn_pair()
+
+
 # ---- page ---------------------------------------------------------------------------------------
 st.title("Digit Recognizer")
 st.markdown(
     "Train a small neural network on handwritten digits **(① Train)**, see which digits it confuses "
     "**(② Evaluate)**, then let it read **your** handwriting: draw, upload or photograph a digit "
-    "**(③ Read my digits)**. Everything is trained here, live, with the tutorial's settings to start."
+    "**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's (100, 50) ReLU "
+    "network, plus dropout 0.2, two augmented copies of each image, Adam lr 0.005, batch 256 and early "
+    "stopping (patience 10): change any of them under Settings."
 )
 
 url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
-url_cmp_epochs = query_value(DigitsConfig, "cmp_epochs", 60)
+url_cmp_epochs = query_value(DigitsConfig, "cmp_epochs", lessons.CMP_EPOCHS)
 seed_state({"d_mnist_dir": st.query_params.get("mnist_dir", "")})
 
 top = st.container()
@@ -253,6 +262,9 @@ with tab_train:
             result_metrics(r)
             st.altair_chart(dc.training_curves(r.history, r.best_epoch if cfg.patience else None),
                             width="content")
+            why_val_above = lessons.val_above_train_sentence(r)
+            if why_val_above:
+                st.caption(f":material/lightbulb: {why_val_above}")
             if cfg.patience and r.best_epoch:
                 st.caption(
                     f"Early stopping watched the validation loss (orange): it was lowest at epoch {r.best_epoch}, "
@@ -483,8 +495,16 @@ with tab_cmp:
     if tab_cmp.open and mnist_err:
         mnist_missing()
     elif tab_cmp.open:
-        st.markdown("#### The tutorial's scikit-learn MLPClassifier, on the same split")
+        st.markdown("#### The tutorial's scikit-learn MLPClassifier: its exact code, and with scaled pixels")
         res = obtain([cfg], folder, auto, "d_train_cmp")
+        if dataset == "digits":
+            pair = tutorial_sklearn_pair()
+            st.code("MLPClassifier(hidden_layer_sizes=(100, 50), activation='relu', max_iter=500, random_state=42)"
+                    "\n# load_digits(), train_test_split(test_size=0.2, random_state=42)", language="python")
+            st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
+                "test accuracy": st.column_config.NumberColumn(format="%.3f"),
+                "seconds": st.column_config.NumberColumn(format="%.2f")})
+            st.caption(f":material/lightbulb: {lessons.scaling_sentence(pair)}")
         run_sk = dataset == "digits" or st.button("Run MLPClassifier", key="d_sk", icon=":material/play_arrow:")
         if res and run_sk:
             with st.spinner("Fitting MLPClassifier((100, 50), relu, max_iter=500, random_state=42)..."):
@@ -493,12 +513,12 @@ with tab_cmp:
             table = pd.DataFrame({
                 "model": [f"NN Lab (PyTorch): {summary_line(cfg).split(',')[0]}",
                           "scikit-learn MLPClassifier((100, 50), relu)"],
-                "test accuracy": [dr.kept_metrics(r)["test_acc"], sk["acc"]],
+                "test accuracy": [round(dr.kept_metrics(r)["test_acc"], 3), round(sk["acc"], 3)],
                 "fit time (s)": [r.seconds, sk["seconds"]],
                 "epochs": [dm.epochs_run(r), sk["n_iter"]],
             })
             st.dataframe(table, hide_index=True, width="stretch",
-                         column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
+                         column_config={"test accuracy": st.column_config.NumberColumn(format="%.3f"),
                                         "fit time (s)": st.column_config.NumberColumn(format="%.2f")})
         st.markdown("#### Do dropout and early stopping curb overfitting?")
         st.caption("Two runs each, trained together on the same rows and seed, differing in one setting only.")
@@ -517,22 +537,16 @@ with tab_cmp:
             st.altair_chart(dc.compare_runs({n: x.history for n, x in zip(pair.names, res2)},
                                             dm.best_epochs(pair, res2), width=205),  # two panels fit 1024 px
                             width="content")
-            t = dm.pair_table(pair.names, res2)
-            g0, g1 = t["train - validation gap"]
-            l0, l1 = t["test loss"]
-            if what == "dropout":
-                verdict = (f"Dropout {'narrowed' if g1 < g0 else 'did not narrow'} the gap between training and "
-                           f"validation accuracy ({g0:+.1%} → {g1:+.1%}) and test loss went {l0:.3f} → {l1:.3f}.")
-            else:
-                e0, e1 = t["epochs run"]
-                verdict = (f"Early stopping ran {e1} of {e0} epochs and kept epoch {res2[1].best_epoch}'s weights: "
-                           f"test loss {l0:.3f} → {l1:.3f} ({'lower' if l1 < l0 else 'not lower'} than training on).")
+            t = dm.pair_table(pair.names, res2).drop(columns="train - validation gap")
+            t["test − train loss"] = [lessons.loss_gap(x) for x in res2]  # 360 test rows: steadier than validation
+            verdict = (lessons.dropout_verdict(*res2) if what == "dropout"
+                       else lessons.early_stopping_verdict(*res2))
             st.markdown(verdict)
             short = {"epochs run": "epochs", "train accuracy": "train acc.", "validation accuracy": "val. acc.",
-                     "test accuracy": "test acc.", "train - validation gap": "train − val."}  # fits 1024 px
+                     "test accuracy": "test acc."}  # fits 1024 px
             shown_t = t.rename(columns=short)
             st.dataframe(shown_t, hide_index=True, width="stretch", column_config={
-                c: st.column_config.NumberColumn(format="%.3f" if c == "test loss" else "percent")
+                c: st.column_config.NumberColumn(format="%.3f" if "loss" in c else "percent")
                 for c in shown_t.columns if c not in ("run", "epochs")})
 
 # ---- URL: every setting, so the link reproduces the page -------------------------------------------
@@ -542,6 +556,6 @@ if open_tab != "train":
     params["tab"] = open_tab
 if folder:
     params["mnist_dir"] = folder
-if cmp_epochs != 60:
+if cmp_epochs != lessons.CMP_EPOCHS:
     params["cmp_epochs"] = str(int(cmp_epochs))
 sync_url(params, OWNED)
