@@ -7,15 +7,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
 from core import settings
 from core.config import Config
-from core.engine import TrainResult
-from core.engine.guard import set_run_guard
 from core.serve import hosted, price
+
+if TYPE_CHECKING:  # importing core.engine imports torch (~1-2 s): Home's first paint does without it
+    from core.engine import TrainResult
 from core.serve.cache import DiskCache, not_cached
 
 C = TypeVar("C", bound=Config)
@@ -242,6 +243,8 @@ def check_request(request: Any, data: Any = None) -> bool:
 
 def install_run_guard() -> None:
     """Route every training run of this process through :func:`_trainer_guard` (app.py calls it at start)."""
+    from core.engine.guard import set_run_guard  # imports torch: app.py calls this off Home's first paint
+
     set_run_guard(_trainer_guard)
 
 

@@ -1,8 +1,10 @@
-"""Links between the app's pages: one table of page files and URL paths, and a link that degrades to
-a copyable address when the page is not part of this app."""
+"""Links between the app's pages: one table of page files and URL paths, the beginner's path through
+them in the tutorial's order, and a link that degrades to a copyable address when the page is not part
+of this app."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -13,16 +15,81 @@ ROOT = Path(__file__).resolve().parents[1]
 # url path -> page file (app.py's navigation uses the same url paths)
 PAGES = {
     "home": "app_pages/home.py",
-    "activations": "app_pages/activation_explorer.py",
     "xor": "app_pages/xor_lab.py",
+    "activations": "app_pages/activation_explorer.py",
+    "backprop": "app_pages/backprop.py",
+    "architectures": "app_pages/architectures.py",
     "digits": "app_pages/digit_recognizer.py",
+    "hyperparameters": "app_pages/hyperparameters.py",
+    "when-to-use": "app_pages/when_to_use.py",
     "tuner": "app_pages/hyperparameter_tuner.py",
 }
+
+# a page's st.tabs key (its value is the open tab's label; setting it opens another tab)
+TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stop on the beginner's path: a page (and a tab of it) and what it shows, in a few words."""
+
+    page: str
+    tab: str | None
+    title: str
+    what: str
+
+    @property
+    def id(self) -> str:
+        return self.page if self.tab is None else f"{self.page}.{self.tab}"
+
+
+# The tutorial's order: perceptron and XOR, activations, a network from scratch (NumPy) and in PyTorch,
+# backprop, network shapes, digits, dropout and early stopping, hyperparameter effects, when to use
+# neural networks, the tuner. Steps whose page is not in this app are skipped.
+PATH: tuple[Step, ...] = (
+    Step("xor", "perceptron", "XOR Lab ① Perceptron", "one neuron learns AND but can never learn XOR"),
+    Step("activations", "shapes", "Activation Explorer ① Shapes and slopes",
+         "the common activation functions and their slopes"),
+    Step("activations", "softmax", "Activation Explorer ② Softmax", "scores turned into probabilities"),
+    Step("activations", "learn", "Activation Explorer ③ Effect on learning",
+         "the same network trained with each activation"),
+    Step("activations", "depth", "Activation Explorer ④ Depth", "deep networks: vanishing gradients, dead ReLUs"),
+    Step("xor", "compare", "XOR Lab ② NumPy vs PyTorch",
+         "a network written from scratch in NumPy, and the same one in PyTorch"),
+    Step("xor", "seeds", "XOR Lab ③ 100 seeds", "is solving XOR luck? 100 starts at once"),
+    Step("xor", "playground", "XOR Lab ④ Playground", "build your own network on 2-D data"),
+    Step("backprop", None, "Backprop Step by Step", "the chain rule, one weight at a time, checked by autograd"),
+    Step("architectures", "shapes", "Network Shapes ① Four shapes", "shallow, deep, wide, deep and narrow"),
+    Step("architectures", "approx", "Network Shapes ② Universal approximation",
+         "one hidden layer fitting any curve"),
+    Step("digits", "train", "Digit Recognizer ① Train", "an MLP learns handwritten digits"),
+    Step("digits", "evaluate", "Digit Recognizer ② Evaluate", "which digits it confuses"),
+    Step("digits", "read", "Digit Recognizer ③ Read my digits", "draw or upload a digit"),
+    Step("digits", "compare", "Digit Recognizer ④ Compare", "dropout and early stopping against overfitting"),
+    Step("hyperparameters", None, "Hyperparameter Effects",
+         "learning rate, depth, width, batch size and dropout, one at a time"),
+    Step("when-to-use", None, "When to Use Neural Networks", "where a network wins, and where trees do"),
+    Step("tuner", None, "Hyperparameter Tuner", "an Optuna search, watched live"),
+)
 
 
 def exists(page: str) -> bool:
     """Whether the page's script is in this app."""
-    return (ROOT / PAGES[page]).exists()
+    return page in PAGES and (ROOT / PAGES[page]).exists()
+
+
+def path() -> list[Step]:
+    """The beginner's path: the steps whose page is in this app, in order."""
+    return [s for s in PATH if exists(s.page)]
+
+
+def next_step(step_id: str) -> Step | None:
+    """The step after ``step_id`` ('xor.perceptron', 'backprop') on the path; None after the last."""
+    ids = [s.id for s in PATH]
+    if step_id not in ids:
+        raise KeyError(f"{step_id!r} is not a step of the path")
+    later = [s for s in PATH[ids.index(step_id) + 1:] if exists(s.page)]
+    return later[0] if later else None
 
 
 def url(page: str, query: dict[str, str] | None = None) -> str:
@@ -43,3 +110,31 @@ def page_link(page: str, label: str, icon: str = ":material/arrow_forward:",
             pass
     target.markdown(f"{label}: `{url(page, query)}`")
     return False
+
+
+def _open_tab(key: str, label: str) -> None:
+    st.session_state[key] = label
+
+
+def step_link(step: Step, label: str, here: str | None = None, tabs: dict[str, str] | None = None,
+              container=None) -> None:
+    """A link to ``step``: on the page ``here`` (whose tab names and labels are ``tabs``), a button that
+    opens that tab; elsewhere a page link that opens the page on it."""
+    target = container if container is not None else st
+    if step.page == here and step.tab and tabs and step.tab in tabs:
+        target.button(label, icon=":material/arrow_forward:", type="tertiary", key=f"next-{step.id}",
+                      on_click=_open_tab, args=(TAB_KEYS[here], tabs[step.tab]))
+    else:
+        page_link(step.page, label, query={"tab": step.tab} if step.tab else None, container=target)
+
+
+def try_next(step_id: str, here: str | None = None, tabs: dict[str, str] | None = None) -> Step | None:
+    """The one 'Try next' line at the end of a tab or page: a link to the next step on the path (Home
+    after the last). ``here``/``tabs``: the current page and its tabs, so a step on the same page opens
+    its tab. Returns the step linked to (None for Home)."""
+    step = next_step(step_id)
+    if step is None:
+        page_link("home", "Back to the start: Home and the whole path", icon=":material/home:")
+        return None
+    step_link(step, f"Try next: **{step.title}**, {step.what}", here, tabs)
+    return step
