@@ -12,6 +12,7 @@ from core.architectures import jobs as arj
 from core.config import Config, ConfigError
 from core.serve import hosted
 from core.serve.cache import batch_key
+from ui import links
 from ui.common import cached_results, config_from_url, seed_state, share_link, sync_url, widget_config
 
 
@@ -186,6 +187,7 @@ with tab_s:
                      column_config={**{k: st.column_config.NumberColumn(format="%.4f")
                                        for k in ("mean test acc", "spread (std)", "min", "max", "acc per 1k params")},
                                     "seconds": st.column_config.NumberColumn(format="%.2f")})
+        links.try_next("architectures.shapes", "architectures", TABS)
 
 # ---- 2. universal approximation --------------------------------------------------------------------
 with tab_u:
@@ -268,6 +270,7 @@ with tab_u:
                      column_config={"error": st.column_config.NumberColumn(format="%.2e"),
                                     "worst seed": st.column_config.NumberColumn(format="%.2e")})
         u_show = show
+        links.try_next("architectures.approx", "architectures", TABS)
 
 # ---- the URL holds every control -------------------------------------------------------------------
 params = {**s_cfg.to_query("s_"), **u_cfg.to_query("u_")}

@@ -7,6 +7,7 @@ import streamlit as st
 from core import backprop as bp
 from core.backprop import charts
 from core.backprop import jobs as bpj
+from ui import links
 from ui.common import config_from_url, seed_state, share_link, sync_url, widget_config
 
 WEIGHTS = bp.weight_names()
@@ -131,6 +132,7 @@ with left:
     st.markdown("**Forward values**")
     st.dataframe(fwd, hide_index=True, width="stretch", column_config={"value": fmt})
 right.altair_chart(loss_plot(cfg), width="stretch")
+links.try_next("backprop")
 
 params = cfg.to_query()
 if picked != "W1[2,1]":

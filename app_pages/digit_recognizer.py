@@ -13,6 +13,7 @@ from core.digits import metrics as dm
 from core.digits import reading as dr
 from core.engine import TrainResult
 from core.engine.activations import HIDDEN, REGISTRY
+from ui import links
 from ui.canvas import digit_canvas
 from ui.common import seed_state, share_link, sync_url
 from ui.digits import image_grid, mnist_problem, mnist_source, obtain, reading_card, sklearn_run, test_probs, test_set
@@ -199,6 +200,7 @@ with tab_train:
                                "Pick it under ② and ③.", icon=":material/check_circle:")
                 except ModelFileError as e:
                     m2.error(f"**{mf.name}** refused: {e}", icon=":material/block:")
+        links.try_next("digits.train", "digits", TABS)
 
 # ---- ② evaluate -------------------------------------------------------------------------------------
 with tab_eval:
@@ -257,6 +259,7 @@ with tab_eval:
                 image_grid(data, rows, probs)
             else:
                 st.success("No test image is misread.")
+        links.try_next("digits.evaluate", "digits", TABS)
 
 # ---- ③ read my digits ------------------------------------------------------------------------------
 with tab_read:
@@ -306,6 +309,7 @@ with tab_read:
                 st.error(f"**{x.name}**: {x.error}", icon=":material/image_not_supported:")
             for i, x in enumerate(ok):
                 reading_card(i, x)
+        links.try_next("digits.read", "digits", TABS)
 
 # ---- ④ compare -------------------------------------------------------------------------------------
 with tab_cmp:
@@ -356,6 +360,7 @@ with tab_cmp:
             st.markdown(verdict)
             st.dataframe(t, hide_index=True, width="stretch", column_config={
                 c: st.column_config.NumberColumn(format="%.2f") for c in t.columns if c not in ("run", "epochs run")})
+        links.try_next("digits.compare", "digits", TABS)
 
 # ---- URL: every setting, so the link reproduces the page -------------------------------------------
 share_link()

@@ -308,4 +308,5 @@ with st.expander("Run workers on other machines", icon=":material/dns:"):
     st.caption("Workers stop by themselves when the study's budget is done or someone presses Stop. "
                "A worker that dies mid-trial has that trial marked failed after the heartbeat grace period.")
 
+links.try_next("tuner")
 share_link()

@@ -15,9 +15,9 @@ from core import settings
 from core.config import Config
 from core.serve import hosted, price
 
-if TYPE_CHECKING:  # importing core.engine imports torch (~1-2 s): Home's first paint does without it
+if TYPE_CHECKING:  # core.engine and core.serve.cache import torch (~1-2 s): Home's first paint does without it
     from core.engine import TrainResult
-from core.serve.cache import DiskCache, not_cached
+    from core.serve.cache import DiskCache
 
 C = TypeVar("C", bound=Config)
 
@@ -116,6 +116,8 @@ def memo() -> _Memo:
 
 @st.cache_resource
 def disk_cache() -> DiskCache:
+    from core.serve.cache import DiskCache
+
     return DiskCache()
 
 
@@ -127,7 +129,7 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     ``request`` (the page's config, or a list of TrainConfigs): in hosted mode it is priced before it
     joins the queue or loads any data, and refused with one line when over a cap or the budget.
     """
-    from core.serve.cache import cached, cut_short, load
+    from core.serve.cache import cached, cut_short, load, not_cached
 
     m = memo()
     hit = m.get(key)
