@@ -6,10 +6,17 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.plotting import fit_width
+
 LEGEND = alt.Legend(orient="right", title=None, labelLimit=140)  # every entry visible in a half-width column
 LINE_LEGEND = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
                          symbolStrokeWidth=3)  # solid line symbols even when a faint band shares the colour
 PALETTE = alt.Scale(scheme="tableau10")  # distinct hues: neighbouring functions stay apart
+# Eight lines in one chart (the comparison's default): eight colours chosen to stay apart for most
+# colour-blind readers too (Okabe-Ito, its yellow swapped for brown), and a dash pattern each, so two
+# lines that overlap or share a hue still differ in a second way.
+EIGHT_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#8C564B"]
+EIGHT_DASHES = [[1, 0], [7, 3], [2, 2], [9, 3, 2, 3], [1, 0], [7, 3], [2, 2], [9, 3, 2, 3]]
 EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # epochs are whole numbers: no 1.2, 1.4 ticks on short runs
 
 
@@ -84,16 +91,22 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     """
     positive = bool((df[["lo", "mean", "hi"]] > 0).all().all())
     scale = alt.Scale(type="log") if log_y and positive else alt.Scale(zero=False)
+    names = list(dict.fromkeys(df["function"]))
+    colours = alt.Scale(domain=names, range=[EIGHT_COLOURS[i % 8] for i in range(len(names))])
+    dashes = alt.Scale(domain=names, range=[EIGHT_DASHES[i % 8] for i in range(len(names))])
+    legend = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
+                        symbolStrokeWidth=2.5, symbolSize=400)  # long stroke symbols: the dash shows
     base = alt.Chart(df, title=title)
-    band = base.mark_area(opacity=0.18).encode(
+    band = base.mark_area(opacity=0.12).encode(
         x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
-        color=alt.Color("function:N", legend=LINE_LEGEND, scale=PALETTE))
-    line = base.mark_line(strokeWidth=2).encode(
+        color=alt.Color("function:N", legend=None, scale=colours))
+    line = base.mark_line(strokeWidth=2.2).encode(
         x="epoch:Q", y=alt.Y("mean:Q", scale=scale),
-        color=alt.Color("function:N", legend=LINE_LEGEND, scale=PALETTE),
+        color=alt.Color("function:N", legend=legend, scale=colours),
+        strokeDash=alt.StrokeDash("function:N", legend=legend, scale=dashes),
         tooltip=["function", "epoch", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("lo:Q", format=".4f"),
                  alt.Tooltip("hi:Q", format=".4f")])
-    return alt.layer(line, band).properties(height=height)  # line first: the legend shows solid lines
+    return fit_width(alt.layer(line, band).properties(height=height))  # line first: the legend shows lines
 
 
 def ranking_chart(table: pd.DataFrame, title: str = "") -> alt.LayerChart:
@@ -108,12 +121,13 @@ def ranking_chart(table: pd.DataFrame, title: str = "") -> alt.LayerChart:
     order = alt.EncodingSortField("mean", order="descending")
     spread = alt.Chart(t, title=title).mark_rule(color="#555", strokeWidth=2).encode(
         y=alt.Y("activation:N", sort=order, title=None),
-        x=alt.X("min:Q", scale=sc, title="final test accuracy (dot: mean; line: worst to best seed)"), x2="max:Q")
+        x=alt.X("min:Q", scale=sc, axis=alt.Axis(format=".1%"),
+                title=["final test accuracy", "dot: mean; line: worst to best seed"]), x2="max:Q")
     dots = alt.Chart(t).mark_point(filled=True, size=90, color="#0877bd", opacity=1).encode(
         y=alt.Y("activation:N", sort=order), x=alt.X("mean:Q", scale=sc),
         tooltip=["activation", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("min:Q", format=".4f"),
                  alt.Tooltip("max:Q", format=".4f")])
-    return alt.layer(spread, dots).properties(height=28 * len(t) + 40)
+    return fit_width(alt.layer(spread, dots).properties(height=28 * len(t) + 40))
 
 
 def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
