@@ -68,7 +68,7 @@ def longer_runs(cfg: xor.SeedStudyConfig) -> dict:
 # drawing it (a warm rerun of this tab went from ~0.45 s to ~0.3 s). They are never mutated.
 @st.cache_resource(max_entries=256, show_spinner=False)
 def perceptron_chart(cfg: xor.PerceptronConfig, epoch: int, title: str, size: int = 240):
-    _, lines, _, _ = perceptron_run(cfg)
+    lines = perceptron_run(cfg)[1]
     return charts.perceptron_view(gate_points(cfg.gate), lines[lines.epoch == epoch], title=title, size=size)
 
 
