@@ -214,7 +214,7 @@ with tab_c:
         left, right = st.columns(2)
         with left:
             st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_acc"), "test accuracy",
-                                          "Test accuracy (mean, best-to-worst seed band)"), width="stretch")
+                                          "Test accuracy"), width="stretch")
             if "acc" in notes:
                 notice(notes["acc"])
         with right:

@@ -29,25 +29,25 @@ st.info(
     icon=":material/school:",
 )
 
-left, right = st.columns([2, 3], gap="large")
-with left:
-    f, chart = home_job()
-    st.altair_chart(chart, width="content")
-    outs = ", ".join(f"{p:.2f}" for p in f.outputs)
-    if f.solved:
-        verdict = "all four on the right side of 0.5: it solves XOR"
-    else:
-        verdict = "not all on the right side of 0.5: this start did not solve XOR"
-    st.caption(
-        f"The tutorial's network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden units, 1 sigmoid "
-        f"output, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, trained by this "
-        f"server in {f.seconds * 1000:,.0f} ms. Final loss {f.final_loss:.3f}; outputs for (0,0), (0,1), "
-        f"(1,0), (1,1): {outs}, {verdict}. Step 1 shows why a single neuron never can."
-    )
-with right:
-    st.subheader("The path, step by step")
-    for k, step in enumerate(links.path(), start=1):
-        links.step_link(step, f"**{k}. {step.title}**: {step.what}")
+# Stacked, not in columns: beside the path, the 280 px chart overlapped it at 1024 px wide.
+f, chart = home_job()
+st.altair_chart(chart, width="content")
+outs = ", ".join(f"{p:.2f}" for p in f.outputs)
+if f.solved:
+    verdict = "all four on the right side of 0.5: it solves XOR"
+else:
+    verdict = "not all on the right side of 0.5: this start did not solve XOR"
+st.caption(
+    f"The tutorial's network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden units, 1 sigmoid "
+    f"output, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, trained by this "
+    f"server in {f.seconds * 1000:,.0f} ms. Final loss {f.final_loss:.3f}; outputs for (0,0), (0,1), "
+    f"(1,0), (1,1): {outs}, {verdict}. Step 1 shows why a single neuron never can."
+)
+
+st.subheader("The path, step by step")
+st.caption("One page or tab per step, in the tutorial's order; point at a step to see what it shows.")
+for k, step in enumerate(links.path(), start=1):  # one column: two cut the longer titles at 1024 px
+    links.step_link(step, f"**{k}.** {step.title}", help=step.what[0].upper() + step.what[1:] + ".")
 
 with st.expander(f"Glossary: {len(glossary.TERMS)} terms, one line each", icon=":material/menu_book:"):
     st.markdown(glossary.as_markdown())

@@ -38,10 +38,10 @@ def test_home_opens_on_a_live_xor_result_and_says_where_to_start():
 
 def test_home_links_every_step_of_the_path_in_order():
     at = AppTest.from_file(APP, default_timeout=120).run()
-    labels = [p.proto.label for p in at.get("page_link")]
+    shown = [(p.proto.label, p.proto.help) for p in at.get("page_link")]
     steps = links.path()
-    want = [f"**{k}. {s.title}**: {s.what}" for k, s in enumerate(steps, start=1)]
-    assert labels[:len(want)] == want
+    want = [(f"**{k}.** {s.title}", s.what[0].upper() + s.what[1:] + ".") for k, s in enumerate(steps, start=1)]
+    assert shown[:len(want)] == want
     assert steps[0].id == "xor.perceptron" and steps[-1].page == "tuner"
 
 

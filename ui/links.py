@@ -117,15 +117,19 @@ def _open_tab(key: str, label: str) -> None:
 
 
 def step_link(step: Step, label: str, here: str | None = None, tabs: dict[str, str] | None = None,
-              container=None) -> None:
+              container=None, help: str | None = None) -> None:
     """A link to ``step``: on the page ``here`` (whose tab names and labels are ``tabs``), a button that
-    opens that tab; elsewhere a page link that opens the page on it."""
+    opens that tab; elsewhere a page link that opens the page on it. ``help``: its tooltip."""
     target = container if container is not None else st
     if step.page == here and step.tab and tabs and step.tab in tabs:
         target.button(label, icon=":material/arrow_forward:", type="tertiary", key=f"next-{step.id}",
-                      on_click=_open_tab, args=(TAB_KEYS[here], tabs[step.tab]))
-    else:
-        page_link(step.page, label, query={"tab": step.tab} if step.tab else None, container=target)
+                      on_click=_open_tab, args=(TAB_KEYS[here], tabs[step.tab]), help=help)
+    elif exists(step.page):
+        try:
+            target.page_link(PAGES[step.page], label=label, icon=":material/arrow_forward:", help=help,
+                             query_params={"tab": step.tab} if step.tab else None)
+        except Exception:  # not registered with st.navigation (a page run on its own)
+            target.markdown(f"{label}: `{url(step.page, {'tab': step.tab} if step.tab else None)}`")
 
 
 def try_next(step_id: str, here: str | None = None, tabs: dict[str, str] | None = None) -> Step | None:

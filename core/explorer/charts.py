@@ -94,8 +94,9 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     names = list(dict.fromkeys(df["function"]))
     colours = alt.Scale(domain=names, range=[EIGHT_COLOURS[i % 8] for i in range(len(names))])
     dashes = alt.Scale(domain=names, range=[EIGHT_DASHES[i % 8] for i in range(len(names))])
-    legend = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
-                        symbolStrokeWidth=2.5, symbolSize=400)  # long stroke symbols: the dash shows
+    # below the plot in two columns: beside it, eight entries left a half-width chart at 1024 px a 30 px plot
+    legend = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=140, symbolType="stroke",
+                        symbolOpacity=1, symbolStrokeWidth=2.5, symbolSize=400)  # long stroke symbols: the dash shows
     base = alt.Chart(df, title=title)
     band = base.mark_area(opacity=0.12).encode(
         x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
