@@ -226,10 +226,14 @@ with tab_c:
         left.altair_chart(ac.ranking_chart(table, "Ranked by final test accuracy"), width="stretch")
         with right:
             notice(notes["table"])
-        st.dataframe(  # full width: every column visible at 1024 px
-            table.drop(columns="name"), hide_index=True, width="stretch",
-            column_config={k: st.column_config.NumberColumn(format="%.4f")
-                           for k in ("mean test acc", "std", "min", "max", "mean test loss")})
+        # full width, and only columns that vary: at 1024 px the last column was cut. Seeds per activation is
+        # in the caption above; "diverged" shows when a run did.
+        drop = ["name", "seeds"] + ([] if table["diverged"].any() else ["diverged"])
+        st.dataframe(
+            table.drop(columns=drop), hide_index=True, width="stretch",
+            column_config={"rank": st.column_config.NumberColumn(width="small"),
+                           **{k: st.column_config.NumberColumn(format="%.4f")
+                              for k in ("mean test acc", "std", "min", "max", "mean test loss")}})
         links.try_next("activations.learn", "activations", TABS)
 
 # ---- 4. depth -----------------------------------------------------------------------------------------
@@ -244,10 +248,9 @@ with tab_d:
         )
         field_widget(DEP, "functions", label="Activations", key="d_functions", value=url_d.functions,
                      format_func=LABEL.get)
-        b, c = st.columns([3, 2])
-        field_widget(DEP, "depth", label="Hidden layers", key="d_depth", value=url_d.depth, container=b,
+        field_widget(DEP, "depth", label="Hidden layers", key="d_depth", value=url_d.depth,
                      widget="slider", help=None)
-        field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init, container=c,
+        field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init,  # a row: 5 options
                      widget="segmented_control", required=True, format_func=INIT_SHORT.get,
                      help=tip("initialisation", "xavier init", "he init", "lecun init",
                               before="Each its own: Xavier for sigmoid and tanh, He for the ReLU family."))
@@ -281,7 +284,8 @@ with tab_d:
             notice(notes["acc"])
         st.subheader("During training")
         n_f = len(d_cfg.functions)
-        size = dict(columns=min(4, n_f), width=max(140, 640 // min(4, n_f)), height=170)
+        # two per row: four 160 px maps in a row were cut at 1024 px wide
+        size = dict(columns=min(2, n_f), width=230 if n_f > 1 else 320, height=170)
         st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
                                          log=True, **size), width="content")
         notice(notes["grad_train"])
@@ -297,7 +301,8 @@ with tab_d:
             show_hist = pick
         h = frames["hist"]
         st.altair_chart(ac.preact_hist(h[h["function"] == pick].drop(columns="function"),
-                                       f"{pick}: pre-activation z per hidden layer"), width="content")
+                                       f"{pick}: pre-activation z per hidden layer", columns=4, size=110),
+                        width="content")
         st.caption(tip("pre-activation"))
         notice(notes[f"hist:{pick}"])
         links.try_next("activations.depth", "activations", TABS)

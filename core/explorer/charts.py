@@ -9,6 +9,7 @@ import pandas as pd
 from core.plotting import fit_width
 
 LEGEND = alt.Legend(orient="right", title=None, labelLimit=140)  # every entry visible in a half-width column
+BELOW = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=100, columnPadding=12)  # half-width charts
 LINE_LEGEND = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
                          symbolStrokeWidth=3)  # solid line symbols even when a faint band shares the colour
 PALETTE = alt.Scale(scheme="tableau10")  # distinct hues: neighbouring functions stay apart
@@ -94,9 +95,11 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     names = list(dict.fromkeys(df["function"]))
     colours = alt.Scale(domain=names, range=[EIGHT_COLOURS[i % 8] for i in range(len(names))])
     dashes = alt.Scale(domain=names, range=[EIGHT_DASHES[i % 8] for i in range(len(names))])
-    # below the plot in two columns: beside it, eight entries left a half-width chart at 1024 px a 30 px plot
-    legend = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=140, symbolType="stroke",
-                        symbolOpacity=1, symbolStrokeWidth=2.5, symbolSize=400)  # long stroke symbols: the dash shows
+    # below the plot in two columns: beside it, eight entries left a half-width chart at 1024 px a 30 px
+    # plot
+    legend = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=100, columnPadding=12,
+                        symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=2.5,
+                        symbolSize=300)  # long stroke symbols: the dash shows
     base = alt.Chart(df, title=title)
     band = base.mark_area(opacity=0.12).encode(
         x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
@@ -137,12 +140,12 @@ def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
     df: function, epoch, layer, grad_norm (from explorer.depth_frames()['grad']).
     """
     d = df[(df["epoch"] == epoch) & (df["grad_norm"] > 0)]
-    return alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
+    return fit_width(alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
         x=alt.X("layer:O", title="layer (1 = input side, last = output)"),
         y=alt.Y("grad_norm:Q", scale=alt.Scale(type="log"), title="gradient norm ||dL/dW|| (log)"),
-        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE),
+        color=alt.Color("function:N", legend=BELOW, scale=PALETTE),
         tooltip=["function", "layer", alt.Tooltip("grad_norm:Q", format=".3e")],
-    ).properties(height=300)
+    ).properties(height=300))
 
 
 def layer_heatmap(df: pd.DataFrame, value: str, title: str = "", log: bool = False, columns: int = 2,
@@ -182,9 +185,9 @@ def preact_hist(df: pd.DataFrame, title: str = "", columns: int = 5, size: int =
 
 def acc_lines(df: pd.DataFrame, title: str = "") -> alt.Chart:
     """Test accuracy per epoch, one line per function. df: function, epoch, test_acc."""
-    return alt.Chart(df, title=title).mark_line(point=True).encode(
+    return fit_width(alt.Chart(df, title=title).mark_line(point=True).encode(
         x=alt.X("epoch:Q", axis=EPOCH_AXIS),
         y=alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE),
+        color=alt.Color("function:N", legend=BELOW, scale=PALETTE),
         tooltip=["function", "epoch", alt.Tooltip("test_acc:Q", format=".3f")],
-    ).properties(height=240)
+    ).properties(height=240))
