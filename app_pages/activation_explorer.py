@@ -285,7 +285,7 @@ with tab_d:
         st.subheader("During training")
         n_f = len(d_cfg.functions)
         # two per row: four 160 px maps in a row were cut at 1024 px wide
-        size = dict(columns=min(2, n_f), width=230 if n_f > 1 else 320, height=170)
+        size = dict(columns=min(2, n_f), width=200 if n_f > 1 else 320, height=170)
         st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
                                          log=True, **size), width="content")
         notice(notes["grad_train"])

@@ -140,5 +140,6 @@ def try_next(step_id: str, here: str | None = None, tabs: dict[str, str] | None 
     if step is None:
         page_link("home", "Back to the start: Home and the whole path", icon=":material/home:")
         return None
-    step_link(step, f"Try next: **{step.title}**, {step.what}", here, tabs)
+    # what the step shows goes in the tooltip: a longer label wrapped (a button) or was cut (a link) at 1024 px
+    step_link(step, f"Try next: **{step.title}**", here, tabs, help=step.what[0].upper() + step.what[1:] + ".")
     return step

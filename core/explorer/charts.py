@@ -38,7 +38,7 @@ def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: in
     line = base.mark_line().encode(
         x=alt.X("x:Q", title="x"),
         y=alt.Y(f"{value}:Q", title=y_title),
-        color=alt.Color("function:N", legend=LEGEND, scale=alt.Scale(scheme="tableau10", domain=names)),
+        color=alt.Color("function:N", legend=BELOW, scale=alt.Scale(scheme="tableau10", domain=names)),
         strokeWidth=alt.StrokeWidth("function:N", legend=None, scale=alt.Scale(domain=names, range=widths)),
         strokeDash=alt.StrokeDash("function:N", legend=None,
                                   scale=alt.Scale(domain=names, range=[[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]])),
@@ -51,7 +51,7 @@ def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: in
         layers.append(alt.Chart(clipped).mark_point(color="#d62728", size=18, filled=True).encode(
             x="x:Q", y=f"{value}:Q", tooltip=["function", alt.Tooltip("x:Q", format=".3g"),
                                               alt.Tooltip(f"{value}:Q", title="clipped to", format=".3g")]))
-    return alt.layer(*layers).properties(height=height)
+    return fit_width(alt.layer(*layers).properties(height=height))  # legend below: a wide plot at 1024 px
 
 
 def softmax_bars(df: pd.DataFrame, title: str = "") -> alt.Chart:
@@ -141,7 +141,7 @@ def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
     """
     d = df[(df["epoch"] == epoch) & (df["grad_norm"] > 0)]
     return fit_width(alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
-        x=alt.X("layer:O", title="layer (1 = input side, last = output)"),
+        x=alt.X("layer:O", title="layer (1 = input side)"),
         y=alt.Y("grad_norm:Q", scale=alt.Scale(type="log"), title="gradient norm ||dL/dW|| (log)"),
         color=alt.Color("function:N", legend=BELOW, scale=PALETTE),
         tooltip=["function", "layer", alt.Tooltip("grad_norm:Q", format=".3e")],
