@@ -14,17 +14,13 @@ from core.serve.cache import batch_key
 from ui import links
 from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.glossary import tip
-from ui.widgets import field_widget, parse_numbers, url_config, widget_config
+from ui.widgets import field_widget, notice, parse_numbers, progress_bar, url_config, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
 SLIDER_KEYS = {"leaky_alpha": "f_leaky", "elu_alpha": "f_elu", "softplus_beta": "f_beta"}  # field -> widget key
 INIT_SHORT = {"matched": "Each its own", "default": "PyTorch default", "xavier": "Xavier", "he": "He",
               "lecun": "LeCun", "small": "randn*0.5"}
-
-
-def notice(text: str) -> None:
-    st.caption(f":material/lightbulb: {text}")
 
 
 # ---- cached computations (pure functions of frozen configs) ---------------------------------------
@@ -55,14 +51,6 @@ def affordable(cfg, what: str):
                "Showing the defaults instead.", icon=":material/speed:")
     return type(cfg)()
 
-
-def progress_bar(what: str):
-    bar = st.empty()
-
-    def report(epoch: int, total: int, _trainer) -> None:
-        bar.progress(min(1.0, epoch / max(total, 1)), text=f"{what}: epoch {epoch}/{total}")
-
-    return bar, report
 
 
 # ---- page -----------------------------------------------------------------------------------------
@@ -242,9 +230,9 @@ with tab_d:
         st.markdown(
             "Deep MLPs on digits, one per activation, trained together. Before training and after every "
             "epoch the same 512 training images go through each network to measure each layer's gradient, "
-            "its dead units (zero slope on every image), and its pre-activations. By default each activation "
-            "starts from the initialisation designed for it; choose one shared init to see what a mismatched "
-            "one does."
+            "its dead units (zero slope on every image), and its pre-activations. Each activation starts from "
+            "the init designed for it (He for the ReLU family, Xavier for sigmoid and tanh, LeCun for SELU); "
+            "choose one shared init to see what a mismatched one does."
         )
         field_widget(DEP, "functions", label="Activations", key="d_functions", value=url_d.functions,
                      format_func=LABEL.get)
@@ -273,7 +261,7 @@ with tab_d:
         bar.empty()
         frames = ex.depth_frames(results)
         notes = ex.depth_notes(results)
-        notice(notes["init"])
+        notice(notes["init"])  # full width, above the charts it explains
         left, right = st.columns(2)
         with left:
             st.altair_chart(ac.grad_lines(frames["grad"], 0, "Gradient per layer at initialisation"),

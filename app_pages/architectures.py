@@ -9,26 +9,16 @@ import streamlit as st
 from core import architectures as ar
 from core.architectures import charts
 from core.architectures import jobs as arj
-from core.config import Config, ConfigError
 from core.serve import hosted
 from core.serve.cache import batch_key
 from ui import links
-from ui.common import cached_results, config_from_url, seed_state, share_link, sync_url, widget_config
-
-
-def url_config(cls: type[Config], prefix: str) -> Config:
-    """The URL's config; if its values are fine alone but not together, the defaults (with a notice)."""
-    try:
-        return config_from_url(cls, prefix)
-    except ConfigError as e:
-        st.warning(f"Link settings starting with `{prefix}` ignored ({e}); using the defaults.",
-                   icon=":material/link_off:")
-        return cls()
+from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
+from ui.widgets import notice, url_config
 
 
 def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
-    return cached_results(batch_key(cfg.train_configs(shape), cfg.data_key()),
-                          lambda: ar.run_shape(cfg, shape, progress))
+    return cached_results(batch_key(cfg.shape_configs(shape), cfg.data_key()),
+                          lambda: ar.run_shape(cfg, shape, progress), request=cfg)
 
 
 # What a warm rerun of the shapes tab shows, kept per setting (the results themselves are memory-cache hits)
@@ -46,7 +36,8 @@ def shapes_plots(cfg: ar.ShapesConfig):
 
 
 def width_results(cfg: ar.ApproxConfig, hidden: tuple[int, ...]):
-    return cached_results(batch_key(cfg.train_configs(hidden), cfg.data_key()), lambda: ar.run_width(cfg, hidden))
+    return cached_results(batch_key(cfg.net_configs(hidden), cfg.data_key()), lambda: ar.run_width(cfg, hidden),
+                          request=cfg)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -97,10 +88,6 @@ def recommend() -> None:
     """The data set changed: fill in the training settings that suit it (visible, editable)."""
     rec = arj.RECOMMENDED[st.session_state.s_dataset]
     st.session_state.update(s_epochs=rec["epochs"], s_batch=rec["batch_size"], s_lr=rec["lr"])
-
-
-def notice(text: str) -> None:
-    st.caption(f":material/lightbulb: {text}")
 
 
 def fmt_widths(h: tuple[int, ...]) -> str:

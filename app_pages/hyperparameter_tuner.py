@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import tuning
 from core.config import ConfigError
 from core.engine.activations import REGISTRY
+from core.plotting import fit_width
+from core.serve import check_study
+from core.serve.queue import training_queue
+from core.settings import hosted
 from core.tuning import charts
 from ui import links
 from ui.common import share_link
 from ui.glossary import tip
 from ui.widgets import bounds, field_widget, url_config
 
-VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Learning curves", "Timeline")
+VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Contour", "Rank", "Distribution",
+         "Learning curves", "Timeline")
 SP, SS = tuning.SearchSpace, tuning.StudySettings
 
 
@@ -33,12 +40,33 @@ def live_workers(name: str | None = None) -> int:
     return len(p.get(name, [])) if name else sum(len(v) for v in p.values())
 
 
+def session_token() -> str | None:
+    """This browser session's owner token (a hash of Streamlit's session id; None outside a session)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return tuning.owner_token(ctx.session_id) if ctx is not None else None
+
+
+def auto_name(dataset: str, sampler: str, taken: list[str]) -> str:
+    """The default study name: data set, the sampler actually chosen, and the first free number."""
+    n = len(taken) + 1
+    while f"{dataset}-{sampler}-{n}" in taken:
+        n += 1
+    return f"{dataset}-{sampler}-{n}"
+
+
 def start(url: str, name: str, n: int) -> int:
+    """Start up to n worker processes; hosted, each takes one of the server's training slots while it lives."""
     room = tuning.max_workers() - live_workers()
     n = max(0, min(n, room))
-    if n:
-        pool().setdefault(name, []).extend(tuning.start_workers(url, name, n, parent=os.getpid()))
-    return n
+    procs = []
+    for i in range(n):
+        spawn = lambda: tuning.start_workers(url, name, 1, parent=os.getpid())[0]  # noqa: E731
+        proc = training_queue().hold_process(f"worker:{name}:{os.getpid()}:{i}", spawn) if hosted() else spawn()
+        if proc is None:
+            break  # every training slot is busy: fewer workers now (the study runs on the ones it has)
+        procs.append(proc)
+    pool().setdefault(name, []).extend(procs)
+    return len(procs)
 
 
 @st.cache_data(ttl=1.0, max_entries=16, show_spinner=False)
@@ -47,8 +75,9 @@ def read(url: str, name: str) -> tuning.StudyFrame:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def importance(url: str, name: str, n_complete: int) -> dict[str, float]:
-    return tuning.param_importance(read(url, name))
+def importance(url: str, name: str, n_complete: int, filter_key: str, _flt: tuning.TrialFilter) -> dict[str, float]:
+    """PED-ANOVA importance of the filtered trials (recomputed when trials complete or the filter changes)."""
+    return tuning.param_importance(tuning.apply_filter(read(url, name), _flt))
 
 
 # ---- page ---------------------------------------------------------------------------------------
@@ -105,7 +134,9 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None)
         st.markdown("**Study**")
         c1, c2, c3, c4 = st.columns(4)
-        name = c1.text_input("Study name", value=f"digits-{set0.sampler}-{len(studies) + 1}")
+        name = c1.text_input("Study name", value="", placeholder="automatic",
+                             help="leave empty for a name made from the data set and sampler you choose, "
+                                  "for example digits-random-3")
         dataset = field_widget(SS, "dataset", label="Data set", value=set0.dataset, container=c2,
                                help="digits: sklearn's 8x8 digits (1,797 images). mnist: where it is "
                                     f"downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image sample).")
@@ -135,7 +166,16 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                        activations=tuple(acts), optimizers=tuple(opts))
             sts = tuning.StudySettings(dataset=dataset, sampler=sampler, pruner=pruner, n_trials=int(n_trials),
                                        timeout_min=float(timeout), epochs=int(epochs), seed=int(seed))
+            name = name.strip() or auto_name(dataset, sampler, studies)
+            token = session_token()
+            if name in studies and not tuning.may_control(tuning.owner_of(url, name), token):
+                raise tuning.NotOwner(f"a study named {name!r} belongs to another session; pick a new name")
+            too_much = check_study(space, sts) if hosted() else None  # priced as all its trials
+            if too_much:
+                raise tuning.TuningError(too_much)
             tuning.create_study(name, space, sts, url)
+            if token:
+                tuning.claim(url, name, token)  # hosted: only this session may stop, resume or delete it
         except (ConfigError, tuning.TuningError) as e:
             st.error(f"Not started: {e}", icon=":material/error:")
         else:
@@ -144,8 +184,13 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             wanted = name.strip()
             studies = tuning.list_studies(url)
             if got < int(workers):
-                st.info(f"Started {got} of {int(workers)} workers: this machine runs at most "
-                        f"{tuning.max_workers()} at once.")
+                why = ("the server's training slots are busy (workers share them with every visitor's training)"
+                       if hosted() else f"this machine runs at most {tuning.max_workers()} at once")
+                st.info(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
+
+gone = st.session_state.pop("tuner_deleted", None)
+if gone:
+    st.success(f"Deleted study {gone!r} and its trials.", icon=":material/delete:")
 
 if not studies:
     st.info("No study yet: set up the search above and press **Start study**.", icon=":material/info:")
@@ -157,44 +202,124 @@ if st.query_params.get("study") != chosen:
     st.query_params["study"] = chosen
 
 
-def show(frame: tuning.StudyFrame, view: str) -> None:
+def trial_filter(frame: tuning.StudyFrame, params: list[str]) -> tuning.TrialFilter:
+    """The filter widgets (state, accuracy range, each varying parameter); the TrialFilter they set."""
+    key = f"flt_{frame.name}"
+    t = frame.trials
+    with st.expander("Filter trials (applies to every view)", icon=":material/filter_alt:"):
+        c1, c2 = st.columns([1, 1])
+        states = c1.multiselect("States", list(tuning.STATE_ORDER), key=f"{key}_states",
+                                format_func=str.lower, placeholder="every state")
+        acc = c2.slider("Validation accuracy", 0.0, 1.0, (0.0, 1.0), 0.01, key=f"{key}_acc",
+                        help="a pruned or interrupted trial counts with the accuracy it had when it stopped")
+        ranges: dict[str, tuple[float, float]] = {}
+        choices: dict[str, tuple] = {}
+        bounds = tuning.param_bounds(t, params)
+        cols = st.columns(max(1, min(4, len(bounds))))
+        for i, (p, b) in enumerate(bounds.items()):
+            box = cols[i % len(cols)]
+            if isinstance(b[0], str):  # categorical: the choices seen, numbers in numeric order
+                got = box.multiselect(charts.label(p).capitalize(), list(b), key=f"{key}_{p}",
+                                      placeholder="every value")
+                if got:
+                    choices[p] = tuple(got)
+                continue
+            lo, hi = float(b[0]), float(b[1])
+            if lo >= hi:
+                continue
+            name = charts.label(p).capitalize()
+            if p in charts.LOG_PARAMS and lo > 0:  # a log range: 25 steps evenly spaced in log
+                steps = np.geomspace(lo, hi, 25)
+            elif p == "layers":
+                steps = np.arange(int(lo), int(hi) + 1)
+            else:
+                steps = np.linspace(lo, hi, 21)
+            i0, i1 = box.select_slider(name, list(range(len(steps))), (0, len(steps) - 1), key=f"{key}_{p}",
+                                       format_func=lambda i, s=steps: f"{s[i]:.3g}")
+            if i0 > 0 or i1 < len(steps) - 1:  # the ends mean "no limit", so no trial drops out by rounding
+                ranges[p] = (float(steps[i0]) if i0 > 0 else -np.inf, float(steps[i1]) if i1 < len(steps) - 1
+                             else np.inf)
+    flt = tuning.TrialFilter(states=tuple(states), value=None if acc == (0.0, 1.0) else (float(acc[0]), float(acc[1])),
+                             ranges=ranges, choices=choices)
+    return flt
+
+
+def pair_pickers(params: list[str], key: str) -> tuple[str, str] | None:
+    """Two different parameters for the contour and rank views (None when fewer than two vary)."""
+    if len(params) < 2:
+        st.info("These views need two parameters that vary in this study's search space.")
+        return None
+    c1, c2, _ = st.columns([1, 1, 2])
+    x = c1.selectbox("x axis", params, 0, format_func=charts.label, key=f"{key}_x")
+    rest = [p for p in params if p != x]
+    y = c2.selectbox("y axis", rest, 0, format_func=charts.label, key=f"{key}_y")
+    return x, y
+
+
+def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter) -> None:
+    """Draw one view of the (filtered) frame."""
     t = frame.trials
     varying = frame.info.space.varying() if frame.info else frame.params
     params = [p for p in frame.params if p in varying]  # a fixed setting adds an axis with nothing on it
     if t.empty:
-        st.info("No trials yet: the workers are starting (loading PyTorch takes a few seconds).")
+        st.info("No trials to show: the workers are starting (loading PyTorch takes a few seconds)"
+                + (", or the filter keeps none." if not flt.is_empty() else "."))
         return
     if view == "History":
-        st.altair_chart(charts.history(t), width="stretch")
+        st.altair_chart(fit_width(charts.history(t)), width="stretch")
         st.caption("Each dot is a trial's validation accuracy (a pruned trial's when it was stopped); "
                    "the red line is the best completed trial so far.")
     elif view == "Trials":
         table = charts.trials_table(t, frame.params)
         st.dataframe(table, hide_index=True, width="stretch", height=360,
-                     column_config={"val_acc": st.column_config.NumberColumn(format="%.4f"),
-                                    "test_acc": st.column_config.NumberColumn(format="%.4f"),
-                                    "lr": st.column_config.NumberColumn(format="%.2e"),
+                     column_config={"validation accuracy": st.column_config.NumberColumn(format="%.4f"),
+                                    "learning rate": st.column_config.NumberColumn(format="%.2e"),
+                                    "dropout rate": st.column_config.NumberColumn(format="%.3f"),
                                     "seconds": st.column_config.NumberColumn(format="%.1f")})
+        st.caption("Choose on validation accuracy. The test set is kept for the one trial you choose: its test "
+                   "accuracy is shown under the study's status, for the best trial only.")
         st.download_button("Download CSV", charts.trials_csv(t, frame.params), f"{frame.name}.csv", "text/csv",
                            icon=":material/download:")
     elif view == "Parallel coordinates":
-        st.altair_chart(charts.parallel_coordinates(t, params), width="stretch")
+        st.altair_chart(fit_width(charts.parallel_coordinates(t, params)), width="stretch")
         st.caption("Each line is a completed trial; its colour is its validation accuracy.")
     elif view == "Importance":
-        imp = importance(url, frame.name, frame.counts["COMPLETE"])
+        imp = importance(url, frame.name, frame.counts["COMPLETE"], flt.describe(), flt)
         if imp:
-            st.altair_chart(charts.importance(imp), width="stretch")
+            st.altair_chart(fit_width(charts.importance(imp)), width="stretch")
             st.caption("Which settings decided whether a trial reached the top 10% (Optuna's PED-ANOVA evaluator).")
         else:
             st.info("Importance needs at least 4 completed trials with some variety.")
     elif view == "Slices":
-        st.altair_chart(charts.slices(t, params))
+        parts = charts.slice_charts(t, params)
+        for i in range(0, len(parts), 2):  # two to a row, each stretched to its column: fits any width
+            for col, chart in zip(st.columns(2), parts[i:i + 2]):
+                col.altair_chart(fit_width(chart), width="stretch")
         st.caption("Each parameter against the validation accuracy; darker dots are later trials.")
+    elif view in ("Contour", "Rank"):
+        pair = pair_pickers(params, f"pair_{frame.name}")
+        if pair is None:
+            return
+        if not (t["state"] == "COMPLETE").any():
+            st.info("No completed trial yet.")
+        elif view == "Contour":
+            st.altair_chart(fit_width(charts.contour(t, *pair)), width="stretch")
+            st.caption("Each cell's colour is the mean validation accuracy of the completed trials in it (blank: "
+                       "no trial there); white dots are the trials. Bright regions are where to search next.")
+        else:
+            st.altair_chart(fit_width(charts.rank(t, *pair)), width="stretch")
+            st.caption("One dot per completed trial, coloured by its rank (yellow = best). Ranks, not accuracies, "
+                       "so a few failed runs do not wash out the differences among good ones.")
+    elif view == "Distribution":
+        st.altair_chart(fit_width(charts.edf({frame.name: t})), width="stretch")
+        st.caption("Empirical distribution (EDF): for each accuracy, the share of completed trials at or below it. "
+                   "A curve that stays low until far right means most trials were good: a well-chosen search "
+                   "space. Compare two studies' curves under **Compare two studies**.")
     elif view == "Learning curves":
-        st.altair_chart(charts.learning_curves(frame.curves, t), width="stretch")
+        st.altair_chart(fit_width(charts.learning_curves(frame.curves, t)), width="stretch")
         st.caption("Orange crosses mark where the pruner stopped a trial.")
     else:
-        st.altair_chart(charts.timeline(t), width="stretch")
+        st.altair_chart(fit_width(charts.timeline(t)), width="stretch")
         st.caption("One row per worker process (host:pid); gaps are the sampler choosing and the database.")
 
 
@@ -203,15 +328,19 @@ def status(frame: tuning.StudyFrame, alive: int) -> bool:
     total = info.settings.n_trials if info else 0
     done = c["COMPLETE"] + c["PRUNED"]
     active = tuning.is_active(frame, alive)
-    m = st.columns(6)
+    m = st.columns(4)  # four fit a 1024-px window; the other counts go on the line below
     m[0].metric("Finished", f"{done} / {total}")
-    m[1].metric("Pruned", c["PRUNED"])
-    m[2].metric("Running", c["RUNNING"])
-    m[3].metric("Failed", c["FAIL"])
     best = frame.best()
-    m[4].metric("Best val. accuracy", f"{best['value']:.4f}" if best is not None else "–")
-    m[5].metric("Workers here", alive)
+    m[1].metric("Best val. acc.", f"{best['value']:.4f}" if best is not None else "–",
+                help="the best completed trial's validation accuracy: what the search chooses on")
+    m[2].metric("Running", c["RUNNING"])
+    m[3].metric("Workers here", alive)
     st.progress(min(1.0, done / total) if total else 0.0)
+    counts = f"{c['PRUNED']} pruned · {c['INTERRUPTED']} interrupted · {c['FAIL']} failed"
+    if c["INTERRUPTED"]:
+        counts += (" · interrupted trials were ended by Stop after an epoch, not by an error: their settings "
+                   "run first when the study resumes")
+    st.caption(counts)
     if info is not None:
         s = info.settings
         state = ("running" if active else "stopped" if info.stop else "finished" if done >= total
@@ -222,14 +351,38 @@ def status(frame: tuning.StudyFrame, alive: int) -> bool:
     return active
 
 
+def delete(name: str) -> None:
+    """Delete a study (its owner only, in hosted mode): stop its workers here, then remove it."""
+    token = session_token()
+    try:
+        tuning.stop_as(url, name, token)
+        tuning.stop_workers(pool().pop(name, []), timeout=5.0)
+        tuning.delete_as(url, name, token)
+    except tuning.TuningError as e:
+        st.error(f"Not deleted: {e}", icon=":material/error:")
+        return
+    read.clear()
+    st.query_params.pop("study", None)
+    st.session_state["tuner_deleted"] = name
+    st.rerun()
+
+
 def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> None:
     info = frame.info
+    mine = tuning.may_control(frame.owner, session_token())
     c1, c2, c3 = st.columns([1, 1, 3])
-    if active and c1.button("Stop", icon=":material/stop:", help="workers stop after their current epoch; "
-                            "interrupted trials are queued again for a resume"):
-        tuning.request_stop(url, name)
-        st.rerun()
-    if not active and info is not None:
+    if not mine:
+        c1.caption(":material/visibility: **Read only**: another session started this study; only it can stop, "
+                   "resume or delete it (a reloaded tab is a new session).")
+    elif active and c1.button("Stop", icon=":material/stop:", help="workers stop after their current epoch; "
+                              "interrupted trials are queued again for a resume"):
+        try:
+            tuning.stop_as(url, name, session_token())
+        except tuning.TuningError as e:  # the database is away: one line, the page stays
+            st.error(f"Not stopped: {e}", icon=":material/database:")
+        else:
+            st.rerun()
+    if mine and not active and info is not None:
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi  # the field's cap, even on a laptop
         done = frame.counts["COMPLETE"] + frame.counts["PRUNED"]
         budget = info.settings.n_trials if done < info.settings.n_trials else done + 10  # finished: offer 10 more
@@ -237,7 +390,7 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
                                help=f"the study's budget after resuming (limit here: {cap:,})")
         if c1.button("Resume", icon=":material/play_arrow:", type="primary"):
             try:
-                tuning.resume(url, name, n_trials=int(more))
+                tuning.resume_as(url, name, session_token(), n_trials=int(more))
             except (ConfigError, tuning.TuningError) as e:
                 st.error(f"Not resumed: {e}")
             else:
@@ -245,12 +398,23 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
                     st.rerun()
                 st.warning(f"No worker could start here: this machine already runs {tuning.max_workers()}; "
                            "workers on other machines can still join.")
+    if mine:
+        with c1.popover("Delete", icon=":material/delete:", help="remove this study and all its trials "
+                        "(its workers here stop first)"):
+            st.markdown(f"Delete **{name}** and its {len(frame.trials):,} trials? This cannot be undone.")
+            if st.button("Delete for good", type="primary", key=f"delete_{name}"):
+                delete(name)
     best = frame.best_params()
     if best and info is not None:
         q = tuning.digits_query(best, info.settings)
         with c3:
             links.page_link("digits", "Train this configuration", icon=":material/draw:", query=q)
             st.caption("best trial: " + ", ".join(f"{k}={_fmt(v)}" for k, v in best.items()))
+            b = frame.best()
+            if b is not None and "test_acc" in b and b["test_acc"] == b["test_acc"]:
+                st.caption(f"**Chosen trial #{int(b['number'])}**, picked on validation accuracy "
+                           f"{b['value']:.4f}. Its **test accuracy: {float(b['test_acc']):.4f}**, on held-out "
+                           "images no trial was chosen on: the honest estimate for new digits.")
 
 
 def _fmt(v) -> str:
@@ -269,11 +433,18 @@ def watch(name: str, polling_fast: bool) -> None:
     if active != polling_fast:  # started or finished since the page ran: switch the refresh rate
         st.rerun()
     controls(name, frame, alive, active)
+    varying = frame.info.space.varying() if frame.info else frame.params
+    params = [p for p in frame.params if p in varying]
+    flt = trial_filter(frame, params)
+    shown = tuning.apply_filter(frame, flt)
+    if not flt.is_empty():
+        st.caption(f":material/filter_alt: showing {len(shown.trials):,} of {len(frame.trials):,} trials: "
+                   f"{flt.describe()}")
     view = st.segmented_control("View", VIEWS, default=st.session_state.get("tuner_view", "History"),
                                 key=f"view_{name}", label_visibility="collapsed",
                                 help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova"))
     st.session_state["tuner_view"] = view or "History"
-    show(frame, view or "History")
+    show(shown, view or "History", flt)
     if frame.read_seconds > 1.0:
         st.caption(f"read {len(frame.trials):,} trials in {frame.read_seconds:.2f} s")
 
@@ -295,19 +466,29 @@ with st.expander("Compare two studies", icon=":material/compare_arrows:"):
         b = c2.selectbox("Study B", studies, index=1, key="cmp_b")
         try:
             fa, fb = read(url, a), read(url, b)
-            st.dataframe(charts.compare_table({a: fa.trials, b: fb.trials}), hide_index=True,
-                         width="stretch")
+            st.dataframe(charts.compare_table({a: fa.trials, b: fb.trials}), hide_index=True, width="stretch",
+                         column_config={"best validation accuracy": st.column_config.NumberColumn(format="%.4f"),
+                                        "median seconds per trial": st.column_config.NumberColumn(format="%.1f")})
             if fa.trials.empty or fb.trials.empty:
                 st.caption("A study with no trials has nothing to draw yet.")
             else:
-                st.altair_chart(charts.compare(fa.trials, fb.trials, a, b))
+                left, right = charts.compare_charts(fa.trials, fb.trials, a, b)
+                c1, c2 = st.columns([2, 1])
+                c1.altair_chart(fit_width(left), width="stretch")
+                c2.altair_chart(fit_width(right), width="stretch")
+                st.altair_chart(fit_width(charts.edf({a: fa.trials, b: fb.trials})), width="stretch")
+                st.caption("The curve further right belongs to the study whose trials were better overall.")
         except tuning.TuningError as e:
             st.error(str(e))
 
 with st.expander("Run workers on other machines", icon=":material/dns:"):
     st.markdown(
-        "Point every machine at one database (PostgreSQL) with `NNLAB_STORAGE`, then on each one run:")
-    st.code(f"python -m core.tuning worker --storage '{tuning.mask_url(url)}' --study '{chosen}'", language="bash")
+        "Point every machine at one database (PostgreSQL), then on each one run (the URL goes in the "
+        "environment, so it never shows in the process list):")
+    st.code(f"NNLAB_STORAGE='{tuning.mask_url(url)}' python -m core.tuning worker --study '{chosen}'",
+            language="bash")
+    if "***" in tuning.mask_url(url):
+        st.caption("Replace `***` with the database password (it is never shown here).")
     st.caption("Workers stop by themselves when the study's budget is done or someone presses Stop. "
                "A worker that dies mid-trial has that trial marked failed after the heartbeat grace period.")
 

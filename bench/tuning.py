@@ -1,7 +1,9 @@
 """Tuning speed: the same seeded TPE study on digits with 1 and 2 worker processes, then with the median
 pruner; and how fast the views draw a 10,000-trial study.
 
-    python bench/tuning.py [--trials 30] [--epochs 20] [--storage URL] [--fake-trials 10000]
+    python bench/tuning.py [--trials 30] [--epochs 20] [--storage URL] [--fake-trials 10000] [--views-only]
+
+``--views-only`` skips the worker runs and prints only the view timings (each view: read + build).
 
 Throughput is measured from the storage's own timestamps (first trial start to last trial end), so
 interpreter start-up is left out. The last line is the summary the issue asks for:
@@ -62,16 +64,21 @@ def run_study(url: str, label: str, workers: int, pruner: str, trials: int, epoc
             "best_acc": float(best["value"]) if best is not None else float("nan")}
 
 
-def time_views(url: str, n: int) -> list[tuple[str, float]]:
+def time_views(url: str, n: int) -> list[tuple[str, float, float]]:
+    """(label, wall s, this process's CPU s) per step. CPU seconds hardly change when other programs
+    share the cores; wall seconds are what a visitor waits on this machine now."""
     name = f"fake-{uuid.uuid4().hex[:6]}"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     populate_fake(url, name, n, epochs=10)
-    made = time.perf_counter() - t0
+    made, made_cpu = time.perf_counter() - t0, time.process_time() - c0
     tuning.close_storages()  # a cold connection, as a fresh page would have
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     f = tuning.read_study(url, name)
-    read = time.perf_counter() - t0
-    rows = [(f"make {n:,} fake trials (bulk insert)", made), ("read the study (4 queries)", read)]
+    read, read_cpu = time.perf_counter() - t0, time.process_time() - c0
+    rows = [(f"make {n:,} fake trials (bulk insert)", made, made_cpu), ("read the study (4 queries)", read, read_cpu)]
+    # a filter as a student might set one: finished trials, accuracy 0.9 and up, two activations, lr range
+    flt = tuning.TrialFilter(states=("COMPLETE", "PRUNED"), value=(0.9, 1.0), ranges={"lr": (1e-3, 3e-2)},
+                             choices={"activation": ("relu", "tanh")})
     views = {
         "trials table + CSV": lambda: (charts.trials_table(f.trials, f.params), charts.trials_csv(f.trials, f.params)),
         "optimisation history": lambda: charts.history(f.trials).to_dict(),
@@ -80,14 +87,38 @@ def time_views(url: str, n: int) -> list[tuple[str, float]]:
         "slice plots": lambda: charts.slices(f.trials, f.params).to_dict(),
         "learning curves": lambda: charts.learning_curves(f.curves, f.trials).to_dict(),
         "timeline per worker": lambda: charts.timeline(f.trials).to_dict(),
-        "compare two studies": lambda: charts.compare(f.trials, f.trials, "a", "b").to_dict(),
+        "compare two studies": lambda: (charts.compare(f.trials, f.trials, "a", "b").to_dict(),
+                                        charts.compare_table({"a": f.trials, "b": f.trials})),
+        "contour lr x width": lambda: charts.contour(f.trials, "lr", "width").to_dict(),
+        "contour batch size x activation": lambda: charts.contour(f.trials, "batch_size", "activation").to_dict(),
+        "EDF (empirical distribution)": lambda: charts.edf({"a": f.trials}).to_dict(),
+        "EDF of two studies": lambda: charts.edf({"a": f.trials, "b": f.trials}).to_dict(),
+        "rank lr x batch size": lambda: charts.rank(f.trials, "lr", "batch_size").to_dict(),
+        "filter + history of the kept trials": lambda: charts.history(tuning.apply_filter(f, flt).trials).to_dict(),
+        "filter + learning curves": lambda: (lambda g: charts.learning_curves(g.curves, g.trials).to_dict())(
+            tuning.apply_filter(f, flt)),
     }
     tuning.param_importance(f)  # first call imports the evaluator's modules (once per server)
     for label, fn in views.items():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        rows.append((f"view: {label} (read + build)", read + time.perf_counter() - t0))
+        rows.append((f"view: {label} (read + build)", read + time.perf_counter() - t0,
+                     read_cpu + time.process_time() - c0))
     return rows
+
+
+def print_views(url: str, n: int) -> None:
+    """The view-timing table: each view's read + build seconds on an ``n``-trial fake study."""
+    views = time_views(url, n)
+    load = os.getloadavg()[0]
+    print(f"{'views of a ' + format(n, ',') + '-trial study':<60}{'wall s':>9}{'cpu s':>9}")
+    print("-" * 78)
+    for label, s, c in views:
+        print(f"{label:<60}{s:>9.2f}{c:>9.2f}")
+    worst = max(s for label, s, _ in views if label.startswith("view:"))
+    worst_cpu = max(c for label, _, c in views if label.startswith("view:"))
+    print(f"slowest view: {worst:.2f} s wall, {worst_cpu:.2f} s CPU (goal < 2 s); load average {load:.1f} "
+          f"on {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -96,10 +127,15 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--storage", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
     ap.add_argument("--fake-trials", type=int, default=10_000)
+    ap.add_argument("--views-only", action="store_true", help="skip the worker runs; time only the views")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="nnlab-bench-tuning-")
     os.environ.setdefault("NNLAB_DATA_DIR", tmp)
     url = args.storage or f"sqlite:///{tmp}/bench.db"
+    if args.views_only:
+        print(f"storage {tuning.mask_url(url)}; views only; {os.cpu_count()} cores")
+        print_views(url if url.startswith("sqlite") else f"sqlite:///{tmp}/views.db", args.fake_trials)
+        return
     print(f"storage {tuning.mask_url(url)}; digits, TPE seed 0, {args.trials} trials x {args.epochs} epochs; "
           f"{os.cpu_count()} cores")
     one = run_study(url, "1w", 1, "none", args.trials, args.epochs)
@@ -117,13 +153,7 @@ def main() -> None:
     print("span: first trial start to last trial end (from storage); wall: process start to exit; "
           "cpu: the workers' user+sys seconds (equal work in 1w and 2w means the span only needs free cores)")
     print()
-    views = time_views(url if url.startswith("sqlite") else f"sqlite:///{tmp}/views.db", args.fake_trials)
-    print(f"{'views of a ' + format(args.fake_trials, ',') + '-trial study':<52}{'seconds':>9}")
-    print("-" * 61)
-    for label, s in views:
-        print(f"{label:<52}{s:>9.2f}")
-    worst = max(s for label, s in views if label.startswith("view:"))
-    print(f"slowest view: {worst:.2f} s (goal < 2 s)")
+    print_views(url if url.startswith("sqlite") else f"sqlite:///{tmp}/views.db", args.fake_trials)
     print()
     scaling = one["span_s"] / two["span_s"]
     saving = 1 - pruned["epochs"] / one["epochs"]

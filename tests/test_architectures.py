@@ -240,6 +240,6 @@ def test_defaults_fit_a_hosted_servers_caps_and_wider_asks_are_refused():
     assert hosted.check_request(ar.ShapesConfig(), lim) is None
     assert hosted.check_request(ar.ApproxConfig(), lim) is None
     for s in ar.SHAPES:
-        assert hosted.check_request(ar.ShapesConfig().train_configs(s), lim) is None
+        assert hosted.check_request(ar.ShapesConfig().shape_configs(s), lim) is None
     assert "wide: a layer of 1,024 neurons is over" in hosted.check_request(ar.ShapesConfig(wide=(1024,)), lim)
     assert "epochs" in hosted.check_request(ar.ApproxConfig(epochs=20_000), lim)

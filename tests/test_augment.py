@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from core.digits.jobs import augment_images
+from core.digits.augment import augment_images
 from tests.conftest import ROOT
 
 
@@ -36,7 +36,7 @@ SCRIPT = """
 import resource, sys
 sys.path.insert(0, {root!r})
 import numpy as np
-from core.digits.jobs import augment_images
+from core.digits.augment import augment_images
 X = np.random.default_rng(0).random((6000, 784), dtype=np.float32)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 augment_images(X, 1.0, 1)

@@ -11,7 +11,7 @@ from safetensors.torch import save
 
 from core import digits
 from core.config import ConfigError
-from core.digits import DigitsConfig, ModelFileError, jobs
+from core.digits import DigitsConfig, ModelFileError, augment
 from core.engine import TrainResult
 from core.serve.cache import DiskCache
 from tests.conftest import MNIST_SAMPLE
@@ -223,9 +223,9 @@ def test_reading_a_28x28_digit_averages_it_and_its_one_pixel_shifts():
 def test_mnist_augmentation_includes_a_smooth_elastic_warp(monkeypatch):
     X = np.zeros((1, 784), np.float32)
     X[0, 14 * 28 + 4:14 * 28 + 24] = 1  # a horizontal stroke
-    monkeypatch.setattr(jobs, "ELASTIC_PX", 0.0)
+    monkeypatch.setattr(augment, "ELASTIC_PX", 0.0)
     plain = digits.augment_images(X, 1.0, 1, seed=3)
-    monkeypatch.setattr(jobs, "ELASTIC_PX", 1.0)
+    monkeypatch.setattr(augment, "ELASTIC_PX", 1.0)
     warped = digits.augment_images(X, 1.0, 1, seed=3)
     monkeypatch.undo()
     assert warped.shape == (1, 784) and warped.min() >= 0 and warped.max() <= 1

@@ -439,3 +439,35 @@ def test_hosted_app_hides_error_details_and_secrets_stay_out_of_git(monkeypatch)
         config.set_option("client.showErrorDetails", before)
     r = subprocess.run(["git", "check-ignore", "-q", ".streamlit/secrets.toml"], cwd=ROOT, timeout=30)
     assert r.returncode == 0  # ignored
+
+
+def test_tuning_workers_take_training_slots_while_they_live():
+    """Hosted: a worker process holds one of the server's training slots until it exits; visitors in line
+    come first, and a full server starts no worker."""
+
+    class Proc:
+        def __init__(self):
+            self.done = False
+
+        def poll(self):
+            return 0 if self.done else None
+
+    q = FairQueue(2, poll=0.01)
+    a = q.hold_process("worker:a", Proc)
+    b = q.hold_process("worker:b", Proc)
+    assert a is not None and b is not None and q.running() == 2
+    assert q.hold_process("worker:c", Proc) is None  # full: nothing started
+    a.done = True  # the worker exits: its slot is free again
+    held = []
+
+    def visitor():
+        cm = q.slot("visitor")
+        cm.__enter__()
+        held.append(cm)  # keeps the slot: the context manager stays open
+
+    t = threading.Thread(target=visitor, daemon=True)
+    t.start()
+    t.join(5)
+    assert len(held) == 1 and q.running() == 2  # the visitor took the freed slot
+    b.done = True
+    assert q.hold_process("worker:d", Proc) is not None

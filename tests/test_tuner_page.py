@@ -140,3 +140,141 @@ def test_a_crafted_link_never_crashes_the_page(query):
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     assert "ignored" in text and any(k in text for k in query)
+
+
+# ---- the views optuna-dashboard has, the filter, ownership ------------------------------------------
+def _open(name: str) -> AppTest:
+    at = _page()
+    at.query_params["study"] = name
+    return at.run()
+
+
+def _view(at: AppTest, view: str) -> None:
+    [views] = at.segmented_control
+    views.set_value(view).run()
+    assert not at.exception, view
+    assert not at.error, (view, [e.value for e in at.error])
+
+
+def _spec_titles(at: AppTest) -> str:
+    """Every chart spec on the page, as one text (titles included)."""
+    return " ".join(c.proto.spec for c in at.get("vega_lite_chart"))
+
+
+def test_contour_rank_and_distribution_views():
+    populate_fake(None, "views", 300, epochs=5)
+    at = _open("views")
+    _view(at, "Contour")
+    [x, y] = [s for s in at.selectbox if s.label in ("x axis", "y axis")]
+    assert x.value == "lr" and y.value != "lr"
+    y.set_value("dropout").run()
+    assert "Contour: learning rate and dropout rate" in _spec_titles(at)
+    _view(at, "Rank")
+    assert "Rank: learning rate and dropout rate" in _spec_titles(at)
+    _view(at, "Distribution")
+    assert "Empirical distribution" in _spec_titles(at)
+
+
+def test_the_filter_applies_to_every_view():
+    populate_fake(None, "filtered", 300, epochs=5)
+    f = tuning.read_study(None, "filtered")
+    at = _open("filtered")
+    [states] = [m for m in at.multiselect if m.label == "States"]
+    states.set_value(["PRUNED"]).run()
+    n = f.counts["PRUNED"]
+    assert any(f"showing {n:,} of 300 trials" in c.value for c in at.caption)
+    _view(at, "Trials")
+    [table] = at.dataframe
+    assert len(table.value) == n and set(table.value["state"]) == {"PRUNED"}
+    assert "validation accuracy" in table.value.columns and "test_acc" not in table.value.columns
+    [batch] = [m for m in at.multiselect if m.label == "Batch size"]
+    assert batch.options == ["32", "64", "128"]  # numeric order
+    batch.set_value(["64"]).run()
+    [table] = at.dataframe
+    assert set(table.value["batch size"].astype(str)) == {"64"}
+    for view in ("History", "Contour", "Rank", "Distribution", "Learning curves", "Timeline"):
+        _view(at, view)  # every view draws the filtered frame without error
+
+
+APPTEST_SESSION = "test session id"  # the session id every AppTest runs under (Streamlit 1.67)
+
+
+def test_default_name_follows_the_sampler_and_the_starter_owns_it(monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    at = _page().run()
+    [sampler] = [s for s in at.selectbox if s.label == "Sampler"]
+    sampler.set_value("random")
+    _set(at, "Trials", 1)
+    _set(at, "Epochs per trial", 1)
+    _set(at, "Workers", 1)
+    _start(at)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    name = at.query_params["study"]
+    name = name[0] if isinstance(name, list) else name
+    try:
+        assert name == "digits-random-1"
+        assert tuning.owner_of(None, name) == tuning.owner_token(APPTEST_SESSION)
+    finally:
+        tuning.request_stop(None, name)
+
+
+def _running_study(name: str, owner: str | None) -> None:
+    """A study with one RUNNING trial (so the page offers Stop), owned by ``owner``."""
+    import optuna
+
+    tuning.create_study(name, tuning.SearchSpace(), tuning.StudySettings(n_trials=5, epochs=3))
+    if owner:
+        tuning.claim(None, name, owner)
+    optuna.load_study(study_name=name, storage=tuning.open_storage(None)).ask()
+
+
+def test_a_second_session_cannot_stop_or_delete(monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    _running_study("theirs", tuning.owner_token("someone-else"))
+    at = _open("theirs")
+    assert not at.exception
+    assert not [b for b in at.button if b.label in ("Stop", "Resume", "Delete for good")]
+    assert any("Read only" in c.value for c in at.caption)
+    monkeypatch.delenv("NNLAB_HOSTED")  # on a laptop everyone may
+    at = _open("theirs")
+    assert [b for b in at.button if b.label == "Stop"]
+
+
+def test_the_owner_deletes_and_a_stop_during_an_outage_is_one_line(monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    _running_study("mine", None)
+    at = _open("mine")
+    assert any("Read only" in c.value for c in at.caption)  # nobody owns it: read only in hosted mode
+    assert not [b for b in at.button if b.label == "Stop"]
+    tuning.claim(None, "mine", tuning.owner_token(APPTEST_SESSION))  # as if this session had started it
+    time.sleep(1.1)  # the page reads a study at most once a second
+    at.run()
+    [stop] = [b for b in at.button if b.label == "Stop"]
+
+    def away(*a, **k):
+        raise tuning.StorageUnavailable()
+    with monkeypatch.context() as m:
+        m.setattr(tuning, "stop_as", away)
+        stop.click().run()
+    assert not at.exception
+    [err] = at.error
+    assert err.value == f"Not stopped: {tuning.UNREACHABLE}"
+    at.run()
+    [delete] = [b for b in at.button if b.label == "Delete for good"]
+    delete.click().run()
+    assert not at.exception and "mine" not in tuning.list_studies(None)
+
+
+def test_interrupted_trials_are_not_counted_as_failed():
+    import optuna
+
+    tuning.create_study("stopped", tuning.SearchSpace(), tuning.StudySettings(n_trials=5, epochs=3))
+    study = optuna.load_study(study_name="stopped", storage=tuning.open_storage(None))
+    for interrupted in (True, True, False):
+        t = study.ask()
+        if interrupted:
+            t.set_user_attr("interrupted", 1)  # what Stop leaves on the trial it ended
+        study.tell(t, state=optuna.trial.TrialState.FAIL)
+    at = _open("stopped")
+    assert not at.exception
+    assert any(c.value.startswith("0 pruned · 2 interrupted · 1 failed") for c in at.caption)

@@ -312,11 +312,11 @@ def test_importance_and_chart(fake):
 def test_slices_chart(fake):
     _, f, _ = fake
     spec = charts.slices(f.trials, f.params).to_dict()
-    assert len(spec["concat"]) == len(f.params) and spec["columns"] == 4
+    assert len(spec["concat"]) == len(f.params) and spec["columns"] == 3
     xs = {c["encoding"]["x"]["title"]: c["encoding"]["x"] for c in spec["concat"]}
-    assert xs["lr"]["scale"]["type"] == "log" and xs["width"]["scale"]["type"] == "log"
-    assert xs["activation"]["type"] == "nominal" and xs["batch_size"]["type"] == "nominal"
-    assert xs["dropout"]["type"] == "quantitative"
+    assert xs["learning rate"]["scale"]["type"] == "log" and xs["neurons per layer"]["scale"]["type"] == "log"
+    assert xs["activation"]["type"] == "nominal" and xs["batch size"]["type"] == "nominal"
+    assert xs["dropout rate"]["type"] == "quantitative"
 
 
 def test_learning_curves_chart_marks_pruned(fake):
@@ -339,7 +339,7 @@ def test_timeline_chart(fake):
     spec = charts.timeline(f.trials).to_dict()
     assert spec["mark"]["type"] == "bar"
     enc = spec["encoding"]
-    assert enc["x"]["field"] == "start" and enc["x2"]["field"] == "end" and enc["y"]["field"] == "worker"
+    assert enc["x"]["field"] == "t_start" and enc["x2"]["field"] == "t_end" and enc["y"]["field"] == "worker"
     rows = max(_datasets(spec).values(), key=len)
     assert {r["worker"] for r in rows} == {f"fake:{i}" for i in range(4)}
 
@@ -349,7 +349,7 @@ def test_compare_and_table(fake):
     spec = charts.compare(f.trials, g.trials, "A", "B").to_dict()
     assert _marks(spec) == ["line", "boxplot"]
     table = charts.compare_table({"A": f.trials, "B": g.trials})
-    assert table["study"].tolist() == ["A", "B"] and table["best_val_acc"].iloc[0] == f.best()["value"]
+    assert table["study"].tolist() == ["A", "B"] and table["best validation accuracy"].iloc[0] == f.best()["value"]
     csv = charts.trials_csv(f.trials, f.params).decode().splitlines()
     assert csv[0].startswith("number,state,val_acc") and len(csv) == 401
 

@@ -127,7 +127,8 @@ def obtain(cfgs: list[DigitsConfig], folder: str | None, auto: bool, button_key:
             live.altair_chart(dc.training_curves(trainer.history(0), None, total_epochs), width="content")
 
     try:
-        results = cached_results(key, lambda: digits.compute(cfgs, progress, folder), (DigitsConfig,))
+        results = cached_results(key, lambda: digits.compute(cfgs, progress, folder), (DigitsConfig,),
+                                 request=list(cfgs))
     except (mnist.MnistUnavailable, mnist.IdxError) as e:
         bar.empty()
         live.empty()

@@ -229,3 +229,18 @@ def widget_config(build: Callable[[], C], fallback: C) -> C:
         return cfg
 
     return common.widget_config(checked, fallback)
+
+
+def notice(text: str) -> None:
+    """A computed lesson or verdict, shown under the chart it is about."""
+    st.caption(f":material/lightbulb: {text}")
+
+
+def progress_bar(what: str) -> tuple[Any, Callable[[int, int, Any], None]]:
+    """(placeholder, progress callback for fit/Trainer.run): "what: epoch e/total" while training."""
+    bar = st.empty()
+
+    def report(epoch: int, total: int, _trainer: Any) -> None:
+        bar.progress(min(1.0, epoch / max(total, 1)), text=f"{what}: epoch {epoch}/{total}")
+
+    return bar, report

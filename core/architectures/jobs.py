@@ -57,7 +57,11 @@ class ShapesConfig(Config):
     def hidden(self, shape: str) -> tuple[int, ...]:
         return getattr(self, shape)
 
-    def train_configs(self, shape: str) -> list[TrainConfig]:
+    def train_configs(self) -> list[TrainConfig]:
+        """Every model this request trains (all four shapes): what hosted mode prices."""
+        return [c for shape in SHAPES for c in self.shape_configs(shape)]
+
+    def shape_configs(self, shape: str) -> list[TrainConfig]:
         """The n_seeds models of one shape: they share everything but the seed (one stack)."""
         return [TrainConfig(hidden=self.hidden(shape), activation="relu", optimizer="adam", lr=self.lr,
                             batch_size=self.batch_size, epochs=self.epochs, seed=self.first_seed + i)
@@ -87,7 +91,7 @@ def n_params(n_in: int, hidden: Sequence[int], n_out: int) -> int:
 
 def run_shape(cfg: ShapesConfig, shape: str, progress=None) -> list[TrainResult]:
     """Train one shape's n_seeds models as one batched stack."""
-    return fit(cfg.train_configs(shape), shapes_data(cfg.dataset), progress)
+    return fit(cfg.shape_configs(shape), shapes_data(cfg.dataset), progress)
 
 
 def shapes_table(cfg: ShapesConfig, results: dict[str, list[TrainResult]]) -> pd.DataFrame:
@@ -199,7 +203,12 @@ class ApproxConfig(Config):
             except formula.FormulaError as e:
                 raise ConfigError("formula", str(e)) from None
 
-    def train_configs(self, hidden: tuple[int, ...]) -> list[TrainConfig]:
+    def train_configs(self) -> list[TrainConfig]:
+        """Every net this request trains (each width, and the deeper nets): what hosted mode prices."""
+        hiddens = [(w,) for w in self.widths] + [h for _, h in self.deep_shapes()]
+        return [c for h in hiddens for c in self.net_configs(h)]
+
+    def net_configs(self, hidden: tuple[int, ...]) -> list[TrainConfig]:
         """The n_seeds nets of one shape (one stack): full batch, Adam, MSE."""
         return [TrainConfig(hidden=hidden, activation=self.activation, optimizer="adam", lr=self.lr,
                             batch_size=0, epochs=self.epochs, seed=self.seed + i, loss="mse")
@@ -258,7 +267,7 @@ def approx_data(t: Target) -> datasets.Dataset:
 
 def run_width(cfg: ApproxConfig, hidden: tuple[int, ...]) -> list[TrainResult]:
     """The n_seeds nets of this shape, trained as one stack (evaluated 10 times: only the end is shown)."""
-    return fit(cfg.train_configs(hidden), approx_data(target(cfg)), eval_every=max(1, cfg.epochs // 10))
+    return fit(cfg.net_configs(hidden), approx_data(target(cfg)), eval_every=max(1, cfg.epochs // 10))
 
 
 def best(results: Sequence[TrainResult]) -> TrainResult:

@@ -1,25 +1,22 @@
-"""Digit Recognizer's jobs: data, training, evaluation, model files (jobs); reading images (images, reading); charts."""
+"""Digit Recognizer's jobs: data, training, evaluation (jobs); augmentation; model files; reading images (images,
+reading); lessons; charts."""
 
-from core.digits.jobs import (  # noqa: F401
-    DATASETS,
+from core.digits.augment import (  # noqa: F401
+    AUGMENT_CHUNK,
     ELASTIC_PX,
     ELASTIC_SIGMA,
-    MAX_MODEL_BYTES,
-    MODEL_FORMAT,
-    MODEL_VERSION,
+    augment_images,
+)
+from core.digits.jobs import (  # noqa: F401
+    DATASETS,
     SIDE,
     DigitsConfig,
-    ModelFileError,
-    augment_images,
     compute,
     confusion,
     data_identity,
     default_config,
-    export_model,
-    import_model,
     load_data,
     misclassified,
-    model_digest,
     per_class,
     predict,
     raw_arrays,
@@ -29,4 +26,15 @@ from core.digits.jobs import (  # noqa: F401
     train,
     train_key,
     train_many,
+)
+from core.digits.model_file import (  # noqa: F401
+    MAX_HEADER_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_MODEL_BYTES,
+    MODEL_FORMAT,
+    MODEL_VERSION,
+    ModelFileError,
+    export_model,
+    import_model,
+    model_digest,
 )

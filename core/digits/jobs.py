@@ -1,5 +1,6 @@
 """The Digit Recognizer's core: data, the default models, training through the one loop, evaluation,
-the tutorial's sklearn baseline, and model files (safetensors + JSON; never a pickle).
+the tutorial's sklearn baseline. Augmentation lives in :mod:`core.digits.augment`, model files in
+:mod:`core.digits.model_file`.
 
 Two data sets: sklearn's 8x8 digits ("digits", the tutorial's split) and MNIST ("mnist", 28x28, from
 :mod:`core.datasets.mnist`). Validation rows are carved off the training rows; the test rows are never seen
@@ -9,12 +10,7 @@ training rows appended to them, so training still goes through :func:`core.engin
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import re
 import time
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,18 +20,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from core.config import ConfigError, param
 from core.datasets import Dataset, digits_arrays, mnist
+from core.digits.augment import augment_images
 from core.engine import ProgressFn, TrainConfig, TrainResult, fit
-from core.serve.cache import DiskCache, batch_key, cached, decode_results, encode_results
+from core.serve.cache import DiskCache, batch_key, cached
 
 DATASETS = ("digits", "mnist")
 SIDE = {"digits": 8, "mnist": 28}
-MODEL_FORMAT = "nnlab-digits"
-MODEL_VERSION = 1
-MAX_MODEL_BYTES = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -116,88 +109,6 @@ def data_identity(cfg: DigitsConfig, folder: str | Path | None = None) -> str:
         return "sklearn-digits-tutorial-split"
     _, fp = _mnist_raw(None if folder is None else str(folder), _stamp(folder))
     return f"mnist-{fp}"
-
-
-ELASTIC_PX = 1.0  # typical (rms) displacement of the elastic warp in pixels, at strength 1
-ELASTIC_SIGMA = 4.0  # smoothness of the warp: Gaussian sigma in pixels
-
-
-def _elastic_field(n: int, side: int, rms_px: float, g: torch.Generator) -> torch.Tensor:
-    """Smooth random displacements [n, side, side, 2] in grid_sample's normalised units, rms ``rms_px`` pixels."""
-    field = torch.rand(n * 2, 1, side, side, generator=g) * 2 - 1
-    r = int(3 * ELASTIC_SIGMA)
-    t = torch.arange(-r, r + 1, dtype=torch.float32)
-    k = torch.exp(-(t ** 2) / (2 * ELASTIC_SIGMA ** 2))
-    k = k / k.sum()
-    field = F.conv2d(F.pad(field, (r, r, 0, 0), mode="reflect" if r < side else "replicate"), k.view(1, 1, 1, -1))
-    field = F.conv2d(F.pad(field, (0, 0, r, r), mode="reflect" if r < side else "replicate"), k.view(1, 1, -1, 1))
-    field = field.view(n, 2, side, side)
-    field = field / field.pow(2).mean((1, 2, 3), keepdim=True).sqrt().clamp(min=1e-8) * rms_px
-    return field.permute(0, 2, 3, 1) * (2.0 / side)
-
-
-AUGMENT_CHUNK = 256  # rows warped at once: the elastic field's smoothing (conv2d's im2col) takes ~160 kB a row
-
-
-def augment_images(X: np.ndarray, strength: float, copies: int, seed: int = 0, side: int = 28,
-                   out: np.ndarray | None = None, chunk: int = AUGMENT_CHUNK) -> np.ndarray:
-    """Seeded augmented copies of images: X [N, side*side] -> [copies * N, side*side] float32.
-
-    Each copy gets a random small rotation (up to 12 degrees x strength), scale (+-10%), shear,
-    shift (up to 2 px) and stroke width change (thicker or thinner by about a pixel); 28x28 digits
-    also get an elastic distortion (a smooth random warp, rms ELASTIC_PX px x strength), the
-    augmentation that most helped MLPs on MNIST (Simard, Steinkraus and Platt 2003).
-
-    Memory: the copies are written ``chunk`` rows at a time into one preallocated array (``out``
-    when given: [copies * N, side*side] float32, e.g. the tail of the training array), so the work
-    space is a chunk's, not the copies' (the elastic fields alone were 16 bytes per pixel per row at
-    once). The numbers are those of warping every row at once: torch's CPU generator is serial, so
-    drawing a field in row chunks gives the same values, and each copy's stroke widths (drawn after
-    its fields) are applied in a second pass over the output.
-    """
-    n, F_ = len(X), X.shape[1]
-    if copies <= 0 or strength <= 0 or n == 0:
-        return np.zeros((0, F_), np.float32)
-    if out is None:
-        out = np.empty((copies * n, F_), np.float32)
-    if out.shape != (copies * n, F_) or out.dtype != np.float32:
-        raise ValueError(f"out must be float32 [{copies * n}, {F_}], got {out.dtype} {list(out.shape)}")
-    g = torch.Generator().manual_seed(seed + 104_729)
-    x_all = torch.as_tensor(X, dtype=torch.float32).view(-1, 1, side, side)
-    chunk = max(1, int(chunk))
-    for c in range(copies):
-        def u(m: int = n) -> torch.Tensor:
-            return torch.rand(m, generator=g) * 2 - 1
-        angle = u() * (12.0 * strength) * np.pi / 180
-        scale = 1 + u() * 0.10 * strength
-        shear = u() * 0.15 * strength
-        tx, ty = u() * 2.0 * strength / (side / 2), u() * 2.0 * strength / (side / 2)
-        cos, sin = torch.cos(angle), torch.sin(angle)
-        # output -> input sampling matrix (affine_grid's convention), in normalised coordinates
-        theta = torch.stack([
-            torch.stack([cos / scale, (-sin + shear) / scale, tx], 1),
-            torch.stack([sin / scale, cos / scale, ty], 1),
-        ], 1)
-        dest = torch.from_numpy(out[c * n:(c + 1) * n]).view(-1, 1, side, side)
-        for lo in range(0, n, chunk):  # the warp, a chunk of rows at a time (fields drawn in order)
-            hi = min(n, lo + chunk)
-            x = x_all[lo:hi]
-            grid = F.affine_grid(theta[lo:hi], list(x.shape), align_corners=False)
-            if side >= 16 and ELASTIC_PX > 0:  # elastic distortion (Simard et al. 2003): a smooth random warp
-                grid = grid + _elastic_field(hi - lo, side, ELASTIC_PX * strength, g)
-            dest[lo:hi] = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        # stroke width: blend towards a dilation (thicker) or an erosion (thinner)
-        w = u() * strength
-        wpos, wneg = w.clamp(min=0).view(-1, 1, 1, 1), (-w).clamp(min=0).view(-1, 1, 1, 1) * 0.6
-        for lo in range(0, n, chunk):
-            hi = min(n, lo + chunk)
-            y = dest[lo:hi]
-            thick = F.max_pool2d(y, 3, 1, 1)
-            thin = -F.max_pool2d(-y, 3, 1, 1)
-            y = y + wpos[lo:hi] * (thick - y) - wneg[lo:hi] * (y - thin)
-            y = y / y.amax((1, 2, 3), keepdim=True).clamp(min=1e-6)
-            dest[lo:hi] = y.clamp(0, 1)
-    return out
 
 
 def load_data(cfg: DigitsConfig, folder: str | Path | None = None) -> Dataset:
@@ -397,224 +308,3 @@ def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, 
     seconds = time.perf_counter() - t0
     return {"acc": acc, "seconds": seconds, "n_iter": int(clf.n_iter_), "n_test": len(yte),
             "pixels": "0-16" if raw else "0-1"}
-
-
-# ---- model files -----------------------------------------------------------------------------
-
-class ModelFileError(ValueError):
-    """A model file that is not an NN Lab digit model (or is damaged); one-line reason."""
-
-
-def export_model(result: TrainResult) -> bytes:
-    """One safetensors file: the weights and history as tensors, config and metrics as JSON metadata."""
-    from safetensors.torch import save
-
-    clean = dataclasses.replace(result, extra={k: v for k, v in result.extra.items() if not k.startswith("_")})
-    tensors, meta = encode_results([clean])
-    meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, **meta}
-    return save({k: v.contiguous() for k, v in tensors.items()},
-                metadata={"nnlab": json.dumps(meta, default=_jsonable)})
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, (np.integer, np.floating)):
-        return o.item()
-    if isinstance(o, tuple):
-        return list(o)
-    return str(o)
-
-
-MAX_HEADER_BYTES = 1_000_000  # a model file's JSON header (ours are a few kB)
-MAX_JSON_DEPTH = 16  # nesting of any JSON in a model file (ours nest 5 deep)
-_HIST_COLUMN = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
-
-
-def _json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
-    """Deepest bracket nesting of a JSON text, outside strings; stops counting past ``limit``."""
-    depth = deepest = 0
-    in_str = esc = False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    return deepest
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-def _bounded_json(text: str | bytes, what: str) -> Any:
-    """json.loads after checking the nesting depth (deep nesting blows the parser's stack)."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ModelFileError(f"not a safetensors file ({what} is not UTF-8 text)") from None
-    if _json_depth(text) > MAX_JSON_DEPTH:
-        raise ModelFileError(f"the model file's {what} is nested more than {MAX_JSON_DEPTH} levels deep")
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        raise ModelFileError(f"not a safetensors file (unreadable {what})") from None
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _config_from(raw: Any) -> DigitsConfig:
-    """A DigitsConfig from a model file's config dict: every field's type, then its range."""
-    if not isinstance(raw, dict):
-        raise ModelFileError(f"the model's settings should be a mapping, not a {type(raw).__name__}")
-    hints = typing.get_type_hints(DigitsConfig)
-    fields = {f.name for f in dataclasses.fields(DigitsConfig)}
-    values: dict[str, Any] = {}
-    for k, v in raw.items():
-        if k not in fields:
-            continue  # a field of a later version: ignored, like a shared link's unknown names
-        hint = hints[k]
-        ok = (_is_int(v) if hint is int else _is_num(v) if hint is float else isinstance(v, str) if hint is str
-              else isinstance(v, bool) if hint is bool else None)
-        if typing.get_origin(hint) is tuple:
-            inner = typing.get_args(hint)[0]
-            ok = isinstance(v, list) and len(v) <= 64 and all(_is_int(x) if inner is int else isinstance(x, str)
-                                                              for x in v)
-            v = tuple(v) if ok else v
-        if not ok:
-            raise ModelFileError(f"the model's settings are invalid ({k}: {str(v)[:30]!r} has the wrong type)")
-        values[k] = v
-    try:
-        return DigitsConfig(**values)
-    except ConfigError as e:
-        raise ModelFileError(f"the model's settings are invalid ({e})") from None
-
-
-def _check_item(item: dict, cfg: DigitsConfig) -> None:
-    """Every field of a model's JSON besides its config: types and ranges."""
-    metrics = item.get("metrics")
-    if not isinstance(metrics, dict) or len(metrics) > 200:
-        raise ModelFileError("the model file's metrics should be a mapping of names to numbers")
-    for k, v in metrics.items():
-        if not (isinstance(k, str) and len(k) <= 60 and (_is_num(v) or v is None)):
-            raise ModelFileError(f"the model file's metrics should be numbers ({str(k)[:30]}: {str(v)[:30]!r})")
-    for k in ("n_in", "n_out", "stopped_epoch", "best_epoch"):
-        v = item.get(k)
-        if not (_is_int(v) and 0 <= v <= max(cfg.epochs, 4096)):
-            raise ModelFileError(f"the model file's {k} should be a whole number, got {str(v)[:30]!r}")
-    if not isinstance(item.get("diverged"), bool):
-        raise ModelFileError("the model file's diverged flag should be true or false")
-    secs = item.get("seconds")
-    if not (_is_num(secs) and 0 <= secs < 1e9):
-        raise ModelFileError("the model file's training time should be a number of seconds")
-    cols = item.get("columns")
-    if not (isinstance(cols, list) and 0 < len(cols) <= 40 and all(isinstance(c, str) and _HIST_COLUMN.match(c)
-                                                                   for c in cols) and "epoch" in cols
-            and len(set(cols)) == len(cols)):
-        raise ModelFileError("the model file's history columns are not an NN Lab history")
-    extra = item.get("extra", {})
-    if not (isinstance(extra, dict) and len(extra) <= 50 and all(
-            isinstance(k, str) and (v is None or isinstance(v, (str, bool)) or _is_num(v)) and len(str(v)) <= 200
-            for k, v in extra.items())):
-        raise ModelFileError("the model file's extra fields should be a few plain values")
-
-
-def import_model(data: bytes) -> TrainResult:
-    """Load a file made by :func:`export_model`, checking everything; raises ModelFileError with why.
-
-    Reads only safetensors (raw tensors + JSON), never a pickle. Before anything is built: the header
-    size (at most MAX_HEADER_BYTES) and JSON nesting (at most MAX_JSON_DEPTH), the marker and version,
-    every field's type and range (the config builds a valid DigitsConfig; metrics are numbers; epochs
-    and sizes are whole numbers), the tensor names, dtypes and shapes against the config, and that
-    every weight is finite. Nothing but ModelFileError leaves this function for a bad file.
-    """
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    if not data:
-        raise ModelFileError("the model file is empty")
-    if len(data) > MAX_MODEL_BYTES:
-        raise ModelFileError(f"the model file is {len(data) / 1e6:.1f} MB; the limit is {MAX_MODEL_BYTES / 1e6:g} MB")
-    if data[:2] == b"PK" or data[:1] == b"\x80":
-        raise ModelFileError("this looks like a pickle/zip (e.g. a torch .pt file); only NN Lab .safetensors "
-                             "model files are accepted, and pickles are never opened")
-    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
-    if n <= 0 or n > len(data) - 8:
-        raise ModelFileError("not a safetensors file (no valid header)")
-    if n > MAX_HEADER_BYTES:
-        raise ModelFileError(f"the model file's header claims {n:,} bytes; NN Lab headers are under "
-                             f"{MAX_HEADER_BYTES:,}")
-    header = _bounded_json(data[8:8 + n], "header")
-    if not isinstance(header, dict):
-        raise ModelFileError("not a safetensors file (unreadable header)")
-    marker = header.get("__metadata__", {})
-    marker = marker.get("nnlab") if isinstance(marker, dict) else None
-    meta = _bounded_json(marker, "metadata") if isinstance(marker, str) else None
-    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-        raise ModelFileError("a safetensors file, but not an NN Lab digit model (no nnlab-digits marker)")
-    if meta.get("version") != MODEL_VERSION:
-        raise ModelFileError(f"model file version {str(meta.get('version'))[:20]!r}; this app reads version "
-                             f"{MODEL_VERSION}")
-    items = meta.get("results")
-    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
-        raise ModelFileError("the model file should hold exactly one model")
-    item = items[0]
-    if item.get("config_class") != "DigitsConfig":
-        raise ModelFileError("the model file holds a model of another kind, not a digit model")
-    cfg = _config_from(item.get("config"))
-    _check_item(item, cfg)
-    n_in = SIDE[cfg.dataset] ** 2
-    if item["n_in"] != n_in or item["n_out"] != 10:
-        raise ModelFileError(f"a {cfg.dataset} model must map {n_in} inputs to 10 classes")
-    expected = {}
-    widths = [n_in, *cfg.hidden, 10]
-    step = 3 if cfg.dropout > 0 else 2
-    for li in range(len(widths) - 1):
-        expected[f"0/state/{li * step}.weight"] = [widths[li + 1], widths[li]]
-        expected[f"0/state/{li * step}.bias"] = [widths[li + 1]]
-    described = {k: v for k, v in header.items() if k != "__metadata__"}
-    if not all(isinstance(v, dict) for v in described.values()):
-        raise ModelFileError("not a safetensors file (unreadable header)")
-    shapes = {k: v.get("shape") for k, v in described.items() if k.startswith("0/state/")}
-    if shapes != expected or any(described[k].get("dtype") != "F32" for k in expected):
-        raise ModelFileError("the weights do not match the model's layer sizes (or are not float32)")
-    hist = {f"0/hist/{c}" for c in item["columns"]}
-    if set(described) - set(expected) != hist:
-        raise ModelFileError("the model file's tensors are not the weights and history of one model")
-    lengths = {tuple(described[k].get("shape") or ()) for k in hist}
-    if len(lengths) != 1 or len(next(iter(lengths))) != 1 or next(iter(lengths))[0] > cfg.epochs + 1:
-        raise ModelFileError("the model file's history is not one row per epoch")
-    try:
-        tensors = load(data)
-        (result,) = decode_results(tensors, {"results": [{**item, "config": cfg.to_dict()}]},
-                                   config_types=(DigitsConfig,))
-    except (SafetensorError, RuntimeError) as e:
-        raise ModelFileError(f"the model file is damaged ({str(e)[:60]})") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:
-        raise ModelFileError(f"the model file is incomplete ({str(e)[:60]})") from None
-    if not all(bool(torch.isfinite(v).all()) for v in result.state.values()):
-        raise ModelFileError("the weights hold NaN/infinite values")
-    return result
-
-
-def model_digest(result: TrainResult) -> str:
-    """A short hash of a model's weights (to tell loaded models apart)."""
-    h = hashlib.sha256()
-    for k in sorted(result.state):
-        h.update(k.encode())
-        h.update(result.state[k].numpy().tobytes())
-    return h.hexdigest()[:12]

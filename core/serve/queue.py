@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from core import settings
 
@@ -82,6 +83,7 @@ class FairQueue:
         self._running: dict[str, int] = {}
         self._depth: dict[int, int] = {}  # thread id -> nesting depth of slots it holds
         self._seq = itertools.count()
+        self._holds: dict[str, Callable[[], bool]] = {}  # slots held by processes (tuning workers)
         self.peak_running = 0
         self.granted_total = 0
         self.superseded_total = 0
@@ -118,6 +120,36 @@ class FairQueue:
             with self._cond:
                 self._depth.pop(tid, None)
                 self._release(session_id)
+
+    def hold(self, holder: str, alive: Callable[[], bool]) -> bool:
+        """Take a free slot for an outside worker (a tuning worker process) until ``alive()`` is False.
+
+        Never waits: False when no slot is free or visitors are waiting in line (they come first).
+        """
+        with self._cond:
+            self._dispatch()
+            busy = sum(self._running.values())
+            if self.capacity is not None and (busy >= self.capacity or self._line):
+                return False
+            self._running[holder] = self._running.get(holder, 0) + 1
+            self._holds[holder] = alive
+            self.peak_running = max(self.peak_running, busy + 1)
+            return True
+
+    def hold_process(self, holder: str, start: Callable[[], Any]) -> Any | None:
+        """Take a free slot, then ``start()`` a process (anything with ``poll()``) that keeps it until it
+        exits; None (and nothing started) when no slot is free."""
+        box: list[Any] = []
+        if not self.hold(holder, lambda: not box or box[0].poll() is None):
+            return None
+        try:
+            box.append(start())
+        except BaseException:
+            with self._cond:
+                self._holds.pop(holder, None)
+                self._release(holder)
+            raise
+        return box[0]
 
     def waiting(self) -> list[str]:
         """Sessions in line, first first (places kept for a rerun included)."""
@@ -181,6 +213,10 @@ class FairQueue:
 
     def _dispatch(self) -> None:
         """Grant free slots to the first tickets in line (caller holds the lock)."""
+        for holder, alive in list(self._holds.items()):  # outside workers that have ended free their slot
+            if not alive():
+                del self._holds[holder]
+                self._running.pop(holder, None)
         granted = False
         now = time.monotonic()
         for t in list(self._line):

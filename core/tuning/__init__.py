@@ -14,7 +14,9 @@ The parts, in the order a study goes through them:
 - ``study``: create / resume / stop / delete a study, reap trials of dead workers
 - ``trial``: the data, a trial's TrainConfig, the objective
 - ``worker``: the worker loop (retries an unreachable database), worker processes, SIGTERM
+- ``owners``: who may stop, resume or delete a study (hosted: only the session that started it)
 - ``read``: StudyFrame for the views, curves, importance, the Digit Recognizer link
+- ``filters``: TrialFilter and apply_filter (one filter for every view)
 - ``charts``: the views' Altair charts; ``cli``: ``python -m core.tuning worker|list``
 - ``optuna_internals``: the only place that knows Optuna beyond its public API
 
@@ -26,6 +28,18 @@ from __future__ import annotations
 from core import settings as nn_settings
 from core.tuning.cli import main
 from core.tuning.errors import UNREACHABLE, StorageUnavailable, TuningError, mask_url
+from core.tuning.filters import TrialFilter, apply_filter, param_bounds, trial_mask
+from core.tuning.owners import (
+    OWNER_KEY,
+    NotOwner,
+    claim,
+    delete_as,
+    may_control,
+    owner_of,
+    owner_token,
+    resume_as,
+    stop_as,
+)
 from core.tuning.read import (
     DIGITS_URL_PATH,
     STATE_ORDER,
@@ -70,6 +84,8 @@ from core.tuning.trial import CURVE_COLUMNS, MNIST_MAX_TRAIN, load_data, make_ob
 from core.tuning.worker import max_workers, retry_seconds, run_worker, spawn_worker, start_workers, stop_workers
 
 __all__ = [
+    "OWNER_KEY", "NotOwner", "TrialFilter", "apply_filter", "claim", "delete_as", "may_control", "owner_of",
+    "owner_token", "param_bounds", "resume_as", "stop_as", "trial_mask",
     "BATCH_SIZES", "CURVE_COLUMNS", "DATASETS", "DIGITS_URL_PATH", "META_KEY", "MNIST_MAX_TRAIN", "PARAMS",
     "PRUNERS", "PRUNER_LABELS", "RUN_KEY", "SAMPLERS", "SAMPLER_LABELS", "STATE_ORDER", "STOP_KEY",
     "TUTORIAL_TABLE", "UNREACHABLE", "Heartbeat", "SearchSpace", "StorageUnavailable", "StudyFrame",

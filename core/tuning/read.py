@@ -18,12 +18,15 @@ from core.config import ConfigError
 from core.engine import TrainConfig
 from core.tuning import optuna_internals as internals
 from core.tuning.errors import TuningError, mask_url
+from core.tuning.owners import OWNER_KEY
 from core.tuning.space import PARAMS, StudySettings
 from core.tuning.storage import default_storage, open_storage, reports_outage
 from core.tuning.study import StudyInfo, info_from_attrs
 from core.tuning.trial import CURVE_COLUMNS, MNIST_MAX_TRAIN, train_config
 
-STATE_ORDER = ("COMPLETE", "PRUNED", "RUNNING", "FAIL", "WAITING")
+# INTERRUPTED is ours, not Optuna's: a trial that Stop (or SIGTERM) ended after an epoch is stored as FAIL
+# with an ``interrupted`` attribute and its settings queued again; it did not fail, so it is not counted as failed.
+STATE_ORDER = ("COMPLETE", "PRUNED", "RUNNING", "INTERRUPTED", "FAIL", "WAITING")
 DIGITS_URL_PATH = "digits"  # the Digit Recognizer's url_path in app.py
 
 
@@ -31,8 +34,10 @@ DIGITS_URL_PATH = "digits"  # the Digit Recognizer's url_path in app.py
 class StudyFrame:
     """A study read in a few queries: one row per trial, and the per-epoch validation curves.
 
-    trials: number, state, value, start, end, duration_s, worker, epochs, test_acc, + one column per param.
+    trials: number, state, value, start, end, duration_s, worker, interrupted, epochs, last, test_acc,
+    + one column per param. ``state`` is Optuna's, except INTERRUPTED for a FAIL that a stop ended.
     curves: number, epoch, val_acc (long form; running trials included).
+    owner: the stored owner token (a session hash) or None.
     """
 
     name: str
@@ -41,6 +46,7 @@ class StudyFrame:
     params: list[str]
     info: StudyInfo | None = None
     read_seconds: float = 0.0
+    owner: str | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -96,16 +102,19 @@ def read_study(url: str | None, name: str, with_curves: bool = True) -> StudyFra
     except KeyError:
         raise TuningError(f"there is no study named {name!r} in {mask_url(url or default_storage())}") from None
     rows = internals.study_rows(storage, sid, with_curves)
+    attrs = storage.get_study_user_attrs(sid)
     try:
-        info = info_from_attrs(name, storage.get_study_user_attrs(sid))
+        info = info_from_attrs(name, attrs)
     except TuningError:
         info = None
+    owner = attrs.get(OWNER_KEY)
     trials = _trials(rows["trials"])
     trials, names = _with_params(trials, rows["params"])
     trials = _with_attrs(trials, rows["attrs"])
     trials, curves = _with_curves(trials, rows["curves"], with_curves)
     trials = trials.drop(columns=["trial_id"])
-    return StudyFrame(name, trials, curves, names, info, time.perf_counter() - t0)
+    return StudyFrame(name, trials, curves, names, info, time.perf_counter() - t0,
+                      owner if isinstance(owner, str) else None)
 
 
 def _trials(rows: list[tuple]) -> pd.DataFrame:
@@ -148,6 +157,7 @@ def _with_attrs(trials: pd.DataFrame, rows: list[tuple]) -> pd.DataFrame:
     metrics = extra["metrics"]
     trials["test_acc"] = trials["trial_id"].map({k: m.get("test_acc") for k, m in metrics.items()})
     trials["interrupted"] = trials["trial_id"].map(extra["interrupted"])
+    trials.loc[(trials["state"] == "FAIL") & trials["interrupted"].notna(), "state"] = "INTERRUPTED"
     surplus = trials["trial_id"].isin(list(extra["surplus"]))
     return trials[~surplus].reset_index(drop=True)
 

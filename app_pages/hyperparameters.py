@@ -1,0 +1,201 @@
+"""Hyperparameter Effects: the tutorial's table of what each setting does, each row a live, seeded sweep."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import core.hyperparameters as hp
+from core.engine.activations import HIDDEN, REGISTRY
+from core.hyperparameters import charts as hc
+from core.serve import hosted
+from core.serve.cache import batch_key
+from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
+from ui.widgets import notice, progress_bar, url_config
+
+TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
+        "dropout": "Dropout"}
+# the tutorial's table of effects: what it says each setting does
+SAYS = {
+    "lr": "Too high diverges, too low crawls. Start at 0.001 with Adam.",
+    "batch": "Smaller batches: noisier gradients (can escape poor spots), slower per epoch. Larger: smoother, faster.",
+    "capacity": "More layers and neurons fit more complex patterns, but train harder and overfit more.",
+    "activation": "ReLU is the default for hidden layers; sigmoid and tanh saturate and learn slowly in depth.",
+    "dropout": "Higher dropout regularises more (a smaller train/validation gap); lower keeps more capacity. "
+               "0.2-0.3 to start, up to 0.5.",
+}
+
+
+def items(text: str, kind: type) -> tuple:
+    """'1e-4, 0.01' -> (0.0001, 0.01); raises ValueError with a plain reason."""
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("enter values separated by commas")
+    try:
+        return tuple(kind(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"could not read {text!r} as a list of values") from None
+
+
+def sweep_results(cfg: hp.Sweep, progress=None):
+    key = batch_key(cfg.train_configs(), f"{hp.DATA_KEY}-{cfg.kind}-{'|'.join(map(str, cfg.values))}")
+    return cached_results(key, lambda: hp.run_sweep(cfg, progress))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def noise_view(batches: tuple[int, ...], hidden: tuple[int, ...], seed: int):
+    return hp.gradient_noise(batches, hidden, seed)
+
+
+VALUE_LABELS = {"lr": "Learning rates", "batch": "Batch sizes", "capacity": "Hidden layers (e.g. 64, 128x128)",
+                "dropout": "Dropout rates"}
+
+
+def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
+    """The sweep the widgets of tab `name` ask for (ValueError/ConfigError with the reason if refused)."""
+    ss, p = st.session_state, f"{name}_"
+    raw = ss[f"{p}values"]
+    if name == "activation":
+        values = tuple(raw)
+    elif name == "capacity":
+        values = tuple(hp.shape_label(hp.parse_shape(v)) for v in items(raw, str))
+    else:
+        values = items(raw, int if name == "batch" else float)
+    cfg = hp.SWEEP_TYPES[name](values=values, seeds=int(ss[f"{p}seeds"]), epochs=int(ss[f"{p}epochs"]),
+                               hidden=hp.parse_shape(ss[f"{p}hidden"]), lr=float(ss[f"{p}lr"]),
+                               batch_size=int(ss[f"{p}batch"]), activation=url.activation, dropout=url.dropout)
+    hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
+    return cfg
+
+
+# ---- page -----------------------------------------------------------------------------------------
+st.title("Hyperparameter Effects")
+st.markdown(
+    "The tutorial's table of what each hyperparameter does, one row per tab, each a real sweep: the same "
+    "MLP on scikit-learn's 8x8 digits (1,437 training images, 360 held out), one setting changed, everything "
+    "else fixed, several seeds per value, **trained together in one batched stack** wherever the shape allows. "
+    "Lines are means over seeds; bands span the best and worst seed."
+)
+
+asked = st.query_params.get("sweep", "lr")
+tab_list = st.tabs(list(TABS.values()), key="hp_tab", on_change="rerun", default=TABS.get(asked, TABS["lr"]))
+open_tab = next((name for name, t in zip(TABS, tab_list) if t.open), "lr")
+cfgs: dict[str, hp.Sweep] = {}
+
+for name, tab in zip(TABS, tab_list):
+    cls = hp.SWEEP_TYPES[name]
+    p = f"{name}_"
+    url = url_config(cls, p)
+    cfgs[name] = url
+    if not tab.open:
+        continue
+    with tab:
+        st.markdown(f"**The tutorial says:** {SAYS[name]}")
+        shown = ", ".join(REGISTRY[v].label if name == "activation" else str(v) for v in url.values)
+        seed_state({f"{p}values": list(url.values) if name == "activation" else shown,
+                    f"{p}seeds": url.seeds, f"{p}epochs": url.epochs,
+                    f"{p}hidden": hp.shape_label(url.hidden), f"{p}lr": url.lr, f"{p}batch": url.batch_size})
+        a, b, c = st.columns([4, 1, 1])
+        if name == "activation":
+            a.multiselect("Activations", HIDDEN, key=f"{p}values", format_func=lambda n: REGISTRY[n].label)
+        else:
+            a.text_input(VALUE_LABELS[name], key=f"{p}values",
+                         help="comma-separated; each value trains from every seed")
+        b.number_input("Seeds", 1, 10, key=f"{p}seeds")
+        c.number_input("Epochs", 1, 300, key=f"{p}epochs")
+        with st.expander("Fixed settings", icon=":material/tune:"):
+            e = st.columns(3)
+            e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
+                            help="e.g. 64 or 128x64")
+            e[1].number_input("Learning rate (Adam)", 1e-6, 10.0, key=f"{p}lr", format="%.4g", disabled=name == "lr")
+            e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch")
+        cfg = widget_config(lambda name=name, url=url: from_widgets(name, url), url)
+        cfgs[name] = cfg
+        n_stacks = len(cfg.stacks())
+        bar, report = progress_bar(f"Training {cfg.n_models()} networks in {n_stacks} "
+                                   f"stack{'s' if n_stacks > 1 else ''}")
+        results = sweep_results(cfg, report)
+        bar.empty()
+        table = hp.summary(cfg, results)
+        curves = hp.curves(results)
+        order = [cfg.label(v) for v in cfg.values]
+        what = TABS[name].lower()
+        wall = sum({r.extra["stack"]: r.extra["stack_seconds"] for r in results}.values())
+        fixed = (f"hidden {hp.shape_label(cfg.hidden)}" if name != "capacity" else "hidden layers swept") + \
+            (f", Adam lr {cfg.lr:g}" if name != "lr" else ", Adam") + \
+            (f", batch {cfg.batch_size}" if name != "batch" else "") + \
+            (f", {REGISTRY[cfg.activation].label}" if name != "activation" else "")
+        st.caption(f"{cfg.n_models()} models ({len(cfg.values)} values x {cfg.seeds} seeds) on digits, {fixed}, "
+                   f"{cfg.epochs} epochs: {wall:.1f} s of training in {n_stacks} batched "
+                   f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).")
+        if name == "lr":
+            notes = hp.lr_notes(cfg, table, curves)
+            left, right = st.columns(2)
+            with left:
+                st.altair_chart(hc.curve_chart(hp.bands(curves, "train_eval_loss"), order, "learning rate",
+                                               "training loss (log)", "Training loss per epoch", log_y=True),
+                                width="stretch")
+                for k in ("high", "low"):
+                    if k in notes:
+                        notice(notes[k])
+            with right:
+                st.altair_chart(hc.lr_chart(table, "Final loss against the learning rate"), width="stretch")
+                if "best" in notes:
+                    notice(notes["best"])
+        elif name == "batch":
+            noise = noise_view(tuple(sorted(int(v) for v in cfg.values)), cfg.hidden, 0)
+            notes = hp.batch_notes(cfg, table, noise)
+            left, right = st.columns(2)
+            with left:
+                st.altair_chart(hc.curve_chart(hp.bands(curves, "train_loss"), order, "batch size",
+                                               "mean batch loss (log)",
+                                               "Training loss per epoch", log_y=True), width="stretch")
+                if "progress" in notes:
+                    notice(notes["progress"])
+            with right:
+                st.altair_chart(hc.bar_chart(table, "value", "s / epoch", "batch size",
+                                             "seconds per epoch",
+                                             order, "Time per epoch", ".3f"), width="stretch")
+                if "time" in notes:
+                    notice(notes["time"])
+            noise["value"] = noise["batch"].astype(str)
+            st.altair_chart(hc.bar_chart(noise, "value", "noise", "batch size",
+                                         "|g_batch - g_full| / |g_full|",
+                                         [str(b) for b in noise["batch"]],
+                                         "Gradient noise at initialisation (16 seeded minibatches each)", ".0%"),
+                            width="stretch")
+            if "noise" in notes:
+                notice(notes["noise"])
+        elif name == "activation":
+            notes = hp.activation_notes(cfg, table, curves)
+            left, right = st.columns(2)
+            left.altair_chart(hc.curve_chart(hp.bands(curves, "test_acc"), order, "activation",
+                                             "held-out accuracy", "Held-out accuracy per epoch"), width="stretch")
+            right.altair_chart(hc.curve_chart(hp.bands(curves, "train_eval_loss"), order, "activation",
+                                              "training loss (log)", "Training loss per epoch", log_y=True),
+                               width="stretch")
+            for k in ("rank", "speed"):
+                if k in notes:
+                    notice(notes[k])
+        else:  # capacity, dropout: the train / held-out gap
+            notes = hp.capacity_notes(cfg, table) if name == "capacity" else hp.dropout_notes(cfg, table)
+            left, right = st.columns(2)
+            left.altair_chart(hc.train_test_chart(table, order, what, "acc", "Training and held-out accuracy"),
+                              width="stretch")
+            right.altair_chart(hc.train_test_chart(table, order, what, "loss", "Training and held-out loss"),
+                               width="stretch")
+            for k in ("fit", "gap", "train", "best", "test"):
+                if k in notes:
+                    notice(notes[k])
+            st.altair_chart(hc.curve_chart(hp.bands(curves, "test_loss"), order, what, "held-out loss (log)",
+                                           "Held-out loss per epoch", log_y=True), width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
+            **{k: st.column_config.NumberColumn(format="%.4f") for k in ("train loss", "test loss", "gap",
+                                                                          "loss gap", "s / epoch")},
+            **{k: st.column_config.NumberColumn(format="percent") for k in ("train acc", "test acc")}})
+
+# ---- the URL holds the open sweep and its settings --------------------------------------------------------
+params = cfgs[open_tab].to_query(f"{open_tab}_")
+if open_tab != "lr" or "sweep" in st.query_params:
+    params["sweep"] = open_tab
+sync_url(params)
+share_link()

@@ -1,0 +1,299 @@
+"""When to Use Neural Networks (and when not): tree ensembles against MLPs on real tables, computed here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+import core.when_to_use as wtu
+from core.when_to_use import charts as wc
+from ui.common import seed_state, share_link, sync_url, training_slot, widget_config
+from ui.widgets import notice, url_config
+
+DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
+SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
+         "digits": "the digits images", "csv": "your CSV"}
+
+
+def items(text: str, kind: type) -> tuple:
+    """'0, 20, 100' -> (0, 20, 100); raises ValueError with a plain reason."""
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("enter values separated by commas")
+    try:
+        return tuple(kind(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"could not read {text!r} as a list of {'whole ' if kind is int else ''}numbers") from None
+
+
+def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Callable[[list], None],
+                say: Callable[[Any], str]) -> list:
+    """compute(point) for each point; draw(results so far) after each one that had to be computed (so the
+    first result shows while the rest train) and once at the end (a cached rerun draws once)."""
+    status = st.empty()
+    out: list = []
+    for i, pt in enumerate(points):
+        status.caption(f":material/hourglass_top: {say(pt)} ({i + 1} of {len(points)})...")
+        t0 = time.perf_counter()
+        out.append(compute(pt))
+        if time.perf_counter() - t0 > 0.05 and i < len(points) - 1:
+            draw(out)
+    status.empty()
+    draw(out)
+    return out
+
+
+# ---- cached computations: one point = one model on one variant of one table ---------------------------
+@st.cache_data(max_entries=8, show_spinner=False)
+def csv_table(raw: bytes, target: str) -> wtu.Table:
+    return wtu.table_from_csv(raw, target)
+
+
+def table_for(dataset: str, csv: bytes, target: str) -> wtu.Table:
+    return csv_table(csv, target) if dataset == "csv" else wtu.load_table(dataset)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def cv_point(dataset: str, csv: bytes, target: str, model: str, folds: int, seed: int, scale: bool) -> wtu.ModelRun:
+    with training_slot():  # hosted mode: a fair line for the CPU
+        return wtu.cross_validate(table_for(dataset, csv, target), model, folds, seed, scale)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def noise_point(dataset: str, csv: bytes, target: str, k: int, rotated: bool, model: str, folds: int,
+                seed: int) -> wtu.ModelRun:
+    with training_slot():
+        return wtu.noise_point(table_for(dataset, csv, target), k, rotated, model, folds, seed)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def curve_point(dataset: str, csv: bytes, target: str, fraction: float, model: str, seed: int) -> wtu.CurvePoint:
+    with training_slot():
+        return wtu.curve_point(table_for(dataset, csv, target), fraction, model, seed)
+
+
+# ---- page -----------------------------------------------------------------------------------------------
+st.title("When to Use Neural Networks")
+st.markdown(
+    "The tutorial says neural networks suit images, text, sequences and very large data, while small tables "
+    "(under about 10,000 rows) and decisions that must be explained usually favour tree ensembles. Here that "
+    "claim is **tested, not asserted**: scikit-learn's random forest and gradient boosting against an MLP "
+    "(this app's engine, and scikit-learn's MLPClassifier) on real data, cross-validated with seeded folds. "
+    "Every sentence under a chart is computed from the run above it."
+)
+
+with st.expander("Your own CSV", icon=":material/upload_file:"):
+    up_l, up_r = st.columns([3, 2])
+    upload = up_l.file_uploader("A CSV file: numeric feature columns and a target column", type=["csv", "txt"],
+                                key="csv_file",
+                                help=f"At most {wtu.MAX_CSV_BYTES / 1e6:.0f} MB, {wtu.MAX_CSV_ROWS:,} rows and "
+                                     f"{wtu.MAX_CSV_COLUMNS} columns, UTF-8.")
+    target = up_r.text_input("Target column", key="csv_target", placeholder="the last column",
+                             help="A text or small whole-number target is a class label; other numbers: regression.")
+    csv_bytes, csv_ok = b"", False
+    if upload is not None:
+        csv_bytes = upload.getvalue()
+        try:
+            t = csv_table(csv_bytes, target)
+            csv_ok = True
+            up_l.success(f"{upload.name}: {t.describe()}. Choose “Your CSV” as the data in any tab.",
+                         icon=":material/check_circle:")
+        except ValueError as e:
+            up_l.error(f"{upload.name}: {e}.", icon=":material/error:")
+
+
+def choose_data(key: str, fallback: str) -> str:
+    """The tab's data set; 'csv' only with a valid upload (else the fallback, with a note)."""
+    chosen = st.session_state[key]
+    if chosen == "csv" and not csv_ok:
+        st.info("Upload a valid CSV under “Your own CSV” above to use it; showing "
+                f"{DATA_LABELS[fallback]} meanwhile.", icon=":material/info:")
+        return fallback
+    return chosen
+
+
+TABS = {"duel": "① Head to head", "scaling": "② Scaling", "noise": "③ Useless features and rotation",
+        "curve": "④ Data hunger"}
+asked = st.query_params.get("tab", "duel")
+tab_list = st.tabs(list(TABS.values()), key="wtu_tab", on_change="rerun", default=TABS.get(asked, TABS["duel"]))
+tab_a, tab_b, tab_c, tab_d = tab_list
+open_tab = next((name for name, t in zip(TABS, tab_list) if t.open), "duel")
+
+url_a = url_config(wtu.DuelConfig, "d_")
+url_b = url_config(wtu.ScalingConfig, "s_")
+url_c = url_config(wtu.NoiseConfig, "n_")
+url_d = url_config(wtu.CurveConfig, "c_")
+a_cfg, b_cfg, c_cfg, d_cfg = url_a, url_b, url_c, url_d
+fmt_model = wtu.LABELS.get
+ss = st.session_state
+
+# ---- 1. head to head ------------------------------------------------------------------------------------
+with tab_a:
+    if tab_a.open:
+        seed_state({"d_dataset": url_a.dataset, "d_models": list(url_a.models), "d_folds": url_a.folds,
+                    "d_seed": url_a.seed})
+        a, c, d = st.columns([4, 1, 1])
+        a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
+        c.number_input("Folds", 2, 5, key="d_folds", help="cross-validation folds (seeded, stratified for classes)")
+        d.number_input("Seed", 0, 2**31 - 1, key="d_seed")
+        st.multiselect("Models", wtu.MODELS, key="d_models", format_func=fmt_model)
+        if not ss.d_models:
+            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
+        else:
+            a_cfg = widget_config(lambda: wtu.DuelConfig(dataset=ss.d_dataset, models=tuple(ss.d_models),
+                                                         folds=int(ss.d_folds), seed=int(ss.d_seed)), url_a)
+        dataset = choose_data("d_dataset", "breast_cancer") if a_cfg.dataset == "csv" else a_cfg.dataset
+        table = table_for(dataset, csv_bytes, target)
+        st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}. Score: {wtu.metric_name(table.task)} on the held-out "
+                   f"fold, mean over {a_cfg.folds} seeded folds. Trees get the raw features; the MLPs get them "
+                   "standardised (their need for that is tab ②).")
+        left, right = st.columns(2)
+        score_box, time_box = left.empty(), right.empty()
+
+        def draw_duel(runs: list) -> None:
+            frame = wc.duel_frame(runs)
+            score_box.altair_chart(wc.score_chart(frame, table.task, f"Score ({wtu.metric_name(table.task)})"),
+                                   width="stretch")
+            time_box.altair_chart(wc.time_chart(frame, "Time to train"), width="stretch")
+
+        runs = progressive(
+            a_cfg.points(), lambda pt: cv_point(dataset, csv_bytes, target, pt[0], a_cfg.folds, a_cfg.seed, pt[1]),
+            draw_duel, lambda pt: f"Cross-validating {wtu.LABELS[pt[0]]}")
+        notes = wtu.duel_notes(runs, SHORT[dataset], table.shape[0])
+        for k in ("winner", "spread", "speed", "effort", "rows"):
+            if k in notes:
+                notice(notes[k])
+        st.dataframe(wc.duel_table(runs), hide_index=True, width="stretch", column_config={
+            "score": st.column_config.NumberColumn(format="percent" if table.task == "classification" else "%.3f"),
+            "± std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the folds"),
+            "train s": st.column_config.NumberColumn(format="%.3f", help="seconds to train, all folds"),
+            "settings changed": st.column_config.NumberColumn(help="settings changed from the library's defaults"),
+            "settings in all": st.column_config.NumberColumn(help="settings the model exposes (seed not counted)")})
+        forest = next((r for r in runs if r.model == "forest" and r.importances), None)
+        if forest is not None:
+            left, right = st.columns([3, 2])
+            left.altair_chart(wc.importance_chart(wc.importance_frame(forest, table.features),
+                                                  "Random forest: top features"), width="stretch")
+            imp = wc.importance_frame(forest, table.features, top=len(table.features))
+            top3 = float(imp["importance"].head(3).sum())
+            right.markdown("**Explaining a decision**")
+            right.caption(f"A forest reports how much each feature's splits reduced impurity: here the top three "
+                          f"features carry {top3:.0%} of it (mean over {a_cfg.folds} folds). An MLP's weights give no "
+                          "such ranking directly; explaining one needs extra tools.")
+
+# ---- 2. scaling ------------------------------------------------------------------------------------------
+with tab_b:
+    if tab_b.open:
+        seed_state({"s_dataset": url_b.dataset, "s_models": list(url_b.models), "s_folds": url_b.folds,
+                    "s_seed": url_b.seed})
+        st.markdown("Each model twice: on the raw features, and on features standardised to mean 0 and standard "
+                    "deviation 1 (using the training fold's statistics). Wine's features range from about 0.1 to "
+                    "1,680.")
+        a, c, d = st.columns([4, 1, 1])
+        a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
+        c.number_input("Folds", 2, 5, key="s_folds")
+        d.number_input("Seed", 0, 2**31 - 1, key="s_seed")
+        st.multiselect("Models", wtu.MODELS, key="s_models", format_func=fmt_model)
+        if not ss.s_models:
+            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
+        else:
+            b_cfg = widget_config(lambda: wtu.ScalingConfig(dataset=ss.s_dataset, models=tuple(ss.s_models),
+                                                            folds=int(ss.s_folds), seed=int(ss.s_seed)), url_b)
+        dataset = choose_data("s_dataset", "wine") if b_cfg.dataset == "csv" else b_cfg.dataset
+        table = table_for(dataset, csv_bytes, target)
+        box = st.empty()
+        done = progressive(
+            b_cfg.points(), lambda pt: cv_point(dataset, csv_bytes, target, pt[0], b_cfg.folds, b_cfg.seed, pt[1]),
+            lambda rs: box.altair_chart(wc.scaling_chart(wc.scaling_frame(dict(zip(b_cfg.points(), rs))), table.task,
+                                                         f"Raw against standardised inputs: {SHORT[dataset]}"),
+                                        width="stretch"),
+            lambda pt: f"{wtu.LABELS[pt[0]]}, {'standardised' if pt[1] else 'raw'} inputs")
+        got = dict(zip(b_cfg.points(), done))
+        for n in wtu.scaling_notes(got, SHORT[dataset]):
+            notice(n)
+
+# ---- 3. uninformative features and rotation -------------------------------------------------------------------
+with tab_c:
+    if tab_c.open:
+        seed_state({"n_dataset": url_c.dataset, "n_ks": ", ".join(map(str, url_c.ks)), "n_rotate": url_c.rotate,
+                    "n_models": list(url_c.models), "n_folds": url_c.folds, "n_seed": url_c.seed})
+        st.markdown(
+            "Grinsztajn, Oyallon and Varoquaux (2022, *Why do tree-based models still outperform deep learning on "
+            "typical tabular data?*) traced the trees' lead to three things: tabular data holds many "
+            "**uninformative features**, its targets are **irregular** functions of the features, and its columns "
+            "mean something on their own, which a **rotation** destroys. Run two of their probes: add k columns "
+            "of pure noise, or rotate every row by one random orthogonal matrix (each new column a mixture of all "
+            "the old ones), and watch who degrades.")
+        a, b, c, d = st.columns([3, 3, 1, 1])
+        a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
+        b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
+        c.number_input("Folds", 2, 5, key="n_folds")
+        d.number_input("Seed", 0, 2**31 - 1, key="n_seed")
+        a, r = st.columns([5, 2], vertical_alignment="bottom")
+        a.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
+        r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
+                                                    "without a rotation (twice the work)")
+        if not ss.n_models:
+            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
+        else:
+            c_cfg = widget_config(lambda: wtu.NoiseConfig(
+                dataset=ss.n_dataset, ks=items(ss.n_ks, int), rotate=bool(ss.n_rotate), models=tuple(ss.n_models),
+                folds=int(ss.n_folds), seed=int(ss.n_seed)), url_c)
+        dataset = choose_data("n_dataset", "wine") if c_cfg.dataset == "csv" else c_cfg.dataset
+        table = table_for(dataset, csv_bytes, target)
+        st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}, plus k standard-normal columns. The MLPs get "
+                   f"standardised inputs. Lines: mean over {c_cfg.folds} folds (dashed: rotated features); "
+                   "bands: ± one standard deviation.")
+        box = st.empty()
+        done = progressive(
+            c_cfg.points(),
+            lambda pt: noise_point(dataset, csv_bytes, target, pt[0], pt[1], pt[2], c_cfg.folds, c_cfg.seed),
+            lambda rs: box.altair_chart(wc.noise_chart(
+                wc.noise_frame([(k, r, run) for (k, r, _), run in zip(c_cfg.points(), rs)]), table.task,
+                f"Score as useless columns are added: {SHORT[dataset]}"), width="stretch"),
+            lambda pt: f"{wtu.LABELS[pt[2]]}, k = {pt[0]}{', rotated' if pt[1] else ''}")
+        pts = [(k, r, run) for (k, r, _), run in zip(c_cfg.points(), done)]
+        for n in wtu.noise_notes(pts):
+            notice(n)
+
+# ---- 4. data hunger ------------------------------------------------------------------------------------------
+with tab_d:
+    if tab_d.open:
+        seed_state({"c_dataset": url_d.dataset, "c_fractions": ", ".join(f"{f:g}" for f in url_d.fractions),
+                    "c_models": list(url_d.models), "c_seed": url_d.seed})
+        st.markdown("Learning curves: a seeded quarter of the rows is held out; each model trains on a growing "
+                    "(stratified) share of the rest. Neural networks are said to be data-hungry: here is how each "
+                    "model's score grows with the rows it sees.")
+        a, b, c = st.columns([2, 3, 1])
+        a.selectbox("Data", wtu.DATASETS, key="c_dataset", format_func=DATA_LABELS.get)
+        b.text_input("Shares of the training rows", key="c_fractions", help="comma-separated, 0.01 to 1")
+        c.number_input("Seed", 0, 2**31 - 1, key="c_seed")
+        st.multiselect("Models", wtu.MODELS, key="c_models", format_func=fmt_model,
+                       help="Gradient boosting and scikit-learn's MLP take several seconds each on the digits")
+        if not ss.c_models:
+            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
+        else:
+            d_cfg = widget_config(lambda: wtu.CurveConfig(dataset=ss.c_dataset, fractions=items(ss.c_fractions, float),
+                                                          models=tuple(ss.c_models), seed=int(ss.c_seed)), url_d)
+        dataset = choose_data("c_dataset", "digits") if d_cfg.dataset == "csv" else d_cfg.dataset
+        table = table_for(dataset, csv_bytes, target)
+        st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}.")
+        box = st.empty()
+        cps = progressive(
+            d_cfg.points(), lambda pt: curve_point(dataset, csv_bytes, target, pt[0], pt[1], d_cfg.seed),
+            lambda rs: box.altair_chart(wc.curve_chart(wc.curve_frame(rs), table.task,
+                                                       f"Held-out score against training rows: {SHORT[dataset]}"),
+                                        width="stretch"),
+            lambda pt: f"{wtu.LABELS[pt[1]]} on {pt[0]:.0%} of the training rows")
+        for n in wtu.curve_notes(cps, table.task):
+            notice(n)
+
+# ---- the URL holds every control -------------------------------------------------------------------------------
+params = {**a_cfg.to_query("d_"), **b_cfg.to_query("s_"), **c_cfg.to_query("n_"), **d_cfg.to_query("c_")}
+if open_tab != "duel":
+    params["tab"] = open_tab
+sync_url(params)
+share_link()

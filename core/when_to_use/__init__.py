@@ -1,0 +1,36 @@
+"""When to use neural networks (and when not): tree ensembles against MLPs, computed (jobs, notes, charts)."""
+
+from core.when_to_use.data import (  # noqa: F401
+    BUILTIN,
+    MAX_CSV_BYTES,
+    MAX_CSV_COLUMNS,
+    MAX_CSV_ROWS,
+    Table,
+    load_table,
+    table_from_csv,
+    with_uninformative,
+)
+from core.when_to_use.jobs import (  # noqa: F401
+    DATASETS,
+    ENGINE_MLP,
+    LABELS,
+    MODELS,
+    NETS,
+    TREES,
+    CurveConfig,
+    CurvePoint,
+    DuelConfig,
+    ModelRun,
+    NoiseConfig,
+    ScalingConfig,
+    cross_validate,
+    curve_point,
+    engine_epochs,
+    fmt_score,
+    folds_of,
+    metric_name,
+    noise_point,
+    score,
+    settings_effort,
+)
+from core.when_to_use.notes import curve_notes, duel_notes, noise_notes, scaling_notes  # noqa: F401

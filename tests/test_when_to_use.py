@@ -1,0 +1,304 @@
+"""When to Use Neural Networks: tables and CSV validation, seeded cross-validation, verdicts (claims at the
+page's defaults, and absent when untrue), and the page through AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import core.when_to_use as wtu
+from core.when_to_use.jobs import ModelRun
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 300
+
+
+# ---- tables and CSVs ----------------------------------------------------------------------------------
+def test_builtin_tables_have_the_shapes_sklearn_ships():
+    shapes = {n: wtu.load_table(n).shape for n in wtu.BUILTIN}
+    assert shapes == {"breast_cancer": (569, 30), "wine": (178, 13), "iris": (150, 4), "diabetes": (442, 10),
+                      "digits": (1797, 64)}
+    assert wtu.load_table("diabetes").task == "regression"
+    assert wtu.load_table("wine").n_classes == 3
+
+
+def csv_of(rows: int = 40, target: str = "label") -> bytes:
+    rng = np.random.default_rng(0)
+    lines = [f"a,b,{target}"] + [f"{rng.normal():.3f},{rng.normal():.3f},{'yes' if i % 2 else 'no'}"
+                                 for i in range(rows)]
+    return "\n".join(lines).encode()
+
+
+def test_a_good_csv_becomes_a_table():
+    t = wtu.table_from_csv(csv_of())
+    assert t.shape == (40, 2) and t.task == "classification" and t.classes == ("no", "yes")
+    reg = wtu.table_from_csv(b"x,y\n" + b"\n".join(f"{i},{i * 0.37:.2f}".encode() for i in range(30)))
+    assert reg.task == "regression" and reg.shape == (30, 1)
+    semi = wtu.table_from_csv(b"x;y;t\n" + b"\n".join(f"{i};{i % 7};{i % 3}".encode() for i in range(30)),
+                              target="t")
+    assert semi.task == "classification" and semi.n_classes == 3  # whole-number target, few values: classes
+
+
+@pytest.mark.parametrize("raw, target, message", [
+    (b"", "", "the file is empty"),
+    (b"a,b\n" + b"1,2\n" * 10 + "é".encode("latin-1"), "", "not UTF-8"),
+    (b"x" * (wtu.MAX_CSV_BYTES + 1), "", "the limit is 2 MB"),
+    (b"a,b\n" + b"1,0\n" * (wtu.MAX_CSV_ROWS + 5), "", "rows; the limit is 5,000"),
+    (b"name,label\n" + b"\n".join(f"n{i},{i % 2}".encode() for i in range(30)), "", "no numeric feature columns"),
+    (csv_of(), "price", "no target column named 'price'"),
+    (b"a,b\n" + b"\n".join(f"{i},1".encode() for i in range(30)), "", "one class only"),
+    (b"a,b\n" + b"\n".join(f"{i},{1 if i < 2 else 0}".encode() for i in range(30)), "", "every class needs at least"),
+    (b"a,b\n1,2\n3,4\n", "", "need at least 20"),
+    (b"onlyone\n1\n2\n", "", "at least two columns"),
+])
+def test_a_bad_csv_gets_one_plain_line(raw, target, message):
+    with pytest.raises(ValueError, match=message) as e:
+        wtu.table_from_csv(raw, target)
+    assert "\n" not in str(e.value)
+
+
+def test_noise_columns_and_rotation():
+    t = wtu.load_table("wine")
+    noisy = wtu.with_uninformative(t, 7, seed=3)
+    assert noisy.shape == (178, 20) and np.array_equal(noisy.X[:, :13], t.X)
+    rot = wtu.with_uninformative(t, 0, rotate=True, seed=3)
+    Z = (t.X - t.X.mean(0)) / t.X.std(0)
+    assert np.allclose(np.linalg.norm(rot.X, axis=1), np.linalg.norm(Z, axis=1))  # orthogonal: lengths kept
+    assert not np.allclose(np.abs(rot.X), np.abs(Z))
+    assert np.array_equal(wtu.with_uninformative(t, 5, True, 1).X, wtu.with_uninformative(t, 5, True, 1).X)
+
+
+# ---- the comparison --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model", wtu.MODELS)
+def test_cross_validation_is_seeded_and_repeatable(model):
+    t = wtu.load_table("iris")
+    a, b = (wtu.cross_validate(t, model, folds=2, seed=5) for _ in range(2))
+    assert a.scores == b.scores and len(a.scores) == 2
+    assert all(0.5 < s <= 1.0 for s in a.scores)
+    assert a.scaled == (model in wtu.NETS)
+    c = wtu.cross_validate(t, model, folds=2, seed=6)
+    assert (a.importances is not None) == (model == "forest")
+    assert len(c.scores) == 2
+
+
+def test_effort_is_counted_from_the_libraries_defaults():
+    assert wtu.settings_effort("forest")[0] == 0 and wtu.settings_effort("boosting")[0] == 0
+    assert wtu.settings_effort("sk_mlp")[0] == 2  # hidden_layer_sizes, max_iter (the tutorial's)
+    assert wtu.settings_effort("mlp")[0] == 4  # hidden, lr, batch size, epochs
+
+
+def test_regression_scores_are_r2():
+    run = wtu.cross_validate(wtu.load_table("diabetes"), "forest", folds=2, seed=0)
+    assert run.task == "regression" and 0.2 < run.mean < 0.6
+
+
+def test_configs_round_trip_through_the_url():
+    cfg = wtu.NoiseConfig(ks=(0, 5), rotate=True, models=("forest", "mlp"))
+    back, notices = wtu.NoiseConfig.from_query(cfg.to_query("n_"), "n_")
+    assert back == cfg and not notices
+    with pytest.raises(ValueError):
+        wtu.DuelConfig(models=("forest", "forest"))
+
+
+# ---- claims at the page's defaults -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def duel_default():
+    cfg = wtu.DuelConfig()
+    t = wtu.load_table(cfg.dataset)
+    return t, [wtu.cross_validate(t, m, cfg.folds, cfg.seed, s) for m, s in cfg.points()]
+
+
+def test_claim_duel_verdict_says_who_won_at_the_defaults(duel_default):
+    t, runs = duel_default
+    notes = wtu.duel_notes(runs, "breast cancer", t.shape[0])
+    tree = max((r for r in runs if r.model in wtu.TREES), key=lambda r: r.mean)
+    net = max((r for r in runs if r.model in wtu.NETS), key=lambda r: r.mean)
+    if net.mean > tree.mean:
+        assert notes["winner"].startswith("The MLP won") and net.label in notes["winner"]
+        assert "did not hold" in notes["rows"]
+    elif tree.mean > net.mean:
+        assert notes["winner"].startswith("A tree ensemble won") and tree.label in notes["winner"]
+        assert "held here" in notes["rows"]
+    within = abs(net.mean - tree.mean) <= max(net.std, tree.std)
+    assert ("within the fold-to-fold spread" in notes["spread"]) == within
+    # the effort claim: trees at library defaults on raw features, MLPs scaled with changed settings
+    assert all(r.changed == 0 and not r.scaled for r in runs if r.model in wtu.TREES)
+    assert all(r.scaled and r.changed > 0 for r in runs if r.model in wtu.NETS)
+    assert "every setting at its library default" in notes["effort"]
+    fast = min(runs, key=lambda r: r.seconds)
+    assert notes["speed"].startswith(f"Fastest to train: {fast.label}")
+
+
+def run(model: str, scores: list[float], seconds: float = 1.0, scaled: bool | None = None) -> ModelRun:
+    return ModelRun(model, scores, seconds, model in wtu.NETS if scaled is None else scaled,
+                    *wtu.settings_effort(model))
+
+
+def test_duel_verdict_when_the_mlp_wins_and_when_trees_win():
+    mlp_wins = wtu.duel_notes([run("forest", [0.90, 0.92]), run("mlp", [0.97, 0.99])], "x", 500)
+    assert mlp_wins["winner"].startswith("The MLP won on x") and "did not hold" in mlp_wins["rows"]
+    assert "larger than the fold-to-fold spread" in mlp_wins["spread"]
+    trees_win = wtu.duel_notes([run("boosting", [0.97, 0.99]), run("sk_mlp", [0.90, 0.92])], "x", 500)
+    assert trees_win["winner"].startswith("A tree ensemble won") and "held here" in trees_win["rows"]
+    big = wtu.duel_notes([run("boosting", [0.97, 0.99]), run("sk_mlp", [0.90, 0.92])], "x", 50_000)
+    assert "rows" not in big  # the rule of thumb is about small tables only
+    unscaled = wtu.duel_notes([run("forest", [0.9]), run("mlp", [0.8], scaled=False)], "x", 100)
+    assert "effort" not in unscaled
+
+
+def test_claim_scaling_at_the_defaults():
+    cfg = wtu.ScalingConfig()
+    t = wtu.load_table(cfg.dataset)
+    got = {(m, s): wtu.cross_validate(t, m, cfg.folds, cfg.seed, s) for m, s in cfg.points()}
+    notes = " ".join(wtu.scaling_notes(got, "wine"))
+    for m in cfg.models:
+        drop = got[(m, True)].mean - got[(m, False)].mean
+        assert (f"Without scaling, {wtu.LABELS[m]} fell" in notes) == (drop > 0.05)
+        if m in wtu.TREES:
+            assert abs(drop) < 1e-9  # splits do not care about a feature's scale
+            assert f"{wtu.LABELS[m]} scored" in notes
+    # the lesson the tab shows: an unscaled MLP collapses on wine, the forest does not move
+    assert got[("sk_mlp", True)].mean - got[("sk_mlp", False)].mean > 0.2
+
+
+def test_scaling_verdict_absent_when_nothing_changed():
+    got = {("mlp", True): run("mlp", [0.9]), ("mlp", False): run("mlp", [0.9], scaled=False)}
+    assert wtu.scaling_notes(got, "x") == []
+
+
+def test_claim_noise_columns_at_the_defaults():
+    cfg = wtu.NoiseConfig()
+    t = wtu.load_table(cfg.dataset)
+    pts = [(k, r, wtu.noise_point(t, k, r, m, cfg.folds, cfg.seed)) for k, r, m in cfg.points()]
+    notes = wtu.noise_notes(pts)
+    by = {(k, m): run.mean for k, _, run in pts for m in [run.model]}
+    k0, k1 = min(cfg.ks), max(cfg.ks)
+    drops = {m: by[(k0, m)] - by[(k1, m)] for m in cfg.models}
+    worst = max(drops, key=drops.get)
+    assert notes[0].startswith(f"Going from {k0} to {k1} uninformative columns")
+    if drops[worst] > min(drops.values()) + 0.005:
+        assert f"Most hurt by uninformative columns: {wtu.LABELS[worst]}" in notes[1]
+        assert ("As Grinsztajn et al. (2022) found" in notes[1]) == (worst in wtu.NETS)
+    assert worst == "mlp"  # what this run shows at the defaults
+
+
+def test_noise_verdicts_with_rotation():
+    pts = [(0, False, run("forest", [0.95])), (0, False, run("mlp", [0.95])),
+           (0, True, run("forest", [0.80])), (0, True, run("mlp", [0.95])),
+           (10, False, run("forest", [0.94])), (10, False, run("mlp", [0.85]))]
+    text = " ".join(wtu.noise_notes(pts))
+    assert "Rotation hurt Random forest most. Trees split" in text and "Most hurt by uninformative columns: MLP" in text
+    both_trees = pts[:4] + [(0, True, run("boosting", [0.99])), (0, False, run("boosting", [0.95]))]
+    text = " ".join(wtu.noise_notes(both_trees))
+    assert "Rotation hurt Random forest most. Trees split" in text and "Unlike" not in text
+    net_worst = [(0, False, run("forest", [0.95])), (0, False, run("mlp", [0.95])),
+                 (0, True, run("forest", [0.95])), (0, True, run("mlp", [0.80]))]
+    assert "Unlike Grinsztajn et al. (2022), who found trees" in " ".join(wtu.noise_notes(net_worst))
+    flat = [(0, False, run("forest", [0.9])), (0, False, run("mlp", [0.9])),
+            (5, False, run("forest", [0.9])), (5, False, run("mlp", [0.9]))]
+    assert not any("Most hurt" in n for n in wtu.noise_notes(flat))
+
+
+def test_claim_learning_curves_at_the_defaults():
+    cfg = wtu.CurveConfig()
+    t = wtu.load_table(cfg.dataset)
+    cps = [wtu.curve_point(t, f, m, cfg.seed) for f, m in cfg.points()]
+    notes = wtu.curve_notes(cps, t.task)
+    by = {(p.fraction, p.model): p for p in cps}
+    lo, hi = min(cfg.fractions), max(cfg.fractions)
+    assert by[(lo, "forest")].n_train < by[(hi, "forest")].n_train == 1347
+    assert all(by[(hi, m)].score > by[(lo, m)].score for m in cfg.models)  # more data helps both
+    gains = {m: by[(hi, m)].score - by[(lo, m)].score for m in cfg.models}
+    assert f"{wtu.LABELS[max(gains, key=gains.get)]} gained most" in notes[1]
+    mlp_kept_up = by[(lo, "mlp")].score >= by[(lo, "forest")].score
+    assert any("kept up" in n for n in notes) == mlp_kept_up
+    assert any("Data-hungry" in n for n in notes) == (not mlp_kept_up and (
+        by[(hi, "mlp")].score - by[(hi, "forest")].score > by[(lo, "mlp")].score - by[(lo, "forest")].score))
+
+
+def test_curve_verdict_data_hungry_only_when_true():
+    mk = lambda m, f, n, s: wtu.CurvePoint(m, f, n, s, 0.1)  # noqa: E731
+    hungry = [mk("forest", 0.1, 100, 0.8), mk("mlp", 0.1, 100, 0.6), mk("forest", 1, 1000, 0.9),
+              mk("mlp", 1, 1000, 0.95)]
+    assert any("caught up and passed" in n for n in wtu.curve_notes(hungry, "classification"))
+    not_hungry = [mk("forest", 0.1, 100, 0.8), mk("mlp", 0.1, 100, 0.6), mk("forest", 1, 1000, 0.95),
+                  mk("mlp", 1, 1000, 0.7)]
+    assert not any("Data-hungry" in n for n in wtu.curve_notes(not_hungry, "classification"))
+
+
+# ---- the page ------------------------------------------------------------------------------------------------
+SMALL = {"d_dataset": "iris", "d_models": "forest,mlp", "d_folds": "2"}
+
+
+def page(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("app_pages/when_to_use.py")
+    return at.run()
+
+
+def captions(at) -> str:
+    return "\n".join(str(c.value) for c in at.caption)
+
+
+def test_page_head_to_head_shows_charts_table_and_its_verdicts():
+    at = page(**SMALL)
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 3  # score, time, importances
+    t = wtu.load_table("iris")
+    runs = [wtu.cross_validate(t, m, 2, 0) for m in ("forest", "mlp")]
+    notes = wtu.duel_notes(runs, "iris", 150)
+    for key, note in notes.items():  # the same seeded scores give the same sentences (timings vary)
+        assert (note if key != "speed" else "Fastest to train: ") in captions(at)
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["Random forest", "MLP (NN Lab engine)"]
+    assert table["settings changed"].tolist() == [0, 4]
+
+
+def test_page_widgets_drive_the_url_and_bad_input_gets_a_message():
+    at = page(**SMALL)
+    at.number_input(key="d_folds").set_value(4).run()
+    assert not at.exception and at.query_params["d_folds"] == "4"
+    at2 = page(tab="noise", n_dataset="iris", n_ks="0,2", n_models="forest", n_folds="2")
+    assert not at2.exception and len(at2.get("vega_lite_chart")) == 1
+    at2.text_input(key="n_ks").set_value("0, lots").run()
+    assert not at2.exception
+    assert any("could not read" in str(e.value) for e in at2.error)
+
+
+def test_page_other_tabs_open_by_link():
+    at = page(tab="scaling", s_dataset="iris", s_models="forest,sk_mlp", s_folds="2")
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1
+    at = page(tab="curve", c_dataset="iris", c_fractions="0.3,1", c_models="forest,mlp")
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1
+    assert "With " in captions(at)
+
+
+def test_page_csv_without_an_upload_falls_back_with_a_note():
+    at = page(d_dataset="csv", d_models="forest", d_folds="2")
+    assert not at.exception
+    assert any("Upload a valid CSV" in str(i.value) for i in at.info)
+    assert len(at.get("vega_lite_chart")) >= 2
+
+
+def test_chart_builders_give_valid_specs():
+    from core.when_to_use import charts as wc
+
+    runs = [run("forest", [0.9, 0.95]), run("mlp", [0.92, 0.97])]
+    runs[0].importances = [0.5, 0.3, 0.2]
+    f = wc.duel_frame(runs)
+    for chart in (wc.score_chart(f, "classification"), wc.time_chart(f), wc.score_chart(f, "regression"),
+                  wc.importance_chart(wc.importance_frame(runs[0], ("a", "b", "c"))),
+                  wc.scaling_chart(wc.scaling_frame({("mlp", True): runs[1], ("mlp", False): runs[1]}),
+                                   "classification"),
+                  wc.noise_chart(wc.noise_frame([(0, False, runs[0]), (5, True, runs[0])]), "classification"),
+                  wc.curve_chart(wc.curve_frame([wtu.CurvePoint("mlp", 0.5, 10, 0.8, 0.1)]), "classification")):
+        spec = chart.to_dict()
+        assert "$schema" in spec
+    assert list(wc.importance_frame(runs[0], ("a", "b", "c"), top=2)["feature"]) == ["a", "b"]
+    assert list(wc.duel_table(runs)["settings changed"]) == [0, 4]
