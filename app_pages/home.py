@@ -45,9 +45,10 @@ st.caption(
 )
 
 st.subheader("The path, step by step")
-st.caption("One page or tab per step, in the tutorial's order; point at a step to see what it shows.")
-for k, step in enumerate(links.path(), start=1):  # one column: two cut the longer titles at 1024 px
-    links.step_link(step, f"**{k}.** {step.title}", help=step.what[0].upper() + step.what[1:] + ".")
+st.caption("In the tutorial's order; point at a step to see what it shows. Each step opens on its first tab, and "
+           "every tab's Try next leads to the following one.")
+for k, stop in enumerate(links.stops(), start=1):  # one column: two cut the longer titles at 1024 px
+    links.step_link(stop.first, f"**{k}.** {stop.label}", help=stop.what)
 
 with st.expander(f"Glossary: {len(glossary.TERMS)} terms, one line each", icon=":material/menu_book:"):
     st.markdown(glossary.as_markdown())

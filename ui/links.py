@@ -26,7 +26,10 @@ PAGES = {
 }
 
 # a page's st.tabs key (its value is the open tab's label; setting it opens another tab)
-TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab"}
+TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab",
+            "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
+# the query param a page reads its open tab from (default "tab")
+TAB_PARAM = {"hyperparameters": "sweep"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class Step:
     @property
     def id(self) -> str:
         return self.page if self.tab is None else f"{self.page}.{self.tab}"
+
+    def query(self) -> dict[str, str] | None:
+        """The query params that open the page on this step's tab."""
+        return {TAB_PARAM.get(self.page, "tab"): self.tab} if self.tab else None
 
 
 # The tutorial's order: perceptron and XOR, activations, a network from scratch (NumPy) and in PyTorch,
@@ -66,9 +73,20 @@ PATH: tuple[Step, ...] = (
     Step("digits", "evaluate", "Digit Recognizer ② Evaluate", "which digits it confuses"),
     Step("digits", "read", "Digit Recognizer ③ Read my digits", "draw or upload a digit"),
     Step("digits", "compare", "Digit Recognizer ④ Compare", "dropout and early stopping against overfitting"),
-    Step("hyperparameters", None, "Hyperparameter Effects",
-         "learning rate, depth, width, batch size and dropout, one at a time"),
-    Step("when-to-use", None, "When to Use Neural Networks", "where a network wins, and where trees do"),
+    Step("hyperparameters", "lr", "Hyperparameter Effects: learning rate", "too high diverges, too low crawls"),
+    Step("hyperparameters", "batch", "Hyperparameter Effects: batch size", "noisy small batches, smooth large ones"),
+    Step("hyperparameters", "capacity", "Hyperparameter Effects: layers and neurons",
+         "more capacity fits more patterns, and can overfit"),
+    Step("hyperparameters", "activation", "Hyperparameter Effects: activation", "one network, each activation"),
+    Step("hyperparameters", "dropout", "Hyperparameter Effects: dropout", "more dropout, more regularisation"),
+    Step("when-to-use", "duel", "When to Use Neural Networks ① Head to head",
+         "a network against tree ensembles on small tables"),
+    Step("when-to-use", "scaling", "When to Use Neural Networks ② Scaling",
+         "raw against standardised features, model by model"),
+    Step("when-to-use", "noise", "When to Use Neural Networks ③ Useless features and rotation",
+         "what noise columns and a rotated table do to each model"),
+    Step("when-to-use", "curve", "When to Use Neural Networks ④ Data hunger",
+         "how each model's score grows with the rows it sees"),
     Step("tuner", None, "Hyperparameter Tuner", "an Optuna search, watched live"),
 )
 
@@ -81,6 +99,48 @@ def exists(page: str) -> bool:
 def path() -> list[Step]:
     """The beginner's path: the steps whose page is in this app, in order."""
     return [s for s in PATH if exists(s.page)]
+
+
+PAGE_TITLES = {"xor": "XOR Lab", "activations": "Activation Explorer", "backprop": "Backprop Step by Step",
+               "architectures": "Network Shapes", "digits": "Digit Recognizer",
+               "hyperparameters": "Hyperparameter Effects", "when-to-use": "When to Use Neural Networks",
+               "tuner": "Hyperparameter Tuner"}
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Consecutive steps on one page: Home lists the path as these (nine stops instead of two dozen tabs)."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def first(self) -> Step:
+        return self.steps[0]
+
+    @property
+    def label(self) -> str:
+        """'XOR Lab ① Perceptron' for one step, 'Activation Explorer: 4 tabs' for several."""
+        if len(self.steps) == 1:
+            return self.first.title
+        first = " more" if any(s.page == self.first.page for s in path()[:path().index(self.first)]) else ""
+        return f"{PAGE_TITLES[self.first.page]}: {len(self.steps)}{first} tabs"
+
+    @property
+    def what(self) -> str:
+        """What the stop shows, one clause per step."""
+        text = "; ".join(s.what for s in self.steps)
+        return text[0].upper() + text[1:] + "."
+
+
+def stops() -> list[Stop]:
+    """The path grouped into runs of consecutive steps on the same page, in order."""
+    out: list[list[Step]] = []
+    for s in path():
+        if out and out[-1][0].page == s.page:
+            out[-1].append(s)
+        else:
+            out.append([s])
+    return [Stop(tuple(g)) for g in out]
 
 
 def next_step(step_id: str) -> Step | None:
@@ -127,9 +187,9 @@ def step_link(step: Step, label: str, here: str | None = None, tabs: dict[str, s
     elif exists(step.page):
         try:
             target.page_link(PAGES[step.page], label=label, icon=":material/arrow_forward:", help=help,
-                             query_params={"tab": step.tab} if step.tab else None)
+                             query_params=step.query())
         except Exception:  # not registered with st.navigation (a page run on its own)
-            target.markdown(f"{label}: `{url(step.page, {'tab': step.tab} if step.tab else None)}`")
+            target.markdown(f"{label}: `{url(step.page, step.query())}`")
 
 
 def try_next(step_id: str, here: str | None = None, tabs: dict[str, str] | None = None) -> Step | None:
