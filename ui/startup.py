@@ -13,6 +13,9 @@ _lock = threading.Lock()
 
 # what the next steps of the path import first (torch through core.engine)
 WARM_MODULES = ("core.engine", "core.xor.jobs", "core.xor.surfaces", "core.explorer", "ui.widgets")
+# Wait this long before importing: an import holds the GIL for most of a second or two, and the server's
+# event loop needs it to send Home's last messages while the browser draws the chart.
+WARM_DELAY_S = 2.0
 
 
 def _warm() -> None:
@@ -26,10 +29,13 @@ def _warm() -> None:
         logging.getLogger(__name__).exception("background warm-up failed")
 
 
-def warm_in_background() -> None:
-    """Once per server process: import torch and the first pages' modules in a daemon thread."""
+def warm_in_background(delay_s: float = WARM_DELAY_S) -> None:
+    """Once per server process: import torch and the first pages' modules in a daemon thread, after
+    ``delay_s`` seconds (a page that needs them sooner imports them itself; the import lock makes that safe)."""
     with _lock:
         if _started.is_set():
             return
         _started.set()
-    threading.Thread(target=_warm, name="nnlab-warm", daemon=True).start()
+    t = threading.Timer(delay_s, _warm)
+    t.name, t.daemon = "nnlab-warm", True
+    t.start()
