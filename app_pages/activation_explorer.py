@@ -126,7 +126,7 @@ with tab_s:
         field_widget(F, "logits", label="Logits (comma-separated)", key="f_logits", value=url_f.logits, container=a,
                      help=tip("logits", "softmax", before="2 to 12 numbers between -100 and 100"))
         field_widget(F, "temperature", label="Temperature T", key="f_temp", value=url_f.temperature, container=b,
-                     widget="slider", step=0.05, help=tip("temperature"))
+                     widget="slider", step=0.05, help=tip("temperature", "entropy"))
         f_cfg = widget_config(lambda: f_cfg.replace(logits=parse_numbers(st.session_state.f_logits),
                                                     temperature=float(st.session_state.f_temp)), f_cfg)
         left, right = st.columns(2)
