@@ -110,8 +110,12 @@ with tab_f:
         st.subheader("The table, measured")
         st.caption(f"Measured on x from {f_cfg.x_min:g} to {f_cfg.x_max:g} (slopes from autograd on 2,001 points); "
                    "zero-centred means the mean output for standard-normal input is within 0.05 of 0.")
-        st.dataframe(table, hide_index=True, width="stretch",
+        # measured numbers, then what each is for: as one eight-column table its last columns were cut
+        words = [c for c in ("use", "gotcha") if c in table.columns]
+        st.dataframe(table.drop(columns=words), hide_index=True, width="stretch",
                      column_config={"largest slope": st.column_config.NumberColumn(format="%.4g")})
+        if words:
+            st.dataframe(table[["function", *words]], hide_index=True, width="stretch")
         links.try_next("activations.shapes", "activations", TABS)
 
 # ---- 2. softmax -------------------------------------------------------------------------------------
