@@ -10,7 +10,7 @@ import streamlit as st
 from core import datasets, xor
 from core.engine.activations import HIDDEN, REGISTRY
 from core.serve.cache import batch_key
-from core.xor import charts
+from core.xor import charts, hidden_space
 from core.xor.playground import PlaygroundConfig
 from core.xor.scratch import ScratchNet
 from core.xor.surfaces import all_histories, compare_verdicts, probability_surface, seed_summary
@@ -213,6 +213,31 @@ with tab_c:
             st.altair_chart(
                 charts.heatmap_grid(hid, "unit", "a", columns=min(8, c_cfg.hidden), title=name), width="content"
             )
+        st.subheader("The hidden space: the hidden layer moves the four points")
+        st.caption(
+            "Each point drawn at its hidden units' values instead of its inputs. The output neuron is a "
+            "straight line (dashed) in this space. At the start no line separates XOR; slide through "
+            "training and watch the hidden layer move (0,1) and (1,0) away from (0,0) and (1,1) until one does."
+        )
+
+        @st.cache_data(max_entries=16)
+        def hidden_history(cfg: xor.XorCompareConfig) -> pd.DataFrame:
+            return hidden_space.xor_history(cfg)
+
+        hh = hidden_history(c_cfg)
+        last = int(hh.step.max())
+        epochs_at = {n: dict(zip(g.step, g.epoch)) for n, g in hh.groupby("net")}
+        step = st.select_slider(
+            "Training progress", options=list(range(last + 1)), value=last, key="c_hs_step",
+            format_func=lambda i: " · ".join(f"{n} epoch {e.get(i, max(e.values()))}" for n, e in epochs_at.items()),
+        )
+        h1, h2 = st.columns(2)
+        for col, name in ((h1, "NumPy"), (h2, "PyTorch")):
+            g = hh[hh.net == name]
+            snap = g[g.step == min(step, int(g.step.max()))]
+            col.altair_chart(hidden_space.xor_chart(snap, title=f"{name}: epoch {int(snap.epoch.iloc[0])}", size=210),
+                             width="content")
+            col.caption(hidden_space.caption(snap))
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
             st.code(
                 inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward), language="python"

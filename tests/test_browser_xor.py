@@ -56,5 +56,5 @@ def test_playground_plays_and_pauses(app_server, page):
     page.wait_for_timeout(1500)
     assert page.get_by_text(re.compile(r"epoch \d+/300")).first.inner_text() == first  # paused: no progress
     assert int(re.search(r"epoch (\d+)", first).group(1)) > 0
-    assert charts_drawn(page) >= 2 and not exceptions(page)
+    assert page.locator('[data-testid="nnlab-pg-diagram"]').count() >= 1 and not exceptions(page)  # our canvas view
     screenshot(page, "xor-playground")

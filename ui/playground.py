@@ -7,34 +7,49 @@ module; :func:`playground_tab` is all the page calls.
 
 from __future__ import annotations
 
-import pandas as pd
+import gc
+
 import streamlit as st
+import torch
 
 from core import datasets
 from core.engine.activations import HIDDEN, REGISTRY
-from core.xor import charts
+from core.engine.guard import guarded
+from core.xor import charts, diagram
+from core.xor.play import PlayLoop
 from core.xor.playground import (
     PlaygroundConfig,
     Points,
     export_script,
-    hidden_surfaces,
+    loss_trouble,
     make_points,
     new_trainer,
-    summary,
-    surface,
 )
 from core.xor.surfaces import train_test_losses
 from ui.common import seed_state
+from ui.playground_view import playground_view
 from ui.widgets import field_widget, widget_config
 
 PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 LOSS_LABEL = {"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}
+PACE = 100  # epochs per second while playing (TensorFlow Playground: one per animation frame, about 60)
+FRAME_S = 0.08  # the page asks for new frames every 0.08 s while playing (it gets about 8-10 a second)
+PAIR_W = 150  # px of each control in a pair
+SETTING_W = 250  # px of each setting's view when comparing two
+SNAPSHOT_S = 0.03  # the Play loop records a frame every 0.03 s; the view plays each batch over FRAME_S
 MAX_LAYERS = PG.limits("hidden")["length"][1]  # one width widget per possible layer
 
 
+def _pair() -> tuple:
+    """Two boxes for two controls: side by side when the column is wide enough, else one under the other
+    (st.columns(2) squeezed labels and values to a few letters at 1024 px, worse inside Setting B)."""
+    row = st.container(horizontal=True, gap="small")
+    return row.container(width=PAIR_W), row.container(width=PAIR_W)
+
+
 def _data_controls(k, cfg: PlaygroundConfig) -> None:
-    a, b = st.columns(2)
+    a, b = _pair()
     field_widget(PG, "dataset", label="Data", key=k("dataset"), value=cfg.dataset, container=a,
                  format_func=lambda s: {"csv": "my CSV points"}.get(
                      s, s + (" (regression)" if datasets.is_regression(s) else "")))
@@ -46,14 +61,14 @@ def _data_controls(k, cfg: PlaygroundConfig) -> None:
 
 def _training_controls(k, cfg: PlaygroundConfig) -> None:
     with st.expander("Training: batch, split, initialisation, loss, seeds, epochs"):
-        a, b = st.columns(2)
+        a, b = _pair()
         field_widget(PG, "batch_size", label="Batch size", key=k("batch"), value=cfg.batch_size, container=a)
         field_widget(PG, "train_frac", label="Training share", key=k("train"), value=cfg.train_frac,
                      widget="slider", container=b, step=0.1)
-        a, b = st.columns(2)
+        a, b = _pair()
         field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a)
         field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get)
-        a, b = st.columns(2)
+        a, b = _pair()
         field_widget(PG, "n_seeds", label="Seeds at once", key=k("seeds"), value=cfg.n_seeds, container=a,
                      help="Train this setting from this many seeds.")
         field_widget(PG, "epochs", label="Epochs", key=k("epochs"), value=cfg.epochs, container=b)
@@ -72,19 +87,20 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
                             part="length", help=None)
     widths = []
     if n_layers:
-        wc = st.columns(3) + st.columns(3)
+        row = st.container(horizontal=True)  # narrow boxes side by side, wrapping on a narrow screen
+        wc = [row] * MAX_LAYERS
         for i in range(int(n_layers)):
             widths.append(field_widget(PG, "hidden", label=f"Layer {i + 1}", key=k(f"w{i}"), part="item",
                                        widget="selectbox", value=cfg.hidden[i] if i < len(cfg.hidden) else 4,
-                                       container=wc[i],
+                                       container=wc[i], width=84,
                                        help="neurons in this layer" if i == 0 else None))
     for i in range(int(n_layers or 0), MAX_LAYERS):  # a layer shown later starts at its link value (or 4)
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
-    a, b = st.columns(2)
+    a, b = _pair()
     field_widget(PG, "activation", label="Activation", key=k("act"), value=cfg.activation, container=a,
                  format_func=ACT_LABEL.get)
     field_widget(PG, "lr", label="Learning rate", key=k("lr"), value=cfg.lr, container=b, format="%.4g")
-    a, b = st.columns(2)
+    a, b = _pair()
     seed_state({k("reg"): "L1" if cfg.l1 else "L2" if cfg.l2 else "none"})
     reg = a.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"))
     field_widget(PG, "l1" if reg == "L1" else "l2", label="Regularisation rate", key=k("rate"),
@@ -107,49 +123,59 @@ def trainer_for(slot: str, cfg: PlaygroundConfig, pts: Points) -> object:
     """The live trainer of a slot; a new one (same seeds: same starting weights) when the setting changes."""
     key = (cfg, pts.X.shape[0], float(pts.X.sum()))
     if st.session_state.get(f"{slot}_key") != key or st.session_state.get(f"{slot}_reset"):
+        _stop_loop()  # it trains the old trainer
         st.session_state[f"{slot}_trainer"] = new_trainer(cfg, pts)
         st.session_state[f"{slot}_key"] = key
         st.session_state[f"{slot}_reset"] = False
     return st.session_state[f"{slot}_trainer"]
 
 
-def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer) -> None:
-    """One setting's metrics, its output over the plane, its loss curves and every neuron's output."""
-    s = summary(trainer)
-    st.markdown(f"**{title}** · epoch {trainer.epoch}/{cfg.epochs}")
-    if s.empty:
+def _metrics(trainer) -> dict[str, float]:
+    """The latest evaluated metrics (median over seeds): test_loss, train_loss, (test_acc, train_acc)."""
+    row = next((r for r in reversed(trainer.rows) if "test_loss" in r), None)
+    ev = {k: torch.as_tensor(v) for k, v in (row or trainer.evaluate()).items()}
+    names = {"test_loss": "test_loss", "train_eval_loss": "train_loss", "test_acc": "test_acc",
+             "train_acc": "train_acc"}
+    return {out: float(ev[k].float().nanmedian()) for k, out in names.items() if k in ev}
+
+
+def frame_of(cfg: PlaygroundConfig, pts: Points, trainer, k: int = 0) -> dict:
+    """What the view draws of seed k of a setting now (:func:`core.xor.diagram.frame`)."""
+    return diagram.frame(trainer, cfg.features, cfg.activation, (pts.X, pts.y, pts.train), k=k, epochs=cfg.epochs,
+                         title=f"median of {cfg.n_seeds} seeds:" if cfg.n_seeds > 1 else "",
+                         regression=pts.regression, metrics=_metrics(trainer))
+
+
+def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: bool = False,
+                 frames: list[dict] | None = None) -> None:
+    """One setting: its epoch, then the live view (diagram, output plane, hidden space, loss).
+
+    live: drawn by the Play loop (a redraw every FRAME_S): nothing that costs a chart spec.
+    frames: snapshots the loop recorded since the last redraw (the view plays them in order); else now.
+    """
+    epoch = frames[-1]["epoch"] if frames else trainer.epoch  # live: the newest frame's, as the view shows
+    st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}")
+    if epoch == 0:
         st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
-        s = pd.DataFrame(trainer.evaluate()).assign(diverged=False)
-    if bool(s.diverged.any()):
-        st.error(
-            f"{int(s.diverged.sum())} of {len(s)} runs diverged (the loss became NaN or infinite) and "
-            "stopped. Lower the learning rate.",
-            icon=":material/warning:",
-        )
-    cols = st.columns(4)
-    many = " (median)" if len(s) > 1 else ""
-    cols[0].metric("Test loss" + many, f"{s.test_loss.median():.3f}")
-    cols[1].metric("Train loss" + many, f"{s.train_eval_loss.median():.3f}")
-    if "test_acc" in s:
-        cols[2].metric("Test acc." + many, f"{s.test_acc.median():.0%}")
-        cols[3].metric("Train acc." + many, f"{s.train_acc.median():.0%}")
+    trouble = loss_trouble(trainer, cfg, pts) if not live else None  # at rest: it reads the whole history
+    if trouble:
+        st.error(trouble, icon=":material/warning:")
+    elif live and int(trainer.diverged.sum()):
+        st.error(f"{int(trainer.diverged.sum())} of {trainer.K} runs diverged (the loss became NaN or infinite) "
+                 "and stopped. Lower the learning rate.", icon=":material/warning:")
     k = 0
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
-    dom = (-1.0, 1.0) if pts.regression else (0.0, 1.0)
-    st.altair_chart(charts.decision_surface(surface(trainer, cfg, k), pts.frame(), title="Output over the plane",
-                                            domain=dom, extent=datasets.EXTENT, size=300), width="content")
-    long = train_test_losses(trainer.history())
-    if len(long):
-        st.altair_chart(
-            charts.band_curves(long, y="loss", series="series", title="Loss (median and 10-90% band over seeds)"),
-            width="stretch",
-        )
-    with st.expander("Every neuron's output"):
-        hs = hidden_surfaces(trainer, cfg, k)
-        if len(hs):
-            dom = (-1.0, 1.0) if REGISTRY[cfg.activation].symmetric else (0.0, 1.0)
-            st.altair_chart(charts.heatmap_grid(hs, "neuron", "a", columns=8, size=80, domain=dom), width="content")
+    st.session_state.setdefault("pg_shown", {})[title] = k  # the Play loop's snapshots draw this seed too
+    seq = frames or [frame_of(cfg, pts, trainer, k)]
+    playground_view(seq, key=f"pg_view_{title}", interval=FRAME_S)
+    if not live and cfg.n_seeds > 1:
+        long = train_test_losses(trainer.history())
+        if len(long):
+            st.altair_chart(
+                charts.band_curves(long, y="loss", series="series", title="Loss (median and 10-90% band over seeds)"),
+                width="stretch",
+            )
 
 
 def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
@@ -170,23 +196,48 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
     return g_cfg, points
 
 
+def _stop_loop(wait: bool = True) -> None:
+    """End the Play loop, if one runs (Pause, Reset, a changed setting).
+
+    Without wait (Pause) it is only told to stop; the paused view then draws under its lock, so it
+    shows the weights after the loop's last epochs, never half-way through one.
+    """
+    loop = st.session_state.get("pg_loop")
+    if loop is not None:
+        loop.stop(timeout=1.0 if wait else 0.0)
+        st.session_state.pg_loop = None
+        st.session_state.pg_stopping = loop
+
+
+def _set_playing(playing: bool) -> None:
+    """Play or Pause. Not a toggle: Streamlit can replay a click's callback when the click lands
+    while a timed fragment rerun is queued (seen: Pause undone 15 ms later), and setting the value
+    the button showed is the same however often it runs."""
+    ss = st.session_state
+    if not playing:
+        _stop_loop(wait=False)
+    ss.pg_playing = playing
+
+
 def _buttons(tr_a, tr_b, g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None) -> None:
     """Play/Pause, Step, Reset and Train to the end, acting on both settings."""
-    st.session_state.setdefault("pg_playing", False)
-    b1, b2, b3, b4 = st.columns([1, 1, 1, 2])
-    b1.button("⏸ Pause" if st.session_state.pg_playing else "▶ Play", key="pg_play", type="primary",
-              on_click=lambda: st.session_state.update(pg_playing=not st.session_state.pg_playing))
-    step = b2.button("Step", key="pg_step", help="One epoch")
-    if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
-        st.session_state.pg_a_reset = st.session_state.pg_b_reset = True
-        st.session_state.pg_playing = False
-        st.rerun()
+    ss = st.session_state
+    ss.setdefault("pg_playing", False)
+    b1 = b2 = b3 = b4 = st.container(horizontal=True)  # buttons keep their labels and wrap when narrow
+    b1.button("⏸ Pause" if ss.pg_playing else "▶ Play", key="pg_play", type="primary", on_click=_set_playing,
+               args=(not ss.pg_playing,))
     done = tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs)
+    step = b2.button("Step", key="pg_step", help="One epoch", disabled=ss.pg_playing)
+    if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
+        _stop_loop()
+        ss.pg_a_reset = ss.pg_b_reset = True
+        ss.pg_playing = False
+        st.rerun(scope="fragment")
     if step and not done:
         for t in (tr_a, tr_b):
             if t is not None:
                 t.run(epochs=1)
-    if b4.button("Train to the end", key="pg_all", disabled=done):
+    if b4.button("Train to the end", key="pg_all", disabled=done or ss.pg_playing):
         with st.spinner("Training..."):
             for t in (tr_a, tr_b):
                 if t is not None:
@@ -204,8 +255,8 @@ def playground_tab(url_g: PlaygroundConfig,
     with ctrl:
         g_cfg = controls("g_", url_g) or url_g
         g_cfg, csv_points = _csv_points(g_cfg)
-        compare = st.toggle("Compare with a second setting (same data)", key="g_compare",
-                            value=bool(st.query_params.get("cmp") == "1"))
+        compare = st.toggle("Compare two settings", key="g_compare", value=bool(st.query_params.get("cmp") == "1"),
+                            help="A second network on the same data, drawn beside the first.")
         g2_cfg = None
         if compare:
             with st.container(border=True):
@@ -214,28 +265,82 @@ def playground_tab(url_g: PlaygroundConfig,
                 g2_cfg = controls("h_", url_g2 if from_url else g_cfg.replace(activation="relu"), inherit=g_cfg)
     with out:
         pts = make_points(g_cfg, csv_points)
-        tr_a = trainer_for("pg_a", g_cfg, pts)
-        tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
-        _buttons(tr_a, tr_b, g_cfg, g2_cfg)
+        _panel(g_cfg, g2_cfg, pts)
+    return g_cfg, g2_cfg
 
-        @st.fragment(run_every=0.5 if st.session_state.pg_playing else None)
+
+
+@st.fragment
+def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points) -> None:
+    """The buttons and the settings' views. A fragment: Play, Pause and Step rerun only this part.
+
+    While playing, a :class:`~core.xor.play.PlayLoop` trains in a background thread at PACE epochs per
+    second and the views live in an inner fragment that redraws every FRAME_S from the live weights.
+    Pause stops the loop and reruns this outer fragment, which no longer calls the inner one: Streamlit
+    drops it and tells the browser to stop its timer.
+    """
+    tr_a = trainer_for("pg_a", g_cfg, pts)
+    tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
+    _buttons(tr_a, tr_b, g_cfg, g2_cfg)
+    pairs = [(t, c, name) for t, c, name in ((tr_a, g_cfg, "Setting A"), (tr_b, g2_cfg, "Setting B")) if t is not None]
+
+    def draw(live: bool, snaps: list[dict] | None = None) -> None:
+        if len(pairs) > 1:  # side by side when both fit, one under the other on a narrow screen
+            row = st.container(horizontal=True, gap="small")
+            cols = [row.container(width=SETTING_W) for _ in pairs]
+        else:
+            cols = [st.container()]
+        for col, (t, c, name) in zip(cols, pairs):
+            with col:
+                draw_setting(name, c, pts, t, live=live, frames=[s[name] for s in snaps or []])
+
+    ss = st.session_state
+    shown = ss.setdefault("pg_shown", {})  # title -> seed shown; read by the loop's thread
+
+    def snapshot() -> dict[str, dict]:  # called by the loop's thread, under its lock: no Streamlit here
+        return {name: frame_of(c, pts, t, min(shown.get(name, 0), t.K - 1)) for t, c, name in pairs}
+
+    loop = ss.get("pg_loop")
+    if ss.pg_playing and (loop is None or not loop.alive):
+        if loop is not None and loop.finished or all(t.epoch >= c.epochs for t, c, _ in pairs):
+            ss.pg_playing, ss.pg_loop = False, None  # played to the end
+        else:
+            for t, _, _ in pairs:  # the run guard's checks (hosted caps), once, on this script thread
+                with guarded(t.configs):
+                    pass
+            # Streamlit runs a full gc.collect(2) after every script run, fragments too: with torch,
+            # pandas and Altair loaded that walks ~300k objects, 0.1-0.4 s per redraw (measured), more
+            # than everything else in a frame. Freezing what exists now (imports, caches: long-lived;
+            # the last run's garbage is already collected) leaves each collection the new objects only.
+            gc.freeze()
+            ss.pg_loop = PlayLoop([(t, c.epochs) for t, c, _ in pairs], pace=PACE, chunk=2,
+                                  snapshot=snapshot, snapshot_s=SNAPSHOT_S).start()
+    if ss.pg_playing:
+        @st.fragment(run_every=FRAME_S)
         def live() -> None:
-            if st.session_state.pg_playing:
-                for t, c in ((tr_a, g_cfg), (tr_b, g2_cfg)):
-                    if t is not None:
-                        t.run(epochs=max(1, c.epochs // 50))
-                if tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs):
-                    st.session_state.pg_playing = False
-                    st.rerun()
-            cols = st.columns(2) if tr_b is not None else [st.container()]
-            with cols[0]:
-                draw_setting("Setting A", g_cfg, pts, tr_a)
-            if tr_b is not None:
-                with cols[1]:
-                    draw_setting("Setting B", g2_cfg, pts, tr_b)
+            loop = ss.get("pg_loop")
+            if not ss.pg_playing or loop is None:  # paused meanwhile: the outer rerun removes this fragment
+                return
+            loop.touch()
+            if loop.error is not None:
+                st.error(f"Training stopped: {loop.error}")
+            if not loop.alive:  # reached the end: redraw the whole panel at rest
+                ss.pg_playing, ss.pg_loop = False, None
+                st.rerun(scope="app")
+            snaps = loop.take()
+            if not snaps:  # none recorded since the last frame: take one now
+                with loop.lock:
+                    snaps = [snapshot()]
+            draw(live=True, snaps=snaps)  # from the recorded frames: training goes on meanwhile
 
         live()
-        if tr_a.epoch > 0:
-            st.download_button("Export setting A as a PyTorch script", export_script(tr_a.results()[0], g_cfg),
-                               file_name="nnlab_playground_model.py", mime="text/x-python", key="pg_export")
-    return g_cfg, g2_cfg
+    else:
+        stopping = ss.pop("pg_stopping", None)
+        if stopping is not None:
+            with stopping.lock:
+                draw(live=False)
+        else:
+            draw(live=False)
+    if tr_a.epoch > 0:
+        st.download_button("Export setting A as a PyTorch script", lambda: export_script(tr_a.results()[0], g_cfg),
+                           file_name="nnlab_playground_model.py", mime="text/x-python", key="pg_export")

@@ -36,7 +36,7 @@ class PlaygroundConfig(TrainConfig):
     n_points: int = param(400, lo=20, hi=2000)
     data_seed: int = param(0, lo=0, hi=2**31 - 1)
     features: tuple[str, ...] = param(("x1", "x2"), choices=datasets.FEATURES, length=(1, 7))
-    hidden: tuple[int, ...] = param((4, 4), lo=1, hi=8, length=(0, 6), cap=("width", "layers"))
+    hidden: tuple[int, ...] = param((4, 4), lo=1, hi=32, length=(0, 6), cap=("width", "layers"))
     activation: str = param("tanh", choices=activations.HIDDEN)
     init: str = param("xavier", choices=INITS)
     lr: float = param(0.03, lo=1e-5, hi=10.0)

@@ -1,0 +1,101 @@
+"""The Playground's Play: train live trainers in a background thread at a steady pace of epochs.
+
+Why a thread: the page redraws about ten times a second; training inside each redraw tied the
+epochs shown to how fast the browser and Streamlit turned frames around (a slow frame trained a
+bigger chunk, which made the next frame slower). Here training keeps its own pace, and a redraw
+only reads the weights (under :attr:`PlayLoop.lock`, so it never sees a half-done step).
+
+Snapshots: with ``snapshot`` (a function of nothing that returns what to draw), the loop also
+records that every ``snapshot_s`` seconds while it trains (under the lock, between epochs), so a
+page that can only send frames to the browser ~8 times a second can still show ~20 states a second:
+:meth:`PlayLoop.take` hands over those recorded since the last call.
+
+The loop ends when every trainer reaches its target epoch, on :meth:`PlayLoop.stop`, or when nobody
+has drawn a frame for ``idle_timeout`` seconds (the visitor left): it never outlives its viewer.
+It calls ``Trainer.run_unguarded``: the caller checks the run guard once before starting it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from core.engine import Trainer
+
+
+class PlayLoop:
+    """Train each (trainer, target epoch) pair at ``pace`` epochs per second, together, in a thread."""
+
+    def __init__(self, jobs: Sequence[tuple[Trainer, int]], pace: float = 100.0, chunk: int = 4,
+                 idle_timeout: float = 3.0, snapshot: Callable[[], Any] | None = None,
+                 snapshot_s: float = 0.05) -> None:
+        self.jobs = [(t, int(target)) for t, target in jobs]
+        self.pace = float(pace)
+        self.chunk = max(1, int(chunk))  # epochs per hold of the lock (each run evaluates its last epoch)
+        self.idle_timeout = idle_timeout
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._seen = time.monotonic()
+        self.error: BaseException | None = None
+        self.snapshot = snapshot
+        self.snapshot_s = snapshot_s
+        self._snaps: deque = deque(maxlen=16)  # the newest, if nobody takes them for a while
+        self._last_snap = 0.0
+        self._thread = threading.Thread(target=self._run, name="nnlab-play", daemon=True)
+
+    def start(self) -> PlayLoop:
+        self._thread.start()
+        return self
+
+    def touch(self) -> None:
+        """A frame was drawn: someone is watching (resets the idle timeout)."""
+        self._seen = time.monotonic()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Ask the loop to end after the epochs it is on, and wait for it (at most timeout seconds)."""
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def take(self) -> list:
+        """The snapshots recorded since the last call, oldest first."""
+        out = []
+        while self._snaps:
+            out.append(self._snaps.popleft())
+        return out
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def finished(self) -> bool:
+        """Every trainer has reached its target (or stopped: all its models diverged)."""
+        return all(t.epoch >= target or not bool(t.stopping.active.any()) for t, target in self.jobs)
+
+    def _run(self) -> None:
+        t0 = time.monotonic()
+        start = [t.epoch for t, _ in self.jobs]
+        try:
+            while not self._stop.is_set() and not self.finished:
+                now = time.monotonic()
+                if now - self._seen > self.idle_timeout:
+                    break
+                due = int(self.pace * (now - t0))  # epochs each trainer should have done by now
+                behind = [(t, target, s) for (t, target), s in zip(self.jobs, start)
+                          if t.epoch - s < due and t.epoch < target and bool(t.stopping.active.any())]
+                if not behind:
+                    self._stop.wait(0.003)
+                    continue
+                with self.lock:
+                    for t, target, s in behind:
+                        t.run_unguarded(epochs=min(self.chunk, due - (t.epoch - s), target - t.epoch))
+                    if self.snapshot is not None and (time.monotonic() - self._last_snap >= self.snapshot_s
+                                                      or self.finished):
+                        self._last_snap = time.monotonic()
+                        self._snaps.append(self.snapshot())
+        except BaseException as e:  # noqa: BLE001 - kept for the page to show; a thread must not die silently
+            self.error = e
