@@ -5,16 +5,22 @@ from __future__ import annotations
 import streamlit as st
 
 from core import explorer as ex
+from core import settings
 from core.engine.activations import REGISTRY, table
 from core.explorer import charts as ac
 from core.explorer.jobs import PARAM_FIELDS
+from core.serve import price
 from core.serve.cache import batch_key
+from ui import links
 from ui.common import cached_results, seed_state, share_link, sync_url
+from ui.glossary import tip
 from ui.widgets import field_widget, notice, parse_numbers, progress_bar, url_config, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
 SLIDER_KEYS = {"leaky_alpha": "f_leaky", "elu_alpha": "f_elu", "softplus_beta": "f_beta"}  # field -> widget key
+INIT_SHORT = {"matched": "Each its own", "default": "PyTorch default", "xavier": "Xavier", "he": "He",
+              "lecun": "LeCun", "small": "randn*0.5"}
 
 
 # ---- cached computations (pure functions of frozen configs) ---------------------------------------
@@ -33,6 +39,20 @@ def depth_results(cfg: ex.DepthConfig, progress=None):
     return cached_results(key, lambda: ex.run_depth(cfg, progress), request=cfg)
 
 
+def affordable(cfg, what: str):
+    """A link's config, or (hosted mode, over a cap or this server's budget) the defaults with a notice:
+    never the same over-budget config again, so the page opens with something it may run."""
+    if not settings.hosted():
+        return cfg
+    msg = price.check(cfg)
+    if not msg:
+        return cfg
+    st.warning(f"The link's {what} settings are more than this server runs for one visitor ({msg.rstrip('.')}). "
+               "Showing the defaults instead.", icon=":material/speed:")
+    return type(cfg)()
+
+
+
 # ---- page -----------------------------------------------------------------------------------------
 st.title("Activation Explorer")
 st.markdown(
@@ -42,8 +62,8 @@ st.markdown(
 )
 
 url_f = url_config(ex.CurvesConfig, "f_")
-url_c = url_config(ex.CompareConfig, "c_")
-url_d = url_config(ex.DepthConfig, "d_")
+url_c = affordable(url_config(ex.CompareConfig, "c_"), "comparison")
+url_d = affordable(url_config(ex.DepthConfig, "d_"), "depth study")
 f_cfg, c_cfg, d_cfg = url_f, url_c, url_d
 show_hist = None  # which function's histograms the depth tab shows, when not the first
 
@@ -61,7 +81,8 @@ with tab_f:
         a, b, c = st.columns([4, 1, 1])
         chosen = field_widget(F, "functions", label="Functions", key="f_functions", value=url_f.functions,
                               container=a, format_func=LABEL.get,
-                              help="Softmax is not elementwise: it has its own tab.")
+                              help=tip("activation", "derivative", "saturation",
+                                       before="Softmax is not elementwise: it has its own tab."))
         field_widget(F, "x_min", label="x from", key="f_xmin", value=url_f.x_min, container=b, step=1.0)
         field_widget(F, "x_max", label="x to", key="f_xmax", value=url_f.x_max, container=c, step=1.0)
         for fld, key in SLIDER_KEYS.items():  # a parameter's first value comes from the link even while hidden
@@ -89,8 +110,13 @@ with tab_f:
         st.subheader("The table, measured")
         st.caption(f"Measured on x from {f_cfg.x_min:g} to {f_cfg.x_max:g} (slopes from autograd on 2,001 points); "
                    "zero-centred means the mean output for standard-normal input is within 0.05 of 0.")
-        st.dataframe(table, hide_index=True, width="stretch",
+        # measured numbers, then what each is for: as one eight-column table its last columns were cut
+        words = [c for c in ("use", "gotcha") if c in table.columns]
+        st.dataframe(table.drop(columns=words), hide_index=True, width="stretch",
                      column_config={"largest slope": st.column_config.NumberColumn(format="%.4g")})
+        if words:
+            st.dataframe(table[["function", *words]], hide_index=True, width="stretch")
+        links.try_next("activations.shapes", "activations", TABS)
 
 # ---- 2. softmax -------------------------------------------------------------------------------------
 with tab_s:
@@ -102,9 +128,9 @@ with tab_s:
         )
         a, b = st.columns([2, 3])
         field_widget(F, "logits", label="Logits (comma-separated)", key="f_logits", value=url_f.logits, container=a,
-                     help="2 to 12 numbers between -100 and 100")
+                     help=tip("logits", "softmax", before="2 to 12 numbers between -100 and 100"))
         field_widget(F, "temperature", label="Temperature T", key="f_temp", value=url_f.temperature, container=b,
-                     widget="slider", step=0.05)
+                     widget="slider", step=0.05, help=tip("temperature", "entropy"))
         f_cfg = widget_config(lambda: f_cfg.replace(logits=parse_numbers(st.session_state.f_logits),
                                                     temperature=float(st.session_state.f_temp)), f_cfg)
         left, right = st.columns(2)
@@ -116,6 +142,7 @@ with tab_s:
             notice(n)
         st.dataframe(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
             columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]), hide_index=True, width="stretch")
+        links.try_next("activations.softmax", "activations", TABS)
 
 # ---- 3. effect on learning ----------------------------------------------------------------------------
 with tab_c:
@@ -131,17 +158,24 @@ with tab_c:
         field_widget(CMP, "dataset", label="Data", key="c_dataset", value=url_c.dataset, container=a, help=None,
                      format_func=lambda s: "sklearn digits (8x8)" if s == "digits" else f"2-D {s} (XOR Lab)")
         field_widget(CMP, "n_seeds", label="Seeds", key="c_seeds", value=url_c.n_seeds, container=c,
-                     help="Models per activation, trained together")
+                     help=tip("seed", before="Models per activation (at least 1), trained together"))
         with st.expander("Network and training", icon=":material/tune:"):
             e = st.columns(4)
             field_widget(CMP, "hidden", label="Hidden widths", key="c_hidden", value=url_c.hidden, container=e[0],
                          help="e.g. 128, 64: two hidden layers")
-            field_widget(CMP, "epochs", label="Epochs", key="c_epochs", value=url_c.epochs, container=e[1])
-            field_widget(CMP, "lr", label="Learning rate", key="c_lr", value=url_c.lr, container=e[2], format="%.4g")
-            field_widget(CMP, "batch_size", label="Batch size", key="c_batch", value=url_c.batch_size, container=e[3])
+            field_widget(CMP, "epochs", label="Epochs", key="c_epochs", value=url_c.epochs, container=e[1],
+                         help=tip("epoch"))
+            field_widget(CMP, "lr", label="Learning rate", key="c_lr", value=url_c.lr, container=e[2], format="%.4g",
+                         help=tip("learning rate"))
+            field_widget(CMP, "batch_size", label="Batch size", key="c_batch", value=url_c.batch_size, container=e[3],
+                         help=tip("batch"))
             e = st.columns(4)
-            field_widget(CMP, "optimizer", label="Optimizer", key="c_opt", value=url_c.optimizer, container=e[0])
-            field_widget(CMP, "init", label="Init", key="c_init", value=url_c.init, container=e[1])
+            field_widget(CMP, "optimizer", label="Optimizer", key="c_opt", value=url_c.optimizer, container=e[0],
+                         help=tip("adam", "sgd", "momentum"))
+            field_widget(CMP, "init", label="Init", key="c_init", value=url_c.init, container=e[1],
+                         format_func=INIT_SHORT.get,
+                         help=tip("xavier init", "he init", "lecun init",
+                                  before="Each its own: Xavier for sigmoid and tanh, He for the ReLU family."))
             field_widget(CMP, "first_seed", label="First seed", key="c_first", value=url_c.first_seed, container=e[2])
             field_widget(CMP, "noise", label="Noise (2-D sets)", key="c_noise", value=url_c.noise, container=e[3],
                          widget="slider", step=0.05, help=None)
@@ -172,7 +206,7 @@ with tab_c:
         left, right = st.columns(2)
         with left:
             st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_acc"), "test accuracy",
-                                          "Test accuracy (mean, best-to-worst seed band)"), width="stretch")
+                                          "Test accuracy"), width="stretch")
             if "acc" in notes:
                 notice(notes["acc"])
         with right:
@@ -180,14 +214,19 @@ with tab_c:
                                           "Test loss", log_y=True), width="stretch")
             if "loss" in notes:
                 notice(notes["loss"])
-        left, right = st.columns([2, 3])
-        left.markdown("**Ranked by final test accuracy**")
-        left.altair_chart(ac.ranking_chart(table), width="stretch")
-        right.dataframe(
-            table.drop(columns="name"), hide_index=True, width="stretch",
-            column_config={k: st.column_config.NumberColumn(format="%.4f")
-                           for k in ("mean test acc", "std", "min", "max", "mean test loss")})
-        notice(notes["table"])
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.altair_chart(ac.ranking_chart(table, "Ranked by final test accuracy"), width="stretch")
+        with right:
+            notice(notes["table"])
+        # full width, and only columns that vary: at 1024 px the last column was cut. Seeds per activation is
+        # in the caption above; "diverged" shows when a run did.
+        drop = ["name", "seeds"] + ([] if table["diverged"].any() else ["diverged"])
+        st.dataframe(
+            table.drop(columns=drop), hide_index=True, width="stretch",
+            column_config={"rank": st.column_config.NumberColumn(width="small"),
+                           **{k: st.column_config.NumberColumn(format="%.4f")
+                              for k in ("mean test acc", "std", "min", "max", "mean test loss")}})
+        links.try_next("activations.learn", "activations", TABS)
 
 # ---- 4. depth -----------------------------------------------------------------------------------------
 with tab_d:
@@ -201,16 +240,16 @@ with tab_d:
         )
         field_widget(DEP, "functions", label="Activations", key="d_functions", value=url_d.functions,
                      format_func=LABEL.get)
-        b, c = st.columns([3, 2])
-        field_widget(DEP, "depth", label="Hidden layers", key="d_depth", value=url_d.depth, container=b,
+        field_widget(DEP, "depth", label="Hidden layers", key="d_depth", value=url_d.depth,
                      widget="slider", help=None)
-        field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init, container=c,
-                     widget="segmented_control", required=True,
-                     format_func=ex.INIT_LABEL.get)
+        field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init,  # a row: 5 options
+                     widget="segmented_control", required=True, format_func=INIT_SHORT.get,
+                     help=tip("initialisation", "xavier init", "he init", "lecun init",
+                              before="Each its own: Xavier for sigmoid and tanh, He for the ReLU family."))
         e = st.columns(5)
         field_widget(DEP, "width", label="Width", key="d_width", value=url_d.width, container=e[0])
         field_widget(DEP, "lr", label="Learning rate (Adam)", key="d_lr", value=url_d.lr, container=e[1],
-                     format="%.4g", help=None)
+                     format="%.4g", help=tip("learning rate", "adam"))
         field_widget(DEP, "epochs", label="Epochs", key="d_epochs", value=url_d.epochs, container=e[2])
         field_widget(DEP, "batch_size", label="Batch size", key="d_batch", value=url_d.batch_size, container=e[3])
         field_widget(DEP, "seed", label="Seed", key="d_seed", value=url_d.seed, container=e[4])
@@ -226,19 +265,19 @@ with tab_d:
         bar.empty()
         frames = ex.depth_frames(results)
         notes = ex.depth_notes(results)
+        notice(notes["init"])  # full width, above the charts it explains
         left, right = st.columns(2)
         with left:
             st.altair_chart(ac.grad_lines(frames["grad"], 0, "Gradient per layer at initialisation"),
                             width="stretch")
             notice(notes["grad"])
-            if notes.get("init"):
-                notice(notes["init"])
         with right:
             st.altair_chart(ac.acc_lines(frames["acc"], "Test accuracy while training"), width="stretch")
             notice(notes["acc"])
         st.subheader("During training")
         n_f = len(d_cfg.functions)
-        size = dict(columns=min(4, n_f), width=max(140, 640 // min(4, n_f)), height=170)
+        # two per row: four 160 px maps in a row were cut at 1024 px wide
+        size = dict(columns=min(2, n_f), width=200 if n_f > 1 else 320, height=170)
         st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
                                          log=True, **size), width="content")
         notice(notes["grad_train"])
@@ -254,8 +293,11 @@ with tab_d:
             show_hist = pick
         h = frames["hist"]
         st.altair_chart(ac.preact_hist(h[h["function"] == pick].drop(columns="function"),
-                                       f"{pick}: pre-activation z per hidden layer"), width="content")
+                                       f"{pick}: pre-activation z per hidden layer", columns=4, size=110),
+                        width="content")
+        st.caption(tip("pre-activation"))
         notice(notes[f"hist:{pick}"])
+        links.try_next("activations.depth", "activations", TABS)
 
 # ---- the URL holds every control ------------------------------------------------------------------------
 params = {**f_cfg.to_query("f_"), **c_cfg.to_query("c_"), **d_cfg.to_query("d_")}

@@ -11,6 +11,7 @@ from core.architectures import charts
 from core.architectures import jobs as arj
 from core.serve import hosted
 from core.serve.cache import batch_key
+from ui import links
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
 from ui.widgets import notice, url_config
 
@@ -173,6 +174,7 @@ with tab_s:
                      column_config={**{k: st.column_config.NumberColumn(format="%.4f")
                                        for k in ("mean test acc", "spread (std)", "min", "max", "acc per 1k params")},
                                     "seconds": st.column_config.NumberColumn(format="%.2f")})
+        links.try_next("architectures.shapes", "architectures", TABS)
 
 # ---- 2. universal approximation --------------------------------------------------------------------
 with tab_u:
@@ -255,6 +257,7 @@ with tab_u:
                      column_config={"error": st.column_config.NumberColumn(format="%.2e"),
                                     "worst seed": st.column_config.NumberColumn(format="%.2e")})
         u_show = show
+        links.try_next("architectures.approx", "architectures", TABS)
 
 # ---- the URL holds every control -------------------------------------------------------------------
 params = {**s_cfg.to_query("s_"), **u_cfg.to_query("u_")}

@@ -7,7 +7,9 @@ import streamlit as st
 from core import backprop as bp
 from core.backprop import charts
 from core.backprop import jobs as bpj
+from ui import links
 from ui.common import config_from_url, seed_state, share_link, sync_url, widget_config
+from ui.glossary import tip
 
 WEIGHTS = bp.weight_names()
 AGREE = 1e-9  # the on-screen check: every hand-computed number within this of autograd's
@@ -55,8 +57,10 @@ seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step,
             "bp_w": want_w if want_w in WEIGHTS else "W1[2,1]"})
 
 c = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
-c[0].number_input("Seed", 0, 2**31 - 1, key="bp_seed", help="First weights: randn × 0.5 from this seed, biases 0")
-c[1].number_input("Learning rate", 1e-4, 10.0, key="bp_lr", format="%.4g", help="The tutorial uses 0.5")
+c[0].number_input("Seed", 0, 2**31 - 1, key="bp_seed",
+                  help=tip("seed", before="First weights: randn × 0.5 from this seed, biases 0"))
+c[1].number_input("Learning rate", 1e-4, 10.0, key="bp_lr", format="%.4g",
+                  help=tip("learning rate", before="The tutorial uses 0.5"))
 c[2].number_input("Step", 0, bpj.MAX_STEP, key="bp_step", help="Updates done so far (4 per epoch)")
 with c[3].container(horizontal=True):
     st.button("Next example", icon=":material/skip_next:", on_click=move, args=(1,))
@@ -131,6 +135,7 @@ with left:
     st.markdown("**Forward values**")
     st.dataframe(fwd, hide_index=True, width="stretch", column_config={"value": fmt})
 right.altair_chart(loss_plot(cfg), width="stretch")
+links.try_next("backprop")
 
 params = cfg.to_query()
 if picked != "W1[2,1]":

@@ -16,6 +16,7 @@ from core.digits import reading as dr
 from core.digits.reader import HOW_TO_GET_MNIST, READER, mnist_here
 from core.engine import TrainResult
 from core.engine.activations import HIDDEN, REGISTRY
+from ui import links
 from ui.canvas import digit_canvas
 from ui.common import seed_state, share_link, sync_url, training_slot
 from ui.digits import (
@@ -35,6 +36,7 @@ from ui.digits import (
     train_images,
     unit_grid,
 )
+from ui.glossary import tip
 from ui.widgets import field_widget, parse_numbers, query_value, url_config, widget_config
 
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
@@ -55,24 +57,26 @@ def controls(base: DigitsConfig) -> DigitsConfig:
     field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=c2,
                  format_func=ACT_LABEL.get, help="ReLU is the default for hidden layers.")
     field_widget(D, "optimizer", label="Optimizer", key="d_opt", value=base.optimizer, container=c3,
-                 options=list(OPT_LABEL), format_func=OPT_LABEL.get)
+                 options=list(OPT_LABEL), format_func=OPT_LABEL.get, help=tip("adam", "sgd", "momentum"))
     field_widget(D, "lr", label="Learning rate", key="d_lr", value=base.lr, container=c4, format="%.4g",
                  help="Starting points: 0.001 for Adam, 0.01 for SGD.")
     c1, c2, c3, c4 = st.columns(4)
     field_widget(D, "batch_size", label="Batch size", key="d_batch", value=base.batch_size, container=c1,
                  help="Rows per step; 32-128 is usual. 0 = the whole training set.")
-    field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=c2)
+    field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=c2,
+                 help=tip("epoch"))
     field_widget(D, "dropout", label="Dropout", key="d_dropout", value=base.dropout, container=c3, widget="slider",
                  step=0.05, help="Share of hidden units switched off at random in each training step (0.2-0.5 is "
                                  "usual); always off when the model reads a digit.")
-    field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=c4, format="%.4g", step=1e-4)
+    field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=c4, format="%.4g", step=1e-4,
+                 help=tip("l2", "weight decay", "l1"))
     c1, c2, c3, c4 = st.columns(4)
     seed_state({"d_es": base.patience > 0})
     c1.toggle("Early stopping", key="d_es",
               help="Stop when the validation loss has not improved for `patience` epochs; "
                    "keep the best epoch's weights.")
     field_widget(D, "patience", label="Patience (epochs)", key="d_patience", value=base.patience or 10, lo=1,
-                 container=c2, disabled=not st.session_state.d_es, help=None)
+                 container=c2, disabled=not st.session_state.d_es, help=tip("patience"))
     field_widget(D, "val_fraction", label="Validation share", key="d_val", value=base.val_fraction, container=c3,
                  widget="slider", step=0.05,
                  help="Training rows held out to watch for overfitting (the tutorial: 10%).")
@@ -292,6 +296,7 @@ with tab_train:
                                "Pick it under ② and ③.", icon=":material/check_circle:")
                 except ModelFileError as e:
                     m2.error(f"**{mf.name}** refused: {e}", icon=":material/block:")
+        links.try_next("digits.train", "digits", TABS)
 
 # ---- ② evaluate -------------------------------------------------------------------------------------
 with tab_eval:
@@ -368,6 +373,7 @@ with tab_eval:
                                                                   " No hidden layer: these are the ten digits' "
                                                                   "templates."))
             unit_grid(model, data.X_test.numpy(), int(n_show), order)
+        links.try_next("digits.evaluate", "digits", TABS)
 
 # ---- ③ read my digits ------------------------------------------------------------------------------
 READERS = {"best": "the best reader here", "trained": "the model trained in ①", "loaded": "the loaded file"}
@@ -489,6 +495,7 @@ with tab_read:
                 except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError):
                     test = None  # no test images here: fine-tune without measuring what it kept
                 teach_view(x, model, key, bank, test, "r")
+        links.try_next("digits.read", "digits", TABS)
 
 # ---- ④ compare -------------------------------------------------------------------------------------
 with tab_cmp:
@@ -548,6 +555,7 @@ with tab_cmp:
             st.dataframe(shown_t, hide_index=True, width="stretch", column_config={
                 c: st.column_config.NumberColumn(format="%.3f" if "loss" in c else "percent")
                 for c in shown_t.columns if c not in ("run", "epochs")})
+        links.try_next("digits.compare", "digits", TABS)
 
 # ---- URL: every setting, so the link reproduces the page -------------------------------------------
 share_link()

@@ -1,66 +1,56 @@
-"""Home: what NN Lab teaches, opening on a live result (the XOR network, trained and cached)."""
+"""Home: where to start, the path through the tutorial's order, and a live result drawn first (the
+tutorial's NumPy network solving XOR, trained by this server in a fraction of a second)."""
 
 import streamlit as st
 
-from core import xor
-from core.serve.cache import batch_key
 from core.xor import charts
-from core.xor.surfaces import XOR_POINTS, probability_surface
-from ui import links
-from ui.common import cached_results
+from core.xor.first_look import FirstLook, first_look
+from ui import glossary, links
+from ui.startup import warm_in_background
+
+
+@st.cache_resource(show_spinner=False)
+def home_job() -> tuple[FirstLook, object]:
+    """The NumPy network trained once per server process, and its chart (built once: never mutated)."""
+    f = first_look()
+    chart = charts.decision_surface(f.surface, f.points, title=["A 2-4-1 network", "solving XOR"], size=280)
+    return f, chart
+
 
 st.title("NN Lab")
 st.markdown(
-    "Watch neural networks learn: every chart here is trained live by the code, seeded so the "
+    "Watch neural networks learn: every chart here is trained by the code while you watch, seeded so the "
     "numbers repeat, and cached so they come back at once."
 )
+st.info(
+    "**New to neural networks? Start at step 1** and follow the path in order: it is the order of the "
+    "tutorial NN Lab follows. Every tab ends with a *Try next* link to the next step, and terms with a "
+    ":material/help: mark explain themselves when you point at them.",
+    icon=":material/school:",
+)
 
-cfg = xor.SeedStudyConfig(n_seeds=1)  # the tutorial's PyTorch XORNet, seed 0
-result = cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg))[0]
+# Stacked, not in columns: beside the path, the 280 px chart overlapped it at 1024 px wide.
+f, chart = home_job()
+st.altair_chart(chart, width="content")
+outs = ", ".join(f"{p:.2f}" for p in f.outputs)
+if f.solved:
+    verdict = "all four on the right side of 0.5: it solves XOR"
+else:
+    verdict = "not all on the right side of 0.5: this start did not solve XOR"
+st.caption(
+    f"The tutorial's network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden units, 1 sigmoid "
+    f"output, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, trained by this "
+    f"server in {f.seconds * 1000:,.0f} ms. Final loss {f.final_loss:.3f}; outputs for (0,0), (0,1), "
+    f"(1,0), (1,1): {outs}, {verdict}. Step 1 shows why a single neuron never can."
+)
 
-left, right = st.columns([1, 1])
-with left:
-    st.altair_chart(
-        charts.decision_surface(
-            probability_surface(result),
-            XOR_POINTS,
-            title="A 2-4-1 network solving XOR, trained just now",
-            size=300,
-        ),
-        width="content",
-    )
-    st.caption(
-        f"PyTorch XORNet (sigmoid, Adam lr 0.1, {cfg.epochs} epochs, seed 0): final loss "
-        f"{result.metrics['final_train_loss']:.4f}, {result.metrics['final_train_acc']:.0%} of the four "
-        "points right. No single straight line could do this."
-    )
-with right:
-    st.subheader("Four labs")
-    labs = [
-        (
-            "activations",
-            "Activation Explorer",
-            "every common activation and its derivative, and what each does to training: vanishing gradients, "
-            "dead ReLUs, and which one learns fastest.",
-        ),
-        (
-            "xor",
-            "XOR Lab",
-            "why a perceptron cannot learn XOR, a network that can (NumPy by hand and PyTorch), 100 seeds at "
-            "once, and a Playground.",
-        ),
-        (
-            "digits",
-            "Digit Recognizer",
-            "train an MLP on handwritten digits, then upload or draw your own digit and watch it read.",
-        ),
-        (
-            "tuner",
-            "Hyperparameter Tuner",
-            "a real Optuna search over architecture and training settings, watched live, spread over workers.",
-        ),
-    ]
-    for page, title, text in labs:
-        if links.exists(page):
-            links.page_link(page, f"**{title}**")
-            st.caption(text)
+st.subheader("The path, step by step")
+st.caption("In the tutorial's order; point at a step to see what it shows. Each step opens on its first tab, and "
+           "every tab's Try next leads to the following one.")
+for k, stop in enumerate(links.stops(), start=1):  # one column: two cut the longer titles at 1024 px
+    links.step_link(stop.first, f"**{k}.** {stop.label}", help=stop.what)
+
+with st.expander(f"Glossary: {len(glossary.TERMS)} terms, one line each", icon=":material/menu_book:"):
+    st.markdown(glossary.as_markdown())
+
+warm_in_background()  # after the first chart: torch and the next pages' modules load while the visitor reads

@@ -18,6 +18,7 @@ from core.settings import hosted
 from core.tuning import charts
 from ui import links
 from ui.common import share_link
+from ui.glossary import tip
 from ui.widgets import bounds, field_widget, url_config
 
 VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Contour", "Rank", "Distribution",
@@ -140,10 +141,11 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                help="digits: sklearn's 8x8 digits (1,797 images). mnist: where it is "
                                     f"downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image sample).")
         sampler = field_widget(SS, "sampler", label="Sampler", value=set0.sampler, container=c3,
-                               format_func=tuning.SAMPLER_LABELS.get)
+                               format_func=tuning.SAMPLER_LABELS.get, help=tip("tpe", "random search"))
         pruner = field_widget(SS, "pruner", label="Pruner", value=set0.pruner, container=c4,
                               format_func=tuning.PRUNER_LABELS.get,
-                              help="stops trials whose validation accuracy lags the others' at the same epoch")
+                              help=tip("pruner", "median pruner", "hyperband", before="stops trials whose "
+                                       "validation accuracy lags the others' at the same epoch"))
         c1, c2, c3, c4, c5 = st.columns(5)
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi
         n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=c1, step=10,
@@ -439,7 +441,8 @@ def watch(name: str, polling_fast: bool) -> None:
         st.caption(f":material/filter_alt: showing {len(shown.trials):,} of {len(frame.trials):,} trials: "
                    f"{flt.describe()}")
     view = st.segmented_control("View", VIEWS, default=st.session_state.get("tuner_view", "History"),
-                                key=f"view_{name}", label_visibility="collapsed")
+                                key=f"view_{name}", label_visibility="collapsed",
+                                help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova"))
     st.session_state["tuner_view"] = view or "History"
     show(shown, view or "History", flt)
     if frame.read_seconds > 1.0:
@@ -489,4 +492,5 @@ with st.expander("Run workers on other machines", icon=":material/dns:"):
     st.caption("Workers stop by themselves when the study's budget is done or someone presses Stop. "
                "A worker that dies mid-trial has that trial marked failed after the heartbeat grace period.")
 
+links.try_next("tuner")
 share_link()

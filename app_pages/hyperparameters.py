@@ -9,6 +9,7 @@ from core.engine.activations import HIDDEN, REGISTRY
 from core.hyperparameters import charts as hc
 from core.serve import hosted
 from core.serve.cache import batch_key
+from ui import links
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
 from ui.widgets import notice, progress_bar, url_config
 
@@ -192,6 +193,7 @@ for name, tab in zip(TABS, tab_list):
             **{k: st.column_config.NumberColumn(format="%.4f") for k in ("train loss", "test loss", "gap",
                                                                           "loss gap", "s / epoch")},
             **{k: st.column_config.NumberColumn(format="percent") for k in ("train acc", "test acc")}})
+        links.try_next(f"hyperparameters.{name}", "hyperparameters", TABS)
 
 # ---- the URL holds the open sweep and its settings --------------------------------------------------------
 params = cfgs[open_tab].to_query(f"{open_tab}_")

@@ -10,6 +10,7 @@ import streamlit as st
 
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
+from ui import links
 from ui.common import seed_state, share_link, sync_url, training_slot, widget_config
 from ui.widgets import notice, url_config
 
@@ -183,6 +184,7 @@ with tab_a:
             right.caption(f"A forest reports how much each feature's splits reduced impurity: here the top three "
                           f"features carry {top3:.0%} of it (mean over {a_cfg.folds} folds). An MLP's weights give no "
                           "such ranking directly; explaining one needs extra tools.")
+        links.try_next("when-to-use.duel", "when-to-use", TABS)
 
 # ---- 2. scaling ------------------------------------------------------------------------------------------
 with tab_b:
@@ -214,6 +216,7 @@ with tab_b:
         got = dict(zip(b_cfg.points(), done))
         for n in wtu.scaling_notes(got, SHORT[dataset]):
             notice(n)
+        links.try_next("when-to-use.scaling", "when-to-use", TABS)
 
 # ---- 3. uninformative features and rotation -------------------------------------------------------------------
 with tab_c:
@@ -258,6 +261,7 @@ with tab_c:
         pts = [(k, r, run) for (k, r, _), run in zip(c_cfg.points(), done)]
         for n in wtu.noise_notes(pts):
             notice(n)
+        links.try_next("when-to-use.noise", "when-to-use", TABS)
 
 # ---- 4. data hunger ------------------------------------------------------------------------------------------
 with tab_d:
@@ -290,6 +294,7 @@ with tab_d:
             lambda pt: f"{wtu.LABELS[pt[1]]} on {pt[0]:.0%} of the training rows")
         for n in wtu.curve_notes(cps, table.task):
             notice(n)
+        links.try_next("when-to-use.curve", "when-to-use", TABS)
 
 # ---- the URL holds every control -------------------------------------------------------------------------------
 params = {**a_cfg.to_query("d_"), **b_cfg.to_query("s_"), **c_cfg.to_query("n_"), **d_cfg.to_query("c_")}

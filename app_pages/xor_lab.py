@@ -14,7 +14,9 @@ from core.xor import charts, hidden_space
 from core.xor.playground import PlaygroundConfig
 from core.xor.scratch import ScratchNet
 from core.xor.surfaces import all_histories, compare_verdicts, probability_surface, seed_summary
+from ui import links
 from ui.common import cached_results, share_link, sync_url
+from ui.glossary import tip
 from ui.playground import playground_tab
 from ui.widgets import field_widget, url_config, widget_config
 
@@ -25,8 +27,10 @@ P, C, S = xor.PerceptronConfig, xor.XorCompareConfig, xor.SeedStudyConfig
 # ---- cached computations (pure functions of frozen configs) ------------------------------------
 @st.cache_data(max_entries=64)
 def perceptron_run(cfg: xor.PerceptronConfig):
+    """(history, lines per epoch, truth table, best straight line's accuracy, verdict sentence, final rule)."""
     h, p = xor.run_perceptron(cfg)
-    return h, xor.perceptron_lines(h), xor.truth_table(cfg, p), xor.best_linear_accuracy(cfg.gate)
+    return (h, xor.perceptron_lines(h), xor.truth_table(cfg, p), xor.best_linear_accuracy(cfg.gate),
+            xor.perceptron_verdict(cfg, h, p), xor.rule_text(h.weights[-1], h.bias[-1]))
 
 
 @st.cache_data(max_entries=32)
@@ -35,19 +39,36 @@ def compare_run(cfg: xor.XorCompareConfig) -> xor.XorCompareResult:
 
 
 @st.cache_data(max_entries=32)
+def numpy_share(cfg: xor.XorCompareConfig) -> tuple[int, int]:
+    """How many of 100 seeds the NumPy network solves XOR from at cfg's NumPy settings (one batched run)."""
+    return xor.numpy_solve_share(cfg)
+
+
+@st.cache_data(max_entries=32)
 def diagnose_seed(cfg: xor.SeedStudyConfig, k: int):
-    return xor.diagnose(seed_results(cfg)[k])
+    return xor.diagnose(seed_results(cfg)[k], longer_runs(cfg).get(k))
 
 
 def seed_results(cfg: xor.SeedStudyConfig, progress=None):
     return cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg, progress), request=cfg)
 
 
+def longer_runs(cfg: xor.SeedStudyConfig) -> dict:
+    """The study's failed seeds retrained RETRY_FACTOR times longer (one batched run, cached): {index: result}."""
+    results = seed_results(cfg)
+    failed = seed_summary(results).failed
+    if not failed:
+        return {}
+    longer = cached_results(batch_key([cfg], f"xor-gate-retry-{xor.RETRY_FACTOR}"),
+                            lambda: list(xor.retry_longer(cfg, results).values()))
+    return dict(zip(failed, longer))
+
+
 # Chart objects for the perceptron tab, kept per setting: building an Altair chart costs more than
 # drawing it (a warm rerun of this tab went from ~0.45 s to ~0.3 s). They are never mutated.
 @st.cache_resource(max_entries=256, show_spinner=False)
 def perceptron_chart(cfg: xor.PerceptronConfig, epoch: int, title: str, size: int = 240):
-    _, lines, _, _ = perceptron_run(cfg)
+    lines = perceptron_run(cfg)[1]
     return charts.perceptron_view(gate_points(cfg.gate), lines[lines.epoch == epoch], title=title, size=size)
 
 
@@ -94,32 +115,23 @@ with tab_p:
         c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
         field_widget(P, "gate", label="Logic gate", key="p_gate", value=url_p.gate, container=c1,
                      widget="segmented_control", required=True)
-        field_widget(P, "lr", label="Learning rate", key="p_lr", value=url_p.lr, container=c2, format="%.4g")
+        field_widget(P, "lr", label="Learning rate", key="p_lr", value=url_p.lr, container=c2, format="%.4g",
+                     help=tip("learning rate"))
         field_widget(P, "epochs", label="Max epochs", key="p_epochs", value=url_p.epochs, container=c3,
-                     help="The tutorial uses 100 (1,000 for XOR).")
-        field_widget(P, "seed", label="Seed", key="p_seed", value=url_p.seed, container=c4)
+                     help=tip("epoch", before="The tutorial uses 100 (1,000 for XOR)."))
+        field_widget(P, "seed", label="Seed", key="p_seed", value=url_p.seed, container=c4, help=tip("seed"))
         p_cfg = widget_config(lambda: xor.PerceptronConfig(
             gate=st.session_state.p_gate,
             lr=st.session_state.p_lr,
             epochs=st.session_state.p_epochs,
             seed=st.session_state.p_seed,
         ), url_p)
-        hist, lines, table, best_line = perceptron_run(p_cfg)
+        hist, lines, table, best_line, verdict, rule = perceptron_run(p_cfg)
         n_ep = len(hist.errors)
         if hist.converged:
-            st.success(
-                f"**{p_cfg.gate}** learned in {n_ep} epoch{'s' * (n_ep != 1)}: the last epoch made no "
-                "mistakes, so training stopped.",
-                icon=":material/check_circle:",
-            )
+            st.success(verdict, icon=":material/check_circle:")
         else:
-            st.error(
-                f"**{p_cfg.gate}** not learned after {n_ep} epochs: its last pass over the four inputs "
-                f"still made {hist.errors[-1]} mistake{'s' * (hist.errors[-1] != 1)}. The best any straight "
-                f"line can do on {p_cfg.gate} is {best_line:.0%} of the points, so the perceptron rule keeps "
-                "moving the line forever.",
-                icon=":material/block:",
-            )
+            st.error(verdict, icon=":material/block:")
         left, right = st.columns([1, 1])
         with left:
             shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show")
@@ -129,16 +141,12 @@ with tab_p:
             st.altair_chart(error_chart(p_cfg), width="stretch")
             st.caption("Truth table and the perceptron's answers now")
             st.dataframe(table, hide_index=True, width="stretch")
-            w, b = hist.weights[-1], hist.bias[-1]
-            st.caption(
-                f"Final rule: output 1 when {w[0]:.3f}·x1 + {w[1]:.3f}·x2 + {b:.3f} > 0. "
-                "Update after each mistake: w += lr·error·x, b += lr·error."
-            )
+            st.caption(f"Final rule: {rule}. Update after each mistake: w += lr·error·x, b += lr·error.")
         st.subheader("All four gates, side by side")
         cols = st.columns(4)
         for col, g in zip(cols, datasets.GATES):
             cfg_g = p_cfg.replace(gate=g, epochs=1000 if g == "XOR" else max(100, p_cfg.epochs))
-            h_g, lines_g, _, _ = perceptron_run(cfg_g)
+            h_g = perceptron_run(cfg_g)[0]
             verdict = (
                 f"learned in {len(h_g.errors)} epochs" if h_g.converged else f"never learned ({len(h_g.errors)} epochs)"
             )
@@ -147,6 +155,7 @@ with tab_p:
             "XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
             "on one side puts an orange one with them."
         )
+        links.try_next("xor.perceptron", "xor", TABS)
 
 # ---- 2. NumPy vs PyTorch ------------------------------------------------------------------------
 with tab_c:
@@ -158,10 +167,10 @@ with tab_c:
         c = st.columns(6)
         field_widget(C, "hidden", label="Hidden units", key="c_hidden", value=url_c.hidden, container=c[0])
         field_widget(C, "numpy_lr", label="NumPy learning rate", key="c_np_lr", value=url_c.numpy_lr,
-                     container=c[1], format="%.4g")
+                     container=c[1], format="%.4g", help=tip("learning rate"))
         field_widget(C, "numpy_epochs", label="NumPy epochs", key="c_np_ep", value=url_c.numpy_epochs, container=c[2])
         field_widget(C, "torch_lr", label="PyTorch learning rate", key="c_t_lr", value=url_c.torch_lr,
-                     container=c[3], format="%.4g")
+                     container=c[3], format="%.4g", help=tip("adam", before="PyTorch trains with Adam here."))
         field_widget(C, "torch_epochs", label="PyTorch epochs", key="c_t_ep", value=url_c.torch_epochs, container=c[4])
         field_widget(C, "seed", label="Seed", key="c_seed", value=url_c.seed, container=c[5])
         c_cfg = widget_config(lambda: xor.XorCompareConfig(
@@ -181,6 +190,7 @@ with tab_c:
                 else "does not solve XOR with these settings"
             )
             (st.success if v.solved else st.warning)(msg)
+        st.caption(xor.numpy_share_sentence(numpy_share(c_cfg), c_cfg))
         a, b = st.columns([3, 2])
         a.altair_chart(charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"), width="stretch")
         b.caption("Outputs on the four inputs")
@@ -197,10 +207,7 @@ with tab_c:
                 width="content",
             )
         st.subheader("What each hidden unit computes")
-        st.caption(
-            "Each small map is one hidden unit's output over the plane. The output neuron adds these "
-            "bent planes up: XOR needs at least two of them."
-        )
+        st.caption(xor.hidden_units_caption(c_cfg))
         for name in ("NumPy", "PyTorch"):
             hid = cr.hidden[cr.hidden.net == name].drop(columns="net")
             st.altair_chart(
@@ -236,6 +243,8 @@ with tab_c:
                 inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward), language="python"
             )
             st.caption("A test checks these gradients against PyTorch autograd in float64 (relative error < 1e-6).")
+            st.caption(tip("autograd", "backpropagation", "binary cross-entropy"))
+        links.try_next("xor.compare", "xor", TABS)
 
 # ---- 3. many seeds ------------------------------------------------------------------------------
 with tab_s:
@@ -249,12 +258,15 @@ with tab_s:
                      widget="number_input", container=c[0])
         field_widget(S, "activation", label="Activation", key="s_act", value=url_s.activation, container=c[1],
                      format_func=ACT_LABEL.get)
-        field_widget(S, "optimizer", label="Optimizer", key="s_opt", value=url_s.optimizer, container=c[2])
-        field_widget(S, "lr", label="Learning rate", key="s_lr", value=url_s.lr, container=c[3], format="%.4g")
-        field_widget(S, "epochs", label="Epochs", key="s_epochs", value=url_s.epochs, container=c[4])
+        field_widget(S, "optimizer", label="Optimizer", key="s_opt", value=url_s.optimizer, container=c[2],
+                     help=tip("adam", "sgd", "momentum"))
+        field_widget(S, "lr", label="Learning rate", key="s_lr", value=url_s.lr, container=c[3], format="%.4g",
+                     help=tip("learning rate"))
+        field_widget(S, "epochs", label="Epochs", key="s_epochs", value=url_s.epochs, container=c[4],
+                     help=tip("epoch"))
         field_widget(S, "init", label="Init", key="s_init", value=url_s.init, container=c[5],
-                     help="default: PyTorch's; small: randn*0.5 as in the tutorial")
-        field_widget(S, "n_seeds", label="Seeds", key="s_n", value=url_s.n_seeds, container=c[6])
+                     help=tip("initialisation", before="default: PyTorch's; small: randn*0.5 as in the tutorial"))
+        field_widget(S, "n_seeds", label="Seeds", key="s_n", value=url_s.n_seeds, container=c[6], help=tip("seed"))
         s_cfg = widget_config(lambda: xor.SeedStudyConfig(
             hidden=(st.session_state.s_width,),
             activation=st.session_state.s_act,
@@ -289,6 +301,11 @@ with tab_s:
         if not failed:
             st.success("Every seed solved XOR with these settings.")
         else:
+            with st.spinner(f"Retraining the {len(failed)} failed seeds {xor.RETRY_FACTOR}x longer..."):
+                longer = longer_runs(s_cfg)
+            said = xor.retry_sentence(s_cfg, longer)
+            if said:
+                st.info(said, icon=":material/replay:")
             st.subheader("Open a failed seed")
             pick = st.selectbox(
                 "Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}", key="s_pick"
@@ -309,11 +326,13 @@ with tab_s:
                 ),
                 width="content",
             )
+        links.try_next("xor.seeds", "xor", TABS)
 
 # ---- 4. playground ------------------------------------------------------------------------------
 with tab_g:
     if tab_g.open:
         g_cfg, g2_cfg = playground_tab(url_g, url_g2)
+        links.try_next("xor.playground", "xor", TABS)
 
 # ---- the URL holds every control ------------------------------------------------------------------
 params = {**p_cfg.to_query("p_"), **c_cfg.to_query("c_"), **s_cfg.to_query("s_"), **g_cfg.to_query("g_")}

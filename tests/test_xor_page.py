@@ -1,4 +1,4 @@
-"""AppTest for app.py's home and the XOR Lab page: as a user clicks through it."""
+"""AppTest for the XOR Lab page: as a user clicks through it (Home: tests/test_home.py)."""
 
 from pathlib import Path
 
@@ -19,13 +19,6 @@ def xor_page(**params) -> AppTest:
 
 def texts(at, kind) -> str:
     return "\n".join(e.value for e in getattr(at, kind))
-
-
-def test_home_opens_on_a_live_xor_result():
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    assert not at.exception
-    assert at.title[0].value == "NN Lab"
-    assert "final loss 0.0" in texts(at, "caption")  # computed now, not typed in
 
 
 def test_perceptron_tab_fails_on_xor_and_learns_and():

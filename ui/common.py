@@ -7,16 +7,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
 from core import settings
 from core.config import Config
-from core.engine import TrainResult
-from core.engine.guard import set_run_guard
 from core.serve import hosted, price
-from core.serve.cache import DiskCache, not_cached
+
+if TYPE_CHECKING:  # core.engine and core.serve.cache import torch (~1-2 s): Home's first paint does without it
+    from core.engine import TrainResult
+    from core.serve.cache import DiskCache
 
 C = TypeVar("C", bound=Config)
 
@@ -115,6 +116,8 @@ def memo() -> _Memo:
 
 @st.cache_resource
 def disk_cache() -> DiskCache:
+    from core.serve.cache import DiskCache
+
     return DiskCache()
 
 
@@ -126,7 +129,7 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     ``request`` (the page's config, or a list of TrainConfigs): in hosted mode it is priced before it
     joins the queue or loads any data, and refused with one line when over a cap or the budget.
     """
-    from core.serve.cache import cached, cut_short, load
+    from core.serve.cache import cached, cut_short, load, not_cached
 
     m = memo()
     hit = m.get(key)
@@ -242,6 +245,8 @@ def check_request(request: Any, data: Any = None) -> bool:
 
 def install_run_guard() -> None:
     """Route every training run of this process through :func:`_trainer_guard` (app.py calls it at start)."""
+    from core.engine.guard import set_run_guard  # imports torch: app.py calls this off Home's first paint
+
     set_run_guard(_trainer_guard)
 
 

@@ -1,8 +1,10 @@
-"""Links between the app's pages: one table of page files and URL paths, and a link that degrades to
-a copyable address when the page is not part of this app."""
+"""Links between the app's pages: one table of page files and URL paths, the beginner's path through
+them in the tutorial's order, and a link that degrades to a copyable address when the page is not part
+of this app."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -13,16 +15,141 @@ ROOT = Path(__file__).resolve().parents[1]
 # url path -> page file (app.py's navigation uses the same url paths)
 PAGES = {
     "home": "app_pages/home.py",
-    "activations": "app_pages/activation_explorer.py",
     "xor": "app_pages/xor_lab.py",
+    "activations": "app_pages/activation_explorer.py",
+    "backprop": "app_pages/backprop.py",
+    "architectures": "app_pages/architectures.py",
     "digits": "app_pages/digit_recognizer.py",
+    "hyperparameters": "app_pages/hyperparameters.py",
+    "when-to-use": "app_pages/when_to_use.py",
     "tuner": "app_pages/hyperparameter_tuner.py",
 }
+
+# a page's st.tabs key (its value is the open tab's label; setting it opens another tab)
+TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab",
+            "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
+# the query param a page reads its open tab from (default "tab")
+TAB_PARAM = {"hyperparameters": "sweep"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stop on the beginner's path: a page (and a tab of it) and what it shows, in a few words."""
+
+    page: str
+    tab: str | None
+    title: str
+    what: str
+
+    @property
+    def id(self) -> str:
+        return self.page if self.tab is None else f"{self.page}.{self.tab}"
+
+    def query(self) -> dict[str, str] | None:
+        """The query params that open the page on this step's tab."""
+        return {TAB_PARAM.get(self.page, "tab"): self.tab} if self.tab else None
+
+
+# The tutorial's order: perceptron and XOR, activations, a network from scratch (NumPy) and in PyTorch,
+# backprop, network shapes, digits, dropout and early stopping, hyperparameter effects, when to use
+# neural networks, the tuner. Steps whose page is not in this app are skipped.
+PATH: tuple[Step, ...] = (
+    Step("xor", "perceptron", "XOR Lab ① Perceptron", "one neuron learns AND but can never learn XOR"),
+    Step("activations", "shapes", "Activation Explorer ① Shapes and slopes",
+         "the common activation functions and their slopes"),
+    Step("activations", "softmax", "Activation Explorer ② Softmax", "scores turned into probabilities"),
+    Step("activations", "learn", "Activation Explorer ③ Effect on learning",
+         "the same network trained with each activation"),
+    Step("activations", "depth", "Activation Explorer ④ Depth", "deep networks: vanishing gradients, dead ReLUs"),
+    Step("xor", "compare", "XOR Lab ② NumPy vs PyTorch",
+         "a network written from scratch in NumPy, and the same one in PyTorch"),
+    Step("xor", "seeds", "XOR Lab ③ 100 seeds", "is solving XOR luck? 100 starts at once"),
+    Step("xor", "playground", "XOR Lab ④ Playground", "build your own network on 2-D data"),
+    Step("backprop", None, "Backprop Step by Step", "the chain rule, one weight at a time, checked by autograd"),
+    Step("architectures", "shapes", "Network Shapes ① Four shapes", "shallow, deep, wide, deep and narrow"),
+    Step("architectures", "approx", "Network Shapes ② Universal approximation",
+         "one hidden layer fitting any curve"),
+    Step("digits", "train", "Digit Recognizer ① Train", "an MLP learns handwritten digits"),
+    Step("digits", "evaluate", "Digit Recognizer ② Evaluate", "which digits it confuses"),
+    Step("digits", "read", "Digit Recognizer ③ Read my digits", "draw or upload a digit"),
+    Step("digits", "compare", "Digit Recognizer ④ Compare", "dropout and early stopping against overfitting"),
+    Step("hyperparameters", "lr", "Hyperparameter Effects: learning rate", "too high diverges, too low crawls"),
+    Step("hyperparameters", "batch", "Hyperparameter Effects: batch size", "noisy small batches, smooth large ones"),
+    Step("hyperparameters", "capacity", "Hyperparameter Effects: layers and neurons",
+         "more capacity fits more patterns, and can overfit"),
+    Step("hyperparameters", "activation", "Hyperparameter Effects: activation", "one network, each activation"),
+    Step("hyperparameters", "dropout", "Hyperparameter Effects: dropout", "more dropout, more regularisation"),
+    Step("when-to-use", "duel", "When to Use Neural Networks ① Head to head",
+         "a network against tree ensembles on small tables"),
+    Step("when-to-use", "scaling", "When to Use Neural Networks ② Scaling",
+         "raw against standardised features, model by model"),
+    Step("when-to-use", "noise", "When to Use Neural Networks ③ Useless features and rotation",
+         "what noise columns and a rotated table do to each model"),
+    Step("when-to-use", "curve", "When to Use Neural Networks ④ Data hunger",
+         "how each model's score grows with the rows it sees"),
+    Step("tuner", None, "Hyperparameter Tuner", "an Optuna search, watched live"),
+)
 
 
 def exists(page: str) -> bool:
     """Whether the page's script is in this app."""
-    return (ROOT / PAGES[page]).exists()
+    return page in PAGES and (ROOT / PAGES[page]).exists()
+
+
+def path() -> list[Step]:
+    """The beginner's path: the steps whose page is in this app, in order."""
+    return [s for s in PATH if exists(s.page)]
+
+
+PAGE_TITLES = {"xor": "XOR Lab", "activations": "Activation Explorer", "backprop": "Backprop Step by Step",
+               "architectures": "Network Shapes", "digits": "Digit Recognizer",
+               "hyperparameters": "Hyperparameter Effects", "when-to-use": "When to Use Neural Networks",
+               "tuner": "Hyperparameter Tuner"}
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Consecutive steps on one page: Home lists the path as these (nine stops instead of two dozen tabs)."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def first(self) -> Step:
+        return self.steps[0]
+
+    @property
+    def label(self) -> str:
+        """'XOR Lab ① Perceptron' for one step, 'Activation Explorer: 4 tabs' for several."""
+        if len(self.steps) == 1:
+            return self.first.title
+        first = " more" if any(s.page == self.first.page for s in path()[:path().index(self.first)]) else ""
+        return f"{PAGE_TITLES[self.first.page]}: {len(self.steps)}{first} tabs"
+
+    @property
+    def what(self) -> str:
+        """What the stop shows, one clause per step."""
+        text = "; ".join(s.what for s in self.steps)
+        return text[0].upper() + text[1:] + "."
+
+
+def stops() -> list[Stop]:
+    """The path grouped into runs of consecutive steps on the same page, in order."""
+    out: list[list[Step]] = []
+    for s in path():
+        if out and out[-1][0].page == s.page:
+            out[-1].append(s)
+        else:
+            out.append([s])
+    return [Stop(tuple(g)) for g in out]
+
+
+def next_step(step_id: str) -> Step | None:
+    """The step after ``step_id`` ('xor.perceptron', 'backprop') on the path; None after the last."""
+    ids = [s.id for s in PATH]
+    if step_id not in ids:
+        raise KeyError(f"{step_id!r} is not a step of the path")
+    later = [s for s in PATH[ids.index(step_id) + 1:] if exists(s.page)]
+    return later[0] if later else None
 
 
 def url(page: str, query: dict[str, str] | None = None) -> str:
@@ -43,3 +170,36 @@ def page_link(page: str, label: str, icon: str = ":material/arrow_forward:",
             pass
     target.markdown(f"{label}: `{url(page, query)}`")
     return False
+
+
+def _open_tab(key: str, label: str) -> None:
+    st.session_state[key] = label
+
+
+def step_link(step: Step, label: str, here: str | None = None, tabs: dict[str, str] | None = None,
+              container=None, help: str | None = None) -> None:
+    """A link to ``step``: on the page ``here`` (whose tab names and labels are ``tabs``), a button that
+    opens that tab; elsewhere a page link that opens the page on it. ``help``: its tooltip."""
+    target = container if container is not None else st
+    if step.page == here and step.tab and tabs and step.tab in tabs:
+        target.button(label, icon=":material/arrow_forward:", type="tertiary", key=f"next-{step.id}",
+                      on_click=_open_tab, args=(TAB_KEYS[here], tabs[step.tab]), help=help)
+    elif exists(step.page):
+        try:
+            target.page_link(PAGES[step.page], label=label, icon=":material/arrow_forward:", help=help,
+                             query_params=step.query())
+        except Exception:  # not registered with st.navigation (a page run on its own)
+            target.markdown(f"{label}: `{url(step.page, step.query())}`")
+
+
+def try_next(step_id: str, here: str | None = None, tabs: dict[str, str] | None = None) -> Step | None:
+    """The one 'Try next' line at the end of a tab or page: a link to the next step on the path (Home
+    after the last). ``here``/``tabs``: the current page and its tabs, so a step on the same page opens
+    its tab. Returns the step linked to (None for Home)."""
+    step = next_step(step_id)
+    if step is None:
+        page_link("home", "Back to the start: Home and the whole path", icon=":material/home:")
+        return None
+    # what the step shows goes in the tooltip: a longer label wrapped (a button) or was cut (a link) at 1024 px
+    step_link(step, f"Try next: **{step.title}**", here, tabs, help=step.what[0].upper() + step.what[1:] + ".")
+    return step

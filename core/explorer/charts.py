@@ -6,10 +6,18 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.plotting import fit_width
+
 LEGEND = alt.Legend(orient="right", title=None, labelLimit=140)  # every entry visible in a half-width column
+BELOW = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=100, columnPadding=12)  # half-width charts
 LINE_LEGEND = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
                          symbolStrokeWidth=3)  # solid line symbols even when a faint band shares the colour
 PALETTE = alt.Scale(scheme="tableau10")  # distinct hues: neighbouring functions stay apart
+# Eight lines in one chart (the comparison's default): eight colours chosen to stay apart for most
+# colour-blind readers too (Okabe-Ito, its yellow swapped for brown), and a dash pattern each, so two
+# lines that overlap or share a hue still differ in a second way.
+EIGHT_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#8C564B"]
+EIGHT_DASHES = [[1, 0], [7, 3], [2, 2], [9, 3, 2, 3], [1, 0], [7, 3], [2, 2], [9, 3, 2, 3]]
 EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # epochs are whole numbers: no 1.2, 1.4 ticks on short runs
 
 
@@ -30,7 +38,7 @@ def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: in
     line = base.mark_line().encode(
         x=alt.X("x:Q", title="x"),
         y=alt.Y(f"{value}:Q", title=y_title),
-        color=alt.Color("function:N", legend=LEGEND, scale=alt.Scale(scheme="tableau10", domain=names)),
+        color=alt.Color("function:N", legend=BELOW, scale=alt.Scale(scheme="tableau10", domain=names)),
         strokeWidth=alt.StrokeWidth("function:N", legend=None, scale=alt.Scale(domain=names, range=widths)),
         strokeDash=alt.StrokeDash("function:N", legend=None,
                                   scale=alt.Scale(domain=names, range=[[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]])),
@@ -43,7 +51,7 @@ def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: in
         layers.append(alt.Chart(clipped).mark_point(color="#d62728", size=18, filled=True).encode(
             x="x:Q", y=f"{value}:Q", tooltip=["function", alt.Tooltip("x:Q", format=".3g"),
                                               alt.Tooltip(f"{value}:Q", title="clipped to", format=".3g")]))
-    return alt.layer(*layers).properties(height=height)
+    return fit_width(alt.layer(*layers).properties(height=height))  # legend below: a wide plot at 1024 px
 
 
 def softmax_bars(df: pd.DataFrame, title: str = "") -> alt.Chart:
@@ -84,16 +92,25 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     """
     positive = bool((df[["lo", "mean", "hi"]] > 0).all().all())
     scale = alt.Scale(type="log") if log_y and positive else alt.Scale(zero=False)
+    names = list(dict.fromkeys(df["function"]))
+    colours = alt.Scale(domain=names, range=[EIGHT_COLOURS[i % 8] for i in range(len(names))])
+    dashes = alt.Scale(domain=names, range=[EIGHT_DASHES[i % 8] for i in range(len(names))])
+    # below the plot in two columns: beside it, eight entries left a half-width chart at 1024 px a 30 px
+    # plot
+    legend = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=100, columnPadding=12,
+                        symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=2.5,
+                        symbolSize=300)  # long stroke symbols: the dash shows
     base = alt.Chart(df, title=title)
-    band = base.mark_area(opacity=0.18).encode(
+    band = base.mark_area(opacity=0.12).encode(
         x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
-        color=alt.Color("function:N", legend=LINE_LEGEND, scale=PALETTE))
-    line = base.mark_line(strokeWidth=2).encode(
+        color=alt.Color("function:N", legend=None, scale=colours))
+    line = base.mark_line(strokeWidth=2.2).encode(
         x="epoch:Q", y=alt.Y("mean:Q", scale=scale),
-        color=alt.Color("function:N", legend=LINE_LEGEND, scale=PALETTE),
+        color=alt.Color("function:N", legend=legend, scale=colours),
+        strokeDash=alt.StrokeDash("function:N", legend=legend, scale=dashes),
         tooltip=["function", "epoch", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("lo:Q", format=".4f"),
                  alt.Tooltip("hi:Q", format=".4f")])
-    return alt.layer(line, band).properties(height=height)  # line first: the legend shows solid lines
+    return fit_width(alt.layer(line, band).properties(height=height))  # line first: the legend shows lines
 
 
 def ranking_chart(table: pd.DataFrame, title: str = "") -> alt.LayerChart:
@@ -108,12 +125,13 @@ def ranking_chart(table: pd.DataFrame, title: str = "") -> alt.LayerChart:
     order = alt.EncodingSortField("mean", order="descending")
     spread = alt.Chart(t, title=title).mark_rule(color="#555", strokeWidth=2).encode(
         y=alt.Y("activation:N", sort=order, title=None),
-        x=alt.X("min:Q", scale=sc, title="final test accuracy (dot: mean; line: worst to best seed)"), x2="max:Q")
+        x=alt.X("min:Q", scale=sc, axis=alt.Axis(format=".1%"),
+                title=["final test accuracy", "dot: mean; line: worst to best seed"]), x2="max:Q")
     dots = alt.Chart(t).mark_point(filled=True, size=90, color="#0877bd", opacity=1).encode(
         y=alt.Y("activation:N", sort=order), x=alt.X("mean:Q", scale=sc),
         tooltip=["activation", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("min:Q", format=".4f"),
                  alt.Tooltip("max:Q", format=".4f")])
-    return alt.layer(spread, dots).properties(height=28 * len(t) + 40)
+    return fit_width(alt.layer(spread, dots).properties(height=28 * len(t) + 40))
 
 
 def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
@@ -122,12 +140,12 @@ def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
     df: function, epoch, layer, grad_norm (from explorer.depth_frames()['grad']).
     """
     d = df[(df["epoch"] == epoch) & (df["grad_norm"] > 0)]
-    return alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
-        x=alt.X("layer:O", title="layer (1 = input side, last = output)"),
+    return fit_width(alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
+        x=alt.X("layer:O", title="layer (1 = input side)"),
         y=alt.Y("grad_norm:Q", scale=alt.Scale(type="log"), title="gradient norm ||dL/dW|| (log)"),
-        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE),
+        color=alt.Color("function:N", legend=BELOW, scale=PALETTE),
         tooltip=["function", "layer", alt.Tooltip("grad_norm:Q", format=".3e")],
-    ).properties(height=300)
+    ).properties(height=300))
 
 
 def layer_heatmap(df: pd.DataFrame, value: str, title: str = "", log: bool = False, columns: int = 2,
@@ -167,9 +185,9 @@ def preact_hist(df: pd.DataFrame, title: str = "", columns: int = 5, size: int =
 
 def acc_lines(df: pd.DataFrame, title: str = "") -> alt.Chart:
     """Test accuracy per epoch, one line per function. df: function, epoch, test_acc."""
-    return alt.Chart(df, title=title).mark_line(point=True).encode(
+    return fit_width(alt.Chart(df, title=title).mark_line(point=True).encode(
         x=alt.X("epoch:Q", axis=EPOCH_AXIS),
         y=alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("function:N", legend=LEGEND, scale=PALETTE),
+        color=alt.Color("function:N", legend=BELOW, scale=PALETTE),
         tooltip=["function", "epoch", alt.Tooltip("test_acc:Q", format=".3f")],
-    ).properties(height=240)
+    ).properties(height=240))

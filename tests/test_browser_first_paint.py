@@ -1,0 +1,46 @@
+"""Home in a real browser: a first visit draws the XOR chart, lists the path, and step 1's link opens the XOR
+Lab on its perceptron tab, whose 'Try next' leads on to the Activation Explorer. (Timing is measured by
+bench/first_paint.py, never asserted here: the machine is shared.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import exceptions, wait_for_app
+from ui import links
+
+pytestmark = pytest.mark.browser
+
+CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+
+
+def test_home_draws_its_chart_and_leads_through_the_path(page, app_server):
+    page.goto(app_server)
+    page.wait_for_selector(CHART, timeout=120_000)  # the first chart: no torch needed for it
+    wait_for_app(page, timeout=120_000)
+    assert not exceptions(page)
+    stops = links.stops()
+    for k, stop in enumerate(stops, start=1):
+        assert page.get_by_role("link", name=f"{k}. {stop.label}").count() == 1, stop.label
+    steps = links.path()
+    page.get_by_role("link", name=f"1. {stops[0].label}").click()  # XOR Lab, perceptron tab
+    page.wait_for_url("**/xor**", timeout=60_000)
+    page.get_by_text("not learned after").wait_for(timeout=120_000)
+    nxt = links.next_step(steps[0].id)
+    link = page.get_by_role("link", name=f"Try next: {nxt.title}")
+    link.wait_for(timeout=60_000)
+    link.click()
+    page.wait_for_url("**/activations**", timeout=60_000)
+    page.get_by_text("The table, measured").wait_for(timeout=120_000)
+    wait_for_app(page, timeout=120_000)
+    assert not exceptions(page)
+
+
+def test_try_next_within_a_page_opens_the_next_tab(page, app_server):
+    page.goto(f"{app_server}/activations?tab=shapes")
+    page.get_by_text("The table, measured").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Try next: Activation Explorer ② Softmax").click()
+    page.get_by_text("Each class's probability as T changes").wait_for(timeout=60_000)
+    wait_for_app(page, timeout=60_000)
+    assert "tab=softmax" in page.url
+    assert not exceptions(page)
