@@ -134,3 +134,15 @@ def test_random_mutations_only_ever_raise_model_file_error(blob):
             data[rng.randrange(len(data))] = rng.randrange(256)
         with contextlib.suppress(ModelFileError):
             digits.import_model(bytes(data))
+
+
+def test_a_header_of_128_bytes_mod_256_is_not_taken_for_a_pickle(blob):
+    """A real model file whose header length's low byte is 0x80 (like a pickle's first byte) still loads."""
+    tensors, _, meta = parts(blob)
+    for pad in range(256):  # find extra metadata that makes the header 128 (mod 256) bytes long
+        meta2 = {**meta, "note": "x" * pad}
+        data = rebuild(tensors, meta2)
+        if data[0] == 0x80:
+            break
+    assert data[0] == 0x80
+    assert digits.import_model(data).config.hidden == (16,)

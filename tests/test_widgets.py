@@ -33,7 +33,7 @@ def test_hosted_bounds_end_at_the_fields_declared_cap(monkeypatch):
     assert widgets.bounds(DepthConfig, "depth").hi == lim.max_layers  # an int "layers" cap bounds the value
     hidden = widgets.bounds(DigitsConfig, "hidden")  # a tuple: width bounds each entry, layers its length
     assert hidden.hi == lim.max_width and hidden.length == (0, lim.max_layers)
-    assert widgets.bounds(PlaygroundConfig, "hidden").hi == 8  # a cap never widens a declared range
+    assert widgets.bounds(PlaygroundConfig, "hidden").hi == 32  # a cap (256) never widens a declared range
     assert widgets.bounds(PerceptronConfig, "lr").hi == 10.0  # no cap declared: unchanged
 
 
@@ -99,7 +99,7 @@ def test_field_widget_builds_each_kind_from_the_field(tmp_path: Path, monkeypatc
     assert (depth.min, depth.max, depth.value) == (2, 20, 4) and depth.help == "hidden layers"  # declared help
     layers = at.slider(key="layers")
     assert (layers.min, layers.max, layers.value) == (0, 6, 2)
-    assert at.selectbox(key="w0").options == [str(i) for i in range(1, 9)] and at.selectbox(key="w0").value == 3
+    assert at.selectbox(key="w0").options == [str(i) for i in range(1, 33)] and at.selectbox(key="w0").value == 3
     assert at.multiselect(key="feat").value == ["x1", "x2"] if at.multiselect else at.session_state["feat"]
     assert at.number_input(key="lr").help in (None, "")
     assert at.number_input[-1].value == 0.5

@@ -174,7 +174,10 @@ def import_model(data: bytes) -> TrainResult:
         raise ModelFileError("the model file is empty")
     if len(data) > MAX_MODEL_BYTES:
         raise ModelFileError(f"the model file is {len(data) / 1e6:.1f} MB; the limit is {MAX_MODEL_BYTES / 1e6:g} MB")
-    if data[:2] == b"PK" or data[:1] == b"\x80":
+    # safetensors: an 8-byte little-endian header length, then the JSON header; a header 128 (mod 256) bytes
+    # long starts with 0x80 like a pickle, so only a file that is not shaped like safetensors is called one
+    looks_safetensors = data[8:9] == b"{"
+    if not looks_safetensors and (data[:2] == b"PK" or data[:1] == b"\x80"):
         raise ModelFileError("this looks like a pickle/zip (e.g. a torch .pt file); only NN Lab .safetensors "
                              "model files are accepted, and pickles are never opened")
     n = int.from_bytes(data[:8], "little") if len(data) >= 8 else -1
