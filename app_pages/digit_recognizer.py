@@ -506,8 +506,9 @@ with tab_cmp:
         res = obtain([cfg], folder, auto, "d_train_cmp")
         if dataset == "digits":
             pair = tutorial_sklearn_pair()
-            st.code("MLPClassifier(hidden_layer_sizes=(100, 50), activation='relu', max_iter=500, random_state=42)"
-                    "\n# load_digits(), train_test_split(test_size=0.2, random_state=42)", language="python")
+            st.code("MLPClassifier(hidden_layer_sizes=(100, 50), activation='relu',\n"
+                    "              max_iter=500, random_state=42)\n"
+                    "# on load_digits(), train_test_split(test_size=0.2, random_state=42)", language="python")
             st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
                 "test accuracy": st.column_config.NumberColumn(format="%.3f"),
                 "seconds": st.column_config.NumberColumn(format="%.2f")})
@@ -533,7 +534,8 @@ with tab_cmp:
                                   value=url_cmp_epochs, help=None)
         val, pairs = dm.regulariser_pairs(cfg, cmp_epochs)
         st.caption(f"Both runs of a pair start from the same weights and see the same {val:.0%} validation rows; "
-                   "augmentation is off here so that only the one setting differs.")
+                   "augmentation is off here so that only the one setting differs. Loss gap: test loss minus "
+                   "training loss (how much worse it does on digits it never trained on).")
         for pair in pairs:
             what = pair.what
             st.markdown(f"**{what.capitalize()}: off vs on**")
@@ -542,15 +544,15 @@ with tab_cmp:
             if not res2:
                 continue
             st.altair_chart(dc.compare_runs({n: x.history for n, x in zip(pair.names, res2)},
-                                            dm.best_epochs(pair, res2), width=205),  # two panels fit 1024 px
+                                            dm.best_epochs(pair, res2), width=185),  # two panels fit 1024 px
                             width="content")
             t = dm.pair_table(pair.names, res2).drop(columns="train - validation gap")
-            t["test − train loss"] = [lessons.loss_gap(x) for x in res2]  # 360 test rows: steadier than validation
+            t["loss gap"] = [lessons.loss_gap(x) for x in res2]  # test - train loss: 360 test rows, steadier than val.
             verdict = (lessons.dropout_verdict(*res2) if what == "dropout"
                        else lessons.early_stopping_verdict(*res2))
             st.markdown(verdict)
             short = {"epochs run": "epochs", "train accuracy": "train acc.", "validation accuracy": "val. acc.",
-                     "test accuracy": "test acc."}  # fits 1024 px
+                     "test accuracy": "test acc."}  # fits 1024 px; "loss gap" is test loss minus training loss
             shown_t = t.rename(columns=short)
             st.dataframe(shown_t, hide_index=True, width="stretch", column_config={
                 c: st.column_config.NumberColumn(format="%.3f" if "loss" in c else "percent")
