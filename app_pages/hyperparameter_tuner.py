@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -19,6 +18,7 @@ from core.tuning import charts
 from ui import links
 from ui.common import share_link
 from ui.glossary import tip
+from ui.tuner import read, show, trial_filter
 from ui.widgets import bounds, field_widget, url_config
 
 VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Contour", "Rank", "Distribution",
@@ -67,17 +67,6 @@ def start(url: str, name: str, n: int) -> int:
         procs.append(proc)
     pool().setdefault(name, []).extend(procs)
     return len(procs)
-
-
-@st.cache_data(ttl=1.0, max_entries=16, show_spinner=False)
-def read(url: str, name: str) -> tuning.StudyFrame:
-    return tuning.read_study(url, name)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def importance(url: str, name: str, n_complete: int, filter_key: str, _flt: tuning.TrialFilter) -> dict[str, float]:
-    """PED-ANOVA importance of the filtered trials (recomputed when trials complete or the filter changes)."""
-    return tuning.param_importance(tuning.apply_filter(read(url, name), _flt))
 
 
 # ---- page ---------------------------------------------------------------------------------------
@@ -202,127 +191,6 @@ if st.query_params.get("study") != chosen:
     st.query_params["study"] = chosen
 
 
-def trial_filter(frame: tuning.StudyFrame, params: list[str]) -> tuning.TrialFilter:
-    """The filter widgets (state, accuracy range, each varying parameter); the TrialFilter they set."""
-    key = f"flt_{frame.name}"
-    t = frame.trials
-    with st.expander("Filter trials (applies to every view)", icon=":material/filter_alt:"):
-        c1, c2 = st.columns([1, 1])
-        states = c1.multiselect("States", list(tuning.STATE_ORDER), key=f"{key}_states",
-                                format_func=str.lower, placeholder="every state")
-        acc = c2.slider("Validation accuracy", 0.0, 1.0, (0.0, 1.0), 0.01, key=f"{key}_acc",
-                        help="a pruned or interrupted trial counts with the accuracy it had when it stopped")
-        ranges: dict[str, tuple[float, float]] = {}
-        choices: dict[str, tuple] = {}
-        bounds = tuning.param_bounds(t, params)
-        cols = st.columns(max(1, min(4, len(bounds))))
-        for i, (p, b) in enumerate(bounds.items()):
-            box = cols[i % len(cols)]
-            if isinstance(b[0], str):  # categorical: the choices seen, numbers in numeric order
-                got = box.multiselect(charts.label(p).capitalize(), list(b), key=f"{key}_{p}",
-                                      placeholder="every value")
-                if got:
-                    choices[p] = tuple(got)
-                continue
-            lo, hi = float(b[0]), float(b[1])
-            if lo >= hi:
-                continue
-            name = charts.label(p).capitalize()
-            if p in charts.LOG_PARAMS and lo > 0:  # a log range: 25 steps evenly spaced in log
-                steps = np.geomspace(lo, hi, 25)
-            elif p == "layers":
-                steps = np.arange(int(lo), int(hi) + 1)
-            else:
-                steps = np.linspace(lo, hi, 21)
-            i0, i1 = box.select_slider(name, list(range(len(steps))), (0, len(steps) - 1), key=f"{key}_{p}",
-                                       format_func=lambda i, s=steps: f"{s[i]:.3g}")
-            if i0 > 0 or i1 < len(steps) - 1:  # the ends mean "no limit", so no trial drops out by rounding
-                ranges[p] = (float(steps[i0]) if i0 > 0 else -np.inf, float(steps[i1]) if i1 < len(steps) - 1
-                             else np.inf)
-    flt = tuning.TrialFilter(states=tuple(states), value=None if acc == (0.0, 1.0) else (float(acc[0]), float(acc[1])),
-                             ranges=ranges, choices=choices)
-    return flt
-
-
-def pair_pickers(params: list[str], key: str) -> tuple[str, str] | None:
-    """Two different parameters for the contour and rank views (None when fewer than two vary)."""
-    if len(params) < 2:
-        st.info("These views need two parameters that vary in this study's search space.")
-        return None
-    c1, c2, _ = st.columns([1, 1, 2])
-    x = c1.selectbox("x axis", params, 0, format_func=charts.label, key=f"{key}_x")
-    rest = [p for p in params if p != x]
-    y = c2.selectbox("y axis", rest, 0, format_func=charts.label, key=f"{key}_y")
-    return x, y
-
-
-def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter) -> None:
-    """Draw one view of the (filtered) frame."""
-    t = frame.trials
-    varying = frame.info.space.varying() if frame.info else frame.params
-    params = [p for p in frame.params if p in varying]  # a fixed setting adds an axis with nothing on it
-    if t.empty:
-        st.info("No trials to show: the workers are starting (loading PyTorch takes a few seconds)"
-                + (", or the filter keeps none." if not flt.is_empty() else "."))
-        return
-    if view == "History":
-        st.altair_chart(fit_width(charts.history(t)), width="stretch")
-        st.caption("Each dot is a trial's validation accuracy (a pruned trial's when it was stopped); "
-                   "the red line is the best completed trial so far.")
-    elif view == "Trials":
-        table = charts.trials_table(t, frame.params)
-        st.dataframe(table, hide_index=True, width="stretch", height=360,
-                     column_config={"validation accuracy": st.column_config.NumberColumn(format="%.4f"),
-                                    "learning rate": st.column_config.NumberColumn(format="%.2e"),
-                                    "dropout rate": st.column_config.NumberColumn(format="%.3f"),
-                                    "seconds": st.column_config.NumberColumn(format="%.1f")})
-        st.caption("Choose on validation accuracy. The test set is kept for the one trial you choose: its test "
-                   "accuracy is shown under the study's status, for the best trial only.")
-        st.download_button("Download CSV", charts.trials_csv(t, frame.params), f"{frame.name}.csv", "text/csv",
-                           icon=":material/download:")
-    elif view == "Parallel coordinates":
-        st.altair_chart(fit_width(charts.parallel_coordinates(t, params)), width="stretch")
-        st.caption("Each line is a completed trial; its colour is its validation accuracy.")
-    elif view == "Importance":
-        imp = importance(url, frame.name, frame.counts["COMPLETE"], flt.describe(), flt)
-        if imp:
-            st.altair_chart(fit_width(charts.importance(imp)), width="stretch")
-            st.caption("Which settings decided whether a trial reached the top 10% (Optuna's PED-ANOVA evaluator).")
-        else:
-            st.info("Importance needs at least 4 completed trials with some variety.")
-    elif view == "Slices":
-        parts = charts.slice_charts(t, params)
-        for i in range(0, len(parts), 2):  # two to a row, each stretched to its column: fits any width
-            for col, chart in zip(st.columns(2), parts[i:i + 2]):
-                col.altair_chart(fit_width(chart), width="stretch")
-        st.caption("Each parameter against the validation accuracy; darker dots are later trials.")
-    elif view in ("Contour", "Rank"):
-        pair = pair_pickers(params, f"pair_{frame.name}")
-        if pair is None:
-            return
-        if not (t["state"] == "COMPLETE").any():
-            st.info("No completed trial yet.")
-        elif view == "Contour":
-            st.altair_chart(fit_width(charts.contour(t, *pair)), width="stretch")
-            st.caption("Each cell's colour is the mean validation accuracy of the completed trials in it (blank: "
-                       "no trial there); white dots are the trials. Bright regions are where to search next.")
-        else:
-            st.altair_chart(fit_width(charts.rank(t, *pair)), width="stretch")
-            st.caption("One dot per completed trial, coloured by its rank (yellow = best). Ranks, not accuracies, "
-                       "so a few failed runs do not wash out the differences among good ones.")
-    elif view == "Distribution":
-        st.altair_chart(fit_width(charts.edf({frame.name: t})), width="stretch")
-        st.caption("Empirical distribution (EDF): for each accuracy, the share of completed trials at or below it. "
-                   "A curve that stays low until far right means most trials were good: a well-chosen search "
-                   "space. Compare two studies' curves under **Compare two studies**.")
-    elif view == "Learning curves":
-        st.altair_chart(fit_width(charts.learning_curves(frame.curves, t)), width="stretch")
-        st.caption("Orange crosses mark where the pruner stopped a trial.")
-    else:
-        st.altair_chart(fit_width(charts.timeline(t)), width="stretch")
-        st.caption("One row per worker process (host:pid); gaps are the sampler choosing and the database.")
-
-
 def status(frame: tuning.StudyFrame, alive: int) -> bool:
     c, info = frame.counts, frame.info
     total = info.settings.n_trials if info else 0
@@ -444,7 +312,7 @@ def watch(name: str, polling_fast: bool) -> None:
                                 key=f"view_{name}", label_visibility="collapsed",
                                 help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova"))
     st.session_state["tuner_view"] = view or "History"
-    show(shown, view or "History", flt)
+    show(shown, view or "History", flt, url)
     if frame.read_seconds > 1.0:
         st.caption(f"read {len(frame.trials):,} trials in {frame.read_seconds:.2f} s")
 
