@@ -7,19 +7,24 @@ import pandas as pd
 import streamlit as st
 
 from core import digits, settings
-from core.config import ConfigError
 from core.datasets import mnist
 from core.digits import DigitsConfig, ModelFileError, lessons
 from core.digits import charts as dc
 from core.digits import metrics as dm
 from core.digits import reading as dr
-from core.digits.reader import HOW_TO_GET_MNIST, READER, mnist_here
 from core.engine import TrainResult
-from core.engine.activations import HIDDEN, REGISTRY
 from ui import links
 from ui.canvas import digit_canvas
-from ui.common import seed_state, share_link, sync_url, training_slot
+from ui.common import seed_state, share_link, sync_url
+from ui.digit_settings import (
+    controls,
+    current_config,
+    reset_model_widgets,
+    result_metrics,
+    summary_line,
+)
 from ui.digits import (
+    best_reader,
     image_grid,
     inside_view,
     measurement_words,
@@ -29,112 +34,19 @@ from ui.digits import (
     novelty_measurement,
     obtain,
     reading_card,
-    sklearn_run,
+    sklearn_comparison,
     teach_view,
     test_probs,
     test_set,
     train_images,
     unit_grid,
 )
-from ui.glossary import tip
-from ui.widgets import field_widget, parse_numbers, query_value, url_config, widget_config
+from ui.widgets import field_widget, query_value, url_config
 
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
-OPT_LABEL = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
-ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
-MODEL_KEYS = ("d_hidden", "d_act", "d_opt", "d_lr", "d_batch", "d_epochs", "d_dropout", "d_l2", "d_es",
-              "d_patience", "d_val", "d_seed", "d_aug", "d_aug_strength")
 OWNED = tuple(f"{f}" for f in DigitsConfig.__dataclass_fields__) + ("tab", "mnist_dir", "cmp_epochs")
 TABS = {"train": "① Train", "evaluate": "② Evaluate", "read": "③ Read my digits", "compare": "④ Compare"}
 D = DigitsConfig
-
-
-def controls(base: DigitsConfig) -> DigitsConfig:
-    """The model's settings (defaults: the tutorial's); returns the config they describe."""
-    c1, c2, c3, c4 = st.columns(4)
-    field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=c1,
-                 help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
-    field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=c2,
-                 format_func=ACT_LABEL.get, help="ReLU is the default for hidden layers.")
-    field_widget(D, "optimizer", label="Optimizer", key="d_opt", value=base.optimizer, container=c3,
-                 options=list(OPT_LABEL), format_func=OPT_LABEL.get, help=tip("adam", "sgd", "momentum"))
-    field_widget(D, "lr", label="Learning rate", key="d_lr", value=base.lr, container=c4, format="%.4g",
-                 help="Starting points: 0.001 for Adam, 0.01 for SGD.")
-    c1, c2, c3, c4 = st.columns(4)
-    field_widget(D, "batch_size", label="Batch size", key="d_batch", value=base.batch_size, container=c1,
-                 help="Rows per step; 32-128 is usual. 0 = the whole training set.")
-    field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=c2,
-                 help=tip("epoch"))
-    field_widget(D, "dropout", label="Dropout", key="d_dropout", value=base.dropout, container=c3, widget="slider",
-                 step=0.05, help="Share of hidden units switched off at random in each training step (0.2-0.5 is "
-                                 "usual); always off when the model reads a digit.")
-    field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=c4, format="%.4g", step=1e-4,
-                 help=tip("l2", "weight decay", "l1"))
-    c1, c2, c3, c4 = st.columns(4)
-    seed_state({"d_es": base.patience > 0})
-    c1.toggle("Early stopping", key="d_es",
-              help="Stop when the validation loss has not improved for `patience` epochs; "
-                   "keep the best epoch's weights.")
-    field_widget(D, "patience", label="Patience (epochs)", key="d_patience", value=base.patience or 10, lo=1,
-                 container=c2, disabled=not st.session_state.d_es, help=tip("patience"))
-    field_widget(D, "val_fraction", label="Validation share", key="d_val", value=base.val_fraction, container=c3,
-                 widget="slider", step=0.05,
-                 help="Training rows held out to watch for overfitting (the tutorial: 10%).")
-    field_widget(D, "seed", label="Seed", key="d_seed", value=base.seed, container=c4)
-    if base.dataset == "mnist":
-        c1, c2, _, _ = st.columns(4)
-        field_widget(D, "augment_copies", label="Augmented copies", key="d_aug", value=base.augment_copies,
-                     container=c1, help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of each "
-                                        "training image: what makes the model read real handwriting.")
-        field_widget(D, "augment", label="Augmentation strength", key="d_aug_strength", value=base.augment,
-                     container=c2, widget="slider", step=0.25)
-    return widget_config(lambda: config_from_state(base), base)
-
-
-def config_from_state(base: DigitsConfig) -> DigitsConfig:
-    """The config the settings widgets hold now (raises ConfigError/ValueError/KeyError for a bad or missing one)."""
-    s = st.session_state
-    return base.replace(
-        hidden=parse_numbers(s.d_hidden, int, allow_empty=True), activation=s.d_act, optimizer=s.d_opt,
-        lr=float(s.d_lr), batch_size=int(s.d_batch), epochs=int(s.d_epochs), dropout=float(s.d_dropout),
-        l2=float(s.d_l2), patience=int(s.d_patience) if s.d_es else 0, val_fraction=float(s.d_val),
-        seed=int(s.d_seed),
-        **({"augment_copies": int(s.d_aug), "augment": float(s.d_aug_strength)} if base.dataset == "mnist" else {}),
-    )
-
-
-def current_config(base: DigitsConfig) -> DigitsConfig:
-    """What the settings widgets hold at the start of this run (a widget's new value is already in the
-    session state), else base: so the summary above the widgets is never one change behind."""
-    try:
-        return config_from_state(base)
-    except (ConfigError, ValueError, KeyError, AttributeError, TypeError):
-        return base
-
-
-def summary_line(cfg: DigitsConfig) -> str:
-    n_in = digits.SIDE[cfg.dataset] ** 2
-    layers = "-".join(str(w) for w in (n_in, *cfg.hidden, 10))
-    es = (f"early stopping (patience {cfg.patience}, {cfg.val_fraction:.0%} validation)" if cfg.patience
-          else "no early stopping")
-    drop = f", dropout {cfg.dropout:g}" if cfg.dropout else ""
-    aug = f", {cfg.augment_copies} augmented copies" if cfg.augment_copies else ""
-    return (f"{layers} {ACT_LABEL.get(cfg.activation, cfg.activation)}, {OPT_LABEL[cfg.optimizer]} lr {cfg.lr:g}, "
-            f"batch {cfg.batch_size or 'all'}, up to {cfg.epochs} epochs, {es}{drop}{aug}")
-
-
-def result_metrics(r: TrainResult) -> None:
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Test accuracy", f"{dr.kept_metrics(r)['test_acc']:.1%}",
-              help="On test images the model never saw while training.")
-    c2.metric("Epochs run", dm.epochs_run(r))
-    c3.metric("Best epoch (weights kept)", r.best_epoch or "last")
-    c4.metric("Training time", f"{r.seconds:.1f} s")
-
-
-def reset_model_widgets() -> None:
-    for k in MODEL_KEYS:
-        st.session_state.pop(k, None)
 
 
 def switch_to_mnist() -> None:
@@ -143,13 +55,6 @@ def switch_to_mnist() -> None:
     st.session_state.d_use = "trained"
     st.session_state.d_mnist_defaults = True
     reset_model_widgets()
-
-
-@st.cache_data(show_spinner="Fitting the tutorial's MLPClassifier, raw and scaled...")
-def tutorial_sklearn_pair() -> pd.DataFrame:
-    """The tutorial's exact MLPClassifier and the same on scaled pixels (once per server, in the queue)."""
-    with training_slot():
-        return lessons.sklearn_pair()
 
 
 # ---- page ---------------------------------------------------------------------------------------
@@ -210,42 +115,6 @@ def mnist_missing() -> None:
     """What an MNIST tab says while MNIST cannot be read (the page stays usable)."""
     st.info(f"This tab needs MNIST, and it cannot be read here: {mnist_err}. Download it or type a folder above, "
             "or choose the 8x8 digits. Tab ③ reads your digits meanwhile.", icon=":material/cloud_off:")
-
-
-def best_reader() -> tuple[TrainResult | None, str | None]:
-    """The MNIST-format reader when MNIST is on this machine (trained once per server, in the background),
-    else, and meanwhile, the 8x8 reader; says which. Returns (model, its MNIST folder or None)."""
-    state = READER.status(start=True)
-    if state.state == "ready":
-        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on MNIST from {state.where}): "
-                   "it reads real handwriting well. Write one digit per image, large and dark.",
-                   icon=":material/verified:")
-        here = mnist_here()
-        return state.result, here.folder if here else None
-    if state.state == "training":
-        st.info(f"The **MNIST-format reader** is training on this server (MNIST from {state.where}); it is trained "
-                "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
-                icon=":material/hourglass_top:")
-        reader_progress()
-    elif state.state == "failed":
-        st.warning(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
-                   icon=":material/error:")
-    else:
-        st.warning("Reading with the **8x8 reader**: MNIST is not on this machine, and 8x8 digits are too coarse "
-                   "for much real handwriting. " + HOW_TO_GET_MNIST, icon=":material/lightbulb:")
-    res = obtain([digits.default_config("digits")], None, True, "d_train_read8", what="the 8x8 reader")
-    return (res[0] if res else None), None
-
-
-@st.fragment(run_every=3)
-def reader_progress() -> None:
-    """Polls the background training; reruns the page once the MNIST-format reader is ready."""
-    state = READER.status(start=False)
-    if state.state != "training":
-        st.rerun(scope="app")
-    if state.epochs:
-        st.progress(min(1.0, state.epoch / state.epochs),
-                    text=f"MNIST-format reader: epoch {state.epoch} of up to {state.epochs}")
 
 
 # ---- ① train --------------------------------------------------------------------------------------
@@ -504,30 +373,7 @@ with tab_cmp:
     elif tab_cmp.open:
         st.markdown("#### The tutorial's scikit-learn MLPClassifier: its exact code, and with scaled pixels")
         res = obtain([cfg], folder, auto, "d_train_cmp")
-        if dataset == "digits":
-            pair = tutorial_sklearn_pair()
-            st.code("MLPClassifier(hidden_layer_sizes=(100, 50), activation='relu',\n"
-                    "              max_iter=500, random_state=42)\n"
-                    "# on load_digits(), train_test_split(test_size=0.2, random_state=42)", language="python")
-            st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
-                "test accuracy": st.column_config.NumberColumn(format="%.3f"),
-                "seconds": st.column_config.NumberColumn(format="%.2f")})
-            st.caption(f":material/lightbulb: {lessons.scaling_sentence(pair)}")
-        run_sk = dataset == "digits" or st.button("Run MLPClassifier", key="d_sk", icon=":material/play_arrow:")
-        if res and run_sk:
-            with st.spinner("Fitting MLPClassifier((100, 50), relu, max_iter=500, random_state=42)..."):
-                sk = sklearn_run(dataset, folder, cfg.train_limit)
-            r = res[0]
-            table = pd.DataFrame({
-                "model": [f"NN Lab (PyTorch): {summary_line(cfg).split(',')[0]}",
-                          "scikit-learn MLPClassifier((100, 50), relu)"],
-                "test accuracy": [round(dr.kept_metrics(r)["test_acc"], 3), round(sk["acc"], 3)],
-                "fit time (s)": [r.seconds, sk["seconds"]],
-                "epochs": [dm.epochs_run(r), sk["n_iter"]],
-            })
-            st.dataframe(table, hide_index=True, width="stretch",
-                         column_config={"test accuracy": st.column_config.NumberColumn(format="%.3f"),
-                                        "fit time (s)": st.column_config.NumberColumn(format="%.2f")})
+        sklearn_comparison(dataset, folder, cfg, res)
         st.markdown("#### Do dropout and early stopping curb overfitting?")
         st.caption("Two runs each, trained together on the same rows and seed, differing in one setting only.")
         cmp_epochs = field_widget(D, "epochs", label="Epochs for these runs", key="d_cmp_epochs",

@@ -12,14 +12,17 @@ import torch
 
 from core import digits, settings
 from core.datasets import Dataset, mnist
-from core.digits import DigitsConfig, inside
+from core.digits import DigitsConfig, inside, lessons
 from core.digits import charts as dc
 from core.digits import finetune as ft
+from core.digits import metrics as dm
 from core.digits import novelty as nv
 from core.digits import reading as dr
 from core.digits import views as dv
+from core.digits.reader import HOW_TO_GET_MNIST, READER, mnist_here
 from core.engine import TrainResult
 from ui.common import cached_results, disk_cache, memo_get, memo_put, training_slot
+from ui.digit_settings import summary_line
 
 
 # ---- cached work (pure functions of their arguments) -------------------------------------------
@@ -329,3 +332,76 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
         st.session_state.d_taught = [t for t in taught if t["dataset"] != ds]
         tuned_all.pop(base_key, None)
         st.rerun()
+
+
+def best_reader() -> tuple[TrainResult | None, str | None]:
+    """The MNIST-format reader when MNIST is on this machine (trained once per server, in the background),
+    else, and meanwhile, the 8x8 reader; says which. Returns (model, its MNIST folder or None)."""
+    state = READER.status(start=True)
+    if state.state == "ready":
+        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on MNIST from {state.where}): "
+                   "it reads real handwriting well. Write one digit per image, large and dark.",
+                   icon=":material/verified:")
+        here = mnist_here()
+        return state.result, here.folder if here else None
+    if state.state == "training":
+        st.info(f"The **MNIST-format reader** is training on this server (MNIST from {state.where}); it is trained "
+                "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
+                icon=":material/hourglass_top:")
+        reader_progress()
+    elif state.state == "failed":
+        st.warning(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
+                   icon=":material/error:")
+    else:
+        st.warning("Reading with the **8x8 reader**: MNIST is not on this machine, and 8x8 digits are too coarse "
+                   "for much real handwriting. " + HOW_TO_GET_MNIST, icon=":material/lightbulb:")
+    res = obtain([digits.default_config("digits")], None, True, "d_train_read8", what="the 8x8 reader")
+    return (res[0] if res else None), None
+
+
+@st.fragment(run_every=3)
+def reader_progress() -> None:
+    """Polls the background training; reruns the page once the MNIST-format reader is ready."""
+    state = READER.status(start=False)
+    if state.state != "training":
+        st.rerun(scope="app")
+    if state.epochs:
+        st.progress(min(1.0, state.epoch / state.epochs),
+                    text=f"MNIST-format reader: epoch {state.epoch} of up to {state.epochs}")
+
+
+@st.cache_data(show_spinner="Fitting the tutorial's MLPClassifier, raw and scaled...")
+def tutorial_sklearn_pair() -> pd.DataFrame:
+    """The tutorial's exact MLPClassifier and the same on scaled pixels (once per server, in the queue)."""
+    with training_slot():
+        return lessons.sklearn_pair()
+
+
+def sklearn_comparison(dataset: str, folder: str | None, cfg: DigitsConfig,
+                       res: list[TrainResult] | None) -> None:
+    """The tutorial's MLPClassifier: on 8x8 digits its exact code (raw pixels) beside the scaled run with the
+    scaling lesson, then our trained model against sklearn's on the same split."""
+    if dataset == "digits":
+        pair = tutorial_sklearn_pair()
+        st.code("MLPClassifier(hidden_layer_sizes=(100, 50), activation='relu',\n"
+                "              max_iter=500, random_state=42)\n"
+                "# on load_digits(), train_test_split(test_size=0.2, random_state=42)", language="python")
+        st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
+            "test accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "seconds": st.column_config.NumberColumn(format="%.2f")})
+        st.caption(f":material/lightbulb: {lessons.scaling_sentence(pair)}")
+    run_sk = dataset == "digits" or st.button("Run MLPClassifier", key="d_sk", icon=":material/play_arrow:")
+    if res and run_sk:
+        with st.spinner("Fitting MLPClassifier((100, 50), relu, max_iter=500, random_state=42)..."):
+            sk = sklearn_run(dataset, folder, cfg.train_limit)
+        r = res[0]
+        table = pd.DataFrame({
+            "model": [f"NN Lab (PyTorch): {summary_line(cfg).split(',')[0]}",
+                      "scikit-learn MLPClassifier((100, 50), relu)"],
+            "test accuracy": [round(dr.kept_metrics(r)["test_acc"], 3), round(sk["acc"], 3)],
+            "fit time (s)": [r.seconds, sk["seconds"]],
+            "epochs": [dm.epochs_run(r), sk["n_iter"]],
+        })
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"test accuracy": st.column_config.NumberColumn(format="%.3f"),
+                                    "fit time (s)": st.column_config.NumberColumn(format="%.2f")})

@@ -1,0 +1,110 @@
+"""The Digit Recognizer's model settings: the widgets (from DigitsConfig's fields), the config they hold,
+its one-line summary, and the result's headline metrics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import digits
+from core.config import ConfigError
+from core.digits import DigitsConfig
+from core.digits import metrics as dm
+from core.digits import reading as dr
+from core.engine import TrainResult
+from core.engine.activations import HIDDEN, REGISTRY
+from ui.common import seed_state
+from ui.glossary import tip
+from ui.widgets import field_widget, parse_numbers, widget_config
+
+OPT_LABEL = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
+MODEL_KEYS = ("d_hidden", "d_act", "d_opt", "d_lr", "d_batch", "d_epochs", "d_dropout", "d_l2", "d_es",
+              "d_patience", "d_val", "d_seed", "d_aug", "d_aug_strength")
+D = DigitsConfig
+
+
+def controls(base: DigitsConfig) -> DigitsConfig:
+    """The model's settings (defaults: the tutorial's); returns the config they describe."""
+    c1, c2, c3, c4 = st.columns(4)
+    field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=c1,
+                 help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
+    field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=c2,
+                 format_func=ACT_LABEL.get, help="ReLU is the default for hidden layers.")
+    field_widget(D, "optimizer", label="Optimizer", key="d_opt", value=base.optimizer, container=c3,
+                 options=list(OPT_LABEL), format_func=OPT_LABEL.get, help=tip("adam", "sgd", "momentum"))
+    field_widget(D, "lr", label="Learning rate", key="d_lr", value=base.lr, container=c4, format="%.4g",
+                 help="Starting points: 0.001 for Adam, 0.01 for SGD.")
+    c1, c2, c3, c4 = st.columns(4)
+    field_widget(D, "batch_size", label="Batch size", key="d_batch", value=base.batch_size, container=c1,
+                 help="Rows per step; 32-128 is usual. 0 = the whole training set.")
+    field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=c2,
+                 help=tip("epoch"))
+    field_widget(D, "dropout", label="Dropout", key="d_dropout", value=base.dropout, container=c3, widget="slider",
+                 step=0.05, help="Share of hidden units switched off at random in each training step (0.2-0.5 is "
+                                 "usual); always off when the model reads a digit.")
+    field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=c4, format="%.4g", step=1e-4,
+                 help=tip("l2", "weight decay", "l1"))
+    c1, c2, c3, c4 = st.columns(4)
+    seed_state({"d_es": base.patience > 0})
+    c1.toggle("Early stopping", key="d_es",
+              help="Stop when the validation loss has not improved for `patience` epochs; "
+                   "keep the best epoch's weights.")
+    field_widget(D, "patience", label="Patience (epochs)", key="d_patience", value=base.patience or 10, lo=1,
+                 container=c2, disabled=not st.session_state.d_es, help=tip("patience"))
+    field_widget(D, "val_fraction", label="Validation share", key="d_val", value=base.val_fraction, container=c3,
+                 widget="slider", step=0.05,
+                 help="Training rows held out to watch for overfitting (the tutorial: 10%).")
+    field_widget(D, "seed", label="Seed", key="d_seed", value=base.seed, container=c4)
+    c1, c2, _, _ = st.columns(4)  # both data sets: the 8x8 default trains on augmented copies too
+    field_widget(D, "augment_copies", label="Augmented copies", key="d_aug", value=base.augment_copies,
+                 container=c1, help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of each "
+                                    "training image: what makes the model read real handwriting. 0 = off.")
+    field_widget(D, "augment", label="Augmentation strength", key="d_aug_strength", value=base.augment,
+                 container=c2, widget="slider", step=0.25)
+    return widget_config(lambda: config_from_state(base), base)
+
+
+def config_from_state(base: DigitsConfig) -> DigitsConfig:
+    """The config the settings widgets hold now (raises ConfigError/ValueError/KeyError for a bad or missing one)."""
+    s = st.session_state
+    return base.replace(
+        hidden=parse_numbers(s.d_hidden, int, allow_empty=True), activation=s.d_act, optimizer=s.d_opt,
+        lr=float(s.d_lr), batch_size=int(s.d_batch), epochs=int(s.d_epochs), dropout=float(s.d_dropout),
+        l2=float(s.d_l2), patience=int(s.d_patience) if s.d_es else 0, val_fraction=float(s.d_val),
+        seed=int(s.d_seed),
+        augment_copies=int(s.d_aug), augment=float(s.d_aug_strength),
+    )
+
+
+def current_config(base: DigitsConfig) -> DigitsConfig:
+    """What the settings widgets hold at the start of this run (a widget's new value is already in the
+    session state), else base: so the summary above the widgets is never one change behind."""
+    try:
+        return config_from_state(base)
+    except (ConfigError, ValueError, KeyError, AttributeError, TypeError):
+        return base
+
+
+def summary_line(cfg: DigitsConfig) -> str:
+    n_in = digits.SIDE[cfg.dataset] ** 2
+    layers = "-".join(str(w) for w in (n_in, *cfg.hidden, 10))
+    es = (f"early stopping (patience {cfg.patience}, {cfg.val_fraction:.0%} validation)" if cfg.patience
+          else "no early stopping")
+    drop = f", dropout {cfg.dropout:g}" if cfg.dropout else ""
+    aug = f", {cfg.augment_copies} augmented copies" if cfg.augment_copies else ""
+    return (f"{layers} {ACT_LABEL.get(cfg.activation, cfg.activation)}, {OPT_LABEL[cfg.optimizer]} lr {cfg.lr:g}, "
+            f"batch {cfg.batch_size or 'all'}, up to {cfg.epochs} epochs, {es}{drop}{aug}")
+
+
+def result_metrics(r: TrainResult) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Test accuracy", f"{dr.kept_metrics(r)['test_acc']:.1%}",
+              help="On test images the model never saw while training.")
+    c2.metric("Epochs run", dm.epochs_run(r))
+    c3.metric("Best epoch (weights kept)", r.best_epoch or "last")
+    c4.metric("Training time", f"{r.seconds:.1f} s")
+
+
+def reset_model_widgets() -> None:
+    for k in MODEL_KEYS:
+        st.session_state.pop(k, None)
