@@ -114,12 +114,13 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                 range_inputs[field] = field_widget(SP, field, label=field.replace("_", " "),
                                                    value=getattr(space0, field), container=col, help=None,
                                                    label_visibility="collapsed", **extra)
-            r[3].caption(hint[hint_key])
+            r[3].caption(f"{hint[hint_key]} · {links.sweep_link(hint_key)}")
         c1, c2, c3 = st.columns(3)
         batch_sizes = field_widget(SP, "batch_sizes", label="Batch sizes", value=space0.batch_sizes, container=c1,
-                                   help=hint["batch_size"])
+                                   help=f"{hint['batch_size']}; {links.sweep_link('batch_size')}")
         acts = field_widget(SP, "activations", label="Activations", value=space0.activations, container=c2,
-                            format_func=lambda a: REGISTRY[a].label, help=hint["activation"])
+                            format_func=lambda a: REGISTRY[a].label,
+                            help=f"{hint['activation']}; {links.sweep_link('activation')}")
         opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None)
         st.markdown("**Study**")
         c1, c2, c3, c4 = st.columns(4)

@@ -278,3 +278,15 @@ def test_interrupted_trials_are_not_counted_as_failed():
     at = _open("stopped")
     assert not at.exception
     assert any(c.value.startswith("0 pruned · 2 interrupted · 1 failed") for c in at.caption)
+
+
+def test_range_hints_link_to_the_sweep_that_shows_each_setting():
+    """Each tuned setting's hint links to its Hyperparameter Effects sweep (issue 15)."""
+    from ui import links
+
+    assert links.sweep_link("lr") == "[see what it does](/hyperparameters?sweep=lr)"
+    assert links.sweep_link("width") == "[see what it does](/hyperparameters?sweep=capacity)"
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "/hyperparameters?sweep=lr" in captions and "/hyperparameters?sweep=dropout" in captions

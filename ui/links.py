@@ -203,3 +203,16 @@ def try_next(step_id: str, here: str | None = None, tabs: dict[str, str] | None 
     # what the step shows goes in the tooltip: a longer label wrapped (a button) or was cut (a link) at 1024 px
     step_link(step, f"Try next: **{step.title}**", here, tabs, help=step.what[0].upper() + step.what[1:] + ".")
     return step
+
+
+# the Hyperparameter Effects sweep that shows what each tuned setting does (the Tuner's range hints link here)
+SWEEP_OF = {"lr": "lr", "layers": "capacity", "width": "capacity", "batch_size": "batch", "activation": "activation",
+            "dropout": "dropout"}
+
+
+def sweep_link(setting: str) -> str:
+    """Markdown: a link to the sweep of one tuned setting on the Hyperparameter Effects page ('' if none)."""
+    sweep = SWEEP_OF.get(setting)
+    if sweep is None or not exists("hyperparameters"):
+        return ""
+    return f"[see what it does]({url('hyperparameters', {'sweep': sweep})})"
