@@ -253,7 +253,7 @@ with tab_s:
             "Is solving XOR luck? Train the same network from many random starts **at once** "
             "(one batched run) and count how many get there. Defaults: the tutorial's PyTorch XORNet."
         )
-        c = st.columns(7)
+        c = st.columns(4) + st.columns(4)[:3]  # two rows: seven selects in one row were cut to "Sig", "ad" at 1024 px
         field_widget(S, "hidden", label="Hidden units", key="s_width", value=url_s.hidden[0], part="item",
                      widget="number_input", container=c[0])
         field_widget(S, "activation", label="Activation", key="s_act", value=url_s.activation, container=c[1],
