@@ -115,7 +115,7 @@ def test_every_tab_at_two_widths(mnist_server, page, tab, width):
     page.goto(mnist_server + URL_PATH + f"?tab={tab}")
     page.get_by_role("heading", name="Digit Recognizer").wait_for(timeout=60_000)
     ready = {"train": "Best epoch", "evaluate": "What each first-layer neuron looks for", "read": "Draw a digit",
-             "compare": "Early stopping ran"}[tab]
+             "compare": "Early stopping stopped at epoch"}[tab]
     page.get_by_text(ready).first.wait_for(timeout=LONG)
     wait_for_app(page, LONG)
     if tab == "train" and width == 1440:  # the settings panel stays open and its summary follows each change
