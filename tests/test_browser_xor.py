@@ -25,7 +25,7 @@ def test_home_draws_the_live_xor_boundary(app_server, page):
     page.wait_for_timeout(1000)
     assert charts_drawn(page) >= 1
     assert not exceptions(page)
-    assert page.get_by_text("A 2-4-1 network solving XOR").is_visible()
+    assert page.get_by_text("A 2-4-1 network").first.is_visible() and page.get_by_text("solving XOR").first.is_visible()
     screenshot(page, "home")
 
 
