@@ -11,7 +11,7 @@ from core.serve import hosted
 from core.serve.cache import batch_key
 from ui import links
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
-from ui.widgets import notice, progress_bar, url_config
+from ui.widgets import notice, parse_numbers, progress_bar, url_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
         "dropout": "Dropout"}
@@ -24,17 +24,6 @@ SAYS = {
     "dropout": "Higher dropout regularises more (a smaller train/validation gap); lower keeps more capacity. "
                "0.2-0.3 to start, up to 0.5.",
 }
-
-
-def items(text: str, kind: type) -> tuple:
-    """'1e-4, 0.01' -> (0.0001, 0.01); raises ValueError with a plain reason."""
-    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-    if not parts:
-        raise ValueError("enter values separated by commas")
-    try:
-        return tuple(kind(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"could not read {text!r} as a list of values") from None
 
 
 def sweep_results(cfg: hp.Sweep, progress=None):
@@ -58,9 +47,9 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
     if name == "activation":
         values = tuple(raw)
     elif name == "capacity":
-        values = tuple(hp.shape_label(hp.parse_shape(v)) for v in items(raw, str))
+        values = tuple(hp.shape_label(hp.parse_shape(v)) for v in parse_numbers(raw, str))
     else:
-        values = items(raw, int if name == "batch" else float)
+        values = parse_numbers(raw, int if name == "batch" else float)
     cfg = hp.SWEEP_TYPES[name](values=values, seeds=int(ss[f"{p}seeds"]), epochs=int(ss[f"{p}epochs"]),
                                hidden=hp.parse_shape(ss[f"{p}hidden"]), lr=float(ss[f"{p}lr"]),
                                batch_size=int(ss[f"{p}batch"]), activation=url.activation, dropout=url.dropout)

@@ -12,22 +12,11 @@ import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links
 from ui.common import seed_state, share_link, sync_url, training_slot, widget_config
-from ui.widgets import notice, url_config
+from ui.widgets import notice, parse_numbers, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
          "digits": "the digits images", "csv": "your CSV"}
-
-
-def items(text: str, kind: type) -> tuple:
-    """'0, 20, 100' -> (0, 20, 100); raises ValueError with a plain reason."""
-    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-    if not parts:
-        raise ValueError("enter values separated by commas")
-    try:
-        return tuple(kind(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"could not read {text!r} as a list of {'whole ' if kind is int else ''}numbers") from None
 
 
 def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Callable[[list], None],
@@ -243,7 +232,8 @@ with tab_c:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:
             c_cfg = widget_config(lambda: wtu.NoiseConfig(
-                dataset=ss.n_dataset, ks=items(ss.n_ks, int), rotate=bool(ss.n_rotate), models=tuple(ss.n_models),
+                dataset=ss.n_dataset, ks=parse_numbers(ss.n_ks, int), rotate=bool(ss.n_rotate),
+                models=tuple(ss.n_models),
                 folds=int(ss.n_folds), seed=int(ss.n_seed)), url_c)
         dataset = choose_data("n_dataset", "wine") if c_cfg.dataset == "csv" else c_cfg.dataset
         table = table_for(dataset, csv_bytes, target)
@@ -280,8 +270,9 @@ with tab_d:
         if not ss.c_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:
-            d_cfg = widget_config(lambda: wtu.CurveConfig(dataset=ss.c_dataset, fractions=items(ss.c_fractions, float),
-                                                          models=tuple(ss.c_models), seed=int(ss.c_seed)), url_d)
+            d_cfg = widget_config(lambda: wtu.CurveConfig(
+                dataset=ss.c_dataset, fractions=parse_numbers(ss.c_fractions, float), models=tuple(ss.c_models),
+                seed=int(ss.c_seed)), url_d)
         dataset = choose_data("c_dataset", "digits") if d_cfg.dataset == "csv" else d_cfg.dataset
         table = table_for(dataset, csv_bytes, target)
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}.")
