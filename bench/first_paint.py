@@ -22,13 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._table import table  # noqa: E402
-from tests.streamlit_server import free_port  # noqa: E402
+from tests.streamlit_server import start, stop  # noqa: E402
 
 CHROMIUM = os.environ.get("NNLAB_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -37,32 +36,9 @@ CHART = '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"]
 
 def start_server(root: Path, data: Path, timeout: float = 120) -> tuple[subprocess.Popen, str, float]:
     """``streamlit run app.py`` from ``root`` on a free port; returns (process, url, seconds until healthy)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("NNLAB_HOSTED", "NNLAB_MAX_CONCURRENT")}
-    env["NNLAB_DATA_DIR"] = str(data)
-    log = open(data / "streamlit.log", "w")  # noqa: SIM115 (open for the server's lifetime)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    while time.perf_counter() - t0 < timeout:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url, time.perf_counter() - t0
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("streamlit did not start: " + (data / "streamlit.log").read_text()[-2000:])
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    proc, url = start(data, timeout=timeout, root=root, poll=0.1)
+    return proc, url, time.perf_counter() - t0
 
 
 def first_chart(browser, url: str, timeout_s: float = 120) -> float:

@@ -19,8 +19,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(data: Path, env_extra: dict[str, str] | None = None, timeout: float = 90) -> tuple[subprocess.Popen, str]:
-    """The app on a free port with its own data folder; returns (process, base URL).
+def start(data: Path, env_extra: dict[str, str] | None = None, timeout: float = 90, root: Path = ROOT,
+          poll: float = 0.3) -> tuple[subprocess.Popen, str]:
+    """The app (``root``'s app.py) on a free port with its own data folder; returns (process, base URL).
 
     NNLAB_HOSTED and NNLAB_MAX_CONCURRENT come only from ``env_extra`` (never from the caller's environment).
     Raises RuntimeError with the end of the server's log if it is not healthy within ``timeout`` seconds.
@@ -30,9 +31,9 @@ def start(data: Path, env_extra: dict[str, str] | None = None, timeout: float = 
     env.update({"NNLAB_DATA_DIR": str(data), **(env_extra or {})})
     log = open(data / "streamlit.log", "w")  # noqa: SIM115 (open for the server's lifetime)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -40,7 +41,7 @@ def start(data: Path, env_extra: dict[str, str] | None = None, timeout: float = 
             if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
                 return proc, url
         except OSError:
-            time.sleep(0.3)
+            time.sleep(poll)
     proc.kill()
     raise RuntimeError("streamlit did not start: " + (data / "streamlit.log").read_text()[-2000:])
 
