@@ -11,13 +11,12 @@ import torch
 
 from core.datasets import Dataset
 from core.digits.jobs import DigitsConfig, sklearn_baseline
+from core.digits.metrics import regulariser_pairs
 from core.engine import TrainResult
 
 #: epochs of the comparison runs: past where early stopping fires on the 8x8 digits at the default
 #: settings (patience 10: it stops at epoch 67, best epoch 57; seed 0), so the default shows it acting
 CMP_EPOCHS = 150
-TUTORIAL_DROPOUT = 0.3  # the tutorial's Dropout(0.3)
-TUTORIAL_PATIENCE = 10  # MLPClassifier(n_iter_no_change=10)
 
 
 # ---- scikit-learn: the tutorial's code, and the same with scaled pixels ---------------------------
@@ -55,20 +54,10 @@ def scaling_sentence(pair: pd.DataFrame) -> str:
 # ---- dropout and early stopping: off vs on -------------------------------------------------------
 
 def overfit_pairs(cfg: DigitsConfig, epochs: int = CMP_EPOCHS) -> dict[str, tuple[list[DigitsConfig], list[str]]]:
-    """Two runs per regulariser, differing in that one setting only (no augmentation, same seed and rows).
-
-    Returns {"dropout": ([off, on], names), "early stopping": ([off, on], names)}; dropout uses cfg's rate
-    (or the tutorial's 0.3), early stopping cfg's patience (or the tutorial's 10).
-    """
-    drop = cfg.dropout or TUTORIAL_DROPOUT
-    pat = cfg.patience or TUTORIAL_PATIENCE
-    plain = cfg.replace(augment_copies=0, augment=0.0, val_fraction=cfg.val_fraction or 0.1, epochs=epochs)
-    off = plain.replace(dropout=0.0, patience=0)
-    return {
-        "dropout": ([off, plain.replace(dropout=drop, patience=0)], ["dropout off", f"dropout {drop:g}"]),
-        "early stopping": ([off, plain.replace(dropout=0.0, patience=pat)],
-                           ["early stopping off", f"early stopping (patience {pat})"]),
-    }
+    """The page's two pairs (:func:`core.digits.metrics.regulariser_pairs`) by name:
+    {"dropout": ([off, on], names), "early stopping": ([off, on], names)}."""
+    _, pairs = regulariser_pairs(cfg, epochs)
+    return {p.what: (list(p.configs), list(p.names)) for p in pairs}
 
 
 def _at(result: TrainResult, epoch: int | None = None) -> pd.Series:
