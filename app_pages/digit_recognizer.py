@@ -41,7 +41,7 @@ from ui.digits import (
     train_images,
     unit_grid,
 )
-from ui.widgets import field_widget, query_value, url_config
+from ui.widgets import field_widget, query_value, upload_mb, url_config
 
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
 OWNED = tuple(f"{f}" for f in DigitsConfig.__dataclass_fields__) + ("tab", "mnist_dir", "cmp_epochs")
@@ -155,7 +155,7 @@ with tab_train:
                 mime="application/octet-stream", icon=":material/download:", key="d_export",
                 help="Weights as safetensors plus the settings as JSON: no pickle, safe to share.")
             m1.caption("Load it back here, or in any NN Lab, to read digits with it.")
-            mf = m2.file_uploader("Load a model file", type=None, key="d_model_file",
+            mf = m2.file_uploader("Load a model file", type=None, key="d_model_file", max_upload_size=upload_mb(),
                                   help="An NN Lab digit model (.safetensors). Nothing is ever unpickled.")
             if mf is not None:
                 try:
@@ -290,8 +290,8 @@ with tab_read:
             with up_col:
                 files = st.file_uploader(
                     "Upload images of digits (one digit per image)", type=None, accept_multiple_files=True,
-                    key="d_files", help="PNG, JPEG, GIF, BMP, WebP or TIFF; any colours; dark ink on light "
-                                        "paper or light on dark.")
+                    key="d_files", max_upload_size=upload_mb(),
+                    help="PNG, JPEG, GIF, BMP, WebP or TIFF; any colours; dark ink on light paper or light on dark.")
                 photo = st.camera_input("Take a photo", key="d_camera") if st.toggle(
                     "Use the camera", key="d_cam_on") else None
             items: list[tuple[str, bytes]] = []

@@ -12,7 +12,7 @@ import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links
 from ui.common import seed_state, share_link, sync_url, training_slot, widget_config
-from ui.widgets import notice, parse_numbers, url_config
+from ui.widgets import notice, parse_numbers, upload_mb, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
@@ -78,7 +78,7 @@ st.markdown(
 with st.expander("Your own CSV", icon=":material/upload_file:"):
     up_l, up_r = st.columns([3, 2])
     upload = up_l.file_uploader("A CSV file: numeric feature columns and a target column", type=["csv", "txt"],
-                                key="csv_file",
+                                key="csv_file", max_upload_size=upload_mb(wtu.MAX_CSV_BYTES),
                                 help=f"At most {wtu.MAX_CSV_BYTES / 1e6:.0f} MB, {wtu.MAX_CSV_ROWS:,} rows and "
                                      f"{wtu.MAX_CSV_COLUMNS} columns, UTF-8.")
     target = up_r.text_input("Target column", key="csv_target", placeholder="the last column",

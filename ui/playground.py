@@ -28,7 +28,7 @@ from core.xor.playground import (
 from core.xor.surfaces import train_test_losses
 from ui.common import seed_state
 from ui.playground_view import playground_view
-from ui.widgets import field_widget, widget_config
+from ui.widgets import field_widget, upload_mb, widget_config
 
 PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
@@ -183,7 +183,8 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
     if g_cfg.dataset != "csv":
         return g_cfg, None
     up = st.file_uploader("Your points: CSV with columns x1, x2, label (0/1, or numbers for regression)",
-                          type=["csv", "txt"], key="g_csv")
+                          type=["csv", "txt"], key="g_csv",
+                          max_upload_size=upload_mb(datasets.MAX_CSV_BYTES))
     points = None
     if up is not None:
         try:

@@ -244,3 +244,11 @@ def progress_bar(what: str) -> tuple[Any, Callable[[int, int, Any], None]]:
         bar.progress(min(1.0, epoch / max(total, 1)), text=f"{what}: epoch {epoch}/{total}")
 
     return bar, report
+
+
+def upload_mb(max_bytes: float | None = None) -> int:
+    """Megabytes for an uploader's own ``max_upload_size``: the browser refuses a bigger file before it is
+    sent, so an over-size file never reaches the app. ``max_bytes``: a tighter limit of that uploader
+    (a CSV's); else this server's per-file limit (``settings.limits().max_upload_mb``)."""
+    mb = settings.limits().max_upload_mb if max_bytes is None else max_bytes / 1e6
+    return max(1, int(-(-mb // 1)))
