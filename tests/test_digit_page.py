@@ -222,7 +222,6 @@ def test_hosted_upload_caps_read_the_first_files_and_refuse_a_big_one(monkeypatc
     assert f"{lim.max_uploads - 1} of {lim.max_uploads} read" in texts(at, "markdown")
     # the uploaders carry the limit themselves, so the browser refuses an over-size file before sending it
     assert at.file_uploader(key="d_files").proto.max_upload_size_mb == lim.max_upload_mb == 5
-    assert at.file_uploader(key="d_model_file").proto.max_upload_size_mb == 5
 
 
 # ---- the views inside the network (issue 16) ----------------------------------------------------------
