@@ -327,7 +327,7 @@ def _default_run(name: str):
         Xtr, _, Xte, _ = jobs.raw_arrays("mnist", MNIST_SAMPLE)
         return cfg, lambda: jobs.compute([cfg], folder=MNIST_SAMPLE), P.digits_shape(cfg, (len(Xtr), len(Xte)))
     if name in ("compare", "depth"):
-        from core.explorer import jobs as ex
+        import core.explorer as ex
         cfg = ex.CompareConfig() if name == "compare" else ex.DepthConfig()
         run = ex.run_compare if name == "compare" else ex.run_depth
         return cfg, lambda: run(cfg), None
@@ -375,7 +375,8 @@ def price_table(names: list[str]) -> list[dict]:
             rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
         except (ValueError, IndexError):
             rows.append({"run": n, "error": (r.stderr or r.stdout).strip()[-120:]})
-    return rows
+    cols = list(dict.fromkeys(k for row in rows for k in row))  # a failed run's error shows as a column
+    return [{c: row.get(c, "") for c in cols} for row in rows]
 
 
 def main() -> None:
