@@ -316,27 +316,30 @@ def _what_to_lower(cfgs: Sequence[Any], memory: bool) -> str:
 
 
 def over_budget(p: Price, configs: Sequence[Any] = (), lim: settings.Limits | None = None,
-                study: bool = False) -> str | None:
-    """None when ``p`` fits this server's budget, else one line naming the budget and what to lower."""
+                study: bool = False, hints: bool = True) -> str | None:
+    """None when ``p`` fits this server's budget, else one line naming the budget and what to lower
+    (``hints=False``: the budget only, for the server's own runs, where nobody can lower anything)."""
     lim = lim or settings.limits()
     budget_s = lim.study_seconds if study else lim.run_seconds
     what = "study" if study else "run"
     if p.seconds > budget_s:
-        return (f"about {_say_seconds(p.seconds)} of CPU; this server allows {_say_seconds(budget_s)} per "
-                f"{what}: {_what_to_lower(configs, memory=False)}.")
+        lower = f": {_what_to_lower(configs, memory=False)}" if hints else ""
+        return f"about {_say_seconds(p.seconds)} of CPU; this server allows {_say_seconds(budget_s)} per {what}{lower}."
     mb = p.peak_bytes / 1e6
     if mb > lim.run_mb:
-        return (f"about {mb:,.0f} MB of memory; this server allows {lim.run_mb:,.0f} MB per {what}: "
-                f"{_what_to_lower(configs, memory=True)}.")
+        lower = f": {_what_to_lower(configs, memory=True)}" if hints else ""
+        return f"about {mb:,.0f} MB of memory; this server allows {lim.run_mb:,.0f} MB per {what}{lower}."
     return None
 
 
-def check(request: Any, data: DataShape | Any | None = None, lim: settings.Limits | None = None) -> str | None:
+def check(request: Any, data: DataShape | Any | None = None, lim: settings.Limits | None = None,
+          hints: bool = True) -> str | None:
     """The one check before any work: per-field caps, then the price against the budget.
 
     ``request``: a page-level config, a TrainConfig or a list of them (one stack); ``data``: a
     DataShape or a Dataset (else the page's own data size, from the config). Returns None when it
-    may run, else one line for the visitor.
+    may run, else one line for the visitor (``hints=False``: without what to lower, for the server's
+    own runs).
     """
     from core.serve.caps import check_request
 
@@ -350,7 +353,7 @@ def check(request: Any, data: DataShape | Any | None = None, lim: settings.Limit
     if data is not None and not isinstance(data, DataShape):
         data = shape_of(data)
     p = request_price(items if len(items) > 1 or getattr(items[0], "kind", "") == "train" else items[0], data)
-    return over_budget(p, [c for i in items for c in _train_configs(i)], lim)
+    return over_budget(p, [c for i in items for c in _train_configs(i)], lim, hints=hints)
 
 
 def check_study(space: Any, study: Any, lim: settings.Limits | None = None) -> str | None:
