@@ -302,3 +302,45 @@ def test_chart_builders_give_valid_specs():
         assert "$schema" in spec
     assert list(wc.importance_frame(runs[0], ("a", "b", "c"), top=2)["feature"]) == ["a", "b"]
     assert list(wc.duel_table(runs)["settings changed"]) == [0, 4]
+
+
+# ---- what a request fits, for its price (core.serve.price) -------------------------------------------------
+def test_builtin_shapes_are_known_without_loading_the_tables():
+    for name, shape in wtu.BUILTIN_SHAPES.items():
+        t = wtu.load_table(name).table_shape
+        assert (t.rows, t.features, t.classes) == (shape.rows, shape.features, shape.classes), name
+        assert t.levels == pytest.approx(shape.levels, abs=0.1), name
+
+
+def test_the_fits_priced_are_the_fits_run():
+    from core.when_to_use import jobs
+
+    for name, folds in (("iris", 3), ("breast_cancer", 5), ("diabetes", 4)):
+        t = wtu.load_table(name)
+        run = sorted((len(tr), len(te)) for tr, te in wtu.folds_of(t, folds, 0))
+        priced = sorted((f.n_train, f.n_test) for f in jobs.cv_fits("forest", *t.shape, folds))
+        assert run == priced, name
+    t = wtu.load_table("iris")
+    cfg = wtu.CurveConfig(dataset="iris", fractions=(0.1, 0.5, 1.0), models=("forest",))
+    priced = [f.n_train for f in cfg.fits(t.table_shape)]
+    assert priced == [wtu.curve_point(t, f, "forest", 0).n_train for f in cfg.fractions]
+    noisy = wtu.NoiseConfig(dataset="iris", ks=(0, 7), rotate=True, models=("mlp",), folds=2).fits(t.table_shape)
+    assert [f.n_features for f in noisy] == [4] * 4 + [11] * 4
+    assert noisy[-1].levels == 256 and noisy[0].levels == pytest.approx(t.levels)
+    (mlp,) = jobs.cv_fits("mlp", 150, 4, 1 + 1)[:1]
+    assert mlp.rounds == wtu.engine_epochs(mlp.n_train) and mlp.hidden == wtu.ENGINE_MLP.hidden
+
+
+def test_the_model_sizes_priced_are_the_models_fitted():
+    from core.serve import price
+    from core.when_to_use import jobs
+
+    forest, boosting, sk = (jobs.estimator(m, "classification", 0) for m in ("forest", "boosting", "sk_mlp"))
+    assert forest.n_estimators == jobs.FOREST_TREES and forest.max_features == "sqrt"
+    assert jobs.estimator("forest", "regression", 0).max_features == 1.0  # every feature per split: priced so
+    assert boosting.max_iter == jobs.BOOSTING_ROUNDS and boosting.early_stopping == "auto"  # off under 10,000 rows
+    assert (boosting.max_leaf_nodes, boosting.min_samples_leaf) == (price.BOOSTING_LEAVES, price.BOOSTING_MIN_LEAF)
+    assert sk.hidden_layer_sizes == jobs.SK_MLP_HIDDEN and sk.max_iter == jobs.SK_MLP_MAX_ITER
+    assert sk.batch_size == "auto"  # min(200, rows): jobs.SK_MLP_BATCH
+    assert wtu.MAX_CSV_ROWS <= 10_000  # boosting's early stopping ("auto") never acts: priced as every round
+
