@@ -29,7 +29,7 @@ from core.engine import TrainResult
 from core.serve import price
 from core.serve.queue import training_queue
 
-READER_SESSION = "server:mnist-reader"  # the reader's place in the training queue (one, like a visitor's)
+READER_SESSION = "server:mnist-reader"  # the reader's place in the training queue: this, ":" and its folder
 
 HOW_TO_GET_MNIST = (
     "To read handwriting well, put MNIST on this machine: set NNLAB_MNIST_DIR to a folder holding the four "
@@ -165,7 +165,8 @@ class BackgroundReader:
                 if why:
                     st.error, st.over_budget, st.state = why, True, "failed"
                     return
-                with training_queue().slot(READER_SESSION, on_wait):  # waits its turn like a visitor's run
+                # waits its turn like a visitor's run (one place per MNIST folder: two never supersede each other)
+                with training_queue().slot(f"{READER_SESSION}:{here.folder or 'data folder'}", on_wait):
                     st.ahead = None
                     result = jobs.train(cfg, progress, folder=here.folder)
             st.result, st.state = result, "ready"
