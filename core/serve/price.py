@@ -297,8 +297,9 @@ def _digits_data() -> DataShape:
 # noise columns and random tables up to 5,000 rows x 500 columns, 1 to 20 classes: forests within
 # 0.6x-1.6x, boosting 0.5x-2.3x. Whole requests in fresh processes (imports done): the four tabs'
 # defaults at 1.3x-1.6x (likely 1.05x-1.4x) of 1.3-3.3 s; the largest uploads, 5,000 rows x 198
-# single-digit or 79 three-decimal columns, 20 classes, at 1.3x-1.5x (likely 1.0x-1.1x) of 61-63 s;
-# binary, 3.9x (likely 1.8x) of 11 s, where scikit-learn's MLP stopped after 40-80 epochs of 500.
+# single-digit or 79 three-decimal columns on the four models: 20 classes 1.3x-1.5x (likely
+# 1.0x-1.1x) of 61-63 s, a regression target 1.8x-2.1x (likely 1.3x-1.7x) of 35-47 s, two classes
+# 3.9x (likely 1.8x) of 11 s, where scikit-learn's MLP stopped after 40-80 of its 500 epochs.
 FOREST_TREE_SECONDS = 1.0e-3  # one tree's fixed cost (Python, allocation, its predictions)
 FOREST_SORT_SECONDS = 1.6e-9  # per candidate feature x row x log2(rows)^2 ...
 FOREST_SORT_LEVEL_SECONDS = 2.7e-9  # ... plus this much more at 256 distinct values per feature
