@@ -254,9 +254,6 @@ def request_price(cfg: Any, data: DataShape | None = None) -> Price:
     if kind == "train":
         return price([cfg], data or _digits_data())
     if kind.startswith("wtu-"):
-        if data is None:
-            t = cfg.table_shape()
-            data = DataShape(t.rows, t.features, max(1, t.classes), levels=t.levels)
         return table_price(cfg, data)
     return FREE
 
@@ -361,14 +358,22 @@ def table_fit_price(fit: Any, n_outputs: int) -> Price:
     raise ValueError(f"no price for model {fit.model!r}")
 
 
+def _table_fits(cfg: Any, data: DataShape | None) -> tuple[DataShape, list[Any]]:
+    """(the table's DataShape, the fits ``cfg`` runs on it); no ``data``: the table the config names."""
+    from core.when_to_use.data import TableShape  # the config's own package: already imported
 
-def table_price(cfg: Any, data: DataShape) -> Price:
-    """A When to Use request (a config with ``fits(shape)``) on a table of ``data`` (n_train = its rows):
-    every fit one after the other; memory is the table's copies plus the largest fit's."""
-    from core.when_to_use.data import TableShape  # no torch, no scikit-learn
-
+    if data is None:
+        t = cfg.table_shape()
+        data = DataShape(t.rows, t.features, max(1, t.classes), levels=t.levels)
     shape = TableShape(data.n_train, data.n_features, data.n_outputs if data.n_outputs > 1 else 0, data.levels)
-    fits = cfg.fits(shape)
+    return data, cfg.fits(shape)
+
+
+def table_price(cfg: Any, data: DataShape | None = None) -> Price:
+    """A When to Use request (a config with ``fits(shape)`` and ``table_shape()``) on a table of ``data``
+    (n_train = its rows; else the table the config names): every fit one after the other; memory is the
+    table's copies plus the largest fit's."""
+    data, fits = _table_fits(cfg, data)
     if not fits:
         return FREE
     parts = [table_fit_price(f, data.n_outputs) for f in fits]
@@ -409,29 +414,22 @@ TABLE_MODEL_WORDS = {"forest": "the random forest", "boosting": "gradient boosti
 def _table_hints(cfg: Any, data: DataShape | None) -> str:
     """What to lower in a When to Use request: its models (naming one that costs most of it), folds,
     noise columns, shares, the upload."""
-    hints = ["fewer models"]
-    models = getattr(cfg, "models", ())
-    if len(models) > 1:
-        if data is None:
-            t = cfg.table_shape()
-            data = DataShape(t.rows, t.features, max(1, t.classes), levels=t.levels)
-        from core.when_to_use.data import TableShape
-
-        shape = TableShape(data.n_train, data.n_features, data.n_outputs if data.n_outputs > 1 else 0, data.levels)
+    hints: list[str] = []
+    if len(getattr(cfg, "models", ())) > 1:
+        data, fits = _table_fits(cfg, data)
         cost: dict[str, float] = {}
-        for f in cfg.fits(shape):
+        for f in fits:
             cost[f.model] = cost.get(f.model, 0.0) + table_fit_price(f, data.n_outputs).seconds
         top = max(cost, key=cost.get)
-        if cost[top] > 0.5 * sum(cost.values()):
-            hints[0] = f"fewer models ({TABLE_MODEL_WORDS.get(top, top)} costs the most here)"
+        most = cost[top] > 0.5 * sum(cost.values())
+        hints.append("fewer models" + (f" ({TABLE_MODEL_WORDS.get(top, top)} costs the most here)" if most else ""))
     if cfg.kind == "wtu-noise":
         hints += ["fewer noise columns"] + (["no rotation"] if getattr(cfg, "rotate", False) else [])
     elif cfg.kind == "wtu-curve":
         hints.append("fewer shares")
     if getattr(cfg, "folds", 2) > 2:
         hints.append("fewer folds")
-    if getattr(cfg, "dataset", "") == "csv":
-        hints.append("a smaller CSV")
+    hints.append("a smaller CSV" if getattr(cfg, "dataset", "") == "csv" else "a smaller table")
     hints = hints[:3]
     return hints[0] if len(hints) == 1 else ", ".join(hints[:-1]) + " or " + hints[-1]
 
