@@ -11,7 +11,7 @@ import streamlit as st
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links
-from ui.common import seed_state, share_link, sync_url, training_slot, widget_config
+from ui.common import check_request, seed_state, share_link, sync_url, training_slot, widget_config
 from ui.widgets import notice, parse_numbers, upload_mb, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
@@ -39,7 +39,9 @@ def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Call
 # ---- cached computations: one point = one model on one variant of one table ---------------------------
 @st.cache_data(max_entries=8, show_spinner=False)
 def csv_table(raw: bytes, target: str) -> wtu.Table:
-    return wtu.table_from_csv(raw, target)
+    table = wtu.table_from_csv(raw, target)
+    _ = table.levels  # computed once here, so every cached copy carries it (the price reads it each run)
+    return table
 
 
 def table_for(dataset: str, csv: bytes, target: str) -> wtu.Table:
@@ -140,6 +142,8 @@ with tab_a:
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}. Score: {wtu.metric_name(table.task)} on the held-out "
                    f"fold, mean over {a_cfg.folds} seeded folds. Trees get the raw features; the MLPs get them "
                    "standardised (their need for that is tab ②).")
+        # hosted: the whole request priced from the table's shape before any fit; over budget, one line
+        check_request(a_cfg.replace(dataset=dataset), table)
         left, right = st.columns(2)
         score_box, time_box = left.empty(), right.empty()
 
@@ -195,6 +199,8 @@ with tab_b:
                                                             folds=int(ss.s_folds), seed=int(ss.s_seed)), url_b)
         dataset = choose_data("s_dataset", "wine") if b_cfg.dataset == "csv" else b_cfg.dataset
         table = table_for(dataset, csv_bytes, target)
+        # hosted: the whole request priced from the table's shape before any fit; over budget, one line
+        check_request(b_cfg.replace(dataset=dataset), table)
         box = st.empty()
         done = progressive(
             b_cfg.points(), lambda pt: cv_point(dataset, csv_bytes, target, pt[0], b_cfg.folds, b_cfg.seed, pt[1]),
@@ -240,6 +246,8 @@ with tab_c:
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}, plus k standard-normal columns. The MLPs get "
                    f"standardised inputs. Lines: mean over {c_cfg.folds} folds (dashed: rotated features); "
                    "bands: ± one standard deviation.")
+        # hosted: the whole request priced from the table's shape before any fit; over budget, one line
+        check_request(c_cfg.replace(dataset=dataset), table)
         box = st.empty()
         done = progressive(
             c_cfg.points(),
@@ -276,6 +284,8 @@ with tab_d:
         dataset = choose_data("c_dataset", "digits") if d_cfg.dataset == "csv" else d_cfg.dataset
         table = table_for(dataset, csv_bytes, target)
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}.")
+        # hosted: the whole request priced from the table's shape before any fit; over budget, one line
+        check_request(d_cfg.replace(dataset=dataset), table)
         box = st.empty()
         cps = progressive(
             d_cfg.points(), lambda pt: curve_point(dataset, csv_bytes, target, pt[0], pt[1], d_cfg.seed),

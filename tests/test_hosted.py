@@ -471,3 +471,214 @@ def test_tuning_workers_take_training_slots_while_they_live():
     assert len(held) == 1 and q.running() == 2  # the visitor took the freed slot
     b.done = True
     assert q.hold_process("worker:d", Proc) is not None
+
+
+# ---- the background MNIST reader is a training like any other: priced, and in the queue -----------------
+def one_slot_queue(monkeypatch, capacity: int = 1) -> FairQueue:
+    """This server's training queue, replaced by a fresh one of ``capacity`` slots for the test."""
+    q = FairQueue(capacity, poll=0.01)
+    monkeypatch.setattr(squeue, "_QUEUE", q)
+    return q
+
+
+def tiny_mnist(tmp_path, monkeypatch, n_train: int = 12):
+    """A tiny fake MNIST folder, named by NNLAB_MNIST_DIR (so a server's reader trains on it)."""
+    from tests.test_mnist import tiny_set, write_set
+
+    folder = write_set(tmp_path / "mnist", tiny_set(n_train=n_train))
+    monkeypatch.setenv("NNLAB_MNIST_DIR", str(folder))
+    return folder
+
+
+def reader_training(monkeypatch):
+    """core.digits.train replaced by a stand-in that holds until released: (started, release, calls)."""
+    from types import SimpleNamespace
+
+    from core import digits
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def train(cfg, progress=None, folder=None, cache=None):
+        calls.append(cfg)
+        started.set()
+        assert release.wait(5), "the test never released the reader's training"
+        return SimpleNamespace(config=cfg)
+
+    monkeypatch.setattr(digits, "train", train)
+    return started, release, calls
+
+
+def ready(reader) -> bool:
+    return reader.status(start=False).state == "ready"
+
+
+def test_the_mnist_reader_trains_in_a_training_slot_and_a_visitor_waits(monkeypatch, tmp_path):
+    """One slot: while the reader trains, a visitor's run waits (told there is 1 run training), then runs."""
+    from core.digits.reader import BackgroundReader
+
+    q = one_slot_queue(monkeypatch)
+    started, release, _ = reader_training(monkeypatch)
+    tiny_mnist(tmp_path, monkeypatch)
+    reader = BackgroundReader()
+    assert reader.status().state == "training"
+    assert started.wait(5), "the reader never started training"
+    assert q.running() == 1 and q.waiting() == []  # the reader holds the one slot
+    seen: list[tuple[int, int]] = []
+    order: list[str] = []
+
+    def visitor():
+        with q.slot("visitor", lambda ahead, running: seen.append((ahead, running))):
+            order.append("visitor")
+
+    tv = threading.Thread(target=visitor, daemon=True)
+    tv.start()
+    wait_until(lambda: "visitor" in q.waiting() and seen)
+    time.sleep(0.05)
+    assert order == [] and seen[0] == (0, 1)  # the visitor waits: nothing ahead in line, the reader training
+    assert hosted.wait_message(*seen[0], q.capacity).startswith("waiting: 0 runs ahead of yours (1 training now")
+    release.set()
+    joined(tv)
+    wait_until(lambda: ready(reader))
+    assert order == ["visitor"] and q.running() == 0 and q.waiting() == []
+
+
+def test_a_visitors_run_makes_the_mnist_reader_wait_its_turn(monkeypatch, tmp_path):
+    """One slot, the other way round: a visitor trains, so the reader waits in line (and says so), then trains."""
+    from core.digits.reader import READER_SESSION, BackgroundReader
+
+    q = one_slot_queue(monkeypatch)
+    started, release, calls = reader_training(monkeypatch)
+    tiny_mnist(tmp_path, monkeypatch)
+    hold = threading.Event()
+
+    def visitor():
+        with q.slot("visitor"):
+            hold.wait(5)
+
+    tv = threading.Thread(target=visitor, daemon=True)
+    tv.start()
+    wait_until(lambda: q.running() == 1)
+    reader = BackgroundReader()
+    reader.status()
+    wait_until(lambda: any(s.startswith(READER_SESSION) for s in q.waiting())
+               and reader.status(start=False).ahead is not None)
+    time.sleep(0.05)
+    state = reader.status(start=False)
+    assert state.state == "training" and state.ahead == (0, 1) and not calls and not started.is_set()
+    hold.set()
+    joined(tv)
+    assert started.wait(5), "the reader never got the slot the visitor freed"
+    assert q.running() == 1 and reader.status(start=False).ahead is None
+    release.set()
+    wait_until(lambda: ready(reader))
+    assert q.running() == 0 and len(calls) == 1
+
+
+def test_with_two_slots_the_reader_and_one_visitor_train_and_the_next_visitor_waits(monkeypatch, tmp_path):
+    from core.digits.reader import BackgroundReader
+
+    q = one_slot_queue(monkeypatch, capacity=2)
+    started, release, _ = reader_training(monkeypatch)
+    tiny_mnist(tmp_path, monkeypatch)
+    reader = BackgroundReader()
+    reader.status()
+    assert started.wait(5)
+    first_in, hold = threading.Event(), threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def first():
+        with q.slot("first"):
+            first_in.set()
+            hold.wait(5)
+
+    def second():
+        with q.slot("second", lambda ahead, running: seen.append((ahead, running))):
+            pass
+
+    t1 = threading.Thread(target=first, daemon=True)
+    t1.start()
+    assert first_in.wait(5), "a second slot should be free beside the reader"
+    t2 = threading.Thread(target=second, daemon=True)
+    t2.start()
+    wait_until(lambda: "second" in q.waiting() and seen)
+    assert q.running() == 2 and seen[0] == (0, 2)
+    assert hosted.wait_message(*seen[0], q.capacity).startswith(
+        "waiting: 0 runs ahead of yours (2 training now, 2 at a time on this server)")
+    release.set()
+    hold.set()
+    for t in (t1, t2):
+        joined(t)
+    wait_until(lambda: ready(reader))
+    assert q.running() == 0 and q.peak_running == 2
+
+
+def over_budget_reader(monkeypatch):
+    """The reader's config swapped for one within every hosted cap whose price is over the budget (and the
+    8x8 reader for a small one, so a page that trains it stays fast)."""
+    from core import digits
+
+    big = digits.default_config("mnist").replace(hidden=(256,) * 12, epochs=2000, batch_size=1, augment_copies=20)
+    assert hosted.check_request(big, CAPS) is None  # the caps alone would let it through
+    small = digits.DigitsConfig(hidden=(32,), epochs=20, patience=0, augment_copies=0, batch_size=128, lr=0.01)
+    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": big if dataset == "mnist" else small)
+    return big
+
+
+def test_an_mnist_reader_over_the_budget_fails_saying_why_and_takes_no_slot(monkeypatch, tmp_path):
+    from core.digits.reader import BackgroundReader
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    q = one_slot_queue(monkeypatch)
+    _, release, calls = reader_training(monkeypatch)
+    release.set()
+    tiny_mnist(tmp_path, monkeypatch, n_train=60)
+    over_budget_reader(monkeypatch)
+    reader = BackgroundReader()
+    reader.status()
+    wait_until(lambda: reader.status(start=False).state != "training")
+    state = reader.status(start=False)
+    assert state.state == "failed" and state.over_budget
+    assert state.error.startswith("its price is over this server's budget (about ")
+    assert "this server allows 60 s per run" in state.error and "fewer epochs" not in state.error
+    assert not calls and q.granted_total == 0 and q.running() == 0
+    state.started -= 3600  # a failure by price is not retried: the same files cost the same
+    assert reader.status() is state and not calls
+
+
+def test_the_reader_is_priced_from_the_files_headers(tmp_path):
+    import gzip
+
+    from core.digits.reader import MnistHere, mnist_rows
+    from tests.test_mnist import tiny_set, write_set
+
+    gz = write_set(tmp_path / "gz", tiny_set(n_train=12, n_test=5))
+    plain = write_set(tmp_path / "plain", tiny_set(n_train=7, n_test=3), gz=False)
+    assert mnist_rows(MnistHere(str(gz), "here")) == (12, 5)
+    assert mnist_rows(MnistHere(str(plain), "here")) == (7, 3)
+    (gz / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\0\0"))  # a header cut short
+    assert mnist_rows(MnistHere(str(gz), "here")) is None
+
+
+def test_the_read_tab_says_why_the_mnist_reader_is_not_trained(monkeypatch, tmp_path):
+    """Hosted, MNIST here, the reader over the budget: the Read tab says so (and the 8x8 reader answers)."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.digits.reader import READER
+    from core.engine import guard
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
+    one_slot_queue(monkeypatch, capacity=2)
+    tiny_mnist(tmp_path, monkeypatch, n_train=60)
+    over_budget_reader(monkeypatch)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["tab"] = "read"
+    at.run()
+    at.switch_page("app_pages/digit_recognizer.py")
+    at.run()
+    wait_until(lambda: READER.status(start=False).state != "training", timeout=10)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join(str(w.value) for w in at.warning)
+    assert "MNIST-format reader** is not trained on this server: its price is over this server's budget" in said
+    assert "this server allows 60 s per run" in said and "The 8x8 reader answers" in said

@@ -168,3 +168,62 @@ def test_a_stack_is_priced_on_the_data_its_configs_name():
     m = default_config("mnist")
     assert P.request_price([m]).peak_bytes == P.request_price(m).peak_bytes > 2e9
     assert P.request_price([TrainConfig()]).macs == P.request_price(TrainConfig()).macs
+
+
+# ---- When to Use: scikit-learn's models and the engine's MLP on tables and uploads -------------------------
+def test_every_when_to_use_default_is_priced_and_fits_the_hosted_budget():
+    import core.when_to_use as wtu
+
+    for cfg in (wtu.DuelConfig(), wtu.ScalingConfig(), wtu.NoiseConfig(), wtu.CurveConfig()):
+        table = wtu.load_table(cfg.dataset)
+        p = P.request_price(cfg, P.shape_of(table))
+        assert 1.0 < p.seconds < 10 and 30e6 < p.peak_bytes < 100e6, (cfg.kind, p)  # measured 1.3-3.3 s of CPU
+        assert P.request_price(cfg).seconds == pytest.approx(p.seconds, rel=1e-3)  # known without loading it
+        assert P.check(cfg, table, HOSTED) is None, cfg.kind
+
+
+def test_the_largest_upload_on_the_default_models_is_refused_with_one_line():
+    """Issue 13: 5,000 rows x 198 columns, 20 classes, the four models: gradient boosting alone took 55 s of CPU."""
+    import core.when_to_use as wtu
+
+    cfg = wtu.DuelConfig(dataset="csv")
+    upload = P.DataShape(5000, 198, 20, levels=10.0)  # single-digit values: what fits in the 2 MB cap
+    msg = P.check(cfg, upload, HOSTED)
+    assert msg is not None and "\n" not in msg
+    assert msg.startswith("about ") and "of CPU; this server allows 60 s per run: " in msg
+    assert "fewer models (gradient boosting costs the most here)" in msg and "a smaller CSV" in msg
+    assert P.check(cfg.replace(models=("forest", "mlp")), upload, HOSTED) is None  # without it, it runs
+    assert P.check(cfg, upload, settings.LAPTOP) is None
+    # an upload not read yet is priced as the largest the caps allow
+    assert P.request_price(cfg).seconds >= P.request_price(cfg, upload).seconds
+
+
+def test_when_to_use_price_grows_with_the_request():
+    import core.when_to_use as wtu
+
+    shape = P.DataShape(1000, 20, 3)
+    price = lambda cfg, data=shape: P.request_price(cfg, data).seconds  # noqa: E731
+    base = wtu.DuelConfig(models=("forest",), folds=3)
+    assert price(base, P.DataShape(4000, 20, 3)) > 2 * price(base)  # rows
+    assert price(base, P.DataShape(1000, 180, 3)) > 1.5 * price(base)  # columns (the sqrt of them per split)
+    assert price(base.replace(folds=5)) > price(base)
+    assert price(base.replace(models=("forest", "boosting"))) > price(base)
+    boost = base.replace(models=("boosting",))
+    assert price(boost, P.DataShape(1000, 20, 20)) > 5 * price(boost)  # one tree per class and round
+    assert price(base, P.DataShape(1000, 20, 1)) > 2 * price(base)  # a regression forest tries every feature
+    noise = wtu.NoiseConfig(dataset="wine", ks=(0, 20))
+    assert price(noise.replace(ks=(0, 500))) > 2 * price(noise)
+    assert price(noise.replace(rotate=True)) > 1.5 * price(noise)
+    curve = wtu.CurveConfig(dataset="digits")
+    assert price(curve.replace(fractions=(0.05, 0.15, 0.4, 0.7, 1.0))) > price(curve)
+    sk = base.replace(models=("sk_mlp",))
+    p = P.request_price(sk, shape)
+    assert p.likely_seconds < p.seconds  # priced to max_iter; it likely stops sooner
+
+
+def test_a_table_is_priced_by_its_shape():
+    import core.when_to_use as wtu
+
+    wine, diabetes = wtu.load_table("wine"), wtu.load_table("diabetes")
+    assert P.shape_of(wine) == P.DataShape(178, 13, 3, levels=wine.levels)
+    assert P.shape_of(diabetes).n_outputs == 1  # a regression target

@@ -302,3 +302,107 @@ def test_chart_builders_give_valid_specs():
         assert "$schema" in spec
     assert list(wc.importance_frame(runs[0], ("a", "b", "c"), top=2)["feature"]) == ["a", "b"]
     assert list(wc.duel_table(runs)["settings changed"]) == [0, 4]
+
+
+# ---- what a request fits, for its price (core.serve.price) -------------------------------------------------
+def test_builtin_shapes_are_known_without_loading_the_tables():
+    for name, shape in wtu.BUILTIN_SHAPES.items():
+        t = wtu.load_table(name).table_shape
+        assert (t.rows, t.features, t.classes) == (shape.rows, shape.features, shape.classes), name
+        assert t.levels == pytest.approx(shape.levels, abs=0.1), name
+
+
+def test_the_fits_priced_are_the_fits_run():
+    from core.when_to_use import jobs
+
+    for name, folds in (("iris", 3), ("breast_cancer", 5), ("diabetes", 4)):
+        t = wtu.load_table(name)
+        run = sorted((len(tr), len(te)) for tr, te in wtu.folds_of(t, folds, 0))
+        priced = sorted((f.n_train, f.n_test) for f in jobs.cv_fits("forest", *t.shape, folds))
+        assert run == priced, name
+    t = wtu.load_table("iris")
+    cfg = wtu.CurveConfig(dataset="iris", fractions=(0.1, 0.5, 1.0), models=("forest",))
+    priced = [f.n_train for f in cfg.fits(t.table_shape)]
+    assert priced == [wtu.curve_point(t, f, "forest", 0).n_train for f in cfg.fractions]
+    noisy = wtu.NoiseConfig(dataset="iris", ks=(0, 7), rotate=True, models=("mlp",), folds=2).fits(t.table_shape)
+    assert [f.n_features for f in noisy] == [4] * 4 + [11] * 4
+    assert noisy[-1].levels == 256 and noisy[0].levels == pytest.approx(t.levels)
+    (mlp,) = jobs.cv_fits("mlp", 150, 4, 1 + 1)[:1]
+    assert mlp.rounds == wtu.engine_epochs(mlp.n_train) and mlp.hidden == wtu.ENGINE_MLP.hidden
+
+
+def test_the_model_sizes_priced_are_the_models_fitted():
+    from core.serve import price
+    from core.when_to_use import jobs
+
+    forest, boosting, sk = (jobs.estimator(m, "classification", 0) for m in ("forest", "boosting", "sk_mlp"))
+    assert forest.n_estimators == jobs.FOREST_TREES and forest.max_features == "sqrt"
+    assert jobs.estimator("forest", "regression", 0).max_features == 1.0  # every feature per split: priced so
+    assert boosting.max_iter == jobs.BOOSTING_ROUNDS and boosting.early_stopping == "auto"  # off under 10,000 rows
+    assert (boosting.max_leaf_nodes, boosting.min_samples_leaf) == (price.BOOSTING_LEAVES, price.BOOSTING_MIN_LEAF)
+    assert sk.hidden_layer_sizes == jobs.SK_MLP_HIDDEN and sk.max_iter == jobs.SK_MLP_MAX_ITER
+    assert sk.batch_size == "auto"  # min(200, rows): jobs.SK_MLP_BATCH
+    assert wtu.MAX_CSV_ROWS <= 10_000  # boosting's early stopping ("auto") never acts: priced as every round
+
+
+# ---- hosted: a request is priced before any fit, and refused with one line over the budget ----------------
+def hosted_page(monkeypatch, **params) -> tuple[AppTest, list[str]]:
+    """The page on a hosted server, every model fit recorded (and faked: constant predictions at once)."""
+    from core.engine import guard
+    from core.serve import queue as squeue
+    from core.serve.queue import FairQueue
+    from core.when_to_use import jobs
+
+    fitted: list[str] = []
+
+    def fake_fit(model, task, n_classes, Xtr, ytr, Xte, seed):
+        fitted.append(model)
+        return np.zeros(len(Xte)), 0.0, None
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
+    monkeypatch.setattr(squeue, "_QUEUE", FairQueue(2, poll=0.01))
+    monkeypatch.setattr(jobs, "_fit_predict", fake_fit)
+    return page(**params), fitted
+
+
+def refusals(at) -> list[str]:
+    return [str(e.value) for e in at.error if "this server allows" in str(e.value)]
+
+
+def test_hosted_page_refuses_an_over_budget_link_before_any_fit(monkeypatch):
+    at, fitted = hosted_page(monkeypatch, tab="noise", n_dataset="digits", n_ks="0,500", n_rotate="true",
+                             n_folds="5", n_models="forest,boosting,mlp,sk_mlp")
+    assert not at.exception, [e.value for e in at.exception]
+    (msg,) = refusals(at)
+    assert msg.startswith("about ") and "of CPU; this server allows 60 s per run: " in msg and "\n" not in msg
+    assert "fewer models (gradient boosting costs the most here)" in msg and "fewer noise columns" in msg
+    assert fitted == [] and not at.get("vega_lite_chart")
+
+
+def test_hosted_page_refuses_the_largest_upload_on_the_default_models(monkeypatch):
+    """5,000 rows x 198 single-digit columns (under 2 MB) with 20 classes: about 60 s of CPU measured."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 10, size=(5000, 198))
+    y = np.digitize(X @ rng.normal(size=198), np.quantile(X @ rng.normal(size=198), np.linspace(0, 1, 21)[1:-1]))
+    rows = [",".join(map(str, r)) + f",c{t}" for r, t in zip(X.tolist(), y.tolist())]
+    raw = "\n".join([",".join([f"f{i}" for i in range(198)] + ["t"]), *rows]).encode()
+    assert len(raw) < wtu.MAX_CSV_BYTES and wtu.table_from_csv(raw).n_classes == 20
+    at, fitted = hosted_page(monkeypatch, d_dataset="csv")  # no upload yet: breast cancer meanwhile (fits)
+    assert fitted and not refusals(at)
+    fitted.clear()
+    at.file_uploader(key="csv_file").set_value([("big.csv", raw, "text/csv")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (msg,) = refusals(at)
+    assert "this server allows 60 s per run: fewer models (gradient boosting costs the most here)" in msg
+    assert "a smaller CSV" in msg and fitted == []
+
+
+def test_hosted_page_runs_a_request_within_the_budget(monkeypatch):
+    from core.engine import guard
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(guard, "_current", [None])
+    at = page(**SMALL)  # real fits: iris, a forest and the engine's MLP, two folds
+    assert not at.exception and not refusals(at)
+    assert len(at.get("vega_lite_chart")) == 3

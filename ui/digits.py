@@ -349,6 +349,9 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
                 "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
                 icon=":material/hourglass_top:")
         reader_progress()
+    elif state.state == "failed" and state.over_budget:
+        st.warning(f"The **MNIST-format reader** is not trained on this server: {state.error}. The 8x8 reader "
+                   "answers, and 8x8 digits are too coarse for much real handwriting.", icon=":material/speed:")
     elif state.state == "failed":
         st.warning(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
                    icon=":material/error:")
@@ -365,7 +368,11 @@ def reader_progress() -> None:
     state = READER.status(start=False)
     if state.state != "training":
         st.rerun(scope="app")
-    if state.epochs:
+    if state.ahead is not None:  # hosted: it waits for a training slot like any visitor's run
+        ahead, running = state.ahead
+        st.caption(f":material/hourglass_top: It waits for a training slot: {ahead} run{'s' * (ahead != 1)} ahead "
+                   f"of it, {running} training now.")
+    elif state.epochs:
         st.progress(min(1.0, state.epoch / state.epochs),
                     text=f"MNIST-format reader: epoch {state.epoch} of up to {state.epochs}")
 

@@ -6,11 +6,17 @@ the data folder (``$NNLAB_DATA_DIR``/mnist) holds a finished download. Nothing h
 :func:`best_reader` is for one-shot use (``python -m core.predict``): it trains the MNIST model at once
 (the disk cache keeps it, so only the first call on a machine trains). :class:`BackgroundReader` is for a
 server: the MNIST model trains once, in a background thread, while the 8x8 model answers and says so.
+That training is the server's own run, but it is treated like a visitor's: priced before anything is
+allocated (over this server's budget it fails, saying so, instead of training) and trained inside the
+server's training queue, holding one slot like any visitor's run (so with two slots the reader and one
+visitor train at once, and the visitors after them wait in line, told how many runs are ahead).
 """
 
 from __future__ import annotations
 
+import gzip
 import os
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +26,10 @@ from core import digits as jobs  # the package: tests may swap its default_confi
 from core import settings
 from core.datasets import mnist
 from core.engine import TrainResult
+from core.serve import price
+from core.serve.queue import training_queue
+
+READER_SESSION = "server:mnist-reader"  # the reader's place in the training queue: this, ":" and its folder
 
 HOW_TO_GET_MNIST = (
     "To read handwriting well, put MNIST on this machine: set NNLAB_MNIST_DIR to a folder holding the four "
@@ -51,6 +61,35 @@ def mnist_here() -> MnistHere | None:
     return None
 
 
+def mnist_rows(here: MnistHere) -> tuple[int, int] | None:
+    """(training images, test images) of the MNIST that is here, from the two image files' IDX headers
+    alone (nothing else is read); None when a header cannot be read."""
+    folder = Path(here.folder).expanduser() if here.folder is not None else settings.data_dir() / "mnist"
+    counts = []
+    for stem in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
+        p = mnist._find(folder, stem)
+        if p is None:
+            return None
+        try:
+            with open(p, "rb") as f:
+                gz = f.read(2) == b"\x1f\x8b"
+            with (gzip.open(p, "rb") if gz else open(p, "rb")) as f:
+                _, n = struct.unpack(">II", f.read(8))
+        except (OSError, EOFError, struct.error):
+            return None
+        counts.append(int(n))
+    return counts[0], counts[1]
+
+
+def reader_over_budget(cfg: jobs.DigitsConfig, here: MnistHere) -> str | None:
+    """None when training ``cfg`` on the MNIST here fits this server's budget (the one check every
+    request passes, core.serve.price.check), else why not, in one line. Priced from the config and the
+    files' headers, before any image is read; a header that cannot be read prices all of MNIST."""
+    shape = price.digits_shape(cfg, mnist_rows(here))
+    msg = price.check(cfg, shape, hints=False)  # nobody can lower the server's own run: the budget only
+    return f"its price is over this server's budget ({msg.rstrip('.')})" if msg else None
+
+
 def best_reader(progress=None) -> tuple[TrainResult, str]:
     """(model, one line saying which) for reading people's digits: MNIST-format when MNIST is here.
 
@@ -70,7 +109,11 @@ def best_reader(progress=None) -> tuple[TrainResult, str]:
 
 @dataclass
 class ReaderState:
-    """What the background reader is doing: state is "absent", "training", "ready" or "failed"."""
+    """What the background reader is doing: state is "absent", "training", "ready" or "failed".
+
+    While "training", ``ahead`` is set (runs ahead of it, runs training now) as long as it waits for a
+    training slot; ``over_budget`` marks a failure by price (never retried: the same files cost the same).
+    """
 
     state: str
     result: TrainResult | None = None
@@ -79,6 +122,8 @@ class ReaderState:
     started: float = 0.0
     error: str = ""
     where: str = ""
+    ahead: tuple[int, int] | None = None
+    over_budget: bool = False
 
 
 class BackgroundReader:
@@ -95,7 +140,8 @@ class BackgroundReader:
             return ReaderState("absent")
         with self._lock:
             st = self._jobs.get(here.folder)
-            if st is None or (st.state == "failed" and start and time.time() - st.started > 60):
+            retry = st is not None and st.state == "failed" and not st.over_budget and time.time() - st.started > 60
+            if st is None or (start and retry):
                 st = ReaderState("training" if start else "absent", started=time.time(), where=here.where)
                 if start:
                     self._jobs[here.folder] = st
@@ -104,14 +150,38 @@ class BackgroundReader:
             return st
 
     def _train(self, here: MnistHere, st: ReaderState) -> None:
+        """Cached: at once. Else priced (over budget: failed, saying why), then trained in a training slot."""
         def progress(epoch: int, total: int, trainer) -> None:
             st.epoch, st.epochs = epoch, total
 
+        def on_wait(ahead: int, running: int) -> None:
+            st.ahead = (ahead, running)
+
         try:
-            r = jobs.train(jobs.default_config("mnist"), progress, folder=here.folder)
-            st.result, st.state = r, "ready"
+            cfg = jobs.default_config("mnist")
+            result = _cached(cfg, here)  # a reader trained before opens at once: no price, no queue
+            if result is None:
+                why = reader_over_budget(cfg, here)
+                if why:
+                    st.error, st.over_budget, st.state = why, True, "failed"
+                    return
+                # waits its turn like a visitor's run (one place per MNIST folder: two never supersede each other)
+                with training_queue().slot(f"{READER_SESSION}:{here.folder or 'data folder'}", on_wait):
+                    st.ahead = None
+                    result = jobs.train(cfg, progress, folder=here.folder)
+            st.result, st.state = result, "ready"
         except Exception as e:  # noqa: BLE001 - a background thread must report, not die silently
             st.error, st.state = " ".join(str(e).split())[:300] or type(e).__name__, "failed"
+        finally:
+            st.ahead = None
+
+
+def _cached(cfg: jobs.DigitsConfig, here: MnistHere) -> TrainResult | None:
+    """The reader from the disk cache, or None (reading MNIST's files to know their fingerprint)."""
+    from core.serve.cache import DiskCache, load
+
+    hit = load(jobs.train_key(cfg, here.folder), DiskCache(), (jobs.DigitsConfig,))
+    return hit[0] if hit else None
 
 
 READER = BackgroundReader()

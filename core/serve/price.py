@@ -66,6 +66,7 @@ class DataShape:
     n_eval: int = 0
     extra_bytes: int = 0
     load_seconds: float = 0.0  # CPU seconds to read the data (a file format, a parser)
+    levels: float = 256.0  # tables: mean distinct values per feature, at most 256 (what boosting bins)
 
     @property
     def data_bytes(self) -> int:
@@ -103,7 +104,12 @@ FREE = Price(0.0, 0, 0.0, 0, 0)
 
 def shape_of(data: Any) -> DataShape:
     """The DataShape of a loaded :class:`core.datasets.Dataset` (duck-typed: X_train, X_test, X_val,
-    n_outputs); already loaded, so no load_seconds."""
+    n_outputs), already loaded, so no load_seconds; or of a When to Use table (anything with
+    ``table_shape``: rows x features, classes, levels): n_train = every row, n_outputs = its classes
+    (1 for a regression target)."""
+    if hasattr(data, "table_shape"):
+        t = data.table_shape
+        return DataShape(t.rows, t.features, max(1, t.classes), levels=t.levels)
     n_eval = len(data.X_test) + (len(data.X_val) if getattr(data, "X_val", None) is not None else 0)
     return DataShape(len(data.X_train), int(data.X_train.shape[1]), int(data.n_outputs), n_eval)
 
@@ -209,8 +215,10 @@ def request_price(cfg: Any, data: DataShape | None = None) -> Price:
     """The price of a page-level request, from the config alone (``data`` overrides the data size).
 
     Knows every page's configs by their ``kind``: digits, act-compare, act-depth, xor-seeds,
-    playground, xor-compare, perceptron; a plain TrainConfig needs ``data`` (else it is priced on the
-    8x8 digits); a list of TrainConfigs is one stack. Anything else (curves, settings) is free.
+    playground, xor-compare, perceptron, and When to Use's wtu-* experiments (``data``: the table's
+    shape, from :func:`shape_of`; else the table the config names); a plain TrainConfig needs
+    ``data`` (else it is priced on the 8x8 digits); a list of TrainConfigs is one stack. Anything
+    else (curves, settings) is free.
     """
     if isinstance(cfg, (list, tuple)):  # one stack of TrainConfigs (what the run guard sees)
         if not cfg:
@@ -245,6 +253,8 @@ def request_price(cfg: Any, data: DataShape | None = None) -> Price:
         return price([_Net((), cfg.epochs)], DataShape(4, 2, 1, 4))
     if kind == "train":
         return price([cfg], data or _digits_data())
+    if kind.startswith("wtu-"):
+        return table_price(cfg, data)
     return FREE
 
 
@@ -275,6 +285,105 @@ def _digits_data() -> DataShape:
     return DataShape(DIGITS_8X8[0], DIGITS_8X8[2], 10, DIGITS_8X8[1], DIGITS_LOAD_BYTES, DIGITS_LOAD_SECONDS)
 
 
+# ---- When to Use: scikit-learn's models and the engine's MLP on a table -------------------------------
+# A forest's tree costs its sorts (candidate features x rows x log2(rows)^2, more with more distinct
+# values); a boosting tree its histograms (rows x features, more with more distinct values) and its
+# split search (nodes x features x levels); scikit-learn's MLP every epoch up to max_iter (the bound;
+# likely_seconds: TABLE_MLP_LIKELY_EPOCHS). Fitted (least squares on log ratios) on 2026-11-27 to the
+# CPU seconds of single fits, one thread each as core.when_to_use runs them, on the built-in tables,
+# noise columns and random tables up to 5,000 rows x 500 columns, 1 to 20 classes: forests within
+# 0.6x-1.6x, boosting 0.5x-2.3x. Whole requests in fresh processes (imports done): the four tabs'
+# defaults at 1.3x-1.6x (likely 1.05x-1.4x) of 1.3-3.3 s; the largest uploads, 5,000 rows x 198
+# single-digit or 79 three-decimal columns on the four models: 20 classes 1.3x-1.5x (likely
+# 1.0x-1.1x) of 61-63 s, a regression target 1.8x-2.1x (likely 1.3x-1.7x) of 35-47 s, two classes
+# 3.9x (likely 1.8x) of 11 s, where scikit-learn's MLP stopped after 40-80 of its 500 epochs.
+FOREST_TREE_SECONDS = 1.0e-3  # one tree's fixed cost (Python, allocation, its predictions)
+FOREST_SORT_SECONDS = 1.6e-9  # per candidate feature x row x log2(rows)^2 ...
+FOREST_SORT_LEVEL_SECONDS = 2.7e-9  # ... plus this much more at 256 distinct values per feature
+BOOST_NODE_SECONDS = 9e-6  # per node of a boosting tree
+BOOST_SPLIT_SECONDS = 3.5e-7  # per node x feature at 256 distinct values (the split search over bins)
+BOOST_CELL_SECONDS = 1.1e-8  # per row x feature of each tree (its histograms) ...
+BOOST_CELL_LEVEL_SECONDS = 1.3e-8  # ... plus this much more at 256 distinct values per feature
+TABLE_MLP_MACS_PER_SECOND = 1.4e10  # scikit-learn's MLP: float64 BLAS on one thread
+TABLE_MLP_STEP_SECONDS = 2.5e-4  # per minibatch step of scikit-learn's MLP (Adam, Python)
+TABLE_MLP_LIKELY_EPOCHS = 150  # its stopping rule (tol 1e-4, 10 epochs) ended after 19-500, median ~120
+TABLE_FIT_SECONDS = 0.05  # any fit after the first: a fold's copies, scaling, Python
+BOOSTING_LEAVES = 31  # HistGradientBoosting's defaults, which the page keeps: max_leaf_nodes ...
+BOOSTING_MIN_LEAF = 20  # ... and min_samples_leaf
+TABLE_BYTES_COPIES = 6  # the float64 table held: the table, noise columns, rotation, a fold's train and test copies
+
+
+def table_fit_price(fit: Any, n_outputs: int) -> Price:
+    """One model fit of a When to Use request (:class:`core.when_to_use.jobs.Fit`: model, n_train,
+    n_features, n_test, rounds, levels, hidden, batch) on a table with ``n_outputs`` classes (1: regression).
+
+    Seconds exclude the first use of torch and scikit-learn (:func:`table_price` adds RUN_SECONDS once).
+    peak_bytes is the model's own working memory; the table is added by :func:`table_price`.
+    """
+    n, F, lv = max(1, fit.n_train), max(1, fit.n_features), min(256.0, fit.levels) / 256
+    regression = n_outputs <= 1
+    if fit.model == "forest":
+        m = F if regression else max(1, int(math.sqrt(F)))  # max_features: 1.0 regression, "sqrt" classes
+        sort = m * n * math.log2(max(2, n)) ** 2
+        secs = fit.rounds * (FOREST_TREE_SECONDS + sort * (FOREST_SORT_SECONDS + FOREST_SORT_LEVEL_SECONDS * lv))
+        # fully grown trees: up to 2 nodes per row, each 64 bytes plus a value per class
+        peak = fit.rounds * 2 * n * (64 + 8 * (1 if regression else n_outputs)) + 8 * n * 4
+        return Price(secs, int(peak), 0.0, fit.rounds, 1)
+    if fit.model == "boosting":
+        trees = fit.rounds * (1 if n_outputs <= 2 else n_outputs)  # one tree per class, one when binary
+        nodes = 2 * min(BOOSTING_LEAVES, max(2, n // BOOSTING_MIN_LEAF)) - 1
+        tree = nodes * (BOOST_NODE_SECONDS + BOOST_SPLIT_SECONDS * F * lv) + \
+            n * F * (BOOST_CELL_SECONDS + BOOST_CELL_LEVEL_SECONDS * lv)
+        # binned rows, gradients and predictions per class, a histogram (256 bins x 20 bytes) per node and feature
+        peak = n * F + 4 * 8 * n * max(1, n_outputs) + nodes * F * 256 * 20
+        return Price(trees * tree, int(peak), 0.0, trees, 1)
+    # outputs: one per class (scikit-learn's MLP: one logit when binary), one for a regression target
+    widths = [F, *fit.hidden, 1 if fit.model == "sk_mlp" and n_outputs <= 2 else max(1, n_outputs)]
+    if fit.model == "sk_mlp":
+        mm = sum(a * b for a, b in zip(widths, widths[1:]))
+        batch = max(1, min(fit.batch or n, n))
+        epoch = 3 * n * mm / TABLE_MLP_MACS_PER_SECOND + math.ceil(n / batch) * TABLE_MLP_STEP_SECONDS
+        predict = max(0, fit.n_test) * mm / TABLE_MLP_MACS_PER_SECOND
+        # weights, gradients and Adam's moments; one batch's activations and their gradients; scaled copies
+        peak = 8 * 5 * (mm + sum(widths[1:])) + 8 * 4 * batch * sum(widths) + 8 * 2 * n * F \
+            + 8 * max(0, fit.n_test) * sum(widths)
+        return Price(fit.rounds * epoch + predict, int(peak), 3.0 * n * mm * fit.rounds,
+                     fit.rounds * math.ceil(n / batch), 1,
+                     min(fit.rounds, TABLE_MLP_LIKELY_EPOCHS) * epoch + predict)
+    if fit.model == "mlp":  # the engine, as core.engine prices any run (its first use of torch counted once)
+        net = _Net(tuple(fit.hidden), max(1, fit.rounds), fit.batch)
+        p = price([net], DataShape(n, F, widths[-1], max(0, fit.n_test)))
+        return dataclasses.replace(p, seconds=p.seconds - RUN_SECONDS, likely_seconds=p.likely_seconds - RUN_SECONDS,
+                                   peak_bytes=p.peak_bytes - BASE_BYTES)
+    raise ValueError(f"no price for model {fit.model!r}")
+
+
+def _table_fits(cfg: Any, data: DataShape | None) -> tuple[DataShape, list[Any]]:
+    """(the table's DataShape, the fits ``cfg`` runs on it); no ``data``: the table the config names."""
+    from core.when_to_use.data import TableShape  # the config's own package: already imported
+
+    if data is None:
+        t = cfg.table_shape()
+        data = DataShape(t.rows, t.features, max(1, t.classes), levels=t.levels)
+    shape = TableShape(data.n_train, data.n_features, data.n_outputs if data.n_outputs > 1 else 0, data.levels)
+    return data, cfg.fits(shape)
+
+
+def table_price(cfg: Any, data: DataShape | None = None) -> Price:
+    """A When to Use request (a config with ``fits(shape)`` and ``table_shape()``) on a table of ``data``
+    (n_train = its rows; else the table the config names): every fit one after the other; memory is the
+    table's copies plus the largest fit's."""
+    data, fits = _table_fits(cfg, data)
+    if not fits:
+        return FREE
+    parts = [table_fit_price(f, data.n_outputs) for f in fits]
+    seconds = RUN_SECONDS + TABLE_FIT_SECONDS * (len(parts) - 1) + sum(p.seconds for p in parts)
+    likely = RUN_SECONDS + TABLE_FIT_SECONDS * (len(parts) - 1) + sum(p.likely_seconds or p.seconds for p in parts)
+    widest = max(f.n_features for f in fits)
+    peak = BASE_BYTES + TABLE_BYTES_COPIES * 8 * data.n_train * widest + max(p.peak_bytes for p in parts)
+    return Price(seconds, int(peak), sum(p.macs for p in parts), sum(p.steps for p in parts), 1, likely)
+
+
 def study_price(space: Any, study: Any, rows: tuple[int, int, int] | None = None) -> Price:
     """A tuning study priced as its trials, each at the largest network the space allows.
 
@@ -298,8 +407,37 @@ def _say_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
-def _what_to_lower(cfgs: Sequence[Any], memory: bool) -> str:
+TABLE_MODEL_WORDS = {"forest": "the random forest", "boosting": "gradient boosting", "mlp": "the NN Lab MLP",
+                     "sk_mlp": "scikit-learn's MLP"}
+
+
+def _table_hints(cfg: Any, data: DataShape | None) -> str:
+    """What to lower in a When to Use request: its models (naming one that costs most of it), folds,
+    noise columns, shares, the upload."""
+    hints: list[str] = []
+    if len(getattr(cfg, "models", ())) > 1:
+        data, fits = _table_fits(cfg, data)
+        cost: dict[str, float] = {}
+        for f in fits:
+            cost[f.model] = cost.get(f.model, 0.0) + table_fit_price(f, data.n_outputs).seconds
+        top = max(cost, key=cost.get)
+        most = cost[top] > 0.5 * sum(cost.values())
+        hints.append("fewer models" + (f" ({TABLE_MODEL_WORDS.get(top, top)} costs the most here)" if most else ""))
+    if cfg.kind == "wtu-noise":
+        hints += ["fewer noise columns"] + (["no rotation"] if getattr(cfg, "rotate", False) else [])
+    elif cfg.kind == "wtu-curve":
+        hints.append("fewer shares")
+    if getattr(cfg, "folds", 2) > 2:
+        hints.append("fewer folds")
+    hints.append("a smaller CSV" if getattr(cfg, "dataset", "") == "csv" else "a smaller table")
+    hints = hints[:3]
+    return hints[0] if len(hints) == 1 else ", ".join(hints[:-1]) + " or " + hints[-1]
+
+
+def _what_to_lower(cfgs: Sequence[Any], memory: bool, data: DataShape | None = None) -> str:
     c = cfgs[0] if cfgs else None
+    if c is not None and getattr(c, "kind", "").startswith("wtu-"):
+        return _table_hints(c, data)
     hints: list[str] = []
     if c is not None and not memory:
         hints.append("fewer epochs")
@@ -316,27 +454,31 @@ def _what_to_lower(cfgs: Sequence[Any], memory: bool) -> str:
 
 
 def over_budget(p: Price, configs: Sequence[Any] = (), lim: settings.Limits | None = None,
-                study: bool = False) -> str | None:
-    """None when ``p`` fits this server's budget, else one line naming the budget and what to lower."""
+                study: bool = False, data: DataShape | None = None, hints: bool = True) -> str | None:
+    """None when ``p`` fits this server's budget, else one line naming the budget and what to lower
+    (``data``: the shape ``p`` was priced on, for hints that depend on it; ``hints=False``: the budget
+    only, for the server's own runs, where nobody can lower anything)."""
     lim = lim or settings.limits()
     budget_s = lim.study_seconds if study else lim.run_seconds
     what = "study" if study else "run"
     if p.seconds > budget_s:
-        return (f"about {_say_seconds(p.seconds)} of CPU; this server allows {_say_seconds(budget_s)} per "
-                f"{what}: {_what_to_lower(configs, memory=False)}.")
+        lower = f": {_what_to_lower(configs, memory=False, data=data)}" if hints else ""
+        return f"about {_say_seconds(p.seconds)} of CPU; this server allows {_say_seconds(budget_s)} per {what}{lower}."
     mb = p.peak_bytes / 1e6
     if mb > lim.run_mb:
-        return (f"about {mb:,.0f} MB of memory; this server allows {lim.run_mb:,.0f} MB per {what}: "
-                f"{_what_to_lower(configs, memory=True)}.")
+        lower = f": {_what_to_lower(configs, memory=True, data=data)}" if hints else ""
+        return f"about {mb:,.0f} MB of memory; this server allows {lim.run_mb:,.0f} MB per {what}{lower}."
     return None
 
 
-def check(request: Any, data: DataShape | Any | None = None, lim: settings.Limits | None = None) -> str | None:
+def check(request: Any, data: DataShape | Any | None = None, lim: settings.Limits | None = None,
+          hints: bool = True) -> str | None:
     """The one check before any work: per-field caps, then the price against the budget.
 
     ``request``: a page-level config, a TrainConfig or a list of them (one stack); ``data``: a
-    DataShape or a Dataset (else the page's own data size, from the config). Returns None when it
-    may run, else one line for the visitor.
+    DataShape, a Dataset or a When to Use table (else the page's own data size, from the config).
+    Returns None when it may run, else one line for the visitor (``hints=False``: without what to
+    lower, for the server's own runs).
     """
     from core.serve.caps import check_request
 
@@ -350,7 +492,7 @@ def check(request: Any, data: DataShape | Any | None = None, lim: settings.Limit
     if data is not None and not isinstance(data, DataShape):
         data = shape_of(data)
     p = request_price(items if len(items) > 1 or getattr(items[0], "kind", "") == "train" else items[0], data)
-    return over_budget(p, [c for i in items for c in _train_configs(i)], lim)
+    return over_budget(p, [c for i in items for c in _train_configs(i)], lim, data=data, hints=hints)
 
 
 def check_study(space: Any, study: Any, lim: settings.Limits | None = None) -> str | None:

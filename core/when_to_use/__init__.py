@@ -2,10 +2,12 @@
 
 from core.when_to_use.data import (  # noqa: F401
     BUILTIN,
+    BUILTIN_SHAPES,
     MAX_CSV_BYTES,
     MAX_CSV_COLUMNS,
     MAX_CSV_ROWS,
     Table,
+    TableShape,
     load_table,
     table_from_csv,
     with_uninformative,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,32 @@ BUILTIN = {
 }
 
 
+LEVELS = 256  # distinct values per feature that count (histogram boosting bins at most 255, plus missing)
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """What a request's price needs of a table: rows x features, classes (0: a regression target), and
+    levels, the mean number of distinct values per feature (at most LEVELS)."""
+
+    rows: int
+    features: int
+    classes: int
+    levels: float = float(LEVELS)
+
+
+#: the built-in tables' shapes, known without loading them (a test checks them against the tables)
+BUILTIN_SHAPES = {
+    "breast_cancer": TableShape(569, 30, 2, 256.0),
+    "wine": TableShape(178, 13, 3, 98.2),
+    "iris": TableShape(150, 4, 3, 30.8),
+    "diabetes": TableShape(442, 10, 0, 108.9),
+    "digits": TableShape(1797, 64, 10, 13.9),
+}
+#: an upload whose size is not known yet is priced as the largest the caps allow
+LARGEST_CSV = TableShape(MAX_CSV_ROWS, MAX_CSV_COLUMNS - 1, MAX_CLASSES)
+
+
 @dataclass(frozen=True, eq=False)
 class Table:
     """One data set: X [N, F] float64, y [N] (int64 class ids 0..C-1, or float64 values)."""
@@ -46,6 +72,18 @@ class Table:
     @property
     def shape(self) -> tuple[int, int]:
         return int(self.X.shape[0]), int(self.X.shape[1])
+
+    @cached_property
+    def levels(self) -> float:
+        """Mean number of distinct values per feature, each counted up to LEVELS."""
+        if not self.X.size:
+            return 0.0
+        distinct = 1 + np.count_nonzero(np.diff(np.sort(self.X, axis=0), axis=0), axis=0)  # per column
+        return float(np.mean(np.minimum(distinct, LEVELS)))
+
+    @property
+    def table_shape(self) -> TableShape:
+        return TableShape(*self.shape, self.n_classes, self.levels)
 
     def describe(self) -> str:
         """'569 rows x 30 features, 2 classes' (or 'regression')."""

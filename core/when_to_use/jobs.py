@@ -22,7 +22,7 @@ import torch
 from core.config import Config, ConfigError, param
 from core.datasets import make_dataset
 from core.engine import TrainConfig, fit
-from core.when_to_use.data import BUILTIN, Table, with_uninformative
+from core.when_to_use.data import BUILTIN, BUILTIN_SHAPES, LARGEST_CSV, LEVELS, Table, TableShape, with_uninformative
 
 MODELS = ("forest", "boosting", "mlp", "sk_mlp")
 LABELS = {"forest": "Random forest", "boosting": "Gradient boosting", "mlp": "MLP (NN Lab engine)",
@@ -36,6 +36,14 @@ DATASETS = (*BUILTIN, "csv")
 ENGINE_MLP = TrainConfig(hidden=(64, 32), activation="relu", optimizer="adam", lr=1e-3, batch_size=64, epochs=60)
 MIN_STEPS = 600
 MAX_EPOCHS = 1_000
+# scikit-learn's MLP: the tutorial's settings (batch_size stays "auto": min(200, rows))
+SK_MLP_HIDDEN = (100, 50)
+SK_MLP_MAX_ITER = 500
+SK_MLP_BATCH = 200
+# the trees keep every library default; the sizes their price reads (a test checks they are the defaults)
+FOREST_TREES = 100  # RandomForest*: n_estimators
+BOOSTING_ROUNDS = 100  # HistGradientBoosting*: max_iter (one tree per class and round, one when binary)
+CURVE_TEST = 0.25  # the learning curves' held-out share
 
 
 # ---- the models ---------------------------------------------------------------------------------
@@ -55,7 +63,8 @@ def estimator(model: str, task: str, seed: int):
     if model == "boosting":
         return (HistGradientBoostingClassifier if cls else HistGradientBoostingRegressor)(random_state=seed)
     if model == "sk_mlp":
-        return (MLPClassifier if cls else MLPRegressor)(hidden_layer_sizes=(100, 50), max_iter=500, random_state=seed)
+        return (MLPClassifier if cls else MLPRegressor)(hidden_layer_sizes=SK_MLP_HIDDEN, max_iter=SK_MLP_MAX_ITER,
+                                                        random_state=seed)
     raise ValueError(f"not a scikit-learn model: {model!r}")
 
 
@@ -219,6 +228,67 @@ def cross_validate(table: Table, model: str, folds: int = 3, seed: int = 0, scal
                     np.mean(imps, 0).tolist() if imps else None, table.task)
 
 
+# ---- what a request fits (core.serve.price prices these, from the table's shape alone) ----------------
+@dataclass(frozen=True)
+class Fit:
+    """One model fit of a request: n_train rows x n_features, then predictions for n_test rows.
+
+    rounds: trees (forest), boosting rounds, at most this many epochs (sk_mlp), epochs (mlp); levels: mean
+    distinct values per feature (at most 256); hidden, batch: a network's hidden widths and minibatch.
+    """
+
+    model: str
+    n_train: int
+    n_features: int
+    n_test: int
+    rounds: int
+    levels: float = float(LEVELS)
+    hidden: tuple[int, ...] = ()
+    batch: int = 0
+
+
+def fit_of(model: str, n_train: int, n_features: int, n_test: int, levels: float = LEVELS) -> Fit:
+    """The Fit :func:`_fit_predict` runs for ``model`` on n_train rows (the settings above)."""
+    if model == "forest":
+        return Fit(model, n_train, n_features, n_test, FOREST_TREES, levels)
+    if model == "boosting":
+        return Fit(model, n_train, n_features, n_test, BOOSTING_ROUNDS, levels)
+    if model == "sk_mlp":
+        return Fit(model, n_train, n_features, n_test, SK_MLP_MAX_ITER, levels, SK_MLP_HIDDEN,
+                   min(SK_MLP_BATCH, n_train))
+    if model == "mlp":
+        return Fit(model, n_train, n_features, n_test, engine_epochs(n_train), levels, ENGINE_MLP.hidden,
+                   ENGINE_MLP.batch_size)
+    raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
+
+
+def cv_fits(model: str, rows: int, features: int, folds: int, levels: float = LEVELS) -> list[Fit]:
+    """The fits of :func:`cross_validate`: fold i tests on rows // folds rows (one more for the first
+    rows % folds folds, as scikit-learn's KFold splits) and trains on the rest."""
+    tests = [rows // folds + (i < rows % folds) for i in range(folds)]
+    return [fit_of(model, rows - t, features, t, levels) for t in tests]
+
+
+def _noise_levels(shape: TableShape, k: int, rotated: bool) -> float:
+    """Levels of a table with k standard-normal columns (all distinct) and, rotated, every column mixed."""
+    if rotated:
+        return float(LEVELS)
+    return (shape.levels * shape.features + LEVELS * k) / max(1, shape.features + k)
+
+
+class _TableRequest:
+    """What every experiment shares for its price: the table it names and the fits it runs on a shape."""
+
+    dataset: str
+
+    def table_shape(self) -> TableShape:
+        """The named table's shape without loading it (an upload: the largest the caps allow)."""
+        return BUILTIN_SHAPES.get(self.dataset, LARGEST_CSV)
+
+    def fits(self, shape: TableShape) -> list[Fit]:
+        raise NotImplementedError
+
+
 # ---- the experiments -----------------------------------------------------------------------------
 def _check_unique(cfg: Config, name: str) -> None:
     v = getattr(cfg, name)
@@ -227,7 +297,7 @@ def _check_unique(cfg: Config, name: str) -> None:
 
 
 @dataclass(frozen=True)
-class DuelConfig(Config):
+class DuelConfig(_TableRequest, Config):
     """Every chosen model cross-validated on one table. Points: one per model."""
 
     kind: ClassVar[str] = "wtu-duel"
@@ -245,9 +315,12 @@ class DuelConfig(Config):
         """(model, scaled) per job, in drawing order."""
         return [(m, m in NETS) for m in self.models]
 
+    def fits(self, shape: TableShape) -> list[Fit]:
+        return [f for m, _ in self.points() for f in cv_fits(m, shape.rows, shape.features, self.folds, shape.levels)]
+
 
 @dataclass(frozen=True)
-class ScalingConfig(Config):
+class ScalingConfig(_TableRequest, Config):
     """Each model with raw and with standardised inputs. Points: (model, scaled)."""
 
     kind: ClassVar[str] = "wtu-scaling"
@@ -264,9 +337,12 @@ class ScalingConfig(Config):
     def points(self) -> list[tuple[str, bool]]:
         return [(m, s) for m in self.models for s in (True, False)]
 
+    def fits(self, shape: TableShape) -> list[Fit]:
+        return [f for m, _ in self.points() for f in cv_fits(m, shape.rows, shape.features, self.folds, shape.levels)]
+
 
 @dataclass(frozen=True)
-class NoiseConfig(Config):
+class NoiseConfig(_TableRequest, Config):
     """Grinsztajn et al.'s probes: k uninformative columns (and optionally a rotation). Points: (k, rotated, model)."""
 
     kind: ClassVar[str] = "wtu-noise"
@@ -287,9 +363,13 @@ class NoiseConfig(Config):
         rot = (False, True) if self.rotate else (False,)
         return [(k, r, m) for k in sorted(self.ks) for r in rot for m in self.models]
 
+    def fits(self, shape: TableShape) -> list[Fit]:
+        return [f for k, r, m in self.points()
+                for f in cv_fits(m, shape.rows, shape.features + k, self.folds, _noise_levels(shape, k, r))]
+
 
 @dataclass(frozen=True)
-class CurveConfig(Config):
+class CurveConfig(_TableRequest, Config):
     """Learning curves: a seeded held-out quarter; each model trained on growing shares of the rest."""
 
     kind: ClassVar[str] = "wtu-curve"
@@ -306,6 +386,11 @@ class CurveConfig(Config):
 
     def points(self) -> list[tuple[float, str]]:
         return [(f, m) for f in sorted(self.fractions) for m in self.models]
+
+    def fits(self, shape: TableShape) -> list[Fit]:
+        n_test = math.ceil(CURVE_TEST * shape.rows)  # train_test_split rounds the test share up
+        return [fit_of(m, curve_rows(shape.rows - n_test, f, shape.classes), shape.features, n_test, shape.levels)
+                for f, m in self.points()]
 
 
 def noise_point(table: Table, k: int, rotated: bool, model: str, folds: int, seed: int) -> ModelRun:
@@ -330,18 +415,24 @@ def curve_point(table: Table, fraction: float, model: str, seed: int) -> CurvePo
 
     strat = table.y if table.task == "classification" else None
     idx = np.arange(len(table.y))
-    tr, te = train_test_split(idx, test_size=0.25, random_state=seed, stratify=strat)
-    if fraction < 1.0:
-        n = len(tr)
-        keep = max(int(round(fraction * n)), 2 * max(table.n_classes, 1))
-        if keep < n:
-            tr, _ = train_test_split(tr, train_size=keep, random_state=seed,
-                                     stratify=table.y[tr] if strat is not None else None)
+    tr, te = train_test_split(idx, test_size=CURVE_TEST, random_state=seed, stratify=strat)
+    keep = curve_rows(len(tr), fraction, table.n_classes)
+    if keep < len(tr):
+        tr, _ = train_test_split(tr, train_size=keep, random_state=seed,
+                                 stratify=table.y[tr] if strat is not None else None)
     Xtr, Xte = table.X[tr], table.X[te]
     if model in NETS:
         Xtr, Xte = _standardise(Xtr, Xte)
     pred, secs, _ = _fit_predict(model, table.task, table.n_classes, Xtr, table.y[tr], Xte, seed)
     return CurvePoint(model, fraction, int(len(tr)), score(table.task, table.y[te], pred), secs)
+
+
+def curve_rows(n_train: int, fraction: float, n_classes: int) -> int:
+    """Training rows of a learning-curve point: a share of the n_train rows left after the held-out quarter,
+    at least two per class."""
+    if fraction >= 1.0:
+        return n_train
+    return min(n_train, max(int(round(fraction * n_train)), 2 * max(n_classes, 1)))
 
 
 def family_best(runs: Sequence[ModelRun], family: Sequence[str]) -> ModelRun | None:
