@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -682,3 +683,33 @@ def test_the_read_tab_says_why_the_mnist_reader_is_not_trained(monkeypatch, tmp_
     said = " ".join(str(w.value) for w in at.warning)
     assert "MNIST-format reader** is not trained on this server: its price is over this server's budget" in said
     assert "this server allows 60 s per run" in said and "The 8x8 reader answers" in said
+
+
+def full_size_headers(folder: Path, train: int = 60_000, test: int = 10_000) -> Path:
+    """MNIST's four files as headers alone (the reader is priced from them; nothing else is read)."""
+    import struct
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, n in (("train-images-idx3-ubyte", train), ("t10k-images-idx3-ubyte", test)):
+        (folder / stem).write_bytes(struct.pack(">IIII", 2051, n, 28, 28))
+    for stem, n in (("train-labels-idx1-ubyte", train), ("t10k-labels-idx1-ubyte", test)):
+        (folder / stem).write_bytes(struct.pack(">II", 2049, n))
+    return folder
+
+
+def test_a_hosted_reader_on_all_of_mnist_trains_on_as_many_digits_as_the_budget_allows(monkeypatch, tmp_path):
+    """All of MNIST is over a hosted server's budget (about 10 min of CPU and 3 GB): the reader takes the
+    largest training subset that fits instead of never training; a laptop trains on all of it."""
+    from core import digits
+    from core.digits.reader import TRAIN_LIMITS, mnist_here, reader_config, reader_over_budget
+
+    monkeypatch.setenv("NNLAB_MNIST_DIR", str(full_size_headers(tmp_path / "mnist")))
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    here = mnist_here()
+    assert reader_over_budget(digits.default_config("mnist"), here)
+    cfg, why = reader_config(here)
+    assert why is None and cfg.train_limit > 0 and reader_over_budget(cfg, here) is None
+    bigger = [n for n in TRAIN_LIMITS if n > cfg.train_limit or n == 0]
+    assert all(reader_over_budget(cfg.replace(train_limit=n), here) for n in bigger)  # the largest that fits
+    monkeypatch.delenv("NNLAB_HOSTED")
+    assert reader_config(here) == (cfg.replace(train_limit=0), None)

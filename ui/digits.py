@@ -338,14 +338,16 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
     """The MNIST-format reader when MNIST is on this machine (trained once per server, in the background),
     else, and meanwhile, the 8x8 reader; says which. Returns (model, its MNIST folder or None)."""
     state = READER.status(start=True)
+    part = (f"the first {state.train_limit:,} training digits of MNIST, as many as this server's budget allows, "
+            if state.train_limit else "MNIST ")
     if state.state == "ready":
-        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on MNIST from {state.where}): "
+        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on {part}from {state.where}): "
                    "it reads real handwriting well. Write one digit per image, large and dark.",
                    icon=":material/verified:")
         here = mnist_here()
         return state.result, here.folder if here else None
     if state.state == "training":
-        st.info(f"The **MNIST-format reader** is training on this server (MNIST from {state.where}); it is trained "
+        st.info(f"The **MNIST-format reader** is training on this server ({part}from {state.where}); it is trained "
                 "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
                 icon=":material/hourglass_top:")
         reader_progress()
