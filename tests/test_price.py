@@ -227,3 +227,45 @@ def test_a_table_is_priced_by_its_shape():
     wine, diabetes = wtu.load_table("wine"), wtu.load_table("diabetes")
     assert P.shape_of(wine) == P.DataShape(178, 13, 3, levels=wine.levels)
     assert P.shape_of(diabetes).n_outputs == 1  # a regression target
+
+
+# ---- the Digit Recognizer's scikit-learn baseline ----------------------------------------------------
+def test_the_sklearn_baseline_is_priced_before_it_fits(monkeypatch):
+    """The Compare tab's MLPClassifier: on the 8x8 digits it fits the hosted budget; on all of MNIST it is
+    refused in one line naming the training rows; a train limit brings it back under."""
+    from core import digits
+
+    lim = settings.HOSTED
+    assert P.check(digits.sklearn_request("digits"), lim=lim) is None
+    full = digits.sklearn_request("mnist", (60_000, 10_000))
+    assert (full.n_train, full.n_features, full.n_test) == (60_000, 784, 10_000)
+    msg = P.check(full, lim=lim)
+    assert msg and "this server allows 60 s per run: fewer training rows." in msg and msg.count(".") == 1
+    assert P.check(digits.sklearn_request("mnist", (60_000, 10_000), train_limit=2_000), lim=lim) is None
+    assert P.request_price(full).seconds > 20 * P.request_price(digits.sklearn_request("digits")).seconds
+
+
+def test_the_page_refuses_the_sklearn_baseline_before_any_fit(monkeypatch, tmp_path):
+    """Hosted, all of MNIST (headers alone): the page's sklearn_run says why in one line and never fits."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_hosted import full_size_headers
+
+    folder = full_size_headers(tmp_path / "mnist")
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path / "data"))
+
+    def page(folder: str) -> None:
+        from ui import digits as ud
+
+        ud.sklearn_run("mnist", folder, 0)
+
+    def no_fit(*a, **k):
+        raise AssertionError("fitted")
+
+    from core import digits
+    monkeypatch.setattr(digits, "sklearn_baseline", no_fit)  # AppTest runs the script in this process
+    at = AppTest.from_function(page, args=(str(folder),), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join(str(e.value) for e in at.error)
+    assert "this server allows 60 s per run: fewer training rows" in said

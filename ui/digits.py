@@ -19,9 +19,9 @@ from core.digits import metrics as dm
 from core.digits import novelty as nv
 from core.digits import reading as dr
 from core.digits import views as dv
-from core.digits.reader import HOW_TO_GET_MNIST, READER, mnist_here
+from core.digits.reader import HOW_TO_GET_MNIST, READER, MnistHere, mnist_here, mnist_rows
 from core.engine import TrainResult
-from ui.common import cached_results, disk_cache, memo_get, memo_put, training_slot
+from ui.common import cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
 from ui.digit_settings import summary_line
 
 
@@ -50,6 +50,8 @@ def test_probs(result: TrainResult, data: Dataset, key: str) -> np.ndarray:
 
 def sklearn_run(dataset: str, folder: str | None, train_limit: int) -> dict:
     """The tutorial's MLPClassifier on the same split: once per server, in the training queue like any training."""
+    rows = mnist_rows(MnistHere(folder, "")) if dataset == "mnist" else None  # the files' headers alone
+    check_request(digits.sklearn_request(dataset, rows, train_limit))  # hosted: over the budget, refused here
     key = f"sklearn-{digits.data_identity(DigitsConfig(dataset=dataset), folder)}-{train_limit}"
     hit = memo_get(key)
     if hit is None:

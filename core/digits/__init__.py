@@ -21,6 +21,7 @@ from core.digits.jobs import (  # noqa: F401
     predict,
     raw_arrays,
     sklearn_baseline,
+    sklearn_request,
     test_image,
     test_predictions,
     train,

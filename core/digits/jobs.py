@@ -25,6 +25,7 @@ from core.config import ConfigError, param
 from core.datasets import Dataset, digits_arrays, mnist
 from core.digits.augment import augment_images
 from core.engine import ProgressFn, TrainConfig, TrainResult, fit
+from core.serve import price
 from core.serve.cache import DiskCache, batch_key, cached
 
 DATASETS = ("digits", "mnist")
@@ -269,6 +270,15 @@ def test_image(data: Dataset, index: int) -> np.ndarray:
     x = data.X_test[index].numpy()
     side = int(round(len(x) ** 0.5))
     return x.reshape(side, side)
+
+
+def sklearn_request(dataset: str, rows: tuple[int, int] | None = None, train_limit: int = 0) -> price.SklearnMLP:
+    """What :func:`sklearn_baseline` fits, as a request to price before it starts: ``rows`` = (training,
+    test) rows of the MNIST in use (None: all of MNIST; the 8x8 digits have their own split)."""
+    n_all, n_test, n_features = price.DIGITS_8X8 if dataset == "digits" else (*(rows or price.MNIST_FULL[:2]),
+                                                                              price.MNIST_FULL[2])
+    n_train = min(n_all, train_limit) if train_limit else n_all
+    return price.SklearnMLP(n_train=n_train, n_features=n_features, n_test=n_test)
 
 
 def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, max_iter: int = 500,

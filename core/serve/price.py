@@ -27,9 +27,10 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from core import settings
+from core.config import Config
 
 # ---- calibration (measured once on this machine; see the module docstring) ------------------------
 # Fitted (least squares on log ratios) to the CPU seconds of every page's default run, each in a fresh
@@ -255,6 +256,10 @@ def request_price(cfg: Any, data: DataShape | None = None) -> Price:
         return price([cfg], data or _digits_data())
     if kind.startswith("wtu-"):
         return table_price(cfg, data)
+    if kind == "sk-mlp":
+        p = table_fit_price(cfg, cfg.n_classes)
+        return dataclasses.replace(p, seconds=p.seconds + RUN_SECONDS, likely_seconds=p.likely_seconds + RUN_SECONDS,
+                                   peak_bytes=p.peak_bytes + BASE_BYTES)
     return FREE
 
 
@@ -311,6 +316,27 @@ TABLE_FIT_SECONDS = 0.05  # any fit after the first: a fold's copies, scaling, P
 BOOSTING_LEAVES = 31  # HistGradientBoosting's defaults, which the page keeps: max_leaf_nodes ...
 BOOSTING_MIN_LEAF = 20  # ... and min_samples_leaf
 TABLE_BYTES_COPIES = 6  # the float64 table held: the table, noise columns, rotation, a fold's train and test copies
+
+
+@dataclass(frozen=True)
+class SklearnMLP(Config):
+    """The Digit Recognizer's baseline as a request: scikit-learn's MLPClassifier (the tutorial's
+    (100, 50), relu, at most 500 epochs, batch min(200, rows)) on n_train rows x n_features, then
+    n_test predictions, over n_classes. Priced like When to Use's scikit-learn MLP (:func:`table_fit_price`)."""
+
+    kind: ClassVar[str] = "sk-mlp"
+    n_train: int = 1
+    n_features: int = 1
+    n_test: int = 0
+    n_classes: int = 10
+    hidden: tuple[int, ...] = (100, 50)
+    rounds: int = 500
+    model: ClassVar[str] = "sk_mlp"
+    levels: ClassVar[float] = 256.0
+
+    @property
+    def batch(self) -> int:
+        return min(200, self.n_train)
 
 
 def table_fit_price(fit: Any, n_outputs: int) -> Price:
@@ -438,6 +464,8 @@ def _what_to_lower(cfgs: Sequence[Any], memory: bool, data: DataShape | None = N
     c = cfgs[0] if cfgs else None
     if c is not None and getattr(c, "kind", "").startswith("wtu-"):
         return _table_hints(c, data)
+    if c is not None and getattr(c, "kind", "") == "sk-mlp":
+        return "fewer training rows"
     hints: list[str] = []
     if c is not None and not memory:
         hints.append("fewer epochs")
