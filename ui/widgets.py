@@ -71,9 +71,18 @@ def bounds(cls: type[Config], name: str, lim: settings.Limits | None = None) -> 
     return Bounds(lo, hi, meta.get("choices"), length, meta.get("help") or "", kind, is_tuple)
 
 
+def _number_text(v: float | int) -> str:
+    """An int as it is; a float short ('2', '-0.5', '1e-07') when that reads back exactly, else in full."""
+    if isinstance(v, int):
+        return str(v)
+    short = f"{v:g}"
+    return short if float(short) == v else repr(float(v))
+
+
 def numbers_text(values: tuple) -> str:
-    """(100, 50) -> '100, 50'; (2.0, -0.5) -> '2, -0.5': how a tuple of numbers reads in a text box."""
-    return ", ".join(str(v) if isinstance(v, int) else f"{v:g}" for v in values)
+    """(100, 50) -> '100, 50'; (2.0, -0.5) -> '2, -0.5'; 0.1234567890123 stays whole: how a tuple of
+    numbers reads in a text box, so parse_numbers gives back exactly the same tuple."""
+    return ", ".join(_number_text(v) for v in values)
 
 
 def parse_numbers(text: str, kind: type = float, allow_empty: bool = False) -> tuple:
