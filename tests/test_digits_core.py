@@ -74,8 +74,16 @@ def test_early_stopping_stops_and_keeps_the_best_weights():
     r = digits.compute(cfg)[0]
     assert r.stopped_epoch < 400
     assert r.best_epoch <= r.stopped_epoch - 3
-    best_val = r.history["val_loss"].min()
-    assert r.history.loc[r.history["epoch"] == r.best_epoch, "val_loss"].item() == pytest.approx(best_val)
+    val = r.history.set_index("epoch")["val_loss"]
+    assert val.loc[r.best_epoch] == pytest.approx(val.min())
+    # the kept weights are the best epoch's: on the validation rows they give its recorded loss (dropout is
+    # on in this config, and off in the model, as when the loss was recorded), not the last epoch's
+    data = digits.load_data(cfg)
+    with torch.no_grad():
+        kept = float(torch.nn.functional.cross_entropy(r.model()(data.X_val), data.y_val))
+    assert kept == pytest.approx(val.loc[r.best_epoch], rel=1e-5)
+    assert val.loc[r.stopped_epoch] > val.loc[r.best_epoch] + 1e-3
+    assert kept != pytest.approx(val.loc[r.stopped_epoch], rel=1e-5)
 
 
 def test_dropout_is_off_in_eval():
