@@ -113,10 +113,20 @@ def test_train_uses_the_disk_cache(tmp_path):
         assert torch.equal(r1.state[k], r2.state[k])
 
 
-def test_two_runs_side_by_side_train_together():
+def test_two_runs_side_by_side_train_together(monkeypatch):
+    from core.digits import jobs
+
     on, off = FAST.replace(dropout=0.3, epochs=4), FAST.replace(dropout=0.0, epochs=4)
+    stacks = []
+    real_fit = jobs.fit
+    monkeypatch.setattr(jobs, "fit", lambda cfgs, *a, **k: stacks.append(len(cfgs)) or real_fit(cfgs, *a, **k))
     r_on, r_off = digits.train_many([on, off])
+    assert stacks == [2]  # one fit, one stack of both
     assert r_on.config.dropout == 0.3 and r_off.config.dropout == 0.0
+    for together, cfg in ((r_on, on), (r_off, off)):  # and each ends where it ends trained alone
+        alone = digits.compute(cfg)[0]
+        for k in alone.state:
+            torch.testing.assert_close(together.state[k], alone.state[k], atol=2e-5, rtol=1e-4)
     with pytest.raises(ValueError, match="share"):
         digits.train_many([on, off.replace(val_fraction=0.2)])
 
