@@ -1,13 +1,25 @@
 """Shared links keep working: real links from each page open with their settings in the widgets, and
-the page keeps them in its URL (the query-param names and meanings are a contract)."""
+the page keeps them in its URL (the query-param names and meanings are a contract). Every config class
+round-trips through its URL query exactly (many-digit floats included); NaN, inf and over-long values are
+refused with a notice."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import math
+import pkgutil
+import random
+import typing
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+import core
+from core.config import Config, ConfigError
 
 TIMEOUT = 300
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -142,18 +154,6 @@ def test_the_tuners_link_to_the_digit_recognizer_is_the_same_address():
 
 
 # ---- every config's URL query round-trips exactly; NaN, inf and over-long values are refused ------------
-import dataclasses  # noqa: E402
-import importlib  # noqa: E402
-import math  # noqa: E402
-import pkgutil  # noqa: E402
-import random  # noqa: E402
-import typing  # noqa: E402
-from urllib.parse import parse_qs, urlencode  # noqa: E402
-
-import core  # noqa: E402
-from core.config import Config, ConfigError  # noqa: E402
-
-
 def all_config_classes() -> list[type[Config]]:
     """Every subclass of Config in core (each module imported, so none is missed)."""
     for m in pkgutil.walk_packages(core.__path__, "core."):
