@@ -73,7 +73,9 @@ class Config:
             self._check(f, getattr(self, f.name))
 
     # ---- validation -------------------------------------------------------------------------
-    def _check(self, f: dataclasses.Field, value: Any) -> None:
+    @staticmethod
+    def _check(f: dataclasses.Field, value: Any) -> None:
+        """One field's declared length, choices and range (ConfigError naming it if outside)."""
         m = f.metadata
         lo, hi, choices, length = m.get("lo"), m.get("hi"), m.get("choices"), m.get("length")
         items = value if isinstance(value, tuple) else (value,)
@@ -133,7 +135,12 @@ class Config:
         """
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
+        raws: dict[str, str] = {}
         notices: list[str] = []
+
+        def ignore(field: str, reason: str) -> None:
+            notices.append(f"`{prefix + field}={raws[field][:40]}` ignored ({reason}); using the default")
+
         for f in dataclasses.fields(cls):
             name = prefix + f.name
             if name not in params:
@@ -141,21 +148,35 @@ class Config:
             raw = params[name]
             if isinstance(raw, list):
                 raw = raw[-1] if raw else ""
+            raws[f.name] = str(raw)
             try:
-                v = _decode(str(raw), hints[f.name], f.default)
-                probe = dataclasses.replace(cls(), **{f.name: v})  # validate this field alone
-                values[f.name] = getattr(probe, f.name)
+                v = _decode(str(raw), hints[f.name], f.default, (f.metadata.get("length") or (1, 1))[1])
+                Config._check(f, v)  # this field's declared range and choices
+                values[f.name] = v
             except (ValueError, TypeError) as e:
-                reason = e.message if isinstance(e, ConfigError) else "could not be read"
-                notices.append(f"`{name}={str(raw)[:40]}` ignored ({reason}); using the default")
-        while True:  # fields valid alone but not together: drop each culprit until they fit
+                ignore(f.name, e.message if isinstance(e, ConfigError) else "could not be read")
+        # checks across fields (x_min < x_max, low <= high) read the link's values together, so a link whose
+        # values only fit together (x_min=7&x_max=9) is kept whole; a culprit is dropped until they fit
+        while True:
             try:
                 return cls(**values), notices
             except ConfigError as e:
                 if e.field in values:
                     values.pop(e.field)
-                    notices.append(f"`{prefix + e.field}` ignored ({e.message}); using the default")
-                elif values:  # the culprit is a default: the link's values cannot stand together
+                    ignore(e.field, e.message)
+                    continue
+                alone = {}  # the culprit is a default: drop the values that do not fit beside the defaults
+                for k, v in values.items():
+                    try:
+                        dataclasses.replace(cls(), **{k: v})
+                    except ConfigError as e2:
+                        alone[k] = e2.message
+                for k, reason in alone.items():
+                    values.pop(k)
+                    ignore(k, reason)
+                if alone:
+                    continue
+                if values:  # each fits the defaults alone, but the link's values cannot stand together
                     notices.append(f"the link's settings do not fit together ({e.message}); using the defaults")
                     values = {}
                 else:
@@ -172,8 +193,15 @@ def _encode(v: Any) -> str:
     return str(v)
 
 
-def _decode(raw: str, hint: Any, default: Any) -> Any:
-    if len(raw) > 200:
+MAX_CHARS = 200  # a longer URL value (or entry of a list) is refused unread
+
+
+def _decode(raw: str, hint: Any, default: Any, entries: int = 1) -> Any:
+    """A URL value as the field's type; a list may hold ``entries`` entries of MAX_CHARS each.
+
+    (One cap for a whole list refused valid links: 12 many-digit logits take about 230 characters.)
+    """
+    if len(raw) > MAX_CHARS * max(1, entries):
         raise ValueError("too long")
     origin = typing.get_origin(hint)
     if origin is tuple:

@@ -243,10 +243,34 @@ def test_depth_shows_sigmoid_vanishing_and_survives_the_cache(depth_small):
     h = frames["hist"]
     shares = h.groupby(["function", "stage", "layer"])["share"].sum()
     assert np.allclose(shares, 1.0)
-    for chart in (ac.grad_lines(frames["grad"]), ac.layer_heatmap(frames["dead"], "dead"),
-                  ac.layer_heatmap(frames["grad"], "grad_norm", log=True),
-                  ac.preact_hist(h[h.function == "ReLU"].drop(columns="function")), ac.acc_lines(frames["acc"])):
-        assert chart.to_dict()
+
+    def drawn(chart) -> tuple[str, dict[str, str], list[dict]]:
+        """(mark type, channel -> field, the rows drawn) of a one-mark chart (a faceted one: its inner chart)."""
+        spec = chart.to_dict()
+        inner = spec.get("spec", spec)
+        mark = inner["mark"]["type"] if isinstance(inner["mark"], dict) else inner["mark"]
+        fields = {c: e["field"] for c, e in inner["encoding"].items() if "field" in e}
+        return mark, fields, spec["datasets"][spec["data"]["name"]]
+
+    mark, fields, rows = drawn(ac.grad_lines(frames["grad"]))
+    assert (mark, fields) == ("line", {"x": "layer", "y": "grad_norm", "color": "function"})
+    assert ac.grad_lines(frames["grad"]).to_dict()["encoding"]["y"]["scale"]["type"] == "log"
+    at_init = {(r["function"], r["layer"]): r["grad_norm"] for r in rows}
+    assert len(at_init) == 2 * len(g_sig)
+    assert at_init[("Sigmoid", 1)] == g_sig[0] and at_init[("ReLU", L)] == g_relu[L - 1]  # the numbers above
+    mark, fields, rows = drawn(ac.layer_heatmap(frames["dead"], "dead"))
+    assert (mark, fields) == ("rect", {"x": "epoch", "y": "layer", "color": "dead"})
+    assert len(rows) == len(frames["dead"]) and {r["function"] for r in rows} == {"Sigmoid", "ReLU"}
+    mark, fields, rows = drawn(ac.layer_heatmap(frames["grad"], "grad_norm", log=True))
+    assert (mark, fields["color"]) == ("rect", "log10")  # the log chart colours by log10 of the norm
+    assert all(r["log10"] == pytest.approx(math.log10(r["grad_norm"])) for r in rows)
+    mark, fields, rows = drawn(ac.preact_hist(h[h.function == "ReLU"].drop(columns="function")))
+    assert (mark, fields["x"], fields["y"], fields["color"]) == ("rect", "lo", "share", "stage")
+    assert len(rows) == int((h.function == "ReLU").sum()) and {r["stage"] for r in rows} == {"at init",
+                                                                                              "after training"}
+    mark, fields, rows = drawn(ac.acc_lines(frames["acc"]))
+    assert (mark, fields) == ("line", {"x": "epoch", "y": "test_acc", "color": "function"})
+    assert [r["test_acc"] for r in rows] == list(frames["acc"]["test_acc"])
 
 
 def test_ratio_words():

@@ -94,9 +94,35 @@ def test_tables_loss_history_and_charts():
     nodes, edges = charts.network_frames(t, backward=True, picked="W2[3]")
     assert len(nodes) == 7 and len(edges) == 12 and edges["picked"].sum() == 1
     assert np.isclose(edges.set_index("name").loc["W2[3]", "value"], t.grads["W2"][2])
-    for c in (charts.network_chart(t), charts.network_chart(t, True, "W1[1,1]"), charts.loss_chart(h, 5),
-              charts.chain_chart(bp.chain_for(t, "W1[1,1]"))):
-        c.to_dict()
+
+    def layers(chart) -> list[tuple[str, list[dict]]]:
+        """(mark type, the rows it draws) for each layer of a chart's spec."""
+        spec = chart.to_dict()
+        return [(lay["mark"]["type"], spec["datasets"][lay["data"]["name"]]) for lay in spec["layer"]]
+
+    # the network: weights as lines (the picked one dashed), their values as labels, neurons as circles
+    forward = layers(charts.network_chart(t))
+    assert [m for m, _ in forward] == ["rule", "rule", "text", "text", "circle", "text", "text"]
+    assert forward[1][1] == []  # nothing picked, nothing dashed
+    lines = {r["name"]: r["value"] for r in forward[0][1]}
+    assert len(lines) == 12 and lines["W2[3]"] == t.params["W2"][2] and lines["W1[2,1]"] == t.params["W1"][1, 0]
+    assert [r["name"] for r in forward[4][1]] == list(charts.network_frames(t)[0]["name"]) and len(forward[4][1]) == 7
+    backward = layers(charts.network_chart(t, True, "W1[1,1]"))
+    assert [r["name"] for r in backward[1][1]] == ["W1[1,1]"]  # the picked weight, dashed
+    grads = {r["name"]: r["value"] for r in backward[0][1]}
+    assert set(grads) == {n for n in bp.weight_names() if n.startswith("W")}  # the 12 weights (biases: in nodes)
+    assert all(grads[n] == bpj.value_of(t.grads, n) for n in grads)  # the lines carry the gradients
+    # the loss: the mean over all four rows at each step, and a dot after this step's update
+    loss = layers(charts.loss_chart(h, 5))
+    assert [m for m, _ in loss] == ["line", "point"]
+    assert loss[0][1] == h.to_dict("records")
+    assert loss[1][1] == [{"step": 6, "mean_loss": t.mean_loss_after}]
+    # the chain: one bar per factor, the running product ending at the gradient
+    chain = bp.chain_for(t, "W1[1,1]")
+    bars = charts.chain_chart(chain).to_dict()
+    rows = bars["datasets"][bars["data"]["name"]]
+    assert bars["mark"]["type"] == "bar" and [r["factor"] for r in rows] == [words for _, words, _ in chain]
+    assert np.isclose(rows[-1]["running product"], bpj.value_of(t.grads, "W1[1,1]"), rtol=1e-12, atol=1e-15)
 
 
 def test_config_round_trips_through_the_url_and_refuses_bad_values():

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import exceptions, screenshot
-from tests.test_browser_pages import charts_drawn, settle
+from tests.conftest import charts_drawn, exceptions, screenshot, settle, wait_for_charts
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +19,7 @@ LINKS = [
 def open_link(page, base: str, path: str, query: str, charts: int) -> None:
     page.goto(f"{base}/{path}" + (f"?{query}" if query else ""))
     settle(page, timeout=180_000)
-    page.wait_for_function(f"() => document.querySelectorAll('.vega-embed').length >= {charts}", timeout=120_000)
-    page.wait_for_timeout(1000)  # vega draws asynchronously after the element appears
+    wait_for_charts(page, charts, timeout=120_000)  # vega draws its marks after the script has run
 
 
 @pytest.mark.parametrize("path,query,charts,title", LINKS)

@@ -4,51 +4,16 @@ and fine-tunes on a correction. Screenshots of every tab at 1440 and 1024 px go 
 
 from __future__ import annotations
 
-import gzip
-import io
-from pathlib import Path
-
-import numpy as np
 import pytest
-from PIL import Image
 
-from tests import streamlit_server
-from tests.conftest import CHROMIUM, MNIST_SAMPLE, exceptions, need, screenshot, wait_for_app
-from tests.test_browser_digits import result_digit
+from tests.conftest import MNIST_SAMPLE, exceptions, screenshot, wait_for_app, wait_for_charts
+from tests.test_browser_digits import draw, mnist_digit_png, open_mnist_reader, result_digit
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not MNIST_SAMPLE.is_dir(), reason="MNIST sample folder not available")]
 
 URL_PATH = "/digits"
-LONG = 600_000  # ms: the MNIST-format reader trains once per server (about a minute on the sample)
-
-
-@pytest.fixture(scope="module")
-def mnist_server(tmp_path_factory):
-    """A server that has MNIST on the machine (NNLAB_MNIST_DIR = the shared sample)."""
-    need("chromium", Path(CHROMIUM).exists(), "NNLAB_REQUIRE_BROWSER")
-    proc, url = streamlit_server.start(tmp_path_factory.mktemp("views-data"),
-                                       env_extra={"NNLAB_MNIST_DIR": str(MNIST_SAMPLE)}, timeout=90)
-    yield url
-    streamlit_server.stop(proc)
-
-
-def draw(page, pts: list[tuple[int, int]]) -> None:
-    # the canvas is redrawn once when the MNIST-format reader takes over; draw on the one that stays
-    for _ in range(60):
-        if page.locator('[data-testid="nnlab-digit-canvas"]').count() == 1:
-            break
-        page.wait_for_timeout(500)
-    canvas = page.locator('[data-testid="nnlab-digit-canvas"]')
-    box = canvas.bounding_box()
-    assert box and box["width"] > 200
-    x0, y0 = box["x"], box["y"]
-    page.mouse.move(x0 + pts[0][0], y0 + pts[0][1])
-    page.mouse.down()
-    for (ax, ay), (bx, by) in zip(pts, pts[1:]):
-        for i in range(1, 13):
-            page.mouse.move(x0 + ax + (bx - ax) * i / 12, y0 + ay + (by - ay) * i / 12)
-    page.mouse.up()
+LONG = 240_000  # ms: a tab's model may train on first use on a busy machine
 
 
 def clear(page) -> None:
@@ -57,24 +22,9 @@ def clear(page) -> None:
     wait_for_app(page, LONG)
 
 
-def mnist_test_digit(tmp_path: Path, i: int = 0) -> tuple[Path, int]:
-    raw = gzip.decompress((MNIST_SAMPLE / "t10k-images-idx3-ubyte.gz").read_bytes())
-    labels = gzip.decompress((MNIST_SAMPLE / "t10k-labels-idx1-ubyte.gz").read_bytes())[8:]
-    img = np.frombuffer(raw[16 + 784 * i:16 + 784 * (i + 1)], np.uint8).reshape(28, 28)
-    path = tmp_path / f"mnist-{labels[i]}.png"
-    buf = io.BytesIO()
-    Image.fromarray(255 - img).resize((140, 140), Image.Resampling.BILINEAR).save(buf, "PNG")
-    path.write_bytes(buf.getvalue())
-    return path, int(labels[i])
-
-
 def test_mnist_reader_reads_right_looks_inside_flags_and_learns(mnist_server, page, tmp_path):
     page.set_viewport_size({"width": 1440, "height": 1000})
-    page.goto(mnist_server + URL_PATH + "?tab=read")
-    page.get_by_role("heading", name="Digit Recognizer").wait_for(timeout=60_000)
-    # the 8x8 reader answers meanwhile, then the page switches by itself
-    page.get_by_text("Reading with the MNIST-format reader").wait_for(timeout=LONG)
-    wait_for_app(page, LONG)
+    open_mnist_reader(page, mnist_server)  # the 8x8 reader answers meanwhile, then the page switches by itself
     draw(page, [(70, 50), (210, 50), (120, 240)])  # a plain 7
     assert result_digit(page, "your drawing") == "7"
     wait_for_app(page, LONG)
@@ -83,7 +33,7 @@ def test_mnist_reader_reads_right_looks_inside_flags_and_learns(mnist_server, pa
                  "Teach it"):
         main.get_by_text(text, exact=True).first.wait_for(timeout=60_000)
     assert "your drawing does not look like a digit" not in main.inner_text()  # a 7 is not flagged
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 4
+    wait_for_charts(page, 4)  # the hidden layers, the two contribution bars, the probabilities: drawn
     assert not exceptions(page)
     screenshot(page, "digits-read-inside-1440")
     page.set_viewport_size({"width": 1024, "height": 900})
@@ -92,7 +42,7 @@ def test_mnist_reader_reads_right_looks_inside_flags_and_learns(mnist_server, pa
     page.set_viewport_size({"width": 1440, "height": 1000})
 
     # an uploaded real MNIST test digit is read as its label
-    good, label = mnist_test_digit(tmp_path)
+    good, label = mnist_digit_png(tmp_path, 1)  # a 4
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([str(good)])
     assert result_digit(page, good.name) == str(label)
     wait_for_app(page, LONG)

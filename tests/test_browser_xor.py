@@ -5,24 +5,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import exceptions, screenshot, wait_for_app
+from tests.conftest import charts_drawn, exceptions, screenshot, wait_for_app, wait_for_charts
 
 pytestmark = pytest.mark.browser
-
-
-def charts_drawn(page) -> int:
-    """Vega charts that have rendered a non-empty canvas or SVG."""
-    return page.evaluate("""() => [...document.querySelectorAll('.vega-embed')].filter(e => {
-        const c = e.querySelector('canvas'); const s = e.querySelector('svg.marks');
-        return (c && c.width > 50 && c.height > 50) || (s && s.getBoundingClientRect().width > 50);
-    }).length""")
 
 
 def test_home_draws_the_live_xor_boundary(app_server, page):
     page.goto(app_server + "/")
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('.vega-embed').length > 0", timeout=60_000)
-    page.wait_for_timeout(1000)
+    wait_for_charts(page, 1, timeout=60_000)  # the boundary, drawn
     assert charts_drawn(page) >= 1
     assert not exceptions(page)
     assert page.get_by_text("A 2-4-1 network").first.is_visible() and page.get_by_text("solving XOR").first.is_visible()
@@ -48,13 +39,14 @@ def test_playground_plays_and_pauses(app_server, page):
     wait_for_app(page)
     page.get_by_text("Setting A").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="▶ Play").click()
-    page.get_by_text(re.compile(r"epoch ([1-9]\d*)/300")).first.wait_for(timeout=30_000)
-    page.wait_for_timeout(1500)
+    page.get_by_text(re.compile(r"epoch ([2-9]\d|\d{3})/300")).first.wait_for(timeout=30_000)  # 20 or more
     page.get_by_role("button", name="⏸ Pause").click()
-    wait_for_app(page)
+    page.get_by_role("button", name="▶ Play").wait_for(timeout=30_000)
+    # while playing, a timed fragment reruns every 0.08 s: a second with no run at all means it stopped
+    wait_for_app(page, quiet=1000)
     first = page.get_by_text(re.compile(r"epoch \d+/300")).first.inner_text()
-    page.wait_for_timeout(1500)
+    wait_for_app(page, quiet=1000)
     assert page.get_by_text(re.compile(r"epoch \d+/300")).first.inner_text() == first  # paused: no progress
-    assert int(re.search(r"epoch (\d+)", first).group(1)) > 0
+    assert 20 <= int(re.search(r"epoch (\d+)", first).group(1)) < 300
     assert page.locator('[data-testid="nnlab-pg-diagram"]').count() >= 1 and not exceptions(page)  # our canvas view
     screenshot(page, "xor-playground")

@@ -74,8 +74,16 @@ def test_early_stopping_stops_and_keeps_the_best_weights():
     r = digits.compute(cfg)[0]
     assert r.stopped_epoch < 400
     assert r.best_epoch <= r.stopped_epoch - 3
-    best_val = r.history["val_loss"].min()
-    assert r.history.loc[r.history["epoch"] == r.best_epoch, "val_loss"].item() == pytest.approx(best_val)
+    val = r.history.set_index("epoch")["val_loss"]
+    assert val.loc[r.best_epoch] == pytest.approx(val.min())
+    # the kept weights are the best epoch's: on the validation rows they give its recorded loss (dropout is
+    # on in this config, and off in the model, as when the loss was recorded), not the last epoch's
+    data = digits.load_data(cfg)
+    with torch.no_grad():
+        kept = float(torch.nn.functional.cross_entropy(r.model()(data.X_val), data.y_val))
+    assert kept == pytest.approx(val.loc[r.best_epoch], rel=1e-5)
+    assert val.loc[r.stopped_epoch] > val.loc[r.best_epoch] + 1e-3
+    assert kept != pytest.approx(val.loc[r.stopped_epoch], rel=1e-5)
 
 
 def test_dropout_is_off_in_eval():
@@ -105,10 +113,20 @@ def test_train_uses_the_disk_cache(tmp_path):
         assert torch.equal(r1.state[k], r2.state[k])
 
 
-def test_two_runs_side_by_side_train_together():
+def test_two_runs_side_by_side_train_together(monkeypatch):
+    from core.digits import jobs
+
     on, off = FAST.replace(dropout=0.3, epochs=4), FAST.replace(dropout=0.0, epochs=4)
+    stacks = []
+    real_fit = jobs.fit
+    monkeypatch.setattr(jobs, "fit", lambda cfgs, *a, **k: stacks.append(len(cfgs)) or real_fit(cfgs, *a, **k))
     r_on, r_off = digits.train_many([on, off])
+    assert stacks == [2]  # one fit, one stack of both
     assert r_on.config.dropout == 0.3 and r_off.config.dropout == 0.0
+    for together, cfg in ((r_on, on), (r_off, off)):  # and each ends where it ends trained alone
+        alone = digits.compute(cfg)[0]
+        for k in alone.state:
+            torch.testing.assert_close(together.state[k], alone.state[k], atol=2e-5, rtol=1e-4)
     with pytest.raises(ValueError, match="share"):
         digits.train_many([on, off.replace(val_fraction=0.2)])
 

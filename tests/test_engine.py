@@ -289,7 +289,15 @@ def test_early_stopping_stops_and_restores_best():
     r = fit([cfg], data)[0]
     assert r.stopped_epoch < 400
     assert r.best_epoch == r.stopped_epoch - 5
-    assert r.metrics["best_val_loss"] == pytest.approx(r.history.val_loss.min())
+    val = r.history.set_index("epoch").val_loss
+    assert r.metrics["best_val_loss"] == pytest.approx(val.min()) == val.loc[r.best_epoch]
+    # the weights returned are the best epoch's: on the validation rows they give its recorded loss ...
+    with torch.no_grad():
+        kept = float(nn.functional.cross_entropy(r.model()(data.X_val), data.y_val))
+    assert kept == pytest.approx(val.loc[r.best_epoch], rel=1e-5)
+    # ... and not the last epoch's, which is clearly worse (so the check above can tell them apart)
+    assert val.loc[r.stopped_epoch] > val.loc[r.best_epoch] + 1e-3
+    assert kept != pytest.approx(val.loc[r.stopped_epoch], rel=1e-5)
 
 
 def test_divergence_is_detected_and_reported():

@@ -189,13 +189,44 @@ def test_blank_image_has_no_ink():
         to_uci(load_image(encode(Image.fromarray(noisy, "L"), "JPEG")))
 
 
-def test_a_lying_extension_does_not_matter():
-    """Content decides: a JPEG called .png reads as a JPEG; a text file called .png is refused."""
-    rgb = Image.fromarray((255 * (1 - digit_ink())).astype(np.uint8), "L").convert("RGB")
-    img = load_image(encode(rgb, "JPEG"))
-    assert img.format == "JPEG"
-    with pytest.raises(ImageError, match="text"):
-        load_image(b"name,digit\nseven,7\n")
+def test_a_lying_extension_does_not_matter(tmp_path, monkeypatch):
+    """Content decides, never the name: an upload or file called four.png that holds a JPEG reads exactly as
+    under its true name, a PNG called scan.txt reads, and a text file called digit.png is refused as text."""
+    import pandas as pd
+    import torch
+
+    from core import predict
+    from core.digits import DigitsConfig, reading
+    from core.engine import TrainResult
+
+    cfg = DigitsConfig(hidden=(), epochs=1, patience=0, augment_copies=0)  # an 8x8 reader: a seeded linear map
+    torch.manual_seed(0)
+    net = torch.nn.Linear(64, 10)
+    model = TrainResult(cfg, pd.DataFrame(), {}, {f"0.{k}": v for k, v in net.state_dict().items()}, 64, 10, 1, 1)
+    ink = Image.fromarray((255 * (1 - digit_ink())).astype(np.uint8), "L")
+    jpeg, png, text = encode(ink.convert("RGB"), "JPEG"), encode(ink), b"name,digit\nseven,7\n"
+    assert load_image(jpeg).format == "JPEG"
+
+    def read(items):  # a fresh reading cache each time: every file is really read under the name it has
+        monkeypatch.setattr(reading, "READINGS", reading._Readings())
+        return reading.read_many(items, model)
+
+    lying = read([("four.png", jpeg), ("scan.txt", png), ("digit.png", text)])
+    honest = read([("four.jpg", jpeg), ("scan.png", png), ("digit.txt", text)])
+    assert [x.name for x in lying] == ["four.png", "scan.txt", "digit.png"]
+    for liar, true in zip(lying[:2], honest[:2]):
+        assert liar.ok and true.ok
+        assert liar.digit == true.digit and np.array_equal(liar.probs, true.probs)
+        assert np.array_equal(liar.steps.x, true.steps.x)
+    assert np.array_equal(lying[0].steps.x, to_uci(load_image(jpeg)).x)  # the JPEG decoder read it
+    assert not lying[2].ok and "text file" in lying[2].error and lying[2].error == honest[2].error
+    # the command line reads a file by its path: the same
+    (tmp_path / "four.png").write_bytes(jpeg)
+    (tmp_path / "digit.png").write_bytes(text)
+    assert predict.read_file(str(tmp_path / "four.png"), model) == predict.classify(jpeg, model)
+    assert predict.read_file(str(tmp_path / "four.png"), model)[0] == lying[0].digit
+    with pytest.raises(ImageError, match="text file"):
+        predict.read_file(str(tmp_path / "digit.png"), model)
 
 
 # ---- bounded reading: huge decodes, reduction while decoding, readings cached ----------------------

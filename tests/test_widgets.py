@@ -22,7 +22,7 @@ def test_bounds_are_the_declared_range_on_a_laptop(monkeypatch):
     lr = widgets.bounds(PerceptronConfig, "lr")
     assert (lr.lo, lr.hi) == (1e-4, 10.0) and isinstance(lr.lo, float)
     gate = widgets.bounds(PerceptronConfig, "gate")
-    assert gate.choices == ("AND", "OR", "NAND", "XOR") or set(gate.choices) >= {"AND", "XOR"}
+    assert gate.choices == ("AND", "OR", "NAND", "XOR")
 
 
 def test_hosted_bounds_end_at_the_fields_declared_cap(monkeypatch):
@@ -42,11 +42,19 @@ def test_explicit_limits_apply_without_hosted_mode(monkeypatch):
     assert widgets.bounds(CompareConfig, "epochs", settings.HOSTED).hi == min(500, settings.HOSTED.max_epochs)
 
 
-@pytest.mark.parametrize("text,kind,want", [("2, 1, -0.5", float, (2.0, 1.0, -0.5)), ("100;50", int, (100, 50)),
-                                            (" 7 ", int, (7,))])
-def test_parse_numbers_reads_commas_and_semicolons(text, kind, want):
+@pytest.mark.parametrize("text,kind,want,shown", [("2, 1, -0.5", float, (2.0, 1.0, -0.5), "2, 1, -0.5"),
+                                                  ("100;50", int, (100, 50), "100, 50"), (" 7 ", int, (7,), "7")])
+def test_parse_numbers_reads_commas_and_semicolons(text, kind, want, shown):
     assert widgets.parse_numbers(text, kind) == want
-    assert widgets.numbers_text(want) in (text.strip(), text.replace(";", ", "), "2, 1, -0.5")
+    assert widgets.numbers_text(want) == shown
+    assert widgets.parse_numbers(shown, kind) == want
+
+
+@pytest.mark.xfail(strict=True, reason="ui.widgets.numbers_text writes floats with f'{v:g}' (6 significant digits): "
+                   "a text box seeded from a link's list of floats reads back rounded values")
+def test_a_list_of_many_digit_floats_survives_its_text_box():
+    for values in [(0.1234567890123, -2.5), (1e-7, 3.0000000000000004), (0.30000000000000004, 12.345678901234567)]:
+        assert widgets.parse_numbers(widgets.numbers_text(values)) == values
 
 
 def test_parse_numbers_says_why_it_refuses():
@@ -100,8 +108,8 @@ def test_field_widget_builds_each_kind_from_the_field(tmp_path: Path, monkeypatc
     layers = at.slider(key="layers")
     assert (layers.min, layers.max, layers.value) == (0, 6, 2)
     assert at.selectbox(key="w0").options == [str(i) for i in range(1, 33)] and at.selectbox(key="w0").value == 3
-    assert at.multiselect(key="feat").value == ["x1", "x2"] if at.multiselect else at.session_state["feat"]
-    assert at.number_input(key="lr").help in (None, "")
+    assert at.multiselect(key="feat").value == ["x1", "x2"]  # a tuple with choices: a multiselect
+    assert DepthConfig.limits("lr")["help"] == "Adam" and at.number_input(key="lr").help == ""  # help=None: none
     assert at.number_input[-1].value == 0.5
     at.number_input(key="ep").set_value(900).run()  # a later user change wins over the first value
     assert at.number_input(key="ep").value == 900
