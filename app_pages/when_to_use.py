@@ -12,7 +12,7 @@ import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links
 from ui.common import check_request, seed_state, share_link, sync_url, training_slot, widget_config
-from ui.widgets import notice, parse_numbers, upload_mb, url_config
+from ui.widgets import notice, numbers_text, parse_numbers, upload_mb, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
@@ -264,7 +264,7 @@ with tab_c:
 # ---- 4. data hunger ------------------------------------------------------------------------------------------
 with tab_d:
     if tab_d.open:
-        seed_state({"c_dataset": url_d.dataset, "c_fractions": ", ".join(f"{f:g}" for f in url_d.fractions),
+        seed_state({"c_dataset": url_d.dataset, "c_fractions": numbers_text(url_d.fractions),
                     "c_models": list(url_d.models), "c_seed": url_d.seed})
         st.markdown("Learning curves: a seeded quarter of the rows is held out; each model trains on a growing "
                     "(stratified) share of the rest. Neural networks are said to be data-hungry: here is how each "

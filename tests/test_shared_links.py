@@ -353,16 +353,12 @@ def test_values_that_only_fit_together_are_kept_together():
     assert len(notices) == 1 and notices[0].startswith("`f_x_min=7` ignored (the x range needs min < max")
 
 
-@pytest.mark.xfail(strict=True, reason="ui.widgets.numbers_text seeds the Logits box with f'{v:g}' (6 significant "
-                   "digits); the page reads the box back, so the link's logits and its URL are rounded")
 def test_an_activation_explorer_link_keeps_many_digit_logits():
     q = {"tab": "softmax", "f_logits": "0.1234567890123,-2.5"}
     at = open_link("app_pages/activation_explorer.py", q)
     kept(at, q)
 
 
-@pytest.mark.xfail(strict=True, reason="app_pages/when_to_use.py seeds the 'Shares of the training rows' box with "
-                   "f'{f:g}' (6 significant digits); the page reads the box back, so the link's shares are rounded")
 def test_a_when_to_use_link_keeps_many_digit_shares():
     q = {"tab": "curve", "c_dataset": "iris", "c_models": "forest", "c_fractions": "0.3123456789012345,1.0"}
     at = open_link("app_pages/when_to_use.py", q)

@@ -50,8 +50,6 @@ def test_parse_numbers_reads_commas_and_semicolons(text, kind, want, shown):
     assert widgets.parse_numbers(shown, kind) == want
 
 
-@pytest.mark.xfail(strict=True, reason="ui.widgets.numbers_text writes floats with f'{v:g}' (6 significant digits): "
-                   "a text box seeded from a link's list of floats reads back rounded values")
 def test_a_list_of_many_digit_floats_survives_its_text_box():
     for values in [(0.1234567890123, -2.5), (1e-7, 3.0000000000000004), (0.30000000000000004, 12.345678901234567)]:
         assert widgets.parse_numbers(widgets.numbers_text(values)) == values
