@@ -328,10 +328,8 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
             if not loop.alive:  # reached the end: redraw the whole panel at rest
                 ss.pg_playing, ss.pg_loop = False, None
                 st.rerun(scope="app")
-            snaps = loop.take()
-            if not snaps:  # none recorded since the last frame: take one now
-                with loop.lock:
-                    snaps = [snapshot()]
+            with loop.lock:  # taking and snapshotting in one hold: a frame recorded meanwhile would be older
+                snaps = loop.take() or [snapshot()]  # than this snapshot, and the next frame would step back
             draw(live=True, snaps=snaps)  # from the recorded frames: training goes on meanwhile
 
         live()
