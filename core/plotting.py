@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
+from collections.abc import Iterable
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -29,3 +33,13 @@ def fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 def fixed_size(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Draw a chart at its declared width and height, legends and title around it (small multiples)."""
     return chart.properties(autosize=alt.AutoSizeParams(type="pad"))
+
+
+def wrapped_labels(labels: Iterable[str], width: int = 24) -> str:
+    """A legend ``labelExpr`` that breaks each label longer than ``width`` characters onto several lines.
+
+    A legend is never narrower than its longest label, and Vega clips what sticks out past the chart:
+    "NumPy (gradient descent, hand-written backprop)" lost its end in a half-width column at 1024 px.
+    """
+    long = [(s, textwrap.wrap(s, width, break_on_hyphens=False)) for s in dict.fromkeys(labels) if len(s) > width]
+    return "".join(f"datum.label === {json.dumps(s)} ? {json.dumps(lines)} : " for s, lines in long) + "datum.label"

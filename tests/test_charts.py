@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from core import datasets, xor
+from core.plotting import wrapped_labels
 from core.xor import charts
 
 
@@ -84,3 +85,19 @@ def test_explorer_epoch_axes_tick_whole_epochs():
 
     acc = ac.acc_lines(pd.DataFrame({"function": ["relu"] * 2, "epoch": [1, 2], "test_acc": [0.1, 0.2]}))
     assert acc.to_dict()["encoding"]["x"]["axis"] == {"format": "d", "tickMinStep": 1}
+
+
+def test_long_legend_labels_break_onto_lines_at_spaces():
+    expr = wrapped_labels(["NumPy (gradient descent, hand-written backprop)", "PyTorch (Adam, autograd)"], 24)
+    assert '["NumPy (gradient descent,", "hand-written backprop)"]' in expr  # never split at the hyphen
+    assert "PyTorch" not in expr and expr.endswith("datum.label")  # short labels stay as they are
+
+
+def test_xor_loss_legend_sits_below_and_wraps_so_it_fits_half_a_1024_px_page():
+    names = ["NumPy (gradient descent, hand-written backprop)", "PyTorch (Adam, autograd)"]
+    df = pd.DataFrame({"epoch": [1, 2] * 2, "loss": [0.7, 0.5, 0.7, 0.1], "net": [n for n in names for _ in (1, 2)]})
+    spec = charts.loss_curves(df, color="net").to_dict()
+    legend = spec["encoding"]["color"]["legend"]
+    assert legend["orient"] == "bottom" and legend["direction"] == "vertical"
+    assert "hand-written backprop)" in legend["labelExpr"]
+    assert spec["autosize"]["type"] == "fit-x"

@@ -56,7 +56,7 @@ def _data_controls(k, cfg: PlaygroundConfig) -> None:
     field_widget(PG, "noise", label="Noise", key=k("noise"), value=cfg.noise, widget="slider", container=b,
                  step=0.05)
     field_widget(PG, "features", label="Input features", key=k("features"), value=cfg.features, widget="pills",
-                 format_func=datasets.FEATURE_LABELS.get)
+                 format_func=datasets.FEATURE_LABELS.get, wrap=True)  # in one row sin(x2) was cut off
 
 
 def _training_controls(k, cfg: PlaygroundConfig) -> None:
