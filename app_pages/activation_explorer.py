@@ -19,6 +19,8 @@ from ui.widgets import field_widget, notice, parse_numbers, progress_bar, url_co
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
 SLIDER_KEYS = {"leaky_alpha": "f_leaky", "elu_alpha": "f_elu", "softplus_beta": "f_beta"}  # field -> widget key
+# the measured table's formats (+ 0.0: tanh's mean output is -0.0, shown as "-0")
+NUMBERS = {"largest slope": "{:.4g}", "mean output, N(0,1) input": lambda v: f"{v + 0.0:.3g}"}
 INIT_SHORT = {"matched": "Each its own", "default": "PyTorch default", "xavier": "Xavier", "he": "He",
               "lecun": "LeCun", "small": "randn*0.5"}
 
@@ -80,7 +82,7 @@ with tab_f:
     if tab_f.open:
         a, b, c = st.columns([4, 1, 1])
         chosen = field_widget(F, "functions", label="Functions", key="f_functions", value=url_f.functions,
-                              container=a, format_func=LABEL.get,
+                              container=a, format_func=LABEL.get, wrap=True,  # in one row "Leaky ReLU" was cut
                               help=tip("activation", "derivative", "saturation",
                                        before="Softmax is not elementwise: it has its own tab."))
         field_widget(F, "x_min", label="x from", key="f_xmin", value=url_f.x_min, container=b, step=1.0)
@@ -110,12 +112,12 @@ with tab_f:
         st.subheader("The table, measured")
         st.caption(f"Measured on x from {f_cfg.x_min:g} to {f_cfg.x_max:g} (slopes from autograd on 2,001 points); "
                    "zero-centred means the mean output for standard-normal input is within 0.05 of 0.")
-        # measured numbers, then what each is for: as one eight-column table its last columns were cut
+        # measured numbers, then what each is for; static tables, whose headers and cells wrap: at 1024 px
+        # a data grid scrolled sideways and hid the last columns
         words = [c for c in ("use", "gotcha") if c in table.columns]
-        st.dataframe(table.drop(columns=words), hide_index=True, width="stretch",
-                     column_config={"largest slope": st.column_config.NumberColumn(format="%.4g")})
+        st.table(table.drop(columns=words).style.format(NUMBERS), hide_index=True)
         if words:
-            st.dataframe(table[["function", *words]], hide_index=True, width="stretch")
+            st.table(table[["function", *words]], hide_index=True)
         links.try_next("activations.shapes", "activations", TABS)
 
 # ---- 2. softmax -------------------------------------------------------------------------------------
@@ -140,8 +142,8 @@ with tab_s:
                                                   "Each class's probability as T changes"), width="stretch")
         for n in ex.softmax_notes(f_cfg.logits, f_cfg.temperature):
             notice(n)
-        st.dataframe(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
-            columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]), hide_index=True, width="stretch")
+        st.table(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
+            columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]).style.format(NUMBERS), hide_index=True)
         links.try_next("activations.softmax", "activations", TABS)
 
 # ---- 3. effect on learning ----------------------------------------------------------------------------
@@ -277,7 +279,7 @@ with tab_d:
         st.subheader("During training")
         n_f = len(d_cfg.functions)
         # two per row: four 160 px maps in a row were cut at 1024 px wide
-        size = dict(columns=min(2, n_f), width=200 if n_f > 1 else 320, height=170)
+        size = dict(columns=min(2, n_f), width=190 if n_f > 1 else 320, height=170)
         st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
                                          log=True, **size), width="content")
         notice(notes["grad_train"])

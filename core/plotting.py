@@ -10,6 +10,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+# tick labels of a log axis: powers of ten only, 10, 1, 0.1, 0.01, 0.001, then 1e-4, 1e-5 (Vega's default
+# mixed 0.000001 with 1e-7)
+LOG_LABELS = ("abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) > 1e-6 ? '' : "
+              "datum.value >= 0.001 ? format(datum.value, '~g') : format(datum.value, '.0e')")
+
 
 def downsample(df: pd.DataFrame, x: str, max_points: int = 300, by: str | None = None) -> pd.DataFrame:
     """Keep at most ``max_points`` evenly spaced x values (per group), always the last one."""

@@ -101,3 +101,29 @@ def test_xor_loss_legend_sits_below_and_wraps_so_it_fits_half_a_1024_px_page():
     assert legend["orient"] == "bottom" and legend["direction"] == "vertical"
     assert "hand-written backprop)" in legend["labelExpr"]
     assert spec["autosize"]["type"] == "fit-x"
+
+
+def test_softmax_charts_keep_their_height_and_upright_class_names():
+    from core import explorer as ex
+    from core.explorer import charts as ac
+
+    bars = ac.softmax_bars(ex.softmax_frame((2.0, 1.0, 0.1, -1.0), 2.0)).to_dict()
+    assert bars["autosize"]["type"] == "fit-x"  # not squeezed under its legend by Streamlit's "fit"
+    assert bars["encoding"]["x"]["axis"]["labelAngle"] == 0 and bars["encoding"]["y"]["axis"]["format"] == ".0%"
+    sweep = ac.softmax_sweep_chart(ex.softmax_sweep((2.0, 1.0, 0.1, -1.0)), 2.0).to_dict()
+    assert sweep["autosize"]["type"] == "fit-x"
+    assert sweep["layer"][0]["encoding"]["color"]["legend"]["orient"] == "bottom"  # beside, the plot was 110 px
+
+
+def test_depth_charts_label_powers_of_ten_and_fit_two_maps_in_1024_px():
+    from core.explorer import charts as ac
+    from core.plotting import LOG_LABELS
+
+    grad = pd.DataFrame({"function": ["relu"] * 3, "epoch": [0] * 3, "layer": [1, 2, 3],
+                         "grad_norm": [1e-7, 1e-3, 1.0]})
+    spec = ac.grad_lines(grad).to_dict()
+    assert spec["encoding"]["y"]["axis"]["labelExpr"] == LOG_LABELS
+    assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0
+    heat = ac.layer_heatmap(grad, "grad_norm", log=True).to_dict()
+    assert heat["spec"]["encoding"]["color"]["title"] == ["log10", "grad norm"]  # a narrow legend
+
