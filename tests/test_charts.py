@@ -127,3 +127,11 @@ def test_depth_charts_label_powers_of_ten_and_fit_two_maps_in_1024_px():
     heat = ac.layer_heatmap(grad, "grad_norm", log=True).to_dict()
     assert heat["spec"]["encoding"]["color"]["title"] == ["log10", "grad norm"]  # a narrow legend
 
+
+
+def test_backprop_loss_chart_keeps_its_declared_height():
+    from core import backprop as bp
+    from core.backprop import charts as bc
+
+    spec = bc.loss_chart(bp.loss_history(bp.BackpropConfig(step=3)), 3).to_dict()
+    assert spec["autosize"]["type"] == "fit-x" and spec["height"] == 220  # "fit" left a 90 px plot
