@@ -135,3 +135,20 @@ def test_backprop_loss_chart_keeps_its_declared_height():
 
     spec = bc.loss_chart(bp.loss_history(bp.BackpropConfig(step=3)), 3).to_dict()
     assert spec["autosize"]["type"] == "fit-x" and spec["height"] == 220  # "fit" left a 90 px plot
+
+
+def test_network_shapes_charts_keep_their_height_and_legends_sit_below():
+    from core.architectures import charts as rc
+
+    curves = pd.DataFrame({"shape": ["Shallow"] * 2 + ["Wide"] * 2, "epoch": [1, 2] * 2, "test_acc": [0.5, 0.8] * 2,
+                           "lo": [0.4, 0.7] * 2, "hi": [0.6, 0.9] * 2})
+    spec = rc.curves_chart(curves).to_dict()
+    assert spec["autosize"]["type"] == "fit-x"
+    line, band = spec["layer"]
+    assert line["mark"]["type"] == "line" and line["encoding"]["color"]["legend"]["symbolOpacity"] == 1
+    assert band["encoding"]["color"]["legend"] is None  # the legend comes from the solid lines
+    table = pd.DataFrame({"net": ["1 x 4", "2 x 3"], "layers": [1, 2], "width": [4, 3], "parameters": [13, 22],
+                          "error": [0.2, 0.01]})
+    err = rc.error_chart(table).to_dict()
+    assert err["encoding"]["color"]["legend"]["orient"] == "bottom"  # inside the plot it hid the lines
+    assert err["autosize"]["type"] == "fit-x"
