@@ -152,3 +152,18 @@ def test_network_shapes_charts_keep_their_height_and_legends_sit_below():
     err = rc.error_chart(table).to_dict()
     assert err["encoding"]["color"]["legend"]["orient"] == "bottom"  # inside the plot it hid the lines
     assert err["autosize"]["type"] == "fit-x"
+
+
+def test_digit_training_curves_fit_a_1024_px_page():
+    from core.digits import charts as dc
+
+    e = np.arange(1, 41)
+    h = pd.DataFrame({"epoch": e, "train_loss": 1 / e, "train_eval_loss": 1 / e, "train_acc": 1 - 0.5 / e,
+                      "val_loss": 1 / e + 0.01, "val_acc": 0.9 + 0 * e})
+    loss, acc = (p.to_dict() for p in dc.training_panels(h, best_epoch=38))
+    assert loss["autosize"]["type"] == acc["autosize"]["type"] == "fit-x"  # each fills its own column
+    label = loss["layer"][2]["mark"]
+    assert label["align"] == "right" and label["dx"] < 0  # a late best epoch is written left of its rule
+    both = dc.training_curves(h, best_epoch=5).to_dict()  # the live view: two fixed panels side by side
+    assert [p["width"] for p in both["hconcat"]] == [210, 210]
+    assert both["hconcat"][0]["layer"][2]["mark"]["align"] == "left"

@@ -101,7 +101,8 @@ def result_metrics(r: TrainResult) -> None:
     c1.metric("Test accuracy", f"{dr.kept_metrics(r)['test_acc']:.1%}",
               help="On test images the model never saw while training.")
     c2.metric("Epochs run", dm.epochs_run(r))
-    c3.metric("Best epoch (weights kept)", r.best_epoch or "last")
+    c3.metric("Best epoch", r.best_epoch or "last",  # "(weights kept)" in the label was cut at 1024 px
+              help="The epoch whose weights the model keeps (early stopping), or the last one")
     c4.metric("Training time", f"{r.seconds:.1f} s")
 
 
