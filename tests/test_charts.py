@@ -167,3 +167,23 @@ def test_digit_training_curves_fit_a_1024_px_page():
     both = dc.training_curves(h, best_epoch=5).to_dict()  # the live view: two fixed panels side by side
     assert [p["width"] for p in both["hconcat"]] == [210, 210]
     assert both["hconcat"][0]["layer"][2]["mark"]["align"] == "left"
+
+
+def test_sweep_charts_fit_their_column_and_colour_by_kind_of_value():
+    from core.hyperparameters import charts as hc
+
+    b = pd.DataFrame({"value": ["0.01", "0.1", "1"] * 2, "epoch": [1] * 3 + [2] * 3, "mean": [0.5] * 6,
+                      "lo": [0.4] * 6, "hi": [0.6] * 6})
+    spec = hc.curve_chart(b, ["0.01", "0.1", "1"], "learning rate", "loss").to_dict()
+    color = spec["layer"][0]["encoding"]["color"]
+    assert spec["autosize"]["type"] == "fit-x" and color["legend"]["orient"] == "bottom"
+    assert color["scale"]["scheme"]["name"] == "plasma"  # ordered numbers, ordered colours
+    names = b.assign(value=b["value"].map({"0.01": "Sigmoid", "0.1": "Tanh", "1": "ReLU"}))
+    by_name = hc.curve_chart(names, ["Sigmoid", "Tanh", "ReLU"], "activation", "loss").to_dict()
+    assert by_name["layer"][0]["encoding"]["color"]["scale"]["scheme"] == "tableau10"  # names: distinct hues
+    table = pd.DataFrame({"value": ["0.01", "1"], "train loss": [0.1, 2.0], "test loss": [0.2, 2.1],
+                          "train acc": [0.99, 0.1], "test acc": [0.97, 0.1]})
+    lr = hc.lr_chart(table).to_dict()
+    assert lr["autosize"]["type"] == "fit-x" and lr["encoding"]["color"]["legend"]["orient"] == "bottom"
+    acc = hc.train_test_chart(table, ["0.01", "1"], "learning rate").to_dict()
+    assert acc["layer"][0]["encoding"]["y"]["axis"]["format"] == "~%"  # 97.5%, 100%: no "100.0%"
