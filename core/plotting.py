@@ -40,11 +40,14 @@ def fixed_size(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return chart.properties(autosize=alt.AutoSizeParams(type="pad"))
 
 
-def wrapped_labels(labels: Iterable[str], width: int = 24) -> str:
-    """A legend ``labelExpr`` that breaks each label longer than ``width`` characters onto several lines.
+def wrapped_labels(labels: Iterable[str], width: int = 24, names: dict[str, str] | None = None) -> str:
+    """A legend or axis ``labelExpr`` that breaks each label longer than ``width`` characters onto several lines.
 
     A legend is never narrower than its longest label, and Vega clips what sticks out past the chart:
     "NumPy (gradient descent, hand-written backprop)" lost its end in a half-width column at 1024 px.
+    ``names`` shows a label as other words first (a column's code name as plain words).
     """
-    long = [(s, textwrap.wrap(s, width, break_on_hyphens=False)) for s in dict.fromkeys(labels) if len(s) > width]
+    names = names or {}
+    shown = {s: names.get(s, s) for s in dict.fromkeys(labels)}
+    long = [(s, textwrap.wrap(t, width, break_on_hyphens=False)) for s, t in shown.items() if len(t) > width or t != s]
     return "".join(f"datum.label === {json.dumps(s)} ? {json.dumps(lines)} : " for s, lines in long) + "datum.label"
