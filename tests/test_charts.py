@@ -187,3 +187,15 @@ def test_sweep_charts_fit_their_column_and_colour_by_kind_of_value():
     assert lr["autosize"]["type"] == "fit-x" and lr["encoding"]["color"]["legend"]["orient"] == "bottom"
     acc = hc.train_test_chart(table, ["0.01", "1"], "learning rate").to_dict()
     assert acc["layer"][0]["encoding"]["y"]["axis"]["format"] == "~%"  # 97.5%, 100%: no "100.0%"
+
+
+def test_when_to_use_charts_keep_their_height():
+    from core.when_to_use import charts as wc
+
+    f = pd.DataFrame({"model": ["Random forest", "MLP (NN Lab engine)"], "mean": [0.95, 0.96], "std": [0.01] * 2,
+                      "lo": [0.94, 0.95], "hi": [0.96, 0.97], "seconds": [1.0, 0.5], "changed": [0, 4],
+                      "exposed": [18, 13], "inputs": ["raw", "standardised"]})
+    for chart in (wc.score_chart(f, "classification"), wc.time_chart(f)):
+        spec = chart.to_dict()
+        assert spec["autosize"]["type"] == "fit-x" and spec["height"] == 40 * 2 + 50  # "fit" left a 110 px plot
+    assert wc.score_chart(f, "classification").to_dict()["layer"][0]["encoding"]["x"]["axis"]["format"] == "~%"
