@@ -199,3 +199,10 @@ def test_when_to_use_charts_keep_their_height():
         spec = chart.to_dict()
         assert spec["autosize"]["type"] == "fit-x" and spec["height"] == 40 * 2 + 50  # "fit" left a 110 px plot
     assert wc.score_chart(f, "classification").to_dict()["layer"][0]["encoding"]["x"]["axis"]["format"] == "~%"
+
+
+def test_a_reading_card_labels_every_digit():
+    from core.digits import charts as dc
+
+    x = dc.probability_bars(np.full(10, 0.1)).to_dict()["encoding"]["x"]["axis"]
+    assert x["labelOverlap"] is False and x["labelAngle"] == 0

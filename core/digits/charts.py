@@ -159,7 +159,9 @@ def probability_bars(probs: np.ndarray, title: str = "", height: int = 160, widt
     best = int(np.argmax(p))
     d = pd.DataFrame({"digit": np.arange(len(p)), "probability": p, "chosen": np.arange(len(p)) == best})
     return alt.Chart(d, title=title).mark_bar().encode(
-        x=alt.X("digit:O", axis=alt.Axis(labelAngle=0), title=None),
+        # every digit labelled: in a card's narrow column Vega dropped the odd ones as overlapping
+        x=alt.X("digit:O", axis=alt.Axis(labelAngle=0, labelOverlap=False, labelFontSize=10, labelPadding=2),
+                title=None),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", tickCount=3), title=None),
         color=alt.condition("datum.chosen", alt.value("#0877bd"), alt.value("#b8c4ce")),
         tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
