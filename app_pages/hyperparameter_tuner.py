@@ -361,7 +361,7 @@ with st.expander("Run workers on other machines", icon=":material/dns:"):
         "Point every machine at one database (PostgreSQL), then on each one run (the URL goes in the "
         "environment, so it never shows in the process list):")
     st.code(f"NNLAB_STORAGE='{tuning.mask_url(url)}' python -m core.tuning worker --study '{chosen}'",
-            language="bash")
+            language="bash", wrap_lines=True)  # the copy button still copies one line
     if "***" in tuning.mask_url(url):
         st.caption("Replace `***` with the database password (it is never shown here).")
     st.caption("Workers stop by themselves when the study's budget is done or someone presses Stop. "

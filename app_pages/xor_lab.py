@@ -241,8 +241,9 @@ with tab_c:
                              width="content")
             col.caption(hidden_space.caption(snap))
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
-            st.code(
-                inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward), language="python"
+            st.code(  # wrapped, not scrolled sideways, in a 1024 px window
+                inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward),
+                language="python", wrap_lines=True,
             )
             st.caption("A test checks these gradients against PyTorch autograd in float64 (relative error < 1e-6).")
             st.caption(tip("autograd", "backpropagation", "binary cross-entropy"))
