@@ -19,6 +19,9 @@ from ui.widgets import field_widget, notice, parse_numbers, progress_bar, url_co
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
 SLIDER_KEYS = {"leaky_alpha": "f_leaky", "elu_alpha": "f_elu", "softplus_beta": "f_beta"}  # field -> widget key
+# the measured table's formats (+ 0.0: tanh's mean output is -0.0, shown as "-0")
+COMPARE_W, DEPTH_W = 210, 165  # px of each network-and-training setting, of each depth-study number
+NUMBERS = {"largest slope": "{:.4g}", "mean output, N(0,1) input": lambda v: f"{v + 0.0:.3g}"}
 INIT_SHORT = {"matched": "Each its own", "default": "PyTorch default", "xavier": "Xavier", "he": "He",
               "lecun": "LeCun", "small": "randn*0.5"}
 
@@ -80,7 +83,7 @@ with tab_f:
     if tab_f.open:
         a, b, c = st.columns([4, 1, 1])
         chosen = field_widget(F, "functions", label="Functions", key="f_functions", value=url_f.functions,
-                              container=a, format_func=LABEL.get,
+                              container=a, format_func=LABEL.get, wrap=True,  # in one row "Leaky ReLU" was cut
                               help=tip("activation", "derivative", "saturation",
                                        before="Softmax is not elementwise: it has its own tab."))
         field_widget(F, "x_min", label="x from", key="f_xmin", value=url_f.x_min, container=b, step=1.0)
@@ -110,12 +113,12 @@ with tab_f:
         st.subheader("The table, measured")
         st.caption(f"Measured on x from {f_cfg.x_min:g} to {f_cfg.x_max:g} (slopes from autograd on 2,001 points); "
                    "zero-centred means the mean output for standard-normal input is within 0.05 of 0.")
-        # measured numbers, then what each is for: as one eight-column table its last columns were cut
+        # measured numbers, then what each is for; static tables, whose headers and cells wrap: at 1024 px
+        # a data grid scrolled sideways and hid the last columns
         words = [c for c in ("use", "gotcha") if c in table.columns]
-        st.dataframe(table.drop(columns=words), hide_index=True, width="stretch",
-                     column_config={"largest slope": st.column_config.NumberColumn(format="%.4g")})
+        st.table(table.drop(columns=words).style.format(NUMBERS), hide_index=True)
         if words:
-            st.dataframe(table[["function", *words]], hide_index=True, width="stretch")
+            st.table(table[["function", *words]], hide_index=True)
         links.try_next("activations.shapes", "activations", TABS)
 
 # ---- 2. softmax -------------------------------------------------------------------------------------
@@ -140,8 +143,8 @@ with tab_s:
                                                   "Each class's probability as T changes"), width="stretch")
         for n in ex.softmax_notes(f_cfg.logits, f_cfg.temperature):
             notice(n)
-        st.dataframe(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
-            columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]), hide_index=True, width="stretch")
+        st.table(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
+            columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]).style.format(NUMBERS), hide_index=True)
         links.try_next("activations.softmax", "activations", TABS)
 
 # ---- 3. effect on learning ----------------------------------------------------------------------------
@@ -160,25 +163,27 @@ with tab_c:
         field_widget(CMP, "n_seeds", label="Seeds", key="c_seeds", value=url_c.n_seeds, container=c,
                      help=tip("seed", before="Models per activation (at least 1), trained together"))
         with st.expander("Network and training", icon=":material/tune:"):
-            e = st.columns(4)
-            field_widget(CMP, "hidden", label="Hidden widths", key="c_hidden", value=url_c.hidden, container=e[0],
-                         help="e.g. 128, 64: two hidden layers")
-            field_widget(CMP, "epochs", label="Epochs", key="c_epochs", value=url_c.epochs, container=e[1],
-                         help=tip("epoch"))
-            field_widget(CMP, "lr", label="Learning rate", key="c_lr", value=url_c.lr, container=e[2], format="%.4g",
-                         help=tip("learning rate"))
-            field_widget(CMP, "batch_size", label="Batch size", key="c_batch", value=url_c.batch_size, container=e[3],
-                         help=tip("batch"))
-            e = st.columns(4)
-            field_widget(CMP, "optimizer", label="Optimizer", key="c_opt", value=url_c.optimizer, container=e[0],
-                         help=tip("adam", "sgd", "momentum"))
-            field_widget(CMP, "init", label="Init", key="c_init", value=url_c.init, container=e[1],
-                         format_func=INIT_SHORT.get,
+            # boxes of a fixed width that wrap: four a row on a wide screen, two at 1024 px (in four columns
+            # the init read "PyTorch def")
+            row, w = st.container(horizontal=True), dict(width=COMPARE_W)
+            field_widget(CMP, "hidden", label="Hidden widths", key="c_hidden", value=url_c.hidden, container=row,
+                         help="e.g. 128, 64: two hidden layers", **w)
+            field_widget(CMP, "epochs", label="Epochs", key="c_epochs", value=url_c.epochs, container=row,
+                         help=tip("epoch"), **w)
+            field_widget(CMP, "lr", label="Learning rate", key="c_lr", value=url_c.lr, container=row, format="%.4g",
+                         help=tip("learning rate"), **w)
+            field_widget(CMP, "batch_size", label="Batch size", key="c_batch", value=url_c.batch_size, container=row,
+                         help=tip("batch"), **w)
+            field_widget(CMP, "optimizer", label="Optimizer", key="c_opt", value=url_c.optimizer, container=row,
+                         help=tip("adam", "sgd", "momentum"), **w)
+            field_widget(CMP, "init", label="Init", key="c_init", value=url_c.init, container=row,
+                         format_func=INIT_SHORT.get, **w,
                          help=tip("xavier init", "he init", "lecun init",
                                   before="Each its own: Xavier for sigmoid and tanh, He for the ReLU family."))
-            field_widget(CMP, "first_seed", label="First seed", key="c_first", value=url_c.first_seed, container=e[2])
-            field_widget(CMP, "noise", label="Noise (2-D sets)", key="c_noise", value=url_c.noise, container=e[3],
-                         widget="slider", step=0.05, help=None)
+            field_widget(CMP, "first_seed", label="First seed", key="c_first", value=url_c.first_seed, container=row,
+                         **w)
+            field_widget(CMP, "noise", label="Noise (2-D sets)", key="c_noise", value=url_c.noise, container=row,
+                         widget="slider", step=0.05, help=None, **w)
         ss = st.session_state
         if not ss.c_functions:
             st.warning("Choose at least one activation to train. Showing the previous choice.",
@@ -246,13 +251,13 @@ with tab_d:
                      widget="segmented_control", required=True, format_func=INIT_SHORT.get,
                      help=tip("initialisation", "xavier init", "he init", "lecun init",
                               before="Each its own: Xavier for sigmoid and tanh, He for the ReLU family."))
-        e = st.columns(5)
-        field_widget(DEP, "width", label="Width", key="d_width", value=url_d.width, container=e[0])
-        field_widget(DEP, "lr", label="Learning rate (Adam)", key="d_lr", value=url_d.lr, container=e[1],
+        row, w = st.container(horizontal=True), dict(width=DEPTH_W)  # five a row, or three: labels on one line
+        field_widget(DEP, "width", label="Width", key="d_width", value=url_d.width, container=row, **w)
+        field_widget(DEP, "lr", label="Learning rate (Adam)", key="d_lr", value=url_d.lr, container=row, **w,
                      format="%.4g", help=tip("learning rate", "adam"))
-        field_widget(DEP, "epochs", label="Epochs", key="d_epochs", value=url_d.epochs, container=e[2])
-        field_widget(DEP, "batch_size", label="Batch size", key="d_batch", value=url_d.batch_size, container=e[3])
-        field_widget(DEP, "seed", label="Seed", key="d_seed", value=url_d.seed, container=e[4])
+        field_widget(DEP, "epochs", label="Epochs", key="d_epochs", value=url_d.epochs, container=row, **w)
+        field_widget(DEP, "batch_size", label="Batch size", key="d_batch", value=url_d.batch_size, container=row, **w)
+        field_widget(DEP, "seed", label="Seed", key="d_seed", value=url_d.seed, container=row, **w)
         ss = st.session_state
         if not ss.d_functions:
             st.warning("Choose at least one activation. Showing the previous choice.", icon=":material/warning:")
@@ -277,7 +282,7 @@ with tab_d:
         st.subheader("During training")
         n_f = len(d_cfg.functions)
         # two per row: four 160 px maps in a row were cut at 1024 px wide
-        size = dict(columns=min(2, n_f), width=200 if n_f > 1 else 320, height=170)
+        size = dict(columns=min(2, n_f), width=190 if n_f > 1 else 320, height=170)
         st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
                                          log=True, **size), width="content")
         notice(notes["grad_train"])

@@ -90,8 +90,16 @@ def recommend() -> None:
     st.session_state.update(s_epochs=rec["epochs"], s_batch=rec["batch_size"], s_lr=rec["lr"])
 
 
-def fmt_widths(h: tuple[int, ...]) -> str:
-    return ",".join(map(str, h))
+def fmt_widths(h: tuple[int, ...], sep: str = ",") -> str:
+    return sep.join(map(str, h))
+
+
+# Static tables: headers and cells wrap to the page, so every column shows at 1024 px (a data grid
+# scrolled sideways); widths get a space after each comma so a long list can wrap too.
+SHAPES_FORMAT = {"hidden widths": lambda w: w.replace(",", ", "), "parameters": "{:,}", "seconds": "{:.2f}",
+                 "acc per 1k params": "{:.3f}",
+                 **{k: "{:.1%}" for k in ("mean test acc", "spread (std)", "min", "max")}}
+APPROX_FORMAT = {"error": "{:.3g}", "worst seed": "{:.3g}"}
 
 
 st.title("Network Shapes")
@@ -158,10 +166,12 @@ with tab_s:
             mean = sum(acc) / len(acc)
             spread = (sum((a - mean) ** 2 for a in acc) / len(acc)) ** 0.5
             p = ar.n_params(rs[0].n_in, s_cfg.hidden(s), rs[0].n_out)
-            col.metric(f"{ar.SHAPE_LABELS[s]} ({fmt_widths(s_cfg.hidden(s))})", f"{mean:.1%}",
+            # the widths under the name, not in the label: "Deep and narrow (16,16,16,16,16,16)" was cut at 1024 px
+            col.metric(ar.SHAPE_LABELS[s], f"{mean:.1%}",
                        f"± {spread:.1%} over {len(rs)} seeds", delta_color="off", delta_arrow="off",
                        help="Mean test accuracy, and its spread (std) over the seeds")
-            col.caption(f"{p:,} parameters · {sum(r.seconds for r in rs):.2f} s")
+            col.caption(f"hidden {fmt_widths(s_cfg.hidden(s), ', ')} · {p:,} parameters · "
+                        f"{sum(r.seconds for r in rs):.2f} s")
         bar.empty()
         table, _, notes = shapes_view(s_cfg)
         for n in notes:
@@ -170,10 +180,7 @@ with tab_s:
         curves_plot, size_plot = shapes_plots(s_cfg)
         left.altair_chart(curves_plot, width="stretch")
         right.altair_chart(size_plot, width="stretch")
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={**{k: st.column_config.NumberColumn(format="%.4f")
-                                       for k in ("mean test acc", "spread (std)", "min", "max", "acc per 1k params")},
-                                    "seconds": st.column_config.NumberColumn(format="%.2f")})
+        st.table(table.drop(columns="layers").style.format(SHAPES_FORMAT), hide_index=True)  # the widths say it
         links.try_next("architectures.shapes", "architectures", TABS)
 
 # ---- 2. universal approximation --------------------------------------------------------------------
@@ -245,17 +252,20 @@ with tab_u:
         show = a.selectbox("Width to take apart", widths, index=widths.index(want) if want in widths else 0,
                            key=f"u_show_{fmt_widths(u_cfg.widths)}")
         pieces, total, gap, active = pieces_of(u_cfg, show)
-        b.metric("Units adding something on [-3, 3]", f"{active} of {show}",
-                 help="The others output zero everywhere on [-3, 3] (dead units)")
-        c.metric("Output bias (+ the mean)", f"{float(total['offset'].iloc[0]):.3f}")
-        d.metric("Largest gap, sum vs network", f"{gap:.1e}")
+        # short labels (long ones were cut at 1024 px), the rest in their help
+        b.metric("Active units", f"{active} of {show}",
+                 help="Units adding something on [-3, 3]; the others output zero everywhere there (dead units)")
+        c.metric("Output bias", f"{float(total['offset'].iloc[0]):.3f}",
+                 help="The output layer's bias in the function's units, plus the target's mean (the network "
+                      "learns the target standardised)")
+        d.metric("Sum vs network", f"{gap:.1e}",
+                 help="The largest gap on [-3, 3] between the sum of the pieces plus the bias and the network's "
+                      "own output")
         st.altair_chart(pieces_plot(u_cfg, show), width="stretch")
         if gap < 1e-4:
             notice(f"The {show} pieces plus the output bias add up to the network's own output (largest gap "
                    f"{gap:.1e} over [-3, 3]): that sum is all a one-hidden-layer network computes.")
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={"error": st.column_config.NumberColumn(format="%.2e"),
-                                    "worst seed": st.column_config.NumberColumn(format="%.2e")})
+        st.table(table.style.format(APPROX_FORMAT), hide_index=True)
         u_show = show
         links.try_next("architectures.approx", "architectures", TABS)
 

@@ -13,6 +13,7 @@ from ui.glossary import tip
 
 WEIGHTS = bp.weight_names()
 AGREE = 1e-9  # the on-screen check: every hand-computed number within this of autograd's
+METRIC_W = 210  # px a loss metric takes: its label whole, four in a row on a wide screen
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -35,6 +36,19 @@ def network(cfg: bp.BackpropConfig, backward: bool, picked: str, title: str):
 @st.cache_resource(max_entries=32, show_spinner=False)
 def loss_plot(cfg: bp.BackpropConfig):
     return charts.loss_chart(history(cfg), cfg.step)
+
+
+def numbers(df, *text: str):
+    """A table to show with st.table: six decimals (|diff| in e-notation), blanks for missing values.
+
+    Static tables wrap their headers and formulas, so every column shows at 1024 px (data grids cut the
+    autograd and new-value columns); the |diff| column says how far below six decimals the two agree.
+    The text columns are markdown there: "a1[1](1-a1[1])" became a link, so brackets are escaped.
+    """
+    fmt = {c: (lambda v: f"{v:.1e}") if c == "|diff|" else (lambda v: f"{v + 0.0:.6f}")  # + 0.0: no "-0.000000"
+           for c in df.columns if c not in text}
+    fmt |= {c: lambda v: str(v).replace("[", "\\[") for c in text}
+    return df.style.format(fmt, na_rep="")
 
 
 def move(delta: int | None) -> None:
@@ -111,29 +125,24 @@ with st.container():
                    f"{bpj.value_of(t.new_params, picked):.6f}.")
 
 st.subheader("The update and the new loss")
-m = st.columns(4)
-m[0].metric("Loss on this example, before", f"{t.loss:.5f}")
-m[1].metric("after the update", f"{t.new_loss:.5f}", f"{t.new_loss - t.loss:+.5f}", delta_color="inverse")
-m[2].metric("Mean loss on all four, before", f"{t.mean_loss_before:.5f}")
-m[3].metric("after the update", f"{t.mean_loss_after:.5f}", f"{t.mean_loss_after - t.mean_loss_before:+.5f}",
-            delta_color="inverse")
+m = st.container(horizontal=True)  # four in a row, two by two at 1024 px (in four columns the labels were cut)
+m.metric("Loss on this example, before", f"{t.loss:.5f}", width=METRIC_W)
+m.metric("after the update", f"{t.new_loss:.5f}", f"{t.new_loss - t.loss:+.5f}", delta_color="inverse",
+         width=METRIC_W)
+m.metric("Mean loss on all four, before", f"{t.mean_loss_before:.5f}", width=METRIC_W)
+m.metric("after the update", f"{t.mean_loss_after:.5f}", f"{t.mean_loss_after - t.mean_loss_before:+.5f}",
+         delta_color="inverse", width=METRIC_W)
 for sentence in bpj.step_notes(t):
     st.caption(f":material/lightbulb: {sentence}")
 
-fmt = st.column_config.NumberColumn(format="%.8f")
-diff_fmt = st.column_config.NumberColumn(format="%.1e")
 st.markdown("**The error flowing back**: each value is the upstream value times one local derivative")
-st.dataframe(bwd, hide_index=True, width="stretch",
-             column_config={"upstream": fmt, "local derivative": fmt, "value": fmt, "autograd": fmt,
-                            "|diff|": diff_fmt})
+st.table(numbers(bwd, "quantity", "chain rule"), hide_index=True)
 st.markdown(f"**Every weight's gradient and update** (lr = {cfg.lr:g})")
-st.dataframe(grads, hide_index=True, width="stretch", height=35 * (len(grads) + 1) + 3,
-             column_config={k: fmt for k in ("value", "gradient", "autograd", "update (-lr·grad)", "new value")}
-             | {"|diff|": diff_fmt})
-left, right = st.columns([2, 3])
+st.table(numbers(grads, "weight"), hide_index=True)
+left, right = st.columns(2)  # the forward table's values need half the width at 1024 px
 with left:
     st.markdown("**Forward values**")
-    st.dataframe(fwd, hide_index=True, width="stretch", column_config={"value": fmt})
+    st.table(numbers(fwd, "quantity", "formula"), hide_index=True)
 right.altair_chart(loss_plot(cfg), width="stretch")
 links.try_next("backprop")
 

@@ -133,8 +133,9 @@ with tab_train:
         if res:
             r = res[0]
             result_metrics(r)
-            st.altair_chart(dc.training_curves(r.history, r.best_epoch if cfg.patience else None),
-                            width="content")
+            # two columns: as one 580 px wide chart the accuracy panel ran off the page at 1024 px
+            for col, panel in zip(st.columns(2), dc.training_panels(r.history, r.best_epoch if cfg.patience else None)):
+                col.altair_chart(panel, width="stretch")
             why_val_above = lessons.val_above_train_sentence(r)
             if why_val_above:
                 st.caption(f":material/lightbulb: {why_val_above}")

@@ -24,6 +24,7 @@ from ui.widgets import bounds, field_widget, url_config
 VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Contour", "Rank", "Distribution",
          "Learning curves", "Timeline")
 SP, SS = tuning.SearchSpace, tuning.StudySettings
+SETTING_W, NUMBER_W = 215, 150  # px of a study setting's box (text, select) and of a number box
 
 
 # ---- worker processes this server started (shared by every session) ----------------------------
@@ -115,38 +116,43 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                                    value=getattr(space0, field), container=col, help=None,
                                                    label_visibility="collapsed", **extra)
             r[3].caption(f"{hint[hint_key]} · {links.sweep_link(hint_key)}")
-        c1, c2, c3 = st.columns(3)
+        # two short lists side by side, the activations (the longest chips) under them: in three columns at
+        # 1024 px the chips were cut to "Ta", "Leak..." and "a..."
+        c1, c3 = st.columns(2)
         batch_sizes = field_widget(SP, "batch_sizes", label="Batch sizes", value=space0.batch_sizes, container=c1,
-                                   help=f"{hint['batch_size']}; {links.sweep_link('batch_size')}")
-        acts = field_widget(SP, "activations", label="Activations", value=space0.activations, container=c2,
-                            format_func=lambda a: REGISTRY[a].label,
+                                   help=f"{hint['batch_size']}; {links.sweep_link('batch_size')}", wrap=True)
+        opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None,
+                            wrap=True)
+        acts = field_widget(SP, "activations", label="Activations", value=space0.activations,
+                            format_func=lambda a: REGISTRY[a].label, wrap=True,
                             help=f"{hint['activation']}; {links.sweep_link('activation')}")
-        opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None)
         st.markdown("**Study**")
-        c1, c2, c3, c4 = st.columns(4)
-        name = c1.text_input("Study name", value="", placeholder="automatic",
-                             help="leave empty for a name made from the data set and sampler you choose, "
-                                  "for example digits-random-3")
-        dataset = field_widget(SS, "dataset", label="Data set", value=set0.dataset, container=c2,
+        # rows of fixed-width boxes that wrap: four (five) in a row on a wide screen, two (three) at 1024 px,
+        # where four columns cut the sampler to "TPE (Bayes" and five wrapped labels onto two lines
+        row = st.container(horizontal=True)
+        name = row.text_input("Study name", value="", placeholder="automatic", width=SETTING_W,
+                              help="leave empty for a name made from the data set and sampler you choose, "
+                                   "for example digits-random-3")
+        dataset = field_widget(SS, "dataset", label="Data set", value=set0.dataset, container=row, width=SETTING_W,
                                help="digits: sklearn's 8x8 digits (1,797 images). mnist: where it is "
                                     f"downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image sample).")
-        sampler = field_widget(SS, "sampler", label="Sampler", value=set0.sampler, container=c3,
+        sampler = field_widget(SS, "sampler", label="Sampler", value=set0.sampler, container=row, width=SETTING_W,
                                format_func=tuning.SAMPLER_LABELS.get, help=tip("tpe", "random search"))
-        pruner = field_widget(SS, "pruner", label="Pruner", value=set0.pruner, container=c4,
+        pruner = field_widget(SS, "pruner", label="Pruner", value=set0.pruner, container=row, width=SETTING_W,
                               format_func=tuning.PRUNER_LABELS.get,
                               help=tip("pruner", "median pruner", "hyperband", before="stops trials whose "
                                        "validation accuracy lags the others' at the same epoch"))
-        c1, c2, c3, c4, c5 = st.columns(5)
+        row = st.container(horizontal=True)
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi
-        n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=c1, step=10,
-                                help=f"finished trials to run (limit here: {cap:,})")
-        epochs = field_widget(SS, "epochs", label="Epochs per trial", value=set0.epochs, container=c2, step=5,
-                              help=None)
-        timeout = field_widget(SS, "timeout_min", label="Time limit (min)", value=set0.timeout_min, container=c3,
-                               step=5.0, help="0 means no limit; running trials finish")
-        seed = field_widget(SS, "seed", label="Seed", value=set0.seed, container=c4)
-        workers = c5.number_input("Workers", 1, tuning.max_workers(), min(2, tuning.max_workers()),
-                                  help=f"separate processes; at most {tuning.max_workers()} on this machine")
+        n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=row, step=10,
+                                width=NUMBER_W, help=f"finished trials to run (limit here: {cap:,})")
+        epochs = field_widget(SS, "epochs", label="Epochs per trial", value=set0.epochs, container=row, step=5,
+                              width=NUMBER_W, help=None)
+        timeout = field_widget(SS, "timeout_min", label="Time limit (min)", value=set0.timeout_min, container=row,
+                               step=5.0, width=NUMBER_W, help="0 means no limit; running trials finish")
+        seed = field_widget(SS, "seed", label="Seed", value=set0.seed, container=row, width=NUMBER_W)
+        workers = row.number_input("Workers", 1, tuning.max_workers(), min(2, tuning.max_workers()), width=NUMBER_W,
+                                   help=f"separate processes; at most {tuning.max_workers()} on this machine")
         st.caption("Objective: validation accuracy (a seeded 20% of the training images), reported after "
                    "every epoch. Every trial starts from the same seed, so trials differ only in settings.")
         submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
@@ -355,7 +361,7 @@ with st.expander("Run workers on other machines", icon=":material/dns:"):
         "Point every machine at one database (PostgreSQL), then on each one run (the URL goes in the "
         "environment, so it never shows in the process list):")
     st.code(f"NNLAB_STORAGE='{tuning.mask_url(url)}' python -m core.tuning worker --study '{chosen}'",
-            language="bash")
+            language="bash", wrap_lines=True)  # the copy button still copies one line
     if "***" in tuning.mask_url(url):
         st.caption("Replace `***` with the database password (it is never shown here).")
     st.caption("Workers stop by themselves when the study's budget is done or someone presses Stop. "

@@ -67,7 +67,7 @@ def longer_runs(cfg: xor.SeedStudyConfig) -> dict:
 # Chart objects for the perceptron tab, kept per setting: building an Altair chart costs more than
 # drawing it (a warm rerun of this tab went from ~0.45 s to ~0.3 s). They are never mutated.
 @st.cache_resource(max_entries=256, show_spinner=False)
-def perceptron_chart(cfg: xor.PerceptronConfig, epoch: int, title: str, size: int = 240):
+def perceptron_chart(cfg: xor.PerceptronConfig, epoch: int, title: str, size: int = 210):
     lines = perceptron_run(cfg)[1]
     return charts.perceptron_view(gate_points(cfg.gate), lines[lines.epoch == epoch], title=title, size=size)
 
@@ -114,7 +114,7 @@ with tab_p:
     if tab_p.open:
         c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
         field_widget(P, "gate", label="Logic gate", key="p_gate", value=url_p.gate, container=c1,
-                     widget="segmented_control", required=True)
+                     widget="segmented_control", required=True, wrap=True)  # one row cut "AND" at 1024 px
         field_widget(P, "lr", label="Learning rate", key="p_lr", value=url_p.lr, container=c2, format="%.4g",
                      help=tip("learning rate"))
         field_widget(P, "epochs", label="Max epochs", key="p_epochs", value=url_p.epochs, container=c3,
@@ -140,17 +140,18 @@ with tab_p:
         with right:
             st.altair_chart(error_chart(p_cfg), width="stretch")
             st.caption("Truth table and the perceptron's answers now")
-            st.dataframe(table, hide_index=True, width="stretch")
+            # a static table fits its column (a data grid cut the "right" column at 1024 px)
+            st.table(table.style.format({"right": lambda ok: "✓" if ok else "✗"}), hide_index=True)
             st.caption(f"Final rule: {rule}. Update after each mistake: w += lr·error·x, b += lr·error.")
         st.subheader("All four gates, side by side")
-        cols = st.columns(4)
-        for col, g in zip(cols, datasets.GATES):
+        row = st.container(horizontal=True)  # four in a row, two by two at 1024 px (four columns cut each chart)
+        for g in datasets.GATES:
             cfg_g = p_cfg.replace(gate=g, epochs=1000 if g == "XOR" else max(100, p_cfg.epochs))
             h_g = perceptron_run(cfg_g)[0]
             verdict = (
                 f"learned in {len(h_g.errors)} epochs" if h_g.converged else f"never learned ({len(h_g.errors)} epochs)"
             )
-            col.altair_chart(perceptron_chart(cfg_g, len(h_g.errors), f"{g}: {verdict}", 170), width="content")
+            row.altair_chart(perceptron_chart(cfg_g, len(h_g.errors), f"{g}: {verdict}", 170), width="content")
         st.caption(
             "XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
             "on one side puts an orange one with them."
@@ -164,7 +165,7 @@ with tab_c:
             "The same 2-H-1 sigmoid network, trained two ways: **NumPy** with backprop written by hand "
             "(plain gradient descent on binary cross-entropy) and **PyTorch** with autograd and Adam."
         )
-        c = st.columns(6)
+        c = st.columns(3) + st.columns(3)  # two rows: six in one squeezed each label onto three lines at 1024 px
         field_widget(C, "hidden", label="Hidden units", key="c_hidden", value=url_c.hidden, container=c[0])
         field_widget(C, "numpy_lr", label="NumPy learning rate", key="c_np_lr", value=url_c.numpy_lr,
                      container=c[1], format="%.4g", help=tip("learning rate"))
@@ -191,14 +192,14 @@ with tab_c:
             )
             (st.success if v.solved else st.warning)(msg)
         st.caption(xor.numpy_share_sentence(numpy_share(c_cfg), c_cfg))
-        a, b = st.columns([3, 2])
+        a, b = st.columns(2)  # the table's five columns need half the width at 1024 px
         a.altair_chart(charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"), width="stretch")
         b.caption("Outputs on the four inputs")
-        b.dataframe(preds, hide_index=True, width="stretch")
-        s1, s2 = st.columns(2)
+        b.table(preds.style.format({"NumPy": "{:.3f}", "PyTorch": "{:.3f}"}), hide_index=True)
+        row = st.container(horizontal=True)  # side by side when both fit, one under the other at 1024 px
         pts = gate_points("XOR").rename(columns={"target": "label"})
-        for col, name in ((s1, "NumPy"), (s2, "PyTorch")):
-            col.altair_chart(
+        for name in ("NumPy", "PyTorch"):
+            row.altair_chart(
                 charts.decision_surface(
                     cr.surface[cr.surface.net == name].drop(columns="net"),
                     pts,
@@ -211,7 +212,8 @@ with tab_c:
         for name in ("NumPy", "PyTorch"):
             hid = cr.hidden[cr.hidden.net == name].drop(columns="net")
             st.altair_chart(
-                charts.heatmap_grid(hid, "unit", "a", columns=min(8, c_cfg.hidden), title=name), width="content"
+                charts.heatmap_grid(hid, "unit", "a", columns=min(4, c_cfg.hidden), size=100, title=name),
+                width="content"
             )
         st.subheader("The hidden space: the hidden layer moves the four points")
         st.caption(
@@ -239,8 +241,9 @@ with tab_c:
                              width="content")
             col.caption(hidden_space.caption(snap))
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
-            st.code(
-                inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward), language="python"
+            st.code(  # wrapped, not scrolled sideways, in a 1024 px window
+                inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward),
+                language="python", wrap_lines=True,
             )
             st.caption("A test checks these gradients against PyTorch autograd in float64 (relative error < 1e-6).")
             st.caption(tip("autograd", "backpropagation", "binary cross-entropy"))
@@ -288,7 +291,7 @@ with tab_s:
         m1, m2, m3 = st.columns(3)
         m1.metric("Solved XOR", f"{sm.n_solved}/{sm.n}")
         m2.metric("Median final loss", f"{sm.median_loss:.4f}")
-        m3.metric("Training time (all seeds, one batch)", f"{sm.seconds:.2f} s")
+        m3.metric("Training time", f"{sm.seconds:.2f} s", help="All seeds together, in one batched run")
         if sm.n_diverged:
             st.warning(f"{sm.n_diverged} of {len(results)} runs diverged (the loss became NaN or infinite) and stopped "
                        "early: the learning rate is too high for them.", icon=":material/warning:")

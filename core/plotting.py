@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
+from collections.abc import Iterable
+
 import altair as alt
 import numpy as np
 import pandas as pd
+
+# tick labels of a log axis: powers of ten only, 10, 1, 0.1, 0.01, 0.001, then 1e-4, 1e-5 (Vega's default
+# mixed 0.000001 with 1e-7)
+LOG_LABELS = ("abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) > 1e-6 ? '' : "
+              "datum.value >= 0.001 ? format(datum.value, '~g') : format(datum.value, '.0e')")
 
 
 def downsample(df: pd.DataFrame, x: str, max_points: int = 300, by: str | None = None) -> pd.DataFrame:
@@ -29,3 +38,16 @@ def fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 def fixed_size(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Draw a chart at its declared width and height, legends and title around it (small multiples)."""
     return chart.properties(autosize=alt.AutoSizeParams(type="pad"))
+
+
+def wrapped_labels(labels: Iterable[str], width: int = 24, names: dict[str, str] | None = None) -> str:
+    """A legend or axis ``labelExpr`` that breaks each label longer than ``width`` characters onto several lines.
+
+    A legend is never narrower than its longest label, and Vega clips what sticks out past the chart:
+    "NumPy (gradient descent, hand-written backprop)" lost its end in a half-width column at 1024 px.
+    ``names`` shows a label as other words first (a column's code name as plain words).
+    """
+    names = names or {}
+    shown = {s: names.get(s, s) for s in dict.fromkeys(labels)}
+    long = [(s, textwrap.wrap(t, width, break_on_hyphens=False)) for s, t in shown.items() if len(t) > width or t != s]
+    return "".join(f"datum.label === {json.dumps(s)} ? {json.dumps(lines)} : " for s, lines in long) + "datum.label"

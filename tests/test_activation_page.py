@@ -43,14 +43,18 @@ def test_renders_at_defaults_and_choosing_functions_changes_the_charts():
     at = page()
     assert not at.exception
     assert len(at.get("vega_lite_chart")) == 2
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["function"])[:3] == ["Sigmoid", "Tanh", "ReLU"]
+    # static tables that wrap to fit 1024 px: the six measured columns, then what each function is for
+    assert list(table.columns) == ["function", "output range", "largest slope", "saturates (|slope| < 0.01)",
+                                   "zero-centred", "mean output, N(0,1) input"]
+    assert list(at.table[1].value.columns) == ["function", "use", "gotcha"]
     assert "0.25" in texts(at, "caption")  # sigmoid's largest slope, measured
     before = charts_digest(at)
     at.multiselect(key="f_functions").set_value(["gelu", "mish"]).run()
     assert not at.exception
     assert charts_digest(at) != before
-    assert list(at.dataframe[0].value["function"]) == ["GELU", "Mish"]
+    assert list(at.table[0].value["function"]) == ["GELU", "Mish"]
     assert at.query_params["f_functions"] == "gelu,mish"
 
 
@@ -59,7 +63,7 @@ def test_bad_parameters_show_a_message_and_keep_the_last_good_settings():
     at.number_input(key="f_xmin").set_value(8.0).run()
     assert not at.exception
     assert "min < max" in texts(at, "error")
-    assert at.dataframe[0].value.shape[0] == 4  # the previous valid choice is still drawn
+    assert at.table[0].value.shape[0] == 4  # the previous valid choice is still drawn
     assert "f_x_min" not in at.query_params
     at.number_input(key="f_xmin").set_value(-6.0).run()
     at.multiselect(key="f_functions").set_value([]).run()
@@ -75,7 +79,7 @@ def test_the_url_restores_the_choice_and_reports_bad_values():
     assert at.slider(key="f_beta").value == 4.0
     assert "f_elu_alpha" in texts(at, "warning")  # out of range: a notice, default used
     assert at.slider(key="f_elu").value == 1.0
-    assert "Softplus (beta=4)" in list(at.dataframe[0].value["function"])
+    assert "Softplus (beta=4)" in list(at.table[0].value["function"])
     bad_range = page(f_x_min="5", f_x_max="1")
     assert not bad_range.exception and "ignored" in texts(bad_range, "warning")
 

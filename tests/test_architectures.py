@@ -177,11 +177,15 @@ def test_shapes_tab_edits_a_shape_and_refuses_bad_widths():
     at = page(s_dataset="spiral", s_epochs="5", s_n_seeds="1")
     assert not at.exception
     at.text_input(key="s_wide").set_value("48").run()
-    assert not at.exception and "Wide (48)" in at.metric[2].label
+    assert not at.exception and at.metric[2].label == "Wide" and "hidden 48 ·" in captions(at)
     at.text_input(key="s_deep").set_value("8, x").run()
     assert not at.exception
     assert any("Setting not accepted" in e.value for e in at.error)
-    assert "Deep (64,64,64)" in at.metric[1].label  # the previous valid settings are kept
+    assert "hidden 64, 64, 64 ·" in captions(at)  # the previous valid settings are kept
+    # static tables that wrap to the page at 1024 px: every column, the widths breakable after each comma
+    [table] = at.table
+    assert list(table.value.columns) == ["shape", "hidden widths", "parameters", "mean test acc",
+                                         "spread (std)", "min", "max", "seconds", "acc per 1k params"]
 
 
 def test_approx_tab_at_defaults_and_its_claims():

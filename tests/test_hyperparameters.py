@@ -194,7 +194,9 @@ def test_page_opens_each_sweep_by_its_link(sweep, charts):
     assert len(at.get("vega_lite_chart")) == charts
     assert "models (" in captions(at) and "1 seeds" in captions(at)
     assert at.query_params["sweep"] == sweep
-    assert len(at.dataframe[0].value) == len(hp.SWEEP_TYPES[sweep]().values)
+    [table] = at.table  # static: every column shows at 1024 px
+    assert len(table.value) == len(hp.SWEEP_TYPES[sweep]().values)
+    assert "seeds" not in table.value.columns and "train acc" in table.value.columns
 
 
 def test_page_defaults_show_the_computed_lr_sentences():
@@ -212,10 +214,10 @@ def test_page_bad_values_get_a_message_and_keep_the_last_good_sweep():
     at.text_input(key="dropout_values").set_value("0, 0.2, 7").run()
     assert not at.exception
     assert any("outside the allowed range" in str(e.value) for e in at.error)
-    assert len(at.dataframe[0].value) == 4  # the previous sweep's rows
+    assert len(at.table[0].value) == 4  # the previous sweep's rows
     at.text_input(key="dropout_values").set_value("0, 0.4").run()
     assert not at.exception and at.query_params["dropout_values"] == "0.0,0.4"
-    assert list(at.dataframe[0].value["value"]) == ["0", "0.4"]
+    assert list(at.table[0].value["value"]) == ["0", "0.4"]
 
 
 def test_chart_builders_give_valid_specs():

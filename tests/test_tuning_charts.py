@@ -252,3 +252,23 @@ def test_only_the_owner_controls_a_study_in_hosted_mode(tmp_path, monkeypatch):
 
     monkeypatch.delenv("NNLAB_HOSTED")
     assert tuning.may_control(me, them) and tuning.may_control(None, None)  # a laptop: everyone may
+
+
+def test_the_trials_table_puts_the_settings_before_the_bookkeeping(fake):
+    _, f, _ = fake
+    cols = list(charts.trials_table(f.trials, f.params).columns)
+    # at 1024 px the first eight or so columns show: the accuracy, then what decided it
+    assert cols[:3] == ["trial", "state", "validation accuracy"]
+    assert cols[3:3 + len(f.params)] == [charts.label(p) for p in f.params]
+    assert cols.index("worker") > cols.index(charts.label(f.params[-1]))
+
+
+def test_importance_and_parallel_coordinates_name_settings_in_plain_words():
+    imp = charts.importance({"lr": 0.6, "batch_size": 0.4}).to_dict()
+    assert [r["param"] for r in next(iter(imp["datasets"].values()))] == ["learning rate", "batch size"]
+    assert imp["height"] == 28 * 2 + 10 and imp["encoding"]["x"]["axis"]["format"] == ".0%"
+    t = pd.DataFrame({"number": [0, 1], "state": ["COMPLETE"] * 2, "value": [0.9, 0.95], "lr": [1e-3, 1e-2],
+                      "batch_size": [32, 64]})
+    pc = charts.parallel_coordinates(t, ["lr", "batch_size"]).to_dict()
+    x = pc["layer"][1]["encoding"]["x"]["axis"]["labelExpr"]
+    assert '["learning", "rate"]' in x and '"validation", "accuracy"' in x  # not lr, val_acc

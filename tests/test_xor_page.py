@@ -28,6 +28,9 @@ def test_perceptron_tab_fails_on_xor_and_learns_and():
     at.segmented_control(key="p_gate").set_value("AND").run()
     assert "learned in" in texts(at, "success") and not at.error
     assert at.query_params["p_gate"] == "AND"
+    # a static table that fits its half-width column at 1024 px: all five columns, the verdict as a mark
+    [table] = at.table
+    assert list(table.value.columns) == ["x1", "x2", "target", "perceptron", "right"]
 
 
 def test_compare_tab_both_networks_solve_xor():
@@ -35,6 +38,9 @@ def test_compare_tab_both_networks_solve_xor():
     assert not at.exception
     ok = texts(at, "success")
     assert "NumPy" in ok and "PyTorch" in ok and "solves XOR" in ok
+    [table] = at.table  # the outputs beside the loss, every column shown (a data grid cut PyTorch's)
+    assert list(table.value.columns) == ["x1", "x2", "target", "NumPy", "PyTorch"]
+    assert len(at.number_input) == 6  # hidden, two learning rates, two epoch counts, seed: two rows of three
 
 
 def test_seed_tab_counts_solved_seeds_and_reacts_to_settings():

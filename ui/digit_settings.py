@@ -21,46 +21,47 @@ ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 MODEL_KEYS = ("d_hidden", "d_act", "d_opt", "d_lr", "d_batch", "d_epochs", "d_dropout", "d_l2", "d_es",
               "d_patience", "d_val", "d_seed", "d_aug", "d_aug_strength")
 D = DigitsConfig
+SETTING_W = 215  # px of each model setting's box
 
 
 def controls(base: DigitsConfig) -> DigitsConfig:
     """The model's settings (defaults: the tutorial's); returns the config they describe."""
-    c1, c2, c3, c4 = st.columns(4)
-    field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=c1,
+    # one row of fixed-width boxes that wraps: four a row on a wide screen, two at 1024 px (in four columns
+    # the early-stopping toggle read "Early st..." and long labels took two lines, pushing their boxes down)
+    row, w = st.container(horizontal=True), dict(width=SETTING_W)
+    field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=row, **w,
                  help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
-    field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=c2,
+    field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=row, **w,
                  format_func=ACT_LABEL.get, help="ReLU is the default for hidden layers.")
-    field_widget(D, "optimizer", label="Optimizer", key="d_opt", value=base.optimizer, container=c3,
+    field_widget(D, "optimizer", label="Optimizer", key="d_opt", value=base.optimizer, container=row, **w,
                  options=list(OPT_LABEL), format_func=OPT_LABEL.get, help=tip("adam", "sgd", "momentum"))
-    field_widget(D, "lr", label="Learning rate", key="d_lr", value=base.lr, container=c4, format="%.4g",
+    field_widget(D, "lr", label="Learning rate", key="d_lr", value=base.lr, container=row, **w, format="%.4g",
                  help="Starting points: 0.001 for Adam, 0.01 for SGD.")
-    c1, c2, c3, c4 = st.columns(4)
-    field_widget(D, "batch_size", label="Batch size", key="d_batch", value=base.batch_size, container=c1,
+    field_widget(D, "batch_size", label="Batch size", key="d_batch", value=base.batch_size, container=row, **w,
                  help="Rows per step; 32-128 is usual. 0 = the whole training set.")
-    field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=c2,
+    field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=row, **w,
                  help=tip("epoch"))
-    field_widget(D, "dropout", label="Dropout", key="d_dropout", value=base.dropout, container=c3, widget="slider",
-                 step=0.05, help="Share of hidden units switched off at random in each training step (0.2-0.5 is "
-                                 "usual); always off when the model reads a digit.")
-    field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=c4, format="%.4g", step=1e-4,
-                 help=tip("l2", "weight decay", "l1"))
-    c1, c2, c3, c4 = st.columns(4)
+    field_widget(D, "dropout", label="Dropout", key="d_dropout", value=base.dropout, container=row, **w,
+                 widget="slider", step=0.05, help="Share of hidden units switched off at random in each training "
+                                                  "step (0.2-0.5 is usual); always off when the model reads a digit.")
+    field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=row, **w, format="%.4g",
+                 step=1e-4, help=tip("l2", "weight decay", "l1"))
     seed_state({"d_es": base.patience > 0})
-    c1.toggle("Early stopping", key="d_es",
-              help="Stop when the validation loss has not improved for `patience` epochs; "
-                   "keep the best epoch's weights.")
+    row.toggle("Early stopping", key="d_es", width=SETTING_W,
+               help="Stop when the validation loss has not improved for `patience` epochs; "
+                    "keep the best epoch's weights.")
     field_widget(D, "patience", label="Patience (epochs)", key="d_patience", value=base.patience or 10, lo=1,
-                 container=c2, disabled=not st.session_state.d_es, help=tip("patience"))
-    field_widget(D, "val_fraction", label="Validation share", key="d_val", value=base.val_fraction, container=c3,
+                 container=row, **w, disabled=not st.session_state.d_es, help=tip("patience"))
+    field_widget(D, "val_fraction", label="Validation share", key="d_val", value=base.val_fraction, container=row, **w,
                  widget="slider", step=0.05,
                  help="Training rows held out to watch for overfitting (the tutorial: 10%).")
-    field_widget(D, "seed", label="Seed", key="d_seed", value=base.seed, container=c4)
-    c1, c2, _, _ = st.columns(4)  # both data sets: the 8x8 default trains on augmented copies too
+    field_widget(D, "seed", label="Seed", key="d_seed", value=base.seed, container=row, **w)
+    # both data sets: the 8x8 default trains on augmented copies too
     field_widget(D, "augment_copies", label="Augmented copies", key="d_aug", value=base.augment_copies,
-                 container=c1, help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of each "
-                                    "training image: what makes the model read real handwriting. 0 = off.")
+                 container=row, **w, help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of "
+                                          "each training image: what makes the model read real handwriting. 0 = off.")
     field_widget(D, "augment", label="Augmentation strength", key="d_aug_strength", value=base.augment,
-                 container=c2, widget="slider", step=0.25)
+                 container=row, **w, widget="slider", step=0.25)
     return widget_config(lambda: config_from_state(base), base)
 
 
@@ -101,7 +102,8 @@ def result_metrics(r: TrainResult) -> None:
     c1.metric("Test accuracy", f"{dr.kept_metrics(r)['test_acc']:.1%}",
               help="On test images the model never saw while training.")
     c2.metric("Epochs run", dm.epochs_run(r))
-    c3.metric("Best epoch (weights kept)", r.best_epoch or "last")
+    c3.metric("Best epoch", r.best_epoch or "last",  # "(weights kept)" in the label was cut at 1024 px
+              help="The epoch whose weights the model keeps (early stopping), or the last one")
     c4.metric("Training time", f"{r.seconds:.1f} s")
 
 

@@ -32,7 +32,7 @@ from ui.widgets import field_widget, upload_mb, widget_config
 
 PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
-LOSS_LABEL = {"auto": "auto (cross-entropy / squared)", "mse": "squared error", "ce": "cross-entropy"}
+LOSS_LABEL = {"auto": "auto", "mse": "squared error", "ce": "cross-entropy"}  # fit a 150 px box
 PACE = 100  # epochs per second while playing (TensorFlow Playground: one per animation frame, about 60)
 FRAME_S = 0.08  # the page asks for new frames every 0.08 s while playing (it gets about 8-10 a second)
 PAIR_W = 150  # px of each control in a pair
@@ -56,7 +56,7 @@ def _data_controls(k, cfg: PlaygroundConfig) -> None:
     field_widget(PG, "noise", label="Noise", key=k("noise"), value=cfg.noise, widget="slider", container=b,
                  step=0.05)
     field_widget(PG, "features", label="Input features", key=k("features"), value=cfg.features, widget="pills",
-                 format_func=datasets.FEATURE_LABELS.get)
+                 format_func=datasets.FEATURE_LABELS.get, wrap=True)  # in one row sin(x2) was cut off
 
 
 def _training_controls(k, cfg: PlaygroundConfig) -> None:
@@ -67,7 +67,8 @@ def _training_controls(k, cfg: PlaygroundConfig) -> None:
                      widget="slider", container=b, step=0.1)
         a, b = _pair()
         field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a)
-        field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get)
+        field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get,
+                     help="auto: cross-entropy for classes, squared error for regression")
         a, b = _pair()
         field_widget(PG, "n_seeds", label="Seeds at once", key=k("seeds"), value=cfg.n_seeds, container=a,
                      help="Train this setting from this many seeds.")

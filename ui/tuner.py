@@ -91,8 +91,12 @@ def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str)
                    "the red line is the best completed trial so far.")
     elif view == "Trials":
         table = charts.trials_table(t, frame.params)
+        # fourteen columns are wider than a 1024 px page: the trial, its state and its accuracy stay put
+        # while the rest scroll (the settings first, then epochs, time and worker)
+        pin = {c: st.column_config.Column(pinned=True) for c in ("trial", "state")}
         st.dataframe(table, hide_index=True, width="stretch", height=360,
-                     column_config={"validation accuracy": st.column_config.NumberColumn(format="%.4f"),
+                     column_config={**pin, "validation accuracy": st.column_config.NumberColumn(format="%.4f",
+                                                                                                pinned=True),
                                     "learning rate": st.column_config.NumberColumn(format="%.2e"),
                                     "dropout rate": st.column_config.NumberColumn(format="%.3f"),
                                     "seconds": st.column_config.NumberColumn(format="%.1f")})

@@ -5,10 +5,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.plotting import downsample
+from core.plotting import LOG_LABELS, downsample, fit_width
 
 SHAPE_ORDER = ["Shallow", "Deep", "Wide", "Deep and narrow"]
 SHAPE_COLORS = alt.Scale(domain=SHAPE_ORDER, range=["#4c78a8", "#e45756", "#54a24b", "#b279a2"])
+# below the plot, two a row: beside it the plots were a third of a half-width column at 1024 px
+BELOW = dict(orient="bottom", columns=2, title=None, labelLimit=120, columnPadding=10)
 
 
 def curves_chart(curves: pd.DataFrame, title: str = "Test accuracy while training") -> alt.LayerChart:
@@ -17,13 +19,16 @@ def curves_chart(curves: pd.DataFrame, title: str = "Test accuracy while trainin
     curves: shape, epoch, test_acc, lo, hi."""
     d = downsample(curves, "epoch", 200)
     base = alt.Chart(d, title=title)
-    color = alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=alt.Legend(orient="bottom", columns=2))
-    band = base.mark_area(opacity=0.18).encode(x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
-                                               y=alt.Y("lo:Q", title="test accuracy"), y2="hi:Q", color=color)
+    # the legend from the lines, at full strength (from the faint bands its colours were hard to tell apart)
+    legend = alt.Legend(**BELOW, symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=3)
     line = base.mark_line(strokeWidth=2).encode(
-        x="epoch:Q", y=alt.Y("test_acc:Q", scale=alt.Scale(zero=False)), color=color,
+        x=alt.X("epoch:Q", axis=alt.Axis(format="d", tickMinStep=1)),
+        y=alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(zero=False)),
+        color=alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=legend),
         tooltip=["shape", "epoch", alt.Tooltip("test_acc:Q", title="mean test acc", format=".3f")])
-    return alt.layer(band, line).properties(height=300)
+    band = base.mark_area(opacity=0.18).encode(x="epoch:Q", y="lo:Q", y2="hi:Q",
+                                               color=alt.Color("shape:N", scale=SHAPE_COLORS, legend=None))
+    return fit_width(alt.layer(line, band).properties(height=300))  # fit_width: "fit" left a 90 px plot
 
 
 def params_chart(table: pd.DataFrame, title: str = "Accuracy against size (log scale)") -> alt.LayerChart:
@@ -32,7 +37,7 @@ def params_chart(table: pd.DataFrame, title: str = "Accuracy against size (log s
     table: shape, parameters, mean test acc, min, max, hidden widths."""
     base = alt.Chart(table, title=title)
     x = alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters")
-    color = alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=alt.Legend(orient="bottom", columns=2))
+    color = alt.Color("shape:N", scale=SHAPE_COLORS, title=None, legend=alt.Legend(**BELOW))
     bars = base.mark_rule(strokeWidth=3).encode(x=x, y=alt.Y("min:Q", title="test accuracy",
                                                              scale=alt.Scale(zero=False)), y2="max:Q", color=color)
     dots = base.mark_point(filled=True, size=120).encode(
@@ -40,7 +45,7 @@ def params_chart(table: pd.DataFrame, title: str = "Accuracy against size (log s
         tooltip=["shape", "hidden widths", "parameters", alt.Tooltip("mean test acc:Q", format=".3f")])
     text = base.mark_text(dx=10, align="left", fontSize=11).encode(x=x, y="mean test acc:Q", text="hidden widths:N",
                                                                    color=color)
-    return alt.layer(bars, dots, text).properties(height=300)
+    return fit_width(alt.layer(bars, dots, text).properties(height=300))
 
 
 def error_chart(table: pd.DataFrame, title: str = "Error against parameters") -> alt.Chart:
@@ -49,11 +54,14 @@ def error_chart(table: pd.DataFrame, title: str = "Error against parameters") ->
     table: net, layers, width, parameters, error."""
     d = table.assign(depth=table["layers"].map(lambda n: f"{n} layer{'s' * (n > 1)}"))
     base = alt.Chart(d, title=title)
-    enc = dict(x=alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters"),
-               y=alt.Y("error:Q", scale=alt.Scale(type="log"), title="relative error"),
-               color=alt.Color("depth:N", title=None, legend=alt.Legend(orient="bottom-left", fillColor="white")))
-    return base.mark_line(point=True).encode(
-        **enc, tooltip=["net", "parameters", alt.Tooltip("error:Q", format=".3g")]).properties(height=300)
+    # the legend below the plot: inside it (bottom-left, on white) it hid the lines at 1024 px
+    enc = dict(x=alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters",
+                       axis=alt.Axis(labelExpr=LOG_LABELS)),
+               y=alt.Y("error:Q", scale=alt.Scale(type="log"), title="relative error",
+                       axis=alt.Axis(labelExpr=LOG_LABELS)),
+               color=alt.Color("depth:N", title=None, legend=alt.Legend(**BELOW)))
+    return fit_width(base.mark_line(point=True).encode(
+        **enc, tooltip=["net", "parameters", alt.Tooltip("error:Q", format=".3g")]).properties(height=300))
 
 
 def fits_chart(fits: pd.DataFrame, title: str = "The fits, one per width") -> alt.LayerChart:
@@ -63,10 +71,11 @@ def fits_chart(fits: pd.DataFrame, title: str = "The fits, one per width") -> al
     lines = alt.Chart(nets, title=title).mark_line(strokeWidth=1.6).encode(
         x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="f(x)"),
         color=alt.Color("width:O", scale=alt.Scale(scheme="viridis", reverse=True), title="units",
-                        legend=alt.Legend(orient="right")),
+                        legend=alt.Legend(orient="bottom", columns=4, columnPadding=6, symbolType="stroke",
+                                          symbolStrokeWidth=3)),  # beside the plot it took half the width
         tooltip=["width", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("y:Q", format=".3f")])
     target = alt.Chart(tgt).mark_line(color="black", strokeDash=[6, 4], strokeWidth=2.5).encode(x="x:Q", y="y:Q")
-    return alt.layer(lines, target).properties(height=300)
+    return fit_width(alt.layer(lines, target).properties(height=300))
 
 
 def pieces_chart(pieces: pd.DataFrame, total: pd.DataFrame, title: str = "") -> alt.LayerChart:
@@ -91,4 +100,4 @@ def pieces_chart(pieces: pd.DataFrame, total: pd.DataFrame, title: str = "") -> 
         color=alt.Color("curve:N", scale=alt.Scale(range=["#d62728", "black"]), title=None,
                         legend=alt.Legend(orient="bottom", labelLimit=400)),
         strokeDash=alt.StrokeDash("curve:N", scale=alt.Scale(range=[[1, 0], [6, 4]]), legend=None))
-    return alt.layer(lines, big).resolve_scale(color="independent").properties(height=320)
+    return fit_width(alt.layer(lines, big).resolve_scale(color="independent").properties(height=320))

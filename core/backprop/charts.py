@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.backprop.jobs import StepTrace
+from core.plotting import fit_width
 
 LAYER_X = (0.0, 1.0, 2.0)
 HIDDEN_Y = (4.5, 3.0, 1.5, 0.0)
@@ -97,7 +98,7 @@ def loss_chart(history: pd.DataFrame, step: int, title: str = "Mean loss over th
     here = history[history["step"] == step + 1]
     dot = alt.Chart(here).mark_point(color="#d62728", size=90, filled=True).encode(
         x="step:Q", y="mean_loss:Q", tooltip=["step", alt.Tooltip("mean_loss:Q", format=".5f")])
-    return alt.layer(line, dot).properties(height=220)
+    return fit_width(alt.layer(line, dot).properties(height=220))  # Streamlit's "fit" left a 90 px plot
 
 
 def chain_chart(factors: list[tuple[str, str, float]], title: str = "") -> alt.Chart:

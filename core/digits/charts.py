@@ -41,12 +41,22 @@ def curves_frame(history: pd.DataFrame, with_test: bool = False) -> pd.DataFrame
 
 
 def training_curves(history: pd.DataFrame, best_epoch: int | None = None, total_epochs: int | None = None,
-                    with_test: bool = False, title: str = "", width: int = 290, height: int = 230) -> alt.HConcatChart:
+                    with_test: bool = False, title: str = "", width: int = 210, height: int = 230) -> alt.HConcatChart:
     """Loss and accuracy per epoch (training vs validation rows), the best epoch marked by a rule.
 
     history: a TrainResult/Trainer history frame (epoch, train_loss, train_eval_loss, val_loss, ...).
     best_epoch: the epoch whose weights were kept (early stopping); total_epochs fixes the x axis.
+    Two panels of ``width`` px side by side: 210 keeps both inside a 1024 px page (at 290 the accuracy
+    panel ran off the right edge). :func:`training_panels` gives the two apart, to fill two columns.
     """
+    panels = training_panels(history, best_epoch, total_epochs, with_test, height, fit=False)
+    return alt.hconcat(*(p.properties(width=width) for p in panels), title=title).resolve_scale(color="shared")
+
+
+def training_panels(history: pd.DataFrame, best_epoch: int | None = None, total_epochs: int | None = None,
+                    with_test: bool = False, height: int = 230, fit: bool = True) -> list[alt.LayerChart]:
+    """The loss panel and the accuracy panel of :func:`training_curves`; with ``fit``, each as wide as its
+    container (two columns: side by side at any page width)."""
     d = curves_frame(history, with_test)
     d = downsample(d, "epoch", 300)
     colors = _colors(d)
@@ -62,17 +72,21 @@ def training_curves(history: pd.DataFrame, best_epoch: int | None = None, total_
                     axis=alt.Axis(format="%") if metric == "accuracy" else alt.Axis()),
             color=alt.Color("series:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["series", "epoch", alt.Tooltip("value:Q", title=metric, format=fmt)],
-        ).properties(width=width, height=height)
+        ).properties(height=height)
         layers = [base]
         if best_epoch:
             rule = pd.DataFrame({"epoch": [int(best_epoch)], "label": [f"best epoch {int(best_epoch)}"]})
             r = alt.Chart(rule).mark_rule(color="#2ca02c", strokeDash=[5, 3], strokeWidth=2).encode(
                 x="epoch:Q", tooltip=[alt.Tooltip("label:N", title="kept weights from")])
-            t = alt.Chart(rule).mark_text(align="left", dx=4, dy=-4, color="#2ca02c", baseline="top",
-                                          fontWeight="bold").encode(x="epoch:Q", y=alt.value(2), text="label:N")
+            last = total_epochs or (int(d["epoch"].max()) if len(d) else best_epoch)
+            late = best_epoch > 0.6 * last  # written left of the rule, or it runs off the plot's right edge
+            t = alt.Chart(rule).mark_text(align="right" if late else "left", dx=-4 if late else 4, dy=-4,
+                                          color="#2ca02c", baseline="top", fontWeight="bold").encode(
+                x="epoch:Q", y=alt.value(2), text="label:N")
             layers += [r, t]
-        panels.append(alt.layer(*layers))
-    return alt.hconcat(*panels, title=title).resolve_scale(color="shared")
+        panel = alt.layer(*layers)
+        panels.append(fit_width(panel) if fit else panel)
+    return panels
 
 
 def confusion_heatmap(conf: pd.DataFrame, size: int = 360) -> alt.LayerChart:
@@ -145,7 +159,9 @@ def probability_bars(probs: np.ndarray, title: str = "", height: int = 160, widt
     best = int(np.argmax(p))
     d = pd.DataFrame({"digit": np.arange(len(p)), "probability": p, "chosen": np.arange(len(p)) == best})
     return alt.Chart(d, title=title).mark_bar().encode(
-        x=alt.X("digit:O", axis=alt.Axis(labelAngle=0), title=None),
+        # every digit labelled: in a card's narrow column Vega dropped the odd ones as overlapping
+        x=alt.X("digit:O", axis=alt.Axis(labelAngle=0, labelOverlap=False, labelFontSize=10, labelPadding=2),
+                title=None),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", tickCount=3), title=None),
         color=alt.condition("datum.chosen", alt.value("#0877bd"), alt.value("#b8c4ce")),
         tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],

@@ -61,7 +61,7 @@ def activation_strips(act: Activations, row: int = 0, height_per_layer: int = 34
         y=alt.Y("layer:N", sort=layers, title=None, axis=alt.Axis(labelLimit=220, labelFontSize=11)),
         color=alt.Color("shade:Q", scale=alt.Scale(scheme="greys", domain=[0, 1]),
                         legend=alt.Legend(orient="bottom", title="activation (share of the layer's strongest)",
-                                          gradientLength=160, format=".0%")),
+                                          titleLimit=400, gradientLength=160, format=".0%")),  # whole title
         tooltip=["layer", "unit", alt.Tooltip("activation:Q", format=".3f"),
                  alt.Tooltip("contribution:Q", format="+.3f", title="pushes the reading by")],
     ).properties(height=height_per_layer * len(layers), width=600))

@@ -6,12 +6,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.plotting import fit_width
+from core.plotting import LOG_LABELS, fit_width
 
-LEGEND = alt.Legend(orient="right", title=None, labelLimit=140)  # every entry visible in a half-width column
 BELOW = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=100, columnPadding=12)  # half-width charts
-LINE_LEGEND = alt.Legend(orient="right", title=None, labelLimit=140, symbolType="stroke", symbolOpacity=1,
-                         symbolStrokeWidth=3)  # solid line symbols even when a faint band shares the colour
 PALETTE = alt.Scale(scheme="tableau10")  # distinct hues: neighbouring functions stay apart
 # Eight lines in one chart (the comparison's default): eight colours chosen to stay apart for most
 # colour-blind readers too (Okabe-Ito, its yellow swapped for brown), and a dash pattern each, so two
@@ -56,14 +53,16 @@ def curves_chart(df: pd.DataFrame, value: str = "y", title: str = "", height: in
 
 def softmax_bars(df: pd.DataFrame, title: str = "") -> alt.Chart:
     """Probability of each class at T=1 and at the chosen T, side by side. df: class, order, temperature, p."""
-    return alt.Chart(df, title=title).mark_bar().encode(
-        x=alt.X("class:N", sort=alt.EncodingSortField("order"), title=None),
+    # fit_width: Streamlit's "fit" squeezed the plot under its bottom legend to about 90 px; class names
+    # upright (they were turned on end)
+    return fit_width(alt.Chart(df, title=title).mark_bar().encode(
+        x=alt.X("class:N", sort=alt.EncodingSortField("order"), title=None, axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("temperature:N"),
-        y=alt.Y("p:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("p:Q", title="probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
         color=alt.Color("temperature:N", legend=alt.Legend(orient="bottom", title=None),
                         scale=alt.Scale(range=["#9ecae1", "#0877bd"])),
         tooltip=["class", "temperature", alt.Tooltip("p:Q", format=".4f")],
-    ).properties(height=280)
+    ).properties(height=240))
 
 
 def softmax_sweep_chart(df: pd.DataFrame, temperature: float, title: str = "") -> alt.LayerChart:
@@ -75,13 +74,15 @@ def softmax_sweep_chart(df: pd.DataFrame, temperature: float, title: str = "") -
         x=alt.X("temperature:Q", title="temperature T (log scale)",
                 scale=alt.Scale(type="log", domain=[float(df.temperature.min()), float(df.temperature.max())],
                                 nice=False)),
-        y=alt.Y("p:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("class:N", sort=alt.EncodingSortField("order"), legend=LEGEND),
+        y=alt.Y("p:Q", title="probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+        color=alt.Color("class:N", sort=alt.EncodingSortField("order"),
+                        legend=BELOW),
         tooltip=["class", alt.Tooltip("temperature:Q", format=".3g"), alt.Tooltip("p:Q", format=".4f")],
     )
     rule = alt.Chart(pd.DataFrame({"t": [temperature]})).mark_rule(color="#333", strokeDash=[4, 3]).encode(
         x="t:Q", tooltip=[alt.Tooltip("t:Q", title="chosen T")])
-    return alt.layer(line, rule).properties(height=280)
+    # legend below (beside it the plot was 110 px wide at 1024 px), as tall as the bars beside it
+    return fit_width(alt.layer(line, rule).properties(height=240))
 
 
 def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = False,
@@ -97,9 +98,9 @@ def band_chart(df: pd.DataFrame, y_title: str, title: str = "", log_y: bool = Fa
     dashes = alt.Scale(domain=names, range=[EIGHT_DASHES[i % 8] for i in range(len(names))])
     # below the plot in two columns: beside it, eight entries left a half-width chart at 1024 px a 30 px
     # plot
-    legend = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=100, columnPadding=12,
+    legend = alt.Legend(orient="bottom", columns=2, title=None, labelLimit=100, columnPadding=6,
                         symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=2.5,
-                        symbolSize=300)  # long stroke symbols: the dash shows
+                        symbolSize=220)  # long stroke symbols: the dash shows; as narrow as the plot at 1024 px
     base = alt.Chart(df, title=title)
     band = base.mark_area(opacity=0.12).encode(
         x=alt.X("epoch:Q", title="epoch", axis=EPOCH_AXIS), y=alt.Y("lo:Q", scale=scale, title=y_title), y2="hi:Q",
@@ -141,8 +142,9 @@ def grad_lines(df: pd.DataFrame, epoch: int = 0, title: str = "") -> alt.Chart:
     """
     d = df[(df["epoch"] == epoch) & (df["grad_norm"] > 0)]
     return fit_width(alt.Chart(d, title=title).mark_line(point=True, strokeWidth=2).encode(
-        x=alt.X("layer:O", title="layer (1 = input side)"),
-        y=alt.Y("grad_norm:Q", scale=alt.Scale(type="log"), title="gradient norm ||dL/dW|| (log)"),
+        x=alt.X("layer:O", title="layer (1 = input side)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("grad_norm:Q", scale=alt.Scale(type="log"), title="gradient norm ||dL/dW|| (log)",
+                axis=alt.Axis(labelExpr=LOG_LABELS)),
         color=alt.Color("function:N", legend=BELOW, scale=PALETTE),
         tooltip=["function", "layer", alt.Tooltip("grad_norm:Q", format=".3e")],
     ).properties(height=300))
@@ -154,12 +156,13 @@ def layer_heatmap(df: pd.DataFrame, value: str, title: str = "", log: bool = Fal
     d = df.copy()
     if log:
         d["log10"] = np.log10(d[value].clip(lower=1e-30))
-        color = alt.Color("log10:Q", title=f"log10 {value.replace('_', ' ')}", scale=alt.Scale(scheme="viridis"))
+        # the title on two lines: on one, the legend ran past the right edge at 1024 px
+        color = alt.Color("log10:Q", title=["log10", value.replace("_", " ")], scale=alt.Scale(scheme="viridis"))
     else:
         color = alt.Color(f"{value}:Q", title=value.replace("_", " "),
                           scale=alt.Scale(domain=[0, 1], range=["#ffffff", "#b71c1c"]))
     return alt.Chart(d).mark_rect().encode(
-        x=alt.X("epoch:O", title="epoch (0 = at initialisation)"),
+        x=alt.X("epoch:O", title="epoch (0 = at initialisation)", axis=alt.Axis(labelAngle=0, labelOverlap="greedy")),
         y=alt.Y("layer:O", title="layer", sort="descending"),
         color=color,
         tooltip=["function", "epoch", "layer", alt.Tooltip(f"{value}:Q", format=".3g")],

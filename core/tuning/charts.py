@@ -13,6 +13,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.plotting import wrapped_labels
+
 STATE_COLORS = alt.Scale(domain=["COMPLETE", "PRUNED", "RUNNING", "INTERRUPTED", "FAIL", "WAITING"],
                          range=["#1f77b4", "#ff7f0e", "#2ca02c", "#8c8c8c", "#d62728", "#9467bd"])
 LOG_PARAMS = ("lr", "width")
@@ -52,12 +54,14 @@ TABLE_LABELS = {"number": "trial", "state": "state", "value": "validation accura
 
 
 def trials_table(trials: pd.DataFrame, params: list[str], plain: bool = True) -> pd.DataFrame:
-    """The trials table: one row per trial (trial, state, validation accuracy, epochs run, seconds, worker,
-    each parameter, started), column names in plain words (``plain=False``: the data's names).
+    """The trials table: one row per trial (trial, state, validation accuracy, each parameter, epochs run,
+    seconds, worker, started), column names in plain words (``plain=False``: the data's names).
 
-    No test accuracy: a trial is chosen on validation; the test set is for the chosen one only.
+    The settings come straight after the accuracy: a page 1024 px wide shows about eight columns, and those
+    are the ones that say why a trial did well. No test accuracy: a trial is chosen on validation; the test
+    set is for the chosen one only.
     """
-    cols = ["number", "state", "value", "epochs", "duration_s", "worker", *params, "start"]
+    cols = ["number", "state", "value", *params, "epochs", "duration_s", "worker", "start"]
     t = trials[[c for c in cols if c in trials]].copy()
     if not plain:
         return t.rename(columns={"value": "val_acc", "duration_s": "seconds", "epochs": "epochs_run"})
@@ -149,10 +153,15 @@ def parallel_coordinates(trials: pd.DataFrame, params: list[str], max_lines: int
         columns=["number", "axis", "pos", "label", "value"])
     order = [*params, "val_acc"]
     base = alt.Chart(long, title="Parallel coordinates (completed trials)")
-    lines = base.mark_line(opacity=0.5, strokeWidth=1.2).encode(
-        x=alt.X("axis:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+    # axes named in plain words on two lines (the code names lr, batch_size, val_acc were shown); plasma
+    # short of its end: viridis drew the best trials in a yellow that barely showed on white
+    names = {**{p: label(p) for p in params}, "val_acc": VALUE_TITLE}
+    lines = base.mark_line(opacity=0.7, strokeWidth=1.4).encode(
+        x=alt.X("axis:N", sort=order, title=None,
+                axis=alt.Axis(labelAngle=0, labelExpr=wrapped_labels(order, 10, names), labelLimit=0)),
         y=alt.Y("pos:Q", axis=None, scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("value:Q", scale=alt.Scale(scheme="viridis"), title=VALUE_TITLE),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme=alt.SchemeParams("plasma", extent=[0, 0.9])),
+                        title=VALUE_TITLE),
         detail="number:N",
         tooltip=[alt.Tooltip("number:Q", title="trial"), "axis:N", "label:N",
                  alt.Tooltip("value:Q", format=".4f", title="accuracy")],
@@ -168,12 +177,14 @@ def parallel_coordinates(trials: pd.DataFrame, params: list[str], max_lines: int
 
 def importance(imp: dict[str, float], title: str = "Parameter importance (PED-ANOVA)") -> alt.Chart:
     """Horizontal bars: each parameter's share of the importance (they sum to 1)."""
-    d = pd.DataFrame({"param": list(imp), "importance": [float(v) for v in imp.values()]})
+    # plain names (the code names lr, batch_size were shown) and a row of 28 px each (bars were 12 px thick)
+    d = pd.DataFrame({"param": [label(p) for p in imp], "importance": [float(v) for v in imp.values()]})
     return alt.Chart(d, title=title).mark_bar().encode(
-        x=alt.X("importance:Q", title="importance (share)", scale=alt.Scale(domain=[0, 1])),
+        x=alt.X("importance:Q", title="importance (share)", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format=".0%")),
         y=alt.Y("param:N", sort="-x", title=None),
-        tooltip=["param:N", alt.Tooltip("importance:Q", format=".3f")],
-    )
+        tooltip=[alt.Tooltip("param:N", title="setting"), alt.Tooltip("importance:Q", format=".1%")],
+    ).properties(height=28 * max(len(d), 1) + 10)
 
 
 EPOCH_AXIS = alt.Axis(format="d", tickMinStep=1)  # whole numbers (epochs, layers): 1, 2, 3, never 1.0, 1.5
@@ -189,8 +200,9 @@ def slice_charts(trials: pd.DataFrame, params: list[str], max_points: int = 1500
     """
     done = trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
     done = _pick(done, max_points)
-    shade = alt.Scale(scheme="blues", domain=[float(done["number"].min()), float(done["number"].max())]
-                      if len(done) else [0, 1])
+    # blues from a mid tone: the first trials were drawn near white and vanished
+    shade = alt.Scale(scheme=alt.SchemeParams("blues", extent=[0.35, 1]),
+                      domain=[float(done["number"].min()), float(done["number"].max())] if len(done) else [0, 1])
     charts = []
     for p in params:
         d = done[["number", "value", p]].rename(columns={p: "x"})

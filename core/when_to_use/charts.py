@@ -8,6 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.plotting import fit_width
 from core.when_to_use.jobs import LABELS, MODELS, CurvePoint, ModelRun
 
 MODEL_COLORS = alt.Scale(domain=[LABELS[m] for m in MODELS], range=["#2ca02c", "#8c564b", "#1f77b4", "#9467bd"])
@@ -50,22 +51,23 @@ def score_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.LayerCha
     y = alt.Y("model:N", sort=[LABELS[m] for m in MODELS], title=None, axis=alt.Axis(labelLimit=200))
     rule = alt.Chart(frame, title=title).mark_rule(strokeWidth=2.5, color="#666").encode(
         y=y, x=alt.X("lo:Q", scale=sc, title=("accuracy" if task == "classification" else "R²") + " (line: ± std)",
-                     axis=alt.Axis(format=".1%" if task == "classification" else ".2f", tickCount=5)), x2="hi:Q")
+                     axis=alt.Axis(format="~%" if task == "classification" else ".2f", tickCount=5)), x2="hi:Q")
     dot = alt.Chart(frame).mark_point(filled=True, size=140, opacity=1).encode(
         y=y, x=alt.X("mean:Q", scale=sc),
         color=alt.Color("model:N", scale=MODEL_COLORS, legend=None),
         tooltip=["model", alt.Tooltip("mean:Q", format=fmt), alt.Tooltip("std:Q", format=fmt), "inputs"])
-    return alt.layer(rule, dot).properties(height=40 * len(frame) + 50)
+    # fit_width: Streamlit's "fit" squeezed the rows to a 110 px plot; declared height kept
+    return fit_width(alt.layer(rule, dot).properties(height=40 * len(frame) + 50))
 
 
 def time_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
     """Seconds to train (all folds) per model. frame: duel_frame()."""
-    return alt.Chart(frame, title=title).mark_bar().encode(
+    return fit_width(alt.Chart(frame, title=title).mark_bar().encode(
         y=alt.Y("model:N", sort=[LABELS[m] for m in MODELS], title=None, axis=alt.Axis(labelLimit=200)),
         x=alt.X("seconds:Q", title="seconds to train (all folds)"),
         color=alt.Color("model:N", scale=MODEL_COLORS, legend=None),
         tooltip=["model", alt.Tooltip("seconds:Q", format=".3f"), "changed", "exposed", "inputs"],
-    ).properties(height=40 * len(frame) + 50)
+    ).properties(height=40 * len(frame) + 50))
 
 
 def importance_frame(run: ModelRun, features: Sequence[str], top: int = 12) -> pd.DataFrame:
@@ -104,7 +106,7 @@ def scaling_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.LayerC
         tooltip=["model", "inputs", alt.Tooltip("mean:Q", format=fmt)])
     err = base.mark_rule(color="#333").encode(
         x=x, xOffset=alt.XOffset("inputs:N", sort=["standardised", "raw"]), y="lo:Q", y2="hi:Q")
-    return alt.layer(bars, err).properties(height=320)
+    return fit_width(alt.layer(bars, err).properties(height=320))
 
 
 def noise_frame(points: Sequence[tuple[int, bool, ModelRun]]) -> pd.DataFrame:
@@ -128,7 +130,7 @@ def noise_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.LayerCha
         tooltip=["model", "features", "k", alt.Tooltip("mean:Q", format=fmt)], **enc)
     plain = {k: v for k, v in enc.items() if k != "strokeDash"}
     band = base.mark_area(opacity=0.12).encode(y="lo:Q", y2="hi:Q", detail="features:N", **plain)
-    return alt.layer(line, band).properties(height=360)
+    return fit_width(alt.layer(line, band).properties(height=360))
 
 
 def curve_frame(points: Sequence[CurvePoint]) -> pd.DataFrame:
@@ -140,10 +142,10 @@ def curve_frame(points: Sequence[CurvePoint]) -> pd.DataFrame:
 def curve_chart(frame: pd.DataFrame, task: str, title: str = "") -> alt.Chart:
     """Held-out score against training rows (log x), one line per model."""
     fmt = ".1%" if task == "classification" else ".3f"
-    return alt.Chart(frame, title=title).mark_line(point=True, strokeWidth=2.2).encode(
+    return fit_width(alt.Chart(frame, title=title).mark_line(point=True, strokeWidth=2.2).encode(
         x=alt.X("n_train:Q", title="training rows (log scale)", scale=alt.Scale(type="log", nice=False)),
         y=alt.Y("score:Q", title="held-out " + ("accuracy" if task == "classification" else "R²"),
                 scale=alt.Scale(zero=False), axis=alt.Axis(format=".0%" if task == "classification" else ".2f")),
         color=alt.Color("model:N", scale=MODEL_COLORS, legend=SIDE_LEGEND),
         tooltip=["model", "n_train", alt.Tooltip("score:Q", format=fmt), alt.Tooltip("seconds:Q", format=".2f")],
-    ).properties(height=340)
+    ).properties(height=340))

@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.plotting import downsample, fit_width, fixed_size
+from core.plotting import downsample, fit_width, fixed_size, wrapped_labels
 
 CLASS_COLORS = alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"])  # TensorFlow Playground's
 DIVERGING = alt.Scale(scheme="blueorange", domain=[0, 1], reverse=True)
@@ -21,11 +21,14 @@ def loss_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", color: str 
     """One line per ``color`` value: df columns x, y, color."""
     d = downsample(df.dropna(subset=[y]), x)
     scale = alt.Scale(type="log") if log_y and (d[y] > 0).all() else alt.Scale()
+    # below the plot, one entry a row, long names on two lines: in a half-width column at 1024 px a
+    # one-line "NumPy (gradient descent, hand-written backprop)" ran past the chart's edge and was cut
+    legend = alt.Legend(orient="bottom", direction="vertical", labelLimit=0,
+                        labelExpr=wrapped_labels(d[color].astype(str)))
     return fit_width(alt.Chart(d, title=title).mark_line().encode(
         x=alt.X(f"{x}:Q", title=x),
         y=alt.Y(f"{y}:Q", title=y.replace("_", " "), scale=scale),
-        color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(scheme="category10"),
-                        legend=alt.Legend(orient="top", direction="horizontal", labelLimit=400, columns=1)),
+        color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(scheme="category10"), legend=legend),
         tooltip=[color, x, alt.Tooltip(y, format=".4g")],
     ).properties(height=260))
 

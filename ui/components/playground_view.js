@@ -44,6 +44,10 @@ function fit(canvas, logicalW, logicalH) {
   return [ctx, s];
 }
 
+// the small views draw at their on-screen size, so their text and dots keep their pixel size: drawn at
+// 240 logical px and shrunk to a 170 px column, the loss chart's labels came out 7 px tall
+const boxWidth = (canvas, fallback) => Math.max(120, Math.round(canvas.parentElement.clientWidth || fallback));
+
 function edgeWidth(w, nEdges) {  // thinner when a layer pair has many connections
   const thin = Math.min(1, 6 / Math.sqrt(Math.max(1, nEdges)));
   return Math.max(0.4, Math.min(7, 0.6 + 2.2 * Math.abs(w)) * thin);
@@ -160,7 +164,7 @@ function drawPoints(ctx, pts, toX, toY, regression, r) {
 }
 
 function drawPlane(root, d) {
-  const canvas = root.querySelector("canvas.plane"), S = 240;
+  const canvas = root.querySelector("canvas.plane"), S = boxWidth(canvas, 240);
   const [ctx] = fit(canvas, S, S);
   const pic = picture(bytes(d.plane), 0, d.plane_steps);
   ctx.imageSmoothingEnabled = true;
@@ -170,10 +174,11 @@ function drawPlane(root, d) {
 }
 
 function drawHidden(root, d) {
-  const fig = root.querySelector("figure.hs"), canvas = root.querySelector("canvas.hidden"), S = 240;
+  const fig = root.querySelector("figure.hs"), canvas = root.querySelector("canvas.hidden");
   const h = d.hidden;
   fig.style.display = h ? "" : "none";
   if (!h) return;
+  const S = boxWidth(canvas, 240);
   const [ctx] = fit(canvas, S, S);
   const [a, b, c] = h.line, lo = h.lo, hi = h.hi, span = hi - lo;
   const toU = (px) => lo + px / S * span, toPx = (v) => (v - lo) / span * S;
@@ -203,14 +208,17 @@ function drawHidden(root, d) {
   }
   drawPoints(ctx, packed, (q) => q / 255 * S, (q) => S - q / 255 * S, d.regression, 2.6);
   ctx.strokeStyle = "#999"; ctx.strokeRect(0.5, 0.5, S - 1, S - 1);
-  ctx.fillStyle = "#333"; ctx.font = "11px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "bottom";
-  ctx.fillText(`→ ${h.u}`, 4, S - 3); ctx.save(); ctx.translate(12, S - 40); ctx.rotate(-Math.PI / 2);
-  ctx.fillText(`→ ${h.v}`, 0, 0); ctx.restore();
+  // the axis names sit in the corner where points often gather: a pale halo keeps them readable
+  ctx.font = "11px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "bottom"; ctx.lineJoin = "round";
+  ctx.fillStyle = "#222"; ctx.strokeStyle = "rgba(255,255,255,0.85)"; ctx.lineWidth = 3;
+  const say = (t, x, y) => { ctx.strokeText(t, x, y); ctx.fillText(t, x, y); };
+  say(`→ ${h.u}`, 4, S - 3); ctx.save(); ctx.translate(14, S - 40); ctx.rotate(-Math.PI / 2);
+  say(`→ ${h.v}`, 0, 0); ctx.restore();
   root.querySelector(".hs-note").textContent = h.note;
 }
 
 function drawLoss(root, d) {
-  const canvas = root.querySelector("canvas.loss"), W = 240, H = 170;
+  const canvas = root.querySelector("canvas.loss"), W = boxWidth(canvas, 240), H = Math.round(W * 0.72);
   const [ctx] = fit(canvas, W, H);
   ctx.clearRect(0, 0, W, H);
   const c = d.curve, E = Math.max(1, d.epochs || 1), L = 30, B = 22, T = 8, R = 8;
@@ -218,7 +226,7 @@ function drawLoss(root, d) {
   const top = Math.max(1e-6, vals.length ? Math.max(...vals) * 1.05 : 1);
   const X = (e) => L + (W - L - R) * e / E, Y = (v) => H - B - (H - B - T) * v / top;
   ctx.strokeStyle = "#bbb"; ctx.lineWidth = 1; ctx.beginPath(); ctx.moveTo(L, T); ctx.lineTo(L, H - B); ctx.lineTo(W - R, H - B); ctx.stroke();
-  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif"; ctx.textAlign = "right"; ctx.textBaseline = "middle";
+  ctx.fillStyle = "#555"; ctx.font = "11px sans-serif"; ctx.textAlign = "right"; ctx.textBaseline = "middle";
   ctx.fillText(fmt(top, 2), L - 3, T + 4); ctx.fillText("0", L - 3, H - B);
   ctx.textAlign = "center"; ctx.textBaseline = "top"; ctx.fillText("0", L, H - B + 3); ctx.fillText(String(E), W - R - 8, H - B + 3);
   ctx.fillText("epoch", (L + W) / 2, H - B + 3);
