@@ -131,7 +131,7 @@ with tab_a:
         a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="d_folds", help="cross-validation folds (seeded, stratified for classes)")
         d.number_input("Seed", 0, 2**31 - 1, key="d_seed")
-        st.multiselect("Models", wtu.MODELS, key="d_models", format_func=fmt_model)
+        st.multiselect("Models", wtu.MODELS, key="d_models", format_func=fmt_model, wrap=True)
         if not ss.d_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:
@@ -191,7 +191,7 @@ with tab_b:
         a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="s_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="s_seed")
-        st.multiselect("Models", wtu.MODELS, key="s_models", format_func=fmt_model)
+        st.multiselect("Models", wtu.MODELS, key="s_models", format_func=fmt_model, wrap=True)
         if not ss.s_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
         else:
@@ -231,7 +231,7 @@ with tab_c:
         c.number_input("Folds", 2, 5, key="n_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="n_seed")
         a, r = st.columns([5, 2], vertical_alignment="bottom")
-        a.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model)
+        a.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model, wrap=True)
         r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
                                                     "without a rotation (twice the work)")
         if not ss.n_models:
@@ -273,7 +273,7 @@ with tab_d:
         a.selectbox("Data", wtu.DATASETS, key="c_dataset", format_func=DATA_LABELS.get)
         b.text_input("Shares of the training rows", key="c_fractions", help="comma-separated, 0.01 to 1")
         c.number_input("Seed", 0, 2**31 - 1, key="c_seed")
-        st.multiselect("Models", wtu.MODELS, key="c_models", format_func=fmt_model,
+        st.multiselect("Models", wtu.MODELS, key="c_models", format_func=fmt_model, wrap=True,
                        help="Gradient boosting and scikit-learn's MLP take several seconds each on the digits")
         if not ss.c_models:
             st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")

@@ -396,7 +396,8 @@ def sklearn_comparison(dataset: str, folder: str | None, cfg: DigitsConfig,
         pair = tutorial_sklearn_pair()
         st.code("MLPClassifier(hidden_layer_sizes=(100, 50), activation='relu',\n"
                 "              max_iter=500, random_state=42)\n"
-                "# on load_digits(), train_test_split(test_size=0.2, random_state=42)", language="python")
+                "# on load_digits(), train_test_split(test_size=0.2, random_state=42)", language="python",
+                wrap_lines=True)  # at 1024 px it scrolled sideways
         st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
             "test accuracy": st.column_config.NumberColumn(format="%.3f"),
             "seconds": st.column_config.NumberColumn(format="%.2f")})
