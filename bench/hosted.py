@@ -13,8 +13,9 @@ Per visitor: the outcome and its time; the server's peak memory (process tree RS
 A link's time is given twice: from navigation ("seconds": the browser boots Streamlit's frontend first,
 which on this 2-core machine, with 8 browser contexts opening at once beside 6 trainings, takes most of
 it) and at the server ("at server s": from the page's first websocket message, its run request, to the
-first message back carrying the refusal). An upload's time runs from handing the file to the uploader.
-A hostile request counts as refused when it was refused within 2 s (at the server, for links).
+first message back carrying the refusal). An upload's time runs from handing the file to the uploader;
+at the server, from its upload request to the refusal. A hostile request counts as refused when it was
+refused within 2 s of reaching the server.
 Last line: ``ordinary=<ok>/<n> hostile_refused=<r>/<m> tracebacks=<t> peak_mb=<mb>``.
 
 Price vs measured: each page's default run in a fresh process (CPU seconds, peak RSS growth) against
@@ -238,20 +239,33 @@ async def wait_for(page, pattern: re.Pattern, timeout: float) -> tuple[str, floa
 
 
 class FrameClock:
-    """Times a page's Streamlit websocket: from the first message the browser sends (its run request
-    reaching the server) to the first message back that carries a refusal (the server's answer)."""
+    """Times a request at the server from the browser's side of the wire: from the moment it leaves the
+    browser (a link: the page's first websocket message, its run request; an upload: the file's upload
+    request) to the first websocket message back that carries a refusal (the server's answer)."""
 
-    REFUSAL = (b"this server allows", b"over this server's cap")
+    LINK_REFUSAL = (b"this server allows", b"over this server's cap")
+    UPLOAD_REFUSAL = (b"megapixels",)
 
-    def __init__(self) -> None:
+    def __init__(self, refusal: tuple[bytes, ...] = LINK_REFUSAL, upload: bool = False) -> None:
+        self.refusal, self.upload = refusal, upload
         self.sent: float | None = None
         self.refused: float | None = None
 
-    def watch(self, ws) -> None:
+    def watch_page(self, page) -> None:
+        page.on("websocket", self._watch)
+        if self.upload:
+            page.on("request", self._request)
+
+    def _watch(self, ws) -> None:
         if "_stcore/stream" not in ws.url:
             return
-        ws.on("framesent", self._sent)
+        if not self.upload:
+            ws.on("framesent", self._sent)
         ws.on("framereceived", self._received)
+
+    def _request(self, request) -> None:
+        if self.sent is None and "upload_file" in request.url and request.method in ("PUT", "POST"):
+            self.sent = time.monotonic()
 
     def _sent(self, payload) -> None:
         if self.sent is None:
@@ -259,7 +273,7 @@ class FrameClock:
 
     def _received(self, payload) -> None:
         data = payload if isinstance(payload, bytes) else str(payload).encode()
-        if self.refused is None and any(r in data for r in self.REFUSAL):
+        if self.sent is not None and self.refused is None and any(r in data for r in self.refusal):
             self.refused = time.monotonic()
 
     def refusal_seconds(self) -> float | None:
@@ -274,8 +288,9 @@ async def hostile(browser, url: str, k: int, png: Path, timeout: float) -> list[
     page = await ctx.new_page()
     rows = []
     link = HOSTILE_LINKS[k % len(HOSTILE_LINKS)]
-    frames = FrameClock()
-    page.on("websocket", frames.watch)
+    frames, uploads = FrameClock(), FrameClock(FrameClock.UPLOAD_REFUSAL, upload=True)
+    frames.watch_page(page)
+    uploads.watch_page(page)
     try:
         t0 = time.monotonic()
         await page.goto(url + link, timeout=timeout * 1000)
@@ -292,7 +307,8 @@ async def hostile(browser, url: str, k: int, png: Path, timeout: float) -> list[
         outcome, secs, exc = await wait_for(page, re.compile(r"huge\.png[^\n]*(megapixels|refused|could not)|"
                                                              r"megapixels"), timeout)
         rows.append({"visitor": f"hostile {k}", "request": "upload 6,300x6,300 PNG", "outcome": outcome,
-                     "seconds": round(time.monotonic() - t1, 2), "exceptions": len(exc)})
+                     "seconds": round(time.monotonic() - t1, 2), "exceptions": len(exc),
+                     "at server s": uploads.refusal_seconds()})
     except Exception as e:  # a navigation failure counts for this visitor
         rows.append({"visitor": f"hostile {k}", "request": "-", "outcome": f"{type(e).__name__}: {str(e)[:60]}",
                      "seconds": None, "exceptions": 0})
