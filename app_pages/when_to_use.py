@@ -160,12 +160,9 @@ with tab_a:
         for k in ("winner", "spread", "speed", "effort", "rows"):
             if k in notes:
                 notice(notes[k])
-        st.dataframe(wc.duel_table(runs), hide_index=True, width="stretch", column_config={
-            "score": st.column_config.NumberColumn(format="percent" if table.task == "classification" else "%.3f"),
-            "± std": st.column_config.NumberColumn(format="%.4f", help="standard deviation over the folds"),
-            "train s": st.column_config.NumberColumn(format="%.3f", help="seconds to train, all folds"),
-            "settings changed": st.column_config.NumberColumn(help="settings changed from the library's defaults"),
-            "settings in all": st.column_config.NumberColumn(help="settings the model exposes (seed not counted)")})
+        st.table(wc.duel_table_text(runs, table.task))
+        st.caption("± std: standard deviation over the folds; train s: seconds to train, all folds; settings changed: "
+                   "from the library's defaults, out of the settings the model exposes (seed not counted).")
         forest = next((r for r in runs if r.model == "forest" and r.importances), None)
         if forest is not None:
             left, right = st.columns([3, 2])

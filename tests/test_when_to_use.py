@@ -255,9 +255,10 @@ def test_page_head_to_head_shows_charts_table_and_its_verdicts():
     notes = wtu.duel_notes(runs, "iris", 150)
     for key, note in notes.items():  # the same seeded scores give the same sentences (timings vary)
         assert (note if key != "speed" else "Fastest to train: ") in captions(at)
-    table = at.dataframe[0].value
-    assert list(table["model"]) == ["Random forest", "MLP (NN Lab engine)"]
-    assert table["settings changed"].tolist() == [0, 4]
+    table = at.table[0].value  # static, so it wraps at 1024 px: every column shown
+    assert list(table.index) == ["Random forest", "MLP (NN Lab engine)"]
+    assert list(table.columns) == ["score", "± std", "train s", "settings changed", "settings in all", "inputs"]
+    assert table["settings changed"].tolist() == [0, 4] and table["score"].str.endswith("%").all()
 
 
 def test_page_widgets_drive_the_url_and_bad_input_gets_a_message():

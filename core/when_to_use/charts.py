@@ -38,6 +38,17 @@ def duel_table(runs: Sequence[ModelRun]) -> pd.DataFrame:
     })
 
 
+def duel_table_text(runs: Sequence[ModelRun], task: str) -> pd.DataFrame:
+    """:func:`duel_table` as text for a static table that wraps (a data grid cut its last column at 1024 px):
+    score as a percentage (classification) or to 3 decimals, spread to 4, seconds to 3; models as the index."""
+    t = duel_table(runs)
+    pct = task == "classification"
+    t["score"] = t["score"].map(lambda v: f"{v:.2%}" if pct else f"{v:.3f}")
+    t["± std"] = t["± std"].map(lambda v: f"{v:.4f}")
+    t["train s"] = t["train s"].map(lambda v: f"{v:.3f}")
+    return t.set_index("model")
+
+
 def _score_scale(lo: float, hi: float, task: str) -> alt.Scale:
     if task == "classification":
         return alt.Scale(domain=[max(0.0, lo - 0.02), min(1.0, hi + 0.01)], nice=False, zero=False)
