@@ -713,3 +713,28 @@ def test_a_hosted_reader_on_all_of_mnist_trains_on_as_many_digits_as_the_budget_
     assert all(reader_over_budget(cfg.replace(train_limit=n), here) for n in bigger)  # the largest that fits
     monkeypatch.delenv("NNLAB_HOSTED")
     assert reader_config(here) == (cfg.replace(train_limit=0), None)
+
+
+def test_a_hosted_read_tab_never_names_the_servers_mnist_folder(monkeypatch, tmp_path):
+    """The reader's status line says where MNIST came from on a laptop; hosted, not the server's paths."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.digits import reader
+    from core.digits.reader import ReaderState
+
+    secret = "NNLAB_MNIST_DIR (/srv/secret/mnist)"
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(reader.READER, "status", lambda start=True: ReaderState("training", where=secret,
+                                                                                  train_limit=2000))
+
+    def page() -> None:
+        from ui import digits as ud
+
+        ud.best_reader()
+
+    for hosted_on, shown in (("1", False), ("", True)):
+        monkeypatch.setenv("NNLAB_HOSTED", hosted_on)
+        at = AppTest.from_function(page, default_timeout=120).run()
+        assert not at.exception, [e.value for e in at.exception]
+        said = " ".join(str(i.value) for i in at.info)
+        assert "first 2,000 training digits of MNIST" in said and (secret in said) == shown

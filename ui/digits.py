@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
+from PIL import ImageOps
 
 from core import digits, settings
 from core.datasets import Dataset, mnist
@@ -173,9 +174,10 @@ def reading_card(i: int, x) -> None:
             if x.confidence < 0.6:
                 st.caption(":orange[Unsure: the model spreads its bet (see the bars).]")
         with c2:
-            cols = st.columns(len(x.steps.stages))
-            for col, (name, a) in zip(cols, x.steps.stages):
-                col.image(dr.stage_image(a, 96), caption=name)
+            # one flowing row: images wrap as whole images, each caption wraps by words under its 96 px image
+            # (in one column each, at 1024 px the captions broke mid-word: "cropp/ed to the ink")
+            st.image([ImageOps.expand(dr.stage_image(a, 96), border=(6, 0), fill="white")  # a gap between them
+                      for _, a in x.steps.stages], caption=[n for n, _ in x.steps.stages], width=108)
             if x.steps.note:
                 st.caption(x.steps.note)
         with c3:
@@ -342,14 +344,15 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
     state = READER.status(start=True)
     part = (f"the first {state.train_limit:,} training digits of MNIST, as many as this server's budget allows, "
             if state.train_limit else "MNIST ")
+    where = "this server's copy" if settings.hosted() else state.where  # a visitor need not learn the server's paths
     if state.state == "ready":
-        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on {part}from {state.where}): "
+        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on {part}from {where}): "
                    "it reads real handwriting well. Write one digit per image, large and dark.",
                    icon=":material/verified:")
         here = mnist_here()
         return state.result, here.folder if here else None
     if state.state == "training":
-        st.info(f"The **MNIST-format reader** is training on this server ({part}from {state.where}); it is trained "
+        st.info(f"The **MNIST-format reader** is training on this server ({part}from {where}); it is trained "
                 "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
                 icon=":material/hourglass_top:")
         reader_progress()
