@@ -122,6 +122,15 @@ a_cfg, b_cfg, c_cfg, d_cfg = url_a, url_b, url_c, url_d
 fmt_model = wtu.LABELS.get
 ss = st.session_state
 
+def models_chosen(key: str, container: Any = st, help: str | None = None) -> bool:
+    """The Models multiselect under ``key``; False, with a warning, when it is empty (the previous choice stays)."""
+    container.multiselect("Models", wtu.MODELS, key=key, format_func=fmt_model, wrap=True, help=help)
+    if not ss[key]:
+        st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
+        return False
+    return True
+
+
 # ---- 1. head to head ------------------------------------------------------------------------------------
 with tab_a:
     if tab_a.open:
@@ -131,10 +140,7 @@ with tab_a:
         a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="d_folds", help="cross-validation folds (seeded, stratified for classes)")
         d.number_input("Seed", 0, 2**31 - 1, key="d_seed")
-        st.multiselect("Models", wtu.MODELS, key="d_models", format_func=fmt_model, wrap=True)
-        if not ss.d_models:
-            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
-        else:
+        if models_chosen("d_models"):
             a_cfg = widget_config(lambda: wtu.DuelConfig(dataset=ss.d_dataset, models=tuple(ss.d_models),
                                                          folds=int(ss.d_folds), seed=int(ss.d_seed)), url_a)
         dataset = choose_data("d_dataset", "breast_cancer") if a_cfg.dataset == "csv" else a_cfg.dataset
@@ -188,10 +194,7 @@ with tab_b:
         a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="s_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="s_seed")
-        st.multiselect("Models", wtu.MODELS, key="s_models", format_func=fmt_model, wrap=True)
-        if not ss.s_models:
-            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
-        else:
+        if models_chosen("s_models"):
             b_cfg = widget_config(lambda: wtu.ScalingConfig(dataset=ss.s_dataset, models=tuple(ss.s_models),
                                                             folds=int(ss.s_folds), seed=int(ss.s_seed)), url_b)
         dataset = choose_data("s_dataset", "wine") if b_cfg.dataset == "csv" else b_cfg.dataset
@@ -228,12 +231,9 @@ with tab_c:
         c.number_input("Folds", 2, 5, key="n_folds")
         d.number_input("Seed", 0, 2**31 - 1, key="n_seed")
         a, r = st.columns([5, 2], vertical_alignment="bottom")
-        a.multiselect("Models", wtu.MODELS, key="n_models", format_func=fmt_model, wrap=True)
         r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
                                                     "without a rotation (twice the work)")
-        if not ss.n_models:
-            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
-        else:
+        if models_chosen("n_models", a):
             c_cfg = widget_config(lambda: wtu.NoiseConfig(
                 dataset=ss.n_dataset, ks=parse_numbers(ss.n_ks, int), rotate=bool(ss.n_rotate),
                 models=tuple(ss.n_models),
@@ -270,11 +270,8 @@ with tab_d:
         a.selectbox("Data", wtu.DATASETS, key="c_dataset", format_func=DATA_LABELS.get)
         b.text_input("Shares of the training rows", key="c_fractions", help="comma-separated, 0.01 to 1")
         c.number_input("Seed", 0, 2**31 - 1, key="c_seed")
-        st.multiselect("Models", wtu.MODELS, key="c_models", format_func=fmt_model, wrap=True,
-                       help="Gradient boosting and scikit-learn's MLP take several seconds each on the digits")
-        if not ss.c_models:
-            st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
-        else:
+        if models_chosen("c_models", help="Gradient boosting and scikit-learn's MLP take several seconds each on "
+                                          "the digits"):
             d_cfg = widget_config(lambda: wtu.CurveConfig(
                 dataset=ss.c_dataset, fractions=parse_numbers(ss.c_fractions, float), models=tuple(ss.c_models),
                 seed=int(ss.c_seed)), url_d)

@@ -407,3 +407,11 @@ def test_hosted_page_runs_a_request_within_the_budget(monkeypatch):
     at = page(**SMALL)  # real fits: iris, a forest and the engine's MLP, two folds
     assert not at.exception and not refusals(at)
     assert len(at.get("vega_lite_chart")) == 3
+
+
+def test_no_model_chosen_keeps_the_previous_choice_with_a_warning():
+    at = page(**SMALL)
+    at.multiselect(key="d_models").set_value([]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Choose at least one model" in str(w.value) for w in at.warning)
+    assert list(at.table[0].value.index) == ["Random forest", "MLP (NN Lab engine)"]  # the previous choice ran
