@@ -121,8 +121,18 @@ def grid(extent: float = EXTENT, steps: int = 60) -> np.ndarray:
     return np.stack([g1.ravel(), g2.ravel()], axis=1)
 
 
-MAX_CSV_BYTES = 2_000_000
+MAX_CSV_BYTES = 2_000_000  # an uploaded CSV (the Playground's points, When to Use's tables)
 MAX_CSV_ROWS = 5_000
+
+
+def csv_text(raw: bytes) -> str:
+    """An uploaded CSV's text: refused with a one-line reason when over MAX_CSV_BYTES or not UTF-8."""
+    if len(raw) > MAX_CSV_BYTES:
+        raise ValueError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text: save it as 'CSV UTF-8' and upload it again") from None
 
 
 def points_from_csv(raw: bytes) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -131,12 +141,7 @@ def points_from_csv(raw: bytes) -> tuple[np.ndarray, np.ndarray, bool]:
     Returns X [N, 2], y [N], is_regression (labels not all 0/1). Coordinates are rescaled into the
     plane [-6, 6]^2. Raises ValueError with a one-line reason for anything it cannot use.
     """
-    if len(raw) > MAX_CSV_BYTES:
-        raise ValueError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("the file is not UTF-8 text") from None
+    text = csv_text(raw)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if lines and any(c.isalpha() for c in lines[0]):
         lines = lines[1:]

@@ -11,8 +11,8 @@ from functools import cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-MAX_CSV_BYTES = 2_000_000
-MAX_CSV_ROWS = 5_000
+from core.datasets import MAX_CSV_BYTES, MAX_CSV_ROWS, csv_text  # noqa: F401 (re-exported: the page's help)
+
 MAX_CSV_COLUMNS = 200
 MIN_ROWS = 20
 MIN_PER_CLASS = 5  # every class needs a row in each of up to 5 folds
@@ -121,12 +121,7 @@ def table_from_csv(raw: bytes, target: str = "", name: str = "your CSV") -> Tabl
     """
     if not raw or not raw.strip():
         raise ValueError("the file is empty")
-    if len(raw) > MAX_CSV_BYTES:
-        raise ValueError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("the file is not UTF-8 text: save it as 'CSV UTF-8' and upload it again") from None
+    text = csv_text(raw)
     n_lines = text.count("\n") + 1
     if n_lines > MAX_CSV_ROWS + 2:
         raise ValueError(f"the file has about {n_lines:,} rows; the limit is {MAX_CSV_ROWS:,}")
