@@ -81,11 +81,12 @@ def mnist_rows(here: MnistHere) -> tuple[int, int] | None:
     return counts[0], counts[1]
 
 
-def reader_over_budget(cfg: jobs.DigitsConfig, here: MnistHere) -> str | None:
+def reader_over_budget(cfg: jobs.DigitsConfig, here: MnistHere,
+                       rows: tuple[int, int] | None = None) -> str | None:
     """None when training ``cfg`` on the MNIST here fits this server's budget (the one check every
     request passes, core.serve.price.check), else why not, in one line. Priced from the config and the
     files' headers, before any image is read; a header that cannot be read prices all of MNIST."""
-    shape = price.digits_shape(cfg, mnist_rows(here))
+    shape = price.digits_shape(cfg, rows or mnist_rows(here))  # rows: the headers already read
     msg = price.check(cfg, shape, hints=False)  # nobody can lower the server's own run: the budget only
     return f"its price is over this server's budget ({msg.rstrip('.')})" if msg else None
 
@@ -106,7 +107,7 @@ def reader_config(here: MnistHere) -> tuple[jobs.DigitsConfig, str | None]:
         if n and rows is not None and n >= rows[0]:
             continue  # no fewer rows than the files hold
         cfg = base.replace(train_limit=n) if n else base
-        why = reader_over_budget(cfg, here)
+        why = reader_over_budget(cfg, here, rows)
         if why is None:
             return cfg, None
     return base, why
