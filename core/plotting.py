@@ -15,6 +15,19 @@ import pandas as pd
 LOG_LABELS = ("abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) > 1e-6 ? '' : "
               "datum.value >= 0.001 ? format(datum.value, '~g') : format(datum.value, '.0e')")
 
+#: one colour for a sign on every page (weights, gradients, contributions, outputs): positive blue,
+#: negative red, zero white; Vega's "redblue" diverging scheme runs red -> white -> blue. The glossary's
+#: "sign colours" entry says so; a canvas outside Vega uses POSITIVE and NEGATIVE.
+SIGN_SCHEME = "redblue"
+POSITIVE = "#2166ac"
+NEGATIVE = "#b2182b"
+
+
+def sign_scale(limit: float) -> alt.Scale:
+    """A colour scale for signed numbers in [-limit, limit]: red negative, white 0, blue positive."""
+    lim = float(limit) if limit and np.isfinite(limit) and limit > 0 else 1.0
+    return alt.Scale(scheme=SIGN_SCHEME, domain=[-lim, lim], domainMid=0)
+
 
 def downsample(df: pd.DataFrame, x: str, max_points: int = 300, by: str | None = None) -> pd.DataFrame:
     """Keep at most ``max_points`` evenly spaced x values (per group), always the last one."""
