@@ -10,9 +10,9 @@ import streamlit as st
 
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
-from ui import links
+from ui import links, say
 from ui.common import check_request, seed_state, share_link, sync_url, training_slot, widget_config
-from ui.widgets import notice, numbers_text, parse_numbers, upload_mb, url_config
+from ui.widgets import numbers_text, parse_numbers, upload_mb, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
@@ -91,18 +91,18 @@ with st.expander("Your own CSV", icon=":material/upload_file:"):
         try:
             t = csv_table(csv_bytes, target)
             csv_ok = True
-            up_l.success(f"{upload.name}: {t.describe()}. Choose “Your CSV” as the data in any tab.",
-                         icon=":material/check_circle:")
+            say.status(f"{upload.name}: {t.describe()}. Choose “Your CSV” as the data in any tab.", "success",
+                       icon=":material/check_circle:", where=up_l)
         except ValueError as e:
-            up_l.error(f"{upload.name}: {e}.", icon=":material/error:")
+            say.status(f"{upload.name}: {e}.", "error", icon=":material/error:", where=up_l)
 
 
 def choose_data(key: str, fallback: str) -> str:
     """The tab's data set; 'csv' only with a valid upload (else the fallback, with a note)."""
     chosen = st.session_state[key]
     if chosen == "csv" and not csv_ok:
-        st.info("Upload a valid CSV under “Your own CSV” above to use it; showing "
-                f"{DATA_LABELS[fallback]} meanwhile.", icon=":material/info:")
+        say.status("Upload a valid CSV under “Your own CSV” above to use it; showing "
+                   f"{DATA_LABELS[fallback]} meanwhile.", icon=":material/info:")
         return fallback
     return chosen
 
@@ -126,7 +126,7 @@ def models_chosen(key: str, container: Any = st, help: str | None = None) -> boo
     """The Models multiselect under ``key``; False, with a warning, when it is empty (the previous choice stays)."""
     container.multiselect("Models", wtu.MODELS, key=key, format_func=fmt_model, wrap=True, help=help)
     if not ss[key]:
-        st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
+        say.status("Choose at least one model. Showing the previous choice.", "warning", icon=":material/warning:")
         return False
     return True
 
@@ -162,13 +162,11 @@ with tab_a:
         runs = progressive(
             a_cfg.points(), lambda pt: cv_point(dataset, csv_bytes, target, pt[0], a_cfg.folds, a_cfg.seed, pt[1]),
             draw_duel, lambda pt: f"Cross-validating {wtu.LABELS[pt[0]]}")
-        notes = wtu.duel_notes(runs, SHORT[dataset], table.shape[0])
-        for k in ("winner", "spread", "speed", "effort", "rows"):
-            if k in notes:
-                notice(notes[k])
+        say.lessons(wtu.duel_notes(runs, SHORT[dataset], table.shape[0]), "caption")
         st.table(wc.duel_table_text(runs, table.task))
         st.caption("± std: standard deviation over the folds; train s: seconds to train, all folds; settings changed: "
-                   "from the library's defaults, out of the settings the model exposes (seed not counted).")
+                   "from the library's defaults (NN Lab's own for its engine), out of the settings the model exposes "
+                   "(seed not counted).")
         forest = next((r for r in runs if r.model == "forest" and r.importances), None)
         if forest is not None:
             left, right = st.columns([3, 2])
@@ -209,8 +207,7 @@ with tab_b:
                                         width="stretch"),
             lambda pt: f"{wtu.LABELS[pt[0]]}, {'standardised' if pt[1] else 'raw'} inputs")
         got = dict(zip(b_cfg.points(), done))
-        for n in wtu.scaling_notes(got, SHORT[dataset]):
-            notice(n)
+        say.lessons(wtu.scaling_notes(got, SHORT[dataset]), "caption")
         links.try_next("when-to-use.scaling", "when-to-use", TABS)
 
 # ---- 3. uninformative features and rotation -------------------------------------------------------------------
@@ -254,8 +251,7 @@ with tab_c:
                 f"Score as useless columns are added: {SHORT[dataset]}"), width="stretch"),
             lambda pt: f"{wtu.LABELS[pt[2]]}, k = {pt[0]}{', rotated' if pt[1] else ''}")
         pts = [(k, r, run) for (k, r, _), run in zip(c_cfg.points(), done)]
-        for n in wtu.noise_notes(pts):
-            notice(n)
+        say.lessons(wtu.noise_notes(pts), "caption")
         links.try_next("when-to-use.noise", "when-to-use", TABS)
 
 # ---- 4. data hunger ------------------------------------------------------------------------------------------
@@ -287,8 +283,7 @@ with tab_d:
                                                        f"Held-out score against training rows: {SHORT[dataset]}"),
                                         width="stretch"),
             lambda pt: f"{wtu.LABELS[pt[1]]} on {pt[0]:.0%} of the training rows")
-        for n in wtu.curve_notes(cps, table.task):
-            notice(n)
+        say.lessons(wtu.curve_notes(cps, table.task), "caption")
         links.try_next("when-to-use.curve", "when-to-use", TABS)
 
 # ---- the URL holds every control -------------------------------------------------------------------------------
