@@ -44,6 +44,7 @@ from ui.digits import (
     train_images,
     unit_grid,
 )
+from ui.glossary import tip
 from ui.widgets import field_widget, query_value, upload_mb, url_config
 
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
@@ -67,7 +68,8 @@ st.markdown(
     "**(② Evaluate)**, then let it read **your** handwriting: draw, upload or photograph a digit "
     "**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's (100, 50) ReLU "
     "network, plus dropout 0.2, two augmented copies of each image, Adam lr 0.005, batch 256 and early "
-    "stopping (patience 10): change any of them under Settings."
+    "stopping (patience 10): change any of them under Settings.",
+    help=tip("mlp", "relu", "dropout", "augmentation", "adam", "batch", "early stopping", "patience"),
 )
 
 url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
@@ -201,7 +203,8 @@ with tab_eval:
             with left:
                 st.altair_chart(dc.per_class_bars(pc), width="stretch")
                 st.caption("Precision: of the images read as this digit, the share that were it. "
-                           "Recall: of the images of this digit, the share read right.")
+                           "Recall: of the images of this digit, the share read right.",
+                           help=tip("confusion matrix", "precision", "recall"))
             with right:
                 # one row per digit: all ten fit at any width (as columns, 8 and 9 were cut off)
                 st.table(pd.DataFrame({
@@ -340,7 +343,8 @@ with tab_read:
                     st.caption("The distance: from your digit to its nearest training image, in the network's hidden "
                                "space (every hidden layer, cosine) and in pixel space (cosine); flagged when either "
                                "is farther than for 98% of the training images. bench/novelty.py compares other "
-                               "scores (the top probability alone misses most non-digits).")
+                               "scores (the top probability alone misses most non-digits).",
+                               help=tip("cosine distance"))
             elif ok and bank is None:
                 st.caption("The not-a-digit check needs this model's training images, which are not on this machine.")
             if ok:
@@ -354,7 +358,8 @@ with tab_read:
                 inside_view(x, use, bank, key + ("-tuned" if tuned is not None else ""))
                 st.subheader("Teach it", divider="gray")
                 st.caption("Read wrong? Say which digit it is, add it to your drawings, draw a few more, and "
-                           "fine-tune: a few seconds of training on your drawings mixed with training images.")
+                           "fine-tune: a few seconds of training on your drawings mixed with training images.",
+                           help=tip("fine-tune"))
                 test = None
                 try:
                     ts = test_set(mds, mfolder)

@@ -12,6 +12,7 @@ import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links, say
 from ui.common import check_request, seed_state, share_link, sync_url, training_slot, widget_config
+from ui.glossary import tip
 from ui.widgets import numbers_text, parse_numbers, upload_mb, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
@@ -74,7 +75,8 @@ st.markdown(
     "(under about 10,000 rows) and decisions that must be explained usually favour tree ensembles. Here that "
     "claim is **tested, not asserted**: scikit-learn's random forest and gradient boosting against an MLP "
     "(this app's engine, and scikit-learn's MLPClassifier) on real data, cross-validated with seeded folds. "
-    "Every sentence under a chart is computed from the run above it."
+    "Every sentence under a chart is computed from the run above it.",
+    help=tip("tree ensemble", "random forest", "gradient boosting", "mlp", "cross-validation"),
 )
 
 with st.expander("Your own CSV", icon=":material/upload_file:"):
@@ -138,8 +140,9 @@ with tab_a:
                     "d_seed": url_a.seed})
         a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
-        c.number_input("Folds", 2, 5, key="d_folds", help="cross-validation folds (seeded, stratified for classes)")
-        d.number_input("Seed", 0, 2**31 - 1, key="d_seed")
+        c.number_input("Folds", 2, 5, key="d_folds",
+                       help=tip("cross-validation", "fold", before="seeded, stratified for classes"))
+        d.number_input("Seed", 0, 2**31 - 1, key="d_seed", help=tip("seed"))
         if models_chosen("d_models"):
             a_cfg = widget_config(lambda: wtu.DuelConfig(dataset=ss.d_dataset, models=tuple(ss.d_models),
                                                          folds=int(ss.d_folds), seed=int(ss.d_seed)), url_a)
@@ -147,7 +150,8 @@ with tab_a:
         table = table_for(dataset, csv_bytes, target)
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}. Score: {wtu.metric_name(table.task)} on the held-out "
                    f"fold, mean over {a_cfg.folds} seeded folds. Trees get the raw features; the MLPs get them "
-                   "standardised (their need for that is tab ②).")
+                   "standardised (tab ② runs both ways).",
+                   help=tip("feature", "held-out", "accuracy", "r²", "standardise"))
         # hosted: the whole request priced from the table's shape before any fit; over budget, one line
         check_request(a_cfg.replace(dataset=dataset), table)
         left, right = st.columns(2)
@@ -177,7 +181,8 @@ with tab_a:
             right.markdown("**Explaining a decision**")
             right.caption(f"A forest reports how much each feature's splits reduced impurity: here the top three "
                           f"features carry {top3:.0%} of it (mean over {a_cfg.folds} folds). An MLP's weights give no "
-                          "such ranking directly; explaining one needs extra tools.")
+                          "such ranking directly; explaining one needs extra tools.",
+                          help=tip("feature importance", "decision tree"))
         links.try_next("when-to-use.duel", "when-to-use", TABS)
 
 # ---- 2. scaling ------------------------------------------------------------------------------------------
@@ -187,7 +192,7 @@ with tab_b:
                     "s_seed": url_b.seed})
         st.markdown("Each model twice: on the raw features, and on features standardised to mean 0 and standard "
                     "deviation 1 (using the training fold's statistics). Wine's features range from about 0.1 to "
-                    "1,680.")
+                    "1,680.", help=tip("standardise"))
         a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="s_folds")
@@ -221,7 +226,7 @@ with tab_c:
             "**uninformative features**, its targets are **irregular** functions of the features, and its columns "
             "mean something on their own, which a **rotation** destroys. Run two of their probes: add k columns "
             "of pure noise, or rotate every row by one random orthogonal matrix (each new column a mixture of all "
-            "the old ones), and watch who degrades.")
+            "the old ones), and watch who degrades.", help=tip("uninformative feature", "feature"))
         a, b, c, d = st.columns([3, 3, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
         b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
@@ -261,7 +266,7 @@ with tab_d:
                     "c_models": list(url_d.models), "c_seed": url_d.seed})
         st.markdown("Learning curves: a seeded quarter of the rows is held out; each model trains on a growing "
                     "(stratified) share of the rest. Neural networks are said to be data-hungry: here is how each "
-                    "model's score grows with the rows it sees.")
+                    "model's score grows with the rows it sees.", help=tip("learning curve", "held-out"))
         a, b, c = st.columns([2, 3, 1])
         a.selectbox("Data", wtu.DATASETS, key="c_dataset", format_func=DATA_LABELS.get)
         b.text_input("Shares of the training rows", key="c_fractions", help="comma-separated, 0.01 to 1")

@@ -28,6 +28,7 @@ from core.engine import TrainResult
 from ui import say
 from ui.common import cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
 from ui.digit_settings import summary_line
+from ui.glossary import tip
 
 
 # ---- cached work (pure functions of their arguments) -------------------------------------------
@@ -293,8 +294,9 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
         return
     space = st.radio("Nearest in", inside.SPACES, horizontal=True, key=f"d_space_{key}", format_func={
         "hidden": "hidden space (what the network sees)", "pixel": "pixel space (how the ink lies)"}.get,
-        help="Hidden space: every hidden layer's activations, compared by cosine distance (the mean over the "
-             "layers). Pixel space: the preprocessed pixels, compared by cosine distance.")
+        help=tip("cosine distance", before="Hidden space: every hidden layer's activations, compared by cosine "
+                 "distance (the mean over the layers). Pixel space: the preprocessed pixels, compared by cosine "
+                 "distance."))
     Xb, yb = bank
     E = bank_embedding(model, key, Xb, space)
     idx, d = inside.nearest(inside.unit_norm(inside.embed(model, x.steps.x[None], space)), E, k=8)
@@ -341,8 +343,8 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
     b1, b2, _ = st.columns([1.5, 1.2, 0.1])
     if b1.button(f"Fine-tune on my {len(mine)} drawing{'s' * (len(mine) != 1)}", key=f"d_tune_{key}",
                  disabled=not mine, type="primary", icon=":material/school:",
-                 help="40 quick steps on your drawings (plus shifted/rotated copies) mixed with 256 training "
-                      "images each step, so it learns yours without forgetting the rest."):
+                 help=tip("fine-tune", before="40 quick steps on your drawings (plus shifted/rotated copies) mixed "
+                          "with 256 training images each step, so it learns yours without forgetting the rest.")):
         with st.spinner("Fine-tuning on your drawings..."):
             X = np.stack([t["x"] for t in mine])
             y = np.array([t["label"] for t in mine])
