@@ -63,12 +63,13 @@ def switch_to_mnist() -> None:
 
 # ---- page ---------------------------------------------------------------------------------------
 st.title("Digit Recognizer")
+D0 = digits.default_config("digits")  # the intro states the defaults from the config itself
 st.markdown(
     "Train a small neural network on handwritten digits **(① Train)**, see which digits it confuses "
     "**(② Evaluate)**, then let it read **your** handwriting: draw, upload or photograph a digit "
-    "**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's (100, 50) ReLU "
-    "network, plus dropout 0.2, two augmented copies of each image, Adam lr 0.005, batch 256 and early "
-    "stopping (patience 10): change any of them under Settings.",
+    f"**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's {D0.hidden} ReLU "
+    f"network, plus dropout {D0.dropout:g}, {D0.augment_copies} augmented copies of each image, Adam lr {D0.lr:g}, "
+    f"batch {D0.batch_size} and early stopping (patience {D0.patience}): change any of them under Settings.",
     help=tip("mlp", "relu", "dropout", "augmentation", "adam", "batch", "early stopping", "patience"),
 )
 
@@ -128,10 +129,12 @@ with tab_train:
         with st.expander(f"**Settings** · {summary_line(current_config(base_cfg))}", key="d_settings",
                          icon=":material/tune:"):
             cfg = controls(base_cfg)
-            st.caption("The defaults start from the tutorial's (100, 50) ReLU network with early stopping on "
-                       "10% of the training rows (patience 10); tab ④ shows what dropout and early stopping "
-                       "each change. Change anything and the model retrains; a run trained before comes back "
-                       "at once.")
+            d0 = digits.default_config(dataset)
+            st.caption(f"The defaults start from a {d0.hidden} ReLU network"
+                       f"{' (the tutorial’s)' if dataset == 'digits' else ''} with early stopping on "
+                       f"{d0.val_fraction:.0%} of the training rows (patience {d0.patience}); tab ④ shows what "
+                       "dropout and early stopping each change. Change anything and the model retrains; a run "
+                       "trained before comes back at once.")
         res = None if mnist_err else obtain([cfg], folder, auto, "d_train")
         if mnist_err:
             mnist_missing()

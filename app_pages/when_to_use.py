@@ -191,8 +191,7 @@ with tab_b:
         seed_state({"s_dataset": url_b.dataset, "s_models": list(url_b.models), "s_folds": url_b.folds,
                     "s_seed": url_b.seed})
         st.markdown("Each model twice: on the raw features, and on features standardised to mean 0 and standard "
-                    "deviation 1 (using the training fold's statistics). Wine's features range from about 0.1 to "
-                    "1,680.", help=tip("standardise"))
+                    "deviation 1 (using the training fold's statistics).", help=tip("standardise"))
         a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="s_folds")
@@ -202,6 +201,10 @@ with tab_b:
                                                             folds=int(ss.s_folds), seed=int(ss.s_seed)), url_b)
         dataset = choose_data("s_dataset", "wine") if b_cfg.dataset == "csv" else b_cfg.dataset
         table = table_for(dataset, csv_bytes, target)
+        sds = table.X.std(0)
+        st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}; raw values from {table.X.min():,.3g} to "
+                   f"{table.X.max():,.4g}, the widest feature's standard deviation "
+                   f"{sds.max() / max(sds[sds > 0].min(initial=sds.max()), 1e-12):,.0f}x the narrowest's.")
         # hosted: the whole request priced from the table's shape before any fit; over budget, one line
         check_request(b_cfg.replace(dataset=dataset), table)
         box = st.empty()

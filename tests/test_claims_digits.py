@@ -181,3 +181,12 @@ def test_not_a_digit_flag_speaks_only_above_a_threshold():
                                           {"hidden": 0.08, "pixel": 0.1}, 0.98, 0.71)
         assert said.holds and "hidden space 0.300 (threshold 0.080)" in said and "pixel space" not in said
         assert "its 71% means little" in said
+
+
+def test_a_reading_is_called_unsure_only_below_60_percent():
+    with both_sides("digits.reading_unsure"):
+        assert dcl._first_test_digit_reading() == ""  # the default model is sure of a real test digit
+        p = np.full(10, 0.02)
+        p[[3, 5]] = [0.5, 0.34]
+        said = dcl.unsure_verdict(p)
+        assert said.holds and "3 gets only 50% and 5 34%" in said

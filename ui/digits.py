@@ -190,8 +190,7 @@ def reading_card(i: int, x) -> None:
                 f"<div style='font-size:3.2rem;font-weight:700;line-height:1'>{x.digit}</div>",
                 unsafe_allow_html=True)
             st.caption(f"{x.confidence:.0%} sure · read in {x.seconds * 1000:.0f} ms")
-            if x.confidence < 0.6:
-                st.caption(":orange[Unsure: the model spreads its bet (see the bars).]")
+            say.lesson(dcl.unsure_verdict(x.probs), "caption")
         with c2:
             # one flowing row: images wrap as whole images, each caption wraps by words under its 96 px image
             # (in one column each, at 1024 px the captions broke mid-word: "cropp/ed to the ink")

@@ -247,6 +247,26 @@ def reads_handwriting_verdict(config: Any, test_acc: float | None = None) -> Sai
                 train_limit=int(config.train_limit), test_acc=float("nan") if test_acc is None else float(test_acc))
 
 
+UNSURE = 0.6  # a reading whose top probability is below this is called unsure
+
+
+def _first_test_digit_reading() -> Said:
+    """How sure the default model is of the first 8x8 test digit (the page reads no image at its defaults)."""
+    _, _, Xte, _ = jobs.raw_arrays("digits")
+    return unsure_verdict(jobs.predict(default_model(), Xte[:1])[0])
+
+
+@claim("digits.reading_unsure", page=PAGE, tab=READ, condition="the reading's top probability < 60%",
+       defaults=_first_test_digit_reading)
+def unsure_verdict(probs: np.ndarray) -> Said:
+    """Whether one reading is unsure: its top digit gets less than UNSURE of the probability."""
+    p = np.asarray(probs, float)
+    top = int(p.argmax())
+    second = int(np.argsort(p)[-2])
+    return said(float(p[top]) < UNSURE, f":orange[Unsure: {top} gets only {p[top]:.0%} and {second} {p[second]:.0%}; "
+                "the model spreads its bet (see the bars).]", "", top=float(p[top]), second=float(p[second]))
+
+
 def _first_test_digit_flag() -> Said:
     """The flag on the first 8x8 test digit with the default model (the page reads no image at its defaults)."""
     from core.digits import novelty as nv
@@ -272,6 +292,6 @@ def not_digit_like_verdict(name: str, scores: dict[str, np.ndarray], thresholds:
                 f"model still has to answer one of 0-9, so its {confidence:.0%} means little here.", "", **nums)
 
 
-__all__ = ["ADVICE", "curves_after_best", "default_model", "default_pairs", "dropout_unseen_verdict",
+__all__ = ["ADVICE", "UNSURE", "curves_after_best", "default_model", "default_pairs", "dropout_unseen_verdict",
            "dropout_verdict", "early_stopping_unseen_verdict", "early_stopping_verdict", "not_digit_like_verdict",
-           "reads_handwriting_verdict", "scaling_sentence", "val_above_train_sentence"]
+           "reads_handwriting_verdict", "scaling_sentence", "unsure_verdict", "val_above_train_sentence"]
