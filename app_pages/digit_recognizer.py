@@ -70,7 +70,7 @@ st.markdown(
     f"**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's {D0.hidden} ReLU "
     f"network, plus dropout {D0.dropout:g}, {D0.augment_copies} augmented copies of each image, Adam lr {D0.lr:g}, "
     f"batch {D0.batch_size} and early stopping (patience {D0.patience}): change any of them under Settings.",
-    help=tip("mlp", "relu", "dropout", "augmentation", "adam", "batch", "early stopping", "patience"),
+    help=tip("mlp", "relu", "dropout", "augmentation", "adam", "learning rate", "batch", "early stopping", "patience"),
 )
 
 url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
@@ -81,8 +81,8 @@ top = st.container()
 dataset = field_widget(D, "dataset", label="Data set", key="d_dataset", value=url_cfg.dataset, container=top,
                        widget="segmented_control", options=list(DATA_LABEL), format_func=DATA_LABEL.get,
                        required=True, on_change=reset_model_widgets,
-                       help="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: 70,000 28x28 "
-                            "digits, the real target, and the model that reads your own handwriting.")
+                       help=tip("mnist", before="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: "
+                                "70,000 28x28 digits, the real target, and the model that reads your own handwriting."))
 folder, mnist_err = mnist_source(top, OWNED) if dataset == "mnist" else (None, None)
 
 base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(dataset)
@@ -149,9 +149,10 @@ with tab_train:
                     f"Blue: the training rows; orange: the validation rows it never trains on. Early stopping "
                     f"watched the validation loss: it was lowest at epoch {r.best_epoch}, did not improve for "
                     f"{cfg.patience} epochs after, so training stopped at epoch {r.stopped_epoch} and kept epoch "
-                    f"{r.best_epoch}'s weights (green line).")
+                    f"{r.best_epoch}'s weights (green line).", help=tip("training set", "validation set", "loss"))
             else:
-                st.caption("Blue: the training rows; orange: the validation rows it never trains on.")
+                st.caption("Blue: the training rows; orange: the validation rows it never trains on.",
+                           help=tip("training set", "validation set", "loss"))
             say.lesson(dcl.curves_after_best(r), "caption")
             say.lesson(dcl.val_above_train_sentence(r), "caption")
             st.subheader("Model file", divider="gray")
@@ -248,7 +249,8 @@ with tab_eval:
                        "**red** where ink lowers it, white where it does not care; one colour scale for all. "
                        "The number: what they are sorted by." + ("" if model.config.hidden else
                                                                   " No hidden layer: these are the ten digits' "
-                                                                  "templates."))
+                                                                  "templates."),
+                       help=tip("neuron", "weight", "hidden layer"))
             unit_grid(model, data.X_test.numpy(), int(n_show), order)
         links.try_next("digits.evaluate", "digits", TABS)
 

@@ -76,7 +76,7 @@ st.markdown(
     "claim is **tested, not asserted**: scikit-learn's random forest and gradient boosting against an MLP "
     "(this app's engine, and scikit-learn's MLPClassifier) on real data, cross-validated with seeded folds. "
     "Every sentence under a chart is computed from the run above it.",
-    help=tip("tree ensemble", "random forest", "gradient boosting", "mlp", "cross-validation"),
+    help=tip("tree ensemble", "random forest", "gradient boosting", "mlp", "cross-validation", "fold", "seed"),
 )
 
 with st.expander("Your own CSV", icon=":material/upload_file:"):
