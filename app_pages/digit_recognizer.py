@@ -10,10 +10,11 @@ from core import digits, settings
 from core.datasets import mnist
 from core.digits import DigitsConfig, ModelFileError, lessons
 from core.digits import charts as dc
+from core.digits import claims as dcl
 from core.digits import metrics as dm
 from core.digits import reading as dr
 from core.engine import TrainResult
-from ui import links
+from ui import links, say
 from ui.canvas import digit_canvas
 from ui.common import seed_state, share_link, sync_url
 from ui.digit_settings import (
@@ -24,12 +25,14 @@ from ui.digit_settings import (
     summary_line,
 )
 from ui.digits import (
+    NAME_STYLE,
     best_reader,
     image_grid,
     inside_view,
     measurement_words,
     mnist_problem,
     mnist_source,
+    name_html,
     novelty_for,
     novelty_measurement,
     obtain,
@@ -41,6 +44,7 @@ from ui.digits import (
     train_images,
     unit_grid,
 )
+from ui.glossary import tip
 from ui.widgets import field_widget, query_value, upload_mb, url_config
 
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
@@ -59,12 +63,14 @@ def switch_to_mnist() -> None:
 
 # ---- page ---------------------------------------------------------------------------------------
 st.title("Digit Recognizer")
+D0 = digits.default_config("digits")  # the intro states the defaults from the config itself
 st.markdown(
     "Train a small neural network on handwritten digits **(① Train)**, see which digits it confuses "
     "**(② Evaluate)**, then let it read **your** handwriting: draw, upload or photograph a digit "
-    "**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's (100, 50) ReLU "
-    "network, plus dropout 0.2, two augmented copies of each image, Adam lr 0.005, batch 256 and early "
-    "stopping (patience 10): change any of them under Settings."
+    f"**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's {D0.hidden} ReLU "
+    f"network, plus dropout {D0.dropout:g}, {D0.augment_copies} augmented copies of each image, Adam lr {D0.lr:g}, "
+    f"batch {D0.batch_size} and early stopping (patience {D0.patience}): change any of them under Settings.",
+    help=tip("mlp", "relu", "dropout", "augmentation", "adam", "learning rate", "batch", "early stopping", "patience"),
 )
 
 url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
@@ -75,8 +81,8 @@ top = st.container()
 dataset = field_widget(D, "dataset", label="Data set", key="d_dataset", value=url_cfg.dataset, container=top,
                        widget="segmented_control", options=list(DATA_LABEL), format_func=DATA_LABEL.get,
                        required=True, on_change=reset_model_widgets,
-                       help="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: 70,000 28x28 "
-                            "digits, the real target, and the model that reads your own handwriting.")
+                       help=tip("mnist", before="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: "
+                                "70,000 28x28 digits, the real target, and the model that reads your own handwriting."))
 folder, mnist_err = mnist_source(top, OWNED) if dataset == "mnist" else (None, None)
 
 base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(dataset)
@@ -113,8 +119,8 @@ def active_model(cfg: DigitsConfig) -> tuple[TrainResult | None, str | None, str
 
 def mnist_missing() -> None:
     """What an MNIST tab says while MNIST cannot be read (the page stays usable)."""
-    st.info(f"This tab needs MNIST, and it cannot be read here: {mnist_err}. Download it or type a folder above, "
-            "or choose the 8x8 digits. Tab ③ reads your digits meanwhile.", icon=":material/cloud_off:")
+    say.status(f"This tab needs MNIST, and it cannot be read here: {mnist_err}. Download it or type a folder above, "
+               "or choose the 8x8 digits. Tab ③ reads your digits meanwhile.", icon=":material/cloud_off:")
 
 
 # ---- ① train --------------------------------------------------------------------------------------
@@ -123,10 +129,12 @@ with tab_train:
         with st.expander(f"**Settings** · {summary_line(current_config(base_cfg))}", key="d_settings",
                          icon=":material/tune:"):
             cfg = controls(base_cfg)
-            st.caption("The defaults start from the tutorial's (100, 50) ReLU network with early stopping on "
-                       "10% of the training rows (patience 10); tab ④ shows what dropout and early stopping "
-                       "each change. Change anything and the model retrains; a run trained before comes back "
-                       "at once.")
+            d0 = digits.default_config(dataset)
+            st.caption(f"The defaults start from a {d0.hidden} ReLU network"
+                       f"{' (the tutorial’s)' if dataset == 'digits' else ''} with early stopping on "
+                       f"{d0.val_fraction:.0%} of the training rows (patience {d0.patience}); tab ④ shows what "
+                       "dropout and early stopping each change. Change anything and the model retrains; a run "
+                       "trained before comes back at once.")
         res = None if mnist_err else obtain([cfg], folder, auto, "d_train")
         if mnist_err:
             mnist_missing()
@@ -136,18 +144,17 @@ with tab_train:
             # two columns: as one 580 px wide chart the accuracy panel ran off the page at 1024 px
             for col, panel in zip(st.columns(2), dc.training_panels(r.history, r.best_epoch if cfg.patience else None)):
                 col.altair_chart(panel, width="stretch")
-            why_val_above = lessons.val_above_train_sentence(r)
-            if why_val_above:
-                st.caption(f":material/lightbulb: {why_val_above}")
             if cfg.patience and r.best_epoch:
                 st.caption(
-                    f"Early stopping watched the validation loss (orange): it was lowest at epoch {r.best_epoch}, "
-                    f"did not improve for {cfg.patience} epochs after, so training stopped at epoch "
-                    f"{r.stopped_epoch} and kept epoch {r.best_epoch}'s weights (green line). Where the blue "
-                    "training curve keeps falling and the orange one does not, the network is memorising.")
+                    f"Blue: the training rows; orange: the validation rows it never trains on. Early stopping "
+                    f"watched the validation loss: it was lowest at epoch {r.best_epoch}, did not improve for "
+                    f"{cfg.patience} epochs after, so training stopped at epoch {r.stopped_epoch} and kept epoch "
+                    f"{r.best_epoch}'s weights (green line).", help=tip("training set", "validation set", "loss"))
             else:
-                st.caption("Blue: the training rows; orange: the validation rows it never trains on. A widening "
-                           "gap between them is overfitting.")
+                st.caption("Blue: the training rows; orange: the validation rows it never trains on.",
+                           help=tip("training set", "validation set", "loss"))
+            say.lesson(dcl.curves_after_best(r), "caption")
+            say.lesson(dcl.val_above_train_sentence(r), "caption")
             st.subheader("Model file", divider="gray")
             m1, m2 = st.columns(2)
             m1.download_button(
@@ -162,10 +169,10 @@ with tab_train:
                 try:
                     st.session_state.d_loaded = digits.import_model(mf.getvalue())
                     st.session_state.d_loaded_name = mf.name
-                    m2.success(f"Loaded **{mf.name}**: {dr.model_summary(st.session_state.d_loaded)}. "
-                               "Pick it under ② and ③.", icon=":material/check_circle:")
+                    say.status(f"Loaded **{mf.name}**: {dr.model_summary(st.session_state.d_loaded)}. "
+                               "Pick it under ② and ③.", "success", icon=":material/check_circle:", where=m2)
                 except ModelFileError as e:
-                    m2.error(f"**{mf.name}** refused: {e}", icon=":material/block:")
+                    say.status(f"**{mf.name}** refused: {e}", "error", icon=":material/block:", where=m2)
         links.try_next("digits.train", "digits", TABS)
 
 # ---- ② evaluate -------------------------------------------------------------------------------------
@@ -179,9 +186,9 @@ with tab_eval:
                     raise mnist.MnistUnavailable(mnist_problem(mfolder))
                 data = test_set(mds, mfolder)
             except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError) as e:
-                st.error(f"This model was trained on MNIST, and its test images cannot be loaded here: {e}. "
-                         "Choose MNIST above (with a folder, or download it) to evaluate it.",
-                         icon=":material/cloud_off:")
+                say.status(f"This model was trained on MNIST, and its test images cannot be loaded here: {e}. "
+                           "Choose MNIST above (with a folder, or download it) to evaluate it.", "error",
+                           icon=":material/cloud_off:")
                 st.stop()
             key = digits.model_digest(model)
             probs = test_probs(model, data, key)
@@ -200,7 +207,8 @@ with tab_eval:
             with left:
                 st.altair_chart(dc.per_class_bars(pc), width="stretch")
                 st.caption("Precision: of the images read as this digit, the share that were it. "
-                           "Recall: of the images of this digit, the share read right.")
+                           "Recall: of the images of this digit, the share read right.",
+                           help=tip("confusion matrix", "precision", "recall"))
             with right:
                 # one row per digit: all ten fit at any width (as columns, 8 and 9 were cut off)
                 st.table(pd.DataFrame({
@@ -226,7 +234,7 @@ with tab_eval:
             if len(rows):
                 image_grid(data, rows, probs)
             else:
-                st.success("No test image is misread.")
+                say.status("No test image is misread.", "success")
             st.markdown("#### What each first-layer neuron looks for")
             n_first = model.state["0.weight"].shape[0]
             c1, c2, c3 = st.columns([1, 1.4, 2.4])
@@ -237,11 +245,12 @@ with tab_eval:
                                   "unit moves the predicted digit's score on the test images (mean |activation x "
                                   "its paths' weights|).")
             c3.caption("Each picture is one unit's incoming weights laid out like the image "
-                       f"({digits.SIDE[mds]}x{digits.SIDE[mds]}): **red** where ink raises the unit's input, "
-                       "**blue** where ink lowers it, white where it does not care; one colour scale for all. "
+                       f"({digits.SIDE[mds]}x{digits.SIDE[mds]}): **blue** where ink raises the unit's input, "
+                       "**red** where ink lowers it, white where it does not care; one colour scale for all. "
                        "The number: what they are sorted by." + ("" if model.config.hidden else
                                                                   " No hidden layer: these are the ten digits' "
-                                                                  "templates."))
+                                                                  "templates."),
+                       help=tip("neuron", "weight", "hidden layer"))
             unit_grid(model, data.X_test.numpy(), int(n_show), order)
         links.try_next("digits.evaluate", "digits", TABS)
 
@@ -267,12 +276,12 @@ with tab_read:
                 res = obtain([cfg], folder, auto, "d_train_read")
                 model = res[0] if res else None
             if reader != "best":
-                good, why = (dr.advice(model.config, dr.kept_metrics(model)["test_acc"]) if model is not None
-                             else dr.advice(cfg))
-                if good:
-                    st.success(why, icon=":material/verified:")
+                verdict = (dcl.reads_handwriting_verdict(model.config, dr.kept_metrics(model)["test_acc"])
+                           if model is not None else dcl.reads_handwriting_verdict(cfg))
+                if verdict.holds:
+                    say.lesson(verdict, "success", icon=":material/verified:")
                 else:
-                    st.warning(why, icon=":material/lightbulb:")
+                    say.lesson(verdict, "warning", icon=":material/lightbulb:")
                     st.button("Use the default MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",
                               icon=":material/swap_horiz:")
         if model is not None:
@@ -302,13 +311,13 @@ with tab_read:
                 items.append(("camera photo", photo.getvalue()))
             files, lim = list(files or []), settings.limits()
             if len(files) > lim.max_uploads:
-                st.warning(f"{len(files)} files: reading the first {lim.max_uploads} (the limit here).")
+                say.status(f"{len(files)} files: reading the first {lim.max_uploads} (the limit here).", "warning")
                 files = files[:lim.max_uploads]
             items += [(f.name, f.getvalue()) for f in files]
             readings = dr.read_many(items, use, max_bytes=lim.max_upload_mb * 1_000_000)
             if not items:
-                st.info("Draw a digit on the canvas, or upload some images, to see the model read them.",
-                        icon=":material/draw:")
+                say.status("Draw a digit on the canvas, or upload some images, to see the model read them.",
+                           icon=":material/draw:")
             ok = [x for x in readings if x.ok]
             bad = [x for x in readings if not x.ok]
             bank = train_images(mds, mfolder) if ok else None
@@ -316,11 +325,11 @@ with tab_read:
             flagged = (flag.flags(model, np.stack([x.steps.x for x in ok])) if flag is not None and ok
                        else np.zeros(len(ok), bool))
             if len(readings) > 1:
-                st.markdown(f"**{len(ok)} of {len(readings)} read**" + (": " + ", ".join(
-                    f"{x.name} → {x.digit}" + (" (not digit-like)" if f else "") for x, f in zip(ok[:30], flagged))
-                    if ok else ""))
+                st.markdown(f"<span style='{NAME_STYLE}'><b>{len(ok)} of {len(readings)} read</b>" + (": " + ", ".join(
+                    f"{name_html(x.name)} → {x.digit}" + (" (not digit-like)" if f else "")
+                    for x, f in zip(ok[:30], flagged)) if ok else "") + "</span>", unsafe_allow_html=True)
             for x in bad:
-                st.error(f"**{x.name}**: {x.error}", icon=":material/image_not_supported:")
+                say.status(f"**{x.name}**: {x.error}", "error", icon=":material/image_not_supported:")
             for i, (x, f) in enumerate(zip(ok, flagged)):
                 reading_card(i, x)
                 if tuned is not None:
@@ -329,13 +338,9 @@ with tab_read:
                     st.caption(f"Before fine-tuning the model read it as **{b}** ({before[b]:.0%}); now **{x.digit}** "
                                f"({x.confidence:.0%}).")
                 if f:
-                    sc = flag.scores(model, x.steps.x[None])  # type: ignore[union-attr]
-                    far = [f"{s} space {sc[s][0]:.3f} (threshold {flag.thresholds[s]:.3f})"  # type: ignore[union-attr]
-                           for s in sc if sc[s][0] > flag.thresholds[s]]  # type: ignore[union-attr]
-                    st.warning(f"**{x.name} does not look like a digit the model learned from**: its nearest "
-                               f"training image is farther than for {flag.quantile:.0%} of the training digits "  # type: ignore[union-attr]
-                               f"({'; '.join(far)}; cosine distance). The model still has to answer one of 0-9, so "
-                               f"its {x.confidence:.0%} means little here.", icon=":material/help:")
+                    say.lesson(dcl.not_digit_like_verdict(
+                        x.name, flag.scores(model, x.steps.x[None]), flag.thresholds,  # type: ignore[union-attr]
+                        flag.quantile, x.confidence), "warning", icon=":material/help:")  # type: ignore[union-attr]
             if flag is not None:
                 with st.expander("How is \"does not look like a digit\" measured?", icon=":material/help:"):
                     te = test_set(mds, mfolder).X_test.numpy()
@@ -343,7 +348,8 @@ with tab_read:
                     st.caption("The distance: from your digit to its nearest training image, in the network's hidden "
                                "space (every hidden layer, cosine) and in pixel space (cosine); flagged when either "
                                "is farther than for 98% of the training images. bench/novelty.py compares other "
-                               "scores (the top probability alone misses most non-digits).")
+                               "scores (the top probability alone misses most non-digits).",
+                               help=tip("cosine distance"))
             elif ok and bank is None:
                 st.caption("The not-a-digit check needs this model's training images, which are not on this machine.")
             if ok:
@@ -353,11 +359,12 @@ with tab_read:
                     pick = st.selectbox("Look inside for", range(len(ok)), key="d_inside_pick",
                                         format_func=lambda i: f"{ok[i].name} → {ok[i].digit}")
                 x = ok[pick]
-                st.markdown(f"**What the network sees in {x.name}**")
+                st.markdown(f"<b>What the network sees in {name_html(x.name)}</b>", unsafe_allow_html=True)
                 inside_view(x, use, bank, key + ("-tuned" if tuned is not None else ""))
                 st.subheader("Teach it", divider="gray")
                 st.caption("Read wrong? Say which digit it is, add it to your drawings, draw a few more, and "
-                           "fine-tune: a few seconds of training on your drawings mixed with training images.")
+                           "fine-tune: a few seconds of training on your drawings mixed with training images.",
+                           help=tip("fine-tune"))
                 test = None
                 try:
                     ts = test_set(mds, mfolder)
@@ -395,9 +402,11 @@ with tab_cmp:
                             width="content")
             t = dm.pair_table(pair.names, res2).drop(columns="train - validation gap")
             t["loss gap"] = [lessons.loss_gap(x) for x in res2]  # test - train loss: 360 test rows, steadier than val.
-            verdict = (lessons.dropout_verdict(*res2) if what == "dropout"
-                       else lessons.early_stopping_verdict(*res2))
-            st.markdown(verdict)
+            n_test = len(test_set(cfg.dataset, folder).y_test)
+            if what == "dropout":
+                say.lessons([dcl.dropout_verdict(*res2), dcl.dropout_unseen_verdict(*res2, n_test)])
+            else:
+                say.lessons([dcl.early_stopping_verdict(*res2), dcl.early_stopping_unseen_verdict(*res2, n_test)])
             short = {"epochs run": "epochs", "train accuracy": "train acc.", "validation accuracy": "val. acc.",
                      "test accuracy": "test acc."}  # fits 1024 px; "loss gap" is test loss minus training loss
             shown_t = t.rename(columns=short)

@@ -10,9 +10,10 @@ import streamlit as st
 
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
-from ui import links
+from ui import links, say
 from ui.common import check_request, seed_state, share_link, sync_url, training_slot, widget_config
-from ui.widgets import notice, numbers_text, parse_numbers, upload_mb, url_config
+from ui.glossary import tip
+from ui.widgets import numbers_text, parse_numbers, upload_mb, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
@@ -74,7 +75,8 @@ st.markdown(
     "(under about 10,000 rows) and decisions that must be explained usually favour tree ensembles. Here that "
     "claim is **tested, not asserted**: scikit-learn's random forest and gradient boosting against an MLP "
     "(this app's engine, and scikit-learn's MLPClassifier) on real data, cross-validated with seeded folds. "
-    "Every sentence under a chart is computed from the run above it."
+    "Every sentence under a chart is computed from the run above it.",
+    help=tip("tree ensemble", "random forest", "gradient boosting", "mlp", "cross-validation", "fold", "seed"),
 )
 
 with st.expander("Your own CSV", icon=":material/upload_file:"):
@@ -91,18 +93,18 @@ with st.expander("Your own CSV", icon=":material/upload_file:"):
         try:
             t = csv_table(csv_bytes, target)
             csv_ok = True
-            up_l.success(f"{upload.name}: {t.describe()}. Choose “Your CSV” as the data in any tab.",
-                         icon=":material/check_circle:")
+            say.status(f"{upload.name}: {t.describe()}. Choose “Your CSV” as the data in any tab.", "success",
+                       icon=":material/check_circle:", where=up_l)
         except ValueError as e:
-            up_l.error(f"{upload.name}: {e}.", icon=":material/error:")
+            say.status(f"{upload.name}: {e}.", "error", icon=":material/error:", where=up_l)
 
 
 def choose_data(key: str, fallback: str) -> str:
     """The tab's data set; 'csv' only with a valid upload (else the fallback, with a note)."""
     chosen = st.session_state[key]
     if chosen == "csv" and not csv_ok:
-        st.info("Upload a valid CSV under “Your own CSV” above to use it; showing "
-                f"{DATA_LABELS[fallback]} meanwhile.", icon=":material/info:")
+        say.status("Upload a valid CSV under “Your own CSV” above to use it; showing "
+                   f"{DATA_LABELS[fallback]} meanwhile.", icon=":material/info:")
         return fallback
     return chosen
 
@@ -126,7 +128,7 @@ def models_chosen(key: str, container: Any = st, help: str | None = None) -> boo
     """The Models multiselect under ``key``; False, with a warning, when it is empty (the previous choice stays)."""
     container.multiselect("Models", wtu.MODELS, key=key, format_func=fmt_model, wrap=True, help=help)
     if not ss[key]:
-        st.warning("Choose at least one model. Showing the previous choice.", icon=":material/warning:")
+        say.status("Choose at least one model. Showing the previous choice.", "warning", icon=":material/warning:")
         return False
     return True
 
@@ -138,8 +140,9 @@ with tab_a:
                     "d_seed": url_a.seed})
         a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
-        c.number_input("Folds", 2, 5, key="d_folds", help="cross-validation folds (seeded, stratified for classes)")
-        d.number_input("Seed", 0, 2**31 - 1, key="d_seed")
+        c.number_input("Folds", 2, 5, key="d_folds",
+                       help=tip("cross-validation", "fold", before="seeded, stratified for classes"))
+        d.number_input("Seed", 0, 2**31 - 1, key="d_seed", help=tip("seed"))
         if models_chosen("d_models"):
             a_cfg = widget_config(lambda: wtu.DuelConfig(dataset=ss.d_dataset, models=tuple(ss.d_models),
                                                          folds=int(ss.d_folds), seed=int(ss.d_seed)), url_a)
@@ -147,7 +150,8 @@ with tab_a:
         table = table_for(dataset, csv_bytes, target)
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}. Score: {wtu.metric_name(table.task)} on the held-out "
                    f"fold, mean over {a_cfg.folds} seeded folds. Trees get the raw features; the MLPs get them "
-                   "standardised (their need for that is tab ②).")
+                   "standardised (tab ② runs both ways).",
+                   help=tip("feature", "held-out", "accuracy", "r²", "standardise"))
         # hosted: the whole request priced from the table's shape before any fit; over budget, one line
         check_request(a_cfg.replace(dataset=dataset), table)
         left, right = st.columns(2)
@@ -162,13 +166,11 @@ with tab_a:
         runs = progressive(
             a_cfg.points(), lambda pt: cv_point(dataset, csv_bytes, target, pt[0], a_cfg.folds, a_cfg.seed, pt[1]),
             draw_duel, lambda pt: f"Cross-validating {wtu.LABELS[pt[0]]}")
-        notes = wtu.duel_notes(runs, SHORT[dataset], table.shape[0])
-        for k in ("winner", "spread", "speed", "effort", "rows"):
-            if k in notes:
-                notice(notes[k])
+        say.lessons(wtu.duel_notes(runs, SHORT[dataset], table.shape[0]), "caption")
         st.table(wc.duel_table_text(runs, table.task))
         st.caption("± std: standard deviation over the folds; train s: seconds to train, all folds; settings changed: "
-                   "from the library's defaults, out of the settings the model exposes (seed not counted).")
+                   "from the library's defaults (NN Lab's own for its engine), out of the settings the model exposes "
+                   "(seed not counted).")
         forest = next((r for r in runs if r.model == "forest" and r.importances), None)
         if forest is not None:
             left, right = st.columns([3, 2])
@@ -179,7 +181,8 @@ with tab_a:
             right.markdown("**Explaining a decision**")
             right.caption(f"A forest reports how much each feature's splits reduced impurity: here the top three "
                           f"features carry {top3:.0%} of it (mean over {a_cfg.folds} folds). An MLP's weights give no "
-                          "such ranking directly; explaining one needs extra tools.")
+                          "such ranking directly; explaining one needs extra tools.",
+                          help=tip("feature importance", "decision tree"))
         links.try_next("when-to-use.duel", "when-to-use", TABS)
 
 # ---- 2. scaling ------------------------------------------------------------------------------------------
@@ -188,8 +191,7 @@ with tab_b:
         seed_state({"s_dataset": url_b.dataset, "s_models": list(url_b.models), "s_folds": url_b.folds,
                     "s_seed": url_b.seed})
         st.markdown("Each model twice: on the raw features, and on features standardised to mean 0 and standard "
-                    "deviation 1 (using the training fold's statistics). Wine's features range from about 0.1 to "
-                    "1,680.")
+                    "deviation 1 (using the training fold's statistics).", help=tip("standardise"))
         a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="s_folds")
@@ -199,6 +201,10 @@ with tab_b:
                                                             folds=int(ss.s_folds), seed=int(ss.s_seed)), url_b)
         dataset = choose_data("s_dataset", "wine") if b_cfg.dataset == "csv" else b_cfg.dataset
         table = table_for(dataset, csv_bytes, target)
+        sds = table.X.std(0)
+        st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}; raw values from {table.X.min():,.3g} to "
+                   f"{table.X.max():,.4g}, the widest feature's standard deviation "
+                   f"{sds.max() / max(sds[sds > 0].min(initial=sds.max()), 1e-12):,.0f}x the narrowest's.")
         # hosted: the whole request priced from the table's shape before any fit; over budget, one line
         check_request(b_cfg.replace(dataset=dataset), table)
         box = st.empty()
@@ -209,8 +215,7 @@ with tab_b:
                                         width="stretch"),
             lambda pt: f"{wtu.LABELS[pt[0]]}, {'standardised' if pt[1] else 'raw'} inputs")
         got = dict(zip(b_cfg.points(), done))
-        for n in wtu.scaling_notes(got, SHORT[dataset]):
-            notice(n)
+        say.lessons(wtu.scaling_notes(got, SHORT[dataset]), "caption")
         links.try_next("when-to-use.scaling", "when-to-use", TABS)
 
 # ---- 3. uninformative features and rotation -------------------------------------------------------------------
@@ -224,7 +229,7 @@ with tab_c:
             "**uninformative features**, its targets are **irregular** functions of the features, and its columns "
             "mean something on their own, which a **rotation** destroys. Run two of their probes: add k columns "
             "of pure noise, or rotate every row by one random orthogonal matrix (each new column a mixture of all "
-            "the old ones), and watch who degrades.")
+            "the old ones), and watch who degrades.", help=tip("uninformative feature", "feature"))
         a, b, c, d = st.columns([3, 3, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
         b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
@@ -254,8 +259,7 @@ with tab_c:
                 f"Score as useless columns are added: {SHORT[dataset]}"), width="stretch"),
             lambda pt: f"{wtu.LABELS[pt[2]]}, k = {pt[0]}{', rotated' if pt[1] else ''}")
         pts = [(k, r, run) for (k, r, _), run in zip(c_cfg.points(), done)]
-        for n in wtu.noise_notes(pts):
-            notice(n)
+        say.lessons(wtu.noise_notes(pts), "caption")
         links.try_next("when-to-use.noise", "when-to-use", TABS)
 
 # ---- 4. data hunger ------------------------------------------------------------------------------------------
@@ -265,7 +269,7 @@ with tab_d:
                     "c_models": list(url_d.models), "c_seed": url_d.seed})
         st.markdown("Learning curves: a seeded quarter of the rows is held out; each model trains on a growing "
                     "(stratified) share of the rest. Neural networks are said to be data-hungry: here is how each "
-                    "model's score grows with the rows it sees.")
+                    "model's score grows with the rows it sees.", help=tip("learning curve", "held-out"))
         a, b, c = st.columns([2, 3, 1])
         a.selectbox("Data", wtu.DATASETS, key="c_dataset", format_func=DATA_LABELS.get)
         b.text_input("Shares of the training rows", key="c_fractions", help="comma-separated, 0.01 to 1")
@@ -287,8 +291,7 @@ with tab_d:
                                                        f"Held-out score against training rows: {SHORT[dataset]}"),
                                         width="stretch"),
             lambda pt: f"{wtu.LABELS[pt[1]]} on {pt[0]:.0%} of the training rows")
-        for n in wtu.curve_notes(cps, table.task):
-            notice(n)
+        say.lessons(wtu.curve_notes(cps, table.task), "caption")
         links.try_next("when-to-use.curve", "when-to-use", TABS)
 
 # ---- the URL holds every control -------------------------------------------------------------------------------

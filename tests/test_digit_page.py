@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -35,8 +37,13 @@ def page(**params) -> AppTest:
     return at.run()
 
 
+def plain(text: str) -> str:
+    """What a reader sees of a markdown string with inline HTML (file names carry <wbr> break points)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
 def texts(at, kind) -> str:
-    return "\n".join(str(e.value) for e in getattr(at, kind))
+    return "\n".join(plain(str(e.value)) for e in getattr(at, kind))
 
 
 def digit_png(mode="L") -> bytes:
@@ -191,7 +198,7 @@ def test_a_camera_photo_is_read():
     photo.save(buf, "JPEG", quality=85)
     at.camera_input(key="d_camera").set_value(("photo.jpg", buf.getvalue(), "image/jpeg")).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(m.value == "**camera photo**" for m in at.markdown)
+    assert any(plain(m.value) == "camera photo" for m in at.markdown)
 
 
 def test_hosted_mode_caps_a_link_that_asks_for_too_much(monkeypatch):

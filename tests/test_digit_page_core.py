@@ -169,3 +169,14 @@ def test_advice_names_the_model_that_reads_real_handwriting():
     assert "MNIST" in dr.ADVICE["digits"] and "66%" in dr.ADVICE["digits"] and "97%" in dr.ADVICE["digits"]
     r = TrainResult(digits.DigitsConfig(), _history(), {"final_test_acc": 0.97}, {}, 64, 10, 20, 20)
     assert dr.model_summary(r) == "8x8 digits MLP 64-100-50-10 (relu), test accuracy 97.0%"
+
+
+def test_file_names_wrap_at_separators_and_are_escaped():
+    """At 1024 px an upload's name broke mid-word; it now breaks after _ - . (and camelCase), escaped as HTML."""
+    from ui.digits import NAME_STYLE, name_html
+
+    got = name_html("handwritten_seven-photo.PNG")
+    assert got == f"<span style='{NAME_STYLE}'>handwritten_<wbr>seven-<wbr>photo.<wbr>PNG</span>"
+    assert "overflow-wrap:anywhere" in NAME_STYLE and "word-break:normal" in NAME_STYLE
+    assert "<script>" not in name_html("<script>x</script>.png") and "&lt;script&gt;" in name_html("<script>.png")
+    assert name_html("myDigit.png", bold=True).endswith("<b>my<wbr>Digit.<wbr>png</b></span>")

@@ -119,7 +119,10 @@ def test_view_builders_draw_what_they_are_given(model, arrays):
 
     rgb = views.diverging_rgb(np.array([[-2.0, 0.0, 2.0]]))
     assert rgb.shape == (1, 3, 3) and tuple(rgb[0, 1]) == (247, 247, 247)
-    assert rgb[0, 0, 2] > rgb[0, 0, 0] and rgb[0, 2, 0] > rgb[0, 2, 2]  # blue below zero, red above
+    assert rgb[0, 0, 0] > rgb[0, 0, 2] and rgb[0, 2, 2] > rgb[0, 2, 0]  # the app's sign colours: red below, blue above
+    from core.plotting import NEGATIVE, POSITIVE
+    hexes = ["#" + "".join(f"{int(v):02x}" for v in rgb[0, i]) for i in (0, 2)]
+    assert hexes == [NEGATIVE, POSITIVE]
     assert views.weight_image(inside.first_layer_weights(model)[0], 80).size == (80, 80)
     act = inside.hidden_activations(model, arrays[2][:1], with_grad_for=3)
     spec = views.activation_strips(act).to_dict()
@@ -131,3 +134,5 @@ def test_view_builders_draw_what_they_are_given(model, arrays):
     got = next(iter(bars["datasets"].values()))
     assert [abs(r["contribution"]) for r in got] == sorted((abs(r["contribution"]) for r in got), reverse=True)
     assert "towards 3" in bars["title"]["text"]
+    colour = bars["encoding"]["color"]["scale"]
+    assert dict(zip(colour["domain"], colour["range"])) == {"for": POSITIVE, "against": NEGATIVE}

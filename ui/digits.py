@@ -3,6 +3,8 @@ this machine) and how test images and readings are shown. The page script lays t
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from core import digits, settings
 from core.datasets import Dataset, mnist
 from core.digits import DigitsConfig, inside, lessons
 from core.digits import charts as dc
+from core.digits import claims as dcl
 from core.digits import finetune as ft
 from core.digits import metrics as dm
 from core.digits import novelty as nv
@@ -22,8 +25,10 @@ from core.digits import reading as dr
 from core.digits import views as dv
 from core.digits.reader import HOW_TO_GET_MNIST, READER, MnistHere, mnist_here, mnist_rows
 from core.engine import TrainResult
+from ui import say
 from ui.common import cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
 from ui.digit_settings import summary_line
+from ui.glossary import tip
 
 
 # ---- cached work (pure functions of their arguments) -------------------------------------------
@@ -119,9 +124,9 @@ def obtain(cfgs: list[DigitsConfig], folder: str | None, auto: bool, button_key:
         if not go:
             rows = cfgs[0].train_limit or (60_000 if cfgs[0].dataset == "mnist" else 1_437)
             copies = 1 + cfgs[0].augment_copies
-            st.info(f"{what.capitalize()} has not been trained yet ({rows * copies:,} training images, up to "
-                    f"{max(c.epochs for c in cfgs)} epochs). Training shows its progress live; a finished "
-                    "run is kept, so it opens at once next time.", icon=":material/model_training:")
+            say.status(f"{what.capitalize()} has not been trained yet ({rows * copies:,} training images, up to "
+                       f"{max(c.epochs for c in cfgs)} epochs). Training shows its progress live; a finished "
+                       "run is kept, so it opens at once next time.", icon=":material/model_training:")
             if not st.button(f"Train {what}", key=button_key, type="primary", icon=":material/play_arrow:"):
                 return None
             st.session_state[f"go_{key}"] = True
@@ -140,7 +145,7 @@ def obtain(cfgs: list[DigitsConfig], folder: str | None, auto: bool, button_key:
     except (mnist.MnistUnavailable, mnist.IdxError) as e:
         bar.empty()
         live.empty()
-        st.error(f"MNIST could not be loaded: {e}", icon=":material/cloud_off:")
+        say.status(f"MNIST could not be loaded: {e}", "error", icon=":material/cloud_off:")
         return None
     bar.empty()
     live.empty()
@@ -149,6 +154,20 @@ def obtain(cfgs: list[DigitsConfig], folder: str | None, auto: bool, button_key:
 
 
 # ---- showing images and readings ------------------------------------------------------------------
+#: file names wrap between words, then after a separator (_ - . and the like), and only inside a run of
+#: letters when nothing else fits (at 1024 px "handwritten_seven.png" broke as "handwritt/en_seven.png")
+NAME_STYLE = "overflow-wrap:anywhere;word-break:normal;hyphens:none"
+
+
+def name_html(name: str, bold: bool = False) -> str:
+    """A file name as safe HTML that wraps sensibly: escaped, with break opportunities (<wbr>) after
+    separators and before a run of digits or a capital in camelCase."""
+    parts = re.split(r"(?<=[_\-.+~,;()\[\]])|(?<=[a-z])(?=[A-Z0-9])", name)
+    inner = "<wbr>".join(html.escape(p) for p in parts if p)
+    inner = f"<b>{inner}</b>" if bold else inner
+    return f"<span style='{NAME_STYLE}'>{inner}</span>"
+
+
 def image_grid(data: Dataset, rows: pd.DataFrame, probs: np.ndarray, per_row: int = 8) -> None:
     """Test images with true / predicted / probabilities under each."""
     cols = st.columns(per_row)
@@ -166,13 +185,12 @@ def reading_card(i: int, x) -> None:
     with st.container(border=True, key=f"d_read_{i}"):
         c1, c2, c3 = st.columns([1, 3, 1.6])
         with c1:
-            st.markdown(f"**{x.name}**")
+            st.markdown(name_html(x.name, bold=True), unsafe_allow_html=True)
             st.container(key=f"d_digit_{i}").markdown(  # the key lets browser tests find it
                 f"<div style='font-size:3.2rem;font-weight:700;line-height:1'>{x.digit}</div>",
                 unsafe_allow_html=True)
             st.caption(f"{x.confidence:.0%} sure · read in {x.seconds * 1000:.0f} ms")
-            if x.confidence < 0.6:
-                st.caption(":orange[Unsure: the model spreads its bet (see the bars).]")
+            say.lesson(dcl.unsure_verdict(x.probs), "caption")
         with c2:
             # one flowing row: images wrap as whole images, each caption wraps by words under its 96 px image
             # (in one column each, at 1024 px the captions broke mid-word: "cropp/ed to the ink")
@@ -245,7 +263,7 @@ def unit_grid(model: TrainResult, X: np.ndarray | None, n: int, order: str, per_
 def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
     """What the network sees in one reading: hidden layers, the units that decide, the nearest training images."""
     if not model.config.hidden:  # type: ignore[attr-defined]
-        st.info("This model has no hidden layer: its inputs go straight to the ten outputs.", icon=":material/info:")
+        say.status("This model has no hidden layer: its inputs go straight to the ten outputs.", icon=":material/info:")
         return
     c1, c2 = st.columns([1, 2])
     cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit), key=f"d_explain_{key}",
@@ -261,8 +279,8 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
     with right:
         st.altair_chart(dv.contribution_bars(act, layer=0, k=8), width="stretch")
     top = inside.top_units(act, layer=0, k=8)
-    st.caption(f"What layer 1's strongest {len(top)} units for {cls} look for (their incoming weights: red where ink "
-               "excites the unit, blue where it inhibits it), with how much each pushed the score:")
+    st.caption(f"What layer 1's strongest {len(top)} units for {cls} look for (their incoming weights: blue where ink "
+               "excites the unit, red where it inhibits it), with how much each pushed the score:")
     w = inside.first_layer_weights(model)
     scale = float(np.abs(w[[u for u, _, _ in top]]).max()) or 1.0
     cols = st.columns(8)
@@ -275,8 +293,9 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
         return
     space = st.radio("Nearest in", inside.SPACES, horizontal=True, key=f"d_space_{key}", format_func={
         "hidden": "hidden space (what the network sees)", "pixel": "pixel space (how the ink lies)"}.get,
-        help="Hidden space: every hidden layer's activations, compared by cosine distance (the mean over the "
-             "layers). Pixel space: the preprocessed pixels, compared by cosine distance.")
+        help=tip("cosine distance", before="Hidden space: every hidden layer's activations, compared by cosine "
+                 "distance (the mean over the layers). Pixel space: the preprocessed pixels, compared by cosine "
+                 "distance."))
     Xb, yb = bank
     E = bank_embedding(model, key, Xb, space)
     idx, d = inside.nearest(inside.unit_norm(inside.embed(model, x.steps.x[None], space)), E, k=8)
@@ -323,8 +342,8 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
     b1, b2, _ = st.columns([1.5, 1.2, 0.1])
     if b1.button(f"Fine-tune on my {len(mine)} drawing{'s' * (len(mine) != 1)}", key=f"d_tune_{key}",
                  disabled=not mine, type="primary", icon=":material/school:",
-                 help="40 quick steps on your drawings (plus shifted/rotated copies) mixed with 256 training "
-                      "images each step, so it learns yours without forgetting the rest."):
+                 help=tip("fine-tune", before="40 quick steps on your drawings (plus shifted/rotated copies) mixed "
+                          "with 256 training images each step, so it learns yours without forgetting the rest.")):
         with st.spinner("Fine-tuning on your drawings..."):
             X = np.stack([t["x"] for t in mine])
             y = np.array([t["label"] for t in mine])
@@ -346,25 +365,24 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
             if state.train_limit else "MNIST ")
     where = "this server's copy" if settings.hosted() else state.where  # a visitor need not learn the server's paths
     if state.state == "ready":
-        st.success(f"Reading with the **MNIST-format reader** (28x28, trained once on {part}from {where}): "
-                   "it reads real handwriting well. Write one digit per image, large and dark.",
-                   icon=":material/verified:")
+        say.status(f"Reading with the **MNIST-format reader** (28x28, trained once on {part}from {where}). "
+                   "Write one digit per image, large and dark.", "success", icon=":material/verified:")
         here = mnist_here()
         return state.result, here.folder if here else None
     if state.state == "training":
-        st.info(f"The **MNIST-format reader** is training on this server ({part}from {where}); it is trained "
-                "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
-                icon=":material/hourglass_top:")
+        say.status(f"The **MNIST-format reader** is training on this server ({part}from {where}); it is trained "
+                   "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
+                   icon=":material/hourglass_top:")
         reader_progress()
     elif state.state == "failed" and state.over_budget:
-        st.warning(f"The **MNIST-format reader** is not trained on this server: {state.error}. The 8x8 reader "
-                   "answers, and 8x8 digits are too coarse for much real handwriting.", icon=":material/speed:")
+        say.status(f"The **MNIST-format reader** is not trained on this server: {state.error}. The 8x8 reader "
+                   "answers meanwhile.", "warning", icon=":material/speed:")
     elif state.state == "failed":
-        st.warning(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
-                   icon=":material/error:")
+        say.status(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
+                   "warning", icon=":material/error:")
     else:
-        st.warning("Reading with the **8x8 reader**: MNIST is not on this machine, and 8x8 digits are too coarse "
-                   "for much real handwriting. " + HOW_TO_GET_MNIST, icon=":material/lightbulb:")
+        say.status(f"Reading with the **8x8 reader**: MNIST is not on this machine. {HOW_TO_GET_MNIST}", "warning",
+                   icon=":material/lightbulb:")
     res = obtain([digits.default_config("digits")], None, True, "d_train_read8", what="the 8x8 reader")
     return (res[0] if res else None), None
 
@@ -404,7 +422,7 @@ def sklearn_comparison(dataset: str, folder: str | None, cfg: DigitsConfig,
         st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
             "test accuracy": st.column_config.NumberColumn(format="%.3f"),
             "seconds": st.column_config.NumberColumn(format="%.2f")})
-        st.caption(f":material/lightbulb: {lessons.scaling_sentence(pair)}")
+        say.lesson(dcl.scaling_sentence(pair), "caption")
     run_sk = dataset == "digits" or st.button("Run MLPClassifier", key="d_sk", icon=":material/play_arrow:")
     if res and run_sk:
         with st.spinner("Fitting MLPClassifier((100, 50), relu, max_iter=500, random_state=42)..."):

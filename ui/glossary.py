@@ -119,6 +119,33 @@ TERMS: dict[str, str] = {
     "parallel coordinates": "A chart with one vertical axis per hyperparameter; each trial is a line "
                             "crossing them all.",
     "search space": "The ranges and choices each hyperparameter may take in a study.",
+    # Digit Recognizer and When to Use Neural Networks
+    "fine-tune": "Train an already trained network a little more, on new examples, starting from its weights.",
+    "cosine distance": "1 minus the cosine of the angle between two vectors: 0 when they point the same way, 2 "
+                       "when opposite.",
+    "feature": "One input column of a table, or one pixel of an image: what the model reads.",
+    "standardise": "Shift and scale each feature to mean 0 and standard deviation 1, using the training rows' "
+                   "statistics.",
+    "decision tree": "A model that asks one yes/no question about one feature at each split (is x3 above 2.5?) "
+                     "until it reaches an answer.",
+    "tree ensemble": "A model made of many decision trees whose answers are combined: random forests and "
+                     "gradient boosting.",
+    "random forest": "Many decision trees, each trained on a random resample of the rows and features; their "
+                     "answers are averaged.",
+    "gradient boosting": "Decision trees added one at a time, each fitted to the errors the trees before it "
+                         "still make.",
+    "cross-validation": "Split the rows into k folds; train k times, each time scoring on the fold left out, "
+                        "and average the scores.",
+    "fold": "One of the k equal parts cross-validation splits the rows into; each is held out once.",
+    "held-out": "Rows kept out of training and used only to score the model, so the score shows how it does "
+                "on new data.",
+    "r²": "The regression score: 1 minus the squared error over the target's variance; 1 is perfect, 0 is "
+          "no better than the mean.",
+    "learning curve": "A model's held-out score plotted against the number of training rows it was given.",
+    "uninformative feature": "A column that carries no information about the target, like a column of random "
+                             "noise.",
+    "feature importance": "How much a forest's splits on a feature reduced impurity, summed over its trees: a "
+                          "ranking of the inputs it used.",
 }
 
 

@@ -1,5 +1,5 @@
 """Digit Recognizer's jobs: data, training, evaluation (jobs); augmentation; model files; reading images (images,
-reading); lessons; charts."""
+reading); comparisons (lessons) and the sentences they prove (claims); charts."""
 
 from core.digits.augment import (  # noqa: F401
     AUGMENT_CHUNK,

@@ -9,13 +9,19 @@ import pandas as pd
 from PIL import Image
 
 from core.digits.inside import Activations
-from core.plotting import fit_width
+from core.plotting import NEGATIVE, POSITIVE, fit_width
 
-NEG, MID, POS = np.array([33, 102, 172]), np.array([247, 247, 247]), np.array([178, 24, 43])  # RdBu ends
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+# the app's sign colours (core.plotting): positive blue, negative red, white at 0
+NEG, MID, POS = _rgb(NEGATIVE), np.array([247, 247, 247]), _rgb(POSITIVE)
 
 
 def diverging_rgb(w: np.ndarray, scale: float | None = None) -> np.ndarray:
-    """Signed values [H, W] -> RGB uint8 [H, W, 3]: blue below 0, white at 0, red above, |w| / scale saturating at 1.
+    """Signed values [H, W] -> RGB uint8 [H, W, 3]: red below 0, white at 0, blue above, |w| / scale saturating at 1.
 
     scale: the value drawn fully saturated (default: the largest |w|, so every image uses its full range).
     """
@@ -68,7 +74,7 @@ def activation_strips(act: Activations, row: int = 0, height_per_layer: int = 34
 
 
 def contribution_bars(act: Activations, layer: int = -1, k: int = 10, row: int = 0, width: int = 360) -> alt.Chart:
-    """The k units of a hidden layer that push the chosen class's logit most (up: red, down: blue)."""
+    """The k units of a hidden layer that push the chosen class's logit most (for: blue, against: red)."""
     c = act.contrib[layer][row]
     a = act.layers[layer][row]
     idx = np.argsort(-np.abs(c), kind="stable")[:k]
@@ -81,7 +87,7 @@ def contribution_bars(act: Activations, layer: int = -1, k: int = 10, row: int =
         fontSize=13, anchor="start")).mark_bar().encode(
         y=alt.Y("unit:N", sort=None, title=None),
         x=alt.X("contribution:Q", title=f"contribution to {target}'s score (logit)"),
-        color=alt.Color("direction:N", scale=alt.Scale(domain=["for", "against"], range=["#b2182b", "#2166ac"]),
+        color=alt.Color("direction:N", scale=alt.Scale(domain=["for", "against"], range=[POSITIVE, NEGATIVE]),
                         legend=alt.Legend(orient="bottom", title=None)),
         tooltip=["unit", alt.Tooltip("activation:Q", format=".3f"), alt.Tooltip("contribution:Q", format="+.3f")],
     ).properties(height=22 * len(d) + 10, width=width))

@@ -1,5 +1,6 @@
-"""When to use neural networks (and when not): tree ensembles against MLPs, computed (jobs, notes, charts)."""
+"""When to use neural networks (and when not): tree ensembles against MLPs, computed (jobs, claims, charts)."""
 
+from core.when_to_use.claims import curve_notes, duel_notes, noise_notes, scaling_notes  # noqa: F401
 from core.when_to_use.data import (  # noqa: F401
     BUILTIN,
     BUILTIN_SHAPES,
@@ -35,4 +36,3 @@ from core.when_to_use.jobs import (  # noqa: F401
     score,
     settings_effort,
 )
-from core.when_to_use.notes import curve_notes, duel_notes, noise_notes, scaling_notes  # noqa: F401
