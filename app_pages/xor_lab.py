@@ -11,10 +11,11 @@ from core import datasets, xor
 from core.engine.activations import HIDDEN, REGISTRY
 from core.serve.cache import batch_key
 from core.xor import charts, hidden_space
+from core.xor import claims as xc
 from core.xor.playground import PlaygroundConfig
 from core.xor.scratch import ScratchNet
 from core.xor.surfaces import all_histories, compare_verdicts, probability_surface, seed_summary
-from ui import links
+from ui import links, say
 from ui.common import cached_results, share_link, sync_url
 from ui.glossary import tip
 from ui.playground import playground_tab
@@ -27,10 +28,10 @@ P, C, S = xor.PerceptronConfig, xor.XorCompareConfig, xor.SeedStudyConfig
 # ---- cached computations (pure functions of frozen configs) ------------------------------------
 @st.cache_data(max_entries=64)
 def perceptron_run(cfg: xor.PerceptronConfig):
-    """(history, lines per epoch, truth table, best straight line's accuracy, verdict sentence, final rule)."""
+    """(history, lines per epoch, truth table, best straight line's accuracy, the unit, final rule)."""
     h, p = xor.run_perceptron(cfg)
     return (h, xor.perceptron_lines(h), xor.truth_table(cfg, p), xor.best_linear_accuracy(cfg.gate),
-            xor.perceptron_verdict(cfg, h, p), xor.rule_text(h.weights[-1], h.bias[-1]))
+            p, xor.rule_text(h.weights[-1], h.bias[-1]))
 
 
 @st.cache_data(max_entries=32)
@@ -126,12 +127,13 @@ with tab_p:
             epochs=st.session_state.p_epochs,
             seed=st.session_state.p_seed,
         ), url_p)
-        hist, lines, table, best_line, verdict, rule = perceptron_run(p_cfg)
+        hist, lines, table, best_line, unit, rule = perceptron_run(p_cfg)
         n_ep = len(hist.errors)
-        if hist.converged:
-            st.success(verdict, icon=":material/check_circle:")
-        else:
-            st.error(verdict, icon=":material/block:")
+        verdict = xc.perceptron_verdict(p_cfg, hist, unit)
+        say.lesson(verdict, "success" if verdict.holds else "error",
+                   icon=":material/check_circle:" if verdict.holds else ":material/block:")
+        say.lesson(xc.perceptron_lines_clear(
+            {p_cfg.gate: (hist.weights[-1], float(hist.bias[-1]), bool(hist.converged))}), "caption")
         left, right = st.columns([1, 1])
         with left:
             shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show")
@@ -145,9 +147,11 @@ with tab_p:
             st.caption(f"Final rule: {rule}. Update after each mistake: w += lr·error·x, b += lr·error.")
         st.subheader("All four gates, side by side")
         row = st.container(horizontal=True)  # four in a row, two by two at 1024 px (four columns cut each chart)
+        gates = {}
         for g in datasets.GATES:
             cfg_g = p_cfg.replace(gate=g, epochs=1000 if g == "XOR" else max(100, p_cfg.epochs))
             h_g = perceptron_run(cfg_g)[0]
+            gates[g] = (h_g.weights[-1], float(h_g.bias[-1]), bool(h_g.converged))
             verdict = (
                 f"learned in {len(h_g.errors)} epochs" if h_g.converged else f"never learned ({len(h_g.errors)} epochs)"
             )
@@ -156,6 +160,7 @@ with tab_p:
             "XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
             "on one side puts an orange one with them."
         )
+        say.lesson(xc.perceptron_lines_clear(gates), "caption")
         links.try_next("xor.perceptron", "xor", TABS)
 
 # ---- 2. NumPy vs PyTorch ------------------------------------------------------------------------
@@ -185,13 +190,9 @@ with tab_c:
         cr = compare_run(c_cfg)
         preds = cr.predictions
         for v in compare_verdicts(preds, cr.losses):
-            msg = f"**{v.name}**: final loss {v.final_loss:.4f}; " + (
-                "solves XOR (all four outputs on the right side of 0.5)"
-                if v.solved
-                else "does not solve XOR with these settings"
-            )
-            (st.success if v.solved else st.warning)(msg)
-        st.caption(xor.numpy_share_sentence(numpy_share(c_cfg), c_cfg))
+            said = xc.net_solves(v)
+            say.lesson(said, "success" if said.holds else "warning")
+        say.lesson(xc.numpy_share_sentence(numpy_share(c_cfg), c_cfg), "caption")
         a, b = st.columns(2)  # the table's five columns need half the width at 1024 px
         a.altair_chart(charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"), width="stretch")
         b.caption("Outputs on the four inputs")
@@ -208,7 +209,7 @@ with tab_c:
                 width="content",
             )
         st.subheader("What each hidden unit computes")
-        st.caption(xor.hidden_units_caption(c_cfg))
+        say.lesson(xc.hidden_units_caption(c_cfg), "caption")
         for name in ("NumPy", "PyTorch"):
             hid = cr.hidden[cr.hidden.net == name].drop(columns="net")
             st.altair_chart(
@@ -218,8 +219,9 @@ with tab_c:
         st.subheader("The hidden space: the hidden layer moves the four points")
         st.caption(
             "Each point drawn at its hidden units' values instead of its inputs. The output neuron is a "
-            "straight line (dashed) in this space. At the start no line separates XOR; slide through "
-            "training and watch the hidden layer move (0,1) and (1,0) away from (0,0) and (1,1) until one does."
+            "straight line (dashed) in this space. Slide through training and watch the hidden layer move "
+            "(0,1) and (1,0) away from (0,0) and (1,1); the sentence under each view says whether the line "
+            "separates them yet."
         )
 
         @st.cache_data(max_entries=16)
@@ -239,7 +241,7 @@ with tab_c:
             snap = g[g.step == min(step, int(g.step.max()))]
             col.altair_chart(hidden_space.xor_chart(snap, title=f"{name}: epoch {int(snap.epoch.iloc[0])}", size=210),
                              width="content")
-            col.caption(hidden_space.caption(snap))
+            say.lesson(xc.hidden_space_caption(snap), "caption", where=col)
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
             st.code(  # wrapped, not scrolled sideways, in a 1024 px window
                 inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward),
@@ -268,7 +270,9 @@ with tab_s:
         field_widget(S, "epochs", label="Epochs", key="s_epochs", value=url_s.epochs, container=c[4],
                      help=tip("epoch"))
         field_widget(S, "init", label="Init", key="s_init", value=url_s.init, container=c[5],
-                     help=tip("initialisation", before="default: PyTorch's; small: randn*0.5 as in the tutorial"))
+                     help=tip("initialisation", before="default: PyTorch's own, as in the tutorial's PyTorch XORNet "
+                              "(this tab's defaults); small: randn*0.5, biases 0, as in the tutorial's NumPy "
+                              "network (tab ②)"))
         field_widget(S, "n_seeds", label="Seeds", key="s_n", value=url_s.n_seeds, container=c[6], help=tip("seed"))
         s_cfg = widget_config(lambda: xor.SeedStudyConfig(
             hidden=(st.session_state.s_width,),
@@ -292,9 +296,7 @@ with tab_s:
         m1.metric("Solved XOR", f"{sm.n_solved}/{sm.n}")
         m2.metric("Median final loss", f"{sm.median_loss:.4f}")
         m3.metric("Training time", f"{sm.seconds:.2f} s", help="All seeds together, in one batched run")
-        if sm.n_diverged:
-            st.warning(f"{sm.n_diverged} of {len(results)} runs diverged (the loss became NaN or infinite) and stopped "
-                       "early: the learning rate is too high for them.", icon=":material/warning:")
+        say.lesson(xc.seeds_diverged(sm), "warning", icon=":material/warning:")
         hist_all = all_histories(results)
         failed = sm.failed
         st.altair_chart(
@@ -302,25 +304,25 @@ with tab_s:
             width="stretch",
         )
         if not failed:
-            st.success("Every seed solved XOR with these settings.")
+            say.lesson(xc.all_seeds_solve(sm), "success")
         else:
             with st.spinner(f"Retraining the {len(failed)} failed seeds {xor.RETRY_FACTOR}x longer..."):
                 longer = longer_runs(s_cfg)
-            said = xor.retry_sentence(s_cfg, longer)
-            if said:
-                st.info(said, icon=":material/replay:")
+            say.lesson(xc.retry_sentence(s_cfg, longer), "info", icon=":material/replay:")
             st.subheader("Open a failed seed")
             pick = st.selectbox(
                 "Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}", key="s_pick"
             )
             d = diagnose_seed(s_cfg, pick)
-            for f in d["findings"]:
-                st.markdown(f"- {f}")
+            say.lessons([xc.seed_symptoms(d), xc.seed_flat(d), xc.seed_more_epochs(d)], "markdown")
             a, b = st.columns(2)
             a.caption("Its outputs")
             a.dataframe(d["outputs"], hide_index=True)
-            b.caption("Its hidden units on the four inputs (slope = the activation's derivative there)")
-            b.dataframe(d["units"].pivot(index="unit", columns="input", values="a").round(3))
+            b.caption("Its hidden units on the four inputs: each unit's output a, and in brackets its slope "
+                      "(the activation's derivative there; near 0, almost no gradient passes)")
+            u = d["units"]
+            b.dataframe(u.assign(cell=[f"{a:.3f} ({s:.3f})" for a, s in zip(u.a, u.slope)])
+                        .pivot(index="unit", columns="input", values="cell"))
             st.altair_chart(
                 charts.decision_surface(
                     probability_surface(results[pick]),

@@ -16,16 +16,18 @@ from core import datasets
 from core.engine.activations import HIDDEN, REGISTRY
 from core.engine.guard import guarded
 from core.xor import charts, diagram
+from core.xor import claims as xc
 from core.xor.play import PlayLoop
 from core.xor.playground import (
     PlaygroundConfig,
     Points,
     export_script,
-    loss_trouble,
+    loss_findings,
     make_points,
     new_trainer,
 )
 from core.xor.surfaces import train_test_losses
+from ui import say
 from ui.common import seed_state
 from ui.playground_view import playground_view
 from ui.widgets import field_widget, upload_mb, widget_config
@@ -158,12 +160,11 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}")
     if epoch == 0:
         st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
-    trouble = loss_trouble(trainer, cfg, pts) if not live else None  # at rest: it reads the whole history
-    if trouble:
-        st.error(trouble, icon=":material/warning:")
-    elif live and int(trainer.diverged.sum()):
-        st.error(f"{int(trainer.diverged.sum())} of {trainer.K} runs diverged (the loss became NaN or infinite) "
-                 "and stopped. Lower the learning rate.", icon=":material/warning:")
+    if not live:  # at rest: it reads the whole history
+        say.lesson(xc.loss_trouble(loss_findings(trainer, cfg, pts), cfg.lr), "error", icon=":material/warning:")
+    else:
+        say.lesson(xc.playground_diverged(int(trainer.diverged.sum()), trainer.K), "error",
+                   icon=":material/warning:")
     k = 0
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
@@ -191,9 +192,9 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
         try:
             points = datasets.points_from_csv(up.getvalue())
         except ValueError as e:
-            st.error(f"Could not use {up.name}: {e}")
+            say.status(f"Could not use {up.name}: {e}", "error")
     if points is None:
-        st.info("Upload a CSV to train on your own points; until then the XOR set is shown.")
+        say.status("Upload a CSV to train on your own points; until then the XOR set is shown.")
         g_cfg = g_cfg.replace(dataset="xor")
     return g_cfg, points
 
@@ -325,7 +326,7 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
                 return
             loop.touch()
             if loop.error is not None:
-                st.error(f"Training stopped: {loop.error}")
+                say.status(f"Training stopped: {loop.error}", "error")
             if not loop.alive:  # reached the end: redraw the whole panel at rest
                 ss.pg_playing, ss.pg_loop = False, None
                 st.rerun(scope="app")
