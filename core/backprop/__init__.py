@@ -7,7 +7,6 @@ from core.backprop.jobs import (  # noqa: F401
     autograd_step,
     chain_for,
     loss_history,
-    step_notes,
     trace_step,
     weight_names,
 )

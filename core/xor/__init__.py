@@ -18,6 +18,12 @@ _JOBS = (
 _CLAIMS = ("hidden_units_caption", "numpy_share_sentence", "perceptron_verdict", "retry_sentence")
 
 if TYPE_CHECKING:  # type checkers and readers see the plain import
+    from core.xor.claims import (  # noqa: F401
+        hidden_units_caption,
+        numpy_share_sentence,
+        perceptron_verdict,
+        retry_sentence,
+    )
     from core.xor.jobs import (  # noqa: F401
         RETRY_FACTOR,
         PerceptronConfig,
@@ -36,12 +42,6 @@ if TYPE_CHECKING:  # type checkers and readers see the plain import
         solved,
         truth_table,
         xor_torch_config,
-    )
-    from core.xor.claims import (  # noqa: F401
-        hidden_units_caption,
-        numpy_share_sentence,
-        perceptron_verdict,
-        retry_sentence,
     )
 
 

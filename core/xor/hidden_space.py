@@ -131,7 +131,8 @@ def xor_history(cfg: XorCompareConfig, n_snapshots: int = 40) -> pd.DataFrame:
 
     The same two runs as :func:`core.xor.jobs.run_xor_compare` (same seed and settings). Returns a long
     frame: net, step (0..n_snapshots), epoch, point ("(0,1)"), target, u, v, logit, a, b, c, how, unit
-    (the across unit's index), agree, note (which view: :meth:`HiddenSpace.describe`), separates (the line puts every point on its target's side).
+    (the across unit's index), agree, note (which view: :meth:`HiddenSpace.describe`), separates (the line
+    puts every point on its target's side).
     """
     X, y = datasets.gate("XOR")
     rows = []
