@@ -7,93 +7,9 @@ the note at each test); every verdict sentence is checked to appear only when it
 import numpy as np
 import pytest
 
-from core import datasets, xor
 from core import explorer as ex
 from core.digits import jobs as digits
 from core.digits import lessons
-from core.xor.playground import PlaygroundConfig, loss_trouble, make_points, new_trainer, summary
-from core.xor.scratch import solves_many
-
-# ---- XOR Lab ---------------------------------------------------------------------------------------
-
-
-def test_perceptron_fits_and_but_not_xor():
-    """Guards PerceptronConfig's lr/epochs and the tutorial's rule: AND converges, XOR never does (best line 75%)."""
-    cfg = xor.PerceptronConfig(gate="AND")
-    h, p = xor.run_perceptron(cfg)
-    assert h.converged and (xor.truth_table(cfg, p)["right"]).all()
-    assert xor.perceptron_verdict(cfg, h, p).startswith(f"AND learned in {len(h.errors)} epochs")
-    cfg = xor.PerceptronConfig(gate="XOR", epochs=1000)
-    h, p = xor.run_perceptron(cfg)
-    assert not h.converged and xor.best_linear_accuracy("XOR") == 0.75
-    wrong = int((~xor.truth_table(cfg, p)["right"]).sum())
-    said = xor.perceptron_verdict(cfg, h, p)
-    assert f"made {h.errors[-1]} updates" in said and f"gets {wrong} of 4 wrong" in said and "75%" in said
-    assert wrong >= 1 and "+ -" not in xor.rule_text(h.weights[-1], h.bias[-1])
-
-
-@pytest.fixture(scope="module")
-def seed_study():
-    cfg = xor.SeedStudyConfig()
-    return cfg, xor.run_seed_study(cfg)
-
-
-def test_the_tutorials_xornet_solves_88_of_100_seeds(seed_study):
-    """Guards SeedStudyConfig's defaults (the tutorial's XORNet: 2-4-1 sigmoid, Adam 0.1, 1,000 epochs)."""
-    cfg, res = seed_study
-    assert (cfg.hidden, cfg.activation, cfg.optimizer, cfg.lr, cfg.epochs) == ((4,), "sigmoid", "adam", 0.1, 1000)
-    assert int(xor.solved(res).sum()) == 88
-
-
-def test_more_epochs_claim_is_checked_not_assumed(seed_study):
-    """The diagnosis says whether more epochs help only from a longer run: 1 of the 12 stuck seeds solves."""
-    cfg, res = seed_study
-    longer = xor.retry_longer(cfg, res)
-    assert len(longer) == 12
-    fixed = [i for i, r in longer.items() if xor.solved([r])[0]]
-    assert [cfg.first_seed + i for i in fixed] == [61]
-    assert xor.retry_sentence(cfg, longer).startswith("Trained 10x longer (10,000 epochs), 1 of the 12 failed seeds")
-    for i, r in longer.items():
-        last = xor.diagnose(res[i], r)["findings"][-1]
-        assert ("does solve" in last) == (i in fixed) and ("do not help" in last) == (i not in fixed)
-        assert not any("more epochs" in f for f in xor.diagnose(res[i])["findings"])
-
-
-def test_the_numpy_network_solves_95_of_100_seeds_and_says_so():
-    """Guards XorCompareConfig's NumPy settings (lr 0.5, 2,000 epochs, randn*0.5): 95/100 solve, and the
-    default seed is one that does."""
-    cfg = xor.XorCompareConfig()
-    share = xor.numpy_solve_share(cfg)
-    assert share == (95, 100)
-    said = xor.numpy_share_sentence(share, cfg)
-    assert "solves XOR 95 times out of 100" in said and "the other 5 starts" in said
-    assert xor.numpy_share_sentence((100, 100), cfg).endswith("every start gets there.")
-    X, y = datasets.gate("XOR")
-    assert solves_many([cfg.seed], X, y, cfg.hidden, cfg.numpy_lr, cfg.numpy_epochs)[0]
-    assert "sigmoid" in xor.hidden_units_caption(cfg)
-
-
-def test_the_playground_default_solves_xor_for_several_seeds():
-    """Guards PlaygroundConfig's hidden (4, 4), init xavier, lr 0.03: seeds 0-4 all reach 95% test accuracy."""
-    cfg = PlaygroundConfig(n_seeds=5)
-    assert cfg.dataset == "xor" and cfg.features == ("x1", "x2")
-    pts = make_points(cfg)
-    tr = new_trainer(cfg, pts)
-    tr.run()
-    assert (summary(tr).test_acc >= 0.95).all()
-    assert loss_trouble(tr, cfg, pts) is None
-
-
-def test_a_too_high_learning_rate_is_named():
-    """lr 10 wrecks training (about 45-70% test accuracy): the page says so; a calm run says nothing."""
-    cfg = PlaygroundConfig(lr=10.0, n_seeds=2)
-    pts = make_points(cfg)
-    tr = new_trainer(cfg, pts)
-    tr.run()
-    said = loss_trouble(tr, cfg, pts)
-    assert (summary(tr).test_acc < 0.8).all()
-    assert said is not None and "learning rate (10) is too high" in said
-
 
 # ---- Activation Explorer ------------------------------------------------------------------------------
 

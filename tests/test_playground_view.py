@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import datasets
 from core.engine import TrainConfig, Trainer
+from core.xor import claims as xc
 from core.xor import diagram, hidden_space
 from core.xor.jobs import XorCompareConfig, run_xor_compare
 from core.xor.play import PlayLoop
@@ -147,17 +148,24 @@ def test_hidden_space_coordinates_are_the_hidden_activations_and_the_line_is_the
     assert hs.agree == 1.0
 
 
-def test_more_than_two_units_the_two_the_output_leans_on_most():
+def test_more_than_two_units_the_most_used_against_the_others_weighted_mean_exactly():
+    """More than two units: across, the unit the output leans on most; up, the others' weighted mean. The
+    line is then the output's own boundary (it used to be a slice that agreed on ~80% of points)."""
     rng = np.random.default_rng(0)
     H = rng.uniform(-1, 1, (50, 5))
     w = np.array([0.1, -3.0, 0.2, 2.0, 0.05])
     hs = hidden_space.project(H, w, 0.3)
-    assert hs.how == "top2" and set(hs.units) == {1, 3}
-    np.testing.assert_array_equal(hs.xy, H[:, list(hs.units)])
+    assert hs.how == "rest" and hs.units == (1, None)
+    rest = [0, 2, 3, 4]
+    np.testing.assert_allclose(hs.xy[:, 0], H[:, 1])
+    np.testing.assert_allclose(hs.xy[:, 1], H[:, rest] @ w[rest] / np.abs(w[rest]).sum())
+    assert np.abs(hs.xy[:, 1]).max() <= 1.0  # a weighted mean of values in [-1, 1]
     a, b, c = hs.line
-    assert (a, b) == (w[hs.units[0]], w[hs.units[1]])
-    assert c == pytest.approx(0.3 + H[:, [0, 2, 4]].mean(0) @ w[[0, 2, 4]])
-    assert "leans on most" in hs.describe()
+    np.testing.assert_allclose(a * hs.xy[:, 0] + b * hs.xy[:, 1] + c, H @ w + 0.3, atol=1e-12)
+    assert hs.agree == 1.0
+    note = hs.describe("L2 n{}")
+    assert "L2 n2" in note and "leans on most" in note and "%" not in note
+    assert "h2" in hs.describe()
 
 
 def test_one_hidden_unit_is_a_line_across():
@@ -188,8 +196,8 @@ def test_xor_history_caption_says_what_the_line_does():
     hh = hidden_space.xor_history(XorCompareConfig(hidden=2), n_snapshots=5)
     end = hh[(hh.net == "NumPy") & (hh.step == hh.step.max())]
     start = hh[(hh.net == "NumPy") & (hh.step == 0)]
-    assert bool(end.separates.iloc[0]) and "linearly separable" in hidden_space.caption(end)
-    assert not bool(start.separates.iloc[0]) and "wrong side" in hidden_space.caption(start)
+    assert bool(end.separates.iloc[0]) and "linearly separable" in xc.hidden_space_caption(end)
+    assert not bool(start.separates.iloc[0]) and "wrong side" in xc.hidden_space_caption(start)
     assert hidden_space.xor_chart(end, "NumPy").to_dict()["layer"]
 
 
