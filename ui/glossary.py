@@ -119,6 +119,21 @@ TERMS: dict[str, str] = {
     "parallel coordinates": "A chart with one vertical axis per hyperparameter; each trial is a line "
                             "crossing them all.",
     "search space": "The ranges and choices each hyperparameter may take in a study.",
+    # XOR Lab, Backprop Step by Step, Home
+    "xor": "Exclusive or: 1 when exactly one of two inputs is 1; no single straight line splits its four points.",
+    "truth table": "Every input combination of a logic gate with the output it should give.",
+    "gradient descent": "Training by repeatedly moving every weight a small step against its gradient.",
+    "full batch": "Every update uses all training examples at once: the gradient is their mean (the tutorial's "
+                  "XOR training).",
+    "forward pass": "Running inputs through the network layer by layer to get its output and the loss.",
+    "local derivative": "The slope of one operation alone (a sigmoid, a sum); the chain rule multiplies them.",
+    "hidden space": "The points drawn at their hidden units' values instead of their inputs; the output neuron "
+                    "draws a straight line there.",
+    "mse": "Mean squared error: the mean of (prediction - target)²; the usual loss for regression.",
+    "plateau": "A stretch where the loss barely falls for many epochs, because the gradient is tiny there.",
+    "local minimum": "A point where every small step raises the loss, though a lower point exists elsewhere.",
+    "diverge": "The loss grows without bound (or becomes NaN), usually because the learning rate is too high.",
+    "feature": "One number fed to the network per example: x1, x2, or one computed from them such as x1².",
 }
 
 
