@@ -158,7 +158,7 @@ with tab_p:
             row.altair_chart(perceptron_chart(cfg_g, len(h_g.errors), f"{g}: {verdict}", 170), width="content")
         st.caption(
             "XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
-            "on one side puts an orange one with them."
+            "on one side puts a red one with them."
         )
         say.lesson(xc.perceptron_lines_clear(gates), "caption")
         links.try_next("xor.perceptron", "xor", TABS)

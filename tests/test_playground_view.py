@@ -307,3 +307,21 @@ def test_the_tab_says_when_the_learning_rate_is_too_high():
     at.button(key="pg_all").click().run()
     assert not at.exception
     assert any("learning rate (10) is too high" in e.value for e in at.error)
+
+
+def test_one_colour_per_sign_negative_red_positive_blue():
+    """The Playground's weights, neuron pictures and classes use core.plotting's sign colours (it drew
+    negative in orange), as do XOR Lab's class charts and Backprop's network."""
+    from core.backprop import charts as bp_charts
+    from core.backprop import jobs as bpj
+    from core.plotting import NEGATIVE, POSITIVE, SIGN_SCHEME
+    from core.xor import charts as xor_charts
+    from ui import playground_view as pv
+
+    assert f"const NEG = {pv.rgb(NEGATIVE)}" in pv._JS and f"POS = {pv.rgb(POSITIVE)};" in pv._JS
+    assert NEGATIVE in pv._CSS and POSITIVE in pv._CSS and "245,147,34" not in pv._CSS + pv._JS
+    assert pv.rgb("#2166ac") == [33, 102, 172]
+    assert xor_charts.CLASS_COLORS.to_dict()["range"] == [NEGATIVE, POSITIVE]
+    assert xor_charts.DIVERGING.to_dict()["scheme"] == SIGN_SCHEME
+    spec = bp_charts.network_chart(bpj.run(bpj.BackpropConfig())).to_dict()
+    assert SIGN_SCHEME in str(spec) and "blueorange" not in str(spec)

@@ -22,7 +22,7 @@ import torch
 
 from core import datasets
 from core.engine import Trainer
-from core.plotting import fixed_size
+from core.plotting import NEGATIVE, POSITIVE, fixed_size
 from core.xor.jobs import XorCompareConfig, xor_torch_config
 from core.xor.scratch import ScratchNet
 
@@ -202,7 +202,7 @@ def xor_chart(snap: pd.DataFrame, title: str, lo: float = -0.05, hi: float = 1.0
     pts = alt.Chart(snap).mark_point(filled=True, size=220, opacity=1, stroke="#333", strokeWidth=1).encode(
         x=alt.X("u:Q", scale=scale, title=u_title),
         y=alt.Y("v:Q", scale=scale, title=v_title),
-        color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"]),
+        color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=[NEGATIVE, POSITIVE]),
                         legend=alt.Legend(title="XOR", orient="bottom")),
         tooltip=["point", "target", alt.Tooltip("u:Q", format=".3f"), alt.Tooltip("v:Q", format=".3f"),
                  alt.Tooltip("logit:Q", format=".2f", title="output logit")],
