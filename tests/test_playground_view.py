@@ -325,3 +325,51 @@ def test_one_colour_per_sign_negative_red_positive_blue():
     assert xor_charts.DIVERGING.to_dict()["scheme"] == SIGN_SCHEME
     spec = bp_charts.network_chart(bpj.run(bpj.BackpropConfig())).to_dict()
     assert SIGN_SCHEME in str(spec) and "blueorange" not in str(spec)
+
+
+def test_play_pause_state_machine():
+    """Pause stops; Play plays on; Play at the last epoch starts again from epoch 0 (it turned into Pause and
+    nothing moved). The label says what a press will do."""
+    from core.xor.play import play_label, play_pressed
+    assert play_pressed(True, False) == (False, False) and play_pressed(True, True) == (False, False)
+    assert play_pressed(False, False) == (True, False)
+    assert play_pressed(False, True) == (True, True)
+    assert play_label(True, True) == "⏸ Pause" and play_label(False, False) == "▶ Play"
+    assert "from epoch 0" in play_label(False, True)
+
+
+def test_a_loop_stopped_while_it_waits_for_the_lock_trains_no_further():
+    """Pause draws under the loop's lock; a loop that was waiting for that lock must not train one more
+    chunk once it gets it (the paused epoch counter moved on)."""
+    _, _, tr = setting(epochs=5000)  # the loop's own target below is what it trains to
+    loop = PlayLoop([(tr, 100_000)], pace=100_000, chunk=2).start()
+    time.sleep(0.05)
+    for _ in range(20):
+        with loop.lock:  # as the paused view draws
+            loop.stop(timeout=0.0)
+            epoch = tr.epoch
+        loop._thread.join(1.0)
+        assert not loop.alive and tr.epoch == epoch
+        loop = PlayLoop([(tr, 100_000)], pace=100_000, chunk=2).start()
+        time.sleep(0.01)
+    loop.stop()
+
+
+def test_play_at_the_end_plays_again_and_pause_stops_the_counter():
+    at = playground(g_epochs="400")
+    at.button(key="pg_all").click().run()
+    assert at.session_state["pg_a_trainer"].epoch == 400
+    assert at.button(key="pg_play").label == "▶ Play again from epoch 0"
+    old = at.session_state["pg_a_trainer"]
+    at.button(key="pg_play").click().run()
+    assert not at.exception
+    tr = at.session_state["pg_a_trainer"]
+    assert tr is not old and tr.epoch < 400  # started again (100 epochs a second: 400 take 4 s)
+    assert at.button(key="pg_play").label == "⏸ Pause"
+    at.button(key="pg_play").click().run()  # Pause
+    assert at.button(key="pg_play").label == "▶ Play"
+    epoch = tr.epoch
+    time.sleep(0.3)
+    assert tr.epoch == epoch and epoch < 400
+    (view,) = _views(at)
+    assert view["epoch"] == epoch

@@ -73,11 +73,12 @@ _JS = with_sign_colours((Path(__file__).parent / "components" / "playground_view
 _component = st.components.v2.component("nnlab.playground_view", html=_HTML, css=_CSS, js=_JS)
 
 
-def playground_view(frames: list[dict], key: str, interval: float = 0.1) -> None:
+def playground_view(frames: list[dict], key: str, interval: float = 0.1, live: bool = True) -> None:
     """Draw frames (dicts from :func:`core.xor.diagram.frame`, oldest first) in the component with this key.
 
     The view queues them and draws one every ``interval / len(frames)`` seconds (a batch spread over
     the time until the next is due), so a Play loop's snapshots appear as a steady animation; if the
-    queue backs up it skips the oldest, never lagging much more than a batch behind.
+    queue backs up it skips the oldest, never lagging much more than a batch behind. Not ``live`` (at rest,
+    after Pause): the queue is dropped and these frames shown at once, so the epoch stops where training did.
     """
-    _component(key=key, data={"frames": frames, "interval": interval}, height="content")
+    _component(key=key, data={"frames": frames, "interval": interval, "live": live}, height="content")

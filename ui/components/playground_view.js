@@ -272,6 +272,7 @@ export default function (component) {
   // so a batch is spread over the time until the next is due; if the queue backs up (a slow tab),
   // the oldest are skipped so the view never lags more than about one batch behind the engine
   const q = state.queue || (state.queue = []);
+  if (data.live === false) q.length = 0;  // at rest (paused, stepped): the state now, not the frames before it
   q.push(...frames);
   while (q.length > 2 * frames.length + 1) q.shift();
   state.spacing = 1000 * (data.interval || 0.1) / frames.length;
