@@ -76,7 +76,8 @@ st.markdown(
     "one row's pass and the mean over all four. Each step runs forward, then sends the error back through "
     "the network by the chain rule: every derivative below is a product of the one before it and one local "
     "slope. Each number is also computed by PyTorch's autograd, and the two are compared.",
-    help=tip("backpropagation", "chain rule", "sigmoid", "binary cross-entropy", "full batch", "sgd", "autograd"),
+    help=tip("xor", "backpropagation", "gradient descent", "gradient", "epoch", "full batch", "batch", "sgd",
+             "chain rule", "derivative", "sigmoid", "binary cross-entropy", "cross-entropy", "autograd"),
 )
 
 url = config_from_url(bp.BackpropConfig)
@@ -103,7 +104,8 @@ c[2].number_input("Step", 0, bpj.MAX_STEP, key="bp_step",
 batch = st.session_state.bp_mode == "batch"
 with c[3].container(horizontal=True):
     st.button("Next step" if batch else "Next example", icon=":material/skip_next:", on_click=move, args=(1,))
-    st.button("Next 10 epochs" if batch else "Next epoch", icon=":material/fast_forward:", on_click=move, args=(4,))
+    st.button("Next 10 epochs" if batch else "Next epoch", icon=":material/fast_forward:", on_click=move, args=(4,),
+              help=tip("epoch"))
     st.button("Reset", icon=":material/restart_alt:", on_click=move, args=(None,))
 ss = st.session_state
 cfg = widget_config(lambda: bp.BackpropConfig(seed=int(ss.bp_seed), lr=float(ss.bp_lr), mode=ss.bp_mode,
@@ -113,18 +115,20 @@ t, fwd, bwd, grads = step_view(cfg)
 if cfg.batch:
     st.markdown(f"**Epoch {cfg.epoch + 1}: one full-batch step** (step {cfg.step + 1}) on the mean gradient of "
                 f"all four rows. Row shown: input x = ({t.x[0]:g}, {t.x[1]:g}), target y = {t.y:g}, prediction "
-                f"a2 = {t.a2:.4f}, loss {t.loss:.4f}; mean loss over the four rows {t.mean_loss_before:.4f}.")
+                f"a2 = {t.a2:.4f}, loss {t.loss:.4f}; mean loss over the four rows {t.mean_loss_before:.4f}.",
+                help=tip("loss"))
 else:
     st.markdown(f"**Epoch {cfg.epoch + 1}, example {cfg.example + 1} of 4** (step {cfg.step + 1}): "
                 f"input x = ({t.x[0]:g}, {t.x[1]:g}), target y = {t.y:g}, prediction a2 = {t.a2:.4f}, "
-                f"loss {t.loss:.4f}.")
+                f"loss {t.loss:.4f}.", help=tip("loss"))
 agrees = bc.autograd_agrees(t)
 say.lesson(agrees, "success" if agrees.holds else "error",
            icon=":material/verified:" if agrees.holds else ":material/error:")
 
 left, right = st.columns(2)
 picked = ss.bp_w
-left.markdown("**Forward**: each weight on its edge, each unit's output a = sigmoid(z) inside it")
+left.markdown("**Forward**: each weight on its edge, each unit's output a = sigmoid(z) inside it",
+              help=tip("forward pass", "weight", "bias"))
 left.altair_chart(network(cfg, False, picked, ""), width="stretch")
 right.markdown("**Backward**: each weight's gradient dL/dw on its edge, dL/dz inside each unit")
 right.altair_chart(network(cfg, True, picked, ""), width="stretch")
@@ -152,7 +156,7 @@ m.metric("after the update", f"{t.mean_loss_after:.5f}", delta(t.mean_loss_befor
 say.lessons([bc.update_lowers_loss(t), bc.mean_loss_falls(t), bc.full_batch_lowers_more(t)], "caption")
 
 st.markdown("**The error flowing back**: each value is the upstream value times one local derivative",
-            help=tip("derivative"))
+            help=tip("local derivative"))
 st.table(numbers(bwd, "quantity", "chain rule"), hide_index=True)
 say.lesson(bc.dz2_is_a2_minus_y(t), "caption")
 st.markdown(f"**Every weight's gradient and update** (lr = {cfg.lr:g})" + (

@@ -7,6 +7,7 @@ from core.xor import charts
 from core.xor.claims import first_look_verdict
 from core.xor.first_look import FirstLook, first_look
 from ui import glossary, links, say
+from ui.glossary import tip
 from ui.startup import warm_in_background
 
 
@@ -20,9 +21,9 @@ def home_job() -> tuple[FirstLook, object]:
 
 st.title("NN Lab")
 st.markdown(
-    "Watch neural networks learn: every chart here is drawn from a network this server trained, not a stored "
-    "picture. Most retrain when you change a setting (the Playground trains while you watch); each run is "
-    "seeded so the numbers repeat, and cached so it comes back at once. The chart below was trained by this "
+    "Watch neural networks learn: every number and chart here is computed by NN Lab's code, not a stored "
+    "picture. Networks are trained on this server, seeded so the numbers repeat, and cached so they come back "
+    "at once; the Playground (step 1, tab ④) trains while you watch. The chart below was trained by this "
     "server when Home was first opened."
 )
 say.status(
@@ -35,6 +36,13 @@ say.status(
 # Stacked, not in columns: beside the path, the 280 px chart overlapped it at 1024 px wide.
 f, chart = home_job()
 st.altair_chart(chart, width="content")
+st.caption(
+    f"The tutorial's XOR network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden neurons, 1 sigmoid output "
+    f"neuron, binary cross-entropy loss, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, "
+    f"trained by this server in {f.seconds * 1000:,.0f} ms when Home was first opened.",
+    help=tip("xor", "neuron", "hidden layer", "sigmoid", "loss", "binary cross-entropy", "cross-entropy",
+             "learning rate", "full batch", "seed"),
+)
 say.lesson(first_look_verdict(f), "caption")
 
 st.subheader("The path, step by step")

@@ -84,11 +84,12 @@ def gate_points(gate: str) -> pd.DataFrame:
 
 
 # ---- page ---------------------------------------------------------------------------------------
-st.title("XOR Lab")
+st.title("XOR Lab", help=tip("xor"))
 st.markdown(
-    "A single neuron draws one straight line, and no straight line separates XOR's four points. "
-    "Add one hidden layer and the network bends the boundary. Everything below is trained live, "
-    "seeded, and cached: change a setting and watch it retrain."
+    "A single neuron (a perceptron) draws one straight line, and no straight line separates XOR's four "
+    "points. Add one hidden layer and the network bends the boundary. Everything below is trained live, "
+    "seeded, and cached: change a setting and watch it retrain.",
+    help=tip("neuron", "perceptron", "xor", "linearly separable", "hidden layer", "decision boundary"),
 )
 
 url_p = url_config(P, "p_")
@@ -136,12 +137,12 @@ with tab_p:
             {p_cfg.gate: (hist.weights[-1], float(hist.bias[-1]), bool(hist.converged))}), "caption")
         left, right = st.columns([1, 1])
         with left:
-            shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show")
+            shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show", help=tip("epoch"))
             st.altair_chart(perceptron_chart(p_cfg, shown, f"{p_cfg.gate}: the line after epoch {shown}"),
                             width="content")
         with right:
             st.altair_chart(error_chart(p_cfg), width="stretch")
-            st.caption("Truth table and the perceptron's answers now")
+            st.caption("Truth table and the perceptron's answers now", help=tip("truth table"))
             # a static table fits its column (a data grid cut the "right" column at 1024 px)
             st.table(table.style.format({"right": lambda ok: "✓" if ok else "✗"}), hide_index=True)
             st.caption(f"Final rule: {rule}. Update after each mistake: w += lr·error·x, b += lr·error.")
@@ -168,7 +169,9 @@ with tab_c:
     if tab_c.open:
         st.markdown(
             "The same 2-H-1 sigmoid network, trained two ways: **NumPy** with backprop written by hand "
-            "(plain gradient descent on binary cross-entropy) and **PyTorch** with autograd and Adam."
+            "(plain gradient descent on the binary cross-entropy loss) and **PyTorch** with autograd and Adam.",
+            help=tip("sigmoid", "backpropagation", "gradient descent", "binary cross-entropy", "cross-entropy",
+                     "gradient", "autograd", "adam", "loss"),
         )
         c = st.columns(3) + st.columns(3)  # two rows: six in one squeezed each label onto three lines at 1024 px
         field_widget(C, "hidden", label="Hidden units", key="c_hidden", value=url_c.hidden, container=c[0])
@@ -178,7 +181,8 @@ with tab_c:
         field_widget(C, "torch_lr", label="PyTorch learning rate", key="c_t_lr", value=url_c.torch_lr,
                      container=c[3], format="%.4g", help=tip("adam", before="PyTorch trains with Adam here."))
         field_widget(C, "torch_epochs", label="PyTorch epochs", key="c_t_ep", value=url_c.torch_epochs, container=c[4])
-        field_widget(C, "seed", label="Seed", key="c_seed", value=url_c.seed, container=c[5])
+        field_widget(C, "seed", label="Seed", key="c_seed", value=url_c.seed, container=c[5],
+                     help=tip("seed"))
         c_cfg = widget_config(lambda: xor.XorCompareConfig(
             hidden=st.session_state.c_hidden,
             numpy_lr=st.session_state.c_np_lr,
@@ -208,7 +212,7 @@ with tab_c:
                 ),
                 width="content",
             )
-        st.subheader("What each hidden unit computes")
+        st.subheader("What each hidden unit computes", help=tip("weight", "bias", "activation"))
         say.lesson(xc.hidden_units_caption(c_cfg), "caption")
         for name in ("NumPy", "PyTorch"):
             hid = cr.hidden[cr.hidden.net == name].drop(columns="net")
@@ -216,12 +220,15 @@ with tab_c:
                 charts.heatmap_grid(hid, "unit", "a", columns=min(4, c_cfg.hidden), size=100, title=name),
                 width="content"
             )
-        st.subheader("The hidden space: the hidden layer moves the four points")
+        st.subheader("The hidden space: the hidden layer moves the four points",
+                     help=tip("hidden space", "linearly separable", "epoch"))
         st.caption(
             "Each point drawn at its hidden units' values instead of its inputs. The output neuron is a "
-            "straight line (dashed) in this space. Slide through training and watch the hidden layer move "
-            "(0,1) and (1,0) away from (0,0) and (1,1); the sentence under each view says whether the line "
-            "separates them yet."
+            "straight line (dashed) in this space: where each weight times its hidden value, plus the bias, is 0. "
+            "Slide through training epoch by epoch and watch the hidden layer move (0,1) and (1,0) away from "
+            "(0,0) and (1,1); the sentence under each view says whether the line separates them yet (whether "
+            "XOR has become linearly separable there).",
+            help=tip("weight", "bias", "epoch", "linearly separable"),
         )
 
         @st.cache_data(max_entries=16)
@@ -255,16 +262,17 @@ with tab_c:
 with tab_s:
     if tab_s.open:
         st.markdown(
-            "Is solving XOR luck? Train the same network from many random starts **at once** "
-            "(one batched run) and count how many get there. Defaults: the tutorial's PyTorch XORNet."
+            "Is solving XOR luck? Train the same network from many random starts, one seed each, **at once** "
+            "(one batched run) and count how many get there. Defaults: the tutorial's PyTorch XORNet.",
+            help=tip("seed", "batch"),
         )
         c = st.columns(4) + st.columns(4)[:3]  # two rows: seven selects in one row were cut to "Sig", "ad" at 1024 px
         field_widget(S, "hidden", label="Hidden units", key="s_width", value=url_s.hidden[0], part="item",
                      widget="number_input", container=c[0])
         field_widget(S, "activation", label="Activation", key="s_act", value=url_s.activation, container=c[1],
-                     format_func=ACT_LABEL.get)
+                     format_func=ACT_LABEL.get, help=tip("activation", "sigmoid"))
         field_widget(S, "optimizer", label="Optimizer", key="s_opt", value=url_s.optimizer, container=c[2],
-                     help=tip("adam", "sgd", "momentum"))
+                     help=tip("optimizer", "adam", "sgd", "momentum"))
         field_widget(S, "lr", label="Learning rate", key="s_lr", value=url_s.lr, container=c[3], format="%.4g",
                      help=tip("learning rate"))
         field_widget(S, "epochs", label="Epochs", key="s_epochs", value=url_s.epochs, container=c[4],
@@ -294,7 +302,7 @@ with tab_s:
         sm = seed_summary(results)
         m1, m2, m3 = st.columns(3)
         m1.metric("Solved XOR", f"{sm.n_solved}/{sm.n}")
-        m2.metric("Median final loss", f"{sm.median_loss:.4f}")
+        m2.metric("Median final loss", f"{sm.median_loss:.4f}", help=tip("loss"))
         m3.metric("Training time", f"{sm.seconds:.2f} s", help="All seeds together, in one batched run")
         say.lesson(xc.seeds_diverged(sm), "warning", icon=":material/warning:")
         hist_all = all_histories(results)
@@ -309,7 +317,8 @@ with tab_s:
             with st.spinner(f"Retraining the {len(failed)} failed seeds {xor.RETRY_FACTOR}x longer..."):
                 longer = longer_runs(s_cfg)
             say.lesson(xc.retry_sentence(s_cfg, longer), "info", icon=":material/replay:")
-            st.subheader("Open a failed seed")
+            st.subheader("Open a failed seed", help=tip("gradient", "derivative", "saturation", "plateau",
+                                                        "local minimum"))
             pick = st.selectbox(
                 "Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}", key="s_pick"
             )
@@ -319,7 +328,8 @@ with tab_s:
             a.caption("Its outputs")
             a.dataframe(d["outputs"], hide_index=True)
             b.caption("Its hidden units on the four inputs: each unit's output a, and in brackets its slope "
-                      "(the activation's derivative there; near 0, almost no gradient passes)")
+                      "(the activation's derivative there; near 0, almost no gradient passes)",
+                      help=tip("derivative", "saturation"))
             u = d["units"]
             b.dataframe(u.assign(cell=[f"{a:.3f} ({s:.3f})" for a, s in zip(u.a, u.slope)])
                         .pivot(index="unit", columns="input", values="cell"))

@@ -30,6 +30,7 @@ from core.xor.playground import (
 from core.xor.surfaces import train_test_losses
 from ui import say
 from ui.common import seed_state
+from ui.glossary import tip
 from ui.playground_view import playground_view
 from ui.widgets import field_widget, upload_mb, widget_config
 
@@ -69,9 +70,11 @@ def _training_controls(k, cfg: PlaygroundConfig) -> None:
         field_widget(PG, "train_frac", label="Training share", key=k("train"), value=cfg.train_frac,
                      widget="slider", container=b, step=0.1)
         a, b = _pair()
-        field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a)
+        field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a,
+                     help=tip("initialisation", "xavier init", "he init", "lecun init"))
         field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get,
-                     help="auto: cross-entropy for classes, squared error for regression")
+                     help=tip("cross-entropy", "mse", before="auto: cross-entropy for classes, squared error for "
+                              "regression"))
         a, b = _pair()
         field_widget(PG, "n_seeds", label="Seeds at once", key=k("seeds"), value=cfg.n_seeds, container=a,
                      help="Train this setting from this many seeds.")
@@ -102,11 +105,12 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
     a, b = _pair()
     field_widget(PG, "activation", label="Activation", key=k("act"), value=cfg.activation, container=a,
-                 format_func=ACT_LABEL.get)
-    field_widget(PG, "lr", label="Learning rate", key=k("lr"), value=cfg.lr, container=b, format="%.4g")
+                 format_func=ACT_LABEL.get, help=tip("activation", "tanh", "relu", "sigmoid"))
+    field_widget(PG, "lr", label="Learning rate", key=k("lr"), value=cfg.lr, container=b, format="%.4g",
+                 help=tip("learning rate", "diverge"))
     a, b = _pair()
     seed_state({k("reg"): "L1" if cfg.l1 else "L2" if cfg.l2 else "none"})
-    reg = a.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"))
+    reg = a.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"), help=tip("regularisation", "l1", "l2"))
     field_widget(PG, "l1" if reg == "L1" else "l2", label="Regularisation rate", key=k("rate"),
                  value=max(cfg.l1, cfg.l2) or 0.001, container=b, format="%.4g", disabled=reg == "none")
     if inherit is None:
@@ -158,7 +162,7 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     frames: snapshots the loop recorded since the last redraw (the view plays them in order); else now.
     """
     epoch = frames[-1]["epoch"] if frames else trainer.epoch  # live: the newest frame's, as the view shows
-    st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}")
+    st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}", help=tip("epoch"))
     if epoch == 0:
         st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
     if not live:  # at rest: it reads the whole history
@@ -278,7 +282,8 @@ def playground_tab(url_g: PlaygroundConfig,
     """The whole tab; returns the settings shown (A, and B when comparing) for the page's URL."""
     st.markdown(
         "TensorFlow Playground's ground, and past it: many seeds at once, a second setting beside "
-        "the first, seeded reset, initialisation and loss choices, your own points, and an export."
+        "the first, seeded reset, batch size, initialisation and loss choices, your own points, and an export.",
+        help=tip("feature", "hidden layer", "loss", "initialisation", "regularisation", "epoch", "batch"),
     )
     ctrl, out = st.columns([2, 3], gap="large")
     with ctrl:

@@ -376,12 +376,9 @@ def _home_default() -> Said:
 @claim("home.first_look_solves", page="Home", tab="first chart",
        condition="the NumPy network's four outputs are on the right side of 0.5", defaults=_home_default)
 def first_look_verdict(f: FirstLook) -> Said:
-    """The caption under Home's first chart: the run, its outputs, and whether it solves XOR."""
+    """Under Home's first chart: its final loss, its outputs, and whether it solves XOR."""
     outs = ", ".join(f"{p:.2f}" for p in f.outputs)
-    s = (f"The tutorial's network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden units, 1 sigmoid "
-         f"output, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, trained by this "
-         f"server in {f.seconds * 1000:,.0f} ms when Home was first opened. Final loss {f.final_loss:.3f}; outputs "
-         f"for (0,0), (0,1), (1,0), (1,1): {outs}, ")
+    s = f"Final loss {f.final_loss:.3f}; outputs for (0,0), (0,1), (1,0), (1,1): {outs}, "
     return said(f.solved, s + "all four on the right side of 0.5: it solves XOR. Step 1 shows why a single neuron "
                 "never can.",
                 s + "not all on the right side of 0.5: this start did not solve XOR. Step 1 shows why a single "
