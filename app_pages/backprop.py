@@ -53,7 +53,7 @@ def numbers(df, *text: str):
     return df.style.format(fmt, na_rep="")
 
 
-def delta(before: float, after: float) -> str:
+def change_text(before: float, after: float) -> str:
     """A metric's change with enough digits to be seen (a change below 1e-5 in e-notation, not +0.00000)."""
     d = after - before
     return f"{d:+.5f}" if abs(d) >= 1e-5 or d == 0 else f"{d:+.2e}"
@@ -148,10 +148,10 @@ st.subheader("The update and the new loss")
 m = st.container(horizontal=True)  # four in a row, two by two at 1024 px (in four columns the labels were cut)
 m.metric("Loss on the row shown, before" if cfg.batch else "Loss on this example, before", f"{t.loss:.5f}",
          width=METRIC_W, help=tip("loss"))
-m.metric("after the update", f"{t.new_loss:.5f}", delta(t.loss, t.new_loss), delta_color="inverse",
+m.metric("after the update", f"{t.new_loss:.5f}", change_text(t.loss, t.new_loss), delta_color="inverse",
          width=METRIC_W)
 m.metric("Mean loss on all four, before", f"{t.mean_loss_before:.5f}", width=METRIC_W)
-m.metric("after the update", f"{t.mean_loss_after:.5f}", delta(t.mean_loss_before, t.mean_loss_after),
+m.metric("after the update", f"{t.mean_loss_after:.5f}", change_text(t.mean_loss_before, t.mean_loss_after),
          delta_color="inverse", width=METRIC_W)
 say.lessons([bc.update_lowers_loss(t), bc.mean_loss_falls(t), bc.full_batch_lowers_more(t)], "caption")
 

@@ -203,7 +203,7 @@ def test_a_diverged_run_while_playing_is_named():
 
 
 def test_the_playgrounds_hidden_space_agrees_with_a_network_at_100_percent():
-    """The default Playground net gets every point right; its hidden-space line must say so (it said 80%)."""
+    """The default Playground net gets every point right; its hidden-space line agrees on every point."""
     import torch
     cfg = PlaygroundConfig()
     pts = make_points(cfg)

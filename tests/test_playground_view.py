@@ -150,7 +150,7 @@ def test_hidden_space_coordinates_are_the_hidden_activations_and_the_line_is_the
 
 def test_more_than_two_units_the_most_used_against_the_others_weighted_mean_exactly():
     """More than two units: across, the unit the output leans on most; up, the others' weighted mean. The
-    line is then the output's own boundary (it used to be a slice that agreed on ~80% of points)."""
+    line is then the output's own boundary: every point on the side the network puts it."""
     rng = np.random.default_rng(0)
     H = rng.uniform(-1, 1, (50, 5))
     w = np.array([0.1, -3.0, 0.2, 2.0, 0.05])
@@ -310,8 +310,8 @@ def test_the_tab_says_when_the_learning_rate_is_too_high():
 
 
 def test_one_colour_per_sign_negative_red_positive_blue():
-    """The Playground's weights, neuron pictures and classes use core.plotting's sign colours (it drew
-    negative in orange), as do XOR Lab's class charts and Backprop's network."""
+    """The Playground's weights, neuron pictures and classes use core.plotting's sign colours (negative
+    red, positive blue), as do XOR Lab's class charts and Backprop's network."""
     from core.backprop import charts as bp_charts
     from core.backprop import jobs as bpj
     from core.plotting import NEGATIVE, POSITIVE, SIGN_SCHEME
@@ -328,8 +328,8 @@ def test_one_colour_per_sign_negative_red_positive_blue():
 
 
 def test_play_pause_state_machine():
-    """Pause stops; Play plays on; Play at the last epoch starts again from epoch 0 (it turned into Pause and
-    nothing moved). The label says what a press will do."""
+    """Pause stops; Play plays on; Play at the last epoch starts again from epoch 0 rather than
+    showing Pause with nothing to play. The label says what a press will do."""
     from core.xor.play import play_label, play_pressed
     assert play_pressed(True, False) == (False, False) and play_pressed(True, True) == (False, False)
     assert play_pressed(False, False) == (True, False)
@@ -340,7 +340,7 @@ def test_play_pause_state_machine():
 
 def test_a_loop_stopped_while_it_waits_for_the_lock_trains_no_further():
     """Pause draws under the loop's lock; a loop that was waiting for that lock must not train one more
-    chunk once it gets it (the paused epoch counter moved on)."""
+    chunk once it gets it, or the paused epoch counter moves on."""
     _, _, tr = setting(epochs=5000)  # the loop's own target below is what it trains to
     loop = PlayLoop([(tr, 100_000)], pace=100_000, chunk=2).start()
     time.sleep(0.05)
