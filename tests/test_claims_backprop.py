@@ -28,7 +28,7 @@ def test_step_0_says_which_weights_moved_input_0_0_leaves_the_first_layer_still(
         said = bc.update_lowers_loss(t)
         assert said.holds and t.new_loss < t.loss
         assert "moved 9 of the 17 weights and biases" in said and "every weight" not in said
-        assert "W1[1,1] ... W1[2,4]" in said and "(x1 and x2) is 0 on this example" in said
+        assert "W1[1,1] ... W1[2,4]" in said and "inputs (x1 and x2) are 0 on this example" in said
         assert f"fell from {t.loss:.5f} to {t.new_loss:.5f}" in said
         big = bpj.run(DEFAULT.replace(lr=10.0, step=5))
         big.new_loss = big.loss + 0.1  # a step past the minimum (one example's loss rarely rises: a fake trace)
@@ -107,3 +107,12 @@ def test_the_full_batch_mode_is_the_tutorials_training():
     assert bpj.value_of(t.step_grads, "W1[1,2]") == mean and (t.x == X[2]).all()
     table = bpj.gradient_table(t)
     assert "mean of 4 rows" in table and np.allclose(table["update (-lr·mean)"], -cfg.lr * table["mean of 4 rows"])
+
+
+def test_numbers_side_by_side_get_the_digits_that_tell_them_apart():
+    assert bc.apart(0.0029019, 0.0029016, 0.0029018) == ["0.0029019", "0.0029016", "0.0029018"]
+    assert bc.apart(0.5, 0.5, 0.25) == ["0.50000", "0.50000", "0.25000"]  # equal values stay equal
+    late = bpj.run(DEFAULT.replace(step=7000))
+    said = bc.full_batch_lowers_more(late)
+    shown = [w.rstrip(").;") for w in said.split() if w[:1].isdigit() and "." in w][1:]  # after "lr 0.5"
+    assert len(set(shown)) == 3, said

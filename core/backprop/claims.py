@@ -30,6 +30,15 @@ def change(a: float, b: float, lo: int = 5, hi: int = 12) -> str:
     return f"stayed at {a:.{lo}f} to within 1e-{hi}"
 
 
+def apart(*values: float, lo: int = 5, hi: int = 12) -> list[str]:
+    """The values with the fewest decimals (at least ``lo``, at most ``hi``) that tell unequal ones apart."""
+    for d in range(lo, hi + 1):
+        out = [f"{v:.{d}f}" for v in values]
+        if all(out[i] != out[j] for i in range(len(values)) for j in range(i) if values[i] != values[j]):
+            return out
+    return out
+
+
 def moved(t: bpj.StepTrace) -> tuple[list[str], str]:
     """(the weights and biases the update left in place, a sentence saying which moved and why)."""
     names = bpj.weight_names()
@@ -40,8 +49,9 @@ def moved(t: bpj.StepTrace) -> tuple[list[str], str]:
     why = "had a zero gradient"
     if not t.batch and all(n.startswith(tuple(f"W1[{i + 1}," for i in zero_inputs)) for n in still):
         xs = " and ".join(f"x{i + 1}" for i in zero_inputs)
+        inputs = f"inputs ({xs}) are" if len(zero_inputs) > 1 else f"input ({xs}) is"
         why = (f"get{'s' * (len(still) == 1)} a zero gradient, because {'its' if len(still) == 1 else 'their'} "
-               f"input ({xs}) is 0 on this example: dL/dW1[i,j] = x_i · dL/dz1[j]")
+               f"{inputs} 0 on this example: dL/dW1[i,j] = x_i · dL/dz1[j]")
     listed = ", ".join(still) if len(still) <= 4 else f"{still[0]} ... {still[-1]}"
     return still, (f"moved {len(names) - len(still)} of the {len(names)} weights and biases against their "
                    f"gradients; the other {len(still)} ({listed}) {why}, and stayed put")
@@ -90,17 +100,17 @@ def weight_gets_no_gradient(t: bpj.StepTrace, name: str) -> Said:
     zero = [m for _, m, v in factors if v == 0.0]
     g = bpj.value_of(t.grads, name)
     used = bpj.value_of(t.step_grads, name)
-    old, new = bpj.value_of(t.params, name), bpj.value_of(t.new_params, name)
-    update = (f"The update is -lr × {'the mean gradient' if t.batch else 'gradient'} = -{t.lr:g} × {used:.6g} = "
-              f"{-t.lr * used + 0.0:.6g}: {name} goes from {old:.6f} to {new:.6f}.")
+    old, new = apart(bpj.value_of(t.params, name), bpj.value_of(t.new_params, name), lo=6)
+    update = (f"the update is -lr × {'the mean gradient' if t.batch else 'gradient'} = -{t.lr:g} × {used:.6g} = "
+              f"{-t.lr * used + 0.0:.6g}: {name} goes from {old} to {new}.")
     if zero and t.batch:
         text = (f"One factor is exactly 0 on this row ({zero[0]}), so this row gives {name} no gradient. The "
                 f"full-batch step uses the mean over the four rows instead: {update}")
-    elif zero:
+    elif not zero:
+        text = update[0].upper() + update[1:]
+    else:
         text = (f"One factor is exactly 0 on this example ({zero[0]}), so {name} gets no gradient and does not "
                 "move: it played no part in this output.")
-    else:
-        text = update
     return said(bool(zero), text, text, weight=name, gradient=g, step_gradient=used)
 
 
@@ -151,10 +161,10 @@ def full_batch_lowers_more(t: bpj.StepTrace) -> Said:
     """This step beside the other kind from the same weights (the tutorial's full batch, or one row)."""
     other = _other_way(t)
     full, one = (t.mean_loss_after, other) if t.batch else (other, t.mean_loss_after)
-    ex = f"row {t.x[0]:g},{t.x[1]:g}" if t.batch else "this example"
+    ex = f"row ({t.x[0]:g},{t.x[1]:g})" if t.batch else "this example"
+    f_s, o_s, b_s = apart(full, one, t.mean_loss_before)
     s = (f"From these weights, the tutorial's full-batch step (lr {t.lr:g}, the mean of the four rows' gradients) "
-         f"would leave the mean loss at {full:.5f}; a step on {ex} alone leaves it at {one:.5f} (before either: "
-         f"{t.mean_loss_before:.5f}).")
+         f"would leave the mean loss at {f_s}; a step on {ex} alone leaves it at {o_s} (before either: {b_s}).")
     return said(full < one, s + " The full batch lowers it more: it follows all four rows at once.",
                 s + " Here the one-example step lowers it more: one step on a single row can, though the next "
                 "rows may undo it.", full_batch=full, one_example=one)
