@@ -37,7 +37,7 @@ def network(cfg: bp.BackpropConfig, backward: bool, picked: str, title: str):
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def loss_plot(cfg: bp.BackpropConfig):
-    return charts.loss_chart(history(cfg), cfg.step)
+    return charts.loss_chart(history(cfg), cfg.step, per_epoch=1 if cfg.batch else 4)
 
 
 def numbers(df, *text: str):

@@ -88,10 +88,12 @@ def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title:
         title=title, height=height).resolve_scale(fill="independent")
 
 
-def loss_chart(history: pd.DataFrame, step: int, title: str = "Mean loss over the four XOR rows") -> alt.LayerChart:
-    """Mean loss against steps done, with a rule at this step. history: step, mean_loss."""
+def loss_chart(history: pd.DataFrame, step: int, title: str = "Mean loss over the four XOR rows",
+               per_epoch: int = 4) -> alt.LayerChart:
+    """Mean loss against steps done (``per_epoch`` a epoch: 4 one example at a time, 1 full batch), with a
+    dot after this step. history: step, mean_loss."""
     line = alt.Chart(history, title=title).mark_line(color="#1f77b4").encode(
-        x=alt.X("step:Q", title="steps done (4 per epoch)", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("step:Q", title=f"steps done ({per_epoch} per epoch)", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("mean_loss:Q", title="mean BCE loss", scale=alt.Scale(zero=False)),
         tooltip=["step", alt.Tooltip("mean_loss:Q", format=".5f")])
     here = history[history["step"] == step + 1]
