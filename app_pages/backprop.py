@@ -70,12 +70,12 @@ def move(delta: int | None) -> None:
 st.title("Backprop Step by Step")
 st.markdown(
     "The tutorial's XOR network (2 inputs, 4 sigmoid hidden units, 1 sigmoid output, binary cross-entropy), "
-    "trained by plain gradient descent. The tutorial trains it **full batch**: each of its 2,000 epochs "
+    f"trained by plain gradient descent. The tutorial trains it **full batch**: each of its {bpj.EPOCHS:,} epochs "
     "averages the gradient over the four rows and takes one step. Here you choose: **one example at a "
     "time** (the default: each step's numbers fit one table), or the tutorial's **full batch**, which shows "
     "one row's pass and the mean over all four. Each step runs forward, then sends the error back through "
     "the network by the chain rule: every derivative below is a product of the one before it and one local "
-    "slope. Each number is also computed by PyTorch's autograd, and the two are compared.",
+    "slope. Each number of the example shown is also computed by PyTorch's autograd, and the two are compared.",
     help=tip("xor", "backpropagation", "gradient descent", "gradient", "epoch", "full batch", "batch", "sgd",
              "chain rule", "derivative", "sigmoid", "binary cross-entropy", "cross-entropy", "autograd"),
 )
