@@ -1,4 +1,5 @@
-"""Backprop Step by Step: the tutorial's 2-4-1 XOR network, one example at a time, checked against autograd."""
+"""Backprop Step by Step: the tutorial's 2-4-1 XOR network, one example at a time or full batch (the
+tutorial's), every number checked against autograd."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import streamlit as st
 
 from core import backprop as bp
 from core.backprop import charts
+from core.backprop import claims as bc
 from core.backprop import jobs as bpj
-from ui import links
+from ui import links, say
 from ui.common import config_from_url, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
 
 WEIGHTS = bp.weight_names()
-AGREE = 1e-9  # the on-screen check: every hand-computed number within this of autograd's
+MODE_LABEL = {"example": "one example at a time", "batch": "full batch (the tutorial's)"}
 METRIC_W = 210  # px a loss metric takes: its label whole, four in a row on a wide screen
 
 
@@ -35,7 +37,7 @@ def network(cfg: bp.BackpropConfig, backward: bool, picked: str, title: str):
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def loss_plot(cfg: bp.BackpropConfig):
-    return charts.loss_chart(history(cfg), cfg.step)
+    return charts.loss_chart(history(cfg), cfg.step, per_epoch=1 if cfg.batch else 4)
 
 
 def numbers(df, *text: str):
@@ -51,54 +53,82 @@ def numbers(df, *text: str):
     return df.style.format(fmt, na_rep="")
 
 
+def change_text(before: float, after: float) -> str:
+    """A metric's change with enough digits to be seen (a change below 1e-5 in e-notation, not +0.00000)."""
+    d = after - before
+    return f"{d:+.5f}" if abs(d) >= 1e-5 or d == 0 else f"{d:+.2e}"
+
+
 def move(delta: int | None) -> None:
-    """Button callbacks: forward delta steps (None: back to the start)."""
+    """Button callbacks: forward delta steps (None: back to the start; full batch: one step per epoch)."""
     ss = st.session_state
+    if delta is not None and ss.get("bp_mode") == "batch":
+        delta = 1 if delta == 1 else 10
     ss.bp_step = 0 if delta is None else min(bpj.MAX_STEP, int(ss.bp_step) + delta)
 
 
 st.title("Backprop Step by Step")
 st.markdown(
     "The tutorial's XOR network (2 inputs, 4 sigmoid hidden units, 1 sigmoid output, binary cross-entropy), "
-    "trained **one example at a time**. Each step runs forward, then sends the error back through the "
-    "network by the chain rule: every derivative below is a product of the one before it and one local "
-    "slope. Each number is also computed by PyTorch's autograd, and the two are compared."
+    f"trained by plain gradient descent. The tutorial trains it **full batch**: each of its {bpj.EPOCHS:,} epochs "
+    "averages the gradient over the four rows and takes one step. Here you choose: **one example at a "
+    "time** (the default: each step's numbers fit one table), or the tutorial's **full batch**, which shows "
+    "one row's pass and the mean over all four. Each step runs forward, then sends the error back through "
+    "the network by the chain rule: every derivative below is a product of the one before it and one local "
+    "slope. Each number of the example shown is also computed by PyTorch's autograd, and the two are compared.",
+    help=tip("xor", "backpropagation", "gradient descent", "gradient", "epoch", "full batch", "batch", "sgd",
+             "chain rule", "derivative", "sigmoid", "binary cross-entropy", "cross-entropy", "autograd"),
 )
 
 url = config_from_url(bp.BackpropConfig)
 want_w = st.query_params.get("w")
-seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step,
-            "bp_w": want_w if want_w in WEIGHTS else "W1[2,1]"})
+seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step, "bp_mode": url.mode, "bp_row": url.row,
+            "bp_w": want_w if want_w in WEIGHTS else bc.PICKED})
 
+mc = st.columns([2, 2, 2], vertical_alignment="bottom")
+mc[0].segmented_control("Each step trains on", bpj.MODES, key="bp_mode", format_func=MODE_LABEL.get, required=True,
+                       help=tip("sgd", "full batch", before="One example: stochastic gradient descent with batch "
+                                "size 1. Full batch: the tutorial's, the mean gradient of the four rows."))
+if st.session_state.bp_mode == "batch":
+    mc[1].selectbox("Row shown", range(4), key="bp_row",
+                   format_func=lambda i: f"x = ({bpj.EXAMPLES[i][0][0]:g}, {bpj.EXAMPLES[i][0][1]:g}), "
+                   f"y = {bpj.EXAMPLES[i][1]:g}",
+                   help="The full-batch step uses all four rows; this one's forward and backward pass is shown.")
 c = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
 c[0].number_input("Seed", 0, 2**31 - 1, key="bp_seed",
                   help=tip("seed", before="First weights: randn × 0.5 from this seed, biases 0"))
 c[1].number_input("Learning rate", 1e-4, 10.0, key="bp_lr", format="%.4g",
                   help=tip("learning rate", before="The tutorial uses 0.5"))
-c[2].number_input("Step", 0, bpj.MAX_STEP, key="bp_step", help="Updates done so far (4 per epoch)")
+c[2].number_input("Step", 0, bpj.MAX_STEP, key="bp_step",
+                  help=tip("epoch", before="Updates done so far: 4 per epoch one example at a time, 1 full batch"))
+batch = st.session_state.bp_mode == "batch"
 with c[3].container(horizontal=True):
-    st.button("Next example", icon=":material/skip_next:", on_click=move, args=(1,))
-    st.button("Next epoch", icon=":material/fast_forward:", on_click=move, args=(4,))
+    st.button("Next step" if batch else "Next example", icon=":material/skip_next:", on_click=move, args=(1,))
+    st.button("Next 10 epochs" if batch else "Next epoch", icon=":material/fast_forward:", on_click=move, args=(4,),
+              help=tip("epoch"))
     st.button("Reset", icon=":material/restart_alt:", on_click=move, args=(None,))
 ss = st.session_state
-cfg = widget_config(lambda: bp.BackpropConfig(seed=int(ss.bp_seed), lr=float(ss.bp_lr), step=int(ss.bp_step)), url)
+cfg = widget_config(lambda: bp.BackpropConfig(seed=int(ss.bp_seed), lr=float(ss.bp_lr), mode=ss.bp_mode,
+                                              step=int(ss.bp_step), row=int(ss.get("bp_row", 0))), url)
 t, fwd, bwd, grads = step_view(cfg)
 
-st.markdown(f"**Epoch {cfg.epoch + 1}, example {cfg.example + 1} of 4** (step {cfg.step + 1}): "
-            f"input x = ({t.x[0]:g}, {t.x[1]:g}), target y = {t.y:g}, prediction a2 = {t.a2:.4f}, "
-            f"loss {t.loss:.4f}.")
-diff = t.max_autograd_diff()
-n_checked = sum(v.size for v in t.autograd.values())
-if diff <= AGREE:
-    st.success(f"Autograd agrees to 1e-9: over all {n_checked} numbers of this step (the loss, every "
-               f"derivative on the way back, every gradient) the largest difference is {diff:.1e}.",
-               icon=":material/verified:")
+if cfg.batch:
+    st.markdown(f"**Epoch {cfg.epoch + 1}: one full-batch step** (step {cfg.step + 1}) on the mean gradient of "
+                f"all four rows. Row shown: input x = ({t.x[0]:g}, {t.x[1]:g}), target y = {t.y:g}, prediction "
+                f"a2 = {t.a2:.4f}, loss {t.loss:.4f}; mean loss over the four rows {t.mean_loss_before:.4f}.",
+                help=tip("loss"))
 else:
-    st.error(f"Autograd disagrees: the largest difference is {diff:.2e}.", icon=":material/error:")
+    st.markdown(f"**Epoch {cfg.epoch + 1}, example {cfg.example + 1} of 4** (step {cfg.step + 1}): "
+                f"input x = ({t.x[0]:g}, {t.x[1]:g}), target y = {t.y:g}, prediction a2 = {t.a2:.4f}, "
+                f"loss {t.loss:.4f}.", help=tip("loss"))
+agrees = bc.autograd_agrees(t)
+say.lesson(agrees, "success" if agrees.holds else "error",
+           icon=":material/verified:" if agrees.holds else ":material/error:")
 
 left, right = st.columns(2)
 picked = ss.bp_w
-left.markdown("**Forward**: each weight on its edge, each unit's output a = sigmoid(z) inside it")
+left.markdown("**Forward**: each weight on its edge, each unit's output a = sigmoid(z) inside it",
+              help=tip("forward pass", "weight", "bias"))
 left.altair_chart(network(cfg, False, picked, ""), width="stretch")
 right.markdown("**Backward**: each weight's gradient dL/dw on its edge, dL/dz inside each unit")
 right.altair_chart(network(cfg, True, picked, ""), width="stretch")
@@ -107,37 +137,30 @@ st.caption("Blue is positive, red negative; a thicker edge is a larger number. T
 
 st.subheader("The chain rule for one weight")
 a, _ = st.columns([1, 3])
-a.selectbox("Weight", WEIGHTS, key="bp_w", help="W1[i,j]: input i to hidden j; W2[j]: hidden j to the output. "
-            "Its edge is dashed in the drawings.")
+a.selectbox("Weight", WEIGHTS, key="bp_w", help=tip("weight", "bias", "gradient", before="W1[i,j]: input i to "
+            "hidden j; W2[j]: hidden j to the output. Its edge is dashed in the drawings."))
 picked = ss.bp_w
-factors = bpj.chain_for(t, picked)
-g = bpj.value_of(t.grads, picked)
 with st.container():
     st.latex(bpj.chain_latex(t, picked))
-    zero = [m for _, m, v in factors if v == 0.0]
-    if zero:
-        st.caption(f":material/lightbulb: One factor is exactly 0 on this example ({zero[0]}), so {picked} "
-                   "gets no gradient and does not move: it played no part in this output.")
-    else:
-        upd = -cfg.lr * g
-        st.caption(f":material/lightbulb: The update is -lr × gradient = -{cfg.lr:g} × {g:.6g} = {upd:.6g}: "
-                   f"{picked} goes from {bpj.value_of(t.params, picked):.6f} to "
-                   f"{bpj.value_of(t.new_params, picked):.6f}.")
+    say.lesson(bc.weight_gets_no_gradient(t, picked), "caption")
 
 st.subheader("The update and the new loss")
 m = st.container(horizontal=True)  # four in a row, two by two at 1024 px (in four columns the labels were cut)
-m.metric("Loss on this example, before", f"{t.loss:.5f}", width=METRIC_W)
-m.metric("after the update", f"{t.new_loss:.5f}", f"{t.new_loss - t.loss:+.5f}", delta_color="inverse",
+m.metric("Loss on the row shown, before" if cfg.batch else "Loss on this example, before", f"{t.loss:.5f}",
+         width=METRIC_W, help=tip("loss"))
+m.metric("after the update", f"{t.new_loss:.5f}", change_text(t.loss, t.new_loss), delta_color="inverse",
          width=METRIC_W)
 m.metric("Mean loss on all four, before", f"{t.mean_loss_before:.5f}", width=METRIC_W)
-m.metric("after the update", f"{t.mean_loss_after:.5f}", f"{t.mean_loss_after - t.mean_loss_before:+.5f}",
+m.metric("after the update", f"{t.mean_loss_after:.5f}", change_text(t.mean_loss_before, t.mean_loss_after),
          delta_color="inverse", width=METRIC_W)
-for sentence in bpj.step_notes(t):
-    st.caption(f":material/lightbulb: {sentence}")
+say.lessons([bc.update_lowers_loss(t), bc.mean_loss_falls(t), bc.full_batch_lowers_more(t)], "caption")
 
-st.markdown("**The error flowing back**: each value is the upstream value times one local derivative")
+st.markdown("**The error flowing back**: each value is the upstream value times one local derivative",
+            help=tip("local derivative"))
 st.table(numbers(bwd, "quantity", "chain rule"), hide_index=True)
-st.markdown(f"**Every weight's gradient and update** (lr = {cfg.lr:g})")
+say.lesson(bc.dz2_is_a2_minus_y(t), "caption")
+st.markdown(f"**Every weight's gradient and update** (lr = {cfg.lr:g})" + (
+    ": this row's gradient, the mean over the four rows, and the step the mean takes" if cfg.batch else ""))
 st.table(numbers(grads, "weight"), hide_index=True)
 left, right = st.columns(2)  # the forward table's values need half the width at 1024 px
 with left:
@@ -147,7 +170,7 @@ right.altair_chart(loss_plot(cfg), width="stretch")
 links.try_next("backprop")
 
 params = cfg.to_query()
-if picked != "W1[2,1]":
+if picked != bc.PICKED:
     params["w"] = picked
-sync_url(params, owned=("seed", "lr", "step", "w"))
+sync_url(params, owned=("seed", "lr", "mode", "step", "row", "w"))
 share_link()

@@ -4,8 +4,10 @@ tutorial's NumPy network solving XOR, trained by this server in a fraction of a 
 import streamlit as st
 
 from core.xor import charts
+from core.xor.claims import first_look_verdict
 from core.xor.first_look import FirstLook, first_look
-from ui import glossary, links
+from ui import glossary, links, say
+from ui.glossary import tip
 from ui.startup import warm_in_background
 
 
@@ -19,10 +21,12 @@ def home_job() -> tuple[FirstLook, object]:
 
 st.title("NN Lab")
 st.markdown(
-    "Watch neural networks learn: every chart here is trained by the code while you watch, seeded so the "
-    "numbers repeat, and cached so they come back at once."
+    "Watch neural networks learn: every number and chart here is computed by NN Lab's code, not a stored "
+    "picture. Networks are trained on this server, seeded so the numbers repeat, and cached so they come back "
+    "at once; the Playground (step 1, tab ④) trains while you watch. The chart below was trained by this "
+    "server when Home was first opened."
 )
-st.info(
+say.status(
     "**New to neural networks? Start at step 1** and follow the path in order: it is the order of the "
     "tutorial NN Lab follows. Every tab ends with a *Try next* link to the next step, and terms with a "
     ":material/help: mark explain themselves when you point at them.",
@@ -32,17 +36,14 @@ st.info(
 # Stacked, not in columns: beside the path, the 280 px chart overlapped it at 1024 px wide.
 f, chart = home_job()
 st.altair_chart(chart, width="content")
-outs = ", ".join(f"{p:.2f}" for p in f.outputs)
-if f.solved:
-    verdict = "all four on the right side of 0.5: it solves XOR"
-else:
-    verdict = "not all on the right side of 0.5: this start did not solve XOR"
 st.caption(
-    f"The tutorial's network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden units, 1 sigmoid "
-    f"output, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, trained by this "
-    f"server in {f.seconds * 1000:,.0f} ms. Final loss {f.final_loss:.3f}; outputs for (0,0), (0,1), "
-    f"(1,0), (1,1): {outs}, {verdict}. Step 1 shows why a single neuron never can."
+    f"The tutorial's XOR network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden neurons, 1 sigmoid output "
+    f"neuron, binary cross-entropy loss, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, "
+    f"trained by this server in {f.seconds * 1000:,.0f} ms when Home was first opened.",
+    help=tip("xor", "neuron", "hidden layer", "sigmoid", "loss", "binary cross-entropy", "cross-entropy",
+             "learning rate", "full batch", "seed"),
 )
+say.lesson(first_look_verdict(f), "caption")
 
 st.subheader("The path, step by step")
 st.caption("In the tutorial's order; point at a step to see what it shows. Each step opens on its first tab, and "

@@ -11,10 +11,11 @@ from core import datasets, xor
 from core.engine.activations import HIDDEN, REGISTRY
 from core.serve.cache import batch_key
 from core.xor import charts, hidden_space
+from core.xor import claims as xc
 from core.xor.playground import PlaygroundConfig
 from core.xor.scratch import ScratchNet
 from core.xor.surfaces import all_histories, compare_verdicts, probability_surface, seed_summary
-from ui import links
+from ui import links, say
 from ui.common import cached_results, share_link, sync_url
 from ui.glossary import tip
 from ui.playground import playground_tab
@@ -27,10 +28,10 @@ P, C, S = xor.PerceptronConfig, xor.XorCompareConfig, xor.SeedStudyConfig
 # ---- cached computations (pure functions of frozen configs) ------------------------------------
 @st.cache_data(max_entries=64)
 def perceptron_run(cfg: xor.PerceptronConfig):
-    """(history, lines per epoch, truth table, best straight line's accuracy, verdict sentence, final rule)."""
+    """(history, lines per epoch, truth table, best straight line's accuracy, the unit, final rule)."""
     h, p = xor.run_perceptron(cfg)
     return (h, xor.perceptron_lines(h), xor.truth_table(cfg, p), xor.best_linear_accuracy(cfg.gate),
-            xor.perceptron_verdict(cfg, h, p), xor.rule_text(h.weights[-1], h.bias[-1]))
+            p, xor.rule_text(h.weights[-1], h.bias[-1]))
 
 
 @st.cache_data(max_entries=32)
@@ -83,11 +84,12 @@ def gate_points(gate: str) -> pd.DataFrame:
 
 
 # ---- page ---------------------------------------------------------------------------------------
-st.title("XOR Lab")
+st.title("XOR Lab", help=tip("xor"))
 st.markdown(
-    "A single neuron draws one straight line, and no straight line separates XOR's four points. "
-    "Add one hidden layer and the network bends the boundary. Everything below is trained live, "
-    "seeded, and cached: change a setting and watch it retrain."
+    "A single neuron (a perceptron) draws one straight line, and no straight line separates XOR's four "
+    "points. Add one hidden layer and the network bends the boundary. Everything below is trained live, "
+    "seeded, and cached: change a setting and watch it retrain.",
+    help=tip("neuron", "perceptron", "xor", "linearly separable", "hidden layer", "decision boundary"),
 )
 
 url_p = url_config(P, "p_")
@@ -126,36 +128,40 @@ with tab_p:
             epochs=st.session_state.p_epochs,
             seed=st.session_state.p_seed,
         ), url_p)
-        hist, lines, table, best_line, verdict, rule = perceptron_run(p_cfg)
+        hist, lines, table, best_line, unit, rule = perceptron_run(p_cfg)
         n_ep = len(hist.errors)
-        if hist.converged:
-            st.success(verdict, icon=":material/check_circle:")
-        else:
-            st.error(verdict, icon=":material/block:")
+        verdict = xc.perceptron_verdict(p_cfg, hist, unit)
+        say.lesson(verdict, "success" if verdict.holds else "error",
+                   icon=":material/check_circle:" if verdict.holds else ":material/block:")
+        say.lesson(xc.perceptron_lines_clear(
+            {p_cfg.gate: (hist.weights[-1], float(hist.bias[-1]), bool(hist.converged))}), "caption")
         left, right = st.columns([1, 1])
         with left:
-            shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show")
+            shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show", help=tip("epoch"))
             st.altair_chart(perceptron_chart(p_cfg, shown, f"{p_cfg.gate}: the line after epoch {shown}"),
                             width="content")
         with right:
             st.altair_chart(error_chart(p_cfg), width="stretch")
-            st.caption("Truth table and the perceptron's answers now")
+            st.caption("Truth table and the perceptron's answers now", help=tip("truth table"))
             # a static table fits its column (a data grid cut the "right" column at 1024 px)
             st.table(table.style.format({"right": lambda ok: "✓" if ok else "✗"}), hide_index=True)
             st.caption(f"Final rule: {rule}. Update after each mistake: w += lr·error·x, b += lr·error.")
         st.subheader("All four gates, side by side")
         row = st.container(horizontal=True)  # four in a row, two by two at 1024 px (four columns cut each chart)
+        gates = {}
         for g in datasets.GATES:
             cfg_g = p_cfg.replace(gate=g, epochs=1000 if g == "XOR" else max(100, p_cfg.epochs))
             h_g = perceptron_run(cfg_g)[0]
+            gates[g] = (h_g.weights[-1], float(h_g.bias[-1]), bool(h_g.converged))
             verdict = (
                 f"learned in {len(h_g.errors)} epochs" if h_g.converged else f"never learned ({len(h_g.errors)} epochs)"
             )
             row.altair_chart(perceptron_chart(cfg_g, len(h_g.errors), f"{g}: {verdict}", 170), width="content")
         st.caption(
             "XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
-            "on one side puts an orange one with them."
+            "on one side puts a red one with them."
         )
+        say.lesson(xc.perceptron_lines_clear(gates), "caption")
         links.try_next("xor.perceptron", "xor", TABS)
 
 # ---- 2. NumPy vs PyTorch ------------------------------------------------------------------------
@@ -163,7 +169,9 @@ with tab_c:
     if tab_c.open:
         st.markdown(
             "The same 2-H-1 sigmoid network, trained two ways: **NumPy** with backprop written by hand "
-            "(plain gradient descent on binary cross-entropy) and **PyTorch** with autograd and Adam."
+            "(plain gradient descent on the binary cross-entropy loss) and **PyTorch** with autograd and Adam.",
+            help=tip("sigmoid", "backpropagation", "gradient descent", "binary cross-entropy", "cross-entropy",
+                     "gradient", "autograd", "adam", "loss"),
         )
         c = st.columns(3) + st.columns(3)  # two rows: six in one squeezed each label onto three lines at 1024 px
         field_widget(C, "hidden", label="Hidden units", key="c_hidden", value=url_c.hidden, container=c[0])
@@ -173,7 +181,8 @@ with tab_c:
         field_widget(C, "torch_lr", label="PyTorch learning rate", key="c_t_lr", value=url_c.torch_lr,
                      container=c[3], format="%.4g", help=tip("adam", before="PyTorch trains with Adam here."))
         field_widget(C, "torch_epochs", label="PyTorch epochs", key="c_t_ep", value=url_c.torch_epochs, container=c[4])
-        field_widget(C, "seed", label="Seed", key="c_seed", value=url_c.seed, container=c[5])
+        field_widget(C, "seed", label="Seed", key="c_seed", value=url_c.seed, container=c[5],
+                     help=tip("seed"))
         c_cfg = widget_config(lambda: xor.XorCompareConfig(
             hidden=st.session_state.c_hidden,
             numpy_lr=st.session_state.c_np_lr,
@@ -185,13 +194,9 @@ with tab_c:
         cr = compare_run(c_cfg)
         preds = cr.predictions
         for v in compare_verdicts(preds, cr.losses):
-            msg = f"**{v.name}**: final loss {v.final_loss:.4f}; " + (
-                "solves XOR (all four outputs on the right side of 0.5)"
-                if v.solved
-                else "does not solve XOR with these settings"
-            )
-            (st.success if v.solved else st.warning)(msg)
-        st.caption(xor.numpy_share_sentence(numpy_share(c_cfg), c_cfg))
+            said = xc.net_solves(v)
+            say.lesson(said, "success" if said.holds else "warning")
+        say.lesson(xc.numpy_share_sentence(numpy_share(c_cfg), c_cfg), "caption")
         a, b = st.columns(2)  # the table's five columns need half the width at 1024 px
         a.altair_chart(charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"), width="stretch")
         b.caption("Outputs on the four inputs")
@@ -207,19 +212,23 @@ with tab_c:
                 ),
                 width="content",
             )
-        st.subheader("What each hidden unit computes")
-        st.caption(xor.hidden_units_caption(c_cfg))
+        st.subheader("What each hidden unit computes", help=tip("weight", "bias", "activation"))
+        say.lesson(xc.hidden_units_caption(c_cfg), "caption")
         for name in ("NumPy", "PyTorch"):
             hid = cr.hidden[cr.hidden.net == name].drop(columns="net")
             st.altair_chart(
                 charts.heatmap_grid(hid, "unit", "a", columns=min(4, c_cfg.hidden), size=100, title=name),
                 width="content"
             )
-        st.subheader("The hidden space: the hidden layer moves the four points")
+        st.subheader("The hidden space: the hidden layer moves the four points",
+                     help=tip("hidden space", "linearly separable", "epoch"))
         st.caption(
             "Each point drawn at its hidden units' values instead of its inputs. The output neuron is a "
-            "straight line (dashed) in this space. At the start no line separates XOR; slide through "
-            "training and watch the hidden layer move (0,1) and (1,0) away from (0,0) and (1,1) until one does."
+            "straight line (dashed) in this space: where each weight times its hidden value, plus the bias, is 0. "
+            "Slide through training epoch by epoch and watch the hidden layer move (0,1) and (1,0) away from "
+            "(0,0) and (1,1); the sentence under each view says whether the line separates them yet (whether "
+            "XOR has become linearly separable there).",
+            help=tip("weight", "bias", "epoch", "linearly separable"),
         )
 
         @st.cache_data(max_entries=16)
@@ -239,7 +248,7 @@ with tab_c:
             snap = g[g.step == min(step, int(g.step.max()))]
             col.altair_chart(hidden_space.xor_chart(snap, title=f"{name}: epoch {int(snap.epoch.iloc[0])}", size=210),
                              width="content")
-            col.caption(hidden_space.caption(snap))
+            say.lesson(xc.hidden_space_caption(snap), "caption", where=col)
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
             st.code(  # wrapped, not scrolled sideways, in a 1024 px window
                 inspect.getsource(ScratchNet.forward) + "\n" + inspect.getsource(ScratchNet.backward),
@@ -253,22 +262,25 @@ with tab_c:
 with tab_s:
     if tab_s.open:
         st.markdown(
-            "Is solving XOR luck? Train the same network from many random starts **at once** "
-            "(one batched run) and count how many get there. Defaults: the tutorial's PyTorch XORNet."
+            "Is solving XOR luck? Train the same network from many random starts, one seed each, **at once** "
+            "(one batched run) and count how many get there. Defaults: the tutorial's PyTorch XORNet.",
+            help=tip("seed", "batch"),
         )
         c = st.columns(4) + st.columns(4)[:3]  # two rows: seven selects in one row were cut to "Sig", "ad" at 1024 px
         field_widget(S, "hidden", label="Hidden units", key="s_width", value=url_s.hidden[0], part="item",
                      widget="number_input", container=c[0])
         field_widget(S, "activation", label="Activation", key="s_act", value=url_s.activation, container=c[1],
-                     format_func=ACT_LABEL.get)
+                     format_func=ACT_LABEL.get, help=tip("activation", "sigmoid"))
         field_widget(S, "optimizer", label="Optimizer", key="s_opt", value=url_s.optimizer, container=c[2],
-                     help=tip("adam", "sgd", "momentum"))
+                     help=tip("optimizer", "adam", "sgd", "momentum"))
         field_widget(S, "lr", label="Learning rate", key="s_lr", value=url_s.lr, container=c[3], format="%.4g",
                      help=tip("learning rate"))
         field_widget(S, "epochs", label="Epochs", key="s_epochs", value=url_s.epochs, container=c[4],
                      help=tip("epoch"))
         field_widget(S, "init", label="Init", key="s_init", value=url_s.init, container=c[5],
-                     help=tip("initialisation", before="default: PyTorch's; small: randn*0.5 as in the tutorial"))
+                     help=tip("initialisation", before="default: PyTorch's own, as in the tutorial's PyTorch XORNet "
+                              "(this tab's defaults); small: randn*0.5, biases 0, as in the tutorial's NumPy "
+                              "network (tab ②)"))
         field_widget(S, "n_seeds", label="Seeds", key="s_n", value=url_s.n_seeds, container=c[6], help=tip("seed"))
         s_cfg = widget_config(lambda: xor.SeedStudyConfig(
             hidden=(st.session_state.s_width,),
@@ -290,11 +302,9 @@ with tab_s:
         sm = seed_summary(results)
         m1, m2, m3 = st.columns(3)
         m1.metric("Solved XOR", f"{sm.n_solved}/{sm.n}")
-        m2.metric("Median final loss", f"{sm.median_loss:.4f}")
+        m2.metric("Median final loss", f"{sm.median_loss:.4f}", help=tip("loss"))
         m3.metric("Training time", f"{sm.seconds:.2f} s", help="All seeds together, in one batched run")
-        if sm.n_diverged:
-            st.warning(f"{sm.n_diverged} of {len(results)} runs diverged (the loss became NaN or infinite) and stopped "
-                       "early: the learning rate is too high for them.", icon=":material/warning:")
+        say.lesson(xc.seeds_diverged(sm), "warning", icon=":material/warning:")
         hist_all = all_histories(results)
         failed = sm.failed
         st.altair_chart(
@@ -302,25 +312,27 @@ with tab_s:
             width="stretch",
         )
         if not failed:
-            st.success("Every seed solved XOR with these settings.")
+            say.lesson(xc.all_seeds_solve(sm), "success")
         else:
             with st.spinner(f"Retraining the {len(failed)} failed seeds {xor.RETRY_FACTOR}x longer..."):
                 longer = longer_runs(s_cfg)
-            said = xor.retry_sentence(s_cfg, longer)
-            if said:
-                st.info(said, icon=":material/replay:")
-            st.subheader("Open a failed seed")
+            say.lesson(xc.retry_sentence(s_cfg, longer), "info", icon=":material/replay:")
+            st.subheader("Open a failed seed", help=tip("gradient", "derivative", "saturation", "plateau",
+                                                        "local minimum"))
             pick = st.selectbox(
                 "Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}", key="s_pick"
             )
             d = diagnose_seed(s_cfg, pick)
-            for f in d["findings"]:
-                st.markdown(f"- {f}")
+            say.lessons([xc.seed_symptoms(d), xc.seed_flat(d), xc.seed_more_epochs(d)], "markdown")
             a, b = st.columns(2)
             a.caption("Its outputs")
             a.dataframe(d["outputs"], hide_index=True)
-            b.caption("Its hidden units on the four inputs (slope = the activation's derivative there)")
-            b.dataframe(d["units"].pivot(index="unit", columns="input", values="a").round(3))
+            b.caption("Its hidden units on the four inputs: each unit's output a, and in brackets its slope "
+                      "(the activation's derivative there; near 0, almost no gradient passes)",
+                      help=tip("derivative", "saturation"))
+            u = d["units"]
+            b.dataframe(u.assign(cell=[f"{a:.3f} ({s:.3f})" for a, s in zip(u.a, u.slope)])
+                        .pivot(index="unit", columns="input", values="cell"))
             st.altair_chart(
                 charts.decision_surface(
                     probability_surface(results[pick]),

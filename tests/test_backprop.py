@@ -197,3 +197,20 @@ def test_a_shared_link_restores_the_step():
     assert at.number_input(key="bp_step").value == 10 and at.selectbox(key="bp_w").value == "W2[2]"
     t = bpj.run(bp.BackpropConfig(seed=3, lr=0.25, step=10))
     assert f"{t.loss:.4f}" in at.markdown[1].value
+
+
+def test_the_full_batch_option_steps_the_tutorials_way_and_shows_one_row():
+    """Full batch: one step per epoch on the mean of the four rows' gradients (the tutorial's); the row shown
+    is a choice, and the link keeps both."""
+    at = page(mode="batch", step="3", row="2")
+    assert not at.exception
+    assert at.segmented_control(key="bp_mode").value == "batch" and at.selectbox(key="bp_row").value == 2
+    t = bpj.run(bp.BackpropConfig(mode="batch", step=3, row=2))
+    head = next(m.value for m in at.markdown if "full-batch step**" in m.value)
+    assert head.startswith("**Epoch 4: one full-batch step") and f"{t.loss:.4f}" in head
+    assert "full-batch step uses the mean" in captions(at) or "mean gradient" in captions(at)
+    assert "moved all 17 weights and biases" in captions(at)
+    at.button[0].click().run()  # next step: one epoch
+    assert at.number_input(key="bp_step").value == 4 and qp(at, "mode") == "batch"
+    at.button[1].click().run()  # next 10 epochs
+    assert at.number_input(key="bp_step").value == 14 and qp(at, "row") == "2"

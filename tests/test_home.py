@@ -34,6 +34,9 @@ def test_home_opens_on_a_live_xor_result_and_says_where_to_start():
     caption = "\n".join(c.value for c in at.caption)
     assert f.solved and f"Final loss {f.final_loss:.3f}" in caption and "it solves XOR" in caption
     assert ", ".join(f"{p:.2f}" for p in f.outputs) in caption
+    # the hero is trained once per server process (cached): the page says so, not "while you watch"
+    intro = at.markdown[0].value
+    assert "while you watch" not in intro.split("(")[0] and "when Home was first opened" in intro + caption
 
 
 def test_home_links_every_step_of_the_path_in_order():

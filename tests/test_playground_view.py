@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import datasets
 from core.engine import TrainConfig, Trainer
+from core.xor import claims as xc
 from core.xor import diagram, hidden_space
 from core.xor.jobs import XorCompareConfig, run_xor_compare
 from core.xor.play import PlayLoop
@@ -147,17 +148,24 @@ def test_hidden_space_coordinates_are_the_hidden_activations_and_the_line_is_the
     assert hs.agree == 1.0
 
 
-def test_more_than_two_units_the_two_the_output_leans_on_most():
+def test_more_than_two_units_the_most_used_against_the_others_weighted_mean_exactly():
+    """More than two units: across, the unit the output leans on most; up, the others' weighted mean. The
+    line is then the output's own boundary: every point on the side the network puts it."""
     rng = np.random.default_rng(0)
     H = rng.uniform(-1, 1, (50, 5))
     w = np.array([0.1, -3.0, 0.2, 2.0, 0.05])
     hs = hidden_space.project(H, w, 0.3)
-    assert hs.how == "top2" and set(hs.units) == {1, 3}
-    np.testing.assert_array_equal(hs.xy, H[:, list(hs.units)])
+    assert hs.how == "rest" and hs.units == (1, None)
+    rest = [0, 2, 3, 4]
+    np.testing.assert_allclose(hs.xy[:, 0], H[:, 1])
+    np.testing.assert_allclose(hs.xy[:, 1], H[:, rest] @ w[rest] / np.abs(w[rest]).sum())
+    assert np.abs(hs.xy[:, 1]).max() <= 1.0  # a weighted mean of values in [-1, 1]
     a, b, c = hs.line
-    assert (a, b) == (w[hs.units[0]], w[hs.units[1]])
-    assert c == pytest.approx(0.3 + H[:, [0, 2, 4]].mean(0) @ w[[0, 2, 4]])
-    assert "leans on most" in hs.describe()
+    np.testing.assert_allclose(a * hs.xy[:, 0] + b * hs.xy[:, 1] + c, H @ w + 0.3, atol=1e-12)
+    assert hs.agree == 1.0
+    note = hs.describe("L2 n{}")
+    assert "L2 n2" in note and "leans on most" in note and "%" not in note
+    assert "h2" in hs.describe()
 
 
 def test_one_hidden_unit_is_a_line_across():
@@ -188,8 +196,8 @@ def test_xor_history_caption_says_what_the_line_does():
     hh = hidden_space.xor_history(XorCompareConfig(hidden=2), n_snapshots=5)
     end = hh[(hh.net == "NumPy") & (hh.step == hh.step.max())]
     start = hh[(hh.net == "NumPy") & (hh.step == 0)]
-    assert bool(end.separates.iloc[0]) and "linearly separable" in hidden_space.caption(end)
-    assert not bool(start.separates.iloc[0]) and "wrong side" in hidden_space.caption(start)
+    assert bool(end.separates.iloc[0]) and "linearly separable" in xc.hidden_space_caption(end)
+    assert not bool(start.separates.iloc[0]) and "wrong side" in xc.hidden_space_caption(start)
     assert hidden_space.xor_chart(end, "NumPy").to_dict()["layer"]
 
 
@@ -299,3 +307,69 @@ def test_the_tab_says_when_the_learning_rate_is_too_high():
     at.button(key="pg_all").click().run()
     assert not at.exception
     assert any("learning rate (10) is too high" in e.value for e in at.error)
+
+
+def test_one_colour_per_sign_negative_red_positive_blue():
+    """The Playground's weights, neuron pictures and classes use core.plotting's sign colours (negative
+    red, positive blue), as do XOR Lab's class charts and Backprop's network."""
+    from core.backprop import charts as bp_charts
+    from core.backprop import jobs as bpj
+    from core.plotting import NEGATIVE, POSITIVE, SIGN_SCHEME
+    from core.xor import charts as xor_charts
+    from ui import playground_view as pv
+
+    assert f"const NEG = {pv.rgb(NEGATIVE)}" in pv._JS and f"POS = {pv.rgb(POSITIVE)};" in pv._JS
+    assert NEGATIVE in pv._CSS and POSITIVE in pv._CSS and "245,147,34" not in pv._CSS + pv._JS
+    assert pv.rgb("#2166ac") == [33, 102, 172]
+    assert xor_charts.CLASS_COLORS.to_dict()["range"] == [NEGATIVE, POSITIVE]
+    assert xor_charts.DIVERGING.to_dict()["scheme"] == SIGN_SCHEME
+    spec = bp_charts.network_chart(bpj.run(bpj.BackpropConfig())).to_dict()
+    assert SIGN_SCHEME in str(spec) and "blueorange" not in str(spec)
+
+
+def test_play_pause_state_machine():
+    """Pause stops; Play plays on; Play at the last epoch starts again from epoch 0 rather than
+    showing Pause with nothing to play. The label says what a press will do."""
+    from core.xor.play import play_label, play_pressed
+    assert play_pressed(True, False) == (False, False) and play_pressed(True, True) == (False, False)
+    assert play_pressed(False, False) == (True, False)
+    assert play_pressed(False, True) == (True, True)
+    assert play_label(True, True) == "⏸ Pause" and play_label(False, False) == "▶ Play"
+    assert "from epoch 0" in play_label(False, True)
+
+
+def test_a_loop_stopped_while_it_waits_for_the_lock_trains_no_further():
+    """Pause draws under the loop's lock; a loop that was waiting for that lock must not train one more
+    chunk once it gets it, or the paused epoch counter moves on."""
+    _, _, tr = setting(epochs=5000)  # the loop's own target below is what it trains to
+    loop = PlayLoop([(tr, 100_000)], pace=100_000, chunk=2).start()
+    time.sleep(0.05)
+    for _ in range(20):
+        with loop.lock:  # as the paused view draws
+            loop.stop(timeout=0.0)
+            epoch = tr.epoch
+        loop._thread.join(1.0)
+        assert not loop.alive and tr.epoch == epoch
+        loop = PlayLoop([(tr, 100_000)], pace=100_000, chunk=2).start()
+        time.sleep(0.01)
+    loop.stop()
+
+
+def test_play_at_the_end_plays_again_and_pause_stops_the_counter():
+    at = playground(g_epochs="400")
+    at.button(key="pg_all").click().run()
+    assert at.session_state["pg_a_trainer"].epoch == 400
+    assert at.button(key="pg_play").label == "▶ Play again from epoch 0"
+    old = at.session_state["pg_a_trainer"]
+    at.button(key="pg_play").click().run()
+    assert not at.exception
+    tr = at.session_state["pg_a_trainer"]
+    assert tr is not old and tr.epoch < 400  # started again (100 epochs a second: 400 take 4 s)
+    assert at.button(key="pg_play").label == "⏸ Pause"
+    at.button(key="pg_play").click().run()  # Pause
+    assert at.button(key="pg_play").label == "▶ Play"
+    epoch = tr.epoch
+    time.sleep(0.3)
+    assert tr.epoch == epoch and epoch < 400
+    (view,) = _views(at)
+    assert view["epoch"] == epoch

@@ -6,6 +6,7 @@ import torch
 
 from core import datasets, xor
 from core.engine.models import Perceptron
+from core.xor import claims as xc
 from core.xor.playground import PlaygroundConfig, export_script, make_points, new_trainer, surface
 from core.xor.scratch import ScratchNet, solves_many
 
@@ -81,7 +82,7 @@ def test_seed_study_counts_solved_and_diagnoses_failures():
     assert len(res) == 20 and 0 < ok.sum() < 20  # at 300 epochs some seeds are not there yet
     k = int(np.flatnonzero(~ok)[0])
     d = xor.diagnose(res[k])
-    assert d["findings"] and "Wrong on" in d["findings"][0]
+    assert d["wrong"] and xc.seed_symptoms(d).startswith("- Wrong on")
     assert set(d["units"].unit) == {"h1", "h2", "h3", "h4"} and len(d["units"]) == 16
 
 
@@ -141,12 +142,13 @@ def test_diagnosis_speaks_of_more_epochs_only_when_it_tried_them():
     res = xor.run_seed_study(cfg)
     failed = [i for i, ok in enumerate(xor.solved(res)) if not ok]
     assert failed  # seeds 12 and 16 fail at the tutorial's settings
-    plain = " ".join(xor.diagnose(res[failed[0]])["findings"])
-    assert "more epochs" not in plain and "will not help" not in plain
+    plain = xor.diagnose(res[failed[0]])
+    assert plain["longer_epochs"] is None and xc.seed_more_epochs(plain) == ""
+    assert "more epochs" not in " ".join([xc.seed_symptoms(plain), xc.seed_flat(plain)])
     longer = xor.retry_longer(cfg, res, factor=2)
     assert set(longer) == set(failed) and all(r.config.epochs == 2 * cfg.epochs for r in longer.values())
-    told = xor.diagnose(res[failed[0]], longer[failed[0]])["findings"][-1]
-    assert ("does solve" in told) == bool(xor.solved([longer[failed[0]]])[0])
+    told = xc.seed_more_epochs(xor.diagnose(res[failed[0]], longer[failed[0]]))
+    assert ("does solve" in told) == bool(xor.solved([longer[failed[0]]])[0]) == told.holds
     k = int(xor.solved(list(longer.values())).sum())
     assert xor.retry_sentence(cfg, longer, 2).startswith(f"Trained 2x longer (2,000 epochs), {k} of the {len(failed)}")
-    assert xor.retry_sentence(cfg, {}) is None
+    assert xor.retry_sentence(cfg, {}) == ""

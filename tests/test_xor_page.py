@@ -73,3 +73,21 @@ def test_playground_step_and_train_to_end():
     from tests.test_playground_view import _views
     (view,) = _views(at)
     assert view["epoch"] == 6 and {"test_loss", "train_loss", "test_acc", "train_acc"} <= set(view["metrics"])
+
+
+def test_the_perceptron_tab_says_where_a_learned_line_touches_a_point():
+    """OR's learned line passes through (0,0) and NAND's next to (1,0): the tab says so under the four gates."""
+    at = xor_page()
+    said = texts(at, "caption")
+    assert "OR's line passes exactly through (0,0)" in said and "NAND's line passes 0.015 from (1,0)" in said
+
+
+def test_the_seed_tab_names_the_init_it_uses_and_shows_the_slope_its_caption_names():
+    at = xor_page(tab="seeds", s_n_seeds="20")  # seeds 12 and 16 fail at the tutorial's settings
+    assert not at.exception
+    init_help = at.selectbox(key="s_init").help
+    assert "PyTorch's own, as in the tutorial's PyTorch XORNet" in init_help and "NumPy network" in init_help
+    assert "randn*0.5 as in the tutorial\"" not in init_help
+    assert "slope" in texts(at, "caption")
+    cells = at.dataframe[1].value.to_numpy().ravel()  # the hidden units' table: "a (slope)" in every cell
+    assert all(isinstance(c, str) and c.count("(") == 1 and c.endswith(")") for c in cells)

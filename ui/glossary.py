@@ -123,7 +123,8 @@ TERMS: dict[str, str] = {
     "fine-tune": "Train an already trained network a little more, on new examples, starting from its weights.",
     "cosine distance": "1 minus the cosine of the angle between two vectors: 0 when they point the same way, 2 "
                        "when opposite.",
-    "feature": "One input column of a table, or one pixel of an image: what the model reads.",
+    "feature": "One input the model reads per example: a table's column, an image's pixel, or x1, x2 and ones "
+               "computed from them such as x1².",
     "standardise": "Shift and scale each feature to mean 0 and standard deviation 1, using the training rows' "
                    "statistics.",
     "decision tree": "A model that asks one yes/no question about one feature at each split (is x3 above 2.5?) "
@@ -146,6 +147,20 @@ TERMS: dict[str, str] = {
                              "noise.",
     "feature importance": "How much a forest's splits on a feature reduced impurity, summed over its trees: a "
                           "ranking of the inputs it used.",
+    # XOR Lab, Backprop Step by Step, Home
+    "xor": "Exclusive or: 1 when exactly one of two inputs is 1; no single straight line splits its four points.",
+    "truth table": "Every input combination of a logic gate with the output it should give.",
+    "gradient descent": "Training by repeatedly moving every weight a small step against its gradient.",
+    "full batch": "Every update uses all training examples at once: the gradient is their mean (the tutorial's "
+                  "XOR training).",
+    "forward pass": "Running inputs through the network layer by layer to get its output and the loss.",
+    "local derivative": "The slope of one operation alone (a sigmoid, a sum); the chain rule multiplies them.",
+    "hidden space": "The points drawn at their hidden units' values instead of their inputs; the output neuron "
+                    "draws a straight line there.",
+    "mse": "Mean squared error: the mean of (prediction - target)²; the usual loss for regression.",
+    "plateau": "A stretch where the loss barely falls for many epochs, because the gradient is tiny there.",
+    "local minimum": "A point where every small step raises the loss, though a lower point exists elsewhere.",
+    "diverge": "The loss grows without bound (or becomes NaN), usually because the learning rate is too high.",
 }
 
 

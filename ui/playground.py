@@ -11,22 +11,26 @@ import gc
 
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from core import datasets
 from core.engine.activations import HIDDEN, REGISTRY
 from core.engine.guard import guarded
 from core.xor import charts, diagram
-from core.xor.play import PlayLoop
+from core.xor import claims as xc
+from core.xor.play import PlayLoop, play_label, play_pressed
 from core.xor.playground import (
     PlaygroundConfig,
     Points,
     export_script,
-    loss_trouble,
+    loss_findings,
     make_points,
     new_trainer,
 )
 from core.xor.surfaces import train_test_losses
+from ui import say
 from ui.common import seed_state
+from ui.glossary import tip
 from ui.playground_view import playground_view
 from ui.widgets import field_widget, upload_mb, widget_config
 
@@ -66,9 +70,11 @@ def _training_controls(k, cfg: PlaygroundConfig) -> None:
         field_widget(PG, "train_frac", label="Training share", key=k("train"), value=cfg.train_frac,
                      widget="slider", container=b, step=0.1)
         a, b = _pair()
-        field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a)
+        field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a,
+                     help=tip("initialisation", "xavier init", "he init", "lecun init"))
         field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get,
-                     help="auto: cross-entropy for classes, squared error for regression")
+                     help=tip("cross-entropy", "mse", before="auto: cross-entropy for classes, squared error for "
+                              "regression"))
         a, b = _pair()
         field_widget(PG, "n_seeds", label="Seeds at once", key=k("seeds"), value=cfg.n_seeds, container=a,
                      help="Train this setting from this many seeds.")
@@ -99,11 +105,12 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
     a, b = _pair()
     field_widget(PG, "activation", label="Activation", key=k("act"), value=cfg.activation, container=a,
-                 format_func=ACT_LABEL.get)
-    field_widget(PG, "lr", label="Learning rate", key=k("lr"), value=cfg.lr, container=b, format="%.4g")
+                 format_func=ACT_LABEL.get, help=tip("activation", "tanh", "relu", "sigmoid"))
+    field_widget(PG, "lr", label="Learning rate", key=k("lr"), value=cfg.lr, container=b, format="%.4g",
+                 help=tip("learning rate", "diverge"))
     a, b = _pair()
     seed_state({k("reg"): "L1" if cfg.l1 else "L2" if cfg.l2 else "none"})
-    reg = a.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"))
+    reg = a.selectbox("Regularisation", ("none", "L1", "L2"), key=k("reg"), help=tip("regularisation", "l1", "l2"))
     field_widget(PG, "l1" if reg == "L1" else "l2", label="Regularisation rate", key=k("rate"),
                  value=max(cfg.l1, cfg.l2) or 0.001, container=b, format="%.4g", disabled=reg == "none")
     if inherit is None:
@@ -155,21 +162,20 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     frames: snapshots the loop recorded since the last redraw (the view plays them in order); else now.
     """
     epoch = frames[-1]["epoch"] if frames else trainer.epoch  # live: the newest frame's, as the view shows
-    st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}")
+    st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}", help=tip("epoch"))
     if epoch == 0:
         st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
-    trouble = loss_trouble(trainer, cfg, pts) if not live else None  # at rest: it reads the whole history
-    if trouble:
-        st.error(trouble, icon=":material/warning:")
-    elif live and int(trainer.diverged.sum()):
-        st.error(f"{int(trainer.diverged.sum())} of {trainer.K} runs diverged (the loss became NaN or infinite) "
-                 "and stopped. Lower the learning rate.", icon=":material/warning:")
+    if not live:  # at rest: it reads the whole history
+        say.lesson(xc.loss_trouble(loss_findings(trainer, cfg, pts), cfg.lr), "error", icon=":material/warning:")
+    else:
+        say.lesson(xc.playground_diverged(int(trainer.diverged.sum()), trainer.K), "error",
+                   icon=":material/warning:")
     k = 0
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
     st.session_state.setdefault("pg_shown", {})[title] = k  # the Play loop's snapshots draw this seed too
     seq = frames or [frame_of(cfg, pts, trainer, k)]
-    playground_view(seq, key=f"pg_view_{title}", interval=FRAME_S)
+    playground_view(seq, key=f"pg_view_{title}", interval=FRAME_S, live=live)
     if not live and cfg.n_seeds > 1:
         long = train_test_losses(trainer.history())
         if len(long):
@@ -191,9 +197,9 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
         try:
             points = datasets.points_from_csv(up.getvalue())
         except ValueError as e:
-            st.error(f"Could not use {up.name}: {e}")
+            say.status(f"Could not use {up.name}: {e}", "error")
     if points is None:
-        st.info("Upload a CSV to train on your own points; until then the XOR set is shown.")
+        say.status("Upload a CSV to train on your own points; until then the XOR set is shown.")
         g_cfg = g_cfg.replace(dataset="xor")
     return g_cfg, points
 
@@ -211,13 +217,34 @@ def _stop_loop(wait: bool = True) -> None:
         st.session_state.pg_stopping = loop
 
 
-def _set_playing(playing: bool) -> None:
-    """Play or Pause. Not a toggle: Streamlit can replay a click's callback when the click lands
-    while a timed fragment rerun is queued (seen: Pause undone 15 ms later), and setting the value
-    the button showed is the same however often it runs."""
+def _rerun_panel() -> None:
+    """Rerun the panel's fragment (a button inside it started this run), or the app when this run is a
+    full one (a fragment rerun cannot be asked for from there)."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitInvalidLayoutContextError:
+        st.rerun()
+
+
+def _at_end() -> bool:
+    """Every live trainer of the panel has reached its last epoch (read when a button is pressed)."""
+    jobs = st.session_state.get("pg_jobs", [])
+    return bool(jobs) and all(t.epoch >= epochs for t, epochs in jobs)
+
+
+def _set_playing(was_playing: bool) -> None:
+    """Play or Pause (:func:`core.xor.play.play_pressed`); Play at the last epoch starts again from epoch 0.
+
+    Not a toggle of the current state: Streamlit can replay a click's callback when the click lands
+    while a timed fragment rerun is queued (seen: Pause undone 15 ms later), and acting on what the
+    button showed is the same however often it runs."""
     ss = st.session_state
+    playing, restart = play_pressed(was_playing, _at_end())
     if not playing:
         _stop_loop(wait=False)
+    if restart:
+        _stop_loop()
+        ss.pg_a_reset = ss.pg_b_reset = True  # trainer_for builds them afresh: epoch 0, the same seeded weights
     ss.pg_playing = playing
 
 
@@ -226,24 +253,28 @@ def _buttons(tr_a, tr_b, g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | Non
     ss = st.session_state
     ss.setdefault("pg_playing", False)
     b1 = b2 = b3 = b4 = st.container(horizontal=True)  # buttons keep their labels and wrap when narrow
-    b1.button("⏸ Pause" if ss.pg_playing else "▶ Play", key="pg_play", type="primary", on_click=_set_playing,
-               args=(not ss.pg_playing,))
-    done = tr_a.epoch >= g_cfg.epochs and (tr_b is None or tr_b.epoch >= g2_cfg.epochs)
+    ss.pg_jobs = [(t, c.epochs) for t, c in ((tr_a, g_cfg), (tr_b, g2_cfg)) if t is not None]
+    done = _at_end()
+    b1.button(play_label(ss.pg_playing, done), key="pg_play", type="primary", on_click=_set_playing,
+              args=(ss.pg_playing,))
     step = b2.button("Step", key="pg_step", help="One epoch", disabled=ss.pg_playing)
     if b3.button("Reset", key="pg_reset", help="Back to the same starting weights (seeded)"):
         _stop_loop()
         ss.pg_a_reset = ss.pg_b_reset = True
         ss.pg_playing = False
-        st.rerun(scope="fragment")
+        _rerun_panel()
     if step and not done:
         for t in (tr_a, tr_b):
             if t is not None:
                 t.run(epochs=1)
+        if _at_end():  # the buttons above were drawn before this step: redraw them (Play again, no Step)
+            _rerun_panel()
     if b4.button("Train to the end", key="pg_all", disabled=done or ss.pg_playing):
         with st.spinner("Training..."):
             for t in (tr_a, tr_b):
                 if t is not None:
                     t.run()
+        _rerun_panel()  # redraw the buttons at the end: Play now plays again from epoch 0
 
 
 def playground_tab(url_g: PlaygroundConfig,
@@ -251,7 +282,8 @@ def playground_tab(url_g: PlaygroundConfig,
     """The whole tab; returns the settings shown (A, and B when comparing) for the page's URL."""
     st.markdown(
         "TensorFlow Playground's ground, and past it: many seeds at once, a second setting beside "
-        "the first, seeded reset, initialisation and loss choices, your own points, and an export."
+        "the first, seeded reset, batch size, initialisation and loss choices, your own points, and an export.",
+        help=tip("feature", "hidden layer", "loss", "initialisation", "regularisation", "epoch", "batch"),
     )
     ctrl, out = st.columns([2, 3], gap="large")
     with ctrl:
@@ -283,8 +315,13 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
     """
     tr_a = trainer_for("pg_a", g_cfg, pts)
     tr_b = trainer_for("pg_b", g2_cfg, pts) if g2_cfg is not None else None
-    _buttons(tr_a, tr_b, g_cfg, g2_cfg)
     pairs = [(t, c, name) for t, c, name in ((tr_a, g_cfg, "Setting A"), (tr_b, g2_cfg, "Setting B")) if t is not None]
+    ss = st.session_state
+    loop = ss.get("pg_loop")
+    if ss.get("pg_playing") and (loop is None or not loop.alive) and (
+            loop is not None and loop.finished or all(t.epoch >= c.epochs for t, c, _ in pairs)):
+        ss.pg_playing, ss.pg_loop = False, None  # played to the end: the button reads Play (again) before it is drawn
+    _buttons(tr_a, tr_b, g_cfg, g2_cfg)
 
     def draw(live: bool, snaps: list[dict] | None = None) -> None:
         if len(pairs) > 1:  # side by side when both fit, one under the other on a narrow screen
@@ -296,27 +333,23 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
             with col:
                 draw_setting(name, c, pts, t, live=live, frames=[s[name] for s in snaps or []])
 
-    ss = st.session_state
     shown = ss.setdefault("pg_shown", {})  # title -> seed shown; read by the loop's thread
 
     def snapshot() -> dict[str, dict]:  # called by the loop's thread, under its lock: no Streamlit here
         return {name: frame_of(c, pts, t, min(shown.get(name, 0), t.K - 1)) for t, c, name in pairs}
 
     loop = ss.get("pg_loop")
-    if ss.pg_playing and (loop is None or not loop.alive):
-        if loop is not None and loop.finished or all(t.epoch >= c.epochs for t, c, _ in pairs):
-            ss.pg_playing, ss.pg_loop = False, None  # played to the end
-        else:
-            for t, _, _ in pairs:  # the run guard's checks (hosted caps), once, on this script thread
-                with guarded(t.configs):
-                    pass
-            # Streamlit runs a full gc.collect(2) after every script run, fragments too: with torch,
-            # pandas and Altair loaded that walks ~300k objects, 0.1-0.4 s per redraw (measured), more
-            # than everything else in a frame. Freezing what exists now (imports, caches: long-lived;
-            # the last run's garbage is already collected) leaves each collection the new objects only.
-            gc.freeze()
-            ss.pg_loop = PlayLoop([(t, c.epochs) for t, c, _ in pairs], pace=PACE, chunk=2,
-                                  snapshot=snapshot, snapshot_s=SNAPSHOT_S).start()
+    if ss.pg_playing and (loop is None or not loop.alive):  # not at the end (checked above): start the loop
+        for t, _, _ in pairs:  # the run guard's checks (hosted caps), once, on this script thread
+            with guarded(t.configs):
+                pass
+        # Streamlit runs a full gc.collect(2) after every script run, fragments too: with torch,
+        # pandas and Altair loaded that walks ~300k objects, 0.1-0.4 s per redraw (measured), more
+        # than everything else in a frame. Freezing what exists now (imports, caches: long-lived;
+        # the last run's garbage is already collected) leaves each collection the new objects only.
+        gc.freeze()
+        ss.pg_loop = PlayLoop([(t, c.epochs) for t, c, _ in pairs], pace=PACE, chunk=2,
+                              snapshot=snapshot, snapshot_s=SNAPSHOT_S).start()
     if ss.pg_playing:
         @st.fragment(run_every=FRAME_S)
         def live() -> None:
@@ -325,7 +358,7 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
                 return
             loop.touch()
             if loop.error is not None:
-                st.error(f"Training stopped: {loop.error}")
+                say.status(f"Training stopped: {loop.error}", "error")
             if not loop.alive:  # reached the end: redraw the whole panel at rest
                 ss.pg_playing, ss.pg_loop = False, None
                 st.rerun(scope="app")

@@ -10,9 +10,12 @@ Inline HTML/CSS/JS (components v2, no build, no CDN), like :mod:`ui.canvas`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
+
+from core.plotting import NEGATIVE, POSITIVE
 
 _HTML = """
 <div class="nnpg" data-testid="nnlab-playground">
@@ -45,22 +48,37 @@ _CSS = """
   font-size: 0.8rem; padding: 0.2rem 0.45rem; border-radius: 0.3rem; white-space: nowrap; z-index: 2; }
 .nnpg .legend { font-size: 0.78rem; opacity: 0.8; margin: 0.2rem 0 0.5rem; }
 .nnpg .sw { display: inline-block; width: 0.9rem; height: 0.5rem; border-radius: 0.15rem; vertical-align: middle; }
-.nnpg .sw.neg { background: rgb(245,147,34); } .nnpg .sw.pos { background: rgb(8,119,189); }
+.nnpg .sw.neg { background: NEGATIVE; } .nnpg .sw.pos { background: POSITIVE; }
 .nnpg .row { display: flex; flex-wrap: wrap; gap: 0.8rem; }
 .nnpg figure { margin: 0; flex: 1 1 140px; max-width: 260px; min-width: 130px; }
 .nnpg figcaption { font-size: 0.75rem; opacity: 0.8; margin-top: 0.2rem; line-height: 1.25; }
 """
 
-_JS = (Path(__file__).parent / "components" / "playground_view.js").read_text()
+_CSS = _CSS.replace("NEGATIVE", NEGATIVE).replace("POSITIVE", POSITIVE)
+
+
+def rgb(hex_colour: str) -> list[int]:
+    """'#2166ac' -> [33, 102, 172]."""
+    return [int(hex_colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+
+
+def with_sign_colours(js: str) -> str:
+    """The view's script with NEG and POS set to core.plotting's sign colours (one colour per sign everywhere)."""
+    js = re.sub(r"const NEG = \[[^\]]*\]", f"const NEG = {rgb(NEGATIVE)}", js, count=1)
+    return re.sub(r"POS = \[[^\]]*\];", f"POS = {rgb(POSITIVE)};", js, count=1)
+
+
+_JS = with_sign_colours((Path(__file__).parent / "components" / "playground_view.js").read_text())
 
 _component = st.components.v2.component("nnlab.playground_view", html=_HTML, css=_CSS, js=_JS)
 
 
-def playground_view(frames: list[dict], key: str, interval: float = 0.1) -> None:
+def playground_view(frames: list[dict], key: str, interval: float = 0.1, live: bool = True) -> None:
     """Draw frames (dicts from :func:`core.xor.diagram.frame`, oldest first) in the component with this key.
 
     The view queues them and draws one every ``interval / len(frames)`` seconds (a batch spread over
     the time until the next is due), so a Play loop's snapshots appear as a steady animation; if the
-    queue backs up it skips the oldest, never lagging much more than a batch behind.
+    queue backs up it skips the oldest, never lagging much more than a batch behind. Not ``live`` (at rest,
+    after Pause): the queue is dropped and these frames shown at once, so the epoch stops where training did.
     """
-    _component(key=key, data={"frames": frames, "interval": interval}, height="content")
+    _component(key=key, data={"frames": frames, "interval": interval, "live": live}, height="content")

@@ -1,4 +1,5 @@
-"""Backprop Step by Step: the tutorial's 2-4-1 XOR network, one example at a time (jobs), and its charts."""
+"""Backprop Step by Step: the tutorial's 2-4-1 XOR network, one example at a time or full batch (jobs), its
+claims and its charts."""
 
 from core.backprop.jobs import (  # noqa: F401
     EXAMPLES,
@@ -7,7 +8,6 @@ from core.backprop.jobs import (  # noqa: F401
     autograd_step,
     chain_for,
     loss_history,
-    step_notes,
     trace_step,
     weight_names,
 )

@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 
 from core.backprop.jobs import StepTrace
-from core.plotting import fit_width
+from core.plotting import fit_width, sign_scale
 
 LAYER_X = (0.0, 1.0, 2.0)
 HIDDEN_Y = (4.5, 3.0, 1.5, 0.0)
 INPUT_Y = (3.0, 1.5)
 OUTPUT_Y = 2.25
-WEIGHT_SCALE = alt.Scale(scheme="redblue", domainMid=0)
 
 
 def network_frames(t: StepTrace, backward: bool = False, picked: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -57,7 +56,7 @@ def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title:
     """The network: edges coloured by weight (or gradient) with their numbers, nodes with their values."""
     nodes, edges = network_frames(t, backward, picked)
     lim = max(float(edges["value"].abs().max()), 1e-12)
-    color = alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domain=[-lim, lim]), legend=None)
+    color = alt.Color("value:Q", scale=sign_scale(lim), legend=None)
     ax = dict(axis=None, scale=alt.Scale(domain=[-0.2, 2.2], nice=False))
     ay = dict(axis=None, scale=alt.Scale(domain=[-0.6, 5.1], nice=False))
     what = "dL/dw" if backward else "weight"
@@ -79,7 +78,7 @@ def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title:
     circles = alt.Chart(nodes).mark_circle(size=1500, opacity=1, stroke="#333", strokeWidth=1.5).encode(
         x="x:Q", y="y:Q",
         fill=alt.Fill("value:Q", legend=None,
-                      scale=alt.Scale(scheme="redblue", domain=[-2 * nlim, 2 * nlim]) if backward
+                      scale=sign_scale(2 * nlim) if backward
                       else alt.Scale(range=["#ffffff", "#9ecae1"], domain=[0, 1])),
         tooltip=["name", "detail"])
     values = alt.Chart(nodes).mark_text(fontSize=11, fontWeight="bold", color="#000").encode(
@@ -89,10 +88,12 @@ def network_chart(t: StepTrace, backward: bool = False, picked: str = "", title:
         title=title, height=height).resolve_scale(fill="independent")
 
 
-def loss_chart(history: pd.DataFrame, step: int, title: str = "Mean loss over the four XOR rows") -> alt.LayerChart:
-    """Mean loss against steps done, with a rule at this step. history: step, mean_loss."""
+def loss_chart(history: pd.DataFrame, step: int, title: str = "Mean loss over the four XOR rows",
+               per_epoch: int = 4) -> alt.LayerChart:
+    """Mean loss against steps done (``per_epoch`` a epoch: 4 one example at a time, 1 full batch), with a
+    dot after this step. history: step, mean_loss."""
     line = alt.Chart(history, title=title).mark_line(color="#1f77b4").encode(
-        x=alt.X("step:Q", title="steps done (4 per epoch)", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("step:Q", title=f"steps done ({per_epoch} per epoch)", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("mean_loss:Q", title="mean BCE loss", scale=alt.Scale(zero=False)),
         tooltip=["step", alt.Tooltip("mean_loss:Q", format=".5f")])
     here = history[history["step"] == step + 1]

@@ -1,13 +1,19 @@
-"""Backprop as the chain rule, one training example at a time, on the tutorial's 2-4-1 XOR network.
+"""Backprop as the chain rule on the tutorial's 2-4-1 XOR network, one example at a time or full batch.
 
     z1 = x @ W1 + b1   a1 = sigmoid(z1)   [4]      (x is one XOR input [2])
     z2 = a1 @ W2 + b2  a2 = sigmoid(z2)   [1]
     L  = -(y log(a2 + eps) + (1 - y) log(1 - a2 + eps))      (eps 1e-8, the tutorial's BCE)
 
 Weights start as the tutorial's (``randn * 0.5`` from ``default_rng(seed)``, biases 0; exactly
-:class:`core.xor.scratch.ScratchNet`'s). Step s trains on XOR row ``s % 4`` with plain gradient
-descent. Every local derivative is written out beside its forward value, and every number is
-checked against torch autograd (float64) on the same step.
+:class:`core.xor.scratch.ScratchNet`'s). Two ways to step, both plain gradient descent:
+
+- ``mode="example"``: step s trains on XOR row ``s % 4`` alone (stochastic gradient descent, batch 1);
+- ``mode="batch"``: the tutorial's own, full batch: step s is epoch s, and its gradient is the mean of
+  the four rows' gradients (ScratchNet.fit's step; its ``dz2 = (a2 - y) / 4`` is each row's
+  dL/dz2 = a2 - y averaged). The walk-through then shows one row's forward and backward pass (``row``).
+
+Every local derivative is written out beside its forward value, and every number is checked against
+torch autograd (float64) on the same step.
 """
 
 from __future__ import annotations
@@ -26,26 +32,35 @@ from core.xor.scratch import ScratchNet
 EPS = 1e-8
 X_XOR, Y_XOR = datasets.gate("XOR")
 EXAMPLES = [(X_XOR[i].astype(np.float64), float(Y_XOR[i])) for i in range(4)]
-MAX_STEP = 4 * 2000  # the tutorial trains 2,000 epochs
+EPOCHS = 2000  # the tutorial trains 2,000 epochs (full batch)
+MAX_STEP = 4 * EPOCHS  # as many one-example steps
+MODES = ("example", "batch")
 
 
 @dataclass(frozen=True)
 class BackpropConfig(Config):
-    """Where the walk-through stands: the seed of the first weights, the learning rate, steps done."""
+    """Where the walk-through stands: the seed of the first weights, the learning rate, how each step is
+    taken (one example, or the full batch of four), steps done, and (full batch) the row shown."""
 
     kind: ClassVar[str] = "backprop"
 
     seed: int = param(0, lo=0, hi=2**31 - 1)
     lr: float = param(0.5, lo=1e-4, hi=10.0, help="the tutorial's 0.5")
-    step: int = param(0, lo=0, hi=MAX_STEP, help="single-example updates done so far (4 per epoch)")
+    mode: str = param("example", choices=MODES, help="example: one row per step; batch: the tutorial's full batch")
+    step: int = param(0, lo=0, hi=MAX_STEP, help="updates done so far (one example: 4 per epoch; full batch: 1)")
+    row: int = param(0, lo=0, hi=3, help="full batch: the XOR row whose forward and backward pass is shown")
+
+    @property
+    def batch(self) -> bool:
+        return self.mode == "batch"
 
     @property
     def epoch(self) -> int:
-        return self.step // 4
+        return self.step if self.batch else self.step // 4
 
     @property
     def example(self) -> int:
-        return self.step % 4
+        return self.row if self.batch else self.step % 4
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -67,6 +82,8 @@ class StepTrace:
     """One training step written out: forward values, local derivatives, products, gradients, update.
 
     Shapes: x [2], z1, a1 [4], z2, a2, loss scalars; grads and new params as in :func:`initial_params`.
+    ``grads`` are this example's; ``step_grads`` what the update used (the same, or with ``batch`` the
+    mean of the four rows' gradients); ``row_grads`` the four rows' gradients at these weights.
     """
 
     step: int
@@ -92,6 +109,9 @@ class StepTrace:
     new_loss: float  # this example's loss after the update
     mean_loss_before: float  # mean over the four XOR rows
     mean_loss_after: float
+    step_grads: dict[str, np.ndarray] = field(default_factory=dict)
+    row_grads: list[dict[str, np.ndarray]] = field(default_factory=list)
+    batch: bool = False
     autograd: dict[str, np.ndarray] = field(default_factory=dict)
 
     def max_autograd_diff(self) -> float:
@@ -117,9 +137,20 @@ def mean_loss(p: dict[str, np.ndarray]) -> float:
     return float(np.mean([_bce(_forward(p, x)[3], y) for x, y in EXAMPLES]))
 
 
-def trace_step(p: dict[str, np.ndarray], step: int, lr: float, check: bool = True) -> StepTrace:
-    """Train one step (on XOR row step % 4) from params p, keeping every intermediate number."""
-    x, y = EXAMPLES[step % 4]
+def example_grads(p: dict[str, np.ndarray], x: np.ndarray, y: float) -> dict[str, np.ndarray]:
+    """One example's gradients at weights p (the same chain as :func:`trace_step`, without the bookkeeping)."""
+    _, a1, _, a2 = _forward(p, x)
+    dz2 = (-y / (a2 + EPS) + (1 - y) / (1 - a2 + EPS)) * a2 * (1 - a2)
+    dz1 = dz2 * p["W2"] * a1 * (1 - a1)
+    return {"W1": np.outer(x, dz1), "b1": dz1, "W2": dz2 * a1, "b2": np.array(dz2)}
+
+
+def trace_step(p: dict[str, np.ndarray], step: int, lr: float, check: bool = True, batch: bool = False,
+               row: int = 0) -> StepTrace:
+    """Train one step from params p, keeping every intermediate number of one example's pass: on XOR row
+    step % 4 alone, or (``batch``) on the mean of the four rows' gradients, showing row ``row``."""
+    i = row if batch else step % 4
+    x, y = EXAMPLES[i]
     z1, a1, z2, a2 = _forward(p, x)
     loss = _bce(a2, y)
     # backward: each line is a local derivative, or the product of the error so far with one
@@ -133,12 +164,14 @@ def trace_step(p: dict[str, np.ndarray], step: int, lr: float, check: bool = Tru
     dL_dz1 = dL_da1 * da1_dz1
     grads["W1"] = np.outer(x, dL_dz1)  # dz1_j/dW1_ij = x_i
     grads["b1"] = dL_dz1.copy()
-    new = {k: v - lr * grads[k] for k, v in p.items()}
+    rows = [grads if k == i else example_grads(p, *EXAMPLES[k]) for k in range(4)]
+    used = {k: np.mean([g[k] for g in rows], axis=0) for k in grads} if batch else grads
+    new = {k: v - lr * used[k] for k, v in p.items()}
     t = StepTrace(step=step, x=x, y=y, params={k: v.copy() for k, v in p.items()}, z1=z1, a1=a1, z2=z2, a2=a2,
                   loss=loss, dL_da2=dL_da2, da2_dz2=da2_dz2, dL_dz2=dL_dz2, dz2_da1=dz2_da1, dL_da1=dL_da1,
                   da1_dz1=da1_dz1, dL_dz1=dL_dz1, grads=grads, lr=lr, new_params=new,
                   new_loss=_bce(_forward(new, x)[3], y), mean_loss_before=mean_loss(p),
-                  mean_loss_after=mean_loss(new))
+                  mean_loss_after=mean_loss(new), step_grads=used, row_grads=rows, batch=batch)
     if check:
         t.autograd = autograd_step(p, x, y)
     return t
@@ -163,7 +196,8 @@ def autograd_step(p: dict[str, np.ndarray], x: np.ndarray, y: float) -> dict[str
 
 
 def _replay(cfg: BackpropConfig, steps: int, losses: bool) -> tuple[dict[str, np.ndarray], list[tuple[int, float]]]:
-    """The same updates as :func:`trace_step` without the bookkeeping (replaying thousands of steps).
+    """The same updates as :func:`trace_step` without the bookkeeping (replaying thousands of steps);
+    with cfg.batch, each step is the mean of the four rows' updates (the tutorial's full batch).
 
     Returns the weights after ``steps`` steps and, if asked, (step, mean loss over the four rows) after
     about 400 evenly spaced steps, always including the last.
@@ -176,15 +210,24 @@ def _replay(cfg: BackpropConfig, steps: int, losses: bool) -> tuple[dict[str, np
     out: list[tuple[int, float]] = []
     lr = cfg.lr
     for s in range(steps):
-        x, y = EXAMPLES[s % 4]
+        if cfg.batch:  # the four rows at once, their gradients averaged
+            x, y = X, Y
+        else:
+            x, y = EXAMPLES[s % 4]
         a1 = _sigmoid(x @ W1 + b1)
         a2 = 1.0 / (1.0 + np.exp(-np.clip(a1 @ W2 + b2, -500, 500)))
         dz2 = (-y / (a2 + EPS) + (1 - y) / (1 - a2 + EPS)) * a2 * (1 - a2)
-        dz1 = dz2 * W2 * a1 * (1 - a1)
-        W2 = W2 - lr * dz2 * a1
-        b2 = b2 - lr * dz2
-        W1 = W1 - lr * np.outer(x, dz1)
-        b1 = b1 - lr * dz1
+        dz1 = np.multiply.outer(dz2, W2) * a1 * (1 - a1)
+        if cfg.batch:
+            W2 = W2 - lr * (dz2 @ a1) / 4
+            b2 = b2 - lr * float(dz2.mean())
+            W1 = W1 - lr * (x.T @ dz1) / 4
+            b1 = b1 - lr * dz1.mean(0)
+        else:
+            W2 = W2 - lr * dz2 * a1
+            b2 = b2 - lr * dz2
+            W1 = W1 - lr * np.outer(x, dz1)
+            b1 = b1 - lr * dz1
         if losses and ((s + 1) % every == 0 or s + 1 == steps):
             A2 = _sigmoid(_sigmoid(X @ W1 + b1) @ W2 + b2)
             out.append((s + 1, float(-np.mean(Y * np.log(A2 + EPS) + (1 - Y) * np.log(1 - A2 + EPS)))))
@@ -192,7 +235,7 @@ def _replay(cfg: BackpropConfig, steps: int, losses: bool) -> tuple[dict[str, np
 
 
 def params_at(cfg: BackpropConfig) -> dict[str, np.ndarray]:
-    """The weights after cfg.step single-example steps from the seeded start."""
+    """The weights after cfg.step steps (one example, or full batch) from the seeded start."""
     return _replay(cfg, cfg.step, losses=False)[0]
 
 
@@ -204,7 +247,7 @@ def loss_history(cfg: BackpropConfig) -> pd.DataFrame:
 
 def run(cfg: BackpropConfig) -> StepTrace:
     """The trace of step cfg.step (the next update from where the walk-through stands)."""
-    return trace_step(params_at(cfg), cfg.step, cfg.lr)
+    return trace_step(params_at(cfg), cfg.step, cfg.lr, batch=cfg.batch, row=cfg.row)
 
 
 def weight_names() -> list[str]:
@@ -301,31 +344,17 @@ def backward_table(t: StepTrace) -> pd.DataFrame:
 
 
 def gradient_table(t: StepTrace) -> pd.DataFrame:
-    """Every weight: name, value, gradient (hand), autograd, |diff|, update -lr·grad, new value."""
+    """Every weight: name, value, gradient (hand, this example), autograd, |diff|, [full batch: the mean
+    gradient over the four rows], update -lr·grad (of the gradient the step uses), new value."""
     rows = []
     for n in weight_names():
         base, idx = _locate(n)
         g = value_of(t.grads, n)
         a = float(t.autograd[f"dL/d{base}"][idx]) if idx else float(t.autograd[f"dL/d{base}"])
-        rows.append((n, value_of(t.params, n), g, a, abs(g - a), -t.lr * g, value_of(t.new_params, n)))
-    return pd.DataFrame(rows, columns=["weight", "value", "gradient", "autograd", "|diff|", "update (-lr·grad)",
-                                       "new value"])
-
-
-def step_notes(t: StepTrace) -> list[str]:
-    """Sentences about this step's update, each shown only when it holds."""
-    out = []
-    if t.new_loss < t.loss:
-        out.append(f"The update lowered the loss on this example from {t.loss:.5f} to {t.new_loss:.5f}: "
-                   "gradient descent moved every weight against its gradient.")
-    elif t.new_loss > t.loss:
-        out.append(f"The update raised the loss on this example from {t.loss:.5f} to {t.new_loss:.5f}: "
-                   f"the learning rate {t.lr:g} stepped past the minimum along the gradient.")
-    if t.new_loss < t.loss and t.mean_loss_after > t.mean_loss_before:
-        out.append(f"Yet the mean loss over all four rows rose, from {t.mean_loss_before:.5f} to "
-                   f"{t.mean_loss_after:.5f}: a step fitted to one example can hurt the others, which is why "
-                   "training cycles through them all, epoch after epoch.")
-    elif t.mean_loss_after < t.mean_loss_before:
-        out.append(f"The mean loss over all four rows fell too, from {t.mean_loss_before:.5f} to "
-                   f"{t.mean_loss_after:.5f}.")
-    return out
+        used = value_of(t.step_grads, n)
+        rows.append((n, value_of(t.params, n), g, a, abs(g - a), used, -t.lr * used, value_of(t.new_params, n)))
+    df = pd.DataFrame(rows, columns=["weight", "value", "gradient", "autograd", "|diff|", "mean of 4 rows",
+                                     "update (-lr·grad)", "new value"])
+    if t.batch:
+        return df.rename(columns={"gradient": "gradient (this row)", "update (-lr·grad)": "update (-lr·mean)"})
+    return df.drop(columns="mean of 4 rows")

@@ -12,12 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 _JOBS = (
     "RETRY_FACTOR", "PerceptronConfig", "SeedStudyConfig", "XorCompareConfig", "XorCompareResult",
-    "best_linear_accuracy", "diagnose", "hidden_units_caption", "numpy_share_sentence", "numpy_solve_share",
-    "perceptron_lines", "perceptron_verdict", "retry_longer", "retry_sentence", "rule_text", "run_perceptron",
-    "run_seed_study", "run_xor_compare", "solved", "truth_table", "xor_torch_config",
+    "best_linear_accuracy", "diagnose", "numpy_solve_share", "perceptron_lines", "retry_longer", "rule_text",
+    "run_perceptron", "run_seed_study", "run_xor_compare", "solved", "truth_table", "xor_torch_config",
 )
+_CLAIMS = ("hidden_units_caption", "numpy_share_sentence", "perceptron_verdict", "retry_sentence")
 
 if TYPE_CHECKING:  # type checkers and readers see the plain import
+    from core.xor.claims import (  # noqa: F401
+        hidden_units_caption,
+        numpy_share_sentence,
+        perceptron_verdict,
+        retry_sentence,
+    )
     from core.xor.jobs import (  # noqa: F401
         RETRY_FACTOR,
         PerceptronConfig,
@@ -26,13 +32,9 @@ if TYPE_CHECKING:  # type checkers and readers see the plain import
         XorCompareResult,
         best_linear_accuracy,
         diagnose,
-        hidden_units_caption,
-        numpy_share_sentence,
         numpy_solve_share,
         perceptron_lines,
-        perceptron_verdict,
         retry_longer,
-        retry_sentence,
         rule_text,
         run_perceptron,
         run_seed_study,
@@ -44,16 +46,16 @@ if TYPE_CHECKING:  # type checkers and readers see the plain import
 
 
 def __getattr__(name: str) -> Any:
-    """``core.xor.<job name>``: imported from core.xor.jobs on first use (PEP 562)."""
-    if name in _JOBS:
-        value = getattr(importlib.import_module("core.xor.jobs"), name)
+    """``core.xor.<job name>``: imported from core.xor.jobs (or .claims) on first use (PEP 562)."""
+    if name in _JOBS or name in _CLAIMS:
+        value = getattr(importlib.import_module("core.xor.jobs" if name in _JOBS else "core.xor.claims"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'core.xor' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_JOBS])
+    return sorted([*globals(), *_JOBS, *_CLAIMS])
 
 
-__all__ = list(_JOBS)
+__all__ = [*_JOBS, *_CLAIMS]

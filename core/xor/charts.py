@@ -10,10 +10,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.plotting import downsample, fit_width, fixed_size, wrapped_labels
+from core.plotting import NEGATIVE, POSITIVE, SIGN_SCHEME, downsample, fit_width, fixed_size, wrapped_labels
 
-CLASS_COLORS = alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"])  # TensorFlow Playground's
-DIVERGING = alt.Scale(scheme="blueorange", domain=[0, 1], reverse=True)
+# class 0 and P(class 1) near 0 in the negative sign's colour, class 1 in the positive's (as on every page)
+CLASS_COLORS = alt.Scale(domain=[0, 1], range=[NEGATIVE, POSITIVE])
+DIVERGING = alt.Scale(scheme=SIGN_SCHEME, domain=[0, 1], domainMid=0.5)
 
 
 def loss_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", color: str = "series",
@@ -73,7 +74,7 @@ def decision_surface(grid: pd.DataFrame, points: pd.DataFrame | None = None, val
     g = grid.assign(x1b=grid["x1"] + step, x2b=grid["x2"] + step)
     lo, hi = (extent and -extent), extent
     sx = alt.Scale(domain=[lo, hi], nice=False) if extent else alt.Scale(zero=False, nice=False)
-    color = alt.Scale(scheme="blueorange", domain=list(domain), reverse=True)
+    color = alt.Scale(scheme=SIGN_SCHEME, domain=list(domain), domainMid=(domain[0] + domain[1]) / 2)
     heat = alt.Chart(g, title=title).mark_rect(opacity=0.85).encode(
         x=alt.X("x1:Q", scale=sx, title="x1"), x2="x1b:Q",
         y=alt.Y("x2:Q", scale=sx, title="x2"), y2="x2b:Q",
@@ -131,8 +132,7 @@ def perceptron_view(points: pd.DataFrame, line: pd.DataFrame, title: str = "", s
     pts = alt.Chart(points, title=head).mark_point(filled=True, size=260, stroke="black", strokeWidth=1).encode(
         x=alt.X("x1:Q", scale=sc, axis=alt.Axis(values=[0, 1], tickCount=2)),
         y=alt.Y("x2:Q", scale=sc, axis=alt.Axis(values=[0, 1], tickCount=2)),
-        color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"]),
-                        title="target", legend=leg),
+        color=alt.Color("target:N", scale=CLASS_COLORS, title="target", legend=leg),
         tooltip=["x1", "x2", "target"],
     )
     ln = alt.Chart(line).mark_line(color="#333", strokeWidth=2.5).encode(x="x1:Q", y="x2:Q")

@@ -133,10 +133,10 @@ def node_maps(trainer: Trainer, features: Sequence[str], activation: str, k: int
         for n in range(an.shape[1]):
             maps.append(quantize(an[:, n], lo, hi))
             ranges.append((lo, hi))
-    out, orange = _outputs(trainer, logits[k])
+    out, out_range = _outputs(trainer, logits[k])
     for j in range(out.shape[1]):
-        maps.append(quantize(out[:, j], *orange))
-        ranges.append(orange)
+        maps.append(quantize(out[:, j], *out_range))
+        ranges.append(out_range)
     return np.stack(maps).reshape(-1, steps, steps), np.asarray(ranges, dtype=np.float32)
 
 

@@ -4,11 +4,11 @@ The output neuron computes ``logit = w . h + b`` from the last hidden layer's va
 line (a plane, a hyperplane) in the hidden space. Plotting the points at h shows what the hidden layer
 did: it moved them until one straight line separates the classes.
 
-Which two coordinates: with 2 hidden units, the units themselves (the picture is exact). With 1, the
-unit against a constant 0. With more, the two units the output leans on most (largest
-|weight| x spread of the unit over the points); the others are held at their mean over the points,
-so the line drawn is a slice of the true boundary, and :attr:`HiddenSpace.agree` says how many
-points fall on the side the network itself chose.
+Which two coordinates: with 2 hidden units, the units themselves. With 1, the unit against a constant
+0. With more, the unit the output leans on most (largest |weight| x spread of the unit over the points)
+across, and the other units' weighted mean up: v = sum_k w_k h_k / sum_k |w_k| over the others, so
+``logit = w_i * u + (sum_k |w_k|) * v + b`` exactly. In every view the line drawn is the output's own
+boundary: each point is on the side the network puts it (:attr:`HiddenSpace.agree` is 1).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 
 from core import datasets
 from core.engine import Trainer
-from core.plotting import fixed_size
+from core.plotting import NEGATIVE, POSITIVE, fixed_size
 from core.xor.jobs import XorCompareConfig, xor_torch_config
 from core.xor.scratch import ScratchNet
 
@@ -34,7 +34,7 @@ class HiddenSpace:
     xy [N, 2]: the plotted coordinates (the hidden values of units[0] and units[1]).
     line (a, b, c): the output logit along the view is a*u + b*v + c; the line is where it is 0.
     logit [N]: the network's real output logit at each point. how: "direct" (2 units), "one" (1 unit),
-    "top2" (two of more units; the rest at their mean).
+    "rest" (more units: the most used one against the others' weighted mean; units[1] is None).
     """
 
     xy: np.ndarray
@@ -50,17 +50,16 @@ class HiddenSpace:
         side = a * self.xy[:, 0] + b * self.xy[:, 1] + c > 0
         return float(np.mean(side == (self.logit > 0))) if len(self.logit) else 1.0
 
-    def describe(self) -> str:
-        """One sentence saying which view this is."""
+    def describe(self, name: str = "h{}") -> str:
+        """One sentence saying which view this is; ``name`` formats a unit's number (1-based): "h{}", "L2 n{}"."""
         if self.how == "direct":
-            return "Both hidden units, as they are: the picture is exact."
+            return f"Both hidden units, {name.format(1)} across and {name.format(2)} up, as they are."
         if self.how == "one":
-            return "The single hidden unit (across); the up-down axis is constant."
-        i, j = self.units
-        return (f"Units n{i + 1} and n{(j or 0) + 1} of the last hidden layer, the two the output leans on most "
-                f"(|weight| x spread); "
-                f"the others held at their mean, so the line is a slice of the real boundary "
-                f"({self.agree:.0%} of points on the side the network puts them).")
+            return f"The single hidden unit {name.format(1)} across; the up-down axis is constant."
+        i = self.units[0]
+        return (f"Across: {name.format(i + 1)}, the unit the output leans on most (|weight| x spread); up: the "
+                "other units' outputs averaged with the output's weights (signed, divided by the sum of their "
+                "sizes), so the dashed line is exactly where the output changes its answer.")
 
 
 def project(H: np.ndarray, w: np.ndarray, b: float) -> HiddenSpace:
@@ -74,10 +73,15 @@ def project(H: np.ndarray, w: np.ndarray, b: float) -> HiddenSpace:
     if n == 2:
         return HiddenSpace(H.copy(), (0, 1), (w[0], w[1], float(b)), logit, "direct")
     lean = np.abs(w) * (H.std(0) + 1e-12)
-    i, j = (int(u) for u in np.argsort(-lean, kind="stable")[:2])
-    rest = [u for u in range(n) if u not in (i, j)]
-    c = float(b) + float(H[:, rest].mean(0) @ w[rest])
-    return HiddenSpace(H[:, [i, j]].copy(), (i, j), (w[i], w[j], c), logit, "top2")
+    i = int(np.argsort(-lean, kind="stable")[0])
+    rest = [u for u in range(n) if u != i]
+    size = float(np.abs(w[rest]).sum())
+    if size < 1e-12:  # the others carry no weight: their mean is any constant
+        v = np.zeros(len(H))
+        size = 0.0
+    else:
+        v = H[:, rest] @ w[rest] / size
+    return HiddenSpace(np.stack([H[:, i], v], 1), (i, None), (float(w[i]), size, float(b)), logit, "rest")
 
 
 def of_trainer(trainer: Trainer, F: torch.Tensor, k: int = 0) -> HiddenSpace:
@@ -104,7 +108,7 @@ def view_range(hs: HiddenSpace, act_range: tuple[float, float]) -> tuple[float, 
 def payload(hs: HiddenSpace, y: np.ndarray, train: np.ndarray, act_range: tuple[float, float],
             layer: int = 1) -> dict:
     """The hidden space for the browser: xy as uint8 [N, 2] over (lo, hi), the line, the axis labels
-    (units of hidden layer ``layer``, named as in the diagram: "L2 n7")."""
+    (units of hidden layer ``layer``, named as in the diagram: "L2 n7"), and the note saying which view."""
     from core.xor.diagram import b64, quantize  # the wire format lives with the diagram's
 
     lo, hi = view_range(hs, act_range)
@@ -114,8 +118,8 @@ def payload(hs: HiddenSpace, y: np.ndarray, train: np.ndarray, act_range: tuple[
         "lo": round(lo, 4), "hi": round(hi, 4),
         "line": [round(float(v), 5) for v in hs.line],
         "u": f"L{layer} n{i + 1}",
-        "v": "(constant)" if j is None else f"L{layer} n{j + 1}",
-        "how": hs.how, "agree": round(hs.agree, 4), "note": hs.describe(),
+        "v": {"one": "(constant)", "rest": f"L{layer} others (weighted mean)"}.get(hs.how, f"L{layer} n{(j or 0) + 1}"),
+        "how": hs.how, "agree": round(hs.agree, 4), "note": hs.describe(f"L{layer} n{{}}"),
     }
 
 
@@ -126,8 +130,9 @@ def xor_history(cfg: XorCompareConfig, n_snapshots: int = 40) -> pd.DataFrame:
     """The four XOR points in each network's hidden space at about n_snapshots epochs of its run.
 
     The same two runs as :func:`core.xor.jobs.run_xor_compare` (same seed and settings). Returns a long
-    frame: net, step (0..n_snapshots), epoch, point ("(0,1)"), target, u, v, logit, a, b, c, how, agree,
-    note (which view: :meth:`HiddenSpace.describe`), separates (the line puts every point on its target's side).
+    frame: net, step (0..n_snapshots), epoch, point ("(0,1)"), target, u, v, logit, a, b, c, how, unit
+    (the across unit's index), agree, note (which view: :meth:`HiddenSpace.describe`), separates (the line
+    puts every point on its target's side).
     """
     X, y = datasets.gate("XOR")
     rows = []
@@ -160,22 +165,9 @@ def _rows(net: str, step: int, epoch: int, hs: HiddenSpace, X: np.ndarray, y: np
         "net": net, "step": step, "epoch": int(epoch),
         "point": [f"({int(p[0])},{int(p[1])})" for p in X], "target": y.astype(int),
         "u": hs.xy[:, 0], "v": hs.xy[:, 1], "logit": hs.logit,
-        "a": a, "b": b, "c": c, "how": hs.how, "agree": hs.agree, "note": hs.describe(),
+        "a": a, "b": b, "c": c, "how": hs.how, "unit": hs.units[0], "agree": hs.agree, "note": hs.describe(),
         "separates": bool(np.all(side == (y > 0.5))),
     })
-
-
-def caption(snap: pd.DataFrame) -> str:
-    """What one snapshot of :func:`xor_history` shows, in a sentence or two (computed, never typed in)."""
-    net, epoch = snap.net.iloc[0], int(snap.epoch.iloc[0])
-    if bool(snap.separates.iloc[0]):
-        verdict = (f"At epoch {epoch} the output's straight line in {net}'s hidden space separates the four "
-                   "points: the hidden layer has made XOR linearly separable.")
-    else:
-        side = snap.a * snap.u + snap.b * snap.v + snap.c > 0
-        wrong = snap.point[side != (snap.target > 0)].tolist()
-        verdict = f"At epoch {epoch} the output's line still puts {', '.join(wrong)} on the wrong side."
-    return f"{verdict} {snap.note.iloc[0]}"
 
 
 def line_segment(a: float, b: float, c: float, lo: float, hi: float) -> list[tuple[float, float]]:
@@ -204,12 +196,13 @@ def xor_chart(snap: pd.DataFrame, title: str, lo: float = -0.05, hi: float = 1.0
     lo = min(lo, float(snap[["u", "v"]].min().min()) - 0.05)
     hi = max(hi, float(snap[["u", "v"]].max().max()) + 0.05)
     scale = alt.Scale(domain=[lo, hi], nice=False)
-    u_title = "hidden unit " + ("n1" if snap.how.iloc[0] != "top2" else "(most used)")
-    v_title = "hidden unit " + ("n2" if snap.how.iloc[0] != "top2" else "(2nd most used)")
+    how, unit = snap.how.iloc[0], int(snap.unit.iloc[0])
+    u_title = f"hidden unit h{unit + 1}" + (" (most used)" if how == "rest" else "")
+    v_title = {"rest": "other units (weighted mean)", "one": "(constant)"}.get(how, "hidden unit h2")
     pts = alt.Chart(snap).mark_point(filled=True, size=220, opacity=1, stroke="#333", strokeWidth=1).encode(
         x=alt.X("u:Q", scale=scale, title=u_title),
         y=alt.Y("v:Q", scale=scale, title=v_title),
-        color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=["#f59322", "#0877bd"]),
+        color=alt.Color("target:N", scale=alt.Scale(domain=[0, 1], range=[NEGATIVE, POSITIVE]),
                         legend=alt.Legend(title="XOR", orient="bottom")),
         tooltip=["point", "target", alt.Tooltip("u:Q", format=".3f"), alt.Tooltip("v:Q", format=".3f"),
                  alt.Tooltip("logit:Q", format=".2f", title="output logit")],

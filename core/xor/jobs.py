@@ -56,24 +56,6 @@ def rule_text(w: np.ndarray, b: float) -> str:
     return f"output 1 when {_term(w[0], 'x1', True)} {_term(w[1], 'x2')} {_term(b, '')} > 0"
 
 
-def perceptron_verdict(cfg: PerceptronConfig, h: PerceptronHistory, p: Perceptron) -> str:
-    """Whether the gate was learned, counting both things a reader may call 'mistakes': the updates the
-    rule made during the last pass (a wrong answer at the moment each input came up) and the inputs the
-    final line still gets wrong after that pass (the truth table's count)."""
-    n = len(h.errors)
-    X, y = datasets.gate(cfg.gate)
-    wrong = int((p.predict(X) != y.astype(int)).sum())
-    if h.converged:
-        return (f"{cfg.gate} learned in {n} epoch{'s' * (n != 1)}: in the last pass over the four inputs the rule "
-                "made no update (every answer was already right), so training stopped.")
-    upd = h.errors[-1]
-    best = best_linear_accuracy(cfg.gate)
-    return (f"{cfg.gate} not learned after {n} epochs. During the last pass over the four inputs the rule made "
-            f"{upd} update{'s' * (upd != 1)} (an input answered wrongly at the moment it came up moves the line); "
-            f"after that pass the line gets {wrong} of 4 wrong (the table). The best any straight line can do "
-            f"on {cfg.gate} is {best:.0%} of the points, so the rule keeps moving the line forever.")
-
-
 def perceptron_lines(h: PerceptronHistory, lo: float = -0.5, hi: float = 1.5) -> pd.DataFrame:
     """The decision line w1*x1 + w2*x2 + b = 0 after each epoch, clipped to the box [lo, hi]^2.
 
@@ -198,30 +180,11 @@ def run_xor_compare(cfg: XorCompareConfig, grid_steps: int = 41) -> XorCompareRe
     return XorCompareResult(losses, surface, pd.concat(hid, ignore_index=True), preds)
 
 
-def hidden_units_caption(cfg: XorCompareConfig) -> str:
-    """What the output neuron does with the hidden units' maps (the sentence under them)."""
-    return (f"Each small map is one of the {cfg.hidden} hidden units' output over the plane (a sigmoid of a "
-            "tilted plane: a soft step). The output neuron weights these maps, adds them and a bias, and passes "
-            "the sum through its own sigmoid to get P(output = 1): XOR needs at least two hidden units.")
-
-
 def numpy_solve_share(cfg: XorCompareConfig, n_seeds: int = 100) -> tuple[int, int]:
     """How many of seeds 0..n_seeds-1 the NumPy network solves XOR from, at cfg's NumPy settings: (solved, n)."""
     X, y = datasets.gate("XOR")
     ok = solves_many(range(n_seeds), X, y, cfg.hidden, cfg.numpy_lr, cfg.numpy_epochs)
     return int(ok.sum()), n_seeds
-
-
-def numpy_share_sentence(solved_n: tuple[int, int], cfg: XorCompareConfig) -> str:
-    """The share of seeds that solve, said plainly (from numpy_solve_share)."""
-    k, n = solved_n
-    s = (f"From {n} seeds at these settings (lr {cfg.numpy_lr:g}, {cfg.numpy_epochs:,} epochs, weights randn×0.5) "
-         f"the NumPy network solves XOR {k} times out of {n}")
-    if k == n:
-        return s + ": every start gets there."
-    return s + (f"; the other {n - k} start{'s' * (n - k != 1)} get stuck with at least one output on the wrong "
-                "side of 0.5. Solving XOR from one seed is likely, not certain: tab ③ counts it for the "
-                "PyTorch network.")
 
 
 def _unit_grid(steps: int) -> np.ndarray:
@@ -280,29 +243,15 @@ def retry_longer(cfg: SeedStudyConfig, results: list[TrainResult],
     return dict(zip(failed, longer))
 
 
-def retry_sentence(cfg: SeedStudyConfig, longer: dict[int, TrainResult], factor: int = RETRY_FACTOR) -> str | None:
-    """How many failed seeds solve when trained ``factor`` times longer (None when none failed)."""
-    if not longer:
-        return None
-    ok = solved(list(longer.values()))
-    seeds = [cfg.first_seed + i for i, good in zip(longer, ok) if good]
-    n, k = len(longer), int(ok.sum())
-    s = (f"Trained {factor}x longer ({cfg.epochs * factor:,} epochs), {k} of the {n} failed seed{'s' * (n != 1)} "
-         f"solve{'s' * (k == 1)} XOR")
-    if k:
-        s += f" (seed{'s' * (k != 1)} {', '.join(str(x) for x in seeds)})"
-    if k == n:
-        return s + ": they were on slow plateaus, and more epochs were all they needed."
-    return s + (f"; the other {n - k} stay stuck, so for them more epochs do not help: a new seed, more hidden "
-                "units or another learning rate does.")
-
-
 def diagnose(result: TrainResult, longer: TrainResult | None = None) -> dict:
     """Why one XOR network failed: its outputs, its hidden units on the four inputs, its gradient.
 
-    longer: the same seed trained longer (from retry_longer); only then do the findings say whether more
-    epochs help. Returns {"outputs": DataFrame, "units": DataFrame (unit, input, z, a, slope), "findings": [str],
-    "grad_norm", "loss"}.
+    longer: the same seed trained longer (from retry_longer); only then is it known whether more epochs
+    help. Returns {"outputs": DataFrame, "units": DataFrame (unit, input, z, a, slope), "wrong" (inputs on
+    the wrong side of 0.5), "merged" (pairs of inputs of different classes the hidden layer maps to almost
+    the same values), "saturated"/"dead" (units with slope < 1e-3 on all four inputs), "constant" ((unit,
+    mean output) of units that barely change), "grad_norm", "loss", "longer_epochs", "longer_solved",
+    "longer_loss" (None without ``longer``)}; :func:`core.xor.claims.seed_findings` says them.
     """
     X, y = datasets.gate("XOR")
     net = result.model().double()
@@ -326,42 +275,20 @@ def diagnose(result: TrainResult, longer: TrainResult | None = None) -> dict:
             units.append({"unit": f"h{u + 1}", "input": f"({int(X[i, 0])},{int(X[i, 1])})",
                           "z": float(z[i, u]), "a": float(a[i, u]), "slope": float(slope[i, u])})
     units_df = pd.DataFrame(units)
-    findings: list[str] = []
-    wrong = [f"({int(X[i, 0])},{int(X[i, 1])})" for i in range(4) if (out[i] > 0.5) != (y[i] > 0.5)]
-    if wrong:
-        findings.append(f"Wrong on {', '.join(wrong)}: the output there is on the wrong side of 0.5.")
     names = [f"({int(X[i, 0])},{int(X[i, 1])})" for i in range(4)]
-    for i in range(4):
-        for j in range(i + 1, 4):
-            if y[i] != y[j] and float((a[i] - a[j]).abs().max()) < 0.05:
-                findings.append(f"The hidden layer maps {names[i]} and {names[j]} to almost the same values, "
-                                "so the output neuron cannot give them different answers.")
-    per_unit = units_df.groupby("unit")
-    for unit, g in per_unit:
+    wrong = [names[i] for i in range(4) if (out[i] > 0.5) != (y[i] > 0.5)]
+    merged = [(names[i], names[j]) for i in range(4) for j in range(i + 1, 4)
+              if y[i] != y[j] and float((a[i] - a[j]).abs().max()) < 0.05]
+    flat_units, dead_units, constant_units = [], [], []
+    for unit, g in units_df.groupby("unit"):
         if (g["slope"].abs() < 1e-3).all():
-            kind = "dead (no output, no gradient)" if (g["a"].abs() < 1e-6).all() else "saturated"
-            findings.append(f"Unit {unit} is {kind} on all four inputs: its slope is below 0.001, so almost "
-                            "no gradient reaches its weights.")
+            (dead_units if (g["a"].abs() < 1e-6).all() else flat_units).append(unit)
         elif g["a"].max() - g["a"].min() < 0.05:
-            findings.append(f"Unit {unit} gives nearly the same output ({g['a'].mean():.2f}) for all four "
-                            "inputs: it carries no information about them.")
-    if gnorm < 1e-3:
-        findings.append(f"The gradient has all but vanished (norm {gnorm:.1e}) while the loss is "
-                        f"{float(loss):.3f}: training sits on a flat region (a saddle or a local minimum), "
-                        "where each step barely moves the weights.")
-    else:
-        findings.append(f"The gradient norm is still {gnorm:.2e} with loss {float(loss):.3f}: it may "
-                        "still be crawling out of a plateau.")
-    if longer is not None:
-        e = longer.config.epochs
-        if solved([longer])[0]:
-            findings.append(f"Trained longer ({e:,} epochs) from the same seed, it does solve XOR: here more "
-                            "epochs help.")
-        else:
-            findings.append(f"Trained longer ({e:,} epochs) from the same seed, it still fails (loss "
-                            f"{longer.metrics.get('final_train_loss', float('nan')):.3f}): here more epochs do "
-                            "not help.")
+            constant_units.append((unit, float(g["a"].mean())))
     outputs = pd.DataFrame({"x1": X[:, 0].astype(int), "x2": X[:, 1].astype(int), "target": y.astype(int),
                             "output": out.numpy().round(3)})
-    return {"outputs": outputs, "units": units_df, "findings": findings, "grad_norm": gnorm,
-            "loss": float(loss)}
+    return {"outputs": outputs, "units": units_df, "wrong": wrong, "merged": merged, "saturated": flat_units,
+            "dead": dead_units, "constant": constant_units, "grad_norm": gnorm, "loss": float(loss),
+            "longer_epochs": None if longer is None else longer.config.epochs,
+            "longer_solved": None if longer is None else bool(solved([longer])[0]),
+            "longer_loss": None if longer is None else float(longer.metrics.get("final_train_loss", float("nan")))}

@@ -26,6 +26,24 @@ from typing import Any
 from core.engine import Trainer
 
 
+def play_pressed(playing: bool, at_end: bool) -> tuple[bool, bool]:
+    """What the Play/Pause button does: (playing after the press, start again from epoch 0 first).
+
+    Pause stops. Play plays on; at the last epoch there is nothing left to play, so Play starts again
+    from epoch 0 (the same seeded weights) rather than turning into Pause with nothing moving.
+    """
+    if playing:
+        return False, False
+    return True, at_end
+
+
+def play_label(playing: bool, at_end: bool) -> str:
+    """The Play/Pause button's label: what a press will do (see :func:`play_pressed`)."""
+    if playing:
+        return "⏸ Pause"
+    return "▶ Play again from epoch 0" if at_end else "▶ Play"
+
+
 class PlayLoop:
     """Train each (trainer, target epoch) pair at ``pace`` epochs per second, together, in a thread."""
 
@@ -91,6 +109,8 @@ class PlayLoop:
                     self._stop.wait(0.003)
                     continue
                 with self.lock:
+                    if self._stop.is_set():  # asked to stop while waiting for the lock (Pause drew meanwhile)
+                        break
                     for t, target, s in behind:
                         t.run_unguarded(epochs=min(self.chunk, due - (t.epoch - s), target - t.epoch))
                     if self.snapshot is not None and (time.monotonic() - self._last_snap >= self.snapshot_s

@@ -141,16 +141,34 @@ def baseline_loss(cfg: PlaygroundConfig, pts: Points) -> float:
 OSCILLATING = 0.2  # mean epoch-to-epoch change of the loss, relative to its level, above which it oscillates
 
 
-def loss_trouble(trainer: Trainer, cfg: PlaygroundConfig, pts: Points) -> str | None:
-    """A sentence when the training loss diverged, ended worse than a constant answer, or jumps about
-    instead of settling (judged over the second half of the epochs trained so far); None when it did none.
+@dataclass(frozen=True)
+class LossFindings:
+    """What the training loss of a Playground trainer did, per seed (see :func:`loss_findings`).
+
+    diverged: seeds whose loss became NaN/inf; worse: seeds whose loss ended above ``baseline`` (the loss
+    of a constant answer); jumpy: seeds whose loss jumps about instead of settling; n: seeds in all.
     """
+
+    n: int
+    baseline: float
+    diverged: tuple[int, ...] = ()
+    worse: tuple[int, ...] = ()
+    jumpy: tuple[int, ...] = ()
+
+    @property
+    def calm(self) -> bool:
+        """No seed diverged, ended worse than a constant answer, or oscillates."""
+        return not (self.diverged or self.worse or self.jumpy)
+
+
+def loss_findings(trainer: Trainer, cfg: PlaygroundConfig, pts: Points) -> LossFindings:
+    """Which seeds' training loss diverged, ended worse than a constant answer, or jumps about instead of
+    settling (judged over the second half of the epochs trained so far)."""
+    base = baseline_loss(cfg, pts)
     h = trainer.history()
     if h.empty:
-        return None
+        return LossFindings(trainer.K, base)
     col = "train_eval_loss" if "train_eval_loss" in h else "train_loss"
-    base = baseline_loss(cfg, pts)
-    n = trainer.K
     nan = [int(k) for k in np.flatnonzero(trainer.diverged.numpy())]
     worse, jumpy = [], []
     for k, g in h.groupby("model"):
@@ -162,23 +180,10 @@ def loss_trouble(trainer: Trainer, cfg: PlaygroundConfig, pts: Points) -> str | 
         half = v[len(v) // 2:]
         level = float(np.mean(half))
         if float(np.median(v[-max(1, len(v) // 10):])) > base:
-            worse.append(level)
+            worse.append(int(k))
         elif level > 0.05 * base and float(np.mean(np.abs(np.diff(half)))) > OSCILLATING * level:
-            jumpy.append(level)
-    if not (nan or worse or jumpy):
-        return None
-    of = (lambda m: f"in {m} of {n} seeds, ") if n > 1 else (lambda m: "")
-    parts = []
-    if nan:
-        parts.append(f"{of(len(nan))}the loss diverged (became NaN or infinite) and training stopped")
-    if worse:
-        parts.append(f"{of(len(worse))}the loss ended above {base:.3f}, the loss of a constant answer that ignores "
-                     "the inputs: the steps overshoot so far that the network does worse than not learning")
-    if jumpy:
-        parts.append(f"{of(len(jumpy))}the loss jumps up and down from epoch to epoch instead of settling")
-    s = "; ".join(parts)
-    return (s[0].upper() + s[1:] + f". The learning rate ({cfg.lr:g}) is too high for these steps: "
-            "each one overshoots the valley it is trying to descend. Try a tenth of it.")
+            jumpy.append(int(k))
+    return LossFindings(trainer.K, base, tuple(nan), tuple(worse), tuple(jumpy))
 
 
 def export_script(result: TrainResult, cfg: PlaygroundConfig) -> str:

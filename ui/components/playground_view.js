@@ -3,11 +3,13 @@
 // numbers all come from the Python engine; this file only draws. Called by Streamlit on mount and on
 // every rerun with new data: the elements survive, so each call redraws in place.
 
-const ORANGE = [245, 147, 34], MID = [232, 234, 235], BLUE = [8, 119, 189];
-const LUT = (() => {  // 256 colours: 0 -> orange, 128 -> light grey, 255 -> blue (TensorFlow Playground's)
+// NN Lab's sign colours (core/plotting.py NEGATIVE, POSITIVE; ui/playground_view.py writes them in here):
+// negative and class 0 red, positive and class 1 blue, as on every page.
+const NEG = [178, 24, 43], MID = [232, 234, 235], POS = [33, 102, 172];
+const LUT = (() => {  // 256 colours: 0 -> NEG, 128 -> light grey, 255 -> POS
   const t = new Uint8ClampedArray(256 * 3);
   for (let i = 0; i < 256; i++) {
-    const f = i / 255, [a, b, g] = f < 0.5 ? [ORANGE, MID, f * 2] : [MID, BLUE, (f - 0.5) * 2];
+    const f = i / 255, [a, b, g] = f < 0.5 ? [NEG, MID, f * 2] : [MID, POS, (f - 0.5) * 2];
     for (let c = 0; c < 3; c++) t[i * 3 + c] = Math.round(a[c] + (b[c] - a[c]) * g);
   }
   return t;
@@ -86,7 +88,7 @@ function drawDiagram(root, d, state) {
   });
   ctx.globalAlpha = 0.75;
   for (const c of curves) {
-    ctx.strokeStyle = c.w >= 0 ? "rgb(8,119,189)" : "rgb(245,147,34)";
+    ctx.strokeStyle = c.w >= 0 ? `rgb(${POS})` : `rgb(${NEG})`;
     ctx.lineWidth = c.width;
     ctx.beginPath(); ctx.moveTo(c.x0, c.y0); ctx.bezierCurveTo(c.mx, c.y0, c.mx, c.y1, c.x1, c.y1); ctx.stroke();
   }
@@ -270,6 +272,7 @@ export default function (component) {
   // so a batch is spread over the time until the next is due; if the queue backs up (a slow tab),
   // the oldest are skipped so the view never lags more than about one batch behind the engine
   const q = state.queue || (state.queue = []);
+  if (data.live === false) q.length = 0;  // at rest (paused, stepped): the state now, not the frames before it
   q.push(...frames);
   while (q.length > 2 * frames.length + 1) q.shift();
   state.spacing = 1000 * (data.interval || 0.1) / frames.length;
