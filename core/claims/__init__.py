@@ -50,6 +50,10 @@ class Said(str):
         s.claim = claim
         return s
 
+    def __reduce__(self) -> tuple:
+        # st.cache_data pickles a page's results: keep the claim's outcome with its text
+        return (Said, (str(self), self.holds, self.numbers, self.claim))
+
     def numbers_text(self, digits: int = 4) -> str:
         """The numbers as ``name=value`` pairs, floats to ``digits`` significant digits."""
         def fmt(v: Any) -> str:
