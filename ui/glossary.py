@@ -69,6 +69,8 @@ TERMS: dict[str, str] = {
     "elu": "Like ReLU for positives, a smooth curve down to -alpha for negatives.",
     "silu": "x·sigmoid(x), also called swish: a smooth ReLU that dips slightly below 0.",
     "softplus": "log(1+e^x): a smooth ReLU that is never exactly 0.",
+    "sign colours": "On every page, blue is positive and red negative (weights, gradients, contributions, "
+                    "outputs); white or pale is near 0.",
     "decision boundary": "The line (or curve) where the network's answer switches from one class to the other.",
     "universal approximation": "One hidden layer, wide enough, can approximate any continuous function on a "
                                "bounded range (Cybenko 1989).",
