@@ -11,9 +11,9 @@ from core.architectures import charts
 from core.architectures import jobs as arj
 from core.serve import hosted
 from core.serve.cache import batch_key
-from ui import links
+from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
-from ui.widgets import notice, url_config
+from ui.widgets import url_config
 
 
 def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
@@ -21,12 +21,17 @@ def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
                           lambda: ar.run_shape(cfg, shape, progress), request=cfg)
 
 
+def check_results(cfg: ar.ShapesConfig, name: str):
+    return cached_results(batch_key(cfg.check_configs()[name], cfg.data_key()), lambda: ar.run_check(cfg, name),
+                          request=cfg)
+
+
 # What a warm rerun of the shapes tab shows, kept per setting (the results themselves are memory-cache hits)
 @st.cache_data(max_entries=32, show_spinner=False)
 def shapes_view(cfg: ar.ShapesConfig):
     results = {s: shape_results(cfg, s) for s in ar.SHAPES}
-    table = ar.shapes_table(cfg, results)
-    return table, ar.shapes_curves(results), ar.shapes_notes(table)
+    checks = {k: ar.check_accuracy(check_results(cfg, k)) for k in cfg.check_configs()}
+    return ar.shapes_table(cfg, results), ar.shapes_curves(results), checks
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -96,8 +101,7 @@ def fmt_widths(h: tuple[int, ...], sep: str = ",") -> str:
 
 # Static tables: headers and cells wrap to the page, so every column shows at 1024 px (a data grid
 # scrolled sideways); widths get a space after each comma so a long list can wrap too.
-SHAPES_FORMAT = {"hidden widths": lambda w: w.replace(",", ", "), "parameters": "{:,}", "seconds": "{:.2f}",
-                 "acc per 1k params": "{:.3f}",
+SHAPES_FORMAT = {"hidden widths": lambda w: w.replace(",", ", "), "parameters": "{:,}",
                  **{k: "{:.1%}" for k in ("mean test acc", "spread (std)", "min", "max")}}
 APPROX_FORMAT = {"error": "{:.3g}", "worst seed": "{:.3g}"}
 
@@ -171,16 +175,16 @@ with tab_s:
                        f"± {spread:.1%} over {len(rs)} seeds", delta_color="off", delta_arrow="off",
                        help="Mean test accuracy, and its spread (std) over the seeds")
             col.caption(f"hidden {fmt_widths(s_cfg.hidden(s), ', ')} · {p:,} parameters · "
-                        f"{sum(r.seconds for r in rs):.2f} s")
+                        f"trained in {sum(r.seconds for r in rs):.2f} s when first run")
         bar.empty()
-        table, _, notes = shapes_view(s_cfg)
-        for n in notes:
-            notice(n)
+        table, _, checks = shapes_view(s_cfg)
+        say.lessons(ar.shapes_notes(table, checks, s_cfg.epochs), "caption")
         left, right = st.columns(2)
         curves_plot, size_plot = shapes_plots(s_cfg)
         left.altair_chart(curves_plot, width="stretch")
         right.altair_chart(size_plot, width="stretch")
-        st.table(table.drop(columns="layers").style.format(SHAPES_FORMAT), hide_index=True)  # the widths say it
+        # the widths say the layers; the seconds are one run's (in the captions above), not a comparison
+        st.table(table.drop(columns=["layers", "seconds"]).style.format(SHAPES_FORMAT), hide_index=True)
         links.try_next("architectures.shapes", "architectures", TABS)
 
 # ---- 2. universal approximation --------------------------------------------------------------------
@@ -242,8 +246,7 @@ with tab_u:
         table = approx_table_of(u_cfg)
         fits_slot.altair_chart(fits_plot(u_cfg), width="stretch")
         err_slot.altair_chart(error_plot(u_cfg), width="stretch")
-        for n in ar.approx_notes(table):
-            notice(n)
+        say.lessons(ar.approx_notes(table), "caption")
 
         st.subheader("The sum of bent pieces")
         widths = sorted(u_cfg.widths)
@@ -262,9 +265,7 @@ with tab_u:
                  help="The largest gap on [-3, 3] between the sum of the pieces plus the bias and the network's "
                       "own output")
         st.altair_chart(pieces_plot(u_cfg, show), width="stretch")
-        if gap < 1e-4:
-            notice(f"The {show} pieces plus the output bias add up to the network's own output (largest gap "
-                   f"{gap:.1e} over [-3, 3]): that sum is all a one-hidden-layer network computes.")
+        say.lesson(ar.pieces_add_up(show, gap), "caption")
         st.table(table.style.format(APPROX_FORMAT), hide_index=True)
         u_show = show
         links.try_next("architectures.approx", "architectures", TABS)
