@@ -10,6 +10,7 @@ from core.hyperparameters import charts as hc
 from core.serve import hosted
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
+from ui.glossary import tip
 from ui.widgets import parse_numbers, progress_bar, url_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
@@ -36,6 +37,13 @@ def noise_view(batches: tuple[int, ...], hidden: tuple[int, ...], seed: int):
 
 TABLE_FORMAT = {"parameters": "{:,}", "train loss": "{:.4f}", "test loss": "{:.4f}", "train acc": "{:.1%}",
                 "test acc": "{:.1%}", "gap": "{:.1%}", "loss gap": "{:.4f}", "s / epoch": "{:.3f}"}
+# the glossary terms each tab's tutorial line and its values box bring up first
+SAYS_TIPS = {"lr": tip("learning rate", "adam", "sgd"), "batch": tip("batch", "gradient"),
+             "capacity": tip("capacity", "overfitting"), "activation": tip("relu", "sigmoid", "tanh", "saturation"),
+             "dropout": tip("dropout", "regularisation", "generalisation gap")}
+VALUE_TIPS = {"lr": tip("learning rate"), "batch": tip("batch"),
+              "capacity": tip("hidden layer", "neuron", "parameters"), "activation": tip("activation"),
+              "dropout": tip("dropout")}
 VALUE_LABELS = {"lr": "Learning rates", "batch": "Batch sizes", "capacity": "Hidden layers (e.g. 64, 128x128)",
                 "dropout": "Dropout rates"}
 
@@ -66,7 +74,8 @@ st.markdown(
     "validation, 360 for the test), one setting changed, everything else fixed, several seeds per value, "
     "**trained together in one batched stack** wherever the shape allows. Lines are means over seeds; bands "
     "span the best and worst seed. The best value is chosen on the validation images; the test images only "
-    "report how it does on new data."
+    "report how it does on new data.",
+    help=tip("hyperparameter", "mlp", "validation set", "test set", "held-out", "seed"),
 )
 
 asked = st.query_params.get("sweep", "lr")
@@ -82,7 +91,7 @@ for name, tab in zip(TABS, tab_list):
     if not tab.open:
         continue
     with tab:
-        st.markdown(f"**The tutorial says:** {SAYS[name]}")
+        st.markdown(f"**The tutorial says:** {SAYS[name]}", help=SAYS_TIPS[name])
         shown = ", ".join(REGISTRY[v].label if name == "activation" else str(v) for v in url.values)
         seed_state({f"{p}values": list(url.values) if name == "activation" else shown,
                     f"{p}seeds": url.seeds, f"{p}epochs": url.epochs,
@@ -92,15 +101,17 @@ for name, tab in zip(TABS, tab_list):
             seed_state({f"{p}opt": url.optimizer})
             a, o = a.columns([3, 1])
             o.selectbox("Optimizer", hp.OPTIMIZERS, key=f"{p}opt", format_func=hp.OPT_LABEL.get,
-                        help="The tutorial starts Adam at a learning rate of 0.001 and plain SGD at 0.01")
+                        help=tip("optimizer", before="The tutorial starts Adam at a learning rate of 0.001 and "
+                                                     "plain SGD at 0.01"))
         if name == "activation":
             a.multiselect("Activations", HIDDEN, key=f"{p}values", format_func=lambda n: REGISTRY[n].label,
+                          help=VALUE_TIPS[name],
                           wrap=True)  # in one row the last chips were cut at 1024 px
         else:
             a.text_input(VALUE_LABELS[name], key=f"{p}values",
-                         help="comma-separated; each value trains from every seed")
-        b.number_input("Seeds", 1, 10, key=f"{p}seeds")
-        c.number_input("Epochs", 1, 300, key=f"{p}epochs")
+                         help=f"Comma-separated; each value trains from every seed.\n\n{VALUE_TIPS[name]}")
+        b.number_input("Seeds", 1, 10, key=f"{p}seeds", help=tip("seed"))
+        c.number_input("Epochs", 1, 300, key=f"{p}epochs", help=tip("epoch"))
         with st.expander("Fixed settings", icon=":material/tune:"):
             e = st.columns(3)
             e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
@@ -127,7 +138,8 @@ for name, tab in zip(TABS, tab_list):
             (f", {REGISTRY[cfg.activation].label}" if name != "activation" else "")
         st.caption(f"{cfg.n_models()} models ({len(cfg.values)} values x {cfg.seeds} seeds) on digits, {fixed}, "
                    f"{cfg.epochs} epochs: {wall:.1f} s of training in {n_stacks} batched "
-                   f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).")
+                   f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).",
+                   help=tip("learning curve", "loss", "generalisation gap"))
         if name == "lr":
             notes = hp.lr_notes(cfg, table, curves)
             left, right = st.columns(2)

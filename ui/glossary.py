@@ -119,6 +119,17 @@ TERMS: dict[str, str] = {
     "parallel coordinates": "A chart with one vertical axis per hyperparameter; each trial is a line "
                             "crossing them all.",
     "search space": "The ranges and choices each hyperparameter may take in a study.",
+    # Network Shapes and Hyperparameter Effects
+    "parameters": "The numbers a network learns: every weight and every bias (a layer from n inputs to m units "
+                  "has n·m + m).",
+    "mse": "Mean squared error: the average of (prediction - target)², the usual loss for predicting numbers.",
+    "held-out": "Kept out of training (a validation or test set), so results on it show how a network does on "
+                "new data.",
+    "learning curve": "A loss or accuracy plotted against the epoch: how training progresses.",
+    "capacity": "How complex a function a network can fit; it grows with its layers and neurons (its "
+                "parameters).",
+    "generalisation gap": "How much worse a network does on new data than on its training data (here: test "
+                          "loss minus training loss).",
 }
 
 
