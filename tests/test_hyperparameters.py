@@ -238,3 +238,13 @@ def test_chart_builders_give_valid_specs():
                   hc.train_test_chart(t, order, "lr", "acc"), hc.train_test_chart(t, order, "lr", "loss"),
                   hc.bar_chart(t, "value", "s / epoch", "lr", "s"), hc.lr_chart(t)):
         assert "$schema" in chart.to_dict()
+
+
+def test_the_lr_tab_sweeps_sgd_from_its_link_and_its_selector():
+    at = page(sweep="lr", lr_optimizer="sgd", lr_seeds="1", lr_epochs="3")
+    assert not at.exception
+    assert at.selectbox(key="lr_opt").value == "sgd" and "on digits, hidden 64, SGD, batch 64" in captions(at)
+    assert "The tutorial's starting point for SGD is lr 0.01" in captions(at)
+    assert "choose SGD above" not in captions(at)
+    at.selectbox(key="lr_opt").set_value("adam").run()
+    assert not at.exception and "Adam, batch 64" in captions(at) and "lr_optimizer" not in at.query_params
