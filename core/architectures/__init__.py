@@ -1,6 +1,6 @@
 """Network Shapes: the four shapes side by side and universal approximation (jobs), a safe formula parser, charts."""
 
-from core.architectures.claims import approx_notes, pieces_add_up, shapes_notes  # noqa: F401, E402
+from core.architectures.claims import approx_notes, pieces_add_up, same_budget, shapes_notes  # noqa: F401
 from core.architectures.jobs import (  # noqa: F401
     SHAPE_LABELS,
     SHAPES,

@@ -108,6 +108,16 @@ def fewer_parameters(table: pd.DataFrame) -> Said:
                 ratio=float(best["parameters"] / close["parameters"]))
 
 
+BUDGET = 1.5  # Deep and narrow and Shallow compare depth only when their parameter counts are within this ratio
+
+
+def same_budget(table: pd.DataFrame) -> bool:
+    """Deep and narrow and Shallow have about the same number of parameters (within BUDGET x)."""
+    p = table.set_index("shape")["parameters"]
+    a, b = float(p[SHAPE_LABELS["narrow"]]), float(p[SHAPE_LABELS["shallow"]])
+    return max(a, b) / min(a, b) <= BUDGET
+
+
 @claim("architectures.narrow_vs_shallow", page=PAGE, tab=SHAPES_TAB,
        condition="Deep and narrow's mean test accuracy trails Shallow's by more than the larger seed std, at "
                  "parameter counts within 1.5x of each other",
@@ -123,11 +133,14 @@ def narrow_vs_shallow(table: pd.DataFrame, checks: dict[str, float], epochs: int
     na, sa = float(n["mean test acc"]), float(s["mean test acc"])
     spread = float(max(n["spread (std)"], s["spread (std)"]))
     last = _ranked(table).iloc[-1]["shape"] == SHAPE_LABELS["narrow"]
-    head = (f"Deep and narrow ({int(n['layers'])} layers of {n['hidden widths'].split(',')[0]}) "
+    widths = n["hidden widths"].split(",")
+    shape = (f"{len(widths)} layer{'s' * (len(widths) != 1)} of {widths[0]}" if len(set(widths)) == 1
+             else f"hidden {', '.join(widths)}")
+    head = (f"Deep and narrow ({shape}) "
             f"{'comes last' if last else 'trails Shallow'} here: {na:.1%} against Shallow's {sa:.1%}, with "
             f"{int(n['parameters']):,} and {int(s['parameters']):,} parameters.")
     size = float(max(n["parameters"], s["parameters"]) / min(n["parameters"], s["parameters"]))
-    if size > 1.5:  # not the same budget: the comparison says nothing about depth
+    if not same_budget(table):  # not the same budget: the comparison says nothing about depth
         return said(False, "", "", gap=sa - na, spread=spread, size_ratio=size)
     if not (sa - na > spread):
         return said(False, "", f"Deep and narrow ({na:.1%}) keeps up with Shallow ({sa:.1%}) at "
@@ -247,4 +260,5 @@ def approx_notes(table: pd.DataFrame) -> dict[str, Said]:
     return {"wider": wider_fits_better(table), "falls": error_falls(table), "depth": depth_at_equal_budget(table)}
 
 
-__all__ = ["approx_notes", "check_runs", "narrow_vs_shallow", "pieces_add_up", "shape_runs", "shapes_notes"]
+__all__ = ["approx_notes", "check_runs", "narrow_vs_shallow", "pieces_add_up", "same_budget", "shape_runs",
+           "shapes_notes"]

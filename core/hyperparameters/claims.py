@@ -278,7 +278,7 @@ def capacity_gap(cfg: Sweep, table: pd.DataFrame) -> Said:
        defaults=lambda: capacity_best(*default_run("capacity")[:2]))
 def capacity_best(cfg: Sweep, table: pd.DataFrame) -> Said:
     """The best size, chosen on validation."""
-    return _best_on_validation(cfg, table, "")
+    return _best_on_validation(cfg, table, "hidden")
 
 
 def capacity_notes(cfg: Sweep, table: pd.DataFrame) -> dict[str, Said]:
