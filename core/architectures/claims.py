@@ -121,7 +121,7 @@ def same_budget(table: pd.DataFrame) -> bool:
 @claim("architectures.narrow_vs_shallow", page=PAGE, tab=SHAPES_TAB,
        condition="Deep and narrow's mean test accuracy trails Shallow's by more than the larger seed std, at "
                  "parameter counts within 1.5x of each other",
-       defaults=lambda: narrow_vs_shallow(*default_shapes()))
+       defaults=lambda: narrow_vs_shallow(*default_shapes(), ShapesConfig().epochs))
 def narrow_vs_shallow(table: pd.DataFrame, checks: dict[str, float], epochs: int | None = None) -> Said:
     """Deep and narrow against Shallow, and what the checks (no hidden layer, He init, 3x epochs) say about why.
 

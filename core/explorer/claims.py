@@ -498,11 +498,11 @@ def tanh_in_depth(results: list[TrainResult]) -> Said:
                     tanh_ratio=ratio, other_ratio=other_ratio)
     s = (f"The tutorial says tanh vanishes in depth too; not in this run: with {init} tanh's layer 1 gets "
          f"{_gets(ratio, L)}" + (" and tanh ends with the best test accuracy here" if best else "") +
-         f". Its slope is 1 at 0, and with this init its pre-activations keep a std near 1 ({z0[0]:.2g} in layer 1, "
-         f"{z0[-1]:.2g} in layer {L}), short of its flat tails.")
+         f". Its slope is 1 at 0, and with this init its pre-activations have std {z0[0]:.2f} in layer 1 and "
+         f"{z0[-1]:.2f} in layer {L}" + (", mostly short of its flat tails (|z| > 3)." if max(z0) < 1.5 else "."))
     if other_ratio < SAME[0]:
-        s += (f" With {INIT_LABEL[other]} the same net's layer 1 gets {_gets(other_ratio, L)}: tanh vanishes when "
-              "the weights are too small (or large enough to push units into its flat tails)")
+        s += (f" With {INIT_LABEL[other]} the same net's layer 1 gets {_gets(other_ratio, L)}: tanh vanishes in "
+              "depth when its init lets the signal shrink")
         s += (", while sigmoid, whose slope is at most 0.25, vanishes even with its own init." if "sigmoid" in by
               else ".")
     return said(False, "", s, tanh_ratio=ratio, other_ratio=other_ratio)
@@ -554,10 +554,10 @@ def signal_size(r: TrainResult) -> Said:
         s += f" ({INIT_LABEL[want]} is the one designed for {label})"
         if not SAME[0] <= ratio <= SAME[1]:
             mean, sd, _, r_std, z1 = input_effect(r.config)
-            s += (f". That init assumes every layer's inputs have mean 0 and variance 1, but layer 1 sees raw "
-                  f"pixels (mean {mean:.2f}, std {sd:.2f}, none negative). Fed "
-                  f"the same images standardised (each pixel mean 0, std 1), the same weights' signal {_size(r_std)} "
-                  f"(std {z1:.3g} in layer 1)")
+            s += (f". That init is derived for inputs spread around 0, but layer 1 sees raw pixels (mean "
+                  f"{mean:.2f}, std {sd:.2f}, none negative). Fed the same images standardised (each pixel mean 0, "
+                  f"std 1), the same weights' signal {_size(r_std)} (std {z1:.3g} in layer 1, {z1 * r_std:.3g} in "
+                  f"layer {L})")
     elif want != "default":
         own = init_ratios(r.config.replace(init=want))[1]
         s += f"; with {INIT_LABEL[want]}, the one designed for {label}, it {_size(own)}"
