@@ -11,10 +11,10 @@ from core.explorer import charts as ac
 from core.explorer.jobs import PARAM_FIELDS
 from core.serve import price
 from core.serve.cache import batch_key
-from ui import links
+from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.glossary import tip
-from ui.widgets import field_widget, notice, parse_numbers, progress_bar, url_config, widget_config
+from ui.widgets import field_widget, parse_numbers, progress_bar, url_config, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
@@ -29,7 +29,7 @@ INIT_SHORT = {"matched": "Each its own", "default": "PyTorch default", "xavier":
 # ---- cached computations (pure functions of frozen configs) ---------------------------------------
 @st.cache_data(max_entries=64)
 def curves_view(cfg: ex.CurvesConfig):
-    return ex.curves(cfg), ex.curves_table(cfg), ex.curve_notes(cfg)
+    return ex.curves(cfg), ex.curves_table(cfg)
 
 
 def compare_results(cfg: ex.CompareConfig, progress=None):
@@ -50,8 +50,8 @@ def affordable(cfg, what: str):
     msg = price.check(cfg)
     if not msg:
         return cfg
-    st.warning(f"The link's {what} settings are more than this server runs for one visitor ({msg.rstrip('.')}). "
-               "Showing the defaults instead.", icon=":material/speed:")
+    say.status(f"The link's {what} settings are more than this server runs for one visitor ({msg.rstrip('.')}). "
+               "Showing the defaults instead.", "warning", icon=":material/speed:")
     return type(cfg)()
 
 
@@ -98,18 +98,18 @@ with tab_f:
                              container=col, step=0.01)
         ss = st.session_state
         if not chosen:
-            st.warning("Choose at least one function to draw. Showing the previous choice.",
+            say.status("Choose at least one function to draw. Showing the previous choice.", "warning",
                        icon=":material/warning:")
         else:
             f_cfg = widget_config(lambda: url_f.replace(
                 functions=tuple(chosen), x_min=float(ss.f_xmin), x_max=float(ss.f_xmax),
                 leaky_alpha=float(ss.f_leaky), elu_alpha=float(ss.f_elu), softplus_beta=float(ss.f_beta)), f_cfg)
-        frame, table, notes = curves_view(f_cfg)
+        frame, table = curves_view(f_cfg)
+        notes = ex.curve_notes(f_cfg)  # claims are not cached by st.cache_data (a Said does not pickle)
         left, right = st.columns(2)
         left.altair_chart(ac.curves_chart(frame, "y", "The functions f(x)"), width="stretch")
         right.altair_chart(ac.curves_chart(frame, "slope", "Their slopes f'(x), from autograd"), width="stretch")
-        for n in notes:
-            notice(n)
+        say.lessons(notes, "caption")
         st.subheader("The table, measured")
         st.caption(f"Measured on x from {f_cfg.x_min:g} to {f_cfg.x_max:g} (slopes from autograd on 2,001 points); "
                    "zero-centred means the mean output for standard-normal input is within 0.05 of 0.")
@@ -141,8 +141,7 @@ with tab_s:
                                           "Probabilities at T = 1 and at your T"), width="stretch")
         right.altair_chart(ac.softmax_sweep_chart(ex.softmax_sweep(f_cfg.logits), f_cfg.temperature,
                                                   "Each class's probability as T changes"), width="stretch")
-        for n in ex.softmax_notes(f_cfg.logits, f_cfg.temperature):
-            notice(n)
+        say.lessons(ex.softmax_notes(f_cfg.logits, f_cfg.temperature), "caption")
         st.table(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
             columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]).style.format(NUMBERS), hide_index=True)
         links.try_next("activations.softmax", "activations", TABS)
@@ -186,7 +185,7 @@ with tab_c:
                          widget="slider", step=0.05, help=None, **w)
         ss = st.session_state
         if not ss.c_functions:
-            st.warning("Choose at least one activation to train. Showing the previous choice.",
+            say.status("Choose at least one activation to train. Showing the previous choice.", "warning",
                        icon=":material/warning:")
         else:
             c_cfg = widget_config(lambda: ex.CompareConfig(
@@ -212,17 +211,14 @@ with tab_c:
         with left:
             st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_acc"), "test accuracy",
                                           "Test accuracy"), width="stretch")
-            if "acc" in notes:
-                notice(notes["acc"])
+            say.lesson(notes["acc"], "caption")
         with right:
             st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_loss"), "test loss (log)",
                                           "Test loss", log_y=True), width="stretch")
-            if "loss" in notes:
-                notice(notes["loss"])
+            say.lesson(notes["loss"], "caption")
         left, right = st.columns([3, 2], vertical_alignment="center")
         left.altair_chart(ac.ranking_chart(table, "Ranked by final test accuracy"), width="stretch")
-        with right:
-            notice(notes["table"])
+        say.lesson(notes["table"], "caption", where=right)
         # full width, and only columns that vary: at 1024 px the last column was cut. Seeds per activation is
         # in the caption above; "diverged" shows when a run did.
         drop = ["name", "seeds"] + ([] if table["diverged"].any() else ["diverged"])
@@ -260,7 +256,8 @@ with tab_d:
         field_widget(DEP, "seed", label="Seed", key="d_seed", value=url_d.seed, container=row, **w)
         ss = st.session_state
         if not ss.d_functions:
-            st.warning("Choose at least one activation. Showing the previous choice.", icon=":material/warning:")
+            say.status("Choose at least one activation. Showing the previous choice.", "warning",
+                       icon=":material/warning:")
         else:
             d_cfg = widget_config(lambda: ex.DepthConfig(
                 functions=tuple(ss.d_functions), depth=int(ss.d_depth), width=int(ss.d_width), init=ss.d_init,
@@ -270,25 +267,26 @@ with tab_d:
         bar.empty()
         frames = ex.depth_frames(results)
         notes = ex.depth_notes(results)
-        notice(notes["init"])  # full width, above the charts it explains
+        say.lessons([notes["init"], notes["init_shared"]], "caption")  # full width, above the charts it explains
         left, right = st.columns(2)
         with left:
             st.altair_chart(ac.grad_lines(frames["grad"], 0, "Gradient per layer at initialisation"),
                             width="stretch")
-            notice(notes["grad"])
+            say.lesson(notes["grad"], "caption")
         with right:
             st.altair_chart(ac.acc_lines(frames["acc"], "Test accuracy while training"), width="stretch")
-            notice(notes["acc"])
+            say.lesson(notes["acc"], "caption")
         st.subheader("During training")
         n_f = len(d_cfg.functions)
         # two per row: four 160 px maps in a row were cut at 1024 px wide
         size = dict(columns=min(2, n_f), width=190 if n_f > 1 else 320, height=170)
         st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
                                          log=True, **size), width="content")
-        notice(notes["grad_train"])
+        say.lesson(notes["grad_train"], "caption")
+        say.lesson(notes["tanh"], "caption")
         st.altair_chart(ac.layer_heatmap(frames["dead"], "dead", "Share of dead units per hidden layer and epoch",
                                          **size), width="content")
-        notice(notes["dead"])
+        say.lessons([notes["dead"], notes["plateau"]], "caption")
         st.subheader("Pre-activations, layer by layer")
         labels = [LABEL[f] for f in d_cfg.functions]
         want = st.query_params.get("d_show")
@@ -301,7 +299,7 @@ with tab_d:
                                        f"{pick}: pre-activation z per hidden layer", columns=4, size=110),
                         width="content")
         st.caption(tip("pre-activation"))
-        notice(notes[f"hist:{pick}"])
+        say.lesson(notes[f"hist:{pick}"], "caption")
         links.try_next("activations.depth", "activations", TABS)
 
 # ---- the URL holds every control ------------------------------------------------------------------------

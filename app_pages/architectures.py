@@ -11,9 +11,10 @@ from core.architectures import charts
 from core.architectures import jobs as arj
 from core.serve import hosted
 from core.serve.cache import batch_key
-from ui import links
+from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
-from ui.widgets import notice, url_config
+from ui.glossary import tip
+from ui.widgets import url_config
 
 
 def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
@@ -21,12 +22,20 @@ def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
                           lambda: ar.run_shape(cfg, shape, progress), request=cfg)
 
 
+def check_results(cfg: ar.ShapesConfig, name: str):
+    return cached_results(batch_key(cfg.check_configs()[name], cfg.data_key()), lambda: ar.run_check(cfg, name),
+                          request=cfg)
+
+
 # What a warm rerun of the shapes tab shows, kept per setting (the results themselves are memory-cache hits)
 @st.cache_data(max_entries=32, show_spinner=False)
 def shapes_view(cfg: ar.ShapesConfig):
     results = {s: shape_results(cfg, s) for s in ar.SHAPES}
     table = ar.shapes_table(cfg, results)
-    return table, ar.shapes_curves(results), ar.shapes_notes(table)
+    # the checks of Deep and narrow against Shallow: only where the two have about the same parameters
+    checks = {k: ar.check_accuracy(check_results(cfg, k)) for k in cfg.check_configs()} if ar.same_budget(table) \
+        else {}
+    return table, ar.shapes_curves(results), checks
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -96,8 +105,7 @@ def fmt_widths(h: tuple[int, ...], sep: str = ",") -> str:
 
 # Static tables: headers and cells wrap to the page, so every column shows at 1024 px (a data grid
 # scrolled sideways); widths get a space after each comma so a long list can wrap too.
-SHAPES_FORMAT = {"hidden widths": lambda w: w.replace(",", ", "), "parameters": "{:,}", "seconds": "{:.2f}",
-                 "acc per 1k params": "{:.3f}",
+SHAPES_FORMAT = {"hidden widths": lambda w: w.replace(",", ", "), "parameters": "{:,}",
                  **{k: "{:.1%}" for k in ("mean test acc", "spread (std)", "min", "max")}}
 APPROX_FORMAT = {"error": "{:.3g}", "worst seed": "{:.3g}"}
 
@@ -107,7 +115,8 @@ st.markdown(
     "How many layers, how many neurons? The tutorial names four shapes: **shallow** (1-2 hidden layers), "
     "**deep** (3 or more), **wide** (many neurons per layer) and **deep and narrow**. Here they train side by "
     "side on the same data, several seeds each. The second tab shows why one hidden layer can in principle "
-    "fit any continuous function (Cybenko, 1989), and what depth buys for the same number of parameters."
+    "fit any continuous function (Cybenko, 1989), and what depth buys for the same number of parameters.",
+    help=tip("hidden layer", "neuron", "seed", "universal approximation", "parameters"),
 )
 
 url_s = url_config(ar.ShapesConfig, "s_")
@@ -128,17 +137,21 @@ with tab_s:
                     **{f"s_{s}": fmt_widths(url_s.hidden(s)) for s in ar.SHAPES}})
         a, b = st.columns([3, 1])
         a.segmented_control("Data", arj.SHAPE_SETS, key="s_dataset", required=True, on_change=recommend,
-                            format_func={"digits": "sklearn digits (8x8)", "spiral": "2-D spiral"}.get)
-        b.number_input("Seeds per shape", 1, 10, key="s_seeds", help="Trained together as one batched stack")
+                            format_func={"digits": "sklearn digits (8x8)", "spiral": "2-D spiral"}.get,
+                            help="8x8 images of handwritten digits (10 classes), or two interleaved spirals of "
+                                 "2-D points")
+        b.number_input("Seeds per shape", 1, 10, key="s_seeds", help=tip("seed", before="Trained together as one "
+                                                                                        "batched stack"))
         cols = st.columns(4)
         for col, s in zip(cols, ar.SHAPES):
             col.text_input(f"{ar.SHAPE_LABELS[s]}: hidden widths", key=f"s_{s}",
                            help=f"{arj.SHAPE_HINTS[s]}; e.g. 256 or 32,32,32,32")
         with st.expander("Training", icon=":material/tune:"):
             e = st.columns(4)
-            e[0].number_input("Epochs", 1, 2000, key="s_epochs")
-            e[1].number_input("Learning rate (Adam)", 1e-5, 1.0, key="s_lr", format="%.4g")
-            e[2].number_input("Batch size", 1, 2000, key="s_batch")
+            e[0].number_input("Epochs", 1, 2000, key="s_epochs", help=tip("epoch"))
+            e[1].number_input("Learning rate (Adam)", 1e-5, 1.0, key="s_lr", format="%.4g",
+                              help=tip("learning rate", "adam"))
+            e[2].number_input("Batch size", 1, 2000, key="s_batch", help=tip("batch"))
             e[3].number_input("First seed", 0, 2**31 - 1, key="s_first")
 
         def shapes_from_widgets() -> ar.ShapesConfig:
@@ -151,7 +164,8 @@ with tab_s:
         s_cfg = widget_config(shapes_from_widgets, url_s)
         data_name = "digits (64 pixels, 10 classes)" if s_cfg.dataset == "digits" else "the 2-D spiral"
         st.caption(f"ReLU, Adam lr {s_cfg.lr:g}, batch {s_cfg.batch_size}, {s_cfg.epochs} epochs on {data_name}; "
-                   f"{s_cfg.n_seeds} seeds per shape trained as one batched stack. Cached after the first run.")
+                   f"{s_cfg.n_seeds} seeds per shape trained as one batched stack. Cached after the first run.",
+                   help=tip("relu", "test set", "accuracy", "learning curve"))
         slots = st.columns(4)
         results = {}
         bar = st.empty()
@@ -169,18 +183,18 @@ with tab_s:
             # the widths under the name, not in the label: "Deep and narrow (16,16,16,16,16,16)" was cut at 1024 px
             col.metric(ar.SHAPE_LABELS[s], f"{mean:.1%}",
                        f"± {spread:.1%} over {len(rs)} seeds", delta_color="off", delta_arrow="off",
-                       help="Mean test accuracy, and its spread (std) over the seeds")
+                       help="Mean test accuracy (on held-out images), and its spread (std) over the seeds")
             col.caption(f"hidden {fmt_widths(s_cfg.hidden(s), ', ')} · {p:,} parameters · "
-                        f"{sum(r.seconds for r in rs):.2f} s")
+                        f"trained in {sum(r.seconds for r in rs):.2f} s when first run")
         bar.empty()
-        table, _, notes = shapes_view(s_cfg)
-        for n in notes:
-            notice(n)
+        table, _, checks = shapes_view(s_cfg)
+        say.lessons(ar.shapes_notes(table, checks, s_cfg.epochs), "caption")
         left, right = st.columns(2)
         curves_plot, size_plot = shapes_plots(s_cfg)
         left.altair_chart(curves_plot, width="stretch")
         right.altair_chart(size_plot, width="stretch")
-        st.table(table.drop(columns="layers").style.format(SHAPES_FORMAT), hide_index=True)  # the widths say it
+        # the widths say the layers; the seconds are one run's (in the captions above), not a comparison
+        st.table(table.drop(columns=["layers", "seconds"]).style.format(SHAPES_FORMAT), hide_index=True)
         links.try_next("architectures.shapes", "architectures", TABS)
 
 # ---- 2. universal approximation --------------------------------------------------------------------
@@ -192,19 +206,21 @@ with tab_u:
         st.markdown(
             "One hidden layer computes a sum of bent pieces: each unit is a ReLU (or S-curve) placed and scaled by "
             "its weights, and the output adds them up. More units, more pieces, a closer fit. Below, one network "
-            "per width learns the same function, and deeper networks get the same parameter budget."
+            "per width learns the same function, and deeper networks get the same parameter budget.",
+            help=tip("universal approximation", "relu", "sigmoid"),
         )
         a, b = st.columns([3, 1])
         a.segmented_control("Function", ar.TARGETS, key="u_function", required=True, format_func=ar.TARGET_LABELS.get)
-        b.selectbox("Activation", ("relu", "tanh", "sigmoid"), key="u_activation")
+        b.selectbox("Activation", ("relu", "tanh", "sigmoid"), key="u_activation", help=tip("activation"))
         if ss.u_function == "formula":
             st.text_input("f(x) =", key="u_formula",
                           help="x, numbers, pi, e, + - * / ** %, and: " + ", ".join(arj.formula.FUNCTIONS))
         with st.expander("Widths and training", icon=":material/tune:"):
             e = st.columns([3, 1, 1, 1, 1])
             e[0].text_input("One-hidden-layer widths", key="u_widths", help="Up to 12 widths from 1 to 256")
-            e[1].number_input("Epochs", 10, 20_000, key="u_epochs")
-            e[2].number_input("Learning rate (Adam)", 1e-5, 1.0, key="u_lr", format="%.4g")
+            e[1].number_input("Epochs", 10, 20_000, key="u_epochs", help=tip("epoch"))
+            e[2].number_input("Learning rate (Adam)", 1e-5, 1.0, key="u_lr", format="%.4g",
+                              help=tip("learning rate", "adam"))
             e[3].number_input("Seeds per net", 1, 10, key="u_seeds", help="The best seed of each net is shown")
             e[4].number_input("Seed", 0, 2**31 - 1, key="u_seed")
             st.checkbox("Also train 2- and 3-layer nets with the same parameter budgets", key="u_deep")
@@ -220,7 +236,8 @@ with tab_u:
         tgt = target_of(u_cfg)
         st.caption(f"Full batch on {arj.N_TRAIN} points of [-3, 3], Adam lr {u_cfg.lr:g}, {u_cfg.epochs} epochs, "
                    f"{u_cfg.n_seeds} seeds per net as one stack (the best seed is shown). Error: mean squared error "
-                   f"on {arj.N_GRID} points divided by the function's variance (1 = no better than a flat line).")
+                   f"on {arj.N_GRID} points divided by the function's variance (1 = no better than a flat line).",
+                   help=tip("mse", "batch"))
         left, right = st.columns(2)
         fits_slot, err_slot = left.empty(), right.empty()
         wide: dict[int, list] = {}
@@ -242,8 +259,7 @@ with tab_u:
         table = approx_table_of(u_cfg)
         fits_slot.altair_chart(fits_plot(u_cfg), width="stretch")
         err_slot.altair_chart(error_plot(u_cfg), width="stretch")
-        for n in ar.approx_notes(table):
-            notice(n)
+        say.lessons(ar.approx_notes(table), "caption")
 
         st.subheader("The sum of bent pieces")
         widths = sorted(u_cfg.widths)
@@ -254,7 +270,8 @@ with tab_u:
         pieces, total, gap, active = pieces_of(u_cfg, show)
         # short labels (long ones were cut at 1024 px), the rest in their help
         b.metric("Active units", f"{active} of {show}",
-                 help="Units adding something on [-3, 3]; the others output zero everywhere there (dead units)")
+                 help=tip("dead relu", before="Units adding something on [-3, 3]; the others output zero "
+                                              "everywhere there (dead units)"))
         c.metric("Output bias", f"{float(total['offset'].iloc[0]):.3f}",
                  help="The output layer's bias in the function's units, plus the target's mean (the network "
                       "learns the target standardised)")
@@ -262,9 +279,7 @@ with tab_u:
                  help="The largest gap on [-3, 3] between the sum of the pieces plus the bias and the network's "
                       "own output")
         st.altair_chart(pieces_plot(u_cfg, show), width="stretch")
-        if gap < 1e-4:
-            notice(f"The {show} pieces plus the output bias add up to the network's own output (largest gap "
-                   f"{gap:.1e} over [-3, 3]): that sum is all a one-hidden-layer network computes.")
+        say.lesson(ar.pieces_add_up(show, gap), "caption")
         st.table(table.style.format(APPROX_FORMAT), hide_index=True)
         u_show = show
         links.try_next("architectures.approx", "architectures", TABS)

@@ -8,16 +8,16 @@ import core.hyperparameters as hp
 from core.engine.activations import HIDDEN, REGISTRY
 from core.hyperparameters import charts as hc
 from core.serve import hosted
-from core.serve.cache import batch_key
-from ui import links
+from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
-from ui.widgets import notice, parse_numbers, progress_bar, url_config
+from ui.glossary import tip
+from ui.widgets import parse_numbers, progress_bar, url_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
         "dropout": "Dropout"}
 # the tutorial's table of effects: what it says each setting does
 SAYS = {
-    "lr": "Too high diverges, too low crawls. Start at 0.001 with Adam.",
+    "lr": "Too high diverges, too low crawls. Start at 0.001 with Adam, 0.01 with SGD.",
     "batch": "Smaller batches: noisier gradients (can escape poor spots), slower per epoch. Larger: smoother, faster.",
     "capacity": "More layers and neurons fit more complex patterns, but train harder and overfit more.",
     "activation": "ReLU is the default for hidden layers; sigmoid and tanh saturate and learn slowly in depth.",
@@ -27,8 +27,7 @@ SAYS = {
 
 
 def sweep_results(cfg: hp.Sweep, progress=None):
-    key = batch_key(cfg.train_configs(), f"{hp.DATA_KEY}-{cfg.kind}-{'|'.join(map(str, cfg.values))}")
-    return cached_results(key, lambda: hp.run_sweep(cfg, progress))
+    return cached_results(hp.sweep_key(cfg), lambda: hp.run_sweep(cfg, progress))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -38,6 +37,13 @@ def noise_view(batches: tuple[int, ...], hidden: tuple[int, ...], seed: int):
 
 TABLE_FORMAT = {"parameters": "{:,}", "train loss": "{:.4f}", "test loss": "{:.4f}", "train acc": "{:.1%}",
                 "test acc": "{:.1%}", "gap": "{:.1%}", "loss gap": "{:.4f}", "s / epoch": "{:.3f}"}
+# the glossary terms each tab's tutorial line and its values box bring up first
+SAYS_TIPS = {"lr": tip("learning rate", "adam", "sgd"), "batch": tip("batch", "gradient"),
+             "capacity": tip("capacity", "overfitting"), "activation": tip("relu", "sigmoid", "tanh", "saturation"),
+             "dropout": tip("dropout", "regularisation", "generalisation gap")}
+VALUE_TIPS = {"lr": tip("learning rate"), "batch": tip("batch"),
+              "capacity": tip("hidden layer", "neuron", "parameters"), "activation": tip("activation"),
+              "dropout": tip("dropout")}
 VALUE_LABELS = {"lr": "Learning rates", "batch": "Batch sizes", "capacity": "Hidden layers (e.g. 64, 128x128)",
                 "dropout": "Dropout rates"}
 
@@ -54,7 +60,8 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
         values = parse_numbers(raw, int if name == "batch" else float)
     cfg = hp.SWEEP_TYPES[name](values=values, seeds=int(ss[f"{p}seeds"]), epochs=int(ss[f"{p}epochs"]),
                                hidden=hp.parse_shape(ss[f"{p}hidden"]), lr=float(ss[f"{p}lr"]),
-                               batch_size=int(ss[f"{p}batch"]), activation=url.activation, dropout=url.dropout)
+                               batch_size=int(ss[f"{p}batch"]), activation=url.activation, dropout=url.dropout,
+                               optimizer=ss.get(f"{p}opt", url.optimizer))
     hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
     return cfg
 
@@ -63,9 +70,12 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
 st.title("Hyperparameter Effects")
 st.markdown(
     "The tutorial's table of what each hyperparameter does, one row per tab, each a real sweep: the same "
-    "MLP on scikit-learn's 8x8 digits (1,437 training images, 360 held out), one setting changed, everything "
-    "else fixed, several seeds per value, **trained together in one batched stack** wherever the shape allows. "
-    "Lines are means over seeds; bands span the best and worst seed."
+    f"MLP on scikit-learn's 8x8 digits ({hp.N_TRAIN - hp.N_VAL:,} images to train on, {hp.N_VAL} kept back for "
+    "validation, 360 for the test), one setting changed, everything else fixed, several seeds per value, "
+    "**trained together in one batched stack** wherever the shape allows. Lines are means over seeds; bands "
+    "span the best and worst seed. The best value is chosen on the validation images; the test images only "
+    "report how it does on new data.",
+    help=tip("hyperparameter", "mlp", "validation set", "test set", "held-out", "seed"),
 )
 
 asked = st.query_params.get("sweep", "lr")
@@ -81,25 +91,33 @@ for name, tab in zip(TABS, tab_list):
     if not tab.open:
         continue
     with tab:
-        st.markdown(f"**The tutorial says:** {SAYS[name]}")
+        st.markdown(f"**The tutorial says:** {SAYS[name]}", help=SAYS_TIPS[name])
         shown = ", ".join(REGISTRY[v].label if name == "activation" else str(v) for v in url.values)
         seed_state({f"{p}values": list(url.values) if name == "activation" else shown,
                     f"{p}seeds": url.seeds, f"{p}epochs": url.epochs,
                     f"{p}hidden": hp.shape_label(url.hidden), f"{p}lr": url.lr, f"{p}batch": url.batch_size})
         a, b, c = st.columns([4, 1, 1])
+        if name == "lr":
+            seed_state({f"{p}opt": url.optimizer})
+            a, o = a.columns([3, 1])
+            o.selectbox("Optimizer", hp.OPTIMIZERS, key=f"{p}opt", format_func=hp.OPT_LABEL.get,
+                        help=tip("optimizer", before="The tutorial starts Adam at a learning rate of 0.001 and "
+                                                     "plain SGD at 0.01"))
         if name == "activation":
             a.multiselect("Activations", HIDDEN, key=f"{p}values", format_func=lambda n: REGISTRY[n].label,
+                          help=VALUE_TIPS[name],
                           wrap=True)  # in one row the last chips were cut at 1024 px
         else:
             a.text_input(VALUE_LABELS[name], key=f"{p}values",
-                         help="comma-separated; each value trains from every seed")
-        b.number_input("Seeds", 1, 10, key=f"{p}seeds")
-        c.number_input("Epochs", 1, 300, key=f"{p}epochs")
+                         help=f"Comma-separated; each value trains from every seed.\n\n{VALUE_TIPS[name]}")
+        b.number_input("Seeds", 1, 10, key=f"{p}seeds", help=tip("seed"))
+        c.number_input("Epochs", 1, 300, key=f"{p}epochs", help=tip("epoch"))
         with st.expander("Fixed settings", icon=":material/tune:"):
             e = st.columns(3)
             e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
                             help="e.g. 64 or 128x64")
-            e[1].number_input("Learning rate (Adam)", 1e-6, 10.0, key=f"{p}lr", format="%.4g", disabled=name == "lr")
+            e[1].number_input(f"Learning rate ({hp.OPT_LABEL[url.optimizer]})", 1e-6, 10.0, key=f"{p}lr",
+                              format="%.4g", disabled=name == "lr")
             e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch")
         cfg = widget_config(lambda name=name, url=url: from_widgets(name, url), url)
         cfgs[name] = cfg
@@ -113,13 +131,15 @@ for name, tab in zip(TABS, tab_list):
         order = [cfg.label(v) for v in cfg.values]
         what = TABS[name].lower()
         wall = sum({r.extra["stack"]: r.extra["stack_seconds"] for r in results}.values())
+        opt = hp.OPT_LABEL[cfg.optimizer]
         fixed = (f"hidden {hp.shape_label(cfg.hidden)}" if name != "capacity" else "hidden layers swept") + \
-            (f", Adam lr {cfg.lr:g}" if name != "lr" else ", Adam") + \
+            (f", {opt} lr {cfg.lr:g}" if name != "lr" else f", {opt}") + \
             (f", batch {cfg.batch_size}" if name != "batch" else "") + \
             (f", {REGISTRY[cfg.activation].label}" if name != "activation" else "")
         st.caption(f"{cfg.n_models()} models ({len(cfg.values)} values x {cfg.seeds} seeds) on digits, {fixed}, "
                    f"{cfg.epochs} epochs: {wall:.1f} s of training in {n_stacks} batched "
-                   f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).")
+                   f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).",
+                   help=tip("learning curve", "loss", "generalisation gap"))
         if name == "lr":
             notes = hp.lr_notes(cfg, table, curves)
             left, right = st.columns(2)
@@ -127,13 +147,12 @@ for name, tab in zip(TABS, tab_list):
                 st.altair_chart(hc.curve_chart(hp.bands(curves, "train_eval_loss"), order, "learning rate",
                                                "training loss (log)", "Training loss per epoch", log_y=True),
                                 width="stretch")
-                for k in ("high", "low"):
-                    if k in notes:
-                        notice(notes[k])
+                say.lessons([notes["high"], notes["low"]], "caption")
             with right:
                 st.altair_chart(hc.lr_chart(table, "Final loss against the learning rate"), width="stretch")
-                if "best" in notes:
-                    notice(notes["best"])
+                say.lessons([notes["best"], notes["start"]], "caption")
+            if cfg.optimizer == "adam":
+                say.status("The tutorial starts plain SGD at lr 0.01: choose SGD above to sweep it.", "caption")
         elif name == "batch":
             noise = noise_view(tuple(sorted(int(v) for v in cfg.values)), cfg.hidden, 0)
             notes = hp.batch_notes(cfg, table, noise)
@@ -142,33 +161,30 @@ for name, tab in zip(TABS, tab_list):
                 st.altair_chart(hc.curve_chart(hp.bands(curves, "train_loss"), order, "batch size",
                                                "mean batch loss (log)",
                                                "Training loss per epoch", log_y=True), width="stretch")
-                if "progress" in notes:
-                    notice(notes["progress"])
+                say.lesson(notes["progress"], "caption")
             with right:
                 st.altair_chart(hc.bar_chart(table, "value", "s / epoch", "batch size",
                                              "seconds per epoch",
                                              order, "Time per epoch", ".3f"), width="stretch")
-                if "time" in notes:
-                    notice(notes["time"])
+                say.lesson(notes["time"], "caption")
             noise["value"] = noise["batch"].astype(str)
             st.altair_chart(hc.bar_chart(noise, "value", "noise", "batch size",
                                          "|g_batch - g_full| / |g_full|",
                                          [str(b) for b in noise["batch"]],
                                          "Gradient noise at initialisation (16 seeded minibatches each)", ".0%"),
                             width="stretch")
-            if "noise" in notes:
-                notice(notes["noise"])
+            say.lesson(notes["noise"], "caption")
         elif name == "activation":
             notes = hp.activation_notes(cfg, table, curves)
             left, right = st.columns(2)
-            left.altair_chart(hc.curve_chart(hp.bands(curves, "test_acc"), order, "activation",
-                                             "held-out accuracy", "Held-out accuracy per epoch"), width="stretch")
+            left.altair_chart(hc.curve_chart(hp.bands(curves, "val_acc"), order, "activation",
+                                             "validation accuracy", "Validation accuracy per epoch"), width="stretch")
             right.altair_chart(hc.curve_chart(hp.bands(curves, "train_eval_loss"), order, "activation",
                                               "training loss (log)", "Training loss per epoch", log_y=True),
                                width="stretch")
-            for k in ("rank", "speed"):
-                if k in notes:
-                    notice(notes[k])
+            say.lessons(notes, "caption")
+            links.page_link("activations", "Activation Explorer ④ Depth: sigmoid, tanh and ReLU in 10 hidden layers",
+                            query={"tab": "depth"})
         else:  # capacity, dropout: the train / held-out gap
             notes = hp.capacity_notes(cfg, table) if name == "capacity" else hp.dropout_notes(cfg, table)
             left, right = st.columns(2)
@@ -176,9 +192,7 @@ for name, tab in zip(TABS, tab_list):
                               width="stretch")
             right.altair_chart(hc.train_test_chart(table, order, what, "loss", "Training and held-out loss"),
                                width="stretch")
-            for k in ("fit", "gap", "train", "best", "test"):
-                if k in notes:
-                    notice(notes[k])
+            say.lessons(notes, "caption")
             st.altair_chart(hc.curve_chart(hp.bands(curves, "test_loss"), order, what, "held-out loss (log)",
                                            "Held-out loss per epoch", log_y=True), width="stretch")
         # a static table that wraps to the page, with only the columns that say something here: at 1024 px

@@ -289,6 +289,6 @@ def test_curve_and_softmax_charts():
     assert bars["encoding"]["xOffset"]["field"] == "temperature"
     sweep = ac.softmax_sweep_chart(ex.softmax_sweep((1.0, 2.0)), 4.0).to_dict()
     assert sweep["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
-    notes = ex.curve_notes(ex.CurvesConfig(functions=("sigmoid", "relu")))
+    notes = ex.curve_notes(ex.CurvesConfig(functions=("sigmoid", "relu"))).values()
     assert any("0.25" in n for n in notes) and any("1,048,576x" in n for n in notes)
     assert math.isclose(pd.DataFrame(ex.softmax_frame((0.0, 0.0), 3.0)).p.sum(), 2.0)

@@ -103,7 +103,8 @@ def test_claim_lr_too_high_ends_worse_too_low_crawls(default_runs):
     best_curve = hp.bands(c, "train_eval_loss").query("value == @best")
     reached = int(best_curve[best_curve["mean"] <= final["0.0001"]]["epoch"].iloc[0])
     assert reached < cfg.epochs and notes["low"].endswith(f"by epoch {reached}.")
-    assert notes["best"].startswith(f"Best here: lr {best},")
+    assert notes["best"].startswith("Best on validation (accuracy after 15 epochs on 216 images kept back")
+    assert ": lr 0.01, 98.4%" in notes["best"]  # chosen on validation, not on the test images
 
 
 def test_lr_verdicts_absent_when_untrue():
@@ -111,11 +112,12 @@ def test_lr_verdicts_absent_when_untrue():
     t = pd.DataFrame({"value": ["0.01", "0.1"], "test acc": [0.9, 0.9], "diverged": [0, 0], "seeds": [2, 2]})
     c = pd.DataFrame({"value": ["0.01"] * 3 + ["0.1"] * 3, "seed": 0, "epoch": [1, 2, 3] * 2,
                       "train_eval_loss": [1.0, 0.5, 0.3, 1.0, 0.4, 0.25]})
+    t = t.assign(**{"val acc": [0.9, 0.91], "test acc": [0.9, 0.9]})
     notes = hp.lr_notes(cfg, t, c)
-    assert "high" not in notes  # the largest lr is the best here
-    assert "low" not in notes  # the best lr reached the smallest's final loss (0.3) only at the last epoch
+    assert not notes["high"]  # the largest lr is the best here
+    assert not notes["low"]  # the best lr reached the smallest's final loss (0.3) only at the last epoch
     c2 = c.assign(train_eval_loss=[1.0, 0.5, 0.3, 1.0, 0.2, 0.1])
-    assert "low" in hp.lr_notes(cfg, t, c2)
+    assert hp.lr_notes(cfg, t, c2)["low"]
 
 
 def test_claim_batch_small_is_slower_per_epoch_and_noisier(default_runs):
@@ -126,14 +128,14 @@ def test_claim_batch_small_is_slower_per_epoch_and_noisier(default_runs):
     assert small["value"] == "8" and big["value"] == "512"
     assert small["s / epoch"] > big["s / epoch"] and notes["time"].startswith("Smaller batches are slower per epoch")
     assert noise["noise"].is_monotonic_decreasing and "noisier gradients" in notes["noise"]
-    assert (small["train loss"] < big["train loss"]) == ("progress" in notes)
+    assert (small["train loss"] < big["train loss"]) == bool(notes["progress"])
 
 
 def test_batch_verdicts_absent_when_untrue():
     cfg = hp.BatchSweep(values=(8, 512))
     t = pd.DataFrame({"value": ["8", "512"], "s / epoch": [0.01, 0.02], "train loss": [0.5, 0.4]})
     noise = pd.DataFrame({"batch": [8, 512], "noise": [0.2, 0.3]})
-    assert hp.batch_notes(cfg, t, noise) == {}
+    assert not any(hp.batch_notes(cfg, t, noise).values())
 
 
 def test_claim_capacity_fits_more_and_overfits_more(default_runs):
@@ -141,25 +143,29 @@ def test_claim_capacity_fits_more_and_overfits_more(default_runs):
     notes = hp.capacity_notes(cfg, t)
     small, big = t.iloc[0], t.iloc[-1]
     assert big["parameters"] > 20 * small["parameters"]
-    assert big["train acc"] > small["train acc"] and "fit" in notes
-    assert big["loss gap"] > small["loss gap"] and "overfits more" in notes["gap"]
+    assert big["train acc"] == t["train acc"].max() and notes["fit"].startswith("More capacity fits the training")
+    assert big["loss gap"] > small["loss gap"] and notes["gap"].startswith("The gap grew with size")
+    # the big net overfits: best on training, not on validation (64 is)
+    assert t.loc[t["val acc"].idxmax(), "value"] == "64" and "and it overfits" in notes["gap"]
 
 
 def test_capacity_and_dropout_verdicts_absent_when_untrue():
     t = pd.DataFrame({"value": ["4", "64"], "parameters": [310, 4810], "train acc": [0.9, 0.8],
-                      "test acc": [0.8, 0.7], "loss gap": [0.2, 0.1], "train loss": [0.2, 0.3]})
+                      "val acc": [0.8, 0.7], "test acc": [0.8, 0.7], "loss gap": [0.2, 0.1], "train loss": [0.2, 0.3]})
     notes = hp.capacity_notes(hp.CapacitySweep(values=("4", "64")), t)
-    assert set(notes) == {"best"}
+    assert not notes["fit"].holds and not notes["gap"].holds and notes["best"]
     d = t.assign(value=["0", "0.5"], **{"loss gap": [0.1, 0.2], "train loss": [0.3, 0.2]})
-    assert set(hp.dropout_notes(hp.DropoutSweep(values=(0.0, 0.5)), d)) == {"test"}
+    notes = hp.dropout_notes(hp.DropoutSweep(values=(0.0, 0.5)), d)
+    assert not notes["gap"].holds and not notes["train"] and notes["best"]
 
 
 def test_claim_activation_sigmoid_learns_slowest(default_runs):
     cfg, t, c = default_runs["activation"]
     notes = hp.activation_notes(cfg, t, c)
-    worst = t.sort_values("test acc").iloc[0]
-    assert worst["value"] == "Sigmoid" and f"worst Sigmoid ({worst['test acc']:.1%}" in notes["rank"]
-    reach = hp.bands(c, "test_acc").query("value == 'Sigmoid'")
+    worst = t.sort_values("val acc").iloc[0]
+    assert worst["value"] == "Sigmoid" and f"worst Sigmoid ({worst['val acc']:.1%}" in notes["rank"]
+    assert notes["depth"].startswith("The tutorial's warning is about depth, but this sweep's network has 1 hidden")
+    reach = hp.bands(c, "val_acc").query("value == 'Sigmoid'")
     assert (reach["mean"] < 0.9).all() == ("Sigmoid not within" in notes["speed"])
 
 
@@ -169,7 +175,7 @@ def test_claim_dropout_narrows_the_gap(default_runs):
     none, most = t.iloc[0], t.iloc[-1]
     assert none["value"] == "0" and most["value"] == "0.5"
     assert most["loss gap"] < none["loss gap"] and notes["gap"].startswith("Dropout narrows the gap")
-    assert (most["train loss"] > none["train loss"]) == ("train" in notes)
+    assert (most["train loss"] > none["train loss"]) == bool(notes["train"])
 
 
 # ---- the page -----------------------------------------------------------------------------------------------
@@ -207,6 +213,7 @@ def test_page_defaults_show_the_computed_lr_sentences():
     notes = hp.lr_notes(cfg, hp.summary(cfg, rs), hp.curves(rs))
     for n in notes.values():
         assert n in captions(at)
+    assert "choose SGD above" in captions(at)
 
 
 def test_page_bad_values_get_a_message_and_keep_the_last_good_sweep():
@@ -231,3 +238,13 @@ def test_chart_builders_give_valid_specs():
                   hc.train_test_chart(t, order, "lr", "acc"), hc.train_test_chart(t, order, "lr", "loss"),
                   hc.bar_chart(t, "value", "s / epoch", "lr", "s"), hc.lr_chart(t)):
         assert "$schema" in chart.to_dict()
+
+
+def test_the_lr_tab_sweeps_sgd_from_its_link_and_its_selector():
+    at = page(sweep="lr", lr_optimizer="sgd", lr_seeds="1", lr_epochs="3")
+    assert not at.exception
+    assert at.selectbox(key="lr_opt").value == "sgd" and "on digits, hidden 64, SGD, batch 64" in captions(at)
+    assert "The tutorial's starting point for SGD is lr 0.01" in captions(at)
+    assert "choose SGD above" not in captions(at)
+    at.selectbox(key="lr_opt").set_value("adam").run()
+    assert not at.exception and "Adam, batch 64" in captions(at) and "lr_optimizer" not in at.query_params

@@ -144,7 +144,8 @@ TERMS: dict[str, str] = {
                 "on new data.",
     "r²": "The regression score: 1 minus the squared error over the target's variance; 1 is perfect, 0 is "
           "no better than the mean.",
-    "learning curve": "A model's held-out score plotted against the number of training rows it was given.",
+    "learning curve": "A score plotted against training: per epoch (loss and accuracy curves), or against "
+                      "the number of training rows (When to Use's learning curve).",
     "uninformative feature": "A column that carries no information about the target, like a column of random "
                              "noise.",
     "feature importance": "How much a forest's splits on a feature reduced impurity, summed over its trees: a "
@@ -163,6 +164,13 @@ TERMS: dict[str, str] = {
     "plateau": "A stretch where the loss barely falls for many epochs, because the gradient is tiny there.",
     "local minimum": "A point where every small step raises the loss, though a lower point exists elsewhere.",
     "diverge": "The loss grows without bound (or becomes NaN), usually because the learning rate is too high.",
+    # Network Shapes and Hyperparameter Effects
+    "parameters": "The numbers a network learns: every weight and every bias (a layer from n inputs to m units "
+                  "has n·m + m).",
+    "capacity": "How complex a function a network can fit; it grows with its layers and neurons (its "
+                "parameters).",
+    "generalisation gap": "How much worse a network does on new data than on its training data (here: test "
+                          "loss minus training loss).",
 }
 
 

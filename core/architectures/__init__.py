@@ -1,5 +1,6 @@
 """Network Shapes: the four shapes side by side and universal approximation (jobs), a safe formula parser, charts."""
 
+from core.architectures.claims import approx_notes, pieces_add_up, same_budget, shapes_notes  # noqa: F401
 from core.architectures.jobs import (  # noqa: F401
     SHAPE_LABELS,
     SHAPES,
@@ -7,16 +8,16 @@ from core.architectures.jobs import (  # noqa: F401
     TARGETS,
     ApproxConfig,
     ShapesConfig,
-    approx_notes,
     approx_table,
+    check_accuracy,
     contributions,
     fits_frame,
     n_params,
     parse_widths,
+    run_check,
     run_shape,
     run_width,
     shapes_curves,
-    shapes_notes,
     shapes_table,
     target,
 )

@@ -1,8 +1,8 @@
 """Network Shapes' jobs: the tutorial's four shapes side by side, and universal approximation in 1-D.
 
 Each job is a frozen config (URL round-trip, cache key) and functions of it. Every model of one
-shape trains in one batched stack (``core.engine.fit``); the sentences the page shows are computed
-here from the results and returned only when they hold.
+shape trains in one batched stack (``core.engine.fit``); the sentences the page shows about them are
+claims (core.architectures.claims).
 """
 
 from __future__ import annotations
@@ -58,14 +58,23 @@ class ShapesConfig(Config):
         return getattr(self, shape)
 
     def train_configs(self) -> list[TrainConfig]:
-        """Every model this request trains (all four shapes): what hosted mode prices."""
-        return [c for shape in SHAPES for c in self.shape_configs(shape)]
+        """Every model this request trains (all four shapes and the checks): what hosted mode prices."""
+        return [c for shape in SHAPES for c in self.shape_configs(shape)] + \
+            [c for cs in self.check_configs().values() for c in cs]
 
     def shape_configs(self, shape: str) -> list[TrainConfig]:
         """The n_seeds models of one shape: they share everything but the seed (one stack)."""
         return [TrainConfig(hidden=self.hidden(shape), activation="relu", optimizer="adam", lr=self.lr,
                             batch_size=self.batch_size, epochs=self.epochs, seed=self.first_seed + i)
                 for i in range(self.n_seeds)]
+
+    def check_configs(self) -> dict[str, list[TrainConfig]]:
+        """Runs that test why Deep and narrow trains as it does: no hidden layer at all ("linear"), Deep and
+        narrow with He init ("narrow_he") and with 3x the epochs ("narrow_longer"), n_seeds each."""
+        base = self.shape_configs("narrow")
+        return {"linear": [c.replace(hidden=()) for c in base],
+                "narrow_he": [c.replace(init="he") for c in base],
+                "narrow_longer": [c.replace(epochs=min(3 * self.epochs, 2000)) for c in base]}
 
     def data_key(self) -> str:
         return f"arch-{self.dataset}-v1"
@@ -94,9 +103,19 @@ def run_shape(cfg: ShapesConfig, shape: str, progress=None) -> list[TrainResult]
     return fit(cfg.shape_configs(shape), shapes_data(cfg.dataset), progress)
 
 
+def run_check(cfg: ShapesConfig, name: str, progress=None) -> list[TrainResult]:
+    """Train one of cfg.check_configs() (its n_seeds models as one stack)."""
+    return fit(cfg.check_configs()[name], shapes_data(cfg.dataset), progress)
+
+
+def check_accuracy(results: list[TrainResult]) -> float:
+    """Mean final test accuracy over a check's seeds."""
+    return float(np.mean([r.metrics["final_test_acc"] for r in results]))
+
+
 def shapes_table(cfg: ShapesConfig, results: dict[str, list[TrainResult]]) -> pd.DataFrame:
-    """One row per shape: shape, widths, layers, parameters, mean/std/min/max test accuracy, seconds,
-    accuracy per 1,000 parameters."""
+    """One row per shape: shape, widths, layers, parameters, mean/std/min/max test accuracy, seconds (of the
+    run that trained it)."""
     rows = []
     for s in SHAPES:
         rs = results[s]
@@ -105,8 +124,7 @@ def shapes_table(cfg: ShapesConfig, results: dict[str, list[TrainResult]]) -> pd
         rows.append({"shape": SHAPE_LABELS[s], "hidden widths": ",".join(map(str, cfg.hidden(s))),
                      "layers": len(cfg.hidden(s)), "parameters": p, "mean test acc": float(acc.mean()),
                      "spread (std)": float(acc.std()), "min": float(acc.min()), "max": float(acc.max()),
-                     "seconds": float(sum(r.seconds for r in rs)),
-                     "acc per 1k params": float(acc.mean()) / (p / 1000)})
+                     "seconds": float(sum(r.seconds for r in rs))})
     return pd.DataFrame(rows)
 
 
@@ -121,37 +139,6 @@ def shapes_curves(results: dict[str, list[TrainResult]]) -> pd.DataFrame:
                                    "test_acc": g["test_acc"].mean().values, "lo": g["test_acc"].min().values,
                                    "hi": g["test_acc"].max().values, "train_loss": g["train_loss"].mean().values}))
     return pd.concat(parts, ignore_index=True)
-
-
-def shapes_notes(table: pd.DataFrame) -> list[str]:
-    """Verdict sentences about this run, each one only when it holds."""
-    t = table.sort_values("mean test acc", ascending=False).reset_index(drop=True)
-    best, second = t.iloc[0], t.iloc[1]
-    gap = best["mean test acc"] - second["mean test acc"]
-    spread = max(best["spread (std)"], second["spread (std)"])
-    out = []
-    if gap > spread:
-        out.append(f"**{best['shape']}** reached the highest test accuracy, {best['mean test acc']:.1%} "
-                   f"(± {best['spread (std)']:.1%} over seeds), ahead of {second['shape']} "
-                   f"({second['mean test acc']:.1%}) by more than the seed spread.")
-    else:
-        out.append(f"**{best['shape']}** ({best['mean test acc']:.1%}) and **{second['shape']}** "
-                   f"({second['mean test acc']:.1%}) are within the seed spread of each other "
-                   f"(± {spread:.1%}): this run does not separate them.")
-    eff = t.sort_values("acc per 1k params", ascending=False).iloc[0]
-    close = t[t["mean test acc"] >= best["mean test acc"] - 0.01].sort_values("parameters").iloc[0]
-    if close["shape"] != best["shape"] and close["parameters"] < best["parameters"]:
-        out.append(f"**{close['shape']}** came within one point of the best ({close['mean test acc']:.1%}) "
-                   f"with {int(close['parameters']):,} parameters, {best['parameters'] / close['parameters']:.1f}× "
-                   f"fewer than {best['shape']} ({int(best['parameters']):,}).")
-    out.append(f"On accuracy per parameter, **{eff['shape']}** won this run: {eff['acc per 1k params']:.3f} "
-               f"accuracy per 1,000 parameters ({int(eff['parameters']):,} parameters, "
-               f"{eff['mean test acc']:.1%}).")
-    fast, slow = t.sort_values("seconds").iloc[0], t.sort_values("seconds").iloc[-1]
-    if slow["seconds"] > 1.5 * fast["seconds"]:
-        out.append(f"**{fast['shape']}** trained fastest ({fast['seconds']:.2f} s for its seeds), "
-                   f"{slow['seconds'] / fast['seconds']:.1f}× quicker than {slow['shape']} ({slow['seconds']:.2f} s).")
-    return out
 
 
 # ---- universal approximation ---------------------------------------------------------------------
@@ -345,42 +332,6 @@ def contributions(r: TrainResult, t: Target, n_points: int = 121) -> tuple[pd.Da
 
 def _interp(t: Target, x: np.ndarray) -> np.ndarray:
     return np.interp(x, t.grid, t.y_grid)
-
-
-def approx_notes(table: pd.DataFrame) -> list[str]:
-    """Verdict sentences about this run, each one only when it holds."""
-    one = table[table["layers"] == 1].sort_values("width")
-    out = []
-    if len(one) >= 2:
-        first, last = one.iloc[0], one.iloc[-1]
-        if last["error"] < first["error"]:
-            ratio = first["error"] / max(last["error"], 1e-12)
-            out.append(f"One hidden layer of **{int(last['width'])}** units fit the function "
-                       f"{ratio:,.0f}× better than **{int(first['width'])}** "
-                       f"(relative error {last['error']:.2g} against {first['error']:.2g}): more units, more "
-                       "bends to place, a closer fit.")
-        errs = one["error"].to_numpy()
-        if np.all(np.diff(errs) < 0):
-            out.append("The error fell at every larger width on this run.")
-        else:
-            worse = [int(w) for w, a, b in zip(one["width"].iloc[1:], errs[:-1], errs[1:]) if b >= a]
-            out.append(f"The error did not fall at every step: width {', '.join(map(str, worse))} did no better "
-                       "than the width before it (training, not capacity, limits a fit too).")
-    deep = table[table["layers"] > 1]
-    wins = 0
-    for _, d in deep.iterrows():
-        base = one[one["width"] == d["budget of"]]
-        if len(base) and d["error"] < base["error"].iloc[0]:
-            wins += 1
-    if len(deep):
-        best_budget = deep.sort_values("error").iloc[0]
-        base = one[one["width"] == best_budget["budget of"]].iloc[0]
-        verb = "beat" if best_budget["error"] < base["error"] else "did not beat"
-        out.append(f"With the same parameter budget, deeper nets beat one layer in {wins} of {len(deep)} "
-                   f"matches. The best deep net, **{best_budget['net']}** ({int(best_budget['parameters'])} "
-                   f"parameters, error {best_budget['error']:.2g}), {verb} one layer of "
-                   f"{int(base['width'])} ({int(base['parameters'])} parameters, error {base['error']:.2g}).")
-    return out
 
 
 def parse_widths(text: str) -> tuple[int, ...]:

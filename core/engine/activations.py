@@ -201,7 +201,8 @@ _reg(Activation(
                     lambda g, z, a, out: out.copy_(_aten.mish_backward(g, z)))))  # no out= variant
 _reg(Activation(
     "softplus", "Softplus", lambda beta: (lambda x: F.softplus(x, beta)), "(0, inf)",
-    "a smooth ReLU; positive outputs such as variances", "never exactly zero, saturates to linear",
+    "a smooth ReLU; positive outputs such as variances",
+    "never exactly zero; saturates on the left (slope to 0), linear on the right (slope to 1)",
     params=(ParamSpec("beta", 1.0, 0.1, 20.0, "sharpness; large beta approaches ReLU"),),
     bounds=lambda beta: (0.0, _INF), cost=1.0, module="nn.Softplus()",
     kernels=Kernels(

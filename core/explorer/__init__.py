@@ -1,12 +1,13 @@
-"""Activation Explorer's jobs: shapes, softmax and the comparison (jobs), the depth study (depth); charts."""
+"""Activation Explorer's jobs: shapes, softmax and the comparison (jobs), the depth study (depth), their
+lessons (claims); charts."""
 
+from core.explorer.claims import compare_notes, curve_notes, depth_notes, softmax_notes  # noqa: F401, E402
 from core.explorer.depth import (  # noqa: F401
     BINS,
     PROBE,
     SAME,
     DepthConfig,
     depth_frames,
-    depth_notes,
     init_ratios,
     probe,
     ratio_words,
@@ -29,10 +30,8 @@ from core.explorer.jobs import (  # noqa: F401
     compare_bands,
     compare_curves,
     compare_data,
-    compare_notes,
     compare_table,
     curve_frame,
-    curve_notes,
     curves,
     curves_table,
     designed_init,
@@ -40,6 +39,5 @@ from core.explorer.jobs import (  # noqa: F401
     flat_sides,
     run_compare,
     softmax_frame,
-    softmax_notes,
     softmax_sweep,
 )

@@ -1,5 +1,5 @@
 """The Activation Explorer's depth study: deep MLPs on digits, one per activation, probed before and after
-every epoch (per-layer gradients, dead units, pre-activations), and the sentences that say what they show.
+every epoch (per-layer gradients, dead units, pre-activations); what they show is said in core.explorer.claims.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from core.config import Config, ConfigError, param
 from core.engine import TrainConfig, Trainer, TrainResult
 from core.engine import activations as acts
 from core.engine.cores import training_threads
-from core.explorer.jobs import DEFAULT_DEPTH, DEPTH_INITS, INIT_LABEL, REG, compare_data, designed_init, init_for
+from core.explorer.jobs import DEFAULT_DEPTH, DEPTH_INITS, REG, compare_data, init_for
 
 # ---- depth: gradients, dead units, pre-activations -----------------------------------------------
 
@@ -189,107 +189,6 @@ def init_ratios(tc: TrainConfig) -> tuple[float, float]:
     return _first_layer_ratio(g[0].tolist(), L), float(z[-1][0].std() / max(float(z[0][0].std()), 1e-12))
 
 
-def _init_notes(results: list[TrainResult]) -> str:
-    """Which init each network started from, and (one shared init) what the designed one would have changed."""
-    L = len(results[0].config.hidden)
-    inits = {r.config.activation: r.config.init for r in results}
-    if all(i == designed_init(a) for a, i in inits.items()):
-        by: dict[str, list[str]] = {}
-        for a, i in inits.items():
-            by.setdefault(INIT_LABEL[i], []).append(REG[a].label)
-        return ("Each activation starts from the init designed for it (" + "; ".join(
-            f"{k} for {', '.join(v)}" for k, v in by.items()) + "), so what differs below is the activation. "
-            "Choose one shared init to see what a mismatched one does.")
-    shared = INIT_LABEL.get(results[0].config.init, results[0].config.init)
-    worse = []
-    for r in results:
-        a, want = r.config.activation, designed_init(r.config.activation)
-        if r.config.init == want or want == "default":
-            continue
-        z0 = r.extra["z_std"][0]
-        grad, z = _first_layer_ratio(r.extra["grad"][0], L), z0[-1] / max(z0[0], 1e-12)
-        own_grad, own_z = init_ratios(r.config.replace(init=want))
-        said = []
-        if _off(grad) > _off(own_grad) + math.log(2) and _off(own_grad) < math.log(10):
-            said.append(f"layer 1 gets {_gets(grad, L)} (with {INIT_LABEL[want]}, the one designed for "
-                        f"{REG[a].label}: {_gets(own_grad, L)})")
-        if _off(z) > _off(own_z) + math.log(2) and _off(own_z) < math.log(10):
-            said.append(f"the signal {_size(z)} from layer 1 to layer {L} (with {INIT_LABEL[want]}: it {_size(own_z)})")
-        if said:
-            worse.append(f"with {REG[a].label}, " + " and ".join(said))
-    if not worse:
-        return (f"With one shared init ({shared}), no chosen activation starts much worse than with the init "
-                "designed for it: where a gradient vanishes here, the activation is the cause, not the init.")
-    return (f"With one shared init ({shared}), at initialisation " + "; ".join(worse) + ". Each init scales the "
-            "weights so that the signal and the gradient keep their size through the activation it was made for; "
-            "through another activation they shrink (or grow) at every layer and the first layers learn slowly, "
-            "so the comparison shows the init as much as the activation."
-            + (" PyTorch's default draws each weight uniformly within ±1/√(fan-in): a third of the variance "
-               "Xavier init gives a square layer and a sixth of He's, so the signal shrinks at every layer."
-               if results[0].config.init == "default" else ""))
-
-
 def _off(r: float) -> float:
     """How far a ratio is from 1, in log units (0 = the same size)."""
     return abs(math.log(max(r, 1e-300))) if np.isfinite(r) else float("inf")
-
-
-def depth_notes(results: list[TrainResult]) -> dict[str, str]:
-    """Computed 'what to notice' sentences for the depth charts: init, grad, grad_train, dead, acc, hist:<label>."""
-    notes: dict[str, str] = {"init": _init_notes(results)}
-    L = len(results[0].config.hidden)
-    E = len(results[0].extra["grad"]) - 1
-    parts = sorted((_first_layer_ratio(r.extra["grad"][0], L), REG[r.config.activation].label) for r in results)
-    worst_r, worst = parts[0]
-    s = f"At initialisation, with {worst}, layer 1 gets {_gets(worst_r, L)}"
-    if len(parts) > 1:
-        best_r, best = parts[-1]
-        s += f"; with {best}, {_gets(best_r, L)}"
-    if worst_r < SAME[0]:
-        s += ". A ratio far below 1 means the first layers barely learn: the vanishing gradient"
-    notes["grad"] = s + "."
-    end = [(_first_layer_ratio(r.extra["grad"][-1], L), REG[r.config.activation].label) for r in results]
-    worst_end = min(end)
-    notes["grad_train"] = (f"After {E} epoch{'s' * (E != 1)}, {worst_end[1]}'s layer 1 "
-                           f"{'still ' if worst_end[0] < SAME[0] else ''}gets {_gets(worst_end[0], L)}.")
-    dead = []
-    for r in results:
-        row = np.array(r.extra["dead"][-1])
-        li = int(row.argmax())
-        dead.append((float(row[li]), li + 1, float(row.mean()), REG[r.config.activation].label))
-    dead.sort(reverse=True)
-    top = dead[0]
-    if top[0] > 0:
-        s = (f"After {E} epoch{'s' * (E != 1)}, {top[0]:.0%} of layer {top[1]}'s units are dead with {top[3]} "
-             f"(the worst layer; {top[2]:.0%} over all layers): they output a flat zero-slope value for every "
-             "probe example, so they no longer learn")
-        clean = [x[3] for x in dead if x[0] == 0]
-        if clean:
-            s += f". None die with {', '.join(clean)}"
-        notes["dead"] = s + "."
-    else:
-        notes["dead"] = (f"No unit is dead in any layer after {E} epochs with these settings. A larger learning "
-                         "rate (try 0.01 or more) kills ReLU units quickly.")
-    for r in results:
-        notes[f"hist:{REG[r.config.activation].label}"] = _hist_note(r, L)
-    accs = sorted(((float(r.metrics.get("final_test_acc", float("nan"))), REG[r.config.activation].label)
-                   for r in results), reverse=True)
-    s = ", ".join(f"{f} {a:.0%}" for a, f in accs)
-    notes["acc"] = f"Test accuracy after {E} epoch{'s' * (E != 1)} at depth {L}: {s} (chance is 10%)."
-    return notes
-
-
-def _hist_note(r: TrainResult, L: int) -> str:
-    """How one network's pre-activation spread changes from layer 1 to layer L at init, and what its own init does."""
-    a, label, init = r.config.activation, REG[r.config.activation].label, r.config.init
-    z0 = r.extra["z_std"][0]
-    ratio = z0[-1] / max(z0[0], 1e-12)
-    s = (f"At initialisation, {label}'s pre-activations have std {z0[0]:.3g} in layer 1 and {z0[-1]:.3g} in "
-         f"layer {L}: with {INIT_LABEL.get(init, init)} the signal {_size(ratio)} on its way through")
-    want = designed_init(a)
-    if init == want:
-        s += f" ({INIT_LABEL[want]} is the one designed for {label})"
-    elif want != "default":
-        own = init_ratios(r.config.replace(init=want))[1]
-        s += f"; with {INIT_LABEL[want]}, the one designed for {label}, it {_size(own)}"
-    return s + "."

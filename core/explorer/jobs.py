@@ -2,12 +2,11 @@
 activation does to learning (many activations x seeds, batched), and the depth study.
 
 Every job is a frozen config (URL round-trip, cache key) and a function of it. Numbers shown on the
-page, including the "what to notice" sentences, are computed here from the results.
+page are computed here from the results; the sentences about them are claims (core.explorer.claims).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -136,8 +135,17 @@ def curves(cfg: CurvesConfig, n: int = 401) -> pd.DataFrame:
 
 
 def curves_table(cfg: CurvesConfig) -> pd.DataFrame:
-    """The tutorial's table for the chosen functions, with measured slope/saturation/centring columns."""
-    return acts.table(cfg.functions, cfg.params(), cfg.x_min, cfg.x_max, cfg.logits)
+    """The tutorial's table for the chosen functions, with measured slope/saturation/centring columns.
+
+    A function whose slope is exactly 0 everywhere (Step) is said to have no slope, not to saturate.
+    """
+    t = acts.table(cfg.functions, cfg.params(), cfg.x_min, cfg.x_max, cfg.logits)
+    col = "saturates (|slope| < 0.01)"
+    if col in t.columns:
+        for i, n in enumerate(cfg.functions):
+            if REG[n].elementwise and t.loc[i, "largest slope"] == 0:
+                t.loc[i, col] = "no slope anywhere (exactly 0)"
+    return t
 
 
 def _and(names: list[str]) -> str:
@@ -157,52 +165,6 @@ def flat_sides(name: str, x_min: float, x_max: float, n: int = 2001, **params: f
     for side, v in (("left", d[0]), ("right", d[-1])):
         out[side] = "" if not v < acts.SATURATED else ("flat" if v == 0 else "saturates")
     return out
-
-
-def curve_notes(cfg: CurvesConfig) -> list[str]:
-    """Computed sentences about the chosen curves (slopes, one- or two-sided saturation, clipping)."""
-    ps = cfg.params()
-    props = {n: acts.properties(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
-    notes = []
-    top = max(p["max_slope"] for p in props.values())
-    low = min(p["max_slope"] for p in props.values())
-    steep = [REG[n].label for n in cfg.functions if math.isclose(props[n]["max_slope"], top, rel_tol=1e-3)]
-    flat = [REG[n].label for n in cfg.functions if math.isclose(props[n]["max_slope"], low, rel_tol=1e-3)]
-    if not math.isclose(top, low, rel_tol=1e-3):
-        notes.append(f"Steepest: {_and(steep)}, slope up to {top:.3g}; flattest: {_and(flat)}, at most {low:.3g}. "
-                     "Backprop multiplies one such slope per layer, so a slope below 1 shrinks the gradient at "
-                     "every layer it passes.")
-    if "sigmoid" in props:
-        sl = props["sigmoid"]["max_slope"]
-        notes.append(f"Sigmoid's slope never exceeds {sl:.3g}: through 10 sigmoid layers the gradient shrinks "
-                     f"by at least {sl ** -10:,.0f}x from the slopes alone.")
-    sides = {n: flat_sides(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
-    both = [REG[n].label for n in cfg.functions if sides[n]["left"] and sides[n]["right"]]
-    if both:
-        notes.append(f"Saturating on both sides in this range: {_and(both)}. For large |x| the slope is under "
-                     f"{acts.SATURATED:g} on either side, so almost no gradient passes whichever way a unit is pushed.")
-    one, dies = [], False
-    for n in cfg.functions:
-        kinds = [(side, k) for side, k in sides[n].items() if k]
-        if len(kinds) != 1:
-            continue
-        side, kind = kinds[0]
-        if kind == "flat":
-            dies = True
-            one.append(f"{REG[n].label} (flat on the {side}: slope exactly 0 for x {'<' if side == 'left' else '>'} 0)")
-        else:
-            one.append(f"{REG[n].label} (saturates on the {side}: slope under {acts.SATURATED:g} for large "
-                       f"{'negative' if side == 'left' else 'positive'} x)")
-    if one:
-        notes.append(f"Flat or saturating on one side only: {_and(one)}. The other side keeps a slope, so "
-                     "gradient still passes there" + ("; a unit whose inputs all land on the flat side gets no "
-                                                      "gradient at all and stops learning (a dead unit)." if dies
-                                                      else "."))
-    frame = curves(cfg, n=201)
-    clipped = sorted(set(frame.loc[frame.clipped, "function"]))
-    if clipped:
-        notes.append(f"{', '.join(clipped)}: values beyond ±{Y_CLIP:.0e} (or overflowing) are drawn clipped.")
-    return notes
 
 
 # ---- softmax with a temperature ------------------------------------------------------------------
@@ -232,23 +194,6 @@ def softmax_sweep(logits: tuple[float, ...], temperatures: tuple[float, ...] = T
         rows += [{"temperature": t, "class": f"z{i + 1} = {v:g}", "order": i, "p": float(pi), "entropy": ent}
                  for i, (v, pi) in enumerate(zip(logits, p.tolist()))]
     return pd.DataFrame(rows)
-
-
-def softmax_notes(logits: tuple[float, ...], temperature: float) -> list[str]:
-    """Computed sentences: the top class's probability and the entropy at T and at T=1."""
-    z = torch.tensor(logits, dtype=torch.float64)
-    top = int(torch.argmax(z))
-    notes = []
-    for t in sorted({1.0, temperature}):
-        p = REG["softmax"].fn(temperature=t)(z)
-        ent = float(-(p * torch.log2(p.clamp_min(1e-300))).sum())
-        notes.append(f"At T = {t:g} the largest logit (z{top + 1} = {logits[top]:g}) gets p = {float(p[top]):.3f}; "
-                     f"entropy {ent:.2f} bits (uniform over {len(logits)} classes would be "
-                     f"{math.log2(len(logits)):.2f}).")
-    total = float(REG["softmax"].fn(temperature=temperature)(z).sum())
-    notes.append(f"The probabilities sum to {total:.6f} at every temperature; only how peaked they are changes. "
-                 "Low T sharpens toward the arg-max, high T flattens toward uniform.")
-    return notes
 
 
 def init_for(init: str, activation: str) -> str:
@@ -365,47 +310,3 @@ def _epochs_to(bands: pd.DataFrame, level: float) -> dict[str, int | None]:
         hit = g[g["mean"] >= level]
         out[f] = int(hit["epoch"].iloc[0]) if len(hit) else None
     return out
-
-
-def compare_notes(results: list[TrainResult]) -> dict[str, str]:
-    """Computed 'what to notice' sentences: under the accuracy chart, the loss chart and the table."""
-    t = compare_table(results)
-    best, worst = t.iloc[0], t.iloc[-1]
-    n_seeds = int(t["seeds"].max())
-    epochs = int(max(r.history["epoch"].max() for r in results))
-    notes: dict[str, str] = {}
-    curves = compare_curves(results)
-    acc = compare_bands(curves, "test_acc")
-    level = round(min(0.9, float(best["mean test acc"]) - 0.02), 2)
-    reach = _epochs_to(acc, level)
-    fast = [f for f, e in reach.items() if e is not None]
-    if fast:
-        first = min(fast, key=lambda f: reach[f])
-        slow = [f for f, e in reach.items() if e is None]
-        s = f"{first} is first to a mean test accuracy of {level:.0%} (epoch {reach[first]})"
-        lag = max(fast, key=lambda f: reach[f])
-        if lag != first:
-            s += f"; {lag} needs until epoch {reach[lag]}"
-        if slow:
-            s += f"; {', '.join(slow)} never get{'s' * (len(slow) == 1)} there in {epochs} epochs"
-        notes["acc"] = s + "."
-    loss = compare_bands(curves, "test_loss")
-    ep = int(loss.loc[loss["epoch"] >= min(10, epochs), "epoch"].min())  # first evaluated epoch from 10 on
-    at = loss[loss["epoch"] == ep].set_index("function")["mean"]
-    if len(at) > 1 and at.min() > 0:
-        hi, lo = at.idxmax(), at.idxmin()
-        ratio = at[hi] / at[lo]
-        notes["loss"] = (f"At epoch {ep}, {hi}'s mean test loss ({at[hi]:.3f}) is "
-                         + (f"{ratio:.1f}x {lo}'s" if ratio >= 1.1 else f"within {ratio - 1:.0%} of {lo}'s")
-                         + f" ({at[lo]:.3f}).")
-    gap = (best["mean test acc"] - worst["mean test acc"]) * 100
-    s = (f"Best: {best['activation']}, {best['mean test acc']:.1%} mean test accuracy over {n_seeds} seed"
-         f"{'s' * (n_seeds != 1)} (spread {(best['max'] - best['min']) * 100:.1f} points)")
-    if len(t) > 1:
-        s += f"; last: {worst['activation']}, {worst['mean test acc']:.1%}, {gap:.1f} points behind"
-    widest = t.loc[(t["max"] - t["min"]).idxmax()]
-    if n_seeds > 1 and len(t) > 1:
-        s += (f". The seed matters most for {widest['activation']} "
-              f"({(widest['max'] - widest['min']) * 100:.1f} points between its best and worst seed)")
-    notes["table"] = s + "."
-    return notes

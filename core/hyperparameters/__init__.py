@@ -1,7 +1,20 @@
-"""What each hyperparameter does: seeded, batched sweeps on sklearn's digits (jobs), verdicts (notes), charts."""
+"""What each hyperparameter does: seeded, batched sweeps on sklearn's digits (jobs), verdicts (claims), charts."""
 
+from core.hyperparameters.claims import (  # noqa: F401
+    activation_notes,
+    batch_notes,
+    capacity_notes,
+    dropout_notes,
+    lr_notes,
+    sweep_key,
+)
 from core.hyperparameters.jobs import (  # noqa: F401
     DATA_KEY,
+    N_TRAIN,
+    N_VAL,
+    OPT_LABEL,
+    OPTIMIZERS,
+    START_LR,
     SWEEP_TYPES,
     SWEEPS,
     TITLES,
@@ -19,11 +32,4 @@ from core.hyperparameters.jobs import (  # noqa: F401
     run_sweep,
     shape_label,
     summary,
-)
-from core.hyperparameters.notes import (  # noqa: F401
-    activation_notes,
-    batch_notes,
-    capacity_notes,
-    dropout_notes,
-    lr_notes,
 )
