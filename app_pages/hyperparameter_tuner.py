@@ -15,7 +15,8 @@ from core.serve import check_study
 from core.serve.queue import training_queue
 from core.settings import hosted
 from core.tuning import charts
-from ui import links
+from core.tuning import claims as verdicts
+from ui import links, say
 from ui.common import share_link
 from ui.glossary import tip
 from ui.tuner import read, show, trial_filter
@@ -82,15 +83,15 @@ url = tuning.default_storage()
 try:
     studies = tuning.list_studies(url)
 except tuning.TuningError as e:
-    st.error(f"{e}. Set NNLAB_STORAGE to a reachable database (or unset it to use the local SQLite file).",
-             icon=":material/database:")
+    say.status(f"{e}. Set NNLAB_STORAGE to a reachable database (or unset it to use the local SQLite file).",
+               "error", icon=":material/database:")
     st.stop()
 
 space0 = url_config(SP, "s_")
 set0 = url_config(SS, "t_")
 wanted = st.query_params.get("study")
 if wanted and wanted not in studies:
-    st.warning(f"There is no study named {wanted[:64]!r} in this storage; showing the others.",
+    say.status(f"There is no study named {wanted[:64]!r} in this storage; showing the others.", "warning",
                icon=":material/link_off:")
     wanted = None
 
@@ -173,7 +174,7 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             if token:
                 tuning.claim(url, name, token)  # hosted: only this session may stop, resume or delete it
         except (ConfigError, tuning.TuningError) as e:
-            st.error(f"Not started: {e}", icon=":material/error:")
+            say.status(f"Not started: {e}", "error", icon=":material/error:")
         else:
             got = start(url, name.strip(), int(workers))
             st.query_params.update({**space.to_query("s_"), **sts.to_query("t_"), "study": name.strip()})
@@ -182,14 +183,14 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             if got < int(workers):
                 why = ("the server's training slots are busy (workers share them with every visitor's training)"
                        if hosted() else f"this machine runs at most {tuning.max_workers()} at once")
-                st.info(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
+                say.status(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
 
 gone = st.session_state.pop("tuner_deleted", None)
 if gone:
-    st.success(f"Deleted study {gone!r} and its trials.", icon=":material/delete:")
+    say.status(f"Deleted study {gone!r} and its trials.", "success", icon=":material/delete:")
 
 if not studies:
-    st.info("No study yet: set up the search above and press **Start study**.", icon=":material/info:")
+    say.status("No study yet: set up the search above and press **Start study**.", icon=":material/info:")
     st.stop()
 
 chosen = st.selectbox("Study", studies, index=studies.index(wanted) if wanted in studies else 0,
@@ -198,7 +199,8 @@ if st.query_params.get("study") != chosen:
     st.query_params["study"] = chosen
 
 
-def status(frame: tuning.StudyFrame, alive: int) -> bool:
+def study_status(frame: tuning.StudyFrame, alive: int) -> bool:
+    """The study's counts, progress and state line; True while it is going."""
     c, info = frame.counts, frame.info
     total = info.settings.n_trials if info else 0
     done = c["COMPLETE"] + c["PRUNED"]
@@ -234,7 +236,7 @@ def delete(name: str) -> None:
         tuning.stop_workers(pool().pop(name, []), timeout=5.0)
         tuning.delete_as(url, name, token)
     except tuning.TuningError as e:
-        st.error(f"Not deleted: {e}", icon=":material/error:")
+        say.status(f"Not deleted: {e}", "error", icon=":material/error:")
         return
     read.clear()
     st.query_params.pop("study", None)
@@ -254,7 +256,7 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
         try:
             tuning.stop_as(url, name, session_token())
         except tuning.TuningError as e:  # the database is away: one line, the page stays
-            st.error(f"Not stopped: {e}", icon=":material/database:")
+            say.status(f"Not stopped: {e}", "error", icon=":material/database:")
         else:
             st.rerun()
     if mine and not active and info is not None:
@@ -267,12 +269,12 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
             try:
                 tuning.resume_as(url, name, session_token(), n_trials=int(more))
             except (ConfigError, tuning.TuningError) as e:
-                st.error(f"Not resumed: {e}")
+                say.status(f"Not resumed: {e}", "error")
             else:
                 if start(url, name, 2):
                     st.rerun()
-                st.warning(f"No worker could start here: this machine already runs {tuning.max_workers()}; "
-                           "workers on other machines can still join.")
+                say.status(f"No worker could start here: this machine already runs {tuning.max_workers()}; "
+                           "workers on other machines can still join.", "warning")
     if mine:
         with c1.popover("Delete", icon=":material/delete:", help="remove this study and all its trials "
                         "(its workers here stop first)"):
@@ -284,16 +286,8 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
         q = tuning.digits_query(best, info.settings)
         with c3:
             links.page_link("digits", "Train this configuration", icon=":material/draw:", query=q)
-            st.caption("best trial: " + ", ".join(f"{k}={_fmt(v)}" for k, v in best.items()))
-            b = frame.best()
-            if b is not None and "test_acc" in b and b["test_acc"] == b["test_acc"]:
-                st.caption(f"**Chosen trial #{int(b['number'])}**, picked on validation accuracy "
-                           f"{b['value']:.4f}. Its **test accuracy: {float(b['test_acc']):.4f}**, on held-out "
-                           "images no trial was chosen on: the honest estimate for new digits.")
-
-
-def _fmt(v) -> str:
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
+            say.lesson(verdicts.best_trial(frame), "caption")
+            say.lesson(verdicts.test_estimate(frame), "caption")
 
 
 def watch(name: str, polling_fast: bool) -> None:
@@ -301,10 +295,10 @@ def watch(name: str, polling_fast: bool) -> None:
         tuning.reap_stale(url, name)  # trials of dead workers become FAIL after the grace period
         frame = read(url, name)
     except tuning.TuningError as e:
-        st.error(str(e))
+        say.status(f"{e}", "error")
         return
     alive = live_workers(name)
-    active = status(frame, alive)
+    active = study_status(frame, alive)
     if active != polling_fast:  # started or finished since the page ran: switch the refresh rate
         st.rerun()
     controls(name, frame, alive, active)
@@ -352,9 +346,9 @@ with st.expander("Compare two studies", icon=":material/compare_arrows:"):
                 c1.altair_chart(fit_width(left), width="stretch")
                 c2.altair_chart(fit_width(right), width="stretch")
                 st.altair_chart(fit_width(charts.edf({a: fa.trials, b: fb.trials})), width="stretch")
-                st.caption("The curve further right belongs to the study whose trials were better overall.")
+                say.lesson(verdicts.compare_overall(a, fa.trials, b, fb.trials), "caption")
         except tuning.TuningError as e:
-            st.error(str(e))
+            say.status(f"{e}", "error")
 
 with st.expander("Run workers on other machines", icon=":material/dns:"):
     st.markdown(
