@@ -56,6 +56,20 @@ def auto_name(dataset: str, sampler: str, taken: list[str]) -> str:
     return f"{dataset}-{sampler}-{n}"
 
 
+class AlreadyStarted(Exception):
+    """The form was sent again with what started a study this session (pressing Enter, then the button)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def submission_key(space: tuning.SearchSpace, sts: tuning.StudySettings, name: str, workers: int) -> str:
+    """What one press of Start asked for: the same key twice means the same form sent twice."""
+    return repr(sorted({**space.to_query("s_"), **sts.to_query("t_"), "name": name.strip(),
+                        "workers": str(workers)}.items()))
+
+
 def start(url: str, name: str, n: int) -> int:
     """Start up to n worker processes; hosted, each takes one of the server's training slots while it lives."""
     room = tuning.max_workers() - live_workers()
@@ -96,7 +110,7 @@ if wanted and wanted not in studies:
     wanted = None
 
 with st.expander("New study: search space and budget", expanded=not studies, icon=":material/tune:"):
-    with st.form("new_study"):
+    with st.form("new_study", enter_to_submit=False):  # Enter keeps the value; Start starts
         st.markdown("**Search space** (the tutorial's key hyperparameters; set low = high to fix one)")
         h = st.columns([1.2, 1, 1, 2.2])
         h[0].caption("hyperparameter")
@@ -163,6 +177,10 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                        activations=tuple(acts), optimizers=tuple(opts))
             sts = tuning.StudySettings(dataset=dataset, sampler=sampler, pruner=pruner, n_trials=int(n_trials),
                                        timeout_min=float(timeout), epochs=int(epochs), seed=int(seed))
+            form_key = submission_key(space, sts, name, int(workers))
+            again = st.session_state.setdefault("tuner_started", {}).get(form_key)
+            if again in studies:  # the same form sent twice (Enter, then the button): one study, not two
+                raise AlreadyStarted(again)
             name = name.strip() or auto_name(dataset, sampler, studies)
             token = session_token()
             if name in studies and not tuning.may_control(tuning.owner_of(url, name), token):
@@ -170,20 +188,35 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             too_much = check_study(space, sts) if hosted() else None  # priced as all its trials
             if too_much:
                 raise tuning.TuningError(too_much)
+            if live_workers() >= tuning.max_workers():  # a study no worker would run is not started
+                raise tuning.TuningError(f"the {tuning.max_workers()} workers this machine runs are busy with "
+                                         "other studies; stop one or wait for it to finish")
+            new = name not in studies
             tuning.create_study(name, space, sts, url)
             if token:
                 tuning.claim(url, name, token)  # hosted: only this session may stop, resume or delete it
+        except AlreadyStarted as e:
+            wanted = e.name
+            say.status(f"Study {e.name!r} is already running these settings: the same form sent again starts "
+                       "nothing more (change the name or the seed for another study; Resume adds workers).",
+                       icon=":material/info:")
         except (ConfigError, tuning.TuningError) as e:
             say.status(f"Not started: {e}", "error", icon=":material/error:")
         else:
-            got = start(url, name.strip(), int(workers))
-            st.query_params.update({**space.to_query("s_"), **sts.to_query("t_"), "study": name.strip()})
-            wanted = name.strip()
+            got = start(url, name, int(workers))
+            if got == 0 and new:  # every training slot was taken meanwhile: no workerless study is left behind
+                tuning.delete_study(url, name)
+                say.status("Not started: the server's training slots are all busy (workers share them with every "
+                           "visitor's training); try again in a minute.", "error", icon=":material/error:")
+            else:
+                st.session_state["tuner_started"][form_key] = name
+                st.query_params.update({**space.to_query("s_"), **sts.to_query("t_"), "study": name})
+                wanted = name
+                if got < int(workers):
+                    why = ("the server's training slots are busy (workers share them with every visitor's "
+                           "training)" if hosted() else f"this machine runs at most {tuning.max_workers()} at once")
+                    say.status(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
             studies = tuning.list_studies(url)
-            if got < int(workers):
-                why = ("the server's training slots are busy (workers share them with every visitor's training)"
-                       if hosted() else f"this machine runs at most {tuning.max_workers()} at once")
-                say.status(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
 
 gone = st.session_state.pop("tuner_deleted", None)
 if gone:
@@ -206,7 +239,8 @@ def study_status(frame: tuning.StudyFrame, alive: int) -> bool:
     done = c["COMPLETE"] + c["PRUNED"]
     active = tuning.is_active(frame, alive)
     m = st.columns(4)  # four fit a 1024-px window; the other counts go on the line below
-    m[0].metric("Finished", f"{done} / {total}")
+    # the value stays short (a 1024-px window cut "100 / 100" to "100 / ..."): the label says out of what
+    m[0].metric(f"Finished (of {total:,})", f"{done:,}", help="completed and pruned trials, of the study's budget")
     best = frame.best()
     m[1].metric("Best val. acc.", f"{best['value']:.4f}" if best is not None else "–",
                 help="the best completed trial's validation accuracy: what the search chooses on")
@@ -220,8 +254,8 @@ def study_status(frame: tuning.StudyFrame, alive: int) -> bool:
     st.caption(counts)
     if info is not None:
         s = info.settings
-        state = ("running" if active else "stopped" if info.stop else "finished" if done >= total
-                 else "paused: no worker is running")
+        state = ("stopping: running trials end after their epoch" if active and info.stop else "running" if active
+                 else "stopped" if info.stop else "finished" if done >= total else "paused: no worker is running")
         st.caption(f"**{state}** · {tuning.SAMPLER_LABELS[s.sampler]} sampler, {tuning.PRUNER_LABELS[s.pruner]} "
                    f"pruner, seed {s.seed}, {s.epochs} epochs per trial, {s.dataset} · space varies "
                    f"{', '.join(info.space.varying())}")
@@ -258,6 +292,10 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
         except tuning.TuningError as e:  # the database is away: one line, the page stays
             say.status(f"Not stopped: {e}", "error", icon=":material/database:")
         else:
+            # this server's workers hear it at once (one still loading PyTorch exits there); workers on other
+            # machines read the stop flag between epochs
+            tuning.signal_workers(pool().get(name, []))
+            read.clear()
             st.rerun()
     if mine and not active and info is not None:
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi  # the field's cap, even on a laptop
@@ -290,7 +328,8 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
             say.lesson(verdicts.test_estimate(frame), "caption")
 
 
-def watch(name: str, polling_fast: bool) -> None:
+def watch(name: str, polling: float) -> None:
+    """The study's status, controls, filter and chosen view; refreshed every ``polling`` seconds."""
     try:
         tuning.reap_stale(url, name)  # trials of dead workers become FAIL after the grace period
         frame = read(url, name)
@@ -299,7 +338,7 @@ def watch(name: str, polling_fast: bool) -> None:
         return
     alive = live_workers(name)
     active = study_status(frame, alive)
-    if active != polling_fast:  # started or finished since the page ran: switch the refresh rate
+    if tuning.poll_seconds(frame, alive) != polling:  # started, or its workers here all ended: switch the rate
         st.rerun()
     controls(name, frame, alive, active)
     varying = frame.info.space.varying() if frame.info else frame.params
@@ -313,17 +352,18 @@ def watch(name: str, polling_fast: bool) -> None:
                                 key=f"view_{name}", label_visibility="collapsed",
                                 help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova"))
     st.session_state["tuner_view"] = view or "History"
-    show(shown, view or "History", flt, url)
+    show(shown, view or "History", flt, url, alive=alive, total=len(frame.trials))
     if frame.read_seconds > 1.0:
         st.caption(f"read {len(frame.trials):,} trials in {frame.read_seconds:.2f} s")
 
 
-# refresh every 2 s while the study runs; slowly otherwise (it may be started from another tab or machine)
+# refresh every 2 s while the study runs or its workers here are ending; slowly otherwise (it may be started
+# from another tab or machine)
 try:
-    running = tuning.is_active(read(url, chosen), live_workers(chosen))
+    polling = tuning.poll_seconds(read(url, chosen), live_workers(chosen))
 except tuning.TuningError:
-    running = False
-st.fragment(run_every=2.0 if running else 15.0)(watch)(chosen, running)
+    polling = tuning.SLOW_POLL_S
+st.fragment(run_every=polling)(watch)(chosen, polling)
 
 # ---- compare two studies -------------------------------------------------------------------------
 with st.expander("Compare two studies", icon=":material/compare_arrows:"):

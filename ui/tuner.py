@@ -78,17 +78,22 @@ def pair_pickers(params: list[str], key: str) -> tuple[str, str] | None:
     return x, y
 
 
-def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str) -> None:
-    """Draw one view of the (filtered) frame."""
+def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str, alive: int = 0,
+         total: int | None = None) -> None:
+    """Draw one view of the (filtered) frame; ``alive``: this server's workers on the study, ``total``: its
+    trials before the filter."""
     t = frame.trials
     varying = frame.info.space.varying() if frame.info else frame.params
     params = [p for p in frame.params if p in varying]  # a fixed setting adds an axis with nothing on it
     if t.empty:
-        if flt.is_empty():
-            say.status("No trials to show: the workers are starting (loading PyTorch takes a few seconds).")
+        if total:
+            say.status(f"No trials to show: the filter keeps none of the {total:,}.")
+        elif alive:
+            say.status(f"No trials yet: {alive} worker{'s are' if alive > 1 else ' is'} starting (loading PyTorch "
+                       "takes a few seconds).")
         else:
-            say.status("No trials to show: the workers are starting (loading PyTorch takes a few seconds), "
-                       "or the filter keeps none.")
+            say.status("No trials yet, and no worker is running on this study here: Resume starts workers (or "
+                       "start one on another machine, below).")
         return
     if view == "History":
         st.altair_chart(fit_width(charts.history(t)), width="stretch")
