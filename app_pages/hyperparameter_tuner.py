@@ -86,7 +86,8 @@ def start(url: str, name: str, n: int) -> int:
 
 
 # ---- page ---------------------------------------------------------------------------------------
-st.title("Hyperparameter Tuner")
+st.title("Hyperparameter Tuner",
+         help=tip("hyperparameter", "optuna", "search space", "study", "trial", "worker", "pruner"))
 st.markdown(
     "Find the best network for handwritten digits systematically. Optuna proposes settings from the "
     "ranges below, worker processes train each proposal with NN Lab's training loop, and unpromising "
@@ -119,12 +120,14 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         h[3].caption("tutorial's starting point")
         hint = {k: v for k, _, v in tuning.TUTORIAL_TABLE}
         range_inputs: dict[str, float] = {}
+        terms = {"lr": tip("learning rate", "adam", "sgd"), "layers": tip("hidden layer"), "width": tip("neuron"),
+                 "dropout": tip("dropout")}
         for title, low, high, hint_key, fmt in (("Learning rate (log)", "lr_low", "lr_high", "lr", "%.1e"),
                                                 ("Hidden layers", "layers_min", "layers_max", "layers", None),
                                                 ("Neurons per layer (log)", "width_min", "width_max", "width", None),
                                                 ("Dropout rate", "dropout_low", "dropout_high", "dropout", None)):
             r = st.columns([1.2, 1, 1, 2.2])
-            r[0].markdown(title)
+            r[0].markdown(title, help=terms[hint_key])
             extra = {"format": fmt} if fmt else {"step": 0.05} if hint_key == "dropout" else {}
             for col, field in ((r[1], low), (r[2], high)):
                 range_inputs[field] = field_widget(SP, field, label=field.replace("_", " "),
@@ -135,13 +138,15 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         # 1024 px the chips were cut to "Ta", "Leak..." and "a..."
         c1, c3 = st.columns(2)
         batch_sizes = field_widget(SP, "batch_sizes", label="Batch sizes", value=space0.batch_sizes, container=c1,
-                                   help=f"{hint['batch_size']}; {links.sweep_link('batch_size')}", wrap=True)
-        opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None,
-                            wrap=True)
+                                   help=tip("batch", before=f"{hint['batch_size']}; {links.sweep_link('batch_size')}"),
+                                   wrap=True)
+        opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3,
+                            help=tip("optimizer", "momentum"), wrap=True)
         acts = field_widget(SP, "activations", label="Activations", value=space0.activations,
                             format_func=lambda a: REGISTRY[a].label, wrap=True,
-                            help=f"{hint['activation']}; {links.sweep_link('activation')}")
-        st.markdown("**Study**")
+                            help=tip("activation", "relu", "tanh", "leaky relu",
+                                     before=f"{hint['activation']}; {links.sweep_link('activation')}"))
+        st.markdown("**Study**", help=tip("study", "trial"))
         # rows of fixed-width boxes that wrap: four (five) in a row on a wide screen, two (three) at 1024 px,
         # where four columns cut the sampler to "TPE (Bayes" and five wrapped labels onto two lines
         row = st.container(horizontal=True)
@@ -149,27 +154,33 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                               help="leave empty for a name made from the data set and sampler you choose, "
                                    "for example digits-random-3")
         dataset = field_widget(SS, "dataset", label="Data set", value=set0.dataset, container=row, width=SETTING_W,
-                               help="digits: sklearn's 8x8 digits (1,797 images). mnist: where it is "
-                                    f"downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image sample).")
+                               help=tip("mnist", before="digits: sklearn's 8x8 digits (1,797 images). mnist: where "
+                                        f"it is downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image "
+                                        "sample)."))
         sampler = field_widget(SS, "sampler", label="Sampler", value=set0.sampler, container=row, width=SETTING_W,
-                               format_func=tuning.SAMPLER_LABELS.get, help=tip("tpe", "random search"))
+                               format_func=tuning.SAMPLER_LABELS.get,
+                               help=tip("sampler", "tpe", "random search", "grid search"))
         pruner = field_widget(SS, "pruner", label="Pruner", value=set0.pruner, container=row, width=SETTING_W,
                               format_func=tuning.PRUNER_LABELS.get,
-                              help=tip("pruner", "median pruner", "hyperband", before="stops trials whose "
+                              help=tip("pruner", "median pruner", "successive halving", "hyperband",
+                                       before="stops trials whose "
                                        "validation accuracy lags the others' at the same epoch"))
         row = st.container(horizontal=True)
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi
         n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=row, step=10,
-                                width=NUMBER_W, help=f"finished trials to run (limit here: {cap:,})")
+                                width=NUMBER_W, help=tip("trial", before=f"finished trials to run (limit here: "
+                                                                     f"{cap:,})"))
         epochs = field_widget(SS, "epochs", label="Epochs per trial", value=set0.epochs, container=row, step=5,
-                              width=NUMBER_W, help=None)
+                              width=NUMBER_W, help=tip("epoch"))
         timeout = field_widget(SS, "timeout_min", label="Time limit (min)", value=set0.timeout_min, container=row,
                                step=5.0, width=NUMBER_W, help="0 means no limit; running trials finish")
-        seed = field_widget(SS, "seed", label="Seed", value=set0.seed, container=row, width=NUMBER_W)
+        seed = field_widget(SS, "seed", label="Seed", value=set0.seed, container=row, width=NUMBER_W,
+                            help=tip("seed"))
         workers = row.number_input("Workers", 1, tuning.max_workers(), min(2, tuning.max_workers()), width=NUMBER_W,
-                                   help=f"separate processes; at most {tuning.max_workers()} on this machine")
+                                   help=tip("worker", before=f"at most {tuning.max_workers()} on this machine"))
         st.caption("Objective: validation accuracy (a seeded 20% of the training images), reported after "
-                   "every epoch. Every trial starts from the same seed, so trials differ only in settings.")
+                   "every epoch. Every trial starts from the same seed, so trials differ only in settings.",
+                   help=tip("objective", "validation set", "accuracy", "training set", "test set"))
         submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
     if submitted:
         try:
@@ -243,9 +254,10 @@ def study_status(frame: tuning.StudyFrame, alive: int) -> bool:
     m[0].metric(f"Finished (of {total:,})", f"{done:,}", help="completed and pruned trials, of the study's budget")
     best = frame.best()
     m[1].metric("Best val. acc.", f"{best['value']:.4f}" if best is not None else "–",
-                help="the best completed trial's validation accuracy: what the search chooses on")
+                help=tip("validation set", before="the best completed trial's validation accuracy: what the search "
+                                                  "chooses on"))
     m[2].metric("Running", c["RUNNING"])
-    m[3].metric("Workers here", alive)
+    m[3].metric("Workers here", alive, help=tip("worker", before="worker processes this server runs on the study"))
     st.progress(min(1.0, done / total) if total else 0.0)
     counts = f"{c['PRUNED']} pruned · {c['INTERRUPTED']} interrupted · {c['FAIL']} failed"
     if c["INTERRUPTED"]:
@@ -349,8 +361,9 @@ def watch(name: str, polling: float) -> None:
         st.caption(f":material/filter_alt: showing {len(shown.trials):,} of {len(frame.trials):,} trials: "
                    f"{flt.describe()}")
     view = st.segmented_control("View", VIEWS, default=st.session_state.get("tuner_view", "History"),
-                                key=f"view_{name}", label_visibility="collapsed",
-                                help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova"))
+                                key=f"view_{name}",  # the label shows, so its tooltip of terms does
+                                help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova",
+                                         "slice plot", "contour plot", "rank plot", "edf"))
     st.session_state["tuner_view"] = view or "History"
     show(shown, view or "History", flt, url, alive=alive, total=len(frame.trials))
     if frame.read_seconds > 1.0:

@@ -371,3 +371,50 @@ def test_a_study_without_workers_does_not_say_they_are_starting():
     text = " ".join(i.value for i in at.info)
     assert "no worker is running on this study here" in text and "starting" not in text, text
     assert any(c.value.startswith("**paused: no worker is running**") for c in at.caption)
+
+
+# ---- every glossary term tipped where a student meets it --------------------------------------------------
+def _in_order(at: AppTest):
+    """(text, help) of every element in page order: a widget's label, a box's or a metric's own text."""
+    def walk(node):
+        yield node
+        kids = getattr(node, "children", None)
+        for child in kids.values() if isinstance(kids, dict) else []:
+            yield from walk(child)
+    for n in walk(at._tree):
+        kind = type(n).__name__
+        text = getattr(n, "value", None) if kind in ("Markdown", "Caption", "Title", "Alert", "Info") else None
+        text = text if isinstance(text, str) else getattr(n, "label", None)
+        proto = getattr(n, "proto", None)
+        helptext = getattr(proto, "help", "") if proto is not None and hasattr(proto, "help") else ""
+        if text or helptext:
+            yield str(text or ""), str(helptext or "")
+
+
+def _untipped(at: AppTest) -> list[str]:
+    """Glossary terms whose first appearance in the page's text comes before any tooltip that explains them."""
+    import re
+
+    from ui.glossary import TERMS
+
+    pattern = {t: re.compile(rf"(?<![\w-]){re.escape(t)}(s|es)?(?![\w-])", re.IGNORECASE) for t in TERMS}
+    tipped: set[str] = set()
+    late = []
+    for text, helptext in _in_order(at):
+        text = re.sub(r"`[^`]*`|\]\([^)]*\)", "", text)  # code (an address to copy) and link targets are not prose
+        tipped |= {t for t in TERMS if f"**{t}**:" in helptext}
+        late += [f"{t!r} in {text[:50]!r}" for t, p in pattern.items() if t not in tipped and p.search(text)]
+        tipped |= {t for t, p in pattern.items() if p.search(text)}  # a term counts at its first appearance only
+    return late
+
+
+def test_every_glossary_term_is_tipped_at_its_first_appearance():
+    at = _page().run()  # no study yet: the form first
+    assert not at.exception and _untipped(at) == []
+    populate_fake(None, "terms", 40, epochs=5)
+    at = _open("terms")
+    assert _untipped(at) == []
+    [views] = at.segmented_control
+    for view in views.options:
+        views.set_value(view).run()
+        assert _untipped(at) == [], view
