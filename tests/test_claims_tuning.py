@@ -58,6 +58,8 @@ def test_space_mostly_good_counts_trials_near_the_best():
     with both_sides("tuning.space_mostly_good"):
         good = C.space_mostly_good(frame([0.97, 0.975, 0.98, 0.6]).trials)
         assert good.holds and good.startswith("75% of the 4 completed trials came within 0.01 of the best (0.9800)")
+        half = C.space_mostly_good(frame([0.5, 0.975, 0.98, 0.1]).trials)  # half is not most
+        assert not half.holds and half.startswith("50% of the 4")
         poor = C.space_mostly_good(frame([0.5, 0.6, 0.98, 0.1]).trials)
         assert not poor.holds and poor.startswith("25% of the 4") and "parts of this search space are poor" in poor
     assert C.space_mostly_good(frame([0.9], ["PRUNED"]).trials) == ""
@@ -69,7 +71,7 @@ def test_compare_overall_names_the_better_study_by_its_median():
         s = C.compare_overall("A", a, "B", b)
         assert s.holds and s.startswith("**A**'s completed trials were better overall") and "0.9500 against 0.8500" in s
         assert C.compare_overall("B", b, "A", a).startswith("**A**")  # the order the studies are picked in
-        same = C.compare_overall("A", a, "B", frame([0.9, 0.952, 0.96]).trials)
+        same = C.compare_overall("A", a, "B", frame([0.9, 0.945, 0.96]).trials)
         assert not same.holds and "about as good overall" in same
 
 
