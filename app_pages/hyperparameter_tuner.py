@@ -15,7 +15,8 @@ from core.serve import check_study
 from core.serve.queue import training_queue
 from core.settings import hosted
 from core.tuning import charts
-from ui import links
+from core.tuning import claims as verdicts
+from ui import links, say
 from ui.common import share_link
 from ui.glossary import tip
 from ui.tuner import read, show, trial_filter
@@ -55,6 +56,20 @@ def auto_name(dataset: str, sampler: str, taken: list[str]) -> str:
     return f"{dataset}-{sampler}-{n}"
 
 
+class AlreadyStarted(Exception):
+    """The form was sent again with what started a study this session (pressing Enter, then the button)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def submission_key(space: tuning.SearchSpace, sts: tuning.StudySettings, name: str, workers: int) -> str:
+    """What one press of Start asked for: the same key twice means the same form sent twice."""
+    return repr(sorted({**space.to_query("s_"), **sts.to_query("t_"), "name": name.strip(),
+                        "workers": str(workers)}.items()))
+
+
 def start(url: str, name: str, n: int) -> int:
     """Start up to n worker processes; hosted, each takes one of the server's training slots while it lives."""
     room = tuning.max_workers() - live_workers()
@@ -71,7 +86,8 @@ def start(url: str, name: str, n: int) -> int:
 
 
 # ---- page ---------------------------------------------------------------------------------------
-st.title("Hyperparameter Tuner")
+st.title("Hyperparameter Tuner",
+         help=tip("hyperparameter", "optuna", "search space", "study", "trial", "worker", "pruner"))
 st.markdown(
     "Find the best network for handwritten digits systematically. Optuna proposes settings from the "
     "ranges below, worker processes train each proposal with NN Lab's training loop, and unpromising "
@@ -82,20 +98,20 @@ url = tuning.default_storage()
 try:
     studies = tuning.list_studies(url)
 except tuning.TuningError as e:
-    st.error(f"{e}. Set NNLAB_STORAGE to a reachable database (or unset it to use the local SQLite file).",
-             icon=":material/database:")
+    say.status(f"{e}. Set NNLAB_STORAGE to a reachable database (or unset it to use the local SQLite file).",
+               "error", icon=":material/database:")
     st.stop()
 
 space0 = url_config(SP, "s_")
 set0 = url_config(SS, "t_")
 wanted = st.query_params.get("study")
 if wanted and wanted not in studies:
-    st.warning(f"There is no study named {wanted[:64]!r} in this storage; showing the others.",
+    say.status(f"There is no study named {wanted[:64]!r} in this storage; showing the others.", "warning",
                icon=":material/link_off:")
     wanted = None
 
 with st.expander("New study: search space and budget", expanded=not studies, icon=":material/tune:"):
-    with st.form("new_study"):
+    with st.form("new_study", enter_to_submit=False):  # Enter keeps the value; Start starts
         st.markdown("**Search space** (the tutorial's key hyperparameters; set low = high to fix one)")
         h = st.columns([1.2, 1, 1, 2.2])
         h[0].caption("hyperparameter")
@@ -104,12 +120,14 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         h[3].caption("tutorial's starting point")
         hint = {k: v for k, _, v in tuning.TUTORIAL_TABLE}
         range_inputs: dict[str, float] = {}
+        terms = {"lr": tip("learning rate", "adam", "sgd"), "layers": tip("hidden layer"), "width": tip("neuron"),
+                 "dropout": tip("dropout")}
         for title, low, high, hint_key, fmt in (("Learning rate (log)", "lr_low", "lr_high", "lr", "%.1e"),
                                                 ("Hidden layers", "layers_min", "layers_max", "layers", None),
                                                 ("Neurons per layer (log)", "width_min", "width_max", "width", None),
                                                 ("Dropout rate", "dropout_low", "dropout_high", "dropout", None)):
             r = st.columns([1.2, 1, 1, 2.2])
-            r[0].markdown(title)
+            r[0].markdown(title, help=terms[hint_key])
             extra = {"format": fmt} if fmt else {"step": 0.05} if hint_key == "dropout" else {}
             for col, field in ((r[1], low), (r[2], high)):
                 range_inputs[field] = field_widget(SP, field, label=field.replace("_", " "),
@@ -120,13 +138,15 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
         # 1024 px the chips were cut to "Ta", "Leak..." and "a..."
         c1, c3 = st.columns(2)
         batch_sizes = field_widget(SP, "batch_sizes", label="Batch sizes", value=space0.batch_sizes, container=c1,
-                                   help=f"{hint['batch_size']}; {links.sweep_link('batch_size')}", wrap=True)
-        opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3, help=None,
-                            wrap=True)
+                                   help=tip("batch", before=f"{hint['batch_size']}; {links.sweep_link('batch_size')}"),
+                                   wrap=True)
+        opts = field_widget(SP, "optimizers", label="Optimisers", value=space0.optimizers, container=c3,
+                            help=tip("optimizer", "momentum"), wrap=True)
         acts = field_widget(SP, "activations", label="Activations", value=space0.activations,
                             format_func=lambda a: REGISTRY[a].label, wrap=True,
-                            help=f"{hint['activation']}; {links.sweep_link('activation')}")
-        st.markdown("**Study**")
+                            help=tip("activation", "relu", "tanh", "leaky relu",
+                                     before=f"{hint['activation']}; {links.sweep_link('activation')}"))
+        st.markdown("**Study**", help=tip("study", "trial"))
         # rows of fixed-width boxes that wrap: four (five) in a row on a wide screen, two (three) at 1024 px,
         # where four columns cut the sampler to "TPE (Bayes" and five wrapped labels onto two lines
         row = st.container(horizontal=True)
@@ -134,27 +154,33 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                               help="leave empty for a name made from the data set and sampler you choose, "
                                    "for example digits-random-3")
         dataset = field_widget(SS, "dataset", label="Data set", value=set0.dataset, container=row, width=SETTING_W,
-                               help="digits: sklearn's 8x8 digits (1,797 images). mnist: where it is "
-                                    f"downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image sample).")
+                               help=tip("mnist", before="digits: sklearn's 8x8 digits (1,797 images). mnist: where "
+                                        f"it is downloaded already (a seeded {tuning.MNIST_MAX_TRAIN:,}-image "
+                                        "sample)."))
         sampler = field_widget(SS, "sampler", label="Sampler", value=set0.sampler, container=row, width=SETTING_W,
-                               format_func=tuning.SAMPLER_LABELS.get, help=tip("tpe", "random search"))
+                               format_func=tuning.SAMPLER_LABELS.get,
+                               help=tip("sampler", "tpe", "random search", "grid search"))
         pruner = field_widget(SS, "pruner", label="Pruner", value=set0.pruner, container=row, width=SETTING_W,
                               format_func=tuning.PRUNER_LABELS.get,
-                              help=tip("pruner", "median pruner", "hyperband", before="stops trials whose "
+                              help=tip("pruner", "median pruner", "successive halving", "hyperband",
+                                       before="stops trials whose "
                                        "validation accuracy lags the others' at the same epoch"))
         row = st.container(horizontal=True)
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi
         n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=row, step=10,
-                                width=NUMBER_W, help=f"finished trials to run (limit here: {cap:,})")
+                                width=NUMBER_W, help=tip("trial", before=f"finished trials to run (limit here: "
+                                                                     f"{cap:,})"))
         epochs = field_widget(SS, "epochs", label="Epochs per trial", value=set0.epochs, container=row, step=5,
-                              width=NUMBER_W, help=None)
+                              width=NUMBER_W, help=tip("epoch"))
         timeout = field_widget(SS, "timeout_min", label="Time limit (min)", value=set0.timeout_min, container=row,
                                step=5.0, width=NUMBER_W, help="0 means no limit; running trials finish")
-        seed = field_widget(SS, "seed", label="Seed", value=set0.seed, container=row, width=NUMBER_W)
+        seed = field_widget(SS, "seed", label="Seed", value=set0.seed, container=row, width=NUMBER_W,
+                            help=tip("seed"))
         workers = row.number_input("Workers", 1, tuning.max_workers(), min(2, tuning.max_workers()), width=NUMBER_W,
-                                   help=f"separate processes; at most {tuning.max_workers()} on this machine")
+                                   help=tip("worker", before=f"at most {tuning.max_workers()} on this machine"))
         st.caption("Objective: validation accuracy (a seeded 20% of the training images), reported after "
-                   "every epoch. Every trial starts from the same seed, so trials differ only in settings.")
+                   "every epoch. Every trial starts from the same seed, so trials differ only in settings.",
+                   help=tip("objective", "validation set", "accuracy", "training set", "test set"))
         submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
     if submitted:
         try:
@@ -162,6 +188,10 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                        activations=tuple(acts), optimizers=tuple(opts))
             sts = tuning.StudySettings(dataset=dataset, sampler=sampler, pruner=pruner, n_trials=int(n_trials),
                                        timeout_min=float(timeout), epochs=int(epochs), seed=int(seed))
+            form_key = submission_key(space, sts, name, int(workers))
+            again = st.session_state.setdefault("tuner_started", {}).get(form_key)
+            if again in studies:  # the same form sent twice (Enter, then the button): one study, not two
+                raise AlreadyStarted(again)
             name = name.strip() or auto_name(dataset, sampler, studies)
             token = session_token()
             if name in studies and not tuning.may_control(tuning.owner_of(url, name), token):
@@ -169,27 +199,42 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             too_much = check_study(space, sts) if hosted() else None  # priced as all its trials
             if too_much:
                 raise tuning.TuningError(too_much)
+            if live_workers() >= tuning.max_workers():  # a study no worker would run is not started
+                raise tuning.TuningError(f"the {tuning.max_workers()} workers this machine runs are busy with "
+                                         "other studies; stop one or wait for it to finish")
+            new = name not in studies
             tuning.create_study(name, space, sts, url)
             if token:
                 tuning.claim(url, name, token)  # hosted: only this session may stop, resume or delete it
+        except AlreadyStarted as e:
+            wanted = e.name
+            say.status(f"Study {e.name!r} is already running these settings: the same form sent again starts "
+                       "nothing more (change the name or the seed for another study; Resume adds workers).",
+                       icon=":material/info:")
         except (ConfigError, tuning.TuningError) as e:
-            st.error(f"Not started: {e}", icon=":material/error:")
+            say.status(f"Not started: {e}", "error", icon=":material/error:")
         else:
-            got = start(url, name.strip(), int(workers))
-            st.query_params.update({**space.to_query("s_"), **sts.to_query("t_"), "study": name.strip()})
-            wanted = name.strip()
+            got = start(url, name, int(workers))
+            if got == 0 and new:  # every training slot was taken meanwhile: no workerless study is left behind
+                tuning.delete_study(url, name)
+                say.status("Not started: the server's training slots are all busy (workers share them with every "
+                           "visitor's training); try again in a minute.", "error", icon=":material/error:")
+            else:
+                st.session_state["tuner_started"][form_key] = name
+                st.query_params.update({**space.to_query("s_"), **sts.to_query("t_"), "study": name})
+                wanted = name
+                if got < int(workers):
+                    why = ("the server's training slots are busy (workers share them with every visitor's "
+                           "training)" if hosted() else f"this machine runs at most {tuning.max_workers()} at once")
+                    say.status(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
             studies = tuning.list_studies(url)
-            if got < int(workers):
-                why = ("the server's training slots are busy (workers share them with every visitor's training)"
-                       if hosted() else f"this machine runs at most {tuning.max_workers()} at once")
-                st.info(f"Started {got} of {int(workers)} workers: {why}. Resume adds workers later.")
 
 gone = st.session_state.pop("tuner_deleted", None)
 if gone:
-    st.success(f"Deleted study {gone!r} and its trials.", icon=":material/delete:")
+    say.status(f"Deleted study {gone!r} and its trials.", "success", icon=":material/delete:")
 
 if not studies:
-    st.info("No study yet: set up the search above and press **Start study**.", icon=":material/info:")
+    say.status("No study yet: set up the search above and press **Start study**.", icon=":material/info:")
     st.stop()
 
 chosen = st.selectbox("Study", studies, index=studies.index(wanted) if wanted in studies else 0,
@@ -198,18 +243,21 @@ if st.query_params.get("study") != chosen:
     st.query_params["study"] = chosen
 
 
-def status(frame: tuning.StudyFrame, alive: int) -> bool:
+def study_status(frame: tuning.StudyFrame, alive: int) -> bool:
+    """The study's counts, progress and state line; True while it is going."""
     c, info = frame.counts, frame.info
     total = info.settings.n_trials if info else 0
     done = c["COMPLETE"] + c["PRUNED"]
     active = tuning.is_active(frame, alive)
     m = st.columns(4)  # four fit a 1024-px window; the other counts go on the line below
-    m[0].metric("Finished", f"{done} / {total}")
+    # the value stays short (a 1024-px window cut "100 / 100" to "100 / ..."): the label says out of what
+    m[0].metric(f"Finished (of {total:,})", f"{done:,}", help="completed and pruned trials, of the study's budget")
     best = frame.best()
     m[1].metric("Best val. acc.", f"{best['value']:.4f}" if best is not None else "–",
-                help="the best completed trial's validation accuracy: what the search chooses on")
+                help=tip("validation set", before="the best completed trial's validation accuracy: what the search "
+                                                  "chooses on"))
     m[2].metric("Running", c["RUNNING"])
-    m[3].metric("Workers here", alive)
+    m[3].metric("Workers here", alive, help=tip("worker", before="worker processes this server runs on the study"))
     st.progress(min(1.0, done / total) if total else 0.0)
     counts = f"{c['PRUNED']} pruned · {c['INTERRUPTED']} interrupted · {c['FAIL']} failed"
     if c["INTERRUPTED"]:
@@ -218,8 +266,8 @@ def status(frame: tuning.StudyFrame, alive: int) -> bool:
     st.caption(counts)
     if info is not None:
         s = info.settings
-        state = ("running" if active else "stopped" if info.stop else "finished" if done >= total
-                 else "paused: no worker is running")
+        state = ("stopping: running trials end after their epoch" if active and info.stop else "running" if active
+                 else "stopped" if info.stop else "finished" if done >= total else "paused: no worker is running")
         st.caption(f"**{state}** · {tuning.SAMPLER_LABELS[s.sampler]} sampler, {tuning.PRUNER_LABELS[s.pruner]} "
                    f"pruner, seed {s.seed}, {s.epochs} epochs per trial, {s.dataset} · space varies "
                    f"{', '.join(info.space.varying())}")
@@ -234,7 +282,7 @@ def delete(name: str) -> None:
         tuning.stop_workers(pool().pop(name, []), timeout=5.0)
         tuning.delete_as(url, name, token)
     except tuning.TuningError as e:
-        st.error(f"Not deleted: {e}", icon=":material/error:")
+        say.status(f"Not deleted: {e}", "error", icon=":material/error:")
         return
     read.clear()
     st.query_params.pop("study", None)
@@ -254,8 +302,12 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
         try:
             tuning.stop_as(url, name, session_token())
         except tuning.TuningError as e:  # the database is away: one line, the page stays
-            st.error(f"Not stopped: {e}", icon=":material/database:")
+            say.status(f"Not stopped: {e}", "error", icon=":material/database:")
         else:
+            # this server's workers hear it at once (one still loading PyTorch exits there); workers on other
+            # machines read the stop flag between epochs
+            tuning.signal_workers(pool().get(name, []))
+            read.clear()
             st.rerun()
     if mine and not active and info is not None:
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi  # the field's cap, even on a laptop
@@ -267,12 +319,12 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
             try:
                 tuning.resume_as(url, name, session_token(), n_trials=int(more))
             except (ConfigError, tuning.TuningError) as e:
-                st.error(f"Not resumed: {e}")
+                say.status(f"Not resumed: {e}", "error")
             else:
                 if start(url, name, 2):
                     st.rerun()
-                st.warning(f"No worker could start here: this machine already runs {tuning.max_workers()}; "
-                           "workers on other machines can still join.")
+                say.status(f"No worker could start here: this machine already runs {tuning.max_workers()}; "
+                           "workers on other machines can still join.", "warning")
     if mine:
         with c1.popover("Delete", icon=":material/delete:", help="remove this study and all its trials "
                         "(its workers here stop first)"):
@@ -284,28 +336,21 @@ def controls(name: str, frame: tuning.StudyFrame, alive: int, active: bool) -> N
         q = tuning.digits_query(best, info.settings)
         with c3:
             links.page_link("digits", "Train this configuration", icon=":material/draw:", query=q)
-            st.caption("best trial: " + ", ".join(f"{k}={_fmt(v)}" for k, v in best.items()))
-            b = frame.best()
-            if b is not None and "test_acc" in b and b["test_acc"] == b["test_acc"]:
-                st.caption(f"**Chosen trial #{int(b['number'])}**, picked on validation accuracy "
-                           f"{b['value']:.4f}. Its **test accuracy: {float(b['test_acc']):.4f}**, on held-out "
-                           "images no trial was chosen on: the honest estimate for new digits.")
+            say.lesson(verdicts.best_trial(frame), "caption")
+            say.lesson(verdicts.test_estimate(frame), "caption")
 
 
-def _fmt(v) -> str:
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
-
-
-def watch(name: str, polling_fast: bool) -> None:
+def watch(name: str, polling: float) -> None:
+    """The study's status, controls, filter and chosen view; refreshed every ``polling`` seconds."""
     try:
         tuning.reap_stale(url, name)  # trials of dead workers become FAIL after the grace period
         frame = read(url, name)
     except tuning.TuningError as e:
-        st.error(str(e))
+        say.status(f"{e}", "error")
         return
     alive = live_workers(name)
-    active = status(frame, alive)
-    if active != polling_fast:  # started or finished since the page ran: switch the refresh rate
+    active = study_status(frame, alive)
+    if tuning.poll_seconds(frame, alive) != polling:  # started, or its workers here all ended: switch the rate
         st.rerun()
     controls(name, frame, alive, active)
     varying = frame.info.space.varying() if frame.info else frame.params
@@ -316,20 +361,22 @@ def watch(name: str, polling_fast: bool) -> None:
         st.caption(f":material/filter_alt: showing {len(shown.trials):,} of {len(frame.trials):,} trials: "
                    f"{flt.describe()}")
     view = st.segmented_control("View", VIEWS, default=st.session_state.get("tuner_view", "History"),
-                                key=f"view_{name}", label_visibility="collapsed",
-                                help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova"))
+                                key=f"view_{name}",  # the label shows, so its tooltip of terms does
+                                help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova",
+                                         "slice plot", "contour plot", "rank plot", "edf"))
     st.session_state["tuner_view"] = view or "History"
-    show(shown, view or "History", flt, url)
+    show(shown, view or "History", flt, url, alive=alive, total=len(frame.trials))
     if frame.read_seconds > 1.0:
         st.caption(f"read {len(frame.trials):,} trials in {frame.read_seconds:.2f} s")
 
 
-# refresh every 2 s while the study runs; slowly otherwise (it may be started from another tab or machine)
+# refresh every 2 s while the study runs or its workers here are ending; slowly otherwise (it may be started
+# from another tab or machine)
 try:
-    running = tuning.is_active(read(url, chosen), live_workers(chosen))
+    polling = tuning.poll_seconds(read(url, chosen), live_workers(chosen))
 except tuning.TuningError:
-    running = False
-st.fragment(run_every=2.0 if running else 15.0)(watch)(chosen, running)
+    polling = tuning.SLOW_POLL_S
+st.fragment(run_every=polling)(watch)(chosen, polling)
 
 # ---- compare two studies -------------------------------------------------------------------------
 with st.expander("Compare two studies", icon=":material/compare_arrows:"):
@@ -352,9 +399,9 @@ with st.expander("Compare two studies", icon=":material/compare_arrows:"):
                 c1.altair_chart(fit_width(left), width="stretch")
                 c2.altair_chart(fit_width(right), width="stretch")
                 st.altair_chart(fit_width(charts.edf({a: fa.trials, b: fb.trials})), width="stretch")
-                st.caption("The curve further right belongs to the study whose trials were better overall.")
+                say.lesson(verdicts.compare_overall(a, fa.trials, b, fb.trials), "caption")
         except tuning.TuningError as e:
-            st.error(str(e))
+            say.status(f"{e}", "error")
 
 with st.expander("Run workers on other machines", icon=":material/dns:"):
     st.markdown(

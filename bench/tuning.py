@@ -2,6 +2,8 @@
 pruner; and how fast the views draw a 10,000-trial study.
 
     python bench/tuning.py [--trials 30] [--epochs 20] [--storage URL] [--fake-trials 10000] [--views-only]
+    python bench/tuning.py --default    # the page's default study, as the page starts it: how long it lasts
+    python bench/tuning.py --stop       # how soon workers end after Stop: mid-trial, and while still starting
 
 ``--views-only`` skips the worker runs and prints only the view timings (each view: read + build).
 
@@ -62,6 +64,46 @@ def run_study(url: str, label: str, workers: int, pruner: str, trials: int, epoc
             "pruned": int((t["state"] == "PRUNED").sum()), "epochs": int(t["epochs"].sum()),
             "span_s": span, "wall_s": wall, "cpu_s": cpu, "trials_per_min": len(t) / span * 60,
             "best_acc": float(best["value"]) if best is not None else float("nan")}
+
+
+def default_study(url: str) -> None:
+    """The page's default study (its space and settings) on the page's default worker count: wall seconds
+    from the workers' start to their exit, with the machine's load (a shared machine runs it slower)."""
+    workers = min(2, tuning.max_workers())  # the page's Workers box
+    st, name = tuning.StudySettings(), f"default-{uuid.uuid4().hex[:6]}"
+    tuning.create_study(name, tuning.SearchSpace(), st, url)
+    load0, t0 = os.getloadavg()[0], time.perf_counter()
+    procs = tuning.start_workers(url, name, workers)
+    for p in procs:
+        p.wait()
+    wall = time.perf_counter() - t0
+    f = tuning.read_study(url, name)
+    print(f"default study: {st.n_trials} trials x {st.epochs} epochs, {workers} workers: {wall:.1f} s "
+          f"({f.counts['COMPLETE']} completed, {f.counts['PRUNED']} pruned, {int(f.trials['epochs'].sum()):,} "
+          f"epochs trained; best {f.best()['value']:.4f}); load average {load0:.1f} -> {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores")
+
+
+def stop_latency(url: str) -> None:
+    """Seconds from Stop to the workers' exit, as the page stops its own workers (the stop flag, then
+    SIGTERM): once trials run, and right after the start, while the workers still load PyTorch."""
+    for when in ("mid-trial", "starting"):
+        name = f"stop-{uuid.uuid4().hex[:6]}"
+        tuning.create_study(name, tuning.SearchSpace(), tuning.StudySettings(), url)
+        procs = tuning.start_workers(url, name, min(2, tuning.max_workers()))
+        if when == "mid-trial":
+            while tuning.read_study(url, name, with_curves=False).counts["COMPLETE"] < 3:
+                time.sleep(0.1)
+        else:
+            time.sleep(0.8)  # past the interpreter's start, into the imports
+        t0 = time.perf_counter()
+        tuning.request_stop(url, name)
+        tuning.signal_workers(procs)
+        for p in procs:
+            p.wait()
+        c = tuning.read_study(url, name, with_curves=False).counts
+        print(f"stop {when}: workers exited {time.perf_counter() - t0:.2f} s after Stop; {c['RUNNING']} trials "
+              f"left running, {c['INTERRUPTED']} interrupted (queued again)")
 
 
 def time_views(url: str, n: int) -> list[tuple[str, float, float]]:
@@ -128,10 +170,15 @@ def main() -> None:
     ap.add_argument("--storage", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
     ap.add_argument("--fake-trials", type=int, default=10_000)
     ap.add_argument("--views-only", action="store_true", help="skip the worker runs; time only the views")
+    ap.add_argument("--default", action="store_true", help="only time the page's default study")
+    ap.add_argument("--stop", action="store_true", help="only time how soon Stop ends the workers")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="nnlab-bench-tuning-")
     os.environ.setdefault("NNLAB_DATA_DIR", tmp)
     url = args.storage or f"sqlite:///{tmp}/bench.db"
+    if args.default or args.stop:
+        (default_study if args.default else stop_latency)(url)
+        return
     if args.views_only:
         print(f"storage {tuning.mask_url(url)}; views only; {os.cpu_count()} cores")
         print_views(url if url.startswith("sqlite") else f"sqlite:///{tmp}/views.db", args.fake_trials)

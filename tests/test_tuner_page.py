@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -28,6 +29,12 @@ def _start(at: AppTest) -> None:
     b.click().run()
 
 
+def _finished(at: AppTest) -> tuple[int, int]:
+    """The Finished metric: (trials finished, the budget its label names)."""
+    [m] = [m for m in at.metric if m.label.startswith("Finished")]
+    return int(m.value.replace(",", "")), int(m.label.split("of ")[1].rstrip(")").replace(",", ""))
+
+
 def test_page_renders_with_no_study():
     at = _page().run()
     assert not at.exception
@@ -46,13 +53,12 @@ def test_starting_a_small_study_shows_trials_arriving():
     assert not at.exception and not at.error, [e.value for e in at.error]
     name = at.query_params["study"][0] if isinstance(at.query_params["study"], list) else at.query_params["study"]
     try:
-        metric = lambda: {m.label: m.value for m in at.metric}  # noqa: E731
-        assert metric()["Finished"].endswith("/ 3")
+        assert _finished(at)[1] == 3
         deadline = time.time() + 120
-        while time.time() < deadline and int(metric()["Finished"].split("/")[0]) < 1:
+        while time.time() < deadline and _finished(at)[0] < 1:
             time.sleep(1.0)
             at.run()
-        assert int(metric()["Finished"].split("/")[0]) >= 1, "no trial arrived"
+        assert _finished(at)[0] >= 1, "no trial arrived"
         assert not at.exception
         # the study is in storage for any other tab or machine
         f = tuning.read_study(None, name)
@@ -113,8 +119,10 @@ def test_every_view_of_a_big_finished_study():
     at.query_params["study"] = "big"
     at.run()
     assert not at.exception
-    metric = {m.label: m.value for m in at.metric}
-    assert metric["Finished"].startswith(str(2500 - (tuning.read_study(None, "big").counts["FAIL"])))
+    assert _finished(at) == (2500 - tuning.read_study(None, "big").counts["FAIL"], 2000)
+    # every value fits a quarter of a 1024-px page ("2,000 / 2,000" was cut to "2,000 / ..."): the label
+    # carries the budget
+    assert all(len(str(m.value)) <= 6 for m in at.metric), [m.value for m in at.metric]
     [views] = at.segmented_control
     for view in views.options:
         views.set_value(view).run()
@@ -290,3 +298,123 @@ def test_range_hints_link_to_the_sweep_that_shows_each_setting():
     at.run()
     captions = " ".join(c.value for c in at.caption)
     assert "/hyperparameters?sweep=lr" in captions and "/hyperparameters?sweep=dropout" in captions
+
+
+# ---- buttons that do what they say ------------------------------------------------------------------
+def _wait_for_workers_to_end(timeout: float = 60.0) -> None:
+    """Wait until no worker process this test process started is left (earlier tests' workers are stopping)."""
+    me = str(os.getpid())
+    deadline = time.time() + timeout
+
+    def mine() -> list[str]:
+        found = []
+        for d in Path("/proc").iterdir():
+            try:
+                stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                if stat[1] == me and b"core.tuning" in (d / "cmdline").read_bytes() and stat[0] != "Z":
+                    found.append(d.name)
+            except (OSError, IndexError):
+                continue
+        return found
+
+    while mine() and time.time() < deadline:
+        time.sleep(0.2)
+
+
+def _stop_all(names: list[str]) -> None:
+    for n in names:
+        tuning.request_stop(None, n)
+    _wait_for_workers_to_end()
+
+
+def test_the_same_form_sent_twice_starts_one_study():
+    """Enter in a field, then the Start button, sent the form twice: the second made a study no worker ran."""
+    at = _page().run()
+    [form] = at.get("form")
+    assert form.proto.form.enter_to_submit is False  # Enter keeps a value; only Start starts
+    _set(at, "Trials", 2)
+    _set(at, "Epochs per trial", 1)
+    _set(at, "Workers", 1)
+    _start(at)
+    try:
+        _start(at)  # the same form again
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert tuning.list_studies(None) == ["digits-tpe-1"]
+        assert any("is already running these settings" in i.value for i in at.info), [i.value for i in at.info]
+        assert at.query_params["study"] in ("digits-tpe-1", ["digits-tpe-1"])
+    finally:
+        _stop_all(tuning.list_studies(None))
+
+
+def test_no_study_starts_when_no_worker_could_run_it(monkeypatch):
+    _wait_for_workers_to_end()
+    monkeypatch.setattr(tuning, "max_workers", lambda: 1)
+    at = _page().run()
+    _set(at, "Trials", 50)
+    _set(at, "Epochs per trial", 50)
+    _start(at)
+    try:
+        assert tuning.list_studies(None) == ["digits-tpe-1"]
+        [name] = [w for w in at.text_input if w.label == "Study name"]
+        name.set_value("another")
+        _start(at)  # the one worker slot is busy with the first study
+        assert any("Not started" in e.value and "busy" in e.value for e in at.error), [e.value for e in at.error]
+        assert tuning.list_studies(None) == ["digits-tpe-1"]
+    finally:
+        _stop_all(tuning.list_studies(None))
+
+
+def test_a_study_without_workers_does_not_say_they_are_starting():
+    tuning.create_study("idle", tuning.SearchSpace(), tuning.StudySettings(n_trials=5, epochs=3))
+    at = _open("idle")
+    assert not at.exception
+    text = " ".join(i.value for i in at.info)
+    assert "no worker is running on this study here" in text and "starting" not in text, text
+    assert any(c.value.startswith("**paused: no worker is running**") for c in at.caption)
+
+
+# ---- every glossary term tipped where a student meets it --------------------------------------------------
+def _in_order(at: AppTest):
+    """(text, help) of every element in page order: a widget's label, a box's or a metric's own text."""
+    def walk(node):
+        yield node
+        kids = getattr(node, "children", None)
+        for child in kids.values() if isinstance(kids, dict) else []:
+            yield from walk(child)
+    for n in walk(at._tree):
+        kind = type(n).__name__
+        text = getattr(n, "value", None) if kind in ("Markdown", "Caption", "Title", "Alert", "Info") else None
+        text = text if isinstance(text, str) else getattr(n, "label", None)
+        proto = getattr(n, "proto", None)
+        helptext = getattr(proto, "help", "") if proto is not None and hasattr(proto, "help") else ""
+        if text or helptext:
+            yield str(text or ""), str(helptext or "")
+
+
+def _untipped(at: AppTest) -> list[str]:
+    """Glossary terms whose first appearance in the page's text comes before any tooltip that explains them."""
+    import re
+
+    from ui.glossary import TERMS
+
+    pattern = {t: re.compile(rf"(?<![\w-]){re.escape(t)}(s|es)?(?![\w-])", re.IGNORECASE) for t in TERMS}
+    tipped: set[str] = set()
+    late = []
+    for text, helptext in _in_order(at):
+        text = re.sub(r"`[^`]*`|\]\([^)]*\)", "", text)  # code (an address to copy) and link targets are not prose
+        tipped |= {t for t in TERMS if f"**{t}**:" in helptext}
+        late += [f"{t!r} in {text[:50]!r}" for t, p in pattern.items() if t not in tipped and p.search(text)]
+        tipped |= {t for t, p in pattern.items() if p.search(text)}  # a term counts at its first appearance only
+    return late
+
+
+def test_every_glossary_term_is_tipped_at_its_first_appearance():
+    at = _page().run()  # no study yet: the form first
+    assert not at.exception and _untipped(at) == []
+    populate_fake(None, "terms", 40, epochs=5)
+    at = _open("terms")
+    assert _untipped(at) == []
+    [views] = at.segmented_control
+    for view in views.options:
+        views.set_value(view).run()
+        assert _untipped(at) == [], view

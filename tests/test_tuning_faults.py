@@ -184,6 +184,46 @@ def test_sigterm_leaves_no_trial_running(tmp_path):
     assert t["interrupted"].notna().sum() == 1 and (t["state"] == "WAITING").sum() == 1  # queued for a resume
 
 
+def test_sigterm_while_a_worker_is_starting_ends_it_at_once(monkeypatch):
+    """Stop used to wait for a starting worker to load PyTorch and the data before it read the flag."""
+    import signal
+
+    from core.tuning import worker
+
+    monkeypatch.setitem(worker._TERM, "asked", False)
+    monkeypatch.setitem(worker._TERM, "ready", False)
+    with pytest.raises(worker.EndNow) as e:  # still starting: it holds no trial, so it ends now
+        worker.ask_to_end(signal.SIGTERM, None)
+    assert e.value.code == 0 and worker._TERM["asked"]
+    monkeypatch.setitem(worker._TERM, "ready", True)  # running trials: the epoch ends first (the test above)
+    worker.ask_to_end(signal.SIGTERM, None)
+    assert worker._TERM["asked"]
+
+
+def test_the_page_polls_fast_until_its_stopped_workers_are_gone(tmp_path):
+    """After Stop the study is no longer active at once; the page then polled every 15 s, so its workers
+    showed as alive for up to 15 s after they had exited."""
+    url = f"sqlite:///{tmp_path / 'poll.db'}"
+    tuning.create_study("poll", SMALL, tuning.StudySettings(n_trials=3, epochs=2), url)
+    frame = tuning.read_study(url, "poll")
+    assert tuning.poll_seconds(frame, 2) == tuning.read.FAST_POLL_S  # workers here, budget left: running
+    tuning.request_stop(url, "poll")
+    stopped = tuning.read_study(url, "poll")
+    assert not tuning.is_active(stopped, 2)
+    assert tuning.poll_seconds(stopped, 2) == tuning.read.FAST_POLL_S  # stopped, its workers still ending
+    assert tuning.poll_seconds(stopped, 0) == tuning.SLOW_POLL_S  # all gone: slow
+
+
+def test_signal_workers_does_not_wait(tmp_path):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    t0 = time.perf_counter()
+    assert tuning.signal_workers([sleeper, done]) == 1  # only the running one is signalled
+    assert time.perf_counter() - t0 < 1.0
+    assert sleeper.wait(10) != 0
+
+
 # ---- a database outage ----------------------------------------------------------------------------
 def test_backoff_doubles_up_to_a_bound_then_gives_up():
     b = Backoff(limit=3600, first=0.5, most=8)

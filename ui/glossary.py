@@ -171,6 +171,19 @@ TERMS: dict[str, str] = {
                 "parameters).",
     "generalisation gap": "How much worse a network does on new data than on its training data (here: test "
                           "loss minus training loss).",
+    # Hyperparameter Tuner
+    "sampler": "The part of a study that proposes each trial's settings from the search space (TPE, random, grid).",
+    "grid search": "Tries every combination of a few values per hyperparameter: thorough, but the count "
+                   "multiplies with each one.",
+    "successive halving": "A pruner that trains many trials briefly, keeps the best third for more epochs, and "
+                          "repeats.",
+    "objective": "The one number a study tries to improve; here each trial's validation accuracy.",
+    "worker": "A separate process that takes trials from the study's database and trains them; several run at "
+              "once.",
+    "slice plot": "One hyperparameter against the result, a dot per trial: shows which values did well.",
+    "contour plot": "Two hyperparameters at once: each cell is coloured by the mean result of the trials in it.",
+    "rank plot": "Two hyperparameters at once, each trial a dot coloured by its rank among all trials.",
+    "edf": "Empirical distribution function: for each result, the share of trials at or below it.",
 }
 
 

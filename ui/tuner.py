@@ -9,6 +9,8 @@ import streamlit as st
 from core import tuning
 from core.plotting import fit_width
 from core.tuning import charts
+from core.tuning import claims as verdicts
+from ui import say
 
 
 @st.cache_data(ttl=1.0, max_entries=16, show_spinner=False)
@@ -67,7 +69,7 @@ def trial_filter(frame: tuning.StudyFrame, params: list[str]) -> tuning.TrialFil
 def pair_pickers(params: list[str], key: str) -> tuple[str, str] | None:
     """Two different parameters for the contour and rank views (None when fewer than two vary)."""
     if len(params) < 2:
-        st.info("These views need two parameters that vary in this study's search space.")
+        say.status("These views need two parameters that vary in this study's search space.")
         return None
     c1, c2, _ = st.columns([1, 1, 2])
     x = c1.selectbox("x axis", params, 0, format_func=charts.label, key=f"{key}_x")
@@ -76,14 +78,22 @@ def pair_pickers(params: list[str], key: str) -> tuple[str, str] | None:
     return x, y
 
 
-def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str) -> None:
-    """Draw one view of the (filtered) frame."""
+def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str, alive: int = 0,
+         total: int | None = None) -> None:
+    """Draw one view of the (filtered) frame; ``alive``: this server's workers on the study, ``total``: its
+    trials before the filter."""
     t = frame.trials
     varying = frame.info.space.varying() if frame.info else frame.params
     params = [p for p in frame.params if p in varying]  # a fixed setting adds an axis with nothing on it
     if t.empty:
-        st.info("No trials to show: the workers are starting (loading PyTorch takes a few seconds)"
-                + (", or the filter keeps none." if not flt.is_empty() else "."))
+        if total:
+            say.status(f"No trials to show: the filter keeps none of the {total:,}.")
+        elif alive:
+            say.status(f"No trials yet: {alive} worker{'s are' if alive > 1 else ' is'} starting (loading PyTorch "
+                       "takes a few seconds).")
+        else:
+            say.status("No trials yet, and no worker is running on this study here: Resume starts workers (or "
+                       "start one on another machine, below).")
         return
     if view == "History":
         st.altair_chart(fit_width(charts.history(t)), width="stretch")
@@ -111,9 +121,11 @@ def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str)
         imp = importance(url, frame.name, frame.counts["COMPLETE"], flt.describe(), flt)
         if imp:
             st.altair_chart(fit_width(charts.importance(imp)), width="stretch")
-            st.caption("Which settings decided whether a trial reached the top 10% (Optuna's PED-ANOVA evaluator).")
+            st.caption("How much each setting decided whether a trial reached the top 10% (Optuna's PED-ANOVA "
+                       "evaluator); the shares add up to 100%.")
+            say.lesson(verdicts.importance_leader(imp), "caption")
         else:
-            st.info("Importance needs at least 4 completed trials with some variety.")
+            say.status("Importance needs at least 4 completed trials with some variety.")
     elif view == "Slices":
         parts = charts.slice_charts(t, params)
         for i in range(0, len(parts), 2):  # two to a row, each stretched to its column: fits any width
@@ -125,20 +137,21 @@ def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str)
         if pair is None:
             return
         if not (t["state"] == "COMPLETE").any():
-            st.info("No completed trial yet.")
+            say.status("No completed trial yet.")
         elif view == "Contour":
             st.altair_chart(fit_width(charts.contour(t, *pair)), width="stretch")
             st.caption("Each cell's colour is the mean validation accuracy of the completed trials in it (blank: "
-                       "no trial there); white dots are the trials. Bright regions are where to search next.")
+                       "no trial there; brighter is higher); white dots are the trials.")
         else:
             st.altair_chart(fit_width(charts.rank(t, *pair)), width="stretch")
             st.caption("One dot per completed trial, coloured by its rank (yellow = best). Ranks, not accuracies, "
                        "so a few failed runs do not wash out the differences among good ones.")
     elif view == "Distribution":
         st.altair_chart(fit_width(charts.edf({frame.name: t})), width="stretch")
-        st.caption("Empirical distribution (EDF): for each accuracy, the share of completed trials at or below it. "
-                   "A curve that stays low until far right means most trials were good: a well-chosen search "
-                   "space. Compare two studies' curves under **Compare two studies**.")
+        st.caption("Empirical distribution (EDF): for each accuracy, the share of completed trials at or below it; "
+                   "a curve that stays low until far right means most trials were good. Compare two studies' "
+                   "curves under **Compare two studies**.")
+        say.lesson(verdicts.space_mostly_good(t), "caption")
     elif view == "Learning curves":
         st.altair_chart(fit_width(charts.learning_curves(frame.curves, t)), width="stretch")
         st.caption("Orange crosses mark where the pruner stopped a trial.")

@@ -42,12 +42,14 @@ from core.tuning.owners import (
 )
 from core.tuning.read import (
     DIGITS_URL_PATH,
+    SLOW_POLL_S,
     STATE_ORDER,
     StudyFrame,
     digits_link,
     digits_query,
     is_active,
     param_importance,
+    poll_seconds,
     read_study,
     trial_curve,
 )
@@ -81,18 +83,26 @@ from core.tuning.study import (
     study_info,
 )
 from core.tuning.trial import CURVE_COLUMNS, MNIST_MAX_TRAIN, load_data, make_objective, train_config, worker_id
-from core.tuning.worker import max_workers, retry_seconds, run_worker, spawn_worker, start_workers, stop_workers
+from core.tuning.worker import (
+    max_workers,
+    retry_seconds,
+    run_worker,
+    signal_workers,
+    spawn_worker,
+    start_workers,
+    stop_workers,
+)
 
 __all__ = [
     "OWNER_KEY", "NotOwner", "TrialFilter", "apply_filter", "claim", "delete_as", "may_control", "owner_of",
     "owner_token", "param_bounds", "resume_as", "stop_as", "trial_mask",
     "BATCH_SIZES", "CURVE_COLUMNS", "DATASETS", "DIGITS_URL_PATH", "META_KEY", "MNIST_MAX_TRAIN", "PARAMS",
-    "PRUNERS", "PRUNER_LABELS", "RUN_KEY", "SAMPLERS", "SAMPLER_LABELS", "STATE_ORDER", "STOP_KEY",
+    "PRUNERS", "PRUNER_LABELS", "RUN_KEY", "SAMPLERS", "SAMPLER_LABELS", "SLOW_POLL_S", "STATE_ORDER", "STOP_KEY",
     "TUTORIAL_TABLE", "UNREACHABLE", "Heartbeat", "SearchSpace", "StorageUnavailable", "StudyFrame",
     "StudyInfo", "StudySettings", "TuningError", "check_name", "close_storages", "create_study",
     "default_storage", "delete_study", "digits_link", "digits_query", "grid_size", "is_active", "list_studies",
     "load_data", "main", "make_objective", "make_pruner", "make_sampler", "mask_url", "max_workers",
-    "nn_settings", "open_storage", "param_importance", "read_study", "reap_stale", "request_stop", "resume",
-    "retry_seconds", "run_worker", "spawn_worker", "start_workers", "stop_workers", "study_info",
-    "train_config", "trial_curve", "worker_id",
+    "nn_settings", "open_storage", "param_importance", "poll_seconds", "read_study", "reap_stale", "request_stop",
+    "resume", "retry_seconds", "run_worker", "signal_workers", "spawn_worker", "start_workers", "stop_workers",
+    "study_info", "train_config", "trial_curve", "worker_id",
 ]

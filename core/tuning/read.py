@@ -204,6 +204,15 @@ def is_active(frame: StudyFrame, live_workers: int = 0) -> bool:
     return live_workers > 0 and c["COMPLETE"] + c["PRUNED"] < frame.info.settings.n_trials
 
 
+FAST_POLL_S, SLOW_POLL_S = 2.0, 15.0  # the page's refresh while a study runs, and otherwise
+
+
+def poll_seconds(frame: StudyFrame, live_workers: int = 0) -> float:
+    """How often the page re-reads a study: every 2 s while it is active or while this server's workers on it
+    are still alive (after Stop they end their epoch and exit: the page shows them go), else every 15 s."""
+    return FAST_POLL_S if live_workers > 0 or is_active(frame, live_workers) else SLOW_POLL_S
+
+
 def param_importance(frame: StudyFrame, max_trials: int = 600) -> dict[str, float]:
     """Each varying parameter's importance by Optuna's PED-ANOVA evaluator (fast on big studies).
 

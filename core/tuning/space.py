@@ -171,7 +171,10 @@ class StudySettings(Config):
     pruner: str = param("median", choices=PRUNERS)
     n_trials: int = param(100, lo=-10**12, hi=10**12, help="trials to finish (completed or pruned)", cap="trials")
     timeout_min: float = param(0.0, lo=0.0, hi=7 * 24 * 60, help="stop starting trials after this; 0 = no limit")
-    epochs: int = param(30, lo=-10**12, hi=10**12, help="epochs per trial", cap="epochs")
+    # 120 epochs: the default study (100 trials, 2 workers, median pruning) lasts a minute or more on 2 cores
+    # (bench/tuning.py --default: 230 s while the machine's load average was 5-6); at 30 it ended in 15-25 s,
+    # before a student had seen anything.
+    epochs: int = param(120, lo=-10**12, hi=10**12, help="epochs per trial", cap="epochs")
     seed: int = param(0, lo=0, hi=2**31 - 1)
     grid_points: int = param(3, lo=2, hi=10, help="values per numeric range for the grid sampler")
     val_fraction: float = param(0.2, lo=0.05, hi=0.5, help="share of the training rows held out for validation")

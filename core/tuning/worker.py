@@ -36,12 +36,19 @@ from core.tuning.study import STOP_KEY, StudyInfo, load, study_info
 from core.tuning.trial import Interrupted, Surplus, load_data, make_objective, worker_id
 
 ROOT = Path(__file__).resolve().parents[2]
-_TERM = {"asked": False}  # set by SIGTERM: the worker stops after its current epoch
+_TERM = {"asked": False, "ready": False}  # asked: set by SIGTERM; ready: the study is open, trials may run
+
+
+class EndNow(SystemExit):
+    """SIGTERM while the worker is still starting: it holds no trial, so it exits at once."""
 
 
 def ask_to_end(signum: int | None = None, frame: Any = None) -> None:
-    """SIGTERM handler: end after the current epoch, as the Stop button does."""
+    """SIGTERM handler: end after the current epoch, as the Stop button does; a worker still starting
+    (loading PyTorch and the data, opening the study) has nothing to finish and exits now."""
     _TERM["asked"] = True
+    if signum is not None and not _TERM["ready"]:
+        raise EndNow(0)
 
 
 def retry_seconds() -> float:
@@ -150,6 +157,7 @@ class Worker:
         self.study = load(self.url, self.name, info.heartbeat, sampler=make_sampler(info.space, info.settings),
                           pruner=make_pruner(info.settings))
         self.say(f"worker {worker_id()} on study {self.name!r} ({mask_url(self.url)})")
+        _TERM["ready"] = True  # from here a SIGTERM lets the current epoch finish and its trial be queued again
 
     def _step(self) -> str | None:
         """One turn: run a trial (or wait for others' last ones); a reason to end, '' to end quietly."""
@@ -253,6 +261,15 @@ def start_workers(url: str, name: str, n: int, parent: int | None = None) -> lis
     parent, so its workers end when the app ends (no worker is left running on its own)."""
     n = max(1, min(int(n), max_workers()))
     return [spawn_worker(url, name, parent=parent) for _ in range(n)]
+
+
+def signal_workers(procs: list[subprocess.Popen]) -> int:
+    """Ask worker processes to end (SIGTERM) without waiting: in a trial they finish the epoch and queue it
+    again; starting or between trials they exit at once. Returns how many were still running."""
+    alive = [p for p in procs if p.poll() is None]
+    for p in alive:
+        p.send_signal(signal.SIGTERM)
+    return len(alive)
 
 
 def stop_workers(procs: list[subprocess.Popen], timeout: float = 10.0) -> None:
