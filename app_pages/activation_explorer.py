@@ -57,11 +57,12 @@ def affordable(cfg, what: str):
 
 
 # ---- page -----------------------------------------------------------------------------------------
-st.title("Activation Explorer")
+st.title("Activation Explorer", help=tip("activation"))
 st.markdown(
     "Every common activation function, its slope (from autograd, not a typed formula), and what it does "
     "to real training: the same network trained with each one from several seeds at once, and deep "
-    "networks where you can watch gradients vanish and ReLU units die."
+    "networks where you can watch gradients vanish and ReLU units die.",
+    help=tip("autograd", "seed", "gradient", "vanishing gradient", "relu", "dead relu"),
 )
 
 url_f = url_config(ex.CurvesConfig, "f_")
@@ -84,7 +85,7 @@ with tab_f:
         a, b, c = st.columns([4, 1, 1])
         chosen = field_widget(F, "functions", label="Functions", key="f_functions", value=url_f.functions,
                               container=a, format_func=LABEL.get, wrap=True,  # in one row "Leaky ReLU" was cut
-                              help=tip("activation", "derivative", "saturation",
+                              help=tip("derivative", "saturation", "sigmoid", "tanh", "leaky relu", "softmax",
                                        before="Softmax is not elementwise: it has its own tab."))
         field_widget(F, "x_min", label="x from", key="f_xmin", value=url_f.x_min, container=b, step=1.0)
         field_widget(F, "x_max", label="x to", key="f_xmax", value=url_f.x_max, container=c, step=1.0)
