@@ -57,11 +57,12 @@ def affordable(cfg, what: str):
 
 
 # ---- page -----------------------------------------------------------------------------------------
-st.title("Activation Explorer")
+st.title("Activation Explorer", help=tip("activation"))
 st.markdown(
     "Every common activation function, its slope (from autograd, not a typed formula), and what it does "
     "to real training: the same network trained with each one from several seeds at once, and deep "
-    "networks where you can watch gradients vanish and ReLU units die."
+    "networks where you can watch gradients vanish and ReLU units die.",
+    help=tip("autograd", "seed", "gradient", "vanishing gradient", "relu", "dead relu"),
 )
 
 url_f = url_config(ex.CurvesConfig, "f_")
@@ -84,7 +85,7 @@ with tab_f:
         a, b, c = st.columns([4, 1, 1])
         chosen = field_widget(F, "functions", label="Functions", key="f_functions", value=url_f.functions,
                               container=a, format_func=LABEL.get, wrap=True,  # in one row "Leaky ReLU" was cut
-                              help=tip("activation", "derivative", "saturation",
+                              help=tip("derivative", "saturation", "sigmoid", "tanh", "leaky relu", "softmax",
                                        before="Softmax is not elementwise: it has its own tab."))
         field_widget(F, "x_min", label="x from", key="f_xmin", value=url_f.x_min, container=b, step=1.0)
         field_widget(F, "x_max", label="x to", key="f_xmax", value=url_f.x_max, container=c, step=1.0)
@@ -127,7 +128,8 @@ with tab_s:
         st.markdown(
             "Softmax turns a vector of scores (logits) into probabilities that sum to 1, so it acts on the "
             "whole vector, not one number at a time. Dividing the logits by a **temperature** T first "
-            "makes it sharper (T < 1) or flatter (T > 1)."
+            "makes it sharper (T < 1) or flatter (T > 1).",
+            help=tip("softmax", "logits", "temperature"),
         )
         a, b = st.columns([2, 3])
         field_widget(F, "logits", label="Logits (comma-separated)", key="f_logits", value=url_f.logits, container=a,
@@ -152,10 +154,12 @@ with tab_c:
         st.markdown(
             "The same MLP trained with each chosen activation, from several seeds, **all at once, batched**. "
             "Lines are the mean over seeds; bands span the best and worst seed. Each function uses its "
-            "default parameters here."
+            "default parameters here.",
+            help=tip("mlp", "loss", "accuracy", "test set"),
         )
         field_widget(CMP, "functions", label="Activations", key="c_functions", value=url_c.functions,
-                     format_func=LABEL.get)
+                     format_func=LABEL.get,
+                     help=tip("sigmoid", "tanh", "relu", "leaky relu", "elu", "gelu", "silu", "softplus"))
         a, c, _ = st.columns([2, 1, 3])
         field_widget(CMP, "dataset", label="Data", key="c_dataset", value=url_c.dataset, container=a, help=None,
                      format_func=lambda s: "sklearn digits (8x8)" if s == "digits" else f"2-D {s} (XOR Lab)")
@@ -237,12 +241,13 @@ with tab_d:
             "epoch the same 512 training images go through each network to measure each layer's gradient, "
             "its dead units (zero slope on every image), and its pre-activations. Each activation starts from "
             "the init designed for it (He for the ReLU family, Xavier for sigmoid and tanh, LeCun for SELU); "
-            "choose one shared init to see what a mismatched one does."
+            "choose one shared init to see what a mismatched one does.",
+            help=tip("mlp", "epoch", "pre-activation", "dead relu"),
         )
         field_widget(DEP, "functions", label="Activations", key="d_functions", value=url_d.functions,
-                     format_func=LABEL.get)
+                     format_func=LABEL.get, help=tip("sigmoid", "tanh", "relu", "leaky relu", "gelu"))
         field_widget(DEP, "depth", label="Hidden layers", key="d_depth", value=url_d.depth,
-                     widget="slider", help=None)
+                     widget="slider", help=tip("hidden layer"))
         field_widget(DEP, "init", label="Initialisation", key="d_init", value=url_d.init,  # a row: 5 options
                      widget="segmented_control", required=True, format_func=INIT_SHORT.get,
                      help=tip("initialisation", "xavier init", "he init", "lecun init",
@@ -252,7 +257,8 @@ with tab_d:
         field_widget(DEP, "lr", label="Learning rate (Adam)", key="d_lr", value=url_d.lr, container=row, **w,
                      format="%.4g", help=tip("learning rate", "adam"))
         field_widget(DEP, "epochs", label="Epochs", key="d_epochs", value=url_d.epochs, container=row, **w)
-        field_widget(DEP, "batch_size", label="Batch size", key="d_batch", value=url_d.batch_size, container=row, **w)
+        field_widget(DEP, "batch_size", label="Batch size", key="d_batch", value=url_d.batch_size, container=row, **w,
+                     help=tip("batch"))
         field_widget(DEP, "seed", label="Seed", key="d_seed", value=url_d.seed, container=row, **w)
         ss = st.session_state
         if not ss.d_functions:
@@ -275,8 +281,8 @@ with tab_d:
             say.lesson(notes["grad"], "caption")
         with right:
             st.altair_chart(ac.acc_lines(frames["acc"], "Test accuracy while training"), width="stretch")
-            say.lesson(notes["acc"], "caption")
-        st.subheader("During training")
+            say.lesson(notes["acc"], "caption", help=tip("accuracy", "test set"))
+        st.subheader("During training", help=tip("loss", "plateau"))
         n_f = len(d_cfg.functions)
         # two per row: four 160 px maps in a row were cut at 1024 px wide
         size = dict(columns=min(2, n_f), width=190 if n_f > 1 else 320, height=170)
@@ -298,7 +304,7 @@ with tab_d:
         st.altair_chart(ac.preact_hist(h[h["function"] == pick].drop(columns="function"),
                                        f"{pick}: pre-activation z per hidden layer", columns=4, size=110),
                         width="content")
-        st.caption(tip("pre-activation"))
+        st.caption(tip("pre-activation"), help=tip("neuron", "bias"))
         say.lesson(notes[f"hist:{pick}"], "caption")
         links.try_next("activations.depth", "activations", TABS)
 

@@ -133,7 +133,7 @@ left.altair_chart(network(cfg, False, picked, ""), width="stretch")
 right.markdown("**Backward**: each weight's gradient dL/dw on its edge, dL/dz inside each unit")
 right.altair_chart(network(cfg, True, picked, ""), width="stretch")
 st.caption("Blue is positive, red negative; a thicker edge is a larger number. The dashed edge is the weight "
-           "picked below. Hover an edge or a unit for its exact value.")
+           "picked below. Hover an edge or a unit for its exact value.", help=tip("sign colours"))
 
 st.subheader("The chain rule for one weight")
 a, _ = st.columns([1, 3])

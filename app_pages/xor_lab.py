@@ -177,7 +177,8 @@ with tab_c:
         field_widget(C, "hidden", label="Hidden units", key="c_hidden", value=url_c.hidden, container=c[0])
         field_widget(C, "numpy_lr", label="NumPy learning rate", key="c_np_lr", value=url_c.numpy_lr,
                      container=c[1], format="%.4g", help=tip("learning rate"))
-        field_widget(C, "numpy_epochs", label="NumPy epochs", key="c_np_ep", value=url_c.numpy_epochs, container=c[2])
+        field_widget(C, "numpy_epochs", label="NumPy epochs", key="c_np_ep", value=url_c.numpy_epochs, container=c[2],
+                     help=tip("epoch"))
         field_widget(C, "torch_lr", label="PyTorch learning rate", key="c_t_lr", value=url_c.torch_lr,
                      container=c[3], format="%.4g", help=tip("adam", before="PyTorch trains with Adam here."))
         field_widget(C, "torch_epochs", label="PyTorch epochs", key="c_t_ep", value=url_c.torch_epochs, container=c[4])
@@ -196,7 +197,7 @@ with tab_c:
         for v in compare_verdicts(preds, cr.losses):
             said = xc.net_solves(v)
             say.lesson(said, "success" if said.holds else "warning")
-        say.lesson(xc.numpy_share_sentence(numpy_share(c_cfg), c_cfg), "caption")
+        say.lesson(xc.numpy_share_sentence(numpy_share(c_cfg), c_cfg), "caption", help=tip("weight"))
         a, b = st.columns(2)  # the table's five columns need half the width at 1024 px
         a.altair_chart(charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"), width="stretch")
         b.caption("Outputs on the four inputs")
@@ -255,7 +256,7 @@ with tab_c:
                 language="python", wrap_lines=True,
             )
             st.caption("A test checks these gradients against PyTorch autograd in float64 (relative error < 1e-6).")
-            st.caption(tip("autograd", "backpropagation", "binary cross-entropy"))
+            st.caption(tip("autograd", "backpropagation", "binary cross-entropy"), help=tip("chain rule"))
         links.try_next("xor.compare", "xor", TABS)
 
 # ---- 3. many seeds ------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ with tab_s:
             with st.spinner(f"Retraining the {len(failed)} failed seeds {xor.RETRY_FACTOR}x longer..."):
                 longer = longer_runs(s_cfg)
             say.lesson(xc.retry_sentence(s_cfg, longer), "info", icon=":material/replay:")
-            st.subheader("Open a failed seed", help=tip("gradient", "derivative", "saturation", "plateau",
+            st.subheader("Open a failed seed", help=tip("weight", "gradient", "derivative", "saturation", "plateau",
                                                         "local minimum"))
             pick = st.selectbox(
                 "Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}", key="s_pick"

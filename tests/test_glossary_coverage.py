@@ -4,7 +4,10 @@ Each page opens at its defaults (AppTest); its text elements are read in the ord
 them (titles, paragraphs, captions, widget and metric labels, boxes, expander labels). For every glossary
 term that appears (whole word, case-insensitive, plural allowed), the element where it first appears, or
 the one right after it (a tab or expander label cannot carry a tooltip; its first element can), must carry
-a tooltip (``help=tip(...)``) that explains that term. A tip given earlier on the page counts too.
+a tooltip (``help=tip(...)``) that explains that term. A tip given earlier on the page counts too, and so
+does an element that defines the term in its own text as ``**term**: ...`` (Home's glossary list).
+Links to other steps (page links, "Try next" buttons) are not read: their labels name a page or a tab
+(Activation Explorer, Hyperparameter Effects), and the page they open explains its own terms.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ APP = str(ROOT / "app.py")
 TEXT_ATTRS = ("value", "label", "body")
 # text the page shows that is code or data, not prose a student reads as a sentence
 SKIP_TYPES = {"Code", "Json", "Table", "Dataframe", "UnknownElement", "Exception"}
+# navigation labels: the name of the page or tab they open, not a sentence using a term
+NAV_TYPES = {"PageLink"}
+NAV_PREFIX = "Try next"
 
 
 def _pattern(term: str) -> re.Pattern[str]:
@@ -43,7 +49,8 @@ def reading_order(node) -> list[tuple[str, str, str]]:
         if isinstance(v, str):
             text = v
             break
-    if typ not in SKIP_TYPES and (text or typ in ("Tab", "Expander")):
+    nav = typ in NAV_TYPES or (typ == "Button" and text.startswith(NAV_PREFIX))
+    if typ not in SKIP_TYPES and not nav and (text or typ in ("Tab", "Expander")):
         out.append((typ, text, getattr(node, "help", None) or ""))
     children = getattr(node, "children", None)
     if isinstance(children, dict):
@@ -59,7 +66,7 @@ def untipped(elements: list[tuple[str, str, str]]) -> list[str]:
         first = next((i for i, (_, text, _h) in enumerate(elements) if pat.search(text)), None)
         if first is None:
             continue
-        tipped = any(f"**{term}**" in h.lower() for _, _t, h in elements[: first + 2])
+        tipped = any(f"**{term}**" in h.lower() or f"**{term}**:" in t.lower() for _, t, h in elements[: first + 2])
         if not tipped:
             missing.append(f"{term!r} first in {elements[first][0]}: {elements[first][1][:70]!r}")
     return missing
@@ -89,3 +96,25 @@ def test_the_check_sees_a_term_shown_without_its_tip() -> None:
     assert not any("'epoch'" in m for m in untipped(tipped))
     late = shown + [("Caption", "x", "**epoch**: One full pass.")]
     assert any("'epoch'" in m for m in untipped(late))
+    defined = [("Markdown", "- **batch**: a group.\n- **epoch**: One full pass over the data.", "")]
+    assert not any("'epoch'" in m for m in untipped(defined))
+    bold_only = [("Markdown", "One **epoch** is a pass over the data.", "")]  # bold is not a definition
+    assert any("'epoch'" in m for m in untipped(bold_only))
+
+
+def _node(typ: str, label: str = "", children: tuple = ()) -> object:
+    """A stand-in for an AppTest element of type ``typ``: its label, no tooltip, its children."""
+    return type(typ, (), {"label": label, "help": "", "children": dict(enumerate(children))})()
+
+
+def test_the_check_skips_links_to_other_steps_but_reads_other_buttons() -> None:
+    page = _node("Main", children=(
+        _node("PageLink", "Try next: **Activation Explorer ① Shapes**"),
+        _node("Button", "Try next: **Activation Explorer ② Softmax**"),
+        _node("Button", "Train one epoch"),
+    ))
+    order = reading_order(page)
+    assert [t for _, t, _h in order] == ["Train one epoch"]
+    missing = untipped(order)
+    assert any("'epoch'" in m for m in missing)
+    assert not any("'activation'" in m or "'softmax'" in m for m in missing)

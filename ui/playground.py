@@ -164,7 +164,8 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     epoch = frames[-1]["epoch"] if frames else trainer.epoch  # live: the newest frame's, as the view shows
     st.markdown(f"**{title}** · epoch {epoch}/{cfg.epochs}", help=tip("epoch"))
     if epoch == 0:
-        st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.")
+        st.caption("Not trained yet: this is the network at its (seeded) starting weights. Press ▶ Play or Step.",
+                   help=tip("weight"))
     if not live:  # at rest: it reads the whole history
         say.lesson(xc.loss_trouble(loss_findings(trainer, cfg, pts), cfg.lr), "error", icon=":material/warning:")
     else:
