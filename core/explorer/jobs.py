@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from core import datasets
-from core.config import Config, ConfigError, param
+from core.config import Config, ConfigError, param, seeds_fit
 from core.engine import TrainConfig, TrainResult, fit
 from core.engine import activations as acts
 
@@ -267,6 +267,7 @@ class CompareConfig(Config):
     """
 
     kind: ClassVar[str] = "act-compare"
+    constraints: ClassVar = (seeds_fit("first_seed", "n_seeds"),)
 
     dataset: str = param("digits", choices=COMPARE_SETS, help="sklearn digits or a 2-D set of the XOR Lab")
     functions: tuple[str, ...] = param(DEFAULT_COMPARE, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))
