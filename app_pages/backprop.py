@@ -10,6 +10,7 @@ from core.backprop import jobs as bpj
 from ui import links
 from ui.common import config_from_url, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
+from ui.widgets import page_params
 
 WEIGHTS = bp.weight_names()
 AGREE = 1e-9  # the on-screen check: every hand-computed number within this of autograd's
@@ -66,7 +67,7 @@ st.markdown(
 )
 
 url = config_from_url(bp.BackpropConfig)
-want_w = st.query_params.get("w")
+want_w = page_params("backprop").w
 seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step,
             "bp_w": want_w if want_w in WEIGHTS else "W1[2,1]"})
 
