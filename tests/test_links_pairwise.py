@@ -28,7 +28,7 @@ from core.xor.playground import PlaygroundConfig
 from tests.conftest import MNIST_SAMPLE
 from ui import links
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # ---- a deterministic pairwise covering array --------------------------------------------------------
@@ -141,9 +141,17 @@ def pairwise_links(cls: type[Config], prefix: str) -> list[dict[str, str]]:
 
 # ---- the job's setup: what a page does with a config before training (data, split, models) --------
 def _trainer(cfgs, data) -> None:
+    """The stack's checks (one shape, a loss the task allows) for every link; the Trainer itself (weights,
+    optimizer, evaluator) where it is small, so 2,000+ links stay within seconds."""
     from core.engine import Trainer
+    from core.engine.config import check_stack, loss_kind
 
-    Trainer(cfgs, data)
+    check_stack(cfgs)
+    for c in cfgs:
+        loss_kind(c, data.task)
+    widths = [data.X_train.shape[1], *cfgs[0].hidden, 1]
+    if len(cfgs) * sum(a * b for a, b in zip(widths, widths[1:])) <= 20_000:
+        Trainer(cfgs, data)
 
 
 def _setup_playground(cfg: PlaygroundConfig) -> None:
@@ -296,3 +304,103 @@ def test_all_pairs_of_every_config_open_on_a_hosted_server(page, hosted):
                     n += 1
     COUNTS[page] = n
     print(f"\n{page}: {n} links in {time.perf_counter() - t0:.1f} s")
+
+
+# ---- (b) through the pages themselves -----------------------------------------------------------------
+PAGE_FILES = {"xor": "app_pages/xor_lab.py", "activations": "app_pages/activation_explorer.py",
+              "architectures": "app_pages/architectures.py", "backprop": "app_pages/backprop.py",
+              "digits": "app_pages/digit_recognizer.py", "hyperparameters": "app_pages/hyperparameters.py",
+              "when-to-use": "app_pages/when_to_use.py", "tuner": "app_pages/hyperparameter_tuner.py"}
+# the tab that shows a config (its URL prefix) on its page, so the link's run reaches that config's job
+TAB_OF = {("xor", "p_"): {"tab": "perceptron"}, ("xor", "c_"): {"tab": "compare"}, ("xor", "s_"): {"tab": "seeds"},
+          ("xor", "g_"): {"tab": "playground"}, ("xor", "h_"): {"tab": "playground", "cmp": "1"},
+          ("activations", "f_"): {"tab": "shapes"}, ("activations", "c_"): {"tab": "learn"},
+          ("activations", "d_"): {"tab": "depth"}, ("architectures", "s_"): {"tab": "shapes"},
+          ("architectures", "u_"): {"tab": "approx"}, ("digits", ""): {"tab": "train"},
+          ("when-to-use", "d_"): {"tab": "duel"}, ("when-to-use", "s_"): {"tab": "scaling"},
+          ("when-to-use", "n_"): {"tab": "noise"}, ("when-to-use", "c_"): {"tab": "curve"},
+          **{("hyperparameters", f"{n}_"): {"sweep": n} for n in hyperparameters.SWEEP_TYPES}}
+CHEAP_CAPS = ("epochs", "seeds", "trials")  # at their low end in every page link: each link trains in moments
+# hostile page params: each page param gets every one of these in some link (the whole list at level (a))
+PAGE_HOSTILE = ["²", "~someone/x", "../..", "x" * 10_000, "-1", "nan", "", ["٣", "9" * 400]]
+
+
+def cheap_values(cls: type[Config], f: dataclasses.Field) -> list[Any]:
+    """The values a page link gives one field: every choice, both booleans, a number's low end and its
+    default, a tuple's shortest and its default; a field bounding the work (epochs, seeds, trials) only
+    its low end (its high end is priced and refused at level (a))."""
+    hint = typing.get_type_hints(cls)[f.name]
+    m = f.metadata
+    lo, choices, length = m.get("lo"), m.get("choices"), m.get("length")
+    if set(m.get("cap") or ()) & set(CHEAP_CAPS) and lo is not None:
+        return [max(int(lo), 1) if hint is int else lo]
+    if typing.get_origin(hint) is tuple:
+        if choices:  # one choice a link (or the fewest the field takes); covering_links packs them
+            k = max(1, (length or (1, 1))[0])
+            return [tuple(choices[(s + t) % len(choices)] for t in range(k)) for s in range(0, len(choices), k)]
+        return [f.default, tuple(f.default[: max(1, (length or (1, 1))[0])])]
+    if choices:
+        return list(choices)
+    if hint is bool:
+        return [False, True]
+    if hint in (int, float) and lo is not None:
+        return [f.default, hint(lo)]
+    return [f.default]
+
+
+def f_choices(col: list[Any]) -> bool:
+    """Whether a column holds tuples of a field's choices (not numbers)."""
+    return bool(col) and isinstance(col[0], tuple) and bool(col[0]) and isinstance(col[0][0], str)
+
+
+def pack(col: list[tuple], n: int, f: dataclasses.Field) -> list[tuple]:
+    """``col``'s choices in at most ``n`` tuples (within the field's length), each choice in one."""
+    items = list(dict.fromkeys(x for t in col for x in t))
+    lo_len, hi_len = f.metadata.get("length") or (1, len(items))
+    k = min(hi_len, max(lo_len, -(-len(items) // n)))
+    out = [tuple(items[s:s + k]) for s in range(0, len(items), k)]
+    if len(out[-1]) < lo_len:  # the last one short: fill it from the front
+        out[-1] = tuple(dict.fromkeys(out[-1] + tuple(items)))[:lo_len] if lo_len <= len(items) else out[-1]
+    return out
+
+
+def covering_links(page: str) -> list[dict[str, Any]]:
+    """Links that give every field of every config of ``page`` each of its cheap values at least once, and
+    every page param each hostile value (link i: value i of each field, cycled)."""
+    out: list[dict[str, Any]] = []
+    for cls, prefix, _ in PAGES[page]:
+        fs = dataclasses.fields(cls)
+        cols = [cheap_values(cls, f) for f in fs]
+        # a tuple of choices takes several a link, spread over the links the other fields need anyway
+        n = max([len(c) for c in cols if not f_choices(c)] or [1])
+        cols = [pack(c, n, f) if f_choices(c) else c for f, c in zip(fs, cols)]
+        for i in range(max(len(c) for c in cols)):
+            link = {prefix + f.name: _encode(c[i % len(c)]) for f, c in zip(fs, cols)}
+            out.append({**link, **TAB_OF.get((page, prefix), {})})
+    params = links.PAGE_PARAMS.get(page)
+    if params is not None:
+        for v in PAGE_HOSTILE:
+            out.append({f.name: v for f in dataclasses.fields(params)})
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", sorted(PAGE_FILES))
+def test_every_value_of_every_field_opens_each_hosted_page(page, hosted, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.engine import guard
+    from ui.common import install_run_guard
+
+    monkeypatch.setattr(guard, "_current", [None])
+    install_run_guard()  # what app.py does before a page: every training priced, checked, queued
+    t0 = time.perf_counter()
+    todo = covering_links(page)
+    for link in todo:
+        at = AppTest.from_file(str(ROOT / PAGE_FILES[page]), default_timeout=120)  # the page alone: one run
+        at.query_params.update(link)
+        at.run()
+        assert not at.exception, ({k: str(v)[:40] for k, v in link.items()}, [e.value[:400] for e in at.exception])
+        shown = " ".join(str(getattr(e, "value", "")) for e in at.markdown)
+        assert "Traceback" not in shown
+    print(f"\n{page}: {len(todo)} page links in {time.perf_counter() - t0:.1f} s")
