@@ -128,16 +128,19 @@ class Config:
         return [c for c in type(self).constraints if not c.holds(self)]
 
     @classmethod
-    def choices_given(cls, name: str, cfg: Config) -> tuple[Any, ...]:
-        """The declared choices of field ``name`` that fit ``cfg``'s other fields (what a widget offers)."""
+    def choices_given(cls, name: str, given: Config | Mapping[str, Any]) -> tuple[Any, ...]:
+        """The declared choices of field ``name`` that fit the other fields' values (a config, or some
+        fields' values over the defaults): what a widget offers."""
         choices = cls.limits(name).get("choices") or ()
         rules = [c for c in cls.constraints if name in c.fields]
         if not rules:
             return tuple(choices)
+        base = {f.name: f.default for f in dataclasses.fields(cls)}
+        base.update(given.__dict__ if isinstance(given, Config) else given)
         out = []
         for v in choices:
             trial = object.__new__(cls)  # unvalidated: only the rules that read this field are asked
-            object.__setattr__(trial, "__dict__", {**cfg.__dict__, name: v})
+            object.__setattr__(trial, "__dict__", {**base, name: v})
             if all(c.holds(trial) for c in rules):
                 out.append(v)
         return tuple(out)

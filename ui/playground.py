@@ -68,6 +68,7 @@ def _training_controls(k, cfg: PlaygroundConfig) -> None:
         a, b = _pair()
         field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a)
         field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get,
+                     given={"dataset": st.session_state[k("dataset")]},
                      help="auto: cross-entropy for classes, squared error for regression")
         a, b = _pair()
         field_widget(PG, "n_seeds", label="Seeds at once", key=k("seeds"), value=cfg.n_seeds, container=a,

@@ -124,7 +124,7 @@ def field_widget(
     container: Any = None,
     lo: float | None = None,
     hi: float | None = None,
-    given: Config | None = None,
+    given: Config | Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> Any:
     """A widget for field ``name`` of config class ``cls``, its range and choices read from the field.
@@ -136,10 +136,10 @@ def field_widget(
     for one entry of a tuple field, ``part="length"`` one for how many entries it has. ``lo``/``hi``
     narrow the declared range (never widen it). ``value`` is the widget's first value: with a ``key``
     it goes into session state once (a later user change wins), so a page seeds and builds in one call.
-    ``help`` defaults to the field's declared help. ``given``: the config the other widgets hold; a
-    field with choices then offers only those that fit it (the class's declared constraints, e.g. no
-    cross-entropy for a regression data set). Other keyword arguments go to the widget. Returns
-    the widget's value.
+    ``help`` defaults to the field's declared help. ``given``: the config (or some fields' values) the
+    other widgets hold; a field with choices then offers only those that fit it (the class's declared
+    constraints, e.g. no cross-entropy for a regression data set). Other keyword arguments go to the
+    widget. Returns the widget's value.
     """
     b = bounds(cls, name)
     if given is not None and b.choices is not None and not b.is_tuple:
