@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import zlib
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def random_link(rng: random.Random, configs, n_fields: int = 4) -> dict[str, str
 
 @pytest.mark.parametrize("cls,prefix", CONFIGS, ids=lambda x: getattr(x, "__name__", x))
 def test_random_links_end_in_a_valid_config(cls, prefix):
-    rng = random.Random(hash(cls.__name__) % 10_000)
+    rng = random.Random(zlib.crc32(f"{cls.__name__}{prefix}".encode()))  # hash() of a str changes every run
     for _ in range(150):
         link = random_link(rng, [(cls, prefix)])
         cfg, notices = cls.from_query(link, prefix)  # never raises
