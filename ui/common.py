@@ -273,8 +273,10 @@ def seed_state(values: dict[str, Any]) -> None:
 
 def show_config_error(e: Exception) -> None:
     """A bad setting, said plainly next to the controls."""
-    st.error(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.",
-             icon=":material/error:")
+    from ui import say  # ui.say imports core.claims: only when a setting is refused
+
+    say.status(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.", "error",
+               icon=":material/error:")
 
 
 def widget_config(build: Callable[[], C], fallback: C) -> C:

@@ -224,11 +224,12 @@ def url_config(cls: type[C], prefix: str = "") -> C:
     this server's caps, each with a notice."""
     cfg, notices, capped = link_config(cls, common.query_dict(), prefix)
     if notices:
-        say.status("Some link settings were ignored:\n\n" + "\n".join(f"- {n}" for n in notices), "warning",
-                   icon=":material/link_off:")
+        items = "\n".join(f"- {n}" for n in notices)
+        say.status(f"Some link settings were ignored:\n\n{items}", "warning", icon=":material/link_off:")
     if capped:
-        say.status("This server caps what one visitor may train: " + "; ".join(capped)
-                   + ". Using the default there.", "warning", icon=":material/speed:")
+        caps = "; ".join(capped)
+        say.status(f"This server caps what one visitor may train: {caps}. Using the default there.", "warning",
+                   icon=":material/speed:")
     return cfg
 
 
@@ -252,8 +253,8 @@ def query_value(cls: type[Config], param: str, default: Any) -> Any:
     prefix = param[: -len(name)]
     cfg, notices, capped = link_config(cls, {param: st.query_params[param]}, prefix)
     if notices or capped:
-        say.status("Some link settings were ignored:\n\n" + "\n".join(f"- {n}" for n in notices + capped),
-                   "warning", icon=":material/link_off:")
+        items = "\n".join(f"- {n}" for n in notices + capped)
+        say.status(f"Some link settings were ignored:\n\n{items}", "warning", icon=":material/link_off:")
         return default
     return getattr(cfg, name)
 
