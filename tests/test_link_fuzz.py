@@ -17,7 +17,6 @@ from core.config import Config
 from core.digits import DigitsConfig
 from core.xor.playground import PlaygroundConfig
 
-
 # (page file, [(config class, URL prefix)]): every config a page reads from its URL
 PAGES = {
     "app_pages/activation_explorer.py": [(explorer.CurvesConfig, "f_"), (explorer.CompareConfig, "c_"),
