@@ -74,7 +74,8 @@ def ends_in_order(lo: str, hi: str, strict: bool = True) -> Constraint:
     """A range's two ends: ``lo`` < ``hi`` (``strict``) or ``lo`` <= ``hi``."""
     op = "<" if strict else "<="
     test = (lambda c: getattr(c, lo) < getattr(c, hi)) if strict else (lambda c: getattr(c, lo) <= getattr(c, hi))
-    return Constraint(f"{lo}{op}{hi}", (lo, hi), test, f"a range needs {lo} {op} {hi}")
+    return Constraint(f"{lo}{op}{hi}", (lo, hi), test,
+                      f"the range is upside down unless {lo} {op} {hi}; low must not exceed high")
 
 
 def param(
