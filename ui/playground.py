@@ -28,7 +28,7 @@ from core.xor.playground import (
 from core.xor.surfaces import train_test_losses
 from ui.common import seed_state
 from ui.playground_view import playground_view
-from ui.widgets import field_widget, upload_mb, widget_config
+from ui.widgets import field_widget, page_params, upload_mb, widget_config
 
 PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
@@ -258,7 +258,7 @@ def playground_tab(url_g: PlaygroundConfig,
     with ctrl:
         g_cfg = controls("g_", url_g) or url_g
         g_cfg, csv_points = _csv_points(g_cfg)
-        compare = st.toggle("Compare two settings", key="g_compare", value=bool(st.query_params.get("cmp") == "1"),
+        compare = st.toggle("Compare two settings", key="g_compare", value=page_params("xor", show=False).cmp,
                             help="A second network on the same data, drawn beside the first.")
         g2_cfg = None
         if compare:

@@ -233,11 +233,14 @@ def url_config(cls: type[C], prefix: str = "") -> C:
     return cfg
 
 
-def page_params(page: str) -> Config:
-    """A page's own link params (``ui.links.PAGE_PARAMS[page]``: tab, folder, ...), read like its settings."""
+def page_params(page: str, show: bool = True) -> Config:
+    """A page's own link params (``ui.links.PAGE_PARAMS[page]``: tab, folder, ...), read like its settings;
+    ``show=False``: without the notices (a second reader on the same page, which has shown them once)."""
     from ui.links import PAGE_PARAMS
 
-    return url_config(PAGE_PARAMS[page])
+    if show:
+        return url_config(PAGE_PARAMS[page])
+    return link_config(PAGE_PARAMS[page], common.query_dict())[0]
 
 
 def query_value(cls: type[Config], param: str, default: Any) -> Any:
