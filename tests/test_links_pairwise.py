@@ -22,7 +22,7 @@ import pytest
 
 from core import architectures, explorer, hyperparameters, settings, tuning, when_to_use, xor
 from core.backprop import BackpropConfig
-from core.config import Config, _encode
+from core.config import Config, _decode, _encode
 from core.digits import DigitsConfig
 from core.xor.playground import PlaygroundConfig
 from tests.conftest import MNIST_SAMPLE
@@ -233,7 +233,20 @@ def _setup_table(cfg) -> None:
 
 
 def _setup_space(cfg) -> None:
+    from core.serve import price
+
     cfg.distributions()
+    price.check_study(cfg, tuning.StudySettings())
+
+
+def _setup_study(cfg) -> None:
+    from core.serve import price
+
+    price.check_study(tuning.SearchSpace(), cfg)
+
+
+def _setup_xor_compare(cfg) -> None:
+    xor.jobs.xor_torch_config(cfg)
 
 
 def _none(cfg) -> None:
@@ -242,7 +255,7 @@ def _none(cfg) -> None:
 
 # (config class, URL prefix, setup) per page
 PAGES: dict[str, list[tuple[type[Config], str, Any]]] = {
-    "xor": [(xor.PerceptronConfig, "p_", _none), (xor.XorCompareConfig, "c_", _none),
+    "xor": [(xor.PerceptronConfig, "p_", _none), (xor.XorCompareConfig, "c_", _setup_xor_compare),
             (xor.SeedStudyConfig, "s_", _setup_seeds), (PlaygroundConfig, "g_", _setup_playground),
             (PlaygroundConfig, "h_", _setup_playground)],
     "activations": [(explorer.CurvesConfig, "f_", _setup_curves), (explorer.CompareConfig, "c_", _setup_compare),
@@ -254,11 +267,20 @@ PAGES: dict[str, list[tuple[type[Config], str, Any]]] = {
     "hyperparameters": [(cls, f"{name}_", _setup_sweep) for name, cls in hyperparameters.SWEEP_TYPES.items()],
     "when-to-use": [(when_to_use.DuelConfig, "d_", _setup_table), (when_to_use.ScalingConfig, "s_", _setup_table),
                     (when_to_use.NoiseConfig, "n_", _setup_table), (when_to_use.CurveConfig, "c_", _setup_table)],
-    "tuner": [(tuning.SearchSpace, "s_", _setup_space), (tuning.StudySettings, "t_", _none)],
+    "tuner": [(tuning.SearchSpace, "s_", _setup_space), (tuning.StudySettings, "t_", _setup_study)],
 }
 
 HOSTILE = ["", "9" * 400, "٣", "²", "-1", "nan", "inf", "~x", "~someone/x", "../..", "/etc", "x" * 10_000,
            "1e309", "\x00", "%00", "0", "1,2"]
+
+
+def _reads_as(cls: type[Config], f: dataclasses.Field, raw: str, value: Any) -> bool:
+    """Whether a link's text for field ``f`` reads as ``value`` ("٣" is 3)."""
+    try:
+        length = (f.metadata.get("length") or (1, 1))[1]
+        return _decode(str(raw), typing.get_type_hints(cls)[f.name], f.default, length) == value
+    except (ValueError, TypeError):
+        return False
 
 
 def open_link(cls: type[Config], prefix: str, setup, link: dict[str, Any]) -> tuple[Config, list[str]]:
@@ -269,13 +291,17 @@ def open_link(cls: type[Config], prefix: str, setup, link: dict[str, Any]) -> tu
     cfg, notices, capped = link_config(cls, link, prefix)
     assert isinstance(cfg, cls)
     assert not cfg.broken()
+    for f in dataclasses.fields(cls):  # a value the link asked for and did not get is named in a notice
+        asked = link.get(prefix + f.name)
+        asked = asked[-1] if isinstance(asked, list) else asked
+        if asked is not None and not _reads_as(cls, f, asked, getattr(cfg, f.name)):
+            said = notices + capped
+            assert any(f"`{prefix + f.name}" in n or f.name in n for n in said), (f.name, asked, said)
+    assert cls.from_query(cfg.to_query(prefix), prefix)[0] == cfg  # what the page keeps in its URL reads back
     msg = price.check(cfg)
     assert msg is None or (isinstance(msg, str) and msg)
     setup(cfg)
     return cfg, notices + capped
-
-
-COUNTS: dict[str, int] = {}
 
 
 @pytest.fixture
@@ -302,7 +328,6 @@ def test_all_pairs_of_every_config_open_on_a_hosted_server(page, hosted):
                              {f.name: [_encode(v) if not isinstance(v, str) else v, "1"]}):  # a repeated key
                     open_link(params, "", _none, link)
                     n += 1
-    COUNTS[page] = n
     print(f"\n{page}: {n} links in {time.perf_counter() - t0:.1f} s")
 
 
