@@ -26,6 +26,7 @@ from core.xor.playground import (
     new_trainer,
 )
 from core.xor.surfaces import train_test_losses
+from ui import say
 from ui.common import seed_state
 from ui.playground_view import playground_view
 from ui.widgets import field_widget, page_params, upload_mb, widget_config
@@ -196,6 +197,9 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
     if points is None:
         st.info("Upload a CSV to train on your own points; until then the XOR set is shown.")
         g_cfg = g_cfg.replace(dataset="xor")
+    elif points[2] and g_cfg.loss == "ce":  # the constraint "loss needs classes", for data known only now
+        say.status("Your labels are numbers (a regression): cross-entropy needs classes, so MSE is used.", "info")
+        g_cfg = g_cfg.replace(loss="mse")
     return g_cfg, points
 
 
