@@ -14,7 +14,7 @@ from core.serve.cache import batch_key
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.glossary import tip
-from ui.widgets import field_widget, parse_numbers, progress_bar, url_config, widget_config
+from ui.widgets import field_widget, page_params, parse_numbers, progress_bar, url_config, widget_config
 
 LABEL = {n: REGISTRY[n].label for n in REGISTRY}
 F, CMP, DEP = ex.CurvesConfig, ex.CompareConfig, ex.DepthConfig
@@ -73,7 +73,8 @@ show_hist = None  # which function's histograms the depth tab shows, when not th
 
 TABS = {"shapes": "① Shapes and slopes", "softmax": "② Softmax", "learn": "③ Effect on learning",
         "depth": "④ Depth"}
-asked = st.query_params.get("tab", "shapes")
+link = page_params("activations")
+asked = link.tab
 tab_list = st.tabs(list(TABS.values()), key="act_tab", on_change="rerun",
                    default=TABS.get(asked, TABS["shapes"]))
 tab_f, tab_s, tab_c, tab_d = tab_list
@@ -295,7 +296,7 @@ with tab_d:
         say.lessons([notes["dead"], notes["plateau"]], "caption")
         st.subheader("Pre-activations, layer by layer")
         labels = [LABEL[f] for f in d_cfg.functions]
-        want = st.query_params.get("d_show")
+        want = link.d_show
         pick = st.segmented_control("Show", labels, key=f"d_hist_{'_'.join(d_cfg.functions)}", required=True,
                                     default=want if want in labels else labels[0])
         if pick != labels[0]:

@@ -14,7 +14,7 @@ from core.serve.cache import batch_key
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
-from ui.widgets import url_config
+from ui.widgets import page_params, url_config
 
 
 def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
@@ -124,7 +124,8 @@ url_u = url_config(ar.ApproxConfig, "u_")
 s_cfg, u_cfg = url_s, url_u
 u_show = 8  # the width taken apart (its URL key only when another is chosen)
 TABS = {"shapes": "① Four shapes", "approx": "② Universal approximation"}
-asked = st.query_params.get("tab", "shapes")
+link = page_params("architectures")
+asked = link.tab
 tab_s, tab_u = st.tabs(list(TABS.values()), key="arch_tab", on_change="rerun", default=TABS.get(asked, TABS["shapes"]))
 open_tab = "approx" if tab_u.open else "shapes"
 ss = st.session_state
@@ -263,7 +264,7 @@ with tab_u:
 
         st.subheader("The sum of bent pieces")
         widths = sorted(u_cfg.widths)
-        want = int(st.query_params.get("u_show", 8)) if str(st.query_params.get("u_show", "8")).isdigit() else 8
+        want = link.u_show
         a, b, c, d = st.columns(4)
         show = a.selectbox("Width to take apart", widths, index=widths.index(want) if want in widths else 0,
                            key=f"u_show_{fmt_widths(u_cfg.widths)}")

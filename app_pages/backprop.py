@@ -12,6 +12,7 @@ from core.backprop import jobs as bpj
 from ui import links, say
 from ui.common import config_from_url, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
+from ui.widgets import page_params
 
 WEIGHTS = bp.weight_names()
 MODE_LABEL = {"example": "one example at a time", "batch": "full batch (the tutorial's)"}
@@ -81,7 +82,7 @@ st.markdown(
 )
 
 url = config_from_url(bp.BackpropConfig)
-want_w = st.query_params.get("w")
+want_w = page_params("backprop").w
 seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step, "bp_mode": url.mode, "bp_row": url.row,
             "bp_w": want_w if want_w in WEIGHTS else bc.PICKED})
 

@@ -45,7 +45,7 @@ from ui.digits import (
     unit_grid,
 )
 from ui.glossary import tip
-from ui.widgets import field_widget, query_value, upload_mb, url_config
+from ui.widgets import field_widget, page_params, upload_mb, url_config
 
 DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
 OWNED = tuple(f"{f}" for f in DigitsConfig.__dataclass_fields__) + ("tab", "mnist_dir", "cmp_epochs")
@@ -74,8 +74,9 @@ st.markdown(
 )
 
 url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
-url_cmp_epochs = query_value(DigitsConfig, "cmp_epochs", lessons.CMP_EPOCHS)
-seed_state({"d_mnist_dir": st.query_params.get("mnist_dir", "")})
+link = page_params("digits")  # tab, MNIST folder (a laptop's only), epochs of tab ④
+url_cmp_epochs = link.cmp_epochs
+seed_state({"d_mnist_dir": link.mnist_dir})
 
 top = st.container()
 dataset = field_widget(D, "dataset", label="Data set", key="d_dataset", value=url_cfg.dataset, container=top,
@@ -89,7 +90,7 @@ base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(data
 if st.session_state.pop("d_mnist_defaults", False):
     base_cfg = digits.default_config("mnist")
 
-asked = st.query_params.get("tab", "train")
+asked = link.tab
 tab_objs = st.tabs(list(TABS.values()), key="d_tab", on_change="rerun", default=TABS.get(asked, TABS["train"]))
 open_tab = next((name for name, t in zip(TABS, tab_objs) if t.open), "train")
 tab_train, tab_eval, tab_read, tab_cmp = tab_objs
@@ -420,7 +421,7 @@ share_link()
 params = {**cfg.to_query()}
 if open_tab != "train":
     params["tab"] = open_tab
-if folder:
+if folder and not settings.hosted():  # hosted: the server owner's folder, never in a link
     params["mnist_dir"] = folder
 if cmp_epochs != lessons.CMP_EPOCHS:
     params["cmp_epochs"] = str(int(cmp_epochs))

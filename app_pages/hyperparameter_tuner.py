@@ -20,7 +20,7 @@ from ui import links, say
 from ui.common import share_link
 from ui.glossary import tip
 from ui.tuner import read, show, trial_filter
-from ui.widgets import bounds, field_widget, url_config
+from ui.widgets import bounds, field_widget, page_params, url_config
 
 VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Contour", "Rank", "Distribution",
          "Learning curves", "Timeline")
@@ -104,7 +104,7 @@ except tuning.TuningError as e:
 
 space0 = url_config(SP, "s_")
 set0 = url_config(SS, "t_")
-wanted = st.query_params.get("study")
+wanted = page_params("tuner").study or None
 if wanted and wanted not in studies:
     say.status(f"There is no study named {wanted[:64]!r} in this storage; showing the others.", "warning",
                icon=":material/link_off:")

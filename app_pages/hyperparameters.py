@@ -11,7 +11,7 @@ from core.serve import hosted
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
-from ui.widgets import parse_numbers, progress_bar, url_config
+from ui.widgets import page_params, parse_numbers, progress_bar, url_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
         "dropout": "Dropout"}
@@ -78,7 +78,7 @@ st.markdown(
     help=tip("hyperparameter", "mlp", "validation set", "test set", "held-out", "seed"),
 )
 
-asked = st.query_params.get("sweep", "lr")
+asked = page_params("hyperparameters").sweep
 tab_list = st.tabs(list(TABS.values()), key="hp_tab", on_change="rerun", default=TABS.get(asked, TABS["lr"]))
 open_tab = next((name for name, t in zip(TABS, tab_list) if t.open), "lr")
 cfgs: dict[str, hp.Sweep] = {}

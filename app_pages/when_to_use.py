@@ -13,7 +13,7 @@ from core.when_to_use import charts as wc
 from ui import links, say
 from ui.common import check_request, seed_state, share_link, sync_url, training_slot, widget_config
 from ui.glossary import tip
-from ui.widgets import numbers_text, parse_numbers, upload_mb, url_config
+from ui.widgets import numbers_text, page_params, parse_numbers, upload_mb, url_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
@@ -111,7 +111,7 @@ def choose_data(key: str, fallback: str) -> str:
 
 TABS = {"duel": "① Head to head", "scaling": "② Scaling", "noise": "③ Useless features and rotation",
         "curve": "④ Data hunger"}
-asked = st.query_params.get("tab", "duel")
+asked = page_params("when-to-use").tab
 tab_list = st.tabs(list(TABS.values()), key="wtu_tab", on_change="rerun", default=TABS.get(asked, TABS["duel"]))
 tab_a, tab_b, tab_c, tab_d = tab_list
 open_tab = next((name for name, t in zip(TABS, tab_list) if t.open), "duel")

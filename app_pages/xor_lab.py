@@ -19,7 +19,7 @@ from ui import links, say
 from ui.common import cached_results, share_link, sync_url
 from ui.glossary import tip
 from ui.playground import playground_tab
-from ui.widgets import field_widget, url_config, widget_config
+from ui.widgets import field_widget, page_params, url_config, widget_config
 
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
 P, C, S = xor.PerceptronConfig, xor.XorCompareConfig, xor.SeedStudyConfig
@@ -104,7 +104,7 @@ TABS = {
     "seeds": "③ 100 seeds",
     "playground": "④ Playground",
 }
-asked = st.query_params.get("tab", "perceptron")
+asked = page_params("xor").tab
 tab_p, tab_c, tab_s, tab_g = st.tabs(
     list(TABS.values()), key="xor_tab", on_change="rerun", default=TABS.get(asked, TABS["perceptron"])
 )

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -34,6 +34,50 @@ class ConfigError(ValueError):
         self.message = message
 
 
+class ConstraintError(ConfigError):
+    """Fields each fine alone that do not fit together; ``constraint`` is the rule they break."""
+
+    def __init__(self, constraint: Constraint) -> None:
+        super().__init__(constraint.fields[0], constraint.message)
+        self.constraint = constraint
+        self.fields = constraint.fields
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A rule between fields, declared once on a config (``constraints``), like a field's range.
+
+    ``fields``: the fields it reads (a link that breaks it gets the defaults for them); ``test(cfg)``:
+    true when they fit together (it may read only those fields); ``message``: what fitting needs.
+    Construction checks it (so every config that exists, and every config a price sees, holds it);
+    :meth:`Config.from_query` (a link) and :meth:`Config.choices_given` (a widget's choices) read it.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+    test: Callable[[Any], bool]
+    message: str
+
+    def holds(self, cfg: Any) -> bool:
+        """Whether ``cfg``'s values of :attr:`fields` fit together."""
+        return bool(self.test(cfg))
+
+
+def seeds_fit(seed: str, count: str, top: int = 2**31 - 1) -> Constraint:
+    """``seed`` plus the model index (0 to ``count`` - 1) stays within the seed range (0 to ``top``)."""
+    return Constraint(f"{seed}+{count}", (seed, count), lambda c: getattr(c, seed) + getattr(c, count) - 1 <= top,
+                      f"{seed} + {count} - 1 must stay within the seed range (at most {top:,}): "
+                      "each model's seed is the first seed plus its index")
+
+
+def ends_in_order(lo: str, hi: str, strict: bool = True) -> Constraint:
+    """A range's two ends: ``lo`` < ``hi`` (``strict``) or ``lo`` <= ``hi``."""
+    op = "<" if strict else "<="
+    test = (lambda c: getattr(c, lo) < getattr(c, hi)) if strict else (lambda c: getattr(c, lo) <= getattr(c, hi))
+    return Constraint(f"{lo}{op}{hi}", (lo, hi), test,
+                      f"the range is upside down unless {lo} {op} {hi}; low must not exceed high")
+
+
 def param(
     default: Any,
     *,
@@ -43,18 +87,22 @@ def param(
     length: tuple[int, int] | None = None,
     help: str = "",
     cap: str | tuple[str, ...] | None = None,
+    local_only: bool = False,
 ) -> Any:
     """Declare a config field with its allowed range (numbers), choices, or tuple length.
 
     ``cap`` names what a server's limits bound in this field (see :data:`CAP_KINDS`): "epochs",
     "seeds", "trials", "width" (the widest layer), "layers" (an int, or a tuple's length).
     :func:`core.serve.hosted.violations` reads it; no other code matches field names.
+    ``local_only``: a path on the server (a folder): a hosted server ignores it in a link
+    (:func:`ui.widgets.link_config`); only the server's owner sets it (environment, settings).
     """
     caps = (cap,) if isinstance(cap, str) else tuple(cap or ())
     for c in caps:
         if c not in CAP_KINDS:
             raise ValueError(f"unknown cap {c!r}; known: {', '.join(CAP_KINDS)}")
-    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "help": help, "cap": caps}
+    meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "help": help, "cap": caps,
+            "local_only": local_only}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -67,10 +115,36 @@ class Config:
     """Base class: validation, a stable cache key, and URL query-param conversion."""
 
     kind: ClassVar[str] = "config"
+    # rules between fields (a loss that needs classes, a range's two ends): see Constraint
+    constraints: ClassVar[tuple[Constraint, ...]] = ()
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             self._check(f, getattr(self, f.name))
+        for c in self.broken():
+            raise ConstraintError(c)
+
+    def broken(self) -> list[Constraint]:
+        """The declared constraints this config's values break (fields already checked one by one)."""
+        return [c for c in type(self).constraints if not c.holds(self)]
+
+    @classmethod
+    def choices_given(cls, name: str, given: Config | Mapping[str, Any]) -> tuple[Any, ...]:
+        """The declared choices of field ``name`` that fit the other fields' values (a config, or some
+        fields' values over the defaults): what a widget offers."""
+        choices = cls.limits(name).get("choices") or ()
+        rules = [c for c in cls.constraints if name in c.fields]
+        if not rules:
+            return tuple(choices)
+        base = {f.name: f.default for f in dataclasses.fields(cls)}
+        base.update(given.__dict__ if isinstance(given, Config) else given)
+        out = []
+        for v in choices:
+            trial = object.__new__(cls)  # unvalidated: only the rules that read this field are asked
+            object.__setattr__(trial, "__dict__", {**base, name: v})
+            if all(c.holds(trial) for c in rules):
+                out.append(v)
+        return tuple(out)
 
     # ---- validation -------------------------------------------------------------------------
     @staticmethod
@@ -160,6 +234,15 @@ class Config:
         while True:
             try:
                 return cls(**values), notices
+            except ConstraintError as e:
+                linked = [f for f in e.fields if f in values]
+                if not linked:  # the defaults break a rule: a bug in the config's declaration
+                    raise
+                for f in linked:
+                    values.pop(f)
+                said = ", ".join(f"`{prefix + f}={raws[f][:40]}`" for f in linked)
+                names = ", ".join(prefix + f for f in e.fields)
+                notices.append(f"{said} ignored ({e.message}); using the defaults for {names}")
             except ConfigError as e:
                 if e.field in values:
                     values.pop(e.field)

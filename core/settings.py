@@ -24,6 +24,23 @@ def hosted() -> bool:
     return os.environ.get("NNLAB_HOSTED", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def mnist_dir() -> Path | None:
+    """The server owner's MNIST folder ($NNLAB_MNIST_DIR), or None: the data folder's download."""
+    env = (os.environ.get("NNLAB_MNIST_DIR") or "").strip()
+    if not env:
+        return None
+    try:
+        return Path(env).expanduser()
+    except RuntimeError:  # "~someone/x" for an unknown user: no folder
+        return None
+
+
+def downloads_allowed() -> bool:
+    """Whether a page may download data (MNIST): on a laptop yes; on a hosted server never, so no visitor
+    can make it reach the network (its owner puts the files in $NNLAB_MNIST_DIR or the data folder)."""
+    return not hosted()
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one request may ask for. Laptop defaults are generous; hosted ones protect the server."""

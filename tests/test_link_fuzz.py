@@ -1,13 +1,13 @@
 """Crafted links never crash: random values for every config field of every page end in the page's
-defaults plus notices, on the config level (many links, fast) and through the pages themselves (a few
-seeded links per page on a hosted server, where every request is priced before it starts)."""
+defaults plus notices, on the config level (many links, fast). All pairs of values, and links through the
+pages themselves on a hosted server: tests/test_links_pairwise.py."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import random
-from pathlib import Path
+import zlib
 
 import pytest
 
@@ -16,8 +16,6 @@ from core.backprop import BackpropConfig
 from core.config import Config
 from core.digits import DigitsConfig
 from core.xor.playground import PlaygroundConfig
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 # (page file, [(config class, URL prefix)]): every config a page reads from its URL
 PAGES = {
@@ -61,7 +59,7 @@ def random_link(rng: random.Random, configs, n_fields: int = 4) -> dict[str, str
 
 @pytest.mark.parametrize("cls,prefix", CONFIGS, ids=lambda x: getattr(x, "__name__", x))
 def test_random_links_end_in_a_valid_config(cls, prefix):
-    rng = random.Random(hash(cls.__name__) % 10_000)
+    rng = random.Random(zlib.crc32(f"{cls.__name__}{prefix}".encode()))  # hash() of a str changes every run
     for _ in range(150):
         link = random_link(rng, [(cls, prefix)])
         cfg, notices = cls.from_query(link, prefix)  # never raises
@@ -71,21 +69,4 @@ def test_random_links_end_in_a_valid_config(cls, prefix):
         assert again == cfg  # what the page keeps in its URL reads back the same
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("page", sorted(PAGES))
-def test_random_links_never_raise_out_of_a_hosted_page(page, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    from core.engine import guard
-
-    monkeypatch.setenv("NNLAB_HOSTED", "1")
-    monkeypatch.setattr(guard, "_current", [None])  # app.py installs it
-    rng = random.Random(page)
-    for _ in range(2):
-        link = random_link(rng, PAGES[page], n_fields=5)
-        at = AppTest.from_file(APP, default_timeout=300)
-        at.query_params.update(link)
-        at.run()
-        at.switch_page(page)
-        at.run()
-        assert not at.exception, (link, [e.value for e in at.exception])
+# Through the pages themselves: tests/test_links_pairwise.py (a covering set of links per page, hosted).

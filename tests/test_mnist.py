@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.datasets import mnist
 from core.datasets.mnist import IdxError, MnistUnavailable, load_mnist, parse_idx
@@ -198,3 +199,98 @@ def test_no_network_fails_fast_never_hangs(tmp_path):
         silent.close()
     with pytest.raises(MnistUnavailable, match="downloading is off"):
         load_mnist(data_dir=tmp_path, download=False)
+
+
+# ---- a folder nobody can name, a damaged cache offline, and a hosted server ---------------------------
+@pytest.mark.parametrize("text", ["~someone-who-does-not-exist/x", "a\x00b"])
+def test_a_folder_text_python_cannot_read_is_a_plain_reason_not_a_crash(text):
+    with pytest.raises(MnistUnavailable):
+        mnist.read_folder(text)  # Path.expanduser raised RuntimeError for an unknown user
+
+
+def _damaged_cache(data_dir: Path) -> None:
+    files = tiny_set()
+    files["train-images-idx3-ubyte"] = files["train-images-idx3-ubyte"][:20] + bytes(range(256)) * 4
+    write_set(data_dir / "mnist", files)
+
+
+def test_a_damaged_cache_offline_says_so_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist, "_get", lambda url, timeout: (_ for _ in ()).throw(OSError("offline")))
+    _damaged_cache(tmp_path)
+    with pytest.raises(MnistUnavailable, match="could not download") as e:
+        load_mnist(data_dir=tmp_path, download=True)
+    assert "\n" not in str(e.value)
+    with pytest.raises(MnistUnavailable, match="damaged"):
+        load_mnist(data_dir=tmp_path, download=False)
+
+
+def test_a_hosted_server_never_downloads(tmp_path, monkeypatch):
+    def no_network(*a, **k):
+        raise AssertionError("a hosted server reached for the network")
+
+    monkeypatch.setattr(mnist, "_get", no_network)
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    with pytest.raises(MnistUnavailable, match="downloading is off"):
+        load_mnist(data_dir=tmp_path)  # download=None: the server's policy (settings.downloads_allowed)
+    _damaged_cache(tmp_path)
+    with pytest.raises(MnistUnavailable, match="damaged"):
+        load_mnist(data_dir=tmp_path)
+
+
+DIGITS_PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "digit_recognizer.py")
+
+
+def _digits_page(query: dict[str, str]) -> AppTest:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(DIGITS_PAGE, default_timeout=300)
+    at.query_params.update(query)
+    return at.run()
+
+
+def _texts(at) -> str:
+    return " ".join(str(e.value) for kind in ("warning", "info", "error", "markdown", "caption")
+                    for e in getattr(at, kind))
+
+
+@pytest.mark.parametrize("where", ["/etc", "/nonexistent-folder-xyz", "~someone-who-does-not-exist/x", "../.."])
+def test_hosted_the_folder_box_and_download_are_the_server_owners(where, tmp_path, monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
+    monkeypatch.setattr(mnist, "_get", lambda *a, **k: (_ for _ in ()).throw(AssertionError("network")))
+    at = _digits_page({"dataset": "mnist", "mnist_dir": where})
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [t for t in at.text_input if t.key == "d_mnist_dir"]  # no folder box
+    assert not [b for b in at.button if b.key == "d_download"]  # no Download button
+    said = _texts(at)
+    assert "`mnist_dir` ignored" in said
+    assert where not in said and "does not exist" not in said  # nothing about the visitor's path
+    assert "mnist_dir" not in at.query_params  # and the link the page keeps does not carry it
+
+
+@needs_sample
+def test_hosted_the_owners_folder_is_used_and_never_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setenv("NNLAB_MNIST_DIR", str(SAMPLE))
+    at = _digits_page({"dataset": "mnist"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "MNIST is not on this server" not in _texts(at)
+    assert str(SAMPLE) not in _texts(at) and "mnist_dir" not in at.query_params
+
+
+def test_on_a_laptop_a_folder_python_cannot_read_is_a_reason_on_the_page(monkeypatch):
+    at = _digits_page({"dataset": "mnist", "mnist_dir": "~someone-who-does-not-exist/x"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "not a folder name" in _texts(at)
+
+
+def test_on_a_laptop_a_damaged_cache_offline_is_said_and_offers_the_download(tmp_path, monkeypatch):
+    import os
+
+    _damaged_cache(Path(os.environ["NNLAB_DATA_DIR"]))
+    monkeypatch.setattr(mnist, "_get", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    for tab in ("train", "evaluate", "read", "compare"):
+        at = _digits_page({"dataset": "mnist", "tab": tab})
+        assert not at.exception, (tab, [e.value for e in at.exception])
+        assert "damaged" in _texts(at)
+        assert [b for b in at.button if b.key == "d_download"]

@@ -363,3 +363,53 @@ def test_a_when_to_use_link_keeps_many_digit_shares():
     q = {"tab": "curve", "c_dataset": "iris", "c_models": "forest", "c_fractions": "0.3123456789012345,1.0"}
     at = open_link("app_pages/when_to_use.py", q)
     kept(at, q)
+
+
+# ---- the Share popover's link is URL-encoded -----------------------------------------------------------
+def _share_query(at: AppTest) -> dict[str, str]:
+    """The query of the link the Share popover shows, decoded as a browser would."""
+    from urllib.parse import urlsplit
+
+    shown = [c.value for c in at.code if "?" in c.value]
+    assert len(shown) == 1, [c.value for c in at.code]
+    return {k: v[-1] for k, v in parse_qs(urlsplit(shown[0]).query, keep_blank_values=True).items()}
+
+
+def _page(file: str, query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(str(Path(APP).parent / file), default_timeout=TIMEOUT)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_share_link_round_trips_special_characters():
+    # backprop owns only its own params, so another one stays in the address and in the Share link
+    odd = "x**2 + 1 & y # 50% = ü, ñ 中"
+    at = _page("app_pages/backprop.py", {"seed": "3", "note": odd})
+    q = _share_query(at)
+    assert q["note"] == odd and q["seed"] == "3"
+    again = _page("app_pages/backprop.py", q)
+    assert _share_query(again)["note"] == odd
+
+
+def test_a_formula_with_a_plus_reopens_as_that_formula():
+    link = {"tab": "approx", "u_function": "formula", "u_formula": "x**2 + 1", "u_widths": "1,2", "u_deep": "0",
+            "u_n_seeds": "1", "u_epochs": "10"}
+    q = _share_query(_page("app_pages/architectures.py", link))
+    assert q["u_formula"] == "x**2 + 1"  # unencoded, "+" came back as a space: the default formula
+    at = _page("app_pages/architectures.py", q)
+    assert not any("ignored" in w.value for w in at.warning)
+    assert _share_query(at)["u_formula"] == "x**2 + 1"
+
+
+def test_share_url_encodes_every_reserved_character():
+    from urllib.parse import urlsplit
+
+    from ui.common import share_url
+
+    params = {"a": "+ & # % =", "b": "spaces and ümlauts 中", "c": "?/;:@"}
+    url = share_url("http://host/page", params)
+    assert url.count("?") == 1 and "#" not in url and " " not in url
+    assert {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()} == params
+    assert share_url("http://host/page", {}) == "http://host/page"

@@ -121,3 +121,95 @@ def test_field_widget_ends_at_the_cap_in_hosted_mode(tmp_path: Path, monkeypatch
     assert not at.exception
     assert at.number_input(key="ep").max == settings.HOSTED.max_epochs
     assert at.slider(key="depth").max == settings.HOSTED.max_layers
+
+
+# ---- constraints between fields, and what a link may set on a hosted server ---------------------------
+def test_a_link_that_breaks_a_constraint_opens_the_defaults_for_its_fields_with_one_notice():
+    cfg, notices, capped = widgets.link_config(PlaygroundConfig, {"g_loss": "ce", "g_dataset": "plane",
+                                                                  "g_lr": "0.5"}, "g_")
+    assert (cfg.loss, cfg.dataset, cfg.lr) == ("auto", "xor", 0.5)  # the rest of the link is kept
+    assert len(notices) == 1 and "g_loss" in notices[0] and "g_dataset" in notices[0]
+    assert "cross-entropy needs classes" in notices[0] and capped == []
+    cfg, notices, _ = widgets.link_config(SeedStudyConfig, {"s_first_seed": str(2**31 - 1), "s_n_seeds": "5"}, "s_")
+    assert (cfg.first_seed, cfg.n_seeds) == (0, SeedStudyConfig().n_seeds)
+    assert len(notices) == 1 and "s_first_seed" in notices[0] and "s_n_seeds" in notices[0]
+    assert len(cfg.train_configs()) == cfg.n_seeds  # every model's seed is within the seed range
+    # values that fit together are kept together
+    cfg, notices, _ = widgets.link_config(SeedStudyConfig, {"s_first_seed": str(2**31 - 5), "s_n_seeds": "5"}, "s_")
+    assert (cfg.first_seed, cfg.n_seeds, notices) == (2**31 - 5, 5, [])
+
+
+def test_a_constraint_is_checked_at_construction_and_read_by_the_widgets_choices():
+    from core.config import ConstraintError
+
+    with pytest.raises(ConstraintError) as e:
+        PlaygroundConfig(loss="ce", dataset="plane")
+    assert e.value.fields == ("loss", "dataset")
+    assert PlaygroundConfig.choices_given("loss", {"dataset": "plane"}) == ("auto", "mse")
+    assert PlaygroundConfig.choices_given("loss", PlaygroundConfig()) == ("auto", "mse", "ce")
+    assert PlaygroundConfig.choices_given("dataset", {"loss": "ce"}) == tuple(
+        d for d in PlaygroundConfig.limits("dataset")["choices"] if not __import__("core").datasets.is_regression(d))
+
+
+GIVEN = '''
+import streamlit as st
+from core.xor.playground import PlaygroundConfig
+from ui.widgets import field_widget
+
+ds = st.selectbox("data", ["xor", "plane"], key="ds")
+field_widget(PlaygroundConfig, "loss", label="Loss", key="loss", value="ce", given={"dataset": ds})
+'''
+
+
+def test_field_widget_offers_only_the_choices_that_fit_the_other_fields(tmp_path: Path):
+    f = tmp_path / "g.py"
+    f.write_text(GIVEN)
+    at = AppTest.from_file(str(f), default_timeout=60).run()
+    assert at.selectbox(key="loss").options == ["auto", "mse", "ce"] and at.selectbox(key="loss").value == "ce"
+    at.selectbox(key="ds").set_value("plane").run()
+    assert not at.exception
+    assert at.selectbox(key="loss").options == ["auto", "mse"] and at.selectbox(key="loss").value == "auto"
+
+
+def test_a_hosted_link_cannot_name_a_server_folder(monkeypatch):
+    from ui.links import DigitsLink
+
+    link = {"mnist_dir": "/etc", "tab": "read"}
+    monkeypatch.delenv("NNLAB_HOSTED", raising=False)
+    cfg, notices, _ = widgets.link_config(DigitsLink, link)
+    assert cfg.mnist_dir == "/etc" and notices == []  # a laptop: the visitor is the owner
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    cfg, notices, _ = widgets.link_config(DigitsLink, link)
+    assert cfg.mnist_dir == "" and cfg.tab == "read"
+    assert notices == ["`mnist_dir` ignored: on a shared server the data folder is the server owner's setting, "
+                       "not a link's"]  # the same words whatever the path: nothing said about it
+
+
+@pytest.mark.parametrize("value", ["²", "٣x", "-3", "nan", "1e309", "x" * 10_000, "", "~x", "../.."])
+def test_page_params_refuse_hostile_values_with_a_notice(value):
+    from ui.links import ArchitecturesLink, DigitsLink
+
+    cfg, notices, _ = widgets.link_config(ArchitecturesLink, {"u_show": value, "tab": value})
+    assert cfg == ArchitecturesLink() and len(notices) == 2  # "²".isdigit() is True, int("²") refuses it
+    cfg, notices, _ = widgets.link_config(DigitsLink, {"cmp_epochs": [value, value]})  # a repeated key
+    assert cfg == DigitsLink() and len(notices) == 1
+
+
+def test_page_params_match_the_pages():
+    from core.backprop import jobs as bj
+    from core.digits import lessons
+    from ui import links
+
+    assert links.DIGIT_CMP_EPOCHS == lessons.CMP_EPOCHS and list(links.BACKPROP_WEIGHTS) == bj.weight_names()
+    for step in links.PATH:
+        if step.tab:
+            cls = links.PAGE_PARAMS[step.page]
+            assert step.tab in cls.limits(links.TAB_PARAM.get(step.page, "tab"))["choices"], step.id
+    import ast
+
+    for page, cls in links.PAGE_PARAMS.items():  # a page's TABS keys are the declared choices of its tab param
+        tree = ast.parse((links.ROOT / links.PAGES[page]).read_text(encoding="utf-8"))
+        tabs = [ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                and any(getattr(t, "id", "") == "TABS" for t in n.targets) and isinstance(n.value, ast.Dict)]
+        if tabs:
+            assert tuple(tabs[0]) == cls.limits(links.TAB_PARAM.get(page, "tab"))["choices"], page

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import streamlit as st
 
@@ -41,12 +42,11 @@ def query_dict() -> dict[str, str]:
 
 
 def config_from_url(cls: type[C], prefix: str = "", state_key: str | None = None) -> C:
-    """The config the URL asks for (defaults for anything missing or invalid, with a notice)."""
-    cfg, notices = cls.from_query(query_dict(), prefix)
-    if notices:
-        st.warning("Some link settings were ignored:\n\n" + "\n".join(f"- {n}" for n in notices),
-                   icon=":material/link_off:")
-    return cfg
+    """The config the URL asks for (defaults for anything missing, invalid or over a cap, with a notice):
+    :func:`ui.widgets.url_config`, the one URL reader."""
+    from ui.widgets import url_config  # ui.widgets imports this module
+
+    return url_config(cls, prefix)
 
 
 def sync_url(params: dict[str, str], owned: tuple[str, ...] | None = None) -> None:
@@ -69,11 +69,16 @@ def share_link() -> None:
         url = st.context.url
     except Exception:
         url = None
-    q = "&".join(f"{k}={v}" for k, v in query_dict().items())
     base = (url or "").split("?")[0]
     with st.popover("Share", icon=":material/link:"):
         st.caption("This link opens the page with these settings (runs are seeded, so the numbers match).")
-        st.code(f"{base}?{q}" if q else base or "(open the app in a browser to get its address)", language=None)
+        st.code(share_url(base, query_dict()) or "(open the app in a browser to get its address)", language=None)
+
+
+def share_url(base: str, params: dict[str, str]) -> str:
+    """``base?k=v&...`` with every value URL-encoded (``+ & # % =``, spaces, non-ASCII survive the trip)."""
+    q = urlencode(params, quote_via=quote)  # spaces as %20: a "+" in a pasted link is read as a space
+    return f"{base}?{q}" if q else base
 
 
 class _Memo:
@@ -268,8 +273,10 @@ def seed_state(values: dict[str, Any]) -> None:
 
 def show_config_error(e: Exception) -> None:
     """A bad setting, said plainly next to the controls."""
-    st.error(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.",
-             icon=":material/error:")
+    from ui import say  # ui.say imports core.claims: only when a setting is refused
+
+    say.status(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.", "error",
+               icon=":material/error:")
 
 
 def widget_config(build: Callable[[], C], fallback: C) -> C:

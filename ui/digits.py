@@ -68,10 +68,32 @@ def sklearn_run(dataset: str, folder: str | None, train_limit: int) -> dict:
 
 
 # ---- MNIST on this machine ------------------------------------------------------------------------
+@st.cache_data(max_entries=4, show_spinner=False)
+def _unreadable(folder: str, stamp: tuple) -> str | None:
+    """Why MNIST's four files in ``folder`` cannot be read (None when they can): read once per change of
+    the files (``stamp``), so a damaged copy is found before a tab reaches for it."""
+    try:
+        mnist.read_folder(folder)
+    except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError) as e:
+        return " ".join(str(e).split())
+    return None
+
+
+def _stamp(folder: Path) -> tuple:
+    try:
+        return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file()))
+    except OSError:
+        return ()
+
+
 def mnist_problem(folder: str | None) -> str | None:
-    """None when MNIST can be read without a download, else why not (one line)."""
+    """None when MNIST can be read without a download, else why not (one line). ``folder``: one typed on a
+    laptop; None: the server's own (NNLAB_MNIST_DIR, else the data folder's download)."""
     if folder:
-        p = Path(folder).expanduser()
+        try:
+            p = mnist.local_folder(folder)
+        except mnist.MnistUnavailable as e:
+            return str(e)
         if not p.is_dir():
             return f"the folder {folder!r} does not exist (or is not a folder)"
         try:
@@ -80,14 +102,28 @@ def mnist_problem(folder: str | None) -> str | None:
             return " ".join(str(e).split())
         return None
     cache = settings.data_dir() / "mnist"
-    have = [any(q.name.startswith(stem) for q in cache.glob("*")) if cache.is_dir() else False for stem in mnist.ORDER]
-    return None if all(have) else "MNIST is not on this machine yet"
+    if not (cache.is_dir() and all(mnist._find(cache, s) for s in mnist.ORDER)):
+        return "MNIST is not on this machine yet"
+    why = _unreadable(str(cache), _stamp(cache))
+    return None if why is None else f"the copy in the data folder is damaged ({why})"
 
 
 def mnist_source(container, owned: tuple[str, ...]) -> tuple[str | None, str | None]:
     """The MNIST folder box (and a Download button when MNIST is missing); returns (folder, problem):
     folder None means the data folder; problem is None when MNIST can be read, else why not (one line).
-    The page stays usable either way: the tabs say what MNIST would need, the Read tab reads with 8x8."""
+    The page stays usable either way: the tabs say what MNIST would need, the Read tab reads with 8x8.
+    Hosted, neither is shown: the folder and any download are the server owner's (its environment), never
+    a visitor's, and nothing is said about a path a visitor names."""
+    if settings.hosted():
+        own = settings.mnist_dir()
+        folder = str(own) if own is not None and own.is_dir() else None
+        problem = mnist_problem(folder)
+        if problem:
+            say.status("MNIST is not on this server: its owner can put the four official files in the folder "
+                       "NNLAB_MNIST_DIR names (or the data folder). Choose the 8x8 digits meanwhile.", "info",
+                       icon=":material/cloud_off:", where=container)
+            problem = "MNIST is not on this server"
+        return folder, problem
     container.text_input(
         "MNIST folder (optional)", key="d_mnist_dir",
         placeholder="empty: download into the data folder; or a folder with the four idx files",
@@ -96,21 +132,23 @@ def mnist_source(container, owned: tuple[str, ...]) -> tuple[str | None, str | N
     folder = st.session_state.d_mnist_dir.strip() or None
     problem = mnist_problem(folder)
     if problem and not folder:
-        container.warning("MNIST is not on this machine yet. Download it (about 11 MB from public mirrors, checked "
-                          "against the official checksums) or type a folder that holds the four idx files.",
-                          icon=":material/cloud_download:")
+        say.status(f"MNIST cannot be read here yet ({problem}). Download it (about 11 MB from public mirrors, "
+                   "checked against the official checksums) or type a folder that holds the four idx files.",
+                   "warning", icon=":material/cloud_download:", where=container)
         if container.button("Download MNIST", key="d_download", icon=":material/download:"):
             with st.spinner("Downloading MNIST (each mirror gets 10 s before the next is tried)..."):
                 try:
-                    mnist.load_raw(None)
-                    problem = None
+                    mnist.load_raw(None, download=True)
+                    _unreadable.clear()
+                    problem = mnist_problem(None)
                     st.session_state.pop("d_download_error", None)
                 except mnist.MnistUnavailable as e:
                     st.session_state.d_download_error = " ".join(str(e).split())
         if problem and st.session_state.get("d_download_error"):
-            container.error(f"No download: {st.session_state.d_download_error}", icon=":material/cloud_off:")
+            say.status(f"No download: {st.session_state.d_download_error}", "error", icon=":material/cloud_off:",
+                       where=container)
     elif problem:
-        container.error(f"MNIST folder not usable: {problem}", icon=":material/folder_off:")
+        say.status(f"MNIST folder not usable: {problem}", "error", icon=":material/folder_off:", where=container)
     return folder, problem
 
 

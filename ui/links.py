@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlencode
 
 import streamlit as st
+
+from core.config import Config, param
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +33,90 @@ TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_t
             "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
 # the query param a page reads its open tab from (default "tab")
 TAB_PARAM = {"hyperparameters": "sweep"}
+
+
+# ---- a page's own link params (not a job's settings), declared like a config's fields --------------
+# Each page reads them through the one URL reader (Config.from_query, ui.widgets.url_config): a hostile
+# value gets a notice and the default, never a traceback. Job settings stay on the jobs' configs.
+DIGIT_CMP_EPOCHS = 150  # core.digits.lessons.CMP_EPOCHS (not imported: it loads torch; a test pins them equal)
+BACKPROP_WEIGHTS = tuple([f"W1[{i + 1},{j + 1}]" for i in range(2) for j in range(4)]
+                         + [f"b1[{j + 1}]" for j in range(4)] + [f"W2[{j + 1}]" for j in range(4)] + ["b2"])
+
+
+@dataclass(frozen=True)
+class XorLink(Config):
+    """The XOR Lab's page params: the open tab; cmp=1 opens the Playground comparing two settings."""
+
+    kind: ClassVar[str] = "link-xor"
+    tab: str = param("perceptron", choices=("perceptron", "compare", "seeds", "playground"))
+    cmp: bool = param(False, help="the Playground's second setting is shown")
+
+
+@dataclass(frozen=True)
+class ActivationsLink(Config):
+    """The Activation Explorer's page params: the open tab; d_show, the depth tab's histogram (a label)."""
+
+    kind: ClassVar[str] = "link-activations"
+    tab: str = param("shapes", choices=("shapes", "softmax", "learn", "depth"))
+    d_show: str = param("", help="the function whose pre-activations the depth tab shows (its label)")
+
+
+@dataclass(frozen=True)
+class ArchitecturesLink(Config):
+    """Network Shapes' page params: the open tab; u_show, the width taken apart."""
+
+    kind: ClassVar[str] = "link-architectures"
+    tab: str = param("shapes", choices=("shapes", "approx"))
+    u_show: int = param(8, lo=1, hi=256, help="the width taken apart")
+
+
+@dataclass(frozen=True)
+class BackpropLink(Config):
+    """Backprop's page param: w, the weight whose chain of derivatives is shown."""
+
+    kind: ClassVar[str] = "link-backprop"
+    w: str = param("W1[2,1]", choices=BACKPROP_WEIGHTS)
+
+
+@dataclass(frozen=True)
+class DigitsLink(Config):
+    """The Digit Recognizer's page params: the open tab, the MNIST folder (a laptop only), the epochs of ④."""
+
+    kind: ClassVar[str] = "link-digits"
+    tab: str = param("train", choices=("train", "evaluate", "read", "compare"))
+    mnist_dir: str = param("", local_only=True,
+                           help="a folder on this machine with MNIST's four files; ignored on a hosted server")
+    cmp_epochs: int = param(DIGIT_CMP_EPOCHS, lo=1, hi=100_000, cap="epochs")
+
+
+@dataclass(frozen=True)
+class HyperparametersLink(Config):
+    """Hyperparameter Effects' page param: sweep, the open tab."""
+
+    kind: ClassVar[str] = "link-hyperparameters"
+    sweep: str = param("lr", choices=("lr", "batch", "capacity", "activation", "dropout"))
+
+
+@dataclass(frozen=True)
+class WhenToUseLink(Config):
+    """When to Use's page param: the open tab."""
+
+    kind: ClassVar[str] = "link-when-to-use"
+    tab: str = param("duel", choices=("duel", "scaling", "noise", "curve"))
+
+
+@dataclass(frozen=True)
+class TunerLink(Config):
+    """The Tuner's page param: study, the study shown (a name in this storage)."""
+
+    kind: ClassVar[str] = "link-tuner"
+    study: str = param("", help="a study's name")
+
+
+# url path -> its page params (a page without any has none here)
+PAGE_PARAMS: dict[str, type[Config]] = {
+    "xor": XorLink, "activations": ActivationsLink, "architectures": ArchitecturesLink, "backprop": BackpropLink,
+    "digits": DigitsLink, "hyperparameters": HyperparametersLink, "when-to-use": WhenToUseLink, "tuner": TunerLink}
 
 
 @dataclass(frozen=True)

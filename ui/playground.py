@@ -32,7 +32,7 @@ from ui import say
 from ui.common import seed_state
 from ui.glossary import tip
 from ui.playground_view import playground_view
-from ui.widgets import field_widget, upload_mb, widget_config
+from ui.widgets import field_widget, page_params, upload_mb, widget_config
 
 PG = PlaygroundConfig
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
@@ -73,6 +73,7 @@ def _training_controls(k, cfg: PlaygroundConfig) -> None:
         field_widget(PG, "init", label="Init", key=k("init"), value=cfg.init, container=a,
                      help=tip("initialisation", "xavier init", "he init", "lecun init"))
         field_widget(PG, "loss", label="Loss", key=k("loss"), value=cfg.loss, container=b, format_func=LOSS_LABEL.get,
+                     given={"dataset": st.session_state[k("dataset")]},
                      help=tip("cross-entropy", "mse", before="auto: cross-entropy for classes, squared error for "
                               "regression"))
         a, b = _pair()
@@ -202,6 +203,9 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
     if points is None:
         say.status("Upload a CSV to train on your own points; until then the XOR set is shown.")
         g_cfg = g_cfg.replace(dataset="xor")
+    elif points[2] and g_cfg.loss == "ce":  # the constraint "loss needs classes", for data known only now
+        say.status("Your labels are numbers (a regression): cross-entropy needs classes, so MSE is used.", "info")
+        g_cfg = g_cfg.replace(loss="mse")
     return g_cfg, points
 
 
@@ -290,7 +294,7 @@ def playground_tab(url_g: PlaygroundConfig,
     with ctrl:
         g_cfg = controls("g_", url_g) or url_g
         g_cfg, csv_points = _csv_points(g_cfg)
-        compare = st.toggle("Compare two settings", key="g_compare", value=bool(st.query_params.get("cmp") == "1"),
+        compare = st.toggle("Compare two settings", key="g_compare", value=page_params("xor", show=False).cmp,
                             help="A second network on the same data, drawn beside the first.")
         g2_cfg = None
         if compare:

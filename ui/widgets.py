@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -20,7 +20,7 @@ import streamlit as st
 from core import settings
 from core.config import CAP_KINDS, Config, ConfigError
 from core.serve import hosted
-from ui import common
+from ui import common, say
 
 C = TypeVar("C", bound=Config)
 Part = Literal["value", "item", "length"]
@@ -124,6 +124,7 @@ def field_widget(
     container: Any = None,
     lo: float | None = None,
     hi: float | None = None,
+    given: Config | Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> Any:
     """A widget for field ``name`` of config class ``cls``, its range and choices read from the field.
@@ -135,10 +136,16 @@ def field_widget(
     for one entry of a tuple field, ``part="length"`` one for how many entries it has. ``lo``/``hi``
     narrow the declared range (never widen it). ``value`` is the widget's first value: with a ``key``
     it goes into session state once (a later user change wins), so a page seeds and builds in one call.
-    ``help`` defaults to the field's declared help. Other keyword arguments go to the widget. Returns
-    the widget's value.
+    ``help`` defaults to the field's declared help. ``given``: the config (or some fields' values) the
+    other widgets hold; a field with choices then offers only those that fit it (the class's declared
+    constraints, e.g. no cross-entropy for a regression data set). Other keyword arguments go to the
+    widget. Returns the widget's value.
     """
     b = bounds(cls, name)
+    if given is not None and b.choices is not None and not b.is_tuple:
+        b = dataclasses.replace(b, choices=cls.choices_given(name, given) or b.choices)
+        if key is not None and key in st.session_state and st.session_state[key] not in b.choices:
+            st.session_state[key] = b.choices[0]  # what it held no longer fits the other settings
     fn = widget or _default_widget(b, part)
     if part == "length":
         if b.length is None:
@@ -191,20 +198,49 @@ def within_caps(cfg: C) -> tuple[C, list[str]]:
     return capped, [m for _, m in found]
 
 
-def url_config(cls: type[C], prefix: str = "") -> C:
-    """The config a link asks for: defaults for what is missing, invalid or over this server's caps,
-    each with a notice."""
+def link_config(cls: type[C], params: Mapping[str, Any], prefix: str = "") -> tuple[C, list[str], list[str]]:
+    """What a link's ``params`` ask of config ``cls``: (config, notices, cap notices). The one URL reader
+    (job settings and a page's own params alike): each field's range and choices, the class's
+    constraints (defaults for the fields of a broken one, one notice naming them), and in hosted mode the
+    fields a visitor may not set (a server folder: ignored, saying nothing about it) and the caps."""
+    params = dict(params)
+    notices: list[str] = []
+    if settings.hosted():
+        for f in dataclasses.fields(cls):
+            if f.metadata.get("local_only") and prefix + f.name in params:
+                params.pop(prefix + f.name)
+                notices.append(f"`{prefix + f.name}` ignored: on a shared server the data folder is the server "
+                               "owner's setting, not a link's")
     try:
-        cfg = common.config_from_url(cls, prefix)
-    except ConfigError as e:  # fields fine alone but not together, even after dropping one
-        st.warning(f"Link settings starting with `{prefix}` ignored ({e}); using the defaults.",
-                   icon=":material/link_off:")
-        return cls()
+        cfg, read = cls.from_query(params, prefix)
+    except ConfigError as e:  # cannot happen while the defaults fit; said, never a traceback
+        return cls(), [*notices, f"settings starting with `{prefix}` ignored ({e}); using the defaults"], []
     cfg, capped = within_caps(cfg)
+    return cfg, notices + read, capped
+
+
+def url_config(cls: type[C], prefix: str = "") -> C:
+    """The config a link asks for: defaults for what is missing, invalid, not a visitor's to set or over
+    this server's caps, each with a notice."""
+    cfg, notices, capped = link_config(cls, common.query_dict(), prefix)
+    if notices:
+        items = "\n".join(f"- {n}" for n in notices)
+        say.status(f"Some link settings were ignored:\n\n{items}", "warning", icon=":material/link_off:")
     if capped:
-        st.warning("This server caps what one visitor may train: " + "; ".join(capped)
-                   + ". Using the default there.", icon=":material/speed:")
+        caps = "; ".join(capped)
+        say.status(f"This server caps what one visitor may train: {caps}. Using the default there.", "warning",
+                   icon=":material/speed:")
     return cfg
+
+
+def page_params(page: str, show: bool = True) -> Config:
+    """A page's own link params (``ui.links.PAGE_PARAMS[page]``: tab, folder, ...), read like its settings;
+    ``show=False``: without the notices (a second reader on the same page, which has shown them once)."""
+    from ui.links import PAGE_PARAMS
+
+    if show:
+        return url_config(PAGE_PARAMS[page])
+    return link_config(PAGE_PARAMS[page], common.query_dict())[0]
 
 
 def query_value(cls: type[Config], param: str, default: Any) -> Any:
@@ -218,11 +254,10 @@ def query_value(cls: type[Config], param: str, default: Any) -> Any:
     if param not in st.query_params:
         return default
     prefix = param[: -len(name)]
-    cfg, notices = cls.from_query({param: st.query_params[param]}, prefix)
-    cfg, capped = within_caps(cfg)
+    cfg, notices, capped = link_config(cls, {param: st.query_params[param]}, prefix)
     if notices or capped:
-        st.warning("Some link settings were ignored:\n\n" + "\n".join(f"- {n}" for n in notices + capped),
-                   icon=":material/link_off:")
+        items = "\n".join(f"- {n}" for n in notices + capped)
+        say.status(f"Some link settings were ignored:\n\n{items}", "warning", icon=":material/link_off:")
         return default
     return getattr(cfg, name)
 

@@ -17,7 +17,7 @@ import torch
 
 from core import datasets
 from core.architectures import formula
-from core.config import Config, ConfigError, param
+from core.config import Config, ConfigError, param, seeds_fit
 from core.engine import TrainConfig, TrainResult, fit
 
 # ---- the four shapes -----------------------------------------------------------------------------
@@ -42,6 +42,7 @@ class ShapesConfig(Config):
     """Four hidden-layer shapes trained on one data set, n_seeds seeds each (one stack per shape)."""
 
     kind: ClassVar[str] = "arch-shapes"
+    constraints: ClassVar = (seeds_fit("first_seed", "n_seeds"),)
 
     dataset: str = param("digits", choices=SHAPE_SETS)
     shallow: tuple[int, ...] = _widths((32,))
@@ -168,6 +169,7 @@ class ApproxConfig(Config):
     """Fit one 1-D function on [-3, 3] with one hidden layer of each width (and deeper nets of the same size)."""
 
     kind: ClassVar[str] = "arch-approx"
+    constraints: ClassVar = (seeds_fit("seed", "n_seeds"),)
 
     function: str = param("sin", choices=TARGETS)
     formula: str = param("sin(3*x) + abs(x)/2", help="a formula of x (when function is 'formula')")

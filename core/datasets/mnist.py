@@ -99,13 +99,24 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def local_folder(folder: str | Path) -> Path:
+    """A typed folder as a Path, ``~`` expanded; raises MnistUnavailable for text no folder can be
+    ("~someone/x" for an unknown user, a NUL byte) instead of RuntimeError/ValueError."""
+    try:
+        p = Path(folder).expanduser()
+        p.is_dir()  # a NUL byte raises here
+    except (RuntimeError, ValueError, OSError) as e:
+        raise MnistUnavailable(f"{str(folder)[:80]!r} is not a folder name this machine can read ({e})") from None
+    return p
+
+
 def read_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The four official files from a folder (``.gz`` or not) as raw uint8 arrays.
 
     Returns train images [N, 28, 28], train labels [N], test images [M, 28, 28], test labels [M];
     raises MnistUnavailable with the reason (missing file, bad header, counts that disagree, ...).
     """
-    folder = Path(folder).expanduser()
+    folder = local_folder(folder)
     if not folder.is_dir():
         raise MnistUnavailable(f"MNIST folder {folder} does not exist")
     arrays = []
@@ -178,35 +189,42 @@ def download(dest: Path, mirrors: Sequence[str] = MIRRORS, timeout: float = 10.0
             raise MnistUnavailable(f"could not download MNIST ({'; '.join(errors) or 'no mirrors'}); {LOCAL_HINT}")
 
 
-def load_raw(folder: str | Path | None = None, *, download: bool = True, data_dir: Path | None = None,
+def load_raw(folder: str | Path | None = None, *, download: bool | None = None, data_dir: Path | None = None,
              timeout: float = 10.0, mirrors: Sequence[str] = MIRRORS,
              checksums: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Like :func:`load_mnist` but uint8 images [N, 28, 28] (what the augmenter and the bench want)."""
     if folder is not None:
         return read_folder(folder)
     cache = (data_dir or settings.data_dir()) / "mnist"
+    damaged = ""
     if all(_find(cache, s) for s in ORDER):
         try:
             return read_folder(cache)
-        except MnistUnavailable:
-            pass  # a damaged cache: fetch again
+        except MnistUnavailable as e:
+            damaged = f" (the copy there is damaged: {e})"  # fetch again, where downloads are allowed
+    if download is None:
+        download = settings.downloads_allowed()
     if not download:
-        raise MnistUnavailable(f"MNIST is not in {cache} and downloading is off; {LOCAL_HINT}")
-    _download(cache, mirrors, timeout, checksums)
+        raise MnistUnavailable(f"MNIST is not readable in {cache}{damaged} and downloading is off; {LOCAL_HINT}")
+    try:
+        _download(cache, mirrors, timeout, checksums)
+    except OSError as e:  # the cache folder cannot be written (read-only, full): one line, like the network's
+        raise MnistUnavailable(f"could not save MNIST in {cache} ({e}); {LOCAL_HINT}") from None
     return read_folder(cache)
 
 
 _download = download  # the keyword argument of load_* shadows the function's name
 
 
-def load_mnist(folder: str | Path | None = None, *, download: bool = True, data_dir: Path | None = None,
+def load_mnist(folder: str | Path | None = None, *, download: bool | None = None, data_dir: Path | None = None,
                timeout: float = 10.0, mirrors: Sequence[str] = MIRRORS,
                checksums: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MNIST as X_train [N, 784] float32 in [0, 1], y_train [N] int64, X_test [M, 784], y_test [M].
 
     From ``folder`` (the four official idx files, ``.gz`` or not) when given; else from the cache in
     ``data_dir or settings.data_dir()`` / "mnist", downloading (mirrors in turn, ``timeout`` seconds
-    each, MD5-verified) when missing and ``download`` is true. Raises :class:`MnistUnavailable`.
+    each, MD5-verified) when missing and ``download`` is true (None: where this server allows it,
+    :func:`core.settings.downloads_allowed`; never on a hosted server). Raises :class:`MnistUnavailable`.
     """
     tri, trl, tei, tel = load_raw(folder, download=download, data_dir=data_dir, timeout=timeout,
                                   mirrors=mirrors, checksums=checksums)

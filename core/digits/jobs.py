@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core.config import ConfigError, param
+from core.config import Constraint, param
 from core.datasets import Dataset, digits_arrays, mnist
 from core.digits.augment import augment_images
 from core.engine import ProgressFn, TrainConfig, TrainResult, fit
@@ -43,6 +43,9 @@ class DigitsConfig(TrainConfig):
     """
 
     kind: ClassVar[str] = "digits"
+    constraints: ClassVar = (Constraint("early stopping needs validation", ("val_fraction", "patience"),
+                                        lambda c: c.patience == 0 or c.val_fraction > 0,
+                                        "early stopping needs a validation share above 0"),)
 
     hidden: tuple[int, ...] = param((100, 50), lo=1, hi=4096, length=(0, 20), cap=("width", "layers"),
                                       help="hidden layer widths")
@@ -56,11 +59,6 @@ class DigitsConfig(TrainConfig):
     augment: float = param(0.5, lo=0.0, hi=2.0, help="strength of random shifts, rotations, scale, stroke width")
     augment_copies: int = param(2, lo=0, hi=20, help="augmented copies of each training image; 0 = none")
     train_limit: int = param(0, lo=0, hi=1_000_000, help="use only the first N training rows; 0 = all")
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.patience > 0 and self.val_fraction <= 0:
-            raise ConfigError("val_fraction", "early stopping needs a validation share above 0")
 
 
 def default_config(dataset: str = "digits") -> DigitsConfig:

@@ -15,7 +15,6 @@ visitor train at once, and the visitors after them wait in line, told how many r
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import threading
 import time
@@ -50,11 +49,9 @@ class MnistHere:
 
 def mnist_here() -> MnistHere | None:
     """MNIST on this machine without downloading ($NNLAB_MNIST_DIR first, then the data folder), or None."""
-    env = (os.environ.get("NNLAB_MNIST_DIR") or "").strip()
-    if env:
-        p = Path(env).expanduser()
-        if p.is_dir() and all(mnist._find(p, s) for s in mnist.ORDER):
-            return MnistHere(str(p), f"NNLAB_MNIST_DIR ({p})")
+    p = settings.mnist_dir()  # "~someone/x" for an unknown user: None, not RuntimeError
+    if p is not None and p.is_dir() and all(mnist._find(p, s) for s in mnist.ORDER):
+        return MnistHere(str(p), f"NNLAB_MNIST_DIR ({p})")
     cache = settings.data_dir() / "mnist"
     if cache.is_dir() and all(mnist._find(cache, s) for s in mnist.ORDER):
         return MnistHere(None, f"the data folder ({cache})")

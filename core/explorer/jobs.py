@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from core import datasets
-from core.config import Config, ConfigError, param
+from core.config import Config, ConfigError, Constraint, param, seeds_fit
 from core.engine import TrainConfig, TrainResult, fit
 from core.engine import activations as acts
 
@@ -74,6 +74,8 @@ class CurvesConfig(Config):
     """Which functions to draw over which x range, and their parameters."""
 
     kind: ClassVar[str] = "act-curves"
+    constraints: ClassVar = (Constraint("x range", ("x_min", "x_max"), lambda c: c.x_min < c.x_max,
+                                        "the x range needs min < max"),)
 
     functions: tuple[str, ...] = param(DEFAULT_CURVES, choices=acts.ELEMENTWISE,
                                        length=(1, len(acts.ELEMENTWISE)))
@@ -87,8 +89,6 @@ class CurvesConfig(Config):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.x_min >= self.x_max:
-            raise ConfigError("x_max", f"the x range needs min < max (got {self.x_min:g} to {self.x_max:g})")
         if len(set(self.functions)) != len(self.functions):
             raise ConfigError("functions", "each function may be chosen once")
 
@@ -212,6 +212,7 @@ class CompareConfig(Config):
     """
 
     kind: ClassVar[str] = "act-compare"
+    constraints: ClassVar = (seeds_fit("first_seed", "n_seeds"),)
 
     dataset: str = param("digits", choices=COMPARE_SETS, help="sklearn digits or a 2-D set of the XOR Lab")
     functions: tuple[str, ...] = param(DEFAULT_COMPARE, choices=acts.HIDDEN, length=(1, len(acts.HIDDEN)))

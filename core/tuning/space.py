@@ -17,7 +17,7 @@ import numpy as np
 import optuna
 
 from core import settings as nn_settings
-from core.config import CAP_KINDS, Config, ConfigError, param
+from core.config import CAP_KINDS, Config, ConfigError, ends_in_order, param
 from core.engine import OPTIMIZERS
 from core.engine.activations import HIDDEN
 from core.serve.hosted import violations
@@ -68,6 +68,7 @@ class SearchSpace(Config):
     """Ranges and choices for each hyperparameter of the tutorial's table (low == high fixes one)."""
 
     kind: ClassVar[str] = "tuning-space"
+    constraints: ClassVar = tuple(ends_in_order(lo, hi, strict=False) for lo, hi in RANGES)
 
     lr_low: float = param(1e-4, lo=1e-6, hi=1.0, help="smallest learning rate (searched on a log scale)")
     lr_high: float = param(1e-1, lo=1e-6, hi=1.0)
@@ -82,11 +83,7 @@ class SearchSpace(Config):
     optimizers: tuple[str, ...] = param(("adam",), choices=OPTIMIZERS, length=(0, len(OPTIMIZERS)))
 
     def __post_init__(self) -> None:
-        super().__post_init__()  # each field alone: type, range, choices, length
-        for lo, hi in RANGES:
-            a, b = getattr(self, lo), getattr(self, hi)
-            if a > b:
-                raise ConfigError(lo, f"the range is upside down ({a:g} > {b:g}); low must not exceed high")
+        super().__post_init__()  # each field alone: type, range, choices, length; the ranges' ends (constraints)
         for name in CHOICES:
             if not getattr(self, name):
                 raise ConfigError(name, "choose at least one value")

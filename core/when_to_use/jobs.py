@@ -411,6 +411,16 @@ class CurvePoint:
 
 def curve_point(table: Table, fraction: float, model: str, seed: int) -> CurvePoint:
     """Train on a seeded (stratified) share of the training rows, score on the fixed held-out quarter."""
+    tr, te = curve_split(table, fraction, seed)
+    Xtr, Xte = table.X[tr], table.X[te]
+    if model in NETS:
+        Xtr, Xte = _standardise(Xtr, Xte)
+    pred, secs, _ = _fit_predict(model, table.task, table.n_classes, Xtr, table.y[tr], Xte, seed)
+    return CurvePoint(model, fraction, int(len(tr)), score(table.task, table.y[te], pred), secs)
+
+
+def curve_split(table: Table, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, held-out rows) of a learning-curve point: seeded, stratified for classes."""
     from sklearn.model_selection import train_test_split
 
     strat = table.y if table.task == "classification" else None
@@ -420,19 +430,17 @@ def curve_point(table: Table, fraction: float, model: str, seed: int) -> CurvePo
     if keep < len(tr):
         tr, _ = train_test_split(tr, train_size=keep, random_state=seed,
                                  stratify=table.y[tr] if strat is not None else None)
-    Xtr, Xte = table.X[tr], table.X[te]
-    if model in NETS:
-        Xtr, Xte = _standardise(Xtr, Xte)
-    pred, secs, _ = _fit_predict(model, table.task, table.n_classes, Xtr, table.y[tr], Xte, seed)
-    return CurvePoint(model, fraction, int(len(tr)), score(table.task, table.y[te], pred), secs)
+    return tr, te
 
 
 def curve_rows(n_train: int, fraction: float, n_classes: int) -> int:
     """Training rows of a learning-curve point: a share of the n_train rows left after the held-out quarter,
-    at least two per class."""
+    at least two per class, and all of them when fewer than one per class would be left out (a stratified
+    split cannot leave out fewer rows than classes)."""
     if fraction >= 1.0:
         return n_train
-    return min(n_train, max(int(round(fraction * n_train)), 2 * max(n_classes, 1)))
+    keep = min(n_train, max(int(round(fraction * n_train)), 2 * max(n_classes, 1)))
+    return n_train if n_train - keep < max(n_classes, 1) else keep
 
 
 def family_best(runs: Sequence[ModelRun], family: Sequence[str]) -> ModelRun | None:

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from core import datasets
-from core.config import Config, param
+from core.config import Config, param, seeds_fit
 from core.engine import TrainConfig, Trainer, TrainResult, activations, fit
 from core.engine.models import Perceptron, PerceptronHistory
 from core.xor.scratch import ScratchNet, solves_many
@@ -201,6 +201,7 @@ class SeedStudyConfig(TrainConfig):
     """One XOR network trained from ``n_seeds`` seeds at once. Defaults: the tutorial's XORNet."""
 
     kind: ClassVar[str] = "xor-seeds"
+    constraints: ClassVar = (seeds_fit("first_seed", "n_seeds"),)
 
     hidden: tuple[int, ...] = param((4,), lo=1, hi=32, length=(1, 4), cap=("width", "layers"))
     activation: str = param("sigmoid", choices=activations.HIDDEN)

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from core import datasets
-from core.config import param
+from core.config import Constraint, param, seeds_fit
 from core.engine import TrainConfig, Trainer, TrainResult, activations
 from core.engine.models import INITS
 
@@ -29,6 +29,12 @@ class PlaygroundConfig(TrainConfig):
     """
 
     kind: ClassVar[str] = "playground"
+    constraints: ClassVar = (
+        seeds_fit("seed", "n_seeds"),
+        Constraint("loss needs classes", ("loss", "dataset"),
+                   lambda c: c.loss != "ce" or not datasets.is_regression(c.dataset),
+                   "cross-entropy needs classes: a regression data set trains with MSE (or auto)"),
+    )
 
     dataset: str = param("xor", choices=datasets.TOY_SETS + ("csv",))
     noise: float = param(0.0, lo=0.0, hi=0.5)

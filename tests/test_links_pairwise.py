@@ -1,0 +1,431 @@
+"""Every link is safe on a hosted server, by construction, tested by covering arrays (deterministic).
+
+(a) All pairs: for each config a page reads from its URL, every pair of its fields' values (each
+choice, each numeric field's two ends and its hosted cap, a tuple's shortest and longest) appears in
+at least one link (a greedy pairwise covering array, the same links every run). Each link goes
+URL -> config (ranges, choices, constraints) -> caps -> price -> the job's setup (data, split, models;
+no training): 0 exceptions. Every page-level param (tab, folder, compare epochs, ...) gets hostile
+values through the same reader. (b) Through the pages themselves (AppTest, hosted): every value of
+every field at least once, in a few links per page; no exception element, no traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import architectures, explorer, hyperparameters, settings, tuning, when_to_use, xor
+from core.backprop import BackpropConfig
+from core.config import Config, _decode, _encode
+from core.digits import DigitsConfig
+from core.xor.playground import PlaygroundConfig
+from tests.conftest import MNIST_SAMPLE
+from ui import links
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- a deterministic pairwise covering array --------------------------------------------------------
+def all_pairs(columns: list[list[Any]]) -> list[tuple[int, ...]]:
+    """Rows of value indices in which every pair of values of every two columns appears at least once
+    (greedy, deterministic: the same rows every run)."""
+    n = len(columns)
+    if n == 0:
+        return []
+    if n == 1:
+        return [(i,) for i in range(len(columns[0]))]
+    uncovered = {(a, i, b, j) for a in range(n) for b in range(a + 1, n)
+                 for i in range(len(columns[a])) for j in range(len(columns[b]))}
+    rows: list[tuple[int, ...]] = []
+    while uncovered:
+        a, i, b, j = min(uncovered)
+        row: list[int | None] = [None] * n
+        row[a], row[b] = i, j
+        for c in range(n):
+            if row[c] is not None:
+                continue
+            best, gain = 0, -1
+            for v in range(len(columns[c])):
+                g = sum(((d, row[d], c, v) if d < c else (c, v, d, row[d])) in uncovered
+                        for d in range(n) if row[d] is not None)
+                if g > gain:
+                    best, gain = v, g
+            row[c] = best
+        full = tuple(int(x) for x in row)  # type: ignore[arg-type]
+        for p in range(n):
+            for q in range(p + 1, n):
+                uncovered.discard((p, full[p], q, full[q]))
+        rows.append(full)
+    return rows
+
+
+def field_values(cls: type[Config], f: dataclasses.Field) -> list[Any]:
+    """The values a covering array tries for one field: each choice, each numeric end (and the hosted
+    cap), the default; a tuple at its shortest and longest; both booleans."""
+    hint = typing.get_type_hints(cls)[f.name]
+    m, default = f.metadata, f.default
+    lo, hi, choices, length = m.get("lo"), m.get("hi"), m.get("choices"), m.get("length")
+    out: list[Any] = [default]
+    if typing.get_origin(hint) is tuple:
+        inner = typing.get_args(hint)[0]
+        n_lo, n_hi = length or (1, 4)
+        if choices:
+            k = max(1, n_lo)
+            out += [tuple(choices[(s + t) % len(choices)] for t in range(k)) for s in range(len(choices))]
+            out.append(tuple(choices[:n_hi]))
+        else:
+            item = default[0] if default else (lo if lo is not None else 1)
+            for e in number_ends(inner, lo, hi, cap_of(cls, f.name)):
+                rest = [x for x in default if x != e][: max(0, n_lo - 1)]
+                out.append((e, *rest))
+            out.append(tuple(inner(item) for _ in range(n_hi)))
+            if n_lo == 0:
+                out.append(())
+    elif choices:
+        out += list(choices)
+    elif hint is bool:
+        out += [not default]
+    elif hint in (int, float):
+        out += number_ends(hint, lo, hi, cap_of(cls, f.name), outside=True)
+    else:
+        out += [""]
+    seen: list[Any] = []
+    for v in out:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+def number_ends(kind: type, lo: float | None, hi: float | None, cap: float | None,
+                outside: bool = False) -> list[Any]:
+    """A number field's ends: lo, hi and the hosted cap, just inside each (a one-row subset, a share
+    of 0.995), and with ``outside`` just past them (refused with a notice)."""
+    out: list[float] = []
+    for end, inward in ((lo, 1), (hi, -1), (cap, -1)):
+        if end is None or not math.isfinite(end):
+            continue
+        span = (hi - lo) if lo is not None and hi is not None and math.isfinite(hi - lo) else 1.0
+        step = 1 if kind is int else span * 0.005
+        out += [end, end + inward * step]
+        if outside:
+            out.append(end - inward * step * (1 if kind is int else 200))
+    vals = []
+    for x in out:
+        v = int(x) if kind is int else float(x)
+        if v not in vals:
+            vals.append(v)
+    return vals
+
+
+def cap_of(cls: type[Config], name: str) -> float | None:
+    """The hosted server's cap on one number of a field (its widest layer, its epochs, ...)."""
+    from ui.widgets import bounds
+
+    b = bounds(cls, name, settings.HOSTED)
+    return b.hi
+
+
+def pairwise_links(cls: type[Config], prefix: str) -> list[dict[str, str]]:
+    """One link per row of the covering array of ``cls``'s fields."""
+    fs = dataclasses.fields(cls)
+    columns = [field_values(cls, f) for f in fs]
+    return [{prefix + f.name: _encode(columns[c][i]) for c, (f, i) in enumerate(zip(fs, row))}
+            for row in all_pairs(columns)]
+
+
+# ---- the job's setup: what a page does with a config before training (data, split, models) --------
+def _trainer(cfgs, data) -> None:
+    """The stack's checks (one shape, a loss the task allows) for every link; the Trainer itself (weights,
+    optimizer, evaluator) where it is small, so 2,000+ links stay within seconds."""
+    from core.engine import Trainer
+    from core.engine.config import check_stack, loss_kind
+
+    check_stack(cfgs)
+    for c in cfgs:
+        loss_kind(c, data.task)
+    widths = [data.X_train.shape[1], *cfgs[0].hidden, 1]
+    if len(cfgs) * sum(a * b for a, b in zip(widths, widths[1:])) <= 20_000:
+        Trainer(cfgs, data)
+
+
+def _setup_playground(cfg: PlaygroundConfig) -> None:
+    from core.xor import playground as pg
+
+    if cfg.dataset == "csv":
+        return  # its points come from an upload (tested with the upload)
+    pts = pg.make_points(cfg)
+    pg.new_trainer(cfg, pts)
+
+
+def _setup_digits(cfg: DigitsConfig) -> None:
+    from core.digits import jobs
+
+    small = cfg.replace(augment_copies=0)  # the augmenter is work, not setup
+    folder = MNIST_SAMPLE if cfg.dataset == "mnist" and MNIST_SAMPLE.is_dir() else None
+    if cfg.dataset == "mnist" and folder is None:
+        return
+    data = jobs.load_data(small, folder)
+    _trainer([cfg.as_train()], data)
+
+
+def _setup_sweep(cfg) -> None:
+    for stack in cfg.stacks():
+        _trainer([c for _, c in stack], hyperparameters.jobs.digits_data())
+
+
+def _setup_compare(cfg) -> None:
+    _trainer(cfg.train_configs(), explorer.jobs.compare_data(cfg.dataset, cfg.noise))
+
+
+def _setup_depth(cfg) -> None:
+    _trainer(cfg.train_configs(), hyperparameters.jobs.digits_data())
+
+
+def _setup_seeds(cfg) -> None:
+    from core import datasets
+
+    X, y = datasets.gate("XOR")
+    _trainer(cfg.train_configs(), datasets.make_dataset(X, y, task="binary"))
+
+
+def _setup_shapes(cfg) -> None:
+    data = architectures.jobs.shapes_data(cfg.dataset)
+    for s in architectures.jobs.SHAPES:
+        _trainer(cfg.shape_configs(s), data)
+
+
+def _setup_approx(cfg) -> None:
+    aj = architectures.jobs
+    data = aj.approx_data(aj.target(cfg))
+    for h in [(w,) for w in cfg.widths] + [h for _, h in cfg.deep_shapes()]:
+        _trainer(cfg.net_configs(h), data)
+
+
+def _setup_curves(cfg) -> None:
+    explorer.jobs.curves(cfg, n=21)
+
+
+def _setup_backprop(cfg) -> None:
+    from core.backprop import jobs as bj
+
+    bj.initial_params(cfg.seed)
+
+
+def _setup_table(cfg) -> None:
+    from core.when_to_use import data as wd
+    from core.when_to_use import jobs as wj
+
+    cfg.fits(cfg.table_shape())
+    if cfg.dataset == "csv":
+        return  # its table comes from an upload
+    table = wd.load_table(cfg.dataset)
+    if isinstance(cfg, when_to_use.CurveConfig):
+        for f in cfg.fractions:
+            wj.curve_split(table, f, cfg.seed)
+    else:
+        wj.folds_of(table, cfg.folds, cfg.seed)
+
+
+def _setup_space(cfg) -> None:
+    from core.serve import price
+
+    cfg.distributions()
+    price.check_study(cfg, tuning.StudySettings())
+
+
+def _setup_study(cfg) -> None:
+    from core.serve import price
+
+    price.check_study(tuning.SearchSpace(), cfg)
+
+
+def _setup_xor_compare(cfg) -> None:
+    xor.jobs.xor_torch_config(cfg)
+
+
+def _none(cfg) -> None:
+    return None
+
+
+# (config class, URL prefix, setup) per page
+PAGES: dict[str, list[tuple[type[Config], str, Any]]] = {
+    "xor": [(xor.PerceptronConfig, "p_", _none), (xor.XorCompareConfig, "c_", _setup_xor_compare),
+            (xor.SeedStudyConfig, "s_", _setup_seeds), (PlaygroundConfig, "g_", _setup_playground),
+            (PlaygroundConfig, "h_", _setup_playground)],
+    "activations": [(explorer.CurvesConfig, "f_", _setup_curves), (explorer.CompareConfig, "c_", _setup_compare),
+                    (explorer.DepthConfig, "d_", _setup_depth)],
+    "architectures": [(architectures.ShapesConfig, "s_", _setup_shapes),
+                      (architectures.ApproxConfig, "u_", _setup_approx)],
+    "backprop": [(BackpropConfig, "", _setup_backprop)],
+    "digits": [(DigitsConfig, "", _setup_digits)],
+    "hyperparameters": [(cls, f"{name}_", _setup_sweep) for name, cls in hyperparameters.SWEEP_TYPES.items()],
+    "when-to-use": [(when_to_use.DuelConfig, "d_", _setup_table), (when_to_use.ScalingConfig, "s_", _setup_table),
+                    (when_to_use.NoiseConfig, "n_", _setup_table), (when_to_use.CurveConfig, "c_", _setup_table)],
+    "tuner": [(tuning.SearchSpace, "s_", _setup_space), (tuning.StudySettings, "t_", _setup_study)],
+}
+
+HOSTILE = ["", "9" * 400, "٣", "²", "-1", "nan", "inf", "~x", "~someone/x", "../..", "/etc", "x" * 10_000,
+           "1e309", "\x00", "%00", "0", "1,2"]
+
+
+def _reads_as(cls: type[Config], f: dataclasses.Field, raw: str, value: Any) -> bool:
+    """Whether a link's text for field ``f`` reads as ``value`` ("٣" is 3)."""
+    try:
+        length = (f.metadata.get("length") or (1, 1))[1]
+        return _decode(str(raw), typing.get_type_hints(cls)[f.name], f.default, length) == value
+    except (ValueError, TypeError):
+        return False
+
+
+def open_link(cls: type[Config], prefix: str, setup, link: dict[str, Any]) -> tuple[Config, list[str]]:
+    """URL -> config -> constraints -> caps -> price -> the job's setup (no training)."""
+    from core.serve import price
+    from ui.widgets import link_config
+
+    cfg, notices, capped = link_config(cls, link, prefix)
+    assert isinstance(cfg, cls)
+    assert not cfg.broken()
+    for f in dataclasses.fields(cls):  # a value the link asked for and did not get is named in a notice
+        asked = link.get(prefix + f.name)
+        asked = asked[-1] if isinstance(asked, list) else asked
+        if asked is not None and not _reads_as(cls, f, asked, getattr(cfg, f.name)):
+            said = notices + capped
+            assert any(f"`{prefix + f.name}" in n or f.name in n for n in said), (f.name, asked, said)
+    assert cls.from_query(cfg.to_query(prefix), prefix)[0] == cfg  # what the page keeps in its URL reads back
+    msg = price.check(cfg)
+    assert msg is None or (isinstance(msg, str) and msg)
+    setup(cfg)
+    return cfg, notices + capped
+
+
+@pytest.fixture
+def hosted(monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_all_pairs_of_every_config_open_on_a_hosted_server(page, hosted):
+    t0 = time.perf_counter()
+    n = 0
+    for cls, prefix, setup in PAGES[page]:
+        for link in pairwise_links(cls, prefix):
+            try:
+                open_link(cls, prefix, setup, link)
+            except Exception as e:  # noqa: BLE001 (the test reports which link broke and how)
+                raise AssertionError(f"{cls.__name__} {link}: {type(e).__name__}: {e}") from e
+            n += 1
+    params = links.PAGE_PARAMS.get(page)
+    if params is not None:
+        for f in dataclasses.fields(params):
+            for v in [*HOSTILE, *field_values(params, f)]:
+                for link in ({f.name: _encode(v) if not isinstance(v, str) else v},
+                             {f.name: [_encode(v) if not isinstance(v, str) else v, "1"]}):  # a repeated key
+                    open_link(params, "", _none, link)
+                    n += 1
+    print(f"\n{page}: {n} links in {time.perf_counter() - t0:.1f} s")
+
+
+# ---- (b) through the pages themselves -----------------------------------------------------------------
+PAGE_FILES = {"xor": "app_pages/xor_lab.py", "activations": "app_pages/activation_explorer.py",
+              "architectures": "app_pages/architectures.py", "backprop": "app_pages/backprop.py",
+              "digits": "app_pages/digit_recognizer.py", "hyperparameters": "app_pages/hyperparameters.py",
+              "when-to-use": "app_pages/when_to_use.py", "tuner": "app_pages/hyperparameter_tuner.py"}
+# the tab that shows a config (its URL prefix) on its page, so the link's run reaches that config's job
+TAB_OF = {("xor", "p_"): {"tab": "perceptron"}, ("xor", "c_"): {"tab": "compare"}, ("xor", "s_"): {"tab": "seeds"},
+          ("xor", "g_"): {"tab": "playground"}, ("xor", "h_"): {"tab": "playground", "cmp": "1"},
+          ("activations", "f_"): {"tab": "shapes"}, ("activations", "c_"): {"tab": "learn"},
+          ("activations", "d_"): {"tab": "depth"}, ("architectures", "s_"): {"tab": "shapes"},
+          ("architectures", "u_"): {"tab": "approx"}, ("digits", ""): {"tab": "train"},
+          ("when-to-use", "d_"): {"tab": "duel"}, ("when-to-use", "s_"): {"tab": "scaling"},
+          ("when-to-use", "n_"): {"tab": "noise"}, ("when-to-use", "c_"): {"tab": "curve"},
+          **{("hyperparameters", f"{n}_"): {"sweep": n} for n in hyperparameters.SWEEP_TYPES}}
+CHEAP_CAPS = ("epochs", "seeds", "trials")  # at their low end in every page link: each link trains in moments
+# hostile page params: each page param gets every one of these in some link (the whole list at level (a))
+PAGE_HOSTILE = ["²", "~someone/x", "../..", "x" * 10_000, "-1", "nan", "", ["٣", "9" * 400]]
+
+
+def cheap_values(cls: type[Config], f: dataclasses.Field) -> list[Any]:
+    """The values a page link gives one field: every choice, both booleans, a number's low end and its
+    default, a tuple's shortest and its default; a field bounding the work (epochs, seeds, trials) only
+    its low end (its high end is priced and refused at level (a))."""
+    hint = typing.get_type_hints(cls)[f.name]
+    m = f.metadata
+    lo, choices, length = m.get("lo"), m.get("choices"), m.get("length")
+    if set(m.get("cap") or ()) & set(CHEAP_CAPS) and lo is not None:
+        return [max(int(lo), 1) if hint is int else lo]
+    if typing.get_origin(hint) is tuple:
+        if choices:  # one choice a link (or the fewest the field takes); covering_links packs them
+            k = max(1, (length or (1, 1))[0])
+            return [tuple(choices[(s + t) % len(choices)] for t in range(k)) for s in range(0, len(choices), k)]
+        return [f.default, tuple(f.default[: max(1, (length or (1, 1))[0])])]
+    if choices:
+        return list(choices)
+    if hint is bool:
+        return [False, True]
+    if hint in (int, float) and lo is not None:
+        return [f.default, hint(lo)]
+    return [f.default]
+
+
+def f_choices(col: list[Any]) -> bool:
+    """Whether a column holds tuples of a field's choices (not numbers)."""
+    return bool(col) and isinstance(col[0], tuple) and bool(col[0]) and isinstance(col[0][0], str)
+
+
+def pack(col: list[tuple], n: int, f: dataclasses.Field) -> list[tuple]:
+    """``col``'s choices in at most ``n`` tuples (within the field's length), each choice in one."""
+    items = list(dict.fromkeys(x for t in col for x in t))
+    lo_len, hi_len = f.metadata.get("length") or (1, len(items))
+    k = min(hi_len, max(lo_len, -(-len(items) // n)))
+    out = [tuple(items[s:s + k]) for s in range(0, len(items), k)]
+    if len(out[-1]) < lo_len:  # the last one short: fill it from the front
+        out[-1] = tuple(dict.fromkeys(out[-1] + tuple(items)))[:lo_len] if lo_len <= len(items) else out[-1]
+    return out
+
+
+def covering_links(page: str) -> list[dict[str, Any]]:
+    """Links that give every field of every config of ``page`` each of its cheap values at least once, and
+    every page param each hostile value (link i: value i of each field, cycled)."""
+    out: list[dict[str, Any]] = []
+    for cls, prefix, _ in PAGES[page]:
+        fs = dataclasses.fields(cls)
+        cols = [cheap_values(cls, f) for f in fs]
+        # a tuple of choices takes several a link, spread over the links the other fields need anyway
+        n = max([len(c) for c in cols if not f_choices(c)] or [1])
+        cols = [pack(c, n, f) if f_choices(c) else c for f, c in zip(fs, cols)]
+        for i in range(max(len(c) for c in cols)):
+            link = {prefix + f.name: _encode(c[i % len(c)]) for f, c in zip(fs, cols)}
+            out.append({**link, **TAB_OF.get((page, prefix), {})})
+    params = links.PAGE_PARAMS.get(page)
+    if params is not None:
+        for v in PAGE_HOSTILE:
+            out.append({f.name: v for f in dataclasses.fields(params)})
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", sorted(PAGE_FILES))
+def test_every_value_of_every_field_opens_each_hosted_page(page, hosted, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.engine import guard
+    from ui.common import install_run_guard
+
+    monkeypatch.setattr(guard, "_current", [None])
+    install_run_guard()  # what app.py does before a page: every training priced, checked, queued
+    t0 = time.perf_counter()
+    todo = covering_links(page)
+    for link in todo:
+        at = AppTest.from_file(str(ROOT / PAGE_FILES[page]), default_timeout=120)  # the page alone: one run
+        at.query_params.update(link)
+        at.run()
+        assert not at.exception, ({k: str(v)[:40] for k, v in link.items()}, [e.value[:400] for e in at.exception])
+        shown = " ".join(str(getattr(e, "value", "")) for e in at.markdown)
+        assert "Traceback" not in shown
+    print(f"\n{page}: {len(todo)} page links in {time.perf_counter() - t0:.1f} s")
