@@ -118,10 +118,14 @@ def active_model(cfg: DigitsConfig) -> tuple[TrainResult | None, str | None, str
     return (res[0] if res else None), folder, "trained"
 
 
-def mnist_missing() -> None:
+def mnist_missing(on_read_tab: bool = False) -> None:
     """What an MNIST tab says while MNIST cannot be read (the page stays usable)."""
-    say.status(f"This tab needs MNIST, and it cannot be read here: {mnist_err}. Download it or type a folder above, "
-               "or choose the 8x8 digits. Tab ③ reads your digits meanwhile.", icon=":material/cloud_off:")
+    fix = ("Download it or type a folder above, or choose the 8x8 digits" if settings.downloads_allowed()
+           else "This server has no copy; choose the 8x8 digits")
+    meanwhile = ("Choose “the best reader here” above to read your digits meanwhile." if on_read_tab
+                 else "Tab ③ reads your digits meanwhile.")
+    say.status(f"This tab needs MNIST, and it cannot be read here: {mnist_err}. {fix}. {meanwhile}",
+               icon=":material/cloud_off:")
 
 
 # ---- ① train --------------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ with tab_read:
                 model = loaded
                 mfolder = folder if loaded.config.dataset == dataset else None  # type: ignore[union-attr,attr-defined]
             elif mnist_err:
-                mnist_missing()
+                mnist_missing(on_read_tab=True)
             else:
                 res = obtain([cfg], folder, auto, "d_train_read")
                 model = res[0] if res else None
