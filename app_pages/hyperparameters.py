@@ -10,7 +10,7 @@ from core.hyperparameters import charts as hc
 from core.serve import hosted
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
-from ui.glossary import tip
+from ui.glossary import TERMS, tip
 from ui.widgets import parse_numbers, progress_bar, url_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
@@ -38,14 +38,23 @@ def noise_view(batches: tuple[int, ...], hidden: tuple[int, ...], seed: int):
 TABLE_FORMAT = {"parameters": "{:,}", "train loss": "{:.4f}", "test loss": "{:.4f}", "train acc": "{:.1%}",
                 "test acc": "{:.1%}", "gap": "{:.1%}", "loss gap": "{:.4f}", "s / epoch": "{:.3f}"}
 # the glossary terms each tab's tutorial line and its values box bring up first
-SAYS_TIPS = {"lr": tip("learning rate", "adam", "sgd"), "batch": tip("batch", "gradient"),
-             "capacity": tip("capacity", "overfitting"), "activation": tip("relu", "sigmoid", "tanh", "saturation"),
-             "dropout": tip("dropout", "regularisation", "generalisation gap")}
+SAYS_TIPS = {"lr": tip("learning rate", "diverge", "adam", "sgd"), "batch": tip("batch", "gradient"),
+             "capacity": tip("capacity", "overfitting"),
+             "activation": tip("relu", "hidden layer", "sigmoid", "tanh", "saturation"),
+             "dropout": tip("dropout", "regularisation", "generalisation gap", "capacity")}
 VALUE_TIPS = {"lr": tip("learning rate"), "batch": tip("batch"),
               "capacity": tip("hidden layer", "neuron", "parameters"), "activation": tip("activation"),
               "dropout": tip("dropout")}
+# terms the lessons under each tab's charts bring up first, tipped on the caption above them
+NOTE_TIPS = {"lr": (), "batch": ("initialisation",), "capacity": ("training set",),
+             "activation": ("gradient", "weight"), "dropout": ()}
 VALUE_LABELS = {"lr": "Learning rates", "batch": "Batch sizes", "capacity": "Hidden layers (e.g. 64, 128x128)",
                 "dropout": "Dropout rates"}
+
+
+def act_terms(names) -> list[str]:
+    """The glossary terms of these activations (those it has)."""
+    return [t for t in (n.replace("_", " ") for n in names) if t in TERMS]
 
 
 def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
@@ -67,7 +76,8 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
 
 
 # ---- page -----------------------------------------------------------------------------------------
-st.title("Hyperparameter Effects")
+st.title("Hyperparameter Effects",  # the settings the tabs sweep, named in their labels
+         help=tip("hyperparameter", "learning rate", "batch", "neuron", "activation", "dropout"))
 st.markdown(
     "The tutorial's table of what each hyperparameter does, one row per tab, each a real sweep: the same "
     f"MLP on scikit-learn's 8x8 digits ({hp.N_TRAIN - hp.N_VAL:,} images to train on, {hp.N_VAL} kept back for "
@@ -105,7 +115,7 @@ for name, tab in zip(TABS, tab_list):
                                                      "plain SGD at 0.01"))
         if name == "activation":
             a.multiselect("Activations", HIDDEN, key=f"{p}values", format_func=lambda n: REGISTRY[n].label,
-                          help=VALUE_TIPS[name],
+                          help=tip("activation", *act_terms(url.values)),
                           wrap=True)  # in one row the last chips were cut at 1024 px
         else:
             a.text_input(VALUE_LABELS[name], key=f"{p}values",
@@ -115,10 +125,11 @@ for name, tab in zip(TABS, tab_list):
         with st.expander("Fixed settings", icon=":material/tune:"):
             e = st.columns(3)
             e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
-                            help="e.g. 64 or 128x64")
+                            help=tip("hidden layer", before="e.g. 64 or 128x64"))
             e[1].number_input(f"Learning rate ({hp.OPT_LABEL[url.optimizer]})", 1e-6, 10.0, key=f"{p}lr",
-                              format="%.4g", disabled=name == "lr")
-            e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch")
+                              format="%.4g", disabled=name == "lr", help=tip("learning rate"))
+            e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch",
+                              help=tip("batch"))
         cfg = widget_config(lambda name=name, url=url: from_widgets(name, url), url)
         cfgs[name] = cfg
         n_stacks = len(cfg.stacks())
@@ -139,7 +150,8 @@ for name, tab in zip(TABS, tab_list):
         st.caption(f"{cfg.n_models()} models ({len(cfg.values)} values x {cfg.seeds} seeds) on digits, {fixed}, "
                    f"{cfg.epochs} epochs: {wall:.1f} s of training in {n_stacks} batched "
                    f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).",
-                   help=tip("learning curve", "loss", "generalisation gap"))
+                   help=tip("learning curve", "loss", "accuracy", "generalisation gap",
+                            *(act_terms((cfg.activation,)) if name != "activation" else ()), *NOTE_TIPS[name]))
         if name == "lr":
             notes = hp.lr_notes(cfg, table, curves)
             left, right = st.columns(2)

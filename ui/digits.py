@@ -422,7 +422,7 @@ def sklearn_comparison(dataset: str, folder: str | None, cfg: DigitsConfig,
         st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
             "test accuracy": st.column_config.NumberColumn(format="%.3f"),
             "seconds": st.column_config.NumberColumn(format="%.2f")})
-        say.lesson(dcl.scaling_sentence(pair), "caption")
+        say.lesson(dcl.scaling_sentence(pair), "caption", help=tip("pre-activation"))
     run_sk = dataset == "digits" or st.button("Run MLPClassifier", key="d_sk", icon=":material/play_arrow:")
     if res and run_sk:
         with st.spinner("Fitting MLPClassifier((100, 50), relu, max_iter=500, random_state=42)..."):
