@@ -351,7 +351,7 @@ with tab_read:
                                "space (every hidden layer, cosine) and in pixel space (cosine); flagged when either "
                                "is farther than for 98% of the training images. bench/novelty.py compares other "
                                "scores (the top probability alone misses most non-digits).",
-                               help=tip("cosine distance"))
+                               help=tip("cosine distance", "hidden space"))
             elif ok and bank is None:
                 st.caption("The not-a-digit check needs this model's training images, which are not on this machine.")
             if ok:

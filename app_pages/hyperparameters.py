@@ -38,7 +38,7 @@ def noise_view(batches: tuple[int, ...], hidden: tuple[int, ...], seed: int):
 TABLE_FORMAT = {"parameters": "{:,}", "train loss": "{:.4f}", "test loss": "{:.4f}", "train acc": "{:.1%}",
                 "test acc": "{:.1%}", "gap": "{:.1%}", "loss gap": "{:.4f}", "s / epoch": "{:.3f}"}
 # the glossary terms each tab's tutorial line and its values box bring up first
-SAYS_TIPS = {"lr": tip("learning rate", "diverge", "adam", "sgd"), "batch": tip("batch", "gradient"),
+SAYS_TIPS = {"lr": tip("learning rate", "diverge", "adam", "sgd"), "batch": tip("batch", "gradient", "epoch"),
              "capacity": tip("capacity", "overfitting"),
              "activation": tip("relu", "hidden layer", "sigmoid", "tanh", "saturation"),
              "dropout": tip("dropout", "regularisation", "generalisation gap", "capacity")}
@@ -127,7 +127,7 @@ for name, tab in zip(TABS, tab_list):
             e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
                             help=tip("hidden layer", before="e.g. 64 or 128x64"))
             e[1].number_input(f"Learning rate ({hp.OPT_LABEL[url.optimizer]})", 1e-6, 10.0, key=f"{p}lr",
-                              format="%.4g", disabled=name == "lr", help=tip("learning rate"))
+                              format="%.4g", disabled=name == "lr", help=tip("learning rate", url.optimizer))
             e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch",
                               help=tip("batch"))
         cfg = widget_config(lambda name=name, url=url: from_widgets(name, url), url)
