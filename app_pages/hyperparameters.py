@@ -42,9 +42,9 @@ SAYS_TIPS = {"lr": tip("learning rate", "diverge", "adam", "sgd"), "batch": tip(
              "capacity": tip("capacity", "overfitting"),
              "activation": tip("relu", "hidden layer", "sigmoid", "tanh", "saturation"),
              "dropout": tip("dropout", "regularisation", "generalisation gap", "capacity")}
+# (Activation's values box tips the activations chosen in it: act_terms)
 VALUE_TIPS = {"lr": tip("learning rate"), "batch": tip("batch"),
-              "capacity": tip("hidden layer", "neuron", "parameters"), "activation": tip("activation"),
-              "dropout": tip("dropout")}
+              "capacity": tip("hidden layer", "neuron", "parameters"), "dropout": tip("dropout")}
 # terms the lessons under each tab's charts bring up first, tipped on the caption above them
 NOTE_TIPS = {"lr": (), "batch": ("initialisation",), "capacity": ("training set",),
              "activation": ("gradient", "weight"), "dropout": ()}
