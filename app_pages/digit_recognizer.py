@@ -294,7 +294,8 @@ with tab_read:
             st.caption(f"Reading with: {dr.model_summary(use)}" + (
                 f" · fine-tuned on your {tuned.drawings} drawing{'s' * (tuned.drawings != 1)} in "
                 f"{tuned.seconds:.1f} s (test accuracy {tuned.acc_before:.1%} → {tuned.acc_after:.1%})"
-                if tuned is not None else ""), help=tip("accuracy", "test set", *(["fine-tune"] if tuned else [])))
+                if tuned is not None else ""),
+                help=tip("accuracy", "test set", "fine-tune") if tuned is not None else tip("accuracy", "test set"))
             draw_col, up_col = st.columns([1, 1.4])
             with draw_col:
                 st.markdown("**Draw a digit**")

@@ -10,7 +10,7 @@ from core.hyperparameters import charts as hc
 from core.serve import hosted
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
-from ui.glossary import TERMS, tip
+from ui.glossary import tip
 from ui.widgets import parse_numbers, progress_bar, url_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
@@ -45,16 +45,20 @@ SAYS_TIPS = {"lr": tip("learning rate", "diverge", "adam", "sgd"), "batch": tip(
 # (Activation's values box tips the activations chosen in it: act_terms)
 VALUE_TIPS = {"lr": tip("learning rate"), "batch": tip("batch"),
               "capacity": tip("hidden layer", "neuron", "parameters"), "dropout": tip("dropout")}
-# terms the lessons under each tab's charts bring up first, tipped on the caption above them
-NOTE_TIPS = {"lr": (), "batch": ("initialisation",), "capacity": ("training set",),
-             "activation": ("gradient", "weight"), "dropout": ()}
+# the caption above each tab's charts: what the charts show, and the terms the lessons under them bring up first
+CHARTS_TIP = tip("learning curve", "loss", "accuracy", "generalisation gap")
+NOTE_TIPS = {"lr": "", "batch": tip("initialisation"), "capacity": tip("training set"),
+             "activation": tip("gradient", "weight"), "dropout": ""}
+# each activation's own line, where its name is shown (the ones the glossary has)
+ACT_TIPS = {"sigmoid": tip("sigmoid"), "tanh": tip("tanh"), "relu": tip("relu"), "leaky_relu": tip("leaky relu"),
+            "elu": tip("elu"), "gelu": tip("gelu"), "silu": tip("silu"), "softplus": tip("softplus")}
 VALUE_LABELS = {"lr": "Learning rates", "batch": "Batch sizes", "capacity": "Hidden layers (e.g. 64, 128x128)",
                 "dropout": "Dropout rates"}
 
 
-def act_terms(names) -> list[str]:
-    """The glossary terms of these activations (those it has)."""
-    return [t for t in (n.replace("_", " ") for n in names) if t in TERMS]
+def tips(*parts: str) -> str:
+    """Several tooltips as one (the empty ones left out)."""
+    return "\n\n".join(p for p in parts if p)
 
 
 def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
@@ -115,7 +119,7 @@ for name, tab in zip(TABS, tab_list):
                                                      "plain SGD at 0.01"))
         if name == "activation":
             a.multiselect("Activations", HIDDEN, key=f"{p}values", format_func=lambda n: REGISTRY[n].label,
-                          help=tip("activation", *act_terms(url.values)),
+                          help=tips(tip("activation"), *(ACT_TIPS.get(v, "") for v in url.values)),
                           wrap=True)  # in one row the last chips were cut at 1024 px
         else:
             a.text_input(VALUE_LABELS[name], key=f"{p}values",
@@ -127,7 +131,9 @@ for name, tab in zip(TABS, tab_list):
             e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
                             help=tip("hidden layer", before="e.g. 64 or 128x64"))
             e[1].number_input(f"Learning rate ({hp.OPT_LABEL[url.optimizer]})", 1e-6, 10.0, key=f"{p}lr",
-                              format="%.4g", disabled=name == "lr", help=tip("learning rate", url.optimizer))
+                              format="%.4g", disabled=name == "lr",
+                              help=tips(tip("learning rate"),
+                                        tip("sgd") if url.optimizer == "sgd" else tip("adam")))
             e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch",
                               help=tip("batch"))
         cfg = widget_config(lambda name=name, url=url: from_widgets(name, url), url)
@@ -150,8 +156,8 @@ for name, tab in zip(TABS, tab_list):
         st.caption(f"{cfg.n_models()} models ({len(cfg.values)} values x {cfg.seeds} seeds) on digits, {fixed}, "
                    f"{cfg.epochs} epochs: {wall:.1f} s of training in {n_stacks} batched "
                    f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).",
-                   help=tip("learning curve", "loss", "accuracy", "generalisation gap",
-                            *(act_terms((cfg.activation,)) if name != "activation" else ()), *NOTE_TIPS[name]))
+                   help=tips(CHARTS_TIP, ACT_TIPS.get(cfg.activation, "") if name != "activation" else "",
+                             NOTE_TIPS[name]))
         if name == "lr":
             notes = hp.lr_notes(cfg, table, curves)
             left, right = st.columns(2)
