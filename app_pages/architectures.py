@@ -153,7 +153,7 @@ with tab_s:
             e[1].number_input("Learning rate (Adam)", 1e-5, 1.0, key="s_lr", format="%.4g",
                               help=tip("learning rate", "adam"))
             e[2].number_input("Batch size", 1, 2000, key="s_batch", help=tip("batch"))
-            e[3].number_input("First seed", 0, 2**31 - 1, key="s_first")
+            e[3].number_input("First seed", 0, 2**31 - 1, key="s_first", help=tip("seed"))
 
         def shapes_from_widgets() -> ar.ShapesConfig:
             cfg = ar.ShapesConfig(dataset=ss.s_dataset, n_seeds=int(ss.s_seeds), epochs=int(ss.s_epochs),
@@ -189,7 +189,9 @@ with tab_s:
                         f"trained in {sum(r.seconds for r in rs):.2f} s when first run")
         bar.empty()
         table, _, checks = shapes_view(s_cfg)
-        say.lessons(ar.shapes_notes(table, checks, s_cfg.epochs), "caption")
+        notes = ar.shapes_notes(table, checks, s_cfg.epochs)
+        say.lessons([notes["best"], notes["fewer"]], "caption")
+        say.lesson(notes["narrow"], "caption", help=tip("he init", "initialisation", "linearly separable"))
         left, right = st.columns(2)
         curves_plot, size_plot = shapes_plots(s_cfg)
         left.altair_chart(curves_plot, width="stretch")
@@ -208,7 +210,7 @@ with tab_u:
             "One hidden layer computes a sum of bent pieces: each unit is a ReLU (or S-curve) placed and scaled by "
             "its weights, and the output adds them up. More units, more pieces, a closer fit. Below, one network "
             "per width learns the same function, and deeper networks get the same parameter budget.",
-            help=tip("universal approximation", "relu", "sigmoid"),
+            help=tip("universal approximation", "relu", "sigmoid", "weight", "capacity"),
         )
         a, b = st.columns([3, 1])
         a.segmented_control("Function", ar.TARGETS, key="u_function", required=True, format_func=ar.TARGET_LABELS.get)
@@ -223,7 +225,7 @@ with tab_u:
             e[2].number_input("Learning rate (Adam)", 1e-5, 1.0, key="u_lr", format="%.4g",
                               help=tip("learning rate", "adam"))
             e[3].number_input("Seeds per net", 1, 10, key="u_seeds", help="The best seed of each net is shown")
-            e[4].number_input("Seed", 0, 2**31 - 1, key="u_seed")
+            e[4].number_input("Seed", 0, 2**31 - 1, key="u_seed", help=tip("seed"))
             st.checkbox("Also train 2- and 3-layer nets with the same parameter budgets", key="u_deep")
 
         def approx_from_widgets() -> ar.ApproxConfig:
@@ -238,7 +240,7 @@ with tab_u:
         st.caption(f"Full batch on {arj.N_TRAIN} points of [-3, 3], Adam lr {u_cfg.lr:g}, {u_cfg.epochs} epochs, "
                    f"{u_cfg.n_seeds} seeds per net as one stack (the best seed is shown). Error: mean squared error "
                    f"on {arj.N_GRID} points divided by the function's variance (1 = no better than a flat line).",
-                   help=tip("mse", "batch"))
+                   help=tip("full batch", "mse", "batch"))
         left, right = st.columns(2)
         fits_slot, err_slot = left.empty(), right.empty()
         wide: dict[int, list] = {}
@@ -274,8 +276,8 @@ with tab_u:
                  help=tip("dead relu", before="Units adding something on [-3, 3]; the others output zero "
                                               "everywhere there (dead units)"))
         c.metric("Output bias", f"{float(total['offset'].iloc[0]):.3f}",
-                 help="The output layer's bias in the function's units, plus the target's mean (the network "
-                      "learns the target standardised)")
+                 help=tip("bias", before="The output layer's bias in the function's units, plus the target's "
+                                         "mean (the network learns the target standardised)"))
         d.metric("Sum vs network", f"{gap:.1e}",
                  help="The largest gap on [-3, 3] between the sum of the pieces plus the bias and the network's "
                       "own output")

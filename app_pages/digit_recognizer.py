@@ -70,7 +70,8 @@ st.markdown(
     f"**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's {D0.hidden} ReLU "
     f"network, plus dropout {D0.dropout:g}, {D0.augment_copies} augmented copies of each image, Adam lr {D0.lr:g}, "
     f"batch {D0.batch_size} and early stopping (patience {D0.patience}): change any of them under Settings.",
-    help=tip("mlp", "relu", "dropout", "augmentation", "adam", "learning rate", "batch", "early stopping", "patience"),
+    help=tip("mlp", "relu", "dropout", "augmentation", "adam", "learning rate", "batch", "early stopping", "patience",
+             "epoch"),
 )
 
 url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
@@ -159,14 +160,15 @@ with tab_train:
                 st.caption("Blue: the training rows; orange: the validation rows it never trains on.",
                            help=tip("training set", "validation set", "loss"))
             say.lesson(dcl.curves_after_best(r), "caption")
-            say.lesson(dcl.val_above_train_sentence(r), "caption")
+            say.lesson(dcl.val_above_train_sentence(r), "caption", help=tip("overfitting"))
             st.subheader("Model file", divider="gray")
             m1, m2 = st.columns(2)
             m1.download_button(
                 "Download this model (.safetensors)", digits.export_model(r), type="secondary",
                 file_name=f"nnlab-digits-{cfg.dataset}-{digits.model_digest(r)}.safetensors",
                 mime="application/octet-stream", icon=":material/download:", key="d_export",
-                help="Weights as safetensors plus the settings as JSON: no pickle, safe to share.")
+                help=tip("safetensors", before="Weights as safetensors plus the settings as JSON: no pickle, "
+                                               "safe to share."))
             m1.caption("Load it back here, or in any NN Lab, to read digits with it.")
             mf = m2.file_uploader("Load a model file", type=None, key="d_model_file", max_upload_size=upload_mb(),
                                   help="An NN Lab digit model (.safetensors). Nothing is ever unpickled.")
@@ -240,7 +242,7 @@ with tab_eval:
                 image_grid(data, rows, probs)
             else:
                 say.status("No test image is misread.", "success")
-            st.markdown("#### What each first-layer neuron looks for")
+            st.markdown("#### What each first-layer neuron looks for", help=tip("neuron", "hidden layer"))
             n_first = model.state["0.weight"].shape[0]
             c1, c2, c3 = st.columns([1, 1.4, 2.4])
             n_show = c1.number_input("Units shown", 1, n_first, min(32, n_first), step=8, key="d_units_n")
@@ -297,7 +299,8 @@ with tab_read:
             st.caption(f"Reading with: {dr.model_summary(use)}" + (
                 f" · fine-tuned on your {tuned.drawings} drawing{'s' * (tuned.drawings != 1)} in "
                 f"{tuned.seconds:.1f} s (test accuracy {tuned.acc_before:.1%} → {tuned.acc_after:.1%})"
-                if tuned is not None else ""))
+                if tuned is not None else ""),
+                help=tip("accuracy", "test set", "fine-tune") if tuned is not None else tip("accuracy", "test set"))
             draw_col, up_col = st.columns([1, 1.4])
             with draw_col:
                 st.markdown("**Draw a digit**")
@@ -354,7 +357,7 @@ with tab_read:
                                "space (every hidden layer, cosine) and in pixel space (cosine); flagged when either "
                                "is farther than for 98% of the training images. bench/novelty.py compares other "
                                "scores (the top probability alone misses most non-digits).",
-                               help=tip("cosine distance"))
+                               help=tip("cosine distance", "hidden space"))
             elif ok and bank is None:
                 st.caption("The not-a-digit check needs this model's training images, which are not on this machine.")
             if ok:
@@ -384,17 +387,21 @@ with tab_cmp:
     if tab_cmp.open and mnist_err:
         mnist_missing()
     elif tab_cmp.open:
-        st.markdown("#### The tutorial's scikit-learn MLPClassifier: its exact code, and with scaled pixels")
+        st.markdown("#### The tutorial's scikit-learn MLPClassifier: its exact code, and with scaled pixels",
+                    help=tip("mlpclassifier"))
         res = obtain([cfg], folder, auto, "d_train_cmp")
         sklearn_comparison(dataset, folder, cfg, res)
-        st.markdown("#### Do dropout and early stopping curb overfitting?")
-        st.caption("Two runs each, trained together on the same rows and seed, differing in one setting only.")
+        st.markdown("#### Do dropout and early stopping curb overfitting?",
+                    help=tip("overfitting", "dropout", "early stopping"))
+        st.caption("Two runs each, trained together on the same rows and seed, differing in one setting only.",
+                   help=tip("seed", "hyperparameter"))
         cmp_epochs = field_widget(D, "epochs", label="Epochs for these runs", key="d_cmp_epochs",
-                                  value=url_cmp_epochs, help=None)
+                                  value=url_cmp_epochs, help=tip("epoch"))
         val, pairs = dm.regulariser_pairs(cfg, cmp_epochs)
         st.caption(f"Both runs of a pair start from the same weights and see the same {val:.0%} validation rows; "
                    "augmentation is off here so that only the one setting differs. Loss gap: test loss minus "
-                   "training loss (how much worse it does on digits it never trained on).")
+                   "training loss (how much worse it does on digits it never trained on).",
+                   help=tip("weight", "loss", "generalisation gap", "accuracy"))
         for pair in pairs:
             what = pair.what
             st.markdown(f"**{what.capitalize()}: off vs on**")

@@ -38,14 +38,27 @@ def noise_view(batches: tuple[int, ...], hidden: tuple[int, ...], seed: int):
 TABLE_FORMAT = {"parameters": "{:,}", "train loss": "{:.4f}", "test loss": "{:.4f}", "train acc": "{:.1%}",
                 "test acc": "{:.1%}", "gap": "{:.1%}", "loss gap": "{:.4f}", "s / epoch": "{:.3f}"}
 # the glossary terms each tab's tutorial line and its values box bring up first
-SAYS_TIPS = {"lr": tip("learning rate", "adam", "sgd"), "batch": tip("batch", "gradient"),
-             "capacity": tip("capacity", "overfitting"), "activation": tip("relu", "sigmoid", "tanh", "saturation"),
-             "dropout": tip("dropout", "regularisation", "generalisation gap")}
+SAYS_TIPS = {"lr": tip("learning rate", "diverge", "adam", "sgd"), "batch": tip("batch", "gradient", "epoch"),
+             "capacity": tip("capacity", "overfitting"),
+             "activation": tip("relu", "hidden layer", "sigmoid", "tanh", "saturation"),
+             "dropout": tip("dropout", "regularisation", "generalisation gap", "capacity")}
+# (Activation's values box tips the activations chosen in it: act_terms)
 VALUE_TIPS = {"lr": tip("learning rate"), "batch": tip("batch"),
-              "capacity": tip("hidden layer", "neuron", "parameters"), "activation": tip("activation"),
-              "dropout": tip("dropout")}
+              "capacity": tip("hidden layer", "neuron", "parameters"), "dropout": tip("dropout")}
+# the caption above each tab's charts: what the charts show, and the terms the lessons under them bring up first
+CHARTS_TIP = tip("learning curve", "loss", "accuracy", "generalisation gap")
+NOTE_TIPS = {"lr": "", "batch": tip("initialisation"), "capacity": tip("training set"),
+             "activation": tip("gradient", "weight"), "dropout": ""}
+# each activation's own line, where its name is shown (the ones the glossary has)
+ACT_TIPS = {"sigmoid": tip("sigmoid"), "tanh": tip("tanh"), "relu": tip("relu"), "leaky_relu": tip("leaky relu"),
+            "elu": tip("elu"), "gelu": tip("gelu"), "silu": tip("silu"), "softplus": tip("softplus")}
 VALUE_LABELS = {"lr": "Learning rates", "batch": "Batch sizes", "capacity": "Hidden layers (e.g. 64, 128x128)",
                 "dropout": "Dropout rates"}
+
+
+def tips(*parts: str) -> str:
+    """Several tooltips as one (the empty ones left out)."""
+    return "\n\n".join(p for p in parts if p)
 
 
 def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
@@ -67,7 +80,8 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
 
 
 # ---- page -----------------------------------------------------------------------------------------
-st.title("Hyperparameter Effects")
+st.title("Hyperparameter Effects",  # the settings the tabs sweep, named in their labels
+         help=tip("hyperparameter", "learning rate", "batch", "neuron", "activation", "dropout"))
 st.markdown(
     "The tutorial's table of what each hyperparameter does, one row per tab, each a real sweep: the same "
     f"MLP on scikit-learn's 8x8 digits ({hp.N_TRAIN - hp.N_VAL:,} images to train on, {hp.N_VAL} kept back for "
@@ -105,7 +119,7 @@ for name, tab in zip(TABS, tab_list):
                                                      "plain SGD at 0.01"))
         if name == "activation":
             a.multiselect("Activations", HIDDEN, key=f"{p}values", format_func=lambda n: REGISTRY[n].label,
-                          help=VALUE_TIPS[name],
+                          help=tips(tip("activation"), *(ACT_TIPS.get(v, "") for v in url.values)),
                           wrap=True)  # in one row the last chips were cut at 1024 px
         else:
             a.text_input(VALUE_LABELS[name], key=f"{p}values",
@@ -115,10 +129,13 @@ for name, tab in zip(TABS, tab_list):
         with st.expander("Fixed settings", icon=":material/tune:"):
             e = st.columns(3)
             e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
-                            help="e.g. 64 or 128x64")
+                            help=tip("hidden layer", before="e.g. 64 or 128x64"))
             e[1].number_input(f"Learning rate ({hp.OPT_LABEL[url.optimizer]})", 1e-6, 10.0, key=f"{p}lr",
-                              format="%.4g", disabled=name == "lr")
-            e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch")
+                              format="%.4g", disabled=name == "lr",
+                              help=tips(tip("learning rate"),
+                                        tip("sgd") if url.optimizer == "sgd" else tip("adam")))
+            e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch",
+                              help=tip("batch"))
         cfg = widget_config(lambda name=name, url=url: from_widgets(name, url), url)
         cfgs[name] = cfg
         n_stacks = len(cfg.stacks())
@@ -139,7 +156,8 @@ for name, tab in zip(TABS, tab_list):
         st.caption(f"{cfg.n_models()} models ({len(cfg.values)} values x {cfg.seeds} seeds) on digits, {fixed}, "
                    f"{cfg.epochs} epochs: {wall:.1f} s of training in {n_stacks} batched "
                    f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).",
-                   help=tip("learning curve", "loss", "generalisation gap"))
+                   help=tips(CHARTS_TIP, ACT_TIPS.get(cfg.activation, "") if name != "activation" else "",
+                             NOTE_TIPS[name]))
         if name == "lr":
             notes = hp.lr_notes(cfg, table, curves)
             left, right = st.columns(2)

@@ -76,15 +76,16 @@ st.markdown(
     "claim is **tested, not asserted**: scikit-learn's random forest and gradient boosting against an MLP "
     "(this app's engine, and scikit-learn's MLPClassifier) on real data, cross-validated with seeded folds. "
     "Every sentence under a chart is computed from the run above it.",
-    help=tip("tree ensemble", "random forest", "gradient boosting", "mlp", "cross-validation", "fold", "seed"),
+    help=tip("tree ensemble", "random forest", "gradient boosting", "gradient", "mlp", "mlpclassifier",
+             "cross-validation", "fold", "seed"),
 )
 
 with st.expander("Your own CSV", icon=":material/upload_file:"):
     up_l, up_r = st.columns([3, 2])
     upload = up_l.file_uploader("A CSV file: numeric feature columns and a target column", type=["csv", "txt"],
                                 key="csv_file", max_upload_size=upload_mb(wtu.MAX_CSV_BYTES),
-                                help=f"At most {wtu.MAX_CSV_BYTES / 1e6:.0f} MB, {wtu.MAX_CSV_ROWS:,} rows and "
-                                     f"{wtu.MAX_CSV_COLUMNS} columns, UTF-8.")
+                                help=tip("feature", before=f"At most {wtu.MAX_CSV_BYTES / 1e6:.0f} MB, "
+                                         f"{wtu.MAX_CSV_ROWS:,} rows and {wtu.MAX_CSV_COLUMNS} columns, UTF-8."))
     target = up_r.text_input("Target column", key="csv_target", placeholder="the last column",
                              help="A text or small whole-number target is a class label; other numbers: regression.")
     csv_bytes, csv_ok = b"", False
@@ -141,7 +142,7 @@ with tab_a:
         a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
         c.number_input("Folds", 2, 5, key="d_folds",
-                       help=tip("cross-validation", "fold", before="seeded, stratified for classes"))
+                       help=tip("cross-validation", "fold", "stratified", before="seeded, stratified for classes"))
         d.number_input("Seed", 0, 2**31 - 1, key="d_seed", help=tip("seed"))
         if models_chosen("d_models"):
             a_cfg = widget_config(lambda: wtu.DuelConfig(dataset=ss.d_dataset, models=tuple(ss.d_models),
@@ -170,7 +171,7 @@ with tab_a:
         st.table(wc.duel_table_text(runs, table.task))
         st.caption("± std: standard deviation over the folds; train s: seconds to train, all folds; settings changed: "
                    "from the library's defaults (NN Lab's own for its engine), out of the settings the model exposes "
-                   "(seed not counted).")
+                   "(seed not counted).", help=tip("standard deviation"))
         forest = next((r for r in runs if r.model == "forest" and r.importances), None)
         if forest is not None:
             left, right = st.columns([3, 2])
@@ -182,7 +183,7 @@ with tab_a:
             right.caption(f"A forest reports how much each feature's splits reduced impurity: here the top three "
                           f"features carry {top3:.0%} of it (mean over {a_cfg.folds} folds). An MLP's weights give no "
                           "such ranking directly; explaining one needs extra tools.",
-                          help=tip("feature importance", "decision tree"))
+                          help=tip("feature importance", "decision tree", "impurity", "weight"))
         links.try_next("when-to-use.duel", "when-to-use", TABS)
 
 # ---- 2. scaling ------------------------------------------------------------------------------------------
@@ -191,11 +192,12 @@ with tab_b:
         seed_state({"s_dataset": url_b.dataset, "s_models": list(url_b.models), "s_folds": url_b.folds,
                     "s_seed": url_b.seed})
         st.markdown("Each model twice: on the raw features, and on features standardised to mean 0 and standard "
-                    "deviation 1 (using the training fold's statistics).", help=tip("standardise"))
+                    "deviation 1 (using the training fold's statistics).",
+                    help=tip("standardise", "standard deviation", "fold"))
         a, c, d = st.columns([4, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
-        c.number_input("Folds", 2, 5, key="s_folds")
-        d.number_input("Seed", 0, 2**31 - 1, key="s_seed")
+        c.number_input("Folds", 2, 5, key="s_folds", help=tip("cross-validation", "fold"))
+        d.number_input("Seed", 0, 2**31 - 1, key="s_seed", help=tip("seed"))
         if models_chosen("s_models"):
             b_cfg = widget_config(lambda: wtu.ScalingConfig(dataset=ss.s_dataset, models=tuple(ss.s_models),
                                                             folds=int(ss.s_folds), seed=int(ss.s_seed)), url_b)
@@ -233,8 +235,8 @@ with tab_c:
         a, b, c, d = st.columns([3, 3, 1, 1])
         a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
         b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
-        c.number_input("Folds", 2, 5, key="n_folds")
-        d.number_input("Seed", 0, 2**31 - 1, key="n_seed")
+        c.number_input("Folds", 2, 5, key="n_folds", help=tip("cross-validation", "fold"))
+        d.number_input("Seed", 0, 2**31 - 1, key="n_seed", help=tip("seed"))
         a, r = st.columns([5, 2], vertical_alignment="bottom")
         r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
                                                     "without a rotation (twice the work)")
@@ -247,7 +249,7 @@ with tab_c:
         table = table_for(dataset, csv_bytes, target)
         st.caption(f"{DATA_LABELS[dataset]}: {table.describe()}, plus k standard-normal columns. The MLPs get "
                    f"standardised inputs. Lines: mean over {c_cfg.folds} folds (dashed: rotated features); "
-                   "bands: ± one standard deviation.")
+                   "bands: ± one standard deviation.", help=tip("standardise", "standard deviation"))
         # hosted: the whole request priced from the table's shape before any fit; over budget, one line
         check_request(c_cfg.replace(dataset=dataset), table)
         box = st.empty()
@@ -269,11 +271,11 @@ with tab_d:
                     "c_models": list(url_d.models), "c_seed": url_d.seed})
         st.markdown("Learning curves: a seeded quarter of the rows is held out; each model trains on a growing "
                     "(stratified) share of the rest. Neural networks are said to be data-hungry: here is how each "
-                    "model's score grows with the rows it sees.", help=tip("learning curve", "held-out"))
+                    "model's score grows with the rows it sees.", help=tip("learning curve", "held-out", "stratified"))
         a, b, c = st.columns([2, 3, 1])
         a.selectbox("Data", wtu.DATASETS, key="c_dataset", format_func=DATA_LABELS.get)
         b.text_input("Shares of the training rows", key="c_fractions", help="comma-separated, 0.01 to 1")
-        c.number_input("Seed", 0, 2**31 - 1, key="c_seed")
+        c.number_input("Seed", 0, 2**31 - 1, key="c_seed", help=tip("seed"))
         if models_chosen("c_models", help="Gradient boosting and scikit-learn's MLP take several seconds each on "
                                           "the digits"):
             d_cfg = widget_config(lambda: wtu.CurveConfig(

@@ -32,36 +32,40 @@ def controls(base: DigitsConfig) -> DigitsConfig:
     field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=row, **w,
                  help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
     field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=row, **w,
-                 format_func=ACT_LABEL.get, help="ReLU is the default for hidden layers.")
+                 format_func=ACT_LABEL.get,
+                 help=tip("activation", "relu", before="ReLU is the default for hidden layers."))
     field_widget(D, "optimizer", label="Optimizer", key="d_opt", value=base.optimizer, container=row, **w,
                  options=list(OPT_LABEL), format_func=OPT_LABEL.get, help=tip("adam", "sgd", "momentum"))
     field_widget(D, "lr", label="Learning rate", key="d_lr", value=base.lr, container=row, **w, format="%.4g",
-                 help="Starting points: 0.001 for Adam, 0.01 for SGD.")
+                 help=tip("learning rate", before="Starting points: 0.001 for Adam, 0.01 for SGD."))
     field_widget(D, "batch_size", label="Batch size", key="d_batch", value=base.batch_size, container=row, **w,
-                 help="Rows per step; 32-128 is usual. 0 = the whole training set.")
+                 help=tip("batch", before="Rows per step; 32-128 is usual. 0 = the whole training set."))
     field_widget(D, "epochs", label="Epochs (at most)", key="d_epochs", value=base.epochs, container=row, **w,
                  help=tip("epoch"))
     field_widget(D, "dropout", label="Dropout", key="d_dropout", value=base.dropout, container=row, **w,
-                 widget="slider", step=0.05, help="Share of hidden units switched off at random in each training "
-                                                  "step (0.2-0.5 is usual); always off when the model reads a digit.")
+                 widget="slider", step=0.05,
+                 help=tip("dropout", before="Share of hidden units switched off at random in each training step "
+                                            "(0.2-0.5 is usual); always off when the model reads a digit."))
     field_widget(D, "l2", label="L2 (weight decay)", key="d_l2", value=base.l2, container=row, **w, format="%.4g",
-                 step=1e-4, help=tip("l2", "weight decay", "l1"))
+                 step=1e-4, help=tip("l2", "weight decay", "weight", "l1"))
     seed_state({"d_es": base.patience > 0})
     row.toggle("Early stopping", key="d_es", width=SETTING_W,
-               help="Stop when the validation loss has not improved for `patience` epochs; "
-                    "keep the best epoch's weights.")
+               help=tip("early stopping", before="Stop when the validation loss has not improved for `patience` "
+                                                 "epochs; keep the best epoch's weights."))
     field_widget(D, "patience", label="Patience (epochs)", key="d_patience", value=base.patience or 10, lo=1,
                  container=row, **w, disabled=not st.session_state.d_es, help=tip("patience"))
     field_widget(D, "val_fraction", label="Validation share", key="d_val", value=base.val_fraction, container=row, **w,
                  widget="slider", step=0.05,
-                 help="Training rows held out to watch for overfitting (the tutorial: 10%).")
-    field_widget(D, "seed", label="Seed", key="d_seed", value=base.seed, container=row, **w)
+                 help=tip("validation set", "overfitting",
+                          before="Training rows held out to watch for overfitting (the tutorial: 10%)."))
+    field_widget(D, "seed", label="Seed", key="d_seed", value=base.seed, container=row, **w, help=tip("seed"))
     # both data sets: the 8x8 default trains on augmented copies too
     field_widget(D, "augment_copies", label="Augmented copies", key="d_aug", value=base.augment_copies,
                  container=row, **w, help="Shifted, rotated, rescaled, thicker/thinner, gently warped copies of "
                                           "each training image: what makes the model read real handwriting. 0 = off.")
     field_widget(D, "augment", label="Augmentation strength", key="d_aug_strength", value=base.augment,
-                 container=row, **w, widget="slider", step=0.25)
+                 container=row, **w, widget="slider", step=0.25,
+                 help=tip("augmentation", before="Strength of the random shifts, rotations, scale and stroke width."))
     return widget_config(lambda: config_from_state(base), base)
 
 
@@ -100,7 +104,7 @@ def summary_line(cfg: DigitsConfig) -> str:
 def result_metrics(r: TrainResult) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Test accuracy", f"{dr.kept_metrics(r)['test_acc']:.1%}",
-              help="On test images the model never saw while training.")
+              help=tip("accuracy", "test set", before="On test images the model never saw while training."))
     c2.metric("Epochs run", dm.epochs_run(r))
     c3.metric("Best epoch", r.best_epoch or "last",  # "(weights kept)" in the label was cut at 1024 px
               help="The epoch whose weights the model keeps (early stopping), or the last one")

@@ -309,7 +309,8 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
     act = inside.hidden_activations(model, x.steps.x[None], with_grad_for=int(cls))
     c2.caption(f"Each strip is one hidden layer, each cell one unit: dark = it fired for your digit. "
                f"{sum(int((a > 0).sum()) for a in act.layers)} of {sum(a.shape[1] for a in act.layers)} units "
-               f"fired. Hover a cell for how much it pushed the score of {cls}.")
+               f"fired. Hover a cell for how much it pushed the score of {cls}.",
+               help=tip("hidden layer", "activation"))
     st.altair_chart(dv.activation_strips(act), width="stretch")
     left, right = st.columns(2)
     with left:
@@ -318,7 +319,8 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
         st.altair_chart(dv.contribution_bars(act, layer=0, k=8), width="stretch")
     top = inside.top_units(act, layer=0, k=8)
     st.caption(f"What layer 1's strongest {len(top)} units for {cls} look for (their incoming weights: blue where ink "
-               "excites the unit, red where it inhibits it), with how much each pushed the score:")
+               "excites the unit, red where it inhibits it), with how much each pushed the score:",
+               help=tip("weight", "sign colours"))
     w = inside.first_layer_weights(model)
     scale = float(np.abs(w[[u for u, _, _ in top]]).max()) or 1.0
     cols = st.columns(8)
@@ -331,9 +333,9 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
         return
     space = st.radio("Nearest in", inside.SPACES, horizontal=True, key=f"d_space_{key}", format_func={
         "hidden": "hidden space (what the network sees)", "pixel": "pixel space (how the ink lies)"}.get,
-        help=tip("cosine distance", before="Hidden space: every hidden layer's activations, compared by cosine "
-                 "distance (the mean over the layers). Pixel space: the preprocessed pixels, compared by cosine "
-                 "distance."))
+        help=tip("cosine distance", "hidden space", before="Hidden space: every hidden layer's activations, "
+                 "compared by cosine distance (the mean over the layers). Pixel space: the preprocessed pixels, "
+                 "compared by cosine distance."))
     Xb, yb = bank
     E = bank_embedding(model, key, Xb, space)
     idx, d = inside.nearest(inside.unit_norm(inside.embed(model, x.steps.x[None], space)), E, k=8)
@@ -460,7 +462,7 @@ def sklearn_comparison(dataset: str, folder: str | None, cfg: DigitsConfig,
         st.dataframe(pair.drop(columns=["pixels"]), hide_index=True, width="stretch", column_config={
             "test accuracy": st.column_config.NumberColumn(format="%.3f"),
             "seconds": st.column_config.NumberColumn(format="%.2f")})
-        say.lesson(dcl.scaling_sentence(pair), "caption")
+        say.lesson(dcl.scaling_sentence(pair), "caption", help=tip("pre-activation"))
     run_sk = dataset == "digits" or st.button("Run MLPClassifier", key="d_sk", icon=":material/play_arrow:")
     if res and run_sk:
         with st.spinner("Fitting MLPClassifier((100, 50), relu, max_iter=500, random_state=42)..."):

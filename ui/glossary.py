@@ -184,6 +184,16 @@ TERMS: dict[str, str] = {
     "contour plot": "Two hyperparameters at once: each cell is coloured by the mean result of the trials in it.",
     "rank plot": "Two hyperparameters at once, each trial a dot coloured by its rank among all trials.",
     "edf": "Empirical distribution function: for each result, the share of trials at or below it.",
+    # glossary pass 2: Network Shapes, Digit Recognizer, Hyperparameter Effects, When to Use Neural Networks
+    "impurity": "How mixed the classes (or how spread the targets) are among the rows at a tree's node; each "
+                "split is chosen to lower it the most.",
+    "standard deviation": "How far values typically sit from their mean: the square root of the mean squared "
+                          "distance to the mean.",
+    "stratified": "Split so that every part keeps the classes in the same proportions as the whole data set.",
+    "safetensors": "A file format holding only named arrays of numbers (the weights) and a text header: loading "
+                   "one cannot run code, unlike a pickle.",
+    "mlpclassifier": "scikit-learn's ready-made MLP for classification: fit(X, y) trains it (Adam by default), "
+                     "predict(X) answers.",
 }
 
 

@@ -340,7 +340,7 @@ def activation_depth(cfg: Sweep, table: pd.DataFrame) -> Said:
                            f"layer{'s' * (n != 1)} ({shape_label(cfg.hidden)}): the gradient passes {n} activation "
                            f"slope{'s' * (n != 1)} on its way to the first weights, so it cannot shrink layer after "
                            f"layer. Validation accuracy after {cfg.epochs} epochs: {order}" +
-                           (f" ({where})." if where else ".") + " The Activation Explorer's depth study (linked "
+                           (f" ({where})." if where else ".") + " The Activation Explorer's depth tab (linked "
                            "below) trains 10 hidden layers and measures each layer's gradient.", layers=n)
 
 
