@@ -37,6 +37,16 @@ def _pattern(term: str) -> re.Pattern[str]:
 
 
 PATTERNS = {t: _pattern(t) for t in TERMS}
+# a longer term that holds a shorter one ("gradient boosting" holds "gradient"): where the longer one is
+# written, the shorter one is not met on its own
+LONGER = {t: [PATTERNS[u] for u in TERMS if u != t and PATTERNS[t].search(u)] for t in TERMS}
+
+
+def shows(term: str, text: str) -> bool:
+    """Whether ``text`` shows ``term`` on its own (not only inside a longer glossary term)."""
+    for longer in LONGER[term]:
+        text = longer.sub(" ", text)
+    return bool(PATTERNS[term].search(text))
 
 
 def reading_order(node) -> list[tuple[str, str, str]]:
@@ -49,6 +59,7 @@ def reading_order(node) -> list[tuple[str, str, str]]:
         if isinstance(v, str):
             text = v
             break
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # a link's address is not text a student reads
     nav = typ in NAV_TYPES or (typ == "Button" and text.startswith(NAV_PREFIX))
     if typ not in SKIP_TYPES and not nav and (text or typ in ("Tab", "Expander")):
         out.append((typ, text, getattr(node, "help", None) or ""))
@@ -62,8 +73,8 @@ def reading_order(node) -> list[tuple[str, str, str]]:
 def untipped(elements: list[tuple[str, str, str]]) -> list[str]:
     """The glossary terms whose first appearance (or the element after it) carries no tooltip for them."""
     missing = []
-    for term, pat in PATTERNS.items():
-        first = next((i for i, (_, text, _h) in enumerate(elements) if pat.search(text)), None)
+    for term in PATTERNS:
+        first = next((i for i, (_, text, _h) in enumerate(elements) if shows(term, text)), None)
         if first is None:
             continue
         tipped = any(f"**{term}**" in h.lower() or f"**{term}**:" in t.lower() for _, t, h in elements[: first + 2])
@@ -87,6 +98,12 @@ def test_every_glossary_term_is_tipped_where_the_page_first_shows_it(file: str) 
     assert not at.exception
     missing = untipped(reading_order(at.main))
     assert not missing, f"{file}: {len(missing)} terms shown without a tooltip at first sight:\n" + "\n".join(missing)
+
+
+def test_a_term_inside_a_longer_term_is_not_met_on_its_own() -> None:
+    assert not shows("gradient", "Gradient boosting won here.") and shows("gradient boosting", "Gradient boosting won")
+    assert shows("gradient", "Gradient boosting follows the gradient of the loss.")
+    assert not shows("weight", "Weight decay shrinks them.") and shows("weight", "Each weight moves.")
 
 
 def test_the_check_sees_a_term_shown_without_its_tip() -> None:
