@@ -118,7 +118,7 @@ def payload(hs: HiddenSpace, y: np.ndarray, train: np.ndarray, act_range: tuple[
         "lo": round(lo, 4), "hi": round(hi, 4),
         "line": [round(float(v), 5) for v in hs.line],
         "u": f"L{layer} n{i + 1}",
-        "v": {"one": "(constant)", "rest": f"L{layer} others (weighted mean)"}.get(hs.how, f"L{layer} n{(j or 0) + 1}"),
+        "v": {"one": "(constant)", "rest": f"L{layer} others"}.get(hs.how, f"L{layer} n{(j or 0) + 1}"),
         "how": hs.how, "agree": round(hs.agree, 4), "note": hs.describe(f"L{layer} n{{}}"),
     }
 
