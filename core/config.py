@@ -48,7 +48,7 @@ def param(
 
     ``cap`` names what a server's limits bound in this field (see :data:`CAP_KINDS`): "epochs",
     "seeds", "trials", "width" (the widest layer), "layers" (an int, or a tuple's length).
-    :func:`core.serve.hosted.violations` reads it; no other code matches field names.
+    :func:`core.serve.caps.violations` reads it; no other code matches field names.
     """
     caps = (cap,) if isinstance(cap, str) else tuple(cap or ())
     for c in caps:

@@ -24,9 +24,10 @@ import torch
 from core.config import ConfigError, param
 from core.datasets import Dataset, digits_arrays, mnist
 from core.digits.augment import augment_images
+from core.digits.workload import model as model_workload
 from core.engine import ProgressFn, TrainConfig, TrainResult, fit
-from core.serve import price
 from core.serve.cache import DiskCache, batch_key, cached
+from core.serve.workload import Workload
 
 DATASETS = ("digits", "mnist")
 SIDE = {"digits": 8, "mnist": 28}
@@ -61,6 +62,9 @@ class DigitsConfig(TrainConfig):
         super().__post_init__()
         if self.patience > 0 and self.val_fraction <= 0:
             raise ConfigError("val_fraction", "early stopping needs a validation share above 0")
+
+    def workload(self, data: Any = None) -> Workload:
+        return model_workload(self, data)
 
 
 def default_config(dataset: str = "digits") -> DigitsConfig:
@@ -270,15 +274,6 @@ def test_image(data: Dataset, index: int) -> np.ndarray:
     x = data.X_test[index].numpy()
     side = int(round(len(x) ** 0.5))
     return x.reshape(side, side)
-
-
-def sklearn_request(dataset: str, rows: tuple[int, int] | None = None, train_limit: int = 0) -> price.SklearnMLP:
-    """What :func:`sklearn_baseline` fits, as a request to price before it starts: ``rows`` = (training,
-    test) rows of the MNIST in use (None: all of MNIST; the 8x8 digits have their own split)."""
-    n_all, n_test, n_features = price.DIGITS_8X8 if dataset == "digits" else (*(rows or price.MNIST_FULL[:2]),
-                                                                              price.MNIST_FULL[2])
-    n_train = min(n_all, train_limit) if train_limit else n_all
-    return price.SklearnMLP(n_train=n_train, n_features=n_features, n_test=n_test)
 
 
 def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, max_iter: int = 500,
