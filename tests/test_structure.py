@@ -112,9 +112,9 @@ def test_the_server_names_no_page():
         if p.parent.name == "serve":
             continue
         for node in ast.walk(ast.parse(p.read_text())):
-            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "kind" and node.value is not None:
-                if isinstance(node.value, ast.Constant):
-                    kinds.add(node.value.value)
+            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "kind" \
+                    and isinstance(node.value, ast.Constant):
+                kinds.add(node.value.value)
     kinds -= {"config", "train"}  # core.config's and the engine's own
     assert {"digits", "act-compare", "wtu-duel", "playground"} <= kinds
     for p in (ROOT / "core" / "serve").glob("*.py"):
@@ -123,5 +123,5 @@ def test_the_server_names_no_page():
         assert not named & kinds, f"{p.name} names pages: {sorted(named & kinds)}"
         probes = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "getattr"
                   and len(n.args) > 1 and isinstance(n.args[1], ast.Constant)
-                  and not p.name == "memory.py"]  # memory sizes any object (numpy's nbytes)
+                  and p.name != "memory.py"]  # memory sizes any object (numpy's nbytes)
         assert not probes, f"{p.name} probes fields by name at lines {[n.lineno for n in probes]}"
