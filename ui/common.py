@@ -15,6 +15,7 @@ from core import settings
 from core.config import Config
 from core.serve import price, queue
 from core.serve.memory import approx_bytes, memory_cache_bytes
+from ui import say
 
 if TYPE_CHECKING:  # core.engine and core.serve.cache import torch (~1-2 s): Home's first paint does without it
     from core.engine import TrainResult
@@ -148,7 +149,7 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
         results, _ = cached(key, compute, disk_cache(), config_types)
     cut = cut_short(results)
     if cut:  # hosted: the wall-clock limit stopped it; shown, never cached
-        st.warning(cut, icon=":material/timer_off:")
+        say.status(f"{cut}", "warning", icon=":material/timer_off:")
     why = not_cached(results)
     if why and not cut:  # the result is good, only the disk could not keep it
         st.caption(why)
@@ -174,7 +175,7 @@ def _wait_display(ctx) -> tuple[Callable[[int, int], None], Callable[[], None]]:
         if not box:
             box.append(st.empty())
         if not shown or shown[-1] != msg:
-            box[0].info(msg, icon=":material/hourglass_top:")
+            say.status(f"{msg}", "info", icon=":material/hourglass_top:", where=box[0])
             shown.append(msg)
         elif ctx is not None:
             ctx.yield_check()  # a rerun or a closed tab stops this wait (and frees the place)
@@ -197,8 +198,8 @@ _DOOR = _Door()
 
 
 def refuse(msg: str) -> None:
-    """Say why a request is refused (one line) and stop this script run."""
-    st.error(msg, icon=":material/block:")
+    """Say why a request is refused (one line, from the price or the caps) and stop this script run."""
+    say.status(f"{msg}", "error", icon=":material/block:")
     st.stop()
 
 
@@ -300,8 +301,8 @@ def seed_state(values: dict[str, Any]) -> None:
 
 def show_config_error(e: Exception) -> None:
     """A bad setting, said plainly next to the controls."""
-    st.error(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.",
-             icon=":material/error:")
+    say.status(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.", "error",
+               icon=":material/error:")
 
 
 def widget_config(build: Callable[[], C], fallback: C) -> C:
