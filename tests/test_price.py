@@ -219,8 +219,8 @@ def test_a_run_nobody_priced_is_priced_at_the_guard_once_per_stack(monkeypatch):
     monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s3", yield_check=lambda: None))
     priced, slots = counting(monkeypatch)
     with common.admitted():
-        for _ in range(2):
-            with common._trainer_guard([TrainConfig()]):
+        for epochs in (10, 20):
+            with common._trainer_guard([TrainConfig(epochs=epochs)]):
                 pass
     assert len(priced) == 2 and len(slots) == 1
     priced.clear()
@@ -229,6 +229,24 @@ def test_a_run_nobody_priced_is_priced_at_the_guard_once_per_stack(monkeypatch):
     with common.admitted(CompareConfig()), common._trainer_guard(CompareConfig().train_configs()):
         pass
     assert len(priced) == 1 and len(slots) == 1
+
+
+def test_a_request_asked_again_for_each_of_its_stacks_is_priced_once(monkeypatch):
+    """Network Shapes asks for its request at each shape's door: priced the first time only (until it changes)."""
+    import core.architectures as ar
+    from ui import common
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s4", yield_check=lambda: None))
+    priced, slots = counting(monkeypatch)
+    cfg = ar.ShapesConfig(epochs=3)
+    for _ in ar.SHAPES:
+        with common.admitted(cfg):
+            pass
+    assert len(priced) == 1 and len(slots) == len(ar.SHAPES)
+    with common.admitted(cfg.replace(epochs=4)):
+        pass
+    assert len(priced) == 2
 
 
 def test_a_stack_is_priced_on_the_data_its_configs_name():

@@ -188,10 +188,13 @@ def _wait_display(ctx) -> tuple[Callable[[int, int], None], Callable[[], None]]:
 
 
 class _Door(threading.local):
-    """This thread's pass through the door: whether it is inside, and whether its request was priced."""
+    """This thread's pass through the door: whether it is inside, whether its request was priced, and
+    the last request that passed (asked again, as a page's stacks each ask for their request, it is not
+    priced again)."""
 
     inside: bool = False
     priced: bool = False
+    passed: Any = None
 
 
 _DOOR = _Door()
@@ -208,9 +211,14 @@ def check_request(request: Any, data: Any = None) -> bool:
     TrainConfigs) and refuse it when it breaks a cap or the budget, with one line, and stop the script.
     True when it may run; its work then enters through :func:`training_slot`, unpriced."""
     if settings.hosted():
+        key = (tuple(request) if isinstance(request, list) else request, price.workload_of(request, data),
+               settings.limits())
+        if _DOOR.passed == key:
+            return True
         msg = price.check(request, data)
         if msg:
             refuse(msg)
+        _DOOR.passed = key
     return True
 
 
