@@ -233,9 +233,14 @@ def admitted(request: Any = None, data: Any = None, priced: bool = False):
     sees its place; without one (a laptop) this costs nothing.
     """
     if _DOOR.inside:
-        if request is not None and not _DOOR.priced:
+        was = _DOOR.priced
+        if request is not None and not was:  # the outer door priced nothing: this request is priced here
             check_request(request, data)
-        yield
+            _DOOR.priced = True
+        try:
+            yield
+        finally:
+            _DOOR.priced = was
         return
     if request is not None:
         check_request(request, data)
