@@ -19,7 +19,8 @@ refused within 2 s of reaching the server.
 Last line: ``ordinary=<ok>/<n> hostile_refused=<r>/<m> tracebacks=<t> peak_mb=<mb>``.
 
 Price vs measured: each page's default run in a fresh process (CPU seconds, peak RSS growth) against
-:func:`core.serve.price.request_price` (likely_seconds: early stopping assumed at 3 x patience + 5 epochs).
+:func:`core.serve.price.request_price` of its config's workload (likely_seconds: early stopping assumed at
+3 x patience + 5 epochs).
 
 Burst (``--mix burst``, the earlier benchmark):
 For each mode it starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder,
@@ -379,8 +380,7 @@ DEFAULT_RUNS = ["digits", "mnist-sample", "compare", "depth", "xor-seeds", "play
 
 
 def _default_run(name: str):
-    """(config, run(), DataShape override or None) of one page's default run."""
-    from core.serve import price as P
+    """(config, run(), the data its workload reads or None) of one page's default run."""
     if name in ("digits", "mnist-sample"):
         from core.digits import jobs
         if name == "digits":
@@ -388,7 +388,7 @@ def _default_run(name: str):
             return cfg, lambda: jobs.compute([cfg]), None
         cfg = jobs.default_config("mnist")
         Xtr, _, Xte, _ = jobs.raw_arrays("mnist", MNIST_SAMPLE)
-        return cfg, lambda: jobs.compute([cfg], folder=MNIST_SAMPLE), P.digits_shape(cfg, (len(Xtr), len(Xte)))
+        return cfg, lambda: jobs.compute([cfg], folder=MNIST_SAMPLE), (len(Xtr), len(Xte))
     if name in ("compare", "depth"):
         import core.explorer as ex
         cfg = ex.CompareConfig() if name == "compare" else ex.DepthConfig()
@@ -413,8 +413,8 @@ def _default_run(name: str):
 def price_child(name: str) -> dict:
     """In a fresh process: build the job (imports are not part of the run), then measure only the run."""
     from core.serve import price as P
-    cfg, run, shape = _default_run(name)
-    p = P.request_price(cfg, shape)
+    cfg, run, data = _default_run(name)
+    p = P.request_price(cfg, data)
     with open("/proc/self/statm") as fh:
         rss_now = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     c0 = time.process_time()

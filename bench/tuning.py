@@ -34,7 +34,7 @@ import optuna  # noqa: E402
 
 from bench.fake_study import populate_fake  # noqa: E402
 from core import tuning  # noqa: E402
-from core.tuning import charts  # noqa: E402
+from core.tuning import charts, landscape  # noqa: E402
 
 warnings.simplefilter("ignore")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -131,11 +131,11 @@ def time_views(url: str, n: int) -> list[tuple[str, float, float]]:
         "timeline per worker": lambda: charts.timeline(f.trials).to_dict(),
         "compare two studies": lambda: (charts.compare(f.trials, f.trials, "a", "b").to_dict(),
                                         charts.compare_table({"a": f.trials, "b": f.trials})),
-        "contour lr x width": lambda: charts.contour(f.trials, "lr", "width").to_dict(),
-        "contour batch size x activation": lambda: charts.contour(f.trials, "batch_size", "activation").to_dict(),
+        "contour lr x width": lambda: landscape.contour(f.trials, "lr", "width").to_dict(),
+        "contour batch size x activation": lambda: landscape.contour(f.trials, "batch_size", "activation").to_dict(),
         "EDF (empirical distribution)": lambda: charts.edf({"a": f.trials}).to_dict(),
         "EDF of two studies": lambda: charts.edf({"a": f.trials, "b": f.trials}).to_dict(),
-        "rank lr x batch size": lambda: charts.rank(f.trials, "lr", "batch_size").to_dict(),
+        "rank lr x batch size": lambda: landscape.rank(f.trials, "lr", "batch_size").to_dict(),
         "filter + history of the kept trials": lambda: charts.history(tuning.apply_filter(f, flt).trials).to_dict(),
         "filter + learning curves": lambda: (lambda g: charts.learning_curves(g.curves, g.trials).to_dict())(
             tuning.apply_filter(f, flt)),

@@ -93,7 +93,7 @@ def param(
 
     ``cap`` names what a server's limits bound in this field (see :data:`CAP_KINDS`): "epochs",
     "seeds", "trials", "width" (the widest layer), "layers" (an int, or a tuple's length).
-    :func:`core.serve.hosted.violations` reads it; no other code matches field names.
+    :func:`core.serve.caps.violations` reads it; no other code matches field names.
     ``local_only``: a path on the server (a folder): a hosted server ignores it in a link
     (:func:`ui.widgets.link_config`); only the server's owner sets it (environment, settings).
     """

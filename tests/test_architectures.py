@@ -244,12 +244,12 @@ def test_approx_tab_takes_a_formula_and_refuses_an_unsafe_one():
 
 def test_defaults_fit_a_hosted_servers_caps_and_wider_asks_are_refused():
     from core import settings
-    from core.serve import hosted
+    from core.serve import caps
 
     lim = settings.HOSTED
-    assert hosted.check_request(ar.ShapesConfig(), lim) is None
-    assert hosted.check_request(ar.ApproxConfig(), lim) is None
+    assert caps.check_request(ar.ShapesConfig(), lim) is None
+    assert caps.check_request(ar.ApproxConfig(), lim) is None
     for s in ar.SHAPES:
-        assert hosted.check_request(ar.ShapesConfig().shape_configs(s), lim) is None
-    assert "wide: a layer of 1,024 neurons is over" in hosted.check_request(ar.ShapesConfig(wide=(1024,)), lim)
-    assert "epochs" in hosted.check_request(ar.ApproxConfig(epochs=20_000), lim)
+        assert caps.check_request(ar.ShapesConfig().shape_configs(s), lim) is None
+    assert "wide: a layer of 1,024 neurons is over" in caps.check_request(ar.ShapesConfig(wide=(1024,)), lim)
+    assert "epochs" in caps.check_request(ar.ApproxConfig(epochs=20_000), lim)

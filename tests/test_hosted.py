@@ -10,9 +10,9 @@ import pytest
 
 from core import settings
 from core.engine import TrainConfig
-from core.serve import hosted
+from core.serve import caps, memory
 from core.serve import queue as squeue
-from core.serve.hosted import FairQueue, Superseded
+from core.serve.queue import FairQueue, Superseded
 from core.tuning import SearchSpace
 from core.xor import SeedStudyConfig, XorCompareConfig
 from core.xor.playground import PlaygroundConfig
@@ -24,7 +24,7 @@ CAPS = settings.HOSTED
 # ---- caps -------------------------------------------------------------------------------------------
 def test_defaults_fit_the_hosted_caps():
     for cfg in (TrainConfig(), SeedStudyConfig(), XorCompareConfig(), PlaygroundConfig(), SearchSpace()):
-        assert hosted.check_request(cfg, CAPS) is None, cfg
+        assert caps.check_request(cfg, CAPS) is None, cfg
 
 
 @pytest.mark.parametrize("cfg, field, cap", [
@@ -35,10 +35,10 @@ def test_defaults_fit_the_hosted_caps():
     (SeedStudyConfig(n_seeds=CAPS.max_seeds + 1), "n_seeds", CAPS.max_seeds),
 ])
 def test_a_capped_field_is_named_with_its_cap(cfg, field, cap):
-    msg = hosted.check_request(cfg, CAPS)
+    msg = caps.check_request(cfg, CAPS)
     assert msg is not None and msg.startswith(f"{field}:") and f"{cap:,}" in msg
-    with pytest.raises(hosted.LimitError) as e:
-        hosted.enforce(cfg, CAPS)
+    with pytest.raises(caps.LimitError) as e:
+        caps.enforce(cfg, CAPS)
     assert e.value.field == field
 
 
@@ -51,34 +51,34 @@ def test_trials_and_model_count_are_capped():
     class Study(Config):
         n_trials: int = param(10, lo=1, hi=10**9, cap="trials")  # the cap is declared on the field
 
-    assert "n_trials" in hosted.check_request(Study(n_trials=CAPS.max_trials + 1), CAPS)
-    assert hosted.check_request(Study(n_trials=CAPS.max_trials), CAPS) is None
+    assert "n_trials" in caps.check_request(Study(n_trials=CAPS.max_trials + 1), CAPS)
+    assert caps.check_request(Study(n_trials=CAPS.max_trials), CAPS) is None
     many = [TrainConfig(seed=s) for s in range(CAPS.max_seeds + 1)]
-    assert hosted.check_request(many, CAPS).startswith("seeds: 101 networks")
+    assert caps.check_request(many, CAPS).startswith("seeds: 101 networks")
 
 
 def test_laptop_caps_are_looser_and_the_env_switches(monkeypatch):
     big = TrainConfig(hidden=(512,), epochs=3000)
-    assert hosted.check_request(big) is None  # laptop
+    assert caps.check_request(big) is None  # laptop
     monkeypatch.setenv("NNLAB_HOSTED", "1")
-    assert "hidden" in hosted.check_request(big)
-    assert hosted.max_concurrent() == 2
+    assert "hidden" in caps.check_request(big)
+    assert squeue.max_concurrent() == 2
     monkeypatch.setenv("NNLAB_MAX_CONCURRENT", "3")
-    assert hosted.max_concurrent() == 3
+    assert squeue.max_concurrent() == 3
     monkeypatch.setenv("NNLAB_MAX_CONCURRENT", "unlimited")
-    assert hosted.max_concurrent() is None
+    assert squeue.max_concurrent() is None
     monkeypatch.delenv("NNLAB_HOSTED")
     monkeypatch.delenv("NNLAB_MAX_CONCURRENT")
-    assert hosted.max_concurrent() is None
+    assert squeue.max_concurrent() is None
 
 
 def test_approx_bytes_counts_tensors_and_frames():
     import numpy as np
     import pandas as pd
     import torch
-    assert hosted.approx_bytes(torch.zeros(1000)) == 4000
-    assert hosted.approx_bytes(np.zeros(1000)) == 8000
-    assert hosted.approx_bytes([torch.zeros(1000), pd.DataFrame({"a": np.zeros(1000)})]) > 12_000
+    assert memory.approx_bytes(torch.zeros(1000)) == 4000
+    assert memory.approx_bytes(np.zeros(1000)) == 8000
+    assert memory.approx_bytes([torch.zeros(1000), pd.DataFrame({"a": np.zeros(1000)})]) > 12_000
 
 
 # ---- the queue --------------------------------------------------------------------------------------
@@ -361,9 +361,9 @@ def test_every_pages_defaults_fit_the_hosted_caps():
                explorer.CompareConfig(), explorer.DepthConfig(),
                digits.default_config("digits"), digits.default_config("mnist")]
     for cfg in configs:
-        assert hosted.check_request(cfg, CAPS) is None, cfg
+        assert caps.check_request(cfg, CAPS) is None, cfg
         if hasattr(cfg, "train_configs"):  # what the training guard sees
-            assert hosted.check_request(cfg.train_configs(), CAPS) is None, cfg
+            assert caps.check_request(cfg.train_configs(), CAPS) is None, cfg
 
 
 def test_the_queue_seen_from_a_page(monkeypatch):
@@ -536,7 +536,7 @@ def test_the_mnist_reader_trains_in_a_training_slot_and_a_visitor_waits(monkeypa
     wait_until(lambda: "visitor" in q.waiting() and seen)
     time.sleep(0.05)
     assert order == [] and seen[0] == (0, 1)  # the visitor waits: nothing ahead in line, the reader training
-    assert hosted.wait_message(*seen[0], q.capacity).startswith("waiting: 0 runs ahead of yours (1 training now")
+    assert squeue.wait_message(*seen[0], q.capacity).startswith("waiting: 0 runs ahead of yours (1 training now")
     release.set()
     joined(tv)
     wait_until(lambda: ready(reader))
@@ -603,7 +603,7 @@ def test_with_two_slots_the_reader_and_one_visitor_train_and_the_next_visitor_wa
     t2.start()
     wait_until(lambda: "second" in q.waiting() and seen)
     assert q.running() == 2 and seen[0] == (0, 2)
-    assert hosted.wait_message(*seen[0], q.capacity).startswith(
+    assert squeue.wait_message(*seen[0], q.capacity).startswith(
         "waiting: 0 runs ahead of yours (2 training now, 2 at a time on this server)")
     release.set()
     hold.set()
@@ -619,7 +619,7 @@ def over_budget_reader(monkeypatch):
     from core import digits
 
     big = digits.default_config("mnist").replace(hidden=(256,) * 12, epochs=2000, batch_size=1, augment_copies=20)
-    assert hosted.check_request(big, CAPS) is None  # the caps alone would let it through
+    assert caps.check_request(big, CAPS) is None  # the caps alone would let it through
     small = digits.DigitsConfig(hidden=(32,), epochs=20, patience=0, augment_copies=0, batch_size=128, lr=0.01)
     monkeypatch.setattr(digits, "default_config", lambda dataset="digits": big if dataset == "mnist" else small)
     return big

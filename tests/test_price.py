@@ -1,4 +1,4 @@
-"""The price of a request (work, memory) from its configs alone, the budget check, and the run guard."""
+"""The price of a request (work, memory) from its workload alone, the budget check, and the one door."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import pytest
 
 from core import settings
 from core.digits import default_config
+from core.digits.workload import digits_shape
 from core.engine import TrainConfig
 from core.explorer import CompareConfig, DepthConfig
 from core.serve import price as P
+from core.serve.workload import DataShape, Price
 from core.tuning import SearchSpace
 from core.xor import SeedStudyConfig, XorCompareConfig
 from core.xor.playground import PlaygroundConfig
@@ -19,10 +21,17 @@ HOSTED = settings.HOSTED
 
 
 def test_every_pages_default_run_fits_the_hosted_budget():
-    sample = P.digits_shape(default_config("mnist"), (4000, 1000))  # the shared MNIST sample
+    import core.architectures as ar
+    import core.backprop as bp
+    import core.hyperparameters as hp
+
+    sample = (4000, 1000)  # the shared MNIST sample's training and test rows
+    sweeps = [cls() for cls in hp.SWEEP_TYPES.values()]
     for cfg, data in [(default_config("digits"), None), (default_config("mnist"), sample), (CompareConfig(), None),
                       (DepthConfig(), None), (SeedStudyConfig(), None), (XorCompareConfig(), None),
-                      (PlaygroundConfig(), None)]:
+                      (PlaygroundConfig(), None), (ar.ShapesConfig(), None), (ar.ShapesConfig(dataset="spiral"), None),
+                      (ar.ApproxConfig(), None), (bp.BackpropConfig(step=bp.jobs.MAX_STEP), None),
+                      *[(s, None) for s in sweeps]]:
         assert P.check(cfg, data, HOSTED) is None, (cfg, P.request_price(cfg, data))
 
 
@@ -53,7 +62,7 @@ def test_memory_over_budget_names_memory():
     cfg = default_config("mnist")  # all of MNIST with four augmented copies: gigabytes
     p = P.request_price(cfg)
     assert p.peak_bytes > 2e9
-    msg = P.over_budget(P.Price(1.0, p.peak_bytes, 0, 0, 1), [cfg], HOSTED)
+    msg = P.over_budget(Price(1.0, p.peak_bytes, 0, 0, 1), cfg.workload(), HOSTED)
     assert "MB of memory; this server allows 400 MB per run" in msg and "fewer augmented copies" in msg
 
 
@@ -67,10 +76,10 @@ def test_price_grows_with_the_work():
 
 
 def test_augmented_copies_and_rows_are_priced():
-    d0 = P.digits_shape(default_config("digits").replace(augment_copies=0))
-    d4 = P.digits_shape(default_config("digits").replace(augment_copies=4))
+    d0 = digits_shape(default_config("digits").replace(augment_copies=0))
+    d4 = digits_shape(default_config("digits").replace(augment_copies=4))
     assert d4.n_train == 5 * d0.n_train and d4.data_bytes - d0.data_bytes >= 2 * 4 * 64 * 4 * d0.n_train
-    lim = P.digits_shape(default_config("mnist").replace(train_limit=1000))
+    lim = digits_shape(default_config("mnist").replace(train_limit=1000))
     assert lim.n_train == 900 * 5
 
 
@@ -83,8 +92,9 @@ def test_a_study_is_priced_as_its_trials():
     from core.tuning import StudySettings
 
     assert P.check_study(SearchSpace(), StudySettings(), HOSTED) is None
-    one = P.study_price(SearchSpace(), StudySettings(n_trials=1))
-    assert P.study_price(SearchSpace(), StudySettings(n_trials=10)).seconds == pytest.approx(10 * one.seconds)
+    one = P.workload_price(StudySettings(n_trials=1).workload(SearchSpace()))
+    ten = P.workload_price(StudySettings(n_trials=10).workload(SearchSpace()))
+    assert ten.seconds == pytest.approx(10 * one.seconds)
     big = SearchSpace(width_min=64, width_max=256, layers_max=8, batch_sizes=(16,))
     msg = P.check_study(big, StudySettings(n_trials=100, epochs=200), HOSTED)
     assert msg is not None and "this server allows" in msg
@@ -128,20 +138,15 @@ def test_run_guard_refuses_an_over_budget_run_before_it_starts(monkeypatch):
     assert len(shown) == 1
 
 
-def test_hosted_enforce_checks_the_budget_after_the_caps(monkeypatch):
-    """Pages that call hosted.enforce on their widgets' config get the budget check too."""
-    from core.serve import hosted
+def test_enforce_checks_the_caps_only(monkeypatch):
+    """Widgets check the caps (one line naming the field); the price is checked once, at the door."""
+    from core.serve import caps
 
-    big = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1)
-    hosted.enforce(big)  # a laptop has no budget
     monkeypatch.setenv("NNLAB_HOSTED", "1")
-    with pytest.raises(hosted.LimitError) as e:
-        hosted.enforce(big)
-    assert e.value.field == "budget" and "this server allows 60 s per run" in str(e.value)
-    with pytest.raises(hosted.LimitError) as e:
-        hosted.enforce(CompareConfig(hidden=(300,)))
+    caps.enforce(CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1))  # over budget, within caps
+    with pytest.raises(caps.LimitError) as e:
+        caps.enforce(CompareConfig(hidden=(300,)))
     assert e.value.field == "hidden"
-    hosted.enforce(CompareConfig())
 
 
 def test_cached_results_prices_the_request_before_queueing(monkeypatch):
@@ -152,13 +157,96 @@ def test_cached_results_prices_the_request_before_queueing(monkeypatch):
     monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s2", yield_check=lambda: None))
     monkeypatch.setattr(common.st, "error", lambda msg, **kw: shown.append(msg))
     monkeypatch.setattr(common.st, "stop", lambda: (_ for _ in ()).throw(Stopped()))
-    monkeypatch.setattr(common, "training_slot", lambda: (_ for _ in ()).throw(AssertionError("queued")))
+    monkeypatch.setattr(common.queue, "slot", lambda *a, **k: (_ for _ in ()).throw(AssertionError("queued")))
     monkeypatch.setattr(common, "memo", lambda: common._Memo(4))
     monkeypatch.setattr(common, "disk_cache", lambda: SimpleNamespace(get=lambda key: None))
     big = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1)
     with pytest.raises(Stopped):
         common.cached_results("k" * 20, lambda: computed.append(1), request=big)
     assert len(shown) == 1 and not computed
+
+
+def counting(monkeypatch) -> tuple[list, list]:
+    """(workloads priced, training slots entered), recorded from now on."""
+    from core.serve import queue
+
+    priced: list = []
+    slots: list = []
+    price_of, slot = P.workload_price, queue.FairQueue.slot
+    monkeypatch.setattr(P, "workload_price", lambda w: priced.append(w) or price_of(w))
+    monkeypatch.setattr(queue.FairQueue, "slot",
+                        lambda q, sid, on_wait=None: slots.append(sid) or slot(q, sid, on_wait))
+    return priced, slots
+
+
+def test_one_digits_request_is_priced_once_and_takes_one_slot(monkeypatch, tmp_path):
+    """The Digit Recognizer's Train button, as the page runs it (widgets, ui.digits.obtain, the engine with the
+    app's run guard): one pricing, one slot. It was priced three times and took the slot twice, nested."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path))
+    priced, slots = counting(monkeypatch)
+
+    def page() -> None:
+        from core.digits import default_config
+        from core.engine.guard import set_run_guard
+        from ui import common, widgets
+        from ui.digits import obtain
+
+        set_run_guard(common._trainer_guard)
+        try:
+            cfg = widgets.widget_config(lambda: default_config("digits").replace(epochs=3, augment_copies=0), None)
+            results = obtain([cfg], None, True, "train")
+            import streamlit as st
+
+            st.write(f"trained {len(results or [])}")
+        finally:
+            set_run_guard(None)
+
+    at = AppTest.from_function(page, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "trained 1" in " ".join(m.value for m in at.markdown)
+    assert len(priced) == 1 and len(priced[0].stacks) == 1 and len(slots) == 1, (priced, slots)
+
+
+def test_a_run_nobody_priced_is_priced_at_the_guard_once_per_stack(monkeypatch):
+    """A door without a request (a page that did not say what it trains): each stack priced as it starts,
+    in the one slot the door holds."""
+    from ui import common
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s3", yield_check=lambda: None))
+    priced, slots = counting(monkeypatch)
+    with common.admitted():
+        for epochs in (10, 20):
+            with common._trainer_guard([TrainConfig(epochs=epochs)]):
+                pass
+    assert len(priced) == 2 and len(slots) == 1
+    priced.clear()
+    slots.clear()
+    # priced at the door: the guard inside prices nothing
+    with common.admitted(CompareConfig()), common._trainer_guard(CompareConfig().train_configs()):
+        pass
+    assert len(priced) == 1 and len(slots) == 1
+
+
+def test_a_request_asked_again_for_each_of_its_stacks_is_priced_once(monkeypatch):
+    """Network Shapes asks for its request at each shape's door: priced the first time only (until it changes)."""
+    import core.architectures as ar
+    from ui import common
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(common, "_script_ctx", lambda: SimpleNamespace(session_id="s4", yield_check=lambda: None))
+    priced, slots = counting(monkeypatch)
+    cfg = ar.ShapesConfig(epochs=3)
+    for _ in ar.SHAPES:
+        with common.admitted(cfg):
+            pass
+    assert len(priced) == 1 and len(slots) == len(ar.SHAPES)
+    with common.admitted(cfg.replace(epochs=4)):
+        pass
+    assert len(priced) == 2
 
 
 def test_a_stack_is_priced_on_the_data_its_configs_name():
@@ -176,7 +264,7 @@ def test_every_when_to_use_default_is_priced_and_fits_the_hosted_budget():
 
     for cfg in (wtu.DuelConfig(), wtu.ScalingConfig(), wtu.NoiseConfig(), wtu.CurveConfig()):
         table = wtu.load_table(cfg.dataset)
-        p = P.request_price(cfg, P.shape_of(table))
+        p = P.request_price(cfg, table)
         assert 1.0 < p.seconds < 10 and 30e6 < p.peak_bytes < 100e6, (cfg.kind, p)  # measured 1.3-3.3 s of CPU
         assert P.request_price(cfg).seconds == pytest.approx(p.seconds, rel=1e-3)  # known without loading it
         assert P.check(cfg, table, HOSTED) is None, cfg.kind
@@ -187,7 +275,7 @@ def test_the_largest_upload_on_the_default_models_is_refused_with_one_line():
     import core.when_to_use as wtu
 
     cfg = wtu.DuelConfig(dataset="csv")
-    upload = P.DataShape(5000, 198, 20, levels=10.0)  # single-digit values: what fits in the 2 MB cap
+    upload = DataShape(5000, 198, 20, levels=10.0)  # single-digit values: what fits in the 2 MB cap
     msg = P.check(cfg, upload, HOSTED)
     assert msg is not None and "\n" not in msg
     assert msg.startswith("about ") and "of CPU; this server allows 60 s per run: " in msg
@@ -201,16 +289,16 @@ def test_the_largest_upload_on_the_default_models_is_refused_with_one_line():
 def test_when_to_use_price_grows_with_the_request():
     import core.when_to_use as wtu
 
-    shape = P.DataShape(1000, 20, 3)
+    shape = DataShape(1000, 20, 3)
     price = lambda cfg, data=shape: P.request_price(cfg, data).seconds  # noqa: E731
     base = wtu.DuelConfig(models=("forest",), folds=3)
-    assert price(base, P.DataShape(4000, 20, 3)) > 2 * price(base)  # rows
-    assert price(base, P.DataShape(1000, 180, 3)) > 1.5 * price(base)  # columns (the sqrt of them per split)
+    assert price(base, DataShape(4000, 20, 3)) > 2 * price(base)  # rows
+    assert price(base, DataShape(1000, 180, 3)) > 1.5 * price(base)  # columns (the sqrt of them per split)
     assert price(base.replace(folds=5)) > price(base)
     assert price(base.replace(models=("forest", "boosting"))) > price(base)
     boost = base.replace(models=("boosting",))
-    assert price(boost, P.DataShape(1000, 20, 20)) > 5 * price(boost)  # one tree per class and round
-    assert price(base, P.DataShape(1000, 20, 1)) > 2 * price(base)  # a regression forest tries every feature
+    assert price(boost, DataShape(1000, 20, 20)) > 5 * price(boost)  # one tree per class and round
+    assert price(base, DataShape(1000, 20, 1)) > 2 * price(base)  # a regression forest tries every feature
     noise = wtu.NoiseConfig(dataset="wine", ks=(0, 20))
     assert price(noise.replace(ks=(0, 500))) > 2 * price(noise)
     assert price(noise.replace(rotate=True)) > 1.5 * price(noise)
@@ -225,8 +313,13 @@ def test_a_table_is_priced_by_its_shape():
     import core.when_to_use as wtu
 
     wine, diabetes = wtu.load_table("wine"), wtu.load_table("diabetes")
-    assert P.shape_of(wine) == P.DataShape(178, 13, 3, levels=wine.levels)
-    assert P.shape_of(diabetes).n_outputs == 1  # a regression target
+    from core.when_to_use.workload import table_data
+
+    cfg = wtu.DuelConfig()
+    assert table_data(cfg, wine) == DataShape(178, 13, 3, levels=wine.levels)
+    assert table_data(cfg, diabetes).n_outputs == 1  # a regression target
+    wine_cfg = cfg.replace(dataset="wine")  # known without loading it (its levels rounded)
+    assert P.request_price(wine_cfg, wine).seconds == pytest.approx(P.request_price(wine_cfg).seconds, rel=1e-3)
 
 
 # ---- the Digit Recognizer's scikit-learn baseline ----------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 
 from bench.fake_study import populate_fake
 from core import tuning
-from core.tuning import charts
+from core.tuning import charts, landscape
 from core.tuning.filters import TrialFilter, apply_filter, param_bounds, trial_mask
 
 
@@ -36,7 +36,7 @@ def _layer_data(chart, i: int) -> pd.DataFrame:
 # ---- contour ------------------------------------------------------------------------------------
 def test_contour_has_both_chosen_params(fake):
     _, f, _ = fake
-    chart = charts.contour(f.trials, "lr", "dropout")
+    chart = landscape.contour(f.trials, "lr", "dropout")
     spec = chart.to_dict()
     rect, dots = spec["layer"]
     assert rect["mark"]["type"] == "rect" and dots["mark"]["type"] == "circle"
@@ -54,7 +54,7 @@ def test_contour_has_both_chosen_params(fake):
 
 def test_contour_of_a_choice_keeps_numeric_order(fake):
     _, f, _ = fake
-    spec = charts.contour(f.trials, "batch_size", "activation").to_dict()
+    spec = landscape.contour(f.trials, "batch_size", "activation").to_dict()
     rect, dots = spec["layer"]
     x = rect["encoding"]["x"]  # choice i drawn at i, labelled with its name: 32, 64, 128 in numeric order
     assert x["axis"]["values"] == [0, 1, 2] and x["axis"]["labelExpr"].startswith('["32","64","128"]')
@@ -62,14 +62,14 @@ def test_contour_of_a_choice_keeps_numeric_order(fake):
     acts = json.loads(rect["encoding"]["y"]["axis"]["labelExpr"].split("[datum")[0])
     assert acts == sorted(tuning.SearchSpace().activations)
     assert dots["encoding"]["x"]["scale"] == x["scale"]  # the dots share the cells' axis
-    cells = charts.contour_grid(f.trials, "batch_size", "activation")
+    cells = landscape.contour_grid(f.trials, "batch_size", "activation")
     assert set(cells["x_name"]) <= {"32", "64", "128"} and ((cells["x_hi"] - cells["x_lo"]) == 1).all()
-    layers = charts.contour(f.trials, "layers", "dropout").to_dict()["layer"][0]["encoding"]["x"]
+    layers = landscape.contour(f.trials, "layers", "dropout").to_dict()["layer"][0]["encoding"]["x"]
     assert layers["axis"]["labelExpr"].startswith('["1","2","3"]')  # a cell per layer count
     few = f.trials[f.trials["state"] == "COMPLETE"].head(9)
-    assert len(charts.contour_grid(few, "lr", "dropout")) <= 4 * 4  # few trials: a coarse grid
+    assert len(landscape.contour_grid(few, "lr", "dropout")) <= 4 * 4  # few trials: a coarse grid
     with pytest.raises(ValueError):
-        charts.contour(f.trials, "lr", "lr")
+        landscape.contour(f.trials, "lr", "lr")
 
 
 # ---- EDF ----------------------------------------------------------------------------------------
@@ -98,12 +98,12 @@ def test_edf_of_no_completed_trial_is_empty():
 # ---- rank ---------------------------------------------------------------------------------------
 def test_rank_plot_ranks_by_value(fake):
     _, f, _ = fake
-    r = charts.ranked(f.trials)
+    r = landscape.ranked(f.trials)
     best = r.loc[r["rank"] == 1, "value"]
     assert best.iloc[0] == pytest.approx(f.best()["value"]) and r["rank_pct"].max() == 1.0
     by_value = r.sort_values("value", ascending=False)
     assert (np.diff(by_value["rank"].to_numpy()) >= 0).all()  # a better value never has a worse rank
-    chart = charts.rank(f.trials, "lr", "batch_size", max_points=300)
+    chart = landscape.rank(f.trials, "lr", "batch_size", max_points=300)
     spec = chart.to_dict()
     assert spec["mark"]["type"] == "circle"
     enc = spec["encoding"]

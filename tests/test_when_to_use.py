@@ -184,7 +184,7 @@ def test_chart_builders_give_valid_specs():
     assert list(wc.duel_table(runs)["settings changed"]) == [0, 4]
 
 
-# ---- what a request fits, for its price (core.serve.price) -------------------------------------------------
+# ---- what a request fits, for its price (core.serve.cost) -------------------------------------------------
 def test_builtin_shapes_are_known_without_loading_the_tables():
     for name, shape in wtu.BUILTIN_SHAPES.items():
         t = wtu.load_table(name).table_shape
@@ -212,14 +212,14 @@ def test_the_fits_priced_are_the_fits_run():
 
 
 def test_the_model_sizes_priced_are_the_models_fitted():
-    from core.serve import price
+    from core.serve import cost
     from core.when_to_use import jobs
 
     forest, boosting, sk = (jobs.estimator(m, "classification", 0) for m in ("forest", "boosting", "sk_mlp"))
     assert forest.n_estimators == jobs.FOREST_TREES and forest.max_features == "sqrt"
     assert jobs.estimator("forest", "regression", 0).max_features == 1.0  # every feature per split: priced so
     assert boosting.max_iter == jobs.BOOSTING_ROUNDS and boosting.early_stopping == "auto"  # off under 10,000 rows
-    assert (boosting.max_leaf_nodes, boosting.min_samples_leaf) == (price.BOOSTING_LEAVES, price.BOOSTING_MIN_LEAF)
+    assert (boosting.max_leaf_nodes, boosting.min_samples_leaf) == (cost.BOOSTING_LEAVES, cost.BOOSTING_MIN_LEAF)
     assert sk.hidden_layer_sizes == jobs.SK_MLP_HIDDEN and sk.max_iter == jobs.SK_MLP_MAX_ITER
     assert sk.batch_size == "auto"  # min(200, rows): jobs.SK_MLP_BATCH
     assert wtu.MAX_CSV_ROWS <= 10_000  # boosting's early stopping ("auto") never acts: priced as every round

@@ -14,7 +14,9 @@ import streamlit as st
 
 from core import settings
 from core.config import Config
-from core.serve import hosted, price
+from core.serve import price, queue
+from core.serve.memory import approx_bytes, memory_cache_bytes
+from ui import say
 
 if TYPE_CHECKING:  # core.engine and core.serve.cache import torch (~1-2 s): Home's first paint does without it
     from core.engine import TrainResult
@@ -102,7 +104,7 @@ class _Memo:
         return None
 
     def put(self, key: str, value: Any) -> None:
-        nbytes = hosted.approx_bytes(value) if self.max_bytes is not None else 0
+        nbytes = approx_bytes(value) if self.max_bytes is not None else 0
         with self.lock:
             self.items[key] = value
             self.items.move_to_end(key)
@@ -116,7 +118,7 @@ class _Memo:
 @st.cache_resource
 def memo() -> _Memo:
     # hosted: fewer entries and a byte budget (a quarter of settings.limits().cache_mb)
-    return _Memo(32 if settings.hosted() else 64, hosted.memory_cache_bytes())
+    return _Memo(32 if settings.hosted() else 64, memory_cache_bytes())
 
 
 @st.cache_resource
@@ -130,9 +132,10 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
                    config_types: tuple[type, ...] = (), request: Any = None) -> list[TrainResult]:
     """Results from memory, else from the disk cache, else ``compute()`` (stored in both).
 
-    Only ``compute()`` waits in the training queue: a result already on disk opens at once.
-    ``request`` (the page's config, or a list of TrainConfigs): in hosted mode it is priced before it
-    joins the queue or loads any data, and refused with one line when over a cap or the budget.
+    Only ``compute()`` goes through the door (:func:`admitted`): a result already on disk opens at once.
+    ``request`` (the page's config, or a list of TrainConfigs): in hosted mode it is priced there, before
+    it joins the queue or loads any data, and refused with one line when over a cap or the budget;
+    without it, each stack ``compute()`` trains is priced as it starts.
     """
     from core.serve.cache import cached, cut_short, load, not_cached
 
@@ -144,16 +147,14 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     if hit is not None:
         m.put(key, hit)
         return hit
-    if request is not None:
-        check_request(request)
-    with training_slot():  # hosted mode: at most N trainings at once, a fair line for the rest
+    with admitted(request):  # hosted mode: priced once, then at most N trainings at once, a fair line
         hit = m.get(key)  # another visitor may have trained it while this one waited
         if hit is not None:
             return hit
         results, _ = cached(key, compute, disk_cache(), config_types)
     cut = cut_short(results)
     if cut:  # hosted: the wall-clock limit stopped it; shown, never cached
-        st.warning(cut, icon=":material/timer_off:")
+        say.status(f"{cut}", "warning", icon=":material/timer_off:")
     why = not_cached(results)
     if why and not cut:  # the result is good, only the disk could not keep it
         st.caption(why)
@@ -161,7 +162,7 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     return results
 
 
-# ---- hosted mode: the shared training queue and request caps --------------------------------------
+# ---- hosted mode: one door (the price, then the shared training queue) ----------------------------
 def _script_ctx():
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -172,14 +173,14 @@ def _wait_display(ctx) -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """(on_wait, clear): show "waiting: k runs ahead of yours" in place while the line moves."""
     box: list[Any] = []
     shown: list[str] = []
-    cap = hosted.training_queue().capacity
+    cap = queue.training_queue().capacity
 
     def on_wait(ahead: int, running: int) -> None:
-        msg = hosted.wait_message(ahead, running, cap)
+        msg = queue.wait_message(ahead, running, cap)
         if not box:
             box.append(st.empty())
         if not shown or shown[-1] != msg:
-            box[0].info(msg, icon=":material/hourglass_top:")
+            say.status(f"{msg}", "info", icon=":material/hourglass_top:", where=box[0])
             shown.append(msg)
         elif ctx is not None:
             ctx.yield_check()  # a rerun or a closed tab stops this wait (and frees the place)
@@ -191,61 +192,106 @@ def _wait_display(ctx) -> tuple[Callable[[int, int], None], Callable[[], None]]:
     return on_wait, clear
 
 
+class _Door(threading.local):
+    """This thread's pass through the door: whether it is inside, whether its request was priced, and
+    the last request that passed (asked again, as a page's stacks each ask for their request, it is not
+    priced again)."""
+
+    inside: bool = False
+    priced: bool = False
+    passed: Any = None
+
+
+_DOOR = _Door()
+
+
+def refuse(msg: str) -> None:
+    """Say why a request is refused (one line, from the price or the caps) and stop this script run."""
+    say.status(f"{msg}", "error", icon=":material/block:")
+    st.stop()
+
+
+def check_request(request: Any, data: Any = None) -> bool:
+    """Before any work: in hosted mode, price ``request`` (anything with a workload, or a list of
+    TrainConfigs) and refuse it when it breaks a cap or the budget, with one line, and stop the script.
+    True when it may run; its work then enters through :func:`training_slot`, unpriced."""
+    if settings.hosted():
+        key = (tuple(request) if isinstance(request, list) else request, price.workload_of(request, data),
+               settings.limits())
+        if _DOOR.passed == key:
+            return True
+        msg = price.check(request, data)
+        if msg:
+            refuse(msg)
+        _DOOR.passed = key
+    return True
+
+
 @contextmanager
-def training_slot():
-    """Hold one of this server's training slots for the body (nested use passes through).
+def admitted(request: Any = None, data: Any = None, priced: bool = False):
+    """The one door to training: ``request`` priced once (hosted mode; refused with one line when over a
+    cap or the budget), then one training slot held for the body, whose runs pass the run guard without
+    being priced or queued again. ``request`` None: its stacks are priced as they start (unless
+    ``priced``: the caller priced it already). A door inside a door passes straight through.
 
     With a limit (hosted mode: NNLAB_MAX_CONCURRENT, default 2) the visitor waits in a fair line and
     sees its place; without one (a laptop) this costs nothing.
     """
+    if _DOOR.inside:
+        was = _DOOR.priced
+        if request is not None and not was:  # the outer door priced nothing: this request is priced here
+            check_request(request, data)
+            _DOOR.priced = True
+        try:
+            yield
+        finally:
+            _DOOR.priced = was
+        return
+    if request is not None:
+        check_request(request, data)
     ctx = _script_ctx()
     sid = ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
     on_wait, clear = _wait_display(ctx)
     try:
-        with hosted.slot(sid, on_wait):
+        with queue.slot(sid, on_wait):
             clear()
-            yield
-    except hosted.Superseded:  # a newer run of this page took this place in line
+            _DOOR.inside, _DOOR.priced = True, priced or request is not None
+            try:
+                yield
+            finally:
+                _DOOR.inside = _DOOR.priced = False
+    except queue.Superseded:  # a newer run of this page took this place in line
         clear()
         st.stop()
 
 
-def refuse(msg: str) -> None:
-    """Say why a request is refused (one line) and stop this script run."""
-    st.error(msg, icon=":material/block:")
-    st.stop()
+def training_slot():
+    """The door for work its caller priced with :func:`check_request` (or that trains nothing the
+    price knows): one training slot, nothing priced again inside."""
+    return admitted(priced=True)
 
 
 @contextmanager
 def _trainer_guard(configs, data: Any = None) -> Any:
-    """The app's run guard (see :func:`install_run_guard`): a page's training is priced, then queued.
+    """The app's run guard (see :func:`install_run_guard`): what every engine run passes.
 
-    ``configs``: every model about to train (one stack); ``data``: the Dataset (or a DataShape) they
-    train on, when the engine passes it; else the size comes from the configs (the Digit Recognizer's
-    and the Playground's name their data) or is priced as the 8x8 digits (the Explorer's and the XOR
-    Lab's data are no larger). Hosted mode refuses anything over a cap or the budget with one line.
+    Inside the door (:func:`admitted`) it only gives the wall-clock limit, pricing the stack when
+    nobody priced its request. Outside (a page's run that took no door), the stack is its own request:
+    ``configs`` (every model about to train) on ``data`` (the Dataset, when the engine passes it; else
+    the data the configs name) goes through the door. Not on a page's script thread (tests, worker
+    threads): no caps, no queue.
     """
-    ctx = _script_ctx()
-    if ctx is None:  # not a page's script thread (tests, worker threads): no caps, no queue
+    if _script_ctx() is None:
         yield None
         return
-    msg = price.check(list(configs), data) if settings.hosted() else None
-    if msg:
-        refuse(msg)
-    with training_slot():
-        yield settings.limits().run_wall_seconds  # the engine stops a run still going after this long
-
-
-def check_request(request: Any, data: Any = None) -> bool:
-    """Before any work: in hosted mode, refuse ``request`` (a page config, a TrainConfig or a list of
-    them) when it breaks a cap or the budget, with one line, and stop the script. True when it may run."""
-    if settings.hosted():
-        msg = price.check(request, data)
-        if msg:
-            refuse(msg)
-    return True
-
-
+    limit = settings.limits().run_wall_seconds  # the engine stops a run still going after this long
+    if not _DOOR.inside:
+        with admitted(list(configs), data):
+            yield limit
+        return
+    if not _DOOR.priced:
+        check_request(list(configs), data)
+    yield limit
 
 
 def install_run_guard() -> None:
@@ -273,8 +319,6 @@ def seed_state(values: dict[str, Any]) -> None:
 
 def show_config_error(e: Exception) -> None:
     """A bad setting, said plainly next to the controls."""
-    from ui import say  # ui.say imports core.claims: only when a setting is refused
-
     say.status(f"Setting not accepted: {str(e).rstrip('.')}. The previous valid settings are kept.", "error",
                icon=":material/error:")
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import tuning
 from core.plotting import fit_width
-from core.tuning import charts
+from core.tuning import charts, landscape
 from core.tuning import claims as verdicts
 from ui import say
 
@@ -139,11 +139,11 @@ def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str,
         if not (t["state"] == "COMPLETE").any():
             say.status("No completed trial yet.")
         elif view == "Contour":
-            st.altair_chart(fit_width(charts.contour(t, *pair)), width="stretch")
+            st.altair_chart(fit_width(landscape.contour(t, *pair)), width="stretch")
             st.caption("Each cell's colour is the mean validation accuracy of the completed trials in it (blank: "
                        "no trial there; brighter is higher); white dots are the trials.")
         else:
-            st.altair_chart(fit_width(charts.rank(t, *pair)), width="stretch")
+            st.altair_chart(fit_width(landscape.rank(t, *pair)), width="stretch")
             st.caption("One dot per completed trial, coloured by its rank (yellow = best). Ranks, not accuracies, "
                        "so a few failed runs do not wash out the differences among good ones.")
     elif view == "Distribution":

@@ -3,8 +3,8 @@
 A config field declares its range, choices, tuple length, help and server cap once
 (:func:`core.config.param`); :func:`field_widget` builds the widget from that declaration, so a page
 never retypes a range. In hosted mode the widget's upper end is the server's cap for that field.
-:func:`url_config` and :func:`widget_config` run the one cap check (:mod:`core.serve.hosted`) on what
-a link or the widgets ask for.
+:func:`url_config` and :func:`widget_config` run the one cap check (:mod:`core.serve.caps`) on what
+a link or the widgets ask for; the price is checked once, at the door (:func:`ui.common.admitted`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import streamlit as st
 
 from core import settings
 from core.config import CAP_KINDS, Config, ConfigError
-from core.serve import hosted
+from core.serve import caps
 from ui import common, say
 
 C = TypeVar("C", bound=Config)
@@ -183,10 +183,10 @@ def field_widget(
 # ---- the one cap check, seen from a page -------------------------------------------------------------
 def within_caps(cfg: C) -> tuple[C, list[str]]:
     """``cfg`` with every field over this server's caps (hosted mode) back at its default, and a
-    notice per field (from :func:`core.serve.hosted.violations`); unchanged on a laptop."""
+    notice per field (from :func:`core.serve.caps.violations`); unchanged on a laptop."""
     if not settings.hosted():
         return cfg, []
-    found = hosted.violations(cfg)
+    found = caps.violations(cfg)
     if not found:
         return cfg, []
     default = type(cfg)()
@@ -263,13 +263,14 @@ def query_value(cls: type[Config], param: str, default: Any) -> Any:
 
 
 def widget_config(build: Callable[[], C], fallback: C) -> C:
-    """The config the widgets ask for (``build()``), checked against this server's caps in hosted mode;
-    when it is refused the reason is shown next to the controls and ``fallback`` is used."""
+    """The config the widgets ask for (``build()``), checked against this server's caps in hosted mode
+    (not priced: the door prices the request once); when it is refused the reason is shown next to the
+    controls and ``fallback`` is used."""
 
     def checked() -> C:
         cfg = build()
         if settings.hosted():
-            hosted.enforce(cfg)  # LimitError is a ValueError: shown like any refused setting
+            caps.enforce(cfg)  # LimitError is a ValueError: shown like any refused setting
         return cfg
 
     return common.widget_config(checked, fallback)

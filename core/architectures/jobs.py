@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from core import datasets
-from core.architectures import formula
+from core.architectures import formula, workload
 from core.config import Config, ConfigError, param, seeds_fit
 from core.engine import TrainConfig, TrainResult, fit
+from core.serve.workload import Workload
 
 # ---- the four shapes -----------------------------------------------------------------------------
 SHAPES = ("shallow", "deep", "wide", "narrow")
@@ -80,13 +81,16 @@ class ShapesConfig(Config):
     def data_key(self) -> str:
         return f"arch-{self.dataset}-v1"
 
+    def workload(self, data: Any = None) -> Workload:
+        return workload.shapes(self, SHAPES)
+
 
 def shapes_data(name: str) -> datasets.Dataset:
     """digits (64 pixels, 10 classes, the tutorial's split) or the 2-D spiral (600 points, half for testing)."""
     if name == "digits":
         Xtr, ytr, Xte, yte = datasets.digits_arrays()
         return datasets.make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10)
-    X, y = datasets.toy_2d("spiral", 600, 0.1, seed=0)
+    X, y = datasets.toy_2d("spiral", workload.SPIRAL_POINTS, 0.1, seed=0)
     X = X / datasets.EXTENT
     perm = np.random.default_rng(1).permutation(len(X))
     tr, te = perm[: len(X) // 2], perm[len(X) // 2:]
@@ -202,6 +206,9 @@ class ApproxConfig(Config):
         return [TrainConfig(hidden=hidden, activation=self.activation, optimizer="adam", lr=self.lr,
                             batch_size=0, epochs=self.epochs, seed=self.seed + i, loss="mse")
                 for i in range(self.n_seeds)]
+
+    def workload(self, data: Any = None) -> Workload:
+        return workload.approx(self, N_TRAIN, N_GRID)
 
     def deep_shapes(self) -> list[tuple[int, tuple[int, ...]]]:
         """(budget width W, hidden) of the deeper nets: L layers of width w with about 3W+1 parameters."""

@@ -19,14 +19,16 @@ torch autograd (float64) on the same step.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from core import datasets
+from core.backprop import workload
 from core.config import Config, param
+from core.serve.workload import Workload
 from core.xor.scratch import ScratchNet
 
 EPS = 1e-8
@@ -57,6 +59,9 @@ class BackpropConfig(Config):
     @property
     def epoch(self) -> int:
         return self.step if self.batch else self.step // 4
+
+    def workload(self, data: Any = None) -> Workload:
+        return workload.walk(self)
 
     @property
     def example(self) -> int:

@@ -36,6 +36,7 @@ MIRRORS: tuple[str, ...] = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
+TRAIN_ROWS, TEST_ROWS, FEATURES = 60_000, 10_000, 784  # the official files: training and t10k images, pixels
 MAX_FILE_BYTES = 60_000_000  # the biggest official file is 47 MB uncompressed
 LOCAL_HINT = ("use a local folder holding the four official idx files instead "
               "(--data-dir on the command line, the MNIST folder box on the page)")

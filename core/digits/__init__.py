@@ -21,7 +21,6 @@ from core.digits.jobs import (  # noqa: F401
     predict,
     raw_arrays,
     sklearn_baseline,
-    sklearn_request,
     test_image,
     test_predictions,
     train,
@@ -38,4 +37,7 @@ from core.digits.model_file import (  # noqa: F401
     export_model,
     import_model,
     model_digest,
+)
+from core.digits.workload import (  # noqa: F401
+    sklearn_request,
 )

@@ -24,9 +24,10 @@ import torch
 from core.config import Constraint, param
 from core.datasets import Dataset, digits_arrays, mnist
 from core.digits.augment import augment_images
+from core.digits.workload import model as model_workload
 from core.engine import ProgressFn, TrainConfig, TrainResult, fit
-from core.serve import price
 from core.serve.cache import DiskCache, batch_key, cached
+from core.serve.workload import Workload
 
 DATASETS = ("digits", "mnist")
 SIDE = {"digits": 8, "mnist": 28}
@@ -59,6 +60,9 @@ class DigitsConfig(TrainConfig):
     augment: float = param(0.5, lo=0.0, hi=2.0, help="strength of random shifts, rotations, scale, stroke width")
     augment_copies: int = param(2, lo=0, hi=20, help="augmented copies of each training image; 0 = none")
     train_limit: int = param(0, lo=0, hi=1_000_000, help="use only the first N training rows; 0 = all")
+
+    def workload(self, data: Any = None) -> Workload:
+        return model_workload(self, data)
 
 
 def default_config(dataset: str = "digits") -> DigitsConfig:
@@ -268,15 +272,6 @@ def test_image(data: Dataset, index: int) -> np.ndarray:
     x = data.X_test[index].numpy()
     side = int(round(len(x) ** 0.5))
     return x.reshape(side, side)
-
-
-def sklearn_request(dataset: str, rows: tuple[int, int] | None = None, train_limit: int = 0) -> price.SklearnMLP:
-    """What :func:`sklearn_baseline` fits, as a request to price before it starts: ``rows`` = (training,
-    test) rows of the MNIST in use (None: all of MNIST; the 8x8 digits have their own split)."""
-    n_all, n_test, n_features = price.DIGITS_8X8 if dataset == "digits" else (*(rows or price.MNIST_FULL[:2]),
-                                                                              price.MNIST_FULL[2])
-    n_train = min(n_all, train_limit) if train_limit else n_all
-    return price.SklearnMLP(n_train=n_train, n_features=n_features, n_test=n_test)
 
 
 def sklearn_baseline(dataset: str = "digits", folder: str | Path | None = None, max_iter: int = 500,

@@ -83,8 +83,8 @@ def reader_over_budget(cfg: jobs.DigitsConfig, here: MnistHere,
     """None when training ``cfg`` on the MNIST here fits this server's budget (the one check every
     request passes, core.serve.price.check), else why not, in one line. Priced from the config and the
     files' headers, before any image is read; a header that cannot be read prices all of MNIST."""
-    shape = price.digits_shape(cfg, rows or mnist_rows(here))  # rows: the headers already read
-    msg = price.check(cfg, shape, hints=False)  # nobody can lower the server's own run: the budget only
+    # rows: from the headers; hints=False: the budget only (nobody can lower the server's own run)
+    msg = price.check(cfg, rows or mnist_rows(here), hints=False)
     return f"its price is over this server's budget ({msg.rstrip('.')})" if msg else None
 
 

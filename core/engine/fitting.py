@@ -1,4 +1,4 @@
-"""fit(): train a list of configs to results, priced by the run guard before anything is allocated.
+"""fit(): train a list of configs to results, past the run guard before anything is allocated.
 
 (Named fitting, not fit: core.engine re-exports the function fit, which would hide a module of that name.)
 

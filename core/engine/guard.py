@@ -1,8 +1,9 @@
 """The run guard: what every training run passes through before it allocates anything.
 
-The app sets it once at start (``ui.common.install_run_guard``: hosted mode's price check and the
-fair training queue); core stays free of Streamlit. With none set, training runs unguarded (tests,
-scripts, worker processes that queue by other means).
+The app sets it once at start (``ui.common.install_run_guard``): a run inside the page's door (its
+request already priced and holding a training slot) only gets the wall-clock limit; a run that took
+no door is priced and queued here. core stays free of Streamlit. With none set, training runs
+unguarded (tests, scripts, worker processes that queue by other means).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,9 @@ from core.config import Config, ConfigError, param
 from core.engine import TrainConfig, Trainer, TrainResult
 from core.engine import activations as acts
 from core.engine.cores import training_threads
+from core.explorer import workload
 from core.explorer.jobs import DEFAULT_DEPTH, DEPTH_INITS, REG, compare_data, init_for
+from core.serve.workload import Workload
 
 # ---- depth: gradients, dead units, pre-activations -----------------------------------------------
 
@@ -49,6 +51,9 @@ class DepthConfig(Config):
                             optimizer="adam", lr=self.lr, batch_size=self.batch_size, epochs=self.epochs,
                             seed=self.seed)
                 for f in self.functions]
+
+    def workload(self, data: Any = None) -> Workload:
+        return workload.depth(self, PROBE, data)
 
 
 PROBE = 512  # training examples the depth probes look at (the same ones every time)

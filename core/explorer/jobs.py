@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,8 @@ from core import datasets
 from core.config import Config, ConfigError, Constraint, param, seeds_fit
 from core.engine import TrainConfig, TrainResult, fit
 from core.engine import activations as acts
+from core.explorer import workload
+from core.serve.workload import Workload
 
 REG = acts.REGISTRY
 Y_CLIP = 1e6  # curve values beyond +-this are drawn clipped (an overflow never reaches the chart)
@@ -241,15 +243,18 @@ class CompareConfig(Config):
     def data_key(self) -> str:
         return "digits-80-20-rs42" if self.dataset == "digits" else f"toy-{self.dataset}-1000-{self.noise:g}-s0"
 
+    def workload(self, data: Any = None) -> Workload:
+        return workload.compare(self, data)
+
 
 def compare_data(dataset: str = "digits", noise: float = 0.1) -> datasets.Dataset:
     """digits: the tutorial's 80/20 split (random_state 42); a 2-D set: 1,000 points, 80/20, seed 0."""
     if dataset == "digits":
         Xtr, ytr, Xte, yte = datasets.digits_arrays()
         return datasets.make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10)
-    X, y = datasets.toy_2d(dataset, n=1000, noise=noise, seed=0)
+    X, y = datasets.toy_2d(dataset, n=workload.TOY_POINTS, noise=noise, seed=0)
     X = X / datasets.EXTENT  # inputs in about [-1, 1], like the scaled digits pixels
-    Xtr, ytr, Xte, yte = datasets.split(X, y, 0.8, seed=0)
+    Xtr, ytr, Xte, yte = datasets.split(X, y, workload.TOY_TRAIN, seed=0)
     return datasets.make_dataset(Xtr, ytr, Xte, yte, task="binary")
 
 

@@ -18,9 +18,12 @@ import torch
 
 from core import datasets
 from core.config import Config, ConfigError, param
+from core.datasets.digits import TRAIN_ROWS
 from core.engine import TrainConfig, TrainResult, fit
 from core.engine import activations as acts
 from core.engine.models import build_mlp
+from core.hyperparameters import workload
+from core.serve.workload import Workload
 
 SWEEPS = ("lr", "batch", "capacity", "activation", "dropout")
 TITLES = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Hidden layers and neurons",
@@ -110,6 +113,9 @@ class Sweep(Config):
     def n_models(self) -> int:
         return len(self.values) * self.seeds
 
+    def workload(self, data: Any = None) -> Workload:
+        return workload.sweep(self, data)
+
 
 @dataclass(frozen=True)
 class LrSweep(Sweep):
@@ -130,7 +136,7 @@ class BatchSweep(Sweep):
 
     kind: ClassVar[str] = "hp-batch"
     name: ClassVar[str] = "batch"
-    values: tuple[int, ...] = param((8, 32, 128, 512), lo=1, hi=1437, length=(2, 6))
+    values: tuple[int, ...] = param((8, 32, 128, 512), lo=1, hi=TRAIN_ROWS, length=(2, 6))
     epochs: int = param(8, lo=1, hi=300, cap="epochs")
 
     def change(self, value: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Per-field caps: the first guard of a request (the price, core.serve.price, is what bounds work).
+"""Per-field caps: the first check of a request (the price, core.serve.price, is what bounds work).
 
 :func:`check_request` compares any :class:`core.config.Config` (epochs, hidden widths and layers,
 seeds, trials) with ``settings.limits()`` and returns a one-line message naming the field and the cap,

@@ -71,7 +71,7 @@ class FairQueue:
     with one place in line per session and at most one running slot per session while others wait.
 
     Re-entrant per thread: a thread that holds a slot passes straight through a nested ``slot``
-    (a cached computation that calls the trainer, which asks again).
+    (pages enter once, through ``ui.common.admitted``; this keeps any other nesting from deadlocking).
     """
 
     def __init__(self, capacity: int | None, poll: float = 0.5, grace: float = 3.0) -> None:

@@ -39,7 +39,12 @@ def sorted_choices(values: Iterable[Any]) -> list[str]:
     return sorted(uniq)
 
 
-def _pick(df: pd.DataFrame, n: int, keep_best: int = 50, by: str = "value") -> pd.DataFrame:
+def completed(trials: pd.DataFrame) -> pd.DataFrame:
+    """The completed trials that have a value."""
+    return trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
+
+
+def pick(df: pd.DataFrame, n: int, keep_best: int = 50, by: str = "value") -> pd.DataFrame:
     """At most n rows: the ``keep_best`` best by ``by`` plus an even sample of the rest (row order kept)."""
     if len(df) <= n:
         return df
@@ -99,7 +104,7 @@ def history(trials: pd.DataFrame, max_points: int = 2000, title: str = "Optimisa
     else:
         d["shown"] = d["value"]
     d = d.dropna(subset=["shown"])
-    d = _pick(d, max_points, by="shown")
+    d = pick(d, max_points, by="shown")
     best = best_so_far(trials, max_points)
     if len(best) and len(d) and d["number"].max() > best["number"].iloc[-1]:  # carry the line to the last trial
         best = pd.concat([best, pd.DataFrame({"number": [d["number"].max()], "best": [best["best"].iloc[-1]]})])
@@ -148,7 +153,7 @@ def parallel_coordinates(trials: pd.DataFrame, params: list[str], max_lines: int
     Numeric axes are scaled min..max (log for lr and width); categorical axes space their choices evenly.
     """
     done = trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
-    done = _pick(done, max_lines)
+    done = pick(done, max_lines)
     long = _normalise(done, params) if len(done) else pd.DataFrame(
         columns=["number", "axis", "pos", "label", "value"])
     order = [*params, "val_acc"]
@@ -199,7 +204,7 @@ def slice_charts(trials: pd.DataFrame, params: list[str], max_points: int = 1500
     the page's caption says what darker means. A page may draw each one stretched to its own column.
     """
     done = trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
-    done = _pick(done, max_points)
+    done = pick(done, max_points)
     # blues from a mid tone: the first trials were drawn near white and vanished
     shade = alt.Scale(scheme=alt.SchemeParams("blues", extent=[0.35, 1]),
                       domain=[float(done["number"].min()), float(done["number"].max())] if len(done) else [0, 1])
@@ -236,7 +241,7 @@ def learning_curves(curves: pd.DataFrame, trials: pd.DataFrame, max_trials: int 
     last = curves.groupby("number")["val_acc"].last() if len(curves) else pd.Series(dtype=float)
     info["score"] = info["value"].fillna(info["number"].map(last))
     running = info[info["state"] == "RUNNING"]
-    others = _pick(info[info["state"] != "RUNNING"].dropna(subset=["score"]), max_trials, by="score")
+    others = pick(info[info["state"] != "RUNNING"].dropna(subset=["score"]), max_trials, by="score")
     keep = pd.concat([running, others])
     d = curves[curves["number"].isin(keep["number"])].merge(info[["number", "state"]], on="number")
     stops = d[d["state"] == "PRUNED"].sort_values("epoch").groupby("number").tail(1)
@@ -315,7 +320,7 @@ def compare_charts(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -
         b[b["state"] == "COMPLETE"][["value"]].assign(study=name_b),
     ]).dropna()
     if len(vals) > 4000:
-        vals = vals.groupby("study", group_keys=False).apply(lambda g: _pick(g, 2000))
+        vals = vals.groupby("study", group_keys=False).apply(lambda g: pick(g, 2000))
     color = alt.Color("study:N", title="study", legend=alt.Legend(orient="bottom", columns=1))
     left = alt.Chart(bests, title="Best so far").mark_line(interpolate="step-after", strokeWidth=2).encode(
         x=alt.X("number:Q", title="trial"), y=alt.Y("best:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
@@ -340,5 +345,40 @@ def compare_table(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# the landscape views live in core.tuning.landscape (kept importable from here, where the page looks)
-from core.tuning.landscape import contour, contour_grid, edf, edf_data, rank, ranked  # noqa: E402, F401
+# ---- the distribution of accuracies --------------------------------------------------------------
+def edf_data(frames: dict[str, pd.DataFrame], points: int = 200) -> pd.DataFrame:
+    """The empirical distribution of each study's completed validation accuracies on a shared grid.
+
+    Columns: study, accuracy, fraction (share of that study's completed trials at or below the accuracy;
+    non-decreasing, ending at 1). ``points`` grid values from the lowest to the highest accuracy seen.
+    """
+    vals = {k: np.sort(completed(t)["value"].to_numpy(dtype=float)) for k, t in frames.items()}
+    vals = {k: v[np.isfinite(v)] for k, v in vals.items()}
+    vals = {k: v for k, v in vals.items() if len(v)}
+    if not vals:
+        return pd.DataFrame({"study": pd.Series(dtype=str), "accuracy": pd.Series(dtype=float),
+                             "fraction": pd.Series(dtype=float)})
+    lo = min(float(v[0]) for v in vals.values())
+    hi = max(float(v[-1]) for v in vals.values())
+    grid = np.linspace(lo, hi, points) if hi > lo else np.array([lo])
+    parts = [pd.DataFrame({"study": k, "accuracy": grid,
+                           "fraction": np.searchsorted(v, grid, side="right") / len(v)}) for k, v in vals.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def edf(frames: dict[str, pd.DataFrame], points: int = 200, height: int = 320) -> alt.Chart:
+    """Empirical distribution (EDF) plot: for each accuracy, the share of completed trials at or below it.
+
+    A curve that stays low until far right means most trials did well (a good search space); one study's
+    curve to the right of another's means its trials were better overall. Several studies compare at once.
+    """
+    d = edf_data(frames, points)
+    return alt.Chart(d, title="Empirical distribution of validation accuracy (completed trials)").mark_line(
+        interpolate="step-after", strokeWidth=2).encode(
+        x=alt.X("accuracy:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
+        y=alt.Y("fraction:Q", title="share of trials at or below", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format=".0%")),
+        color=alt.Color("study:N", title="study", legend=alt.Legend(orient="bottom")),
+        tooltip=["study:N", alt.Tooltip("accuracy:Q", format=".4f"),
+                 alt.Tooltip("fraction:Q", format=".1%", title="share at or below")],
+    ).properties(height=height)

@@ -1,4 +1,5 @@
-"""Study landscapes: two parameters at once (contour, rank) and the distribution of accuracies (EDF).
+"""Study landscapes: two parameters at once (contour, rank); the distribution of accuracies (EDF) is in
+:mod:`core.tuning.charts`.
 
 Data in (the trials frame of :func:`core.tuning.read_study`), Altair charts out; no Streamlit here.
 """
@@ -12,14 +13,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from core.tuning.charts import CATEGORICAL, LOG_PARAMS, VALUE_TITLE, _pick, label, sorted_choices
-
+from core.tuning.charts import CATEGORICAL, LOG_PARAMS, VALUE_TITLE, completed, label, pick, sorted_choices
 
 # ---- two parameters at once: contour and rank ----------------------------------------------------
-def _completed(trials: pd.DataFrame) -> pd.DataFrame:
-    return trials[trials["state"] == "COMPLETE"].dropna(subset=["value"])
-
-
 FEW_INTEGERS = 12  # an integer parameter with at most this many values seen gets a cell (a band) per value
 
 
@@ -89,7 +85,7 @@ def contour_grid(trials: pd.DataFrame, x: str, y: str, bins: int = 20) -> pd.Dat
     """
     if x == y:
         raise ValueError("a contour needs two different parameters")
-    done = _completed(trials)
+    done = completed(trials)
     if done.empty:
         return pd.DataFrame(columns=["x_lo", "x_hi", "x_name", "y_lo", "y_hi", "y_name", "mean", "best", "trials"])
     bins = min(bins, max(4, round(np.sqrt(len(done)))))  # few trials: fewer, bigger cells
@@ -110,7 +106,7 @@ def contour(trials: pd.DataFrame, x: str, y: str, bins: int = 20, max_points: in
     Optuna's plot_contour interpolates a surface between trials; cells show only what was measured.
     """
     cells = contour_grid(trials, x, y, bins)
-    done = _completed(trials)
+    done = completed(trials)
     x_num, y_num = _is_numeric(done[x], x), _is_numeric(done[y], y)
     xc = None if x_num else sorted_choices(done[x])
     yc = None if y_num else sorted_choices(done[y])
@@ -123,7 +119,7 @@ def contour(trials: pd.DataFrame, x: str, y: str, bins: int = 20, max_points: in
                  alt.Tooltip("mean:Q", format=".4f", title="mean accuracy"),
                  alt.Tooltip("best:Q", format=".4f", title="best accuracy"), alt.Tooltip("trials:Q")],
     )
-    pts = _pick(done, max_points)[["number", "value", x, y]].rename(columns={x: "x_value", y: "y_value"})
+    pts = pick(done, max_points)[["number", "value", x, y]].rename(columns={x: "x_value", y: "y_value"})
     rng = np.random.default_rng(0)
     enc: dict[str, Any] = {}
     for ch, p, numeric, choices in (("x", x, x_num, xc), ("y", y, y_num, yc)):
@@ -149,7 +145,7 @@ def contour(trials: pd.DataFrame, x: str, y: str, bins: int = 20, max_points: in
 def ranked(trials: pd.DataFrame) -> pd.DataFrame:
     """Completed trials with their rank by validation accuracy: ``rank`` 1 is the best (ties share the
     better rank), ``rank_pct`` 1.0 the best and 0.0 the worst. Sorted worst to best (best drawn last)."""
-    done = _completed(trials).copy()
+    done = completed(trials).copy()
     done["rank"] = done["value"].rank(ascending=False, method="min").astype(int)
     n = len(done)
     done["rank_pct"] = 1.0 - (done["rank"] - 1) / (n - 1) if n > 1 else 1.0
@@ -166,7 +162,7 @@ def rank(trials: pd.DataFrame, x: str, y: str, max_points: int = 2000, height: i
         raise ValueError("a rank plot needs two different parameters")
     d = ranked(trials)
     n = len(d)
-    d = _pick(d, max_points).sort_values("rank", ascending=False, kind="stable")
+    d = pick(d, max_points).sort_values("rank", ascending=False, kind="stable")
     d = d[["number", "value", "rank", "rank_pct", x, y]].rename(columns={x: "px", y: "py"})
     rng = np.random.default_rng(0)
     enc: dict[str, Any] = {}
@@ -194,42 +190,3 @@ def rank(trials: pd.DataFrame, x: str, y: str, max_points: int = 2000, height: i
                      alt.Tooltip("px", title=label(x)), alt.Tooltip("py", title=label(y)),
                      alt.Tooltip("value:Q", format=".4f", title=VALUE_TITLE)],
         ).properties(height=height)
-
-
-# ---- the distribution of accuracies --------------------------------------------------------------
-def edf_data(frames: dict[str, pd.DataFrame], points: int = 200) -> pd.DataFrame:
-    """The empirical distribution of each study's completed validation accuracies on a shared grid.
-
-    Columns: study, accuracy, fraction (share of that study's completed trials at or below the accuracy;
-    non-decreasing, ending at 1). ``points`` grid values from the lowest to the highest accuracy seen.
-    """
-    vals = {k: np.sort(_completed(t)["value"].to_numpy(dtype=float)) for k, t in frames.items()}
-    vals = {k: v[np.isfinite(v)] for k, v in vals.items()}
-    vals = {k: v for k, v in vals.items() if len(v)}
-    if not vals:
-        return pd.DataFrame({"study": pd.Series(dtype=str), "accuracy": pd.Series(dtype=float),
-                             "fraction": pd.Series(dtype=float)})
-    lo = min(float(v[0]) for v in vals.values())
-    hi = max(float(v[-1]) for v in vals.values())
-    grid = np.linspace(lo, hi, points) if hi > lo else np.array([lo])
-    parts = [pd.DataFrame({"study": k, "accuracy": grid,
-                           "fraction": np.searchsorted(v, grid, side="right") / len(v)}) for k, v in vals.items()]
-    return pd.concat(parts, ignore_index=True)
-
-
-def edf(frames: dict[str, pd.DataFrame], points: int = 200, height: int = 320) -> alt.Chart:
-    """Empirical distribution (EDF) plot: for each accuracy, the share of completed trials at or below it.
-
-    A curve that stays low until far right means most trials did well (a good search space); one study's
-    curve to the right of another's means its trials were better overall. Several studies compare at once.
-    """
-    d = edf_data(frames, points)
-    return alt.Chart(d, title="Empirical distribution of validation accuracy (completed trials)").mark_line(
-        interpolate="step-after", strokeWidth=2).encode(
-        x=alt.X("accuracy:Q", title=VALUE_TITLE, scale=alt.Scale(zero=False)),
-        y=alt.Y("fraction:Q", title="share of trials at or below", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format=".0%")),
-        color=alt.Color("study:N", title="study", legend=alt.Legend(orient="bottom")),
-        tooltip=["study:N", alt.Tooltip("accuracy:Q", format=".4f"),
-                 alt.Tooltip("fraction:Q", format=".1%", title="share at or below")],
-    ).properties(height=height)

@@ -2,7 +2,7 @@
 
 Both are frozen :class:`core.config.Config` classes: every field declares its range or choices, and
 the fields a server caps declare it (``param(..., cap=...)``), read by the one check,
-:func:`core.serve.hosted.violations`. A crafted value (a URL, a stored study) gets a ConfigError that
+:func:`core.serve.caps.violations`. A crafted value (a URL, a stored study) gets a ConfigError that
 names the field, never a traceback from Optuna later.
 """
 
@@ -20,7 +20,9 @@ from core import settings as nn_settings
 from core.config import CAP_KINDS, Config, ConfigError, ends_in_order, param
 from core.engine import OPTIMIZERS
 from core.engine.activations import HIDDEN
-from core.serve.hosted import violations
+from core.serve.caps import violations
+from core.serve.workload import Workload
+from core.tuning import workload
 from core.tuning.errors import TuningError
 
 SAMPLERS = ("tpe", "random", "grid")
@@ -183,6 +185,9 @@ class StudySettings(Config):
         if self.epochs < 1:
             raise ConfigError("epochs", f"{self.epochs} epochs per trial trains nothing; ask for at least 1")
         check_caps(self)
+
+    def workload(self, space: SearchSpace) -> Workload:
+        return workload.study(self, space)
 
     def resumable_with(self, other: StudySettings) -> bool:
         """Same study apart from the budget (trials, time limit), which a resume may change."""

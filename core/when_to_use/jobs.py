@@ -14,7 +14,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -22,6 +22,8 @@ import torch
 from core.config import Config, ConfigError, param
 from core.datasets import make_dataset
 from core.engine import TrainConfig, fit
+from core.serve.workload import Workload
+from core.when_to_use import workload
 from core.when_to_use.data import BUILTIN, BUILTIN_SHAPES, LARGEST_CSV, LEVELS, Table, TableShape, with_uninformative
 
 MODELS = ("forest", "boosting", "mlp", "sk_mlp")
@@ -228,7 +230,7 @@ def cross_validate(table: Table, model: str, folds: int = 3, seed: int = 0, scal
                     np.mean(imps, 0).tolist() if imps else None, table.task)
 
 
-# ---- what a request fits (core.serve.price prices these, from the table's shape alone) ----------------
+# ---- what a request fits (its workload, core.when_to_use.workload, from the table's shape alone) -------
 @dataclass(frozen=True)
 class Fit:
     """One model fit of a request: n_train rows x n_features, then predictions for n_test rows.
@@ -287,6 +289,9 @@ class _TableRequest:
 
     def fits(self, shape: TableShape) -> list[Fit]:
         raise NotImplementedError
+
+    def workload(self, data: Any = None) -> Workload:
+        return workload.table(self, data)
 
 
 # ---- the experiments -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,8 @@ from core import datasets
 from core.config import Config, param, seeds_fit
 from core.engine import TrainConfig, Trainer, TrainResult, activations, fit
 from core.engine.models import Perceptron, PerceptronHistory
+from core.serve.workload import Workload
+from core.xor import workload
 from core.xor.scratch import ScratchNet, solves_many
 
 # ---- the perceptron --------------------------------------------------------------------------
@@ -33,6 +35,9 @@ class PerceptronConfig(Config):
     lr: float = param(0.1, lo=1e-4, hi=10.0)
     epochs: int = param(100, lo=1, hi=10_000, cap="epochs")
     seed: int = param(42, lo=0, hi=2**31 - 1)
+
+    def workload(self, data: Any = None) -> Workload:
+        return workload.perceptron(self, data)
 
 
 def run_perceptron(cfg: PerceptronConfig) -> tuple[PerceptronHistory, Perceptron]:
@@ -126,6 +131,9 @@ class XorCompareConfig(Config):
     torch_epochs: int = param(1000, lo=1, hi=20_000, cap="epochs")
     seed: int = param(42, lo=0, hi=2**31 - 1)
 
+    def workload(self, data: Any = None) -> Workload:
+        return workload.solvers(self, data)
+
 
 @dataclass
 class XorCompareResult:
@@ -212,6 +220,9 @@ class SeedStudyConfig(TrainConfig):
 
     def train_configs(self) -> list[TrainConfig]:
         return [self.as_train(seed=self.first_seed + i) for i in range(self.n_seeds)]
+
+    def workload(self, data: Any = None) -> Workload:
+        return workload.seeds(self, data)
 
 
 def solved(results: list[TrainResult]) -> np.ndarray:

@@ -6,7 +6,7 @@ your own CSV points, and the trained network exported as a runnable PyTorch scri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,8 @@ from core import datasets
 from core.config import Constraint, param, seeds_fit
 from core.engine import TrainConfig, Trainer, TrainResult, activations
 from core.engine.models import INITS
+from core.serve.workload import Workload
+from core.xor import workload
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ class PlaygroundConfig(TrainConfig):
 
     def train_configs(self) -> list[TrainConfig]:
         return [self.as_train(seed=self.seed + i) for i in range(self.n_seeds)]
+
+    def workload(self, data: Any = None) -> Workload:
+        return workload.playground(self, data)
 
     @property
     def regression(self) -> bool:
