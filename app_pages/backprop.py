@@ -10,9 +10,9 @@ from core.backprop import charts
 from core.backprop import claims as bc
 from core.backprop import jobs as bpj
 from ui import links, say
-from ui.common import config_from_url, seed_state, share_link, sync_url, widget_config
+from ui.common import seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
-from ui.widgets import page_params
+from ui.widgets import page_params, url_config
 
 WEIGHTS = bp.weight_names()
 MODE_LABEL = {"example": "one example at a time", "batch": "full batch (the tutorial's)"}
@@ -81,7 +81,7 @@ st.markdown(
              "chain rule", "derivative", "sigmoid", "binary cross-entropy", "cross-entropy", "autograd"),
 )
 
-url = config_from_url(bp.BackpropConfig)
+url = url_config(bp.BackpropConfig)
 want_w = page_params("backprop").w
 seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step, "bp_mode": url.mode, "bp_row": url.row,
             "bp_w": want_w if want_w in WEIGHTS else bc.PICKED})

@@ -43,14 +43,6 @@ def query_dict() -> dict[str, str]:
     return {k: st.query_params.get(k) for k in st.query_params}
 
 
-def config_from_url(cls: type[C], prefix: str = "", state_key: str | None = None) -> C:
-    """The config the URL asks for (defaults for anything missing, invalid or over a cap, with a notice):
-    :func:`ui.widgets.url_config`, the one URL reader."""
-    from ui.widgets import url_config  # ui.widgets imports this module
-
-    return url_config(cls, prefix)
-
-
 def sync_url(params: dict[str, str], owned: tuple[str, ...] | None = None) -> None:
     """Make the URL hold exactly ``params`` (for the keys this page owns); leaves it alone if equal."""
     current = query_dict()

@@ -31,7 +31,7 @@ CLEAR = 0.05  # a point nearer the line than this (in input units; the plot span
 # ---- default jobs, run once per process ------------------------------------------------------------
 @functools.cache
 def _perceptron(gate: str, epochs: int) -> tuple[Any, Any, Any]:
-    from core import xor
+    from core.xor import jobs as xor
     cfg = xor.PerceptronConfig(gate=gate, epochs=epochs)
     h, p = xor.run_perceptron(cfg)
     return cfg, h, p
@@ -39,7 +39,8 @@ def _perceptron(gate: str, epochs: int) -> tuple[Any, Any, Any]:
 
 def four_gates(base: PerceptronConfig | None = None) -> dict[str, tuple[np.ndarray, float, bool]]:
     """The four gates as the perceptron tab's small multiples train them: gate -> (w, b, converged)."""
-    from core import datasets, xor
+    from core import datasets
+    from core.xor import jobs as xor
     base = base or xor.PerceptronConfig()
     out = {}
     for g in datasets.GATES:
@@ -51,14 +52,14 @@ def four_gates(base: PerceptronConfig | None = None) -> dict[str, tuple[np.ndarr
 
 @functools.cache
 def _compare() -> tuple[Any, Any]:
-    from core import xor
+    from core.xor import jobs as xor
     cfg = xor.XorCompareConfig()
     return cfg, xor.run_xor_compare(cfg)
 
 
 @functools.cache
 def _seed_study() -> tuple[Any, list, dict]:
-    from core import xor
+    from core.xor import jobs as xor
     cfg = xor.SeedStudyConfig()
     res = xor.run_seed_study(cfg)
     return cfg, res, xor.retry_longer(cfg, res)
@@ -161,7 +162,7 @@ def net_solves(v: NetVerdict) -> Said:
 
 
 def _share_default() -> Said:
-    from core import xor
+    from core.xor import jobs as xor
     cfg = xor.XorCompareConfig()
     return numpy_share_sentence(xor.numpy_solve_share(cfg), cfg)
 
@@ -180,7 +181,7 @@ def numpy_share_sentence(solved_n: tuple[int, int], cfg: XorCompareConfig) -> Sa
 
 
 def _units_default() -> Said:
-    from core import xor
+    from core.xor import jobs as xor
     return hidden_units_caption(xor.XorCompareConfig())
 
 
@@ -199,8 +200,8 @@ def hidden_units_caption(cfg: XorCompareConfig) -> Said:
 
 
 def _hidden_space_default() -> Said:
-    from core import xor
     from core.xor import hidden_space
+    from core.xor import jobs as xor
     hh = hidden_space.xor_history(xor.XorCompareConfig())
     g = hh[hh.net == "NumPy"]
     return hidden_space_caption(g[g.step == g.step.max()])
@@ -274,7 +275,7 @@ def retry_sentence(cfg: SeedStudyConfig, longer: dict[int, TrainResult], factor:
 
 
 def _diagnosis_default() -> dict:
-    from core import xor
+    from core.xor import jobs as xor
     from core.xor.surfaces import seed_summary
     _, res, longer = _seed_study()
     k = seed_summary(res).failed[0]
