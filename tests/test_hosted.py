@@ -661,7 +661,7 @@ def test_the_reader_is_priced_from_the_files_headers(tmp_path):
 
 
 def test_the_read_tab_says_why_the_mnist_reader_is_not_trained(monkeypatch, tmp_path):
-    """Hosted, MNIST here, the reader over the budget: the Read tab says so (and the 8x8 reader answers)."""
+    """Hosted, MNIST here, the reader over the budget: the Read tab says so (and the built-in reader answers)."""
     from streamlit.testing.v1 import AppTest
 
     from core.digits.reader import READER
@@ -682,7 +682,7 @@ def test_the_read_tab_says_why_the_mnist_reader_is_not_trained(monkeypatch, tmp_
     assert not at.exception, [e.value for e in at.exception]
     said = " ".join(str(w.value) for w in at.warning)
     assert "MNIST-format reader** is not trained on this server: its price is over this server's budget" in said
-    assert "this server allows 60 s per run" in said and "The 8x8 reader answers" in said
+    assert "this server allows 60 s per run" in said and "The built-in reader answers" in said
 
 
 def full_size_headers(folder: Path, train: int = 60_000, test: int = 10_000) -> Path:

@@ -3,6 +3,7 @@ this machine) and how test images and readings are shown. The page script lays t
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -23,7 +24,15 @@ from core.digits import metrics as dm
 from core.digits import novelty as nv
 from core.digits import reading as dr
 from core.digits import views as dv
-from core.digits.reader import HOW_TO_GET_MNIST, READER, MnistHere, mnist_here, mnist_rows
+from core.digits.reader import (
+    HOW_TO_GET_MNIST,
+    READER,
+    MnistHere,
+    mnist_here,
+    mnist_rows,
+    shipped_reader,
+    shipped_words,
+)
 from core.engine import TrainResult
 from ui import say
 from ui.common import cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
@@ -304,7 +313,9 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
         say.status("This model has no hidden layer: its inputs go straight to the ten outputs.", icon=":material/info:")
         return
     c1, c2 = st.columns([1, 2])
-    cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit), key=f"d_explain_{key}",
+    # keyed by the image too: a new drawing gets a new box, starting at its own reading (not the last one's)
+    seen = hashlib.sha256(np.ascontiguousarray(x.steps.x, np.float32).tobytes()).hexdigest()[:12]
+    cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit), key=f"d_explain_{key}_{seen}",
                        help="Which digit's score to take apart (the model's reading by default).")
     act = inside.hidden_activations(model, x.steps.x[None], with_grad_for=int(cls))
     c2.caption(f"Each strip is one hidden layer, each cell one unit: dark = it fired for your digit. "
@@ -399,7 +410,8 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
 
 def best_reader() -> tuple[TrainResult | None, str | None]:
     """The MNIST-format reader when MNIST is on this machine (trained once per server, in the background),
-    else, and meanwhile, the 8x8 reader; says which. Returns (model, its MNIST folder or None)."""
+    else, and meanwhile, the built-in reader (no training, no download); says which in one line. Returns
+    (model, the folder of its MNIST-format data or None)."""
     state = READER.status(start=True)
     part = (f"the first {state.train_limit:,} training digits of MNIST, as many as this server's budget allows, "
             if state.train_limit else "MNIST ")
@@ -409,20 +421,30 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
                    "Write one digit per image, large and dark.", "success", icon=":material/verified:")
         here = mnist_here()
         return state.result, here.folder if here else None
+    shipped = shipped_reader()
+    name = "the built-in reader" if shipped is not None else "the 8x8 reader"
     if state.state == "training":
         say.status(f"The **MNIST-format reader** is training on this server ({part}from {where}); it is trained "
-                   "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
-                   icon=":material/hourglass_top:")
+                   f"once and kept. {name.capitalize()} answers meanwhile; this page switches by itself when it is "
+                   "ready.", icon=":material/hourglass_top:")
         reader_progress()
     elif state.state == "failed" and state.over_budget:
-        say.status(f"The **MNIST-format reader** is not trained on this server: {state.error}. The 8x8 reader "
-                   "answers meanwhile.", "warning", icon=":material/speed:")
+        say.status(f"The **MNIST-format reader** is not trained on this server: {state.error}. "
+                   f"{name.capitalize()} answers meanwhile.", "warning", icon=":material/speed:")
     elif state.state == "failed":
-        say.status(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
+        say.status(f"The MNIST-format reader could not be trained ({state.error}). {name.capitalize()} answers.",
                    "warning", icon=":material/error:")
+    elif shipped is not None:
+        better = ("This server's owner can put full MNIST in the folder NNLAB_MNIST_DIR names for a better one."
+                  if settings.hosted() else "For a better one, choose MNIST 28x28 above and download it (11 MB): "
+                  "a reader then trains once on its 60,000 digits.")
+        say.status(f"Reading with the **built-in reader** ({shipped_words(shipped)}). {better}",
+                   icon=":material/verified:")
     else:
-        say.status(f"Reading with the **8x8 reader**: MNIST is not on this machine. {HOW_TO_GET_MNIST}", "warning",
-                   icon=":material/lightbulb:")
+        say.status(f"Reading with the **8x8 reader**: the built-in reader's file is missing. {HOW_TO_GET_MNIST}",
+                   "warning", icon=":material/lightbulb:")
+    if shipped is not None:
+        return shipped, str(mnist.SAMPLE_DIR)
     res = obtain([digits.default_config("digits")], None, True, "d_train_read8", what="the 8x8 reader")
     return (res[0] if res else None), None
 
