@@ -8,7 +8,8 @@ way the page does (decode, preprocess for its data set, :func:`core.digits.predi
 
 - the 8x8 reader (the page's default 8x8 model, trained here or taken from the disk cache);
 - the built-in reader (core/digits/data/reader.safetensors, or ``--reader FILE``): no training here, its
-  training time is the build script's, recorded in the file;
+  training time is the build script's, recorded in the file (training seconds are each model's fit
+  time, augmentation excluded);
 - the MLP trained on full-size MNIST data: full MNIST when it is on this machine ($NNLAB_MNIST_DIR or
   the data folder), else the page's default MNIST model trained on the sample's train split as stand-in
   (the table says which).
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     if shipped is not None:
         layers = "-".join(str(w) for w in (784, *shipped.config.hidden, 10))  # type: ignore[attr-defined]
         readers.append((f"built-in reader {layers} (4,000 sample digits)", shipped,
-                        f"{shipped.extra.get('built_seconds', shipped.seconds)} (once, by the build script)"))
+                        f"{shipped.seconds:.1f} (once, by the build script)"))
     here = mnist_here()
     cfg = digits.default_config("mnist")
     layers = "-".join(str(w) for w in (784, *cfg.hidden, 10))

@@ -71,7 +71,7 @@ def test_renders_at_defaults_with_a_trained_model():
 def test_an_upload_batch_is_read_and_a_bad_file_gets_its_message():
     at = page(tab="read")
     assert not at.exception, [e.value for e in at.exception]
-    assert "Reading with the built-in reader" in texts(at, "info") and not at.warning  # ready, no homework
+    assert "Reading with the **built-in reader**" in texts(at, "info") and not at.warning  # ready, no homework
     at.file_uploader(key="d_files").set_value([
         ("one.png", digit_png(), "image/png"),
         ("notes.txt", b"this is not an image", "text/plain"),
@@ -153,7 +153,7 @@ def test_mnist_without_network_the_read_tab_reads_with_the_built_in_reader_and_k
     at = page(dataset="mnist", tab="read")
     assert not at.exception, [e.value for e in at.exception]
     assert at.radio(key="d_reader_mnist").value == "best"
-    assert "Reading with the built-in reader" in texts(at, "info")
+    assert "Reading with the **built-in reader**" in texts(at, "info")
     assert "Draw a digit" in texts(at, "markdown")  # the canvas
     at.file_uploader(key="d_files").set_value([("one.png", digit_png(), "image/png")]).run()
     assert any("sure · read in" in c.value for c in at.caption)

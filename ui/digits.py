@@ -120,7 +120,7 @@ def mnist_problem(folder: str | None) -> str | None:
 def mnist_source(container, owned: tuple[str, ...]) -> tuple[str | None, str | None]:
     """The MNIST folder box (and a Download button when MNIST is missing); returns (folder, problem):
     folder None means the data folder; problem is None when MNIST can be read, else why not (one line).
-    The page stays usable either way: the tabs say what MNIST would need, the Read tab reads with 8x8.
+    The page stays usable either way: the tabs say what MNIST would need, the Read tab reads with the built-in reader.
     Hosted, neither is shown: the folder and any download are the server owner's (its environment), never
     a visitor's, and nothing is said about a path a visitor names."""
     if settings.hosted():

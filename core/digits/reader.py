@@ -7,7 +7,7 @@ the data folder (``$NNLAB_DATA_DIR``/mnist) holds a finished download. Nothing h
 
 :func:`best_reader` is for one-shot use (``python -m core.predict``): it trains the MNIST model at once
 (the disk cache keeps it, so only the first call on a machine trains). :class:`BackgroundReader` is for a
-server: the MNIST model trains once, in a background thread, while the 8x8 model answers and says so.
+server: the MNIST model trains once, in a background thread, while the built-in reader answers and says so.
 That training is the server's own run, but it is treated like a visitor's: priced before anything is
 allocated (over this server's budget it fails, saying so, instead of training) and trained inside the
 server's training queue, holding one slot like any visitor's run (so with two slots the reader and one
