@@ -27,8 +27,10 @@ SHIPPED_READER = Path(__file__).resolve().parent / "data" / "reader.safetensors"
 
 # Wider than the page's default MNIST model and trained on more augmented copies: the sample has only 4,000
 # digits, and each copy (shifted, rotated, scaled, warped, thicker/thinner) is another way people write them.
-READER_CONFIG = DigitsConfig(dataset="mnist", hidden=(512, 256), lr=0.001, batch_size=128, epochs=60, patience=10,
-                             dropout=0.2, augment=1.0, augment_copies=8, seed=0)
+# All 4,000 train (no validation share, so no early stopping: a fixed 20 epochs). Measured on the 1,000
+# realistic uploads of bench.reader: 8 copies with early stopping on 10% read 97.7%, 16 copies 98.2%, this 98.6%.
+READER_CONFIG = DigitsConfig(dataset="mnist", hidden=(512, 256), lr=0.001, batch_size=128, epochs=20, patience=0,
+                             dropout=0.2, val_fraction=0.0, augment=1.0, augment_copies=16, seed=0)
 
 
 def sample_test_accuracy(result: TrainResult, folder: str | Path = mnist.SAMPLE_DIR) -> float:
