@@ -430,14 +430,13 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
         reader_progress()
     elif state.state == "failed" and state.over_budget:
         say.status(f"The **MNIST-format reader** is not trained on this server: {state.error}. "
-                   f"{name.capitalize()} answers meanwhile.", "warning", icon=":material/speed:")
+                   f"{name.capitalize()} answers.", "warning", icon=":material/speed:")
     elif state.state == "failed":
         say.status(f"The MNIST-format reader could not be trained ({state.error}). {name.capitalize()} answers.",
                    "warning", icon=":material/error:")
     elif shipped is not None:
-        better = ("This server's owner can put full MNIST in the folder NNLAB_MNIST_DIR names for a better one."
-                  if settings.hosted() else "For a better one, choose MNIST 28x28 above and download it (11 MB): "
-                  "a reader then trains once on its 60,000 digits.")
+        better = ("For a better one, this server's owner can put full MNIST in the folder NNLAB_MNIST_DIR names."
+                  if settings.hosted() else "For a better one, choose MNIST 28x28 above and download it (11 MB).")
         say.status(f"Reading with the **built-in reader** ({shipped_words(shipped)}). {better}",
                    icon=":material/verified:")
     else:

@@ -61,9 +61,8 @@ def shipped_words(result: TrainResult) -> str:
     """What the built-in reader is, in a few words (with the accuracy its file records)."""
     acc = result.extra.get("sample_test_acc")
     rows = mnist.SAMPLE_ROWS
-    tail = f": it reads {acc:.1%} of the sample's {rows[1]:,} test digits" if isinstance(acc, float) else ""
-    return (f"MNIST-format, 28x28, trained on the {rows[0]:,} training digits of the MNIST sample that ships with "
-            f"NN Lab{tail}")
+    tail = f"; {acc:.1%} of its {rows[1]:,} test digits read right" if isinstance(acc, float) else ""
+    return f"28x28, learned from the {rows[0]:,} training digits of the MNIST sample shipped with NN Lab{tail}"
 
 
 @dataclass(frozen=True)
