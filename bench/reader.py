@@ -56,28 +56,28 @@ def main(argv: list[str] | None = None) -> None:
     _, _, tei, tel = mnist.load_raw(mnist.SAMPLE_DIR)
     ups = make_uploads(tei[:args.n_uploads], tel[:args.n_uploads], seed=0)
 
-    readers: list[tuple[str, TrainResult, str]] = []
+    readers: list[tuple[str, str, TrainResult, str]] = []  # (name, short name, model, training seconds)
     small = digits.train(digits.default_config("digits"))
-    readers.append(("8x8 reader (sklearn digits)", small, f"{small.seconds:.1f}"))
+    readers.append(("8x8 reader (sklearn digits)", "8x8 reader", small, f"{small.seconds:.1f}"))
     shipped = import_model(args.reader.read_bytes()) if args.reader else shipped_reader()
     if shipped is not None:
         layers = "-".join(str(w) for w in (784, *shipped.config.hidden, 10))  # type: ignore[attr-defined]
-        readers.append((f"built-in reader {layers} (4,000 sample digits)", shipped,
+        readers.append((f"built-in reader {layers} (4,000 sample digits)", "built-in reader", shipped,
                         f"{shipped.seconds:.1f} (once, by the build script)"))
     here = mnist_here()
     cfg = digits.default_config("mnist")
     layers = "-".join(str(w) for w in (784, *cfg.hidden, 10))
     if here is not None:
         full = digits.train(cfg, folder=here.folder)
-        what = f"MLP {layers} on MNIST from {here.where}"
+        what, short = f"MLP {layers} on MNIST from {here.where}", "MLP on MNIST"
     else:
         full = digits.train(cfg, folder=mnist.SAMPLE_DIR)
-        what = f"MLP {layers}, stand-in: no full MNIST here, the sample's 4,000 train digits"
-    readers.append((what, full, f"{full.seconds:.1f}"))
+        what, short = f"MLP {layers}, stand-in: no full MNIST here, the sample's 4,000 train digits", "MLP stand-in"
+    readers.append((what, short, full, f"{full.seconds:.1f}"))
 
     rows, per_kind = [], []
     results = {}
-    for name, r, train_s in readers:
+    for name, _, r, train_s in readers:
         right, ms = read_all(r, ups)
         results[name] = (right, ms)
         rows.append({"reader": name, "uploads read right": f"{right.mean():.1%}",
@@ -89,9 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     for i, (_, _, _, kind) in enumerate(ups):
         kinds[kind].append(i)
     for kind, idx in kinds.items():
-        per_kind.append({"kind": kind, "n": len(idx), **{name.split(" (")[0].split(" on ")[0][:22]:
-                                                         f"{results[name][0][idx].mean():.1%}"
-                                                         for name, _, _ in readers}})
+        per_kind.append({"kind": kind, "n": len(idx), **{short: f"{results[name][0][idx].mean():.1%}"
+                                                         for name, short, _, _ in readers}})
     print(table(per_kind, "by kind of upload"))
     print()
     if shipped is not None:
