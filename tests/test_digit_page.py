@@ -303,7 +303,7 @@ def test_read_looks_inside_flags_a_non_digit_and_fine_tunes_in_the_session(share
     was = next(m.value for m in at.markdown if m.value.startswith("<div"))
     assert was != big_digit(7)
     files_before = sorted(p.name for p in shared_dir.rglob("*"))
-    at.selectbox(key="d_truth_r").set_value(7).run()
+    next(b for b in at.selectbox if b.key and b.key.startswith("d_truth_r_")).set_value(7).run()
     at.button(key="d_add_r").click().run()
     assert "Your drawings: 1 (7)" in texts(at, "caption")
     at.button(key="d_tune_r").click().run()
@@ -372,3 +372,5 @@ def test_inside_the_network_explains_the_current_reading_after_the_drawing_chang
     assert not at.exception, [e.value for e in at.exception]
     assert shown() == (big_digit(7), 7)
     assert "pushed the score of 7" in texts(at, "caption") and "pushed the score of 1" not in texts(at, "caption")
+    truth = next(b for b in at.selectbox if b.key and b.key.startswith("d_truth_"))
+    assert truth.value == 7  # "Teach it" starts from the current reading too

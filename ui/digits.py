@@ -307,15 +307,20 @@ def unit_grid(model: TrainResult, X: np.ndarray | None, n: int, order: str, per_
             st.caption(f"unit {int(unit)} · {sc:.2f}")
 
 
+def image_id(x) -> str:
+    """A short hash of a reading's preprocessed image: a widget keyed by it starts afresh, at that image's
+    reading, when the drawing changes (keyed by the model alone it kept the first drawing's digit)."""
+    return hashlib.sha256(np.ascontiguousarray(x.steps.x, np.float32).tobytes()).hexdigest()[:12]
+
+
 def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
     """What the network sees in one reading: hidden layers, the units that decide, the nearest training images."""
     if not model.config.hidden:  # type: ignore[attr-defined]
         say.status("This model has no hidden layer: its inputs go straight to the ten outputs.", icon=":material/info:")
         return
     c1, c2 = st.columns([1, 2])
-    # keyed by the image too: a new drawing gets a new box, starting at its own reading (not the last one's)
-    seen = hashlib.sha256(np.ascontiguousarray(x.steps.x, np.float32).tobytes()).hexdigest()[:12]
-    cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit), key=f"d_explain_{key}_{seen}",
+    cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit),
+                       key=f"d_explain_{key}_{image_id(x)}",
                        help="Which digit's score to take apart (the model's reading by default).")
     act = inside.hidden_activations(model, x.steps.x[None], with_grad_for=int(cls))
     c2.caption(f"Each strip is one hidden layer, each cell one unit: dark = it fired for your digit. "
@@ -378,7 +383,7 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
     tuned_all: dict = st.session_state.setdefault("d_tuned", {})
     mine = [t for t in taught if t["dataset"] == ds]
     c1, c2, _ = st.columns([1, 1.2, 0.6], vertical_alignment="bottom")
-    truth = c1.selectbox("The true digit is", list(range(10)), index=int(x.digit), key=f"d_truth_{key}")
+    truth = c1.selectbox("The true digit is", list(range(10)), index=int(x.digit), key=f"d_truth_{key}_{image_id(x)}")
     add = c2.button("Add to my drawings", key=f"d_add_{key}", icon=":material/add:")
     if add and not any(t["label"] == truth and np.array_equal(t["x"], x.steps.x) for t in mine):
         taught.append({"x": x.steps.x.copy(), "label": int(truth), "dataset": ds, "name": x.name})
