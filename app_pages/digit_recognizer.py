@@ -123,7 +123,7 @@ def mnist_missing(on_read_tab: bool = False) -> None:
     """What an MNIST tab says while MNIST cannot be read (the page stays usable)."""
     fix = ("Download it or type a folder above, or choose the 8x8 digits" if settings.downloads_allowed()
            else "This server has no copy; choose the 8x8 digits")
-    meanwhile = ("Choose “the best reader here” above to read your digits meanwhile." if on_read_tab
+    meanwhile = ("The best reader here reads your digits meanwhile." if on_read_tab
                  else "Tab ③ reads your digits meanwhile.")
     say.status(f"This tab needs MNIST, and it cannot be read here: {mnist_err}. {fix}. {meanwhile}",
                icon=":material/cloud_off:")
@@ -267,9 +267,10 @@ with tab_read:
     if tab_read.open:
         options = ["best", "trained"] + (["loaded"] if loaded is not None else [])
         reader = st.radio("Read with", options, horizontal=True, key=f"d_reader_{dataset}",
-                          index=1 if dataset == "mnist" else 0, format_func=READERS.get,
+                          index=1 if dataset == "mnist" and not mnist_err else 0, format_func=READERS.get,
                           help="The best reader here: the MNIST-format model whenever MNIST is on this machine "
-                               "(trained once per server), else the 8x8 model.")
+                               "(trained once per server), else the built-in reader (trained on the MNIST sample "
+                               "that ships with NN Lab).")
         model, mfolder = None, folder
         with st.container():  # one slot, whatever the reader shows: the canvas below keeps its place
             if reader == "best":
@@ -277,16 +278,18 @@ with tab_read:
             elif reader == "loaded":
                 model = loaded
                 mfolder = folder if loaded.config.dataset == dataset else None  # type: ignore[union-attr,attr-defined]
-            elif mnist_err:
+            elif mnist_err:  # the model of ① cannot exist here: the best reader reads instead, and says which
                 mnist_missing(on_read_tab=True)
+                model, mfolder = best_reader()
             else:
                 res = obtain([cfg], folder, auto, "d_train_read")
                 model = res[0] if res else None
-            if reader != "best":
+            if reader == "loaded" or (reader == "trained" and not mnist_err):
                 verdict = (dcl.reads_handwriting_verdict(model.config, dr.kept_metrics(model)["test_acc"])
                            if model is not None else dcl.reads_handwriting_verdict(cfg))
                 if verdict.holds:
-                    say.lesson(verdict, "success", icon=":material/verified:")
+                    if model is not None:  # never praise a model that has not been trained
+                        say.lesson(verdict, "success", icon=":material/verified:")
                 else:
                     say.lesson(verdict, "warning", icon=":material/lightbulb:")
                     st.button("Use the default MNIST model", key="d_to_mnist", on_click=switch_to_mnist, type="primary",

@@ -8,8 +8,9 @@ for the data set, trained once and then loaded from the disk cache (``$NNLAB_DAT
 path as the page: :mod:`core.digits.images` then :mod:`core.digits`.
 
 With no flags it reads with the best reader on this machine (:func:`core.digits.reader.best_reader`):
-the MNIST-format model whenever MNIST is here ($NNLAB_MNIST_DIR, or the data folder's download), else
-the 8x8 model; one line on stderr says which (and how to get the better one).
+the MNIST-format model trained on MNIST whenever MNIST is here ($NNLAB_MNIST_DIR, or the data folder's
+download), else the built-in reader (trained on the MNIST sample that ships with NN Lab: no training, no
+download); one line on stderr says which (and how to get a better one).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from core import digits
 from core.datasets.mnist import MnistUnavailable
 from core.digits import images
 from core.digits.reader import HOW_TO_GET_MNIST, best_reader
+from core.digits.reading import one_thread
 from core.engine import TrainResult
 
 
@@ -42,7 +44,8 @@ def classify(data: bytes, result: TrainResult) -> tuple[int, float]:
     """(digit, probability) for an image's bytes with a trained digit model."""
     dataset = result.config.dataset  # type: ignore[attr-defined]
     steps = images.preprocess(images.load_image(data), dataset)
-    probs = digits.predict(result, steps.x[None])[0]
+    with one_thread():
+        probs = digits.predict(result, steps.x[None])[0]
     d = int(np.argmax(probs))
     return d, float(probs[d])
 
@@ -50,8 +53,8 @@ def classify(data: bytes, result: TrainResult) -> tuple[int, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m core.predict", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", choices=digits.DATASETS, default=None,
-                    help="which default model: 8x8 sklearn digits or MNIST (default: MNIST when it is on this "
-                         "machine, else 8x8)")
+                    help="train the page's default model for 8x8 sklearn digits or MNIST (default: the best "
+                         "reader here: MNIST's when it is on this machine, else the built-in reader)")
     ap.add_argument("--data-dir", metavar="DIR", default=None,
                     help="folder holding the four official MNIST idx files (.gz or not) instead of downloading")
     ap.add_argument("files", nargs="+", metavar="FILE")
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.dataset is None and args.data_dir is None:
             result, which = best_reader()
-            hint = "" if result.config.dataset == "mnist" else " " + HOW_TO_GET_MNIST  # type: ignore[attr-defined]
+            hint = "" if which.startswith("MNIST-format reader") else " " + HOW_TO_GET_MNIST
             print(f"reading with the {which}.{hint}", file=sys.stderr)
         else:
             cfg = digits.default_config(args.dataset or ("mnist" if args.data_dir else "digits"))

@@ -71,7 +71,7 @@ def test_renders_at_defaults_with_a_trained_model():
 def test_an_upload_batch_is_read_and_a_bad_file_gets_its_message():
     at = page(tab="read")
     assert not at.exception, [e.value for e in at.exception]
-    assert "MNIST" in texts(at, "warning")  # steered to the model that reads real handwriting
+    assert "Reading with the **built-in reader**" in texts(at, "info") and not at.warning  # ready, no homework
     at.file_uploader(key="d_files").set_value([
         ("one.png", digit_png(), "image/png"),
         ("notes.txt", b"this is not an image", "text/plain"),
@@ -144,13 +144,27 @@ def test_mnist_without_network_or_folder_says_what_to_do(monkeypatch):
     assert len(at.tabs) == 4 and "Tab ③ reads your digits meanwhile" in texts(at, "info")  # the tabs stay
     at.text_input(key="d_mnist_dir").set_value("/no/such/folder").run()
     assert "does not exist" in texts(at, "error")
-    # the Read tab still reads, with the 8x8 reader, and says how to get the better one
+
+
+def test_mnist_without_network_the_read_tab_reads_with_the_built_in_reader_and_keeps_the_canvas(monkeypatch):
+    """MNIST chosen, none here: the Read tab opens on the best reader (the built-in one), and with "the model
+    trained in ①" it names no model that does not exist, never points at itself, and keeps the canvas."""
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
     at = page(dataset="mnist", tab="read")
-    at.radio(key="d_reader_mnist").set_value("best").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "8x8 reader" in texts(at, "warning") and "NNLAB_MNIST_DIR" in texts(at, "warning")
+    assert at.radio(key="d_reader_mnist").value == "best"
+    assert "Reading with the **built-in reader**" in texts(at, "info")
+    assert "Draw a digit" in texts(at, "markdown")  # the canvas
     at.file_uploader(key="d_files").set_value([("one.png", digit_png(), "image/png")]).run()
     assert any("sure · read in" in c.value for c in at.caption)
+    at.radio(key="d_reader_mnist").set_value("trained").run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join([texts(at, "info"), texts(at, "success"), texts(at, "warning")])
+    assert "Tab ③" not in said and "reads your digits meanwhile" in said
+    assert not at.success  # no verdict on an MNIST model that was never trained
+    assert "Use the default MNIST model" not in [b.label for b in at.button]
+    assert "Draw a digit" in texts(at, "markdown") and any("sure · read in" in c.value for c in at.caption)
+    assert "Reading with: MNIST 28x28 MLP 784-512-256-10" in texts(at, "caption")  # the built-in reader reads
 
 
 def test_evaluate_tab_shows_accuracy_confusion_and_mistakes():
@@ -269,6 +283,7 @@ def test_evaluate_shows_what_each_first_layer_unit_looks_for():
 def test_read_looks_inside_flags_a_non_digit_and_fine_tunes_in_the_session(shared_dir, monkeypatch):
     monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
     at = page(tab="read")
+    at.radio(key="d_reader_digits").set_value("trained").run()  # the 8x8 model of ① (quick to fine-tune)
     at.file_uploader(key="d_files").set_value([("L.png", drawing(L_SHAPE), "image/png"),
                                                ("one.png", drawing(ONE), "image/png")]).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -288,7 +303,7 @@ def test_read_looks_inside_flags_a_non_digit_and_fine_tunes_in_the_session(share
     was = next(m.value for m in at.markdown if m.value.startswith("<div"))
     assert was != big_digit(7)
     files_before = sorted(p.name for p in shared_dir.rglob("*"))
-    at.selectbox(key="d_truth_r").set_value(7).run()
+    next(b for b in at.selectbox if b.key and b.key.startswith("d_truth_r_")).set_value(7).run()
     at.button(key="d_add_r").click().run()
     assert "Your drawings: 1 (7)" in texts(at, "caption")
     at.button(key="d_tune_r").click().run()
@@ -315,7 +330,7 @@ def test_settings_summary_follows_the_widgets_at_once():
 
 @pytest.mark.skipif(not MNIST_SAMPLE.is_dir(), reason="MNIST sample folder not available")
 def test_the_read_tab_switches_to_the_mnist_reader_once_it_is_trained(monkeypatch):
-    """MNIST on the machine: the 8x8 reader answers while the MNIST-format reader trains, then it reads."""
+    """MNIST on the machine: the built-in reader answers while the MNIST-format reader trains, then it reads."""
     import time
 
     from core.digits.reader import READER
@@ -325,7 +340,7 @@ def test_the_read_tab_switches_to_the_mnist_reader_once_it_is_trained(monkeypatc
     assert not at.exception, [e.value for e in at.exception]
     state = READER.status(start=False)
     if state.state == "training":
-        assert "8x8 reader answers meanwhile" in texts(at, "info")
+        assert "The built-in reader answers meanwhile" in texts(at, "info")
     t0 = time.time()
     while READER.status(start=False).state == "training" and time.time() - t0 < 600:
         time.sleep(1)
@@ -336,3 +351,26 @@ def test_the_read_tab_switches_to_the_mnist_reader_once_it_is_trained(monkeypatc
     assert "MNIST-format reader" in texts(at, "success")
     assert big_digit(7) in [m.value for m in at.markdown]
     assert "MNIST 28x28 MLP 784-256-128-10" in texts(at, "caption")
+
+
+def test_inside_the_network_explains_the_current_reading_after_the_drawing_changes(monkeypatch):
+    """The view below the reading takes apart the digit read now, not the one a first drawing read."""
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
+    at = page(tab="read")
+    at.file_uploader(key="d_files").set_value([("drawing.png", drawing(ONE), "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    def shown() -> tuple[str, int]:
+        read = next(m.value for m in at.markdown if m.value.startswith("<div"))
+        box = next(b for b in at.selectbox if b.key and b.key.startswith("d_explain_"))
+        return read, int(box.value)
+
+    assert shown() == (big_digit(1), 1)
+    assert "pushed the score of 1" in texts(at, "caption")
+    seven = drawing([[(60, 50), (220, 50), (120, 250)]])
+    at.file_uploader(key="d_files").set_value([("drawing.png", seven, "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert shown() == (big_digit(7), 7)
+    assert "pushed the score of 7" in texts(at, "caption") and "pushed the score of 1" not in texts(at, "caption")
+    truth = next(b for b in at.selectbox if b.key and b.key.startswith("d_truth_"))
+    assert truth.value == 7  # "Teach it" starts from the current reading too

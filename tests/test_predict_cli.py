@@ -62,14 +62,13 @@ def test_cli_lines_and_exit_status(files, capsys, monkeypatch):
 
 def test_cli_reads_digits_right(tmp_path, capsys, monkeypatch):
     """The page's default 8x8 model reads 8x8 digits drawn big (the UCI round trip)."""
-    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)  # no MNIST here: the 8x8 reader
     d = load_digits()
     paths = []
     for i in range(1500, 1530):  # some of these rows are in the test split, all are 8x8 digits
         p = tmp_path / f"d{i}.png"
         p.write_bytes(digit_png(i))
         paths.append(str(p))
-    assert predict.main(paths) == 0
+    assert predict.main(["--dataset", "digits", *paths]) == 0
     got = [int(line.split("\t")[1]) for line in capsys.readouterr().out.splitlines()]
     assert np.mean(np.array(got) == d.target[1500:1530]) >= 0.8
 
@@ -93,12 +92,24 @@ def test_cli_without_mnist_says_why_and_how(files, tmp_path):
     assert run.stderr.count("\n") == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
 
 
-def test_cli_without_flags_says_which_reader_and_how_to_get_the_better_one(files, capsys, monkeypatch):
+def test_cli_without_flags_reads_with_the_built_in_reader_and_says_how_to_get_a_better_one(tmp_path, capsys,
+                                                                                             monkeypatch):
+    """No MNIST here: no flags reads with the shipped reader at once (nothing trains, nothing downloads)."""
+    from PIL import ImageDraw
+
     monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
-    monkeypatch.setattr(digits, "default_config", lambda dataset="digits": TINY)
-    assert predict.main([str(files[0])]) == 0
-    err = capsys.readouterr().err
-    assert "8x8 reader" in err and "MNIST is not on this machine" in err and "NNLAB_MNIST_DIR" in err
+    monkeypatch.setattr(digits.jobs, "fit", lambda *a, **k: pytest.fail("nothing may train"))
+    paths = []
+    for name, strokes in (("seven", [(60, 50), (220, 50), (120, 250)]), ("one", [(140, 30), (140, 250)])):
+        im = Image.new("L", (280, 280), 255)
+        ImageDraw.Draw(im).line(strokes, fill=0, width=20)
+        im.save(tmp_path / f"{name}.png")
+        paths.append(str(tmp_path / f"{name}.png"))
+    assert predict.main(paths) == 0
+    out = capsys.readouterr()
+    assert [line.split("\t")[1] for line in out.out.splitlines()] == ["7", "1"]
+    assert out.err.count("\n") == 1 and out.err.startswith("reading with the built-in reader")
+    assert "MNIST is not on this machine" in out.err and "NNLAB_MNIST_DIR" in out.err
 
 
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason="MNIST sample folder not available")

@@ -3,6 +3,7 @@ this machine) and how test images and readings are shown. The page script lays t
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -23,7 +24,15 @@ from core.digits import metrics as dm
 from core.digits import novelty as nv
 from core.digits import reading as dr
 from core.digits import views as dv
-from core.digits.reader import HOW_TO_GET_MNIST, READER, MnistHere, mnist_here, mnist_rows
+from core.digits.reader import (
+    HOW_TO_GET_MNIST,
+    READER,
+    MnistHere,
+    mnist_here,
+    mnist_rows,
+    shipped_reader,
+    shipped_words,
+)
 from core.engine import TrainResult
 from ui import say
 from ui.common import cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
@@ -111,7 +120,7 @@ def mnist_problem(folder: str | None) -> str | None:
 def mnist_source(container, owned: tuple[str, ...]) -> tuple[str | None, str | None]:
     """The MNIST folder box (and a Download button when MNIST is missing); returns (folder, problem):
     folder None means the data folder; problem is None when MNIST can be read, else why not (one line).
-    The page stays usable either way: the tabs say what MNIST would need, the Read tab reads with 8x8.
+    The page stays usable either way: the tabs say what MNIST would need, the Read tab reads with the built-in reader.
     Hosted, neither is shown: the folder and any download are the server owner's (its environment), never
     a visitor's, and nothing is said about a path a visitor names."""
     if settings.hosted():
@@ -298,13 +307,20 @@ def unit_grid(model: TrainResult, X: np.ndarray | None, n: int, order: str, per_
             st.caption(f"unit {int(unit)} · {sc:.2f}")
 
 
+def image_id(x) -> str:
+    """A short hash of a reading's preprocessed image: a widget keyed by it starts afresh, at that image's
+    reading, when the drawing changes (keyed by the model alone it kept the first drawing's digit)."""
+    return hashlib.sha256(np.ascontiguousarray(x.steps.x, np.float32).tobytes()).hexdigest()[:12]
+
+
 def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
     """What the network sees in one reading: hidden layers, the units that decide, the nearest training images."""
     if not model.config.hidden:  # type: ignore[attr-defined]
         say.status("This model has no hidden layer: its inputs go straight to the ten outputs.", icon=":material/info:")
         return
     c1, c2 = st.columns([1, 2])
-    cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit), key=f"d_explain_{key}",
+    cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit),
+                       key=f"d_explain_{key}_{image_id(x)}",
                        help="Which digit's score to take apart (the model's reading by default).")
     act = inside.hidden_activations(model, x.steps.x[None], with_grad_for=int(cls))
     c2.caption(f"Each strip is one hidden layer, each cell one unit: dark = it fired for your digit. "
@@ -367,7 +383,7 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
     tuned_all: dict = st.session_state.setdefault("d_tuned", {})
     mine = [t for t in taught if t["dataset"] == ds]
     c1, c2, _ = st.columns([1, 1.2, 0.6], vertical_alignment="bottom")
-    truth = c1.selectbox("The true digit is", list(range(10)), index=int(x.digit), key=f"d_truth_{key}")
+    truth = c1.selectbox("The true digit is", list(range(10)), index=int(x.digit), key=f"d_truth_{key}_{image_id(x)}")
     add = c2.button("Add to my drawings", key=f"d_add_{key}", icon=":material/add:")
     if add and not any(t["label"] == truth and np.array_equal(t["x"], x.steps.x) for t in mine):
         taught.append({"x": x.steps.x.copy(), "label": int(truth), "dataset": ds, "name": x.name})
@@ -399,7 +415,8 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
 
 def best_reader() -> tuple[TrainResult | None, str | None]:
     """The MNIST-format reader when MNIST is on this machine (trained once per server, in the background),
-    else, and meanwhile, the 8x8 reader; says which. Returns (model, its MNIST folder or None)."""
+    else, and meanwhile, the built-in reader (no training, no download); says which in one line. Returns
+    (model, the folder of its MNIST-format data or None)."""
     state = READER.status(start=True)
     part = (f"the first {state.train_limit:,} training digits of MNIST, as many as this server's budget allows, "
             if state.train_limit else "MNIST ")
@@ -409,20 +426,29 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
                    "Write one digit per image, large and dark.", "success", icon=":material/verified:")
         here = mnist_here()
         return state.result, here.folder if here else None
+    shipped = shipped_reader()
+    name = "the built-in reader" if shipped is not None else "the 8x8 reader"
     if state.state == "training":
         say.status(f"The **MNIST-format reader** is training on this server ({part}from {where}); it is trained "
-                   "once and kept. The 8x8 reader answers meanwhile; this page switches by itself when it is ready.",
-                   icon=":material/hourglass_top:")
+                   f"once and kept. {name.capitalize()} answers meanwhile; this page switches by itself when it is "
+                   "ready.", icon=":material/hourglass_top:")
         reader_progress()
     elif state.state == "failed" and state.over_budget:
-        say.status(f"The **MNIST-format reader** is not trained on this server: {state.error}. The 8x8 reader "
-                   "answers meanwhile.", "warning", icon=":material/speed:")
+        say.status(f"The **MNIST-format reader** is not trained on this server: {state.error}. "
+                   f"{name.capitalize()} answers.", "warning", icon=":material/speed:")
     elif state.state == "failed":
-        say.status(f"The MNIST-format reader could not be trained ({state.error}). The 8x8 reader answers.",
+        say.status(f"The MNIST-format reader could not be trained ({state.error}). {name.capitalize()} answers.",
                    "warning", icon=":material/error:")
+    elif shipped is not None:
+        better = ("For a better one, this server's owner can put full MNIST in the folder NNLAB_MNIST_DIR names."
+                  if settings.hosted() else "For a better one, choose MNIST 28x28 above and download it (11 MB).")
+        say.status(f"Reading with the **built-in reader** ({shipped_words(shipped)}). {better}",
+                   icon=":material/verified:")
     else:
-        say.status(f"Reading with the **8x8 reader**: MNIST is not on this machine. {HOW_TO_GET_MNIST}", "warning",
-                   icon=":material/lightbulb:")
+        say.status(f"Reading with the **8x8 reader**: the built-in reader's file is missing. {HOW_TO_GET_MNIST}",
+                   "warning", icon=":material/lightbulb:")
+    if shipped is not None:
+        return shipped, str(mnist.SAMPLE_DIR)
     res = obtain([digits.default_config("digits")], None, True, "d_train_read8", what="the 8x8 reader")
     return (res[0] if res else None), None
 

@@ -38,6 +38,10 @@ MIRRORS: tuple[str, ...] = (
 )
 TRAIN_ROWS, TEST_ROWS, FEATURES = 60_000, 10_000, 784  # the official files: training and t10k images, pixels
 MAX_FILE_BYTES = 60_000_000  # the biggest official file is 47 MB uncompressed
+# The MNIST sample this repository ships (the first 5,000 t10k digits; CC BY-SA 3.0, see its README.md):
+# the official layout, 4,000 "train" and 1,000 "t10k" digits, checked against its own SHA256SUMS.
+SAMPLE_DIR = Path(__file__).resolve().parent / "data" / "mnist-sample"
+SAMPLE_ROWS = (4_000, 1_000)
 LOCAL_HINT = ("use a local folder holding the four official idx files instead "
               "(--data-dir on the command line, the MNIST folder box on the page)")
 
@@ -141,6 +145,26 @@ def read_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray,
         if labels.max() > 9:
             raise MnistUnavailable(f"MNIST folder {folder}: {which} labels go up to {labels.max()}, not 0-9")
     return tri, trl, tei, tel
+
+
+def verify_sample(folder: str | Path = SAMPLE_DIR) -> None:
+    """Check a shipped sample folder: every file SHA256SUMS lists has its checksum, the four IDX files are
+    there with valid headers and the counts of :data:`SAMPLE_ROWS`; raises MnistUnavailable with why."""
+    folder = Path(folder)
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        raise MnistUnavailable(f"the MNIST sample in {folder} has no SHA256SUMS")
+    for line in sums.read_text().splitlines():
+        if not line.strip():
+            continue
+        digest, name = line.split(maxsplit=1)
+        p = folder / name.strip().lstrip("*")
+        if not p.is_file() or hashlib.sha256(p.read_bytes()).hexdigest() != digest:
+            raise MnistUnavailable(f"the MNIST sample's {p.name} is missing or does not match its SHA256SUMS")
+    tri, _, tei, _ = read_folder(folder)
+    if (len(tri), len(tei)) != SAMPLE_ROWS:
+        raise MnistUnavailable(f"the MNIST sample holds {len(tri)} + {len(tei)} digits, not "
+                               f"{SAMPLE_ROWS[0]} + {SAMPLE_ROWS[1]}")
 
 
 def _get(url: str, timeout: float) -> bytes:

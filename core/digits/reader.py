@@ -1,11 +1,13 @@
-"""The best reader this machine has: the MNIST-format default model whenever MNIST is here, else the 8x8 one.
+"""The best reader this machine has: the MNIST-format default model whenever full MNIST is here, else the
+built-in reader (an MNIST-format MLP trained on the MNIST sample that ships with NN Lab, loaded from
+``core/digits/data/reader.safetensors``: no training, no download), else (that file missing) the 8x8 one.
 
 MNIST is "here" when ``$NNLAB_MNIST_DIR`` names a folder holding the four official idx files, or when
 the data folder (``$NNLAB_DATA_DIR``/mnist) holds a finished download. Nothing here downloads.
 
 :func:`best_reader` is for one-shot use (``python -m core.predict``): it trains the MNIST model at once
 (the disk cache keeps it, so only the first call on a machine trains). :class:`BackgroundReader` is for a
-server: the MNIST model trains once, in a background thread, while the 8x8 model answers and says so.
+server: the MNIST model trains once, in a background thread, while the built-in reader answers and says so.
 That training is the server's own run, but it is treated like a visitor's: priced before anything is
 allocated (over this server's budget it fails, saying so, instead of training) and trained inside the
 server's training queue, holding one slot like any visitor's run (so with two slots the reader and one
@@ -24,6 +26,8 @@ from pathlib import Path
 from core import digits as jobs  # the package: tests may swap its default_config
 from core import settings
 from core.datasets import mnist
+from core.digits.build_reader import SHIPPED_READER
+from core.digits.model_file import ModelFileError, import_model
 from core.engine import TrainResult
 from core.serve import price
 from core.serve.queue import training_queue
@@ -31,12 +35,34 @@ from core.serve.queue import training_queue
 READER_SESSION = "server:mnist-reader"  # the reader's place in the training queue: this, ":" and its folder
 
 HOW_TO_GET_MNIST = (
-    "To read handwriting well, put MNIST on this machine: set NNLAB_MNIST_DIR to a folder holding the four "
+    "For a better reader, put full MNIST on this machine: set NNLAB_MNIST_DIR to a folder holding the four "
     "official idx files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
     "t10k-labels-idx1-ubyte; .gz or not), or choose \"MNIST 28x28\" on the Digit Recognizer page and click "
     "Download (about 11 MB, checked against the official checksums). The MNIST-format reader then trains "
-    "once and is kept."
+    "once on its 60,000 digits and is kept."
 )
+
+
+_SHIPPED: dict[str, TrainResult | None] = {}
+
+
+def shipped_reader() -> TrainResult | None:
+    """The built-in reader (loaded once per process, validated like any model file), or None when its
+    file is missing or damaged."""
+    if "r" not in _SHIPPED:
+        try:
+            _SHIPPED["r"] = import_model(SHIPPED_READER.read_bytes())
+        except (OSError, ModelFileError):
+            _SHIPPED["r"] = None
+    return _SHIPPED["r"]
+
+
+def shipped_words(result: TrainResult) -> str:
+    """What the built-in reader is, in a few words (with the accuracy its file records)."""
+    acc = result.extra.get("sample_test_acc")
+    rows = mnist.SAMPLE_ROWS
+    tail = f"; {acc:.1%} of its {rows[1]:,} test digits read right" if isinstance(acc, float) else ""
+    return f"28x28, learned from the {rows[0]:,} training digits of the MNIST sample shipped with NN Lab{tail}"
 
 
 @dataclass(frozen=True)
@@ -88,9 +114,9 @@ def reader_over_budget(cfg: jobs.DigitsConfig, here: MnistHere,
     return f"its price is over this server's budget ({msg.rstrip('.')})" if msg else None
 
 
-# Training rows tried, largest first, when the whole of MNIST is over this server's budget (0 = all): the
-# shared sample's 4,000 digits gave a reader that read 97% of realistic uploads (core.digits.default_config)
-TRAIN_LIMITS = (0, 30_000, 15_000, 8_000, 4_000, 2_000)
+# Training rows tried, largest first, when the whole of MNIST is over this server's budget (0 = all). None
+# at or below the shipped sample's 4,000: the built-in reader learned from as many digits, with more copies
+TRAIN_LIMITS = (0, 30_000, 15_000, 8_000)
 
 
 def reader_config(here: MnistHere) -> tuple[jobs.DigitsConfig, str | None]:
@@ -110,11 +136,19 @@ def reader_config(here: MnistHere) -> tuple[jobs.DigitsConfig, str | None]:
     return base, why
 
 
-def best_reader(progress=None) -> tuple[TrainResult, str]:
-    """(model, one line saying which) for reading people's digits: MNIST-format when MNIST is here.
+def fallback_reader(why: str) -> tuple[TrainResult, str]:
+    """(model, one line) when MNIST's own reader is not to be had: the built-in reader, else the 8x8 one."""
+    r = shipped_reader()
+    if r is not None:
+        return r, f"built-in reader ({shipped_words(r)}): {why}"
+    return jobs.train(jobs.default_config("digits")), f"8x8 reader: {why}, and the built-in reader's file is missing"
 
-    Trains (or loads from the disk cache) the page's default model for the data set; an MNIST that
-    cannot be read falls back to the 8x8 model, saying why.
+
+def best_reader(progress=None) -> tuple[TrainResult, str]:
+    """(model, one line saying which) for reading people's digits: trained on full MNIST when it is here.
+
+    Trains (or loads from the disk cache) the page's default MNIST model; without MNIST (or an MNIST
+    that cannot be read) the built-in reader reads, saying why; nothing is trained or downloaded then.
     """
     here = mnist_here()
     if here is not None:
@@ -122,9 +156,8 @@ def best_reader(progress=None) -> tuple[TrainResult, str]:
             r = jobs.train(jobs.default_config("mnist"), progress, folder=here.folder)
             return r, f"MNIST-format reader (28x28, MNIST from {here.where})"
         except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError) as e:
-            why = " ".join(str(e).split())
-            return jobs.train(jobs.default_config("digits")), f"8x8 reader: MNIST could not be read ({why})"
-    return jobs.train(jobs.default_config("digits")), "8x8 reader: MNIST is not on this machine"
+            return fallback_reader(f"MNIST could not be read ({' '.join(str(e).split())})")
+    return fallback_reader("MNIST is not on this machine")
 
 
 @dataclass

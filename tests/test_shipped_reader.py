@@ -1,0 +1,77 @@
+"""The MNIST sample and the built-in reader that ship in the repository: intact, readable, small, reproducible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.datasets import mnist
+from core.digits import build_reader as br
+from core.digits import import_model, predict, raw_arrays
+from core.digits.reader import best_reader, shipped_reader
+
+
+def test_the_shipped_sample_is_intact_and_reads_like_any_mnist_folder(tmp_path):
+    mnist.verify_sample()  # its own SHA256SUMS, the IDX headers, 4,000 + 1,000 digits
+    tri, trl, tei, tel = mnist.read_folder(mnist.SAMPLE_DIR)
+    assert tri.shape == (4000, 28, 28) and tei.shape == (1000, 28, 28) and trl.shape == (4000,)
+    assert set(np.unique(tel)) == set(range(10))
+    assert "CC BY-SA 3.0" in (mnist.SAMPLE_DIR / "README.md").read_text()
+    # a copy with one byte changed fails its checksum, naming the file
+    for p in mnist.SAMPLE_DIR.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    bad = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(bad.read_bytes())
+    raw[-9] ^= 1
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(mnist.MnistUnavailable, match="t10k-labels-idx1-ubyte.gz"):
+        mnist.verify_sample(tmp_path)
+
+
+def test_data_and_weights_together_stay_under_3_mb():
+    total = sum(p.stat().st_size for p in mnist.SAMPLE_DIR.iterdir()) + br.SHIPPED_READER.stat().st_size
+    assert total < 3_000_000, total
+
+
+def test_the_shipped_reader_reads_the_samples_test_split_at_its_recorded_accuracy():
+    r = import_model(br.SHIPPED_READER.read_bytes())  # validated like any uploaded model file
+    assert r.config == br.READER_CONFIG  # what the build script trains
+    recorded = r.extra["sample_test_acc"]
+    assert br.sample_test_accuracy(r) == pytest.approx(recorded, abs=1e-9)
+    assert recorded >= 0.97
+    assert r.config.dataset == "mnist" and "4,000" in r.extra["trained_on"]
+
+
+def test_without_mnist_the_best_reader_is_the_shipped_one_with_no_training(monkeypatch):
+    from core import digits
+
+    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
+    monkeypatch.setattr(digits.jobs, "fit", lambda *a, **k: pytest.fail("nothing may train"))
+    r, which = best_reader()
+    assert r is shipped_reader() and which.startswith("built-in reader")
+    assert "MNIST is not on this machine" in which
+
+
+def test_the_build_script_is_seeded_fast_check():
+    """A reduced build (2 epochs, 1 copy) twice: the same weights and the same recorded accuracy."""
+    cfg = br.READER_CONFIG.replace(epochs=2, augment_copies=1, patience=0)
+    a, b = br.build(cfg), br.build(cfg)
+    assert a.state.keys() == b.state.keys()
+    assert all(torch.equal(a.state[k], b.state[k]) for k in a.state)
+    assert a.extra["sample_test_acc"] == b.extra["sample_test_acc"] > 0.8
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_the_build_script_reproduces_the_shipped_reader():
+    """The full build (a few minutes; the fast check above is its reduced form): the shipped reader again. Bit for
+    bit with the same torch and thread count; a busy machine trains on one thread instead of two, which changes
+    the order of float sums, so the check is on what it reads, not on the last bit of each weight."""
+    shipped = import_model(br.SHIPPED_READER.read_bytes())
+    again = br.build()
+    assert again.config == shipped.config and again.stopped_epoch == shipped.stopped_epoch
+    assert again.extra["sample_test_acc"] == pytest.approx(shipped.extra["sample_test_acc"], abs=0.004)
+    _, _, Xte, _ = raw_arrays("mnist", mnist.SAMPLE_DIR)
+    same = (predict(again, Xte).argmax(1) == predict(shipped, Xte).argmax(1)).mean()
+    assert same >= 0.99, same
