@@ -237,13 +237,13 @@ class ConvStack(Stack):
             h, groups = x.transpose(0, 1).reshape(B, K, s, s).contiguous(memory_format=CHANNELS_LAST), K
         for li in range(self.n_conv):
             W, b = layers[li]
-            O = W.shape[1]
-            w4 = W.reshape(K * O, -1, k, k).contiguous(memory_format=CHANNELS_LAST)
-            z = F.conv2d(h, w4, b.reshape(K * O), padding=k // 2, groups=groups)
-            a = self._act_channels(z, O)
+            maps = W.shape[1]
+            w4 = W.reshape(K * maps, -1, k, k).contiguous(memory_format=CHANNELS_LAST)
+            z = F.conv2d(h, w4, b.reshape(K * maps), padding=k // 2, groups=groups)
+            a = self._act_channels(z, maps)
             if capture is not None:
                 side = self.sides[li]
-                capture.append(tuple(t.detach().view(B, K, O, side, side).transpose(0, 1) for t in (z, a)))
+                capture.append(tuple(t.detach().reshape(B, K, maps, side, side).transpose(0, 1) for t in (z, a)))
             h, groups = F.max_pool2d(a, 2), K
         h = h.reshape(B, K, -1).transpose(0, 1)  # [K, B, D]
         dense = layers[self.n_conv:]
