@@ -205,6 +205,8 @@ class ConvStack(Stack):
         self.flat_layers, self.grad_layers = self.layout.layers(self.flat), self.layout.layers(self.grad)
         self.flat_Wt = [W.transpose(1, 2) for W, _ in self.flat_layers]
         self.act_groups = [(lo, hi, activations.get(configs[lo].activation)) for lo, hi in activation_runs(configs)]
+        # ReLU commutes with the max pool (and its gradient is the same either way): pool first, on fewer maps
+        self.pool_first = all(m.activation == "relu" for m in configs)
         self.row_macs = cnn_macs(c, self.side, self.n_out)  # multiply-adds of one row's forward pass, per model
 
     def _act_channels(self, z: torch.Tensor, per_model: int) -> torch.Tensor:
@@ -240,6 +242,9 @@ class ConvStack(Stack):
             maps = W.shape[1]
             w4 = W.reshape(K * maps, -1, k, k).contiguous(memory_format=CHANNELS_LAST)
             z = F.conv2d(h, w4, b.reshape(K * maps), padding=k // 2, groups=groups)
+            if self.pool_first and capture is None:  # relu(max(z)) = max(relu(z)), on a quarter of the maps
+                h, groups = self._act_channels(F.max_pool2d(z, 2), maps), K
+                continue
             a = self._act_channels(z, maps)
             if capture is not None:
                 side = self.sides[li]
