@@ -98,6 +98,28 @@ def test_stack_forward_equals_each_reference_model():
             assert torch.equal(stack.layout.to_rows(stack.flat)[k], initial_weights(c, 64, 10))
 
 
+def test_relu_stack_pools_first_and_matches_reference_gradients():
+    """With ReLU the stack pools before the activation; logits and gradients are the reference's all the same."""
+    data = small_digits(64, 20)
+    cfgs = [BASE.replace(seed=s) for s in (3, 4)]
+    stack = ConvStack(cfgs, data)
+    assert stack.pool_first
+    X, y = data.X_train[:32], data.y_train[:32]
+    flat = stack.flat.detach().requires_grad_(True)
+    losses = stack.loss_per_model(stack.forward(X.expand(2, -1, -1), flat), y)
+    (grad,) = torch.autograd.grad(losses.sum(), flat)
+    rows = stack.layout.to_rows(grad)
+    for k, c in enumerate(cfgs):
+        net = build_cnn(8, c.channels, c.kernel, c.hidden, 10, seed=c.seed)
+        torch.nn.functional.cross_entropy(net(X), y).backward()
+        ref = torch.cat([p.grad.reshape(-1) for p in net.parameters()])
+        torch.testing.assert_close(rows[k], ref, atol=1e-6, rtol=1e-5)
+    capture: list = []
+    with torch.no_grad():
+        torch.testing.assert_close(stack.forward(X, capture=capture), stack.forward(X), atol=1e-6, rtol=0)
+    assert [t[1].shape for t in capture] == [(2, 32, 4, 8, 8), (2, 32, 8, 4, 4), (2, 32, 16)]
+
+
 def test_chunked_evaluation_equals_one_pass(monkeypatch):
     from core.engine import conv
 
