@@ -68,7 +68,8 @@ class _Plan:
 
 
 class Trainer:
-    """Train a stack of K compatible MLPs together; resumable (``run`` continues where it stopped).
+    """Train a stack of K compatible MLPs (or CNNs, :mod:`core.engine.conv`) together; resumable (``run``
+    continues where it stopped).
 
     Its state, by part: ``stack`` (weights, views, forward pass), ``dropout`` (each model's
     generator), ``backprop`` (gradients and their buffers), ``optim``, ``evaluator``, ``stopping``
