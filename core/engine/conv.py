@@ -203,7 +203,6 @@ class ConvStack(Stack):
         self.flat = self.layout.from_rows(torch.stack([initial_weights(m, self.n_in, self.n_out) for m in configs]))
         self.grad = torch.zeros_like(self.flat)
         self.flat_layers, self.grad_layers = self.layout.layers(self.flat), self.layout.layers(self.grad)
-        self.flat_Wt = [W.transpose(1, 2) for W, _ in self.flat_layers]
         self.act_groups = [(lo, hi, activations.get(configs[lo].activation)) for lo, hi in activation_runs(configs)]
         # ReLU commutes with the max pool (and its gradient is the same either way): pool first, on fewer maps
         self.pool_first = all(m.activation == "relu" for m in configs)
