@@ -20,6 +20,7 @@ class TrainConfig(Config):
     """How to build and train one MLP. Data settings live in the job configs that extend this."""
 
     kind: ClassVar[str] = "train"
+    shared_fields: ClassVar[tuple[str, ...]] = ()  # a subclass's own fields the models of one stack must share
 
     hidden: tuple[int, ...] = param((4,), lo=1, hi=4096, length=(0, 20), cap=("width", "layers"),
                                       help="hidden layer widths")
@@ -53,7 +54,9 @@ def check_stack(configs: Sequence[TrainConfig]) -> None:
         raise ValueError("no models to train")
     base = configs[0]
     for c in configs[1:]:
-        for f in (f.name for f in dataclasses.fields(TrainConfig)):
+        if c.shared_fields != base.shared_fields:  # one kind of model (an MLP, a CNN) per stack
+            raise ValueError("models of one stack must be of one kind")
+        for f in (*(f.name for f in dataclasses.fields(TrainConfig)), *base.shared_fields):
             if f not in PER_MODEL and getattr(c, f) != getattr(base, f):
                 raise ValueError(f"models of one stack must share {f!r}")
 

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from core.engine.config import TrainConfig
+from core.engine.conv import ConvStack, build_for, is_cnn
 from core.engine.models import build_mlp
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ class TrainResult:
     Per-epoch train_eval_loss / train_acc use at most EVAL_ROWS training rows (a fixed seeded sample
     when there are more: a full pass over MNIST's 60,000 rows each epoch would cost a third of the
     epoch); metrics' final_train_* use every row.
-    state is an nn.Sequential state dict ("0.weight": [out, in], ...).
+    state is an nn.Sequential state dict ("0.weight": [out, in], ...; a CNN's is :func:`~core.engine.conv.build_cnn`'s).
     extra may hold "stacks" (fit split the run over that many stacks) and "cut_short" (True: a
     deadline stopped the run early, at "cut_short_epoch" = stopped_epoch).
     """
@@ -45,6 +46,10 @@ class TrainResult:
     def model(self) -> torch.nn.Sequential:
         """The trained network as an nn.Sequential in eval mode (dropout off)."""
         c = self.config
+        if is_cnn(c):
+            net = build_for(c, self.n_in, self.n_out, init="default")  # type: ignore[arg-type]
+            net.load_state_dict(self.state)
+            return net.eval()
         net = build_mlp(self.n_in, c.hidden, self.n_out, c.activation, "default", c.dropout)
         net.load_state_dict(self.state)
         return net.eval()
@@ -140,9 +145,12 @@ def collect(tr: Trainer) -> list[TrainResult]:
     for k, c in enumerate(s.configs):
         step = 3 if c.dropout > 0 else 2  # nn.Sequential modules per layer: Linear, activation(, Dropout)
         state: dict[str, torch.Tensor] = {}
-        for li, (W, b) in enumerate(views):
-            state[f"{li * step}.weight"] = W[k].clone()
-            state[f"{li * step}.bias"] = b[k, 0].clone()
+        if isinstance(s, ConvStack):
+            state = s.state(views, k)
+        else:
+            for li, (W, b) in enumerate(views):
+                state[f"{li * step}.weight"] = W[k].clone()
+                state[f"{li * step}.bias"] = b[k, 0].clone()
         n = n_rows[k]
         h = pd.DataFrame({"epoch": epochs[:n], **{name: a[:n, k] for name, a in frame.items()}})
         metrics = _metrics(frame, epochs, n, k, best_epoch[k], patience[k])

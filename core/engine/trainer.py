@@ -25,6 +25,7 @@ from core.datasets import Dataset
 from core.engine import cores
 from core.engine.backprop import Backprop, Penalty
 from core.engine.config import TrainConfig, check_stack
+from core.engine.conv import ConvStack, is_cnn
 from core.engine.dropout import DrawAhead, Dropout
 from core.engine.evaluation import Evaluator, Stopping
 from core.engine.guard import deadline_within, guarded
@@ -41,6 +42,11 @@ ProgressFn = Callable[[int, int, "Trainer"], None]
 def default_eval_every(configs: Sequence[TrainConfig]) -> int:
     """Evaluate every epoch when early stopping watches it, else about 200 times over the run."""
     return 1 if any(c.patience for c in configs) else max(1, max(c.epochs for c in configs) // 200)
+
+
+def _row_macs(stack: Stack) -> int:
+    """Multiply-adds of one row's forward pass through one model of the stack."""
+    return stack.row_macs if isinstance(stack, ConvStack) else sum(o * i for o, i in stack.shapes)
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,8 @@ class _Plan:
 
 
 class Trainer:
-    """Train a stack of K compatible MLPs together; resumable (``run`` continues where it stopped).
+    """Train a stack of K compatible MLPs (or CNNs, :mod:`core.engine.conv`) together; resumable (``run``
+    continues where it stopped).
 
     Its state, by part: ``stack`` (weights, views, forward pass), ``dropout`` (each model's
     generator), ``backprop`` (gradients and their buffers), ``optim``, ``evaluator``, ``stopping``
@@ -73,9 +80,11 @@ class Trainer:
         check_stack(configs)
         self.configs = list(configs)
         self.data = data
-        self.stack = Stack(configs, data)
+        self.stack = ConvStack(configs, data) if is_cnn(configs[0]) else Stack(configs, data)
         self.dropout = Dropout(configs, self.stack.hidden_widths)
         self.backprop = Backprop(self.stack, self.dropout, Penalty(configs), data.y_train.dtype)
+        if isinstance(self.stack, ConvStack):
+            self.backprop.fast = False  # its gradients come from autograd
         self.optim = Optimizer(configs, self.stack.layout, self.stack.flat)
         self.evaluator = Evaluator(self.stack, data)
         self.stopping = Stopping(configs, self.stack.layout, self.stack.flat)
@@ -198,7 +207,7 @@ class Trainer:
                      eval_every=default_eval_every(self.configs) if eval_every is None else eval_every,
                      progress=progress, report_seconds=report_seconds, deadline=deadline)
         self.cut_short = None
-        step_flops = 6 * self.K * B * sum(o * i for o, i in self.stack.shapes)
+        step_flops = 6 * self.K * B * _row_macs(self.stack)
         with cores.training_threads(step_flops) as spare_core:
             self._loop(plan, spare_core)
         self.seconds += time.perf_counter() - t0
@@ -242,7 +251,7 @@ class Trainer:
         ahead = None
         if self.fast and self.dropout.on and plan.shuffle and s.K * plan.B * sum(s.hidden_widths) >= HELPER_DRAWS:
             ahead = DrawAhead(self.dropout, epochs, plan.N, plan.B)
-        if epochs > 1 and 2 * s.K * self.evaluator.rows * sum(o * i for o, i in s.shapes) >= HELPER_FLOPS:
+        if epochs > 1 and 2 * s.K * self.evaluator.rows * _row_macs(s) >= HELPER_FLOPS:
             self.evaluator.start_helper()
         return ahead
 
