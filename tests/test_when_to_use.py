@@ -294,3 +294,19 @@ def test_no_model_chosen_keeps_the_previous_choice_with_a_warning():
     assert not at.exception, [e.value for e in at.exception]
     assert any("Choose at least one model" in str(w.value) for w in at.warning)
     assert list(at.table[0].value.index) == ["Random forest", "MLP (NN Lab engine)"]  # the previous choice ran
+
+
+def test_page_widgets_take_their_ranges_from_the_fields(monkeypatch):
+    """A cap on a field lowers its widget's maximum (here each field capped at its default)."""
+    from tests.widgetcheck import cap_every_field
+
+    asked = cap_every_field(monkeypatch)
+    at = page(**SMALL)
+    assert not at.exception
+    assert at.number_input(key="d_folds").max == wtu.DuelConfig().folds  # the declared end is 5
+    assert at.number_input(key="d_seed").max == 0
+    assert {(wtu.DuelConfig, f) for f in ("dataset", "models", "folds", "seed")} <= set(asked)
+    at = page(tab="noise", n_dataset="iris", n_ks="0,5", n_models="forest", n_folds="2")
+    assert not at.exception
+    assert at.number_input(key="n_folds").max == wtu.NoiseConfig().folds
+    assert {(wtu.NoiseConfig, f) for f in ("ks", "rotate", "models")} <= set(asked)
