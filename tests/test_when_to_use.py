@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.when_to_use as wtu
-from core.when_to_use.jobs import ModelRun
+from core.when_to_use.models import ModelRun
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -213,15 +213,15 @@ def test_the_fits_priced_are_the_fits_run():
 
 def test_the_model_sizes_priced_are_the_models_fitted():
     from core.serve import cost
-    from core.when_to_use import jobs
+    from core.when_to_use import models
 
-    forest, boosting, sk = (jobs.estimator(m, "classification", 0) for m in ("forest", "boosting", "sk_mlp"))
-    assert forest.n_estimators == jobs.FOREST_TREES and forest.max_features == "sqrt"
-    assert jobs.estimator("forest", "regression", 0).max_features == 1.0  # every feature per split: priced so
-    assert boosting.max_iter == jobs.BOOSTING_ROUNDS and boosting.early_stopping == "auto"  # off under 10,000 rows
+    forest, boosting, sk = (models.estimator(m, "classification", 0) for m in ("forest", "boosting", "sk_mlp"))
+    assert forest.n_estimators == models.FOREST_TREES and forest.max_features == "sqrt"
+    assert models.estimator("forest", "regression", 0).max_features == 1.0  # every feature per split: priced so
+    assert boosting.max_iter == models.BOOSTING_ROUNDS and boosting.early_stopping == "auto"  # off under 10,000 rows
     assert (boosting.max_leaf_nodes, boosting.min_samples_leaf) == (cost.BOOSTING_LEAVES, cost.BOOSTING_MIN_LEAF)
-    assert sk.hidden_layer_sizes == jobs.SK_MLP_HIDDEN and sk.max_iter == jobs.SK_MLP_MAX_ITER
-    assert sk.batch_size == "auto"  # min(200, rows): jobs.SK_MLP_BATCH
+    assert sk.hidden_layer_sizes == models.SK_MLP_HIDDEN and sk.max_iter == models.SK_MLP_MAX_ITER
+    assert sk.batch_size == "auto"  # min(200, rows): models.SK_MLP_BATCH
     assert wtu.MAX_CSV_ROWS <= 10_000  # boosting's early stopping ("auto") never acts: priced as every round
 
 
@@ -231,7 +231,7 @@ def hosted_page(monkeypatch, **params) -> tuple[AppTest, list[str]]:
     from core.engine import guard
     from core.serve import queue as squeue
     from core.serve.queue import FairQueue
-    from core.when_to_use import jobs
+    from core.when_to_use import models
 
     fitted: list[str] = []
 
@@ -242,7 +242,7 @@ def hosted_page(monkeypatch, **params) -> tuple[AppTest, list[str]]:
     monkeypatch.setenv("NNLAB_HOSTED", "1")
     monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
     monkeypatch.setattr(squeue, "_QUEUE", FairQueue(2, poll=0.01))
-    monkeypatch.setattr(jobs, "_fit_predict", fake_fit)
+    monkeypatch.setattr(models, "_fit_predict", fake_fit)
     return page(**params), fitted
 
 
