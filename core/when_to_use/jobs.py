@@ -53,7 +53,7 @@ class Fit:
 
 
 def fit_of(model: str, n_train: int, n_features: int, n_test: int, levels: float = LEVELS) -> Fit:
-    """The Fit :func:`_fit_predict` runs for ``model`` on n_train rows (the settings above)."""
+    """The Fit :func:`core.when_to_use.models._fit_predict` runs for ``model`` on n_train rows (its settings)."""
     if model == "forest":
         return Fit(model, n_train, n_features, n_test, FOREST_TREES, levels)
     if model == "boosting":
@@ -68,8 +68,8 @@ def fit_of(model: str, n_train: int, n_features: int, n_test: int, levels: float
 
 
 def cv_fits(model: str, rows: int, features: int, folds: int, levels: float = LEVELS) -> list[Fit]:
-    """The fits of :func:`cross_validate`: fold i tests on rows // folds rows (one more for the first
-    rows % folds folds, as scikit-learn's KFold splits) and trains on the rest."""
+    """The fits of :func:`core.when_to_use.models.cross_validate`: fold i tests on rows // folds rows (one
+    more for the first rows % folds folds, as scikit-learn's KFold splits) and trains on the rest."""
     tests = [rows // folds + (i < rows % folds) for i in range(folds)]
     return [fit_of(model, rows - t, features, t, levels) for t in tests]
 
