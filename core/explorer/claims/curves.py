@@ -10,23 +10,11 @@ import torch
 
 from core.claims import Said, claim, said
 from core.engine import activations as acts
-from core.explorer.claims.page import (
-    PAGE,
-    SHAPES_TAB,
-    SOFTMAX_TAB,
-)
-from core.explorer.jobs import (
-    REG,
-    Y_CLIP,
-    CurvesConfig,
-    _and,
-    curves,
-    flat_sides,
-)
+from core.explorer.claims.page import PAGE, SHAPES_TAB, SOFTMAX_TAB
+from core.explorer.jobs import REG, Y_CLIP, CurvesConfig, _and, curves, flat_sides
+
 
 # ---- ① shapes and slopes ---------------------------------------------------------------------------
-
-
 def _props(cfg: CurvesConfig) -> dict[str, dict]:
     ps = cfg.params()
     return {n: acts.properties(n, cfg.x_min, cfg.x_max, **ps.get(n, {})) for n in cfg.functions}
@@ -149,8 +137,6 @@ def curve_notes(cfg: CurvesConfig) -> dict[str, Said]:
 
 
 # ---- ② softmax ---------------------------------------------------------------------------------------
-
-
 def _softmax(logits: tuple[float, ...], t: float) -> tuple[torch.Tensor, float]:
     z = torch.tensor(logits, dtype=torch.float64)
     p = REG["softmax"].fn(temperature=t)(z)

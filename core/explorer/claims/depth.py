@@ -9,31 +9,12 @@ import numpy as np
 
 from core.claims import Said, claim, said
 from core.engine import TrainConfig, Trainer, TrainResult
-from core.explorer.claims.page import (
-    DEPTH_TAB,
-    PAGE,
-    default_depth,
-)
-from core.explorer.depth import (
-    PROBE,
-    SAME,
-    _first_layer_ratio,
-    _gets,
-    _off,
-    _size,
-    init_ratios,
-    probe,
-)
-from core.explorer.jobs import (
-    INIT_LABEL,
-    REG,
-    compare_data,
-    designed_init,
-)
+from core.explorer.claims.page import DEPTH_TAB, PAGE, default_depth
+from core.explorer.depth import PROBE, SAME, _first_layer_ratio, _gets, _off, _size, init_ratios, probe
+from core.explorer.jobs import INIT_LABEL, REG, compare_data, designed_init
+
 
 # ---- ④ depth -------------------------------------------------------------------------------------------
-
-
 def _E(results: list[TrainResult]) -> int:
     return len(results[0].extra["grad"]) - 1
 

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from core.claims import Said, claim, said
 from core.engine import TrainResult
-from core.explorer.claims.page import (
-    LEARN_TAB,
-    PAGE,
-    default_compare,
-)
-from core.explorer.jobs import (
-    _epochs_to,
-    compare_bands,
-    compare_curves,
-    compare_table,
-)
+from core.explorer.claims.page import LEARN_TAB, PAGE, default_compare
+from core.explorer.jobs import _epochs_to, compare_bands, compare_curves, compare_table
+
 
 # ---- ③ effect on learning ------------------------------------------------------------------------------
-
-
 @claim("explorer.first_to_level", page=PAGE, tab=LEARN_TAB,
        condition="some activation's mean test accuracy reaches min(90%, best final - 2 points)",
        defaults=lambda: first_to_level(default_compare()))

@@ -6,23 +6,14 @@ from __future__ import annotations
 from functools import cache
 
 from core.engine import TrainResult
-from core.explorer.depth import (
-    PROBE,
-    DepthConfig,
-    run_depth,
-)
-from core.explorer.jobs import (
-    CompareConfig,
-    run_compare,
-)
+from core.explorer.depth import PROBE, DepthConfig, run_depth
+from core.explorer.jobs import CompareConfig, run_compare
 
 PAGE = "Activation Explorer"
 SHAPES_TAB, SOFTMAX_TAB, LEARN_TAB, DEPTH_TAB = "① Shapes and slopes", "② Softmax", "③ Effect on learning", "④ Depth"
 
 
 # ---- the page's default jobs (the page's own cache keys: a run the page made is reused) ----------------
-
-
 @cache
 def default_compare() -> list[TrainResult]:
     """The comparison at its defaults (8 activations x 3 seeds on digits), from the disk cache when there."""
