@@ -5,11 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core import explorer as ex
-from core import settings
 from core.engine.activations import REGISTRY, table
 from core.explorer import charts as ac
 from core.explorer.jobs import PARAM_FIELDS
-from core.serve import price
 from core.serve.cache import batch_key
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url
@@ -42,20 +40,6 @@ def depth_results(cfg: ex.DepthConfig, progress=None):
     return cached_results(key, lambda: ex.run_depth(cfg, progress), request=cfg)
 
 
-def affordable(cfg, what: str):
-    """A link's config, or (hosted mode, over a cap or this server's budget) the defaults with a notice:
-    never the same over-budget config again, so the page opens with something it may run."""
-    if not settings.hosted():
-        return cfg
-    msg = price.check(cfg)
-    if not msg:
-        return cfg
-    say.status(f"The link's {what} settings are more than this server runs for one visitor ({msg.rstrip('.')}). "
-               "Showing the defaults instead.", "warning", icon=":material/speed:")
-    return type(cfg)()
-
-
-
 # ---- page -----------------------------------------------------------------------------------------
 st.title("Activation Explorer", help=tip("activation"))
 st.markdown(
@@ -66,8 +50,8 @@ st.markdown(
 )
 
 url_f = url_config(ex.CurvesConfig, "f_")
-url_c = affordable(url_config(ex.CompareConfig, "c_"), "comparison")
-url_d = affordable(url_config(ex.DepthConfig, "d_"), "depth study")
+url_c = url_config(ex.CompareConfig, "c_")  # hosted: priced once, at the door, when its tab trains it
+url_d = url_config(ex.DepthConfig, "d_")
 f_cfg, c_cfg, d_cfg = url_f, url_c, url_d
 show_hist = None  # which function's histograms the depth tab shows, when not the first
 

@@ -9,12 +9,11 @@ import streamlit as st
 from core import architectures as ar
 from core.architectures import charts
 from core.architectures import jobs as arj
-from core.serve import hosted
 from core.serve.cache import batch_key
 from ui import links, say
-from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
+from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.glossary import tip
-from ui.widgets import page_params, url_config
+from ui.widgets import field_widget, page_params, url_config, widget_config
 
 
 def shape_results(cfg: ar.ShapesConfig, shape: str, progress=None):
@@ -119,8 +118,9 @@ st.markdown(
     help=tip("hidden layer", "neuron", "seed", "universal approximation", "parameters"),
 )
 
-url_s = url_config(ar.ShapesConfig, "s_")
-url_u = url_config(ar.ApproxConfig, "u_")
+SH, AP = ar.ShapesConfig, ar.ApproxConfig
+url_s = url_config(SH, "s_")
+url_u = url_config(AP, "u_")
 s_cfg, u_cfg = url_s, url_u
 u_show = 8  # the width taken apart (its URL key only when another is chosen)
 TABS = {"shapes": "① Four shapes", "approx": "② Universal approximation"}
@@ -133,34 +133,33 @@ ss = st.session_state
 # ---- 1. the four shapes ----------------------------------------------------------------------------
 with tab_s:
     if tab_s.open:
-        seed_state({"s_dataset": url_s.dataset, "s_seeds": url_s.n_seeds, "s_epochs": url_s.epochs,
-                    "s_lr": url_s.lr, "s_batch": url_s.batch_size, "s_first": url_s.first_seed,
-                    **{f"s_{s}": fmt_widths(url_s.hidden(s)) for s in ar.SHAPES}})
+        seed_state({f"s_{s}": fmt_widths(url_s.hidden(s)) for s in ar.SHAPES})
         a, b = st.columns([3, 1])
-        a.segmented_control("Data", arj.SHAPE_SETS, key="s_dataset", required=True, on_change=recommend,
-                            format_func={"digits": "sklearn digits (8x8)", "spiral": "2-D spiral"}.get,
-                            help="8x8 images of handwritten digits (10 classes), or two interleaved spirals of "
-                                 "2-D points")
-        b.number_input("Seeds per shape", 1, 10, key="s_seeds", help=tip("seed", before="Trained together as one "
-                                                                                        "batched stack"))
+        field_widget(SH, "dataset", label="Data", key="s_dataset", value=url_s.dataset, container=a,
+                     widget="segmented_control", required=True, on_change=recommend,
+                     format_func={"digits": "sklearn digits (8x8)", "spiral": "2-D spiral"}.get,
+                     help="8x8 images of handwritten digits (10 classes), or two interleaved spirals of 2-D points")
+        field_widget(SH, "n_seeds", label="Seeds per shape", key="s_seeds", value=url_s.n_seeds, container=b,
+                     help=tip("seed", before="Trained together as one batched stack"))
         cols = st.columns(4)
         for col, s in zip(cols, ar.SHAPES):
-            col.text_input(f"{ar.SHAPE_LABELS[s]}: hidden widths", key=f"s_{s}",
-                           help=f"{arj.SHAPE_HINTS[s]}; e.g. 256 or 32,32,32,32")
+            field_widget(SH, s, label=f"{ar.SHAPE_LABELS[s]}: hidden widths", key=f"s_{s}", container=col,
+                         help=f"{arj.SHAPE_HINTS[s]}; e.g. 256 or 32,32,32,32")
         with st.expander("Training", icon=":material/tune:"):
             e = st.columns(4)
-            e[0].number_input("Epochs", 1, 2000, key="s_epochs", help=tip("epoch"))
-            e[1].number_input("Learning rate (Adam)", 1e-5, 1.0, key="s_lr", format="%.4g",
-                              help=tip("learning rate", "adam"))
-            e[2].number_input("Batch size", 1, 2000, key="s_batch", help=tip("batch"))
-            e[3].number_input("First seed", 0, 2**31 - 1, key="s_first", help=tip("seed"))
+            field_widget(SH, "epochs", label="Epochs", key="s_epochs", value=url_s.epochs, container=e[0],
+                         help=tip("epoch"))
+            field_widget(SH, "lr", label="Learning rate (Adam)", key="s_lr", value=url_s.lr, container=e[1],
+                         format="%.4g", help=tip("learning rate", "adam"))
+            field_widget(SH, "batch_size", label="Batch size", key="s_batch", value=url_s.batch_size, container=e[2],
+                         help=tip("batch"))
+            field_widget(SH, "first_seed", label="First seed", key="s_first", value=url_s.first_seed, container=e[3],
+                         help=tip("seed"))
 
         def shapes_from_widgets() -> ar.ShapesConfig:
-            cfg = ar.ShapesConfig(dataset=ss.s_dataset, n_seeds=int(ss.s_seeds), epochs=int(ss.s_epochs),
-                                  lr=float(ss.s_lr), batch_size=int(ss.s_batch), first_seed=int(ss.s_first),
-                                  **{s: ar.parse_widths(ss[f"s_{s}"]) for s in ar.SHAPES})
-            hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
-            return cfg
+            return ar.ShapesConfig(dataset=ss.s_dataset, n_seeds=int(ss.s_seeds), epochs=int(ss.s_epochs),
+                                   lr=float(ss.s_lr), batch_size=int(ss.s_batch), first_seed=int(ss.s_first),
+                                   **{s: ar.parse_widths(ss[f"s_{s}"]) for s in ar.SHAPES})
 
         s_cfg = widget_config(shapes_from_widgets, url_s)
         data_name = "digits (64 pixels, 10 classes)" if s_cfg.dataset == "digits" else "the 2-D spiral"
@@ -203,9 +202,7 @@ with tab_s:
 # ---- 2. universal approximation --------------------------------------------------------------------
 with tab_u:
     if tab_u.open:
-        seed_state({"u_function": url_u.function, "u_formula": url_u.formula, "u_widths": fmt_widths(url_u.widths),
-                    "u_activation": url_u.activation, "u_epochs": url_u.epochs, "u_lr": url_u.lr,
-                    "u_seeds": url_u.n_seeds, "u_deep": url_u.deep, "u_seed": url_u.seed})
+        seed_state({"u_widths": fmt_widths(url_u.widths)})
         st.markdown(
             "One hidden layer computes a sum of bent pieces: each unit is a ReLU (or S-curve) placed and scaled by "
             "its weights, and the output adds them up. More units, more pieces, a closer fit. Below, one network "
@@ -213,27 +210,32 @@ with tab_u:
             help=tip("universal approximation", "relu", "sigmoid", "weight", "capacity"),
         )
         a, b = st.columns([3, 1])
-        a.segmented_control("Function", ar.TARGETS, key="u_function", required=True, format_func=ar.TARGET_LABELS.get)
-        b.selectbox("Activation", ("relu", "tanh", "sigmoid"), key="u_activation", help=tip("activation"))
+        field_widget(AP, "function", label="Function", key="u_function", value=url_u.function, container=a,
+                     widget="segmented_control", required=True, format_func=ar.TARGET_LABELS.get, help=None)
+        field_widget(AP, "activation", label="Activation", key="u_activation", value=url_u.activation, container=b,
+                     help=tip("activation"))
+        seed_state({"u_formula": url_u.formula})  # kept while another function is shown
         if ss.u_function == "formula":
-            st.text_input("f(x) =", key="u_formula",
-                          help="x, numbers, pi, e, + - * / ** %, and: " + ", ".join(arj.formula.FUNCTIONS))
+            field_widget(AP, "formula", label="f(x) =", key="u_formula",
+                         help="x, numbers, pi, e, + - * / ** %, and: " + ", ".join(arj.formula.FUNCTIONS))
         with st.expander("Widths and training", icon=":material/tune:"):
             e = st.columns([3, 1, 1, 1, 1])
-            e[0].text_input("One-hidden-layer widths", key="u_widths", help="Up to 12 widths from 1 to 256")
-            e[1].number_input("Epochs", 10, 20_000, key="u_epochs", help=tip("epoch"))
-            e[2].number_input("Learning rate (Adam)", 1e-5, 1.0, key="u_lr", format="%.4g",
-                              help=tip("learning rate", "adam"))
-            e[3].number_input("Seeds per net", 1, 10, key="u_seeds", help="The best seed of each net is shown")
-            e[4].number_input("Seed", 0, 2**31 - 1, key="u_seed", help=tip("seed"))
-            st.checkbox("Also train 2- and 3-layer nets with the same parameter budgets", key="u_deep")
+            field_widget(AP, "widths", label="One-hidden-layer widths", key="u_widths", container=e[0],
+                         help="Up to 12 widths from 1 to 256")
+            field_widget(AP, "epochs", label="Epochs", key="u_epochs", value=url_u.epochs, container=e[1],
+                         help=tip("epoch"))
+            field_widget(AP, "lr", label="Learning rate (Adam)", key="u_lr", value=url_u.lr, container=e[2],
+                         format="%.4g", help=tip("learning rate", "adam"))
+            field_widget(AP, "n_seeds", label="Seeds per net", key="u_seeds", value=url_u.n_seeds, container=e[3],
+                         help="The best seed of each net is shown")
+            field_widget(AP, "seed", label="Seed", key="u_seed", value=url_u.seed, container=e[4], help=tip("seed"))
+            field_widget(AP, "deep", label="Also train 2- and 3-layer nets with the same parameter budgets",
+                         key="u_deep", value=url_u.deep, widget="checkbox", help=None)
 
         def approx_from_widgets() -> ar.ApproxConfig:
-            cfg = ar.ApproxConfig(function=ss.u_function, formula=ss.u_formula, widths=ar.parse_widths(ss.u_widths),
-                                  activation=ss.u_activation, epochs=int(ss.u_epochs), lr=float(ss.u_lr),
-                                  n_seeds=int(ss.u_seeds), deep=bool(ss.u_deep), seed=int(ss.u_seed))
-            hosted.enforce(cfg)
-            return cfg
+            return ar.ApproxConfig(function=ss.u_function, formula=ss.u_formula, widths=ar.parse_widths(ss.u_widths),
+                                   activation=ss.u_activation, epochs=int(ss.u_epochs), lr=float(ss.u_lr),
+                                   n_seeds=int(ss.u_seeds), deep=bool(ss.u_deep), seed=int(ss.u_seed))
 
         u_cfg = widget_config(approx_from_widgets, url_u)
         tgt = target_of(u_cfg)

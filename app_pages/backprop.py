@@ -10,9 +10,9 @@ from core.backprop import charts
 from core.backprop import claims as bc
 from core.backprop import jobs as bpj
 from ui import links, say
-from ui.common import seed_state, share_link, sync_url, widget_config
+from ui.common import seed_state, share_link, sync_url
 from ui.glossary import tip
-from ui.widgets import page_params, url_config
+from ui.widgets import field_widget, page_params, url_config, widget_config
 
 WEIGHTS = bp.weight_names()
 MODE_LABEL = {"example": "one example at a time", "batch": "full batch (the tutorial's)"}
@@ -83,25 +83,27 @@ st.markdown(
 
 url = url_config(bp.BackpropConfig)
 want_w = page_params("backprop").w
+BP = bp.BackpropConfig
 seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step, "bp_mode": url.mode, "bp_row": url.row,
             "bp_w": want_w if want_w in WEIGHTS else bc.PICKED})
 
 mc = st.columns([2, 2, 2], vertical_alignment="bottom")
-mc[0].segmented_control("Each step trains on", bpj.MODES, key="bp_mode", format_func=MODE_LABEL.get, required=True,
-                       help=tip("sgd", "full batch", before="One example: stochastic gradient descent with batch "
-                                "size 1. Full batch: the tutorial's, the mean gradient of the four rows."))
+field_widget(BP, "mode", label="Each step trains on", key="bp_mode", container=mc[0], widget="segmented_control",
+             format_func=MODE_LABEL.get, required=True,
+             help=tip("sgd", "full batch", before="One example: stochastic gradient descent with batch "
+                      "size 1. Full batch: the tutorial's, the mean gradient of the four rows."))
 if st.session_state.bp_mode == "batch":
-    mc[1].selectbox("Row shown", range(4), key="bp_row",
-                   format_func=lambda i: f"x = ({bpj.EXAMPLES[i][0][0]:g}, {bpj.EXAMPLES[i][0][1]:g}), "
-                   f"y = {bpj.EXAMPLES[i][1]:g}",
-                   help="The full-batch step uses all four rows; this one's forward and backward pass is shown.")
+    field_widget(BP, "row", label="Row shown", key="bp_row", container=mc[1], widget="selectbox",
+                 format_func=lambda i: f"x = ({bpj.EXAMPLES[i][0][0]:g}, {bpj.EXAMPLES[i][0][1]:g}), "
+                 f"y = {bpj.EXAMPLES[i][1]:g}",
+                 help="The full-batch step uses all four rows; this one's forward and backward pass is shown.")
 c = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
-c[0].number_input("Seed", 0, 2**31 - 1, key="bp_seed",
-                  help=tip("seed", before="First weights: randn × 0.5 from this seed, biases 0"))
-c[1].number_input("Learning rate", 1e-4, 10.0, key="bp_lr", format="%.4g",
-                  help=tip("learning rate", before="The tutorial uses 0.5"))
-c[2].number_input("Step", 0, bpj.MAX_STEP, key="bp_step",
-                  help=tip("epoch", before="Updates done so far: 4 per epoch one example at a time, 1 full batch"))
+field_widget(BP, "seed", label="Seed", key="bp_seed", container=c[0],
+             help=tip("seed", before="First weights: randn × 0.5 from this seed, biases 0"))
+field_widget(BP, "lr", label="Learning rate", key="bp_lr", container=c[1], format="%.4g",
+             help=tip("learning rate", before="The tutorial uses 0.5"))
+field_widget(BP, "step", label="Step", key="bp_step", container=c[2],
+             help=tip("epoch", before="Updates done so far: 4 per epoch one example at a time, 1 full batch"))
 batch = st.session_state.bp_mode == "batch"
 with c[3].container(horizontal=True):
     st.button("Next step" if batch else "Next example", icon=":material/skip_next:", on_click=move, args=(1,))

@@ -5,13 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 import core.hyperparameters as hp
-from core.engine.activations import HIDDEN, REGISTRY
+from core.engine.activations import REGISTRY
 from core.hyperparameters import charts as hc
-from core.serve import hosted
 from ui import links, say
-from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
+from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.glossary import tip
-from ui.widgets import page_params, parse_numbers, progress_bar, url_config
+from ui.widgets import field_widget, page_params, parse_numbers, progress_bar, url_config, widget_config
 
 TABS = {"lr": "Learning rate", "batch": "Batch size", "capacity": "Layers and neurons", "activation": "Activation",
         "dropout": "Dropout"}
@@ -62,7 +61,8 @@ def tips(*parts: str) -> str:
 
 
 def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
-    """The sweep the widgets of tab `name` ask for (ValueError/ConfigError with the reason if refused)."""
+    """The sweep the widgets of tab `name` ask for (ValueError/ConfigError with the reason if refused; the
+    caps are checked by :func:`ui.widgets.widget_config`)."""
     ss, p = st.session_state, f"{name}_"
     raw = ss[f"{p}values"]
     if name == "activation":
@@ -71,12 +71,10 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
         values = tuple(hp.shape_label(hp.parse_shape(v)) for v in parse_numbers(raw, str))
     else:
         values = parse_numbers(raw, int if name == "batch" else float)
-    cfg = hp.SWEEP_TYPES[name](values=values, seeds=int(ss[f"{p}seeds"]), epochs=int(ss[f"{p}epochs"]),
-                               hidden=hp.parse_shape(ss[f"{p}hidden"]), lr=float(ss[f"{p}lr"]),
-                               batch_size=int(ss[f"{p}batch"]), activation=url.activation, dropout=url.dropout,
-                               optimizer=ss.get(f"{p}opt", url.optimizer))
-    hosted.enforce(cfg)  # this server's caps (hosted mode): refused with the reason
-    return cfg
+    return hp.SWEEP_TYPES[name](values=values, seeds=int(ss[f"{p}seeds"]), epochs=int(ss[f"{p}epochs"]),
+                                hidden=hp.parse_shape(ss[f"{p}hidden"]), lr=float(ss[f"{p}lr"]),
+                                batch_size=int(ss[f"{p}batch"]), activation=url.activation, dropout=url.dropout,
+                                optimizer=ss.get(f"{p}opt", url.optimizer))
 
 
 # ---- page -----------------------------------------------------------------------------------------
@@ -108,34 +106,34 @@ for name, tab in zip(TABS, tab_list):
         st.markdown(f"**The tutorial says:** {SAYS[name]}", help=SAYS_TIPS[name])
         shown = ", ".join(REGISTRY[v].label if name == "activation" else str(v) for v in url.values)
         seed_state({f"{p}values": list(url.values) if name == "activation" else shown,
-                    f"{p}seeds": url.seeds, f"{p}epochs": url.epochs,
-                    f"{p}hidden": hp.shape_label(url.hidden), f"{p}lr": url.lr, f"{p}batch": url.batch_size})
+                    f"{p}hidden": hp.shape_label(url.hidden)})
         a, b, c = st.columns([4, 1, 1])
         if name == "lr":
-            seed_state({f"{p}opt": url.optimizer})
             a, o = a.columns([3, 1])
-            o.selectbox("Optimizer", hp.OPTIMIZERS, key=f"{p}opt", format_func=hp.OPT_LABEL.get,
-                        help=tip("optimizer", before="The tutorial starts Adam at a learning rate of 0.001 and "
-                                                     "plain SGD at 0.01"))
+            field_widget(cls, "optimizer", label="Optimizer", key=f"{p}opt", value=url.optimizer, container=o,
+                         format_func=hp.OPT_LABEL.get,
+                         help=tip("optimizer", before="The tutorial starts Adam at a learning rate of 0.001 and "
+                                                      "plain SGD at 0.01"))
         if name == "activation":
-            a.multiselect("Activations", HIDDEN, key=f"{p}values", format_func=lambda n: REGISTRY[n].label,
-                          help=tips(tip("activation"), *(ACT_TIPS.get(v, "") for v in url.values)),
-                          wrap=True)  # in one row the last chips were cut at 1024 px
+            field_widget(cls, "values", label="Activations", key=f"{p}values", container=a,
+                         format_func=lambda n: REGISTRY[n].label,
+                         help=tips(tip("activation"), *(ACT_TIPS.get(v, "") for v in url.values)),
+                         wrap=True)  # in one row the last chips were cut at 1024 px
         else:
-            a.text_input(VALUE_LABELS[name], key=f"{p}values",
+            field_widget(cls, "values", label=VALUE_LABELS[name], key=f"{p}values", container=a, widget="text_input",
                          help=f"Comma-separated; each value trains from every seed.\n\n{VALUE_TIPS[name]}")
-        b.number_input("Seeds", 1, 10, key=f"{p}seeds", help=tip("seed"))
-        c.number_input("Epochs", 1, 300, key=f"{p}epochs", help=tip("epoch"))
+        field_widget(cls, "seeds", label="Seeds", key=f"{p}seeds", value=url.seeds, container=b, help=tip("seed"))
+        field_widget(cls, "epochs", label="Epochs", key=f"{p}epochs", value=url.epochs, container=c,
+                     help=tip("epoch"))
         with st.expander("Fixed settings", icon=":material/tune:"):
             e = st.columns(3)
-            e[0].text_input("Hidden layers", key=f"{p}hidden", disabled=name == "capacity",
-                            help=tip("hidden layer", before="e.g. 64 or 128x64"))
-            e[1].number_input(f"Learning rate ({hp.OPT_LABEL[url.optimizer]})", 1e-6, 10.0, key=f"{p}lr",
-                              format="%.4g", disabled=name == "lr",
-                              help=tips(tip("learning rate"),
-                                        tip("sgd") if url.optimizer == "sgd" else tip("adam")))
-            e[2].number_input("Batch size", 1, 2048, key=f"{p}batch", disabled=name == "batch",
-                              help=tip("batch"))
+            field_widget(cls, "hidden", label="Hidden layers", key=f"{p}hidden", container=e[0],
+                         disabled=name == "capacity", help=tip("hidden layer", before="e.g. 64 or 128x64"))
+            field_widget(cls, "lr", label=f"Learning rate ({hp.OPT_LABEL[url.optimizer]})", key=f"{p}lr",
+                         value=url.lr, container=e[1], format="%.4g", disabled=name == "lr",
+                         help=tips(tip("learning rate"), tip("sgd") if url.optimizer == "sgd" else tip("adam")))
+            field_widget(cls, "batch_size", label="Batch size", key=f"{p}batch", value=url.batch_size,
+                         container=e[2], disabled=name == "batch", help=tip("batch"))
         cfg = widget_config(lambda name=name, url=url: from_widgets(name, url), url)
         cfgs[name] = cfg
         n_stacks = len(cfg.stacks())

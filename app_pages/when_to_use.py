@@ -11,9 +11,9 @@ import streamlit as st
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links, say
-from ui.common import check_request, seed_state, share_link, sync_url, training_slot, widget_config
+from ui.common import check_request, share_link, sync_url, training_slot
 from ui.glossary import tip
-from ui.widgets import numbers_text, page_params, parse_numbers, upload_mb, url_config
+from ui.widgets import field_widget, page_params, parse_numbers, upload_mb, url_config, widget_config
 
 DATA_LABELS = {**{k: v[0] for k, v in wtu.BUILTIN.items()}, "csv": "Your CSV (upload above)"}
 SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diabetes": "diabetes",
@@ -117,17 +117,20 @@ tab_list = st.tabs(list(TABS.values()), key="wtu_tab", on_change="rerun", defaul
 tab_a, tab_b, tab_c, tab_d = tab_list
 open_tab = next((name for name, t in zip(TABS, tab_list) if t.open), "duel")
 
-url_a = url_config(wtu.DuelConfig, "d_")
-url_b = url_config(wtu.ScalingConfig, "s_")
-url_c = url_config(wtu.NoiseConfig, "n_")
-url_d = url_config(wtu.CurveConfig, "c_")
+DU, SC, NO, CU = wtu.DuelConfig, wtu.ScalingConfig, wtu.NoiseConfig, wtu.CurveConfig
+url_a = url_config(DU, "d_")
+url_b = url_config(SC, "s_")
+url_c = url_config(NO, "n_")
+url_d = url_config(CU, "c_")
 a_cfg, b_cfg, c_cfg, d_cfg = url_a, url_b, url_c, url_d
 fmt_model = wtu.LABELS.get
 ss = st.session_state
 
-def models_chosen(key: str, container: Any = st, help: str | None = None) -> bool:
-    """The Models multiselect under ``key``; False, with a warning, when it is empty (the previous choice stays)."""
-    container.multiselect("Models", wtu.MODELS, key=key, format_func=fmt_model, wrap=True, help=help)
+def models_chosen(cls: type, url: Any, key: str, container: Any = st, help: str | None = None) -> bool:
+    """The Models multiselect of ``cls`` under ``key`` (first ``url.models``); False, with a warning, when it is
+    empty (the previous choice stays)."""
+    field_widget(cls, "models", label="Models", key=key, value=url.models, container=container,
+                 format_func=fmt_model, wrap=True, help=help)
     if not ss[key]:
         say.status("Choose at least one model. Showing the previous choice.", "warning", icon=":material/warning:")
         return False
@@ -137,14 +140,13 @@ def models_chosen(key: str, container: Any = st, help: str | None = None) -> boo
 # ---- 1. head to head ------------------------------------------------------------------------------------
 with tab_a:
     if tab_a.open:
-        seed_state({"d_dataset": url_a.dataset, "d_models": list(url_a.models), "d_folds": url_a.folds,
-                    "d_seed": url_a.seed})
         a, c, d = st.columns([4, 1, 1])
-        a.selectbox("Data", wtu.DATASETS, key="d_dataset", format_func=DATA_LABELS.get)
-        c.number_input("Folds", 2, 5, key="d_folds",
-                       help=tip("cross-validation", "fold", "stratified", before="seeded, stratified for classes"))
-        d.number_input("Seed", 0, 2**31 - 1, key="d_seed", help=tip("seed"))
-        if models_chosen("d_models"):
+        field_widget(DU, "dataset", label="Data", key="d_dataset", value=url_a.dataset, container=a,
+                     format_func=DATA_LABELS.get)
+        field_widget(DU, "folds", label="Folds", key="d_folds", value=url_a.folds, container=c,
+                     help=tip("cross-validation", "fold", "stratified", before="seeded, stratified for classes"))
+        field_widget(DU, "seed", label="Seed", key="d_seed", value=url_a.seed, container=d, help=tip("seed"))
+        if models_chosen(DU, url_a, "d_models"):
             a_cfg = widget_config(lambda: wtu.DuelConfig(dataset=ss.d_dataset, models=tuple(ss.d_models),
                                                          folds=int(ss.d_folds), seed=int(ss.d_seed)), url_a)
         dataset = choose_data("d_dataset", "breast_cancer") if a_cfg.dataset == "csv" else a_cfg.dataset
@@ -189,16 +191,16 @@ with tab_a:
 # ---- 2. scaling ------------------------------------------------------------------------------------------
 with tab_b:
     if tab_b.open:
-        seed_state({"s_dataset": url_b.dataset, "s_models": list(url_b.models), "s_folds": url_b.folds,
-                    "s_seed": url_b.seed})
         st.markdown("Each model twice: on the raw features, and on features standardised to mean 0 and standard "
                     "deviation 1 (using the training fold's statistics).",
                     help=tip("standardise", "standard deviation", "fold"))
         a, c, d = st.columns([4, 1, 1])
-        a.selectbox("Data", wtu.DATASETS, key="s_dataset", format_func=DATA_LABELS.get)
-        c.number_input("Folds", 2, 5, key="s_folds", help=tip("cross-validation", "fold"))
-        d.number_input("Seed", 0, 2**31 - 1, key="s_seed", help=tip("seed"))
-        if models_chosen("s_models"):
+        field_widget(SC, "dataset", label="Data", key="s_dataset", value=url_b.dataset, container=a,
+                     format_func=DATA_LABELS.get)
+        field_widget(SC, "folds", label="Folds", key="s_folds", value=url_b.folds, container=c,
+                     help=tip("cross-validation", "fold"))
+        field_widget(SC, "seed", label="Seed", key="s_seed", value=url_b.seed, container=d, help=tip("seed"))
+        if models_chosen(SC, url_b, "s_models"):
             b_cfg = widget_config(lambda: wtu.ScalingConfig(dataset=ss.s_dataset, models=tuple(ss.s_models),
                                                             folds=int(ss.s_folds), seed=int(ss.s_seed)), url_b)
         dataset = choose_data("s_dataset", "wine") if b_cfg.dataset == "csv" else b_cfg.dataset
@@ -223,8 +225,6 @@ with tab_b:
 # ---- 3. uninformative features and rotation -------------------------------------------------------------------
 with tab_c:
     if tab_c.open:
-        seed_state({"n_dataset": url_c.dataset, "n_ks": ", ".join(map(str, url_c.ks)), "n_rotate": url_c.rotate,
-                    "n_models": list(url_c.models), "n_folds": url_c.folds, "n_seed": url_c.seed})
         st.markdown(
             "Grinsztajn, Oyallon and Varoquaux (2022, *Why do tree-based models still outperform deep learning on "
             "typical tabular data?*) traced the trees' lead to three things: tabular data holds many "
@@ -233,14 +233,18 @@ with tab_c:
             "of pure noise, or rotate every row by one random orthogonal matrix (each new column a mixture of all "
             "the old ones), and watch who degrades.", help=tip("uninformative feature", "feature"))
         a, b, c, d = st.columns([3, 3, 1, 1])
-        a.selectbox("Data", wtu.DATASETS, key="n_dataset", format_func=DATA_LABELS.get)
-        b.text_input("Noise columns k", key="n_ks", help="comma-separated, 0 to 500")
-        c.number_input("Folds", 2, 5, key="n_folds", help=tip("cross-validation", "fold"))
-        d.number_input("Seed", 0, 2**31 - 1, key="n_seed", help=tip("seed"))
+        field_widget(NO, "dataset", label="Data", key="n_dataset", value=url_c.dataset, container=a,
+                     format_func=DATA_LABELS.get)
+        field_widget(NO, "ks", label="Noise columns k", key="n_ks", value=url_c.ks, container=b,
+                     help="comma-separated, 0 to 500")
+        field_widget(NO, "folds", label="Folds", key="n_folds", value=url_c.folds, container=c,
+                     help=tip("cross-validation", "fold"))
+        field_widget(NO, "seed", label="Seed", key="n_seed", value=url_c.seed, container=d, help=tip("seed"))
         a, r = st.columns([5, 2], vertical_alignment="bottom")
-        r.toggle("Rotate too", key="n_rotate", help="also train on randomly rotated features: each k with and "
-                                                    "without a rotation (twice the work)")
-        if models_chosen("n_models", a):
+        field_widget(NO, "rotate", label="Rotate too", key="n_rotate", value=url_c.rotate, container=r,
+                     help="also train on randomly rotated features: each k with and without a rotation (twice the "
+                          "work)")
+        if models_chosen(NO, url_c, "n_models", a):
             c_cfg = widget_config(lambda: wtu.NoiseConfig(
                 dataset=ss.n_dataset, ks=parse_numbers(ss.n_ks, int), rotate=bool(ss.n_rotate),
                 models=tuple(ss.n_models),
@@ -267,17 +271,17 @@ with tab_c:
 # ---- 4. data hunger ------------------------------------------------------------------------------------------
 with tab_d:
     if tab_d.open:
-        seed_state({"c_dataset": url_d.dataset, "c_fractions": numbers_text(url_d.fractions),
-                    "c_models": list(url_d.models), "c_seed": url_d.seed})
         st.markdown("Learning curves: a seeded quarter of the rows is held out; each model trains on a growing "
                     "(stratified) share of the rest. Neural networks are said to be data-hungry: here is how each "
                     "model's score grows with the rows it sees.", help=tip("learning curve", "held-out", "stratified"))
         a, b, c = st.columns([2, 3, 1])
-        a.selectbox("Data", wtu.DATASETS, key="c_dataset", format_func=DATA_LABELS.get)
-        b.text_input("Shares of the training rows", key="c_fractions", help="comma-separated, 0.01 to 1")
-        c.number_input("Seed", 0, 2**31 - 1, key="c_seed", help=tip("seed"))
-        if models_chosen("c_models", help="Gradient boosting and scikit-learn's MLP take several seconds each on "
-                                          "the digits"):
+        field_widget(CU, "dataset", label="Data", key="c_dataset", value=url_d.dataset, container=a,
+                     format_func=DATA_LABELS.get)
+        field_widget(CU, "fractions", label="Shares of the training rows", key="c_fractions", value=url_d.fractions,
+                     container=b, help="comma-separated, 0.01 to 1")
+        field_widget(CU, "seed", label="Seed", key="c_seed", value=url_d.seed, container=c, help=tip("seed"))
+        if models_chosen(CU, url_d, "c_models",
+                         help="Gradient boosting and scikit-learn's MLP take several seconds each on the digits"):
             d_cfg = widget_config(lambda: wtu.CurveConfig(
                 dataset=ss.c_dataset, fractions=parse_numbers(ss.c_fractions, float), models=tuple(ss.c_models),
                 seed=int(ss.c_seed)), url_d)

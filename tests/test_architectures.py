@@ -253,3 +253,20 @@ def test_defaults_fit_a_hosted_servers_caps_and_wider_asks_are_refused():
         assert caps.check_request(ar.ShapesConfig().shape_configs(s), lim) is None
     assert "wide: a layer of 1,024 neurons is over" in caps.check_request(ar.ShapesConfig(wide=(1024,)), lim)
     assert "epochs" in caps.check_request(ar.ApproxConfig(epochs=20_000), lim)
+
+
+def test_hosted_caps_lower_the_widgets(monkeypatch):
+    """Hosted: the approximation's epochs end at the server's cap, not the field's 20,000."""
+    import dataclasses
+
+    from core import settings
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    at = page(tab="approx", u_widths="1,4", u_epochs="10", u_n_seeds="1", u_deep="0")
+    assert not at.exception and not at.error
+    assert at.number_input(key="u_epochs").max == settings.HOSTED.max_epochs < 20_000
+    monkeypatch.setattr(settings, "HOSTED", dataclasses.replace(settings.HOSTED, max_seeds=2, max_epochs=50))
+    at = page(s_dataset="spiral", s_shallow="4", s_deep="4,4", s_wide="8", s_narrow="2,2", s_n_seeds="1",
+              s_epochs="2")
+    assert not at.exception and not at.error
+    assert at.number_input(key="s_seeds").max == 2 and at.number_input(key="s_epochs").max == 50

@@ -214,3 +214,15 @@ def test_the_full_batch_option_steps_the_tutorials_way_and_shows_one_row():
     assert at.number_input(key="bp_step").value == 4 and qp(at, "mode") == "batch"
     at.button[1].click().run()  # next 10 epochs
     assert at.number_input(key="bp_step").value == 14 and qp(at, "row") == "2"
+
+
+def test_page_widgets_take_their_ranges_from_the_fields(monkeypatch):
+    """A cap on a field lowers its widget's maximum (here each field capped at its default)."""
+    from tests.widgetcheck import cap_every_field
+
+    asked = cap_every_field(monkeypatch)
+    at = page()
+    assert not at.exception
+    assert at.number_input(key="bp_lr").max == bp.BackpropConfig().lr  # the declared end is 10
+    assert at.number_input(key="bp_step").max == 0 and at.number_input(key="bp_seed").max == 0
+    assert {(bp.BackpropConfig, f) for f in ("mode", "seed", "lr", "step")} <= set(asked)

@@ -27,7 +27,7 @@ from core.claims.__main__ import PAGE_ORDER, checked_names
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = sorted(p for d in ("app_pages", "ui") for p in (ROOT / d).glob("*.py") if p.name != "say.py")
-CORE_FILES = sorted(p for p in (ROOT / "core").rglob("*.py") if "claims" not in p.parts)
+CORE_FILES = sorted(p for p in (ROOT / "core").rglob("*.py") if p.relative_to(ROOT).parts[:2] != ("core", "claims"))
 BOXES = {"success", "info", "warning", "error", "toast"}
 LESSON_NAME = re.compile(r"(^|_)(verdict|sentence|notes?|lessons?|headline|takeaway)$")
 

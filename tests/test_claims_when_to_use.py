@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import core.when_to_use as wtu
 from core.when_to_use import claims as wc
-from core.when_to_use.jobs import CurvePoint, ModelRun
+from core.when_to_use.models import CurvePoint, ModelRun
 from tests.claimcheck import both_sides
 
 

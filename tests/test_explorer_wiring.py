@@ -1,5 +1,5 @@
-"""The Activation Explorer's wiring: Seeds starts at 1, an over-budget link opens on the defaults (not the same
-config), the depth tab shows its computed init sentence, and the XOR Lab shows its computed lesson sentences."""
+"""The Activation Explorer's wiring: Seeds starts at 1, an over-budget link is refused at the door (priced once),
+the depth tab shows its computed init sentence, and the XOR Lab shows its computed lesson sentences."""
 
 from pathlib import Path
 
@@ -31,16 +31,19 @@ def test_seeds_input_starts_at_one():
     assert seeds.min == 1 and seeds.value == 1
 
 
-def test_an_over_budget_link_opens_on_the_defaults_with_a_notice(monkeypatch):
+def test_an_over_budget_link_is_refused_at_the_door_with_one_line(monkeypatch):
+    """Priced once, where it would train: one line naming the budget and what to lower, nothing trained; the
+    widgets hold the link's settings, so lowering one is all it takes."""
     monkeypatch.setenv("NNLAB_HOSTED", "1")
     monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
     cfg = ex.CompareConfig.from_query(OVER_BUDGET, "c_")[0]
     assert cfg.n_seeds == 20 and price.check(cfg)  # the link passes the caps but not the budget
-    at = page("app_pages/activation_explorer.py", **{**OVER_BUDGET, "tab": "shapes"})  # no training needed
+    at = page("app_pages/activation_explorer.py", **OVER_BUDGET)
     assert not at.exception
-    notices = " ".join(w.value for w in at.warning)
-    assert "Showing the defaults instead" in notices and "this server allows 60 s per run" in notices
-    assert "c_n_seeds" not in at.query_params  # the URL now holds the defaults, not the refused config
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "this server allows 60 s per run" in errors[0], errors
+    assert not at.get("vega_lite_chart")  # refused before anything trained or was drawn
+    assert at.number_input(key="c_seeds").value == 20
 
 
 def test_depth_tab_says_which_init_each_activation_starts_from():

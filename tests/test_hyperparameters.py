@@ -248,3 +248,17 @@ def test_the_lr_tab_sweeps_sgd_from_its_link_and_its_selector():
     assert "choose SGD above" not in captions(at)
     at.selectbox(key="lr_opt").set_value("adam").run()
     assert not at.exception and "Adam, batch 64" in captions(at) and "lr_optimizer" not in at.query_params
+
+
+def test_hosted_caps_lower_the_sweeps_widgets(monkeypatch):
+    """A server's caps (here tighter than the fields' own ends) are the widgets' maxima."""
+    import dataclasses
+
+    from core import settings
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(settings, "HOSTED", dataclasses.replace(settings.HOSTED, max_epochs=40, max_seeds=3))
+    at = page(sweep="batch", batch_values="32,128", batch_seeds="1", batch_epochs="2", batch_hidden="8")
+    assert not at.exception and not at.error
+    assert at.number_input(key="batch_epochs").max == 40 and at.number_input(key="batch_seeds").max == 3
+    assert at.number_input(key="batch_batch").max == 2048  # no cap: the field's own end

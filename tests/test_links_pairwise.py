@@ -219,7 +219,7 @@ def _setup_backprop(cfg) -> None:
 
 def _setup_table(cfg) -> None:
     from core.when_to_use import data as wd
-    from core.when_to_use import jobs as wj
+    from core.when_to_use import models as wj
 
     cfg.fits(cfg.table_shape())
     if cfg.dataset == "csv":

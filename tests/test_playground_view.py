@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from core import datasets
 from core.engine import TrainConfig, Trainer
 from core.xor import claims as xc
-from core.xor import diagram, hidden_space
+from core.xor import diagram, hidden_space, wire
 from core.xor.jobs import XorCompareConfig, run_xor_compare
 from core.xor.play import PlayLoop
 from core.xor.playground import PlaygroundConfig, make_points, new_trainer
@@ -86,11 +86,11 @@ def test_frame_arrays_have_the_declared_shapes_and_dtypes_and_match_the_trainer(
     json.dumps(f)  # JSON-safe as sent
     n_nodes = 3 + 4 + 2 + 1
     assert f["widths"] == [3, 4, 2, 1] and len(f["nodes"]) == n_nodes
-    maps = diagram.unb64(f["maps"])
+    maps = wire.unb64(f["maps"])
     assert maps.dtype == np.uint8 and maps.size == n_nodes * diagram.MAP_STEPS ** 2
-    assert diagram.unb64(f["plane"]).size == diagram.PLANE_STEPS ** 2
-    assert diagram.unb64(f["points"]).reshape(-1, 4).shape == (len(pts.X), 4)
-    assert diagram.unb64(f["hidden"]["xy"]).reshape(-1, 2).shape == (len(pts.X), 2)
+    assert wire.unb64(f["plane"]).size == diagram.PLANE_STEPS ** 2
+    assert wire.unb64(f["points"]).reshape(-1, 4).shape == (len(pts.X), 4)
+    assert wire.unb64(f["hidden"]["xy"]).reshape(-1, 2).shape == (len(pts.X), 2)
     for (W, b), fw, fb in zip(tr.stack.layers(), f["weights"], f["biases"]):  # model k = 1's weights
         np.testing.assert_allclose(np.array(fw), W[1].numpy(), atol=6e-5)
         np.testing.assert_allclose(np.array(fb), b[1, 0].numpy(), atol=6e-5)
@@ -98,7 +98,7 @@ def test_frame_arrays_have_the_declared_shapes_and_dtypes_and_match_the_trainer(
     # the output plane is model 1's probability over the grid, quantized
     g = datasets.grid(datasets.EXTENT, diagram.PLANE_STEPS)
     p = tr.predict(torch.as_tensor(datasets.features(g, cfg.features)))[1, :, 0].numpy()
-    np.testing.assert_array_equal(diagram.unb64(f["plane"]), diagram.quantize(p, 0.0, 1.0))
+    np.testing.assert_array_equal(wire.unb64(f["plane"]), wire.quantize(p, 0.0, 1.0))
 
 
 def test_node_maps_are_each_nodes_output_over_the_plane():
@@ -109,7 +109,7 @@ def test_node_maps_are_each_nodes_output_over_the_plane():
     g = datasets.grid(datasets.EXTENT, 10)
     cap: list = []
     tr.forward(torch.as_tensor(datasets.features(g, cfg.features)), capture=cap)
-    np.testing.assert_array_equal(maps[2 + 1].ravel(), diagram.quantize(cap[0][1][0, :, 1].numpy(), *ranges[3]))
+    np.testing.assert_array_equal(maps[2 + 1].ravel(), wire.quantize(cap[0][1][0, :, 1].numpy(), *ranges[3]))
     assert tuple(ranges[3]) == (0.0, 1.0)  # ReLU is not symmetric
     assert maps[0, 0, 0] == 0 and maps[0, 0, -1] == 255  # x1 grows to the right along a row
 
@@ -123,14 +123,14 @@ def test_a_wide_network_frame_stays_small():
 
 
 def test_quantize_ends_and_nan():
-    q = diagram.quantize(np.array([-1.0, 0.0, 1.0, 5.0, np.nan]), -1.0, 1.0)
+    q = wire.quantize(np.array([-1.0, 0.0, 1.0, 5.0, np.nan]), -1.0, 1.0)
     assert q.tolist() == [0, 128, 255, 255, 128]
 
 
 def test_regression_points_and_plane():
     cfg, pts, tr = setting(dataset="plane", hidden=(3,))
     f = diagram.frame(tr, cfg.features, cfg.activation, (pts.X, pts.y, pts.train), epochs=5, regression=True)
-    assert f["regression"] and diagram.unb64(f["plane"]).size == diagram.PLANE_STEPS ** 2
+    assert f["regression"] and wire.unb64(f["plane"]).size == diagram.PLANE_STEPS ** 2
 
 
 # ---- the hidden space ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import core.when_to_use as wtu
-from core.when_to_use.jobs import ModelRun
+from core.when_to_use.models import ModelRun
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 300
@@ -213,15 +213,15 @@ def test_the_fits_priced_are_the_fits_run():
 
 def test_the_model_sizes_priced_are_the_models_fitted():
     from core.serve import cost
-    from core.when_to_use import jobs
+    from core.when_to_use import models
 
-    forest, boosting, sk = (jobs.estimator(m, "classification", 0) for m in ("forest", "boosting", "sk_mlp"))
-    assert forest.n_estimators == jobs.FOREST_TREES and forest.max_features == "sqrt"
-    assert jobs.estimator("forest", "regression", 0).max_features == 1.0  # every feature per split: priced so
-    assert boosting.max_iter == jobs.BOOSTING_ROUNDS and boosting.early_stopping == "auto"  # off under 10,000 rows
+    forest, boosting, sk = (models.estimator(m, "classification", 0) for m in ("forest", "boosting", "sk_mlp"))
+    assert forest.n_estimators == models.FOREST_TREES and forest.max_features == "sqrt"
+    assert models.estimator("forest", "regression", 0).max_features == 1.0  # every feature per split: priced so
+    assert boosting.max_iter == models.BOOSTING_ROUNDS and boosting.early_stopping == "auto"  # off under 10,000 rows
     assert (boosting.max_leaf_nodes, boosting.min_samples_leaf) == (cost.BOOSTING_LEAVES, cost.BOOSTING_MIN_LEAF)
-    assert sk.hidden_layer_sizes == jobs.SK_MLP_HIDDEN and sk.max_iter == jobs.SK_MLP_MAX_ITER
-    assert sk.batch_size == "auto"  # min(200, rows): jobs.SK_MLP_BATCH
+    assert sk.hidden_layer_sizes == models.SK_MLP_HIDDEN and sk.max_iter == models.SK_MLP_MAX_ITER
+    assert sk.batch_size == "auto"  # min(200, rows): models.SK_MLP_BATCH
     assert wtu.MAX_CSV_ROWS <= 10_000  # boosting's early stopping ("auto") never acts: priced as every round
 
 
@@ -231,7 +231,7 @@ def hosted_page(monkeypatch, **params) -> tuple[AppTest, list[str]]:
     from core.engine import guard
     from core.serve import queue as squeue
     from core.serve.queue import FairQueue
-    from core.when_to_use import jobs
+    from core.when_to_use import models
 
     fitted: list[str] = []
 
@@ -242,7 +242,7 @@ def hosted_page(monkeypatch, **params) -> tuple[AppTest, list[str]]:
     monkeypatch.setenv("NNLAB_HOSTED", "1")
     monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
     monkeypatch.setattr(squeue, "_QUEUE", FairQueue(2, poll=0.01))
-    monkeypatch.setattr(jobs, "_fit_predict", fake_fit)
+    monkeypatch.setattr(models, "_fit_predict", fake_fit)
     return page(**params), fitted
 
 
@@ -294,3 +294,19 @@ def test_no_model_chosen_keeps_the_previous_choice_with_a_warning():
     assert not at.exception, [e.value for e in at.exception]
     assert any("Choose at least one model" in str(w.value) for w in at.warning)
     assert list(at.table[0].value.index) == ["Random forest", "MLP (NN Lab engine)"]  # the previous choice ran
+
+
+def test_page_widgets_take_their_ranges_from_the_fields(monkeypatch):
+    """A cap on a field lowers its widget's maximum (here each field capped at its default)."""
+    from tests.widgetcheck import cap_every_field
+
+    asked = cap_every_field(monkeypatch)
+    at = page(**SMALL)
+    assert not at.exception
+    assert at.number_input(key="d_folds").max == wtu.DuelConfig().folds  # the declared end is 5
+    assert at.number_input(key="d_seed").max == 0
+    assert {(wtu.DuelConfig, f) for f in ("dataset", "models", "folds", "seed")} <= set(asked)
+    at = page(tab="noise", n_dataset="iris", n_ks="0,5", n_models="forest", n_folds="2")
+    assert not at.exception
+    assert at.number_input(key="n_folds").max == wtu.NoiseConfig().folds
+    assert {(wtu.NoiseConfig, f) for f in ("ks", "rotate", "models")} <= set(asked)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 
+from core.datasets import Dataset
 from core.engine.config import TrainConfig
 from core.engine.conv import ConvStack, build_for, is_cnn
+from core.engine.evaluation import Stopping
 from core.engine.models import build_mlp
-
-if TYPE_CHECKING:
-    from core.engine.trainer import Trainer
+from core.engine.stack import Stack
 
 
 @dataclass
@@ -118,7 +118,19 @@ def _metrics(frame: dict[str, np.ndarray], epochs: np.ndarray, n: int, k: int, b
     return metrics
 
 
-def _final_metrics(tr: Trainer, flat: torch.Tensor) -> dict[str, np.ndarray]:
+class Trained(Protocol):
+    """What :func:`collect` reads of a finished run (a :class:`core.engine.trainer.Trainer`)."""
+
+    data: Dataset
+    stack: Stack
+    stopping: Stopping
+    log: EpochLog
+    cut_short: torch.Tensor | None  # per model: a deadline stopped it
+    epoch: int
+    seconds: float
+
+
+def _final_metrics(tr: Trained, flat: torch.Tensor) -> dict[str, np.ndarray]:
     """Loss/accuracy of the returned weights (best ones when early stopping) on every row: name -> [K]."""
     d, s = tr.data, tr.stack
     out: dict[str, np.ndarray] = {}
@@ -131,7 +143,7 @@ def _final_metrics(tr: Trainer, flat: torch.Tensor) -> dict[str, np.ndarray]:
     return out
 
 
-def collect(tr: Trainer) -> list[TrainResult]:
+def collect(tr: Trained) -> list[TrainResult]:
     """One :class:`TrainResult` per model of a trainer, in config order; early-stopped models get their best weights."""
     s, st = tr.stack, tr.stopping
     flat = s.flat.clone()

@@ -12,7 +12,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import optuna
@@ -20,10 +20,7 @@ import optuna
 from core import settings as nn_settings
 from core.engine import TrainConfig
 from core.tuning.errors import TuningError
-from core.tuning.space import StudySettings
-
-if TYPE_CHECKING:
-    from core.tuning.study import StudyInfo
+from core.tuning.space import SearchSpace, StudySettings
 
 MNIST_MAX_TRAIN = 10_000  # MNIST trials train on a seeded sample this big (a trial stays seconds)
 CURVE_COLUMNS = ("train_loss", "val_loss", "val_acc", "test_acc")
@@ -35,6 +32,13 @@ class Interrupted(Exception):
 
 class Surplus(Exception):
     """Raised when another worker took the study's last trial slot first."""
+
+
+class StudyInfo(Protocol):
+    """What a trial reads of a study (core.tuning.study.StudyInfo): its search space and settings."""
+
+    space: SearchSpace
+    settings: StudySettings
 
 
 class Supervisor(Protocol):

@@ -1,4 +1,4 @@
-"""When to use neural networks (and when not): tree ensembles against MLPs, computed (jobs, claims, charts)."""
+"""When to use neural networks (and when not): tree ensembles against MLPs, computed (models, jobs, claims, charts)."""
 
 from core.when_to_use.claims import curve_notes, duel_notes, noise_notes, scaling_notes  # noqa: F401
 from core.when_to_use.data import (  # noqa: F401
@@ -13,19 +13,16 @@ from core.when_to_use.data import (  # noqa: F401
     table_from_csv,
     with_uninformative,
 )
-from core.when_to_use.jobs import (  # noqa: F401
+from core.when_to_use.jobs import CurveConfig, DuelConfig, NoiseConfig, ScalingConfig  # noqa: F401
+from core.when_to_use.models import (  # noqa: F401
     DATASETS,
     ENGINE_MLP,
     LABELS,
     MODELS,
     NETS,
     TREES,
-    CurveConfig,
     CurvePoint,
-    DuelConfig,
     ModelRun,
-    NoiseConfig,
-    ScalingConfig,
     cross_validate,
     curve_point,
     engine_epochs,

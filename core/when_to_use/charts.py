@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.plotting import fit_width
-from core.when_to_use.jobs import LABELS, MODELS, CurvePoint, ModelRun
+from core.when_to_use.models import LABELS, MODELS, CurvePoint, ModelRun
 
 MODEL_COLORS = alt.Scale(domain=[LABELS[m] for m in MODELS], range=["#2ca02c", "#8c564b", "#1f77b4", "#9467bd"])
 LEGEND = alt.Legend(orient="bottom", title=None, labelLimit=220, columns=2)

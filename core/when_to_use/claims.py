@@ -11,16 +11,13 @@ from functools import lru_cache
 
 from core.claims import Said, claim, said
 from core.when_to_use.data import load_table
-from core.when_to_use.jobs import (
+from core.when_to_use.jobs import CurveConfig, DuelConfig, NoiseConfig, ScalingConfig
+from core.when_to_use.models import (
     LABELS,
     NETS,
     TREES,
-    CurveConfig,
     CurvePoint,
-    DuelConfig,
     ModelRun,
-    NoiseConfig,
-    ScalingConfig,
     cross_validate,
     curve_point,
     family_best,

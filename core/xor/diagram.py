@@ -5,12 +5,11 @@ a logical canvas of ``CANVAS_W`` x height pixels, scaled to fit in the browser),
 weight, every node's output over the plane as a small uint8 picture (base64), the output plane, the
 points, the hidden space (:mod:`core.xor.hidden_space`) and the metrics. Pictures travel as bytes:
 value ``v`` in a node's range ``(lo, hi)`` is ``round(255 * (v - lo) / (hi - lo))``, row-major with
-x1 fastest and x2 growing upward (row 0 is x2 = -EXTENT).
+x1 fastest and x2 growing upward (row 0 is x2 = -EXTENT); :mod:`core.xor.wire` packs them.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from core import datasets
 from core.engine import Trainer, cores
 from core.engine.activations import REGISTRY
 from core.xor import hidden_space
+from core.xor.wire import b64, quantize
 
 CANVAS_W = 640  # logical width of the diagram; the browser scales it to its column
 CANVAS_H = 380  # logical height available for the tallest layer
@@ -86,22 +86,6 @@ def edges(trainer: Trainer, k: int = 0) -> list[tuple[int, int, int, float]]:
             for i in range(w.shape[1]):
                 out.append((li, i, j, float(w[j, i])))
     return out
-
-
-def quantize(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Values in (lo, hi) -> uint8 0..255 (clipped; NaN -> 128, the middle)."""
-    q = np.clip((np.nan_to_num(np.asarray(v, dtype=np.float64), nan=(lo + hi) / 2) - lo) / (hi - lo), 0.0, 1.0)
-    return np.round(q * 255).astype(np.uint8)
-
-
-def b64(a: np.ndarray) -> str:
-    """An array's raw bytes as base64 text (the component decodes with atob)."""
-    return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
-
-
-def unb64(s: str, dtype: type = np.uint8) -> np.ndarray:
-    """The inverse of :func:`b64` (flat)."""
-    return np.frombuffer(base64.b64decode(s), dtype=dtype)
 
 
 def hidden_range(activation: str) -> tuple[float, float]:

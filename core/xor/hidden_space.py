@@ -25,6 +25,7 @@ from core.engine import Trainer
 from core.plotting import NEGATIVE, POSITIVE, fixed_size
 from core.xor.jobs import XorCompareConfig, xor_torch_config
 from core.xor.scratch import ScratchNet
+from core.xor.wire import b64, quantize
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,6 @@ def payload(hs: HiddenSpace, y: np.ndarray, train: np.ndarray, act_range: tuple[
             layer: int = 1) -> dict:
     """The hidden space for the browser: xy as uint8 [N, 2] over (lo, hi), the line, the axis labels
     (units of hidden layer ``layer``, named as in the diagram: "L2 n7"), and the note saying which view."""
-    from core.xor.diagram import b64, quantize  # the wire format lives with the diagram's
 
     lo, hi = view_range(hs, act_range)
     i, j = hs.units

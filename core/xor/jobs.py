@@ -263,7 +263,8 @@ def diagnose(result: TrainResult, longer: TrainResult | None = None) -> dict:
     the wrong side of 0.5), "merged" (pairs of inputs of different classes the hidden layer maps to almost
     the same values), "saturated"/"dead" (units with slope < 1e-3 on all four inputs), "constant" ((unit,
     mean output) of units that barely change), "grad_norm", "loss", "longer_epochs", "longer_solved",
-    "longer_loss" (None without ``longer``)}; :func:`core.xor.claims.seed_findings` says them.
+    "longer_loss" (None without ``longer``)}; the claims ``seed_symptoms``, ``seed_flat`` and
+    ``seed_more_epochs`` (core.xor.claims) say them.
     """
     X, y = datasets.gate("XOR")
     net = result.model().double()
