@@ -33,7 +33,8 @@ def shape_of(data: Any) -> DataShape:
 def workload_of(request: Any, data: Any = None) -> Workload:
     """The workload of a request: its own ``workload(data)``; a list of models is one stack (on ``data``,
     a Dataset or a DataShape; else the data its first model's workload names). Models that name no data
-    are priced on sklearn's 8x8 digits, the largest data the engine's small pages train on."""
+    are priced on sklearn's 8x8 digits, the largest data the engine's small pages train on; a config
+    that is not a model's (no epochs, no batch) and says no workload trains nothing."""
     if isinstance(request, Workload):
         return request
     if isinstance(request, (list, tuple)):
@@ -48,6 +49,8 @@ def workload_of(request: Any, data: Any = None) -> Workload:
         return one_stack(request, shape)
     if hasattr(request, "workload"):
         return request.workload(data)
+    if not (hasattr(request, "epochs") and hasattr(request, "batch_size")):
+        return Workload()  # a config that trains nothing (a chart's settings, a link's page parameters)
     return one_stack([request], data if isinstance(data, DataShape) else
                      shape_of(data) if data is not None else digits_8x8())
 

@@ -186,8 +186,9 @@ class StudySettings(Config):
             raise ConfigError("epochs", f"{self.epochs} epochs per trial trains nothing; ask for at least 1")
         check_caps(self)
 
-    def workload(self, space: SearchSpace) -> Workload:
-        return workload.study(self, space)
+    def workload(self, space: SearchSpace | None = None) -> Workload:
+        """What the study trains over ``space`` (default: the default search space)."""
+        return workload.study(self, space if isinstance(space, SearchSpace) else SearchSpace())
 
     def resumable_with(self, other: StudySettings) -> bool:
         """Same study apart from the budget (trials, time limit), which a resume may change."""
