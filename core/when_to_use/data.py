@@ -186,6 +186,7 @@ def table_from_csv(raw: bytes, target: str = "", name: str = "your CSV") -> Tabl
         raise ValueError(f"could not read it as CSV ({str(e).splitlines()[0][:80]})") from None
     if len(df) > MAX_CSV_ROWS:
         raise ValueError(f"the file has {len(df):,} rows; the limit is {MAX_CSV_ROWS:,}")
+    df = df.drop(columns=[c for c in df.columns if c.startswith("Unnamed: ") and df[c].isna().all()])  # trailing ","
     if df.shape[1] < 2:
         raise ValueError("need at least two columns: one or more features and a target")
     target = target.strip() or df.columns[-1]
