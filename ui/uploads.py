@@ -11,8 +11,6 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from core import settings
-from core.datasets import csv_parse_cost
-from core.serve.workload import Lower, Price, Workload
 
 T = TypeVar("T")
 REFUSALS_KEPT = 16  # refused files remembered per session (their hash and one line each)
@@ -42,6 +40,8 @@ def read_once(raw: bytes, parse: Callable[[], T], *key: object) -> T:
 def parsing(n_bytes: int) -> Iterator[None]:
     """The door for parsing an uploaded CSV of ``n_bytes``: priced from its size (hosted mode; always far
     under the budget, see core.datasets.csv_parse_cost) and one training slot, so parses do not pile up."""
+    from core.datasets.toy import csv_parse_cost  # here, not at start-up: app.py imports this module
+    from core.serve.workload import Lower, Price, Workload
     from ui.common import admitted
 
     seconds, peak = csv_parse_cost(n_bytes)
