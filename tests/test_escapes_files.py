@@ -206,3 +206,41 @@ def test_predict_refuses_a_fifo_at_once(tmp_path):
     assert out and "not a regular file" in out[0]
     with pytest.raises(OSError, match="not a regular file"):
         predict.read_file("/dev/null", result=None)  # type: ignore[arg-type]
+
+
+# ---- the pages: a refused file never stays, and is not read again -----------------------------------------
+def test_digit_page_a_refused_model_file_never_stays_in_the_session(monkeypatch):
+    from core.digits import model_file as mfile
+    from tests.test_digit_page import page, texts
+    from tests.test_model_files import with_item
+
+    good = model_file((16,))
+    at = page()
+    at.file_uploader(key="d_model_file").set_value(("good.safetensors", good, "application/octet-stream")).run()
+    assert "Loaded **good.safetensors**" in texts(at, "success") and "d_loaded" in at.session_state
+    bad = with_item(good, metrics={"final_test_acc": None})  # passed validation, then crashed every rerun
+    calls = []
+    real = mfile.import_model
+    monkeypatch.setattr(digits, "import_model", lambda raw: calls.append(1) or real(raw))
+    at.file_uploader(key="d_model_file").set_value(("null.safetensors", bad, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "**null.safetensors** refused: the model file's metrics should be numbers" in texts(at, "error")
+    assert "d_loaded" not in at.session_state
+    at.run()  # a rerun: refused again at once, not read again
+    assert "refused" in texts(at, "error") and calls == [1] and not at.exception
+
+
+def test_when_to_use_page_refuses_a_hostile_csv_once_per_session(monkeypatch):
+    from core.when_to_use import data as wdata
+    from tests.test_when_to_use import page
+
+    calls = []
+    real = wdata.table_from_csv
+    monkeypatch.setattr(wtu, "table_from_csv", lambda raw, target="": calls.append(1) or real(raw, target))
+    at = page(d_dataset="iris", d_models="forest", d_folds="2")
+    raw = (",".join(["a"] * 40_000) + "\n" + ",".join(["1"] * 40_000) + "\n").encode()
+    at.file_uploader(key="csv_file").set_value([("same.csv", raw, "text/csv")]).run()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("same.csv: the file has 40,000 columns; the limit is 200" in str(e.value) for e in at.error)
+    assert calls == [1]
