@@ -145,12 +145,14 @@ def test_a_hosted_server_enforces_its_own_smaller_upload_limit(monkeypatch):
 
     from ui import uploads
 
+    from streamlit.testing.v1 import AppTest
+
     before = config.get_option("server.maxUploadSize")
     try:
         uploads.enforce_server_limit()  # a laptop: as configured
         assert config.get_option("server.maxUploadSize") == before
         monkeypatch.setenv("NNLAB_HOSTED", "1")
-        uploads.enforce_server_limit()
+        AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()  # app.py does it on a hosted server
         assert config.get_option("server.maxUploadSize") == settings.HOSTED.max_upload_mb
     finally:
         config.set_option("server.maxUploadSize", before)
