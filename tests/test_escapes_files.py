@@ -142,10 +142,9 @@ def test_the_servers_upload_limit_is_what_the_pages_declare():
 
 def test_a_hosted_server_enforces_its_own_smaller_upload_limit(monkeypatch):
     from streamlit import config
+    from streamlit.testing.v1 import AppTest
 
     from ui import uploads
-
-    from streamlit.testing.v1 import AppTest
 
     before = config.get_option("server.maxUploadSize")
     try:
@@ -246,3 +245,13 @@ def test_when_to_use_page_refuses_a_hostile_csv_once_per_session(monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert any("same.csv: the file has 40,000 columns; the limit is 200" in str(e.value) for e in at.error)
     assert calls == [1]
+
+
+def test_playground_csv_rows_are_counted_and_measured_before_numpy_reads_them(monkeypatch):
+    from core.datasets import points_from_csv
+
+    monkeypatch.setattr(np, "loadtxt", lambda *a, **k: (_ for _ in ()).throw(AssertionError("numpy read it")))
+    with pytest.raises(ValueError, match="found 300000 in row 2"):
+        points_from_csv(b"x1,x2,label\n1,2,0\n" + b",".join([b"1"] * 300_000) + b"\n")
+    with pytest.raises(ValueError, match="rows; the limit is 5000"):
+        points_from_csv(b"x1,x2,label\n" + b"\n" * 1_000_000)
