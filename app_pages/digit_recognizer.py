@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core import digits, settings
 from core.datasets import mnist
-from core.digits import DigitsConfig, ModelFileError, lessons
+from core.digits import DigitsConfig, lessons
 from core.digits import charts as dc
 from core.digits import claims as dcl
 from core.digits import metrics as dm
 from core.digits import reading as dr
 from core.engine import TrainResult
-from ui import links, say
+from ui import links, say, uploads
 from ui.canvas import digit_canvas
 from ui.common import seed_state, share_link, sync_url
 from ui.digit_settings import (
@@ -173,12 +175,17 @@ with tab_train:
             mf = m2.file_uploader("Load a model file", type=None, key="d_model_file", max_upload_size=upload_mb(),
                                   help="An NN Lab digit model (.safetensors). Nothing is ever unpickled.")
             if mf is not None:
-                try:
-                    st.session_state.d_loaded = digits.import_model(mf.getvalue())
-                    st.session_state.d_loaded_name = mf.name
+                raw = mf.getvalue()
+                try:  # checked once per file: a refusal is remembered, a loaded file is not read again
+                    if st.session_state.get("d_loaded_hash") != hashlib.sha256(raw).hexdigest():
+                        st.session_state.d_loaded = uploads.read_once(raw, lambda: digits.import_model(raw), "model")
+                        st.session_state.d_loaded_hash = hashlib.sha256(raw).hexdigest()
+                        st.session_state.d_loaded_name = mf.name
                     say.status(f"Loaded **{mf.name}**: {dr.model_summary(st.session_state.d_loaded)}. "
                                "Pick it under ② and ③.", "success", icon=":material/check_circle:", where=m2)
-                except ModelFileError as e:
+                except ValueError as e:  # ModelFileError, or its line remembered: a refused file never stays
+                    for k in ("d_loaded", "d_loaded_hash", "d_loaded_name"):
+                        st.session_state.pop(k, None)
                     say.status(f"**{mf.name}** refused: {e}", "error", icon=":material/block:", where=m2)
         links.try_next("digits.train", "digits", TABS)
 

@@ -10,8 +10,8 @@ import streamlit as st
 
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
-from ui import links, say
-from ui.common import check_request, share_link, sync_url, training_slot
+from ui import links, say, uploads
+from ui.common import check_request, share_link, sync_url, training_slot, widget_config
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, parse_numbers, upload_mb, url_config, widget_config
 
@@ -39,10 +39,16 @@ def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Call
 
 # ---- cached computations: one point = one model on one variant of one table ---------------------------
 @st.cache_data(max_entries=8, show_spinner=False)
-def csv_table(raw: bytes, target: str) -> wtu.Table:
-    table = wtu.table_from_csv(raw, target)
-    _ = table.levels  # computed once here, so every cached copy carries it (the price reads it each run)
+def _csv_table(raw: bytes, target: str) -> wtu.Table:
+    with uploads.parsing(len(raw)):  # hosted: priced from its size, one slot
+        table = wtu.table_from_csv(raw, target)
+        _ = table.levels  # computed once here, so every cached copy carries it (the price reads it each run)
     return table
+
+
+def csv_table(raw: bytes, target: str) -> wtu.Table:
+    """The uploaded table (cached); a refused file is refused again at once on a rerun, never parsed twice."""
+    return uploads.read_once(raw, lambda: _csv_table(raw, target), "wtu", target)
 
 
 def table_for(dataset: str, csv: bytes, target: str) -> wtu.Table:

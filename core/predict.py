@@ -31,13 +31,7 @@ from core.engine import TrainResult
 
 def read_file(path: str, result: TrainResult, max_bytes: int = 20_000_000) -> tuple[int, float]:
     """(digit, probability) for one image file; raises images.ImageError or OSError with the reason."""
-    p = Path(path)
-    if p.is_dir():
-        raise OSError("is a folder, not a file")
-    size = p.stat().st_size
-    if size > max_bytes:
-        raise images.ImageError(f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB")
-    return classify(p.read_bytes(), result)
+    return classify(images.read_image_file(Path(path), max_bytes), result)
 
 
 def classify(data: bytes, result: TrainResult) -> tuple[int, float]:

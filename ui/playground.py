@@ -28,7 +28,7 @@ from core.xor.playground import (
     new_trainer,
 )
 from core.xor.surfaces import train_test_losses
-from ui import say
+from ui import say, uploads
 from ui.common import seed_state
 from ui.glossary import tip
 from ui.playground_view import playground_view
@@ -187,6 +187,12 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
             )
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _points(raw: bytes) -> tuple:
+    with uploads.parsing(len(raw)):  # hosted: priced from its size, one slot
+        return datasets.points_from_csv(raw)
+
+
 def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
     """The visitor's uploaded points when the data is "csv" (else None); XOR until a file is read."""
     if g_cfg.dataset != "csv":
@@ -197,7 +203,8 @@ def _csv_points(g_cfg: PlaygroundConfig) -> tuple[PlaygroundConfig, object]:
     points = None
     if up is not None:
         try:
-            points = datasets.points_from_csv(up.getvalue())
+            raw = up.getvalue()
+            points = uploads.read_once(raw, lambda: _points(raw), "playground")
         except ValueError as e:
             say.status(f"Could not use {up.name}: {e}", "error")
     if points is None:

@@ -18,6 +18,7 @@ from core.datasets.toy import (  # noqa: F401
     MAX_CSV_ROWS,
     REGRESSION_SETS,
     TOY_SETS,
+    csv_parse_cost,
     csv_text,
     features,
     gate,

@@ -206,9 +206,13 @@ def download(dest: Path, mirrors: Sequence[str] = MIRRORS, timeout: float = 10.0
                 errors.append(f"{host}: checksum mismatch for {stem}.gz")
                 continue
             fd, tmp = tempfile.mkstemp(dir=dest, suffix=".part")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
+            try:  # a full disk (ENOSPC) or any write error: no .part left behind; load_raw says it in one line
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, target)
+            except OSError:
+                Path(tmp).unlink(missing_ok=True)
+                raise
             break
         else:
             raise MnistUnavailable(f"could not download MNIST ({'; '.join(errors) or 'no mirrors'}); {LOCAL_HINT}")

@@ -10,8 +10,11 @@ block counts 0..16). Both return a :class:`Steps` with every intermediate image,
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -44,6 +47,26 @@ def _sniff_non_image(data: bytes) -> str | None:
     if text and sum(c.isprintable() or c in "\r\n\t" for c in text) > 0.95 * len(text):
         return "this is a text file, not an image"
     return None
+
+
+def read_image_file(path: Path, max_bytes: int = 20_000_000) -> bytes:
+    """An image file's bytes; a folder, a FIFO or a device (anything but a regular file) is refused before it
+    is opened (reading a FIFO waits for a writer forever; /dev/zero never ends). Raises OSError or ImageError."""
+    st = path.stat()
+    if stat.S_ISDIR(st.st_mode):
+        raise OSError("is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError("is not a regular file (a FIFO, a socket or a device); not read")
+    if st.st_size > max_bytes:
+        raise ImageError(f"the file is {st.st_size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # swapped for a FIFO since: never blocks
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError("is not a regular file (a FIFO, a socket or a device); not read")
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ImageError(f"the file is over {max_bytes / 1e6:g} MB; the limit is {max_bytes / 1e6:g} MB")
+    return data
 
 
 def load_image(data: bytes, *, max_bytes: int = 20_000_000, max_pixels: int | None = None) -> Image.Image:

@@ -149,7 +149,7 @@ def embed(result: TrainResult, X: np.ndarray, space: str = "hidden", batch: int 
     with torch.no_grad():
         for i in range(0, len(X), batch):
             layers = hidden_activations(result, X[i:i + batch]).layers
-            out.append(np.concatenate([unit_norm(a) for a in layers], 1) / np.sqrt(len(layers)))
+            out.append(np.concatenate([unit_norm(a) for a in layers], 1) / np.float32(np.sqrt(len(layers))))
     return np.concatenate(out) if out else np.zeros((0, sum(result.config.hidden)), np.float32)
 
 

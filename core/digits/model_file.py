@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from core import settings
 from core.config import ConfigError
 from core.digits.jobs import SIDE, DigitsConfig
 from core.engine import TrainResult
 from core.serve.cache import decode_results, encode_results
+from core.serve.caps import violations
 
 MAX_MODEL_BYTES = 50_000_000
 MODEL_VERSION = 1
@@ -135,7 +137,7 @@ def _check_item(item: dict, cfg: DigitsConfig) -> None:
     if not isinstance(metrics, dict) or len(metrics) > 200:
         raise ModelFileError("the model file's metrics should be a mapping of names to numbers")
     for k, v in metrics.items():
-        if not (isinstance(k, str) and len(k) <= 60 and (_is_num(v) or v is None)):
+        if not (isinstance(k, str) and len(k) <= 60 and _is_num(v)):
             raise ModelFileError(f"the model file's metrics should be numbers ({str(k)[:30]}: {str(v)[:30]!r})")
     for k in ("n_in", "n_out", "stopped_epoch", "best_epoch"):
         v = item.get(k)
@@ -153,19 +155,37 @@ def _check_item(item: dict, cfg: DigitsConfig) -> None:
         raise ModelFileError("the model file's history columns are not an NN Lab history")
     extra = item.get("extra", {})
     if not (isinstance(extra, dict) and len(extra) <= 50 and all(
-            isinstance(k, str) and (v is None or isinstance(v, (str, bool)) or _is_num(v)) and len(str(v)) <= 200
-            for k, v in extra.items())):
+            isinstance(k, str) and not k.startswith("_") and (isinstance(v, (str, bool)) or _is_num(v))
+            and len(str(v)) <= 200 for k, v in extra.items())):
         raise ModelFileError("the model file's extra fields should be a few plain values")
+    for k, ok in _EXTRA_TYPES.items():  # the ones the app reads
+        if k in extra and not ok(extra[k]):
+            raise ModelFileError(f"the model file's extra field {k} has the wrong type")
 
 
-def import_model(data: bytes) -> TrainResult:
+#: extra fields the app reads, and their types (private "_" ones, the app's own memos, are never read from a file)
+_EXTRA_TYPES = {"cut_short": lambda v: isinstance(v, bool), "cut_short_epoch": _is_int, "stacks": _is_int,
+                "dataset": lambda v: isinstance(v, str)}
+
+
+def _within_caps(cfg: DigitsConfig, lim: settings.Limits | None) -> None:
+    """A model wider or deeper than this server trains is refused before anything is built from it (what
+    the page builds from a model grows with its widths: a 0.64 MB file of ten 4,096-wide layers held 1.3 GB)."""
+    over = [m for f, m in violations(cfg, lim) if f == "hidden"]
+    if over:
+        raise ModelFileError(f"this server reads models within its caps: {over[0]}")
+
+
+def import_model(data: bytes, lim: settings.Limits | None = None) -> TrainResult:
     """Load a file made by :func:`export_model`, checking everything; raises ModelFileError with why.
 
     Reads only safetensors (raw tensors + JSON), never a pickle. Before anything is built: the header
     size (at most MAX_HEADER_BYTES) and JSON nesting (at most MAX_JSON_DEPTH), the marker and version,
     every field's type and range (the config builds a valid DigitsConfig; metrics are numbers; epochs
     and sizes are whole numbers), the tensor names, dtypes and shapes against the config, and that
-    every weight is finite. Nothing but ModelFileError leaves this function for a bad file.
+    every weight is finite; the layers within this server's caps (``lim``, default
+    ``settings.limits()``: widths and layers, so its parameters too). Nothing but ModelFileError leaves
+    this function for a bad file.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load
@@ -204,6 +224,7 @@ def import_model(data: bytes) -> TrainResult:
     if item.get("config_class") != "DigitsConfig":
         raise ModelFileError("the model file holds a model of another kind, not a digit model")
     cfg = _config_from(item.get("config"))
+    _within_caps(cfg, lim)
     _check_item(item, cfg)
     n_in = SIDE[cfg.dataset] ** 2
     if item["n_in"] != n_in or item["n_out"] != 10:

@@ -26,6 +26,10 @@ K = 1  # neighbours averaged (bench/novelty.py: 1 flagged the most non-digits at
 QUANTILE = 0.98  # of the training images' own distances, per space
 CALIBRATION_ROWS = 1000
 BANK_ROWS = 20_000  # training images searched (a seeded sample when there are more)
+# one space's bank holds at most this many float32 values (63 MB: MNIST's pixels at BANK_ROWS rows), so a wide
+# model searches fewer rows instead of holding gigabytes; EMBED_FLOATS bounds one chunk of embedding
+BANK_FLOATS = BANK_ROWS * 784
+EMBED_FLOATS = 8_000_000
 CANVAS = 280  # the page's drawing canvas is 280x280, dark ink on white
 SPACES = ("hidden", "pixel")
 
@@ -45,8 +49,7 @@ class NoveltyModel:
 
     def scores(self, result: TrainResult, X: np.ndarray, exclude: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Space -> mean cosine distance to the k nearest training images: X [N, F] -> [N] each (0 = same)."""
-        return {s: knn_score(inside.unit_norm(inside.embed(result, X, s)), self.banks[s], self.k, exclude)
-                for s in self.banks}
+        return {s: knn_score(_embed(result, X, s), self.banks[s], self.k, exclude) for s in self.banks}
 
     def flags(self, result: TrainResult, X: np.ndarray) -> np.ndarray:
         """True where an input looks unlike the training digits in either space: [N] bool."""
@@ -55,6 +58,24 @@ class NoveltyModel:
         for s, v in sc.items():
             out |= v > self.thresholds[s]
         return out
+
+
+def dims(result: TrainResult, space: str) -> int:
+    """Width of a model's rows in a space: every hidden layer side by side, or the pixels."""
+    hidden = tuple(result.config.hidden)  # type: ignore[attr-defined]
+    return sum(hidden) if space == "hidden" and hidden else int(result.n_in)
+
+
+def bank_rows(result: TrainResult, n: int, spaces: tuple[str, ...] = SPACES) -> int:
+    """Training rows a bank keeps: all of ``n`` up to BANK_ROWS, fewer where a space's rows are wide."""
+    widest = max(dims(result, s) for s in spaces)
+    return max(1, min(n, BANK_ROWS, BANK_FLOATS // widest))
+
+
+def _embed(result: TrainResult, X: np.ndarray, space: str) -> np.ndarray:
+    """Unit float32 rows of X in a space, embedded in chunks of at most EMBED_FLOATS values."""
+    batch = max(1, min(8192, EMBED_FLOATS // (3 * dims(result, space))))  # activations, unit copies, the join
+    return inside.unit_norm(inside.embed(result, X, space, batch=batch).astype(np.float32, copy=False))
 
 
 def knn_score(E: np.ndarray, bank: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
@@ -78,12 +99,12 @@ def fit(result: TrainResult, X_train: np.ndarray, seed: int = 0, quantile: float
         k: int = K, spaces: tuple[str, ...] = SPACES) -> NoveltyModel:
     """Fit the flag to a model and its training images X_train [N, F] (raw, not augmented)."""
     rng = np.random.default_rng(seed + 31)
-    n = len(X_train)
-    bank_index = np.sort(rng.choice(n, BANK_ROWS, replace=False)) if n > BANK_ROWS else np.arange(n)
+    n, m = len(X_train), bank_rows(result, len(X_train), spaces)
+    bank_index = np.sort(rng.choice(n, m, replace=False)) if n > m else np.arange(n)
     pick = np.sort(rng.choice(len(bank_index), min(CALIBRATION_ROWS, len(bank_index)), replace=False))
     banks, thresholds, calib = {}, {}, {}
     for s in spaces:
-        banks[s] = inside.unit_norm(inside.embed(result, X_train[bank_index], s))
+        banks[s] = _embed(result, X_train[bank_index], s)
         calib[s] = knn_score(banks[s][pick], banks[s], k, pick)  # each sample row left out of its own search
         thresholds[s] = float(np.quantile(calib[s], quantile))
     return NoveltyModel(banks, bank_index, thresholds, calib, k, quantile)

@@ -112,6 +112,60 @@ def load_table(name: str) -> Table:
     return Table(name, X, np.asarray(d.target, dtype=np.float64), task, feats)
 
 
+def _short(name: str, n: int = 30) -> str:
+    return name if len(name) <= n else name[:n - 3] + "..."
+
+
+def _blank(row: list[str]) -> bool:
+    """A record pandas skips: an empty or whitespace-only line."""
+    return len(row) <= 1 and not "".join(row).strip()
+
+
+def csv_layout(text: str) -> tuple[str, list[str], str]:
+    """(delimiter, column names, the text after the header) of a CSV, checked in one linear pass before
+    pandas parses anything: at most MAX_CSV_ROWS rows and MAX_CSV_COLUMNS columns, every column named
+    once, no row wider than the header (a trailing delimiter aside). Raises ValueError with one line.
+
+    pandas renames repeated header names in time quadratic in the columns, and builds a column for each
+    name or each field of a wide first row, before any limit could be checked (an 80 kB header of one
+    name took seconds; 2 MB of names, 800 MB): so nothing reaches it unchecked.
+    """
+    n_lines = max(text.count("\n"), text.count("\r")) + 1
+    if n_lines > MAX_CSV_ROWS + 2:
+        raise ValueError(f"the file has about {n_lines:,} rows; the limit is {MAX_CSV_ROWS:,}")
+    try:
+        sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+    except csv.Error:  # one column, or nothing to tell by: the usual comma
+        sep = ","
+    f = io.StringIO(text, newline="")
+    reader = csv.reader(f, delimiter=sep)
+    try:
+        header = next((r for r in reader if not _blank(r)), None)
+        if header is None:
+            raise ValueError("the file has no header row")
+        if len(header) > MAX_CSV_COLUMNS:
+            raise ValueError(f"the file has {len(header):,} columns; the limit is {MAX_CSV_COLUMNS}")
+        names = [h.strip() or f"Unnamed: {i}" for i, h in enumerate(header)]
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise ValueError(f"two columns are named {_short(name)!r}: give every column its own name")
+            seen.add(name)
+        body = text[f.tell():]
+        rows = 0
+        for row in reader:
+            if _blank(row):
+                continue
+            rows += 1
+            if rows > MAX_CSV_ROWS:
+                raise ValueError(f"the file has over {MAX_CSV_ROWS:,} rows; the limit is {MAX_CSV_ROWS:,}")
+            if len(row) > len(names) and not (len(row) == len(names) + 1 and not row[-1].strip()):
+                raise ValueError(f"row {rows} has {len(row):,} fields; the header names {len(names)} columns")
+    except csv.Error as e:
+        raise ValueError(f"could not read it as CSV ({str(e).splitlines()[0][:80]})") from None
+    return sep, names, body
+
+
 def table_from_csv(raw: bytes, target: str = "", name: str = "your CSV") -> Table:
     """A student's table from CSV bytes: numeric feature columns and one target column.
 
@@ -122,27 +176,22 @@ def table_from_csv(raw: bytes, target: str = "", name: str = "your CSV") -> Tabl
     if not raw or not raw.strip():
         raise ValueError("the file is empty")
     text = csv_text(raw)
-    n_lines = text.count("\n") + 1
-    if n_lines > MAX_CSV_ROWS + 2:
-        raise ValueError(f"the file has about {n_lines:,} rows; the limit is {MAX_CSV_ROWS:,}")
+    sep, names, body = csv_layout(text)
     try:
-        sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
-    except csv.Error:  # one column, or nothing to tell by: the usual comma
-        sep = ","
-    try:
-        df = pd.read_csv(io.StringIO(text), sep=sep)
+        # the names are ours (checked above): pandas never reads the header, so it neither renames repeated
+        # names nor turns a wide first row into index columns; at most MAX_CSV_ROWS x MAX_CSV_COLUMNS cells
+        df = pd.read_csv(io.StringIO(body), sep=sep, header=None, names=names, usecols=range(len(names)),
+                         index_col=False, nrows=MAX_CSV_ROWS + 1, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError) as e:
         raise ValueError(f"could not read it as CSV ({str(e).splitlines()[0][:80]})") from None
     if len(df) > MAX_CSV_ROWS:
         raise ValueError(f"the file has {len(df):,} rows; the limit is {MAX_CSV_ROWS:,}")
-    if df.shape[1] > MAX_CSV_COLUMNS:
-        raise ValueError(f"the file has {df.shape[1]} columns; the limit is {MAX_CSV_COLUMNS}")
+    df = df.drop(columns=[c for c in df.columns if c.startswith("Unnamed: ") and df[c].isna().all()])  # trailing ","
     if df.shape[1] < 2:
         raise ValueError("need at least two columns: one or more features and a target")
-    df.columns = [str(c).strip() for c in df.columns]
     target = target.strip() or df.columns[-1]
     if target not in df.columns:
-        shown = ", ".join(df.columns[:8]) + (", ..." if df.shape[1] > 8 else "")
+        shown = ", ".join(_short(c) for c in df.columns[:8]) + (", ..." if df.shape[1] > 8 else "")
         raise ValueError(f"no target column named {target!r} (columns: {shown})")
     feats = [c for c in df.columns if c != target and pd.api.types.is_numeric_dtype(df[c])]
     if not feats:
