@@ -11,7 +11,7 @@ import streamlit as st
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links, say, uploads
-from ui.common import check_request, share_link, sync_url, training_slot, widget_config
+from ui.common import check_request, share_link, sync_url, training_slot
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, parse_numbers, upload_mb, url_config, widget_config
 
