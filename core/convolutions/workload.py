@@ -1,0 +1,25 @@
+"""What Images and Convolutions trains, as the server prices it: the MLP as a stack on its data, and the
+CNN's convolutions beside it (priced by :func:`core.engine.conv.cnn_cost`, which the stack price does not
+know)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.digits.workload import digits_shape
+from core.engine.conv import cnn_cost
+from core.serve.cost import MACS_PER_SECOND, RUN_SECONDS
+from core.serve.workload import DataShape, Price, Workload, one_stack
+
+
+def compare(cfg: Any, data: Any = None) -> Workload:
+    """A ConvConfig: the MLP (one stack), then the CNN for every epoch (its flops and memory beside it)."""
+    mlp, cnn = cfg.models()
+    shape = data if isinstance(data, DataShape) else digits_shape(mlp, (cfg.train_limit, 1000))
+    side = 8 if cfg.dataset == "digits" else 28
+    c = cnn_cost(cnn, side, 10, shape.n_train, shape.n_eval)
+    macs = c["flops"] / 2
+    secs = RUN_SECONDS + macs / MACS_PER_SECOND
+    peak = int(c["weight_bytes"] + c["batch_bytes"] + c["eval_bytes"])
+    work = one_stack([mlp], shape, "fewer training rows" if cfg.dataset == "mnist" else "the 8x8 digits")
+    return Workload(work.stacks, beside=Price(secs, peak, macs, 0, 0, secs), lower=work.lower)
