@@ -74,11 +74,11 @@ with tab_a:
             f"convolutions with {k.channels[0]} and {k.channels[1]} feature maps, each followed by 2x2 max "
             f"pooling, then a dense layer of {k.hidden[0]} and the 10 outputs. Same optimiser (Adam), learning "
             "rate, batch and stopping rule; no augmented copies, so neither model ever sees a moved digit.",
-            help=tip("feature map", "pooling", "dense layer", "adam", "augmentation"))
+            help=tip("feature map", "pooling", "adam", "learning rate", "batch", "augmentation"))
         cols = st.columns(2)
         for col, name, r, n in ((cols[0], "MLP", mlp, mlp_params), (cols[1], "CNN", cnn, cnn_params)):
             col.metric(f"{name}: test accuracy", f"{r.metrics['final_test_acc']:.1%}",
-                       help=tip("test accuracy", "parameter"))
+                       help=tip("accuracy"))
             col.caption(f"{n:,} parameters · trained in {r.extra.get('seconds', float('nan')):.1f} s "
                         f"({r.stopped_epoch} epochs) when first trained; cached since.")
         say.lesson(cl.budget(mlp.metrics["final_test_acc"], cnn.metrics["final_test_acc"], mlp_params, cnn_params),
