@@ -10,7 +10,6 @@ import streamlit as st
 from core.convolutions import charts as cc
 from core.convolutions import claims as cl
 from core.convolutions import jobs as J
-from core.digits import DigitsConfig
 from core.digits import images as di
 from core.engine import TrainResult
 from ui import links, say
@@ -45,7 +44,7 @@ side = J.SIDE[cfg.dataset]
 def train(c: J.ConvConfig) -> list[TrainResult]:
     """The MLP and the CNN: from memory, the disk cache, or trained here (priced once at the door)."""
     with st.spinner("Training the MLP, then the CNN..."):
-        return cached_results(J.key(c, J.data_id(c)), lambda: J.compute(c), (DigitsConfig, J.CnnDigits), request=c)
+        return cached_results(J.key(c, J.data_id(c)), lambda: J.compute(c), J.CONFIG_TYPES, request=c)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

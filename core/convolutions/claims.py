@@ -20,7 +20,7 @@ def default_results() -> list[TrainResult]:
     """The page's default comparison (8x8 digits, seed 0), from the disk cache when the page trained it."""
     from core.serve.cache import cached
     cfg = J.ConvConfig()
-    return cached(J.key(cfg, J.data_id(cfg)), lambda: J.compute(cfg))[0]
+    return cached(J.key(cfg, J.data_id(cfg)), lambda: J.compute(cfg), config_types=J.CONFIG_TYPES)[0]
 
 
 @cache

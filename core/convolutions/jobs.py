@@ -34,6 +34,9 @@ class CnnDigits(DigitsConfig, CnnConfig):
     hidden: tuple[int, ...] = (128,)
 
 
+CONFIG_TYPES = (DigitsConfig, CnnDigits)  # what a cached result's configs are read back as
+
+
 @dataclass(frozen=True)
 class ConvConfig(Config):
     """The page's comparison: an MLP and a CNN of a similar parameter count on one digit set, one seed."""
