@@ -86,7 +86,8 @@ def test_filters_maps_occlusion_on_the_default_cnn(results):
 def test_receptive_field_is_the_square_around_the_unit():
     f = J.receptive_field(J.cnn_config(J.ConvConfig(dataset="mnist")), 28, 7, 7)
     seen = f[f.seen]
-    assert (seen.row.min(), seen.row.max(), seen.col.min(), seen.col.max()) == (8, 21, 8, 21)  # pooled cells 5-9 = pixels 10-19, and 2 more each side
+    # pooled cells 5-9 are pixels 10-19, and the first 5x5 kernel adds 2 more each side
+    assert (seen.row.min(), seen.row.max(), seen.col.min(), seen.col.max()) == (8, 21, 8, 21)
     assert len(seen) == 14 * 14 and f.unit.sum() == 4
     corner = J.receptive_field(J.cnn_config(J.ConvConfig(dataset="mnist")), 28, 0, 0)
     assert J.field_size(corner) == 8  # cut by the image's edge

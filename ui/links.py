@@ -30,8 +30,8 @@ PAGES = {
 }
 
 # a page's st.tabs key (its value is the open tab's label; setting it opens another tab)
-TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab", "convolutions": "conv_tab",
-            "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
+TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab",
+            "convolutions": "conv_tab", "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
 # the query param a page reads its open tab from (default "tab")
 TAB_PARAM = {"hyperparameters": "sweep"}
 
@@ -125,7 +125,8 @@ class TunerLink(Config):
 # url path -> its page params (a page without any has none here)
 PAGE_PARAMS: dict[str, type[Config]] = {
     "xor": XorLink, "activations": ActivationsLink, "architectures": ArchitecturesLink, "backprop": BackpropLink,
-    "digits": DigitsLink, "convolutions": ConvolutionsLink, "hyperparameters": HyperparametersLink, "when-to-use": WhenToUseLink, "tuner": TunerLink}
+    "digits": DigitsLink, "convolutions": ConvolutionsLink, "hyperparameters": HyperparametersLink,
+    "when-to-use": WhenToUseLink, "tuner": TunerLink}
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ class ConvConfig(Config):
 
     kind: ClassVar[str] = "conv-compare"
     dataset: str = param("digits", choices=DATASETS, help="8x8 sklearn digits or the shipped 28x28 MNIST sample")
-    epochs: int = param(40, lo=1, hi=5000, cap="epochs", help="at most this many epochs (early stopping may end sooner)")
+    epochs: int = param(40, lo=1, hi=5000, cap="epochs",
+                        help="at most this many epochs (early stopping may end sooner)")
     channels: tuple[int, ...] = param((6, 16), lo=1, hi=64, length=(2, 2), cap="width",
                                       help="feature maps of the CNN's two conv layers")
     seed: int = param(0, lo=0, hi=10_000)
