@@ -23,7 +23,7 @@ st.markdown(
     "An MLP reads an image as one long row of pixels: a stroke one pixel to the left lands on other weights. "
     "A CNN slides small grids of weights over the image (a convolution), so the same pattern is found "
     "wherever it is. Here both learn the same digits with about as many parameters each.",
-    help=tip("mlp", "cnn", "convolution", "kernel", "weight"))
+    help=tip("mlp", "cnn", "convolution", "kernel", "weight", "parameters"))
 
 url_cfg = url_config(J.ConvConfig)
 ss = st.session_state
