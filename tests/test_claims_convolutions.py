@@ -46,3 +46,12 @@ def test_field_both_sides():
         assert size == 14  # 5 pooled cells of layer 1 = 10 input pixels, plus the 4 a 5x5 kernel adds at its edges
         assert cl.field(size, 5, 28).holds
         assert not cl.field(5, 5, 28).holds
+
+
+def test_sizes_both_sides():
+    with both_sides("convolutions.sizes"):
+        t = J.sizes_table(cl.default_sizes())
+        assert cl.sizes(t).holds
+        assert len(t) == 8 and t[t.model == "CNN"].params.is_monotonic_increasing
+        worse = t.assign(accuracy=[0.99 if m == "MLP" else 0.5 for m in t.model])
+        assert not cl.sizes(worse).holds

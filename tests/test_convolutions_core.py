@@ -120,3 +120,13 @@ def test_charts_encode_what_they_say():
     assert len(layers) == 3 and layers[1]["mark"]["stroke"] == "#1f77b4"
     p = cc.params_chart(pd.DataFrame({"model": ["MLP"], "params": [10], "accuracy": [0.9]})).to_dict()
     assert p["encoding"]["x"]["scale"]["type"] == "log"
+
+
+def test_sizes_run_prices_every_model_and_keys_on_every_field():
+    s = J.SizesConfig()
+    models = s.models()
+    assert [getattr(m, "channels", None) for m in models[4:]] == [(2, 4), (3, 8), (6, 16), (12, 32)]
+    assert [m.hidden for m in models[:4]] == [(25, 12), (50, 25), (100, 50), (200, 100)]
+    assert request_price(s).seconds > request_price(J.ConvConfig()).seconds
+    assert request_price(s.replace(epochs=400)).seconds > 5 * request_price(s).seconds
+    assert len({J.sizes_key(s), J.sizes_key(s.replace(seed=1)), J.sizes_key(s.replace(epochs=41))}) == 3

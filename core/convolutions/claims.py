@@ -46,6 +46,30 @@ def budget(mlp_acc: float, cnn_acc: float, mlp_params: int, cnn_params: int) -> 
     return said(close and cnn_acc >= mlp_acc, text, other, mlp_acc=mlp_acc, cnn_acc=cnn_acc)
 
 
+@cache
+def default_sizes() -> list[TrainResult]:
+    """The page's parameters-against-accuracy run at its defaults, cached like the page."""
+    from core.serve.cache import cached
+    cfg = J.SizesConfig()
+    return cached(J.sizes_key(cfg), lambda: J.compute_sizes(cfg),
+                  config_types=J.CONFIG_TYPES)[0]
+
+
+@claim("convolutions.sizes", page=PAGE, tab=COMPARE_TAB,
+       condition="the most accurate CNN of the sizes beats the most accurate MLP",
+       defaults=lambda: sizes(J.sizes_table(default_sizes())))
+def sizes(table: pd.DataFrame) -> Said:
+    """Over the sizes tried, the best CNN reads more test digits than the best MLP."""
+    best = {m: table[table.model == m].sort_values("accuracy").iloc[-1] for m in ("MLP", "CNN")}
+    c, m = best["CNN"], best["MLP"]
+    text = (f"Across the sizes, the best CNN ({int(c.params):,} parameters) reads {c.accuracy:.1%} of the test "
+            f"digits and the best MLP ({int(m.params):,}) {m.accuracy:.1%}: on images, spending parameters on "
+            "shared filters pays more than spending them on more dense units.")
+    other = (f"Across the sizes, the best MLP ({int(m.params):,} parameters) reads {m.accuracy:.1%} and the best "
+             f"CNN ({int(c.params):,}) {c.accuracy:.1%}.")
+    return said(c.accuracy > m.accuracy, text, other, cnn_best=float(c.accuracy), mlp_best=float(m.accuracy))
+
+
 @claim("convolutions.shift", page=PAGE, tab=MOVE_TAB,
        condition="moved by 1 pixel, the CNN loses fewer accuracy points than the MLP",
        defaults=lambda: shift(_default_tables()[0]))

@@ -59,7 +59,64 @@ class ConvConfig(Config):
         return compare(self, data)
 
 
-def _common(cfg: ConvConfig) -> dict[str, Any]:
+SIZE_STEPS = (0.25, 0.5, 1.0, 2.0)  # widths of both models as multiples of the page's pair
+
+
+@dataclass(frozen=True)
+class SizesConfig(Config):
+    """Parameters against accuracy: the page's MLP and CNN at SIZE_STEPS times their widths, on the 8x8 digits."""
+
+    kind: ClassVar[str] = "conv-sizes"
+    dataset: str = param("digits", choices=("digits",), help="the 8x8 digits (the 28x28 sample would take minutes)")
+    epochs: int = param(40, lo=1, hi=5000, cap="epochs",
+                        help="at most this many epochs (early stopping may end sooner)")
+    seed: int = param(0, lo=0, hi=10_000)
+    train_limit: int = 0
+
+    def models(self) -> list[DigitsConfig]:
+        """Every size's MLP, then every size's CNN."""
+        w = lambda n, f: max(1, round(n * f))  # noqa: E731
+        common = _common(self)
+        mlps = [DigitsConfig(hidden=(w(100, f), w(50, f)), **common) for f in SIZE_STEPS]
+        cnns = [CnnDigits(channels=(w(6, f), w(16, f)), kernel=5, hidden=(w(128, f),), **common) for f in SIZE_STEPS]
+        return [*mlps, *cnns]
+
+    def workload(self, data: Any = None) -> Any:
+        from core.convolutions.workload import sizes
+        return sizes(self, data)
+
+
+def compute_sizes(cfg: SizesConfig) -> list[TrainResult]:
+    """Train every size of both models (no cache), one after the other on one split."""
+    d = load_data(cfg.models()[0])
+    out = []
+    for m in cfg.models():
+        t0 = time.perf_counter()
+        r = fit([m], d)[0]
+        r.extra["seconds"] = time.perf_counter() - t0
+        out.append(r)
+    return out
+
+
+def sizes_key(cfg: SizesConfig) -> str:
+    """The cache key of a sizes run (the 8x8 digits' split is fixed)."""
+    from core.digits.jobs import data_identity
+    return batch_key(cfg.models(), data_identity(cfg.models()[0]))
+
+
+def sizes_table(results: list[TrainResult]) -> pd.DataFrame:
+    """One row per model: model ("MLP"/"CNN"), params, accuracy (test), seconds (training)."""
+    rows = []
+    for r in results:
+        c = r.config
+        cnn = isinstance(c, CnnConfig)
+        params = n_params(c, 8, 10) if cnn else mlp_params(c, 8)  # type: ignore[arg-type]
+        rows.append({"model": "CNN" if cnn else "MLP", "params": params, "accuracy": r.metrics["final_test_acc"],
+                     "seconds": r.extra.get("seconds", float("nan"))})
+    return pd.DataFrame(rows)
+
+
+def _common(cfg: Any) -> dict[str, Any]:
     limit = cfg.train_limit if cfg.dataset == "mnist" else 0
     base = dict(dataset=cfg.dataset, epochs=cfg.epochs, seed=cfg.seed, augment=0.0, augment_copies=0,
                 train_limit=limit, patience=8, dropout=0.0)
