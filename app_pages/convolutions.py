@@ -118,7 +118,7 @@ with tab_c:
         image, source = d.X_test[0].numpy(), "test digit 0"
         if drawing:
             try:
-                image, source = di.preprocess(di.load_image(drawing), cfg.dataset).x, "your drawing"
+                image, source = J.drawing_image(drawing, cfg.dataset), "your drawing"
             except di.ImageError as e:
                 say.status(f"The drawing could not be read: {e}", "warning", where=draw_col)
         occ, cls, p = J.occlusion(cnn, image, patch=2 if side <= 8 else 4)

@@ -130,3 +130,25 @@ def test_sizes_run_prices_every_model_and_keys_on_every_field():
     assert request_price(s).seconds > request_price(J.ConvConfig()).seconds
     assert request_price(s.replace(epochs=400)).seconds > 5 * request_price(s).seconds
     assert len({J.sizes_key(s), J.sizes_key(s.replace(seed=1)), J.sizes_key(s.replace(epochs=41))}) == 3
+
+
+def test_a_drawing_is_read_and_explained_like_a_test_digit(results):
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from core.digits.images import ImageError
+
+    im = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(im).line([(140, 30), (140, 250)], fill=0, width=20)  # a one
+    b = io.BytesIO()
+    im.save(b, "PNG")
+    x = J.drawing_image(b.getvalue(), "digits")
+    assert x.shape == (64,) and x.max() > 0.5
+    occ, cls, p = J.occlusion(results[1], x)
+    assert cls == 1 and occ["drop"].max() > 0  # some pixel of the stroke mattered
+    assert J.feature_maps(results[1], x).groupby("layer").size().to_dict() == {1: 384, 2: 256}
+    blank = io.BytesIO()
+    Image.new("L", (280, 280), 255).save(blank, "PNG")
+    with pytest.raises(ImageError):
+        J.drawing_image(blank.getvalue(), "digits")

@@ -259,6 +259,13 @@ def drop(table: pd.DataFrame, model: str, col: str) -> float:
     return 100 * float(t.accuracy.iloc[0] - t.accuracy.iloc[-1])
 
 
+def drawing_image(png: bytes, dataset: str) -> np.ndarray:
+    """A drawing (image bytes) as the model's input row, preprocessed as the Digit Recognizer reads it
+    (ImageError when it holds no ink or is not an image)."""
+    from core.digits import images
+    return images.preprocess(images.load_image(png), dataset).x
+
+
 def filters(result: TrainResult) -> pd.DataFrame:
     """The first conv layer's kernels, long: filter, row, col, weight."""
     w = next(v for k, v in result.state.items() if v.dim() == 4).numpy()  # [C, 1, k, k]
