@@ -91,8 +91,8 @@ def rotation(table: pd.DataFrame) -> Said:
     """Rotating every test digit by 20 degrees hurts the MLP more than the CNN."""
     t = table[table["angle"].isin([0, 20])]
     mlp, cnn = J.drop(t, "MLP", "angle"), J.drop(t, "CNN", "angle")
-    text = (f"Turned by 20 degrees, the MLP loses {mlp:.0f} points and the CNN {cnn:.0f}: convolution helps "
-            "with rotation too, but less, since a filter is not turned with the digit.")
+    text = (f"Turned by 20 degrees, the MLP loses {mlp:.0f} points and the CNN {cnn:.0f}: the CNN keeps more "
+            "here too, though its filters do not turn with the digit.")
     other = f"Turned by 20 degrees, the MLP loses {mlp:.0f} points and the CNN {cnn:.0f}."
     return said(cnn < mlp, text, other, mlp_drop=mlp, cnn_drop=cnn)
 
