@@ -55,3 +55,18 @@ def test_hosted_cap_lowers_the_epochs_max(monkeypatch):
     hosted = page()
     assert not hosted.exception, [e.value for e in hosted.exception]
     assert hosted.number_input(key="c_epochs").max < laptop
+
+
+def test_the_mnist_sample_opens_every_tab_at_a_few_epochs():
+    for tab in ("compare", "move", "inside"):
+        at = page(dataset="mnist", epochs="2", tab=tab)
+        assert not at.exception, (tab, [e.value for e in at.exception])
+        assert at.query_params.get("dataset") == ["mnist"] or at.query_params.get("dataset") == "mnist"
+    assert "28x28 input" in texts(at)  # the receptive field on the 28x28 image
+
+
+def test_hosted_a_request_over_budget_is_refused_with_one_line(monkeypatch):
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    at = page(dataset="mnist", epochs="2000")
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "this server allows" in at.error[0].value and not at.metric
