@@ -101,7 +101,7 @@ with tab_b:
         st.markdown(
             "Every test digit moved a few pixels (right, left, up and down, averaged), then turned, and read by "
             "the same two trained models. A network that still reads a moved digit has translation invariance.",
-            help=tip("translation invariance"))
+            help=tip("translation invariance", "accuracy", "pooling"))
         left, right = st.columns(2)
         left.altair_chart(cc.accuracy_lines(shifts, "shift", "shift (pixels)"), width="stretch")
         right.altair_chart(cc.accuracy_lines(rots, "angle", "rotation (degrees, both ways)"), width="stretch")

@@ -70,3 +70,11 @@ def test_hosted_a_request_over_budget_is_refused_with_one_line(monkeypatch):
     at = page(dataset="mnist", epochs="2000")
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.error) == 1 and "this server allows" in at.error[0].value and not at.metric
+
+
+def test_every_tab_tips_each_glossary_term_at_first_sight():
+    from tests.test_glossary_coverage import reading_order, untipped
+
+    for tab in ("compare", "move", "inside"):
+        at = page(tab=tab)
+        assert not untipped(reading_order(at.main)), tab
