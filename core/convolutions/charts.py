@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.plotting import SIGN_SCHEME, sign_scale
+from core.plotting import sign_scale
 
 MODEL_COLORS = alt.Scale(domain=["MLP", "CNN"], range=["#7f7f7f", "#2ca02c"])
 
@@ -71,6 +71,3 @@ def params_chart(table: pd.DataFrame) -> alt.Chart:
         tooltip=["model", "params", alt.Tooltip("accuracy:Q", format=".3f")],
     ).properties(height=260)
 
-
-__all__ = ["SIGN_SCHEME", "accuracy_lines", "field_chart", "filters_chart", "grid", "maps_chart",
-           "occlusion_chart", "params_chart"]

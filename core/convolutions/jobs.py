@@ -5,7 +5,6 @@ tests run on them: shifted and rotated test digits, feature maps, occlusion and 
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -343,8 +342,3 @@ def field_size(field: pd.DataFrame) -> int:
     """The side of the square of input pixels a unit sees (its bounding box, inside the image)."""
     seen = field[field.seen]
     return int(max(seen.row.max() - seen.row.min(), seen.col.max() - seen.col.min()) + 1)
-
-
-def replace_fields(cfg: ConvConfig, **kw: Any) -> ConvConfig:
-    """A copy with fields changed (validated)."""
-    return dataclasses.replace(cfg, **kw)
