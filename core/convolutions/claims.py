@@ -63,8 +63,8 @@ def sizes(table: pd.DataFrame) -> Said:
     best = {m: table[table.model == m].sort_values("accuracy").iloc[-1] for m in ("MLP", "CNN")}
     c, m = best["CNN"], best["MLP"]
     text = (f"Across the sizes, the best CNN ({int(c.params):,} parameters) reads {c.accuracy:.1%} of the test "
-            f"digits and the best MLP ({int(m.params):,}) {m.accuracy:.1%}: on images, spending parameters on "
-            "shared filters pays more than spending them on more dense units.")
+            f"digits and the best MLP ({int(m.params):,}) {m.accuracy:.1%}: given room to grow, the CNN reads "
+            "better.")
     other = (f"Across the sizes, the best MLP ({int(m.params):,} parameters) reads {m.accuracy:.1%} and the best "
              f"CNN ({int(c.params):,}) {c.accuracy:.1%}.")
     return said(c.accuracy > m.accuracy, text, other, cnn_best=float(c.accuracy), mlp_best=float(m.accuracy))
@@ -103,7 +103,7 @@ def rotation(table: pd.DataFrame) -> Said:
 def field(size: int, kernel: int, side: int) -> Said:
     """A layer-2 unit sees more of the image than one kernel does."""
     whole = " (the whole image)" if size >= side else ""
-    text = (f"Each kernel is {kernel}x{kernel}, yet one unit of conv layer 2 sees a {size}x{size} square of the "
+    text = (f"Each kernel is {kernel}x{kernel}, yet one unit of conv layer 2 sees {size}x{size} pixels of the "
             f"{side}x{side} input{whole}: a layer after a pool looks at pooled maps, so each layer sees more.")
-    other = f"One unit of conv layer 2 sees a {size}x{size} square, one kernel {kernel}x{kernel}."
+    other = f"One unit of conv layer 2 sees {size}x{size} pixels; one kernel covers {kernel}x{kernel}."
     return said(size > kernel, text, other, size=size)
