@@ -28,6 +28,7 @@ PAGES = [
     ("app_pages/backprop.py", "Backprop Step by Step", ":material/undo:", "backprop"),
     ("app_pages/architectures.py", "Network Shapes", ":material/account_tree:", "architectures"),
     ("app_pages/digit_recognizer.py", "Digit Recognizer", ":material/draw:", "digits"),
+    ("app_pages/convolutions.py", "Images and Convolutions", ":material/grid_on:", "convolutions"),
     ("app_pages/hyperparameters.py", "Hyperparameter Effects", ":material/science:", "hyperparameters"),
     ("app_pages/when_to_use.py", "When to Use Neural Networks", ":material/balance:", "when-to-use"),
     ("app_pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "tuner"),

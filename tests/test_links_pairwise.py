@@ -23,6 +23,7 @@ import pytest
 from core import architectures, explorer, hyperparameters, settings, tuning, when_to_use, xor
 from core.backprop import BackpropConfig
 from core.config import Config, _decode, _encode
+from core.convolutions.jobs import ConvConfig
 from core.digits import DigitsConfig
 from core.xor.playground import PlaygroundConfig
 from tests.conftest import MNIST_SAMPLE
@@ -174,6 +175,14 @@ def _setup_digits(cfg: DigitsConfig) -> None:
     _trainer([cfg.as_train()], data)
 
 
+def _setup_conv(cfg) -> None:
+    from core.convolutions import jobs as conv
+
+    data = conv.data(cfg)
+    for model in cfg.models():  # the MLP and the CNN train one after the other, each its own stack
+        _trainer([model], data)
+
+
 def _setup_sweep(cfg) -> None:
     for stack in cfg.stacks():
         _trainer([c for _, c in stack], hyperparameters.jobs.digits_data())
@@ -264,6 +273,7 @@ PAGES: dict[str, list[tuple[type[Config], str, Any]]] = {
                       (architectures.ApproxConfig, "u_", _setup_approx)],
     "backprop": [(BackpropConfig, "", _setup_backprop)],
     "digits": [(DigitsConfig, "", _setup_digits)],
+    "convolutions": [(ConvConfig, "", _setup_conv)],
     "hyperparameters": [(cls, f"{name}_", _setup_sweep) for name, cls in hyperparameters.SWEEP_TYPES.items()],
     "when-to-use": [(when_to_use.DuelConfig, "d_", _setup_table), (when_to_use.ScalingConfig, "s_", _setup_table),
                     (when_to_use.NoiseConfig, "n_", _setup_table), (when_to_use.CurveConfig, "c_", _setup_table)],
@@ -334,7 +344,8 @@ def test_all_pairs_of_every_config_open_on_a_hosted_server(page, hosted):
 # ---- (b) through the pages themselves -----------------------------------------------------------------
 PAGE_FILES = {"xor": "app_pages/xor_lab.py", "activations": "app_pages/activation_explorer.py",
               "architectures": "app_pages/architectures.py", "backprop": "app_pages/backprop.py",
-              "digits": "app_pages/digit_recognizer.py", "hyperparameters": "app_pages/hyperparameters.py",
+              "digits": "app_pages/digit_recognizer.py", "convolutions": "app_pages/convolutions.py",
+              "hyperparameters": "app_pages/hyperparameters.py",
               "when-to-use": "app_pages/when_to_use.py", "tuner": "app_pages/hyperparameter_tuner.py"}
 # the tab that shows a config (its URL prefix) on its page, so the link's run reaches that config's job
 TAB_OF = {("xor", "p_"): {"tab": "perceptron"}, ("xor", "c_"): {"tab": "compare"}, ("xor", "s_"): {"tab": "seeds"},
@@ -342,6 +353,7 @@ TAB_OF = {("xor", "p_"): {"tab": "perceptron"}, ("xor", "c_"): {"tab": "compare"
           ("activations", "f_"): {"tab": "shapes"}, ("activations", "c_"): {"tab": "learn"},
           ("activations", "d_"): {"tab": "depth"}, ("architectures", "s_"): {"tab": "shapes"},
           ("architectures", "u_"): {"tab": "approx"}, ("digits", ""): {"tab": "train"},
+          ("convolutions", ""): {"tab": "compare"},
           ("when-to-use", "d_"): {"tab": "duel"}, ("when-to-use", "s_"): {"tab": "scaling"},
           ("when-to-use", "n_"): {"tab": "noise"}, ("when-to-use", "c_"): {"tab": "curve"},
           **{("hyperparameters", f"{n}_"): {"sweep": n} for n in hyperparameters.SWEEP_TYPES}}

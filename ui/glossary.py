@@ -194,6 +194,24 @@ TERMS: dict[str, str] = {
                    "one cannot run code, unlike a pickle.",
     "mlpclassifier": "scikit-learn's ready-made MLP for classification: fit(X, y) trains it (Adam by default), "
                      "predict(X) answers.",
+    # Images and Convolutions
+    "cnn": "Convolutional neural network: convolution layers (with pooling) that find small patterns anywhere "
+           "in an image, then dense layers that decide.",
+    "convolution": "Sliding one small grid of weights over the whole image and taking, at every position, the "
+                   "weighted sum of the pixels under it.",
+    "kernel": "The small grid of weights (here 5x5) a convolution slides over the image; also called a filter. "
+              "The same weights are used at every position.",
+    "feature map": "A convolution's output: one kernel's response at every position of the image, itself a "
+                   "small image.",
+    "pooling": "Shrinking a feature map by keeping one number per small block (here the largest of each 2x2), "
+               "so a pattern moved by a pixel gives nearly the same output.",
+    "receptive field": "The input pixels one unit can see: a kernel's size in the first layer, wider in each "
+                       "layer after a pool.",
+    "occlusion map": "Blank a small square of the image at every position and record how much the answer's "
+                     "probability falls: the pixels that mattered most.",
+    "saliency": "How much each input pixel matters to the network's answer.",
+    "translation invariance": "Giving the same answer when the input is moved: a CNN's shared kernels and "
+                              "pooling give it some; an MLP has none.",
 }
 
 

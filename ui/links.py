@@ -23,6 +23,7 @@ PAGES = {
     "backprop": "app_pages/backprop.py",
     "architectures": "app_pages/architectures.py",
     "digits": "app_pages/digit_recognizer.py",
+    "convolutions": "app_pages/convolutions.py",
     "hyperparameters": "app_pages/hyperparameters.py",
     "when-to-use": "app_pages/when_to_use.py",
     "tuner": "app_pages/hyperparameter_tuner.py",
@@ -30,7 +31,7 @@ PAGES = {
 
 # a page's st.tabs key (its value is the open tab's label; setting it opens another tab)
 TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab",
-            "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
+            "convolutions": "conv_tab", "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
 # the query param a page reads its open tab from (default "tab")
 TAB_PARAM = {"hyperparameters": "sweep"}
 
@@ -90,6 +91,14 @@ class DigitsLink(Config):
 
 
 @dataclass(frozen=True)
+class ConvolutionsLink(Config):
+    """Images and Convolutions' page param: the open tab."""
+
+    kind: ClassVar[str] = "link-convolutions"
+    tab: str = param("compare", choices=("compare", "move", "inside"))
+
+
+@dataclass(frozen=True)
 class HyperparametersLink(Config):
     """Hyperparameter Effects' page param: sweep, the open tab."""
 
@@ -116,7 +125,8 @@ class TunerLink(Config):
 # url path -> its page params (a page without any has none here)
 PAGE_PARAMS: dict[str, type[Config]] = {
     "xor": XorLink, "activations": ActivationsLink, "architectures": ArchitecturesLink, "backprop": BackpropLink,
-    "digits": DigitsLink, "hyperparameters": HyperparametersLink, "when-to-use": WhenToUseLink, "tuner": TunerLink}
+    "digits": DigitsLink, "convolutions": ConvolutionsLink, "hyperparameters": HyperparametersLink,
+    "when-to-use": WhenToUseLink, "tuner": TunerLink}
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,12 @@ PATH: tuple[Step, ...] = (
     Step("digits", "evaluate", "Digit Recognizer ② Evaluate", "which digits it confuses"),
     Step("digits", "read", "Digit Recognizer ③ Read my digits", "draw or upload a digit"),
     Step("digits", "compare", "Digit Recognizer ④ Compare", "dropout and early stopping against overfitting"),
+    Step("convolutions", "compare", "Images and Convolutions ① MLP vs CNN",
+         "a convolutional network against an MLP of the same size"),
+    Step("convolutions", "move", "Images and Convolutions ② Shift and rotate",
+         "move or turn the test digits: which network still reads them"),
+    Step("convolutions", "inside", "Images and Convolutions ③ Inside the CNN",
+         "filters, feature maps, which pixels mattered, what one unit sees"),
     Step("hyperparameters", "lr", "Hyperparameter Effects: learning rate", "too high diverges, too low crawls"),
     Step("hyperparameters", "batch", "Hyperparameter Effects: batch size", "noisy small batches, smooth large ones"),
     Step("hyperparameters", "capacity", "Hyperparameter Effects: layers and neurons",
@@ -190,6 +206,7 @@ def path() -> list[Step]:
 
 PAGE_TITLES = {"xor": "XOR Lab", "activations": "Activation Explorer", "backprop": "Backprop Step by Step",
                "architectures": "Network Shapes", "digits": "Digit Recognizer",
+               "convolutions": "Images and Convolutions",
                "hyperparameters": "Hyperparameter Effects", "when-to-use": "When to Use Neural Networks",
                "tuner": "Hyperparameter Tuner"}
 
