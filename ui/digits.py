@@ -353,6 +353,10 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
                  "compared by cosine distance (the mean over the layers). Pixel space: the preprocessed pixels, "
                  "compared by cosine distance."))
     Xb, yb = bank
+    m = nv.bank_rows(model, len(Xb), (space,))  # the same bound as the not-a-digit flag's bank
+    if m < len(Xb):
+        keep = np.sort(np.random.default_rng(0).choice(len(Xb), m, replace=False))
+        Xb, yb = Xb[keep], yb[keep]
     E = bank_embedding(model, key, Xb, space)
     idx, d = inside.nearest(inside.unit_norm(inside.embed(model, x.steps.x[None], space)), E, k=8)
     cols = st.columns(8)
@@ -361,8 +365,10 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
         col.image(dr.stage_image(Xb[i].reshape(side, side), 72))
         col.caption(f"a **{int(yb[i])}** · {dist:.3f}")
     labels = yb[idx[0]]
+    n_all = len(bank[0])
+    among = "" if len(Xb) == n_all else f" (searched among a seeded sample of {len(Xb):,} of the {n_all:,})"
     st.caption(f"Cosine distance in {space} space (0 = same direction). {int((labels == x.digit).sum())} of the 8 "
-               f"nearest training images are {x.digit}s.")
+               f"nearest training images are {x.digit}s{among}.")
 
 
 def bank_embedding(model: TrainResult, key: str, X: np.ndarray, space: str) -> np.ndarray:
@@ -370,7 +376,7 @@ def bank_embedding(model: TrainResult, key: str, X: np.ndarray, space: str) -> n
     k = f"bank-{space}-{key}"
     hit = memo_get(k)
     if hit is None:
-        hit = inside.unit_norm(inside.embed(model, X, space))
+        hit = inside.unit_norm(inside.embed(model, X, space, batch=2048)).astype(np.float32, copy=False)
         memo_put(k, hit)
     return hit
 
