@@ -119,7 +119,9 @@ def test_charts_encode_what_they_say():
     layers = cc.field_chart(field, img).to_dict()["layer"]
     assert len(layers) == 3 and layers[1]["mark"]["stroke"] == "#1f77b4"
     p = cc.params_chart(pd.DataFrame({"model": ["MLP"], "params": [10], "accuracy": [0.9]})).to_dict()
-    assert p["encoding"]["x"]["scale"]["type"] == "log"
+    enc = p["layer"][1]["encoding"] if "layer" in p else p["encoding"]
+    assert enc["x"]["scale"]["type"] == "log" and enc["y"]["scale"]["zero"] is False
+    assert [m["mark"]["type"] for m in p["layer"]] == ["line", "point"]
 
 
 def test_sizes_run_prices_every_model_and_keys_on_every_field():

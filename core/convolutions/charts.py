@@ -64,10 +64,13 @@ def field_chart(field: pd.DataFrame, image: pd.DataFrame) -> alt.Chart:
 
 def params_chart(table: pd.DataFrame) -> alt.Chart:
     """Test accuracy against parameters, one point per model (log x)."""
-    return alt.Chart(table).mark_point(size=90, filled=True).encode(
+    # the points sit within a few points of each other near the top: an axis from 0 squashed them into a line
+    base = alt.Chart(table).encode(
         x=alt.X("params:Q", title="parameters", scale=alt.Scale(type="log")),
-        y=alt.Y("accuracy:Q", title="test accuracy"),
+        y=alt.Y("accuracy:Q", title="test accuracy", scale=alt.Scale(zero=False, padding=12),
+                axis=alt.Axis(format=".0%")),
         color=alt.Color("model:N", scale=MODEL_COLORS),
         tooltip=["model", "params", alt.Tooltip("accuracy:Q", format=".3f")],
-    ).properties(height=260)
+    )
+    return (base.mark_line(opacity=0.5) + base.mark_point(size=90, filled=True)).properties(height=260)
 
