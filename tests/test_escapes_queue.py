@@ -1,0 +1,51 @@
+"""Work that escaped the price or the queue in hosted mode (issue 22, part 2): each is bounded now."""
+
+from __future__ import annotations
+
+import time
+
+from core.serve.queue import FairQueue
+from core.xor.play import PlayLoop
+from tests.test_playground_view import setting
+
+
+# ---- Play: holds a training slot while it trains, and stops at a wall-clock limit --------------------
+def test_play_in_several_tabs_trains_one_network_at_a_time_on_a_one_slot_server():
+    q = FairQueue(1, poll=0.02)
+    loops = []
+    for i in range(3):  # three tabs (three sessions) press Play
+        _, _, tr = setting(epochs=60)
+        loops.append(PlayLoop([(tr, 60)], pace=2_000, idle_timeout=60,
+                              slot=lambda on_wait, i=i: q.slot(f"tab{i}", on_wait)).start())
+    deadline = time.monotonic() + 60
+    while any(lp.alive for lp in loops) and time.monotonic() < deadline:
+        for lp in loops:
+            lp.touch()
+        time.sleep(0.01)
+    assert all(lp.finished and lp.error is None for lp in loops)
+    assert q.peak_running == 1 and q.granted_total == 3  # each took the slot in turn, never two at once
+
+
+def test_a_waiting_play_leaves_the_line_when_paused():
+    q = FairQueue(1, poll=0.02)
+    _, _, a = setting(epochs=5000)
+    _, _, b = setting(epochs=5000)
+    first = PlayLoop([(a, 5000)], pace=50, idle_timeout=60, slot=lambda w: q.slot("a", w)).start()
+    time.sleep(0.2)
+    second = PlayLoop([(b, 5000)], pace=50, idle_timeout=60, slot=lambda w: q.slot("b", w)).start()
+    time.sleep(0.3)
+    assert second.waiting is not None and b.epoch == 0  # in line, not training
+    second.stop()
+    first.stop()
+    assert not second.alive and second.error is None and b.epoch == 0 and q.running() == 0
+
+
+def test_play_stops_at_the_wall_clock_limit_and_says_so():
+    _, _, a = setting(epochs=5000)
+    loop = PlayLoop([(a, 5000)], pace=50, idle_timeout=60, wall_seconds=0.3).start()
+    deadline = time.monotonic() + 30
+    while loop.alive and time.monotonic() < deadline:
+        loop.touch()
+        time.sleep(0.02)
+    assert not loop.alive and 0 < a.epoch < 5000
+    assert loop.cut and "limit" in loop.cut and "Play" in loop.cut
