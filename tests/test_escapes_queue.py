@@ -49,3 +49,22 @@ def test_play_stops_at_the_wall_clock_limit_and_says_so():
         time.sleep(0.02)
     assert not loop.alive and 0 < a.epoch < 5000
     assert loop.cut and "limit" in loop.cut and "Play" in loop.cut
+
+
+# ---- fine-tuning ("teach it") goes through the door, priced --------------------------------------------
+def test_fine_tuning_has_a_price_within_the_budget_and_the_page_takes_the_door(monkeypatch):
+    import inspect
+
+    from core import digits, settings
+    from core.digits import finetune as ft
+    from core.serve import price
+    from ui import digits as ui_digits
+
+    model = digits.compute(digits.default_config("digits"))[0]
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    work = ft.workload(model, 5, 300)
+    p = price.workload_price(work)
+    assert 0 < p.seconds < settings.limits().run_seconds and p.peak_bytes > 0
+    assert price.check(work) is None  # a few drawings: never refused
+    assert price.check(ft.workload(model, 5, 300, epochs=10**7)) is not None  # the price sees its size
+    assert "admitted(ft.workload(" in inspect.getsource(ui_digits.teach_view)
