@@ -68,3 +68,27 @@ def test_fine_tuning_has_a_price_within_the_budget_and_the_page_takes_the_door(m
     assert price.check(work) is None  # a few drawings: never refused
     assert price.check(ft.workload(model, 5, 300, epochs=10**7)) is not None  # the price sees its size
     assert "admitted(ft.workload(" in inspect.getsource(ui_digits.teach_view)
+
+
+# ---- a Hyperparameter Effects sweep is priced whole, once ---------------------------------------------
+def _call_keywords(path: str, func: str, callee: str) -> set[str]:
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(path).read_text())
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func)
+    return {k.arg for n in ast.walk(fn) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == callee
+            for k in n.keywords}
+
+
+def test_a_sweep_of_six_stacks_each_under_the_budget_is_refused_whole(monkeypatch):
+    from core.hyperparameters import jobs as hp
+    from core.serve import price
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    cfg = hp.CapacitySweep(values=("256", "128x128", "192", "64x64", "128", "32x32"), seeds=10, epochs=300)
+    assert len(cfg.stacks()) == 6
+    assert all(price.check([c for _, c in s]) is None for s in cfg.stacks())  # each stack alone passes
+    msg = price.check(cfg)
+    assert msg and "60 s" in msg and "\n" not in msg  # the whole sweep: one line, the budget
+    assert "request" in _call_keywords("app_pages/hyperparameters.py", "sweep_results", "cached_results")
