@@ -92,3 +92,25 @@ def test_a_sweep_of_six_stacks_each_under_the_budget_is_refused_whole(monkeypatc
     msg = price.check(cfg)
     assert msg and "60 s" in msg and "\n" not in msg  # the whole sweep: one line, the budget
     assert "request" in _call_keywords("app_pages/hyperparameters.py", "sweep_results", "cached_results")
+
+
+# ---- a resumed tuning study is priced again, with its new budget --------------------------------------
+def test_a_study_resumed_with_more_trials_is_priced_again(tmp_path, monkeypatch):
+    import pytest
+
+    from core import tuning
+    from core.config import ConfigError
+    from core.serve import check_study
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    space = tuning.SearchSpace(layers_max=3, width_max=256)
+    st = tuning.StudySettings(n_trials=10, epochs=200)
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    assert check_study(space, st) is None  # priced when started: fits
+    big = st.replace(n_trials=100)
+    assert check_study(space, big)  # the same study with 100 trials would not
+    tuning.create_study("r", space, st, url)
+    with pytest.raises(ConfigError, match="n_trials: .*10 min per study: fewer trials"):
+        tuning.resume(url, "r", n_trials=100)
+    assert tuning.study_info(url, "r").settings.n_trials == 10  # refused: the budget is unchanged
+    tuning.resume(url, "r", n_trials=12)  # a resume within the budget still works

@@ -15,6 +15,7 @@ from typing import Any
 
 import optuna
 
+from core import settings as nn_settings
 from core.config import Config, ConfigError
 from core.tuning.errors import TuningError, mask_url
 from core.tuning.samplers import make_pruner, make_sampler
@@ -140,10 +141,19 @@ def request_stop(url: str | None, name: str) -> None:
 
 @reports_outage
 def resume(url: str | None, name: str, n_trials: int | None = None, timeout_min: float | None = None) -> StudyInfo:
-    """Clear the stop flag (optionally with a new budget), so workers may run again."""
+    """Clear the stop flag (optionally with a new budget), so workers may run again.
+
+    Hosted mode prices the study again with its new budget (all its trials, as when it was started) and
+    refuses a resume over the caps or the budget (ConfigError naming ``n_trials``, one line)."""
     info = study_info(url, name)
     changes = {k: v for k, v in (("n_trials", n_trials), ("timeout_min", timeout_min)) if v is not None}
     st = info.settings.replace(**changes) if changes else info.settings
+    if nn_settings.hosted():
+        from core.serve.price import check_study
+
+        too_much = check_study(info.space, st)
+        if too_much:
+            raise ConfigError("n_trials", too_much)
     return create_study(name, info.space, st, url, info.heartbeat)
 
 
