@@ -114,3 +114,22 @@ def test_a_study_resumed_with_more_trials_is_priced_again(tmp_path, monkeypatch)
         tuning.resume(url, "r", n_trials=100)
     assert tuning.study_info(url, "r").settings.n_trials == 10  # refused: the budget is unchanged
     tuning.resume(url, "r", n_trials=12)  # a resume within the budget still works
+
+
+# ---- the hosted XOR Lab "100 seeds" tab: its retry-longer step is priced into the tab, never refused ----
+def test_the_seed_study_workload_holds_its_retry_and_the_hosted_default_tab_is_not_refused(tmp_path, monkeypatch):
+    from core.serve import price
+    from core.xor import jobs as xor
+    from tests.test_xor_page import xor_page
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path))
+    cfg = xor.SeedStudyConfig()
+    work = cfg.workload()
+    assert max(m.epochs for s in work.stacks for m in s.models) == cfg.epochs * xor.RETRY_FACTOR
+    assert price.check(cfg) is None
+    at = xor_page(tab="seeds")
+    assert not at.exception
+    refused = [e.value for e in at.error if "cap" in e.value or "allows" in e.value]
+    assert not refused, refused
+    assert any("longer" in e.value for e in at.info)  # the retry ran and said what it found
