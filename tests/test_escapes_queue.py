@@ -133,3 +133,34 @@ def test_the_seed_study_workload_holds_its_retry_and_the_hosted_default_tab_is_n
     refused = [e.value for e in at.error if "cap" in e.value or "allows" in e.value]
     assert not refused, refused
     assert any("longer" in e.value for e in at.info)  # the retry ran and said what it found
+
+
+# ---- studies and worker logs have a retention rule -----------------------------------------------------
+def test_starting_a_new_study_keeps_only_the_newest_n(tmp_path, monkeypatch):
+    from core import tuning
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    monkeypatch.setenv("NNLAB_KEEP_STUDIES", "3")
+    space = tuning.SearchSpace(layers_max=1, width_max=16)
+    st = tuning.StudySettings(n_trials=2, epochs=1)
+    for i in range(5):
+        tuning.create_study(f"s{i}", space, st, url)
+        time.sleep(0.01)  # distinct creation times
+    assert tuning.list_studies(url) == ["s4", "s3", "s2"]
+    tuning.create_study("s2", space, st.replace(n_trials=3), url)  # a resume deletes nothing
+    assert tuning.list_studies(url) == ["s4", "s3", "s2"]
+
+
+def test_starting_a_worker_deletes_logs_older_than_the_setting(tmp_path, monkeypatch):
+    import os
+
+    from core.tuning import worker
+
+    monkeypatch.setenv("NNLAB_KEEP_LOG_DAYS", "7")
+    old, new = tmp_path / "a-1.log", tmp_path / "b-2.log"
+    old.write_text("old")
+    new.write_text("new")
+    os.utime(old, (time.time() - 8 * 86_400,) * 2)
+    proc = worker.spawn_worker("sqlite:///" + str(tmp_path / "none.db"), "nope", log_dir=tmp_path)
+    proc.wait(timeout=120)
+    assert not old.exists() and new.exists()

@@ -7,6 +7,7 @@ the study's name. Every function here raises StorageUnavailable (one line) when 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import warnings
@@ -122,8 +123,24 @@ def create_study(name: str, space: SearchSpace, st: StudySettings, url: str | No
         study.set_user_attr(META_KEY, {"version": 1, "space": space.to_dict(), "settings": st.to_dict(),
                                        "heartbeat": [heartbeat.interval, heartbeat.grace],
                                        "created": time.time()})
+        prune_studies(url, keep=nn_settings.keep_studies())
     _arm(study, st)
     return info_from_attrs(name, study.user_attrs)
+
+
+@reports_outage
+def prune_studies(url: str | None, keep: int) -> list[str]:
+    """Delete the oldest studies beyond the newest ``keep`` (0: keep all); returns the names deleted.
+
+    The retention rule (``core.settings.keep_studies``), applied when a new study starts."""
+    if keep <= 0:
+        return []
+    old = list_studies(url)[keep:]
+    storage = open_storage(url)
+    for name in old:
+        with contextlib.suppress(KeyError):  # deleted by someone else meanwhile
+            optuna.delete_study(study_name=name, storage=storage)
+    return old
 
 
 def _arm(study: optuna.Study, st: StudySettings) -> None:
