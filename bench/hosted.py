@@ -5,13 +5,13 @@
     python -m bench.hosted --calibrate           # only price vs measured, each default run in its own process
 
 Hostile mix (``--mix hostile``): on one hosted server (NNLAB_HOSTED=1, a fresh data folder), while 6
-ordinary visitors each start a training (the XOR Lab's seed study, each its own epochs), 2 hostile
+ordinary visitors each start a training (the XOR Lab's seed study, each its own epochs), 3 hostile
 visitors each open an over-budget link (an Activation Explorer comparison of 20 seeds x 6 layers of 256
 at batch 1 for 500 epochs; a Digit Recognizer model of twelve 256-wide layers at batch 1 for 2,000
-epochs: both within every per-field cap) and upload a 190 kB PNG that decodes to 6,300 x 6,300 RGBA.
+epochs; a Hyperparameter Effects sweep of six stacks, each under the budget alone: all within every
+per-field cap) and upload a 190 kB PNG that decodes to 6,300 x 6,300 RGBA.
 Then, one after the other, hostile files (When to Use: a 2 MB CSV of unique column names, an 80 kB one of
-duplicate names; Digit Recognizer: a 0.64 MB model file with wide layers), an over-budget sweep link
-(Hyperparameter Effects: six stacks, each under the budget alone), and Play in 3 tabs at once (the
+duplicate names; Digit Recognizer: a 0.64 MB model file with wide layers), and Play in 3 tabs at once (the
 Playground, 100 seeds x 2,000 epochs: bounded when no exception shows; the queue holds their slots).
 Per visitor: the outcome and its time; the server's peak memory (process tree RSS); exceptions shown.
 A link's time is given twice: from navigation ("seconds": the browser boots Streamlit's frontend first,
