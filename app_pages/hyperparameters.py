@@ -26,7 +26,8 @@ SAYS = {
 
 
 def sweep_results(cfg: hp.Sweep, progress=None):
-    return cached_results(hp.sweep_key(cfg), lambda: hp.run_sweep(cfg, progress))
+    # request=cfg: the sweep is priced whole, once (all its stacks), before any of it trains
+    return cached_results(hp.sweep_key(cfg), lambda: hp.run_sweep(cfg, progress), request=cfg)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -61,7 +61,7 @@ def longer_runs(cfg: xor.SeedStudyConfig) -> dict:
     if not failed:
         return {}
     longer = cached_results(batch_key([cfg], f"xor-gate-retry-{xor.RETRY_FACTOR}"),
-                            lambda: list(xor.retry_longer(cfg, results).values()))
+                            lambda: list(xor.retry_longer(cfg, results).values()), request=cfg)  # priced in cfg
     return dict(zip(failed, longer))
 
 

@@ -5,10 +5,14 @@
     python -m bench.hosted --calibrate           # only price vs measured, each default run in its own process
 
 Hostile mix (``--mix hostile``): on one hosted server (NNLAB_HOSTED=1, a fresh data folder), while 6
-ordinary visitors each start a training (the XOR Lab's seed study, each its own epochs), 2 hostile
+ordinary visitors each start a training (the XOR Lab's seed study, each its own epochs), 3 hostile
 visitors each open an over-budget link (an Activation Explorer comparison of 20 seeds x 6 layers of 256
 at batch 1 for 500 epochs; a Digit Recognizer model of twelve 256-wide layers at batch 1 for 2,000
-epochs: both within every per-field cap) and upload a 190 kB PNG that decodes to 6,300 x 6,300 RGBA.
+epochs; a Hyperparameter Effects sweep of six stacks, each under the budget alone: all within every
+per-field cap) and upload a 190 kB PNG that decodes to 6,300 x 6,300 RGBA.
+Then, one after the other, hostile files (When to Use: a 2 MB CSV of unique column names, an 80 kB one of
+duplicate names; Digit Recognizer: a 0.64 MB model file with wide layers), and Play in 3 tabs at once (the
+Playground, 100 seeds x 2,000 epochs: bounded when no exception shows; the queue holds their slots).
 Per visitor: the outcome and its time; the server's peak memory (process tree RSS); exceptions shown.
 A link's time is given twice: from navigation ("seconds": the browser boots Streamlit's frontend first,
 which on this 2-core machine, with 8 browser contexts opening at once beside 6 trainings, takes most of
@@ -206,6 +210,9 @@ def run_mode(mode: str, n: int, timeout: float, epochs0: int) -> tuple[dict, lis
 HOSTILE_LINKS = [
     "/activations?tab=learn&c_hidden=256,256,256,256,256,256&c_n_seeds=20&c_epochs=500&c_batch_size=1",
     "/digits?hidden=" + ",".join(["256"] * 12) + "&batch_size=1&epochs=2000",
+    # six stacks, each under the budget alone: the sweep is priced whole
+    "/hyperparameters?sweep=capacity&capacity_values=256,128x128,192,64x64,128,32x32&capacity_seeds=10"
+    "&capacity_epochs=300",
 ]
 REFUSED_RE = re.compile(r"this server allows|over this server's cap|megapixels")
 
@@ -317,7 +324,97 @@ async def hostile(browser, url: str, k: int, png: Path, timeout: float) -> list[
     return rows
 
 
-async def hostile_mix(url: str, n_ordinary: int, n_hostile: int, png: Path, timeout: float, epochs0: int):
+# ---- hostile files and Play ---------------------------------------------------------------------------
+BOUNDED_RE = re.compile(r"this server allows|over this server's cap|megapixels|too many|at most|refused|not read|"
+                        r"could not|duplicate|columns|wider than|limit", re.I)
+
+
+def hostile_files(folder: Path) -> list[tuple[str, str, Path]]:
+    """(page path, what, file): a 2 MB CSV of unique column names, an 80 kB one of duplicate names, and a
+    0.64 MB model file with wide layers (64-1000-96-10: wider than the hosted width cap)."""
+    out = []
+    n = 1_950_000 // 13  # header (11 bytes a name) and one row (2 a value): just under 2 MB
+    unique = folder / "unique_columns.csv"
+    unique.write_text(",".join(f"c{i:09d}" for i in range(n)) + "\n" + ",".join("1" for _ in range(n)) + "\n")
+    out.append(("/when-to-use", "CSV 2 MB, unique column names", unique))
+    dup = folder / "duplicate_columns.csv"
+    m = 80_000 // 4
+    dup.write_text(",".join("a" for _ in range(m)) + "\n" + ",".join("1" for _ in range(m)) + "\n")
+    out.append(("/when-to-use", "CSV 80 kB, duplicate column names", dup))
+    code = ("import sys; from core.engine import TrainConfig, fit; from core.digits import export_model, jobs; "
+            "from core import datasets; X, y, Xt, yt = jobs.raw_arrays('digits'); "
+            "d = datasets.make_dataset(X, y, Xt, yt, task='multiclass', n_classes=10); "
+            "r = fit([TrainConfig(hidden=(1000, 96), epochs=1)], d)[0]; "
+            "open(sys.argv[1], 'wb').write(export_model(r))")
+    model = folder / "wide.safetensors"
+    subprocess.run([sys.executable, "-c", code, str(model)], cwd=ROOT, check=False, timeout=300,
+                   capture_output=True)
+    if model.exists():
+        out.append(("/digits", f"model file {model.stat().st_size / 1e6:.2f} MB, wide layers", model))
+    return out
+
+
+async def hostile_upload(browser, url: str, page_path: str, what: str, path: Path, timeout: float) -> dict:
+    """Upload one hostile file on a page's first uploader (When to Use: inside its CSV expander)."""
+    ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await ctx.new_page()
+    try:
+        await page.goto(url + page_path, timeout=timeout * 1000)
+        if page_path == "/when-to-use":
+            await page.get_by_text("Your own CSV").first.click(timeout=timeout * 1000)
+        drop = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+        await drop.wait_for(state="attached", timeout=timeout * 1000)
+        before = len(BOUNDED_RE.findall((await page_state(page))["text"]))  # the page's own help text
+        t1 = time.monotonic()
+        await drop.set_input_files([str(path)])
+        outcome, exc = f"nothing in {min(timeout, 60):.0f} s", []
+        while time.monotonic() - t1 < min(timeout, 60):
+            st = await page_state(page)
+            if st["exc"]:
+                outcome, exc = "exception", st["exc"]
+                break
+            if len(BOUNDED_RE.findall(st["text"])) > before:  # a new line: the refusal or the bound
+                outcome = "refused"
+                break
+            await asyncio.sleep(0.1)
+        row = {"visitor": "hostile file", "request": what, "outcome": outcome,
+               "seconds": round(time.monotonic() - t1, 2), "exceptions": len(exc), "at server s": ""}
+    except Exception as e:  # a navigation failure counts for this visitor
+        row = {"visitor": "hostile file", "request": what, "outcome": f"{type(e).__name__}: {str(e)[:60]}",
+               "seconds": None, "exceptions": 0}
+    await ctx.close()
+    return row
+
+
+async def hostile_play(browser, url: str, k: int, timeout: float, watch_s: float = 20.0) -> dict:
+    """One of several tabs pressing Play on a long Playground run: bounded when it trains in a slot (or
+    waits in line) and no exception shows."""
+    ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await ctx.new_page()
+    try:
+        await page.goto(url + "/xor?tab=playground&g_epochs=2000&g_n_seeds=100", timeout=timeout * 1000)
+        await page.get_by_role("button", name="▶ Play").first.click(timeout=timeout * 1000)
+        t0 = time.monotonic()
+        seen_wait, exc = False, []
+        while time.monotonic() - t0 < watch_s:
+            st = await page_state(page)
+            seen_wait = seen_wait or bool(WAIT_RE.search(st["text"]))
+            if st["exc"]:
+                exc = st["exc"]
+                break
+            await asyncio.sleep(0.2)
+        row = {"visitor": f"play tab {k}", "request": "Play, 100 seeds x 2,000 epochs",
+               "outcome": "bounded" if not exc else "exception", "seconds": round(time.monotonic() - t0, 2),
+               "exceptions": len(exc), "at server s": "waited in line" if seen_wait else ""}
+    except Exception as e:  # a navigation failure counts for this visitor
+        row = {"visitor": f"play tab {k}", "request": "Play", "outcome": f"{type(e).__name__}: {str(e)[:60]}",
+               "seconds": None, "exceptions": 0}
+    await ctx.close()
+    return row
+
+
+async def hostile_mix(url: str, n_ordinary: int, n_hostile: int, png: Path, timeout: float, epochs0: int,
+                      files: list[tuple[str, str, Path]] = (), n_play: int = 3):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -335,8 +432,11 @@ async def hostile_mix(url: str, n_ordinary: int, n_hostile: int, png: Path, time
                 for k in range(n_ordinary)]
         jobs += [hostile(browser, url, k, png, timeout) for k in range(n_hostile)]
         out = await asyncio.gather(*jobs)
+        # then, beside nothing else: hostile files one after the other, and Play in several tabs at once
+        extra = [await hostile_upload(browser, url, p, w, f, timeout) for p, w, f in files]
+        extra += await asyncio.gather(*[hostile_play(browser, url, k, timeout) for k in range(n_play)])
         await browser.close()
-    return out[:n_ordinary], [r for rows in out[n_ordinary:] for r in rows]
+    return out[:n_ordinary], [r for rows in out[n_ordinary:] for r in rows] + list(extra)
 
 
 def within_goal(row: dict, goal_s: float = 2.0) -> bool:
@@ -349,13 +449,15 @@ def within_goal(row: dict, goal_s: float = 2.0) -> bool:
 def run_hostile(n_ordinary: int, n_hostile: int, timeout: float, epochs0: int) -> str:
     with tempfile.TemporaryDirectory(prefix="nnlab-bench-") as tmp:
         png = huge_png_file(Path(tmp))
+        files = hostile_files(Path(tmp))
         data = Path(tmp) / "data"
         data.mkdir()
         proc, url = streamlit_server.start(data, {"NNLAB_HOSTED": "1"})
         sampler = RssSampler(proc.pid)
         sampler.start()
         try:
-            ordinary, hostile_rows = asyncio.run(hostile_mix(url, n_ordinary, n_hostile, png, timeout, epochs0))
+            ordinary, hostile_rows = asyncio.run(hostile_mix(url, n_ordinary, n_hostile, png, timeout, epochs0,
+                                                             files))
         finally:
             sampler.stop_flag.set()
             sampler.join(2)
@@ -368,7 +470,8 @@ def run_hostile(n_ordinary: int, n_hostile: int, timeout: float, epochs0: int) -
             for r in ordinary]
     print(table(rows + hostile_rows, "\nhostile mix: each visitor's requests (seconds from its request)"))
     ok = sum(r["result_s"] is not None for r in ordinary)
-    refused = sum(r["outcome"] == "refused" and within_goal(r) for r in hostile_rows)
+    refused = sum((r["outcome"] == "refused" and (within_goal(r) or r["visitor"] == "hostile file"))
+                  or r["outcome"] == "bounded" for r in hostile_rows)
     tracebacks = sum(r["exceptions"] for r in rows + hostile_rows) + log.count("Traceback (most recent call last)")
     return (f"ordinary={ok}/{len(ordinary)} hostile_refused={refused}/{len(hostile_rows)} "
             f"tracebacks={tracebacks} peak_mb={sampler.peak / 1e6:.0f}")
@@ -376,7 +479,8 @@ def run_hostile(n_ordinary: int, n_hostile: int, timeout: float, epochs0: int) -
 
 # ---- price vs measured ---------------------------------------------------------------------------------
 MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", "/work/shared/data/mnist-sample"))
-DEFAULT_RUNS = ["digits", "mnist-sample", "compare", "depth", "xor-seeds", "playground"]
+DEFAULT_RUNS = ["digits", "mnist-sample", "compare", "depth", "xor-seeds", "playground", "hp-lr", "hp-lr-300",
+                "hp-capacity"]
 
 
 def _default_run(name: str):
@@ -398,6 +502,10 @@ def _default_run(name: str):
         from core.xor import jobs as xj
         cfg = xj.SeedStudyConfig()
         return cfg, lambda: xj.run_seed_study(cfg), None
+    if name.startswith("hp-"):  # Hyperparameter Effects: the lr tab's default, its 300-epoch link, capacity's
+        from core.hyperparameters import jobs as hp
+        cfg = {"hp-lr": hp.LrSweep(), "hp-lr-300": hp.LrSweep(epochs=300), "hp-capacity": hp.CapacitySweep()}[name]
+        return cfg, lambda: hp.run_sweep(cfg), None
     if name == "playground":
         from core.xor import playground as pg
         cfg = pg.PlaygroundConfig()
@@ -425,7 +533,9 @@ def price_child(name: str) -> dict:
     return {"run": name, "epochs run": epochs, "est CPU s": round(p.likely_seconds, 1), "CPU s": round(cpu, 1),
             "time ratio": round(p.likely_seconds / max(cpu, 1e-3), 2), "bound s": round(p.seconds, 1),
             "est MB": round(p.peak_bytes / 1e6), "peak growth MB": round(max(0, peak - rss_now) / 1e6),
-            "mem ratio": round(p.peak_bytes / max(peak - rss_now, 1), 2)}
+            "mem ratio": round(p.peak_bytes / max(peak - rss_now, 1), 2),
+            "within 2x": "yes" if all(0.5 <= r <= 2 for r in (p.likely_seconds / max(cpu, 1e-3),
+                                                               p.peak_bytes / max(peak - rss_now, 1))) else "no"}
 
 
 def price_table(names: list[str]) -> list[dict]:
@@ -450,7 +560,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1000, help="visitor k trains epochs+k (distinct runs)")
     ap.add_argument("--mix", default="hostile", choices=("hostile", "burst"))
     ap.add_argument("--ordinary", type=int, default=6)
-    ap.add_argument("--hostile", type=int, default=2)
+    ap.add_argument("--hostile", type=int, default=3)
     ap.add_argument("--calibrate", action="store_true", help="only the price vs measured table")
     ap.add_argument("--no-price", action="store_true", help="skip the price vs measured table")
     ap.add_argument("--price-child", help=argparse.SUPPRESS)

@@ -78,6 +78,26 @@ def limits() -> Limits:
     return HOSTED if hosted() else LAPTOP
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return max(0, int(raw)) if raw else default
+    except ValueError:  # not a number: the default
+        return default
+
+
+def keep_studies() -> int:
+    """Tuning studies a storage keeps ($NNLAB_KEEP_STUDIES; 20 hosted, 200 on a laptop; 0: no limit):
+    starting a new study deletes the oldest beyond this many."""
+    return _env_int("NNLAB_KEEP_STUDIES", 20 if hosted() else 200)
+
+
+def keep_log_days() -> float:
+    """Days a tuning worker's log is kept ($NNLAB_KEEP_LOG_DAYS; 7; 0: no limit): starting a worker
+    deletes the logs older than this."""
+    return float(_env_int("NNLAB_KEEP_LOG_DAYS", 7))
+
+
 def storage_url() -> str:
     """Optuna storage: $NNLAB_STORAGE (any SQLAlchemy URL) or a SQLite file in the data folder."""
     url = os.environ.get("NNLAB_STORAGE", "").strip()

@@ -257,6 +257,15 @@ def admitted(request: Any = None, data: Any = None, priced: bool = False):
         st.stop()
 
 
+def thread_slot() -> Callable[[Callable[[int, int], None]], Any]:
+    """For work a page starts in a thread of its own (Play): ``slot(on_wait)`` gives this visitor's place
+    in the shared training queue, held by that thread while it trains (price it first with
+    :func:`check_request`). The thread is not this script's, so it shows its wait itself."""
+    ctx = _script_ctx()
+    sid = ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
+    return lambda on_wait: queue.slot(sid, on_wait)
+
+
 def training_slot():
     """The door for work its caller priced with :func:`check_request` (or that trains nothing the
     price knows): one training slot, nothing priced again inside."""

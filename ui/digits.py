@@ -35,7 +35,7 @@ from core.digits.reader import (
 )
 from core.engine import TrainResult
 from ui import say
-from ui.common import cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
+from ui.common import admitted, cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
 from ui.digit_settings import summary_line
 from ui.glossary import tip
 
@@ -406,10 +406,12 @@ def teach_view(x, base: TrainResult, base_key: str, bank: tuple[np.ndarray, np.n
                  disabled=not mine, type="primary", icon=":material/school:",
                  help=tip("fine-tune", before="40 quick steps on your drawings (plus shifted/rotated copies) mixed "
                           "with 256 training images each step, so it learns yours without forgetting the rest.")):
-        with st.spinner("Fine-tuning on your drawings..."):
-            X = np.stack([t["x"] for t in mine])
-            y = np.array([t["label"] for t in mine])
-            Xte, yte = test if test is not None else (None, None)
+        X = np.stack([t["x"] for t in mine])
+        y = np.array([t["label"] for t in mine])
+        Xte, yte = test if test is not None else (None, None)
+        # hosted: priced, then one training slot like any other run (refused with one line if over)
+        with admitted(ft.workload(base, len(X), 0 if Xte is None else len(Xte))), \
+                st.spinner("Fine-tuning on your drawings..."):
             tuned_all[base_key] = ft.finetune(base, X, y, bank[0], bank[1], Xte, yte)
         st.rerun()  # read again, now with the fine-tuned model
     if b2.button("Forget my drawings", key=f"d_forget_{key}", disabled=not mine and base_key not in tuned_all,

@@ -13,9 +13,9 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitInvalidLayoutContextError
 
-from core import datasets
+from core import datasets, settings
 from core.engine.activations import HIDDEN, REGISTRY
-from core.engine.guard import guarded
+from core.serve import queue
 from core.xor import charts, diagram
 from core.xor import claims as xc
 from core.xor.play import PlayLoop, play_label, play_pressed
@@ -29,7 +29,7 @@ from core.xor.playground import (
 )
 from core.xor.surfaces import train_test_losses
 from ui import say, uploads
-from ui.common import seed_state
+from ui.common import check_request, seed_state, thread_slot
 from ui.glossary import tip
 from ui.playground_view import playground_view
 from ui.widgets import field_widget, page_params, upload_mb, widget_config
@@ -352,16 +352,16 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
 
     loop = ss.get("pg_loop")
     if ss.pg_playing and (loop is None or not loop.alive):  # not at the end (checked above): start the loop
-        for t, _, _ in pairs:  # the run guard's checks (hosted caps), once, on this script thread
-            with guarded(t.configs):
-                pass
+        for t, _, _ in pairs:  # hosted: priced once, on this script thread; the loop then holds a slot
+            check_request(list(t.configs))
         # Streamlit runs a full gc.collect(2) after every script run, fragments too: with torch,
         # pandas and Altair loaded that walks ~300k objects, 0.1-0.4 s per redraw (measured), more
         # than everything else in a frame. Freezing what exists now (imports, caches: long-lived;
         # the last run's garbage is already collected) leaves each collection the new objects only.
         gc.freeze()
         ss.pg_loop = PlayLoop([(t, c.epochs) for t, c, _ in pairs], pace=PACE, chunk=2,
-                              snapshot=snapshot, snapshot_s=SNAPSHOT_S).start()
+                              snapshot=snapshot, snapshot_s=SNAPSHOT_S, slot=thread_slot(),
+                              wall_seconds=settings.limits().run_wall_seconds).start()
     if ss.pg_playing:
         @st.fragment(run_every=FRAME_S)
         def live() -> None:
@@ -371,8 +371,11 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
             loop.touch()
             if loop.error is not None:
                 say.status(f"Training stopped: {loop.error}", "error")
-            if not loop.alive:  # reached the end: redraw the whole panel at rest
-                ss.pg_playing, ss.pg_loop = False, None
+            if loop.waiting is not None:
+                say.status(f"{queue.wait_message(*loop.waiting, queue.training_queue().capacity)}", "info",
+                           icon=":material/hourglass_top:")
+            if not loop.alive:  # reached the end (or the wall-clock limit): redraw the whole panel at rest
+                ss.pg_playing, ss.pg_loop, ss.pg_cut = False, None, loop.cut
                 st.rerun(scope="app")
             with loop.lock:  # taking and snapshotting in one hold: a frame recorded meanwhile would be older
                 snaps = loop.take() or [snapshot()]  # than this snapshot, and the next frame would step back
@@ -380,6 +383,9 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
 
         live()
     else:
+        cut = ss.pop("pg_cut", None)
+        if cut:
+            say.status(f"{cut}", "warning", icon=":material/timer_off:")
         stopping = ss.pop("pg_stopping", None)
         if stopping is not None:
             with stopping.lock:

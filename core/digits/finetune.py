@@ -18,6 +18,7 @@ import torch
 
 from core.digits import jobs
 from core.engine import TrainResult
+from core.serve.workload import DataShape, Lower, Net, Stack, Workload
 
 EPOCHS = 40
 COPIES = 8  # augmented copies of each drawing per epoch
@@ -34,6 +35,16 @@ class Tuned:
     acc_before: float
     acc_after: float
     drawings: int
+
+
+def workload(result: TrainResult, n_drawings: int, n_test: int = 0, epochs: int = EPOCHS, copies: int = COPIES,
+             mix: int = MIX) -> Workload:
+    """What :func:`finetune` trains, for the price: ``epochs`` full-batch steps of the model on the drawings,
+    their copies and ``mix`` training rows, then the test rows read twice (before and after)."""
+    rows = n_drawings * (1 + copies) + mix
+    data = DataShape(rows, int(result.n_in), int(result.n_out), 2 * n_test)
+    net = Net(tuple(result.config.hidden), epochs, rows, 0, float(result.config.dropout))
+    return Workload((Stack((net,), data),), lower=(Lower("fewer drawings"),))
 
 
 def _accuracy(net: torch.nn.Module, X: np.ndarray, y: np.ndarray) -> float:

@@ -7,6 +7,7 @@ the study's name. Every function here raises StorageUnavailable (one line) when 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import warnings
@@ -15,6 +16,7 @@ from typing import Any
 
 import optuna
 
+from core import settings as nn_settings
 from core.config import Config, ConfigError
 from core.tuning.errors import TuningError, mask_url
 from core.tuning.samplers import make_pruner, make_sampler
@@ -121,8 +123,24 @@ def create_study(name: str, space: SearchSpace, st: StudySettings, url: str | No
         study.set_user_attr(META_KEY, {"version": 1, "space": space.to_dict(), "settings": st.to_dict(),
                                        "heartbeat": [heartbeat.interval, heartbeat.grace],
                                        "created": time.time()})
+        prune_studies(url, keep=nn_settings.keep_studies())
     _arm(study, st)
     return info_from_attrs(name, study.user_attrs)
+
+
+@reports_outage
+def prune_studies(url: str | None, keep: int) -> list[str]:
+    """Delete the oldest studies beyond the newest ``keep`` (0: keep all); returns the names deleted.
+
+    The retention rule (``core.settings.keep_studies``), applied when a new study starts."""
+    if keep <= 0:
+        return []
+    old = list_studies(url)[keep:]
+    storage = open_storage(url)
+    for name in old:
+        with contextlib.suppress(KeyError):  # deleted by someone else meanwhile
+            optuna.delete_study(study_name=name, storage=storage)
+    return old
 
 
 def _arm(study: optuna.Study, st: StudySettings) -> None:
@@ -140,10 +158,19 @@ def request_stop(url: str | None, name: str) -> None:
 
 @reports_outage
 def resume(url: str | None, name: str, n_trials: int | None = None, timeout_min: float | None = None) -> StudyInfo:
-    """Clear the stop flag (optionally with a new budget), so workers may run again."""
+    """Clear the stop flag (optionally with a new budget), so workers may run again.
+
+    Hosted mode prices the study again with its new budget (all its trials, as when it was started) and
+    refuses a resume over the caps or the budget (ConfigError naming ``n_trials``, one line)."""
     info = study_info(url, name)
     changes = {k: v for k, v in (("n_trials", n_trials), ("timeout_min", timeout_min)) if v is not None}
     st = info.settings.replace(**changes) if changes else info.settings
+    if nn_settings.hosted():
+        from core.serve.price import check_study
+
+        too_much = check_study(info.space, st)
+        if too_much:
+            raise ConfigError("n_trials", too_much)
     return create_study(name, info.space, st, url, info.heartbeat)
 
 

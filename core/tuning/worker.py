@@ -232,6 +232,24 @@ def max_workers() -> int:
     return max(1, min(os.cpu_count() or 1, cap))
 
 
+def prune_logs(log_dir: Path, days: float) -> int:
+    """Delete worker logs in ``log_dir`` older than ``days`` (0: keep all); returns how many went.
+
+    The retention rule (``core.settings.keep_log_days``), applied when a worker starts."""
+    if days <= 0:
+        return 0
+    cutoff = time.time() - days * 86_400
+    gone = 0
+    for f in log_dir.glob("*.log"):
+        try:
+            if f.stat().st_mtime < cutoff:
+                f.unlink()
+                gone += 1
+        except OSError:  # another server's worker pruned it first, or it is still held
+            pass
+    return gone
+
+
 def spawn_worker(url: str, name: str, n_trials: int | None = None, parent: int | None = None,
                  log_dir: Path | None = None) -> subprocess.Popen:
     """Start ``python -m core.tuning worker`` as a separate process (returns at once).
@@ -240,6 +258,7 @@ def spawn_worker(url: str, name: str, n_trials: int | None = None, parent: int |
     """
     log_dir = log_dir or nn_settings.data_dir() / "tuning-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    prune_logs(log_dir, nn_settings.keep_log_days())
     cmd = [sys.executable, "-m", "core.tuning", "worker", "--study", name]
     if n_trials:
         cmd += ["--n-trials", str(n_trials)]

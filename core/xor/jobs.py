@@ -236,7 +236,7 @@ def run_seed_study(cfg: SeedStudyConfig, progress=None) -> list[TrainResult]:
     return fit(cfg.train_configs(), datasets.make_dataset(X, y, task="binary"), progress=progress)
 
 
-RETRY_FACTOR = 10  # a failed seed is retrained this many times longer to see whether more epochs help
+RETRY_FACTOR = workload.RETRY_FACTOR  # priced into the seed study's workload
 
 
 def retry_longer(cfg: SeedStudyConfig, results: list[TrainResult],
