@@ -209,7 +209,7 @@ def test_page_params_match_the_pages():
 
     for page, cls in links.PAGE_PARAMS.items():  # a page's TABS keys are the declared choices of its tab param
         tree = ast.parse((links.ROOT / links.PAGES[page]).read_text(encoding="utf-8"))
-        tabs = [ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+        tabs = [[ast.literal_eval(k) for k in n.value.keys] for n in tree.body if isinstance(n, ast.Assign)
                 and any(getattr(t, "id", "") == "TABS" for t in n.targets) and isinstance(n.value, ast.Dict)]
         if tabs:
             assert tuple(tabs[0]) == cls.limits(links.TAB_PARAM.get(page, "tab"))["choices"], page
