@@ -116,7 +116,7 @@ with tab_c:
         with draw_col:
             st.markdown("**Draw a digit** (until you do, a test digit is shown)")
             drawing = digit_canvas("c_canvas")
-        image, source = d.X_test[0].numpy(), "test digit 0"
+        image, source = d.X_test[0].numpy(), f"the first test digit (a {int(d.y_test[0])})"
         if drawing:
             try:
                 image, source = J.drawing_image(drawing, cfg.dataset), "your drawing"
@@ -126,16 +126,16 @@ with tab_c:
         with show_col:
             st.markdown(f"**Occlusion map** of {source}: the CNN says **{cls}** ({p:.0%} sure).",
                         help=tip("occlusion map", "saliency"))
-            st.altair_chart(cc.occlusion_chart(occ))
+            st.altair_chart(cc.occlusion_chart(occ), width="content")
             st.caption("Each pixel: how much the probability of that answer falls when a small square around it is "
                        "blanked. Blue: the pixel helped it say that digit; red: it argued against.")
         st.markdown("**Filters of conv layer 1** (blue positive, red negative weights)", help=tip("kernel"))
-        st.altair_chart(cc.filters_chart(J.filters(cnn)))
+        st.altair_chart(cc.filters_chart(J.filters(cnn)), width="content")
         maps = J.feature_maps(cnn, image)
         st.markdown(f"**Feature maps** of {source}: conv layer 1, then conv layer 2 (dark: strong response)",
                     help=tip("feature map"))
-        st.altair_chart(cc.maps_chart(maps, 1))
-        st.altair_chart(cc.maps_chart(maps, 2))
+        st.altair_chart(cc.maps_chart(maps, 1), width="content")
+        st.altair_chart(cc.maps_chart(maps, 2), width="content")
         s2 = side // 2
         c1, c2 = st.columns(2)
         r = c1.slider("Unit row (conv layer 2)", 0, s2 - 1, s2 // 2, key="c_unit_row")
@@ -145,7 +145,7 @@ with tab_c:
                             "value": np.asarray(image).reshape(-1)})
         st.markdown("**Receptive field** of one unit of conv layer 2 (blue outline; orange: the unit's own spot)",
                     help=tip("receptive field"))
-        st.altair_chart(cc.field_chart(fld, img))
+        st.altair_chart(cc.field_chart(fld, img), width="content")
         say.lesson(cl.field(J.field_size(fld), J.cnn_config(cfg).kernel, side), "markdown")
         links.try_next("convolutions.inside", "convolutions", TABS)
 

@@ -42,7 +42,8 @@ def filters_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def maps_chart(frame: pd.DataFrame, layer: int) -> alt.Chart:
     """One conv layer's feature maps for the image (after the activation): grey, dark = strong."""
-    return grid(frame[frame.layer == layer], "value", "map", "activation", signed=False, size=60)
+    # six to a row: eight 60 px maps and the legend were wider than the page at 1024 px
+    return grid(frame[frame.layer == layer], "value", "map", "activation", signed=False, size=56, columns=6)
 
 
 def occlusion_chart(frame: pd.DataFrame) -> alt.Chart:
