@@ -164,18 +164,3 @@ def test_starting_a_worker_deletes_logs_older_than_the_setting(tmp_path, monkeyp
     proc = worker.spawn_worker("sqlite:///" + str(tmp_path / "none.db"), "nope", log_dir=tmp_path)
     proc.wait(timeout=120)
     assert not old.exists() and new.exists()
-
-
-# ---- memory the price does not see: freed evaluation buffers are returned ------------------------------
-def test_a_long_lr_sweep_does_not_keep_every_epochs_freed_buffers():
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    code = ("import resource; from core.hyperparameters import jobs as hp; "
-            "hp.run_sweep(hp.LrSweep(epochs=300, seeds=2)); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1000)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
-                         text=True, timeout=600, check=True)
-    peak_mb = int(out.stdout.split()[-1])
-    assert peak_mb < 700, peak_mb  # ~1,000 MB when glibc kept each epoch's freed buffers; ~400 MB now
