@@ -126,7 +126,7 @@ with tab_c:
         with show_col:
             st.markdown(f"**Occlusion map** of {source}: the CNN says **{cls}** ({p:.0%} sure).",
                         help=tip("occlusion map", "saliency"))
-            st.altair_chart(cc.occlusion_chart(occ), width="content")
+            st.altair_chart(cc.occlusion_chart(occ))
             st.caption("Each pixel: how much the probability of that answer falls when a small square around it is "
                        "blanked. Blue: the pixel helped it say that digit; red: it argued against.")
         st.markdown("**Filters of conv layer 1** (blue positive, red negative weights)", help=tip("kernel"))
