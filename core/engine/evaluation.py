@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from core import settings
 from core.datasets import Dataset
 from core.engine.config import TrainConfig
 from core.engine.stack import Layout, Stack
@@ -25,14 +26,17 @@ MMAP_BYTES = 256 * 1024  # blocks this large or larger are mapped on their own a
 def _fixed_mmap_threshold(nbytes: int = MMAP_BYTES) -> None:
     """Fix glibc's mmap threshold: by default it rises each time a large block is freed, so later
     evaluation buffers land on the heap and stay held after they are freed (an lr sweep of 300 epochs on
-    the digits peaked at ~1 GB, against ~0.4 GB with the threshold fixed). Other C libraries: nothing."""
+    the digits peaked at ~1 GB, against ~0.4 GB with the threshold fixed). Other C libraries: nothing.
+    Only on a shared (hosted) server, where memory is bounded per visitor: each large block then comes
+    fresh from the system, which made the 8x8 digits' default run ~10% slower on a laptop."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").mallopt(-3, int(nbytes))  # -3: M_MMAP_THRESHOLD
 
 
-_fixed_mmap_threshold()
+if settings.hosted():
+    _fixed_mmap_threshold()
 
 Pending = tuple[dict[str, Any], Future, torch.Tensor, torch.Tensor, int]  # row, metrics, weights, active, epoch
 
