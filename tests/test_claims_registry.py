@@ -60,3 +60,12 @@ def test_observing_and_both_sides():
         bigger(2, 1), bigger(1, 2)
     with pytest.raises(AssertionError, match="both sides"), both_sides("test.bigger"):
         bigger(2, 1)
+
+
+def test_a_page_cannot_show_a_lesson_no_claim_returned():
+    from ui import say
+
+    with pytest.raises(TypeError, match="registered claim"):
+        say.lesson("Dropout always helps.")
+    with pytest.raises(TypeError):
+        say.lesson(Said("Unregistered.", True))
