@@ -30,22 +30,22 @@ from ui.digits import (
     NAME_STYLE,
     best_reader,
     image_grid,
-    inside_view,
-    measurement_words,
-    mnist_problem,
-    mnist_source,
     name_html,
-    novelty_for,
-    novelty_measurement,
     obtain,
     reading_card,
     sklearn_comparison,
-    teach_view,
     test_probs,
     test_set,
-    train_images,
+)
+from ui.digits_inside import (
+    inside_view,
+    measurement_words,
+    novelty_for,
+    novelty_measurement,
+    teach_view,
     unit_grid,
 )
+from ui.digits_mnist import mnist_problem, mnist_source, train_images
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, upload_mb, url_config
 

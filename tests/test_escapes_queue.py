@@ -58,7 +58,7 @@ def test_fine_tuning_has_a_price_within_the_budget_and_the_page_takes_the_door(m
     from core import digits, settings
     from core.digits import finetune as ft
     from core.serve import price
-    from ui import digits as ui_digits
+    from ui import digits_inside as ui_digits
 
     model = digits.compute(digits.default_config("digits"))[0]
     monkeypatch.setenv("NNLAB_HOSTED", "1")
