@@ -22,9 +22,9 @@ at the server, from its upload request to the refusal. A hostile request counts 
 refused within 2 s of reaching the server.
 Last line: ``ordinary=<ok>/<n> hostile_refused=<r>/<m> tracebacks=<t> peak_mb=<mb>``.
 
-Price vs measured: each page's default run in a fresh process (CPU seconds, peak RSS growth) against
-:func:`core.serve.price.request_price` of its config's workload (likely_seconds: early stopping assumed at
-3 x patience + 5 epochs).
+Price vs measured (bench/hosted_price.py): each page's default run and its most expensive link within the
+caps, each in a fresh process (CPU seconds, peak RSS growth), beside :func:`core.serve.price.request_price`
+of its request (likely_seconds: early stopping assumed at 3 x patience + 5 epochs).
 
 Burst (``--mix burst``, the earlier benchmark):
 For each mode it starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder,
@@ -46,7 +46,6 @@ import asyncio
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -58,6 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
+from bench.hosted_price import RUNS, price_table  # noqa: E402
 from tests import streamlit_server  # noqa: E402
 
 CHROMIUM = os.environ.get("NNLAB_CHROMIUM", "/usr/bin/chromium")
@@ -552,81 +552,6 @@ def run_hostile(n_ordinary: int, n_hostile: int, timeout: float, epochs0: int) -
             f"tracebacks={tracebacks} peak_mb={sampler.peak / 1e6:.0f}")
 
 
-# ---- price vs measured ---------------------------------------------------------------------------------
-MNIST_SAMPLE = Path(os.environ.get("NNLAB_MNIST_SAMPLE", "/work/shared/data/mnist-sample"))
-DEFAULT_RUNS = ["digits", "mnist-sample", "compare", "depth", "xor-seeds", "playground", "hp-lr", "hp-lr-300",
-                "hp-capacity"]
-
-
-def _default_run(name: str):
-    """(config, run(), the data its workload reads or None) of one page's default run."""
-    if name in ("digits", "mnist-sample"):
-        from core.digits import jobs
-        if name == "digits":
-            cfg = jobs.default_config("digits")
-            return cfg, lambda: jobs.compute([cfg]), None
-        cfg = jobs.default_config("mnist")
-        Xtr, _, Xte, _ = jobs.raw_arrays("mnist", MNIST_SAMPLE)
-        return cfg, lambda: jobs.compute([cfg], folder=MNIST_SAMPLE), (len(Xtr), len(Xte))
-    if name in ("compare", "depth"):
-        import core.explorer as ex
-        cfg = ex.CompareConfig() if name == "compare" else ex.DepthConfig()
-        run = ex.run_compare if name == "compare" else ex.run_depth
-        return cfg, lambda: run(cfg), None
-    if name == "xor-seeds":
-        from core.xor import jobs as xj
-        cfg = xj.SeedStudyConfig()
-        return cfg, lambda: xj.run_seed_study(cfg), None
-    if name.startswith("hp-"):  # Hyperparameter Effects: the lr tab's default, its 300-epoch link, capacity's
-        from core.hyperparameters import jobs as hp
-        cfg = {"hp-lr": hp.LrSweep(), "hp-lr-300": hp.LrSweep(epochs=300), "hp-capacity": hp.CapacitySweep()}[name]
-        return cfg, lambda: hp.run_sweep(cfg), None
-    if name == "playground":
-        from core.xor import playground as pg
-        cfg = pg.PlaygroundConfig()
-
-        def run():
-            tr = pg.new_trainer(cfg, pg.make_points(cfg))
-            tr.run()
-            return tr.results()
-        return cfg, run, None
-    raise KeyError(name)
-
-
-def price_child(name: str) -> dict:
-    """In a fresh process: build the job (imports are not part of the run), then measure only the run."""
-    from core.serve import price as P
-    cfg, run, data = _default_run(name)
-    p = P.request_price(cfg, data)
-    with open("/proc/self/statm") as fh:
-        rss_now = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    c0 = time.process_time()
-    results = run()
-    cpu = time.process_time() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    epochs = max(int(r.history["epoch"].max()) for r in results)
-    return {"run": name, "epochs run": epochs, "est CPU s": round(p.likely_seconds, 1), "CPU s": round(cpu, 1),
-            "time ratio": round(p.likely_seconds / max(cpu, 1e-3), 2), "bound s": round(p.seconds, 1),
-            "est MB": round(p.peak_bytes / 1e6), "peak growth MB": round(max(0, peak - rss_now) / 1e6),
-            "mem ratio": round(p.peak_bytes / max(peak - rss_now, 1), 2),
-            "within 2x": "yes" if all(0.5 <= r <= 2 for r in (p.likely_seconds / max(cpu, 1e-3),
-                                                               p.peak_bytes / max(peak - rss_now, 1))) else "no"}
-
-
-def price_table(names: list[str]) -> list[dict]:
-    rows = []
-    for n in names:
-        env = {**os.environ, "NNLAB_DATA_DIR": tempfile.mkdtemp(prefix="nnlab-price-"), "NNLAB_HOSTED": ""}
-        r = subprocess.run([sys.executable, "-m", "bench.hosted", "--price-child", n], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=1800)
-        try:
-            rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
-        except (ValueError, IndexError):
-            rows.append({"run": n, "error": (r.stderr or r.stdout).strip()[-120:]})
-    cols = list(dict.fromkeys(k for row in rows for k in row))  # a failed run's error shows as a column
-    return [{c: row.get(c, "") for c in cols} for row in rows]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sessions", type=int, default=8)
@@ -638,13 +563,12 @@ def main() -> None:
     ap.add_argument("--hostile", type=int, default=3)
     ap.add_argument("--calibrate", action="store_true", help="only the price vs measured table")
     ap.add_argument("--no-price", action="store_true", help="skip the price vs measured table")
-    ap.add_argument("--price-child", help=argparse.SUPPRESS)
     a = ap.parse_args()
-    if a.price_child:
-        print(json.dumps(price_child(a.price_child)))
-        return
     if a.calibrate or (a.mix == "hostile" and not a.no_price):
-        print(table(price_table(DEFAULT_RUNS), "\nprice vs measured: each page's default run in a fresh process"))
+        rows = price_table(RUNS)
+        print(table(rows, "\nprice vs measured: each page's default run and its most expensive link within the caps, "
+                          "each in a fresh process (bench/hosted_price.py)"))
+        print(f"price rows within 2x both ways: {sum(r.get('within 2x') == 'yes' for r in rows)}/{len(rows)}")
         if a.calibrate:
             return
     if not Path(CHROMIUM).exists():
