@@ -28,7 +28,9 @@ from core.serve.workload import FREE, DataShape, Net, Price, TableFit
 # 2.8 s, XOR seeds 0.3-0.4 s, Playground 1.2 s; within 2x of each (bench/hosted.py --calibrate).
 MACS_PER_SECOND = 2.0e10  # multiply-add equivalents per CPU second of the batched trainer
 STEP_SECONDS = 45e-6  # fixed cost of one optimizer step of a stack (kernel launches, Python)
-RUN_SECONDS = 0.3  # fixed cost of a run: the first calls into torch, results
+RUN_SECONDS = 0.3  # fixed cost of a request's first stack: the first calls into torch, results
+STACK_SECONDS = 0.03  # fixed cost of each later stack of the same request: a trainer, its results (measured
+# 2026-12-05: Network Shapes' approximation nets of 1 to 256 units, 10 epochs of 200 points, 0.02-0.07 s)
 LOAD_SECONDS = 0.6  # reading sklearn's 8x8 digits (DataShape.load_seconds of the pages that use them)
 ELEMENTWISE_MACS = 12  # an activation, its derivative, bias, dropout: per unit, forward + backward
 BASE_BYTES = 30_000_000  # torch workspaces and result frames of any run
@@ -51,21 +53,22 @@ def _engine_constants() -> tuple[int, int]:
     return EVAL_ROWS, CHUNK_DRAWS
 
 
-def stack_price(configs: Sequence[Any], data: DataShape) -> Price:
+def stack_price(configs: Sequence[Any], data: DataShape, first: bool = True) -> Price:
     """The price of training ``configs`` (TrainConfig-like: hidden, batch_size, epochs, patience,
     dropout) together as one stack on ``data``: every epoch (the bound), and likely_seconds with
     early stopping assumed to stop after 3 x patience + 5 epochs (the 8x8 digits' default stops near
-    epoch 44, the MNIST sample's near 29)."""
+    epoch 44, the MNIST sample's near 29). ``first``: the request's first stack, which pays the first
+    calls into torch (RUN_SECONDS); a later one only its own trainer (STACK_SECONDS)."""
     configs = list(configs)
     if not configs:
         return FREE
-    bound = _price(configs, data, likely=False)
+    bound = _price(configs, data, likely=False, first=first)
     if not any(c.patience for c in configs):
         return dataclasses.replace(bound, likely_seconds=bound.seconds)
-    return dataclasses.replace(bound, likely_seconds=_price(configs, data, likely=True).seconds)
+    return dataclasses.replace(bound, likely_seconds=_price(configs, data, likely=True, first=first).seconds)
 
 
-def _price(configs: list[Any], data: DataShape, likely: bool) -> Price:
+def _price(configs: list[Any], data: DataShape, likely: bool, first: bool = True) -> Price:
     eval_rows_max, chunk_draws = _engine_constants()
     N = max(1, data.n_train)
     K = len(configs)
@@ -93,7 +96,8 @@ def _price(configs: list[Any], data: DataShape, likely: bool) -> Price:
         eval_units += max(min(N, eval_rows_max), data.n_eval) * sum(w)
         if c.dropout > 0:
             masks += sum(w[1:-1]) * B
-    seconds = RUN_SECONDS + data.load_seconds + macs / MACS_PER_SECOND + steps * STEP_SECONDS
+    seconds = (RUN_SECONDS if first else STACK_SECONDS) + data.load_seconds + macs / MACS_PER_SECOND \
+        + steps * STEP_SECONDS
     peak = (BASE_BYTES
             + 4 * 8 * weights  # flat weights, gradients, Adam's two moments, best weights, results, spare
             + 4 * 6 * step_units  # z, a, their gradients, transposes of one step

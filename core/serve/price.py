@@ -56,18 +56,21 @@ def workload_of(request: Any, data: Any = None) -> Workload:
 
 
 def workload_price(work: Workload) -> Price:
-    """The price of a workload: its stacks and fits one after the other, plus the work beside them
-    (whose time and memory add to theirs), all of it ``repeat`` times."""
+    """The price of a workload: its stacks, fits and the work after them one after the other, plus the
+    work beside them (whose time and memory add to theirs), all of it ``repeat`` times."""
     total = FREE
-    for s in work.stacks:
-        total = total + stack_price(s.models, s.data)
+    for i, s in enumerate(work.stacks):
+        total = total + stack_price(s.models, s.data, first=i == 0)
     if work.fits:
         total = total + fits_price(work.fits, work.held_bytes)
+    total = total + work.after
     b = work.beside
     if b != FREE:
         total = dataclasses.replace(total, seconds=total.seconds + b.seconds, macs=total.macs + b.macs,
                                     peak_bytes=total.peak_bytes + b.peak_bytes,
                                     likely_seconds=total.likely_seconds + b.likely_seconds)
+    if work.likely_seconds is not None:
+        total = dataclasses.replace(total, likely_seconds=work.likely_seconds)
     return total.times(work.repeat) if work.repeat != 1 else total
 
 

@@ -124,15 +124,21 @@ class Lower:
 @dataclass(frozen=True)
 class Workload:
     """Everything one request trains: ``stacks`` one after the other, then ``fits`` (holding
-    ``held_bytes`` of data beside them), ``beside`` (work during the training: its time and memory add),
-    all of it ``repeat`` times; ``lower``: what a visitor could lower, most useful first."""
+    ``held_bytes`` of data beside them), then ``after`` (work the stack price does not know, such as a
+    CNN: its time adds, its peak, data included, is the larger), ``beside`` (work during the training:
+    its time and memory add), all of it ``repeat`` times; ``lower``: what a visitor could lower, most
+    useful first."""
 
     stacks: tuple[Stack, ...] = ()
     fits: tuple[TableFit, ...] = ()
     held_bytes: int = 0
+    after: Price = FREE
     beside: Price = FREE
     repeat: int = 1
     lower: tuple[Lower, ...] = ()
+    # what one repeat likely costs when that is not what the bound trains (a study's trials sample a space,
+    # the bound prices each at its largest): CPU seconds, or None (the bound's own likely_seconds)
+    likely_seconds: float | None = None
 
 
 def trainer_lower(models: Sequence[Any], *data: str) -> tuple[Lower, ...]:
