@@ -85,7 +85,7 @@ class DigitsConfig(TrainConfig):
     # link ``model=cnn`` alone opens the default CNN; a link without ``model`` is the MLP it always was
     def to_query(self, prefix: str = "") -> dict[str, str]:
         """Fields that differ from the defaults of this model kind (and the kind and data set), as URL strings."""
-        if not is_cnn(self):
+        if type(self) is not DigitsConfig or not is_cnn(self):  # a subclass: against its own defaults
             return super().to_query(prefix)
         base, plain = default_config(self.dataset, "cnn"), DigitsConfig()
         out = {}
