@@ -8,8 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from core import digits
-from core.convolutions import charts as cc
-from core.convolutions import jobs as cj
 from core.datasets import mnist
 from core.digits import charts as dc
 from core.digits import metrics as dm
@@ -104,6 +102,9 @@ def evaluate_view(model: TrainResult, mfolder: str | None) -> None:
 
 def cnn_filters(model: TrainResult) -> None:
     """A CNN's first conv layer: its kernels, in place of the MLP's units as images."""
+    from core.convolutions import charts as cc  # scipy and the chapter's jobs: only when a CNN is shown
+    from core.convolutions import jobs as cj
+
     st.markdown("#### What each first-layer filter looks for", help=tip("cnn", "convolution", "feature map"))
     say.status("A CNN's first layer is not one unit per pixel pattern but a few small filters slid over the whole "
                "image, so its units are shown as filters here.", icon=":material/info:")

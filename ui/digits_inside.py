@@ -9,8 +9,6 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from core.convolutions import charts as cc
-from core.convolutions import jobs as cj
 from core.digits import finetune as ft
 from core.digits import inside
 from core.digits import novelty as nv
@@ -125,6 +123,9 @@ def units_view(x, model: TrainResult, key: str, cnn: bool) -> None:
 
 def conv_view(x, model: TrainResult) -> None:
     """A CNN's first-layer filters and every conv layer's feature maps of the digit being read."""
+    from core.convolutions import charts as cc  # scipy and the chapter's jobs: only when a CNN is shown
+    from core.convolutions import jobs as cj
+
     k = model.config.kernel  # type: ignore[attr-defined]
     maps = cj.feature_maps(model, x.steps.x)
     st.caption(f"The first conv layer's {k}x{k} filters (blue where ink raises the output, red where it lowers it):",
