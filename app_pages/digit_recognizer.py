@@ -1,11 +1,8 @@
-"""Digit Recognizer: train an MLP on handwritten digits, see where it goes wrong, let it read yours."""
+"""Digit Recognizer: train an MLP or a CNN on handwritten digits, see where it goes wrong, let it read yours."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core import digits, settings
@@ -13,13 +10,13 @@ from core.datasets import mnist
 from core.digits import DigitsConfig, lessons
 from core.digits import charts as dc
 from core.digits import claims as dcl
-from core.digits import metrics as dm
 from core.digits import reading as dr
 from core.engine import TrainResult
-from ui import links, say, uploads
+from ui import links, say
 from ui.canvas import digit_canvas
 from ui.common import seed_state, share_link, sync_url
 from ui.digit_settings import (
+    MODEL_LABEL,
     controls,
     current_config,
     reset_model_widgets,
@@ -29,27 +26,26 @@ from ui.digit_settings import (
 from ui.digits import (
     NAME_STYLE,
     best_reader,
-    image_grid,
+    model_file_view,
     name_html,
     obtain,
     reading_card,
     sklearn_comparison,
-    test_probs,
     test_set,
 )
+from ui.digits_compare import model_compare_view, regulariser_view
+from ui.digits_evaluate import DATA_LABEL, evaluate_view
 from ui.digits_inside import (
     inside_view,
     measurement_words,
     novelty_for,
     novelty_measurement,
     teach_view,
-    unit_grid,
 )
-from ui.digits_mnist import mnist_problem, mnist_source, train_images
+from ui.digits_mnist import mnist_source, train_images
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, upload_mb, url_config
 
-DATA_LABEL = {"digits": "8x8 digits (sklearn, built in)", "mnist": "MNIST 28x28"}
 OWNED = tuple(f"{f}" for f in DigitsConfig.__dataclass_fields__) + ("tab", "mnist_dir", "cmp_epochs")
 TABS = {"train": "① Train", "evaluate": "② Evaluate", "read": "③ Read my digits", "compare": "④ Compare"}
 D = DigitsConfig
@@ -71,9 +67,10 @@ st.markdown(
     "**(② Evaluate)**, then let it read **your** handwriting: draw, upload or photograph a digit "
     f"**(③ Read my digits)**. Everything is trained here, live, starting from the tutorial's {D0.hidden} ReLU "
     f"network, plus dropout {D0.dropout:g}, {D0.augment_copies} augmented copies of each image, Adam lr {D0.lr:g}, "
-    f"batch {D0.batch_size} and early stopping (patience {D0.patience}): change any of them under Settings.",
-    help=tip("mlp", "relu", "dropout", "augmentation", "adam", "learning rate", "batch", "early stopping", "patience",
-             "epoch"),
+    f"batch {D0.batch_size} and early stopping (patience {D0.patience}): change any of them under Settings, or "
+    "choose a small convolutional network (CNN) instead.",
+    help=tip("mlp", "cnn", "relu", "dropout", "augmentation", "adam", "learning rate", "batch", "early stopping",
+             "patience", "epoch"),
 )
 
 url_cfg = url_config(DigitsConfig)  # hosted: a setting over this server's caps falls back to its default
@@ -82,16 +79,24 @@ url_cmp_epochs = link.cmp_epochs
 seed_state({"d_mnist_dir": link.mnist_dir})
 
 top = st.container()
-dataset = field_widget(D, "dataset", label="Data set", key="d_dataset", value=url_cfg.dataset, container=top,
+choice = top.container(horizontal=True)
+dataset = field_widget(D, "dataset", label="Data set", key="d_dataset", value=url_cfg.dataset, container=choice,
                        widget="segmented_control", options=list(DATA_LABEL), format_func=DATA_LABEL.get,
                        required=True, on_change=reset_model_widgets,
                        help=tip("mnist", before="8x8: sklearn's 1,797 digits, built in, trains in seconds. MNIST: "
                                 "70,000 28x28 digits, the real target, and the model that reads your own handwriting."))
+kind = field_widget(D, "model", label="Model", key="d_model", value=url_cfg.model, container=choice,
+                    widget="segmented_control", options=list(MODEL_LABEL), format_func=MODEL_LABEL.get,
+                    required=True, on_change=reset_model_widgets,
+                    help=tip("mlp", "cnn", before="MLP: every unit sees every pixel. CNN: small filters slide over "
+                             "the image (two 5x5 conv layers with 2x2 pools, then dense layers), at about the "
+                             "MLP's number of parameters."))
 folder, mnist_err = mnist_source(top, OWNED) if dataset == "mnist" else (None, None)
 
-base_cfg = url_cfg if url_cfg.dataset == dataset else digits.default_config(dataset)
+same = url_cfg.dataset == dataset and url_cfg.model == kind
+base_cfg = url_cfg if same else digits.default_config(dataset, kind)
 if st.session_state.pop("d_mnist_defaults", False):
-    base_cfg = digits.default_config("mnist")
+    base_cfg = digits.default_config("mnist", kind)
 
 asked = link.tab
 tab_objs = st.tabs(list(TABS.values()), key="d_tab", on_change="rerun", default=TABS.get(asked, TABS["train"]))
@@ -137,9 +142,10 @@ with tab_train:
         with st.expander(f"**Settings** · {summary_line(current_config(base_cfg))}", key="d_settings",
                          icon=":material/tune:"):
             cfg = controls(base_cfg)
-            d0 = digits.default_config(dataset)
-            st.caption(f"The defaults start from a {d0.hidden} ReLU network"
-                       f"{' (the tutorial’s)' if dataset == 'digits' else ''} with early stopping on "
+            d0 = digits.default_config(dataset, kind)
+            start = (f"a CNN with conv layers {d0.channels} and a dense layer {d0.hidden}" if kind == "cnn" else
+                     f"a {d0.hidden} ReLU network{' (the tutorial’s)' if dataset == 'digits' else ''}")
+            st.caption(f"The defaults start from {start} with early stopping on "
                        f"{d0.val_fraction:.0%} of the training rows (patience {d0.patience}); tab ④ shows what "
                        "dropout and early stopping each change. Change anything and the model retrains; a run "
                        "trained before comes back at once.")
@@ -163,30 +169,7 @@ with tab_train:
                            help=tip("training set", "validation set", "loss"))
             say.lesson(dcl.curves_after_best(r), "caption")
             say.lesson(dcl.val_above_train_sentence(r), "caption", help=tip("overfitting"))
-            st.subheader("Model file", divider="gray")
-            m1, m2 = st.columns(2)
-            m1.download_button(
-                "Download this model (.safetensors)", digits.export_model(r), type="secondary",
-                file_name=f"nnlab-digits-{cfg.dataset}-{digits.model_digest(r)}.safetensors",
-                mime="application/octet-stream", icon=":material/download:", key="d_export",
-                help=tip("safetensors", before="Weights as safetensors plus the settings as JSON: no pickle, "
-                                               "safe to share."))
-            m1.caption("Load it back here, or in any NN Lab, to read digits with it.")
-            mf = m2.file_uploader("Load a model file", type=None, key="d_model_file", max_upload_size=upload_mb(),
-                                  help="An NN Lab digit model (.safetensors). Nothing is ever unpickled.")
-            if mf is not None:
-                raw = mf.getvalue()
-                try:  # checked once per file: a refusal is remembered, a loaded file is not read again
-                    if st.session_state.get("d_loaded_hash") != hashlib.sha256(raw).hexdigest():
-                        st.session_state.d_loaded = uploads.read_once(raw, lambda: digits.import_model(raw), "model")
-                        st.session_state.d_loaded_hash = hashlib.sha256(raw).hexdigest()
-                        st.session_state.d_loaded_name = mf.name
-                    say.status(f"Loaded **{mf.name}**: {dr.model_summary(st.session_state.d_loaded)}. "
-                               "Pick it under ② and ③.", "success", icon=":material/check_circle:", where=m2)
-                except ValueError as e:  # ModelFileError, or its line remembered: a refused file never stays
-                    for k in ("d_loaded", "d_loaded_hash", "d_loaded_name"):
-                        st.session_state.pop(k, None)
-                    say.status(f"**{mf.name}** refused: {e}", "error", icon=":material/block:", where=m2)
+            model_file_view(r)
         links.try_next("digits.train", "digits", TABS)
 
 # ---- ② evaluate -------------------------------------------------------------------------------------
@@ -194,78 +177,7 @@ with tab_eval:
     if tab_eval.open:
         model, mfolder, source = active_model(cfg)
         if model is not None:
-            mds = model.config.dataset  # type: ignore[attr-defined]
-            try:
-                if mds == "mnist" and mnist_problem(mfolder):  # never start a download from here
-                    raise mnist.MnistUnavailable(mnist_problem(mfolder))
-                data = test_set(mds, mfolder)
-            except (mnist.MnistUnavailable, mnist.IdxError, OSError, ValueError) as e:
-                say.status(f"This model was trained on MNIST, and its test images cannot be loaded here: {e}. "
-                           "Choose MNIST above (with a folder, or download it) to evaluate it.", "error",
-                           icon=":material/cloud_off:")
-                st.stop()
-            key = digits.model_digest(model)
-            probs = test_probs(model, data, key)
-            acc = dm.accuracy(probs, data.y_test.numpy())
-            c1, c2, c3 = st.columns(3)
-            c1.metric("Test accuracy", f"{acc.acc:.1%}")
-            c2.metric("Wrong test images", f"{acc.wrong} of {acc.n:,}")
-            c3.metric("Data set", DATA_LABEL[mds].split(" (")[0])
-            conf = digits.confusion(model, data, probs)
-            # the heatmap (about 420 px with its axes) gets the full width: in a half column at 1024 px its
-            # digits 8 and 9 and its title were cut off
-            event = st.altair_chart(dc.confusion_heatmap(conf), on_select="rerun", key="d_conf",
-                                    selection_mode="cell", width="content")
-            pc = digits.per_class(model, data, probs)
-            left, right = st.columns([1.3, 1])
-            with left:
-                st.altair_chart(dc.per_class_bars(pc), width="stretch")
-                st.caption("Precision: of the images read as this digit, the share that were it. "
-                           "Recall: of the images of this digit, the share read right.",
-                           help=tip("confusion matrix", "precision", "recall"))
-            with right:
-                # one row per digit: all ten fit at any width (as columns, 8 and 9 were cut off)
-                st.table(pd.DataFrame({
-                    "precision": [f"{v:.1%}" if v == v else "–" for v in pc["precision"]],
-                    "recall": [f"{v:.1%}" if v == v else "–" for v in pc["recall"]],
-                    "images": [str(int(v)) for v in pc["support"]],
-                }, index=pd.Index([f"digit {d}" for d in pc["digit"]], name="digit")))
-            cells = []
-            try:
-                cells = list(event.selection.get("cell", []) or [])
-            except AttributeError:
-                cells = []
-            if cells:
-                t, p = int(cells[0]["true"]), int(cells[0]["predicted"])
-                rows = digits.misclassified(model, data, probs, true=t, predicted=p, limit=32)
-                n = int(conf[(conf.true == t) & (conf.predicted == p)]["count"].sum())
-                what = f"{t}s read right" if t == p else f"{t}s read as {p}"
-                st.markdown(f"#### {what}: {n} test image{'s' * (n != 1)}" + (" (first 32)" if n > 32 else ""))
-                if len(rows):
-                    image_grid(data, rows, probs)
-            st.markdown("#### The mistakes it was surest of")
-            rows = digits.misclassified(model, data, probs, limit=24)
-            if len(rows):
-                image_grid(data, rows, probs)
-            else:
-                say.status("No test image is misread.", "success")
-            st.markdown("#### What each first-layer neuron looks for", help=tip("neuron", "hidden layer"))
-            n_first = model.state["0.weight"].shape[0]
-            c1, c2, c3 = st.columns([1, 1.4, 2.4])
-            n_show = c1.number_input("Units shown", 1, n_first, min(32, n_first), step=8, key="d_units_n")
-            order = c2.radio("Sorted by", ["norm", "usefulness"], horizontal=True, key="d_units_order",
-                             format_func={"norm": "weight size", "usefulness": "usefulness"}.get,
-                             help="Weight size: the length of the unit's weight vector. Usefulness: how much the "
-                                  "unit moves the predicted digit's score on the test images (mean |activation x "
-                                  "its paths' weights|).")
-            c3.caption("Each picture is one unit's incoming weights laid out like the image "
-                       f"({digits.SIDE[mds]}x{digits.SIDE[mds]}): **blue** where ink raises the unit's input, "
-                       "**red** where ink lowers it, white where it does not care; one colour scale for all. "
-                       "The number: what they are sorted by." + ("" if model.config.hidden else
-                                                                  " No hidden layer: these are the ten digits' "
-                                                                  "templates."),
-                       help=tip("neuron", "weight", "hidden layer"))
-            unit_grid(model, data.X_test.numpy(), int(n_show), order)
+            evaluate_view(model, mfolder)
         links.try_next("digits.evaluate", "digits", TABS)
 
 # ---- ③ read my digits ------------------------------------------------------------------------------
@@ -273,8 +185,10 @@ READERS = {"best": "the best reader here", "trained": "the model trained in ①"
 with tab_read:
     if tab_read.open:
         options = ["best", "trained"] + (["loaded"] if loaded is not None else [])
-        reader = st.radio("Read with", options, horizontal=True, key=f"d_reader_{dataset}",
-                          index=1 if dataset == "mnist" and not mnist_err else 0, format_func=READERS.get,
+        reader = st.radio("Read with", options, horizontal=True,  # a CNN chosen in ① reads by default
+                          key=f"d_reader_{dataset}" + ("_cnn" if kind == "cnn" else ""),
+                          index=1 if (dataset == "mnist" and not mnist_err) or kind == "cnn" else 0,
+                          format_func=READERS.get,
                           help="The best reader here: the MNIST-format model whenever MNIST is on this machine "
                                "(trained once per server), else the built-in reader (trained on the MNIST sample "
                                "that ships with NN Lab).")
@@ -401,40 +315,8 @@ with tab_cmp:
                     help=tip("mlpclassifier"))
         res = obtain([cfg], folder, auto, "d_train_cmp")
         sklearn_comparison(dataset, folder, cfg, res)
-        st.markdown("#### Do dropout and early stopping curb overfitting?",
-                    help=tip("overfitting", "dropout", "early stopping"))
-        st.caption("Two runs each, trained together on the same rows and seed, differing in one setting only.",
-                   help=tip("seed", "hyperparameter"))
-        cmp_epochs = field_widget(D, "epochs", label="Epochs for these runs", key="d_cmp_epochs",
-                                  value=url_cmp_epochs, help=tip("epoch"))
-        val, pairs = dm.regulariser_pairs(cfg, cmp_epochs)
-        st.caption(f"Both runs of a pair start from the same weights and see the same {val:.0%} validation rows; "
-                   "augmentation is off here so that only the one setting differs. Loss gap: test loss minus "
-                   "training loss (how much worse it does on digits it never trained on).",
-                   help=tip("weight", "loss", "generalisation gap", "accuracy"))
-        for pair in pairs:
-            what = pair.what
-            st.markdown(f"**{what.capitalize()}: off vs on**")
-            res2 = obtain(list(pair.configs), folder, auto and cmp_epochs <= 200, f"d_cmp_{what}",
-                          what=f"the {what} pair")
-            if not res2:
-                continue
-            st.altair_chart(dc.compare_runs({n: x.history for n, x in zip(pair.names, res2)},
-                                            dm.best_epochs(pair, res2), width=185),  # two panels fit 1024 px
-                            width="content")
-            t = dm.pair_table(pair.names, res2).drop(columns="train - validation gap")
-            t["loss gap"] = [lessons.loss_gap(x) for x in res2]  # test - train loss: 360 test rows, steadier than val.
-            n_test = len(test_set(cfg.dataset, folder).y_test)
-            if what == "dropout":
-                say.lessons([dcl.dropout_verdict(*res2), dcl.dropout_unseen_verdict(*res2, n_test)])
-            else:
-                say.lessons([dcl.early_stopping_verdict(*res2), dcl.early_stopping_unseen_verdict(*res2, n_test)])
-            short = {"epochs run": "epochs", "train accuracy": "train acc.", "validation accuracy": "val. acc.",
-                     "test accuracy": "test acc."}  # fits 1024 px; "loss gap" is test loss minus training loss
-            shown_t = t.rename(columns=short)
-            st.dataframe(shown_t, hide_index=True, width="stretch", column_config={
-                c: st.column_config.NumberColumn(format="%.3f" if "loss" in c else "percent")
-                for c in shown_t.columns if c not in ("run", "epochs")})
+        model_compare_view(cfg, folder, auto)
+        cmp_epochs = regulariser_view(cfg, folder, auto, url_cmp_epochs)
         links.try_next("digits.compare", "digits", TABS)
 
 # ---- URL: every setting, so the link reproduces the page -------------------------------------------

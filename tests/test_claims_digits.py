@@ -190,3 +190,45 @@ def test_a_reading_is_called_unsure_only_below_60_percent():
         p[[3, 5]] = [0.5, 0.34]
         said = dcl.unsure_verdict(p)
         assert said.holds and "3 gets only 50% and 5 34%" in said
+
+
+# ---- ④ Compare: the MLP against the CNN ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def model_pair_runs():
+    return dcl.default_model_pair()
+
+
+def with_numbers(r, acc=None, seconds=None, config=None):
+    """A copy of a real result with its test accuracy, training seconds or config replaced (the other side)."""
+    import dataclasses
+    metrics = dict(r.metrics) if acc is None else {**r.metrics, "final_test_acc": acc}
+    return dataclasses.replace(r, metrics=metrics, seconds=r.seconds if seconds is None else seconds,
+                               config=r.config if config is None else config)
+
+
+def test_cnn_reads_better_at_the_defaults_and_not_when_its_accuracy_is_lower_or_its_size_is_not_similar(
+        model_pair_runs):
+    mlp, cnn = model_pair_runs
+    assert type(cnn.config).__name__ == "DigitsCnn" and cnn.config.channels == (8, 16)
+    with both_sides("digits.cnn_reads_better"):
+        s = dcl.cnn_vs_mlp_verdict(mlp, cnn, 360)
+        assert s.holds and s.numbers["params_cnn"] == 13_034 and s.numbers["params_mlp"] == 12_060
+        assert f"{s.numbers['acc_cnn']:.1%}" in s and "similar size" in s
+        acc_mlp = s.numbers["acc_mlp"]
+        lower = dcl.cnn_vs_mlp_verdict(mlp, with_numbers(cnn, acc=acc_mlp - 1 / 360), 360)
+        assert not lower.holds and "do not read more" in lower
+        level = dcl.cnn_vs_mlp_verdict(mlp, with_numbers(cnn, acc=acc_mlp), 360)  # a tie is not better
+        assert not level.holds
+        wide = with_numbers(cnn, config=cnn.config.replace(channels=(32, 64)))  # 76,778 parameters: not similar
+        far = dcl.cnn_vs_mlp_verdict(mlp, wide, 360)
+        assert not far.holds and "not of a similar size" in far
+
+
+def test_cnn_costs_time_when_it_trained_longer_and_says_so_when_it_did_not(model_pair_runs):
+    mlp, cnn = model_pair_runs
+    with both_sides("digits.cnn_costs_time"):
+        slow = dcl.cnn_time_verdict(with_numbers(mlp, seconds=1.0), with_numbers(cnn, seconds=4.0))
+        assert slow.holds and "took 4.0 s" in slow and "the MLP 1.0 s" in slow
+        quick = dcl.cnn_time_verdict(with_numbers(mlp, seconds=4.0), with_numbers(cnn, seconds=4.0))
+        assert not quick.holds and "no longer than the MLP's 4.0 s" in quick

@@ -18,7 +18,8 @@ from ui.widgets import field_widget, parse_numbers, widget_config
 
 OPT_LABEL = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 ACT_LABEL = {n: REGISTRY[n].label for n in HIDDEN}
-MODEL_KEYS = ("d_hidden", "d_act", "d_opt", "d_lr", "d_batch", "d_epochs", "d_dropout", "d_l2", "d_es",
+MODEL_LABEL = {"mlp": "MLP", "cnn": "CNN (convolutional)"}
+MODEL_KEYS = ("d_hidden", "d_channels", "d_act", "d_opt", "d_lr", "d_batch", "d_epochs", "d_dropout", "d_l2", "d_es",
               "d_patience", "d_val", "d_seed", "d_aug", "d_aug_strength")
 D = DigitsConfig
 SETTING_W = 215  # px of each model setting's box
@@ -29,8 +30,15 @@ def controls(base: DigitsConfig) -> DigitsConfig:
     # one row of fixed-width boxes that wraps: four a row on a wide screen, two at 1024 px (in four columns
     # the early-stopping toggle read "Early st..." and long labels took two lines, pushing their boxes down)
     row, w = st.container(horizontal=True), dict(width=SETTING_W)
-    field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=row, **w,
-                 help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
+    if digits.is_cnn(base):
+        field_widget(D, "channels", label="Conv layers (feature maps)", key="d_channels", value=base.channels,
+                     container=row, **w, help=tip("convolution", before="Comma-separated feature maps of each 5x5 "
+                                                  "conv layer (each followed by a 2x2 max pool), e.g. `8, 16`."))
+        field_widget(D, "hidden", label="Dense layers (widths)", key="d_hidden", value=base.hidden, container=row,
+                     **w, help="Comma-separated widths of the dense layers after the convolutions, e.g. `128`.")
+    else:
+        field_widget(D, "hidden", label="Hidden layers (widths)", key="d_hidden", value=base.hidden, container=row,
+                     **w, help="Comma-separated widths, e.g. `100, 50` (the tutorial's). Empty = no hidden layer.")
     field_widget(D, "activation", label="Activation", key="d_act", value=base.activation, container=row, **w,
                  format_func=ACT_LABEL.get,
                  help=tip("activation", "relu", before="ReLU is the default for hidden layers."))
@@ -72,7 +80,9 @@ def controls(base: DigitsConfig) -> DigitsConfig:
 def config_from_state(base: DigitsConfig) -> DigitsConfig:
     """The config the settings widgets hold now (raises ConfigError/ValueError/KeyError for a bad or missing one)."""
     s = st.session_state
+    conv = dict(channels=parse_numbers(s.d_channels, int)) if digits.is_cnn(base) else {}
     return base.replace(
+        **conv,
         hidden=parse_numbers(s.d_hidden, int, allow_empty=True), activation=s.d_act, optimizer=s.d_opt,
         lr=float(s.d_lr), batch_size=int(s.d_batch), epochs=int(s.d_epochs), dropout=float(s.d_dropout),
         l2=float(s.d_l2), patience=int(s.d_patience) if s.d_es else 0, val_fraction=float(s.d_val),
@@ -91,8 +101,13 @@ def current_config(base: DigitsConfig) -> DigitsConfig:
 
 
 def summary_line(cfg: DigitsConfig) -> str:
+    """The model and its training in one line (what the Settings expander's title says)."""
     n_in = digits.SIDE[cfg.dataset] ** 2
     layers = "-".join(str(w) for w in (n_in, *cfg.hidden, 10))
+    if digits.is_cnn(cfg):
+        side = digits.SIDE[cfg.dataset]
+        layers = (f"CNN {side}x{side}, conv {', '.join(map(str, cfg.channels))} (5x5, 2x2 pools), dense "
+                  f"{'-'.join(str(w) for w in (*cfg.hidden, 10))}")
     es = (f"early stopping (patience {cfg.patience}, {cfg.val_fraction:.0%} validation)" if cfg.patience
           else "no early stopping")
     drop = f", dropout {cfg.dropout:g}" if cfg.dropout else ""

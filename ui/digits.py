@@ -4,6 +4,7 @@ how test images and readings are shown; the tutorial's scikit-learn baseline. MN
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 
@@ -20,6 +21,7 @@ from core.digits import charts as dc
 from core.digits import claims as dcl
 from core.digits import metrics as dm
 from core.digits import reading as dr
+from core.digits import workload as digits_workload
 from core.digits.reader import (
     HOW_TO_GET_MNIST,
     READER,
@@ -30,10 +32,11 @@ from core.digits.reader import (
     shipped_words,
 )
 from core.engine import TrainResult
-from ui import say
+from ui import say, uploads
 from ui.common import cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
 from ui.digit_settings import summary_line
 from ui.glossary import tip
+from ui.widgets import upload_mb
 
 
 # ---- cached work (pure functions of their arguments) -------------------------------------------
@@ -98,8 +101,11 @@ def obtain(cfgs: list[DigitsConfig], folder: str | None, auto: bool, button_key:
             live.altair_chart(dc.training_curves(trainer.history(0), None, total_epochs), width="content")
 
     try:
-        results = cached_results(key, lambda: digits.compute(cfgs, progress, folder), (DigitsConfig,),
-                                 request=list(cfgs))
+        # CNNs trained together are priced as one grouped-convolution run (a list of configs is priced as an
+        # MLP stack); one config prices itself
+        request = list(cfgs) if len(cfgs) == 1 or not digits.is_cnn(cfgs[0]) else digits_workload.models(cfgs)
+        results = cached_results(key, lambda: digits.compute(cfgs, progress, folder), digits.CONFIG_TYPES,
+                                 request=request)
     except (mnist.MnistUnavailable, mnist.IdxError) as e:
         bar.empty()
         live.empty()
@@ -252,3 +258,53 @@ def sklearn_comparison(dataset: str, folder: str | None, cfg: DigitsConfig,
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config={"test accuracy": st.column_config.NumberColumn(format="%.3f"),
                                     "fit time (s)": st.column_config.NumberColumn(format="%.2f")})
+
+
+# ---- model files ------------------------------------------------------------------------------------
+def file_refusal(r: TrainResult) -> str | None:
+    """Why a trained model cannot go into a model file that loads back (None: it can): an MLP always can; a CNN
+    when :mod:`core.digits.model_file` reads CNNs back (checked once per model by a round trip)."""
+    if not digits.is_cnn(r.config):
+        return None
+    key = "file-refusal-" + digits.model_digest(r)
+    hit = memo_get(key)
+    if hit is None:
+        try:
+            digits.import_model(digits.export_model(r))
+            hit = ""
+        except (ValueError, KeyError, TypeError) as e:
+            hit = "model files hold MLPs only in this version" if "another kind" in str(e) else " ".join(str(e).split())
+        memo_put(key, hit)
+    return hit or None
+
+
+def model_file_view(r: TrainResult) -> None:
+    """Download the trained model as a file, or load one (kept for the session, offered under ② and ③)."""
+    st.subheader("Model file", divider="gray")
+    m1, m2 = st.columns(2)
+    why = file_refusal(r)
+    if why:
+        say.status(f"This model cannot be kept in a model file yet: {why}.", icon=":material/info:", where=m1)
+    else:
+        m1.download_button(
+            "Download this model (.safetensors)", digits.export_model(r), type="secondary",
+            file_name=f"nnlab-digits-{r.config.dataset}-{digits.model_digest(r)}.safetensors",
+            mime="application/octet-stream", icon=":material/download:", key="d_export",
+            help=tip("safetensors", before="Weights as safetensors plus the settings as JSON: no pickle, "
+                                           "safe to share."))
+        m1.caption("Load it back here, or in any NN Lab, to read digits with it.")
+    mf = m2.file_uploader("Load a model file", type=None, key="d_model_file", max_upload_size=upload_mb(),
+                          help="An NN Lab digit model (.safetensors). Nothing is ever unpickled.")
+    if mf is not None:
+        raw = mf.getvalue()
+        try:  # checked once per file: a refusal is remembered, a loaded file is not read again
+            if st.session_state.get("d_loaded_hash") != hashlib.sha256(raw).hexdigest():
+                st.session_state.d_loaded = uploads.read_once(raw, lambda: digits.import_model(raw), "model")
+                st.session_state.d_loaded_hash = hashlib.sha256(raw).hexdigest()
+                st.session_state.d_loaded_name = mf.name
+            say.status(f"Loaded **{mf.name}**: {dr.model_summary(st.session_state.d_loaded)}. "
+                       "Pick it under ② and ③.", "success", icon=":material/check_circle:", where=m2)
+        except ValueError as e:  # ModelFileError, or its line remembered: a refused file never stays
+            for k in ("d_loaded", "d_loaded_hash", "d_loaded_name"):
+                st.session_state.pop(k, None)
+            say.status(f"**{mf.name}** refused: {e}", "error", icon=":material/block:", where=m2)

@@ -14,6 +14,7 @@ from core.digits import inside
 from core.digits import novelty as nv
 from core.digits import reading as dr
 from core.digits import views as dv
+from core.digits.jobs import is_cnn
 from core.engine import TrainResult
 from ui import say
 from ui.common import admitted, memo_get, memo_put
@@ -73,25 +74,41 @@ def image_id(x) -> str:
 
 
 def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
-    """What the network sees in one reading: hidden layers, the units that decide, the nearest training images."""
+    """What the network sees in one reading: a CNN's feature maps, the hidden (a CNN's dense) layers, the units
+    that decide, the nearest training images."""
+    cnn = is_cnn(model.config)
+    if cnn:
+        conv_view(x, model)
     if not model.config.hidden:  # type: ignore[attr-defined]
-        say.status("This model has no hidden layer: its inputs go straight to the ten outputs.", icon=":material/info:")
-        return
+        say.status(f"This model has no {'dense' if cnn else 'hidden'} layer: its "
+                   f"{'feature maps' if cnn else 'inputs'} go straight to the ten outputs.", icon=":material/info:")
+    else:
+        units_view(x, model, key, cnn)
+    nearest_view(x, model, bank, key)
+
+
+def units_view(x, model: TrainResult, key: str, cnn: bool) -> None:
+    """The hidden (a CNN's dense) layers' units for one reading, and what pushed its score; an MLP's first-layer
+    units as images too."""
     c1, c2 = st.columns([1, 2])
     cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit),
                        key=f"d_explain_{key}_{image_id(x)}",
                        help="Which digit's score to take apart (the model's reading by default).")
     act = inside.hidden_activations(model, x.steps.x[None], with_grad_for=int(cls))
-    c2.caption(f"Each strip is one hidden layer, each cell one unit: dark = it fired for your digit. "
-               f"{sum(int((a > 0).sum()) for a in act.layers)} of {sum(a.shape[1] for a in act.layers)} units "
-               f"fired. Hover a cell for how much it pushed the score of {cls}.",
-               help=tip("hidden layer", "activation"))
+    c2.caption(f"Each strip is one {'dense layer after the convolutions' if cnn else 'hidden layer'}, each cell one "
+               f"unit: dark = it fired for your digit. {sum(int((a > 0).sum()) for a in act.layers)} of "
+               f"{sum(a.shape[1] for a in act.layers)} units fired. Hover a cell for how much it pushed the score "
+               f"of {cls}.", help=tip("hidden layer", "activation"))
     st.altair_chart(dv.activation_strips(act), width="stretch")
     left, right = st.columns(2)
     with left:
         st.altair_chart(dv.contribution_bars(act, layer=-1, k=8), width="stretch")
     with right:
         st.altair_chart(dv.contribution_bars(act, layer=0, k=8), width="stretch")
+    if cnn:
+        say.status("A CNN's dense units read the feature maps, not the pixels, so their weights are not pictures "
+                   "of ink: what its filters look for is drawn above.", icon=":material/info:")
+        return
     top = inside.top_units(act, layer=0, k=8)
     st.caption(f"What layer 1's strongest {len(top)} units for {cls} look for (their incoming weights: blue where ink "
                "excites the unit, red where it inhibits it), with how much each pushed the score:",
@@ -102,6 +119,29 @@ def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | Non
     for col, (u, c, _) in zip(cols, top):
         col.image(dv.weight_image(w[u], 64, scale))
         col.caption(f"unit {u}  \n{c:+.2f}")
+
+
+def conv_view(x, model: TrainResult) -> None:
+    """A CNN's first-layer filters and every conv layer's feature maps of the digit being read."""
+    from core.convolutions import charts as cc  # scipy and the chapter's jobs: only when a CNN is shown
+    from core.convolutions import jobs as cj
+
+    k = model.config.kernel  # type: ignore[attr-defined]
+    maps = cj.feature_maps(model, x.steps.x)
+    st.caption(f"The first conv layer's {k}x{k} filters (blue where ink raises the output, red where it lowers it):",
+               help=tip("convolution", "sign colours"))
+    st.altair_chart(cc.filters_chart(cj.filters(model)), width="content")
+    st.caption("What each filter makes of your digit: its output at every position (after ReLU, before the pool); "
+               "dark = strong.", help=tip("feature map", "relu"))
+    st.altair_chart(cc.maps_chart(maps, 1), width="content")
+    if maps.layer.max() >= 2:
+        st.caption("Layer 2's maps: its filters read layer 1's pooled maps, so each responds to a combination of "
+                   "strokes.", help=tip("feature map"))
+        st.altair_chart(cc.maps_chart(maps, 2), width="content")
+
+
+def nearest_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
+    """The training images nearest the reading, in hidden or pixel space."""
     st.markdown("**The nearest training images**")
     if bank is None:
         st.caption("The training images of this model are not on this machine, so they cannot be searched.")

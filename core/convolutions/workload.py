@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.digits.workload import digits_shape
-from core.engine.conv import EVAL_CHUNK_BYTES, cnn_cost
+from core.engine.conv import EVAL_CHUNK_BYTES, CnnConfig, cnn_cost
 from core.engine.evaluation import EVAL_ROWS
 from core.serve.cost import BASE_BYTES, RUN_SECONDS
 from core.serve.workload import FREE, DataShape, Price, Workload, one_stack, stacks, trainer_lower
@@ -43,11 +43,11 @@ def compare(cfg: Any, data: Any = None) -> Workload:
 def sizes(cfg: Any, data: Any = None) -> Workload:
     """A SizesConfig: each MLP as its own stack, then every CNN, one after the other."""
     models = cfg.models()
-    mlps = [m for m in models if not hasattr(m, "channels")]
+    mlps = [m for m in models if not isinstance(m, CnnConfig)]
     shape = data if isinstance(data, DataShape) else digits_shape(mlps[0])
     work = stacks([[m] for m in mlps], shape, trainer_lower(mlps))
     after = FREE
     for m in models:
-        if hasattr(m, "channels"):
+        if isinstance(m, CnnConfig):
             after = after + cnn_price(m, 8, shape)
     return Workload(work.stacks, after=after, lower=work.lower)

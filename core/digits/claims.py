@@ -15,6 +15,7 @@ import pandas as pd
 from core.claims import Said, claim, said
 from core.digits import jobs
 from core.digits.lessons import CMP_EPOCHS, at_epoch, loss_gap, overfit_pairs, sklearn_pair, stopped_early
+from core.digits.metrics import epochs_run, model_pair, pair_frame
 from core.digits.reading import ADVICE, advice, kept_metrics
 from core.engine import TrainResult
 
@@ -232,6 +233,53 @@ def scaling_sentence(pair: pd.DataFrame) -> Said:
                             "unit size: large raw values make the first layer's pre-activations, and the steps Adam "
                             "takes on them, badly scaled."),
                 s + (": here scaling did not help." if b < a else ": the same here."), acc_raw=a, acc_scaled=b)
+
+
+# ---- ④ Compare: the MLP against the CNN -------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def default_model_pair() -> tuple[TrainResult, TrainResult]:
+    """The ④ Compare tab's MLP and CNN at the defaults (8x8 digits): the default MLP, the default CNN."""
+    mlp, cnn = model_pair(jobs.default_config("digits"))
+    return default_model(), jobs.compute([cnn])[0]
+
+
+@claim("digits.cnn_reads_better", page=PAGE, tab=COMPARE,
+       condition="the CNN's test accuracy above the MLP's, their parameter counts within a factor 1.5",
+       defaults=lambda: cnn_vs_mlp_verdict(*default_model_pair(), DIGITS_TEST_ROWS))
+def cnn_vs_mlp_verdict(mlp: TrainResult, cnn: TrainResult, n_test: int) -> Said:
+    """Whether the CNN read more test digits right than an MLP of about its size, trained the same way."""
+    t = pair_frame(mlp, cnn, n_test)
+    (pm, am, wm), (pc, ac, wc) = (t.loc[i, ["parameters", "test accuracy", "wrong"]] for i in (0, 1))
+    similar = max(pm, pc) <= 1.5 * min(pm, pc)
+    size = f"{int(pc):,} parameters against the MLP's {int(pm):,}"
+    nums = dict(acc_mlp=float(am), acc_cnn=float(ac), params_mlp=int(pm), params_cnn=int(pc), n_test=n_test)
+    if not similar:
+        return said(False, "", f"The CNN reads {ac:.1%} of the test digits, the MLP {am:.1%}, but at {size} the two "
+                    "are not of a similar size, so this says little about convolutions.", **nums)
+    return said(ac > am,
+                f"At a similar size ({size}), the CNN reads {ac:.1%} of the {n_test:,} test digits against the "
+                f"MLP's {am:.1%} ({int(wc)} wrong against {int(wm)}): its filters look for the same stroke "
+                "anywhere in the image, where each of the MLP's units watches fixed pixels.",
+                f"At a similar size ({size}), the CNN reads {ac:.1%} of the {n_test:,} test digits and the MLP "
+                f"{am:.1%} ({int(wc)} wrong against {int(wm)}): on this run the convolutions do not read more.",
+                **nums)
+
+
+@claim("digits.cnn_costs_time", page=PAGE, tab=COMPARE,
+       condition="the CNN's training took longer than the MLP's",
+       defaults=lambda: cnn_time_verdict(*default_model_pair()))
+def cnn_time_verdict(mlp: TrainResult, cnn: TrainResult) -> Said:
+    """Which model took longer to train, and by how much (seconds as each run measured them)."""
+    sm, sc = float(mlp.seconds), float(cnn.seconds)
+    em, ec = epochs_run(mlp), epochs_run(cnn)
+    per = (sc / max(ec, 1)) / max(sm / max(em, 1), 1e-9)
+    nums = dict(seconds_mlp=sm, seconds_cnn=sc, per_epoch_ratio=per)
+    return said(sc > sm,
+                f"The CNN took {sc:.1f} s to train ({ec} epochs), the MLP {sm:.1f} s ({em} epochs): an epoch of the "
+                f"CNN cost {per:.1f} times the MLP's, as every filter slides over every position of every image.",
+                f"The CNN trained in {sc:.1f} s ({ec} epochs), no longer than the MLP's {sm:.1f} s ({em} epochs).",
+                **nums)
 
 
 # ---- ③ Read my digits -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from core.digits import jobs
+from core.digits.workload import cnn_price
 from core.engine import TrainResult
 from core.serve.workload import DataShape, Lower, Net, Stack, Workload
 
@@ -43,6 +44,9 @@ def workload(result: TrainResult, n_drawings: int, n_test: int = 0, epochs: int 
     their copies and ``mix`` training rows, then the test rows read twice (before and after)."""
     rows = n_drawings * (1 + copies) + mix
     data = DataShape(rows, int(result.n_in), int(result.n_out), 2 * n_test)
+    if jobs.is_cnn(result.config):  # its convolutions, priced as the CNN's training is: full-batch steps
+        cfg = result.config.replace(epochs=epochs, batch_size=0, patience=0)  # type: ignore[attr-defined]
+        return Workload(beside=cnn_price([cfg], data), lower=(Lower("fewer drawings"),))
     net = Net(tuple(result.config.hidden), epochs, rows, 0, float(result.config.dropout))
     return Workload((Stack((net,), data),), lower=(Lower("fewer drawings"),))
 

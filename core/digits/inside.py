@@ -26,6 +26,11 @@ def _net(result: TrainResult) -> torch.nn.Sequential:
     return net
 
 
+def is_conv(result: TrainResult) -> bool:
+    """The model is a CNN (its state holds convolution kernels [out, in, k, k])."""
+    return any(v.dim() == 4 for v in result.state.values())
+
+
 def side_of(result: TrainResult) -> int:
     """The input image's side in pixels (8 or 28) from the model's input width."""
     return int(round(result.n_in ** 0.5))
@@ -44,7 +49,10 @@ class UnitImages:
 
 
 def first_layer_weights(result: TrainResult) -> np.ndarray:
-    """The first Linear layer's weights as images: [n_units, side, side] float32 (no hidden layer: the 10 classes)."""
+    """The first Linear layer's weights as images: [n_units, side, side] float32 (no hidden layer: the 10 classes).
+    An MLP's only: a CNN's first dense layer reads feature maps, not pixels (ValueError)."""
+    if is_conv(result):
+        raise ValueError("a CNN's first layer is convolutions: its units' weights are not images")
     w = result.state["0.weight"].detach().cpu().numpy().astype(np.float32)  # [out, in]
     s = side_of(result)
     return w.reshape(len(w), s, s)
@@ -93,7 +101,8 @@ class Activations:
 
 
 def hidden_activations(result: TrainResult, X: np.ndarray, with_grad_for: int | str | None = None) -> Activations:
-    """Forward X [N, F] through the model (eval: dropout off), keeping every hidden layer's output.
+    """Forward X [N, F] through the model (eval: dropout off), keeping every hidden layer's output (a CNN's:
+    its dense layers after the convolutions, whose maps :mod:`core.convolutions.jobs` shows).
 
     with_grad_for: a class (0-9), "top" (each row's predicted class) or None (no contributions).
     """
@@ -102,10 +111,13 @@ def hidden_activations(result: TrainResult, X: np.ndarray, with_grad_for: int | 
     outs: list[torch.Tensor] = []
     h = x
     mods = list(net)
+    dense = not is_conv(result)  # a CNN's hidden layers here: its dense layers, after the Flatten
     with torch.set_grad_enabled(with_grad_for is not None):
         for m in mods:
             h = m(h)
-            if not isinstance(m, (torch.nn.Linear, torch.nn.Dropout)):  # an activation: a hidden layer's output
+            if isinstance(m, torch.nn.Flatten):
+                dense = True
+            elif dense and not isinstance(m, (torch.nn.Linear, torch.nn.Dropout)):  # an activation: a layer's output
                 outs.append(h)
     logits = h
     probs = torch.softmax(logits, -1)

@@ -1,5 +1,5 @@
-"""The Digit Recognizer's numbers about trained models: test accuracy counts, and the off-vs-on
-regulariser pairs (dropout, early stopping) with the table that compares them.
+"""The Digit Recognizer's numbers about trained models: test accuracy counts, the off-vs-on regulariser
+pairs (dropout, early stopping) with the table that compares them, and the MLP-vs-CNN pair.
 
 Pure functions (no Streamlit); the page formats and explains what these return.
 """
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.digits.jobs import DigitsConfig
+from core.digits.jobs import SIDE, DigitsConfig, default_config, is_cnn, net_config
 from core.digits.reading import kept_metrics
 from core.engine import TrainResult
+from core.engine.conv import n_params as cnn_params
 
 TUTORIAL_DROPOUT = 0.3  # the tutorial's Dropout(0.3)
 TUTORIAL_PATIENCE = 10  # MLPClassifier's n_iter_no_change
@@ -89,3 +90,34 @@ def pair_table(names: tuple[str, ...], results: list[TrainResult]) -> pd.DataFra
 def best_epochs(pair: Pair, results: list[TrainResult]) -> dict[str, int | None]:
     """Per run name: the epoch whose weights were kept when early stopping was on (None when off)."""
     return {n: (x.best_epoch if c.patience else None) for n, x, c in zip(pair.names, results, pair.configs)}
+
+
+# ---- the MLP against the CNN ---------------------------------------------------------------------------
+
+def n_params(cfg: DigitsConfig) -> int:
+    """Trainable parameters (weights and biases) of a digit model, MLP or CNN."""
+    side = SIDE[cfg.dataset]
+    if is_cnn(cfg):
+        return cnn_params(net_config(cfg), side, 10)  # type: ignore[arg-type]
+    widths = [side * side, *cfg.hidden, 10]
+    return sum(a * b + b for a, b in zip(widths, widths[1:]))
+
+
+def model_pair(cfg: DigitsConfig) -> tuple[DigitsConfig, DigitsConfig]:
+    """(MLP, CNN) trained as ``cfg`` trains (data, optimiser, epochs, regularisers, seed): ``cfg``'s own layers
+    for its kind, the data set's default layers for the other (sized to about the same parameter count)."""
+    mlp0, cnn0 = default_config(cfg.dataset, "mlp"), default_config(cfg.dataset, "cnn")
+    if is_cnn(cfg):
+        return cfg.replace(model="mlp", hidden=mlp0.hidden), cfg.replace(model="cnn")
+    return cfg, cfg.replace(model="cnn", hidden=cnn0.hidden, channels=cnn0.channels)
+
+
+def pair_frame(mlp: TrainResult, cnn: TrainResult, n_test: int) -> pd.DataFrame:
+    """One row per model: model ("MLP"/"CNN"), parameters, test accuracy (kept weights), wrong (of n_test test
+    digits), seconds (training), epochs (run)."""
+    rows = []
+    for name, r in (("MLP", mlp), ("CNN", cnn)):
+        acc = kept_metrics(r)["test_acc"]
+        rows.append({"model": name, "parameters": n_params(r.config), "test accuracy": acc,  # type: ignore[arg-type]
+                     "wrong": int(round((1 - acc) * n_test)), "seconds": float(r.seconds), "epochs": epochs_run(r)})
+    return pd.DataFrame(rows)

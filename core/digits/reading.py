@@ -212,9 +212,12 @@ def model_summary(result: TrainResult) -> str:
     c = result.config
     name = "8x8 digits" if c.dataset == "digits" else "MNIST 28x28"  # type: ignore[attr-defined]
     layers = "-".join(str(w) for w in (result.n_in, *c.hidden, result.n_out))
+    kind = "MLP"
+    if digits.is_cnn(c):
+        kind, layers = "CNN", f"conv {', '.join(map(str, c.channels))} · dense {layers}"  # type: ignore[attr-defined]
     # a reader built by core.digits.build_reader records its accuracy read the way uploads are read: the
     # number its status line gives, so the page shows one number for one reader
     extra = getattr(result, "extra", None) or {}
     acc = float(extra.get("sample_test_acc", kept_metrics(result)["test_acc"]))
     tail = f", test accuracy {acc:.1%}" if np.isfinite(acc) else ""
-    return f"{name} MLP {layers} ({c.activation}){tail}"
+    return f"{name} {kind} {layers} ({c.activation}){tail}"

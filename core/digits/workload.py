@@ -1,8 +1,11 @@
 """What the Digit Recognizer trains, as the server prices it: a model's stack on its data (augmented
-copies included), and the tutorial's scikit-learn baseline. :mod:`core.serve.price` prices these."""
+copies included), a CNN's convolutions (:func:`core.engine.conv.cnn_cost`, which the stack price does not
+know), and the tutorial's scikit-learn baseline. :mod:`core.serve.price` prices these."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -10,9 +13,14 @@ from core.config import Config
 from core.datasets import digits as digits_data
 from core.datasets import mnist
 from core.digits.augment import AUGMENT_CHUNK
-from core.serve.cost import LOAD_BYTES, LOAD_SECONDS
+from core.engine.conv import CnnConfig, cnn_cost
+from core.serve.cost import LOAD_BYTES, LOAD_SECONDS, RUN_SECONDS
 from core.serve.price import shape_of
-from core.serve.workload import DataShape, Lower, TableFit, Workload, one_stack
+from core.serve.workload import DataShape, Lower, Price, TableFit, Workload, one_stack, trainer_lower
+
+# the grouped convolutions' rate, one thread, measured 2026-12-04 on the Images and Convolutions page's
+# defaults: 8x8 digits 3.8e9 multiply-adds a second, the MNIST sample 4.4e9 (core/convolutions/workload.py)
+CNN_MACS_PER_SECOND = 3.8e9
 
 # sklearn's MLPClassifier as the tutorial sets it: (100, 50) relu, at most 500 epochs, batch min(200, rows)
 SK_HIDDEN, SK_MAX_ITER, SK_BATCH = (100, 50), 500, 200
@@ -53,6 +61,12 @@ def digits_shape(cfg: Any, mnist_rows: tuple[int, int] | None = None) -> DataSha
 def model(cfg: Any, data: Any = None) -> Workload:
     """A DigitsConfig's workload. ``data``: the MNIST files' (training rows, test rows), a DataShape, or
     a loaded Dataset; else the data the config names (all of MNIST for "mnist")."""
+    return models([cfg], data)
+
+
+def models(cfgs: Sequence[Any], data: Any = None) -> Workload:
+    """The workload of configs trained together (one stack; CNNs as grouped convolutions): see :func:`model`."""
+    cfg = cfgs[0]
     if isinstance(data, DataShape):
         shape = data
     elif data is None or isinstance(data, tuple):
@@ -61,7 +75,28 @@ def model(cfg: Any, data: Any = None) -> Workload:
         shape = shape_of(data)
     lower = (["fewer augmented copies"] if cfg.augment_copies else []) + \
         (["fewer training rows"] if cfg.dataset == "mnist" and not cfg.train_limit else [])
-    return one_stack([cfg], shape, *lower)
+    if not (isinstance(cfg, CnnConfig) or getattr(cfg, "model", "mlp") == "cnn"):
+        return one_stack(list(cfgs), shape, *lower)
+    return Workload(beside=cnn_price(cfgs, shape), lower=trainer_lower(list(cfgs), *lower))
+
+
+def cnn_price(cfgs: Sequence[Any], shape: DataShape) -> Price:
+    """CNNs of one shape trained together for all their epochs on ``shape`` (the bound: no early stop
+    assumed), with the data they hold and its loading."""
+    side = round(shape.n_features ** 0.5)
+    longest = max(cfgs, key=lambda c: c.epochs)
+    cnn = CnnConfig(**{f.name: getattr(longest, f.name) for f in dataclasses.fields(CnnConfig)
+                       if hasattr(longest, f.name)})  # a DigitsConfig with model="cnn": CnnConfig's kernel
+    c = cnn_cost(cnn, side, shape.n_outputs, shape.n_train, shape.n_eval, models=len(cfgs))
+    macs = c["flops"] / 2
+    secs = RUN_SECONDS + shape.load_seconds + macs / CNN_MACS_PER_SECOND
+    peak = int(c["weight_bytes"] + c["batch_bytes"] + c["eval_bytes"] + shape.data_bytes)
+    batch = shape.n_train if cnn.batch_size <= 0 else min(cnn.batch_size, shape.n_train)
+    steps = cnn.epochs * -(-shape.n_train // max(1, batch))
+    # as the stack price guesses: early stopping ends about 3 x patience + 5 epochs in
+    likely = min(cnn.epochs, 3 * cnn.patience + 5) / cnn.epochs if cnn.patience else 1.0
+    fixed = RUN_SECONDS + shape.load_seconds
+    return Price(secs, peak, macs, steps, len(cfgs), fixed + likely * (secs - fixed))
 
 
 @dataclass(frozen=True)
