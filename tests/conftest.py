@@ -62,7 +62,7 @@ def app_server(tmp_path_factory):
     streamlit_server.stop(proc)
 
 
-READER_READY = "Reading with the MNIST-format reader"  # ui.digits.best_reader once the reader is trained
+READER_READY = "held-out test digits"  # ui.digits.best_reader once the reader is trained (either reader reads)
 READER_TRAINING = "The MNIST-format reader is training on this server"  # meanwhile (the 8x8 reader answers)
 
 

@@ -113,12 +113,21 @@ def test_cli_without_flags_reads_with_the_built_in_reader_and_says_how_to_get_a_
 
 
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason="MNIST sample folder not available")
-def test_cli_without_flags_reads_with_mnist_when_it_is_here(tmp_path, capsys, monkeypatch):
-    """NNLAB_MNIST_DIR names MNIST: no flags reads with the MNIST-format model (a plain 7 is a 7)."""
+@pytest.mark.parametrize("built_in_reads", ["better", "worse"])
+def test_cli_without_flags_reads_with_the_reader_that_reads_the_held_out_digits_better(
+        tmp_path, capsys, monkeypatch, built_in_reads):
+    """NNLAB_MNIST_DIR names MNIST: no flags trains the MNIST-format model there, measures it on the sample's
+    held-out digits and reads with it only if it beats the built-in reader there (a plain 7 is a 7 either way)."""
+    from core.digits import reader
+
     tiny = DigitsConfig(dataset="mnist", hidden=(64,), epochs=8, patience=0, augment_copies=1, augment=1.0,
                         batch_size=64, lr=0.003)
     monkeypatch.setenv("NNLAB_MNIST_DIR", str(SAMPLE))
     monkeypatch.setattr(digits, "default_config", lambda dataset="digits": tiny if dataset == "mnist" else TINY)
+    if built_in_reads == "worse":  # a built-in reader whose recorded held-out accuracy is below the tiny model's
+        weak = reader.shipped_reader()
+        weak = type(weak)(**{**weak.__dict__, "extra": {**weak.extra, "sample_test_acc": 0.5}})
+        monkeypatch.setattr(reader, "_SHIPPED", {"r": weak})
     seven = tmp_path / "seven.png"
     im = Image.new("L", (280, 280), 255)
     from PIL import ImageDraw
@@ -127,5 +136,9 @@ def test_cli_without_flags_reads_with_mnist_when_it_is_here(tmp_path, capsys, mo
     im.save(seven)
     assert predict.main([str(seven)]) == 0
     out = capsys.readouterr()
-    assert "MNIST-format reader" in out.err
+    assert "held-out test digits" in out.err and "NNLAB_MNIST_DIR to a folder" not in out.err
+    if built_in_reads == "better":
+        assert out.err.startswith("reading with the built-in reader")
+    else:
+        assert out.err.startswith("reading with the MNIST-format reader")
     assert out.out.split("\t")[1] == "7"

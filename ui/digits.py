@@ -26,10 +26,12 @@ from core.digits.reader import (
     HOW_TO_GET_MNIST,
     READER,
     MnistHere,
+    comparison_words,
     mnist_here,
     mnist_rows,
     shipped_reader,
     shipped_words,
+    trained_reads_better,
 )
 from core.engine import TrainResult
 from ui import say, uploads
@@ -175,9 +177,10 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
     part = (f"the first {state.train_limit:,} training digits of MNIST, as many as this server's budget allows, "
             if state.train_limit else "MNIST ")
     where = "this server's copy" if settings.hosted() else state.where  # a visitor need not learn the server's paths
-    if state.state == "ready":
-        say.status(f"Reading with the **MNIST-format reader** (28x28, trained once on {part}from {where}). "
-                   "Write one digit per image, large and dark.", "success", icon=":material/verified:")
+    if state.state == "ready" and trained_reads_better(state.result):  # by measurement, not by where it came from
+        say.status(f"Reading with the **MNIST-format reader** (28x28, trained once on {part}from {where}; "
+                   f"{comparison_words(state.result)}). Write one digit per image, large and dark.", "success",
+                   icon=":material/verified:")
         here = mnist_here()
         return state.result, here.folder if here else None
     shipped = shipped_reader()
@@ -193,6 +196,9 @@ def best_reader() -> tuple[TrainResult | None, str | None]:
     elif state.state == "failed":
         say.status(f"The MNIST-format reader could not be trained ({state.error}). {name.capitalize()} answers.",
                    "warning", icon=":material/error:")
+    elif state.state == "ready" and shipped is not None:
+        say.status(f"Reading with the **built-in reader** ({shipped_words(shipped)}): "
+                   f"{comparison_words(state.result)}.", icon=":material/verified:")
     elif shipped is not None:
         better = ("For a better one, this server's owner can put full MNIST in the folder NNLAB_MNIST_DIR names."
                   if settings.hosted() else "For a better one, choose MNIST 28x28 above and download it (11 MB).")

@@ -1,7 +1,10 @@
 """Digit model files: safetensors weights + JSON metadata, never a pickle; validated in full before use.
 
-A file is checked (size, header length, JSON depth, every field's type and range, tensor shapes) before
-anything is built from it; anything else is a :class:`ModelFileError` with a one-line reason.
+A file holds one MLP (:class:`~core.digits.jobs.DigitsConfig`) or one CNN
+(:class:`~core.convolutions.jobs.CnnDigits`: conv layers, then a dense head): its config and its state.
+A file is checked (size, header length, JSON depth, every field's type and range, tensor shapes, the
+model's size against this server's caps) before anything is built from it; anything else is a
+:class:`ModelFileError` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -20,12 +23,21 @@ from core import settings
 from core.config import ConfigError
 from core.digits.jobs import SIDE, DigitsConfig
 from core.engine import TrainResult
+from core.engine.conv import CnnConfig, cnn_macs, conv_sides, layer_shapes, n_params, state_names
 from core.serve.cache import decode_results, encode_results
 from core.serve.caps import violations
 
 MAX_MODEL_BYTES = 50_000_000
 MODEL_VERSION = 1
 MODEL_FORMAT = "nnlab-digits"
+
+
+def config_classes() -> dict[str, type[DigitsConfig]]:
+    """The configs a model file may hold, by class name: the MLP's and the CNN's."""
+    from core.convolutions.jobs import CnnDigits  # imported here: core.convolutions imports core.digits
+
+    return {"DigitsConfig": DigitsConfig, "CnnDigits": CnnDigits}
+
 # ---- model files -----------------------------------------------------------------------------
 
 class ModelFileError(ValueError):
@@ -104,12 +116,12 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _config_from(raw: Any) -> DigitsConfig:
-    """A DigitsConfig from a model file's config dict: every field's type, then its range."""
+def _config_from(raw: Any, cls: type[DigitsConfig] = DigitsConfig) -> DigitsConfig:
+    """A DigitsConfig (or CnnDigits) from a model file's config dict: every field's type, then its range."""
     if not isinstance(raw, dict):
         raise ModelFileError(f"the model's settings should be a mapping, not a {type(raw).__name__}")
-    hints = typing.get_type_hints(DigitsConfig)
-    fields = {f.name for f in dataclasses.fields(DigitsConfig)}
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for k, v in raw.items():
         if k not in fields:
@@ -126,7 +138,7 @@ def _config_from(raw: Any) -> DigitsConfig:
             raise ModelFileError(f"the model's settings are invalid ({k}: {str(v)[:30]!r} has the wrong type)")
         values[k] = v
     try:
-        return DigitsConfig(**values)
+        return cls(**values)
     except ConfigError as e:
         raise ModelFileError(f"the model's settings are invalid ({e})") from None
 
@@ -170,10 +182,54 @@ _EXTRA_TYPES = {"cut_short": lambda v: isinstance(v, bool), "cut_short_epoch": _
 
 def _within_caps(cfg: DigitsConfig, lim: settings.Limits | None) -> None:
     """A model wider or deeper than this server trains is refused before anything is built from it (what
-    the page builds from a model grows with its widths: a 0.64 MB file of ten 4,096-wide layers held 1.3 GB)."""
-    over = [m for f, m in violations(cfg, lim) if f == "hidden"]
+    the page builds from a model grows with its widths: a 0.64 MB file of ten 4,096-wide layers held 1.3 GB).
+    A CNN's channels are widths too, and its parameters and its multiply-adds per image are held to those of
+    the widest, deepest MLP the caps allow (a CNN's cost is in its kernels and maps, which no width shows)."""
+    over = [m for f, m in violations(cfg, lim) if f in ("hidden", "channels")]
     if over:
         raise ModelFileError(f"this server reads models within its caps: {over[0]}")
+    if isinstance(cfg, CnnConfig):
+        lim = lim or settings.limits()
+        if not (len(cfg.hidden) <= min(5, lim.max_layers) and all(1 <= w <= lim.max_width for w in cfg.hidden)):
+            raise ModelFileError(f"this server reads models within its caps: a CNN's dense layers are 0-5 layers "
+                                 f"of 1-{lim.max_width:,} units, not {str(list(cfg.hidden))[:40]}")
+        side = SIDE[cfg.dataset]
+        try:
+            params, macs = n_params(cfg, side, 10), cnn_macs(cfg, side, 10)
+        except ValueError as e:
+            raise ModelFileError(f"the model's settings are invalid ({e})") from None
+        top = max_cnn_params(lim)
+        if params > top or macs > MACS_PER_PARAM * top:
+            raise ModelFileError(f"this server reads models within its caps: a CNN of {params:,} parameters and "
+                                 f"{macs:,} multiply-adds per image is over its {top:,} and "
+                                 f"{MACS_PER_PARAM * top:,}")
+
+
+MACS_PER_PARAM = 25  # a CNN reuses each kernel weight at every pixel: LeNet on 28x28 does ~4 per parameter
+
+
+def max_cnn_params(lim: settings.Limits | None = None) -> int:
+    """The largest CNN a server reads: as many parameters as the widest, deepest 28x28 MLP its caps allow."""
+    lim = lim or settings.limits()
+    w = lim.max_width
+    return 784 * w + w + (lim.max_layers - 1) * (w * w + w) + 10 * w + 10
+
+
+def _expected_shapes(cfg: DigitsConfig, n_in: int) -> dict[str, list[int]]:
+    """Tensor name -> shape of a model's state, from its config (MLP: build_mlp's, CNN: build_cnn's names)."""
+    expected = {}
+    if isinstance(cfg, CnnConfig):
+        k = cfg.kernel
+        for li, ((wn, bn), (o, i)) in enumerate(zip(state_names(cfg), layer_shapes(cfg, SIDE[cfg.dataset], 10))):
+            expected[f"0/state/{wn}"] = [o, i // (k * k), k, k] if li < len(cfg.channels) else [o, i]
+            expected[f"0/state/{bn}"] = [o]
+        return expected
+    widths = [n_in, *cfg.hidden, 10]
+    step = 3 if cfg.dropout > 0 else 2
+    for li in range(len(widths) - 1):
+        expected[f"0/state/{li * step}.weight"] = [widths[li + 1], widths[li]]
+        expected[f"0/state/{li * step}.bias"] = [widths[li + 1]]
+    return expected
 
 
 def import_model(data: bytes, lim: settings.Limits | None = None) -> TrainResult:
@@ -221,20 +277,22 @@ def import_model(data: bytes, lim: settings.Limits | None = None) -> TrainResult
     if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
         raise ModelFileError("the model file should hold exactly one model")
     item = items[0]
-    if item.get("config_class") != "DigitsConfig":
+    classes = config_classes()
+    cls = classes.get(item.get("config_class")) if isinstance(item.get("config_class"), str) else None
+    if cls is None:
         raise ModelFileError("the model file holds a model of another kind, not a digit model")
-    cfg = _config_from(item.get("config"))
+    cfg = _config_from(item.get("config"), cls)
+    if isinstance(cfg, CnnConfig):
+        try:
+            conv_sides(SIDE[cfg.dataset], len(cfg.channels))
+        except ValueError as e:
+            raise ModelFileError(f"the model's settings are invalid ({e})") from None
     _within_caps(cfg, lim)
     _check_item(item, cfg)
     n_in = SIDE[cfg.dataset] ** 2
     if item["n_in"] != n_in or item["n_out"] != 10:
         raise ModelFileError(f"a {cfg.dataset} model must map {n_in} inputs to 10 classes")
-    expected = {}
-    widths = [n_in, *cfg.hidden, 10]
-    step = 3 if cfg.dropout > 0 else 2
-    for li in range(len(widths) - 1):
-        expected[f"0/state/{li * step}.weight"] = [widths[li + 1], widths[li]]
-        expected[f"0/state/{li * step}.bias"] = [widths[li + 1]]
+    expected = _expected_shapes(cfg, n_in)
     described = {k: v for k, v in header.items() if k != "__metadata__"}
     if not all(isinstance(v, dict) for v in described.values()):
         raise ModelFileError("not a safetensors file (unreadable header)")
@@ -250,7 +308,7 @@ def import_model(data: bytes, lim: settings.Limits | None = None) -> TrainResult
     try:
         tensors = load(data)
         (result,) = decode_results(tensors, {"results": [{**item, "config": cfg.to_dict()}]},
-                                   config_types=(DigitsConfig,))
+                                   config_types=tuple(classes.values()))
     except (SafetensorError, RuntimeError) as e:
         raise ModelFileError(f"the model file is damaged ({str(e)[:60]})") from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as e:

@@ -17,10 +17,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw
 
 from core.digits import images, inside
 from core.engine import TrainResult
+from core.engine.conv import conv_sides, is_cnn
 
 K = 1  # neighbours averaged (bench/novelty.py: 1 flagged the most non-digits at the same false flags)
 QUANTILE = 0.98  # of the training images' own distances, per space
@@ -46,10 +48,11 @@ class NoveltyModel:
     calibration: dict[str, np.ndarray] = field(default_factory=dict)  # space -> [C] training rows' own distances
     k: int = K
     quantile: float = QUANTILE
+    shifts: bool = True  # a 28x28 input's distance is its nearest of itself and its four one-pixel shifts
 
     def scores(self, result: TrainResult, X: np.ndarray, exclude: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Space -> mean cosine distance to the k nearest training images: X [N, F] -> [N] each (0 = same)."""
-        return {s: knn_score(_embed(result, X, s), self.banks[s], self.k, exclude) for s in self.banks}
+        return {s: shifted_score(result, X, s, self.banks[s], self.k, exclude, self.shifts) for s in self.banks}
 
     def flags(self, result: TrainResult, X: np.ndarray) -> np.ndarray:
         """True where an input looks unlike the training digits in either space: [N] bool."""
@@ -61,9 +64,43 @@ class NoveltyModel:
 
 
 def dims(result: TrainResult, space: str) -> int:
-    """Width of a model's rows in a space: every hidden layer side by side, or the pixels."""
+    """Width of a model's rows in a space: every hidden layer side by side (a CNN: its last pooled maps, then its
+    dense layers), or the pixels."""
     hidden = tuple(result.config.hidden)  # type: ignore[attr-defined]
+    if space == "hidden" and is_cnn(result.config):
+        c = result.config
+        return c.channels[-1] * conv_sides(int(round(result.n_in ** 0.5)), len(c.channels))[-1] ** 2 + sum(hidden)
     return sum(hidden) if space == "hidden" and hidden else int(result.n_in)
+
+
+def cnn_layers(result: TrainResult, X: np.ndarray) -> list[np.ndarray]:
+    """A CNN's hidden rows for X [N, F]: its last pooled feature maps flattened, then each dense layer's
+    activations (eval mode), each [N, width]."""
+    net = inside._net(result)
+    out: list[np.ndarray] = []
+    h = torch.as_tensor(np.asarray(X, np.float32).reshape(len(X), -1))
+    dense = False
+    with torch.no_grad():
+        for m in net:
+            h = m(h)
+            if isinstance(m, torch.nn.Flatten):
+                dense = True
+                out.append(h.numpy())
+            elif dense and not isinstance(m, (torch.nn.Linear, torch.nn.Dropout)):
+                out.append(h.numpy())
+    return out
+
+
+def embed(result: TrainResult, X: np.ndarray, space: str, batch: int = 8192) -> np.ndarray:
+    """:func:`core.digits.inside.embed` for an MLP; for a CNN its "hidden" rows are :func:`cnn_layers`, each
+    scaled to length 1, side by side and divided by sqrt(layers) (the same cosine as the MLP's)."""
+    if space != "hidden" or not is_cnn(result.config):
+        return inside.embed(result, X, space, batch=batch)
+    parts = []
+    for i in range(0, len(X), batch):
+        layers = cnn_layers(result, X[i:i + batch])
+        parts.append(np.concatenate([inside.unit_norm(a) for a in layers], 1) / np.float32(np.sqrt(len(layers))))
+    return np.concatenate(parts) if parts else np.zeros((0, dims(result, space)), np.float32)
 
 
 def bank_rows(result: TrainResult, n: int, spaces: tuple[str, ...] = SPACES) -> int:
@@ -75,7 +112,26 @@ def bank_rows(result: TrainResult, n: int, spaces: tuple[str, ...] = SPACES) -> 
 def _embed(result: TrainResult, X: np.ndarray, space: str) -> np.ndarray:
     """Unit float32 rows of X in a space, embedded in chunks of at most EMBED_FLOATS values."""
     batch = max(1, min(8192, EMBED_FLOATS // (3 * dims(result, space))))  # activations, unit copies, the join
-    return inside.unit_norm(inside.embed(result, X, space, batch=batch).astype(np.float32, copy=False))
+    return inside.unit_norm(embed(result, X, space, batch=batch).astype(np.float32, copy=False))
+
+
+def shift_views(X: np.ndarray) -> list[np.ndarray]:
+    """X [N, F] and, for images 16 px or wider, its four one-pixel shifts (as :func:`core.digits.predict` reads)."""
+    X = np.asarray(X, np.float32).reshape(len(X), -1)
+    side = int(round(X.shape[1] ** 0.5)) if len(X) else 0
+    if side < 16:
+        return [X]
+    imgs = X.reshape(-1, side, side)
+    return [X] + [np.roll(imgs, d, axis).reshape(len(X), -1) for axis in (1, 2) for d in (1, -1)]
+
+
+def shifted_score(result: TrainResult, X: np.ndarray, space: str, bank: np.ndarray, k: int = K,
+                  exclude: np.ndarray | None = None, shifts: bool = True) -> np.ndarray:
+    """:func:`knn_score` of X in a space, the smallest over X and its one-pixel shifts when ``shifts``: where a
+    person's digit lands after centring by mass is uncertain by about a pixel, a non-digit's shape is not
+    (bench/novelty.py: fewer real uploads flagged and more non-digits, for both shipped readers)."""
+    views = shift_views(X) if shifts else [np.asarray(X, np.float32).reshape(len(X), -1)]
+    return np.min([knn_score(_embed(result, v, space), bank, k, exclude) for v in views], 0)
 
 
 def knn_score(E: np.ndarray, bank: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
@@ -96,7 +152,7 @@ def knn_score(E: np.ndarray, bank: np.ndarray, k: int, exclude: np.ndarray | Non
 
 
 def fit(result: TrainResult, X_train: np.ndarray, seed: int = 0, quantile: float = QUANTILE,
-        k: int = K, spaces: tuple[str, ...] = SPACES) -> NoveltyModel:
+        k: int = K, spaces: tuple[str, ...] = SPACES, shifts: bool = True) -> NoveltyModel:
     """Fit the flag to a model and its training images X_train [N, F] (raw, not augmented)."""
     rng = np.random.default_rng(seed + 31)
     n, m = len(X_train), bank_rows(result, len(X_train), spaces)
@@ -105,17 +161,19 @@ def fit(result: TrainResult, X_train: np.ndarray, seed: int = 0, quantile: float
     banks, thresholds, calib = {}, {}, {}
     for s in spaces:
         banks[s] = _embed(result, X_train[bank_index], s)
-        calib[s] = knn_score(banks[s][pick], banks[s], k, pick)  # each sample row left out of its own search
+        # each sample row left out of its own search, scored as an input is (over its shifts)
+        calib[s] = shifted_score(result, X_train[bank_index[pick]], s, banks[s], k, pick, shifts)
         thresholds[s] = float(np.quantile(calib[s], quantile))
-    return NoveltyModel(banks, bank_index, thresholds, calib, k, quantile)
+    return NoveltyModel(banks, bank_index, thresholds, calib, k, quantile, shifts)
 
 
 # ---- other scores the bench compares (larger = less like a digit) ------------------------------------
 
 def max_softmax_score(result: TrainResult, X: np.ndarray) -> np.ndarray:
     """1 - the top class probability: [N]."""
-    p = inside.hidden_activations(result, X).probs
-    return 1.0 - p.max(1)
+    with torch.no_grad():
+        p = torch.softmax(inside._net(result)(torch.as_tensor(np.asarray(X, np.float32).reshape(len(X), -1))), -1)
+    return 1.0 - p.numpy().max(1)
 
 
 def pixel_knn_score(X: np.ndarray, X_bank: np.ndarray, k: int = K, exclude: np.ndarray | None = None) -> np.ndarray:
