@@ -67,6 +67,7 @@ class Visit:
     refusals: list[str] = field(default_factory=list)  # error lines shown (a refused request says why in one)
     finished: int = 0  # script runs finished (reruns included)
     elements: dict[tuple[int, ...], str] = field(default_factory=dict)
+    seen: list[str] = field(default_factory=list)  # every text shown, in order (progress lines included)
 
     def texts(self) -> list[str]:
         """Every non-empty text on the page now, in delta-path order."""
@@ -118,6 +119,8 @@ async def visit(base_url: str, page: str, query: str, result: str, timeout: floa
                     path = tuple(fm.metadata.delta_path)
                     text = element_text(fm.delta.new_element)
                     v.elements[path] = text
+                    if text and (not v.seen or v.seen[-1] != text):
+                        v.seen.append(text)
                     m = WAIT_RE.search(text)
                     if m:
                         v.waited = True
