@@ -26,9 +26,10 @@ same up to the result text's first appearance; "stored" result files the server 
 result); "runs" = stored minus what merging saved (a visitor whose page says "trained with k others"
 shared one run among k+1); merged = share of visitors whose page says so; peak MB of the server's
 process tree (RSS, sampled every 0.1 s); refused/errors = visitors shown an error line / an exception or
-no result. Per class, the floor without merging: one visitor's time alone (the median link) plus the
-class's train CPU-s over the cores, as a ratio to the time alone: what a perfect queue would give the
-last visitor.
+no result; cores used = the server's CPU seconds over the row's wall time (below the cores: it waited,
+or other work on the machine had them); load = the machine's 1-minute load average as the row began.
+Per class, the floor without merging: one visitor's time alone (the median link) plus the class's train
+CPU-s over the cores, as a ratio to the time alone: what a perfect queue would give the last visitor.
 
 Last line (the largest N, merging on):
 ``visitors=<N> xor_p95_vs_alone=<x> digits_p95_vs_alone=<y> merged=<share> peak_mb=<mb>``.
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -53,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _proc  # noqa: E402
 from bench._table import table  # noqa: E402
-from bench._ws import Visit, visit  # noqa: E402
+from bench._ws import WAIT_RE, Visit, visit  # noqa: E402
 from tests import streamlit_server  # noqa: E402
 
 
@@ -144,10 +146,12 @@ async def _class(url: str, k: Klass, n: int, timeout: float) -> list[Visit]:
 def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float) -> tuple[dict, list[Visit]]:
     """N visitors at once on a fresh server: one table row (and the visits)."""
     with server(k, merge, timeout) as (pid, url, data):
-        before = stored(data)
+        before, load = stored(data), os.getloadavg()[0]
         peak = _proc.Peak(pid)
         peak.start()
+        c0, t0 = _proc.cpu_seconds(pid), time.monotonic()
         visits = asyncio.run(_class(url, k, n, timeout))
+        used = (_proc.cpu_seconds(pid) - c0) / (time.monotonic() - t0)
         peak_mb = peak.stop() / 1e6
         new = stored(data) - before
     ok = [(i, v) for i, v in enumerate(visits) if v.ok]
@@ -163,13 +167,26 @@ def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float) -> tup
         "waited": sum(v.waited for v in visits), "stored": new, "runs": f"{new - saved:.0f}",
         "merged": f"{len(merged) / n:.2f}", "peak MB": f"{peak_mb:.0f}",
         "refused": sum(bool(v.refusals) for v in visits), "errors": sum(not v.ok for v in visits),
+        "cores used": f"{used:.2f}", "load": f"{load:.1f}",
     }, visits
 
 
 # ---- chromium beside the simulation -----------------------------------------------------------------
+# the script has finished (Streamlit marks its app element with the script's state; tests/conftest.py)
+IDLE_JS = """() => { const a = document.querySelector('[data-testid="stApp"]');
+    return !!a && a.dataset.testConnectionState === 'CONNECTED' && a.dataset.testScriptState === 'notRunning'; }"""
+
+
+def _norm(t: str) -> str:
+    """Letters and digits only: markdown marks, list dashes and a metric's "label: value" (in the page
+    "label\nvalue") aside, the text the simulation got and the text chromium shows then compare."""
+    return re.sub(r"[^0-9A-Za-z]", "", t)
+
+
 def browser_check(k: Klass, n: int, n_browser: int, timeout: float) -> list[dict]:
     """A class of n, ``n_browser`` of them in chromium, the rest simulated; then each browser visitor's
-    link once more by the simulation (from the cache): the texts both saw, side by side."""
+    link once more by the simulation (from the cache): which of the texts the simulation sees the
+    browser showed."""
     from bench.hosted import ARGS, CHROMIUM
 
     async def go(url: str) -> list[dict]:
@@ -182,15 +199,15 @@ def browser_check(k: Klass, n: int, n_browser: int, timeout: float) -> list[dict
             async def in_browser(i: int) -> dict:
                 ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
                 page = await ctx.new_page()
-                seen = {"waited": False, "done_s": None, "text": ""}
+                seen = {"waited": 0, "done_s": None, "text": ""}
                 try:
                     await page.goto(f"{url}/{k.page}?{k.link(i)}", timeout=timeout * 1000)
                     while time.monotonic() - t0 < timeout:
                         txt = await page.evaluate("() => document.body.innerText")
-                        running = await page.evaluate(
-                            "() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')")
-                        seen["waited"] |= "runs ahead of yours" in txt or "run ahead of yours" in txt
-                        if k.result in txt and "ahead of yours" not in txt and not running:
+                        m = WAIT_RE.findall(txt)
+                        if m:
+                            seen["waited"] = max(seen["waited"], 1 + max(int(x) for x in m))
+                        if k.result in txt and not m and await page.evaluate(IDLE_JS):
                             seen["done_s"], seen["text"] = time.monotonic() - t0, txt
                             break
                         await asyncio.sleep(0.2)
@@ -205,16 +222,19 @@ def browser_check(k: Klass, n: int, n_browser: int, timeout: float) -> list[dict
         rows = []
         for i, b in enumerate(out[:n_browser]):
             sim = await visit(url, k.page, k.link(i), k.result, timeout)
-            texts = [t for t in sim.texts() if not t.startswith("[") and "\n" not in t and len(t) < 120]
-            missing = [t for t in texts if t not in b["text"]]
-            rows.append({"visitor": i, "link": k.link(i), "browser waited": b["waited"],
-                         "browser s": f"{b['done_s']:.1f}" if b["done_s"] else "none",
-                         "sim texts": len(texts), "of them in the browser": len(texts) - len(missing),
-                         "missing": "; ".join(missing)[:60]})
-        sims = [v for v in out[n_browser:]]
-        rows.append({"visitor": f"{len(sims)} simulated", "link": "", "browser waited": "",
-                     "browser s": "", "sim texts": f"waited {sum(v.waited for v in sims)}",
-                     "of them in the browser": f"ok {sum(v.ok for v in sims)}", "missing": ""})
+            texts = [t for t in sim.texts() if not t.startswith(("[", "http"))]
+            missing = [t for t in texts if _norm(t) not in _norm(b["text"])]
+            rows.append({"visitor": f"chromium {i}", "link": k.link(i),
+                         "told waiting": f"{b['waited'] - 1} ahead" if b["waited"] else "no",
+                         "result s": f"{b['done_s']:.1f}" if b["done_s"] else "none",
+                         "texts (simulation)": len(texts), "shown in chromium": len(texts) - len(missing),
+                         "missing": " | ".join(missing).replace("\n", " ")[:70]})
+        sims = list(out[n_browser:])
+        done = sorted(v.done_s for v in sims if v.ok)
+        rows.append({"visitor": f"{len(sims)} simulated", "link": "",
+                     "told waiting": f"{sum(v.waited for v in sims)} of {len(sims)}",
+                     "result s": f"{done[0]:.1f}-{done[-1]:.1f}" if done else "none",
+                     "texts (simulation)": "", "shown in chromium": "", "missing": ""})
         return rows
 
     with server(k, False, timeout) as (_, url, _):
@@ -230,6 +250,7 @@ def main() -> None:
     ap.add_argument("--explorer-epochs", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds any one visitor may wait")
     ap.add_argument("--browser", type=int, default=0, help="also: a class of 10 with this many in chromium")
+    ap.add_argument("--browser-only", action="store_true", help="only the chromium check (of the first class)")
     a = ap.parse_args()
     ns = [int(x) for x in a.ns.split(",")] if a.ns else ([1, 5] if a.quick else [1, 10, 30])
     merges = [m == "on" for m in a.merge.split(",")]
@@ -237,6 +258,10 @@ def main() -> None:
     chosen = [ks[c] for c in a.classes.split(",")]
     rows, floors, last = [], [], {}
     t_start = time.monotonic()
+    if a.browser_only:
+        print(table(browser_check(chosen[0], 10, a.browser or 3, a.timeout),
+                    f"{chosen[0].name}: a class of 10, {a.browser or 3} in chromium (texts the simulation saw)"))
+        return
     for k in chosen:
         solo, cpu = alone(k, max(ns), a.timeout)
         t1 = statistics.median(solo)
