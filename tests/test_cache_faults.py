@@ -174,7 +174,7 @@ def _replaced_after_open(monkeypatch, cache: DiskCache, key: str, newer: Path) -
     target = cache.path(key)
 
     def opening(file, *a, **k):
-        fh = open(file, *a, **k)
+        fh = open(file, *a, **k)  # noqa: SIM115 (returned open, as open() does)
         if Path(file) == target and newer.exists():
             os.replace(newer, target)  # what a second server's put does, while this read holds the old file
         return fh
