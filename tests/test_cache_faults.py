@@ -169,6 +169,45 @@ def test_two_processes_share_one_folder(tmp_path):
     assert c.size() <= 6000 + 2000
 
 
+def _replaced_after_open(monkeypatch, cache: DiskCache, key: str, newer: Path) -> None:
+    """The next open of ``key``'s entry is followed at once by another process's atomic replace."""
+    target = cache.path(key)
+
+    def opening(file, *a, **k):
+        fh = open(file, *a, **k)  # noqa: SIM115 (returned open, as open() does)
+        if Path(file) == target and newer.exists():
+            os.replace(newer, target)  # what a second server's put does, while this read holds the old file
+        return fh
+
+    monkeypatch.setattr(C, "open", opening, raising=False)
+
+
+def test_an_entry_replaced_while_read_gives_one_version(tmp_path, monkeypatch):
+    """Meta and tensors come from the one file opened, not from the file that replaced it meanwhile."""
+    cache = DiskCache(tmp_path / "c")
+    cache.put("k8", {"w": torch.full((1000,), 1.0)}, {"tag": 1})
+    other = DiskCache(tmp_path / "other")
+    other.put("k8", {"w": torch.full((1000,), 2.0)}, {"tag": 2})
+    _replaced_after_open(monkeypatch, cache, "k8", other.path("k8"))
+    tensors, meta = cache.get("k8")
+    assert meta["tag"] == 1 and bool((tensors["w"] == 1.0).all())
+    monkeypatch.undo()
+    tensors, meta = cache.get("k8")  # the next read sees the new version, whole
+    assert meta["tag"] == 2 and bool((tensors["w"] == 2.0).all())
+
+
+def test_a_corrupt_entry_replaced_by_a_good_one_meanwhile_is_kept(tmp_path, monkeypatch):
+    """A reader that found a corrupt file deletes only that file, never the good entry that replaced it."""
+    cache = DiskCache(tmp_path / "c")
+    cache.path("k9").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    other = DiskCache(tmp_path / "other")
+    other.put("k9", {"w": torch.zeros(10)}, {"tag": 2})
+    _replaced_after_open(monkeypatch, cache, "k9", other.path("k9"))
+    assert cache.get("k9") is None  # the corrupt version it read: a miss
+    monkeypatch.undo()
+    assert cache.get("k9")[1] == {"tag": 2}  # the good entry is still there
+
+
 # ---- the memory cache -----------------------------------------------------------------------------
 def test_memory_cache_evicts_at_its_bounds():
     from ui.common import _Memo

@@ -10,8 +10,10 @@ gone) is still returned, flagged ``extra["_not_cached"]`` with the reason. A rea
 a file another process is replacing) is a miss and the file is left alone; only a file that reads
 but fails to decode (ours, and corrupt) is recomputed, and the new entry replaces it. Entries are
 written atomically (a temporary file, then ``os.replace``) and readable as the umask allows (group-
-readable with the usual 022/002), so several processes and users may share one folder; files that
-vanish while listing, sizing or trimming (another process trimmed them) are skipped.
+readable with the usual 022/002), and each read takes one file whole through one open handle (a
+rename by another process meanwhile leaves it on the version it opened), so several processes, users
+and servers may share one folder; files that vanish while listing, sizing or trimming (another process
+trimmed them) are skipped.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ import numpy as np
 import pandas as pd
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_bytes
+from safetensors.torch import save_file
 
 from core import settings
 from core.config import CACHE_VERSION, Config
@@ -68,25 +71,27 @@ class DiskCache:
     def get(self, key: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
         """(tensors, meta) stored under key, or None (missing, unreadable or corrupt: a miss).
 
-        A file that cannot be read (permissions, gone) is left alone: it may be someone else's. A file
-        that reads but does not decode as our safetensors entry (corrupt, or a pickle planted under our
-        name) is removed, never loaded, and recomputed by the caller.
+        The file is read once, through one open handle: another process replacing it meanwhile (an
+        atomic rename) leaves this read on the version it opened, so meta and tensors always come from
+        one write. A file that cannot be read (permissions, gone) is left alone: it may be someone
+        else's. A file that reads but does not decode as our safetensors entry (corrupt, or a pickle
+        planted under our name) is never loaded; it is removed (unless another process has replaced it
+        since) and recomputed by the caller.
         """
         p = self.path(key)
         try:
             with open(p, "rb") as fh:
-                raw = fh.read(8)
-                n = int.from_bytes(raw, "little") if len(raw) == 8 else -1
-                if n <= 0 or n > 100_000_000:
-                    raise ValueError("not a safetensors file")  # e.g. a pickle: never loaded
-                header = json.loads(fh.read(n))
-                meta = json.loads(header.get("__metadata__", {}).get("meta", "{}"))
-            tensors = load_file(str(p))
+                raw = fh.read()
+                opened = os.fstat(fh.fileno())
         except OSError:
             return None  # missing, or not ours to read: a miss, and the file stays
-        except (SafetensorError, ValueError, RuntimeError, AttributeError, TypeError):
+        try:
+            tensors, meta = _decode(raw)
+        except (SafetensorError, ValueError, RuntimeError, AttributeError, TypeError, KeyError):
             with contextlib.suppress(OSError):  # ours and corrupt: recomputed, and the new entry replaces it
-                p.unlink()
+                now = os.stat(p)
+                if (now.st_ino, now.st_dev) == (opened.st_ino, opened.st_dev):  # not a newer, good entry
+                    p.unlink()
             return None
         with contextlib.suppress(OSError):  # read-only, or trimmed by another process just now: still good
             os.utime(p)
@@ -161,6 +166,18 @@ class DiskCache:
             except OSError:
                 pass
         return n
+
+
+def _decode(raw: bytes) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """(tensors, meta) from the bytes of one entry; raises if they are not our safetensors entry."""
+    n = int.from_bytes(raw[:8], "little") if len(raw) >= 8 else -1
+    if n <= 0 or n > min(100_000_000, len(raw) - 8):
+        raise ValueError("not a safetensors file")  # e.g. a pickle: never loaded
+    header = json.loads(raw[8:8 + n])
+    meta = json.loads(header.get("__metadata__", {}).get("meta", "{}"))
+    if not isinstance(meta, dict):
+        raise ValueError("not our entry")
+    return load_bytes(raw), meta
 
 
 def _why(e: BaseException) -> str:

@@ -1,0 +1,77 @@
+"""A server's process tree from /proc: resident memory and CPU seconds, sampled (no psutil needed)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, IndexError, ValueError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def rss(pid: int) -> int:
+    """Resident bytes of the tree."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            pass
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the tree has used so far (its live processes)."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                f = fh.read().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])  # utime, stime (fields 14 and 15 of stat)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / TICK
+
+
+class Peak(threading.Thread):
+    """Samples the tree's RSS every ``every`` seconds until stopped; ``peak`` is the largest seen."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peak, self._stop_ev = pid, every, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_ev.is_set():
+            self.peak = max(self.peak, rss(self.pid))
+            time.sleep(self.every)
+
+    def stop(self) -> int:
+        """Stop sampling; the peak in bytes."""
+        self._stop_ev.set()
+        self.join(2)
+        self.peak = max(self.peak, rss(self.pid))
+        return self.peak

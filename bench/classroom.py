@@ -1,0 +1,304 @@
+"""Benchmark: a class on one hosted server. N visitors open one page by link at once, each its own setting.
+
+    python -m bench.classroom                    # N = 1, 10, 30; merging off and on; three classes (~10 min)
+    python -m bench.classroom --quick            # N = 1, 5
+    python -m bench.classroom --classes xor --ns 1,10 --browser 3   # and 3 of the visitors in chromium
+
+Each row starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder, so no
+cache helps; NNLAB_MERGE=0 or 1), opens the class's page once with a setting no visitor uses (the first
+script run imports torch; no visitor should pay that), then lets N simulated visitors ask for their links
+at the same moment. A visitor speaks Streamlit's websocket protocol (bench/_ws.py): one ``rerun_script``
+with its link's query string and page, then ForwardMsgs until the script finishes. Its result has arrived
+when the script finished with the class's result text on the page (a metric, a caption) and no
+"waiting: k runs ahead" line left; its time runs from asking to that moment.
+
+Classes (each visitor its own link, no two alike):
+  xor       XOR Lab ③, 100 seeds (the page also retrains the failed seeds 10x longer): its own lr or epochs
+  digits    Digit Recognizer ①, the 8x8 digits: its own lr or dropout
+  explorer  Activation Explorer ③, the comparison at ``--explorer-epochs`` (10; the default 50 costs ~8 s
+            a visitor, which does not fit ten minutes): its own seed count (1-3) and first seed
+
+"Alone": every link of the class, one after the other, on an idle server of its own (merging off).
+Its "train CPU-s" is the server's CPU seconds for the cold visit minus those of the same link served
+from the cache right after (so what the page costs to draw is left out).
+Per row: p50 / p95 of (time to result / that visitor's own link alone) over the visitors; "page p95" the
+same up to the result text's first appearance; "stored" result files the server wrote (one per trained
+result); "runs" = stored minus what merging saved (a visitor whose page says "trained with k others"
+shared one run among k+1); merged = share of visitors whose page says so; peak MB of the server's
+process tree (RSS, sampled every 0.1 s); refused/errors = visitors shown an error line / an exception or
+no result; cores used = the server's CPU seconds over the row's wall time (below the cores: it waited,
+or other work on the machine had them); load = the machine's 1-minute load average as the row began.
+Per class, the floor without merging: one visitor's time alone (the median link) plus the class's train
+CPU-s over the cores, as a ratio to the time alone: what a perfect queue would give the last visitor.
+
+Last line (the largest N, merging on):
+``visitors=<N> xor_p95_vs_alone=<x> digits_p95_vs_alone=<y> merged=<share> peak_mb=<mb>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import _proc  # noqa: E402
+from bench._table import table  # noqa: E402
+from bench._ws import WAIT_RE, Visit, visit  # noqa: E402
+from tests import streamlit_server  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Klass:
+    """A class: one page, one result text, a warm-up link, and visitor k's link (a query string)."""
+
+    name: str
+    page: str
+    result: str
+    warm: str
+    link: Callable[[int], str]
+
+
+def _xor(k: int) -> str:
+    return f"tab=seeds&s_lr={0.1 + 0.01 * (k + 1):g}" if k % 2 == 0 else f"tab=seeds&s_epochs={1000 + 10 * (k + 1)}"
+
+
+def _digits(k: int) -> str:
+    return f"lr={0.005 + 0.0002 * (k + 1):g}" if k % 2 == 0 else f"dropout={0.2 + 0.01 * (k + 1):g}"
+
+
+def classes(explorer_epochs: int) -> dict[str, Klass]:
+    """The three classes (the explorer's at ``explorer_epochs``)."""
+    return {
+        "xor": Klass("xor", "xor", "Solved XOR", "tab=seeds&s_n_seeds=2&s_epochs=5", _xor),
+        "digits": Klass("digits", "digits", "Test accuracy", "epochs=2", _digits),
+        "explorer": Klass("explorer", "activations", "models (", "tab=learn&c_n_seeds=1&c_epochs=1",
+                          lambda k: f"tab=learn&c_n_seeds={1 + k % 3}&c_first_seed={1 + k // 3}"
+                                    f"&c_epochs={explorer_epochs}"),
+    }
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def pct(xs: list[float], q: float) -> float:
+    """The q-quantile by nearest rank (NaN for none)."""
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
+# ---- one server ------------------------------------------------------------------------------------
+@contextmanager
+def server(k: Klass, merge: bool, timeout: float):
+    """A fresh hosted server (its own data folder) warmed up on the class's page: (pid, url, data folder)."""
+    with tempfile.TemporaryDirectory(prefix="nnlab-class-") as tmp:
+        data = Path(tmp)
+        proc, url = streamlit_server.start(data, {"NNLAB_HOSTED": "1", "NNLAB_MERGE": "1" if merge else "0"})
+        try:
+            w = asyncio.run(visit(url, k.page, k.warm, k.result, timeout))
+            if not w.ok:
+                raise RuntimeError(f"warm-up of {k.page}?{k.warm} failed: {w.errors}")
+            yield proc.pid, url, data
+        finally:
+            streamlit_server.stop(proc)
+
+
+def stored(data: Path) -> int:
+    return len(list((data / "cache").glob("*.safetensors")))
+
+
+def alone(k: Klass, n: int, timeout: float) -> tuple[list[float], list[float]]:
+    """Each of the first n links alone on an idle server: (seconds to result, train CPU-s) per link."""
+    secs, cpu = [], []
+    with server(k, False, timeout) as (pid, url, _):
+        for i in range(n):
+            c0 = _proc.cpu_seconds(pid)
+            v = asyncio.run(visit(url, k.page, k.link(i), k.result, timeout))
+            c1 = _proc.cpu_seconds(pid)
+            hit = asyncio.run(visit(url, k.page, k.link(i), k.result, timeout))  # the same link, from the cache
+            c2 = _proc.cpu_seconds(pid)
+            if not v.ok or not hit.ok:
+                raise RuntimeError(f"{k.page}?{k.link(i)} alone failed: {v.errors or hit.errors}")
+            secs.append(v.done_s)
+            cpu.append(max(0.0, (c1 - c0) - (c2 - c1)))
+    return secs, cpu
+
+
+async def _class(url: str, k: Klass, n: int, timeout: float) -> list[Visit]:
+    t0 = time.monotonic()
+    return list(await asyncio.gather(*[visit(url, k.page, k.link(i), k.result, timeout, t0) for i in range(n)]))
+
+
+def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float) -> tuple[dict, list[Visit]]:
+    """N visitors at once on a fresh server: one table row (and the visits)."""
+    with server(k, merge, timeout) as (pid, url, data):
+        before, load = stored(data), os.getloadavg()[0]
+        peak = _proc.Peak(pid)
+        peak.start()
+        c0, t0 = _proc.cpu_seconds(pid), time.monotonic()
+        visits = asyncio.run(_class(url, k, n, timeout))
+        used = (_proc.cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+        peak_mb = peak.stop() / 1e6
+        new = stored(data) - before
+    ok = [(i, v) for i, v in enumerate(visits) if v.ok]
+    ratio = [v.done_s / solo[i] for i, v in ok]
+    shown = [v.result_s / solo[i] for i, v in ok if v.result_s is not None]
+    merged = [v for v in visits if v.others]
+    saved = sum(v.others / (v.others + 1) for v in merged)
+    return {
+        "class": k.name, "N": n, "merge": "on" if merge else "off",
+        "p50 vs alone": f"{pct(ratio, .5):.2f}", "p95 vs alone": f"{pct(ratio, .95):.2f}",
+        "page p95": f"{pct(shown, .95):.2f}",
+        "p95 s": f"{pct([v.done_s for _, v in ok], .95):.1f}",
+        "waited": sum(v.waited for v in visits), "stored": new, "runs": f"{new - saved:.0f}",
+        "merged": f"{len(merged) / n:.2f}", "peak MB": f"{peak_mb:.0f}",
+        "refused": sum(bool(v.refusals) for v in visits), "errors": sum(not v.ok for v in visits),
+        "cores used": f"{used:.2f}", "load": f"{load:.1f}",
+    }, visits
+
+
+# ---- chromium beside the simulation -----------------------------------------------------------------
+# the script has finished (Streamlit marks its app element with the script's state; tests/conftest.py)
+IDLE_JS = """() => { const a = document.querySelector('[data-testid="stApp"]');
+    return !!a && a.dataset.testConnectionState === 'CONNECTED' && a.dataset.testScriptState === 'notRunning'; }"""
+
+
+def _norm(t: str) -> str:
+    """Letters and digits only: markdown marks, list dashes and a metric's "label: value" (in the page
+    "label\nvalue") aside, the text the simulation got and the text chromium shows then compare."""
+    return re.sub(r"[^0-9A-Za-z]", "", t)
+
+
+def browser_check(k: Klass, n: int, n_browser: int, timeout: float) -> list[dict]:
+    """A class of n, ``n_browser`` of them in chromium, the rest simulated; then each browser visitor's
+    link once more by the simulation (from the cache): which of the texts the simulation sees the
+    browser showed."""
+    from bench.hosted import ARGS, CHROMIUM
+
+    async def go(url: str) -> list[dict]:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            t0 = time.monotonic()
+
+            async def in_browser(i: int) -> dict:
+                ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
+                page = await ctx.new_page()
+                seen = {"waited": 0, "done_s": None, "text": ""}
+                try:
+                    await page.goto(f"{url}/{k.page}?{k.link(i)}", timeout=timeout * 1000)
+                    while time.monotonic() - t0 < timeout:
+                        txt = await page.evaluate("() => document.body.innerText")
+                        m = WAIT_RE.findall(txt)
+                        if m:
+                            seen["waited"] = max(seen["waited"], 1 + max(int(x) for x in m))
+                        if k.result in txt and not m and await page.evaluate(IDLE_JS):
+                            seen["done_s"], seen["text"] = time.monotonic() - t0, txt
+                            break
+                        await asyncio.sleep(0.2)
+                finally:
+                    await ctx.close()
+                return seen
+
+            jobs = [in_browser(i) for i in range(n_browser)]
+            jobs += [visit(url, k.page, k.link(i), k.result, timeout, t0) for i in range(n_browser, n)]
+            out = await asyncio.gather(*jobs)
+            await browser.close()
+        rows = []
+        for i, b in enumerate(out[:n_browser]):
+            sim = await visit(url, k.page, k.link(i), k.result, timeout)
+            texts = [t for t in sim.texts() if not t.startswith(("[", "http"))]
+            missing = [t for t in texts if _norm(t) not in _norm(b["text"])]
+            rows.append({"visitor": f"chromium {i}", "link": k.link(i),
+                         "told waiting": f"{b['waited'] - 1} ahead" if b["waited"] else "no",
+                         "result s": f"{b['done_s']:.1f}" if b["done_s"] else "none",
+                         "texts (simulation)": len(texts), "shown in chromium": len(texts) - len(missing),
+                         "missing": " | ".join(missing).replace("\n", " ")[:70]})
+        sims = list(out[n_browser:])
+        done = sorted(v.done_s for v in sims if v.ok)
+        rows.append({"visitor": f"{len(sims)} simulated", "link": "",
+                     "told waiting": f"{sum(v.waited for v in sims)} of {len(sims)}",
+                     "result s": f"{done[0]:.1f}-{done[-1]:.1f}" if done else "none",
+                     "texts (simulation)": "", "shown in chromium": "", "missing": ""})
+        return rows
+
+    with server(k, False, timeout) as (_, url, _):
+        return asyncio.run(go(url))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="N = 1, 5")
+    ap.add_argument("--ns", default="", help="class sizes, e.g. 1,10,30 (the default)")
+    ap.add_argument("--classes", default="xor,digits,explorer")
+    ap.add_argument("--merge", default="off,on", help="off,on | off | on")
+    ap.add_argument("--explorer-epochs", type=int, default=10)
+    ap.add_argument("--timeout", type=float, default=240.0, help="seconds any one visitor may wait")
+    ap.add_argument("--browser", type=int, default=0, help="also: a class of 10 with this many in chromium")
+    ap.add_argument("--browser-only", action="store_true", help="only the chromium check (of the first class)")
+    a = ap.parse_args()
+    ns = [int(x) for x in a.ns.split(",")] if a.ns else ([1, 5] if a.quick else [1, 10, 30])
+    merges = [m == "on" for m in a.merge.split(",")]
+    ks = classes(a.explorer_epochs)
+    chosen = [ks[c] for c in a.classes.split(",")]
+    rows, floors, last = [], [], {}
+    t_start = time.monotonic()
+    if a.browser_only:
+        print(table(browser_check(chosen[0], 10, a.browser or 3, a.timeout),
+                    f"{chosen[0].name}: a class of 10, {a.browser or 3} in chromium (texts the simulation saw)"))
+        return
+    for k in chosen:
+        solo, cpu = alone(k, max(ns), a.timeout)
+        t1 = statistics.median(solo)
+        for n in ns:
+            floor = t1 + sum(cpu[:n]) / cores()
+            floors.append({"class": k.name, "N": n, "alone s (median)": f"{t1:.2f}",
+                           "train CPU-s": f"{sum(cpu[:n]):.1f}", "floor s": f"{floor:.1f}",
+                           "floor vs alone": f"{floor / t1:.2f}"})
+            for m in merges:  # off and on side by side, each on a fresh server
+                r, visits = row(k, n, m, solo, a.timeout)
+                rows.append(r)
+                print(table([r]).splitlines()[-1], flush=True)
+                bad = [v.errors[0] for v in visits if v.errors][:2]
+                if bad:
+                    print("   errors:", bad, flush=True)
+                last[(k.name, n, m)] = (r, visits)
+    print()
+    print(table(rows, f"Classroom on a {cores()}-core hosted server (time to result / the link alone)"))
+    print()
+    print(table(floors, "Floor without merging: alone + the class's train CPU-s / cores"))
+    if a.browser:
+        print()
+        print(table(browser_check(ks[chosen[0].name], 10, a.browser, a.timeout),
+                    f"{chosen[0].name}: a class of 10, {a.browser} in chromium (texts the simulation saw)"))
+    print(f"\n({time.monotonic() - t_start:.0f} s)")
+    n, m = max(ns), merges[-1]
+    got = {c: last.get((c, n, m)) for c in ("xor", "digits", "explorer")}
+    vs = [v for x in got.values() if x for v in x[1]]
+    share = sum(bool(v.others) for v in vs) / len(vs) if vs else float("nan")
+    peak = max((float(x[0]["peak MB"]) for x in got.values() if x), default=float("nan"))
+
+    def p95(c: str) -> str:
+        return got[c][0]["p95 vs alone"] if got.get(c) else "nan"
+
+    print(f"visitors={n} xor_p95_vs_alone={p95('xor')} digits_p95_vs_alone={p95('digits')} "
+          f"merged={share:.2f} peak_mb={peak:.0f}")
+
+
+if __name__ == "__main__":
+    main()
