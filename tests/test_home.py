@@ -41,7 +41,7 @@ def test_home_opens_on_a_live_xor_result_and_says_where_to_start():
 
 def test_home_links_every_step_of_the_path_in_order():
     at = AppTest.from_file(APP, default_timeout=120).run()
-    shown = [(p.proto.label, p.proto.help) for p in at.get("page_link")]
+    shown = [(p.proto.label, p.proto.help) for p in at.get("page_link") if p.proto.label.startswith("**")]
     stops = links.stops()
     want = [(f"**{k}.** {s.label}", s.what) for k, s in enumerate(stops, start=1)]
     assert shown[:len(want)] == want
