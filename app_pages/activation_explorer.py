@@ -46,7 +46,8 @@ st.markdown(
     "Every common activation function, its slope (from autograd, not a typed formula), and what it does "
     "to real training: the same network trained with each one from several seeds at once, and deep "
     "networks where you can watch gradients vanish and ReLU units die.",
-    help=tip("autograd", "seed", "gradient", "vanishing gradient", "relu", "dead relu"),
+    help=tip("autograd", "seed", "gradient", "gradient descent", "loss", "vanishing gradient", "relu", "dead relu",
+             "neuron", "perceptron"),
 )
 
 url_f = url_config(ex.CurvesConfig, "f_")
