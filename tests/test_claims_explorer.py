@@ -76,6 +76,9 @@ def test_step_is_in_the_default_set_and_gradient_descent_cannot_train_it():
         for k in flat:
             flat[k]["loss"] = flat[k]["loss"].iloc[0]  # nothing learned: no smooth function to contrast
         assert not c.step_needs_slope(d, flat).holds
+    notes = c.curve_notes(d)  # the page states Step's lesson once, with the run's numbers
+    assert "step" in notes and "none" not in notes
+    assert "none" in c.curve_notes(F(functions=("step",)))  # alone, nothing to contrast: no_slope says it
 
 
 def test_the_table_says_step_has_no_slope_not_that_it_saturates():

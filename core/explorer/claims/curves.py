@@ -165,9 +165,11 @@ def clipped(cfg: CurvesConfig) -> Said:
 
 def curve_notes(cfg: CurvesConfig) -> dict[str, Said]:
     """The shapes tab's claims, in the order shown (empty ones included: the page skips them)."""
-    return {"steep": steepest_flattest(cfg), "sigmoid": sigmoid_slope(cfg), "both": both_sides_flat(cfg),
-            "one": one_side_flat(cfg), "none": no_slope(cfg), "step": step_needs_slope(cfg),
-            "clipped": clipped(cfg)}
+    notes = {"steep": steepest_flattest(cfg), "sigmoid": sigmoid_slope(cfg), "both": both_sides_flat(cfg),
+             "one": one_side_flat(cfg), "none": no_slope(cfg), "step": step_needs_slope(cfg), "clipped": clipped(cfg)}
+    if notes["step"].holds:  # it says what no_slope says, with the run's numbers: one of them is enough
+        del notes["none"]
+    return notes
 
 
 
