@@ -115,7 +115,8 @@ def wtu_duel() -> Numbers:
     runs, data, rows = default_duel()
     tree, net = family_best(runs, TREES), family_best(runs, NETS)
     return {"data": data, "rows": rows, "tree": tree.label, "tree_score": tree.mean, "net": net.label,
-            "net_score": net.mean, "folds": len(tree.scores)}
+            "net_score": net.mean, "folds": len(tree.scores), "tree_seconds": tree.seconds,
+            "net_seconds": net.seconds}
 
 
 # ---- how the numbers name the right choice -------------------------------------------------------------
