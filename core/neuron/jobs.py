@@ -90,7 +90,7 @@ AND_Y = torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=torch.float64)
 
 
 @functools.cache
-def descend(activation: str, steps: int = 100, lr: float = 0.5, seed: int = 0) -> pd.DataFrame:
+def descend(activation: str, steps: int = 50, lr: float = 0.5, seed: int = 0) -> pd.DataFrame:
     """One 2-input neuron trained on AND by gradient descent on the squared error, gradients from autograd.
 
     Same start for every activation (weights randn*0.5 from ``seed``, bias 0). Returns step, loss,
@@ -120,6 +120,6 @@ def descend(activation: str, steps: int = 100, lr: float = 0.5, seed: int = 0) -
     return pd.DataFrame(rows)
 
 
-def descend_all(names: tuple[str, ...], steps: int = 100, lr: float = 0.5, seed: int = 0) -> dict[str, pd.DataFrame]:
+def descend_all(names: tuple[str, ...], steps: int = 50, lr: float = 0.5, seed: int = 0) -> dict[str, pd.DataFrame]:
     """:func:`descend` for each elementwise name, from the same start."""
     return {n: descend(n, steps, lr, seed) for n in names if acts.REGISTRY[n].elementwise}

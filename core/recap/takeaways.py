@@ -52,10 +52,10 @@ def _tool() -> tuple[Said, str, str]:
 TAKEAWAYS: tuple[Takeaway, ...] = (
     Takeaway("A neuron is a weighted sum and an activation; one neuron draws one line, a hidden layer more",
              "xor", {"tab": "perceptron"}, "XOR Lab ① Perceptron", _xor,
-             ("neuron", "weighted sum", "activation", "perceptron", "xor", "hidden layer")),
+             ("neuron", "weighted sum", "activation", "perceptron", "xor", "epoch", "hidden layer", "loss")),
     Takeaway("The activation decides whether a deep network learns", "activations", {"tab": "depth"},
              "Activation Explorer ④ Depth: gradients layer by layer", _depth,
-             ("relu", "sigmoid", "vanishing gradient", "accuracy")),
+             ("relu", "sigmoid", "gradient", "vanishing gradient", "accuracy")),
     Takeaway("Training is gradient descent, and the learning rate makes or breaks it", "hyperparameters",
              {"sweep": "lr"}, "Hyperparameter Effects: the learning-rate sweep", _lr,
              ("gradient descent", "backpropagation", "learning rate", "loss")),
