@@ -19,10 +19,11 @@ for k, t in enumerate(TAKEAWAYS, start=1):
     with st.container(border=True, key=f"takeaway-{k}"):
         st.subheader(f"{k}. {t.title}", help=tip(*t.terms))
         with st.spinner("Reading the run..."):
-            said, label, value = t.evidence()
-        left, right = st.columns([1, 3], vertical_alignment="center")
-        left.metric(label, value)
-        say.lesson(said, "markdown", where=right)
+            said, numbers = t.evidence()
+        row = st.container(horizontal=True)
+        for label, value in numbers:
+            row.metric(label, value, width=260)
+        say.lesson(said, "markdown")
         links.page_link(t.page, f"See it: {t.link}", query=t.query)
 
 links.try_next("recap")

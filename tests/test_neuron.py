@@ -87,3 +87,16 @@ def test_home_neuron_sliders_live_in_the_url_and_a_link_restores_them():
     at.slider(key="n_b").set_value(1.0).run()
     assert at.query_params["n_b"] == ["1.0"] or at.query_params["n_b"] == "1.0"
     assert any("XOR Lab ① Perceptron" in p.proto.label for p in at.get("page_link"))
+
+
+def test_home_reads_the_neuron_link_without_importing_torch():
+    """Home imports the neuron's config (and the widgets) at the top: torch waits until after the first chart."""
+    import subprocess
+    import sys
+    code = ("import sys, core.neuron, core.neuron.config, ui.widgets\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "import core.neuron.jobs\n"
+            "assert 'torch' in sys.modules\n")
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr

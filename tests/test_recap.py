@@ -62,8 +62,9 @@ def test_the_page_shows_four_takeaways_numbers_and_links_to_their_charts():
     at.run()
     at.switch_page("app_pages/recap.py").run()
     assert not at.exception
-    assert len(at.metric) == len(TAKEAWAYS) == 4
+    assert len(TAKEAWAYS) == 4 and len(at.metric) == 8  # two live numbers per takeaway
     assert at.metric[0].value == f"{jobs.xor_perceptron()['wrong']} of 4"
+    assert at.metric[2].label.startswith("ReLU") and at.metric[2].value == f"{jobs.explorer_depth()['acc']['relu']:.1%}"
     shown = {(p.proto.page.split("/")[-1] if "/" in p.proto.page else p.proto.page, p.proto.query_string)
              for p in at.get("page_link")}
     for t in TAKEAWAYS:

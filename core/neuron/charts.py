@@ -31,7 +31,8 @@ def diagram_frames(n: Neuron) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i, (y, wi) in enumerate(zip(ys, (*n.w, n.b))):
         name = f"w{i + 1}" if i < k else "b"
         edges.append({"x": 0.25, "y": y, "x2": SUM_X - 0.25, "y2": 0.0, "weight": wi,
-                      "text": f"{name} = {wi:.3g}", "tx": 0.55 * SUM_X, "ty": y * 0.6})
+                      "text": f"{name} = {wi:.3g}", "tx": 0.5 * SUM_X,
+                      "ty": y * 0.5 + (0.2 if y >= 0 else -0.3)})  # beside its line, never on it
     edges += [{"x": SUM_X + 0.25, "y": 0.0, "x2": ACT_X - 0.45, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
                "ty": 0.0},
               {"x": ACT_X + 0.45, "y": 0.0, "x2": OUT_X - 0.3, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
@@ -53,12 +54,12 @@ def diagram(n: Neuron, width: int = 520, height: int = 240) -> alt.LayerChart:
     ).transform_calculate(abs_w="abs(datum.weight)")
     plain = alt.Chart(edges[edges.weight.isna()]).mark_rule(color=GREY, strokeWidth=2).encode(
         x=x, y=y, x2="x2:Q", y2="y2:Q")
-    labels = alt.Chart(edges[edges.weight.notna()]).mark_text(fontSize=12, fontWeight="bold", dy=-9).encode(
+    labels = alt.Chart(edges[edges.weight.notna()]).mark_text(fontSize=12, fontWeight="bold").encode(
         x=alt.X("tx:Q", axis=None, scale=xs), y=alt.Y("ty:Q", axis=None, scale=ys), text="text:N",
         color=alt.Color("weight:Q", scale=sign_scale(lim), legend=None))
-    dots = alt.Chart(nodes).mark_circle(size=1500, opacity=1, stroke=GREY, strokeWidth=1.5, color="white").encode(
+    dots = alt.Chart(nodes).mark_circle(size=2300, opacity=1, stroke=GREY, strokeWidth=1.5, color="white").encode(
         x=x, y=y, tooltip=["text:N", "sub:N"])
-    names = alt.Chart(nodes).mark_text(fontSize=12, dy=-4).encode(x=x, y=y, text="text:N")
-    subs = alt.Chart(nodes).mark_text(fontSize=11, dy=10, color="#333333").encode(x=x, y=y, text="sub:N")
+    names = alt.Chart(nodes).mark_text(fontSize=11, dy=-5).encode(x=x, y=y, text="text:N")
+    subs = alt.Chart(nodes).mark_text(fontSize=10, dy=9, color="#333333").encode(x=x, y=y, text="sub:N")
     return alt.layer(plain, weighted, labels, dots, names, subs).properties(
         width=width, height=height, title="One neuron: inputs × weights, summed with the bias, then the activation")

@@ -14,39 +14,43 @@ from core.recap import claims as rc
 @dataclass(frozen=True)
 class Takeaway:
     """One takeaway: ``evidence()`` runs (or reads the cache of) its page's default job and returns its claim
-    and one headline number (label, value); ``page``/``query`` open the chart that shows it."""
+    and its headline numbers ((label, value), ...); ``page``/``query`` open the chart that shows it."""
 
     title: str
     page: str
     query: dict[str, str]
     link: str
-    evidence: Callable[[], tuple[Said, str, str]]
+    evidence: Callable[[], tuple[Said, tuple[tuple[str, str], ...]]]
     terms: tuple[str, ...] = ()
 
 
-def _xor() -> tuple[Said, str, str]:
+Metrics = tuple[tuple[str, str], ...]
+
+
+def _xor() -> tuple[Said, Metrics]:
     p, net = jobs.xor_perceptron(), rc._first_look()
-    return rc.hidden_layer(p, net), "XOR rows the perceptron gets wrong", f"{p['wrong']} of 4"
+    return rc.hidden_layer(p, net), (("Perceptron: XOR rows wrong", f"{p['wrong']} of 4"),
+                                     (f"2-{net['hidden']}-1 network: final loss", f"{net['final_loss']:.3f}"))
 
 
-def _depth() -> tuple[Said, str, str]:
+def _depth() -> tuple[Said, Metrics]:
     d = jobs.explorer_depth()
-    acc = d["acc"]
-    return (rc.activation_depth(d), f"Test accuracy through {d['layers']} layers: ReLU / sigmoid",
-            f"{acc.get('relu', float('nan')):.1%} / {acc.get('sigmoid', float('nan')):.1%}")
+    acc, n = d["acc"], d["layers"]
+    return rc.activation_depth(d), tuple((f"{label}, {n} layers: test accuracy", f"{acc[k]:.1%}")
+                                         for k, label in (("relu", "ReLU"), ("sigmoid", "Sigmoid")) if k in acc)
 
 
-def _lr() -> tuple[Said, str, str]:
+def _lr() -> tuple[Said, Metrics]:
     s = jobs.hp_lr()
     acc = s["acc"]
     top, hi = max(acc, key=acc.get), max(acc)
-    return rc.learning_rate(s), f"Test accuracy at learning rate {top:g} / {hi:g}", f"{acc[top]:.1%} / {acc[hi]:.1%}"
+    return rc.learning_rate(s), tuple((f"Learning rate {v:g}: test accuracy", f"{acc[v]:.1%}") for v in (top, hi))
 
 
-def _tool() -> tuple[Said, str, str]:
+def _tool() -> tuple[Said, Metrics]:
     d = jobs.wtu_duel()
-    return (rc.right_tool(d), f"{d['data'].capitalize()}: best trees / best network",
-            f"{d['tree_score']:.1%} / {d['net_score']:.1%}")
+    return rc.right_tool(d), ((f"Best trees ({d['tree']})", f"{d['tree_score']:.1%}"),
+                              (f"Best network ({d['net']})", f"{d['net_score']:.1%}"))
 
 
 TAKEAWAYS: tuple[Takeaway, ...] = (
