@@ -22,7 +22,7 @@ for k, t in enumerate(TAKEAWAYS, start=1):
             said, numbers = t.evidence()
         row = st.container(horizontal=True)
         for label, value in numbers:
-            row.metric(label, value, width=260)
+            row.metric(label, value, width=220)
         say.lesson(said, "markdown")
         links.page_link(t.page, f"See it: {t.link}", query=t.query)
 

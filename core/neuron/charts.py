@@ -32,7 +32,7 @@ def diagram_frames(n: Neuron) -> tuple[pd.DataFrame, pd.DataFrame]:
         name = f"w{i + 1}" if i < k else "b"
         edges.append({"x": 0.25, "y": y, "x2": SUM_X - 0.25, "y2": 0.0, "weight": wi,
                       "text": f"{name} = {wi:.3g}", "tx": 0.5 * SUM_X,
-                      "ty": y * 0.5 + (0.2 if y >= 0 else -0.3)})  # beside its line, never on it
+                      "ty": y * 0.5 + (0.25 if y >= 0 else -0.3)})  # beside its line, never on it
     edges += [{"x": SUM_X + 0.25, "y": 0.0, "x2": ACT_X - 0.45, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
                "ty": 0.0},
               {"x": ACT_X + 0.45, "y": 0.0, "x2": OUT_X - 0.3, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
