@@ -20,7 +20,7 @@ ROOT = Path(__file__).parent
 # without this script (no navigation, no page config) or showed "Page not found" (seen in chromium).
 # The order is the tutorial's (ui/links.PATH walks the same way): perceptron and XOR, activations, the
 # network from scratch and in PyTorch (XOR Lab's tabs), backprop, shapes, digits with dropout and early
-# stopping, hyperparameter effects, when to use a network, the tuner.
+# stopping, hyperparameter effects, when to use a network, the tuner, and the recap of the four takeaways.
 PAGES = [
     ("app_pages/home.py", "Home", ":material/home:", "home"),
     ("app_pages/xor_lab.py", "XOR Lab", ":material/join_inner:", "xor"),
@@ -32,6 +32,7 @@ PAGES = [
     ("app_pages/hyperparameters.py", "Hyperparameter Effects", ":material/science:", "hyperparameters"),
     ("app_pages/when_to_use.py", "When to Use Neural Networks", ":material/balance:", "when-to-use"),
     ("app_pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "tuner"),
+    ("app_pages/recap.py", "Recap", ":material/flag:", "recap"),
 ]
 
 st.set_page_config(page_title="NN Lab", page_icon=":material/hub:", layout="wide")

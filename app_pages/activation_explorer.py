@@ -11,6 +11,7 @@ from core.explorer.jobs import PARAM_FIELDS
 from core.serve.cache import batch_key
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url
+from ui.exercise import show as show_exercise
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, parse_numbers, progress_bar, url_config, widget_config
 
@@ -46,7 +47,8 @@ st.markdown(
     "Every common activation function, its slope (from autograd, not a typed formula), and what it does "
     "to real training: the same network trained with each one from several seeds at once, and deep "
     "networks where you can watch gradients vanish and ReLU units die.",
-    help=tip("autograd", "seed", "gradient", "vanishing gradient", "relu", "dead relu"),
+    help=tip("autograd", "seed", "gradient", "gradient descent", "loss", "vanishing gradient", "relu", "dead relu",
+             "neuron", "perceptron"),
 )
 
 url_f = url_config(ex.CurvesConfig, "f_")
@@ -299,5 +301,6 @@ if open_tab != "shapes":
     params["tab"] = open_tab
 if show_hist:
     params["d_show"] = show_hist
+show_exercise("activations", open_tab)  # predict, then run (core.exercises)
 sync_url(params)
 share_link()

@@ -12,6 +12,7 @@ from core.architectures import jobs as arj
 from core.serve.cache import batch_key
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url
+from ui.exercise import show as show_exercise
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, url_config, widget_config
 
@@ -295,5 +296,6 @@ if open_tab != "shapes":
     params["tab"] = open_tab
 if open_tab == "approx" and u_show != 8:
     params["u_show"] = str(u_show)
+show_exercise("architectures", open_tab)  # predict, then run (core.exercises)
 sync_url(params)
 share_link()

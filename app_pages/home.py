@@ -1,14 +1,22 @@
 """Home: where to start, the path through the tutorial's order, and a live result drawn first (the
-tutorial's NumPy network solving XOR, trained by this server in a fraction of a second)."""
+tutorial's NumPy network solving XOR, trained by this server in a fraction of a second); then one neuron
+to play with, and the perceptron as that neuron with Step."""
 
 import streamlit as st
 
+from core.neuron import NeuronConfig
+from core.neuron.config import PREFIX
 from core.xor import charts
 from core.xor.claims import first_look_verdict
 from core.xor.first_look import FirstLook, first_look
 from ui import glossary, links, say
+from ui.common import seed_state, sync_url
 from ui.glossary import tip
 from ui.startup import warm_in_background
+from ui.widgets import field_widget, url_config, widget_config
+
+N = NeuronConfig
+NEURON_KEYS = tuple(PREFIX + f for f in N.__dataclass_fields__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,6 +52,64 @@ st.caption(
              "learning rate", "full batch", "seed"),
 )
 say.lesson(first_look_verdict(f), "caption")
+
+
+def neuron_opening() -> None:
+    """One neuron with sliders, its diagram and formula; then the same neuron with Step: the perceptron.
+    Drawn after the first chart: its maths goes through the engine's registry, which loads torch."""
+    from core.engine.activations import REGISTRY
+    from core.neuron import charts as nc
+    from core.neuron import claims as ncl
+    from core.neuron import jobs as nj
+
+    st.subheader("Start here: one neuron", help=tip("neuron", "weight", "bias", "activation", "weighted sum"))
+    st.markdown(
+        "A neuron **receives** inputs, **weighs** each one, **sums** them with a bias, and passes the sum through "
+        "an **activation**: `output = activation(w·x + b)`. Move the sliders: the numbers below are computed as "
+        "you move them, by the same activation functions the networks on the other pages use.")
+    url_n = url_config(N, PREFIX)
+    seed_state({f"{PREFIX}{f}": getattr(url_n, f) for f in N.__dataclass_fields__})
+    ss = st.session_state
+    top = st.container(horizontal=True)
+    field_widget(N, "inputs", label="Inputs", key="n_inputs", container=top, widget="segmented_control",
+                 width=160)
+    field_widget(N, "activation", label="Activation", key="n_activation", container=top, width=220,
+                 format_func=lambda n: REGISTRY[n].label, help=tip("activation", "sigmoid", "tanh", "relu"))
+    k = int(ss.n_inputs or url_n.inputs)
+    cols = st.columns(3)
+    for i in range(1, 4):
+        if i <= k:
+            field_widget(N, f"x{i}", label=f"Input x{i}", key=f"n_x{i}", widget="slider", step=0.1,
+                         container=cols[0])
+            field_widget(N, f"w{i}", label=f"Weight w{i}", key=f"n_w{i}", widget="slider", step=0.1,
+                         container=cols[1])
+    field_widget(N, "b", label="Bias b", key="n_b", widget="slider", step=0.1, container=cols[2])
+    values = {f: float(ss.get(PREFIX + f, getattr(url_n, f))) for f in ("x1", "x2", "x3", "w1", "w2", "w3", "b")}
+    cfg = widget_config(lambda: url_n.replace(inputs=k, activation=ss.n_activation or url_n.activation, **values),
+                        url_n)
+    n = nj.evaluate(cfg)
+    st.altair_chart(nc.diagram(n), width="content")
+    st.caption("Each weight's line is blue when positive and red when negative, thicker the larger it is; "
+               "the circles show each input, the weighted sum z and the output.", help=tip("sign colours"))
+    a, b = st.columns(2)
+    a.metric("Weighted sum z = w·x + b", f"{n.z:.4g}", help=tip("weighted sum", "pre-activation"))
+    b.metric(f"Output = {n.label}(z)", f"{n.a:.4g}")
+    st.code(nj.formula(n), language=None)
+
+    st.subheader("The perceptron is this neuron with Step", help=tip("perceptron", "truth table"))
+    p = nj.evaluate(cfg, nj.STEP)
+    st.markdown("Give the same neuron a Step activation (1 when z > 0, else 0) and it is the perceptron, the "
+                "first trainable neuron: it answers yes or no.")
+    st.code(nj.formula(p), language=None)
+    table = nj.truth_table(cfg)
+    st.dataframe(table, hide_index=True, width="content",
+                 column_config={"z": st.column_config.NumberColumn(format="%.2f")})
+    say.lesson(ncl.perceptron_gate(cfg), "caption")
+    links.page_link("xor", "See a perceptron learn its weights: XOR Lab ① Perceptron", query={"tab": "perceptron"})
+    sync_url(cfg.to_query(PREFIX), owned=NEURON_KEYS)
+
+
+neuron_opening()
 
 st.subheader("The path, step by step")
 st.caption("In the tutorial's order; point at a step to see what it shows. Each step opens on its first tab, and "

@@ -9,6 +9,7 @@ from core.engine.activations import REGISTRY
 from core.hyperparameters import charts as hc
 from ui import links, say
 from ui.common import cached_results, seed_state, share_link, sync_url
+from ui.exercise import show as show_exercise
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, parse_numbers, progress_bar, url_config, widget_config
 
@@ -224,5 +225,6 @@ for name, tab in zip(TABS, tab_list):
 params = cfgs[open_tab].to_query(f"{open_tab}_")
 if open_tab != "lr" or "sweep" in st.query_params:
     params["sweep"] = open_tab
+show_exercise("hyperparameters", open_tab)  # predict, then run (core.exercises)
 sync_url(params)
 share_link()

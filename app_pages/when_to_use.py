@@ -12,6 +12,7 @@ import core.when_to_use as wtu
 from core.when_to_use import charts as wc
 from ui import links, say, uploads
 from ui.common import check_request, share_link, sync_url, training_slot
+from ui.exercise import show as show_exercise
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, parse_numbers, upload_mb, url_config, widget_config
 
@@ -310,5 +311,6 @@ with tab_d:
 params = {**a_cfg.to_query("d_"), **b_cfg.to_query("s_"), **c_cfg.to_query("n_"), **d_cfg.to_query("c_")}
 if open_tab != "duel":
     params["tab"] = open_tab
+show_exercise("when-to-use", open_tab)  # predict, then run (core.exercises)
 sync_url(params)
 share_link()

@@ -17,6 +17,7 @@ from core.xor.scratch import ScratchNet
 from core.xor.surfaces import all_histories, compare_verdicts, probability_surface, seed_summary
 from ui import links, say
 from ui.common import cached_results, share_link, sync_url
+from ui.exercise import show as show_exercise
 from ui.glossary import tip
 from ui.playground import playground_tab
 from ui.widgets import field_widget, page_params, url_config, widget_config
@@ -356,5 +357,6 @@ if open_tab != "perceptron":
     params["tab"] = open_tab
 if g2_cfg is not None:
     params.update({"cmp": "1", **g2_cfg.to_query("h_")})
+show_exercise("xor", open_tab)  # predict, then run (core.exercises)
 sync_url(params)
 share_link()

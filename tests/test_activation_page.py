@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.explorer import DEFAULT_CURVES
 from tests.conftest import exceptions, screenshot, wait_for_app
 
 TIMEOUT = 300
@@ -63,7 +64,7 @@ def test_bad_parameters_show_a_message_and_keep_the_last_good_settings():
     at.number_input(key="f_xmin").set_value(8.0).run()
     assert not at.exception
     assert "min < max" in texts(at, "error")
-    assert at.table[0].value.shape[0] == 4  # the previous valid choice is still drawn
+    assert at.table[0].value.shape[0] == len(DEFAULT_CURVES)  # the previous valid choice is still drawn
     assert "f_x_min" not in at.query_params
     at.number_input(key="f_xmin").set_value(-6.0).run()
     at.multiselect(key="f_functions").set_value([]).run()

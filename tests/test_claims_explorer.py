@@ -48,11 +48,37 @@ def test_shapes_tab_claims_both_sides(monkeypatch):
     with both_sides("explorer.no_slope"):
         s = c.no_slope(F(functions=("step", "sigmoid")))
         assert s.startswith("Step: the slope is exactly 0 everywhere") and "not saturation" in s
-        assert not c.no_slope(d)
+        assert not c.no_slope(F(functions=("sigmoid", "relu")))
+        assert c.no_slope(d).holds  # Step is in the default set
     with both_sides("explorer.clipped"):
         assert not c.clipped(d)
         monkeypatch.setattr(exj, "Y_CLIP", 3.0)  # a tiny clip: the identity's values beyond 3 are clipped
         assert "Identity" in c.clipped(F(functions=("identity",)))
+
+
+def test_step_is_in_the_default_set_and_gradient_descent_cannot_train_it():
+    d = F()
+    assert "step" in d.functions and "step" in ex.DEFAULT_CURVES
+    with both_sides("explorer.step_needs_slope"):
+        s = c.step_needs_slope(d)
+        assert s.holds and s.numbers["step_grad_max"] == 0 and s.numbers["step_loss_moved"] == 0
+        assert s.startswith("Step is the perceptron's activation") and "w += lr·error·x" in s
+        assert s.numbers["learned"] >= 3  # sigmoid, tanh and the ReLUs lower their loss from the same start
+        assert "Sigmoid from 0.263 to" in s
+        assert not c.step_needs_slope(F(functions=("sigmoid",)))  # no Step chosen: says nothing
+        # a Step that moved (edited numbers): the claim says what the numbers say instead
+        from core.neuron.jobs import descend_all
+        runs = {k: v.copy() for k, v in descend_all(d.functions).items()}
+        runs["step"].loc[1:, "loss"] = 0.2
+        moved = c.step_needs_slope(d, runs)
+        assert not moved.holds and "loss moved by 0.05" in moved
+        flat = {k: v.copy() for k, v in descend_all(d.functions).items()}
+        for k in flat:
+            flat[k]["loss"] = flat[k]["loss"].iloc[0]  # nothing learned: no smooth function to contrast
+        assert not c.step_needs_slope(d, flat).holds
+    notes = c.curve_notes(d)  # the page states Step's lesson once, with the run's numbers
+    assert "step" in notes and "none" not in notes
+    assert "none" in c.curve_notes(F(functions=("step",)))  # alone, nothing to contrast: no_slope says it
 
 
 def test_the_table_says_step_has_no_slope_not_that_it_saturates():

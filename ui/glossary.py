@@ -212,6 +212,9 @@ TERMS: dict[str, str] = {
     "saliency": "How much each input pixel matters to the network's answer.",
     "translation invariance": "Giving the same answer when the input is moved: a CNN's shared kernels and "
                               "pooling give it some; an MLP has none.",
+    # Home (one neuron) and the Recap
+    "weighted sum": "Each input times its weight, all added up, plus the bias: z = w·x + b, what a neuron "
+                    "passes to its activation.",
 }
 
 

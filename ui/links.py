@@ -27,6 +27,7 @@ PAGES = {
     "hyperparameters": "app_pages/hyperparameters.py",
     "when-to-use": "app_pages/when_to_use.py",
     "tuner": "app_pages/hyperparameter_tuner.py",
+    "recap": "app_pages/recap.py",
 }
 
 # a page's st.tabs key (its value is the open tab's label; setting it opens another tab)
@@ -191,6 +192,7 @@ PATH: tuple[Step, ...] = (
     Step("when-to-use", "curve", "When to Use Neural Networks ④ Data hunger",
          "how each model's score grows with the rows it sees"),
     Step("tuner", None, "Hyperparameter Tuner", "an Optuna search, watched live"),
+    Step("recap", None, "Recap", "the four takeaways, each with the chart and the live number that show it"),
 )
 
 
@@ -208,7 +210,7 @@ PAGE_TITLES = {"xor": "XOR Lab", "activations": "Activation Explorer", "backprop
                "architectures": "Network Shapes", "digits": "Digit Recognizer",
                "convolutions": "Images and Convolutions",
                "hyperparameters": "Hyperparameter Effects", "when-to-use": "When to Use Neural Networks",
-               "tuner": "Hyperparameter Tuner"}
+               "tuner": "Hyperparameter Tuner", "recap": "Recap"}
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from core.claims import Claim, Said, load_all
 
 PAGE_ORDER = ("Home", "XOR Lab", "Activation Explorer", "Backprop Step by Step", "Network Shapes",
               "Digit Recognizer", "Images and Convolutions", "Hyperparameter Effects",
-              "When to Use Neural Networks", "Hyperparameter Tuner")
+              "When to Use Neural Networks", "Hyperparameter Tuner", "Recap")
 TESTS = Path(__file__).resolve().parents[2] / "tests"
 
 

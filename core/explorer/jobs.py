@@ -43,7 +43,8 @@ PARAM_FIELDS = {
     ("softmax", "temperature"): "temperature",
 }
 
-DEFAULT_CURVES = ("sigmoid", "tanh", "relu", "leaky_relu")
+#: Step too: the perceptron's activation, with no slope for gradient descent (explorer.step_needs_slope)
+DEFAULT_CURVES = ("sigmoid", "tanh", "relu", "leaky_relu", "step")
 # the benchmark's eight: every one has a fast manual-backprop kernel in core.engine
 DEFAULT_COMPARE = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEFAULT_DEPTH = ("sigmoid", "tanh", "relu", "leaky_relu")

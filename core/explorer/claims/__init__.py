@@ -16,6 +16,7 @@ from core.explorer.claims.curves import (  # noqa: F401
     sigmoid_slope,
     softmax_notes,
     steepest_flattest,
+    step_needs_slope,
     sums_to_one,
     temperature_effect,
 )

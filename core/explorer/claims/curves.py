@@ -118,6 +118,40 @@ def no_slope(cfg: CurvesConfig) -> Said:
                 if names else "", "", functions=len(names))
 
 
+STEP_DROP = 0.9  # a smooth function "learned" when its loss ended below this share of its start
+
+
+@claim("explorer.step_needs_slope", page=PAGE, tab=SHAPES_TAB,
+       condition="Step is chosen, its gradient norm is 0 at every step of gradient descent on AND and its loss "
+                 "never moves, while some chosen smooth function's loss falls below 90% of its start",
+       defaults=lambda: step_needs_slope(CurvesConfig()))
+def step_needs_slope(cfg: CurvesConfig, runs: dict | None = None) -> Said:
+    """Step (the perceptron's output) against the other chosen functions: one neuron trained on AND by gradient
+    descent from one start (``runs``: name -> core.neuron.jobs.descend frame, for a test)."""
+    from core.neuron.jobs import descend_all
+    if "step" not in cfg.functions:
+        return said(False, "", step_grad_max=float("nan"), learned=0)
+    runs = runs if runs is not None else descend_all(cfg.functions)
+    step = runs["step"]
+    grad_max = float(step["grad_norm"].abs().max())
+    moved = float(step["loss"].max() - step["loss"].min())
+    fell = {n: r for n, r in runs.items()
+            if n != "step" and r["loss"].iloc[-1] < STEP_DROP * r["loss"].iloc[0]}
+    steps = int(step["step"].iloc[-1])
+    holds = grad_max == 0 and moved == 0 and bool(fell)
+    smooth = "; ".join(f"{REG[n].label} from {r['loss'].iloc[0]:.3f} to {r['loss'].iloc[-1]:.3f}"
+                       for n, r in fell.items())
+    return said(holds,
+                f"Step is the perceptron's activation, and gradient descent cannot train it: one neuron trained on "
+                f"AND for {steps} steps from the same start, Step's gradient was 0 at every step and its loss stayed "
+                f"at {step['loss'].iloc[0]:.3f} ({int(step['errors'].iloc[-1])} of 4 rows wrong), while the loss "
+                f"fell with {smooth}. Training by gradient needs a slope; the perceptron uses its own rule "
+                "(w += lr·error·x) instead.",
+                f"Here Step's gradient reached {grad_max:.3g} and its loss moved by {moved:.3g} over {steps} steps, "
+                f"and {len(fell)} smooth function(s) lowered their loss." if runs else "",
+                step_grad_max=grad_max, step_loss_moved=moved, learned=len(fell))
+
+
 @claim("explorer.clipped", page=PAGE, tab=SHAPES_TAB,
        condition="some chosen function's value or slope overflows ±1e6 on the range (drawn clipped)",
        defaults=lambda: clipped(CurvesConfig()))
@@ -131,8 +165,11 @@ def clipped(cfg: CurvesConfig) -> Said:
 
 def curve_notes(cfg: CurvesConfig) -> dict[str, Said]:
     """The shapes tab's claims, in the order shown (empty ones included: the page skips them)."""
-    return {"steep": steepest_flattest(cfg), "sigmoid": sigmoid_slope(cfg), "both": both_sides_flat(cfg),
-            "one": one_side_flat(cfg), "none": no_slope(cfg), "clipped": clipped(cfg)}
+    notes = {"steep": steepest_flattest(cfg), "sigmoid": sigmoid_slope(cfg), "both": both_sides_flat(cfg),
+             "one": one_side_flat(cfg), "none": no_slope(cfg), "step": step_needs_slope(cfg), "clipped": clipped(cfg)}
+    if notes["step"].holds:  # it says what no_slope says, with the run's numbers: one of them is enough
+        del notes["none"]
+    return notes
 
 
 
