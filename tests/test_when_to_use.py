@@ -328,6 +328,9 @@ def test_the_rule_of_thumb_section_and_its_price():
     r = engine_config("rule", 30, 2, 379, 0)  # only the widths and the dropout differ from the page's own recipe
     assert (r.hidden, r.dropout) == ((21, 11), wtu.RULE_DROPOUT)
     assert r.replace(hidden=wtu.ENGINE_MLP.hidden, dropout=0.0) == engine_config("mlp", 30, 2, 379, 0)
+    import streamlit as st
+
+    st.cache_data.clear()  # earlier tests cache points made with a fake fit under the same keys
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     at.switch_page("app_pages/when_to_use.py")

@@ -83,7 +83,8 @@ def render() -> None:
              f"{(c.torch.test_acc - c.numpy.test_acc) * 100:+.1f} points", delta_color="off", width=230)
     m.metric("NumPy: seconds to train", f"{c.numpy.seconds:.2f}", width=200)
     m.metric("PyTorch: seconds to train", f"{c.torch.seconds:.2f}", width=200)
-    m.metric("Largest relative error vs autograd", f"{c.max_rel_error:.1e}", width=230, help=tip("autograd"))
+    m.metric("Largest relative error vs autograd", f"{c.max_rel_error:.1e}", width=230,
+             help=tip("relative error", "autograd", "gradient check"))
     st.caption(f"Training accuracy: NumPy {c.numpy.train_acc:.1%}, PyTorch {c.torch.train_acc:.1%}. Seconds are "
                "wall time on this machine, shared with others: a rough guide, not a benchmark.")
     say.lessons([sc.learns(c.numpy), sc.same_accuracy(c)], "caption")
@@ -92,8 +93,7 @@ def render() -> None:
     with right:
         st.markdown(f"**The gradient check**: the hand-written backward pass against PyTorch's autograd in "
                     f"float64, on the same weights and the first {J.CHECK_ROWS} training rows",
-                    help=tip("gradient", "autograd", before="Relative error: the largest |NumPy - autograd| "
-                             "in the array over its largest |autograd| value."))
+                    help=tip("gradient check", "gradient", "autograd", "relative error"))
         st.table(check_table(c).style.format({"largest |gradient|, trained": "{:.3g}",
                                               "relative error, first weights": "{:.1e}",
                                               "relative error, trained": "{:.1e}"}), hide_index=True)
