@@ -167,3 +167,32 @@ def test_the_step_tab_is_the_default_and_a_bad_tab_falls_back_to_it():
     assert not at.exception
     assert at.number_input(key="bp_step").value == 0 and not [c for c in at.code if c.language == "python"]
     assert any("tab" in w.value for w in at.warning)  # the link's bad value is said once
+
+
+HOSTILE = ["", "9" * 400, "٣", "-1", "nan", "inf", "../..", "x" * 5_000, "1e309", "\x00", "0", "1,2"]
+
+
+def test_hostile_links_give_defaults_and_a_notice_never_a_traceback():
+    from ui.widgets import link_config
+
+    for f in dataclasses.fields(J.ScratchConfig):
+        for raw in HOSTILE:
+            cfg, notices, capped = link_config(J.ScratchConfig, {f"fs_{f.name}": raw}, "fs_")
+            assert isinstance(cfg, J.ScratchConfig)
+            price.workload_price(cfg.workload())  # every config a link can make is priced
+    at = page(tab="scratch", fs_depth="-1", fs_lr="nan", fs_activation="../..", fs_epochs="2")
+    assert not at.exception and at.warning  # the ignored settings are named
+    assert qp(at, "fs_epochs") == "2" and qp(at, "fs_depth") is None
+
+
+def test_hosted_caps_bound_the_widgets_and_the_price_refuses_a_huge_request(monkeypatch):
+    from core import settings
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setattr(settings, "HOSTED", dataclasses.replace(settings.HOSTED, max_epochs=30, max_width=128))
+    at = page(tab="scratch", fs_epochs="3")
+    assert not at.exception
+    assert at.number_input(key="fs_epochs").max == 30 and at.number_input(key="fs_width").max == 128
+    assert at.get("download_button")  # a generated text file: offered hosted too (no server download)
+    huge = J.ScratchConfig(depth=6, width=512, epochs=300, batch_size=1)
+    assert price.check(huge) is not None
