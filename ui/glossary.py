@@ -213,8 +213,8 @@ TERMS: dict[str, str] = {
     "translation invariance": "Giving the same answer when the input is moved: a CNN's shared kernels and "
                               "pooling give it some; an MLP has none.",
     # Backprop Step by Step: from scratch
-    "gradient check": "Computing the same gradients a second, independent way (here PyTorch's autograd) on the "
-                      "same weights and comparing: hand-written backprop is right only if the two agree.",
+    "gradient check": "Computing the same gradients a second, independent way (here autograd) on the same "
+                      "weights: hand-written backprop is right only if the two agree.",
     "relative error": "How far apart two numbers are as a share of their size: here the largest |difference| "
                       "in an array over its largest |value|.",
 }
