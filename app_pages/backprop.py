@@ -72,7 +72,7 @@ def move(delta: int | None) -> None:
 st.title("Backprop Step by Step")
 # Two tabs: the XOR walk-through (the rest of this script, drawn under the tab bar) and a NumPy network on
 # the digits (ui.scratch, which ends the script run with its own URL and links).
-BP_TABS = {"step": "Step by step: XOR", "scratch": scratch_ui.TAB}
+BP_TABS = {"step": "Step by step: 2-4-1", "scratch": scratch_ui.TAB}
 _asked = page_params("backprop", show=False).tab
 _tabs = st.tabs(list(BP_TABS.values()), key="bp_tab", on_change="rerun", default=BP_TABS.get(_asked, BP_TABS["step"]))
 if _tabs[1].open:

@@ -49,9 +49,9 @@ def render() -> None:
         "scikit-learn's 8x8 digits (the tutorial's 80/20 split: 1,437 to train, 360 to test). Beside it, the "
         "**same network in PyTorch**, trained by NN Lab's engine: the same layer sizes, activation, He "
         "initialisation, learning rate, batch size and epochs. They differ only in their random draws (first "
-        "weights, row order: NumPy's generator against torch's) and in precision (float64 against float32).",
-        help=tip("softmax", "cross-entropy", "sgd", "batch", "he init", "forward pass", "backpropagation",
-                 "test set"))
+        "weights, row order: NumPy's generator against torch's) and in number type (float64 against float32).",
+        help=tip("softmax", "cross-entropy", "loss", "sgd", "batch", "activation", "he init", "initialisation",
+                 "weight", "learning rate", "epoch", "forward pass", "backpropagation", "test set"))
     url = url_config(J.ScratchConfig, PREFIX)
     seed_state({f"{PREFIX}{k}": getattr(url, k) for k in ("depth", "width", "activation", "lr", "epochs",
                                                          "batch_size", "seed")})
