@@ -10,6 +10,7 @@ from core.backprop import charts
 from core.backprop import claims as bc
 from core.backprop import jobs as bpj
 from ui import links, say
+from ui import scratch as scratch_ui
 from ui.common import seed_state, share_link, sync_url
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, url_config, widget_config
@@ -69,6 +70,15 @@ def move(delta: int | None) -> None:
 
 
 st.title("Backprop Step by Step")
+# Two tabs: the XOR walk-through (the rest of this script, drawn under the tab bar) and a NumPy network on
+# the digits (ui.scratch, which ends the script run with its own URL and links).
+BP_TABS = {"step": "Step by step: 2-4-1", "scratch": scratch_ui.TAB}
+_asked = page_params("backprop", show=False).tab
+_tabs = st.tabs(list(BP_TABS.values()), key="bp_tab", on_change="rerun", default=BP_TABS.get(_asked, BP_TABS["step"]))
+if _tabs[1].open:
+    with _tabs[1]:
+        scratch_ui.render()
+    st.stop()
 st.markdown(
     "The tutorial's XOR network (2 inputs, 4 sigmoid hidden units, 1 sigmoid output, binary cross-entropy), "
     f"trained by plain gradient descent. The tutorial trains it **full batch**: each of its {bpj.EPOCHS:,} epochs "
@@ -175,5 +185,5 @@ links.try_next("backprop")
 params = cfg.to_query()
 if picked != bc.PICKED:
     params["w"] = picked
-sync_url(params, owned=("seed", "lr", "mode", "step", "row", "w"))
+sync_url(params, owned=("seed", "lr", "mode", "step", "row", "w", *scratch_ui.OWNED))
 share_link()

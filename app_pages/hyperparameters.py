@@ -79,6 +79,23 @@ def from_widgets(name: str, url: hp.Sweep) -> hp.Sweep:
                                 optimizer=ss.get(f"{p}opt", url.optimizer))
 
 
+def tutorial_net() -> None:
+    """The tutorial's exact dropout network against the same without dropout (a fixed, seeded pair)."""
+    cfg = hp.TUTORIAL_NET
+    st.subheader("The tutorial's own network, with and without dropout", divider="gray")
+    st.markdown("The tutorial's code, as written: **64-128-ReLU-Dropout(0.3)-64-ReLU-Dropout(0.3)-10**, against "
+                f"the same network without dropout. Adam at lr {cfg.lr:g}, batch {cfg.batch_size}, {cfg.epochs} "
+                f"epochs, {cfg.seeds} seeds each; the same images as above. These settings are fixed.",
+                help=tip("dropout", "adam", "generalisation gap", "test set"))
+    with st.spinner("Training the tutorial's network with and without dropout..."):
+        table = hp.summary(cfg, sweep_results(cfg))
+    names = {"0": "without dropout", "0.3": "Dropout(0.3)"}
+    shown = table.assign(network=table["value"].map(names))[["network", "train acc", "val acc", "test acc", "gap",
+                                                                 "train loss", "test loss"]]
+    st.table(shown.style.format(TABLE_FORMAT | {"val acc": "{:.1%}"}), hide_index=True)
+    say.lessons([hp.tutorial_net_gap(table), hp.tutorial_net_test(table)], "caption")
+
+
 # ---- page -----------------------------------------------------------------------------------------
 st.title("Hyperparameter Effects",  # the settings the tabs sweep, named in their labels
          help=tip("hyperparameter", "learning rate", "batch", "neuron", "activation", "dropout"))
@@ -219,6 +236,8 @@ for name, tab in zip(TABS, tab_list):
         drop = ["seeds"] + ([] if table["diverged"].any() else ["diverged"]) + \
             ([] if table["parameters"].nunique() > 1 else ["parameters"])
         st.table(table.drop(columns=drop).style.format(TABLE_FORMAT), hide_index=True)
+        if name == "dropout":
+            tutorial_net()
         links.try_next(f"hyperparameters.{name}", "hyperparameters", TABS)
 
 # ---- the URL holds the open sweep and its settings --------------------------------------------------------

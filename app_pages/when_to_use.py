@@ -133,6 +133,25 @@ a_cfg, b_cfg, c_cfg, d_cfg = url_a, url_b, url_c, url_d
 fmt_model = wtu.LABELS.get
 ss = st.session_state
 
+def rule_of_thumb(cfg: wtu.DuelConfig, dataset: str, table: wtu.Table, runs: list) -> None:
+    """The tutorial's rule of thumb for tables against the page's own MLP and the trees, on the duel's folds."""
+    rc = wtu.RuleConfig(dataset=dataset, folds=cfg.folds, seed=cfg.seed)
+    n_in, n_out = table.X.shape[1], max(table.n_classes, 1)
+    h = wtu.rule_hidden(n_in, n_out)
+    st.subheader("The tutorial's rule of thumb for tables", divider="gray")
+    st.markdown(f"**Two hidden layers sized between the input and the output, ReLU, dropout**: here {n_in} features "
+                f"→ {h[0]} → {h[1]} → {n_out} output{'s' * (n_out > 1)}, Dropout({wtu.RULE_DROPOUT:g}), otherwise the "
+                f"engine MLP's recipe. Against it, on the same {cfg.folds} folds: the page's own engine MLP "
+                f"({'-'.join(map(str, wtu.ENGINE_MLP.hidden))}, no dropout) and both tree ensembles.",
+                help=tip("hidden layer", "relu", "dropout", "tree ensemble"))
+    check_request(rc, table)  # hosted: priced from the table's shape (the duel's runs are reused from the cache)
+    have = {r.model: r for r in runs}
+    with st.spinner("Cross-validating the rule of thumb..."):
+        rr = [have.get(m) or cv_point(dataset, csv_bytes, target, m, cfg.folds, cfg.seed, s) for m, s in rc.points()]
+    st.table(wc.duel_table_text(rr, table.task))
+    say.lessons(wtu.rule_notes(rr), "caption")
+
+
 def models_chosen(cls: type, url: Any, key: str, container: Any = st, help: str | None = None) -> bool:
     """The Models multiselect of ``cls`` under ``key`` (first ``url.models``); False, with a warning, when it is
     empty (the previous choice stays)."""
@@ -193,6 +212,7 @@ with tab_a:
                           f"features carry {top3:.0%} of it (mean over {a_cfg.folds} folds). An MLP's weights give no "
                           "such ranking directly; explaining one needs extra tools.",
                           help=tip("feature importance", "decision tree", "impurity", "weight"))
+        rule_of_thumb(a_cfg, dataset, table, runs)
         links.try_next("when-to-use.duel", "when-to-use", TABS)
 
 # ---- 2. scaling ------------------------------------------------------------------------------------------

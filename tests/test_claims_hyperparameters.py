@@ -129,3 +129,23 @@ def test_dropout_claims_both_sides(runs):
         assert "p = " in c.dropout_best(cfg, t)
         assert c.dropout_best(cfg, table(["0", "0.5"], **{"val acc": [0.9, 0.8], "test acc": [0.9, 0.8]})).holds
         assert not c.dropout_best(cfg, table(["0", "0.5"], **{"val acc": [0.9, 0.8], "test acc": [0.8, 0.9]})).holds
+
+
+def test_the_tutorial_networks_claims_both_ways():
+    """The tutorial's 64-128-64-10 network with and without Dropout(0.3): its real run, then made-up numbers."""
+    real = c.tutorial_table()
+    assert list(real["value"]) == ["0", "0.3"] and (real["seeds"] == hp.TUTORIAL_NET.seeds).all()
+    none, drop = real.iloc[0], real.iloc[1]
+    with both_sides("hyperparameters.tutorial_net_gap"):
+        said = c.tutorial_net_gap(real)
+        assert said.holds is bool(drop["gap"] < none["gap"]) and f"{drop['gap']:.1%} with Dropout(0.3)" in said
+        wide = c.tutorial_net_gap(table(["0", "0.3"], gap=[0.01, 0.03], **{"train acc": [1.0, 1.0]}))
+        assert not wide.holds and "did not narrow" in wide
+        assert c.tutorial_net_gap(table(["0", "0.3"], gap=[0.03, 0.01])).holds
+    with both_sides("hyperparameters.tutorial_net_test"):
+        said = c.tutorial_net_test(real)
+        assert said.holds is bool(drop["test acc"] > none["test acc"]) and f"{drop['test acc']:.1%} with" in said
+        worse = c.tutorial_net_test(table(["0", "0.3"], **{"test acc": [0.97, 0.95]}))
+        assert not worse.holds and "did not raise" in worse and "hint" not in worse  # 7.2 images: not a hint
+        better = c.tutorial_net_test(table(["0", "0.3"], **{"test acc": [0.97, 0.975]}))
+        assert better.holds and "about 2 images" in better and "hint, not a law" in better

@@ -155,3 +155,30 @@ def test_learning_curves_at_the_defaults():
              cp("mlp", 1, 1000, 0.7)]
     said = wc.data_hungry(stuck, "classification")
     assert not said.holds and "more data did not close the gap" in said
+
+
+# ---- ① the tutorial's rule of thumb for tables -------------------------------------------------------------
+def test_the_rule_of_thumb_claims_both_ways():
+    """At the defaults (breast cancer, 3 folds) the rule's 30-21-11-2 net with dropout scores above the page's own
+    64-32 MLP (within the spread) and above gradient boosting; made-up runs give the other sides."""
+    runs = wc.default_rule()
+    assert [r.model for r in runs] == ["rule", "mlp", "forest", "boosting"]
+    with both_sides("wtu.rule_vs_own_mlp"), both_sides("wtu.rule_vs_trees"):
+        own, trees = wtu.rule_notes(runs)
+        rule, mlp = runs[0].mean, runs[1].mean
+        assert own.holds is (rule >= mlp) and f"{rule:.1%}" in own and "64-32 MLP without dropout" in own
+        assert trees.holds is (rule > max(runs[2].mean, runs[3].mean))
+        worse = [run("rule", [0.90, 0.92]), run("mlp", [0.97, 0.97]), run("forest", [0.95, 0.96]),
+                 run("boosting", [0.98, 0.99])]
+        w_own, w_trees = wtu.rule_notes(worse)
+        assert not w_own.holds and "did worse than the page's own network" in w_own
+        assert not w_trees.holds and "gradient boosting, 98.5%" in w_trees and "larger than the fold" in w_trees
+        assert "within the fold-to-fold spread" in wtu.rule_notes([run("rule", [0.90, 0.98]), *worse[1:]])[0]
+
+
+def test_the_rule_sizes_two_layers_between_input_and_output():
+    assert wtu.rule_hidden(30, 2) == (21, 11) and wtu.rule_hidden(64, 10) == (46, 28)
+    assert wtu.rule_hidden(10, 1) == (7, 4) and wtu.rule_hidden(4, 3) == (4, 3)
+    for n_in, n_out in ((30, 2), (13, 3), (200, 5), (2, 2)):
+        a, b = wtu.rule_hidden(n_in, n_out)
+        assert n_in >= a >= b >= min(n_out, n_in) >= 1

@@ -200,9 +200,25 @@ def test_page_opens_each_sweep_by_its_link(sweep, charts):
     assert len(at.get("vega_lite_chart")) == charts
     assert "models (" in captions(at) and "1 seeds" in captions(at)
     assert at.query_params["sweep"] == sweep
-    [table] = at.table  # static: every column shows at 1024 px
+    table, *more = at.table  # static: every column shows at 1024 px
     assert len(table.value) == len(hp.SWEEP_TYPES[sweep]().values)
     assert "seeds" not in table.value.columns and "train acc" in table.value.columns
+    assert len(more) == (sweep == "dropout")  # the dropout tab also runs the tutorial's own network
+
+
+def test_the_dropout_tab_runs_the_tutorials_network_and_says_what_it_shows():
+    from core.hyperparameters import claims as hc
+
+    at = page(sweep="dropout", dropout_seeds="1", dropout_epochs="2")
+    assert not at.exception
+    net = at.table[1].value
+    assert list(net["network"]) == ["without dropout", "Dropout(0.3)"]
+    real = hc.tutorial_table()  # the fixed pair: the same whatever the sweep above asks
+    assert list(net["test acc"]) == list(real["test acc"])
+    assert "64-128-ReLU-Dropout(0.3)-64-ReLU-Dropout(0.3)-10" in "".join(m.value for m in at.markdown)
+    for said in (hc.tutorial_net_gap(real), hc.tutorial_net_test(real)):
+        assert said in captions(at)
+    assert hp.TUTORIAL_NET.hidden == (128, 64) and hp.TUTORIAL_NET.values == (0.0, 0.3)
 
 
 def test_page_defaults_show_the_computed_lr_sentences():

@@ -310,3 +310,35 @@ def test_page_widgets_take_their_ranges_from_the_fields(monkeypatch):
     assert not at.exception
     assert at.number_input(key="n_folds").max == wtu.NoiseConfig().folds
     assert {(wtu.NoiseConfig, f) for f in ("ks", "rotate", "models")} <= set(asked)
+
+
+def test_the_rule_of_thumb_section_and_its_price():
+    """Under the duel: the rule of thumb, the page's own MLP and both trees on the duel's folds; priced whole."""
+    from core.serve import price
+    from core.when_to_use.jobs import cv_fits
+
+    cfg = wtu.RuleConfig()
+    fits = cfg.fits(wtu.BUILTIN_SHAPES["breast_cancer"])
+    assert [f.hidden for f in fits if f.model == "rule"] == [wtu.rule_hidden(30, 2)] * 3
+    assert len(fits) == 4 * cfg.folds and fits[:3] == cv_fits("rule", 569, 30, 3, 256.0, 2)
+    assert price.workload_price(cfg.workload()).seconds > 0
+    from core.when_to_use.claims import default_rule
+    from core.when_to_use.models import engine_config
+
+    r = engine_config("rule", 30, 2, 379, 0)  # only the widths and the dropout differ from the page's own recipe
+    assert (r.hidden, r.dropout) == ((21, 11), wtu.RULE_DROPOUT)
+    assert r.replace(hidden=wtu.ENGINE_MLP.hidden, dropout=0.0) == engine_config("mlp", 30, 2, 379, 0)
+    import streamlit as st
+
+    st.cache_data.clear()  # earlier tests cache points made with a fake fit under the same keys
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.switch_page("app_pages/when_to_use.py")
+    at.run()
+    assert not at.exception
+    rule = at.table[-1].value
+    assert list(rule.index) == ["MLP (rule of thumb)", "MLP (NN Lab engine)", "Random forest", "Gradient boosting"]
+    assert list(rule.loc["MLP (NN Lab engine)"]) == list(at.table[0].value.loc["MLP (NN Lab engine)"])  # reused
+    text = "\n".join(c.value for c in at.caption)
+    for said in wtu.rule_notes(default_rule()):
+        assert said in text

@@ -215,6 +215,11 @@ TERMS: dict[str, str] = {
     # Home (one neuron) and the Recap
     "weighted sum": "Each input times its weight, all added up, plus the bias: z = w·x + b, what a neuron "
                     "passes to its activation.",
+    # Backprop Step by Step: from scratch
+    "gradient check": "Computing the same gradients a second, independent way (here autograd) on the same "
+                      "weights: hand-written backprop is right only if the two agree.",
+    "relative error": "How far apart two numbers are as a share of their size: here the largest |difference| "
+                      "in an array over its largest |value|.",
 }
 
 

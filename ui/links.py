@@ -32,7 +32,7 @@ PAGES = {
 
 # a page's st.tabs key (its value is the open tab's label; setting it opens another tab)
 TAB_KEYS = {"xor": "xor_tab", "activations": "act_tab", "architectures": "arch_tab", "digits": "d_tab",
-            "convolutions": "conv_tab", "hyperparameters": "hp_tab", "when-to-use": "wtu_tab"}
+            "convolutions": "conv_tab", "hyperparameters": "hp_tab", "when-to-use": "wtu_tab", "backprop": "bp_tab"}
 # the query param a page reads its open tab from (default "tab")
 TAB_PARAM = {"hyperparameters": "sweep"}
 
@@ -74,10 +74,11 @@ class ArchitecturesLink(Config):
 
 @dataclass(frozen=True)
 class BackpropLink(Config):
-    """Backprop's page param: w, the weight whose chain of derivatives is shown."""
+    """Backprop's page params: w, the weight whose chain of derivatives is shown; the open tab."""
 
     kind: ClassVar[str] = "link-backprop"
     w: str = param("W1[2,1]", choices=BACKPROP_WEIGHTS)
+    tab: str = param("step", choices=("step", "scratch"), help="step: the XOR walk-through; scratch: NumPy digits")
 
 
 @dataclass(frozen=True)

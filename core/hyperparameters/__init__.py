@@ -7,6 +7,8 @@ from core.hyperparameters.claims import (  # noqa: F401
     dropout_notes,
     lr_notes,
     sweep_key,
+    tutorial_net_gap,
+    tutorial_net_test,
 )
 from core.hyperparameters.jobs import (  # noqa: F401
     DATA_KEY,
@@ -18,6 +20,7 @@ from core.hyperparameters.jobs import (  # noqa: F401
     SWEEP_TYPES,
     SWEEPS,
     TITLES,
+    TUTORIAL_NET,
     ActivationSweep,
     BatchSweep,
     CapacitySweep,

@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from core.claims import Said, claim, said
+from core.datasets.digits import TEST_ROWS
 from core.engine import activations as acts
 from core.hyperparameters.jobs import (
     DATA_KEY,
     N_VAL,
     OPT_LABEL,
     START_LR,
+    TUTORIAL_NET,
     ActivationSweep,
     BatchSweep,
     CapacitySweep,
@@ -397,5 +399,41 @@ def dropout_notes(cfg: Sweep, table: pd.DataFrame) -> dict[str, Said]:
     return {"gap": dropout_gap(cfg, table), "train": dropout_train(cfg, table), "best": dropout_best(cfg, table)}
 
 
+# ---- the tutorial's own dropout network (TUTORIAL_NET: with Dropout(0.3) and without) --------------------------
+@cache
+def tutorial_table() -> pd.DataFrame:
+    """The summary of the tutorial's network with and without dropout, disk-cached under the page's key."""
+    from core.serve.cache import cached
+    return summary(TUTORIAL_NET, cached(sweep_key(TUTORIAL_NET), lambda: run_sweep(TUTORIAL_NET))[0])
+
+
+@claim("hyperparameters.tutorial_net_gap", page=PAGE, tab=TAB["dropout"],
+       condition="the tutorial's 64-128-64-10 network: train-minus-test accuracy gap narrower with Dropout(0.3)",
+       defaults=lambda: tutorial_net_gap(tutorial_table()))
+def tutorial_net_gap(table: pd.DataFrame) -> Said:
+    """The tutorial's dropout network against the same without dropout: the train-test gap."""
+    none, drop = _by_rate(table)
+    g0, g1 = float(none["gap"]), float(drop["gap"])
+    s = (f"Training accuracy minus test accuracy: {g1:.1%} with Dropout({drop['value']}), {g0:.1%} without "
+         f"(training {drop['train acc']:.1%} against {none['train acc']:.1%}).")
+    return said(g1 < g0, f"{s} Dropout narrowed the gap by {(g0 - g1) * 100:.1f} points: the network fits its "
+                "training images a little less closely.", f"{s} Here dropout did not narrow the gap.", gap_off=g0,
+                gap_on=g1)
+
+
+@claim("hyperparameters.tutorial_net_test", page=PAGE, tab=TAB["dropout"],
+       condition="the tutorial's network: mean test accuracy higher with Dropout(0.3) than without",
+       defaults=lambda: tutorial_net_test(tutorial_table()))
+def tutorial_net_test(table: pd.DataFrame) -> Said:
+    """The tutorial's dropout network against the same without dropout: accuracy on new images."""
+    none, drop = _by_rate(table)
+    a0, a1 = float(none["test acc"]), float(drop["test acc"])
+    k = int(none["seeds"])
+    n = round(abs(a1 - a0) * TEST_ROWS * k) / k  # test images, per seed
+    s = f"On the {TEST_ROWS} test images: {a1:.1%} with dropout, {a0:.1%} without (means of {k} seeds)"
+    few = (f" A difference of {n:g} images is a hint, not a law: other seeds can move it." if n < 5 else "")
+    return said(a1 > a0, f"{s}: dropout helped, by {(a1 - a0) * 100:.1f} points, about {n:g} images more "
+                f"read right.{few}", f"{s}: dropout did not raise test accuracy here.{few}", test_off=a0, test_on=a1)
+
 __all__ = ["ActivationSweep", "CapacitySweep", "DropoutSweep", "LrSweep", "activation_notes", "batch_notes",
-           "capacity_notes", "dropout_notes", "lr_notes", "sweep_key"]
+           "capacity_notes", "dropout_notes", "lr_notes", "sweep_key", "tutorial_net_gap", "tutorial_net_test"]

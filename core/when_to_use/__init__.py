@@ -1,6 +1,6 @@
 """When to use neural networks (and when not): tree ensembles against MLPs, computed (models, jobs, claims, charts)."""
 
-from core.when_to_use.claims import curve_notes, duel_notes, noise_notes, scaling_notes  # noqa: F401
+from core.when_to_use.claims import curve_notes, duel_notes, noise_notes, rule_notes, scaling_notes  # noqa: F401
 from core.when_to_use.data import (  # noqa: F401
     BUILTIN,
     BUILTIN_SHAPES,
@@ -13,13 +13,14 @@ from core.when_to_use.data import (  # noqa: F401
     table_from_csv,
     with_uninformative,
 )
-from core.when_to_use.jobs import CurveConfig, DuelConfig, NoiseConfig, ScalingConfig  # noqa: F401
+from core.when_to_use.jobs import CurveConfig, DuelConfig, NoiseConfig, RuleConfig, ScalingConfig  # noqa: F401
 from core.when_to_use.models import (  # noqa: F401
     DATASETS,
     ENGINE_MLP,
     LABELS,
     MODELS,
     NETS,
+    RULE_DROPOUT,
     TREES,
     CurvePoint,
     ModelRun,
@@ -30,6 +31,7 @@ from core.when_to_use.models import (  # noqa: F401
     folds_of,
     metric_name,
     noise_point,
+    rule_hidden,
     score,
     settings_effort,
 )

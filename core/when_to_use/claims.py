@@ -11,8 +11,9 @@ from functools import lru_cache
 
 from core.claims import Said, claim, said
 from core.when_to_use.data import load_table
-from core.when_to_use.jobs import CurveConfig, DuelConfig, NoiseConfig, ScalingConfig
+from core.when_to_use.jobs import CurveConfig, DuelConfig, NoiseConfig, RuleConfig, ScalingConfig
 from core.when_to_use.models import (
+    ENGINE_MLP,
     LABELS,
     NETS,
     TREES,
@@ -386,3 +387,55 @@ def data_hungry(points: Sequence[CurvePoint], task: str) -> Said:
 def curve_notes(points: Sequence[CurvePoint], task: str) -> list[Said]:
     """Tab ④'s claims: the ends of the curves and who gained most, then whether the MLP looks data-hungry."""
     return [s for s in (curve_gain(points, task), data_hungry(points, task)) if s]
+
+
+# ---- the tutorial's rule of thumb for tables (tab ①, under the duel) ----------------------------------------
+@lru_cache(maxsize=1)
+def default_rule() -> list[ModelRun]:
+    """The rule-of-thumb section's runs at its defaults (the duel's table, folds and seed)."""
+    c = RuleConfig()
+    t = load_table(c.dataset)
+    return [cross_validate(t, m, c.folds, c.seed, s) for m, s in c.points()]
+
+
+def _run(runs: Sequence[ModelRun], model: str) -> ModelRun:
+    return next(r for r in runs if r.model == model)
+
+
+def _beyond(task: str, gap: float, spread: float) -> str:
+    return (f"larger than the fold-to-fold spread (±{_pts(task, spread)})" if abs(gap) > spread else
+            f"within the fold-to-fold spread (±{_pts(task, spread)}): another seed could reverse it")
+
+
+@claim("wtu.rule_vs_own_mlp", page=PAGE, tab=DUEL,
+       condition="the rule-of-thumb MLP's mean score is at least the page's own engine MLP's (64-32, no dropout)",
+       defaults=lambda: rule_vs_own_mlp(default_rule()))
+def rule_vs_own_mlp(runs: Sequence[ModelRun]) -> Said:
+    """The rule of thumb against the variant: the page's own engine MLP."""
+    rule, own = _run(runs, "rule"), _run(runs, "mlp")
+    task, gap = rule.task, rule.mean - own.mean
+    own_shape = "-".join(map(str, ENGINE_MLP.hidden))
+    s = (f"The rule of thumb scored {fmt_score(task, rule.mean)}, the page's own {own_shape} MLP without dropout "
+         f"{fmt_score(task, own.mean)}: a gap of {_signed(task, gap)}, {_beyond(task, gap, max(rule.std, own.std))}.")
+    return said(gap >= 0, f"{s} The network the rule builds did at least as well here.",
+                f"{s} Here the rule of thumb did worse than the page's own network.",
+                rule=rule.mean, own=own.mean)
+
+
+@claim("wtu.rule_vs_trees", page=PAGE, tab=DUEL,
+       condition="the rule-of-thumb MLP's mean score is above the best tree ensemble's",
+       defaults=lambda: rule_vs_trees(default_rule()))
+def rule_vs_trees(runs: Sequence[ModelRun]) -> Said:
+    """The rule of thumb against the best tree ensemble on the same folds."""
+    rule, tree = _run(runs, "rule"), family_best(runs, TREES)
+    task, gap = rule.task, rule.mean - tree.mean
+    s = (f"Against the best tree ensemble ({tree.label.lower()}, {fmt_score(task, tree.mean)}) the rule of thumb "
+         f"is {_signed(task, gap)}, {_beyond(task, gap, max(rule.std, tree.std))}.")
+    return said(gap > 0, f"{s} On this table the network built by the rule scored above the trees, which needed no "
+                "choice of layers at all.", f"{s} On this table the trees were at least as good, with their "
+                "library's defaults and no layers to choose.", rule=rule.mean, tree=tree.mean)
+
+
+def rule_notes(runs: Sequence[ModelRun]) -> list[Said]:
+    """The rule-of-thumb section's claims: against the page's own MLP, against the trees."""
+    return [rule_vs_own_mlp(runs), rule_vs_trees(runs)]

@@ -30,6 +30,7 @@ from core.when_to_use.models import (
     SK_MLP_MAX_ITER,
     curve_rows,
     engine_epochs,
+    rule_hidden,
 )
 
 
@@ -52,8 +53,9 @@ class Fit:
     batch: int = 0
 
 
-def fit_of(model: str, n_train: int, n_features: int, n_test: int, levels: float = LEVELS) -> Fit:
-    """The Fit :func:`core.when_to_use.models._fit_predict` runs for ``model`` on n_train rows (its settings)."""
+def fit_of(model: str, n_train: int, n_features: int, n_test: int, levels: float = LEVELS, n_out: int = 1) -> Fit:
+    """The Fit :func:`core.when_to_use.models._fit_predict` runs for ``model`` on n_train rows (its settings;
+    ``n_out``: the network's outputs, which size the rule of thumb's layers)."""
     if model == "forest":
         return Fit(model, n_train, n_features, n_test, FOREST_TREES, levels)
     if model == "boosting":
@@ -64,14 +66,17 @@ def fit_of(model: str, n_train: int, n_features: int, n_test: int, levels: float
     if model == "mlp":
         return Fit(model, n_train, n_features, n_test, engine_epochs(n_train), levels, ENGINE_MLP.hidden,
                    ENGINE_MLP.batch_size)
+    if model == "rule":
+        return Fit(model, n_train, n_features, n_test, engine_epochs(n_train), levels,
+                   rule_hidden(n_features, n_out), ENGINE_MLP.batch_size)
     raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
 
 
-def cv_fits(model: str, rows: int, features: int, folds: int, levels: float = LEVELS) -> list[Fit]:
+def cv_fits(model: str, rows: int, features: int, folds: int, levels: float = LEVELS, n_out: int = 1) -> list[Fit]:
     """The fits of :func:`core.when_to_use.models.cross_validate`: fold i tests on rows // folds rows (one
     more for the first rows % folds folds, as scikit-learn's KFold splits) and trains on the rest."""
     tests = [rows // folds + (i < rows % folds) for i in range(folds)]
-    return [fit_of(model, rows - t, features, t, levels) for t in tests]
+    return [fit_of(model, rows - t, features, t, levels, n_out) for t in tests]
 
 
 def _noise_levels(shape: TableShape, k: int, rotated: bool) -> float:
@@ -199,3 +204,23 @@ class CurveConfig(_TableRequest, Config):
         n_test = math.ceil(CURVE_TEST * shape.rows)  # train_test_split rounds the test share up
         return [fit_of(m, curve_rows(shape.rows - n_test, f, shape.classes), shape.features, n_test, shape.levels)
                 for f, m in self.points()]
+
+
+@dataclass(frozen=True)
+class RuleConfig(_TableRequest, Config):
+    """The tutorial's rule of thumb for tables (two hidden layers between input and output, ReLU, dropout)
+    against the page's own engine MLP and the tree ensembles, on the duel's table and folds."""
+
+    kind: ClassVar[str] = "wtu-rule"
+    models: ClassVar[tuple[str, ...]] = ("rule", "mlp", "forest", "boosting")
+
+    dataset: str = param("breast_cancer", choices=DATASETS)
+    folds: int = param(3, lo=2, hi=5, help="cross-validation folds")
+    seed: int = param(0, lo=0, hi=2**31 - 1)
+
+    def points(self) -> list[tuple[str, bool]]:
+        return [(m, m in NETS) for m in self.models]
+
+    def fits(self, shape: TableShape) -> list[Fit]:
+        return [f for m, _ in self.points()
+                for f in cv_fits(m, shape.rows, shape.features, self.folds, shape.levels, max(shape.classes, 1))]

@@ -23,15 +23,18 @@ from core.when_to_use.data import BUILTIN, Table, with_uninformative
 
 MODELS = ("forest", "boosting", "mlp", "sk_mlp")
 LABELS = {"forest": "Random forest", "boosting": "Gradient boosting", "mlp": "MLP (NN Lab engine)",
-          "sk_mlp": "MLP (scikit-learn)"}
+          "sk_mlp": "MLP (scikit-learn)", "rule": "MLP (rule of thumb)"}
 TREES = ("forest", "boosting")
-NETS = ("mlp", "sk_mlp")
+NETS = ("mlp", "sk_mlp", "rule")  # "rule": the rule-of-thumb section's network, not one of the duel's MODELS
 DATASETS = (*BUILTIN, "csv")
 
 # The NN Lab engine's MLP for tables: the tutorial's rule of thumb (2 hidden layers, ReLU, Adam 1e-3,
 # batch 64). Epochs grow on small training sets so that every run gets at least MIN_STEPS updates.
 ENGINE_MLP = TrainConfig(hidden=(64, 32), activation="relu", optimizer="adam", lr=1e-3, batch_size=64, epochs=60)
 MIN_STEPS = 600
+# The tutorial's rule of thumb for tables: two hidden layers sized between the input and the output, ReLU,
+# dropout (the low end of the tutorial's 0.2-0.3 start); otherwise ENGINE_MLP's recipe.
+RULE_DROPOUT = 0.2
 MAX_EPOCHS = 1_000
 # scikit-learn's MLP: the tutorial's settings (batch_size stays "auto": min(200, rows))
 SK_MLP_HIDDEN = (100, 50)
@@ -67,10 +70,10 @@ def estimator(model: str, task: str, seed: int):
 
 def settings_effort(model: str, task: str = "classification") -> tuple[int, int]:
     """(settings changed from the library's defaults, settings the model exposes); the seed not counted."""
-    if model == "mlp":
+    if model in ("mlp", "rule"):
         names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "seed"]
-        base = TrainConfig()
-        return sum(getattr(ENGINE_MLP, n) != getattr(base, n) for n in names), len(names)
+        base, ours = TrainConfig(), ENGINE_MLP.replace(dropout=RULE_DROPOUT) if model == "rule" else ENGINE_MLP
+        return sum(getattr(ours, n) != getattr(base, n) for n in names), len(names)
     est = estimator(model, task, 0)
     ours, theirs = est.get_params(), type(est)().get_params()
     names = [n for n in ours if n != "random_state"]
@@ -82,6 +85,18 @@ def _differs(a, b) -> bool:
         return bool(a != b)
     except (ValueError, TypeError):
         return a is not b
+
+
+def rule_hidden(n_in: int, n_out: int) -> tuple[int, int]:
+    """Two widths evenly spaced between n_in inputs and n_out outputs: 30 -> 2 gives (21, 11)."""
+    step = (n_in - n_out) / 3
+    return max(1, round(n_in - step)), max(1, round(n_in - 2 * step))
+
+
+def engine_config(model: str, n_in: int, n_out: int, n_train: int, seed: int) -> TrainConfig:
+    """The engine's network for a table: ENGINE_MLP ("mlp") or the rule of thumb ("rule")."""
+    cfg = ENGINE_MLP.replace(seed=seed, epochs=engine_epochs(n_train))
+    return cfg.replace(hidden=rule_hidden(n_in, n_out), dropout=RULE_DROPOUT) if model == "rule" else cfg
 
 
 def engine_epochs(n_train: int) -> int:
@@ -116,8 +131,9 @@ def _fit_predict(model: str, task: str, n_classes: int, Xtr: np.ndarray, ytr: np
         mu, sd = float(ytr.mean()), float(ytr.std() or 1.0)
         pred, secs, imp = _fit_predict(model, "_regression_std", n_classes, Xtr, (ytr - mu) / sd, Xte, seed)
         return pred * sd + mu, secs, imp
-    if model == "mlp":
-        cfg = ENGINE_MLP.replace(seed=seed, epochs=engine_epochs(len(Xtr)))
+    if model in ("mlp", "rule"):
+        n_out = n_classes if task == "classification" else 1
+        cfg = engine_config(model, Xtr.shape[1], n_out, len(Xtr), seed)
         if task == "classification":
             data = make_dataset(Xtr.astype(np.float32), ytr, Xte.astype(np.float32), np.zeros(len(Xte), np.int64),
                                 task="multiclass", n_classes=n_classes)

@@ -11,7 +11,8 @@ from core.when_to_use.data import TableShape
 
 TABLE_BYTES_COPIES = 6  # the float64 table held: the table, noise columns, rotation, a fold's train and test copies
 MODEL_WORDS = {"forest": "the random forest", "boosting": "gradient boosting", "mlp": "the NN Lab MLP",
-               "sk_mlp": "scikit-learn's MLP"}
+               "sk_mlp": "scikit-learn's MLP", "rule": "the rule-of-thumb MLP"}
+PRICED_AS = {"rule": "mlp"}  # the rule of thumb is the engine's MLP with other widths (and dropout)
 
 
 def table_data(cfg: Any, data: Any = None) -> DataShape:
@@ -27,8 +28,9 @@ def table(cfg: Any, data: Any = None) -> Workload:
     """A request's workload: the fits ``cfg.fits(shape)`` runs on the table, one after the other."""
     d = table_data(cfg, data)
     fits = cfg.fits(TableShape(d.n_train, d.n_features, d.n_outputs if d.n_outputs > 1 else 0, d.levels))
-    priced = tuple(TableFit(f.model, f.n_train, f.n_features, f.n_test, f.rounds, d.n_outputs, f.levels,
-                            tuple(f.hidden), f.batch, MODEL_WORDS.get(f.model, f.model)) for f in fits)
+    priced = tuple(TableFit(PRICED_AS.get(f.model, f.model), f.n_train, f.n_features, f.n_test, f.rounds,
+                            d.n_outputs, f.levels, tuple(f.hidden), f.batch, MODEL_WORDS.get(f.model, f.model))
+                   for f in fits)
     widest = max((f.n_features for f in fits), default=0)
     return Workload(fits=priced, held_bytes=TABLE_BYTES_COPIES * 8 * d.n_train * widest, lower=_lower(cfg))
 
@@ -36,7 +38,7 @@ def table(cfg: Any, data: Any = None) -> Workload:
 def _lower(cfg: Any) -> tuple[Lower, ...]:
     """What to lower: its models (naming one that costs most of it), noise columns, shares, folds, the table."""
     words: list[Lower] = []
-    if len(cfg.models) > 1:
+    if len(cfg.models) > 1 and cfg.kind != "wtu-rule":  # the rule's section compares a fixed four
         words.append(Lower("fewer models", costliest=True))
     if cfg.kind == "wtu-noise":
         words += [Lower("fewer noise columns")] + ([Lower("no rotation")] if cfg.rotate else [])

@@ -1,0 +1,18 @@
+"""Chart of the from-scratch tab: both networks' training loss per epoch. No Streamlit here."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from core.plotting import fit_width
+
+
+def loss_chart(frame: pd.DataFrame, title: str = "Training loss per epoch (mean over the batches)") -> alt.Chart:
+    """One line per network (frame: epoch, loss, network), log loss axis."""
+    return fit_width(alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("loss:Q", title="cross-entropy (log)", scale=alt.Scale(type="log")),
+        color=alt.Color("network:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=["network", "epoch", alt.Tooltip("loss:Q", format=".4f")],
+    ).properties(title=title, height=280))

@@ -1,0 +1,54 @@
+"""The from-scratch network's maths, one block per function of :mod:`core.scratch.net`: a title, its LaTeX
+and the function whose source the page shows beside it."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.scratch import net
+
+
+@dataclass(frozen=True)
+class Block:
+    """One step of the network: what it is, its equations (LaTeX lines), the functions that compute it."""
+
+    title: str
+    latex: tuple[str, ...]
+    functions: tuple[Callable, ...]
+
+    def source(self) -> str:
+        """The functions' actual source, as the page and the script run them."""
+        return "\n\n".join(inspect.getsource(f) for f in self.functions)
+
+
+BLOCKS = (
+    Block("Forward: layer by layer",
+          (r"z^{(l)} = a^{(l-1)} W^{(l)} + b^{(l)}, \quad a^{(0)} = X \;[N \times 64]",
+           r"a^{(l)} = f\big(z^{(l)}\big) \text{ for each hidden layer } l = 1 \dots L-1",
+           r"\text{logits } z^{(L)} = a^{(L-1)} W^{(L)} + b^{(L)} \;[N \times 10]"),
+          (net.forward,)),
+    Block("Activation and its slope",
+          (r"\mathrm{ReLU}(z) = \max(0, z), \quad \mathrm{ReLU}'(z) = [z > 0]",
+           r"\tanh'(z) = 1 - \tanh^2 z",
+           r"\sigma(z) = \frac{1}{1 + e^{-z}}, \quad \sigma'(z) = \sigma(z)(1 - \sigma(z))"),
+          (net.activate, net.slope)),
+    Block("Softmax and cross-entropy",
+          (r"p_{nk} = \frac{e^{z_{nk}}}{\sum_j e^{z_{nj}}}",
+           r"L = -\frac{1}{N} \sum_n \log p_{n, y_n}",
+           r"\phantom{L} = \frac{1}{N} \sum_n \Big(\log \sum_j e^{z_{nj}} - z_{n, y_n}\Big)"),
+          (net.softmax, net.cross_entropy)),
+    Block("Backward: the chain rule, from the output back",
+          (r"\frac{\partial L}{\partial z^{(L)}} = \frac{1}{N}\big(P - Y_{\text{one-hot}}\big)",
+           r"\frac{\partial L}{\partial W^{(l)}} = a^{(l-1)\top} \frac{\partial L}{\partial z^{(l)}}, \quad "
+           r"\frac{\partial L}{\partial b^{(l)}} = \sum_n \frac{\partial L}{\partial z^{(l)}_n}",
+           r"\frac{\partial L}{\partial z^{(l-1)}} = \Big(\frac{\partial L}{\partial z^{(l)}} W^{(l)\top}\Big) "
+           r"\odot f'\big(z^{(l-1)}\big)"),
+          (net.backward,)),
+    Block("Update and training loop",
+          (r"W^{(l)} \leftarrow W^{(l)} - \eta \frac{\partial L}{\partial W^{(l)}}, \quad "
+           r"b^{(l)} \leftarrow b^{(l)} - \eta \frac{\partial L}{\partial b^{(l)}}",
+           r"W^{(l)}_{ij} \sim \mathcal{N}\big(0, 2 / n_{\text{in}}\big), \quad b^{(l)} = 0 \text{ (He init)}"),
+          (net.sgd_step, net.init, net.train)),
+)
