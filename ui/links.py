@@ -46,11 +46,14 @@ BACKPROP_WEIGHTS = tuple([f"W1[{i + 1},{j + 1}]" for i in range(2) for j in rang
 
 @dataclass(frozen=True)
 class XorLink(Config):
-    """The XOR Lab's page params: the open tab; cmp=1 opens the Playground comparing two settings."""
+    """The XOR Lab's page params: the open tab; cmp=1 opens the Playground comparing two settings; disc and
+    show_test, the Playground view's switches."""
 
     kind: ClassVar[str] = "link-xor"
     tab: str = param("perceptron", choices=("perceptron", "compare", "seeds", "playground"))
     cmp: bool = param(False, help="the Playground's second setting is shown")
+    disc: bool = param(False, help="the Playground draws its output as two classes")
+    show_test: bool = param(True, help="the Playground draws the test points")
 
 
 @dataclass(frozen=True)
