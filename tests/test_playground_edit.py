@@ -91,8 +91,9 @@ def test_discretize_draws_two_colours_and_hiding_the_test_points_leaves_the_trai
     np.testing.assert_array_equal(unb64(two["plane"]), np.where(q >= 128, 255, 0))  # split at p = 0.5
     out_map = unb64(two["maps"]).reshape(-1, diagram.MAP_STEPS ** 2)[-1]
     assert set(out_map.tolist()) <= {0, 255}
-    np.testing.assert_array_equal(unb64(two["maps"]).reshape(-1, diagram.MAP_STEPS ** 2)[:-1],
-                                  unb64(smooth["maps"]).reshape(-1, diagram.MAP_STEPS ** 2)[:-1])  # hidden: as they were
+    cells = diagram.MAP_STEPS ** 2  # the other nodes' pictures: as they were
+    np.testing.assert_array_equal(unb64(two["maps"]).reshape(-1, cells)[:-1],
+                                  unb64(smooth["maps"]).reshape(-1, cells)[:-1])
     shown = unb64(two["points"]).reshape(-1, 4)
     assert len(shown) == pts.train.sum() and shown[:, 3].all()  # training points only
     assert len(unb64(smooth["points"]).reshape(-1, 4)) == len(pts.X)

@@ -212,6 +212,9 @@ TERMS: dict[str, str] = {
     "saliency": "How much each input pixel matters to the network's answer.",
     "translation invariance": "Giving the same answer when the input is moved: a CNN's shared kernels and "
                               "pooling give it some; an MLP has none.",
+    # ---- Optimizers (and the Playground, the Tuner) ----
+    "loss surface": "The loss over every possible value of the parameters: a landscape whose low ground is a "
+                    "good fit; training walks downhill on it.",
 }
 
 
