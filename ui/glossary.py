@@ -215,6 +215,8 @@ TERMS: dict[str, str] = {
     # ---- Optimizers (and the Playground, the Tuner) ----
     "loss surface": "The loss over every possible value of the parameters: a landscape whose low ground is a "
                     "good fit; training walks downhill on it.",
+    "pareto front": "With two goals (high accuracy, few parameters): the trials no other trial beats on both "
+                    "at once; each is a different trade-off.",
 }
 
 
