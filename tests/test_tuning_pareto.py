@@ -123,3 +123,20 @@ def test_notes_on_a_study_and_its_trials_live_in_the_storage(tmp_path):
     with pytest.raises(tuning.TuningError):
         notes.set_study_note(url, "n", "x" * (notes.MAX_NOTE + 1))
     assert tuning.apply_filter(f, tuning.TrialFilter(states=("COMPLETE",))).note == "wide nets won"
+
+
+def test_the_pareto_claim_names_the_fronts_ends_or_a_trial_best_on_both():
+    from core.tuning import claims as verdicts
+    from tests.claimcheck import both_sides
+
+    t = pd.DataFrame({"number": range(4), "state": ["COMPLETE"] * 4, "value": [0.9, 0.8, 0.95, 0.85],
+                      "value2": [100.0, 50.0, 200.0, 150.0]})
+    with both_sides("tuning.pareto_tradeoff"):
+        s = verdicts.pareto_tradeoff(t, "accuracy+params")
+        assert s.holds and s.startswith("3 of the 4 completed trials form the front")
+        assert "cheapest (trial 1, 0.8000 with 50 parameters)" in s
+        assert "(trial 2, 0.9500 with 200 parameters, 4.0×" in s
+        one = t.assign(value=[0.9, 0.8, 0.95, 0.99], value2=[100.0, 50.0, 200.0, 10.0])
+        no = verdicts.pareto_tradeoff(one, "accuracy+time")
+        assert not no.holds and "trial 3, 0.9900 with 10 training seconds" in no
+    assert verdicts.pareto_tradeoff(t.assign(state="PRUNED"), "accuracy+params") == ""

@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import tuning
 from core.plotting import fit_width
 from core.tuning import charts, notes, pareto
+from core.tuning import claims as verdicts
 from core.tuning.space import OBJECTIVE_LABELS, SECOND_OBJECTIVE
 from ui import say
 
@@ -90,6 +91,7 @@ def pareto_view(url: str, frame: tuning.StudyFrame, params: list[str]) -> None:
     cost = SECOND_OBJECTIVE[st_.objective]
     st.caption(f"Each dot is a completed trial. Orange: the Pareto front, the trials no other beats on both "
                f"accuracy and {cost}. Click a dot for its settings (double-click clears).")
+    say.lesson(verdicts.pareto_tradeoff(frame.trials, st_.objective), "caption")
     number = pareto.picked_trial(got)
     if number is None:
         number = int(front.loc[front["front"], "number"].iloc[-1])  # the front's most accurate trial
