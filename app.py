@@ -30,6 +30,7 @@ PAGES = [
     ("app_pages/digit_recognizer.py", "Digit Recognizer", ":material/draw:", "digits"),
     ("app_pages/convolutions.py", "Images and Convolutions", ":material/grid_on:", "convolutions"),
     ("app_pages/hyperparameters.py", "Hyperparameter Effects", ":material/science:", "hyperparameters"),
+    ("app_pages/optimizers.py", "Optimizers", ":material/route:", "optimizers"),
     ("app_pages/when_to_use.py", "When to Use Neural Networks", ":material/balance:", "when-to-use"),
     ("app_pages/hyperparameter_tuner.py", "Hyperparameter Tuner", ":material/tune:", "tuner"),
     ("app_pages/recap.py", "Recap", ":material/flag:", "recap"),

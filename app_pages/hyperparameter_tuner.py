@@ -23,7 +23,7 @@ from ui.tuner import read, show, trial_filter
 from ui.widgets import bounds, field_widget, page_params, url_config
 
 VIEWS = ("History", "Trials", "Parallel coordinates", "Importance", "Slices", "Contour", "Rank", "Distribution",
-         "Learning curves", "Timeline")
+         "Pareto front", "Notes", "Learning curves", "Timeline")
 SP, SS = tuning.SearchSpace, tuning.StudySettings
 SETTING_W, NUMBER_W = 215, 150  # px of a study setting's box (text, select) and of a number box
 
@@ -165,6 +165,10 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                               help=tip("pruner", "median pruner", "successive halving", "hyperband",
                                        before="stops trials whose "
                                        "validation accuracy lags the others' at the same epoch"))
+        objective = field_widget(SS, "objective", label="Objectives", value=set0.objective, container=row,
+                                 width=SETTING_W, format_func=tuning.OBJECTIVE_LABELS.get,
+                                 help=tip("pareto front", before="two objectives: accuracy up, the cost down; "
+                                          "no pruner then"))
         row = st.container(horizontal=True)
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi
         n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=row, step=10,
@@ -187,7 +191,8 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
             space = tuning.SearchSpace(**range_inputs, batch_sizes=tuple(int(b) for b in batch_sizes),
                                        activations=tuple(acts), optimizers=tuple(opts))
             sts = tuning.StudySettings(dataset=dataset, sampler=sampler, pruner=pruner, n_trials=int(n_trials),
-                                       timeout_min=float(timeout), epochs=int(epochs), seed=int(seed))
+                                       timeout_min=float(timeout), epochs=int(epochs), seed=int(seed),
+                                       objective=objective)
             form_key = submission_key(space, sts, name, int(workers))
             again = st.session_state.setdefault("tuner_started", {}).get(form_key)
             if again in studies:  # the same form sent twice (Enter, then the button): one study, not two
@@ -363,7 +368,7 @@ def watch(name: str, polling: float) -> None:
     view = st.segmented_control("View", VIEWS, default=st.session_state.get("tuner_view", "History"),
                                 key=f"view_{name}",  # the label shows, so its tooltip of terms does
                                 help=tip("trial", "parallel coordinates", "parameter importance", "ped-anova",
-                                         "slice plot", "contour plot", "rank plot", "edf"))
+                                         "slice plot", "contour plot", "rank plot", "edf", "pareto front"))
     st.session_state["tuner_view"] = view or "History"
     show(shown, view or "History", flt, url, alive=alive, total=len(frame.trials))
     if frame.read_seconds > 1.0:

@@ -15,7 +15,7 @@ from core.xor import claims as xc
 from core.xor.playground import PlaygroundConfig
 from core.xor.scratch import ScratchNet
 from core.xor.surfaces import all_histories, compare_verdicts, probability_surface, seed_summary
-from ui import links, say
+from ui import links, playground_edit, say
 from ui.common import cached_results, share_link, sync_url
 from ui.exercise import show as show_exercise
 from ui.glossary import tip
@@ -357,6 +357,7 @@ if open_tab != "perceptron":
     params["tab"] = open_tab
 if g2_cfg is not None:
     params.update({"cmp": "1", **g2_cfg.to_query("h_")})
+params.update(playground_edit.view_params())
 show_exercise("xor", open_tab)  # predict, then run (core.exercises)
 sync_url(params)
 share_link()

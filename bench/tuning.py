@@ -34,7 +34,8 @@ import optuna  # noqa: E402
 
 from bench.fake_study import populate_fake  # noqa: E402
 from core import tuning  # noqa: E402
-from core.tuning import charts, landscape  # noqa: E402
+from core.tuning import charts, landscape, notes, pareto  # noqa: E402
+from core.tuning.trial import param_count  # noqa: E402
 
 warnings.simplefilter("ignore")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -137,6 +138,12 @@ def time_views(url: str, n: int) -> list[tuple[str, float, float]]:
         "EDF of two studies": lambda: charts.edf({"a": f.trials, "b": f.trials}).to_dict(),
         "rank lr x batch size": lambda: landscape.rank(f.trials, "lr", "batch_size").to_dict(),
         "filter + history of the kept trials": lambda: charts.history(tuning.apply_filter(f, flt).trials).to_dict(),
+        # the fake study has one objective: its trials' parameter counts (computed here) as the second
+        "Pareto front: accuracy x parameters": lambda: pareto.pareto_chart(
+            f.trials.assign(value2=[param_count(64, (int(w),) * int(n), 10) for w, n in zip(f.trials["width"],
+                                                                                            f.trials["layers"])]),
+            "accuracy+params", f.params).to_dict(),
+        "notes: save a trial's note (the read brings them all)": lambda: notes.set_trial_note(url, name, 3, "b"),
         "filter + learning curves": lambda: (lambda g: charts.learning_curves(g.curves, g.trials).to_dict())(
             tuning.apply_filter(f, flt)),
     }

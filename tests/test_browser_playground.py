@@ -102,3 +102,32 @@ def test_the_numpy_tab_slides_through_the_hidden_space(app_server, page):
     wait_for_app(page)
     assert page.get_by_text(re.compile(r"hidden layer has made XOR linearly separable")).count() == 2  # both nets
     assert not exceptions(page)
+
+
+def test_clicking_a_weight_opens_its_editor_and_the_set_weight_is_drawn_and_linked(app_server, page):
+    page.goto(app_server + "/xor?tab=playground&g_epochs=50")
+    wait_for_app(page)
+    page.wait_for_selector(DIAGRAM, timeout=60_000)
+    wait_for_app(page, quiet=1000)
+    box = page.locator(DIAGRAM).bounding_box()
+    hit = page.eval_on_selector(DIAGRAM, """c => { const s = c.closest('.nnpg').__nnlab;
+        const e = s.curves.find(k => k.l === 1 && Math.abs(k.y1 - k.y0) > 10);
+        const t = 0.5, u = 1 - t;
+        const x = u*u*u*e.x0 + 3*u*u*t*e.mx + 3*u*t*t*e.mx + t*t*t*e.x1;
+        const y = u*u*u*e.y0 + 3*u*u*t*e.y0 + 3*u*t*t*e.y1 + t*t*t*e.y1;
+        return [x * s.scale, y * s.scale, e.from, e.to, e.i, e.j]; }""")
+    page.mouse.click(box["x"] + hit[0], box["y"] + hit[1])
+    page.get_by_text(f"weight {hit[2]} → {hit[3]}").first.wait_for(timeout=20_000)
+    value = page.get_by_label("New value (every seed's model)")
+    value.fill("-3.25")
+    value.press("Enter")
+    wait_for_app(page, quiet=500)
+    page.get_by_role("button", name="Set weight").click()
+    page.wait_for_function(f"() => location.search.includes('g_edits=1.{hit[4]}.{hit[5]}')", timeout=20_000)
+    page.wait_for_function(f"""() => {{ for (const h of [document, ...[...document.querySelectorAll('*')]
+            .filter(x => x.shadowRoot).map(x => x.shadowRoot)]) {{
+            for (const r of h.querySelectorAll('.nnpg')) {{ const s = r.__nnlab;
+                if (s && s.d && s.d.weights[1][{hit[5]}][{hit[4]}] === -3.25) return true; }} }}
+        return false; }}""", timeout=20_000)
+    assert not exceptions(page)
+    screenshot(page, "xor-playground-weight-set")

@@ -25,6 +25,8 @@ from core.backprop import BackpropConfig
 from core.config import Config, _decode, _encode
 from core.convolutions.jobs import ConvConfig
 from core.digits import DigitsConfig
+from core.optimizers.jobs import OptimizersConfig
+from core.optimizers.jobs import run as run_paths
 from core.xor.playground import PlaygroundConfig
 from tests.conftest import MNIST_SAMPLE
 from ui import links
@@ -278,6 +280,7 @@ PAGES: dict[str, list[tuple[type[Config], str, Any]]] = {
     "when-to-use": [(when_to_use.DuelConfig, "d_", _setup_table), (when_to_use.ScalingConfig, "s_", _setup_table),
                     (when_to_use.NoiseConfig, "n_", _setup_table), (when_to_use.CurveConfig, "c_", _setup_table)],
     "tuner": [(tuning.SearchSpace, "s_", _setup_space), (tuning.StudySettings, "t_", _setup_study)],
+    "optimizers": [(OptimizersConfig, "", lambda cfg: run_paths(cfg.replace(steps=10)))],
 }
 
 HOSTILE = ["", "9" * 400, "٣", "²", "-1", "nan", "inf", "~x", "~someone/x", "../..", "/etc", "x" * 10_000,
@@ -346,7 +349,8 @@ PAGE_FILES = {"xor": "app_pages/xor_lab.py", "activations": "app_pages/activatio
               "architectures": "app_pages/architectures.py", "backprop": "app_pages/backprop.py",
               "digits": "app_pages/digit_recognizer.py", "convolutions": "app_pages/convolutions.py",
               "hyperparameters": "app_pages/hyperparameters.py",
-              "when-to-use": "app_pages/when_to_use.py", "tuner": "app_pages/hyperparameter_tuner.py"}
+              "when-to-use": "app_pages/when_to_use.py", "tuner": "app_pages/hyperparameter_tuner.py",
+              "optimizers": "app_pages/optimizers.py"}
 # the tab that shows a config (its URL prefix) on its page, so the link's run reaches that config's job
 TAB_OF = {("xor", "p_"): {"tab": "perceptron"}, ("xor", "c_"): {"tab": "compare"}, ("xor", "s_"): {"tab": "seeds"},
           ("xor", "g_"): {"tab": "playground"}, ("xor", "h_"): {"tab": "playground", "cmp": "1"},

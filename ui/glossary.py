@@ -220,6 +220,11 @@ TERMS: dict[str, str] = {
                       "weights: hand-written backprop is right only if the two agree.",
     "relative error": "How far apart two numbers are as a share of their size: here the largest |difference| "
                       "in an array over its largest |value|.",
+    # ---- Optimizers (and the Playground, the Tuner) ----
+    "loss surface": "The loss over every possible value of the parameters: a landscape whose low ground is a "
+                    "good fit; training walks downhill on it.",
+    "pareto front": "With two goals (high accuracy, few parameters): the trials no other trial beats on both "
+                    "at once; each is a different trade-off.",
 }
 
 

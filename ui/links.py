@@ -25,6 +25,7 @@ PAGES = {
     "digits": "app_pages/digit_recognizer.py",
     "convolutions": "app_pages/convolutions.py",
     "hyperparameters": "app_pages/hyperparameters.py",
+    "optimizers": "app_pages/optimizers.py",
     "when-to-use": "app_pages/when_to_use.py",
     "tuner": "app_pages/hyperparameter_tuner.py",
     "recap": "app_pages/recap.py",
@@ -47,11 +48,14 @@ BACKPROP_WEIGHTS = tuple([f"W1[{i + 1},{j + 1}]" for i in range(2) for j in rang
 
 @dataclass(frozen=True)
 class XorLink(Config):
-    """The XOR Lab's page params: the open tab; cmp=1 opens the Playground comparing two settings."""
+    """The XOR Lab's page params: the open tab; cmp=1 opens the Playground comparing two settings; disc and
+    show_test, the Playground view's switches."""
 
     kind: ClassVar[str] = "link-xor"
     tab: str = param("perceptron", choices=("perceptron", "compare", "seeds", "playground"))
     cmp: bool = param(False, help="the Playground's second setting is shown")
+    disc: bool = param(False, help="the Playground draws its output as two classes")
+    show_test: bool = param(True, help="the Playground draws the test points")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,14 @@ class HyperparametersLink(Config):
 
 
 @dataclass(frozen=True)
+class OptimizersLink(Config):
+    """Optimizers' page param: step, the step the paths are drawn up to."""
+
+    kind: ClassVar[str] = "link-optimizers"
+    step: int = param(0, lo=0, hi=2000, help="the step the paths are drawn up to")
+
+
+@dataclass(frozen=True)
 class WhenToUseLink(Config):
     """When to Use's page param: the open tab."""
 
@@ -128,7 +140,7 @@ class TunerLink(Config):
 PAGE_PARAMS: dict[str, type[Config]] = {
     "xor": XorLink, "activations": ActivationsLink, "architectures": ArchitecturesLink, "backprop": BackpropLink,
     "digits": DigitsLink, "convolutions": ConvolutionsLink, "hyperparameters": HyperparametersLink,
-    "when-to-use": WhenToUseLink, "tuner": TunerLink}
+    "optimizers": OptimizersLink, "when-to-use": WhenToUseLink, "tuner": TunerLink}
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,7 @@ PATH: tuple[Step, ...] = (
          "more capacity fits more patterns, and can overfit"),
     Step("hyperparameters", "activation", "Hyperparameter Effects: activation", "one network, each activation"),
     Step("hyperparameters", "dropout", "Hyperparameter Effects: dropout", "more dropout, more regularisation"),
+    Step("optimizers", None, "Optimizers", "SGD, momentum and Adam side by side down a narrow valley"),
     Step("when-to-use", "duel", "When to Use Neural Networks ① Head to head",
          "a network against tree ensembles on small tables"),
     Step("when-to-use", "scaling", "When to Use Neural Networks ② Scaling",
@@ -210,7 +223,8 @@ def path() -> list[Step]:
 PAGE_TITLES = {"xor": "XOR Lab", "activations": "Activation Explorer", "backprop": "Backprop Step by Step",
                "architectures": "Network Shapes", "digits": "Digit Recognizer",
                "convolutions": "Images and Convolutions",
-               "hyperparameters": "Hyperparameter Effects", "when-to-use": "When to Use Neural Networks",
+               "hyperparameters": "Hyperparameter Effects", "optimizers": "Optimizers",
+               "when-to-use": "When to Use Neural Networks",
                "tuner": "Hyperparameter Tuner", "recap": "Recap"}
 
 

@@ -22,12 +22,15 @@ from core.xor.play import PlayLoop, play_label, play_pressed
 from core.xor.playground import (
     PlaygroundConfig,
     Points,
+    apply_edits,
     export_script,
     loss_findings,
     make_points,
     new_trainer,
+    prune_edits,
 )
 from core.xor.surfaces import train_test_losses
+from ui import playground_edit as edit
 from ui import say, uploads
 from ui.common import check_request, seed_state, thread_slot
 from ui.glossary import tip
@@ -88,7 +91,7 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
     With ``inherit``, only the network controls are shown; data and training come from ``inherit``.
     """
     k = lambda name: f"{prefix}{name}"  # noqa: E731
-    seed_state({k("seed"): cfg.seed})
+    seed_state({k("seed"): cfg.seed, k("edits"): cfg.edits})
     if inherit is None:
         _data_controls(k, cfg)
     n_layers = field_widget(PG, "hidden", label="Hidden layers", key=k("layers"), value=len(cfg.hidden),
@@ -98,10 +101,11 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
         row = st.container(horizontal=True)  # narrow boxes side by side, wrapping on a narrow screen
         wc = [row] * MAX_LAYERS
         for i in range(int(n_layers)):
+            box = wc[i].container(width=84, gap=None)
             widths.append(field_widget(PG, "hidden", label=f"Layer {i + 1}", key=k(f"w{i}"), part="item",
                                        widget="selectbox", value=cfg.hidden[i] if i < len(cfg.hidden) else 4,
-                                       container=wc[i], width=84,
-                                       help="neurons in this layer" if i == 0 else None))
+                                       container=box, help="neurons in this layer" if i == 0 else None))
+            edit.neuron_buttons(k(f"w{i}"), box)
     for i in range(int(n_layers or 0), MAX_LAYERS):  # a layer shown later starts at its link value (or 4)
         seed_state({k(f"w{i}"): cfg.hidden[i] if i < len(cfg.hidden) else 4})
     a, b = _pair()
@@ -118,8 +122,11 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
         _training_controls(k, cfg)
     ss = st.session_state
     rate = ss[k("rate")]
-    net = dict(hidden=tuple(int(w) for w in widths), activation=ss[k("act")], lr=ss[k("lr")],
-               l1=rate if reg == "L1" else 0.0, l2=rate if reg == "L2" else 0.0)
+    n_in = len(inherit.features if inherit is not None else ss[k("features")])
+    hidden = tuple(int(w) for w in widths)
+    net = dict(hidden=hidden, activation=ss[k("act")], lr=ss[k("lr")],
+               l1=rate if reg == "L1" else 0.0, l2=rate if reg == "L2" else 0.0,
+               edits=prune_edits(tuple(ss[k("edits")]), (n_in, *hidden, 1)))  # a neuron removed takes its edits
     if inherit is not None:
         return widget_config(lambda: inherit.replace(**net), None)
     return widget_config(lambda: PlaygroundConfig(
@@ -129,14 +136,22 @@ def controls(prefix: str, cfg: PlaygroundConfig, inherit: PlaygroundConfig | Non
 
 
 def trainer_for(slot: str, cfg: PlaygroundConfig, pts: Points) -> object:
-    """The live trainer of a slot; a new one (same seeds: same starting weights) when the setting changes."""
-    key = (cfg, pts.X.shape[0], float(pts.X.sum()))
-    if st.session_state.get(f"{slot}_key") != key or st.session_state.get(f"{slot}_reset"):
+    """The live trainer of a slot; a new one (same seeds: same starting weights) when the setting changes.
+
+    A weight set by hand is not a new setting: it is set in the live trainer, which trains on from there.
+    """
+    ss = st.session_state
+    key = (cfg.replace(edits=()), pts.X.shape[0], float(pts.X.sum()))
+    if ss.get(f"{slot}_key") != key or ss.get(f"{slot}_reset"):
         _stop_loop()  # it trains the old trainer
-        st.session_state[f"{slot}_trainer"] = new_trainer(cfg, pts)
-        st.session_state[f"{slot}_key"] = key
-        st.session_state[f"{slot}_reset"] = False
-    return st.session_state[f"{slot}_trainer"]
+        ss[f"{slot}_trainer"] = new_trainer(cfg, pts)  # the hand-set weights at the seeded start
+        ss[f"{slot}_key"] = key
+        ss[f"{slot}_reset"] = False
+    elif (new := tuple(e for e in cfg.edits if e not in ss.get(f"{slot}_edits", ()))):
+        _stop_loop()
+        apply_edits(ss[f"{slot}_trainer"], new)
+    ss[f"{slot}_edits"] = cfg.edits
+    return ss[f"{slot}_trainer"]
 
 
 def _metrics(trainer) -> dict[str, float]:
@@ -148,15 +163,16 @@ def _metrics(trainer) -> dict[str, float]:
     return {out: float(ev[k].float().nanmedian()) for k, out in names.items() if k in ev}
 
 
-def frame_of(cfg: PlaygroundConfig, pts: Points, trainer, k: int = 0) -> dict:
-    """What the view draws of seed k of a setting now (:func:`core.xor.diagram.frame`)."""
+def frame_of(cfg: PlaygroundConfig, pts: Points, trainer, k: int = 0, view: dict | None = None) -> dict:
+    """What the view draws of seed k of a setting now (:func:`core.xor.diagram.frame`); ``view``: the
+    switches (discretize, show_test)."""
     return diagram.frame(trainer, cfg.features, cfg.activation, (pts.X, pts.y, pts.train), k=k, epochs=cfg.epochs,
                          title=f"median of {cfg.n_seeds} seeds:" if cfg.n_seeds > 1 else "",
-                         regression=pts.regression, metrics=_metrics(trainer))
+                         regression=pts.regression, metrics=_metrics(trainer), **(view or {}))
 
 
 def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: bool = False,
-                 frames: list[dict] | None = None) -> None:
+                 frames: list[dict] | None = None, view: dict | None = None) -> None:
     """One setting: its epoch, then the live view (diagram, output plane, hidden space, loss).
 
     live: drawn by the Play loop (a redraw every FRAME_S): nothing that costs a chart spec.
@@ -176,8 +192,11 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     if cfg.n_seeds > 1:
         k = st.slider("Show seed", cfg.seed, cfg.seed + cfg.n_seeds - 1, cfg.seed, key=f"show_{title}") - cfg.seed
     st.session_state.setdefault("pg_shown", {})[title] = k  # the Play loop's snapshots draw this seed too
-    seq = frames or [frame_of(cfg, pts, trainer, k)]
-    playground_view(seq, key=f"pg_view_{title}", interval=FRAME_S, live=live)
+    seq = frames or [frame_of(cfg, pts, trainer, k, view)]
+    vkey = f"pg_view_{title}"
+    playground_view(seq, key=vkey, interval=FRAME_S, live=live,
+                    on_edge=lambda: edit.edge_clicked(title, vkey, lambda: _stop_loop(wait=False)))
+    edit.edits_line(edit.PREFIX[title], cfg)
     if not live and cfg.n_seeds > 1:
         long = train_test_losses(trainer.history())
         if len(long):
@@ -303,6 +322,7 @@ def playground_tab(url_g: PlaygroundConfig,
         g_cfg, csv_points = _csv_points(g_cfg)
         compare = st.toggle("Compare two settings", key="g_compare", value=page_params("xor", show=False).cmp,
                             help="A second network on the same data, drawn beside the first.")
+        view = edit.view_switches()
         g2_cfg = None
         if compare:
             with st.container(border=True):
@@ -311,13 +331,13 @@ def playground_tab(url_g: PlaygroundConfig,
                 g2_cfg = controls("h_", url_g2 if from_url else g_cfg.replace(activation="relu"), inherit=g_cfg)
     with out:
         pts = make_points(g_cfg, csv_points)
-        _panel(g_cfg, g2_cfg, pts)
+        _panel(g_cfg, g2_cfg, pts, view)
     return g_cfg, g2_cfg
 
 
 
 @st.fragment
-def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points) -> None:
+def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points, view: dict | None = None) -> None:
     """The buttons and the settings' views. A fragment: Play, Pause and Step rerun only this part.
 
     While playing, a :class:`~core.xor.play.PlayLoop` trains in a background thread at PACE epochs per
@@ -334,6 +354,8 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
             loop is not None and loop.finished or all(t.epoch >= c.epochs for t, c, _ in pairs)):
         ss.pg_playing, ss.pg_loop = False, None  # played to the end: the button reads Play (again) before it is drawn
     _buttons(tr_a, tr_b, g_cfg, g2_cfg)
+    if edit.weight_editor():  # a weight set: the settings (and the URL) change, outside this fragment
+        st.rerun(scope="app")
 
     def draw(live: bool, snaps: list[dict] | None = None) -> None:
         if len(pairs) > 1:  # side by side when both fit, one under the other on a narrow screen
@@ -343,12 +365,12 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
             cols = [st.container()]
         for col, (t, c, name) in zip(cols, pairs):
             with col:
-                draw_setting(name, c, pts, t, live=live, frames=[s[name] for s in snaps or []])
+                draw_setting(name, c, pts, t, live=live, frames=[s[name] for s in snaps or []], view=view)
 
     shown = ss.setdefault("pg_shown", {})  # title -> seed shown; read by the loop's thread
 
     def snapshot() -> dict[str, dict]:  # called by the loop's thread, under its lock: no Streamlit here
-        return {name: frame_of(c, pts, t, min(shown.get(name, 0), t.K - 1)) for t, c, name in pairs}
+        return {name: frame_of(c, pts, t, min(shown.get(name, 0), t.K - 1), view) for t, c, name in pairs}
 
     loop = ss.get("pg_loop")
     if ss.pg_playing and (loop is None or not loop.alive):  # not at the end (checked above): start the loop
@@ -365,6 +387,8 @@ def _panel(g_cfg: PlaygroundConfig, g2_cfg: PlaygroundConfig | None, pts: Points
     if ss.pg_playing:
         @st.fragment(run_every=FRAME_S)
         def live() -> None:
+            if ss.pop("pg_edit_rerun", False):  # a weight was clicked: paused, the editor opens at rest
+                st.rerun(scope="app")
             loop = ss.get("pg_loop")
             if not ss.pg_playing or loop is None:  # paused meanwhile: the outer rerun removes this fragment
                 return

@@ -11,6 +11,7 @@ Inline HTML/CSS/JS (components v2, no build, no CDN), like :mod:`ui.canvas`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -25,7 +26,7 @@ _HTML = """
     <div class="tip" role="status"></div></div>
   <div class="legend"><span class="sw neg"></span> negative weight / class 0 &nbsp;
     <span class="sw pos"></span> positive weight / class 1 &nbsp; line width = |weight| &nbsp;·&nbsp;
-    hover or click a line for its weight</div>
+    hover a line for its weight, click it to set it</div>
   <div class="row">
     <figure><canvas class="plane" data-testid="nnlab-pg-plane"></canvas>
       <figcaption>Output over the plane (points: white ring = train, dark ring = test)</figcaption></figure>
@@ -73,12 +74,16 @@ _JS = with_sign_colours((Path(__file__).parent / "components" / "playground_view
 _component = st.components.v2.component("nnlab.playground_view", html=_HTML, css=_CSS, js=_JS)
 
 
-def playground_view(frames: list[dict], key: str, interval: float = 0.1, live: bool = True) -> None:
+def playground_view(frames: list[dict], key: str, interval: float = 0.1, live: bool = True,
+                    on_edge: Callable[[], None] | None = None) -> None:
     """Draw frames (dicts from :func:`core.xor.diagram.frame`, oldest first) in the component with this key.
 
     The view queues them and draws one every ``interval / len(frames)`` seconds (a batch spread over
     the time until the next is due), so a Play loop's snapshots appear as a steady animation; if the
     queue backs up it skips the oldest, never lagging much more than a batch behind. Not ``live`` (at rest,
     after Pause): the queue is dropped and these frames shown at once, so the epoch stops where training did.
+    ``on_edge``: called when a connection is clicked; it then reads ``st.session_state[key].edge``
+    ({l, i, j, w, from, to}: layer, from neuron, to neuron, weight, their labels).
     """
-    _component(key=key, data={"frames": frames, "interval": interval, "live": live}, height="content")
+    _component(key=key, data={"frames": frames, "interval": interval, "live": live, "editable": on_edge is not None},
+               height="content", on_edge_change=on_edge or (lambda: None))

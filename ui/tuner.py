@@ -10,7 +10,7 @@ from core import tuning
 from core.plotting import fit_width
 from core.tuning import charts, landscape
 from core.tuning import claims as verdicts
-from ui import say
+from ui import say, tuner_extra
 
 
 @st.cache_data(ttl=1.0, max_entries=16, show_spinner=False)
@@ -152,6 +152,10 @@ def show(frame: tuning.StudyFrame, view: str, flt: tuning.TrialFilter, url: str,
                    "a curve that stays low until far right means most trials were good. Compare two studies' "
                    "curves under **Compare two studies**.")
         say.lesson(verdicts.space_mostly_good(t), "caption")
+    elif view == "Pareto front":
+        tuner_extra.pareto_view(url, frame, params)
+    elif view == "Notes":
+        tuner_extra.notes_view(url, frame)
     elif view == "Learning curves":
         st.altair_chart(fit_width(charts.learning_curves(frame.curves, t)), width="stretch")
         st.caption("Orange crosses mark where the pruner stopped a trial.")

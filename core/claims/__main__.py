@@ -19,7 +19,7 @@ from pathlib import Path
 from core.claims import Claim, Said, load_all
 
 PAGE_ORDER = ("Home", "XOR Lab", "Activation Explorer", "Backprop Step by Step", "Network Shapes",
-              "Digit Recognizer", "Images and Convolutions", "Hyperparameter Effects",
+              "Digit Recognizer", "Images and Convolutions", "Hyperparameter Effects", "Optimizers",
               "When to Use Neural Networks", "Hyperparameter Tuner", "Recap")
 TESTS = Path(__file__).resolve().parents[2] / "tests"
 

@@ -57,6 +57,8 @@ from core.tuning.samplers import make_pruner, make_sampler
 from core.tuning.space import (
     BATCH_SIZES,
     DATASETS,
+    OBJECTIVE_LABELS,
+    OBJECTIVES,
     PARAMS,
     PRUNER_LABELS,
     PRUNERS,
@@ -96,7 +98,8 @@ from core.tuning.worker import (
 __all__ = [
     "OWNER_KEY", "NotOwner", "TrialFilter", "apply_filter", "claim", "delete_as", "may_control", "owner_of",
     "owner_token", "param_bounds", "resume_as", "stop_as", "trial_mask",
-    "BATCH_SIZES", "CURVE_COLUMNS", "DATASETS", "DIGITS_URL_PATH", "META_KEY", "MNIST_MAX_TRAIN", "PARAMS",
+    "BATCH_SIZES", "CURVE_COLUMNS", "DATASETS", "DIGITS_URL_PATH",
+    "OBJECTIVES", "OBJECTIVE_LABELS", "META_KEY", "MNIST_MAX_TRAIN", "PARAMS",
     "PRUNERS", "PRUNER_LABELS", "RUN_KEY", "SAMPLERS", "SAMPLER_LABELS", "SLOW_POLL_S", "STATE_ORDER", "STOP_KEY",
     "TUTORIAL_TABLE", "UNREACHABLE", "Heartbeat", "SearchSpace", "StorageUnavailable", "StudyFrame",
     "StudyInfo", "StudySettings", "TuningError", "check_name", "close_storages", "create_study",

@@ -152,5 +152,46 @@ def compare_overall(name_a: str, a: pd.DataFrame, name_b: str, b: pd.DataFrame) 
                 median_a=ma, median_b=mb)
 
 
-__all__ = ["best_trial", "compare_overall", "default_studies", "importance_leader", "space_mostly_good",
-           "test_estimate"]
+@functools.cache
+def pareto_study() -> Any:
+    """A small seeded study with two objectives (accuracy and parameter count; no pruner, as two objectives
+    need) of the page's default space, on a temporary SQLite storage: the Pareto view's default."""
+    from core import tuning
+    from core.tuning.worker import Worker
+
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='nnlab-claims-pareto-')}/claims.db"
+    st = tuning.StudySettings(objective="accuracy+params", pruner="none", **DEFAULT_RUN)
+    tuning.create_study("digits-pareto-1", tuning.SearchSpace(), st, url)
+    Worker(url, "digits-pareto-1").run()
+    return tuning.read_study(url, "digits-pareto-1")
+
+
+@claim("tuning.pareto_tradeoff", page=PAGE, tab="Pareto front",
+       condition="the Pareto front holds at least two trials (the most accurate one is not also the cheapest)",
+       defaults=lambda: pareto_tradeoff(pareto_study().trials, "accuracy+params"))
+def pareto_tradeoff(trials: pd.DataFrame, objective: str) -> Said:
+    """What the front trades: its cheapest trial against its most accurate one, or that one trial wins both."""
+    from core.tuning.pareto import front_frame
+    from core.tuning.space import SECOND_OBJECTIVE
+
+    d = front_frame(trials)
+    front = d[d["front"]]
+    if front.empty:
+        return said(False, "", "", front=0)
+    cost = SECOND_OBJECTIVE[objective]
+    cheap, best = front.iloc[0], front.iloc[-1]  # sorted by cost: the front's accuracy grows with it
+
+    def what(r: pd.Series) -> str:
+        return f"trial {int(r['number'])}, {r['value']:.4f} with {r['value2']:,.4g} {cost}"
+
+    return said(len(front) >= 2,
+                f"{len(front)} of the {len(d):,} completed trials form the front: the cheapest ({what(cheap)}) to the "
+                f"most accurate ({what(best)}, {best['value2'] / cheap['value2']:.1f}× the {cost} for "
+                f"{best['value'] - cheap['value']:+.4f} accuracy). No trial there is better on both; which to take "
+                "is a choice between them.",
+                f"One trial is best on both ({what(best)}): here accuracy did not have to be bought with {cost}.",
+                front=len(front), completed=len(d))
+
+
+__all__ = ["best_trial", "compare_overall", "default_studies", "importance_leader", "pareto_study",
+           "pareto_tradeoff", "space_mostly_good", "test_estimate"]

@@ -15,6 +15,9 @@ Why each is needed:
     ``BaseStorage.get_n_trials`` loads every trial object to count them (RDBStorage does not override it).
   - :func:`study_rows`: the page reads a 10,000-trial study in four queries, well under a second;
     ``study.get_trials()`` builds a Python object per trial with every attribute.
+- ``Trial._trial_id`` and ``Trial.storage``: :func:`report` stores a multi-objective trial's per-epoch
+  accuracy as an intermediate value, as ``Trial.report`` does for one objective (it refuses two), so
+  the page's learning curves read every study the same way.
 - ``optuna.storages._rdb.models`` (private module): only :func:`rdb_models`, for the benchmark's fixture
   that bulk-inserts a made-up 10,000-trial study (bench/fake_study.py). Never used by the app.
 """
@@ -57,14 +60,16 @@ ATTR_KEYS = ("worker", "surplus", "interrupted", "metrics", "pruned_at")  # smal
 def study_rows(storage: optuna.storages.RDBStorage, study_id: int, with_curves: bool = True) -> dict[str, list[tuple]]:
     """The raw rows of one study, as the driver's plain tuples (building Row objects costs seconds).
 
-    trials: (trial_id, number, state, start, end, value) by number; params: (trial_id, name, internal
+    trials: (trial_id, number, state, start, end, value, value2) by number (value2: a second objective's,
+    else None); params: (trial_id, name, internal
     value, distribution JSON); attrs: (trial_id, key, value JSON) for :data:`ATTR_KEYS`; curves:
     (trial_id, step, value), empty unless ``with_curves``.
     """
     keys = ", ".join(f"'{k}'" for k in ATTR_KEYS)
     sqls = {
-        "trials": "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete, v.value "
+        "trials": "SELECT t.trial_id, t.number, t.state, t.datetime_start, t.datetime_complete, v.value, w.value "
                   "FROM trials t LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0 "
+                  "LEFT JOIN trial_values w ON w.trial_id = t.trial_id AND w.objective = 1 "
                   "WHERE t.study_id = :sid ORDER BY t.number",
         "params": "SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json FROM trial_params p "
                   "JOIN trials t ON t.trial_id = p.trial_id WHERE t.study_id = :sid",
@@ -82,6 +87,11 @@ def study_rows(storage: optuna.storages.RDBStorage, study_id: int, with_curves: 
             cur = getattr(res, "cursor", None)
             out[key] = list(cur.fetchall()) if cur is not None else [tuple(r) for r in res.fetchall()]
     return out
+
+
+def report(trial: optuna.trial.Trial, value: float, step: int) -> None:
+    """Store ``value`` at ``step`` as the trial's intermediate value (Trial.report's storage call)."""
+    trial.storage.set_trial_intermediate_value(trial._trial_id, int(step), float(value))
 
 
 def rdb_models() -> Any:

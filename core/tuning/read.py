@@ -18,6 +18,7 @@ from core.config import ConfigError
 from core.engine import TrainConfig
 from core.tuning import optuna_internals as internals
 from core.tuning.errors import TuningError, mask_url
+from core.tuning.notes import notes_from_attrs
 from core.tuning.owners import OWNER_KEY
 from core.tuning.space import PARAMS, StudySettings
 from core.tuning.storage import default_storage, open_storage, reports_outage
@@ -34,10 +35,11 @@ DIGITS_URL_PATH = "digits"  # the Digit Recognizer's url_path in app.py
 class StudyFrame:
     """A study read in a few queries: one row per trial, and the per-epoch validation curves.
 
-    trials: number, state, value, start, end, duration_s, worker, interrupted, epochs, last, test_acc,
-    + one column per param. ``state`` is Optuna's, except INTERRUPTED for a FAIL that a stop ended.
+    trials: number, state, value, value2 (a second objective's, NaN for one), start, end, duration_s, worker,
+    interrupted, epochs, last, test_acc, + one column per param.
+    ``state`` is Optuna's, except INTERRUPTED for a FAIL that a stop ended.
     curves: number, epoch, val_acc (long form; running trials included).
-    owner: the stored owner token (a session hash) or None.
+    owner: the stored owner token (a session hash) or None. note, trial_notes: the notes kept in the storage.
     """
 
     name: str
@@ -47,6 +49,8 @@ class StudyFrame:
     info: StudyInfo | None = None
     read_seconds: float = 0.0
     owner: str | None = None
+    note: str = ""  # the study's note
+    trial_notes: dict[int, str] = dataclasses.field(default_factory=dict)  # trial number -> its note
 
     @property
     def counts(self) -> dict[str, int]:
@@ -113,14 +117,16 @@ def read_study(url: str | None, name: str, with_curves: bool = True) -> StudyFra
     trials = _with_attrs(trials, rows["attrs"])
     trials, curves = _with_curves(trials, rows["curves"], with_curves)
     trials = trials.drop(columns=["trial_id"])
+    note, trial_notes = notes_from_attrs(attrs)
     return StudyFrame(name, trials, curves, names, info, time.perf_counter() - t0,
-                      owner if isinstance(owner, str) else None)
+                      owner if isinstance(owner, str) else None, note, trial_notes)
 
 
 def _trials(rows: list[tuple]) -> pd.DataFrame:
-    trials = pd.DataFrame(rows, columns=["trial_id", "number", "state", "start", "end", "value"])
+    trials = pd.DataFrame(rows, columns=["trial_id", "number", "state", "start", "end", "value", "value2"])
     trials["state"] = trials["state"].map(internals.state_name)
     trials["value"] = pd.to_numeric(trials["value"], errors="coerce")
+    trials["value2"] = pd.to_numeric(trials["value2"], errors="coerce")
     for col in ("start", "end"):
         trials[col] = pd.to_datetime(trials[col])
     trials["duration_s"] = (trials["end"] - trials["start"]).dt.total_seconds()

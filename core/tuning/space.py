@@ -17,7 +17,7 @@ import numpy as np
 import optuna
 
 from core import settings as nn_settings
-from core.config import CAP_KINDS, Config, ConfigError, ends_in_order, param
+from core.config import CAP_KINDS, Config, ConfigError, Constraint, ends_in_order, param
 from core.engine import OPTIMIZERS
 from core.engine.activations import HIDDEN
 from core.serve.caps import violations
@@ -32,6 +32,11 @@ SAMPLER_LABELS = {"tpe": "TPE (Bayesian)", "random": "Random", "grid": "Grid"}
 PRUNER_LABELS = {"none": "None", "median": "Median", "halving": "Successive halving", "hyperband": "Hyperband"}
 BATCH_SIZES = (16, 32, 64, 128, 256)  # the batch sizes a study may try (the page offers exactly these)
 PARAMS = ("lr", "layers", "width", "batch_size", "activation", "dropout", "optimizer")
+# what a study optimises: validation accuracy alone, or with a second objective to keep small (a Pareto front)
+OBJECTIVES = ("accuracy", "accuracy+params", "accuracy+time")
+OBJECTIVE_LABELS = {"accuracy": "Validation accuracy", "accuracy+params": "Accuracy and parameter count",
+                    "accuracy+time": "Accuracy and training time"}
+SECOND_OBJECTIVE = {"accuracy+params": "parameters", "accuracy+time": "training seconds"}  # minimized
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 
 # The tutorial's table of key hyperparameters: (param, label, practical starting point)
@@ -177,6 +182,23 @@ class StudySettings(Config):
     seed: int = param(0, lo=0, hi=2**31 - 1)
     grid_points: int = param(3, lo=2, hi=10, help="values per numeric range for the grid sampler")
     val_fraction: float = param(0.2, lo=0.05, hi=0.5, help="share of the training rows held out for validation")
+    objective: str = param("accuracy", choices=OBJECTIVES,
+                           help="accuracy alone, or accuracy and a cost to keep small (parameters or seconds)")
+
+    # Optuna cannot prune a multi-objective trial (Trial.report/should_prune refuse it)
+    constraints: ClassVar = (Constraint("two objectives, no pruner", ("objective", "pruner"),
+                                        lambda c: c.objective == "accuracy" or c.pruner == "none",
+                                        "a study with two objectives cannot prune trials: choose the pruner None"),)
+
+    @property
+    def directions(self) -> list[str]:
+        """Optuna's directions: maximize the accuracy; minimize the second objective, if any."""
+        return ["maximize"] + (["minimize"] if self.objective in SECOND_OBJECTIVE else [])
+
+    @property
+    def multi(self) -> bool:
+        """Two objectives (a Pareto front) rather than one."""
+        return self.objective in SECOND_OBJECTIVE
 
     def __post_init__(self) -> None:
         super().__post_init__()

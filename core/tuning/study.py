@@ -116,7 +116,7 @@ def create_study(name: str, space: SearchSpace, st: StudySettings, url: str | No
         study.set_user_attr(META_KEY, meta)
     else:
         try:
-            study = optuna.create_study(study_name=name, storage=storage, direction="maximize",
+            study = optuna.create_study(study_name=name, storage=storage, directions=st.directions,
                                         sampler=make_sampler(space, st), pruner=make_pruner(st))
         except optuna.exceptions.DuplicatedStudyError:  # made by someone else a moment ago
             return create_study(name, space, st, url, heartbeat)

@@ -19,6 +19,7 @@ import optuna
 
 from core import settings as nn_settings
 from core.engine import TrainConfig
+from core.tuning import optuna_internals as internals
 from core.tuning.errors import TuningError
 from core.tuning.space import SearchSpace, StudySettings
 
@@ -118,14 +119,16 @@ def train_config(params: dict[str, Any], st: StudySettings) -> TrainConfig:
 
 
 def make_objective(info: StudyInfo, data, supervisor: Supervisor | None = None,
-                   epoch_hook: Callable[[int], None] | None = None) -> Callable[[optuna.trial.Trial], float]:
+                   epoch_hook: Callable[[int], None] | None = None
+                   ) -> Callable[[optuna.trial.Trial], float | tuple[float, float]]:
     """The objective: train the suggested MLP through core.engine's Trainer, one epoch at a time.
 
     Reports validation accuracy after each epoch (the pruner's input), stores the learning curve
     (``curve``: {column: [per epoch]}) and final metrics (``metrics``) as trial user attributes,
-    and returns the last epoch's validation accuracy. With a supervisor (a worker), a trial past the
-    budget raises :class:`Surplus`, and a stop request ends it after the current epoch: its settings
-    are queued again and it raises :class:`Interrupted`.
+    and returns the last epoch's validation accuracy (with a second objective: and the network's parameter
+    count, or its training seconds; a study with two objectives does not prune). With a supervisor (a
+    worker), a trial past the budget raises :class:`Surplus`, and a stop request ends it after the
+    current epoch: its settings are queued again and it raises :class:`Interrupted`.
     """
     from core.engine import Trainer
 
@@ -138,7 +141,8 @@ def make_objective(info: StudyInfo, data, supervisor: Supervisor | None = None,
             study.stop()
             raise Surplus()
         trial.set_user_attr("worker", worker_id())
-        tr = Trainer([train_config(space.suggest(trial), st)], data)
+        cfg = train_config(space.suggest(trial), st)
+        tr = Trainer([cfg], data)
         curve: dict[str, list[float | None]] = {c: [] for c in CURVE_COLUMNS}
         t0 = time.perf_counter()
 
@@ -152,6 +156,9 @@ def make_objective(info: StudyInfo, data, supervisor: Supervisor | None = None,
             trial.set_user_attr("metrics", metrics)
 
         value = 0.0
+        # two objectives: Optuna refuses Trial.report, but the page's learning curves read the reported
+        # values, so each epoch's accuracy is stored the same way (there is no pruner to read it)
+        report = (lambda v, step: internals.report(trial, v, step)) if st.multi else trial.report
         for epoch in range(1, st.epochs + 1):
             tr.run(epochs=1, eval_every=1)
             row = tr.rows[-1]
@@ -163,10 +170,10 @@ def make_objective(info: StudyInfo, data, supervisor: Supervisor | None = None,
                 epoch_hook(epoch)
             if bool(tr.diverged[0]):  # the loss blew up: the weights are gone, report what it scores
                 trial.set_user_attr("diverged_at", epoch)
-                trial.report(value, epoch)
+                report(value, epoch)
                 break
-            trial.report(value, epoch)
-            if trial.should_prune():
+            report(value, epoch)
+            if not st.multi and trial.should_prune():
                 save("pruned")
                 raise optuna.TrialPruned(f"validation accuracy {value:.3f} at epoch {epoch}")
             if supervisor is not None and supervisor.should_stop():
@@ -177,6 +184,16 @@ def make_objective(info: StudyInfo, data, supervisor: Supervisor | None = None,
                 study.stop()
                 raise Interrupted()
         save("complete")
+        if st.objective == "accuracy+params":
+            return value, float(param_count(tr.n_in, cfg.hidden, tr.n_out))
+        if st.objective == "accuracy+time":
+            return value, round(time.perf_counter() - t0, 3)
         return value
 
     return objective
+
+
+def param_count(n_in: int, hidden: tuple[int, ...], n_out: int) -> int:
+    """Weights and biases of an MLP n_in -> hidden... -> n_out."""
+    widths = [n_in, *hidden, n_out]
+    return sum(a * b + b for a, b in zip(widths, widths[1:]))

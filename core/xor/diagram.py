@@ -168,8 +168,12 @@ def loss_curves(trainer: Trainer, k: int = 0, keep: int = MAX_CURVE) -> dict[str
 
 def frame(trainer: Trainer, features: Sequence[str], activation: str, points: tuple[np.ndarray, ...],
           k: int = 0, epochs: int = 0, title: str = "", regression: bool = False,
-          metrics: dict[str, float] | None = None) -> dict:
+          metrics: dict[str, float] | None = None, discretize: bool = False, show_test: bool = True) -> dict:
     """Everything the component draws for model k now (JSON-safe; arrays as base64 uint8).
+
+    discretize: the output plane (and the output node's picture) as two colours, split where the output
+    crosses the middle of its range (probability 0.5, or value 0), as TensorFlow Playground draws it.
+    show_test: without it the test points are left out (of the plane and of the hidden space).
 
     points: (X [N, 2], y [N], train [N] bool) of the setting. Keys: widths, nodes (x, y, size, label per
     node), weights (per layer [out][in]), biases (per layer [out]), maps (uint8 [n_nodes, MAP_STEPS^2]),
@@ -177,16 +181,30 @@ def frame(trainer: Trainer, features: Sequence[str], activation: str, points: tu
     space: see :func:`hidden_space.payload`), curve, epoch, epochs, metrics, title, regression, extent.
     """
     with cores.training_threads(0):  # tiny forwards: one thread (a busy thread pool costs 10x here)
-        return _frame(trainer, features, activation, points, k, epochs, title, regression, metrics)
+        return _frame(trainer, features, activation, points, k, epochs, title, regression, metrics,
+                      discretize, show_test)
+
+
+def two_colours(q: np.ndarray) -> np.ndarray:
+    """Quantized outputs as two classes: 255 where the value is at least the middle of its range, else 0."""
+    return np.where(np.asarray(q) >= 128, 255, 0).astype(np.uint8)
 
 
 def _frame(trainer: Trainer, features: Sequence[str], activation: str, points: tuple[np.ndarray, ...],
-           k: int, epochs: int, title: str, regression: bool, metrics: dict[str, float] | None) -> dict:
+           k: int, epochs: int, title: str, regression: bool, metrics: dict[str, float] | None,
+           discretize: bool = False, show_test: bool = True) -> dict:
     widths = [trainer.n_in, *trainer.stack.hidden_widths, trainer.n_out]
     labels = [datasets.FEATURE_LABELS.get(f, f) for f in features]
     nodes = layout(widths, labels)
     maps, ranges = node_maps(trainer, features, activation, k)
+    plane = output_plane(trainer, features, k)
+    if discretize:
+        maps[-trainer.n_out:] = two_colours(maps[-trainer.n_out:])
+        plane = two_colours(plane)
     X, y, train = points
+    if not show_test:
+        keep = np.asarray(train, bool)
+        X, y, train = np.asarray(X)[keep], np.asarray(y)[keep], np.asarray(train, bool)[keep]
     layers = trainer.stack.layers()
     hs = None
     if trainer.stack.hidden_widths:
@@ -207,7 +225,8 @@ def _frame(trainer: Trainer, features: Sequence[str], activation: str, points: t
         "maps": b64(maps),
         "ranges": np.round(ranges.astype(np.float64), 4).tolist(),
         "map_steps": MAP_STEPS,
-        "plane": b64(output_plane(trainer, features, k)),
+        "plane": b64(plane),
+        "discretized": bool(discretize),
         "plane_steps": PLANE_STEPS,
         "points": b64(pack_points(X, y, train, regression)),
         "hidden": hs,

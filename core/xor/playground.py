@@ -5,6 +5,7 @@ your own CSV points, and the trained network exported as a runnable PyTorch scri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -18,6 +19,9 @@ from core.engine import TrainConfig, Trainer, TrainResult, activations
 from core.engine.models import INITS
 from core.serve.workload import Workload
 from core.xor import workload
+
+MAX_EDITS = 8  # a link holds at most this many hand-set weights
+WEIGHT_LIMIT = 10.0  # a hand-set weight lies within +-this
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class PlaygroundConfig(TrainConfig):
     kind: ClassVar[str] = "playground"
     constraints: ClassVar = (
         seeds_fit("seed", "n_seeds"),
+        Constraint("weight edits read", ("edits",), lambda c: edits_read(c.edits),
+                   f"each weight edit is layer.from.to:value (whole numbers, then a value within "
+                   f"±{WEIGHT_LIMIT:g}), one per connection"),
+        Constraint("weight edits fit the network", ("edits", "hidden", "features"),
+                   lambda c: edits_fit(c.edits, c.widths),
+                   "each edited weight must be a connection of this network (its layer, from and to neurons)"),
         Constraint("loss needs classes", ("loss", "dataset"),
                    lambda c: c.loss != "ce" or not datasets.is_regression(c.dataset),
                    "cross-entropy needs classes: a regression data set trains with MSE (or auto)"),
@@ -51,6 +61,8 @@ class PlaygroundConfig(TrainConfig):
     batch_size: int = param(10, lo=1, hi=2000)
     epochs: int = param(500, lo=1, hi=5000, cap="epochs")
     n_seeds: int = param(1, lo=1, hi=100, cap="seeds")
+    edits: tuple[str, ...] = param((), length=(0, MAX_EDITS),
+                                   help="weights set by hand, applied to the seeded start: layer.from.to:value")
 
     def train_configs(self) -> list[TrainConfig]:
         return [self.as_train(seed=self.seed + i) for i in range(self.n_seeds)]
@@ -61,6 +73,81 @@ class PlaygroundConfig(TrainConfig):
     @property
     def regression(self) -> bool:
         return datasets.is_regression(self.dataset)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Layer widths from input to output: features, hidden layers, one output."""
+        return (len(self.features), *self.hidden, 1)
+
+
+# ---- weights set by hand (kept in the URL as a few overrides of the seeded start) --------------------
+def parse_edit(text: str) -> tuple[int, int, int, float]:
+    """'0.1.2:-0.5' -> (layer 0, from neuron 1, to neuron 2, weight -0.5); ValueError if it does not read."""
+    where, _, value = str(text).partition(":")
+    parts = where.split(".")
+    if len(parts) != 3 or not all(p.isdigit() and p.isascii() for p in parts):
+        raise ValueError(f"{text!r} is not layer.from.to:value")
+    v = float(value)
+    if not math.isfinite(v) or abs(v) > WEIGHT_LIMIT:
+        raise ValueError(f"{text!r}: the value must be a number within ±{WEIGHT_LIMIT:g}")
+    return int(parts[0]), int(parts[1]), int(parts[2]), v
+
+
+def edit_text(layer: int, i: int, j: int, value: float) -> str:
+    """The URL form of one hand-set weight (inverse of :func:`parse_edit`, value to 4 significant digits)."""
+    v = max(-WEIGHT_LIMIT, min(WEIGHT_LIMIT, float(value)))
+    return f"{int(layer)}.{int(i)}.{int(j)}:{v:.4g}"
+
+
+def edits_read(edits: tuple[str, ...]) -> bool:
+    """Every entry reads (:func:`parse_edit`) and no connection is set twice."""
+    try:
+        where = [parse_edit(e)[:3] for e in edits]
+    except ValueError:
+        return False
+    return len(set(where)) == len(where)
+
+
+def edits_fit(edits: tuple[str, ...], widths: tuple[int, ...]) -> bool:
+    """Every edit that reads names a connection of a network of these layer widths."""
+    for e in edits:
+        try:
+            layer, i, j, _ = parse_edit(e)
+        except ValueError:
+            continue  # the "weight edits read" rule says so
+        if not (layer < len(widths) - 1 and i < widths[layer] and j < widths[layer + 1]):
+            return False
+    return True
+
+
+def set_edit(edits: tuple[str, ...], layer: int, i: int, j: int, value: float) -> tuple[str, ...]:
+    """``edits`` with connection (layer, i, j) set to ``value`` (replacing an earlier edit of it); the
+    oldest edit is dropped when more than MAX_EDITS would remain."""
+    keep = tuple(e for e in edits if parse_edit(e)[:3] != (layer, i, j))
+    return (keep + (edit_text(layer, i, j, value),))[-MAX_EDITS:]
+
+
+def prune_edits(edits: tuple[str, ...], widths: tuple[int, ...]) -> tuple[str, ...]:
+    """The edits that read and still name a connection of a network of these widths (after a neuron,
+    a layer or a feature was removed)."""
+    out = []
+    for e in edits:
+        try:
+            layer, i, j, _ = parse_edit(e)
+        except ValueError:
+            continue
+        if layer < len(widths) - 1 and i < widths[layer] and j < widths[layer + 1]:
+            out.append(e)
+    return tuple(out)
+
+
+def apply_edits(trainer: Trainer, edits: tuple[str, ...]) -> None:
+    """Set each edited weight, in every seed's model, to its value (training goes on from there)."""
+    layers = trainer.stack.layers()
+    with torch.no_grad():
+        for e in edits:
+            layer, i, j, v = parse_edit(e)
+            layers[layer][0][:, j, i] = v
 
 
 @dataclass(frozen=True)
@@ -103,7 +190,9 @@ def dataset_of(cfg: PlaygroundConfig, pts: Points) -> datasets.Dataset:
 
 def new_trainer(cfg: PlaygroundConfig, pts: Points) -> Trainer:
     """A fresh Trainer for the setting: same seeds, same starting weights every time (seeded reset)."""
-    return Trainer(cfg.train_configs(), dataset_of(cfg, pts))
+    trainer = Trainer(cfg.train_configs(), dataset_of(cfg, pts))
+    apply_edits(trainer, cfg.edits)
+    return trainer
 
 
 def surface(trainer: Trainer, cfg: PlaygroundConfig, k: int = 0, steps: int = 50) -> pd.DataFrame:

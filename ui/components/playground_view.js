@@ -144,13 +144,14 @@ function hover(root, state) {
     for (const c of state.curves) { const dd = distToCurve(c, px, py); if (dd < best) { best = dd; hit = c; } }
     if (hit) text = `${hit.from} → ${hit.to}: weight ${fmt(hit.w)}`;
   }
+  state.hit = hit;
   if (!text) { tip.style.display = "none"; return; }
   if (hit) {  // outline the connection
     const ctx = canvas.getContext("2d");
     ctx.strokeStyle = "rgba(20,20,20,0.9)"; ctx.lineWidth = hit.width + 1.5;
     ctx.beginPath(); ctx.moveTo(hit.x0, hit.y0); ctx.bezierCurveTo(hit.mx, hit.y0, hit.mx, hit.y1, hit.x1, hit.y1); ctx.stroke();
   }
-  tip.textContent = text + (state.pinned ? "  (pinned: click again to free)" : "");
+  tip.textContent = text + (state.pinned ? (hit && state.send ? "  (set it beside the view)" : "  (pinned: click again to free)") : "");
   tip.style.display = "block";
   tip.style.left = Math.min(p[0] + 12, canvas.clientWidth - 200) + "px";
   tip.style.top = (p[1] + 14) + "px";
@@ -252,17 +253,23 @@ function header(root, d) {
 }
 
 export default function (component) {
-  const { parentElement, data } = component;
+  const { parentElement, data, setTriggerValue } = component;
   const root = parentElement.querySelector(".nnpg");
   const frames = (data && data.frames) || [];
   if (!root || !frames.length) return;
   const state = root.__nnlab || (root.__nnlab = {});
   const canvas = root.querySelector("canvas.net");
+  state.send = data.editable ? setTriggerValue : null;  // a click on a connection asks Python to edit it
   if (!state.ready) {
     state.ready = true;
     canvas.addEventListener("pointermove", (e) => { const r = canvas.getBoundingClientRect(); state.mouse = [e.clientX - r.left, e.clientY - r.top]; if (state.d) drawDiagram(root, state.d, state); });
     canvas.addEventListener("pointerleave", () => { state.mouse = null; if (state.d) drawDiagram(root, state.d, state); });
-    canvas.addEventListener("click", (e) => { const r = canvas.getBoundingClientRect(); state.pinned = state.pinned ? null : [e.clientX - r.left, e.clientY - r.top]; if (state.d) drawDiagram(root, state.d, state); });
+    canvas.addEventListener("click", (e) => {
+      const r = canvas.getBoundingClientRect(); state.pinned = state.pinned ? null : [e.clientX - r.left, e.clientY - r.top];
+      if (state.d) drawDiagram(root, state.d, state);
+      const h = state.hit;
+      if (state.pinned && h && state.send) state.send("edge", { l: h.l, i: h.i, j: h.j, w: h.w, from: h.from, to: h.to });
+    });
     state.width = root.clientWidth;
     new ResizeObserver(() => {  // redraw at a new width only (drawing changes the height)
       if (state.d && root.clientWidth !== state.width) { state.width = root.clientWidth; draw(root, state.d, state); }
