@@ -4,6 +4,7 @@ real hosted server (the protocol client of bench.classroom; no timings here)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 
 import pytest
@@ -31,12 +32,18 @@ def test_the_rerun_message_carries_the_link():
     assert (msg.rerun_script.query_string, msg.rerun_script.page_name) == (LINK, "xor")
 
 
+def _run(coro):
+    """asyncio.run in a thread of its own: an earlier test (Playwright's sync API) may leave a loop running here."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 @pytest.mark.slow
 def test_one_visitor_gets_its_result_from_a_hosted_server(tmp_path):
     proc, url = streamlit_server.start(tmp_path, {"NNLAB_HOSTED": "1"})
     try:
-        v = asyncio.run(visit(url, "xor", LINK, "Solved XOR", timeout=180))
-        again = asyncio.run(visit(url, "xor", LINK, "Solved XOR", timeout=60))  # a second session, from the cache
+        v = _run(visit(url, "xor", LINK, "Solved XOR", timeout=180))
+        again = _run(visit(url, "xor", LINK, "Solved XOR", timeout=60))  # a second session, from the cache
     finally:
         streamlit_server.stop(proc)
     assert v.ok, v.errors
