@@ -234,9 +234,10 @@ def price_child(name: str) -> dict:
             "within 2x": "yes" if all(0.5 <= r <= 2 for r in (t_ratio, m_ratio)) else "no"}
 
 
-def price_table(names: list[str]) -> list[dict]:
+def price_table(names: list[str], echo: bool = False) -> list[dict]:
     """One row per run, each in a fresh process as a hosted server runs it (NNLAB_HOSTED=1: glibc's mmap
-    threshold fixed, core.engine.evaluation); outside a page no cap, queue or wall-clock limit applies."""
+    threshold fixed, core.engine.evaluation); outside a page no cap, queue or wall-clock limit applies.
+    ``echo``: print each row's JSON as it comes (a long table on a busy machine)."""
     rows = []
     for n in names:
         env = {**os.environ, "NNLAB_DATA_DIR": tempfile.mkdtemp(prefix="nnlab-price-"), "NNLAB_HOSTED": "1"}
@@ -246,6 +247,8 @@ def price_table(names: list[str]) -> list[dict]:
             rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
         except (ValueError, IndexError):
             rows.append({"run": n, "error": (r.stderr or r.stdout).strip()[-120:]})
+        if echo:
+            print(json.dumps(rows[-1]), flush=True)
     cols = list(dict.fromkeys(k for row in rows for k in row))  # a failed run's error shows as a column
     return [{c: row.get(c, "") for c in cols} for row in rows]
 
@@ -257,7 +260,7 @@ def main() -> None:
     if args[:1] == ["--child"]:
         print(json.dumps(price_child(args[1])))
         return
-    rows = price_table(args or RUNS)
+    rows = price_table(args or RUNS, echo=True)
     print(table(rows, "\nprice vs measured: each page's default run and its most expensive link, each in a fresh "
                       "process"))
     off = [r["run"] for r in rows if r.get("within 2x") != "yes"]

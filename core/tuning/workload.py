@@ -21,7 +21,7 @@ def _mean_trial_seconds(space: Any, epochs: int, data: DataShape) -> float:
     priced: a pruned trial that stops early makes it err high."""
     lo, hi = max(1, space.width_min), max(1, space.width_max)
     widths = {max(1, round(lo * (hi / lo) ** q)) for q in WIDTH_QUANTILES}
-    layers = range(space.layers_min, space.layers_max + 1)
+    layers = range(min(space.layers_min, space.layers_max), space.layers_max + 1)
     batches = space.batch_sizes or (32,)
     costs = [stack_price([Net((w,) * n, epochs, b)], data).seconds for w, n, b in itertools.product(widths, layers,
                                                                                                       batches)]
