@@ -277,8 +277,10 @@ with tab_read:
                 with st.expander("How is \"does not look like a digit\" measured?", icon=":material/help:"):
                     te = test_set(mds, mfolder).X_test.numpy()
                     st.markdown(measurement_words(novelty_measurement(model, key, flag, te), mds))
+                    layers = "its dense layers after the convolutions" if digits.is_cnn(model.config) else \
+                        "every hidden layer"
                     st.caption("The distance: from your digit to its nearest training image, in the network's hidden "
-                               "space (every hidden layer, cosine) and in pixel space (cosine); flagged when either "
+                               f"space ({layers}, cosine) and in pixel space (cosine); flagged when either "
                                "is farther than for 98% of the training images. bench/novelty.py compares other "
                                "scores (the top probability alone misses most non-digits).",
                                help=tip("cosine distance", "hidden space"))

@@ -199,7 +199,8 @@ def test_compare_tab_runs_both_pairs_and_the_sklearn_baseline():
     assert abs(float(pair["test accuracy"].iloc[0]) - 0.967) < 0.0005  # the tutorial's exact code and number
     assert list(sk["model"])[1].startswith("scikit-learn MLPClassifier")
     assert 0.5 < float(sk["test accuracy"].iloc[1]) <= 1.0
-    assert "loss gap" in frames[2].columns
+    assert list(frames[2]["model"]) == ["MLP", "CNN"]  # the MLP beside the CNN of about its size
+    assert "loss gap" in frames[3].columns
     assert at.query_params["cmp_epochs"] == "6"
 
 

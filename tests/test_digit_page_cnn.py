@@ -55,7 +55,7 @@ def test_evaluate_shows_the_cnns_filters_instead_of_units_as_images():
     assert not at.exception, [e.value for e in at.exception]
     assert any("What each first-layer filter looks for" in m.value for m in at.markdown)
     assert not any("first-layer neuron" in m.value for m in at.markdown)
-    assert "small filters slid over the whole image" in texts(at, "info")
+    assert "each slid over the whole image" in texts(at, "info")
     assert list(at.table[0].value.index) == [f"digit {d}" for d in range(10)]
     specs = [c.proto.spec for c in at.get("vega_lite_chart")]
     assert any('"filter"' in s for s in specs)  # the filters chart, faceted by filter

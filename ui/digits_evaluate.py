@@ -106,8 +106,8 @@ def cnn_filters(model: TrainResult) -> None:
     from core.convolutions import jobs as cj
 
     st.markdown("#### What each first-layer filter looks for", help=tip("cnn", "convolution", "feature map"))
-    say.status("A CNN's first layer is not one unit per pixel pattern but a few small filters slid over the whole "
-               "image, so its units are shown as filters here.", icon=":material/info:")
+    say.status("A CNN's first layer has no units that each weigh every pixel, so there are no unit pictures to "
+               "show: it has a few small filters, each slid over the whole image.", icon=":material/info:")
     k = model.config.kernel  # type: ignore[attr-defined]
     st.caption(f"Each square is one {k}x{k} filter of the first conv layer: **blue** where ink raises its "
                "output, **red** where ink lowers it. Each is applied at every position of the image; the Read "

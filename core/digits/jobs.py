@@ -146,7 +146,9 @@ def default_config(dataset: str = "digits", model: str = "mlp") -> DigitsConfig:
     CNN has about the MLP's parameters (8x8: 128 units, 13,034 vs 12,060; 28x28: 256, 206,954 vs 235,146),
     with the MLP's training settings (MNIST: fewer augmented copies and epochs, a CNN costs more per image).
     On the 8x8 digits, seeds 0 and 1: 99.4% and 98.1% (the MLP 98.9% and 98.6%); LeNet's (6, 16) maps read
-    98.1% and 97.5%, (16, 32) 99.4% twice at 2.4x the parameters.
+    98.1% and 97.5%, (16, 32) 99.4% twice at 2.4x the parameters. On the MNIST sample's split (4,000 / 1,000
+    digits, seed 0, one thread on a busy 2-core machine) the 28x28 CNN read 98.3% in 100 s (stopped at epoch 21),
+    the default MLP 96.8% in 57 s.
     """
     if model == "cnn":
         mlp = default_config(dataset)
