@@ -36,6 +36,7 @@ from core.digits.reader import (
     trained_reads_better,
 )
 from core.engine import TrainResult
+from core.engine.conv import is_cnn
 from ui import say
 from ui.common import admitted, cached_results, check_request, disk_cache, memo_get, memo_put, training_slot
 from ui.digit_settings import summary_line
@@ -317,6 +318,10 @@ def image_id(x) -> str:
 
 def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
     """What the network sees in one reading: hidden layers, the units that decide, the nearest training images."""
+    if is_cnn(model.config):  # these views take apart an MLP's layers
+        say.status("This reader is a CNN: its filters and feature maps are shown on the Images and Convolutions "
+                   "page.", icon=":material/info:")
+        return
     if not model.config.hidden:  # type: ignore[attr-defined]
         say.status("This model has no hidden layer: its inputs go straight to the ten outputs.", icon=":material/info:")
         return

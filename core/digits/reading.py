@@ -24,6 +24,7 @@ from PIL import Image
 from core import digits, settings
 from core.digits import images
 from core.engine import TrainResult
+from core.engine.conv import is_cnn
 from core.serve.memory import approx_bytes
 
 # Why one model reads real handwriting and the other does not (the page shows these words).
@@ -212,9 +213,11 @@ def model_summary(result: TrainResult) -> str:
     c = result.config
     name = "8x8 digits" if c.dataset == "digits" else "MNIST 28x28"  # type: ignore[attr-defined]
     layers = "-".join(str(w) for w in (result.n_in, *c.hidden, result.n_out))
+    if is_cnn(c):  # conv layers, then the dense head
+        layers = f"conv{c.kernel}x{c.kernel} {'-'.join(map(str, c.channels))} + {'-'.join(map(str, (*c.hidden, 10)))}"
     # a reader built by core.digits.build_reader records its accuracy read the way uploads are read: the
     # number its status line gives, so the page shows one number for one reader
     extra = getattr(result, "extra", None) or {}
     acc = float(extra.get("sample_test_acc", kept_metrics(result)["test_acc"]))
     tail = f", test accuracy {acc:.1%}" if np.isfinite(acc) else ""
-    return f"{name} MLP {layers} ({c.activation}){tail}"
+    return f"{name} {'CNN' if is_cnn(c) else 'MLP'} {layers} ({c.activation}){tail}"
