@@ -10,10 +10,11 @@ through the kinds; everything is seeded.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 Maker = Callable[[np.ndarray, np.random.Generator], tuple[bytes, str]]
 
@@ -155,3 +156,48 @@ def make_uploads(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> list[
         data, ext = KINDS[kind](np.asarray(d, np.uint8), rng)
         out.append((f"{i:04d}_{kind.split()[0].lower().replace('/', '-')}.{ext}", data, int(y), kind))
     return out
+
+
+# ---- digits drawn with mouse strokes on the Read tab's canvas (tests/test_browser_drawn.py draws them) ----
+
+PEN = 20  # px: ui.canvas.digit_canvas's default line width on its 280 px canvas
+
+
+def _ring(cx: float, cy: float, rx: float, ry: float, n: int, start: float, turn: float) -> list[tuple[float, float]]:
+    angles = [math.radians(start + turn * i / n) for i in range(n + 1)]
+    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
+
+
+# canvas pixels (0-280); a list of strokes per digit, each a list of points
+STROKES: dict[int, list[list[tuple[float, float]]]] = {
+    0: [_ring(140, 140, 62, 95, 14, -95, 375)],
+    1: [[(150, 45), (144, 110), (137, 175), (132, 238)]],
+    2: [[(85, 95), (105, 60), (145, 45), (185, 62), (195, 102), (175, 145), (130, 190), (85, 235), (145, 232),
+         (205, 230)]],
+    3: [[(85, 68), (128, 44), (178, 55), (186, 95), (152, 128), (125, 135), (160, 138), (192, 165), (193, 208),
+         (152, 236), (90, 225)]],
+    4: [[(155, 40), (122, 100), (92, 160), (150, 160), (208, 158)], [(178, 92), (175, 165), (172, 240)]],
+    5: [[(105, 48), (98, 88), (92, 128), (140, 114), (185, 137), (194, 187), (163, 228), (96, 222)],
+        [(105, 48), (150, 46), (196, 44)]],
+    6: [[(178, 45), (132, 82), (102, 138), (96, 195), (126, 236), (172, 226), (188, 182), (160, 146), (120, 150),
+         (98, 182)]],
+    7: [[(75, 50), (140, 50), (205, 50), (162, 145), (120, 240)]],
+    8: [[(176, 72), (140, 42), (100, 64), (106, 110), (140, 135), (180, 165), (186, 210), (142, 238), (96, 212),
+         (100, 166), (140, 135), (176, 106), (176, 72)]],
+    9: [[(182, 78), (150, 48), (108, 60), (98, 100), (130, 126), (178, 106), (182, 78), (178, 160), (168, 240)]],
+}
+
+
+def drawn_png(strokes: list[list[tuple[float, float]]], width: int = PEN, scale: int = 4) -> bytes:
+    """The strokes as the canvas draws them (round caps and joins, black on white, anti-aliased): 280 px PNG."""
+    im = Image.new("L", (280 * scale, 280 * scale), 255)
+    d = ImageDraw.Draw(im)
+    w = width * scale
+    for stroke in strokes:
+        pts = [(x * scale, y * scale) for x, y in stroke]
+        d.line(pts, fill=0, width=w, joint="curve")
+        for x, y in pts:
+            d.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=0)
+    b = io.BytesIO()
+    im.resize((280, 280), Image.Resampling.LANCZOS).save(b, "PNG")
+    return b.getvalue()

@@ -47,7 +47,7 @@ def open_mnist_reader(page, mnist_server):
     page.goto(mnist_server + URL_PATH + "?tab=read")
     page.get_by_role("heading", name="Digit Recognizer").wait_for(timeout=60_000)
     page.get_by_text(READER_READY).wait_for(timeout=READER_WAIT)
-    expect(page.get_by_text(re.compile(r"^Reading with: MNIST 28x28 MLP"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^Reading with: MNIST 28x28"))).to_be_visible(timeout=60_000)
     one_canvas(page)
     wait_for_app(page, LONG)
 

@@ -335,3 +335,18 @@ def test_readings_are_cached_by_file_hash(monkeypatch):
     for i in range(3):  # bounded: older readings go
         reading.read_one(f"{i}", data + bytes([i]), result)
     assert len(reading.READINGS.items) == 2
+
+
+def test_the_drawn_digits_of_the_browser_test_are_read_right_offline():
+    """The strokes tests/test_browser_drawn.py draws in chromium, drawn here the canvas's way: the built-in
+    reader reads all ten, each surely."""
+    from bench.uploads import STROKES, drawn_png
+    from core.digits import predict
+    from core.digits.images import preprocess
+    from core.digits.reader import shipped_reader
+
+    r = shipped_reader()
+    X = np.stack([preprocess(load_image(drawn_png(s)), "mnist").x for s in STROKES.values()])
+    p = predict(r, X)
+    assert list(p.argmax(1)) == list(STROKES), p.argmax(1)
+    assert p.max(1).min() > 0.9
