@@ -62,7 +62,7 @@ class Visit:
     first_s: float | None = None  # the first message back
     waited: bool = False  # told "waiting: k runs ahead of yours" at some point
     max_ahead: int = 0
-    others: int | None = None  # "trained with N others" on the page at the end (None: not said)
+    others: int | None = None  # "trained with N others" shown at any time (None: never said)
     errors: list[str] = field(default_factory=list)  # exception elements shown, or why the visit failed
     refusals: list[str] = field(default_factory=list)  # error lines shown (a refused request says why in one)
     finished: int = 0  # script runs finished (reruns included)
@@ -146,8 +146,8 @@ async def visit(base_url: str, page: str, query: str, result: str, timeout: floa
     except Exception as e:  # noqa: BLE001 (a visitor's failure is data: refused, reset, timed out)
         v.errors.append(f"no result in {timeout:.0f} s" if isinstance(e, TimeoutError)
                         else f"{type(e).__name__}: {e}"[:200])
-    for t in v.texts():
+    for t in v.seen:  # the line may be the waiting line's, cleared once the run is done
         m = SHARED_RE.search(t)
         if m:
-            v.others = int(m.group(1))
+            v.others = max(v.others or 0, int(m.group(1)))
     return v

@@ -265,6 +265,8 @@ def main() -> None:
     for k in chosen:
         solo, cpu = alone(k, max(ns), a.timeout)
         t1 = statistics.median(solo)
+        print(f"{k.name} alone: median {t1:.2f} s, train CPU-s per link {statistics.median(cpu):.2f} "
+              f"(sum of {len(cpu)}: {sum(cpu):.1f})", flush=True)
         for n in ns:
             floor = t1 + sum(cpu[:n]) / cores()
             floors.append({"class": k.name, "N": n, "alone s (median)": f"{t1:.2f}",
