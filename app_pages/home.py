@@ -102,8 +102,8 @@ def neuron_opening() -> None:
                 "first trainable neuron: it answers yes or no.")
     st.code(nj.formula(p), language=None)
     table = nj.truth_table(cfg)
-    st.dataframe(table, hide_index=True, width="content",
-                 column_config={"z": st.column_config.NumberColumn(format="%.2f")})
+    # a static table: a data grid's script is the heaviest thing a browser mounts on Home
+    st.table(table.style.format({"z": "{:.2f}"}), hide_index=True, width="content")
     say.lesson(ncl.perceptron_gate(cfg), "caption")
     links.page_link("xor", "See a perceptron learn its weights: XOR Lab ① Perceptron", query={"tab": "perceptron"})
     sync_url(cfg.to_query(PREFIX), owned=NEURON_KEYS)
