@@ -88,7 +88,7 @@ def neuron_opening() -> None:
     cfg = widget_config(lambda: url_n.replace(inputs=k, activation=ss.n_activation or url_n.activation, **values),
                         url_n)
     n = nj.evaluate(cfg)
-    st.altair_chart(nc.diagram(n), width="content")
+    st.vega_lite_chart(spec=nc.diagram_spec(n), width="content")  # the drawing's spec is built once
     st.caption("Each weight's line is blue when positive and red when negative, thicker the larger it is; "
                "the circles show each input, the weighted sum z and the output.", help=tip("sign colours"))
     a, b = st.columns(2)
@@ -102,8 +102,8 @@ def neuron_opening() -> None:
                 "first trainable neuron: it answers yes or no.")
     st.code(nj.formula(p), language=None)
     table = nj.truth_table(cfg)
-    st.dataframe(table, hide_index=True, width="content",
-                 column_config={"z": st.column_config.NumberColumn(format="%.2f")})
+    # a static table: a data grid's script is the heaviest thing a browser mounts on Home
+    st.table(table.assign(z=table["z"].round(2)), hide_index=True, width="content")
     say.lesson(ncl.perceptron_gate(cfg), "caption")
     links.page_link("xor", "See a perceptron learn its weights: XOR Lab ① Perceptron", query={"tab": "perceptron"})
     sync_url(cfg.to_query(PREFIX), owned=NEURON_KEYS)

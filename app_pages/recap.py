@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.recap.takeaways import TAKEAWAYS
 from ui import links, say
+from ui.common import admitted
 from ui.glossary import tip
 
 st.title("Recap: four takeaways")
@@ -18,7 +19,7 @@ st.markdown(
 for k, t in enumerate(TAKEAWAYS, start=1):
     with st.container(border=True, key=f"takeaway-{k}"):
         st.subheader(f"{k}. {t.title}", help=tip(*t.terms))
-        with st.spinner("Reading the run..."):
+        with st.spinner("Reading the run..."), admitted():  # hosted: a run not cached yet waits its turn
             said, numbers = t.evidence()
         row = st.container(horizontal=True)
         for label, value in numbers:

@@ -73,7 +73,11 @@ def test_the_diagram_colours_weights_by_sign_and_shows_the_sum_and_output():
     spec = nc.diagram(n).to_dict()
     colours = [lay["encoding"]["color"] for lay in spec["layer"] if "color" in lay.get("encoding", {})]
     assert colours and all(c["field"] == "weight" and c["scale"]["scheme"] == SIGN_SCHEME for c in colours)
-    assert colours[0]["scale"]["domain"] == [-2.0, 2.0]
+    assert colours[0]["scale"]["domain"] == [-3.0, 3.0]  # the sliders' range: a weight keeps its shade
+    fast = nc.diagram_spec(n)  # the page's spec: the same drawing, the data filled into a cached template
+    assert [lay["mark"] for lay in fast["layer"]] == [lay["mark"] for lay in spec["layer"]]
+    assert [e["weight"] for e in fast["datasets"]["weighted"]] == [-1.0, 2.0, 0.5]
+    assert any(d["sub"] == "z = 0.5" for d in fast["datasets"]["nodes"]) and len(fast["datasets"]["plain"]) == 2
 
 
 def test_home_neuron_sliders_live_in_the_url_and_a_link_restores_them():

@@ -22,7 +22,7 @@ def test_recap_is_the_last_stop_and_the_tuner_leads_to_it():
 
 def test_hidden_layer_both_ways():
     p = jobs.xor_perceptron()
-    net = rc._first_look()
+    net = rc.first_look_numbers()
     with both_sides("recap.hidden_layer"):
         s = rc.hidden_layer(p, net)
         assert s.holds and f"still got {p['wrong']} of 4 rows wrong" in s and f"{net['final_loss']:.3f}" in s

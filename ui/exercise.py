@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import exercises
 from ui import say
+from ui.common import admitted
 from ui.glossary import tip
 
 
@@ -27,7 +28,7 @@ def _one(ex: exercises.Exercise) -> None:
         if pick is None:
             say.status("Pick an answer: the page then runs the job and checks it against the numbers.", "caption")
             return
-        with st.spinner(f"Running {ex.job}..."):
-            verdict = exercises.judge(ex, pick)
+        with st.spinner(f"Running {ex.job}..."), admitted(ex.request() if ex.request else None):
+            verdict = exercises.judge(ex, pick)  # hosted: priced at the door unless the page's cache has it
         say.lesson(verdict, "success" if verdict.holds else "warning",
                    icon=":material/check_circle:" if verdict.holds else ":material/lightbulb:")

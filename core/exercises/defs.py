@@ -33,6 +33,8 @@ class Exercise:
     right: Callable[[Numbers], frozenset[str]]
     terms: tuple[str, ...] = field(default=())
     facts: Callable[[], Numbers] = field(default=lambda: {})
+    #: the job's config, for the hosted door to price before it runs (None: priced as its stacks start)
+    request: Callable[[], Any] | None = None
 
     @property
     def question(self) -> str:
@@ -45,6 +47,26 @@ class Exercise:
 
 
 XOR_EPOCHS = 1000  # the tutorial's perceptron on XOR (the XOR Lab's four-gates view trains it this long)
+
+
+def _depth_request() -> Any:
+    from core.explorer.depth import DepthConfig
+    return DepthConfig()
+
+
+def _lr_request() -> Any:
+    from core.hyperparameters.jobs import LrSweep
+    return LrSweep()
+
+
+def _shapes_request() -> Any:
+    from core.architectures.jobs import ShapesConfig
+    return ShapesConfig()
+
+
+def _duel_request() -> Any:
+    from core.when_to_use.jobs import DuelConfig
+    return DuelConfig()
 
 
 def _depth_facts() -> Numbers:
@@ -158,22 +180,24 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in (
              "init: which one trains slowest (the lowest test accuracy at the end)?",
              (("sigmoid", "Sigmoid"), ("tanh", "Tanh"), ("relu", "ReLU"), ("leaky_relu", "Leaky ReLU")),
              "the depth study at its defaults", explorer_depth, lambda n: _lowest(n["acc"]),
-             ("hidden layer", "epoch", "activation", "initialisation", "accuracy"), _depth_facts),
+             ("hidden layer", "epoch", "activation", "initialisation", "accuracy"), _depth_facts, _depth_request),
     Exercise("hp_lr", "hyperparameters", "lr",
              "Adam with a learning rate of {lr:g} (the sweep's largest) for {epochs} epochs on the digits: what "
              "happens?",
              (("best", "It learns fastest and scores best"), ("fine", "It still learns, a little worse"),
               ("fails", "It fails: about chance (10%) or worse")),
              "the learning-rate sweep at its defaults", hp_lr, _lr_right, ("adam", "learning rate", "epoch"),
-             _lr_facts),
+             _lr_facts, _lr_request),
     Exercise("shapes", "architectures", "shapes",
              "Shallow, deep, wide, or deep and narrow: which network shape scores best on the digits' test images?",
              (("Shallow", "Shallow"), ("Deep", "Deep"), ("Wide", "Wide"), ("Deep and narrow", "Deep and narrow")),
-             "the four shapes at their defaults", shapes, lambda n: _highest(n["acc"]), ("test set",)),
+             "the four shapes at their defaults", shapes, lambda n: _highest(n["acc"]), ("test set",),
+             request=_shapes_request),
     Exercise("wtu_duel", "when-to-use", "duel",
              "A small table ({data}, {rows:,} rows): do tree ensembles or a neural network score better?",
              (("trees", "Tree ensembles win"), ("net", "The network wins"), ("tie", "A tie (within half a point)")),
-             "the head to head at its defaults", wtu_duel, _duel_right, ("tree ensemble",), _duel_facts),
+             "the head to head at its defaults", wtu_duel, _duel_right, ("tree ensemble",), _duel_facts,
+             _duel_request),
 )}
 
 

@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
+from typing import Any
+
 import altair as alt
 import pandas as pd
 
+from core.neuron.config import LIMIT
 from core.neuron.jobs import Neuron
 from core.plotting import sign_scale
 
@@ -40,26 +45,48 @@ def diagram_frames(n: Neuron) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(nodes), pd.DataFrame(edges)
 
 
-def diagram(n: Neuron, width: int = 520, height: int = 240) -> alt.LayerChart:
-    """The neuron: weight edges coloured by sign (blue +, red -), width by size; the sum and output's values."""
-    nodes, edges = diagram_frames(n)
-    lim = max([abs(v) for v in (*n.w, n.b)] + [1e-9])
+def _layers(nodes: Any, weighted_edges: Any, plain_edges: Any, width: int, height: int) -> alt.LayerChart:
+    """The drawing over the given data (DataFrames, or named datasets filled in later)."""
     xs, ys = alt.Scale(domain=[-0.4, OUT_X + 0.5]), alt.Scale(domain=[-1.35, 1.35])
     x, y = alt.X("x:Q", axis=None, scale=xs), alt.Y("y:Q", axis=None, scale=ys)
-    weighted = alt.Chart(edges[edges.weight.notna()]).mark_rule(strokeCap="round").encode(
-        x=x, y=y, x2="x2:Q", y2="y2:Q",
-        color=alt.Color("weight:Q", scale=sign_scale(lim), legend=None),
-        strokeWidth=alt.StrokeWidth("abs_w:Q", scale=alt.Scale(domain=[0, lim], range=[1, 7]), legend=None),
+    # one fixed domain (the sliders' range): a weight keeps its shade and width as the others move
+    colour = alt.Color("weight:Q", scale=sign_scale(LIMIT), legend=None)
+    weighted = alt.Chart(weighted_edges).mark_rule(strokeCap="round").encode(
+        x=x, y=y, x2="x2:Q", y2="y2:Q", color=colour,
+        strokeWidth=alt.StrokeWidth("abs_w:Q", scale=alt.Scale(domain=[0, LIMIT], range=[1, 8]), legend=None),
         tooltip=[alt.Tooltip("text:N", title="weight")],
     ).transform_calculate(abs_w="abs(datum.weight)")
-    plain = alt.Chart(edges[edges.weight.isna()]).mark_rule(color=GREY, strokeWidth=2).encode(
-        x=x, y=y, x2="x2:Q", y2="y2:Q")
-    labels = alt.Chart(edges[edges.weight.notna()]).mark_text(fontSize=12, fontWeight="bold").encode(
-        x=alt.X("tx:Q", axis=None, scale=xs), y=alt.Y("ty:Q", axis=None, scale=ys), text="text:N",
-        color=alt.Color("weight:Q", scale=sign_scale(lim), legend=None))
+    plain = alt.Chart(plain_edges).mark_rule(color=GREY, strokeWidth=2).encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
+    labels = alt.Chart(weighted_edges).mark_text(fontSize=12, fontWeight="bold").encode(
+        x=alt.X("tx:Q", axis=None, scale=xs), y=alt.Y("ty:Q", axis=None, scale=ys), text="text:N", color=colour)
     dots = alt.Chart(nodes).mark_circle(size=2300, opacity=1, stroke=GREY, strokeWidth=1.5, color="white").encode(
         x=x, y=y, tooltip=["text:N", "sub:N"])
     names = alt.Chart(nodes).mark_text(fontSize=11, dy=-5).encode(x=x, y=y, text="text:N")
     subs = alt.Chart(nodes).mark_text(fontSize=10, dy=9, color="#333333").encode(x=x, y=y, text="sub:N")
     return alt.layer(plain, weighted, labels, dots, names, subs).properties(
         width=width, height=height, title="One neuron: inputs × weights, summed with the bias, then the activation")
+
+
+def diagram(n: Neuron, width: int = 520, height: int = 240) -> alt.LayerChart:
+    """The neuron: weight edges coloured by sign (blue +, red -), width by size; the sum and output's values."""
+    nodes, edges = diagram_frames(n)
+    return _layers(nodes, edges[edges.weight.notna()], edges[edges.weight.isna()], width, height)
+
+
+@functools.lru_cache(maxsize=4)
+def _template(width: int, height: int) -> str:
+    """The drawing's Vega-Lite spec over three named datasets, as JSON (built and validated once)."""
+    spec = _layers(alt.NamedData(name="nodes"), alt.NamedData(name="weighted"), alt.NamedData(name="plain"),
+                   width, height).to_dict()
+    return json.dumps(spec)
+
+
+def diagram_spec(n: Neuron, width: int = 520, height: int = 240) -> dict:
+    """:func:`diagram` as a Vega-Lite dict with this neuron's data filled in: a slider move costs no Altair
+    build and validation (about 0.3 s a time on a loaded 2-core machine), only the data."""
+    nodes, edges = diagram_frames(n)
+    spec = json.loads(_template(width, height))
+    records = lambda df: json.loads(df.to_json(orient="records"))  # noqa: E731 (NaN -> null)
+    spec["datasets"] = {"nodes": records(nodes), "weighted": records(edges[edges.weight.notna()]),
+                        "plain": records(edges[edges.weight.isna()])}
+    return spec

@@ -18,7 +18,8 @@ LR_GAP = 0.20  # the largest learning rate ends 20+ points under the best
 TREE_CLOSE = 0.01  # trees within a point of the best network (or better)
 
 
-def _first_look() -> dict:
+def first_look_numbers() -> dict:
+    """Home's first chart (the NumPy 2-H-1 network on XOR) as plain numbers."""
     from core.xor.first_look import first_look
     f = first_look()
     return {"solved": bool(f.solved), "final_loss": float(f.final_loss), "hidden": int(f.hidden)}
@@ -26,7 +27,7 @@ def _first_look() -> dict:
 
 @claim("recap.hidden_layer", page=PAGE, tab=TAB,
        condition="the perceptron never converges on XOR and the 2-H-1 network solves it",
-       defaults=lambda: hidden_layer(jobs.xor_perceptron(), _first_look()))
+       defaults=lambda: hidden_layer(jobs.xor_perceptron(), first_look_numbers()))
 def hidden_layer(perceptron: dict, net: dict) -> Said:
     """One neuron against one hidden layer on XOR."""
     holds = not perceptron["converged"] and net["solved"]

@@ -28,7 +28,7 @@ Metrics = tuple[tuple[str, str], ...]
 
 
 def _xor() -> tuple[Said, Metrics]:
-    p, net = jobs.xor_perceptron(), rc._first_look()
+    p, net = jobs.xor_perceptron(), rc.first_look_numbers()
     return rc.hidden_layer(p, net), (("Perceptron: XOR rows wrong", f"{p['wrong']} of 4"),
                                      (f"2-{net['hidden']}-1 network: final loss", f"{net['final_loss']:.3f}"))
 
