@@ -113,6 +113,8 @@ def render() -> None:
             for line in b.latex:
                 st.latex(line)
         code.code(b.source(), language="python", wrap_lines=True)
+    # Offered hosted too: text generated here and handed to the visitor, like the Playground's script export; what
+    # hosted mode forbids is the server downloading data (settings.downloads_allowed), not a visitor's download.
     st.download_button("Download this as a script", J.script(cfg), file_name="nnlab_numpy_digits.py",
                        mime="text/x-python", icon=":material/download:", key="fs_script",
                        help="One self-contained .py file: the code above with these settings; it needs only NumPy "
