@@ -78,12 +78,12 @@ def render() -> None:
     shape = "-".join(map(str, cfg.sizes))
     st.subheader(f"A {shape} {ACT_LABEL[cfg.activation]} network, NumPy against PyTorch", divider="gray")
     m = st.container(horizontal=True)
-    m.metric("NumPy: test accuracy", f"{c.numpy.test_acc:.1%}", width=185, help=tip("accuracy", "test set"))
+    m.metric("NumPy: test accuracy", f"{c.numpy.test_acc:.1%}", width=170, help=tip("accuracy", "test set"))
     m.metric("PyTorch: test accuracy", f"{c.torch.test_acc:.1%}",
-             f"{(c.torch.test_acc - c.numpy.test_acc) * 100:+.1f} points", delta_color="off", width=185)
-    m.metric("NumPy: seconds to train", f"{c.numpy.seconds:.2f}", width=185)
-    m.metric("PyTorch: seconds to train", f"{c.torch.seconds:.2f}", width=185)
-    m.metric("Max relative error", f"{c.max_rel_error:.1e}", width=185,
+             f"{(c.torch.test_acc - c.numpy.test_acc) * 100:+.1f} points", delta_color="off", width=170)
+    m.metric("NumPy: seconds to train", f"{c.numpy.seconds:.2f}", width=170)
+    m.metric("PyTorch: seconds to train", f"{c.torch.seconds:.2f}", width=170)
+    m.metric("Max relative error", f"{c.max_rel_error:.1e}", width=170,
              help=tip("relative error", "autograd", "gradient check"))
     st.caption(f"Training accuracy: NumPy {c.numpy.train_acc:.1%}, PyTorch {c.torch.train_acc:.1%}. Seconds are "
                "wall time on this machine, shared with others: a rough guide, not a benchmark.")
