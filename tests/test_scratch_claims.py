@@ -45,3 +45,11 @@ def test_every_claim_holds_at_the_defaults():
     for name in ("gradients_agree", "same_accuracy", "learns"):
         from core.claims import REGISTRY
         assert REGISTRY[f"scratch.{name}"].defaults().holds, name
+
+
+def test_same_accuracy_does_not_call_two_failures_learning():
+    c = J.compare(J.ScratchConfig(epochs=3))
+    fail = dataclasses.replace(c, numpy=dataclasses.replace(c.numpy, test_acc=0.09),
+                               torch=dataclasses.replace(c.numpy, test_acc=0.1))
+    said = sc.same_accuracy(fail)
+    assert said.holds and said.startswith("Neither learned") and "learns about as well" not in said

@@ -36,9 +36,9 @@ def check_table(c: J.Comparison) -> pd.DataFrame:
     """The two gradient checks as one table: each array's largest gradient and relative error at the first
     and at the trained weights."""
     a, b = c.check_start, c.check_end
-    return pd.DataFrame({"array": a["array"], "shape": a["shape"], "largest |gradient|, trained": b["largest |value|"],
-                         "relative error, first weights": a["relative error"],
-                         "relative error, trained": b["relative error"]})
+    name = a["array"] + a["shape"].map(lambda s: f" ({s.replace(' ', '')})" if s else "")
+    return pd.DataFrame({"array": name, "max |grad|": b["largest |value|"], "rel. error, start": a["relative error"],
+                         "rel. error, trained": b["relative error"]})
 
 
 def render() -> None:
@@ -78,25 +78,26 @@ def render() -> None:
     shape = "-".join(map(str, cfg.sizes))
     st.subheader(f"A {shape} {ACT_LABEL[cfg.activation]} network, NumPy against PyTorch", divider="gray")
     m = st.container(horizontal=True)
-    m.metric("NumPy: test accuracy", f"{c.numpy.test_acc:.1%}", width=200, help=tip("accuracy", "test set"))
-    m.metric("PyTorch (engine): test accuracy", f"{c.torch.test_acc:.1%}",
-             f"{(c.torch.test_acc - c.numpy.test_acc) * 100:+.1f} points", delta_color="off", width=230)
-    m.metric("NumPy: seconds to train", f"{c.numpy.seconds:.2f}", width=200)
-    m.metric("PyTorch: seconds to train", f"{c.torch.seconds:.2f}", width=200)
-    m.metric("Largest relative error vs autograd", f"{c.max_rel_error:.1e}", width=230,
+    m.metric("NumPy: test accuracy", f"{c.numpy.test_acc:.1%}", width=170, help=tip("accuracy", "test set"))
+    m.metric("PyTorch: test accuracy", f"{c.torch.test_acc:.1%}",
+             f"{(c.torch.test_acc - c.numpy.test_acc) * 100:+.1f} points", delta_color="off", width=170)
+    m.metric("NumPy: seconds to train", f"{c.numpy.seconds:.2f}", width=170)
+    m.metric("PyTorch: seconds to train", f"{c.torch.seconds:.2f}", width=170)
+    m.metric("Max relative error", f"{c.max_rel_error:.1e}", width=170,
              help=tip("relative error", "autograd", "gradient check"))
     st.caption(f"Training accuracy: NumPy {c.numpy.train_acc:.1%}, PyTorch {c.torch.train_acc:.1%}. Seconds are "
                "wall time on this machine, shared with others: a rough guide, not a benchmark.")
     say.lessons([sc.learns(c.numpy), sc.same_accuracy(c)], "caption")
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     left.altair_chart(charts.loss_chart(J.loss_frame(c)), width="stretch")
     with right:
         st.markdown(f"**The gradient check**: the hand-written backward pass against PyTorch's autograd in "
                     f"float64, on the same weights and the first {J.CHECK_ROWS} training rows",
                     help=tip("gradient check", "gradient", "autograd", "relative error"))
-        st.table(check_table(c).style.format({"largest |gradient|, trained": "{:.3g}",
-                                              "relative error, first weights": "{:.1e}",
-                                              "relative error, trained": "{:.1e}"}), hide_index=True)
+        st.table(check_table(c).style.format({"max |grad|": "{:.3g}", "rel. error, start": "{:.1e}",
+                                              "rel. error, trained": "{:.1e}"}), hide_index=True)
+        st.caption("max |grad|: at the trained weights (the loss row: the loss itself). Start: the seeded first "
+                   "weights; trained: the weights after the last epoch.")
     agree = sc.gradients_agree(c)
     say.lesson(agree, "success" if agree.holds else "error",
                icon=":material/verified:" if agree.holds else ":material/error:")
@@ -107,11 +108,13 @@ def render() -> None:
                "with inspect.getsource): core/scratch/net.py, NumPy only.")
     for b in BLOCKS:
         st.markdown(f"**{b.title}**")
-        eq, code = st.columns([2, 3])
+        eq, code = st.columns([5, 7])
         with eq:
             for line in b.latex:
                 st.latex(line)
-        code.code(b.source(), language="python")
+        code.code(b.source(), language="python", wrap_lines=True)
+    # Offered hosted too: text generated here and handed to the visitor, like the Playground's script export; what
+    # hosted mode forbids is the server downloading data (settings.downloads_allowed), not a visitor's download.
     st.download_button("Download this as a script", J.script(cfg), file_name="nnlab_numpy_digits.py",
                        mime="text/x-python", icon=":material/download:", key="fs_script",
                        help="One self-contained .py file: the code above with these settings; it needs only NumPy "

@@ -45,10 +45,12 @@ def same_accuracy(c: J.Comparison) -> Said:
     a, b = c.numpy.test_acc, c.torch.test_acc
     gap = abs(a - b)
     both = f"NumPy {a:.1%}, PyTorch {b:.1%} on the 360 test digits"
+    learned = min(a, b) >= 5 * CHANCE
+    why = ("The same recipe learns about as well either way" if learned else
+           "Neither learned at these settings, and the same recipe fails the same way in both")
     return said(gap <= SAME_ACC,
-                f"The same recipe learns about as well either way: {both}, {gap * 100:.1f} points apart. The "
-                "two start from different random draws (and visit the rows in different orders), so they are "
-                "not the same number.",
+                f"{why}: {both}, {gap * 100:.1f} points apart. The two start from different random draws (and "
+                "visit the rows in different orders), so they are not the same number.",
                 f"Here the two differ by {gap * 100:.1f} points ({both}): at these settings the random draws "
                 "(first weights, row order) matter more than usual, a sign the training is unstable or too "
                 "short. Try another seed, a smaller learning rate or more epochs.", numpy=a, torch=b, gap=gap)
