@@ -167,8 +167,8 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                        "validation accuracy lags the others' at the same epoch"))
         objective = field_widget(SS, "objective", label="Objectives", value=set0.objective, container=row,
                                  width=SETTING_W, format_func=tuning.OBJECTIVE_LABELS.get,
-                                 help=tip("pareto front", before="two objectives: accuracy up, the cost down; "
-                                          "no pruner then"))
+                                 help=tip("objective", "pareto front",
+                                          before="two objectives: accuracy up, the cost down; no pruner then"))
         row = st.container(horizontal=True)
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi
         n_trials = field_widget(SS, "n_trials", label="Trials", value=set0.n_trials, container=row, step=10,

@@ -92,8 +92,8 @@ def view() -> None:
                    help=f"Got below {surf.threshold:g} at step {reached[name]}." if reached[name] is not None
                    else f"Not below {surf.threshold:g} within {cfg.steps} steps.")
     st.altair_chart(oc.surface_chart(grid, run, cfg.surface, step), width="stretch")
-    st.caption("Light is low loss, dark is high (the colour is log10 of the loss); the crosses mark the start and "
-               "the minimum; each dot is where an optimizer stands at this step.")
+    st.caption("Dark is low loss (the valley's floor), light is high (the colour is log10 of the loss); the crosses "
+               "mark the start and the minimum; each dot is where an optimizer stands at this step.")
     st.altair_chart(oc.loss_chart(run, step, surf.threshold), width="stretch")
     if not ss.o_playing and st.query_params.get("step") != (str(step) if step else None):
         if step:

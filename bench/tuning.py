@@ -143,7 +143,7 @@ def time_views(url: str, n: int) -> list[tuple[str, float, float]]:
             f.trials.assign(value2=[param_count(64, (int(w),) * int(n), 10) for w, n in zip(f.trials["width"],
                                                                                             f.trials["layers"])]),
             "accuracy+params", f.params).to_dict(),
-        "notes: save a trial's note (the read brings them all)": lambda: notes.annotate_trial(url, name, 3, "b"),
+        "notes: save a trial's note (the read brings them all)": lambda: notes.store_note_on_trial(url, name, 3, "b"),
         "filter + learning curves": lambda: (lambda g: charts.learning_curves(g.curves, g.trials).to_dict())(
             tuning.apply_filter(f, flt)),
     }

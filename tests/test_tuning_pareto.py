@@ -110,18 +110,18 @@ def test_notes_on_a_study_and_its_trials_live_in_the_storage(tmp_path):
     st = tuning.StudySettings(sampler="random", pruner="none", n_trials=2, epochs=2)
     tuning.create_study("n", SMALL, st, url)
     tuning.run_worker(url, "n")
-    notes.annotate_study(url, "n", "  wide nets won  ")
-    notes.annotate_trial(url, "n", 1, "check its dropout")
+    notes.store_note_on_study(url, "n", "  wide nets won  ")
+    notes.store_note_on_trial(url, "n", 1, "check its dropout")
     f = tuning.read_study(url, "n")
     assert f.note == "wide nets won" and f.trial_notes == {1: "check its dropout"}
     study = optuna.load_study(study_name="n", storage=url)
     assert study.user_attrs["note"] == "wide nets won"  # Optuna's own user attributes: any reader sees them
-    notes.annotate_trial(url, "n", 1, "")
+    notes.store_note_on_trial(url, "n", 1, "")
     assert tuning.read_study(url, "n").trial_notes == {}
     with pytest.raises(tuning.TuningError):
-        notes.annotate_trial(url, "n", 99, "x")
+        notes.store_note_on_trial(url, "n", 99, "x")
     with pytest.raises(tuning.TuningError):
-        notes.annotate_study(url, "n", "x" * (notes.MAX_NOTE + 1))
+        notes.store_note_on_study(url, "n", "x" * (notes.MAX_NOTE + 1))
     assert tuning.apply_filter(f, tuning.TrialFilter(states=("COMPLETE",))).note == "wide nets won"
 
 

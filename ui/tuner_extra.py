@@ -45,7 +45,8 @@ def trial_note_editor(url: str, frame: tuning.StudyFrame, number: int) -> None:
     st.text_area(f"Note on trial {number}", key=key, height=80, max_chars=notes.MAX_NOTE,
                  disabled=not _may_write(frame))
     st.button("Save trial note", key=f"{key}_save", disabled=not _may_write(frame), on_click=_save,
-              args=(f"trial {number}", lambda: notes.annotate_trial(url, frame.name, number, st.session_state[key])))
+              args=(f"trial {number}",
+                    lambda: notes.store_note_on_trial(url, frame.name, number, st.session_state[key])))
 
 
 def notes_view(url: str, frame: tuning.StudyFrame) -> None:
@@ -59,7 +60,7 @@ def notes_view(url: str, frame: tuning.StudyFrame) -> None:
     st.text_area("Note on the study", key=key, height=100, max_chars=notes.MAX_NOTE, disabled=not writable,
                  placeholder="what you tried, what you learned, what to try next")
     st.button("Save study note", key=f"{key}_save", disabled=not writable, on_click=_save,
-              args=("the study", lambda: notes.annotate_study(url, frame.name, st.session_state[key])))
+              args=("the study", lambda: notes.store_note_on_study(url, frame.name, st.session_state[key])))
     numbers = frame.trials["number"].astype(int).tolist()
     if numbers:
         best = frame.best()

@@ -16,7 +16,7 @@ _scale = alt.Scale(domain=list(OPTIMIZERS), range=[COLOURS[n] for n in OPTIMIZER
 
 
 def surface_chart(grid: pd.DataFrame, paths: pd.DataFrame, surface: str, step: int, height: int = 360) -> alt.Chart:
-    """The surface (colour: log10 of the loss, light = low) with each path from the start to ``step``
+    """The surface (colour: log10 of the loss, dark = low) with each path from the start to ``step``
     and a dot where each optimizer stands at that step; the minimum as a cross."""
     s = SURFACES[surface]
     nx = grid["x"].nunique()

@@ -39,7 +39,7 @@ class Surface:
 
 SURFACES: dict[str, Surface] = {
     # 100 times steeper across the valley than along it: a step size that is safe across crawls along
-    "valley": Surface("narrow valley (elongated quadratic)", "0.05·x² + 5·y²",
+    "valley": Surface("Narrow valley", "0.05·x² + 5·y²",
                       lambda x, y: 0.05 * x ** 2 + 5.0 * y ** 2,
                       (-9.0, 1.5), (-10.0, 3.0), (-2.0, 2.0), (0.0, 0.0), 0.01),
     "rosenbrock": Surface("Rosenbrock's banana", "(1 − x)² + 100·(y − x²)²",

@@ -33,7 +33,7 @@ def _study_id(storage: Any, name: str) -> int:
 
 
 @reports_outage
-def annotate_study(url: str | None, name: str, text: str) -> str:
+def store_note_on_study(url: str | None, name: str, text: str) -> str:
     """Store the study's note (empty text clears it); returns what was stored."""
     storage = open_storage(url)
     text = _clean(text)
@@ -42,7 +42,7 @@ def annotate_study(url: str | None, name: str, text: str) -> str:
 
 
 @reports_outage
-def annotate_trial(url: str | None, name: str, number: int, text: str) -> str:
+def store_note_on_trial(url: str | None, name: str, number: int, text: str) -> str:
     """Store trial ``number``'s note (empty text clears it); TuningError if the study has no such trial."""
     storage = open_storage(url)
     sid = _study_id(storage, name)
