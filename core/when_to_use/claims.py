@@ -164,7 +164,7 @@ def duel_effort(runs: Sequence[ModelRun]) -> Said:
     if not trees or not nets:
         return said(False, "", "")
     holds = all(r.changed == 0 and not r.scaled for r in trees) and all(r.scaled for r in nets)
-    whose = {"mlp": "NN Lab's own engine defaults (two hidden layers, ReLU, Adam)",
+    whose = {"mlp": "NN Lab's own engine defaults",
              "rule": "NN Lab's own engine defaults (the tutorial's rule of thumb for tables)",
              "sk_mlp": "scikit-learn's defaults (the tutorial's layers and iterations)"}
     changed = "; ".join(f"{r.label}: {r.changed} of {r.exposed} settings differ from {whose[r.model]}" for r in nets)
