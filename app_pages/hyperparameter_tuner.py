@@ -167,7 +167,7 @@ with st.expander("New study: search space and budget", expanded=not studies, ico
                                        "validation accuracy lags the others' at the same epoch"))
         objective = field_widget(SS, "objective", label="Objectives", value=set0.objective, container=row,
                                  width=SETTING_W, format_func=tuning.OBJECTIVE_LABELS.get,
-                                 help=tip("objective", "pareto front",
+                                 help=tip("objective", "accuracy", "pareto front",
                                           before="two objectives: accuracy up, the cost down; no pruner then"))
         row = st.container(horizontal=True)
         cap = bounds(SS, "n_trials", tuning.nn_settings.limits()).hi

@@ -57,7 +57,7 @@ def pareto_chart(trials: pd.DataFrame, objective: str, params: list[str], height
                        legend=alt.Legend(orient="bottom"))
     dots = alt.Chart(d).mark_circle().encode(
         x=x, y=y, color=colour, size=alt.condition(pick, alt.value(110), alt.value(35)),
-        opacity=alt.condition(pick, alt.value(0.95), alt.value(0.35)), tooltip=tips).add_params(pick)
+        opacity=alt.condition(pick, alt.value(0.95), alt.value(0.5)), tooltip=tips).add_params(pick)
     line = alt.Chart(d[d["front"]]).mark_line(interpolate="step-after", color=FRONT_COLOUR, strokeWidth=1.5).encode(
         x=x, y=y, order="cost:Q")
     return (line + dots).properties(height=height, title=f"Validation accuracy against {cost}: click a trial")
