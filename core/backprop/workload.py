@@ -10,11 +10,11 @@ from core.serve.workload import Lower, Price, Workload
 
 # Measured 2026-12-05 (this machine, one thread): one replayed update of the 2-4-1 network on one XOR row
 # 18 us, on the full batch of four 32 us (8,000 of them: 0.14 s and 0.25 s); the traced step with its
-# autograd check ~1.5 ms; the page's result (a loss frame of ~400 points, the trace's tables) ~10 MB,
-# most of it pandas' and autograd's first use.
+# autograd check and the loss frame 1.5 ms warm, 7 ms the first time in a process; the page's result (a
+# loss frame of ~400 points, the trace's tables) ~10 MB, most of it pandas' and autograd's first use.
 EXAMPLE_STEP_SECONDS = 18e-6
 BATCH_STEP_SECONDS = 32e-6
-TRACE_SECONDS = 2e-3
+TRACE_SECONDS = 5e-3
 WALK_BYTES = 10_000_000
 
 

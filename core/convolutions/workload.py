@@ -18,17 +18,21 @@ CNN_MACS_PER_SECOND = 3.8e9
 
 
 def cnn_price(cnn: Any, side: int, shape: DataShape) -> Price:
-    """One CNN trained for all its epochs on ``shape`` (the bound: no early stop assumed), the data it
-    trains on held beside it. An evaluation goes in chunks of at most EVAL_CHUNK_BYTES of first-layer
-    maps (core.engine.conv), so a small split is one chunk of its own size: a forward pass keeps
-    about three such maps (pre-activation, activation, pool)."""
+    """One CNN trained for all its epochs on ``shape`` (the bound), the data it trains on held beside it;
+    likely_seconds: early stopping assumed to stop after 3 x patience + 5 epochs, as a stack's. An
+    evaluation goes in chunks of at most EVAL_CHUNK_BYTES of first-layer maps (core.engine.conv), so a
+    small split is one chunk of its own size: a forward pass keeps about three such maps (pre-activation,
+    activation, pool)."""
     c = cnn_cost(cnn, side, 10, shape.n_train, shape.n_eval)
     macs = c["flops"] / 2
     secs = RUN_SECONDS + macs / CNN_MACS_PER_SECOND
+    epochs = max(1, cnn.epochs)
+    likely = min(epochs, 3 * cnn.patience + 5) if cnn.patience else epochs
+    likely_secs = RUN_SECONDS + macs * likely / epochs / CNN_MACS_PER_SECOND
     split = max(min(shape.n_train, EVAL_ROWS), shape.n_eval)
     chunk = min(EVAL_CHUNK_BYTES, 4 * cnn.channels[0] * side * side * split)
     peak = int(BASE_BYTES + shape.data_bytes + c["weight_bytes"] + c["batch_bytes"] + 3 * chunk)
-    return Price(secs, peak, macs, 0, 0, secs)
+    return Price(secs, peak, macs, 0, 0, likely_secs)
 
 
 def compare(cfg: Any, data: Any = None) -> Workload:
