@@ -133,3 +133,10 @@ def test_a_filled_shape_is_refused_and_a_bold_digit_is_not():
         images.preprocess(images.load_image(b.getvalue()), "mnist")
     for d in (0, 8):
         images.preprocess(images.load_image(drawn_png(STROKES[d], width=40)), "mnist")
+    from sklearn.datasets import load_digits  # blocks of ink: an 8x8 digit blown up 12x, the most solid real digits
+
+    for im in load_digits().images[[1523, 1527, 1528]]:
+        b = io.BytesIO()
+        big = Image.fromarray((255 - im * 255 / 16).astype(np.uint8)).resize((96, 96), Image.Resampling.BILINEAR)
+        big.save(b, "PNG")
+        images.preprocess(images.load_image(b.getvalue()), "mnist")

@@ -47,12 +47,12 @@ def test_the_shipped_reader_reads_the_samples_test_split_at_its_recorded_accurac
 
 def test_the_shipped_reader_is_the_one_of_the_two_that_read_better():
     """The build script built the MLP and the CNN and shipped the one that read more realistic uploads (ties: more
-    test digits); the file records the one it beat. Its uploads number is measured again here."""
+    test digits); the file records the one it beat."""
     r = import_model(br.SHIPPED_READER.read_bytes())
     other = "mlp" if br.kind_of(r) == "cnn" else "cnn"
     mine, theirs = r.extra["uploads_acc"], r.extra[f"beat_{other}_uploads_acc"]
     assert (mine, r.extra["sample_test_acc"]) >= (theirs, r.extra[f"beat_{other}_sample_test_acc"])
-    assert br.uploads_accuracy(r) == pytest.approx(mine, abs=1e-9)  # the same seeded uploads, read again
+    assert br.uploads_accuracy(r, 100) >= 0.97  # the first 100 of them read again (all 1,000: the full build's test)
     assert mine >= 0.985  # the issue's goal for the offline reader
 
 
