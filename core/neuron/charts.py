@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.neuron.config import LIMIT
 from core.neuron.jobs import Neuron
-from core.plotting import sign_scale
+from core.plotting import NEGATIVE, POSITIVE
 
 SUM_X, ACT_X, OUT_X = 2.0, 3.2, 4.4
 GREY = "#777777"
@@ -49,8 +49,8 @@ def _layers(nodes: Any, weighted_edges: Any, plain_edges: Any, width: int, heigh
     """The drawing over the given data (DataFrames, or named datasets filled in later)."""
     xs, ys = alt.Scale(domain=[-0.4, OUT_X + 0.5]), alt.Scale(domain=[-1.35, 1.35])
     x, y = alt.X("x:Q", axis=None, scale=xs), alt.Y("y:Q", axis=None, scale=ys)
-    # one fixed domain (the sliders' range): a weight keeps its shade and width as the others move
-    colour = alt.Color("weight:Q", scale=sign_scale(LIMIT), legend=None)
+    # the sign colours, full strength (a pale shade of a small weight was unreadable); the width shows its size
+    colour = alt.condition("datum.weight >= 0", alt.value(POSITIVE), alt.value(NEGATIVE))
     weighted = alt.Chart(weighted_edges).mark_rule(strokeCap="round").encode(
         x=x, y=y, x2="x2:Q", y2="y2:Q", color=colour,
         strokeWidth=alt.StrokeWidth("abs_w:Q", scale=alt.Scale(domain=[0, LIMIT], range=[1, 8]), legend=None),
@@ -67,8 +67,9 @@ def _layers(nodes: Any, weighted_edges: Any, plain_edges: Any, width: int, heigh
         width=width, height=height, title="One neuron: inputs × weights, summed with the bias, then the activation")
 
 
-def diagram(n: Neuron, width: int = 520, height: int = 240) -> alt.LayerChart:
-    """The neuron: weight edges coloured by sign (blue +, red -), width by size; the sum and output's values."""
+def diagram(n: Neuron, width: int = 520, height: int = 300) -> alt.LayerChart:
+    """The neuron: weight edges in the sign colours (blue +, red -), as wide as the weight is large (the sliders'
+    range, fixed); the sum and output's values."""
     nodes, edges = diagram_frames(n)
     return _layers(nodes, edges[edges.weight.notna()], edges[edges.weight.isna()], width, height)
 
@@ -81,7 +82,7 @@ def _template(width: int, height: int) -> str:
     return json.dumps(spec)
 
 
-def diagram_spec(n: Neuron, width: int = 520, height: int = 240) -> dict:
+def diagram_spec(n: Neuron, width: int = 520, height: int = 300) -> dict:
     """:func:`diagram` as a Vega-Lite dict with this neuron's data filled in: a slider move costs no Altair
     build and validation (about 0.3 s a time on a loaded 2-core machine), only the data."""
     nodes, edges = diagram_frames(n)
