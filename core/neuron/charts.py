@@ -16,6 +16,7 @@ from core.plotting import NEGATIVE, POSITIVE
 
 SUM_X, ACT_X, OUT_X = 2.0, 3.2, 4.4
 GREY = "#777777"
+LABEL_X = 0.45  # where a weight's label starts (its line starts at 0.25)
 
 
 def _node_label(v: float) -> str:
@@ -36,8 +37,9 @@ def diagram_frames(n: Neuron) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i, (y, wi) in enumerate(zip(ys, (*n.w, n.b))):
         name = f"w{i + 1}" if i < k else "b"
         edges.append({"x": 0.25, "y": y, "x2": SUM_X - 0.25, "y2": 0.0, "weight": wi,
-                      "text": f"{name} = {wi:.3g}", "tx": 0.5 * SUM_X,
-                      "ty": y * 0.5 + (0.25 if y >= 0 else -0.3)})  # beside its line, never on it
+                      "text": f"{name} = {wi:.3g}", "tx": LABEL_X,
+                      "ty": y * (SUM_X - 0.25 - LABEL_X) / (SUM_X - 0.5) + (-0.17 if y < 0 else 0.14)})
+        # near the input, where the lines are far apart; above a falling line, below a rising one
     edges += [{"x": SUM_X + 0.25, "y": 0.0, "x2": ACT_X - 0.45, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
                "ty": 0.0},
               {"x": ACT_X + 0.45, "y": 0.0, "x2": OUT_X - 0.3, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
@@ -57,7 +59,7 @@ def _layers(nodes: Any, weighted_edges: Any, plain_edges: Any, width: int, heigh
         tooltip=[alt.Tooltip("text:N", title="weight")],
     ).transform_calculate(abs_w="abs(datum.weight)")
     plain = alt.Chart(plain_edges).mark_rule(color=GREY, strokeWidth=2).encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
-    labels = alt.Chart(weighted_edges).mark_text(fontSize=12, fontWeight="bold").encode(
+    labels = alt.Chart(weighted_edges).mark_text(fontSize=12, fontWeight="bold", align="left").encode(
         x=alt.X("tx:Q", axis=None, scale=xs), y=alt.Y("ty:Q", axis=None, scale=ys), text="text:N", color=colour)
     dots = alt.Chart(nodes).mark_circle(size=2300, opacity=1, stroke=GREY, strokeWidth=1.5, color="white").encode(
         x=x, y=y, tooltip=["text:N", "sub:N"])
