@@ -40,8 +40,8 @@ def test_curves_draw_the_first_listed_on_top_and_thinnest():
     df = ex.curves(ex.CurvesConfig())
     spec = ac.curves_chart(df).to_dict()
     line = spec["layer"][1]
-    assert line["encoding"]["strokeWidth"]["scale"]["domain"] == ["Sigmoid", "Tanh", "ReLU", "Leaky ReLU"]
+    assert line["encoding"]["strokeWidth"]["scale"]["domain"] == ["Sigmoid", "Tanh", "ReLU", "Leaky ReLU", "Step"]
     widths = line["encoding"]["strokeWidth"]["scale"]["range"]
     assert widths == sorted(widths)  # ReLU narrower than Leaky ReLU beneath it
     data = pd.DataFrame(spec["datasets"][line["data"]["name"]])
-    assert list(dict.fromkeys(data["function"])) == ["Leaky ReLU", "ReLU", "Tanh", "Sigmoid"]  # drawn first to last
+    assert list(dict.fromkeys(data["function"])) == ["Step", "Leaky ReLU", "ReLU", "Tanh", "Sigmoid"]  # first to last

@@ -13,7 +13,7 @@ from core.neuron import CHOICES, NeuronConfig
 from core.neuron import charts as nc
 from core.neuron import jobs as nj
 from core.neuron.claims import perceptron_gate
-from core.plotting import SIGN_SCHEME
+from core.plotting import NEGATIVE, POSITIVE
 from tests.claimcheck import both_sides
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -72,8 +72,11 @@ def test_the_diagram_colours_weights_by_sign_and_shows_the_sum_and_output():
     assert "z = 0.5" in set(nodes["sub"]) and f"{n.a:.3g}" in set(nodes["sub"])
     spec = nc.diagram(n).to_dict()
     colours = [lay["encoding"]["color"] for lay in spec["layer"] if "color" in lay.get("encoding", {})]
-    assert colours and all(c["field"] == "weight" and c["scale"]["scheme"] == SIGN_SCHEME for c in colours)
-    assert colours[0]["scale"]["domain"] == [-3.0, 3.0]  # the sliders' range: a weight keeps its shade
+    assert colours and all(c["condition"]["value"] == POSITIVE and c["value"] == NEGATIVE for c in colours)
+    assert all("datum.weight >= 0" in c["condition"]["test"] for c in colours)
+    widths = [lay["encoding"]["strokeWidth"]["scale"]["domain"] for lay in spec["layer"]
+              if "strokeWidth" in lay.get("encoding", {})]
+    assert widths == [[0, 3.0]]  # the sliders' range: a weight keeps its width as the others move
     fast = nc.diagram_spec(n)  # the page's spec: the same drawing, the data filled into a cached template
     assert [lay["mark"] for lay in fast["layer"]] == [lay["mark"] for lay in spec["layer"]]
     assert [e["weight"] for e in fast["datasets"]["weighted"]] == [-1.0, 2.0, 0.5]

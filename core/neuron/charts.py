@@ -12,10 +12,11 @@ import pandas as pd
 
 from core.neuron.config import LIMIT
 from core.neuron.jobs import Neuron
-from core.plotting import sign_scale
+from core.plotting import NEGATIVE, POSITIVE
 
 SUM_X, ACT_X, OUT_X = 2.0, 3.2, 4.4
 GREY = "#777777"
+LABEL_X = 0.45  # where a weight's label starts (its line starts at 0.25)
 
 
 def _node_label(v: float) -> str:
@@ -36,8 +37,9 @@ def diagram_frames(n: Neuron) -> tuple[pd.DataFrame, pd.DataFrame]:
     for i, (y, wi) in enumerate(zip(ys, (*n.w, n.b))):
         name = f"w{i + 1}" if i < k else "b"
         edges.append({"x": 0.25, "y": y, "x2": SUM_X - 0.25, "y2": 0.0, "weight": wi,
-                      "text": f"{name} = {wi:.3g}", "tx": 0.5 * SUM_X,
-                      "ty": y * 0.5 + (0.25 if y >= 0 else -0.3)})  # beside its line, never on it
+                      "text": f"{name} = {wi:.3g}", "tx": LABEL_X,
+                      "ty": y * (SUM_X - 0.25 - LABEL_X) / (SUM_X - 0.5) + (-0.17 if y < 0 else 0.14)})
+        # near the input, where the lines are far apart; above a falling line, below a rising one
     edges += [{"x": SUM_X + 0.25, "y": 0.0, "x2": ACT_X - 0.45, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
                "ty": 0.0},
               {"x": ACT_X + 0.45, "y": 0.0, "x2": OUT_X - 0.3, "y2": 0.0, "weight": None, "text": "", "tx": 0.0,
@@ -49,15 +51,15 @@ def _layers(nodes: Any, weighted_edges: Any, plain_edges: Any, width: int, heigh
     """The drawing over the given data (DataFrames, or named datasets filled in later)."""
     xs, ys = alt.Scale(domain=[-0.4, OUT_X + 0.5]), alt.Scale(domain=[-1.35, 1.35])
     x, y = alt.X("x:Q", axis=None, scale=xs), alt.Y("y:Q", axis=None, scale=ys)
-    # one fixed domain (the sliders' range): a weight keeps its shade and width as the others move
-    colour = alt.Color("weight:Q", scale=sign_scale(LIMIT), legend=None)
+    # the sign colours, full strength (a pale shade of a small weight was unreadable); the width shows its size
+    colour = alt.condition("datum.weight >= 0", alt.value(POSITIVE), alt.value(NEGATIVE))
     weighted = alt.Chart(weighted_edges).mark_rule(strokeCap="round").encode(
         x=x, y=y, x2="x2:Q", y2="y2:Q", color=colour,
         strokeWidth=alt.StrokeWidth("abs_w:Q", scale=alt.Scale(domain=[0, LIMIT], range=[1, 8]), legend=None),
         tooltip=[alt.Tooltip("text:N", title="weight")],
     ).transform_calculate(abs_w="abs(datum.weight)")
     plain = alt.Chart(plain_edges).mark_rule(color=GREY, strokeWidth=2).encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
-    labels = alt.Chart(weighted_edges).mark_text(fontSize=12, fontWeight="bold").encode(
+    labels = alt.Chart(weighted_edges).mark_text(fontSize=12, fontWeight="bold", align="left").encode(
         x=alt.X("tx:Q", axis=None, scale=xs), y=alt.Y("ty:Q", axis=None, scale=ys), text="text:N", color=colour)
     dots = alt.Chart(nodes).mark_circle(size=2300, opacity=1, stroke=GREY, strokeWidth=1.5, color="white").encode(
         x=x, y=y, tooltip=["text:N", "sub:N"])
@@ -67,8 +69,9 @@ def _layers(nodes: Any, weighted_edges: Any, plain_edges: Any, width: int, heigh
         width=width, height=height, title="One neuron: inputs × weights, summed with the bias, then the activation")
 
 
-def diagram(n: Neuron, width: int = 520, height: int = 240) -> alt.LayerChart:
-    """The neuron: weight edges coloured by sign (blue +, red -), width by size; the sum and output's values."""
+def diagram(n: Neuron, width: int = 520, height: int = 300) -> alt.LayerChart:
+    """The neuron: weight edges in the sign colours (blue +, red -), as wide as the weight is large (the sliders'
+    range, fixed); the sum and output's values."""
     nodes, edges = diagram_frames(n)
     return _layers(nodes, edges[edges.weight.notna()], edges[edges.weight.isna()], width, height)
 
@@ -81,7 +84,7 @@ def _template(width: int, height: int) -> str:
     return json.dumps(spec)
 
 
-def diagram_spec(n: Neuron, width: int = 520, height: int = 240) -> dict:
+def diagram_spec(n: Neuron, width: int = 520, height: int = 300) -> dict:
     """:func:`diagram` as a Vega-Lite dict with this neuron's data filled in: a slider move costs no Altair
     build and validation (about 0.3 s a time on a loaded 2-core machine), only the data."""
     nodes, edges = diagram_frames(n)
