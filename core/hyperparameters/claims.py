@@ -403,7 +403,8 @@ def dropout_notes(cfg: Sweep, table: pd.DataFrame) -> dict[str, Said]:
 # ---- the tutorial's own dropout network (TUTORIAL_NET: with Dropout(0.3) and without) --------------------------
 def tutorial_key() -> str:
     """The cache key of the tutorial's pair: its own (a Dropout tab sweep set to the same values has curves)."""
-    return f"{sweep_key(TUTORIAL_NET)}-final"
+    from core.serve.cache import batch_key
+    return batch_key(TUTORIAL_NET.train_configs(), f"{DATA_KEY}-{TUTORIAL_NET.kind}-final-evaluation")
 
 
 @cache
