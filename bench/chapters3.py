@@ -36,7 +36,7 @@ def views():
         "backprop: NumPy from scratch": ("app_pages/backprop.py", {"tab": "scratch"},
                                          lambda: J.compare(J.ScratchConfig())),
         "hp: the tutorial's dropout net": ("app_pages/hyperparameters.py", {"sweep": "dropout"},
-                                           lambda: hp.run_sweep(hp.TUTORIAL_NET)),
+                                           hp.run_tutorial_net),
         "when: rule of thumb": ("app_pages/when_to_use.py", {},
                                 lambda: wtu.cross_validate(wtu.load_table(duel.dataset), "rule", duel.folds,
                                                            duel.seed, True)),

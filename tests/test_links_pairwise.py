@@ -25,8 +25,10 @@ from core.backprop import BackpropConfig
 from core.config import Config, _decode, _encode
 from core.convolutions.jobs import ConvConfig
 from core.digits import DigitsConfig
+from core.neuron import NeuronConfig
 from core.optimizers.jobs import OptimizersConfig
 from core.optimizers.jobs import run as run_paths
+from core.scratch.jobs import ScratchConfig
 from core.xor.playground import PlaygroundConfig
 from tests.conftest import MNIST_SAMPLE
 from ui import links
@@ -174,7 +176,7 @@ def _setup_digits(cfg: DigitsConfig) -> None:
     if cfg.dataset == "mnist" and folder is None:
         return
     data = jobs.load_data(small, folder)
-    _trainer([cfg.as_train()], data)
+    _trainer([jobs.net_config(cfg)], data)  # model=cnn: the CNN the engine builds, not the MLP's fields
 
 
 def _setup_conv(cfg) -> None:
@@ -186,6 +188,8 @@ def _setup_conv(cfg) -> None:
 
 
 def _setup_sweep(cfg) -> None:
+    for derived in derived_configs(cfg):
+        _check_price(derived)
     for stack in cfg.stacks():
         _trainer([c for _, c in stack], hyperparameters.jobs.digits_data())
 
@@ -228,6 +232,24 @@ def _setup_backprop(cfg) -> None:
     bj.initial_params(cfg.seed)
 
 
+def _setup_scratch(cfg) -> None:
+    from core import datasets
+    from core.scratch import jobs as sj
+    from core.scratch import net
+
+    net.init(cfg.sizes, cfg.seed)
+    Xtr, ytr, Xte, yte = datasets.digits_arrays()
+    _trainer([sj.engine_config(cfg)], datasets.make_dataset(Xtr, ytr, Xte, yte, task="multiclass",
+                                                             n_classes=sj.CLASSES))
+
+
+def _setup_neuron(cfg) -> None:
+    from core.neuron import jobs as nj
+
+    nj.formula(nj.evaluate(cfg))
+    nj.truth_table(cfg)
+
+
 def _setup_table(cfg) -> None:
     from core.when_to_use import data as wd
     from core.when_to_use import models as wj
@@ -236,6 +258,8 @@ def _setup_table(cfg) -> None:
     if cfg.dataset == "csv":
         return  # its table comes from an upload
     table = wd.load_table(cfg.dataset)
+    for derived in derived_configs(cfg):
+        derived.fits(derived.table_shape())
     if isinstance(cfg, when_to_use.CurveConfig):
         for f in cfg.fractions:
             wj.curve_split(table, f, cfg.seed)
@@ -264,6 +288,25 @@ def _none(cfg) -> None:
     return None
 
 
+def _check_price(cfg: Config) -> None:
+    from core.serve import price
+
+    msg = price.check(cfg)
+    assert msg is None or (isinstance(msg, str) and msg)
+
+
+# Configs a page builds from a link's config rather than reading them from the URL themselves (the rule of
+# thumb takes the duel's data, folds and seed; the tutorial's dropout network is fixed and runs in the
+# Dropout tab): each link's setup checks them too.
+def derived_configs(cfg: Config) -> list[Config]:
+    """The other configs a page runs beside ``cfg``, built as the page builds them."""
+    if isinstance(cfg, when_to_use.DuelConfig):
+        return [when_to_use.RuleConfig(dataset=cfg.dataset, folds=cfg.folds, seed=cfg.seed)]
+    if isinstance(cfg, hyperparameters.DropoutSweep):
+        return [hyperparameters.TUTORIAL_NET]
+    return []
+
+
 # (config class, URL prefix, setup) per page
 PAGES: dict[str, list[tuple[type[Config], str, Any]]] = {
     "xor": [(xor.PerceptronConfig, "p_", _none), (xor.XorCompareConfig, "c_", _setup_xor_compare),
@@ -273,7 +316,9 @@ PAGES: dict[str, list[tuple[type[Config], str, Any]]] = {
                     (explorer.DepthConfig, "d_", _setup_depth)],
     "architectures": [(architectures.ShapesConfig, "s_", _setup_shapes),
                       (architectures.ApproxConfig, "u_", _setup_approx)],
-    "backprop": [(BackpropConfig, "", _setup_backprop)],
+    "backprop": [(BackpropConfig, "", _setup_backprop), (ScratchConfig, "fs_", _setup_scratch)],
+    "home": [(NeuronConfig, "n_", _setup_neuron)],
+    "recap": [],  # no settings: its page run opens it with the hostile page params only
     "digits": [(DigitsConfig, "", _setup_digits)],
     "convolutions": [(ConvConfig, "", _setup_conv)],
     "hyperparameters": [(cls, f"{name}_", _setup_sweep) for name, cls in hyperparameters.SWEEP_TYPES.items()],
@@ -350,13 +395,14 @@ PAGE_FILES = {"xor": "app_pages/xor_lab.py", "activations": "app_pages/activatio
               "digits": "app_pages/digit_recognizer.py", "convolutions": "app_pages/convolutions.py",
               "hyperparameters": "app_pages/hyperparameters.py",
               "when-to-use": "app_pages/when_to_use.py", "tuner": "app_pages/hyperparameter_tuner.py",
-              "optimizers": "app_pages/optimizers.py"}
+              "optimizers": "app_pages/optimizers.py", "home": "app_pages/home.py", "recap": "app_pages/recap.py"}
 # the tab that shows a config (its URL prefix) on its page, so the link's run reaches that config's job
 TAB_OF = {("xor", "p_"): {"tab": "perceptron"}, ("xor", "c_"): {"tab": "compare"}, ("xor", "s_"): {"tab": "seeds"},
           ("xor", "g_"): {"tab": "playground"}, ("xor", "h_"): {"tab": "playground", "cmp": "1"},
           ("activations", "f_"): {"tab": "shapes"}, ("activations", "c_"): {"tab": "learn"},
           ("activations", "d_"): {"tab": "depth"}, ("architectures", "s_"): {"tab": "shapes"},
           ("architectures", "u_"): {"tab": "approx"}, ("digits", ""): {"tab": "train"},
+          ("backprop", "fs_"): {"tab": "scratch"},
           ("convolutions", ""): {"tab": "compare"},
           ("when-to-use", "d_"): {"tab": "duel"}, ("when-to-use", "s_"): {"tab": "scaling"},
           ("when-to-use", "n_"): {"tab": "noise"}, ("when-to-use", "c_"): {"tab": "curve"},
@@ -422,6 +468,8 @@ def covering_links(page: str) -> list[dict[str, Any]]:
     if params is not None:
         for v in PAGE_HOSTILE:
             out.append({f.name: v for f in dataclasses.fields(params)})
+    else:  # a page with no params of its own still opens with stray ones
+        out.append({"tab": "../..", "step": "9" * 400, "x": "٣"})
     return out
 
 

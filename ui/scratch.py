@@ -11,7 +11,7 @@ from core.scratch import claims as sc
 from core.scratch import jobs as J
 from core.scratch.maths import BLOCKS
 from ui import links, say
-from ui.common import admitted, memo_get, memo_put, seed_state, share_link, sync_url, widget_config
+from ui.common import admitted, memo_get, memo_put, seed_state, widget_config
 from ui.glossary import tip
 from ui.widgets import field_widget, url_config
 
@@ -41,8 +41,10 @@ def check_table(c: J.Comparison) -> pd.DataFrame:
                          "rel. error, trained": b["relative error"]})
 
 
-def render() -> None:
-    """The tab: settings, the two networks' numbers, the check, the code beside the maths, the script."""
+def render() -> dict[str, str]:
+    """The tab: settings, the two networks' numbers, the check, the code beside the maths, the script.
+
+    Returns the URL parameters that restore it (the page syncs them and draws the share link)."""
     st.markdown(
         "Mini-project 2 for real data: a network of any depth written in **NumPy alone**, with a softmax output "
         "and cross-entropy loss, its forward and backward passes written by hand, trained by minibatch SGD on "
@@ -120,5 +122,4 @@ def render() -> None:
                        help="One self-contained .py file: the code above with these settings; it needs only NumPy "
                             "and scikit-learn, trains, and prints its test accuracy (the NumPy figure above).")
     links.try_next("backprop")
-    sync_url({**cfg.to_query(PREFIX), "tab": "scratch"})  # the step tab's settings leave the URL
-    share_link()
+    return {**cfg.to_query(PREFIX), "tab": "scratch"}

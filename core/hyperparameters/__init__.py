@@ -7,6 +7,7 @@ from core.hyperparameters.claims import (  # noqa: F401
     dropout_notes,
     lr_notes,
     sweep_key,
+    tutorial_key,
     tutorial_net_gap,
     tutorial_net_test,
 )
@@ -33,6 +34,7 @@ from core.hyperparameters.jobs import (  # noqa: F401
     gradient_noise,
     parse_shape,
     run_sweep,
+    run_tutorial_net,
     shape_label,
     summary,
 )

@@ -32,6 +32,7 @@ from core.hyperparameters.jobs import (
     curves,
     gradient_noise,
     run_sweep,
+    run_tutorial_net,
     shape_label,
     summary,
 )
@@ -400,11 +401,17 @@ def dropout_notes(cfg: Sweep, table: pd.DataFrame) -> dict[str, Said]:
 
 
 # ---- the tutorial's own dropout network (TUTORIAL_NET: with Dropout(0.3) and without) --------------------------
+def tutorial_key() -> str:
+    """The cache key of the tutorial's pair: its own (a Dropout tab sweep set to the same values has curves)."""
+    from core.serve.cache import batch_key
+    return batch_key(TUTORIAL_NET.train_configs(), f"{DATA_KEY}-{TUTORIAL_NET.kind}-final-evaluation")
+
+
 @cache
 def tutorial_table() -> pd.DataFrame:
     """The summary of the tutorial's network with and without dropout, disk-cached under the page's key."""
     from core.serve.cache import cached
-    return summary(TUTORIAL_NET, cached(sweep_key(TUTORIAL_NET), lambda: run_sweep(TUTORIAL_NET))[0])
+    return summary(TUTORIAL_NET, cached(tutorial_key(), run_tutorial_net)[0])
 
 
 @claim("hyperparameters.tutorial_net_gap", page=PAGE, tab=TAB["dropout"],
@@ -436,4 +443,5 @@ def tutorial_net_test(table: pd.DataFrame) -> Said:
                 f"read right.{few}", f"{s}: dropout did not raise test accuracy here.{few}", test_off=a0, test_on=a1)
 
 __all__ = ["ActivationSweep", "CapacitySweep", "DropoutSweep", "LrSweep", "activation_notes", "batch_notes",
-           "capacity_notes", "dropout_notes", "lr_notes", "sweep_key", "tutorial_net_gap", "tutorial_net_test"]
+           "capacity_notes", "dropout_notes", "lr_notes", "sweep_key", "tutorial_key", "tutorial_net_gap",
+           "tutorial_net_test"]
