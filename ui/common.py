@@ -208,11 +208,11 @@ def check_request(request: Any, data: Any = None) -> bool:
     TrainConfigs) and refuse it when it breaks a cap or the budget, with one line, and stop the script.
     True when it may run; its work then enters through :func:`training_slot`, unpriced."""
     if settings.hosted():
-        key = (tuple(request) if isinstance(request, list) else request, price.workload_of(request, data),
-               settings.limits())
+        work = price.workload_of(request, data)
+        key = (tuple(request) if isinstance(request, list) else request, work, settings.limits())
         if _DOOR.passed == key:
             return True
-        msg = price.check(request, data)
+        msg = price.check(request, data, work=work)
         if msg:
             refuse(msg)
         _DOOR.passed = key

@@ -133,11 +133,12 @@ def _configs(request: Any) -> list[Config]:
     return [c for c in items if isinstance(c, Config)]
 
 
-def check(request: Any, data: Any = None, lim: settings.Limits | None = None, hints: bool = True) -> str | None:
+def check(request: Any, data: Any = None, lim: settings.Limits | None = None, hints: bool = True,
+          work: Workload | None = None) -> str | None:
     """The one check before any work: per-field caps, then the price against the budget.
 
     Returns None when it may run, else one line for the visitor (``hints=False``: without what to
-    lower, for the server's own runs).
+    lower, for the server's own runs). ``work``: the request's workload when the caller has it already.
     """
     lim = lim or settings.limits()
     cfgs = _configs(request)
@@ -145,7 +146,7 @@ def check(request: Any, data: Any = None, lim: settings.Limits | None = None, hi
         msg = check_request(cfgs if isinstance(request, (list, tuple)) else cfgs[0], lim)
         if msg:
             return msg
-    work = workload_of(request, data)
+    work = work if work is not None else workload_of(request, data)
     return over_budget(workload_price(work), work, lim, hints=hints)
 
 
