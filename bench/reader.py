@@ -6,7 +6,7 @@ The uploads are bench/uploads.py's (paint PNGs, canvas exports, paper photos, th
 the shipped MNIST sample's t10k digits, which no reader here trained on; the drawn digits are the ten
 mouse-stroke digits tests/test_browser_drawn.py draws in chromium (bench.uploads.STROKES, drawn the canvas's
 way). Each reader reads every upload the way the page does (decode, preprocess for its data set,
-:func:`core.digits.predict`), timed per upload:
+:func:`core.digits.predict`), timed per upload, the readers taking turns on each upload:
 
 - the 8x8 reader (the page's default 8x8 model, trained here or taken from the disk cache);
 - the built-in reader (core/digits/data/reader.safetensors, or ``--reader FILE``), an MLP or a CNN: no
@@ -44,16 +44,22 @@ from core.engine import TrainResult
 from core.engine.conv import is_cnn
 
 
-def read_all(result: TrainResult, ups: list) -> tuple[np.ndarray, np.ndarray]:
-    """(right [N] bool, ms [N]) for every upload, each read as the page reads it (bytes to probabilities)."""
-    ds = result.config.dataset  # type: ignore[attr-defined]
-    digits.predict(result, np.zeros((1, digits.SIDE[ds] ** 2), np.float32))  # build the net once, untimed
-    right, ms = [], []
-    for name, data, y, _ in ups:
-        x = dr._read(name, data, result, 20_000_000)  # not read_one: its cache would time a rerun, not a read
-        ms.append(x.seconds * 1000)
-        right.append(x.ok and x.digit == y)
-    return np.array(right), np.array(ms)
+def read_all(models: list[TrainResult], ups: list) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per model (right [N] bool, ms [N]) for every upload, each read as the page reads it (bytes to
+    probabilities); the models take turns on each upload, in a rotating order, so a busy moment of this
+    shared machine falls on all of them alike."""
+    for r in models:
+        ds = r.config.dataset  # type: ignore[attr-defined]
+        digits.predict(r, np.zeros((1, digits.SIDE[ds] ** 2), np.float32))  # build the net once, untimed
+    right = [[] for _ in models]
+    ms = [[] for _ in models]
+    for i, (name, data, y, _) in enumerate(ups):
+        for j in range(len(models)):
+            k = (i + j) % len(models)
+            x = dr._read(name, data, models[k], 20_000_000)  # not read_one: its cache would time a rerun
+            ms[k].append(x.seconds * 1000)
+            right[k].append(x.ok and x.digit == y)
+    return [(np.array(a), np.array(b)) for a, b in zip(right, ms)]
 
 
 def layers(r: TrainResult) -> str:
@@ -103,9 +109,9 @@ def main(argv: list[str] | None = None) -> None:
 
     rows, per_kind = [], []
     results = {}
-    for name, _, r, train_s in readers:
-        right, ms = read_all(r, ups)
-        d_right, _ = read_all(r, drawn)
+    read = read_all([r for _, _, r, _ in readers], ups)
+    seen = read_all([r for _, _, r, _ in readers], drawn)
+    for (name, _, r, train_s), (right, ms), (d_right, _) in zip(readers, read, seen):
         results[name] = (right, ms)
         t10k = r.extra.get("sample_test_acc") if r.config.dataset == "mnist" else None  # type: ignore[attr-defined]
         if r.config.dataset == "mnist" and not isinstance(t10k, float):  # type: ignore[attr-defined]

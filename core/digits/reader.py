@@ -164,8 +164,11 @@ def record_held_out(result: TrainResult, folder: str | None) -> float | None:
     digits, so the number would not be held out."""
     from core.digits.build_reader import sample_test_accuracy
 
-    if HELD_OUT_KEY in result.extra:
-        return float(result.extra[HELD_OUT_KEY])
+    extra = getattr(result, "extra", None)
+    if not isinstance(extra, dict):
+        return None  # not a trained model (a stand-in): no number
+    if HELD_OUT_KEY in extra:
+        return float(extra[HELD_OUT_KEY])
     _, _, held, _ = jobs.raw_arrays("mnist", mnist.SAMPLE_DIR)
     Xtr, _, _, _ = jobs.raw_arrays("mnist", folder)
     limit = getattr(result.config, "train_limit", 0)
@@ -182,7 +185,7 @@ def trained_reads_better(trained: TrainResult | None) -> bool:
     on both; True when the built-in file is missing, False when the trained one has no held-out number)."""
     if trained is None:
         return False
-    mine = trained.extra.get(HELD_OUT_KEY)
+    mine = (getattr(trained, "extra", None) or {}).get(HELD_OUT_KEY)
     shipped = shipped_reader()
     if shipped is None:
         return True
