@@ -97,13 +97,13 @@ with tab_step:
         seed_state({"bp_seed": url.seed, "bp_lr": url.lr, "bp_step": url.step, "bp_mode": url.mode, "bp_row": url.row,
                     "bp_w": want_w if want_w in WEIGHTS else bc.PICKED})
 
-        mc = st.columns([2, 2, 2], vertical_alignment="bottom")
-        field_widget(BP, "mode", label="Each step trains on", key="bp_mode", container=mc[0],
+        mc = st.container(horizontal=True, vertical_alignment="bottom")  # a third of the page cut the labels
+        field_widget(BP, "mode", label="Each step trains on", key="bp_mode", container=mc,
                      widget="segmented_control", format_func=MODE_LABEL.get, required=True,
                      help=tip("sgd", "full batch", before="One example: stochastic gradient descent with batch "
                               "size 1. Full batch: the tutorial's, the mean gradient of the four rows."))
         if st.session_state.bp_mode == "batch":
-            field_widget(BP, "row", label="Row shown", key="bp_row", container=mc[1], widget="selectbox",
+            field_widget(BP, "row", label="Row shown", key="bp_row", container=mc, widget="selectbox", width=260,
                          format_func=lambda i: f"x = ({bpj.EXAMPLES[i][0][0]:g}, {bpj.EXAMPLES[i][0][1]:g}), "
                          f"y = {bpj.EXAMPLES[i][1]:g}",
                          help="The full-batch step uses all four rows; this one's forward and backward pass is shown.")

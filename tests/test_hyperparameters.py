@@ -278,3 +278,14 @@ def test_hosted_caps_lower_the_sweeps_widgets(monkeypatch):
     assert not at.exception and not at.error
     assert at.number_input(key="batch_epochs").max == 40 and at.number_input(key="batch_seeds").max == 3
     assert at.number_input(key="batch_batch").max == 2048  # no cap: the field's own end
+
+
+def test_final_only_evaluation_gives_the_same_final_numbers():
+    """The tutorial pair is evaluated after its last epoch only: evaluating draws nothing and moves no weight,
+    so its table is the one an every-epoch run gives."""
+    cfg = hp.DropoutSweep(values=(0.0, 0.3), hidden=(16, 8), epochs=3, seeds=1)
+    cols = ["train acc", "val acc", "test acc", "gap", "train loss", "test loss", "val loss"]
+    every, final = hp.run_sweep(cfg), hp.run_sweep(cfg, final_only=True)
+    assert hp.summary(cfg, every)[cols].equals(hp.summary(cfg, final)[cols])
+    assert len(final[0].history.dropna(subset=["test_acc"])) == 1 < len(every[0].history.dropna(subset=["test_acc"]))
+    assert hp.tutorial_key() != hp.sweep_key(hp.TUTORIAL_NET)  # a Dropout sweep set to the pair keeps its curves
