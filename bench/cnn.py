@@ -19,34 +19,26 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from bench._table import table
 from core import digits
-from core.digits.jobs import DigitsConfig, load_data
+from core.digits.jobs import DigitsCnn, DigitsConfig, load_data
 from core.engine import Trainer, fit
-from core.engine.conv import CnnConfig, n_params
+from core.engine.conv import n_params
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = next((p for p in (ROOT.parent / "shared" / "data" / "mnist-sample", ROOT.parents[1] / "shared" / "data" /
                             "mnist-sample") if p.is_dir()), ROOT.parent / "shared" / "data" / "mnist-sample")
 
 
-@dataclass(frozen=True)
-class DigitsCnn(DigitsConfig, CnnConfig):
-    """A Digit Recognizer job whose model is a CNN: DigitsConfig's data and training, CnnConfig's layers."""
-
-    hidden: tuple[int, ...] = (128,)
-
-
 def cnn_for(dataset: str) -> DigitsCnn:
     """The CNN beside the page's default MLP: its training settings and data, conv layers (6, 16) 5x5, and
     a dense head that brings it near the MLP's parameter count (8x8: 12.2k vs 12.1k; 28x28: 206k vs 235k)."""
     mlp = digits.default_config(dataset)
-    values = {f.name: getattr(mlp, f.name) for f in dataclasses.fields(mlp)}
+    values = {f.name: getattr(mlp, f.name) for f in dataclasses.fields(mlp) if f.name != "model"}
     return DigitsCnn(**{**values, "hidden": (128,) if dataset == "digits" else (256,), "channels": (6, 16),
                         "kernel": 5})
 

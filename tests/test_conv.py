@@ -1,6 +1,5 @@
 """The engine's CNN (core.engine.conv): seeded, stacked as grouped convolutions, equal to training alone."""
 
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -8,18 +7,11 @@ import torch
 
 from core.config import ConfigError
 from core.datasets import digits_arrays, make_dataset
-from core.digits.jobs import DigitsConfig
+from core.digits.jobs import DigitsCnn
 from core.engine import TrainConfig, Trainer, fit
 from core.engine.config import check_stack
 from core.engine.conv import CnnConfig, ConvStack, build_cnn, cnn_cost, cnn_macs, initial_weights, n_params
 from core.serve.cache import DiskCache, batch_key, cached
-
-
-@dataclass(frozen=True)
-class DigitsCnn(DigitsConfig, CnnConfig):
-    """A digits job whose model is a CNN (DigitsConfig's data and training defaults, CnnConfig's layers)."""
-
-    hidden: tuple[int, ...] = (32,)
 
 
 def small_digits(n_train: int = 300, n_test: int = 100, val: float = 0.0):
@@ -186,13 +178,13 @@ def test_stacked_equals_one_by_one_adam():
 
 
 def test_model_and_cache_round_trip(tmp_path):
-    cfg = DigitsCnn(epochs=2, augment_copies=0, patience=0, val_fraction=0.1)
+    cfg = DigitsCnn(hidden=(32,), epochs=2, augment_copies=0, patience=0, val_fraction=0.1)
     from core.digits.jobs import compute, load_data
 
     cache = DiskCache(tmp_path)
     key = batch_key([cfg], "sklearn-digits-tutorial-split")
     (r,), hit = cached(key, lambda: compute([cfg]), cache, config_types=(DigitsCnn,))
-    assert not hit and r.state["1.weight"].shape == (6, 1, 5, 5)
+    assert not hit and r.state["1.weight"].shape == (cfg.channels[0], 1, 5, 5)
     (again,), hit = cached(key, lambda: compute([cfg]), cache, config_types=(DigitsCnn,))
     assert hit and again.config == cfg
     data = load_data(cfg)

@@ -115,7 +115,9 @@ def test_the_insides_read_a_cnns_dense_layers_and_refuse_its_first_layer_as_imag
     act = inside.hidden_activations(cnn, X, with_grad_for="top")
     assert [a.shape for a in act.layers] == [(4, 128)] and act.contrib[0].shape == (4, 128)
     np.testing.assert_allclose(act.probs, jobs.predict(cnn, X), atol=1e-5)
-    assert inside.embed(cnn, X).shape == (4, 128) == (4, nv.dims(cnn, "hidden"))
+    assert inside.embed(cnn, X).shape == (4, 128)  # nearest images: the dense layer
+    # the not-a-digit flag reads more of a CNN: its last pooled maps too
+    assert nv.embed(cnn, X, "hidden").shape == (4, nv.dims(cnn, "hidden")) and nv.dims(cnn, "hidden") > 128
     with pytest.raises(ValueError, match="CNN"):
         inside.first_layer_weights(cnn)
     assert inside.is_conv(cnn)

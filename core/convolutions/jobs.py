@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from core.config import Config, param
 from core.datasets import Dataset
-from core.digits.jobs import SIDE, DigitsConfig, load_data
+from core.digits.jobs import SIDE, DigitsCnn, DigitsConfig, load_data
 from core.engine import TrainResult, fit
 from core.engine.conv import CnnConfig, conv_sides, n_params
 from core.serve.cache import batch_key
@@ -26,14 +26,7 @@ SHIFTS = {"digits": (0, 1, 2), "mnist": (0, 1, 2, 3, 4)}  # pixels; 2 on 8x8 is 
 ANGLES = (0, 10, 20, 30, 45)  # degrees
 
 
-@dataclass(frozen=True)
-class CnnDigits(DigitsConfig, CnnConfig):
-    """A Digit Recognizer job whose model is a CNN: DigitsConfig's data and training, CnnConfig's layers."""
-
-    hidden: tuple[int, ...] = (128,)
-
-
-CONFIG_TYPES = (DigitsConfig, CnnDigits)  # what a cached result's configs are read back as
+CONFIG_TYPES = (DigitsConfig, DigitsCnn)  # what a cached result's configs are read back as
 
 
 @dataclass(frozen=True)
@@ -49,7 +42,7 @@ class ConvConfig(Config):
     seed: int = param(0, lo=0, hi=10_000)
     train_limit: int = param(2000, lo=100, hi=60_000, help="MNIST sample: training digits used (the 8x8 set uses all)")
 
-    def models(self) -> tuple[DigitsConfig, CnnDigits]:
+    def models(self) -> tuple[DigitsConfig, DigitsCnn]:
         """The MLP and the CNN this comparison trains: same data, optimiser and stopping rule."""
         return mlp_config(self), cnn_config(self)
 
@@ -77,7 +70,7 @@ class SizesConfig(Config):
         w = lambda n, f: max(1, round(n * f))  # noqa: E731
         common = _common(self)
         mlps = [DigitsConfig(hidden=(w(100, f), w(50, f)), **common) for f in SIZE_STEPS]
-        cnns = [CnnDigits(channels=(w(6, f), w(16, f)), kernel=5, hidden=(w(128, f),), **common) for f in SIZE_STEPS]
+        cnns = [DigitsCnn(channels=(w(6, f), w(16, f)), kernel=5, hidden=(w(128, f),), **common) for f in SIZE_STEPS]
         return [*mlps, *cnns]
 
     def workload(self, data: Any = None) -> Any:
@@ -129,9 +122,9 @@ def mlp_config(cfg: ConvConfig) -> DigitsConfig:
     return DigitsConfig(hidden=(100, 50) if cfg.dataset == "digits" else (64,), **_common(cfg))
 
 
-def cnn_config(cfg: ConvConfig) -> CnnDigits:
+def cnn_config(cfg: ConvConfig) -> DigitsCnn:
     """The CNN: two 5x5 conv layers (``channels``), 2x2 pools, a dense layer near the MLP's parameter count."""
-    return CnnDigits(channels=cfg.channels, kernel=5, hidden=(128,) if cfg.dataset == "digits" else (64,),
+    return DigitsCnn(channels=cfg.channels, kernel=5, hidden=(128,) if cfg.dataset == "digits" else (64,),
                      **_common(cfg))
 
 

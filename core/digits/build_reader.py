@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.convolutions.jobs import CnnDigits
 from core.datasets import mnist
-from core.digits.jobs import DigitsConfig, compute, predict, raw_arrays
+from core.digits.jobs import DigitsCnn, DigitsConfig, compute, predict, raw_arrays
 from core.digits.model_file import export_model
 from core.engine import TrainResult
 
@@ -40,7 +39,7 @@ READER_CONFIG = MLP_CONFIG  # the name older code and tests use
 # LeNet-sized (bench.cnn's pair for 28x28: conv 5x5 6 and 16 maps, each with a 2x2 pool, a 256-wide dense
 # layer; 206k parameters, 0.8 MB): the same training as the MLP on half as many copies (a CNN row costs
 # about 4x an MLP row here; the convolutions see shifted strokes as the same strokes anyway).
-CNN_CONFIG = CnnDigits(dataset="mnist", channels=(6, 16), kernel=5, hidden=(256,), lr=0.001, batch_size=128,
+CNN_CONFIG = DigitsCnn(dataset="mnist", channels=(6, 16), kernel=5, hidden=(256,), lr=0.001, batch_size=128,
                        epochs=15, patience=0, dropout=0.2, val_fraction=0.0, augment=1.0, augment_copies=8, seed=0)
 CONFIGS = {"mlp": MLP_CONFIG, "cnn": CNN_CONFIG}
 N_UPLOADS = 1000  # realistic uploads the build compares the readers on (bench/uploads.py, seed 0)
@@ -71,7 +70,7 @@ def uploads_accuracy(result: TrainResult, n: int = N_UPLOADS, folder: str | Path
 
 def kind_of(result: TrainResult) -> str:
     """"cnn" or "mlp"."""
-    return "cnn" if isinstance(result.config, CnnDigits) else "mlp"
+    return "cnn" if isinstance(result.config, DigitsCnn) else "mlp"
 
 
 def build(cfg: DigitsConfig = MLP_CONFIG, folder: str | Path = mnist.SAMPLE_DIR, progress=None) -> TrainResult:

@@ -66,7 +66,7 @@ class DigitsConfig(TrainConfig):
     train_limit: int = param(0, lo=0, hi=1_000_000, help="use only the first N training rows; 0 = all")
     model: str = param("mlp", choices=MODELS, help="mlp: a multilayer perceptron; cnn: a LeNet-sized "
                                                    "convolutional network (5x5 conv layers, 2x2 pools, dense layers)")
-    channels: tuple[int, ...] = param((8, 16), lo=1, hi=64, length=(1, 3), cap="width",
+    channels: tuple[int, ...] = param((8, 16), lo=1, hi=256, length=(1, 3), cap="width",
                                       help="CNN only: feature maps of each 5x5 conv layer")
 
     def workload(self, data: Any = None) -> Workload:

@@ -1,7 +1,7 @@
 """Digit model files: safetensors weights + JSON metadata, never a pickle; validated in full before use.
 
 A file holds one MLP (:class:`~core.digits.jobs.DigitsConfig`) or one CNN
-(:class:`~core.convolutions.jobs.CnnDigits`: conv layers, then a dense head): its config and its state.
+(:class:`~core.digits.jobs.DigitsCnn`: conv layers, then a dense head): its config and its state.
 A file is checked (size, header length, JSON depth, every field's type and range, tensor shapes, the
 model's size against this server's caps) before anything is built from it; anything else is a
 :class:`ModelFileError` with a one-line reason.
@@ -21,7 +21,7 @@ import torch
 
 from core import settings
 from core.config import ConfigError
-from core.digits.jobs import SIDE, DigitsConfig
+from core.digits.jobs import SIDE, DigitsCnn, DigitsConfig
 from core.engine import TrainResult
 from core.engine.conv import CnnConfig, cnn_macs, conv_sides, layer_shapes, n_params, state_names
 from core.serve.cache import decode_results, encode_results
@@ -34,9 +34,7 @@ MODEL_FORMAT = "nnlab-digits"
 
 def config_classes() -> dict[str, type[DigitsConfig]]:
     """The configs a model file may hold, by class name: the MLP's and the CNN's."""
-    from core.convolutions.jobs import CnnDigits  # imported here: core.convolutions imports core.digits
-
-    return {"DigitsConfig": DigitsConfig, "CnnDigits": CnnDigits}
+    return {"DigitsConfig": DigitsConfig, "DigitsCnn": DigitsCnn}
 
 # ---- model files -----------------------------------------------------------------------------
 
@@ -117,7 +115,7 @@ def _is_num(v: Any) -> bool:
 
 
 def _config_from(raw: Any, cls: type[DigitsConfig] = DigitsConfig) -> DigitsConfig:
-    """A DigitsConfig (or CnnDigits) from a model file's config dict: every field's type, then its range."""
+    """A DigitsConfig (or DigitsCnn) from a model file's config dict: every field's type, then its range."""
     if not isinstance(raw, dict):
         raise ModelFileError(f"the model's settings should be a mapping, not a {type(raw).__name__}")
     hints = typing.get_type_hints(cls)

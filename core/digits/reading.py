@@ -214,7 +214,8 @@ def model_summary(result: TrainResult) -> str:
     layers = "-".join(str(w) for w in (result.n_in, *c.hidden, result.n_out))
     kind = "MLP"
     if digits.is_cnn(c):
-        kind, layers = "CNN", f"conv {', '.join(map(str, c.channels))} · dense {layers}"  # type: ignore[attr-defined]
+        convs, dense = "-".join(map(str, c.channels)), "-".join(map(str, (*c.hidden, result.n_out)))  # type: ignore[attr-defined]
+        kind, layers = "CNN", f"conv{c.kernel}x{c.kernel} {convs} + {dense}"  # type: ignore[attr-defined]
     # a reader built by core.digits.build_reader records its accuracy read the way uploads are read: the
     # number its status line gives, so the page shows one number for one reader
     extra = getattr(result, "extra", None) or {}
