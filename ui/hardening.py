@@ -22,7 +22,7 @@ from typing import Any
 
 from core import settings
 
-_LOG = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 _MARK = "__nnlab_guard__"
 _installed: list[str] | None = None
 
@@ -74,13 +74,13 @@ def harden(cls: type | None = None) -> list[str]:
             from streamlit.runtime.app_session import AppSession as cls
         dispatch_src = inspect.getsource(cls.handle_backmsg)
     except Exception as e:  # noqa: BLE001 (any change in Streamlit: warn and leave it as it is)
-        _LOG.warning("hosted hardening not installed: cannot read AppSession.handle_backmsg (%s)", e)
+        log.warning("hosted hardening not installed: cannot read AppSession.handle_backmsg (%s)", e)
         return []
     done = []
     for name, guard in GUARDS.items():
         why = _why_not(cls, name, dispatch_src)
         if why:
-            _LOG.warning("hosted hardening: %s.%s left as it is (%s)", cls.__name__, name, why)
+            log.warning("hosted hardening: %s.%s left as it is (%s)", cls.__name__, name, why)
             continue
         setattr(cls, name, guard)
         done.append(name)
@@ -97,10 +97,10 @@ def _check_config() -> None:
                 "server.fileWatcherType": "none"}
         for key, value in want.items():
             if config.get_option(key) != value:
-                _LOG.warning("hosted hardening: %s is %r; hosted servers should keep %r",
+                log.warning("hosted hardening: %s is %r; hosted servers should keep %r",
                              key, config.get_option(key), value)
     except Exception as e:  # noqa: BLE001
-        _LOG.warning("hosted hardening: could not read Streamlit's config (%s)", e)
+        log.warning("hosted hardening: could not read Streamlit's config (%s)", e)
 
 
 def install() -> list[str]:
