@@ -9,7 +9,7 @@ its uncommitted file names: in hosted mode it does nothing.
 
 The handlers patched are Streamlit's private API (``AppSession._handle_*``): each is checked first (it
 exists, takes only ``self``, and ``handle_backmsg`` still dispatches to it); if Streamlit has changed, a
-warning goes to the server's log and nothing is patched. The audit of every BackMsg a visitor can send is in
+warning goes to the server's log and that handler is left as it is. The audit of every BackMsg a visitor can send is in
 tests/test_hardening.py's docstring.
 """
 
