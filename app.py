@@ -10,6 +10,7 @@ import streamlit as st
 
 from core import settings
 from ui.common import apply_secrets, install_run_guard
+from ui.hardening import install as guard_backmsgs
 from ui.uploads import enforce_server_limit
 
 ROOT = Path(__file__).parent
@@ -41,6 +42,7 @@ apply_secrets()
 if settings.hosted():  # a visitor never sees a traceback (the server's log keeps it); laptops keep the default
     st.set_option("client.showErrorDetails", "none")
     enforce_server_limit()  # the server itself refuses a file over the hosted cap (not only the browser)
+    guard_backmsgs()  # a visitor's clear_cache clears only that visitor's session, never the shared caches
 pages = [
     st.Page(str(ROOT / f), title=t, icon=i, url_path=u, default=(u == "home"))
     for f, t, i, u in PAGES
