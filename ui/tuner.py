@@ -11,11 +11,7 @@ from core.plotting import fit_width
 from core.tuning import charts, landscape
 from core.tuning import claims as verdicts
 from ui import say, tuner_extra
-
-
-@st.cache_data(ttl=1.0, max_entries=16, show_spinner=False)
-def read(url: str, name: str) -> tuning.StudyFrame:
-    return tuning.read_study(url, name)
+from ui.tuner_cache import read
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

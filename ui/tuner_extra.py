@@ -13,6 +13,7 @@ from core.tuning import charts, notes, pareto
 from core.tuning import claims as verdicts
 from core.tuning.space import OBJECTIVE_LABELS, SECOND_OBJECTIVE
 from ui import say
+from ui.tuner_cache import read
 
 
 def _may_write(frame: tuning.StudyFrame) -> bool:
@@ -25,6 +26,7 @@ def _may_write(frame: tuning.StudyFrame) -> bool:
 def _save(what: str, fn, *args) -> None:
     try:
         fn(*args)
+        read.clear()  # the next read (this session's or another's) shows the note just saved
         st.session_state["tuner_note_saved"] = what
     except tuning.TuningError as e:
         st.session_state["tuner_note_error"] = str(e)
