@@ -30,6 +30,14 @@ class Dropout:
         self.hidden_widths = list(hidden_widths)
         self.on = any(p > 0 for p in self.p) and len(self.hidden_widths) > 0  # on hidden layers only
 
+    def subset(self, keep: Sequence[int]) -> Dropout:
+        """The generators and rates of the models ``keep`` (the generators themselves: they go on drawing)."""
+        new = Dropout.__new__(Dropout)
+        new.K, new.gens, new.p = len(keep), [self.gens[k] for k in keep], [self.p[k] for k in keep]
+        new.hidden_widths = self.hidden_widths
+        new.on = any(p > 0 for p in new.p) and len(new.hidden_widths) > 0
+        return new
+
     def mask(self, shape: Sequence[int]) -> torch.Tensor:
         """Fresh masks [K, ...]: kept units 1 / (1 - p), dropped 0; models with p = 0 all ones."""
         masks = torch.ones(shape)

@@ -130,6 +130,21 @@ class Stopping:
         self.best_epoch = torch.zeros(K, dtype=torch.long)
         self.since_best = torch.zeros(K, dtype=torch.long)
         self.best_flat = flat.clone() if self.watch else None  # block layout, like flat
+        self.watching = torch.full((K,), self.watch)  # models whose early stopping (their stack's) is on
+
+    def subset(self, keep: list[int], layout: Layout, flat: torch.Tensor) -> Stopping:
+        """This state for the models ``keep`` of a stack made of them (``layout``, weights ``flat``)."""
+        new = Stopping.__new__(Stopping)
+        new.layout = layout
+        for name in ("active", "diverged", "stopped", "max_epochs", "patience", "best_loss", "best_epoch",
+                     "since_best", "watching"):
+            setattr(new, name, getattr(self, name)[keep].clone())
+        new.end_epochs = {int(e) for e in new.max_epochs}
+        new.watch = self.watch
+        new.best_flat = None
+        if self.best_flat is not None:
+            new.best_flat = layout.from_rows(self.layout.to_rows(self.best_flat)[keep])
+        return new
 
     def stop(self, models: torch.Tensor, e: int) -> None:
         """Models [K] (bool) stop training, recorded as stopped at epoch e."""
@@ -155,7 +170,7 @@ class Stopping:
         row: the epoch's metrics [K] (val_loss watched, else train_loss); active: who trained then.
         """
         watch = row.get("val_loss", row["train_loss"])
-        better = (watch < self.best_loss - 1e-7) & active
+        better = (watch < self.best_loss - 1e-7) & active & self.watching
         self.best_loss = torch.where(better, watch, self.best_loss)
         self.since_best = torch.where(better, torch.zeros_like(self.since_best), self.since_best + 1)
         assert self.best_flat is not None
