@@ -47,7 +47,7 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         merged_results = None if merged else hook(configs, data, progress, eval_every, deadline)
         if merged_results is not None:
             return merged_results
-    plan = shard_plan(configs, data)
+    plan = [list(range(len(configs)))] if merged else shard_plan(configs, data)  # merged: one stack, one thread
     t0 = time.perf_counter()
     with guarded(configs, data) as limit:  # hosted: priced and queued here; may cap the wall-clock time
         deadline = deadline_within(limit, deadline)

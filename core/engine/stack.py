@@ -80,6 +80,18 @@ class Layout:
         return torch.cat([v.view(-1, 1, 1).expand(s).reshape(-1) for _, s in self.blocks])
 
 
+# hidden activations whose torch kernels give an element the same bits wherever it sits in a tensor (measured;
+# sigmoid, softplus, silu, elu, selu and mish compute a tensor's last few elements in a scalar path that
+# rounds otherwise, and so does the sigmoid of a binary task's output)
+EXACT_ANYWHERE = frozenset({"identity", "tanh", "relu", "leaky_relu", "gelu", "softsign", "hard_sigmoid", "hard_tanh"})
+
+
+def stacks_exactly(configs: Sequence[TrainConfig], task: str) -> bool:
+    """Whether each of these models gets the same numbers in any stack at any place, as alone (what a run
+    merging several visitors' models needs)."""
+    return task != "binary" and all(c.activation in EXACT_ANYWHERE for c in configs)
+
+
 def activation_runs(configs: Sequence[TrainConfig]) -> list[tuple[int, int]]:
     """(start, end) of each run of consecutive configs with one activation, in order."""
     runs: list[tuple[int, int]] = []
@@ -152,7 +164,10 @@ class Stack:
         h = x
         for li, (W, b) in enumerate(layers):
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                z = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], len(W), -1).transpose(0, 1) + b
+                t = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], len(W), -1).transpose(0, 1)
+                # into a model-major tensor: elementwise kernels then see each model's rows as alone
+                z = (t + b).contiguous() if torch.is_grad_enabled() else \
+                    torch.add(t, b, out=torch.empty(len(W), h.shape[0], W.shape[1]))
             else:
                 z = torch.baddbmm(b, h, W.transpose(1, 2))
             if li == len(layers) - 1:

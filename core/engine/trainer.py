@@ -194,22 +194,28 @@ class Trainer:
 
     def results(self) -> list[TrainResult]:
         """One :class:`TrainResult` per model, in config order; early-stopped models get their best weights."""
-        now = collect(self)
         st = self.stopping
-        raw = dict(self._raw)
-        raw.update({i: (int(st.stopped[p]), int(st.best_epoch[p])) for p, i in enumerate(self.ids)})
-        results = {**self._done, **dict(zip(self.ids, now))}
-        out = [results[i] for i in range(len(results))]
+        raw = {**self._raw, **{i: (int(st.stopped[p]), int(st.best_epoch[p])) for p, i in enumerate(self.ids)}}
+        results = {**self._done, **dict(zip(self.ids, collect(self)))}
         # a run alone ends when its last model stops: epochs not recorded (0) are read as that epoch
         ends: dict[int, int | None] = {}
         for i, a in enumerate(self.alone_all):
             prev, s = ends.get(id(a), 0), raw[i][0]
             ends[id(a)] = None if s == 0 or prev is None else max(prev, s)
-        for i, (r, a) in enumerate(zip(out, self.alone_all)):
+        for i, a in enumerate(self.alone_all):
             end = ends[id(a)] or self.epoch
-            r.stopped_epoch = raw[i][0] or end
-            r.best_epoch = raw[i][1] or end
-        return out
+            results[i].stopped_epoch, results[i].best_epoch = raw[i][0] or end, raw[i][1] or end
+        return [results[i] for i in range(len(results))]
+
+    def finished(self, ids: Sequence[int]) -> list[TrainResult] | None:
+        """The results of the models ``ids`` (original indices, one request's) once all have left the
+        stack, else None (a merged run hands a visitor its results as soon as its own models stop)."""
+        if not all(i in self._done for i in ids):
+            return None
+        end = max(self._raw[i][0] for i in ids)
+        for i in ids:
+            self._done[i].stopped_epoch, self._done[i].best_epoch = self._raw[i][0] or end, self._raw[i][1] or end
+        return [self._done[i] for i in ids]
 
     # ---- the loop -------------------------------------------------------------------------------
     def run(self, epochs: int | None = None, progress: ProgressFn | None = None,
