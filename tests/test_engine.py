@@ -222,7 +222,7 @@ def test_a_sharded_fit_stops_every_stack_when_the_caller_stops(monkeypatch):
     monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: [[0], [1]])
     made = []
     real = fit_mod.Trainer
-    monkeypatch.setattr(fit_mod, "Trainer", lambda c, d: made.append(real(c, d)) or made[-1])
+    monkeypatch.setattr(fit_mod, "Trainer", lambda c, d, *a: made.append(real(c, d, *a)) or made[-1])
 
     class Stop(Exception):
         pass

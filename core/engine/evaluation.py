@@ -18,6 +18,7 @@ from core.datasets import Dataset
 from core.engine.config import TrainConfig
 from core.engine.stack import Layout, Stack
 
+EVAL_CHUNK_BYTES = 2 << 20  # an evaluation takes models a few at a time, their hidden outputs about this big
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 
 MMAP_BYTES = 256 * 1024  # blocks this large or larger are mapped on their own and returned when freed
@@ -81,10 +82,18 @@ class Evaluator:
                     if "train_acc" in out:
                         out["test_acc"] = out["train_acc"]
                     continue
-                logits = s.forward(X, flat)
-                out[f"{name}_loss"] = s.loss_per_model(logits, y)
-                if s.task != "regression":
-                    out[acc_name] = s.accuracy(logits, y)
+                # a few models at a time: their hidden outputs stay in the cache (each model's numbers alike)
+                per_model = 4 * len(X) * max(s.hidden_widths, default=s.n_out)
+                step = max(1, EVAL_CHUNK_BYTES // per_model) if isinstance(s, Stack) else s.K
+                losses, accs = [], []
+                for lo in range(0, s.K, step):
+                    logits = s.forward(X, flat) if step >= s.K else s.forward(X, flat, models=(lo, min(s.K, lo + step)))
+                    losses.append(s.loss_per_model(logits, y))
+                    if s.task != "regression":
+                        accs.append(s.accuracy(logits, y))
+                out[f"{name}_loss"] = torch.cat(losses)
+                if accs:
+                    out[acc_name] = torch.cat(accs)
         return out
 
     # ---- the helper thread --------------------------------------------------------------------

@@ -148,19 +148,27 @@ class Stack:
         """(W [K, out, in], b [K, 1, out]) per layer of flat (default: the live weights)."""
         return self.flat_layers if flat is None or flat is self.flat else self.layout.layers(flat)
 
-    def _act(self, z: torch.Tensor) -> torch.Tensor:
-        if len(self.act_groups) == 1:
-            return self.act_groups[0][2](z)
-        return torch.cat([fn(z[a:b]) for a, b, fn in self.act_groups])
+    def _act(self, z: torch.Tensor, lo: int = 0) -> torch.Tensor:
+        """The activations of models lo.. (z [k, B, H] holds models lo..lo+k)."""
+        hi = lo + len(z)
+        groups = [(max(a, lo) - lo, min(b, hi) - lo, fn) for a, b, fn in self.act_groups if a < hi and b > lo]
+        if len(groups) == 1:
+            return groups[0][2](z)
+        return torch.cat([fn(z[a:b]) for a, b, fn in groups])
 
     def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, capture: list | None = None,
-                masks: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+                masks: Sequence[torch.Tensor] | None = None, models: tuple[int, int] | None = None) -> torch.Tensor:
         """Logits of every model: x [K, B, F] (or [B, F], shared) -> [K, B, n_out].
 
         capture, if given, receives each hidden layer's (pre-activation, activation) [K, B, H].
         masks: dropout masks per hidden layer [K, B, H], multiplied into its activation (training).
+        models: (lo, hi): only those models' logits [hi - lo, B, n_out] (x shared [B, F]).
         """
         layers = self.layers(flat)
+        lo = 0
+        if models is not None:
+            lo, hi = models
+            layers = [(W[lo:hi], b[lo:hi]) for W, b in layers]
         h = x
         for li, (W, b) in enumerate(layers):
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
@@ -172,7 +180,7 @@ class Stack:
                 z = torch.baddbmm(b, h, W.transpose(1, 2))
             if li == len(layers) - 1:
                 return z
-            a = self._act(z)
+            a = self._act(z, lo)
             if capture is not None:
                 capture.append((z.detach(), a.detach()))
             h = a if masks is None else a * masks[li]

@@ -207,6 +207,7 @@ class Merger:
 
     def _run(self, batch: Batch) -> None:
         """The batch's own thread: wait the window and a slot, then train every request as one stack."""
+        _local.batch = True
         time.sleep(self.window)
         queue = self.queue or training_queue()
 
@@ -278,6 +279,25 @@ class Merger:
                 if m.results is None:
                     m.results = [results[i] for i in m.ids]
             self._cond.notify_all()
+
+
+_local = threading.local()
+
+
+def in_batch_thread() -> bool:
+    """True on a batch's own thread (its fit() trains the batch: it must not join one)."""
+    return getattr(_local, "batch", False)
+
+
+def hook(merger_: Merger, session: Callable[[], str | None]) -> Callable:
+    """A merge point for core.engine.fitting.set_merge_point: every fit() of a thread whose ``session()``
+    is not None (a visitor's) and that can merge joins a batch of ``merger_``; others train as they are."""
+    def merge_point(configs, data, progress, eval_every, deadline):
+        sid = session()
+        if sid is None or in_batch_thread() or not mergeable(configs, data):
+            return None
+        return merger_.join(sid, configs, data, progress, eval_every)[0]
+    return merge_point
 
 
 _MERGER: Merger | None = None
