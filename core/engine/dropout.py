@@ -52,9 +52,13 @@ class Dropout:
 
     def mask(self, shape: Sequence[int]) -> torch.Tensor:
         """Fresh masks [K, ...]: kept units 1 / (1 - p), dropped 0; models with p = 0 all ones."""
-        masks = torch.ones(shape)
+        if len(self.streams) == 1 and len(set(self.p)) == 1 and self.p[0] > 0 and self.K > 1:
+            return self._one_mask(shape)  # every model draws and drops alike: one mask serves the stack
+        masks = torch.empty(shape)
         for g, models in self.streams:
             if self.p[models[0]] <= 0:
+                for k in models:
+                    masks[k].fill_(1.0)
                 continue
             draw: torch.Tensor | None = None
             made: dict[float, torch.Tensor] = {}  # rate -> a finished mask of this stream
@@ -71,6 +75,13 @@ class Dropout:
                 m.ge_(p).div_(1 - p)
                 made[p] = m
         return masks
+
+    def _one_mask(self, shape: Sequence[int]) -> torch.Tensor:
+        """The masks when every model's is the same: one drawn, seen by each model (no copies)."""
+        m = torch.empty(shape[1:])
+        torch.rand(m.shape, generator=self.gens[0], out=m)
+        m.ge_(self.p[0]).div_(1 - self.p[0])
+        return m.expand(shape)
 
     def step_masks_now(self, B: int) -> list[torch.Tensor]:
         """One step's masks per hidden layer [K, B, H], drawn now (layer by layer)."""

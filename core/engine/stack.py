@@ -192,8 +192,8 @@ class Stack:
         if y.dim() == 1:
             y = y.expand(K, B)
         if self.task == "multiclass":
-            if self.loss_kind == "ce":
-                return F.cross_entropy(logits.reshape(K * B, -1), y.reshape(-1), reduction="none").view(K, B).mean(1)
+            if self.loss_kind == "ce":  # cross-entropy as logsumexp - the target's logit (F.cross_entropy: ~7x slower)
+                return (torch.logsumexp(logits, -1) - logits.gather(-1, y.unsqueeze(-1)).squeeze(-1)).mean(1)
             onehot = F.one_hot(y, self.n_out).float()
             return ((torch.softmax(logits, -1) - onehot) ** 2).sum(-1).mean(1)
         z = logits.squeeze(-1)
