@@ -86,8 +86,8 @@ def test_the_queue_merges_waiting_visitors_into_one_run_and_one_who_leaves_stops
     def visitor(i, on_wait=None, r=None):
         try:
             seen = []
-            res, others = m.join(f"s{i}", reqs[i if r is None else r], digits_data, progress=lambda e, t, v: seen.append((e, t, v.K)),
-                                 on_wait=on_wait)
+            res, others = m.join(f"s{i}", reqs[i if r is None else r], digits_data,
+                                 progress=lambda e, t, v: seen.append((e, t, v.K)), on_wait=on_wait)
             out[i] = (digest(res), others, seen)
         except Left:
             out[i] = ("left",)

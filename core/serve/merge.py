@@ -281,12 +281,16 @@ class Merger:
             self._cond.notify_all()
 
 
-_local = threading.local()
+class _Local(threading.local):
+    batch = False  # this thread is a batch's own
+
+
+_local = _Local()
 
 
 def in_batch_thread() -> bool:
     """True on a batch's own thread (its fit() trains the batch: it must not join one)."""
-    return getattr(_local, "batch", False)
+    return _local.batch
 
 
 def hook(merger_: Merger, session: Callable[[], str | None]) -> Callable:
