@@ -18,7 +18,7 @@ from core.datasets import Dataset
 from core.engine.config import TrainConfig
 from core.engine.stack import Layout, Stack
 
-EVAL_CHUNK_BYTES = 2 << 20  # an evaluation takes models a few at a time, their hidden outputs about this big
+EVAL_CHUNK_BYTES = 8 << 20  # an evaluation takes models a few at a time, their hidden outputs about this big
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 
 MMAP_BYTES = 256 * 1024  # blocks this large or larger are mapped on their own and returned when freed
