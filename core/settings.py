@@ -24,6 +24,17 @@ def hosted() -> bool:
     return os.environ.get("NNLAB_HOSTED", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def merge_on() -> bool:
+    """Whether the training queue trains runs of one shape together ($NNLAB_MERGE: 1/0; default: on when
+    hosted, off on a laptop)."""
+    raw = os.environ.get("NNLAB_MERGE", "").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    return hosted()
+
+
 def mnist_dir() -> Path | None:
     """The server owner's MNIST folder ($NNLAB_MNIST_DIR), or None: the data folder's download."""
     env = (os.environ.get("NNLAB_MNIST_DIR") or "").strip()

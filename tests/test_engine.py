@@ -222,7 +222,7 @@ def test_a_sharded_fit_stops_every_stack_when_the_caller_stops(monkeypatch):
     monkeypatch.setattr(fit_mod, "shard_plan", lambda c, d: [[0], [1]])
     made = []
     real = fit_mod.Trainer
-    monkeypatch.setattr(fit_mod, "Trainer", lambda c, d: made.append(real(c, d)) or made[-1])
+    monkeypatch.setattr(fit_mod, "Trainer", lambda c, d, *a: made.append(real(c, d, *a)) or made[-1])
 
     class Stop(Exception):
         pass
@@ -547,3 +547,21 @@ def test_a_cut_short_run_is_never_cached(tmp_path):
     results = tr.results()
     out, hit = cached("k", lambda: results, cache)
     assert not hit and cache.entries() == [] and "cut short" in cut_short(out)
+
+
+def test_models_that_stop_leave_the_stack_and_end_as_if_they_had_stayed():
+    Xtr, ytr, Xte, yte = digits_arrays()
+    data = make_dataset(Xtr[:300], ytr[:300], Xte[:100], yte[:100], task="multiclass", n_classes=10)
+    base = TrainConfig(hidden=(16,), epochs=12, batch_size=32, lr=0.01, dropout=0.2)
+    cfgs = [base.replace(epochs=e, lr=lr) for e in (3, 5, 12) for lr in (0.01, 0.003)]  # 6 models, 3 stop early
+    stayed = Trainer(cfgs, data)
+    stayed.run()
+    left = Trainer(cfgs, data)
+    left.compact = True
+    left.run()
+    assert len(cfgs) > left.K  # the stopped models left
+    for a, b in zip(stayed.results(), left.results()):
+        for k in a.state:
+            assert torch.equal(a.state[k], b.state[k])
+        pd.testing.assert_frame_equal(a.history, b.history, check_exact=True)
+        assert (a.stopped_epoch, a.best_epoch, a.metrics) == (b.stopped_epoch, b.best_epoch, b.metrics)

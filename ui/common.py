@@ -139,8 +139,8 @@ def cached_results(key: str, compute: Callable[[], list[TrainResult]],
     if hit is not None:
         m.put(key, hit)
         return hit
-    with admitted(request):  # hosted mode: priced once, then at most N trainings at once, a fair line
-        hit = m.get(key)  # another visitor may have trained it while this one waited
+    with admitted(request, merge=_mergeable(request)):  # hosted: priced once, then a fair line (runs of one shape
+        hit = m.get(key)  # train together); another visitor may have trained it while this one waited
         if hit is not None:
             return hit
         results, _ = cached(key, compute, disk_cache(), config_types)
@@ -162,12 +162,17 @@ def _script_ctx():
 
 
 def _wait_display(ctx) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """(on_wait, clear): show "waiting: k runs ahead of yours" in place while the line moves."""
+    """(on_wait, clear): show "waiting: k runs ahead of yours" in place while the line moves; on_wait(-1, -1)
+    only notices a rerun or a closed tab (a run shared with others, training)."""
     box: list[Any] = []
     shown: list[str] = []
     cap = queue.training_queue().capacity
 
     def on_wait(ahead: int, running: int) -> None:
+        if ahead < 0:
+            if ctx is not None:
+                ctx.yield_check()
+            return
         msg = queue.wait_message(ahead, running, cap)
         if not box:
             box.append(st.empty())
@@ -187,11 +192,18 @@ def _wait_display(ctx) -> tuple[Callable[[int, int], None], Callable[[], None]]:
 class _Door(threading.local):
     """This thread's pass through the door: whether it is inside, whether its request was priced, and
     the last request that passed (asked again, as a page's stacks each ask for their request, it is not
-    priced again)."""
+    priced again). ``merging``: inside without a slot of its own: its fit() runs join a batch of runs of
+    one shape (core.serve.merge), its other runs take a slot each (``slotted`` while one does);
+    ``shared``: how many other visitors its runs trained with."""
 
     inside: bool = False
     priced: bool = False
     passed: Any = None
+    merging: bool = False
+    slotted: bool = False
+    shared: int = 0
+    sid: str = ""
+    on_wait: Any = None
 
 
 _DOOR = _Door()
@@ -219,8 +231,67 @@ def check_request(request: Any, data: Any = None) -> bool:
     return True
 
 
+MERGE_DATA_BYTES = 64 << 20  # requests whose data is at most this big may wait without a slot (to merge)
+
+
+def _mergeable(request: Any) -> bool:
+    """Merging is on (hosted, $NNLAB_MERGE) and ``request`` trains stacks on small data (each visitor loads
+    its own data while its run waits to be merged, outside the queue's bound)."""
+    if request is None or not settings.merge_on():
+        return False
+    try:
+        work = price.workload_of(request)
+    except Exception:  # noqa: BLE001 - a request the price cannot read does not merge
+        return False
+    return bool(work.stacks) and not work.fits and all(s.data.data_bytes <= MERGE_DATA_BYTES for s in work.stacks)
+
+
+def _merge_hook(configs, data, progress, eval_every, deadline):
+    """The engine's merge point (every fit() asks it first): inside a merging door, join a batch of runs of
+    one shape and return this visitor's results; else None (fit trains it here)."""
+    if not (_DOOR.inside and _DOOR.merging) or _DOOR.slotted or not settings.merge_on():
+        return None
+    from core.serve import merge
+
+    if not merge.mergeable(configs, data):
+        return None
+    box: list[Any] = []
+
+    def on_start(others: int) -> None:
+        if others > 0:
+            box.append(st.empty())
+            say.status(f"Training together with {others} other visitors' runs of this shape: each gets exactly "
+                       "its own numbers.", "info", icon=":material/group:", where=box[0])
+
+    results, others = merge.merger().join(_DOOR.sid, configs, data, progress, eval_every, _DOOR.on_wait, on_start)
+    if box:
+        box[0].empty()
+    _DOOR.shared = max(_DOOR.shared, others)
+    return results
+
+
 @contextmanager
-def admitted(request: Any = None, data: Any = None, priced: bool = False):
+def _merging_door(request: Any, data: Any, sid: str, on_wait, clear):
+    """admitted() when merging: priced, then inside without a slot of its own (see :class:`_Door`)."""
+    if request is not None:
+        check_request(request, data)
+    _DOOR.inside, _DOOR.priced, _DOOR.merging, _DOOR.shared = True, True, True, 0
+    _DOOR.sid, _DOOR.on_wait = sid, on_wait
+    try:
+        yield
+    finally:
+        clear()
+        shared = _DOOR.shared
+        _DOOR.inside = _DOOR.priced = _DOOR.merging = False
+        _DOOR.on_wait = None
+    if shared:
+        from core.serve.merge import shared_message
+
+        say.status(f"{shared_message(shared).capitalize()}.", "info", icon=":material/group:")
+
+
+@contextmanager
+def admitted(request: Any = None, data: Any = None, priced: bool = False, merge: bool = False):
     """The one door to training: ``request`` priced once (hosted mode; refused with one line when over a
     cap or the budget), then one training slot held for the body, whose runs pass the run guard without
     being priced or queued again. ``request`` None: its stacks are priced as they start (unless
@@ -239,11 +310,18 @@ def admitted(request: Any = None, data: Any = None, priced: bool = False):
         finally:
             _DOOR.priced = was
         return
-    if request is not None:
-        check_request(request, data)
     ctx = _script_ctx()
     sid = ctx.session_id if ctx is not None else f"thread-{threading.get_ident()}"
     on_wait, clear = _wait_display(ctx)
+    if merge and ctx is not None:
+        try:
+            with _merging_door(request, data, sid, on_wait, clear):
+                yield
+        except queue.Superseded:
+            st.stop()
+        return
+    if request is not None:
+        check_request(request, data)
     try:
         with queue.slot(sid, on_wait):
             clear()
@@ -292,14 +370,24 @@ def _trainer_guard(configs, data: Any = None) -> Any:
         return
     if not _DOOR.priced:
         check_request(list(configs), data)
+    if _DOOR.merging and not _DOOR.slotted:  # a run that did not merge takes a slot of its own
+        with queue.slot(_DOOR.sid, _DOOR.on_wait):
+            _DOOR.slotted = True
+            try:
+                yield limit
+            finally:
+                _DOOR.slotted = False
+        return
     yield limit
 
 
 def install_run_guard() -> None:
     """Route every training run of this process through :func:`_trainer_guard` (app.py calls it at start)."""
+    from core.engine.fitting import set_merge_point
     from core.engine.guard import set_run_guard  # imports torch: app.py calls this off Home's first paint
 
     set_run_guard(_trainer_guard)
+    set_merge_point(_merge_hook)
 
 
 def memo_get(key: str) -> Any:

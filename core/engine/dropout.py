@@ -24,21 +24,64 @@ class Dropout:
     """Per-model generators and dropout rates of a stack with hidden widths [H] per layer."""
 
     def __init__(self, configs: Sequence[TrainConfig], hidden_widths: Sequence[int]) -> None:
-        self.K = len(configs)
-        self.gens = [torch.Generator().manual_seed(c.seed) for c in configs]
-        self.p = [c.dropout for c in configs]
+        # models of one seed that all draw masks (or none does) draw the same numbers: one generator serves
+        # them all (a stream), drawn once, each model thresholding the draw at its own rate
+        streams: dict[tuple[int, bool], torch.Generator] = {}
+        gens = []
+        for c in configs:
+            key = (c.seed, c.dropout > 0)
+            if key not in streams:
+                streams[key] = torch.Generator().manual_seed(c.seed)
+            gens.append(streams[key])
+        self._setup(gens, [c.dropout for c in configs], hidden_widths)
+
+    def _setup(self, gens: list[torch.Generator], p: list[float], hidden_widths: Sequence[int]) -> None:
+        self.K, self.gens, self.p = len(gens), gens, p
         self.hidden_widths = list(hidden_widths)
-        self.on = any(p > 0 for p in self.p) and len(self.hidden_widths) > 0  # on hidden layers only
+        self.on = any(q > 0 for q in self.p) and len(self.hidden_widths) > 0  # on hidden layers only
+        groups: dict[int, list[int]] = {}
+        for k, g in enumerate(gens):
+            groups.setdefault(id(g), []).append(k)
+        self.streams = [(gens[ks[0]], ks) for ks in groups.values()]  # (generator, its models), first first
+
+    def subset(self, keep: Sequence[int]) -> Dropout:
+        """The generators and rates of the models ``keep`` (the generators themselves: they go on drawing)."""
+        new = Dropout.__new__(Dropout)
+        new._setup([self.gens[k] for k in keep], [self.p[k] for k in keep], self.hidden_widths)
+        return new
 
     def mask(self, shape: Sequence[int]) -> torch.Tensor:
         """Fresh masks [K, ...]: kept units 1 / (1 - p), dropped 0; models with p = 0 all ones."""
-        masks = torch.ones(shape)
-        for k, (g, p) in enumerate(zip(self.gens, self.p)):
-            if p > 0:
-                m = masks[k]
-                torch.rand(m.shape, generator=g, out=m)
+        if len(self.streams) == 1 and len(set(self.p)) == 1 and self.p[0] > 0 and self.K > 1:
+            return self._one_mask(shape)  # every model draws and drops alike: one mask serves the stack
+        masks = torch.empty(shape)
+        for g, models in self.streams:
+            if self.p[models[0]] <= 0:
+                for k in models:
+                    masks[k].fill_(1.0)
+                continue
+            draw: torch.Tensor | None = None
+            made: dict[float, torch.Tensor] = {}  # rate -> a finished mask of this stream
+            for k in models:
+                m, p = masks[k], self.p[k]
+                if p in made:
+                    m.copy_(made[p])
+                    continue
+                if draw is None:
+                    torch.rand(m.shape, generator=g, out=m)
+                    draw = m.clone() if len(models) > 1 else m
+                else:
+                    m.copy_(draw)
                 m.ge_(p).div_(1 - p)
+                made[p] = m
         return masks
+
+    def _one_mask(self, shape: Sequence[int]) -> torch.Tensor:
+        """The masks when every model's is the same: one drawn, seen by each model (no copies)."""
+        m = torch.empty(shape[1:])
+        torch.rand(m.shape, generator=self.gens[0], out=m)
+        m.ge_(self.p[0]).div_(1 - self.p[0])
+        return m.expand(shape)
 
     def step_masks_now(self, B: int) -> list[torch.Tensor]:
         """One step's masks per hidden layer [K, B, H], drawn now (layer by layer)."""
@@ -54,7 +97,8 @@ class Dropout:
         per step and layer (torch's CPU generator is serial) in a few calls instead of a few per step.
         """
         if shuffle:
-            yield torch.stack([torch.randperm(N, generator=g) for g in self.gens])
+            perms = {id(g): torch.randperm(N, generator=g) for g, _ in self.streams}
+            yield torch.stack([perms[id(g)] for g in self.gens])
         if not self.on:
             return
         sizes = [min(B, N - s) for s in range(0, N, B)]

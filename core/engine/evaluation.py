@@ -18,6 +18,7 @@ from core.datasets import Dataset
 from core.engine.config import TrainConfig
 from core.engine.stack import Layout, Stack
 
+EVAL_CHUNK_BYTES = 8 << 20  # an evaluation takes models a few at a time, their hidden outputs about this big
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 
 MMAP_BYTES = 256 * 1024  # blocks this large or larger are mapped on their own and returned when freed
@@ -81,10 +82,18 @@ class Evaluator:
                     if "train_acc" in out:
                         out["test_acc"] = out["train_acc"]
                     continue
-                logits = s.forward(X, flat)
-                out[f"{name}_loss"] = s.loss_per_model(logits, y)
-                if s.task != "regression":
-                    out[acc_name] = s.accuracy(logits, y)
+                # a few models at a time: their hidden outputs stay in the cache (each model's numbers alike)
+                per_model = 4 * len(X) * max(s.hidden_widths, default=s.n_out)
+                step = max(1, EVAL_CHUNK_BYTES // per_model) if isinstance(s, Stack) else s.K
+                losses, accs = [], []
+                for lo in range(0, s.K, step):
+                    logits = s.forward(X, flat) if step >= s.K else s.forward(X, flat, models=(lo, min(s.K, lo + step)))
+                    losses.append(s.loss_per_model(logits, y))
+                    if s.task != "regression":
+                        accs.append(s.accuracy(logits, y))
+                out[f"{name}_loss"] = torch.cat(losses)
+                if accs:
+                    out[acc_name] = torch.cat(accs)
         return out
 
     # ---- the helper thread --------------------------------------------------------------------
@@ -130,6 +139,21 @@ class Stopping:
         self.best_epoch = torch.zeros(K, dtype=torch.long)
         self.since_best = torch.zeros(K, dtype=torch.long)
         self.best_flat = flat.clone() if self.watch else None  # block layout, like flat
+        self.watching = torch.full((K,), self.watch)  # models whose early stopping (their stack's) is on
+
+    def subset(self, keep: list[int], layout: Layout, flat: torch.Tensor) -> Stopping:
+        """This state for the models ``keep`` of a stack made of them (``layout``, weights ``flat``)."""
+        new = Stopping.__new__(Stopping)
+        new.layout = layout
+        for name in ("active", "diverged", "stopped", "max_epochs", "patience", "best_loss", "best_epoch",
+                     "since_best", "watching"):
+            setattr(new, name, getattr(self, name)[keep].clone())
+        new.end_epochs = {int(e) for e in new.max_epochs}
+        new.watch = self.watch
+        new.best_flat = None
+        if self.best_flat is not None:
+            new.best_flat = layout.from_rows(self.layout.to_rows(self.best_flat)[keep])
+        return new
 
     def stop(self, models: torch.Tensor, e: int) -> None:
         """Models [K] (bool) stop training, recorded as stopped at epoch e."""
@@ -155,7 +179,7 @@ class Stopping:
         row: the epoch's metrics [K] (val_loss watched, else train_loss); active: who trained then.
         """
         watch = row.get("val_loss", row["train_loss"])
-        better = (watch < self.best_loss - 1e-7) & active
+        better = (watch < self.best_loss - 1e-7) & active & self.watching
         self.best_loss = torch.where(better, watch, self.best_loss)
         self.since_best = torch.where(better, torch.zeros_like(self.since_best), self.since_best + 1)
         assert self.best_flat is not None

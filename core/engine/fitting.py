@@ -9,13 +9,14 @@ cores (:func:`~core.engine.cores.shard_plan`); each model ends where it would al
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
 from core.datasets import Dataset
 from core.engine.config import TrainConfig
+from core.engine.conv import is_cnn
 from core.engine.cores import shard_plan
 from core.engine.guard import deadline_within, guarded
 from core.engine.results import TrainResult
@@ -23,23 +24,44 @@ from core.engine.trainer import ProgressFn, Trainer, default_eval_every
 
 
 def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | None = None,
-        eval_every: int | None = None, deadline: float | None = None) -> list[TrainResult]:
+        eval_every: int | None = None, deadline: float | None = None,
+        owners: Sequence[tuple[int, int]] | None = None) -> list[TrainResult]:
     """Train every config to its own epochs; one result per config, in order.
 
     The run guard (:mod:`core.engine.guard`) sees every config once, before any weights exist:
     a refused request allocates nothing. ``progress`` is called from this thread with the first
     stack's trainer. ``deadline`` (``time.monotonic()`` seconds): see :meth:`Trainer.run`.
+
+    ``owners``: (start, end) of each request merged into this run (several visitors' stacks of one
+    shape on one data set): each model then ends exactly as its own request's fit would end it (its
+    evaluation schedule and early stopping are its request's, and the run trains on one thread per
+    stack). Models that stop leave the stack, so a stopped model costs nothing more.
     """
-    plan = shard_plan(configs, data)
+    if owners is None:
+        owners = [(0, len(configs))]
+    alone = [tuple(configs[lo:hi]) for lo, hi in owners for _ in range(lo, hi)]
+    if len(alone) != len(configs):
+        raise ValueError("owners must cover every config once, in order")
+    merged = len(owners) > 1
+    for hook in _merge_point:
+        merged_results = None if merged else hook(configs, data, progress, eval_every, deadline)
+        if merged_results is not None:
+            return merged_results
+    plan = [list(range(len(configs)))] if merged else shard_plan(configs, data)  # merged: one stack, one thread
     t0 = time.perf_counter()
     with guarded(configs, data) as limit:  # hosted: priced and queued here; may cap the wall-clock time
         deadline = deadline_within(limit, deadline)
-        trainers = [Trainer([configs[k] for k in part], data) for part in plan]  # here: seeding is global
+        trainers = [Trainer([configs[k] for k in part], data, [alone[k] for k in part])
+                    for part in plan]  # here: seeding is global
+        stops = len({(c.epochs, c.patience) for c in configs}) > 1 or any(c.patience for c in configs)
+        for tr in trainers:
+            tr.compact = merged or (stops and tr.K > 1 and not is_cnn(configs[0]))
+            tr.one_thread = merged
         if len(trainers) == 1:
             trainers[0].run_unguarded(None, progress, eval_every, 0.25, deadline)
         else:
             every = default_eval_every(configs) if eval_every is None else eval_every  # as one stack would
-            _side_by_side(trainers, progress, every, deadline)
+            _side_by_side(trainers, progress, every if not merged else eval_every, deadline)
     if len(trainers) == 1:
         return trainers[0].results()
     wall = time.perf_counter() - t0
@@ -50,6 +72,20 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
             r.extra["stacks"] = len(plan)
             results[k] = r
     return [r for r in results if r is not None]
+
+
+MergePoint = Callable[[Sequence[TrainConfig], Dataset, "ProgressFn | None", "int | None", "float | None"],
+                     "list[TrainResult] | None"]
+_merge_point: list[MergePoint] = []
+
+
+def set_merge_point(hook: MergePoint | None) -> None:
+    """Install ``hook(configs, data, progress, eval_every, deadline)``, asked first by every fit(): it may
+    train the request together with others of one shape (a shared server's merge, core.serve.merge) and
+    return its results, or return None to let fit() train it here. None removes it."""
+    _merge_point.clear()
+    if hook is not None:
+        _merge_point.append(hook)
 
 
 def _side_by_side(trainers: list[Trainer], progress: ProgressFn | None, eval_every: int,

@@ -21,6 +21,19 @@ from core.engine.models import build_mlp, linear_layers
 
 Layers = list[tuple[torch.Tensor, torch.Tensor]]
 
+LANES = 16  # floats in the widest vector torch's fused kernels use (AVX-512): see core.engine.optim
+
+
+def padded(n: int) -> int:
+    """n rounded up to a whole number of vector lanes."""
+    return -(-n // LANES) * LANES
+
+
+def padded_zeros(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(buffer, view): a zero buffer of padded(n) floats and its first n, the tensor to use."""
+    buf = torch.zeros(padded(n))
+    return buf, buf[:n]
+
 
 class Layout:
     """Where each layer's parameters sit in a stack's flat tensor: blocks (offset, shape [K, a, b])."""
@@ -67,6 +80,18 @@ class Layout:
         return torch.cat([v.view(-1, 1, 1).expand(s).reshape(-1) for _, s in self.blocks])
 
 
+# hidden activations whose torch kernels give an element the same bits wherever it sits in a tensor (measured;
+# sigmoid, softplus, silu, elu, selu and mish compute a tensor's last few elements in a scalar path that
+# rounds otherwise, and so does the sigmoid of a binary task's output)
+EXACT_ANYWHERE = frozenset({"identity", "tanh", "relu", "leaky_relu", "gelu", "softsign", "hard_sigmoid", "hard_tanh"})
+
+
+def stacks_exactly(configs: Sequence[TrainConfig], task: str) -> bool:
+    """Whether each of these models gets the same numbers in any stack at any place, as alone (what a run
+    merging several visitors' models needs)."""
+    return task != "binary" and all(c.activation in EXACT_ANYWHERE for c in configs)
+
+
 def activation_runs(configs: Sequence[TrainConfig]) -> list[tuple[int, int]]:
     """(start, end) of each run of consecutive configs with one activation, in order."""
     runs: list[tuple[int, int]] = []
@@ -88,68 +113,77 @@ class Stack:
     """K models of one shape (checked by the trainer): weights, gradient buffer and batched forward."""
 
     def __init__(self, configs: Sequence[TrainConfig], data: Dataset) -> None:
-        self.configs = list(configs)
-        self.K = K = len(configs)
         self.task = data.task
         self.loss_kind = loss_kind(configs[0], data.task)
         self.n_in, self.n_out = data.n_features, data.n_outputs
+        rows = torch.stack([initial_weights(c, self.n_in, self.n_out) for c in configs])
+        self._setup(configs, rows)
+
+    def _setup(self, configs: Sequence[TrainConfig], rows: torch.Tensor) -> None:
+        """The stack of ``configs`` starting from weights ``rows`` [K, P] (nn.Linear order per model)."""
+        self.configs = list(configs)
+        self.K = K = len(configs)
         widths = [self.n_in, *configs[0].hidden, self.n_out]
         self.shapes = [(widths[i + 1], widths[i]) for i in range(len(widths) - 1)]  # (out, in) per layer
         self.hidden_widths = list(configs[0].hidden)  # [H] per hidden layer
         self.layout = Layout(K, self.shapes)
-        self.flat = self.layout.from_rows(torch.stack([initial_weights(c, self.n_in, self.n_out) for c in configs]))
-        self.grad = torch.zeros_like(self.flat)
+        # padded buffers: the optimiser's fused kernel then takes its vector path on every element
+        self.flat_buf, self.flat = padded_zeros(K * self.layout.P)
+        self.flat.copy_(self.layout.from_rows(rows))
+        self.grad_buf, self.grad = padded_zeros(K * self.layout.P)
         # views updated in place by the optimiser and the manual backprop
         self.flat_layers, self.grad_layers = self.layout.layers(self.flat), self.layout.layers(self.grad)
         self.flat_Wt = [W.transpose(1, 2) for W, _ in self.flat_layers]  # [K, in, out]
         # contiguous groups of one activation (in config order) so each is one call on a view
         self.act_groups = [(lo, hi, activations.get(configs[lo].activation)) for lo, hi in activation_runs(configs)]
 
+    def subset(self, keep: Sequence[int]) -> Stack:
+        """A stack of the models ``keep`` (indices, in order) with their weights now."""
+        new = Stack.__new__(Stack)
+        new.task, new.loss_kind, new.n_in, new.n_out = self.task, self.loss_kind, self.n_in, self.n_out
+        new._setup([self.configs[k] for k in keep], self.layout.to_rows(self.flat)[list(keep)])
+        return new
+
     def layers(self, flat: torch.Tensor | None = None) -> Layers:
         """(W [K, out, in], b [K, 1, out]) per layer of flat (default: the live weights)."""
         return self.flat_layers if flat is None or flat is self.flat else self.layout.layers(flat)
 
-    def _act(self, z: torch.Tensor) -> torch.Tensor:
-        if len(self.act_groups) == 1:
-            return self.act_groups[0][2](z)
-        return torch.cat([fn(z[a:b]) for a, b, fn in self.act_groups])
+    def _act(self, z: torch.Tensor, lo: int = 0) -> torch.Tensor:
+        """The activations of models lo.. (z [k, B, H] holds models lo..lo+k)."""
+        hi = lo + len(z)
+        groups = [(max(a, lo) - lo, min(b, hi) - lo, fn) for a, b, fn in self.act_groups if a < hi and b > lo]
+        if len(groups) == 1:
+            return groups[0][2](z)
+        return torch.cat([fn(z[a:b]) for a, b, fn in groups])
 
     def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, capture: list | None = None,
-                masks: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+                masks: Sequence[torch.Tensor] | None = None, models: tuple[int, int] | None = None) -> torch.Tensor:
         """Logits of every model: x [K, B, F] (or [B, F], shared) -> [K, B, n_out].
 
         capture, if given, receives each hidden layer's (pre-activation, activation) [K, B, H].
         masks: dropout masks per hidden layer [K, B, H], multiplied into its activation (training).
+        models: (lo, hi): only those models' logits [hi - lo, B, n_out] (x shared [B, F]).
         """
         layers = self.layers(flat)
-        if self.K == 1 and x.dim() == 2:  # one model on 2-D input: plain GEMMs with their bias
-            return self._forward_one(x, layers, capture, masks)
+        lo = 0
+        if models is not None:
+            lo, hi = models
+            layers = [(W[lo:hi], b[lo:hi]) for W, b in layers]
         h = x
         for li, (W, b) in enumerate(layers):
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                z = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], len(W), -1).transpose(0, 1) + b
+                t = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], len(W), -1).transpose(0, 1)
+                # into a model-major tensor: elementwise kernels then see each model's rows as alone
+                z = (t + b).contiguous() if torch.is_grad_enabled() else \
+                    torch.add(t, b, out=torch.empty(len(W), h.shape[0], W.shape[1]))
             else:
                 z = torch.baddbmm(b, h, W.transpose(1, 2))
             if li == len(layers) - 1:
                 return z
-            a = self._act(z)
+            a = self._act(z, lo)
             if capture is not None:
                 capture.append((z.detach(), a.detach()))
             h = a if masks is None else a * masks[li]
-        raise AssertionError("unreachable")
-
-    def _forward_one(self, x: torch.Tensor, layers: Layers, capture: list | None,
-                     masks: Sequence[torch.Tensor] | None) -> torch.Tensor:
-        """forward() for K = 1 on x [B, F]: [1, B, n_out]."""
-        h = x
-        for li, (W, b) in enumerate(layers):
-            z = torch.addmm(b[0], h, W[0].t())
-            if li == len(layers) - 1:
-                return z.unsqueeze(0)
-            a = self._act(z)
-            if capture is not None:
-                capture.append((z.detach().unsqueeze(0), a.detach().unsqueeze(0)))
-            h = a if masks is None else a * masks[li][0]
         raise AssertionError("unreachable")
 
     def loss_per_model(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -158,8 +192,8 @@ class Stack:
         if y.dim() == 1:
             y = y.expand(K, B)
         if self.task == "multiclass":
-            if self.loss_kind == "ce":
-                return F.cross_entropy(logits.reshape(K * B, -1), y.reshape(-1), reduction="none").view(K, B).mean(1)
+            if self.loss_kind == "ce":  # cross-entropy as logsumexp - the target's logit (F.cross_entropy: ~7x slower)
+                return (torch.logsumexp(logits, -1) - logits.gather(-1, y.unsqueeze(-1)).squeeze(-1)).mean(1)
             onehot = F.one_hot(y, self.n_out).float()
             return ((torch.softmax(logits, -1) - onehot) ** 2).sum(-1).mean(1)
         z = logits.squeeze(-1)

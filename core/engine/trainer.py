@@ -76,7 +76,8 @@ class Trainer:
     (who still trains, early stopping) and ``log`` (the epoch rows); plus the epoch reached.
     """
 
-    def __init__(self, configs: Sequence[TrainConfig], data: Dataset) -> None:
+    def __init__(self, configs: Sequence[TrainConfig], data: Dataset,
+                 alone: Sequence[tuple[TrainConfig, ...]] | None = None) -> None:
         check_stack(configs)
         self.configs = list(configs)
         self.data = data
@@ -85,7 +86,8 @@ class Trainer:
         self.backprop = Backprop(self.stack, self.dropout, Penalty(configs), data.y_train.dtype)
         if isinstance(self.stack, ConvStack):
             self.backprop.fast = False  # its gradients come from autograd
-        self.optim = Optimizer(configs, self.stack.layout, self.stack.flat)
+        self.optim = Optimizer(configs, self.stack.layout, self.stack.flat, getattr(self.stack, "flat_buf", None),
+                               getattr(self.stack, "grad_buf", None))
         self.evaluator = Evaluator(self.stack, data)
         self.stopping = Stopping(configs, self.stack.layout, self.stack.flat)
         self.log = EpochLog(len(configs))
@@ -94,6 +96,18 @@ class Trainer:
         self.helpers = True  # may use a spare core: dropout masks drawn ahead, evaluation beside the loop
         self.cancelled = False  # set from another thread: stop after the current epoch
         self.cut_short: torch.Tensor | None = None  # [K]: models the last run's deadline stopped
+        # each model's own stack: the configs it would train with alone (its evaluation schedule and early
+        # stopping follow that stack's, so a model merged with others' ends exactly as it would alone)
+        whole = tuple(self.configs)
+        self.alone: list[tuple[TrainConfig, ...]] = list(alone) if alone is not None else [whole] * len(configs)
+        self.stopping.watching = torch.tensor([any(c.patience for c in a) for a in self.alone])
+        self.compact = False  # models that stop leave the stack (fit() sets it; a stopped model costs nothing)
+        self.one_thread = False  # train on one thread (a merged run: its numbers are then those of a run alone)
+        self.alone_all = list(self.alone)
+        self.merged = len({id(a) for a in self.alone}) > 1  # models of several stacks (several visitors')
+        self.ids = list(range(len(configs)))  # the original index of each model now in the stack
+        self._done: dict[int, TrainResult] = {}  # models that left the stack: original index -> result
+        self._raw: dict[int, tuple[int, int]] = {}  # their (stopped, best) epochs as recorded
 
     # ---- the models, for pages and probes -------------------------------------------------------
     @property
@@ -172,11 +186,36 @@ class Trainer:
 
         Rows after a model stopped are dropped; epochs that were not evaluated have NaN metrics.
         """
+        if k is not None and self._done:
+            if k in self._done:
+                return self._done[k].history
+            k = self.ids.index(k)
         return self.log.frame(self.stopping.stopped, k)
 
     def results(self) -> list[TrainResult]:
         """One :class:`TrainResult` per model, in config order; early-stopped models get their best weights."""
-        return collect(self)
+        st = self.stopping
+        raw = {**self._raw, **{i: (int(st.stopped[p]), int(st.best_epoch[p])) for p, i in enumerate(self.ids)}}
+        results = {**self._done, **dict(zip(self.ids, collect(self)))}
+        # a run alone ends when its last model stops: epochs not recorded (0) are read as that epoch
+        ends: dict[int, int | None] = {}
+        for i, a in enumerate(self.alone_all):
+            prev, s = ends.get(id(a), 0), raw[i][0]
+            ends[id(a)] = None if s == 0 or prev is None else max(prev, s)
+        for i, a in enumerate(self.alone_all):
+            end = ends[id(a)] or self.epoch
+            results[i].stopped_epoch, results[i].best_epoch = raw[i][0] or end, raw[i][1] or end
+        return [results[i] for i in range(len(results))]
+
+    def finished(self, ids: Sequence[int]) -> list[TrainResult] | None:
+        """The results of the models ``ids`` (original indices, one request's) once all have left the
+        stack, else None (a merged run hands a visitor its results as soon as its own models stop)."""
+        if not all(i in self._done for i in ids):
+            return None
+        end = max(self._raw[i][0] for i in ids)
+        for i in ids:
+            self._done[i].stopped_epoch, self._done[i].best_epoch = self._raw[i][0] or end, self._raw[i][1] or end
+        return [self._done[i] for i in ids]
 
     # ---- the loop -------------------------------------------------------------------------------
     def run(self, epochs: int | None = None, progress: ProgressFn | None = None,
@@ -207,12 +246,26 @@ class Trainer:
                      eval_every=default_eval_every(self.configs) if eval_every is None else eval_every,
                      progress=progress, report_seconds=report_seconds, deadline=deadline)
         self.cut_short = None
-        step_flops = 6 * self.K * B * _row_macs(self.stack)
+        self._schedule(eval_every)
+        step_flops = 0.0 if self.one_thread else 6 * self.K * B * _row_macs(self.stack)
         with cores.training_threads(step_flops) as spare_core:
             self._loop(plan, spare_core)
         self.seconds += time.perf_counter() - t0
         if progress is not None:
             progress(self.epoch, total, self)
+
+    def _schedule(self, eval_every: int | None) -> None:
+        """Each model's evaluation schedule, that of its stack alone: (every, last epoch, end epochs, watch)."""
+        self._sched = {id(a): (default_eval_every(a) if eval_every is None else eval_every, max(c.epochs for c in a),
+                               {c.epochs for c in a}, any(c.patience for c in a)) for a in self.alone}
+
+    def _due(self, e: int, target: int) -> torch.Tensor | None:
+        """Models whose own stack evaluates epoch e [K] (bool); None: every model's does."""
+        due = {key: e % every == 0 or e == min(last, target) or watch or e in ends
+               for key, (every, last, ends, watch) in self._sched.items()}
+        if all(due.values()):
+            return None
+        return torch.tensor([due[id(a)] for a in self.alone])
 
     def _loop(self, plan: _Plan, spare_core: bool) -> None:
         """Epochs until the plan's target, every model stopped, a cancel or the deadline."""
@@ -231,6 +284,8 @@ class Trainer:
                 if cut:
                     self.cut_short = self.stopping.active.clone()
                     break
+                if self.compact:
+                    self._compact()
             self._settle()
         finally:
             if ahead is not None:
@@ -246,6 +301,8 @@ class Trainer:
         masks come a chunk at a time, and evaluation (~50 calls) moves only when it is big.
         """
         if not (self.helpers and spare_core):
+            return None
+        if self.compact:  # the generators must stay where the loop is: a stack made of some models takes them
             return None
         s, epochs = self.stack, plan.target - self.epoch
         ahead = None
@@ -272,7 +329,12 @@ class Trainer:
                 losses, grad = self.backprop.step(xb, yb, masks)
                 self.optim.step(grad, self.stopping.active)
                 batch_losses.append(losses)
-        return batch_losses[0] if len(batch_losses) == 1 else torch.stack(batch_losses).mean(0)
+        if len(batch_losses) == 1:
+            return batch_losses[0]
+        total = batch_losses[0].clone()  # added in batch order: each model's sum is the same in any stack
+        for losses in batch_losses[1:]:
+            total += losses
+        return total.div_(len(batch_losses))
 
     def _batch(self, rows: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """A batch's inputs [K, b, F] and targets [K, b], gathered into the workspace (cache-sized);
@@ -303,13 +365,68 @@ class Trainer:
         active = st.active  # who was training at this epoch (before the models that end now stop)
         if ending:
             st.end(e)
-        if not (e % eval_every == 0 or e == target or st.watch or ending):
+        due = self._due(e, target) if self.merged else None
+        if due is not None:
+            row["_due"] = due
+        if not (e % eval_every == 0 or e == target or st.watch or ending) and not self.merged or \
+                due is not None and not bool(due.any()):
+            row.pop("_due", None)
             self.log.rows.append(row)
         elif self.evaluator.helper and e != target:
             self.evaluator.defer(row, active, e)
         else:
             row.update(self.evaluator())
             self._decide(row, self.stack.flat, active, e)
+
+    # ---- models that stopped leave the stack ------------------------------------------------------
+    COMPACT_SHARE = 0.125  # leave when this share of the stack (or 4 models) has stopped
+
+    def _compact(self) -> None:
+        """Models that stopped leave: their results are made now, the rest train on as a smaller stack."""
+        off = int((~self.stopping.active).sum())
+        if off == 0 or off == self.K or (off < 4 and off < self.COMPACT_SHARE * self.K):
+            return
+        self._settle()  # a pending evaluation's decisions first
+        active = self.stopping.active.tolist()
+        keep = [p for p in range(self.K) if active[p]]
+        gone = [p for p in range(self.K) if not active[p]]
+        if not keep:
+            return
+        done = self._subset(gone)
+        for p, r in zip(gone, collect(done)):
+            i = self.ids[p]
+            self._done[i] = r
+            self._raw[i] = (int(self.stopping.stopped[p]), int(self.stopping.best_epoch[p]))
+        new = self._subset(keep)
+        helper = self.evaluator.helper
+        self.evaluator.stop_helper()
+        for name in ("configs", "stack", "dropout", "backprop", "optim", "evaluator", "stopping", "log", "alone",
+                     "ids"):
+            setattr(self, name, getattr(new, name))
+        if helper:
+            self.evaluator.start_helper()
+
+    def _subset(self, keep: list[int]) -> Trainer:
+        """A trainer of the models ``keep`` (positions now) in the state they are in."""
+        new = Trainer.__new__(Trainer)
+        new.__dict__.update(self.__dict__)
+        new.configs = [self.configs[p] for p in keep]
+        assert isinstance(self.stack, Stack)
+        new.stack = self.stack.subset(keep)
+        new.dropout = self.dropout.subset(keep)
+        new.backprop = Backprop(new.stack, new.dropout, Penalty(new.configs), self.data.y_train.dtype)
+        new.optim = Optimizer(new.configs, new.stack.layout, new.stack.flat, new.stack.flat_buf, new.stack.grad_buf)
+        m, v = self.optim.state_rows()
+        new.optim.load_rows(m[keep], v[keep], self.optim.step_count)
+        new.evaluator = Evaluator(new.stack, self.data)
+        new.stopping = self.stopping.subset(keep, new.stack.layout, new.stack.flat)
+        new.log = EpochLog(len(keep))
+        idx = torch.tensor(keep)
+        new.log.rows = [{k: (v[idx] if isinstance(v, torch.Tensor) else v) for k, v in row.items()}
+                        for row in self.log.rows]
+        new.alone = [self.alone[p] for p in keep]
+        new.ids = [self.ids[p] for p in keep]
+        return new
 
     def _settle(self) -> None:
         """Apply a pending (helper-thread) evaluation, if any."""
@@ -322,6 +439,11 @@ class Trainer:
 
     def _decide(self, row: dict[str, Any], flat: torch.Tensor, active: torch.Tensor, e: int) -> None:
         """Keep epoch e's row; with early stopping, let it decide on the weights flat evaluated there."""
+        due = row.pop("_due", None)
+        if due is not None:  # models whose own stack would not evaluate this epoch: not evaluated
+            for name, v in row.items():
+                if name not in ("epoch", "train_loss"):
+                    row[name] = torch.where(due, v, torch.nan)
         self.log.rows.append(row)
         if self.stopping.watch:
             self.stopping.decide(row, flat, active, e)

@@ -14,6 +14,10 @@ reruns) takes over that place instead of adding another; the superseded waiter g
 :class:`Superseded`. A waiter that leaves (its script run was stopped for a rerun) keeps its place for
 a few seconds, so the rerun's request takes it over instead of going to the back.
 
+Runs of one shape train together (:mod:`core.serve.merge`, when ``NNLAB_MERGE`` is on: by default on a
+hosted server): requests that can share one stacked run wait as one batch, which takes ONE place in
+this line under its own name (``merged:<n>``) and trains them all when it gets a slot.
+
 Identity is the session: without logins a visitor with two tabs has two sessions, hence two places.
 What bounds such a visitor is the per-request budget (core.serve.price): each place holds at most one
 budget's worth of work.

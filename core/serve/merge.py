@@ -1,0 +1,322 @@
+"""Runs of one shape train together: visitors' requests that can share one stacked run are trained as one.
+
+A request reaches :meth:`Merger.join` from the engine's ``fit()`` (through its merge point, which a shared
+server installs): a list of models of one shape on one data set. Requests with the same key (what the
+models share: layer sizes, batch, loss, optimiser, the data's contents and the evaluation schedule asked
+for) wait together in a batch; the batch takes ONE place in the fair training queue and, once it has a
+slot, trains every waiting request as one stack (``fit(..., owners=...)``), which gives each model
+exactly the numbers it would have had alone. Each visitor gets its own results, its own live progress
+(called on its own thread), and its results as soon as its own models have stopped.
+
+The batch trains on a thread of its own: a visitor who leaves does not stop the others' run (when every
+visitor of a batch has left, it stops). It is priced as what it costs: one stack of all its models,
+checked against one run's budget; a request that would take it over starts a new batch.
+
+Nothing here names a page: the key is read from the models (TrainConfigs) and the data's contents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core import settings
+from core.serve import price
+from core.serve.queue import FairQueue, WaitFn, training_queue
+
+WINDOW = 0.25  # seconds a new batch waits for others of its shape even when a slot is free
+PER_MODEL = ("seed", "activation", "init", "lr", "momentum", "l1", "l2", "dropout", "epochs", "patience")
+
+
+def data_fingerprint(data: Any) -> str:
+    """A hash of a Dataset's contents (train, test, validation rows and targets), its task and outputs."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{data.task}|{data.n_outputs}".encode())
+    for name in ("X_train", "y_train", "X_test", "y_test", "X_val", "y_val"):
+        t = getattr(data, name, None)
+        h.update(name.encode())
+        if t is not None:
+            h.update(str((tuple(t.shape), str(t.dtype))).encode())
+            h.update(t.contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def mergeable(configs: Sequence[Any], data: Any) -> bool:
+    """Whether a request can train in a merged run and get exactly its own numbers: an MLP stack whose
+    every model computes the same bits at any place of a stack (core.engine.stack.stacks_exactly)."""
+    from core.engine.conv import is_cnn
+    from core.engine.stack import stacks_exactly
+
+    return bool(configs) and not is_cnn(configs[0]) and stacks_exactly(configs, data.task)
+
+
+def merge_key(configs: Sequence[Any], data: Any, eval_every: int | None) -> tuple:
+    """What requests must share to train as one stack: every field but the per-model ones, the config's
+    type, the data's contents and the evaluation schedule asked for."""
+    c = configs[0]
+    shared = tuple((f.name, getattr(c, f.name)) for f in dataclasses.fields(c) if f.name not in PER_MODEL)
+    return (type(c).__qualname__, shared, data_fingerprint(data), eval_every)
+
+
+@dataclass(eq=False)
+class _Member:
+    session: str
+    configs: tuple
+    progress: Callable | None
+    ids: list[int] = field(default_factory=list)  # the models' indices in the batch's stack
+    results: list | None = None
+    left: bool = False
+
+
+@dataclass(eq=False)
+class Batch:
+    """Requests of one key trained as one stack; ``state``: open (taking requests), running, done."""
+
+    key: tuple
+    data: Any
+    eval_every: int | None
+    id: int
+    members: list[_Member] = field(default_factory=list)
+    state: str = "open"
+    price: Any = None
+    error: BaseException | None = None
+    place: tuple[int, int] = (0, 0)  # (runs ahead of it in the queue, runs training)
+    epoch: int = 0
+    version: int = 0
+    trainer: Any = None
+    seconds: float = 0.0
+
+    @property
+    def visitors(self) -> int:
+        return len({m.session for m in self.members})
+
+    def configs(self) -> list:
+        return [c for m in self.members for c in m.configs]
+
+
+class _View:
+    """What a visitor's progress callback sees of the merged run: its own models, by its own indices."""
+
+    def __init__(self, trainer: Any, ids: list[int], configs: tuple) -> None:
+        self._tr, self._ids, self.configs = trainer, ids, list(configs)
+        self.K = len(ids)
+        self.epoch = trainer.epoch
+
+    def history(self, k: int | None = None) -> Any:
+        if k is None:
+            import pandas as pd
+
+            parts = [self._tr.history(i).assign(model=j) for j, i in enumerate(self._ids)]
+            return pd.concat(parts, ignore_index=True)
+        return self._tr.history(self._ids[k])
+
+
+class Merger:
+    """Batches of requests of one shape, each trained as one stack holding one place in ``queue``."""
+
+    def __init__(self, queue: FairQueue | None = None, window: float = WINDOW) -> None:
+        self.queue = queue
+        self.window = window
+        self._cond = threading.Condition()
+        self._open: dict[tuple, list[Batch]] = {}
+        self._ids = itertools.count(1)
+        self.batches_run = 0
+        self.requests_merged = 0  # requests that shared their run with another visitor's
+
+    def join(self, session: str, configs: Sequence[Any], data: Any, progress: Callable | None = None,
+             eval_every: int | None = None, on_wait: WaitFn | None = None,
+             on_start: Callable[[int], None] | None = None) -> tuple[list, int]:
+        """Train ``configs`` (one visitor's stack) in a batch with others of its key: (results, other
+        visitors it trained with). ``on_wait(ahead, running)`` while the batch waits (it may raise to
+        leave), ``on_start(others)`` when it starts; ``progress`` as fit's, with this visitor's models."""
+        key = merge_key(configs, data, eval_every)
+        me = _Member(session, tuple(configs), progress)
+        with self._cond:
+            batch = self._place(key, me, data, eval_every)
+        last_place, last_call, seen, started = None, 0.0, 0, False
+        try:
+            while True:
+                with self._cond:
+                    if me.results is not None or batch.state == "done":
+                        break
+                    state, place, version = batch.state, batch.place, batch.version
+                    if state == "open":
+                        self._cond.wait(0.25)
+                now = time.monotonic()
+                if state == "open":
+                    if on_wait is not None and (place != last_place or now - last_call >= 0.5):
+                        last_place, last_call = place, now
+                        on_wait(*place)
+                    continue
+                if not started:
+                    started = True
+                    if on_start is not None:
+                        on_start(batch.visitors - 1)
+                if version != seen and me.progress is not None and batch.trainer is not None:
+                    seen = version
+                    total = max(c.epochs for c in me.configs)
+                    with contextlib.suppress(Exception):  # a view read while the run moves on: the next one draws
+                        me.progress(min(batch.epoch, total), total, _View(batch.trainer, me.ids, me.configs))
+                elif on_wait is not None and now - last_call >= 0.5:
+                    last_call = now
+                    on_wait(-1, -1)  # running: lets the caller notice a closed tab
+                with self._cond:
+                    if me.results is None and batch.state != "done":
+                        self._cond.wait(0.25)
+        except BaseException:
+            self._leave(batch, me)
+            raise
+        if batch.error is not None and me.results is None:
+            raise batch.error
+        assert me.results is not None
+        return me.results, batch.visitors - 1
+
+    # ---- batches -------------------------------------------------------------------------------
+    def _place(self, key: tuple, me: _Member, data: Any, eval_every: int | None) -> Batch:
+        """The open batch of this key that can take ``me`` within one run's budget, else a new one."""
+        for batch in self._open.get(key, []):
+            if batch.state == "open" and self._fits(batch.configs() + list(me.configs), data):
+                batch.members.append(me)
+                self._cond.notify_all()
+                return batch
+        batch = Batch(key, data, eval_every, next(self._ids), [me])
+        self._open.setdefault(key, []).append(batch)
+        threading.Thread(target=self._run, args=(batch,), name=f"nnlab-merged-{batch.id}", daemon=True).start()
+        return batch
+
+    @staticmethod
+    def _fits(configs: list, data: Any) -> bool:
+        """One stack of ``configs`` on ``data`` within one run's budget (the price of what it trains)."""
+        return price.over_budget(price.request_price(configs, data), hints=False) is None
+
+    def _leave(self, batch: Batch, me: _Member) -> None:
+        with self._cond:
+            me.left = True
+            if batch.state == "open" and me in batch.members:
+                batch.members.remove(me)
+            if batch.state == "running" and batch.trainer is not None and all(m.left for m in batch.members):
+                batch.trainer.cancelled = True  # nobody waits for it any more
+            self._cond.notify_all()
+
+    def _run(self, batch: Batch) -> None:
+        """The batch's own thread: wait the window and a slot, then train every request as one stack."""
+        _local.batch = True
+        time.sleep(self.window)
+        queue = self.queue or training_queue()
+
+        def on_wait(ahead: int, running: int) -> None:
+            with self._cond:
+                batch.place = (ahead, running)
+                self._cond.notify_all()
+        try:
+            with queue.slot(f"merged:{batch.id}", on_wait):
+                with self._cond:
+                    batch.state = "running"
+                    self._open[batch.key].remove(batch)
+                    if not self._open[batch.key]:
+                        del self._open[batch.key]
+                    members = [m for m in batch.members if not m.left]
+                    batch.members = members
+                    self._cond.notify_all()
+                if members:
+                    self._train(batch, members)
+        except BaseException as e:  # noqa: BLE001 - handed to every waiting visitor
+            batch.error = e
+        finally:
+            with self._cond:
+                batch.state = "done"
+                if batch.key in self._open and batch in self._open[batch.key]:
+                    self._open[batch.key].remove(batch)
+                self._cond.notify_all()
+
+    def _train(self, batch: Batch, members: list[_Member]) -> None:
+        from core.engine import fit  # torch: only when a batch trains
+
+        # identical requests (the same stack of configs) train once and share their results
+        unique: dict[tuple, list[_Member]] = {}
+        for m in members:
+            unique.setdefault(m.configs, []).append(m)
+        configs, owners = [], []
+        for stack, ms in unique.items():
+            lo = len(configs)
+            configs += list(stack)
+            owners.append((lo, len(configs)))
+            for m in ms:
+                m.ids = list(range(lo, len(configs)))
+        batch.price = price.request_price(configs, batch.data)
+        lim = settings.limits().run_wall_seconds
+        deadline = None if lim is None else time.monotonic() + lim
+        t0 = time.perf_counter()
+
+        def progress(epoch: int, total: int, trainer: Any) -> None:
+            with self._cond:
+                batch.epoch, batch.trainer = epoch, trainer
+                batch.version += 1
+                for m in members:  # a visitor whose models have all stopped gets its results now
+                    if m.results is None:
+                        done = trainer.finished(m.ids)
+                        if done is not None:
+                            m.results = done
+                if all(m.left for m in members):
+                    trainer.cancelled = True
+                self._cond.notify_all()
+
+        results = fit(configs, batch.data, progress=progress, eval_every=batch.eval_every, deadline=deadline,
+                      owners=owners)
+        batch.seconds = time.perf_counter() - t0
+        with self._cond:
+            self.batches_run += 1
+            if batch.visitors > 1:
+                self.requests_merged += len(members)
+            for m in members:
+                if m.results is None:
+                    m.results = [results[i] for i in m.ids]
+            self._cond.notify_all()
+
+
+class _Local(threading.local):
+    batch = False  # this thread is a batch's own
+
+
+_local = _Local()
+
+
+def in_batch_thread() -> bool:
+    """True on a batch's own thread (its fit() trains the batch: it must not join one)."""
+    return _local.batch
+
+
+def hook(merger_: Merger, session: Callable[[], str | None]) -> Callable:
+    """A merge point for core.engine.fitting.set_merge_point: every fit() of a thread whose ``session()``
+    is not None (a visitor's) and that can merge joins a batch of ``merger_``; others train as they are."""
+    def merge_point(configs, data, progress, eval_every, deadline):
+        sid = session()
+        if sid is None or in_batch_thread() or not mergeable(configs, data):
+            return None
+        return merger_.join(sid, configs, data, progress, eval_every)[0]
+    return merge_point
+
+
+_MERGER: Merger | None = None
+_LOCK = threading.Lock()
+
+
+def merger() -> Merger:
+    """The one merger of this server process."""
+    global _MERGER
+    with _LOCK:
+        if _MERGER is None:
+            _MERGER = Merger()
+        return _MERGER
+
+
+def shared_message(others: int) -> str:
+    """The line a visitor sees when its run was trained together with others'."""
+    return f"trained with {others} other{'s' if others != 1 else ''} in one run (runs of one shape train together)"

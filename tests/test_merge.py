@@ -1,0 +1,149 @@
+"""Runs of one shape train together (core.serve.merge): each visitor gets exactly its result alone."""
+
+import hashlib
+import threading
+
+import pytest
+import torch
+
+from core import settings
+from core.datasets import gate, make_dataset
+from core.digits.jobs import default_config, load_data
+from core.engine import TrainConfig, fit
+from core.serve import merge
+from core.serve.queue import FairQueue
+
+
+def digest(results) -> str:
+    """Every number a visitor gets: weights, history, metrics, stop and best epochs (bit for bit)."""
+    h = hashlib.sha256()
+    for r in results:
+        for k in sorted(r.state):
+            h.update(k.encode())
+            h.update(r.state[k].numpy().tobytes())
+        h.update(r.history.to_numpy(dtype="float64").tobytes())
+        h.update(repr(sorted(r.metrics.items())).encode())
+        h.update(f"{r.stopped_epoch},{r.best_epoch},{r.diverged}".encode())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def digits_data():
+    return load_data(default_config("digits"))
+
+
+def visitors():
+    """A class on the Digit Recognizer: each its own lr, dropout, epochs or early stopping; one asks for two models."""
+    base = default_config("digits").replace(epochs=30, patience=3)
+    return [[base.replace(lr=0.002)], [base.replace(lr=0.02)], [base.replace(dropout=0.0, patience=0, epochs=12)],
+            [base.replace(lr=0.01, dropout=0.3), base.replace(lr=0.004, dropout=0.1)], [base.replace(lr=0.002)]]
+
+
+def test_a_merged_run_gives_each_request_the_digests_it_has_alone(digits_data):
+    reqs = visitors()
+    alone = [digest(fit(r, digits_data)) for r in reqs]
+    flat = [c for r in reqs for c in r]
+    owners, lo = [], 0
+    for r in reqs:
+        owners.append((lo, lo + len(r)))
+        lo += len(r)
+    merged = fit(flat, digits_data, owners=owners)
+    got = [digest(merged[a:b]) for a, b in owners]
+    assert got == alone
+
+
+def test_tanh_nets_with_their_own_lr_epochs_and_seeds_merge_bit_for_bit():
+    X, y = gate("XOR")
+    data = make_dataset(X, y.astype("float32"), task="regression")
+    reqs = [[TrainConfig(hidden=(4,), activation=a, lr=lr, epochs=ep, seed=s, loss="mse") for s in range(5)]
+            for a, lr, ep in (("tanh", 0.1, 300), ("tanh", 0.05, 200), ("gelu", 0.1, 300))]
+    alone = [digest(fit(r, data)) for r in reqs]
+    merged = fit([c for r in reqs for c in r], data, owners=[(0, 5), (5, 10), (10, 15)])
+    assert [digest(merged[i:i + 5]) for i in (0, 5, 10)] == alone
+
+
+def test_requests_whose_numbers_depend_on_their_place_in_a_stack_are_not_merged(digits_data):
+    X, y = gate("XOR")
+    assert not merge.mergeable([TrainConfig(activation="tanh")], make_dataset(X, y, task="binary"))
+    assert not merge.mergeable([TrainConfig(activation="sigmoid")], digits_data)
+    assert merge.mergeable([default_config("digits")], digits_data)
+
+
+def test_the_queue_merges_waiting_visitors_into_one_run_and_one_who_leaves_stops_nobody(digits_data):
+    reqs = visitors()
+    alone = [digest(fit(r, digits_data)) for r in reqs]
+    q = FairQueue(1)
+    m = merge.Merger(q, window=0.5)
+    out: dict[int, tuple] = {}
+    errors: list = []
+
+    class Left(Exception):
+        pass
+
+    def leaver(ahead, running):
+        raise Left  # this visitor closes its tab while the batch waits
+
+    def visitor(i, on_wait=None, r=None):
+        try:
+            seen = []
+            res, others = m.join(f"s{i}", reqs[i if r is None else r], digits_data,
+                                 progress=lambda e, t, v: seen.append((e, t, v.K)), on_wait=on_wait)
+            out[i] = (digest(res), others, seen)
+        except Left:
+            out[i] = ("left",)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=visitor, args=(i,)) for i in range(len(reqs))]
+    threads.append(threading.Thread(target=visitor, args=(len(reqs), leaver, 0)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors
+    assert m.batches_run == 1 and q.granted_total == 1  # one stacked run, one place in the line
+    for i in range(len(reqs)):
+        d, others, seen = out[i]
+        assert d == alone[i]  # exactly the result alone
+        assert others == len(reqs) - 1  # the one who left is not counted
+        assert seen and all(k == len(reqs[i]) for _, _, k in seen)  # its own progress, its own models
+    assert out[len(reqs)] == ("left",)
+
+
+def test_a_request_that_would_take_a_batch_over_its_budget_starts_another(digits_data, monkeypatch):
+    monkeypatch.setattr(merge.Merger, "_fits", staticmethod(lambda configs, data: len(configs) <= 2))
+    reqs = [[default_config("digits").replace(epochs=3, lr=lr)] for lr in (0.001, 0.002, 0.003)]
+    m = merge.Merger(FairQueue(1), window=0.3)
+    done = []
+    threads = [threading.Thread(target=lambda r=r, i=i: done.append(m.join(f"v{i}", r, digits_data)[1]))
+               for i, r in enumerate(reqs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert m.batches_run == 2 and sorted(done) == [0, 1, 1]
+
+
+def test_the_merge_key_holds_shape_and_data_not_the_per_model_fields(digits_data):
+    base = default_config("digits")
+    key = merge.merge_key([base], digits_data, None)
+    assert key == merge.merge_key([base.replace(lr=0.1, dropout=0.0, seed=base.seed, epochs=5)], digits_data, None)
+    assert key != merge.merge_key([base.replace(hidden=(64,))], digits_data, None)
+    assert key != merge.merge_key([base.replace(batch_size=128)], digits_data, None)
+    assert key != merge.merge_key([base], digits_data, 5)
+    other = load_data(base.replace(seed=1))  # another split: other data
+    assert key != merge.merge_key([base], other, None)
+
+
+def test_merging_is_on_when_hosted_unless_nnlab_merge_says_otherwise(monkeypatch):
+    monkeypatch.delenv("NNLAB_MERGE", raising=False)
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    assert settings.merge_on()
+    monkeypatch.setenv("NNLAB_MERGE", "0")
+    assert not settings.merge_on()
+    monkeypatch.delenv("NNLAB_HOSTED")
+    monkeypatch.setenv("NNLAB_MERGE", "1")
+    assert settings.merge_on()
+    monkeypatch.delenv("NNLAB_MERGE")
+    assert not settings.merge_on()
+    assert torch.get_num_threads() >= 1
