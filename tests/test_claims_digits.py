@@ -80,7 +80,8 @@ def test_validation_above_training_is_explained_only_when_it_happens(default_run
     _, (off, _, _) = overfit_runs
     with both_sides("digits.val_above_train"):
         said = dcl.val_above_train_sentence(default_run)
-        assert said.holds and "2 shifted, rotated" in said and "80% of the epochs" in said
+        share = float((default_run.history["val_acc"] > default_run.history["train_acc"]).mean())
+        assert said.holds and "2 shifted, rotated" in said and f"{share:.0%} of the epochs" in said and share > 0.5
         assert (off.history["val_acc"] > off.history["train_acc"]).mean() < 0.5
         assert dcl.val_above_train_sentence(off) == ""
     plain_but_above = fake_run([1, 0.5], [0.9, 0.4], train_acc=[0.5, 0.6], val_acc=[0.7, 0.8])

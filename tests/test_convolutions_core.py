@@ -80,7 +80,7 @@ def test_filters_maps_occlusion_on_the_default_cnn(results):
     assert len(occ) == 64 and cls == int(J.probs(cnn, img[None]).argmax()) and 0 < p <= 1
     blank = np.zeros_like(img)
     occ0, _, _ = J.occlusion(cnn, blank)
-    assert np.allclose(occ0["drop"], 0)  # blanking an empty image changes nothing
+    assert np.allclose(occ0["drop"], 0, atol=1e-6)  # blanking an empty image changes nothing (float32 rounding aside)
 
 
 def test_receptive_field_is_the_square_around_the_unit():

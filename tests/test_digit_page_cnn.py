@@ -67,7 +67,7 @@ def test_read_with_the_cnn_shows_its_feature_maps_flags_a_non_digit_and_fine_tun
     at.file_uploader(key="d_files").set_value([("L.png", drawing(L_SHAPE), "image/png"),
                                                ("one.png", drawing(ONE), "image/png")]).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "Reading with: 8x8 digits CNN conv 8, 16" in texts(at, "caption")
+    assert "Reading with: 8x8 digits CNN conv5x5 8-16 + 128-10" in texts(at, "caption")
     assert any(m.value.startswith("Measured on this model") for m in at.markdown)  # the flag fits the CNN too
     caps = texts(at, "caption")
     assert "What each filter makes of your digit" in caps and "Layer 2's maps" in caps

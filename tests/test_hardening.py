@@ -55,8 +55,8 @@ def _reraise(self, e):  # handle_backmsg swallows errors into the page; a test w
 @pytest.fixture
 def restored(monkeypatch):
     """AppSession's handlers as Streamlit ships them, put back after the test."""
-    for name in hardening.GUARDS:
-        monkeypatch.setattr(AppSession, name, AppSession.__dict__[name])
+    for name in hardening.GUARDS:  # a hosted AppTest earlier in this process may have installed the guards
+        monkeypatch.setattr(AppSession, name, hardening.SHIPPED.get((AppSession, name), AppSession.__dict__[name]))
     monkeypatch.setattr(AppSession, "handle_backmsg_exception", _reraise)
     return AppSession
 

@@ -179,12 +179,15 @@ def counting(monkeypatch) -> tuple[list, list]:
     return priced, slots
 
 
-def test_one_digits_request_is_priced_once_and_takes_one_slot(monkeypatch, tmp_path):
+@pytest.mark.parametrize("merge", ["0", "1"])
+def test_one_digits_request_is_priced_once_and_takes_one_slot(monkeypatch, tmp_path, merge):
     """The Digit Recognizer's Train button, as the page runs it (widgets, ui.digits.obtain, the engine with the
-    app's run guard): one pricing, one slot. It was priced three times and took the slot twice, nested."""
+    app's run guard): one pricing, one slot. It was priced three times and took the slot twice, nested.
+    Merging on: the visitor's request is priced once at the door, and the merged run it joins once, as a whole."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setenv("NNLAB_MERGE", merge)
     monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path))
     priced, slots = counting(monkeypatch)
 
@@ -196,7 +199,11 @@ def test_one_digits_request_is_priced_once_and_takes_one_slot(monkeypatch, tmp_p
 
         set_run_guard(common._trainer_guard)
         try:
-            cfg = widgets.widget_config(lambda: default_config("digits").replace(epochs=3, augment_copies=0), None)
+            import os
+
+            epochs = 3 + int(os.environ["NNLAB_MERGE"])  # each case its own run (not the other's, cached)
+            cfg = widgets.widget_config(lambda: default_config("digits").replace(epochs=epochs, augment_copies=0),
+                                        None)
             results = obtain([cfg], None, True, "train")
             import streamlit as st
 
@@ -207,7 +214,13 @@ def test_one_digits_request_is_priced_once_and_takes_one_slot(monkeypatch, tmp_p
     at = AppTest.from_function(page, default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "trained 1" in " ".join(m.value for m in at.markdown)
-    assert len(priced) == 1 and len(priced[0].stacks) == 1 and len(slots) == 1, (priced, slots)
+    if merge == "0":
+        assert len(priced) == 1 and len(slots) == 1 and not slots[0].startswith("merged:"), (priced, slots)
+    elif slots and slots[0].startswith("merged:"):  # the door's price, then the merged run's, as a whole
+        assert len(priced) == 2 and priced[0].stacks == priced[1].stacks and len(slots) == 1, (priced, slots)
+    else:  # a run the engine cannot merge bit for bit trains in its own slot
+        assert len(priced) == 1 and len(slots) == 1, (priced, slots)
+    assert len(priced[0].stacks) == 1 and len(slots) == 1
 
 
 def test_a_link_to_the_activation_explorer_is_priced_once(monkeypatch, tmp_path):

@@ -7,6 +7,7 @@ never leave a torn file nor give a reader meta from one write and tensors from a
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -44,7 +45,8 @@ def test_a_result_trained_by_one_server_is_served_by_the_other(tmp_path):
         link_a, link_b = "tab=seeds&s_n_seeds=20&s_epochs=400", "tab=seeds&s_n_seeds=20&s_epochs=401"
 
         def ask(url: str, link: str):
-            v = asyncio.run(visit(url, "xor", link, "Solved XOR", timeout=180))
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a loop of its own (Playwright may run one here)
+                v = pool.submit(asyncio.run, visit(url, "xor", link, "Solved XOR", timeout=180)).result()
             assert v.ok, v.errors
             return v
 

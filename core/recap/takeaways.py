@@ -59,7 +59,7 @@ TAKEAWAYS: tuple[Takeaway, ...] = (
              ("neuron", "weighted sum", "activation", "perceptron", "xor", "epoch", "hidden layer", "loss")),
     Takeaway("The activation decides whether a deep network learns", "activations", {"tab": "depth"},
              "Activation Explorer ④ Depth: gradients layer by layer", _depth,
-             ("relu", "sigmoid", "gradient", "vanishing gradient", "accuracy")),
+             ("relu", "leaky relu", "sigmoid", "gradient", "vanishing gradient", "accuracy")),
     Takeaway("Training is gradient descent, and the learning rate makes or breaks it", "hyperparameters",
              {"sweep": "lr"}, "Hyperparameter Effects: the learning-rate sweep", _lr,
              ("gradient descent", "backpropagation", "learning rate", "loss")),
