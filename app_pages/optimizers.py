@@ -95,8 +95,8 @@ def view() -> None:
     st.caption("Dark is low loss (the valley's floor), light is high (the colour is log10 of the loss); the crosses "
                "mark the start and the minimum; each dot is where an optimizer stands at this step.")
     st.altair_chart(oc.loss_chart(run, step, surf.threshold), width="stretch")
-    if not ss.o_playing and st.query_params.get("step") != (str(step) if step else None):
-        if step:
+    if not ss.o_playing and st.query_params.get("step") != (str(step) if step < cfg.steps else None):
+        if step < cfg.steps:  # the whole paths (the page's first view) need no param
             st.query_params["step"] = str(step)
         elif "step" in st.query_params:
             del st.query_params["step"]
@@ -109,7 +109,7 @@ say.lesson(ocl.adam_between(reached, oj.longest_step(run), cfg), "markdown")
 links.try_next("optimizers")
 
 params = cfg.to_query()
-if int(ss.o_step):
+if int(ss.o_step) < cfg.steps:  # at the last step (the first view) the link needs no step
     params["step"] = str(int(ss.o_step))
 sync_url(params)
 share_link()

@@ -113,6 +113,11 @@ def test_the_page_at_its_defaults_states_the_three_claims_and_steps():
     md = "\n".join(m.value for m in at.markdown)
     assert "momentum got the loss below 0.01 in 61 steps" in md and "Adam's first step" in md
     assert "Adam got below 0.01 in 187 steps" in md
+    # it opens on the whole paths: at step 400, momentum's loss is far below SGD's
+    assert [m.label for m in at.metric][0] == "SGD: loss at step 400" and "step" not in at.query_params
+    sgd, mom = (float(m.value) for m in at.metric[:2])
+    assert mom < sgd
+    at.slider(key="o_step").set_value(0).run()
     assert [m.value for m in at.metric] == ["15.3"] * 3  # the same start: 0.05·81 + 5·2.25
     at.slider(key="o_step").set_value(100).run()
     assert at.query_params["step"] == "100" and [m.label for m in at.metric][0] == "SGD: loss at step 100"

@@ -117,7 +117,7 @@ class OptimizersLink(Config):
     """Optimizers' page param: step, the step the paths are drawn up to."""
 
     kind: ClassVar[str] = "link-optimizers"
-    step: int = param(0, lo=0, hi=2000, help="the step the paths are drawn up to")
+    step: int = param(2000, lo=0, hi=2000, help="the step the paths are drawn up to (past the last: the whole paths)")
 
 
 @dataclass(frozen=True)
