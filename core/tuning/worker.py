@@ -220,9 +220,13 @@ def run_worker(url: str | None, name: str, n_trials: int | None = None, parent: 
     ``n_trials`` trials ran here. Returns how many trials this worker ran."""
     import torch
 
+    prev = torch.get_num_threads()
     torch.set_num_threads(1)  # one core per worker: two workers on two cores, not four threads fighting
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return Worker(url, name, n_trials, parent, log, retry_s).run()
+    try:
+        return Worker(url, name, n_trials, parent, log, retry_s).run()
+    finally:  # run in-process (a test, a thread): the caller's own runs keep their thread count, and their bits
+        torch.set_num_threads(prev)
 
 
 # ---- worker processes started from the page ----------------------------------------------------
