@@ -9,7 +9,7 @@ from core.optimizers import charts as oc
 from core.optimizers import claims as ocl
 from core.optimizers import jobs as oj
 from ui import links, say
-from ui.common import check_request, seed_state, share_link, sync_url, widget_config
+from ui.common import admitted, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, url_config
 
@@ -51,9 +51,9 @@ field_widget(C, "momentum", label="Momentum β", key="o_momentum", widget="slide
 field_widget(C, "steps", label="Steps", key="o_steps", container=row, width=130)
 cfg = widget_config(lambda: C(surface=ss.o_surface, lr=float(ss.o_lr), momentum=float(ss.o_momentum),
                               steps=int(ss.o_steps)), url_cfg)
-check_request(cfg)  # hosted: priced at the door like every page's work (three paths of a few hundred steps)
 surf = oj.SURFACES[cfg.surface]
-run = paths(cfg)
+with admitted(cfg):  # hosted: priced at the door, then a training slot, like every page's work (three paths)
+    run = paths(cfg)
 grid = surface_grid(cfg.surface)
 reached = oj.steps_to(run, surf.threshold)
 
