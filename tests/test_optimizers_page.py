@@ -139,3 +139,14 @@ def test_play_moves_the_step_on():
     at.button(key="o_play").click().run()
     assert at.session_state["o_playing"]
     assert at.slider(key="o_step").value > 0  # the fragment's first run moved it (the timer moves it on)
+
+
+def test_hosted_the_paths_are_priced_and_take_a_training_slot(monkeypatch):
+    """Hosted: the three paths go through the one door (one price, one slot), not around the queue."""
+    from tests.test_price import counting
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    priced, slots = counting(monkeypatch)
+    at = page(steps="123")
+    assert not at.exception
+    assert len(priced) == 1 and len(slots) == 1, (priced, slots)
