@@ -57,7 +57,7 @@ def test_a_multi_objective_study_runs_in_two_workers_and_keeps_curves(storage_ur
     f = tuning.read_study(storage_url, name)
     done = f.trials[f.trials["state"] == "COMPLETE"]
     assert len(done) == 6 and done["worker"].nunique() == 2
-    study = optuna.load_study(study_name=name, storage=storage_url)
+    study = optuna.load_study(study_name=name, storage=tuning.open_storage(storage_url))
     assert study.directions == [optuna.study.StudyDirection.MAXIMIZE, optuna.study.StudyDirection.MINIMIZE]
     for t in study.get_trials():
         hidden = (t.params["width"],) * t.params["layers"]
