@@ -24,8 +24,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from core.serve.merge import SHARED_RE  # noqa: F401 - the page's own line, read back
+
 WAIT_RE = re.compile(r"waiting: (\d+) runs? ahead of yours")
-SHARED_RE = re.compile(r"trained with (\d+) others?")
 FINISHED = ForwardMsg.ScriptFinishedStatus
 ERROR = Alert.Format.ERROR
 

@@ -20,8 +20,11 @@ def test_the_waiting_line_is_the_one_the_server_says():
     for ahead in (0, 1, 7):
         m = WAIT_RE.search(wait_message(ahead, 2, 2))
         assert m and int(m.group(1)) == ahead
-    assert int(SHARED_RE.search("trained with 7 others").group(1)) == 7
-    assert SHARED_RE.search("trained with 1 other").group(1) == "1"
+    from core.serve.merge import shared_message
+
+    assert int(SHARED_RE.search(shared_message(7)).group(1)) == 7  # the page's own line, as the page writes it
+    assert SHARED_RE.search(shared_message(1)).group(1) == "1"
+    assert SHARED_RE.search("Training together with 3 other visitors' runs") is None
 
 
 def test_the_rerun_message_carries_the_link():

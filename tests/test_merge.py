@@ -2,6 +2,7 @@
 
 import hashlib
 import threading
+import time
 
 import pytest
 import torch
@@ -147,3 +148,45 @@ def test_merging_is_on_when_hosted_unless_nnlab_merge_says_otherwise(monkeypatch
     monkeypatch.delenv("NNLAB_MERGE")
     assert not settings.merge_on()
     assert torch.get_num_threads() >= 1
+
+
+def test_the_digit_recognizers_default_run_merges_when_hosted(monkeypatch):
+    """A hosted page's request waits to merge when its loaded data is small: the 8x8 digits' loader work
+    space (sklearn's parse, an augmentation chunk) is gone by then and does not count (it once kept the
+    Digit Recognizer, the class's own page, from ever merging)."""
+    from ui.common import _mergeable
+
+    monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.delenv("NNLAB_MERGE", raising=False)
+    cfg = default_config("digits")
+    assert _mergeable([cfg]) and _mergeable([cfg.replace(lr=0.02), cfg.replace(lr=0.001)])
+    assert not _mergeable([default_config("mnist")])  # 60,000 MNIST rows per visitor: each takes its slot
+    monkeypatch.setenv("NNLAB_MERGE", "0")
+    assert not _mergeable([cfg])
+
+
+def test_a_visitors_live_view_of_a_merged_run_is_drawn_at_a_rate_its_cost_allows(digits_data):
+    """Every visitor of a batch redraws its live view on the server's one Python lock: a view that takes
+    d seconds to draw is drawn again no sooner than d x visitors / DRAW_SHARE later."""
+    base = default_config("digits").replace(epochs=60, patience=0)
+    reqs = [[base.replace(lr=lr)] for lr in (0.002, 0.004, 0.008)]
+    m = merge.Merger(FairQueue(1), window=0.5)
+    calls: dict[int, list[tuple[float, float]]] = {i: [] for i in range(len(reqs))}
+
+    def visitor(i):
+        def slow_view(epoch, total, view):
+            t0 = time.monotonic()
+            time.sleep(0.05)  # a chart built and sent
+            calls[i].append((t0, time.monotonic()))
+        m.join(f"v{i}", reqs[i], digits_data, progress=slow_view)
+
+    threads = [threading.Thread(target=visitor, args=(i,)) for i in range(len(reqs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert m.batches_run == 1 and max(len(seen) for seen in calls.values()) >= 2, calls
+    assert merge.DRAW_SHARE <= 0.5  # 3 visitors x 0.05 s / 0.5: at least 0.3 s apart (the engine reports every 0.25 s)
+    for seen in calls.values():
+        for (s0, e0), (s1, _) in zip(seen, seen[1:]):
+            assert s1 - e0 >= (e0 - s0) * len(reqs) / merge.DRAW_SHARE - 0.01

@@ -231,19 +231,20 @@ def check_request(request: Any, data: Any = None) -> bool:
     return True
 
 
-MERGE_DATA_BYTES = 64 << 20  # requests whose data is at most this big may wait without a slot (to merge)
+MERGE_DATA_BYTES = 64 << 20  # requests whose loaded data is at most this big may wait without a slot (to merge)
 
 
 def _mergeable(request: Any) -> bool:
-    """Merging is on (hosted, $NNLAB_MERGE) and ``request`` trains stacks on small data (each visitor loads
-    its own data while its run waits to be merged, outside the queue's bound)."""
+    """Merging is on (hosted, $NNLAB_MERGE) and ``request`` trains stacks on small data (each visitor holds
+    its own loaded tensors while its run waits to be merged, outside the queue's bound; the loader's
+    passing work space, such as the 8x8 digits' sklearn parse or an augmentation chunk, is gone by then)."""
     if request is None or not settings.merge_on():
         return False
     try:
         work = price.workload_of(request)
     except Exception:  # noqa: BLE001 - a request the price cannot read does not merge
         return False
-    return bool(work.stacks) and not work.fits and all(s.data.data_bytes <= MERGE_DATA_BYTES for s in work.stacks)
+    return bool(work.stacks) and not work.fits and all(s.data.tensor_bytes <= MERGE_DATA_BYTES for s in work.stacks)
 
 
 def _merge_hook(configs, data, progress, eval_every, deadline):
@@ -287,7 +288,7 @@ def _merging_door(request: Any, data: Any, sid: str, on_wait, clear):
     if shared:
         from core.serve.merge import shared_message
 
-        say.status(f"{shared_message(shared).capitalize()}.", "info", icon=":material/group:")
+        say.status(f"{shared_message(shared)}.", "info", icon=":material/group:")
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import hashlib
 import itertools
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,12 @@ from core.serve import price
 from core.serve.queue import FairQueue, WaitFn, training_queue
 
 WINDOW = 0.25  # seconds a new batch waits for others of its shape even when a slot is free
+# the visitors' live views of one merged run share the server's one Python lock with its training: each
+# visitor draws at most every (its last draw's seconds x visitors / DRAW_SHARE), so all their drawing
+# together takes about this share of the time (measured 2026-12-05: 5 Digit Recognizer visitors each
+# redrawing their curves every 0.25 s kept the run's thread waiting; their result came 19 s after asking)
+DRAW_SHARE = 0.25
+REPORT_SECONDS = 0.25  # a visitor's live view is redrawn at most this often (the engine's own rate)
 PER_MODEL = ("seed", "activation", "init", "lr", "momentum", "l1", "l2", "dropout", "epochs", "patience")
 
 
@@ -140,7 +147,7 @@ class Merger:
         me = _Member(session, tuple(configs), progress)
         with self._cond:
             batch = self._place(key, me, data, eval_every)
-        last_place, last_call, seen, started = None, 0.0, 0, False
+        last_place, last_call, seen, started, next_draw = None, 0.0, 0, False, 0.0
         try:
             while True:
                 with self._cond:
@@ -159,11 +166,14 @@ class Merger:
                     started = True
                     if on_start is not None:
                         on_start(batch.visitors - 1)
-                if version != seen and me.progress is not None and batch.trainer is not None:
+                if version != seen and me.progress is not None and batch.trainer is not None and now >= next_draw:
                     seen = version
                     total = max(c.epochs for c in me.configs)
+                    t0 = time.perf_counter()
                     with contextlib.suppress(Exception):  # a view read while the run moves on: the next one draws
                         me.progress(min(batch.epoch, total), total, _View(batch.trainer, me.ids, me.configs))
+                    drawn = time.perf_counter() - t0
+                    next_draw = time.monotonic() + max(REPORT_SECONDS, drawn * batch.visitors / DRAW_SHARE)
                 elif on_wait is not None and now - last_call >= 0.5:
                     last_call = now
                     on_wait(-1, -1)  # running: lets the caller notice a closed tab
@@ -318,5 +328,9 @@ def merger() -> Merger:
 
 
 def shared_message(others: int) -> str:
-    """The line a visitor sees when its run was trained together with others'."""
-    return f"trained with {others} other{'s' if others != 1 else ''} in one run (runs of one shape train together)"
+    """The line a visitor sees when its run was trained together with others' (:data:`SHARED_RE` reads it)."""
+    return f"Trained with {others} other{'s' if others != 1 else ''} in one run (runs of one shape train together)"
+
+
+#: reads :func:`shared_message` back (a benchmark's simulated visitor, a test): group 1 = the others
+SHARED_RE = re.compile(r"trained with (\d+) others? in one run", re.IGNORECASE)

@@ -33,9 +33,14 @@ class DataShape:
     levels: float = 256.0  # tables: mean distinct values per feature, at most 256 (what boosting bins)
 
     @property
+    def tensor_bytes(self) -> int:
+        """float32 tensors of every row: what a loaded Dataset holds once its loader is done."""
+        return 4 * self.n_features * (self.n_train + self.n_eval)
+
+    @property
     def data_bytes(self) -> int:
         """float32 tensors of every row, plus what the loader holds besides."""
-        return 4 * self.n_features * (self.n_train + self.n_eval) + self.extra_bytes
+        return self.tensor_bytes + self.extra_bytes
 
 
 @dataclass(frozen=True)
