@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -29,32 +31,39 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def rss(pid: int) -> int:
-    """Resident bytes of the tree."""
+def _over_tree(pid: int, one: Callable[[int], float]) -> float:
+    """``one(p)`` summed over the tree's processes; one that has gone (or reads oddly) counts 0."""
     total = 0
     for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            pass
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += one(p)
     return total
+
+
+def process_rss(pid: int) -> int:
+    """Resident bytes of one process (VmRSS; 0 for one with no memory of its own)."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used so far."""
+    with open(f"/proc/{pid}/stat") as fh:
+        f = fh.read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / TICK  # utime, stime (fields 14 and 15 of stat)
+
+
+def rss(pid: int) -> int:
+    """Resident bytes of the tree."""
+    return int(_over_tree(pid, process_rss))
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds the tree has used so far (its live processes)."""
-    total = 0
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/stat") as fh:
-                f = fh.read().rsplit(")", 1)[1].split()
-            total += int(f[11]) + int(f[12])  # utime, stime (fields 14 and 15 of stat)
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / TICK
+    return _over_tree(pid, process_cpu_seconds)
 
 
 class Peak(threading.Thread):

@@ -52,13 +52,13 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import _proc  # noqa: E402
 from bench._table import table  # noqa: E402
 from bench.hosted_price import RUNS, price_table  # noqa: E402
 from bench.hosted_visitors import (  # noqa: E402
@@ -76,45 +76,6 @@ CHROMIUM = os.environ.get("NNLAB_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-quic", "--no-first-run", "--disable-sync"]
 GOAL_MB = 1500
-
-
-# ---- the server and its memory ------------------------------------------------------------------------
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as fh:
-                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(d))
-        except (OSError, IndexError, ValueError):
-            continue
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo.extend(children.get(p, []))
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            pass
-    return total
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.1) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.every, self.peak, self.stop_flag = pid, every, 0, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop_flag.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
-            time.sleep(self.every)
 
 
 # ---- one visitor ----------------------------------------------------------------------------------
@@ -189,14 +150,13 @@ def run_mode(mode: str, n: int, timeout: float, epochs0: int) -> tuple[dict, lis
         env["NNLAB_MAX_CONCURRENT"] = "0"
     with tempfile.TemporaryDirectory(prefix="nnlab-bench-") as tmp:
         proc, url = streamlit_server.start(Path(tmp), env)
-        sampler = RssSampler(proc.pid)
+        sampler = _proc.Peak(proc.pid)
         sampler.start()
         try:
-            idle = tree_rss(proc.pid)
+            idle = _proc.rss(proc.pid)
             rows, wall = asyncio.run(burst(url, n, timeout, epochs0))
         finally:
-            sampler.stop_flag.set()
-            sampler.join(2)
+            sampler.stop()
             streamlit_server.stop(proc)
     done = [r["result_s"] for r in rows if r["result_s"] is not None]
     waits = [r["wait_s"] for r in rows if r["told_waiting"]]
@@ -296,14 +256,13 @@ def run_hostile(n_ordinary: int, n_hostile: int, timeout: float, epochs0: int) -
         path = os.pathsep.join(p for p in (str(TRACE_DIR), os.environ.get("PYTHONPATH", "")) if p)
         proc, url = streamlit_server.start(data, {"NNLAB_HOSTED": "1", "PYTHONPATH": path,
                                                   "NNLAB_BENCH_TRACE": str(trace)})
-        sampler = RssSampler(proc.pid)
+        sampler = _proc.Peak(proc.pid)
         sampler.start()
         try:
             ordinary, hostile_rows = asyncio.run(hostile_mix(url, n_ordinary, n_hostile, png, timeout, epochs0,
                                                              files))
         finally:
-            sampler.stop_flag.set()
-            sampler.join(2)
+            sampler.stop()
             streamlit_server.stop(proc)
         log = (data / "streamlit.log").read_text(errors="replace")
         runs = read_trace(trace)

@@ -29,20 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._proc import process_cpu_seconds as cpu_seconds  # noqa: E402
 from bench._table import table  # noqa: E402
 from tests import streamlit_server  # noqa: E402
 
 CHROMIUM = os.environ.get("NNLAB_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TICKS = os.sysconf("SC_CLK_TCK")
 PLAY_SHOWN = "() => [...document.querySelectorAll('button')].some(x => x.innerText.includes('▶ Play'))"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc)."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def chromium_seconds() -> float:
