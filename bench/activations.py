@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
+from bench._timing import open_page, timed_run  # noqa: E402
 from core import explorer  # noqa: E402
 from core.engine import TrainConfig, fit  # noqa: E402
 from core.engine.activations import REGISTRY  # noqa: E402
@@ -68,27 +69,17 @@ def plain(cfg: TrainConfig, ds) -> float:
 def page_times() -> tuple[float, float]:
     """The page's learning tab via AppTest: cold (empty caches) and warm (disk cache only)."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
-    app = str(ROOT / "app.py")
     os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
-    imports = AppTest.from_file(app, default_timeout=900)
-    imports.run()  # st.navigation registers the pages (and their url paths) on a first run
-    imports.switch_page("app_pages/activation_explorer.py")
-    imports.run()  # imports torch/altair/sklearn and the page once, as a running server already has
+    # imports torch/altair/sklearn and the page once, as a running server already has
+    open_page("app_pages/activation_explorer.py").run()
     st.cache_resource.clear()
     st.cache_data.clear()
     os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
 
     def open_learning_tab() -> float:
-        at = AppTest.from_file(app, default_timeout=900)
-        at.query_params["tab"] = "learn"
-        at.run()  # st.navigation registers the pages (and their url paths) on a first run
-        at.switch_page("app_pages/activation_explorer.py")
-        t = time.perf_counter()
-        at.run()
-        dt = time.perf_counter() - t
-        assert not at.exception, at.exception
+        at = open_page("app_pages/activation_explorer.py", {"tab": "learn"})
+        dt = timed_run(at)
         assert any("Best:" in c.value for c in at.caption), "the comparison did not render"
         return dt
 

@@ -10,14 +10,15 @@ on a warm cache (AppTest, after the server's imports). Prints a side-by-side tab
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import _timing as timing  # noqa: E402
 from bench._table import table  # noqa: E402
 
 
@@ -27,25 +28,9 @@ def fresh_data_dir() -> None:
 
 def page_times(page: str, **params: str) -> tuple[float, float]:
     """(first render on an empty cache, median of three reruns on a warm cache) of one page through AppTest."""
-    from streamlit.testing.v1 import AppTest
-
     fresh_data_dir()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()  # st.navigation registers the pages on a first run
-    at.switch_page(f"app_pages/{page}.py")
-    t = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - t
-    assert not at.exception, at.exception
-    warm = []
-    for _ in range(3):  # the median of three reruns: this machine is shared, single timings jump
-        t = time.perf_counter()
-        at.run()
-        warm.append(time.perf_counter() - t)
-        assert not at.exception, at.exception
-    return cold, sorted(warm)[1]
+    # the median of three reruns: this machine is shared, single timings jump
+    return timing.page_times(f"app_pages/{page}.py", params, timeout=600, pick=statistics.median)
 
 
 def first_results() -> dict[str, float]:
@@ -58,20 +43,12 @@ def first_results() -> dict[str, float]:
     out = {}
     arj.shapes_data("digits")  # sklearn's digits, loaded once per server process
     cfg = ar.ShapesConfig()
-    t = time.perf_counter()
-    ar.run_shape(cfg, ar.SHAPES[0])
-    out["shapes"] = time.perf_counter() - t
+    out["shapes"] = timing.seconds(lambda: ar.run_shape(cfg, ar.SHAPES[0]))
     spiral = ar.ShapesConfig(dataset="spiral", **arj.RECOMMENDED["spiral"])
-    t = time.perf_counter()
-    ar.run_shape(spiral, ar.SHAPES[0])
-    out["spiral"] = time.perf_counter() - t
+    out["spiral"] = timing.seconds(lambda: ar.run_shape(spiral, ar.SHAPES[0]))
     u = ar.ApproxConfig()
-    t = time.perf_counter()
-    ar.run_width(u, (min(u.widths),))
-    out["approx"] = time.perf_counter() - t
-    t = time.perf_counter()
-    bpj.run(bp.BackpropConfig())
-    out["backprop"] = time.perf_counter() - t
+    out["approx"] = timing.seconds(lambda: ar.run_width(u, (min(u.widths),)))
+    out["backprop"] = timing.seconds(lambda: bpj.run(bp.BackpropConfig()))
     return out
 
 

@@ -17,13 +17,13 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
+from bench._timing import page_times, seconds  # noqa: E402
 
 WTU_PAGE = "app_pages/when_to_use.py"
 HP_PAGE = "app_pages/hyperparameters.py"
@@ -52,26 +52,9 @@ def first_results():
     return out
 
 
-def page_run(page: str, params: dict[str, str]) -> tuple[float, float]:
-    """(cold, warm) seconds of one AppTest run of the page with these params, then a rerun."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()  # st.navigation registers the pages on a first run
-    at.switch_page(page)
-    t = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - t
-    assert not at.exception, at.exception
+def drew_a_chart(at) -> None:
+    """The page drew at least one chart."""
     assert at.get("vega_lite_chart"), "no chart drawn"
-    warm = []
-    for _ in range(3):
-        t = time.perf_counter()
-        at.run()
-        warm.append(time.perf_counter() - t)
-    return cold, min(warm)
 
 
 def main() -> None:
@@ -83,22 +66,18 @@ def main() -> None:
     os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
     jobs = first_results()
     # imports and first-call overheads once, as a running server has already paid them
-    page_run(WTU_PAGE, {"d_dataset": "iris", "d_folds": "2"})
-    page_run(HP_PAGE, {"lr_epochs": "1", "lr_seeds": "1"})
+    page_times(WTU_PAGE, {"d_dataset": "iris", "d_folds": "2"}, check=drew_a_chart)
+    page_times(HP_PAGE, {"lr_epochs": "1", "lr_seeds": "1"}, check=drew_a_chart)
     rows = []
     for name, (page, params, first) in jobs.items():
         if args.only and not name.startswith(args.only):
             continue
         load = os.getloadavg()[0]
-        t_first = None
-        if first is not None:
-            t = time.perf_counter()
-            first()
-            t_first = time.perf_counter() - t
+        t_first = None if first is None else seconds(first)
         st.cache_data.clear()
         st.cache_resource.clear()
         os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
-        cold, warm = page_run(page, params)
+        cold, warm = page_times(page, params, check=drew_a_chart)
         t_first = cold if t_first is None else t_first
         rows.append({"experiment": name, "first result (s)": f"{t_first:.2f}", "page cold (s)": f"{cold:.2f}",
                      "page warm (s)": f"{warm:.3f}", "first < 3 s": "yes" if t_first < 3 else "NO",

@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
+from bench._timing import best_of, page_times  # noqa: E402
 
 GOAL = 2.0
 
@@ -43,27 +43,6 @@ def views():
     }
 
 
-def page_run(page: str, params: dict[str, str]) -> tuple[float, float]:
-    """(cold, warm) seconds of one AppTest run of the page with these params, then the best of 3 reruns."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(page)
-    t = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - t
-    assert not at.exception, at.exception
-    warm = []
-    for _ in range(3):
-        t = time.perf_counter()
-        at.run()
-        warm.append(time.perf_counter() - t)
-    return cold, min(warm)
-
-
 def main() -> None:
     import streamlit as st
 
@@ -74,17 +53,12 @@ def main() -> None:
     rows, firsts = [], []
     for name, (page, params, first) in jobs.items():
         load = os.getloadavg()[0]
-        times = []
-        for _ in range(3):
-            t = time.perf_counter()
-            first()
-            times.append(time.perf_counter() - t)
-        t_first = min(times)
+        t_first = best_of(first, 3)
         firsts.append(t_first)
         st.cache_data.clear()
         st.cache_resource.clear()
         os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
-        cold, warm = page_run(page, params)
+        cold, warm = page_times(page, params)
         rows.append({"view": name, "first result (s)": f"{t_first:.2f}", "page cold (s)": f"{cold:.2f}",
                      "page warm (s)": f"{warm:.3f}", f"first < {GOAL:g} s": "yes" if t_first < GOAL else "NO",
                      "load avg": f"{load:.1f}"})

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
+from bench._timing import seconds  # noqa: E402
 
 BEFORE = ("sigmoid", "tanh", "relu", "leaky_relu")  # the default set before Step joined it
 REPEATS = 7
@@ -30,11 +30,7 @@ def explorer_first(functions: tuple[str, ...]) -> float:
     from core.neuron import jobs as nj
     nj.descend.cache_clear()
     cfg = ex.CurvesConfig(functions=functions)
-    t = time.perf_counter()
-    ex.curves(cfg)
-    ex.curves_table(cfg)
-    ex.curve_notes(cfg)
-    return time.perf_counter() - t
+    return seconds(lambda: (ex.curves(cfg), ex.curves_table(cfg), ex.curve_notes(cfg)))
 
 
 def home_neuron() -> float:
@@ -44,11 +40,12 @@ def home_neuron() -> float:
     from core.neuron import jobs as nj
     from core.neuron.claims import perceptron_gate
     cfg = NeuronConfig(w1=-0.8)
-    t = time.perf_counter()
-    n = nj.evaluate(cfg)
-    nc.diagram(n).to_dict()
-    nj.formula(n), nj.formula(nj.evaluate(cfg, "step")), nj.truth_table(cfg), perceptron_gate(cfg)
-    return time.perf_counter() - t
+
+    def move() -> None:
+        n = nj.evaluate(cfg)
+        nc.diagram(n).to_dict()
+        nj.formula(n), nj.formula(nj.evaluate(cfg, "step")), nj.truth_table(cfg), perceptron_gate(cfg)
+    return seconds(move)
 
 
 def main() -> None:

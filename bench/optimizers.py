@@ -14,53 +14,36 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import table  # noqa: E402
+from bench._timing import best_of, open_page, seconds, timed_run  # noqa: E402
 
 PAGE = "app_pages/optimizers.py"
 
 
 def first_result(cfg) -> float:
+    """Best of 3: the paths and the surface grid, by core alone."""
     from core.optimizers import jobs as oj
 
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        oj.run(cfg)
-        oj.grid(cfg.surface)
-        best = min(best, time.perf_counter() - t)
-    return best
+    return best_of(lambda: (oj.run(cfg), oj.grid(cfg.surface)), 3)
 
 
 def page_run(params: dict[str, str]) -> tuple[float, float, float]:
     """(cold, warm, a step) seconds of AppTest runs of the page with these params."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page(PAGE)
-    t = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - t
-    assert not at.exception, at.exception
+    at = open_page(PAGE, params, timeout=300)
+    cold = timed_run(at)
     warm, step = [], []
-    for i in range(3):
-        t = time.perf_counter()
-        at.run()
-        warm.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        at.slider(key="o_step").set_value(10 * (i + 1)).run()
-        step.append(time.perf_counter() - t)
+    for i in range(3):  # alternate a rerun and a step: a load spike hits both
+        warm.append(seconds(at.run))
+        step.append(seconds(lambda i=i: at.slider(key="o_step").set_value(10 * (i + 1)).run()))
     return cold, min(warm), min(step)
 
 

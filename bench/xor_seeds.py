@@ -22,6 +22,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import _timing as timing  # noqa: E402
 from bench._table import table  # noqa: E402
 from core import datasets, xor  # noqa: E402
 
@@ -51,18 +52,8 @@ def page_times() -> tuple[float, float]:
     os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
     warm_imports = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     warm_imports.run()  # imports torch/altair/sklearn once, as a running server already has
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     os.environ["NNLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="nnlab-bench-")
-    at.run()  # st.navigation registers the pages (and their url paths) on a first run
-    at.switch_page("app_pages/xor_lab.py")
-    t = time.perf_counter()
-    at.run()
-    first = time.perf_counter() - t
-    assert not at.exception, at.exception
-    t = time.perf_counter()
-    at.run()
-    warm = time.perf_counter() - t
-    return first, warm
+    return timing.page_times("app_pages/xor_lab.py", timeout=300, reruns=1)
 
 
 def main() -> None:
