@@ -9,6 +9,9 @@ Numbers come from the pages' cached default jobs (core.exercises.defs reads them
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from core.claims import Said, claim, said
 from core.exercises import defs as jobs
 
@@ -16,6 +19,7 @@ PAGE, TAB = "Recap", "Four takeaways"
 DEPTH_GAP = 0.10  # the best ReLU-family network beats sigmoid's by 10+ points of test accuracy
 LR_GAP = 0.20  # the largest learning rate ends 20+ points under the best
 TREE_CLOSE = 0.01  # trees within a point of the best network (or better)
+RELUS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU"}  # the ReLU family, by its names on the pages
 
 
 def first_look_numbers() -> dict:
@@ -41,26 +45,31 @@ def hidden_layer(perceptron: dict, net: dict) -> Said:
                 perceptron_wrong=perceptron["wrong"], net_loss=net["final_loss"])
 
 
+def _lead(acc: dict, among: Iterable, under: Any, at_least: float, text: Callable[[Any, float], str],
+          otherwise: Callable[[Any, float], str]) -> Said:
+    """Holds when the best of ``among`` beats ``under`` by ``at_least`` of test accuracy (``acc``: run ->
+    accuracy); each text is written from that best run and its lead, ``gap`` (a fraction)."""
+    top = max(among, key=acc.get)
+    gap = acc[top] - acc[under]
+    return said(gap >= at_least, text(top, gap), otherwise(top, gap), gap=gap)
+
+
 @claim("recap.activation_depth", page=PAGE, tab=TAB,
        condition="in the depth study, the best ReLU-family network's test accuracy beats sigmoid's by 10+ points",
        defaults=lambda: activation_depth(jobs.explorer_depth()))
 def activation_depth(depth: dict) -> Said:
     """Sigmoid against the ReLU family through the depth study's layers."""
-    acc = depth["acc"]
-    relus = {k: v for k, v in acc.items() if k in ("relu", "leaky_relu")}
+    acc, n = depth["acc"], depth["layers"]
+    relus = [k for k in acc if k in RELUS]
     if "sigmoid" not in acc or not relus:
         return said(False, "", "", gap=float("nan"))
-    best = max(relus, key=relus.get)
-    gap = relus[best] - acc["sigmoid"]
-    name = {"relu": "ReLU", "leaky_relu": "Leaky ReLU"}[best]
-    return said(gap >= DEPTH_GAP,
-                f"The activation decides whether a deep network learns: through {depth['layers']} layers and "
-                f"{depth['epochs']} epochs, sigmoid's network reached {acc['sigmoid']:.1%} test accuracy (its "
-                f"small slope shrinks the gradient at every layer) and {name}'s {relus[best]:.1%}. "
-                "ReLU is the default for hidden layers.",
-                f"Through {depth['layers']} layers, sigmoid's network reached {acc['sigmoid']:.1%} test accuracy "
-                f"and {name}'s {relus[best]:.1%}: here the activation made a gap of only {gap * 100:.1f} points.",
-                gap=gap)
+    return _lead(acc, relus, "sigmoid", DEPTH_GAP,
+                 lambda top, gap: f"The activation decides whether a deep network learns: through {n} layers and "
+                 f"{depth['epochs']} epochs, sigmoid's network reached {acc['sigmoid']:.1%} test accuracy (its small "
+                 f"slope shrinks the gradient at every layer) and {RELUS[top]}'s {acc[top]:.1%}. "
+                 "ReLU is the default for hidden layers.",
+                 lambda top, gap: f"Through {n} layers, sigmoid's network reached {acc['sigmoid']:.1%} test accuracy "
+                 f"and {RELUS[top]}'s {acc[top]:.1%}: here the activation made a gap of only {gap * 100:.1f} points.")
 
 
 @claim("recap.learning_rate", page=PAGE, tab=TAB,
@@ -68,16 +77,15 @@ def activation_depth(depth: dict) -> Said:
        defaults=lambda: learning_rate(jobs.hp_lr()))
 def learning_rate(sweep: dict) -> Said:
     """Gradient descent's step size: the largest rate against the best, and the smallest."""
-    acc = sweep["acc"]
-    hi, lo, top = max(acc), min(acc), max(acc, key=acc.get)
-    gap = acc[top] - acc[hi]
-    return said(gap >= LR_GAP,
-                f"Training is gradient descent, one step down the loss's slope at a time, and the step size decides "
-                f"it: after {sweep['epochs']} epochs, learning rate {top:g} reached {acc[top]:.1%} test accuracy, "
-                f"{hi:g} only {acc[hi]:.1%} (too big a step) and {lo:g} {acc[lo]:.1%} (too small: still crawling).",
-                f"After {sweep['epochs']} epochs the learning rates {lo:g} to {hi:g} ended within {gap * 100:.1f} "
-                f"points of the best ({top:g}, {acc[top]:.1%}).",
-                gap=gap)
+    acc, epochs = sweep["acc"], sweep["epochs"]
+    hi, lo = max(acc), min(acc)
+    return _lead(acc, acc, hi, LR_GAP,
+                 lambda top, gap: "Training is gradient descent, one step down the loss's slope at a time, and the "
+                 f"step size decides it: after {epochs} epochs, learning rate {top:g} reached {acc[top]:.1%} test "
+                 f"accuracy, {hi:g} only {acc[hi]:.1%} (too big a step) and {lo:g} {acc[lo]:.1%} (too small: still "
+                 "crawling).",
+                 lambda top, gap: f"After {epochs} epochs the learning rates {lo:g} to {hi:g} ended within "
+                 f"{gap * 100:.1f} points of the best ({top:g}, {acc[top]:.1%}).")
 
 
 @claim("recap.right_tool", page=PAGE, tab=TAB,
