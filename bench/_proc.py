@@ -31,13 +31,19 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def _over_tree(pid: int, one: Callable[[int], float]) -> float:
+def over_tree(pid: int, one: Callable[[int], float]) -> float:
     """``one(p)`` summed over the tree's processes; one that has gone (or reads oddly) counts 0."""
     total = 0
     for p in tree(pid):
         with contextlib.suppress(OSError, IndexError, ValueError):
             total += one(p)
     return total
+
+
+def name(pid: int) -> str:
+    """A process's command name (its comm, as ps shows it)."""
+    with open(f"/proc/{pid}/comm") as fh:
+        return fh.read().rstrip("\n")
 
 
 def process_rss(pid: int) -> int:
@@ -58,12 +64,12 @@ def process_cpu_seconds(pid: int) -> float:
 
 def rss(pid: int) -> int:
     """Resident bytes of the tree."""
-    return int(_over_tree(pid, process_rss))
+    return int(over_tree(pid, process_rss))
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds the tree has used so far (its live processes)."""
-    return _over_tree(pid, process_cpu_seconds)
+    return over_tree(pid, process_cpu_seconds)
 
 
 class Peak(threading.Thread):

@@ -23,6 +23,14 @@ def best_of(fn: Callable[[], Any], n: int = 3) -> float:
     return min(seconds(fn) for _ in range(n))
 
 
+def pct(xs: list[float], q: float) -> float:
+    """The q-quantile of ``xs`` by nearest rank (NaN for none)."""
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
 def open_page(page: str, params: dict[str, str] | None = None, timeout: float = 900) -> Any:
     """An AppTest session of app.py with these query params, switched to ``page`` (not yet run there)."""
     from streamlit.testing.v1 import AppTest

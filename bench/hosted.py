@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _proc  # noqa: E402
 from bench._table import table  # noqa: E402
+from bench._timing import pct  # noqa: E402
 from bench.hosted_price import RUNS, price_table  # noqa: E402
 from bench.hosted_visitors import (  # noqa: E402
     WAIT_RE,
@@ -135,13 +136,6 @@ async def burst(url: str, n: int, timeout: float, epochs0: int) -> tuple[list[di
         wall = time.monotonic() - t0
         await browser.close()
     return list(rows), wall
-
-
-def pct(xs: list[float], q: float) -> float:
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
 
 
 def run_mode(mode: str, n: int, timeout: float, epochs0: int) -> tuple[dict, list[dict]]:

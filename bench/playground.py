@@ -18,7 +18,6 @@ Last line: ``epochs_per_s=<x> redraws_per_s=<y>`` (the default setting's median)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._proc import process_cpu_seconds as cpu_seconds  # noqa: E402
+from bench import _proc  # noqa: E402
 from bench._table import table  # noqa: E402
 from tests import streamlit_server  # noqa: E402
 
@@ -40,29 +39,7 @@ PLAY_SHOWN = "() => [...document.querySelectorAll('button')].some(x => x.innerTe
 
 def chromium_seconds() -> float:
     """CPU time of the chromium processes this benchmark started (descendants of this process)."""
-    parent: dict[int, int] = {}
-    comm: dict[int, str] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as fh:
-                head, tail = fh.read().rsplit(")", 1)
-            parent[int(d)] = int(tail.split()[1])
-            comm[int(d)] = head.split("(", 1)[1]
-        except (OSError, ValueError, IndexError):
-            continue
-    me, total = os.getpid(), 0.0
-    for pid, name in comm.items():
-        if name != "chromium":
-            continue
-        p = pid
-        while p > 1 and p != me:
-            p = parent.get(p, 1)
-        if p == me:
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                total += cpu_seconds(pid)
-    return total
+    return _proc.over_tree(os.getpid(), lambda p: _proc.process_cpu_seconds(p) if _proc.name(p) == "chromium" else 0)
 
 
 def wait_idle(page, timeout: float = 90_000) -> None:
@@ -86,11 +63,11 @@ def measure(page, url: str, label: str, pid: int, seconds: float, shot: Path | N
     page.get_by_role("button", name="▶ Play").click()
     page.wait_for_function("() => window.__nnlabPlayground.draws.some(d => d[1] > 0)", timeout=30_000)
     page.wait_for_timeout(300)  # past the first frame's set-up
-    c0, b0, t0 = cpu_seconds(pid), chromium_seconds(), time.monotonic()
+    c0, b0, t0 = _proc.process_cpu_seconds(pid), chromium_seconds(), time.monotonic()
     d0 = len(draws(page))
     page.wait_for_timeout(seconds * 1000)
     d = draws(page)
-    c1, b1, t1 = cpu_seconds(pid), chromium_seconds(), time.monotonic()
+    c1, b1, t1 = _proc.process_cpu_seconds(pid), chromium_seconds(), time.monotonic()
     win = d[max(0, d0 - 1):]
     frames = [w for i, w in enumerate(win) if i == 0 or w[1] != win[i - 1][1]]  # redraws that moved on
     span = (frames[-1][0] - frames[0][0]) / 1000 if len(frames) > 1 else float("nan")

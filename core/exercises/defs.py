@@ -70,22 +70,19 @@ def _duel_request() -> Any:
 
 
 def _depth_facts() -> Numbers:
-    from core.explorer.depth import DepthConfig
-    c = DepthConfig()
+    c = _depth_request()
     return {"depth": c.depth, "width": c.width, "epochs": c.epochs}
 
 
 def _lr_facts() -> Numbers:
-    from core.hyperparameters.jobs import LrSweep
-    c = LrSweep()
+    c = _lr_request()
     return {"lr": max(c.values), "epochs": c.epochs}
 
 
 def _duel_facts() -> Numbers:
     from core.when_to_use.claims import SHORT
     from core.when_to_use.data import load_table
-    from core.when_to_use.jobs import DuelConfig
-    c = DuelConfig()
+    c = _duel_request()
     return {"data": SHORT[c.dataset], "rows": load_table(c.dataset).shape[0]}
 
 
