@@ -1,5 +1,5 @@
-"""Timing what a visitor waits for: a core job's seconds (best of several: the machine is shared), and a page's
-cold run and warm reruns through AppTest (app.py, as a server runs it)."""
+"""Timing what a visitor waits for: a core job's seconds (best of several: the machine is shared), a page's
+cold run and warm reruns through AppTest (app.py, as a server runs it), and a quantile of many visitors' times."""
 
 from __future__ import annotations
 
