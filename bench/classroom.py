@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import _proc  # noqa: E402
 from bench._table import table  # noqa: E402
+from bench._timing import pct  # noqa: E402
 from bench._ws import WAIT_RE, Visit, visit  # noqa: E402
 from tests import streamlit_server  # noqa: E402
 
@@ -91,14 +92,6 @@ def classes(explorer_epochs: int) -> dict[str, Klass]:
 
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def pct(xs: list[float], q: float) -> float:
-    """The q-quantile by nearest rank (NaN for none)."""
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
 
 
 # ---- one server ------------------------------------------------------------------------------------
