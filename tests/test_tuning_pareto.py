@@ -79,7 +79,7 @@ def test_accuracy_and_time_returns_the_training_seconds(tmp_path):
     tuning.create_study("time", SMALL, st, url)
     tuning.run_worker(url, "time")
     for t in optuna.load_study(study_name="time", storage=url).get_trials():
-        assert t.values[1] == pytest.approx(t.user_attrs["metrics"]["seconds"], abs=0.05) and t.values[1] > 0
+        assert t.values[1] == t.user_attrs["metrics"]["seconds"] and t.values[1] > 0  # one reading, not two
 
 
 def test_the_front_is_every_trial_no_other_beats_on_both():
