@@ -250,3 +250,21 @@ def test_mnist_augmentation_includes_a_smooth_elastic_warp(monkeypatch):
     assert np.abs(warped - plain).sum() > 1.0  # the warp moved ink
     again = digits.augment_images(X, 1.0, 1, seed=3)
     assert np.array_equal(again, warped)  # seeded
+
+
+def test_small_data_loaded_lately_is_handed_out_again_not_augmented_again(monkeypatch):
+    """A class on the Digit Recognizer asks for the same augmented images thirty times: loaded once."""
+    from core.digits import jobs
+
+    calls = []
+    real = jobs.augment_images
+    monkeypatch.setattr(jobs, "augment_images", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(jobs, "_LOADED", {})
+    cfg = jobs.default_config("digits")
+    a = jobs.load_data(cfg)
+    assert jobs.load_data(cfg.replace(lr=0.02, dropout=0.0)) is a and len(calls) == 1  # only the data's fields count
+    b = jobs.load_data(cfg.replace(seed=1))  # another split and other copies
+    assert b is not a and len(calls) == 2 and not torch.equal(b.X_val, a.X_val)
+    for s in range(2, 2 + jobs.LOADED_KEEP):
+        jobs.load_data(cfg.replace(seed=s))
+    assert len(jobs._LOADED) == jobs.LOADED_KEEP and jobs.load_data(cfg) is not a  # the oldest was let go
