@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 from bench import _proc  # noqa: E402
 from bench._table import table  # noqa: E402
 from bench._timing import pct  # noqa: E402
-from bench._ws import WAIT_RE, Visit, visit  # noqa: E402
+from bench._ws import SHARED_RE, WAIT_RE, Visit, visit  # noqa: E402
 from tests import streamlit_server  # noqa: E402
 
 
@@ -176,10 +176,11 @@ def _norm(t: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", t)
 
 
-def browser_check(k: Klass, n: int, n_browser: int, timeout: float) -> list[dict]:
-    """A class of n, ``n_browser`` of them in chromium, the rest simulated; then each browser visitor's
-    link once more by the simulation (from the cache): which of the texts the simulation sees the
-    browser showed."""
+def browser_check(k: Klass, n: int, n_browser: int, timeout: float, shots: Path | None = None) -> list[dict]:
+    """A class of n on a server merging runs, ``n_browser`` of them in chromium, the rest simulated; then
+    each browser visitor's link once more by the simulation (from the cache): which of the texts the
+    simulation sees the browser showed, and whether chromium said the run was shared. ``shots``: a
+    folder for each chromium visitor's page at its result (1300 px wide)."""
     from bench.hosted import ARGS, CHROMIUM
 
     async def go(url: str) -> list[dict]:
@@ -202,6 +203,9 @@ def browser_check(k: Klass, n: int, n_browser: int, timeout: float) -> list[dict
                             seen["waited"] = max(seen["waited"], 1 + max(int(x) for x in m))
                         if k.result in txt and not m and await page.evaluate(IDLE_JS):
                             seen["done_s"], seen["text"] = time.monotonic() - t0, txt
+                            if shots is not None:
+                                shots.mkdir(parents=True, exist_ok=True)
+                                await page.screenshot(path=str(shots / f"{k.name}-chromium-{i}.png"), full_page=True)
                             break
                         await asyncio.sleep(0.2)
                 finally:
@@ -219,18 +223,21 @@ def browser_check(k: Klass, n: int, n_browser: int, timeout: float) -> list[dict
             missing = [t for t in texts if _norm(t) not in _norm(b["text"])]
             rows.append({"visitor": f"chromium {i}", "link": k.link(i),
                          "told waiting": f"{b['waited'] - 1} ahead" if b["waited"] else "no",
+                         "told shared": (lambda m: f"{m.group(1)} others" if m else "no")(SHARED_RE.search(b["text"])),
                          "result s": f"{b['done_s']:.1f}" if b["done_s"] else "none",
                          "texts (simulation)": len(texts), "shown in chromium": len(texts) - len(missing),
                          "missing": " | ".join(missing).replace("\n", " ")[:70]})
+            print("   chromium", i, "missing:", missing, flush=True)
         sims = list(out[n_browser:])
         done = sorted(v.done_s for v in sims if v.ok)
         rows.append({"visitor": f"{len(sims)} simulated", "link": "",
                      "told waiting": f"{sum(v.waited for v in sims)} of {len(sims)}",
+                     "told shared": f"{sum(bool(v.others) for v in sims)} of {len(sims)}",
                      "result s": f"{done[0]:.1f}-{done[-1]:.1f}" if done else "none",
                      "texts (simulation)": "", "shown in chromium": "", "missing": ""})
         return rows
 
-    with server(k, False, timeout) as (_, url, _):
+    with server(k, True, timeout) as (_, url, _):
         return asyncio.run(go(url))
 
 
@@ -242,9 +249,11 @@ def main() -> None:
     ap.add_argument("--merge", default="off,on", help="off,on | off | on")
     ap.add_argument("--explorer-epochs", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds any one visitor may wait")
-    ap.add_argument("--browser", type=int, default=0, help="also: a class of 10 with this many in chromium")
+    ap.add_argument("--browser", type=int, default=0, help="also: a class of 10 (merging on), this many in chromium")
     ap.add_argument("--browser-only", action="store_true", help="only the chromium check (of the first class)")
+    ap.add_argument("--shots", default="", help="a folder for the chromium visitors' pages at their result")
     a = ap.parse_args()
+    shots = Path(a.shots) if a.shots else None
     ns = [int(x) for x in a.ns.split(",")] if a.ns else ([1, 5] if a.quick else [1, 10, 30])
     merges = [m == "on" for m in a.merge.split(",")]
     ks = classes(a.explorer_epochs)
@@ -252,7 +261,7 @@ def main() -> None:
     rows, floors, last = [], [], {}
     t_start = time.monotonic()
     if a.browser_only:
-        print(table(browser_check(chosen[0], 10, a.browser or 3, a.timeout),
+        print(table(browser_check(chosen[0], 10, a.browser or 3, a.timeout, shots),
                     f"{chosen[0].name}: a class of 10, {a.browser or 3} in chromium (texts the simulation saw)"))
         return
     for k in chosen:
@@ -279,7 +288,7 @@ def main() -> None:
     print(table(floors, "Floor without merging: alone + the class's train CPU-s / cores"))
     if a.browser:
         print()
-        print(table(browser_check(ks[chosen[0].name], 10, a.browser, a.timeout),
+        print(table(browser_check(ks[chosen[0].name], 10, a.browser, a.timeout, shots),
                     f"{chosen[0].name}: a class of 10, {a.browser} in chromium (texts the simulation saw)"))
     print(f"\n({time.monotonic() - t_start:.0f} s)")
     n, m = max(ns), merges[-1]

@@ -190,3 +190,15 @@ def test_a_visitors_live_view_of_a_merged_run_is_drawn_at_a_rate_its_cost_allows
     for seen in calls.values():
         for (s0, e0), (s1, _) in zip(seen, seen[1:]):
             assert s1 - e0 >= (e0 - s0) * len(reqs) / merge.DRAW_SHARE - 0.01
+
+
+def test_a_model_that_leaves_a_merged_run_early_gets_its_share_of_the_training_time(digits_data):
+    """The page shows a result's training time: a visitor whose model stopped first once read "0.0 s"
+    (its results were made mid-run, before the run's seconds were counted)."""
+    base = default_config("digits").replace(epochs=25, patience=0)
+    cfgs = [base.replace(epochs=3), *(base.replace(lr=lr) for lr in (0.002, 0.003, 0.004, 0.006))]
+    t0 = time.perf_counter()
+    res = fit(cfgs, digits_data, owners=[(0, 1), (1, 5)])  # two visitors, one stack; the first leaves at epoch 3
+    wall = time.perf_counter() - t0
+    assert 0 < res[0].seconds < min(r.seconds for r in res[1:])
+    assert sum(r.seconds for r in res) <= wall  # the shares add up to the run's time, not more

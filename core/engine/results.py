@@ -127,7 +127,8 @@ class Trained(Protocol):
     log: EpochLog
     cut_short: torch.Tensor | None  # per model: a deadline stopped it
     epoch: int
-    seconds: float
+
+    def model_seconds(self) -> float: ...
 
 
 def _final_metrics(tr: Trained, flat: torch.Tensor) -> dict[str, np.ndarray]:
@@ -173,6 +174,6 @@ def collect(tr: Trained) -> list[TrainResult]:
         out.append(TrainResult(
             config=c, history=h, metrics=metrics, state=state, n_in=s.n_in, n_out=s.n_out,
             stopped_epoch=stopped[k] or tr.epoch, best_epoch=best_epoch[k] or tr.epoch,
-            diverged=bool(st.diverged[k]), seconds=tr.seconds / s.K, extra=extra,
+            diverged=bool(st.diverged[k]), seconds=tr.model_seconds(), extra=extra,
         ))
     return out

@@ -29,6 +29,7 @@ from core.engine.conv import ConvStack, is_cnn
 from core.engine.dropout import DrawAhead, Dropout
 from core.engine.evaluation import Evaluator, Stopping
 from core.engine.guard import deadline_within, guarded
+from core.engine.leaving import LeavingModels
 from core.engine.optim import Optimizer
 from core.engine.results import EpochLog, TrainResult, collect
 from core.engine.stack import Layers, Stack
@@ -67,7 +68,7 @@ class _Plan:
         return self.B < self.N
 
 
-class Trainer:
+class Trainer(LeavingModels):
     """Train a stack of K compatible MLPs (or CNNs, :mod:`core.engine.conv`) together; resumable (``run``
     continues where it stopped).
 
@@ -92,7 +93,9 @@ class Trainer:
         self.stopping = Stopping(configs, self.stack.layout, self.stack.flat)
         self.log = EpochLog(len(configs))
         self.epoch = 0
-        self.seconds = 0.0
+        self.seconds = 0.0  # the stack's training seconds (whole runs)
+        self._t_run: float | None = None  # perf_counter() when the run now going started
+        self._share_s, self._mark = 0.0, 0.0  # per-model seconds, and self.elapsed(), at the last compaction
         self.helpers = True  # may use a spare core: dropout masks drawn ahead, evaluation beside the loop
         self.cancelled = False  # set from another thread: stop after the current epoch
         self.cut_short: torch.Tensor | None = None  # [K]: models the last run's deadline stopped
@@ -207,16 +210,6 @@ class Trainer:
             results[i].stopped_epoch, results[i].best_epoch = raw[i][0] or end, raw[i][1] or end
         return [results[i] for i in range(len(results))]
 
-    def finished(self, ids: Sequence[int]) -> list[TrainResult] | None:
-        """The results of the models ``ids`` (original indices, one request's) once all have left the
-        stack, else None (a merged run hands a visitor its results as soon as its own models stop)."""
-        if not all(i in self._done for i in ids):
-            return None
-        end = max(self._raw[i][0] for i in ids)
-        for i in ids:
-            self._done[i].stopped_epoch, self._done[i].best_epoch = self._raw[i][0] or end, self._raw[i][1] or end
-        return [self._done[i] for i in ids]
-
     # ---- the loop -------------------------------------------------------------------------------
     def run(self, epochs: int | None = None, progress: ProgressFn | None = None,
             eval_every: int | None = None, report_seconds: float = 0.25, deadline: float | None = None) -> None:
@@ -238,7 +231,7 @@ class Trainer:
                       eval_every: int | None = None, report_seconds: float = 0.25,
                       deadline: float | None = None) -> None:
         """run() without entering the guard: for fit(), which holds it for all its stacks at once."""
-        t0 = time.perf_counter()
+        t0 = self._t_run = time.perf_counter()
         total = int(self.stopping.max_epochs.max())
         N = len(self.data.X_train)
         B = N if self.configs[0].batch_size <= 0 else min(self.configs[0].batch_size, N)
@@ -251,6 +244,7 @@ class Trainer:
         with cores.training_threads(step_flops) as spare_core:
             self._loop(plan, spare_core)
         self.seconds += time.perf_counter() - t0
+        self._t_run = None
         if progress is not None:
             progress(self.epoch, total, self)
 
@@ -377,56 +371,6 @@ class Trainer:
         else:
             row.update(self.evaluator())
             self._decide(row, self.stack.flat, active, e)
-
-    # ---- models that stopped leave the stack ------------------------------------------------------
-    COMPACT_SHARE = 0.125  # leave when this share of the stack (or 4 models) has stopped
-
-    def _compact(self) -> None:
-        """Models that stopped leave: their results are made now, the rest train on as a smaller stack."""
-        off = int((~self.stopping.active).sum())
-        if off == 0 or off == self.K or (off < 4 and off < self.COMPACT_SHARE * self.K):
-            return
-        self._settle()  # a pending evaluation's decisions first
-        active = self.stopping.active.tolist()
-        keep = [p for p in range(self.K) if active[p]]
-        gone = [p for p in range(self.K) if not active[p]]
-        if not keep:
-            return
-        done = self._subset(gone)
-        for p, r in zip(gone, collect(done)):
-            i = self.ids[p]
-            self._done[i] = r
-            self._raw[i] = (int(self.stopping.stopped[p]), int(self.stopping.best_epoch[p]))
-        new = self._subset(keep)
-        helper = self.evaluator.helper
-        self.evaluator.stop_helper()
-        for name in ("configs", "stack", "dropout", "backprop", "optim", "evaluator", "stopping", "log", "alone",
-                     "ids"):
-            setattr(self, name, getattr(new, name))
-        if helper:
-            self.evaluator.start_helper()
-
-    def _subset(self, keep: list[int]) -> Trainer:
-        """A trainer of the models ``keep`` (positions now) in the state they are in."""
-        new = Trainer.__new__(Trainer)
-        new.__dict__.update(self.__dict__)
-        new.configs = [self.configs[p] for p in keep]
-        assert isinstance(self.stack, Stack)
-        new.stack = self.stack.subset(keep)
-        new.dropout = self.dropout.subset(keep)
-        new.backprop = Backprop(new.stack, new.dropout, Penalty(new.configs), self.data.y_train.dtype)
-        new.optim = Optimizer(new.configs, new.stack.layout, new.stack.flat, new.stack.flat_buf, new.stack.grad_buf)
-        m, v = self.optim.state_rows()
-        new.optim.load_rows(m[keep], v[keep], self.optim.step_count)
-        new.evaluator = Evaluator(new.stack, self.data)
-        new.stopping = self.stopping.subset(keep, new.stack.layout, new.stack.flat)
-        new.log = EpochLog(len(keep))
-        idx = torch.tensor(keep)
-        new.log.rows = [{k: (v[idx] if isinstance(v, torch.Tensor) else v) for k, v in row.items()}
-                        for row in self.log.rows]
-        new.alone = [self.alone[p] for p in keep]
-        new.ids = [self.ids[p] for p in keep]
-        return new
 
     def _settle(self) -> None:
         """Apply a pending (helper-thread) evaluation, if any."""
