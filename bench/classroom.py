@@ -201,6 +201,10 @@ def browser_check(k: Klass, n: int, n_browser: int, timeout: float, shots: Path 
                         m = WAIT_RE.findall(txt)
                         if m:
                             seen["waited"] = max(seen["waited"], 1 + max(int(x) for x in m))
+                        if shots is not None and not seen.get("shot") and (m or "Training together" in txt):
+                            seen["shot"] = 1  # what the visitor sees while the class trains
+                            shots.mkdir(parents=True, exist_ok=True)
+                            await page.screenshot(path=str(shots / f"{k.name}-chromium-{i}-waiting.png"))
                         if k.result in txt and not m and await page.evaluate(IDLE_JS):
                             seen["done_s"], seen["text"] = time.monotonic() - t0, txt
                             if shots is not None:
