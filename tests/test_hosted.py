@@ -204,7 +204,7 @@ def test_waiters_learn_their_position():
         joined(t, 5)
     assert order == ["second", "third", "fourth"]  # first come, first served
     assert waits["second"][0] == 0 and waits["third"][0] == 1 and waits["fourth"][0] == 2
-    assert waits["fourth"][-1] == 0 and 1 in waits["fourth"]  # it saw the line move up
+    assert 1 in waits["fourth"]  # it saw the line move up (its last look, 0 ahead, may come after its turn)
 
 
 def test_a_flood_from_one_session_keeps_one_place():
