@@ -2,7 +2,7 @@
 each in a fresh process, measured (CPU seconds, peak RSS growth) beside its price.
 
     python -m bench.hosted --calibrate                 # the whole table
-    python -m bench.hosted_price [name ...]            # some rows (names: RUNS)
+    python -m bench.hosted_price [name ...]            # some rows (names: RUNS; --help lists them)
 
 A row's run is what the page runs for that request (the XOR Lab's seed study with its retry of the failed
 seeds; Network Shapes' four shapes and their checks; When to Use's every cross-validated model), built
@@ -259,6 +259,12 @@ def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["--child"]:
         print(json.dumps(price_child(args[1])))
+        return
+    if any(a.startswith("-") for a in args) or not set(args) <= set(RUNS):
+        print(__doc__.strip() + "\n\nrows: " + " ".join(RUNS))
+        unknown = [a for a in args if a not in RUNS and a not in ("-h", "--help")]
+        if unknown:
+            sys.exit(f"unknown row(s): {' '.join(unknown)}")
         return
     rows = price_table(args or RUNS, echo=True)
     print(table(rows, "\nprice vs measured: each page's default run and its most expensive link, each in a fresh "

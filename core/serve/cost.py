@@ -1,16 +1,18 @@
 """The cost model: CPU seconds and peak bytes of one stack of networks, and of one model fit on a table.
 
-A stack's price counts multiply-adds over every training step and every evaluation, the steps, the
-models, and the peak memory (weights, gradients, optimizer state, activations of one batch and of one
-evaluation, dropout masks, the data and its augmented copies):
+A stack's price counts multiply-adds over every training step and every evaluation, what each step and
+evaluation costs beside them (per layer, per model and layer, per parameter, per row and layer), and the
+peak memory (weights, gradients, optimizer state, activations of one batch, of one evaluation's few models
+or of the results' final pass over every model, dropout masks, the data, and the larger of the load's own
+copies and the training):
 
     stack_price(configs, DataShape(n_train=1437, n_features=64, n_outputs=10, n_eval=360)) -> Price
 
 Calibration (this development machine, 2 cores, torch 2.13 CPU; ``python -m bench.hosted --calibrate``
 measures it again): the batched trainer does about ``MACS_PER_SECOND`` multiply-add equivalents per
-second on large steps, and each training step of a stack costs ``STEP_SECONDS`` (kernel launches, the
-optimizer, Python) plus ``RUN_SECONDS`` per run. The price errs high (early stopping is priced as if it
-never stopped; MNIST as all 60,000 rows): a budget must bound the worst case of what a link asks for.
+second on large steps; each training step of a stack costs ``STEP_SECONDS`` (Python, the loop) plus its
+layers' and models' own terms, and each run ``RUN_SECONDS``. The price errs high (early stopping is priced
+as if it never stopped; MNIST as all 60,000 rows): a budget must bound the worst case of what a link asks for.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ LAYER_STEP_SECONDS = 7e-6  # per layer of a step (its forward, backward and bias
 MODEL_LAYER_STEP_SECONDS = 1.5e-7  # per model and layer of a step (each model's small products in a batched one)
 PARAM_STEP_SECONDS = 2e-9  # per parameter of every model and step (Adam's fused pass over p, g, m, v)
 ROW_LAYER_SECONDS = 6e-8  # per row, layer and model of a step (small tensors' elementwise passes)
-EVAL_ROW_LAYER_SECONDS = 1.1e-8  # per row, layer and model of an evaluation (its kernels on fresh buffers) ...
-EVAL_UNIT_SECONDS = 2.3e-9  # ... and per row, unit and model (each fresh buffer's pages, the activation)
+EVAL_MACS_PER_SECOND = 3.5e10  # an evaluation's products: every row at once, no gradients (fitted: 3.7e10)
+EVAL_ROW_LAYER_SECONDS = 1.2e-8  # per row, layer and model of an evaluation (its kernels on fresh buffers) ...
+EVAL_UNIT_SECONDS = 3.2e-9  # ... and per row, unit and model (each fresh buffer's pages, the activation)
 EVAL_LIVE = 4  # tensors of [models, rows, widest layer] alive at once in an evaluation: the first layer's
 # shared product, a layer's input, its pre-activation and its activation
 LOAD_SECONDS = 0.6  # reading sklearn's 8x8 digits (DataShape.load_seconds of the pages that use them)
@@ -88,6 +91,7 @@ def _price(configs: list[Any], data: DataShape, likely: bool, first: bool = True
     eval_every = 1 if any(c.patience for c in configs) else max(1, max(c.epochs for c in configs) // 200)
     eval_rows = min(N, eval_rows_max) + data.n_eval
     macs = 0.0
+    eval_macs = 0.0
     seconds = 0.0  # what the multiply-adds do not say: each model's own share of its steps and evaluations
     steps = 0
     layers = 0
@@ -107,7 +111,7 @@ def _price(configs: list[Any], data: DataShape, likely: bool, first: bool = True
         layers = max(layers, nl)
         evals = epochs // eval_every + 1
         macs += epochs * N * (3 * mm + ELEMENTWISE_MACS * units)
-        macs += evals * eval_rows * (mm + ELEMENTWISE_MACS // 3 * units)
+        eval_macs += evals * eval_rows * (mm + ELEMENTWISE_MACS // 3 * units)
         seconds += epochs * per_epoch * (MODEL_LAYER_STEP_SECONDS * nl + PARAM_STEP_SECONDS * (mm + units))
         seconds += epochs * N * ROW_LAYER_SECONDS * nl
         seconds += evals * eval_rows * (EVAL_ROW_LAYER_SECONDS * nl + EVAL_UNIT_SECONDS * units)
@@ -116,7 +120,7 @@ def _price(configs: list[Any], data: DataShape, likely: bool, first: bool = True
         if c.dropout > 0:
             masks += sum(w[1:-1]) * B
     seconds += (RUN_SECONDS if first else STACK_SECONDS) + data.load_seconds + macs / MACS_PER_SECOND \
-        + steps * (STEP_SECONDS + LAYER_STEP_SECONDS * layers)
+        + eval_macs / EVAL_MACS_PER_SECOND + steps * (STEP_SECONDS + LAYER_STEP_SECONDS * layers)
     # An evaluation takes the models a few at a time (its widest layer's outputs about EVAL_CHUNK_BYTES);
     # the results' final pass takes every model at once over the whole training (or test) split.
     split = max(min(N, eval_rows_max), data.n_eval)
@@ -129,7 +133,7 @@ def _price(configs: list[Any], data: DataShape, likely: bool, first: bool = True
                 + (4 * max(chunk_draws, masks) if masks else 0))  # one chunk of dropout masks
     # the tensors and what the loader keeps (extra_bytes), then the larger of the load's own copies and training
     peak = BASE_BYTES + data.data_bytes - data.loading_bytes + max(data.loading_bytes, training)
-    return Price(seconds, int(peak), macs, steps, K)
+    return Price(seconds, int(peak), macs + eval_macs, steps, K)
 
 
 # ---- model fits on a table: scikit-learn's models and the engine's MLP --------------------------------
