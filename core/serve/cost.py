@@ -33,9 +33,10 @@ RUN_SECONDS = 0.3  # fixed cost of a request's first stack: the first calls into
 STACK_SECONDS = 0.03  # fixed cost of each later stack of the same request: a trainer, its results (measured
 # 2026-12-05: Network Shapes' approximation nets of 1 to 256 units, 10 epochs of 200 points, 0.02-0.07 s)
 # What a step and an evaluation cost beside their multiply-adds: small steps of many models are mostly this.
-# Fitted 2026-12-05 (least squares on log ratios, one thread, NNLAB_HOSTED=1) to the CPU seconds of 42
-# stacks: 1-100 models of 1-6 hidden layers of 4-256 units, batches 4-128 rows: steps within 0.57x-1.5x
-# (the multiply-adds alone: 0.13x-1.7x), evaluations 0.53x-1.5x (the multiply-adds alone: 0.03x-1.2x).
+# Fitted 2026-12-05 (least squares on log ratios, one thread, NNLAB_HOSTED=1) to the CPU seconds of 50
+# stacks: 1-100 models of 1-6 hidden layers of 4-256 units, batches 4-128 rows: steps within 0.55x-1.5x
+# (the old price, multiply-adds and 100 us a step: 0.13x-1.7x), the 36 evaluations of 1 ms or more within
+# 0.63x-1.74x (multiply-adds alone: 0.03x-1.3x). Worst: one hidden layer of 32 on 7 features (0.55x-0.6x).
 STEP_SECONDS = 5e-5  # one optimizer step of a stack (Python, the loop, the batch's gather)
 LAYER_STEP_SECONDS = 7e-6  # per layer of a step (its forward, backward and bias kernels, whatever the models)
 MODEL_LAYER_STEP_SECONDS = 1.5e-7  # per model and layer of a step (each model's small products in a batched one)
