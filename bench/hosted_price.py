@@ -2,7 +2,8 @@
 each in a fresh process, measured (CPU seconds, peak RSS growth) beside its price.
 
     python -m bench.hosted --calibrate                 # the whole table
-    python -m bench.hosted_price [name ...]            # some rows (names: RUNS)
+    python -m bench.hosted_price [name ...]            # some rows (names: RUNS; --help lists them)
+    python -m bench.hosted_price --epochs              # the cost model's terms: one epoch of small stacks
 
 A row's run is what the page runs for that request (the XOR Lab's seed study with its retry of the failed
 seeds; Network Shapes' four shapes and their checks; When to Use's every cross-validated model), built
@@ -253,12 +254,63 @@ def price_table(names: list[str], echo: bool = False) -> list[dict]:
     return [{c: row.get(c, "") for c in cols} for row in rows]
 
 
+# ---- the cost model's terms: one epoch (its steps and one evaluation) of a stack, measured beside its price --
+EPOCH_STACKS = [(1, 1, 4, 10), (1, 6, 32, 10), (10, 3, 32, 50), (100, 1, 4, 10), (100, 6, 4, 10), (100, 6, 32, 10),
+                (100, 1, 32, 10), (20, 4, 32, 10)]  # models, hidden layers, width, batch: the Playground's 2,000 points
+
+
+def epoch_table(reps: int = 3) -> list[dict]:
+    """CPU seconds of one epoch of each stack in EPOCH_STACKS (one thread, as on a busy server; median of
+    ``reps``, the stacks alternating) beside the price of one more epoch (test_price.py pins these)."""
+    import statistics
+
+    import torch
+
+    from core.datasets import FEATURES
+    from core.engine import cores
+    from core.serve.price import request_price
+    from core.xor import playground as pg
+
+    cores.machine_busy = lambda: True  # one thread, no helper: what a loaded server runs
+    torch.set_num_threads(1)
+
+    def cfg(K: int, L: int, H: int, B: int, epochs: int) -> Any:
+        return pg.PlaygroundConfig(hidden=(H,) * L, n_seeds=K, batch_size=B, n_points=2000, train_frac=0.9,
+                                   features=FEATURES, epochs=epochs)
+
+    trainers = {s: pg.new_trainer(cfg(*s, 5000), pg.make_points(cfg(*s, 1))) for s in EPOCH_STACKS}
+    cpu: dict[tuple, list[float]] = {s: [] for s in EPOCH_STACKS}
+    for _ in range(reps):
+        for s, tr in trainers.items():
+            c0 = time.process_time()
+            tr.run(1, eval_every=1)
+            cpu[s].append(time.process_time() - c0)
+    rows = []
+    for s in EPOCH_STACKS:
+        priced = (request_price(cfg(*s, 101)).seconds - request_price(cfg(*s, 1)).seconds) / 100
+        measured = statistics.median(cpu[s][1:] or cpu[s])  # the first epoch pays the workspaces
+        rows.append({"models": s[0], "layers": s[1], "width": s[2], "batch": s[3], "CPU ms": round(1e3 * measured, 1),
+                     "priced ms": round(1e3 * priced, 1), "ratio": round(priced / measured, 2)})
+    return rows
+
+
 def main() -> None:
     from bench._table import table
 
     args = sys.argv[1:]
     if args[:1] == ["--child"]:
         print(json.dumps(price_child(args[1])))
+        return
+    if args[:1] == ["--epochs"]:
+        rows = epoch_table()
+        print(table(rows, "\none epoch of a stack (its steps and one evaluation), CPU vs priced, one thread"))
+        print(f"epoch_rows={len(rows)} within_1.5x={sum(0.67 <= r['ratio'] <= 1.5 for r in rows)}")
+        return
+    if any(a.startswith("-") for a in args) or not set(args) <= set(RUNS):
+        print(__doc__.strip() + "\n\nrows: " + " ".join(RUNS))
+        unknown = [a for a in args if a not in RUNS and a not in ("-h", "--help")]
+        if unknown:
+            sys.exit(f"unknown row(s): {' '.join(unknown)}")
         return
     rows = price_table(args or RUNS, echo=True)
     print(table(rows, "\nprice vs measured: each page's default run and its most expensive link, each in a fresh "

@@ -7,11 +7,13 @@ from types import SimpleNamespace
 import pytest
 
 from core import settings
+from core.datasets import FEATURES
 from core.digits import default_config
 from core.digits.workload import digits_shape
 from core.engine import TrainConfig
 from core.explorer import CompareConfig, DepthConfig
 from core.serve import price as P
+from core.serve.cost import BASE_BYTES
 from core.serve.workload import DataShape, Price
 from core.tuning import SearchSpace
 from core.xor import SeedStudyConfig, XorCompareConfig
@@ -402,3 +404,47 @@ def test_the_page_refuses_the_sklearn_baseline_before_any_fit(monkeypatch, tmp_p
     assert not at.exception, [e.value for e in at.exception]
     said = " ".join(str(e.value) for e in at.error)
     assert "this server allows 60 s per run: fewer training rows" in said
+
+
+# ---- the model against what was measured (CPU seconds and peak RSS growth, 2026-12-05, NNLAB_HOSTED=1) ----
+def _playground(K: int, L: int, H: int, B: int, epochs: int = 1) -> PlaygroundConfig:
+    """The seven features of 2,000 points (1,800 train, 200 test)."""
+    return PlaygroundConfig(hidden=(H,) * L, n_seeds=K, batch_size=B, n_points=2000, train_frac=0.9,
+                            features=FEATURES, epochs=epochs)
+
+
+@pytest.mark.parametrize("K, L, H, B, measured_ms", [  # one epoch: 1,800 rows in steps of B, then one evaluation
+    (1, 1, 4, 10, 10.8), (1, 6, 32, 10, 24.1), (10, 3, 32, 50, 25.4), (100, 1, 4, 10, 50), (100, 6, 4, 10, 161),
+    (100, 6, 32, 10, 626)])
+def test_a_playground_epoch_costs_what_it_measured_as_layers_and_models_grow(K, L, H, B, measured_ms):
+    """Small steps of many models cost per layer and model, not only per multiply-add: 100 models of six
+    layers of 32 took 2.5 ms a step (priced 1.0 ms), of six layers of 4 0.74 ms (priced 0.13 ms)."""
+    epoch = P.request_price(_playground(K, L, H, B, 101)).seconds - P.request_price(_playground(K, L, H, B)).seconds
+    assert 0.67 < epoch / 100 / (measured_ms / 1e3) < 1.5
+
+
+def test_memory_counts_the_final_pass_not_each_evaluations_every_model():
+    """The Playground at every cap peaked at +171-174 MB (priced 341): evaluations take few models, the last all."""
+    assert 0.67 < P.request_price(_playground(100, 6, 32, 10, 242)).peak_bytes / 172e6 < 1.5
+
+
+def test_the_loads_own_copies_and_the_training_are_not_held_at_once():
+    """The MNIST sample's load peaked at +153 MB (arrays, augmented copies), its training at +171 MB: priced
+    as the larger of the two (as their sum it was 363 MB, 2.1x)."""
+    cfg, shape = TrainConfig(hidden=(64,), epochs=1), lambda n: DataShape(1000, 64, 10, 100, n, loading_bytes=n)
+    peak = [P.request_price([cfg], shape(n)).peak_bytes for n in (0, 10**3, 10**9)]
+    training = peak[0] - BASE_BYTES - shape(0).tensor_bytes  # weights, a step, the final pass
+    assert peak[1] == peak[0] and peak[2] == peak[0] - training + 10**9
+    assert 0.67 < P.request_price(default_config("mnist"), (4000, 1000)).peak_bytes / 172e6 < 2
+
+
+def test_a_study_holds_the_digits_it_read_and_boosting_the_histograms_of_its_open_leaves():
+    """The tuner's default held +103-107 MB (scikit-learn's digits, then its trials: priced 36 MB); the
+    noise probes' largest link +70 MB (boosting keeps a leaf's histograms only until it splits: priced 145)."""
+    from core import when_to_use as wtu
+    from core.tuning import StudySettings
+
+    assert 0.67 < P.workload_price(StudySettings(n_trials=10).workload(SearchSpace())).peak_bytes / 105e6 < 1.5
+    cfg = wtu.NoiseConfig(dataset="breast_cancer", ks=(0, 100, 500), rotate=True,
+                          models=("forest", "boosting", "mlp", "sk_mlp"), folds=3)
+    assert 0.67 < P.request_price(cfg, wtu.load_table("breast_cancer")).peak_bytes / 70e6 < 1.5

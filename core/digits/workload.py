@@ -54,8 +54,8 @@ def digits_shape(cfg: Any, mnist_rows: tuple[int, int] | None = None) -> DataSha
     extra = 4 * F * (n_all + n_test + n_all + base * copies + n_train * (copies > 0)) \
         + augment_peak_bytes(base, F) * (copies > 0)
     if cfg.dataset == "digits":
-        return DataShape(n_train, F, 10, n_val + n_test, extra + LOAD_BYTES, LOAD_SECONDS)
-    return DataShape(n_train, F, 10, n_val + n_test, extra)
+        return DataShape(n_train, F, 10, n_val + n_test, extra + LOAD_BYTES, LOAD_SECONDS, loading_bytes=extra)
+    return DataShape(n_train, F, 10, n_val + n_test, extra, loading_bytes=extra)
 
 
 def model(cfg: Any, data: Any = None) -> Workload:

@@ -1,16 +1,18 @@
 """The cost model: CPU seconds and peak bytes of one stack of networks, and of one model fit on a table.
 
-A stack's price counts multiply-adds over every training step and every evaluation, the steps, the
-models, and the peak memory (weights, gradients, optimizer state, activations of one batch and of one
-evaluation, dropout masks, the data and its augmented copies):
+A stack's price counts multiply-adds over every training step and every evaluation, what each step and
+evaluation costs beside them (per layer, per model and layer, per parameter, per row and layer), and the
+peak memory (weights, gradients, optimizer state, activations of one batch, of one evaluation's few models
+or of the results' final pass over every model, dropout masks, the data, and the larger of the load's own
+copies and the training):
 
     stack_price(configs, DataShape(n_train=1437, n_features=64, n_outputs=10, n_eval=360)) -> Price
 
 Calibration (this development machine, 2 cores, torch 2.13 CPU; ``python -m bench.hosted --calibrate``
 measures it again): the batched trainer does about ``MACS_PER_SECOND`` multiply-add equivalents per
-second on large steps, and each training step of a stack costs ``STEP_SECONDS`` (kernel launches, the
-optimizer, Python) plus ``RUN_SECONDS`` per run. The price errs high (early stopping is priced as if it
-never stopped; MNIST as all 60,000 rows): a budget must bound the worst case of what a link asks for.
+second on large steps; each training step of a stack costs ``STEP_SECONDS`` (Python, the loop) plus its
+layers' and models' own terms, and each run ``RUN_SECONDS``. The price errs high (early stopping is priced
+as if it never stopped; MNIST as all 60,000 rows): a budget must bound the worst case of what a link asks for.
 """
 
 from __future__ import annotations
@@ -27,12 +29,24 @@ from core.serve.workload import FREE, DataShape, Net, Price, TableFit
 # process, on 2026-11-27: 8x8 digits 1.8 s, MNIST sample 14.5 s, Explorer comparison 8.4 s, depth
 # 2.8 s, XOR seeds 0.3-0.4 s, Playground 1.2 s; within 2x of each (bench/hosted.py --calibrate).
 MACS_PER_SECOND = 2.0e10  # multiply-add equivalents per CPU second of the batched trainer
-STEP_SECONDS = 1.0e-4  # fixed cost of one optimizer step of a stack (kernel launches, Python): 45e-6 fitted
-# the defaults, where RUN_SECONDS hid it; runs of many small steps measured 2026-12-05 (bench.hosted_price)
-# 100-135 us a step: the Playground's 10,000 steps 1.0 s, the XOR retry's 10,000 after the study's 1,000 1.7 s
 RUN_SECONDS = 0.3  # fixed cost of a request's first stack: the first calls into torch, results
 STACK_SECONDS = 0.03  # fixed cost of each later stack of the same request: a trainer, its results (measured
 # 2026-12-05: Network Shapes' approximation nets of 1 to 256 units, 10 epochs of 200 points, 0.02-0.07 s)
+# What a step and an evaluation cost beside their multiply-adds: small steps of many models are mostly this.
+# Fitted 2026-12-05 (least squares on log ratios, one thread, NNLAB_HOSTED=1) to the CPU seconds of 50
+# stacks: 1-100 models of 1-6 hidden layers of 4-256 units, batches 4-128 rows: steps within 0.55x-1.5x
+# (the old price, multiply-adds and 100 us a step: 0.13x-1.7x), the 36 evaluations of 1 ms or more within
+# 0.63x-1.74x (multiply-adds alone: 0.03x-1.3x). Worst: one hidden layer of 32 on 7 features (0.55x-0.6x).
+STEP_SECONDS = 5e-5  # one optimizer step of a stack (Python, the loop, the batch's gather)
+LAYER_STEP_SECONDS = 7e-6  # per layer of a step (its forward, backward and bias kernels, whatever the models)
+MODEL_LAYER_STEP_SECONDS = 1.5e-7  # per model and layer of a step (each model's small products in a batched one)
+PARAM_STEP_SECONDS = 2e-9  # per parameter of every model and step (Adam's fused pass over p, g, m, v)
+ROW_LAYER_SECONDS = 6e-8  # per row, layer and model of a step (small tensors' elementwise passes)
+EVAL_MACS_PER_SECOND = 3.5e10  # an evaluation's products: every row at once, no gradients (fitted: 3.7e10)
+EVAL_ROW_LAYER_SECONDS = 1.2e-8  # per row, layer and model of an evaluation (its kernels on fresh buffers) ...
+EVAL_UNIT_SECONDS = 3.2e-9  # ... and per row, unit and model (each fresh buffer's pages, the activation)
+EVAL_LIVE = 4  # tensors of [models, rows, widest layer] alive at once in an evaluation: the first layer's
+# shared product, a layer's input, its pre-activation and its activation
 LOAD_SECONDS = 0.6  # reading sklearn's 8x8 digits (DataShape.load_seconds of the pages that use them)
 ELEMENTWISE_MACS = 12  # an activation, its derivative, bias, dropout: per unit, forward + backward
 BASE_BYTES = 30_000_000  # torch workspaces and result frames of any run
@@ -47,12 +61,13 @@ def digits_8x8() -> DataShape:
     return DataShape(digits.TRAIN_ROWS, digits.FEATURES, 10, digits.TEST_ROWS, LOAD_BYTES, LOAD_SECONDS)
 
 
-def _engine_constants() -> tuple[int, int]:
-    """(EVAL_ROWS, CHUNK_DRAWS) from the engine, imported when first priced (the engine imports torch)."""
+def _engine_constants() -> tuple[int, int, int]:
+    """(EVAL_ROWS, CHUNK_DRAWS, EVAL_CHUNK_BYTES) from the engine, imported when first priced (the engine
+    imports torch)."""
     from core.engine.dropout import CHUNK_DRAWS
-    from core.engine.evaluation import EVAL_ROWS
+    from core.engine.evaluation import EVAL_CHUNK_BYTES, EVAL_ROWS
 
-    return EVAL_ROWS, CHUNK_DRAWS
+    return EVAL_ROWS, CHUNK_DRAWS, EVAL_CHUNK_BYTES
 
 
 def stack_price(configs: Sequence[Any], data: DataShape, first: bool = True) -> Price:
@@ -71,42 +86,55 @@ def stack_price(configs: Sequence[Any], data: DataShape, first: bool = True) -> 
 
 
 def _price(configs: list[Any], data: DataShape, likely: bool, first: bool = True) -> Price:
-    eval_rows_max, chunk_draws = _engine_constants()
+    eval_rows_max, chunk_draws, eval_chunk_bytes = _engine_constants()
     N = max(1, data.n_train)
     K = len(configs)
     eval_every = 1 if any(c.patience for c in configs) else max(1, max(c.epochs for c in configs) // 200)
     eval_rows = min(N, eval_rows_max) + data.n_eval
     macs = 0.0
+    eval_macs = 0.0
+    seconds = 0.0  # what the multiply-adds do not say: each model's own share of its steps and evaluations
     steps = 0
+    layers = 0
     weights = 0
     step_units = 0  # activations of one training step, all models
-    eval_units = 0
     masks = 0
+    widest = max(max([data.n_outputs, *c.hidden]) for c in configs)
     for c in configs:
         w = [data.n_features, *c.hidden, data.n_outputs]
         mm = sum(a * b for a, b in zip(w, w[1:]))
         units = sum(w[1:])
+        nl = len(w) - 1
         B = N if c.batch_size <= 0 else min(c.batch_size, N)
         per_epoch = math.ceil(N / B)
         epochs = min(c.epochs, 3 * c.patience + 5) if likely and c.patience else c.epochs
         steps = max(steps, epochs * per_epoch)
+        layers = max(layers, nl)
         evals = epochs // eval_every + 1
         macs += epochs * N * (3 * mm + ELEMENTWISE_MACS * units)
-        macs += evals * eval_rows * (mm + ELEMENTWISE_MACS // 3 * units)
+        eval_macs += evals * eval_rows * (mm + ELEMENTWISE_MACS // 3 * units)
+        seconds += epochs * per_epoch * (MODEL_LAYER_STEP_SECONDS * nl + PARAM_STEP_SECONDS * (mm + units))
+        seconds += epochs * N * ROW_LAYER_SECONDS * nl
+        seconds += evals * eval_rows * (EVAL_ROW_LAYER_SECONDS * nl + EVAL_UNIT_SECONDS * units)
         weights += mm + units
         step_units += B * sum(w)
-        eval_units += max(min(N, eval_rows_max), data.n_eval) * sum(w)
         if c.dropout > 0:
             masks += sum(w[1:-1]) * B
-    seconds = (RUN_SECONDS if first else STACK_SECONDS) + data.load_seconds + macs / MACS_PER_SECOND \
-        + steps * STEP_SECONDS
-    peak = (BASE_BYTES
-            + 4 * 8 * weights  # flat weights, gradients, Adam's two moments, best weights, results, spare
-            + 4 * 6 * step_units  # z, a, their gradients, transposes of one step
-            + 4 * 2 * eval_units  # one evaluation pass over the largest split
-            + (4 * max(chunk_draws, masks) if masks else 0)  # one chunk of dropout masks
-            + data.data_bytes)  # the tensors, plus the copies the loader holds (extra_bytes)
-    return Price(seconds, int(peak), macs, steps, K)
+    seconds += (RUN_SECONDS if first else STACK_SECONDS) + data.load_seconds + macs / MACS_PER_SECOND \
+        + eval_macs / EVAL_MACS_PER_SECOND + steps * (STEP_SECONDS + LAYER_STEP_SECONDS * layers)
+    # An evaluation takes the models a few at a time (its widest layer's outputs about EVAL_CHUNK_BYTES);
+    # the results' final pass takes every model at once over the whole training (or test) split.
+    split = max(min(N, eval_rows_max), data.n_eval)
+    per_model = 4 * split * widest
+    chunk = min(K, max(1, eval_chunk_bytes // per_model))
+    final = 4 * K * max(N, data.n_eval) * widest
+    training = (4 * 8 * weights  # flat weights, gradients, Adam's two moments, best weights, results, spare
+                + 4 * 6 * step_units  # z, a, their gradients, transposes of one step
+                + EVAL_LIVE * max(chunk * per_model, final)  # an evaluation, or the results' final pass
+                + (4 * max(chunk_draws, masks) if masks else 0))  # one chunk of dropout masks
+    # the tensors and what the loader keeps (extra_bytes), then the larger of the load's own copies and training
+    peak = BASE_BYTES + data.data_bytes - data.loading_bytes + max(data.loading_bytes, training)
+    return Price(seconds, int(peak), macs + eval_macs, steps, K)
 
 
 # ---- model fits on a table: scikit-learn's models and the engine's MLP --------------------------------
@@ -154,8 +182,10 @@ def table_fit_price(fit: TableFit) -> Price:
         nodes = 2 * min(BOOSTING_LEAVES, max(2, n // BOOSTING_MIN_LEAF)) - 1
         tree = nodes * (BOOST_NODE_SECONDS + BOOST_SPLIT_SECONDS * F * lv) + \
             n * F * (BOOST_CELL_SECONDS + BOOST_CELL_LEVEL_SECONDS * lv)
-        # binned rows, gradients and predictions per class, a histogram (256 bins x 20 bytes) per node and feature
-        peak = n * F + 4 * 8 * n * max(1, n_outputs) + nodes * F * 256 * 20
+        # binned rows, gradients and predictions per class, and a histogram (256 bins x 20 bytes) per feature of
+        # each leaf still to split: scikit-learn frees a node's histograms once its children have theirs
+        leaves = (nodes + 1) // 2
+        peak = n * F + 4 * 8 * n * max(1, n_outputs) + leaves * F * 256 * 20
         return Price(trees * tree, int(peak), 0.0, trees, 1)
     # outputs: one per class (scikit-learn's MLP: one logit when binary), one for a regression target
     widths = [F, *fit.hidden, 1 if fit.model == "sk_mlp" and n_outputs <= 2 else max(1, n_outputs)]

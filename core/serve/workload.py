@@ -21,7 +21,8 @@ from typing import Any
 class DataShape:
     """What a stack trains on: rows [n_train, n_features] -> n_outputs; n_eval = validation + test rows.
 
-    ``extra_bytes``: data held besides the training tensors (raw arrays, augmentation output).
+    ``extra_bytes``: data held besides the training tensors (raw arrays, augmentation output);
+    ``loading_bytes``: the part of it only the load holds (freed before training starts).
     """
 
     n_train: int
@@ -31,6 +32,7 @@ class DataShape:
     extra_bytes: int = 0
     load_seconds: float = 0.0  # CPU seconds to read the data (a file format, a parser)
     levels: float = 256.0  # tables: mean distinct values per feature, at most 256 (what boosting bins)
+    loading_bytes: int = 0
 
     @property
     def tensor_bytes(self) -> int:
@@ -162,7 +164,8 @@ def trainer_lower(models: Sequence[Any], *data: str) -> tuple[Lower, ...]:
 
 def stacks(groups: Sequence[Sequence[Any]], data: DataShape, lower: tuple[Lower, ...]) -> Workload:
     """Stacks of models trained one after the other on the same ``data`` (read once: its load counted once)."""
-    later = DataShape(data.n_train, data.n_features, data.n_outputs, data.n_eval, data.extra_bytes, 0.0, data.levels)
+    later = DataShape(data.n_train, data.n_features, data.n_outputs, data.n_eval, data.extra_bytes, 0.0, data.levels,
+                       data.loading_bytes)
     return Workload(tuple(Stack(tuple(g), data if i == 0 else later) for i, g in enumerate(g for g in groups if g)),
                     lower=lower)
 
