@@ -46,7 +46,7 @@ def home_neuron() -> float:
     cfg = NeuronConfig(w1=-0.8)
     t = time.perf_counter()
     n = nj.evaluate(cfg)
-    nc.diagram(n).to_dict()
+    nc.diagram_svg(n)
     nj.formula(n), nj.formula(nj.evaluate(cfg, "step")), nj.truth_table(cfg), perceptron_gate(cfg)
     return time.perf_counter() - t
 
