@@ -90,12 +90,11 @@ def neuron_opening() -> None:
     cfg = widget_config(lambda: url_n.replace(inputs=k, activation=ss.n_activation or url_n.activation, **values),
                         url_n)
     n = nj.evaluate(cfg)
-    cols[2].markdown(f"Weighted sum **z = w·x + b = {n.z:.4g}**\n\nOutput **{n.label}(z) = {n.a:.4g}**",
-                     help=tip("weighted sum", "pre-activation"))
+    st.markdown(f"Weighted sum **z = w·x + b = {n.z:.4g}**, output **{n.label}(z) = {n.a:.4g}**  \n"
+                f"In numbers: **{nj.formula(n)}**", help=tip("weighted sum", "pre-activation"))
     st.markdown(nc.diagram_markdown(n))
     st.caption("Each weight's line is blue when positive and red when negative, thicker the larger it is; "
                "the circles show each input, the weighted sum z and the output.", help=tip("sign colours"))
-    st.markdown(f"In numbers: **{nj.formula(n)}**")
 
     st.subheader("The perceptron is this neuron with Step", help=tip("perceptron", "truth table"))
     p = nj.evaluate(cfg, nj.STEP)

@@ -107,7 +107,7 @@ def test_home_neuron_sliders_live_in_the_url_and_a_link_restores_them():
     text = "\n".join(m.value for m in at.markdown)
     assert "In numbers: **tanh((-1)·1 + 0.4·0.5 + (-0.7)) = tanh(-1.5) = -0.9051**" in text
     assert "Here: **step((-1)·1 + 0.4·0.5 + (-0.7)) = step(-1.5) = 0**" in text
-    assert "Output **Tanh(z) = -0.9051**" in text
+    assert "output **Tanh(z) = -0.9051**" in text
     at.slider(key="n_b").set_value(1.0).run()
     assert at.query_params["n_b"] == ["1.0"] or at.query_params["n_b"] == "1.0"
     assert any("XOR Lab ① Perceptron" in p.proto.label for p in at.get("page_link"))

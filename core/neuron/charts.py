@@ -23,7 +23,7 @@ LABEL_X = 0.45  # where a weight's label starts (its line starts at 0.25)
 X_DOMAIN, Y_DOMAIN = (-0.4, OUT_X + 0.5), (-1.35, 1.35)
 RADIUS = 27  # px: each node's circle holds its name and its value
 TITLE = "One neuron: inputs × weights, summed with the bias, then the activation"
-FONT = "Source Sans Pro, Source Sans 3, Helvetica, Arial, sans-serif"
+FONT = "Helvetica, Arial, sans-serif"  # an image loads no web font: the system's sans-serif
 
 
 def _node_label(v: float) -> str:
