@@ -57,9 +57,9 @@ say.lesson(first_look_verdict(f), "caption")
 def neuron_opening() -> None:
     """One neuron with sliders, its diagram and formula; then the same neuron with Step: the perceptron.
     Drawn after the first chart: its maths goes through the engine's registry, which loads torch. Built from
-    what the browser loads for the first chart and the path (Markdown) plus sliders and segmented controls:
-    a second chart, a select box, metrics, code blocks or a table each fetched a script of their own (the
-    code block's 1.5 MB) ahead of the first chart's."""
+    what the browser loads for the first chart and the path (Markdown) plus sliders, segmented controls and an
+    image: a second chart, a select box, metrics, code blocks or a table each fetched a script of their own
+    (the code block's 1.5 MB) and drew ahead of the first chart."""
     from core.engine.activations import REGISTRY
     from core.neuron import charts as nc
     from core.neuron import claims as ncl
@@ -92,15 +92,15 @@ def neuron_opening() -> None:
     n = nj.evaluate(cfg)
     st.markdown(f"Weighted sum **z = w·x + b = {n.z:.4g}**, output **{n.label}(z) = {n.a:.4g}**  \n"
                 f"In numbers: **{nj.formula(n)}**", help=tip("weighted sum", "pre-activation"))
-    st.markdown(nc.diagram_markdown(n))
+    st.image(nc.diagram_svg(n), alt=nc.diagram_alt(n), width="content")
     st.caption("Each weight's line is blue when positive and red when negative, thicker the larger it is; "
                "the circles show each input, the weighted sum z and the output.", help=tip("sign colours"))
 
     st.subheader("The perceptron is this neuron with Step", help=tip("perceptron", "truth table"))
     p = nj.evaluate(cfg, nj.STEP)
     st.markdown("Give the same neuron a Step activation (1 when z > 0, else 0) and it is the perceptron, the "
-                f"first trainable neuron: it answers yes or no. Here: **{nj.formula(p)}**.")
-    st.markdown(nc.truth_table_markdown(nj.truth_table(cfg)))
+                f"first trainable neuron: it answers yes or no. Here: **{nj.formula(p)}**.\n\n"
+                + nc.truth_table_markdown(nj.truth_table(cfg)))  # one element: each costs the browser a parse
     say.lesson(ncl.perceptron_gate(cfg), "caption")
     links.page_link("xor", "See a perceptron learn its weights: XOR Lab ① Perceptron", query={"tab": "perceptron"})
     sync_url(cfg.to_query(PREFIX), owned=NEURON_KEYS)

@@ -1,14 +1,13 @@
 """The neuron drawn: inputs -> weights -> sum -> activation -> output, each weight's edge in the sign colours
 (blue +, red -) and as thick as the weight is large. Data first (:func:`diagram_frames`), then the picture.
 
-The picture is an SVG written as a string, not a chart: Home shows it as an image in Markdown, which the
-browser draws with what it has already loaded for the page's text. A Vega-Lite chart here cost Home's first
-chart about a quarter of a second: a second chart to compile, and its widgets' scripts queued ahead of it.
+The picture is an SVG written as a string, not a chart: Home shows it as an image (a few kB of script in the
+browser). A Vega-Lite chart here cost Home's first chart about a quarter of a second: a second chart to
+compile ahead of the first one.
 """
 
 from __future__ import annotations
 
-import base64
 from html import escape
 
 import pandas as pd
@@ -98,12 +97,10 @@ def diagram_svg(n: Neuron, width: int = 520, height: int = 300) -> str:
     return "".join(parts)
 
 
-def diagram_markdown(n: Neuron, width: int = 520, height: int = 300) -> str:
-    """:func:`diagram_svg` as a Markdown image (a data URI), with a text description as its alt text."""
-    data = base64.b64encode(diagram_svg(n, width, height).encode()).decode()
+def diagram_alt(n: Neuron) -> str:
+    """:func:`diagram_svg` in words (the image's alt text)."""
     terms = ", ".join(f"x{i + 1} = {xi:.3g} times w{i + 1} = {wi:.3g}" for i, (xi, wi) in enumerate(zip(n.x, n.w)))
-    alt = f"One neuron: {terms}, plus bias {n.b:.3g}, sum z = {n.z:.3g}, {n.label}, output {n.a:.3g}"
-    return f"![{alt}](data:image/svg+xml;base64,{data})"
+    return f"One neuron: {terms}, plus bias {n.b:.3g}, sum z = {n.z:.3g}, {n.label}, output {n.a:.3g}"
 
 
 def truth_table_markdown(table: pd.DataFrame) -> str:
