@@ -84,6 +84,8 @@ def test_the_diagram_colours_weights_by_sign_and_shows_the_sum_and_output():
     assert {"x1", "x2", "bias", "Σ", "z = 0.5", "Sigmoid", "output", f"{n.a:.3g}"} <= set(texts)
     labels = {t.text: t.get("fill") for t in svg.iter(ns + "text") if t.text and "=" in t.text and "z" not in t.text}
     assert labels == {"w1 = -1": NEGATIVE, "w2 = 2": POSITIVE, "b = 0.5": POSITIVE}
+    leaky = ET.fromstring(nc.diagram_svg(nj.evaluate(NeuronConfig(activation="leaky_relu"))))
+    assert any(t.text == "Leaky" and t.find(ns + "tspan").text == "ReLU" for t in leaky.iter(ns + "text"))
     alt = nc.diagram_alt(n)  # the image's alt text says what it shows
     assert alt.startswith("One neuron: x1 = 1 times w1 = -1") and "sum z = 0.5" in alt and "Sigmoid" in alt
 

@@ -89,7 +89,13 @@ def diagram_svg(n: Neuron, width: int = 520, height: int = 300) -> str:
         cx, cy = px(v.x), py(v.y)
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{RADIUS}" fill="white" stroke="{GREY}" '
                      f'stroke-width="1.5"/>')
-        parts.append(f'<text x="{cx:.1f}" y="{cy - 1:.1f}" font-size="11" text-anchor="middle">{escape(v.text)}</text>')
+        words = v.text.split(" ")
+        if not v.sub and len(words) == 2:  # "Leaky ReLU" on two lines: one is wider than its circle
+            parts.append(f'<text x="{cx:.1f}" y="{cy - 2:.1f}" font-size="11" text-anchor="middle">'
+                         f'{escape(words[0])}<tspan x="{cx:.1f}" dy="12">{escape(words[1])}</tspan></text>')
+        else:
+            parts.append(f'<text x="{cx:.1f}" y="{cy - 1:.1f}" font-size="11" text-anchor="middle">'
+                         f'{escape(v.text)}</text>')
         if v.sub:
             parts.append(f'<text x="{cx:.1f}" y="{cy + 13:.1f}" font-size="10" fill="#333333" '
                          f'text-anchor="middle">{escape(v.sub)}</text>')
