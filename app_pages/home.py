@@ -56,10 +56,10 @@ say.lesson(first_look_verdict(f), "caption")
 
 def neuron_opening() -> None:
     """One neuron with sliders, its diagram and formula; then the same neuron with Step: the perceptron.
-    Drawn after the first chart: its maths goes through the engine's registry, which loads torch. Built from
-    what the browser loads for the first chart and the path (Markdown) plus sliders, segmented controls and an
-    image: a second chart, a select box, metrics, code blocks or a table each fetched a script of their own
-    (the code block's 1.5 MB) and drew ahead of the first chart."""
+    Drawn after the first chart: its maths goes through the engine's registry, which loads torch. Only elements
+    whose browser scripts are small or already loaded for the chart and the path (Markdown, sliders, segmented
+    controls, an image): a second chart, a select box, metrics, code blocks or a table each fetch a script of
+    their own (a code block's is 1.5 MB), parsed and drawn ahead of the first chart."""
     from core.engine.activations import REGISTRY
     from core.neuron import charts as nc
     from core.neuron import claims as ncl
@@ -114,7 +114,7 @@ st.caption("In the tutorial's order; point at a step to see what it shows. Each 
 for k, stop in enumerate(links.stops(), start=1):  # one column: two cut the longer titles at 1024 px
     links.step_link(stop.first, f"**{k}.** {stop.label}", help=stop.what)
 
-# filled when opened: its 15,000 characters of Markdown were the browser's largest parse before the first chart
+# filled when opened: its 15,000 characters of Markdown are the page's largest parse in the browser
 terms = st.expander(f"Glossary: {len(glossary.TERMS)} terms, one line each", icon=":material/menu_book:",
                     key="home_glossary", on_change="rerun")
 if terms.open:
