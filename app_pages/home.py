@@ -56,7 +56,10 @@ say.lesson(first_look_verdict(f), "caption")
 
 def neuron_opening() -> None:
     """One neuron with sliders, its diagram and formula; then the same neuron with Step: the perceptron.
-    Drawn after the first chart: its maths goes through the engine's registry, which loads torch."""
+    Drawn after the first chart: its maths goes through the engine's registry, which loads torch. Only elements
+    whose browser scripts are small or already loaded for the chart and the path (Markdown, sliders, segmented
+    controls, an image): a second chart, a select box, metrics, code blocks or a table each fetch a script of
+    their own (a code block's is 1.5 MB), parsed and drawn ahead of the first chart."""
     from core.engine.activations import REGISTRY
     from core.neuron import charts as nc
     from core.neuron import claims as ncl
@@ -65,15 +68,14 @@ def neuron_opening() -> None:
     st.subheader("Start here: one neuron", help=tip("neuron", "weight", "bias", "activation", "weighted sum"))
     st.markdown(
         "A neuron **receives** inputs, **weighs** each one, **sums** them with a bias, and passes the sum through "
-        "an **activation**: `output = activation(w·x + b)`. Move the sliders: the numbers below are computed as "
+        "an **activation**: **output = activation(w·x + b)**. Move the sliders: the numbers below are computed as "
         "you move them, by the same activation functions the networks on the other pages use.")
     url_n = url_config(N, PREFIX)
     seed_state({f"{PREFIX}{f}": getattr(url_n, f) for f in N.__dataclass_fields__})
     ss = st.session_state
     top = st.container(horizontal=True)
-    field_widget(N, "inputs", label="Inputs", key="n_inputs", container=top, widget="segmented_control",
-                 width=160)
-    field_widget(N, "activation", label="Activation", key="n_activation", container=top, width=220,
+    field_widget(N, "inputs", label="Inputs", key="n_inputs", container=top, widget="segmented_control")
+    field_widget(N, "activation", label="Activation", key="n_activation", container=top, widget="segmented_control",
                  format_func=lambda n: REGISTRY[n].label, help=tip("activation", "sigmoid", "tanh", "relu"))
     k = int(ss.n_inputs or url_n.inputs)
     cols = st.columns(3)
@@ -88,22 +90,17 @@ def neuron_opening() -> None:
     cfg = widget_config(lambda: url_n.replace(inputs=k, activation=ss.n_activation or url_n.activation, **values),
                         url_n)
     n = nj.evaluate(cfg)
-    st.vega_lite_chart(spec=nc.diagram_spec(n), width="content")  # the drawing's spec is built once
+    st.markdown(f"Weighted sum **z = w·x + b = {n.z:.4g}**, output **{n.label}(z) = {n.a:.4g}**  \n"
+                f"In numbers: **{nj.formula(n)}**", help=tip("weighted sum", "pre-activation"))
+    st.image(nc.diagram_svg(n), alt=nc.diagram_alt(n), width="content")
     st.caption("Each weight's line is blue when positive and red when negative, thicker the larger it is; "
                "the circles show each input, the weighted sum z and the output.", help=tip("sign colours"))
-    a, b = st.columns(2)
-    a.metric("Weighted sum z = w·x + b", f"{n.z:.4g}", help=tip("weighted sum", "pre-activation"))
-    b.metric(f"Output = {n.label}(z)", f"{n.a:.4g}")
-    st.code(nj.formula(n), language=None)
 
     st.subheader("The perceptron is this neuron with Step", help=tip("perceptron", "truth table"))
     p = nj.evaluate(cfg, nj.STEP)
     st.markdown("Give the same neuron a Step activation (1 when z > 0, else 0) and it is the perceptron, the "
-                "first trainable neuron: it answers yes or no.")
-    st.code(nj.formula(p), language=None)
-    table = nj.truth_table(cfg)
-    # a static table: a data grid's script is the heaviest thing a browser mounts on Home
-    st.table(table.assign(z=table["z"].round(2)), hide_index=True, width="content")
+                f"first trainable neuron: it answers yes or no. Here: **{nj.formula(p)}**.\n\n"
+                + nc.truth_table_markdown(nj.truth_table(cfg)))  # one element: each costs the browser a parse
     say.lesson(ncl.perceptron_gate(cfg), "caption")
     links.page_link("xor", "See a perceptron learn its weights: XOR Lab ① Perceptron", query={"tab": "perceptron"})
     sync_url(cfg.to_query(PREFIX), owned=NEURON_KEYS)
@@ -117,7 +114,10 @@ st.caption("In the tutorial's order; point at a step to see what it shows. Each 
 for k, stop in enumerate(links.stops(), start=1):  # one column: two cut the longer titles at 1024 px
     links.step_link(stop.first, f"**{k}.** {stop.label}", help=stop.what)
 
-with st.expander(f"Glossary: {len(glossary.TERMS)} terms, one line each", icon=":material/menu_book:"):
-    st.markdown(glossary.as_markdown())
+# filled when opened: its 15,000 characters of Markdown are the page's largest parse in the browser
+terms = st.expander(f"Glossary: {len(glossary.TERMS)} terms, one line each", icon=":material/menu_book:",
+                    key="home_glossary", on_change="rerun")
+if terms.open:
+    terms.markdown(glossary.as_markdown())
 
 warm_in_background()  # after the first chart: torch and the next pages' modules load while the visitor reads

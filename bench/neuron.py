@@ -43,7 +43,7 @@ def home_neuron() -> float:
 
     def move() -> None:
         n = nj.evaluate(cfg)
-        nc.diagram(n).to_dict()
+        nc.diagram_svg(n)
         nj.formula(n), nj.formula(nj.evaluate(cfg, "step")), nj.truth_table(cfg), perceptron_gate(cfg)
     return seconds(move)
 

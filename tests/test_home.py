@@ -115,3 +115,42 @@ def test_home_draws_without_importing_torch():
             "assert 'torch' in sys.modules\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def _element_types(at: AppTest) -> dict[str, int]:
+    """How many of each element type the page sent (its whole tree)."""
+    seen: dict[str, int] = {}
+
+    def walk(node) -> None:
+        for c in (node.children.values() if isinstance(getattr(node, "children", None), dict) else []):
+            seen[c.type] = seen.get(c.type, 0) + 1
+            walk(c)
+    walk(at._tree[0])
+    return seen
+
+
+# each of these fetched its own script in the browser before Home's first chart was drawn (a code block's
+# 1.5 MB highlighter, a table's 0.7 MB of Arrow formatting, a second Vega chart to compile, ...)
+HEAVY = ("code", "table", "dataframe", "metric", "selectbox", "html", "latex")
+
+
+def test_home_draws_one_chart_and_no_element_with_a_script_of_its_own():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    seen = _element_types(at)
+    assert seen.get("vega_lite_chart", 0) == 1 and seen.get("arrow_vega_lite_chart", 0) == 0
+    assert not {t: seen[t] for t in HEAVY if t in seen}
+    # the neuron is still all there: sliders for its inputs, weights and bias, its picture, formula and table
+    assert {s.key for s in at.slider} == {"n_x1", "n_x2", "n_w1", "n_w2", "n_b"}
+    text = "\n".join(m.value for m in at.markdown)
+    assert "output = activation(w·x + b)" in text and seen.get("image") == 1  # the diagram, an SVG image
+    assert "| x1 | x2 | z | output | AND | OR |" in text
+
+
+def test_the_glossary_is_filled_when_opened():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    box = at.expander[0]
+    assert box.label.startswith("Glossary:") and not box.markdown  # closed: nothing sent
+    at.session_state["home_glossary"] = True  # what opening it does (it reruns the page)
+    at.run()
+    assert not at.exception and at.expander[0].markdown[0].value.startswith("- **")

@@ -2,6 +2,7 @@
 colours, the claim on both sides, and the sliders kept in the URL."""
 
 import math
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -70,17 +71,30 @@ def test_the_diagram_colours_weights_by_sign_and_shows_the_sum_and_output():
     nodes, edges = nc.diagram_frames(n)
     assert list(edges["weight"].dropna()) == [-1.0, 2.0, 0.5]
     assert "z = 0.5" in set(nodes["sub"]) and f"{n.a:.3g}" in set(nodes["sub"])
-    spec = nc.diagram(n).to_dict()
-    colours = [lay["encoding"]["color"] for lay in spec["layer"] if "color" in lay.get("encoding", {})]
-    assert colours and all(c["condition"]["value"] == POSITIVE and c["value"] == NEGATIVE for c in colours)
-    assert all("datum.weight >= 0" in c["condition"]["test"] for c in colours)
-    widths = [lay["encoding"]["strokeWidth"]["scale"]["domain"] for lay in spec["layer"]
-              if "strokeWidth" in lay.get("encoding", {})]
-    assert widths == [[0, 3.0]]  # the sliders' range: a weight keeps its width as the others move
-    fast = nc.diagram_spec(n)  # the page's spec: the same drawing, the data filled into a cached template
-    assert [lay["mark"] for lay in fast["layer"]] == [lay["mark"] for lay in spec["layer"]]
-    assert [e["weight"] for e in fast["datasets"]["weighted"]] == [-1.0, 2.0, 0.5]
-    assert any(d["sub"] == "z = 0.5" for d in fast["datasets"]["nodes"]) and len(fast["datasets"]["plain"]) == 2
+    svg = ET.fromstring(nc.diagram_svg(n))  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    weighted = [ln for ln in svg.iter(ns + "line") if ln.find(ns + "title") is not None]
+    assert [ln.find(ns + "title").text for ln in weighted] == ["w1 = -1", "w2 = 2", "b = 0.5"]
+    assert [ln.get("stroke") for ln in weighted] == [NEGATIVE, POSITIVE, POSITIVE]  # the sign colours
+    # as wide as the weight is large, on the sliders' fixed range: 1 px at 0, 8 px at the limit
+    widths = [float(ln.get("stroke-width")) for ln in weighted]
+    assert widths == pytest.approx([1 + 7 / 3, 1 + 14 / 3, 1 + 3.5 / 3], abs=0.01)
+    assert nc.stroke_width(0.0) == 1.0 and nc.stroke_width(-3.0) == nc.stroke_width(9.0) == 8.0
+    texts = [t.text for t in svg.iter(ns + "text")]
+    assert {"x1", "x2", "bias", "Σ", "z = 0.5", "Sigmoid", "output", f"{n.a:.3g}"} <= set(texts)
+    labels = {t.text: t.get("fill") for t in svg.iter(ns + "text") if t.text and "=" in t.text and "z" not in t.text}
+    assert labels == {"w1 = -1": NEGATIVE, "w2 = 2": POSITIVE, "b = 0.5": POSITIVE}
+    leaky = ET.fromstring(nc.diagram_svg(nj.evaluate(NeuronConfig(activation="leaky_relu"))))
+    assert any(t.text == "Leaky" and t.find(ns + "tspan").text == "ReLU" for t in leaky.iter(ns + "text"))
+    alt = nc.diagram_alt(n)  # the image's alt text says what it shows
+    assert alt.startswith("One neuron: x1 = 1 times w1 = -1") and "sum z = 0.5" in alt and "Sigmoid" in alt
+
+
+def test_the_truth_table_as_markdown():
+    md = nc.truth_table_markdown(nj.truth_table(NeuronConfig()))
+    lines = md.splitlines()
+    assert lines[0] == "| x1 | x2 | z | output | AND | OR |" and len(lines) == 2 + 4
+    assert lines[-1] == "| 1 | 1 | 0.30 | 1 | 1 | 1 |"
 
 
 def test_home_neuron_sliders_live_in_the_url_and_a_link_restores_them():
@@ -88,9 +102,11 @@ def test_home_neuron_sliders_live_in_the_url_and_a_link_restores_them():
     at.query_params.update({"n_w1": "-1", "n_activation": "tanh"})
     at.run()
     assert not at.exception
-    assert at.slider(key="n_w1").value == -1.0 and at.selectbox(key="n_activation").value == "tanh"
-    codes = [c.value for c in at.code]
-    assert codes[0].startswith("tanh((-1)·1 + 0.4·0.5 + (-0.7))") and codes[1].startswith("step(")
+    assert at.slider(key="n_w1").value == -1.0 and at.button_group(key="n_activation").value == "tanh"
+    text = "\n".join(m.value for m in at.markdown)
+    assert "In numbers: **tanh((-1)·1 + 0.4·0.5 + (-0.7)) = tanh(-1.5) = -0.9051**" in text
+    assert "Here: **step((-1)·1 + 0.4·0.5 + (-0.7)) = step(-1.5) = 0**" in text
+    assert "output **Tanh(z) = -0.9051**" in text
     at.slider(key="n_b").set_value(1.0).run()
     assert at.query_params["n_b"] == ["1.0"] or at.query_params["n_b"] == "1.0"
     assert any("XOR Lab ① Perceptron" in p.proto.label for p in at.get("page_link"))

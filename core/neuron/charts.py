@@ -1,13 +1,15 @@
 """The neuron drawn: inputs -> weights -> sum -> activation -> output, each weight's edge in the sign colours
-(blue +, red -) and as thick as the weight is large. Data first (:func:`diagram_frames`), then the picture."""
+(blue +, red -) and as thick as the weight is large. Data first (:func:`diagram_frames`), then the picture.
+
+The picture is an SVG written as a string, not a chart: Home shows it as an image (a few kB of script in the
+browser). A Vega-Lite chart here cost Home's first chart about a quarter of a second: a second chart to
+compile ahead of the first one.
+"""
 
 from __future__ import annotations
 
-import functools
-import json
-from typing import Any
+from html import escape
 
-import altair as alt
 import pandas as pd
 
 from core.neuron.config import LIMIT
@@ -17,6 +19,10 @@ from core.plotting import NEGATIVE, POSITIVE
 SUM_X, ACT_X, OUT_X = 2.0, 3.2, 4.4
 GREY = "#777777"
 LABEL_X = 0.45  # where a weight's label starts (its line starts at 0.25)
+X_DOMAIN, Y_DOMAIN = (-0.4, OUT_X + 0.5), (-1.35, 1.35)
+RADIUS = 27  # px: each node's circle holds its name and its value
+TITLE = "One neuron: inputs × weights, summed with the bias, then the activation"
+FONT = "Helvetica, Arial, sans-serif"  # an image loads no web font: the system's sans-serif
 
 
 def _node_label(v: float) -> str:
@@ -47,49 +53,66 @@ def diagram_frames(n: Neuron) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(nodes), pd.DataFrame(edges)
 
 
-def _layers(nodes: Any, weighted_edges: Any, plain_edges: Any, width: int, height: int) -> alt.LayerChart:
-    """The drawing over the given data (DataFrames, or named datasets filled in later)."""
-    xs, ys = alt.Scale(domain=[-0.4, OUT_X + 0.5]), alt.Scale(domain=[-1.35, 1.35])
-    x, y = alt.X("x:Q", axis=None, scale=xs), alt.Y("y:Q", axis=None, scale=ys)
-    # the sign colours, full strength (a pale shade of a small weight was unreadable); the width shows its size
-    colour = alt.condition("datum.weight >= 0", alt.value(POSITIVE), alt.value(NEGATIVE))
-    weighted = alt.Chart(weighted_edges).mark_rule(strokeCap="round").encode(
-        x=x, y=y, x2="x2:Q", y2="y2:Q", color=colour,
-        strokeWidth=alt.StrokeWidth("abs_w:Q", scale=alt.Scale(domain=[0, LIMIT], range=[1, 8]), legend=None),
-        tooltip=[alt.Tooltip("text:N", title="weight")],
-    ).transform_calculate(abs_w="abs(datum.weight)")
-    plain = alt.Chart(plain_edges).mark_rule(color=GREY, strokeWidth=2).encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
-    labels = alt.Chart(weighted_edges).mark_text(fontSize=12, fontWeight="bold", align="left").encode(
-        x=alt.X("tx:Q", axis=None, scale=xs), y=alt.Y("ty:Q", axis=None, scale=ys), text="text:N", color=colour)
-    dots = alt.Chart(nodes).mark_circle(size=2300, opacity=1, stroke=GREY, strokeWidth=1.5, color="white").encode(
-        x=x, y=y, tooltip=["text:N", "sub:N"])
-    names = alt.Chart(nodes).mark_text(fontSize=11, dy=-5).encode(x=x, y=y, text="text:N")
-    subs = alt.Chart(nodes).mark_text(fontSize=10, dy=9, color="#333333").encode(x=x, y=y, text="sub:N")
-    return alt.layer(plain, weighted, labels, dots, names, subs).properties(
-        width=width, height=height, title="One neuron: inputs × weights, summed with the bias, then the activation")
+def colour(weight: float) -> str:
+    """A weight's sign colour: blue when positive (and 0), red when negative."""
+    return POSITIVE if weight >= 0 else NEGATIVE
 
 
-def diagram(n: Neuron, width: int = 520, height: int = 300) -> alt.LayerChart:
-    """The neuron: weight edges in the sign colours (blue +, red -), as wide as the weight is large (the sliders'
-    range, fixed); the sum and output's values."""
+def stroke_width(weight: float) -> float:
+    """1 px at weight 0 to 8 px at the sliders' limit: a weight keeps its width as the others move."""
+    return 1.0 + 7.0 * min(abs(weight), LIMIT) / LIMIT
+
+
+def diagram_svg(n: Neuron, width: int = 520, height: int = 300) -> str:
+    """The neuron as an SVG document: weight edges in the sign colours, as wide as the weight is large, the
+    inputs, the sum z, the activation and the output in circles, a title on top."""
     nodes, edges = diagram_frames(n)
-    return _layers(nodes, edges[edges.weight.notna()], edges[edges.weight.isna()], width, height)
+    top = 24  # the title's band
+    px = lambda x: (x - X_DOMAIN[0]) / (X_DOMAIN[1] - X_DOMAIN[0]) * width  # noqa: E731
+    py = lambda y: top + (Y_DOMAIN[1] - y) / (Y_DOMAIN[1] - Y_DOMAIN[0]) * (height - top)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="{FONT}">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="{width / 2:.1f}" y="16" font-size="13" font-weight="bold" text-anchor="middle">'
+             f'{escape(TITLE)}</text>']
+    for e in edges.itertuples():
+        line = f'x1="{px(e.x):.1f}" y1="{py(e.y):.1f}" x2="{px(e.x2):.1f}" y2="{py(e.y2):.1f}"'
+        if pd.isna(e.weight):
+            parts.append(f'<line {line} stroke="{GREY}" stroke-width="2"/>')
+        else:
+            parts.append(f'<line {line} stroke="{colour(e.weight)}" stroke-width="{stroke_width(e.weight):.2f}" '
+                         f'stroke-linecap="round"><title>{escape(e.text)}</title></line>')
+    for e in edges.dropna(subset=["weight"]).itertuples():  # labels above every line
+        parts.append(f'<text x="{px(e.tx):.1f}" y="{py(e.ty) + 4:.1f}" font-size="12" font-weight="bold" '
+                     f'fill="{colour(e.weight)}">{escape(e.text)}</text>')
+    for v in nodes.itertuples():
+        cx, cy = px(v.x), py(v.y)
+        parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{RADIUS}" fill="white" stroke="{GREY}" '
+                     f'stroke-width="1.5"/>')
+        words = v.text.split(" ")
+        if not v.sub and len(words) == 2:  # "Leaky ReLU" on two lines: one is wider than its circle
+            parts.append(f'<text x="{cx:.1f}" y="{cy - 2:.1f}" font-size="11" text-anchor="middle">'
+                         f'{escape(words[0])}<tspan x="{cx:.1f}" dy="12">{escape(words[1])}</tspan></text>')
+        else:
+            parts.append(f'<text x="{cx:.1f}" y="{cy - 1:.1f}" font-size="11" text-anchor="middle">'
+                         f'{escape(v.text)}</text>')
+        if v.sub:
+            parts.append(f'<text x="{cx:.1f}" y="{cy + 13:.1f}" font-size="10" fill="#333333" '
+                         f'text-anchor="middle">{escape(v.sub)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
-@functools.lru_cache(maxsize=4)
-def _template(width: int, height: int) -> str:
-    """The drawing's Vega-Lite spec over three named datasets, as JSON (built and validated once)."""
-    spec = _layers(alt.NamedData(name="nodes"), alt.NamedData(name="weighted"), alt.NamedData(name="plain"),
-                   width, height).to_dict()
-    return json.dumps(spec)
+def diagram_alt(n: Neuron) -> str:
+    """:func:`diagram_svg` in words (the image's alt text)."""
+    terms = ", ".join(f"x{i + 1} = {xi:.3g} times w{i + 1} = {wi:.3g}" for i, (xi, wi) in enumerate(zip(n.x, n.w)))
+    return f"One neuron: {terms}, plus bias {n.b:.3g}, sum z = {n.z:.3g}, {n.label}, output {n.a:.3g}"
 
 
-def diagram_spec(n: Neuron, width: int = 520, height: int = 300) -> dict:
-    """:func:`diagram` as a Vega-Lite dict with this neuron's data filled in: a slider move costs no Altair
-    build and validation (about 0.3 s a time on a loaded 2-core machine), only the data."""
-    nodes, edges = diagram_frames(n)
-    spec = json.loads(_template(width, height))
-    records = lambda df: json.loads(df.to_json(orient="records"))  # noqa: E731 (NaN -> null)
-    spec["datasets"] = {"nodes": records(nodes), "weighted": records(edges[edges.weight.notna()]),
-                        "plain": records(edges[edges.weight.isna()])}
-    return spec
+def truth_table_markdown(table: pd.DataFrame) -> str:
+    """A truth table as a Markdown table (z to 2 decimals): drawn with the page's text, no table script."""
+    cols = list(table.columns)
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---:|" * len(cols)]
+    for r in table.itertuples(index=False):
+        rows.append("| " + " | ".join(f"{v:.2f}" if c == "z" else f"{v}" for c, v in zip(cols, r)) + " |")
+    return "\n".join(rows)
