@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from core.engine.activations import REGISTRY
 from core.engine.config import TrainConfig
 from core.engine.dropout import Dropout
-from core.engine.stack import Layers, Stack
+from core.engine.stack import Layers, Stack, padded_buffer, vector_pieces
 
 
 class Penalty:
@@ -62,24 +62,33 @@ class Workspace:
         K, hidden = stack.K, stack.hidden_widths
         self.x = None if shared_input else torch.empty(K, B, stack.n_in)
         self.y = torch.empty(K, B, dtype=y_dtype)
-        self.z = [torch.empty(K, B, o) for o, _ in stack.shapes]  # pre-activations; logits last
-        self.dz = [torch.empty(K, B, o) for o, _ in stack.shapes]
+        # elementwise kernels run on whole vector steps of padded buffers (stack.vector_pieces): each element's
+        # own bits at any place of the stack
+        zb, self.z = zip(*(padded_buffer((K, B, o)) for o, _ in stack.shapes))  # pre-activations; logits last
+        dzb, self.dz = zip(*(padded_buffer((K, B, o)) for o, _ in stack.shapes))
         kernels = [REGISTRY[c.activation].kernels for c in stack.configs]
-        # activations whose derivative needs only their output may overwrite their input (one buffer less)
-        in_place = all(k is not None and k.from_output for k in kernels)
-        self.a = self.z[:-1] if in_place else [torch.empty(K, B, H) for H in hidden]
-        self.da = [torch.empty(K, B, H) for H in hidden]
+        groups = [(lo, hi, kernels[lo]) for lo, hi, _ in stack.act_groups]
+        # activations whose derivative needs only their output may overwrite their input (one buffer less); not
+        # with several groups, whose calls reach into the next group's part
+        in_place = len(groups) == 1 and all(k is not None and k.from_output for k in kernels)
+        ab, self.a = (zb[:-1], self.z[:-1]) if in_place else zip(*(padded_buffer((K, B, H)) for H in hidden))
+        dab, self.da = zip(*(padded_buffer((K, B, H)) for H in hidden))
         self.h = [torch.empty(K, B, H) for H in hidden] if dropout else self.a  # next layer's input
         self.shared = torch.empty(B, K * stack.shapes[0][0]) if shared_input else None  # first layer's one GEMM
         self.minus_one = torch.full((K, B, 1), -1.0)
         self.target = self.y.unsqueeze(-1)  # class ids as gather/scatter indices [K, B, 1]
         self.dzT = [dz.transpose(1, 2) for dz in self.dz]
-        # each activation group's kernels on its views
-        groups = [(lo, hi, kernels[lo]) for lo, hi, _ in stack.act_groups]
-        self.fwd = [[(k.forward, z[lo:hi], a[lo:hi]) for lo, hi, k in groups if k is not None]
-                    for z, a in zip(self.z, self.a)]
-        self.bwd = [[(k.backward, da[lo:hi], z[lo:hi], a[lo:hi], dz[lo:hi]) for lo, hi, k in groups if k is not None]
-                    for da, z, a, dz in zip(self.da, self.z, self.a, self.dz)]
+        # each activation group's kernels on whole steps from its start, in model order (a call's reach past
+        # its group is overwritten by the next group's calls)
+        calls = [[(k, b, e) for lo, hi, k in groups if k is not None
+                  for b, e in vector_pieces(lo * B * H, (hi - lo) * B * H)]
+                 for H in hidden]  # per hidden layer: (kernels, begin, end) in its flat buffers
+        self.fwd = [[(k.forward, z[b:e], a[b:e]) for k, b, e in cl] for cl, z, a in zip(calls, zb, ab)]
+        self.bwd = [[(k.backward, da[b:e], z[b:e], a[b:e], dz[b:e]) for k, b, e in cl]
+                    for cl, da, z, a, dz in zip(calls, dab, zb, ab, dzb)]
+        # the binary output's sigmoid, into dz of the logits
+        n_out = K * B * stack.shapes[-1][0]
+        self.out_sigmoid = [(zb[-1][b:e], dzb[-1][b:e]) for b, e in vector_pieces(0, n_out)]
 
 
 class Backprop:
@@ -174,11 +183,14 @@ class Backprop:
             dz.scatter_add_(-1, target, w.minus_one)
             return losses, dz.div_(B)
         zz = z.squeeze(-1)
+        if s.task == "binary":  # sigmoid(z) into dz, on whole vector steps (torch's BCE is exact anywhere)
+            for zv, pv in w.out_sigmoid:
+                torch.sigmoid(zv, out=pv)
+            p = w.dz[-1].squeeze(-1)
         if s.task == "binary" and s.loss_kind == "ce":
             losses = F.binary_cross_entropy_with_logits(zz, y, reduction="none").mean(1)
-            dz = torch.sigmoid(zz).sub_(y).div_(B)
+            dz = p.sub_(y).div_(B)
         elif s.task == "binary":  # MSE on the probability
-            p = torch.sigmoid(zz)
             diff = p - y
             losses = (diff * diff).mean(1)
             dz = torch.ops.aten.sigmoid_backward(diff.mul_(2.0 / B), p)

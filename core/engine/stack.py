@@ -9,7 +9,8 @@ step is one elementwise pass over the whole stack. Model k starts from exactly t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +25,39 @@ Layers = list[tuple[torch.Tensor, torch.Tensor]]
 LANES = 16  # floats in the widest vector torch's fused kernels use (AVX-512): see core.engine.optim
 
 
-def padded(n: int) -> int:
+def padded(n: int, lanes: int = LANES) -> int:
     """n rounded up to a whole number of vector lanes."""
-    return -(-n // LANES) * LANES
+    return -(-n // lanes) * lanes
+
+
+# torch's vectorised CPU kernels (sigmoid, silu, softplus, elu, selu, mish; gelu on one element) run a tensor in
+# steps of two vectors and its last elements, fewer than a step, through a scalar loop that rounds otherwise: an
+# element's bits would depend on where it sits in a tensor, so on its model's place in a stack and the stack's
+# size. Calls on whole steps leave no tail: every element takes the vector path, alone and in any stack.
+STEP = 64  # floats: a whole number of steps on AVX-512 (2 x 16) and narrower vectors
+GRAIN = 32768  # torch's grain: a longer elementwise call is split over threads at places of its own
+
+
+def vector_pieces(start: int, n: int) -> list[tuple[int, int]]:
+    """[start, start + n) as (begin, end) elementwise calls of whole steps: each at most GRAIN floats (one thread)
+    and reaching up to STEP - 1 floats past the end (the caller's buffers have room there)."""
+    return [(b, b + padded(min(GRAIN, start + n - b), STEP)) for b in range(start, start + n, GRAIN)]
+
+
+def padded_buffer(shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(flat buffer with STEP floats of room, its first elements viewed as shape): for calls of vector_pieces."""
+    n = math.prod(shape)
+    buf = torch.zeros(n + STEP)
+    return buf, buf[:n].view(shape)
+
+
+def elementwise(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """fn(x) for an elementwise torch function with every element in its kernel's vector path (the same bits at
+    any place of any tensor); differentiable."""
+    n = x.numel()
+    xp = F.pad(x.reshape(-1), (0, padded(n, STEP) - n))
+    parts = [fn(piece) for piece in xp.split(GRAIN)]
+    return (parts[0] if len(parts) == 1 else torch.cat(parts))[:n].view(x.shape)
 
 
 def padded_zeros(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,16 +111,16 @@ class Layout:
         return torch.cat([v.view(-1, 1, 1).expand(s).reshape(-1) for _, s in self.blocks])
 
 
-# hidden activations whose torch kernels give an element the same bits wherever it sits in a tensor (measured;
-# sigmoid, softplus, silu, elu, selu and mish compute a tensor's last few elements in a scalar path that
-# rounds otherwise, and so does the sigmoid of a binary task's output)
-EXACT_ANYWHERE = frozenset({"identity", "tanh", "relu", "leaky_relu", "gelu", "softsign", "hard_sigmoid", "hard_tanh"})
+# hidden activations whose numbers in the trainer are an element's own wherever it sits in a stack: each runs on
+# whole vector steps (vector_pieces, elementwise; measured in tests/test_merge_exact.py), and so does the binary
+# output's sigmoid
+EXACT_ANYWHERE = frozenset(activations.HIDDEN)
 
 
 def stacks_exactly(configs: Sequence[TrainConfig], task: str) -> bool:
     """Whether each of these models gets the same numbers in any stack at any place, as alone (what a run
     merging several visitors' models needs)."""
-    return task != "binary" and all(c.activation in EXACT_ANYWHERE for c in configs)
+    return all(c.activation in EXACT_ANYWHERE for c in configs)
 
 
 def activation_runs(configs: Sequence[TrainConfig]) -> list[tuple[int, int]]:
@@ -148,13 +179,15 @@ class Stack:
         """(W [K, out, in], b [K, 1, out]) per layer of flat (default: the live weights)."""
         return self.flat_layers if flat is None or flat is self.flat else self.layout.layers(flat)
 
-    def _act(self, z: torch.Tensor, lo: int = 0) -> torch.Tensor:
-        """The activations of models lo.. (z [k, B, H] holds models lo..lo+k)."""
+    def _act(self, z: torch.Tensor, lo: int = 0, exact: bool = False) -> torch.Tensor:
+        """The activations of models lo.. (z [k, B, H] holds models lo..lo+k); exact: each element's own bits
+        at any place (:func:`elementwise`)."""
         hi = lo + len(z)
         groups = [(max(a, lo) - lo, min(b, hi) - lo, fn) for a, b, fn in self.act_groups if a < hi and b > lo]
+        run = (lambda fn, x: elementwise(fn, x)) if exact else (lambda fn, x: fn(x))
         if len(groups) == 1:
-            return groups[0][2](z)
-        return torch.cat([fn(z[a:b]) for a, b, fn in groups])
+            return run(groups[0][2], z)
+        return torch.cat([run(fn, z[a:b]) for a, b, fn in groups])
 
     def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, capture: list | None = None,
                 masks: Sequence[torch.Tensor] | None = None, models: tuple[int, int] | None = None) -> torch.Tensor:
@@ -180,7 +213,7 @@ class Stack:
                 z = torch.baddbmm(b, h, W.transpose(1, 2))
             if li == len(layers) - 1:
                 return z
-            a = self._act(z, lo)
+            a = self._act(z, lo, exact=True)
             if capture is not None:
                 capture.append((z.detach(), a.detach()))
             h = a if masks is None else a * masks[li]
@@ -200,7 +233,7 @@ class Stack:
         if self.task == "binary":
             if self.loss_kind == "ce":
                 return F.binary_cross_entropy_with_logits(z, y, reduction="none").mean(1)
-            return ((torch.sigmoid(z) - y) ** 2).mean(1)
+            return ((elementwise(torch.sigmoid, z) - y) ** 2).mean(1)
         return ((z - y) ** 2).mean(1)
 
     def accuracy(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -216,5 +249,5 @@ class Stack:
         if self.task == "multiclass":
             return torch.softmax(logits, -1)
         if self.task == "binary":
-            return torch.sigmoid(logits)
+            return elementwise(torch.sigmoid, logits)
         return logits
