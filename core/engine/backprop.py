@@ -49,6 +49,12 @@ class Penalty:
                 gW.addcmul_(self.l2.view(K, 1, 1), W, value=2.0)
 
 
+def _buffers(shapes: list[tuple[int, int, int]]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(padded flat buffers, their views of these shapes): see stack.padded_buffer."""
+    pairs = [padded_buffer(s) for s in shapes]
+    return [b for b, _ in pairs], [v for _, v in pairs]
+
+
 class Workspace:
     """Preallocated buffers for one training step of a stack on batches of B rows.
 
@@ -64,15 +70,15 @@ class Workspace:
         self.y = torch.empty(K, B, dtype=y_dtype)
         # elementwise kernels run on whole vector steps of padded buffers (stack.vector_pieces): each element's
         # own bits at any place of the stack
-        zb, self.z = zip(*(padded_buffer((K, B, o)) for o, _ in stack.shapes))  # pre-activations; logits last
-        dzb, self.dz = zip(*(padded_buffer((K, B, o)) for o, _ in stack.shapes))
+        zb, self.z = _buffers([(K, B, o) for o, _ in stack.shapes])  # pre-activations; logits last
+        dzb, self.dz = _buffers([(K, B, o) for o, _ in stack.shapes])
         kernels = [REGISTRY[c.activation].kernels for c in stack.configs]
         groups = [(lo, hi, kernels[lo]) for lo, hi, _ in stack.act_groups]
         # activations whose derivative needs only their output may overwrite their input (one buffer less); not
         # with several groups, whose calls reach into the next group's part
         in_place = len(groups) == 1 and all(k is not None and k.from_output for k in kernels)
-        ab, self.a = (zb[:-1], self.z[:-1]) if in_place else zip(*(padded_buffer((K, B, H)) for H in hidden))
-        dab, self.da = zip(*(padded_buffer((K, B, H)) for H in hidden))
+        ab, self.a = (zb[:-1], self.z[:-1]) if in_place else _buffers([(K, B, H) for H in hidden])
+        dab, self.da = _buffers([(K, B, H) for H in hidden])
         self.h = [torch.empty(K, B, H) for H in hidden] if dropout else self.a  # next layer's input
         self.shared = torch.empty(B, K * stack.shapes[0][0]) if shared_input else None  # first layer's one GEMM
         self.minus_one = torch.full((K, B, 1), -1.0)
