@@ -10,7 +10,7 @@ import torch
 from core.datasets import gate, make_dataset
 from core.engine import TrainConfig, activations, fit
 from core.engine.conv import CnnConfig
-from core.engine.stack import GRAIN, STEP, elementwise, padded_buffer, stacks_exactly, vector_pieces
+from core.engine.stack import GRAIN, ROOM, STEP, TAIL_EXACT, elementwise, padded_buffer, stacks_exactly, vector_pieces
 from core.serve import merge
 from core.xor.jobs import SeedStudyConfig
 
@@ -45,7 +45,7 @@ def xor_data(task: str = "binary"):
     return make_dataset(X, y.astype("float32"), task=task)
 
 
-# ---- the kernels: whole vector steps give an element the same bits anywhere ----------------------------------
+# ---- the kernels: calls of whole steps give an element the same bits anywhere -------------------------------
 
 KERNEL_CASES = [(n, at) for n in (1, 2, 7, 8, 31, 33, 63, 100, 257, 1000) for at in (0, 1, 5, 17, 40)]
 
@@ -65,7 +65,7 @@ def test_every_hidden_kernel_gives_an_element_its_bits_at_any_place_of_any_tenso
     torch.set_num_threads(threads)
     try:
         def run(z, g):
-            """(f(z), g * f'(z)) of a block, through padded buffers and whole steps."""
+            """(f(z), g * f'(z)) of a block: padded buffers and calls of whole steps, as the trainer makes them."""
             n = len(z)
             zb, _ = padded_buffer((n,))
             ab, _ = padded_buffer((n,))
@@ -86,6 +86,25 @@ def test_every_hidden_kernel_gives_an_element_its_bits_at_any_place_of_any_tenso
         torch.set_num_threads(prev)
 
 
+@pytest.mark.parametrize("name", sorted(TAIL_EXACT))
+def test_tail_exact_kernels_give_an_element_its_bits_at_any_place_in_one_plain_call(name):
+    """What lets the trainer call these on a group's part as it is: no scalar tail of their own."""
+    k = activations.REGISTRY[name].kernels
+    gen = torch.Generator().manual_seed(3)
+    z_all, g_all = torch.randn(3000, generator=gen) * 4, torch.randn(3000, generator=gen)
+
+    def run(z, g):
+        a, d = torch.empty_like(z), torch.empty_like(z)
+        k.forward(z, a)
+        k.backward(g, z, a, d)
+        return a, d
+
+    for n, at in KERNEL_CASES:
+        a_alone, d_alone = run(z_all[at:at + n].clone(), g_all[at:at + n].clone())
+        a_in, d_in = run(z_all[:at + n + 50].clone(), g_all[:at + n + 50].clone())
+        assert torch.equal(a_alone, a_in[at:at + n]) and torch.equal(d_alone, d_in[at:at + n]), (name, n, at)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_elementwise_gives_each_element_its_bits_on_long_tensors_and_through_autograd(threads):
     """Longer than torch's grain (where it would split a call over threads at places of its own) and with
@@ -104,7 +123,17 @@ def test_elementwise_gives_each_element_its_bits_on_long_tensors_and_through_aut
             assert torch.equal(g, grad_whole[at:at + n])
     finally:
         torch.set_num_threads(prev)
-    assert all((e - b) % STEP == 0 and e - b <= GRAIN for b, e in vector_pieces(13, 3 * GRAIN + 5))
+    n = 3 * GRAIN + 5
+    for threads in (1, 2, 3, 64):  # one call whose every thread's share is whole steps, or calls of one thread each
+        calls = vector_pieces(13, n, threads)
+        assert calls[0][0] == 13 and 0 <= calls[-1][1] - (13 + n) < ROOM
+        assert all(e == b2 for (_, e), (b2, _) in zip(calls, calls[1:]))
+        if len(calls) == 1:
+            used = min(threads, -(-(calls[0][1] - 13) // GRAIN))
+            assert (calls[0][1] - 13) % (STEP * used) == 0
+        else:
+            assert all((e - b) % STEP == 0 and e - b <= GRAIN for b, e in calls)
+    assert len(vector_pieces(13, n, 64)) == 4
 
 
 # ---- whole runs: merged vs alone, bit for bit ------------------------------------------------------------------
