@@ -35,8 +35,8 @@ def padded(n: int, lanes: int = LANES) -> int:
 # tensor in steps of two vectors and its last elements, fewer than a step, through a scalar loop that rounds
 # otherwise: an element's bits would depend on where it sits in a tensor, so on its model's place in a stack and
 # the stack's size. Calls of whole steps (on each thread) leave no element in a tail: each takes the vector path,
-# alone and in any stack. These activations' kernels give an element the
-# same bits at any place of a tensor by themselves (measured: tests/test_merge_exact.py):
+# alone and in any stack. These activations' kernels give an element the same bits at any place of a tensor by
+# themselves (measured: tests/test_merge_exact.py):
 TAIL_EXACT = frozenset({"identity", "tanh", "relu", "leaky_relu", "softsign", "hard_sigmoid", "hard_tanh"})
 STEP = 64  # floats: a whole number of steps of two AVX-512 vectors (2 x 16), the widest, and of narrower ones
 GRAIN = 32768  # torch's grain: it splits a longer elementwise call over its threads, in equal shares
