@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from core.engine.activations import REGISTRY
 from core.engine.config import TrainConfig
 from core.engine.dropout import Dropout
-from core.engine.stack import Layers, Stack
+from core.engine.stack import TAIL_EXACT, Layers, Stack, padded_buffer, vector_pieces
 
 
 class Penalty:
@@ -49,6 +49,12 @@ class Penalty:
                 gW.addcmul_(self.l2.view(K, 1, 1), W, value=2.0)
 
 
+def _buffers(shapes: list[tuple[int, int, int]]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(padded flat buffers, their views of these shapes): see stack.padded_buffer."""
+    pairs = [padded_buffer(s) for s in shapes]
+    return [b for b, _ in pairs], [v for _, v in pairs]
+
+
 class Workspace:
     """Preallocated buffers for one training step of a stack on batches of B rows.
 
@@ -58,28 +64,41 @@ class Workspace:
     [B, F]), y [K, B]; per layer z, dz [K, B, out]; per hidden layer a, h, da [K, B, H].
     """
 
-    def __init__(self, stack: Stack, B: int, shared_input: bool, y_dtype: torch.dtype, dropout: bool) -> None:
+    def __init__(self, stack: Stack, B: int, shared_input: bool, y_dtype: torch.dtype, dropout: bool,
+                 threads: int = 1) -> None:
         K, hidden = stack.K, stack.hidden_widths
         self.x = None if shared_input else torch.empty(K, B, stack.n_in)
         self.y = torch.empty(K, B, dtype=y_dtype)
-        self.z = [torch.empty(K, B, o) for o, _ in stack.shapes]  # pre-activations; logits last
-        self.dz = [torch.empty(K, B, o) for o, _ in stack.shapes]
+        # padded buffers: elementwise calls may reach past their part (stack.vector_pieces), so that each
+        # element gets its own bits at any place of the stack
+        zb, self.z = _buffers([(K, B, o) for o, _ in stack.shapes])  # pre-activations; logits last
+        dzb, self.dz = _buffers([(K, B, o) for o, _ in stack.shapes])
         kernels = [REGISTRY[c.activation].kernels for c in stack.configs]
-        # activations whose derivative needs only their output may overwrite their input (one buffer less)
-        in_place = all(k is not None and k.from_output for k in kernels)
-        self.a = self.z[:-1] if in_place else [torch.empty(K, B, H) for H in hidden]
-        self.da = [torch.empty(K, B, H) for H in hidden]
+        # each activation group's kernels on its part of the flat buffers, in model order: TAIL_EXACT ones in one
+        # call, the others in calls of whole steps (stack.vector_pieces) whose reach past the part is overwritten
+        # by the next group's calls
+        groups = [(lo, hi, kernels[lo], stack.configs[lo].activation in TAIL_EXACT) for lo, hi, _ in stack.act_groups]
+        calls = [[(k, b, e) for lo, hi, k, exact in groups if k is not None
+                  for b, e in ([(lo * B * H, hi * B * H)] if exact else
+                               vector_pieces(lo * B * H, (hi - lo) * B * H, threads))]
+                 for H in hidden]  # per hidden layer: (kernels, begin, end) in its flat buffers
+        reach = any(not exact for *_, exact in groups[:-1])  # a call reaches into another group's part
+        # activations whose derivative needs only their output may overwrite their input (one buffer less); not
+        # when a call's reach would overwrite the next group's input
+        in_place = not reach and all(k is not None and k.from_output for k in kernels)
+        ab, self.a = (zb[:-1], self.z[:-1]) if in_place else _buffers([(K, B, H) for H in hidden])
+        dab, self.da = _buffers([(K, B, H) for H in hidden])
         self.h = [torch.empty(K, B, H) for H in hidden] if dropout else self.a  # next layer's input
         self.shared = torch.empty(B, K * stack.shapes[0][0]) if shared_input else None  # first layer's one GEMM
         self.minus_one = torch.full((K, B, 1), -1.0)
         self.target = self.y.unsqueeze(-1)  # class ids as gather/scatter indices [K, B, 1]
         self.dzT = [dz.transpose(1, 2) for dz in self.dz]
-        # each activation group's kernels on its views
-        groups = [(lo, hi, kernels[lo]) for lo, hi, _ in stack.act_groups]
-        self.fwd = [[(k.forward, z[lo:hi], a[lo:hi]) for lo, hi, k in groups if k is not None]
-                    for z, a in zip(self.z, self.a)]
-        self.bwd = [[(k.backward, da[lo:hi], z[lo:hi], a[lo:hi], dz[lo:hi]) for lo, hi, k in groups if k is not None]
-                    for da, z, a, dz in zip(self.da, self.z, self.a, self.dz)]
+        self.fwd = [[(k.forward, z[b:e], a[b:e]) for k, b, e in cl] for cl, z, a in zip(calls, zb, ab)]
+        self.bwd = [[(k.backward, da[b:e], z[b:e], a[b:e], dz[b:e]) for k, b, e in cl]
+                    for cl, da, z, a, dz in zip(calls, dab, zb, ab, dzb)]
+        # the binary output's sigmoid, into dz of the logits
+        n_out = K * B * stack.shapes[-1][0]
+        self.out_sigmoid = [(zb[-1][b:e], dzb[-1][b:e]) for b, e in vector_pieces(0, n_out, threads)]
 
 
 class Backprop:
@@ -91,13 +110,14 @@ class Backprop:
         self.fast = stack.loss_kind in ("ce", "mse") \
             and not (stack.loss_kind == "mse" and stack.task == "multiclass") \
             and all(REGISTRY[c.activation].kernels is not None for c in stack.configs)
-        self._workspaces: dict[tuple[int, bool], Workspace] = {}
+        self._workspaces: dict[tuple[int, bool, int], Workspace] = {}
 
     def workspace(self, B: int, shared_input: bool) -> Workspace:
-        """The reused buffers for batches of B rows (made on first use)."""
-        key = (B, shared_input)
+        """The reused buffers for batches of B rows (made on first use) and torch's thread count now (its
+        elementwise calls give each thread whole vector steps)."""
+        key = (B, shared_input, torch.get_num_threads())
         if key not in self._workspaces:
-            self._workspaces[key] = Workspace(self.stack, B, shared_input, self.y_dtype, self.dropout.on)
+            self._workspaces[key] = Workspace(self.stack, B, shared_input, self.y_dtype, self.dropout.on, key[2])
         return self._workspaces[key]
 
     def step(self, xb: torch.Tensor, yb: torch.Tensor,
@@ -174,11 +194,14 @@ class Backprop:
             dz.scatter_add_(-1, target, w.minus_one)
             return losses, dz.div_(B)
         zz = z.squeeze(-1)
+        if s.task == "binary":  # sigmoid(z) into dz, in calls of whole steps (torch's BCE is exact anywhere)
+            for zv, pv in w.out_sigmoid:
+                torch.sigmoid(zv, out=pv)
+            p = w.dz[-1].squeeze(-1)
         if s.task == "binary" and s.loss_kind == "ce":
             losses = F.binary_cross_entropy_with_logits(zz, y, reduction="none").mean(1)
-            dz = torch.sigmoid(zz).sub_(y).div_(B)
+            dz = p.sub_(y).div_(B)
         elif s.task == "binary":  # MSE on the probability
-            p = torch.sigmoid(zz)
             diff = p - y
             losses = (diff * diff).mean(1)
             dz = torch.ops.aten.sigmoid_backward(diff.mul_(2.0 / B), p)

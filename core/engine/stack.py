@@ -9,7 +9,9 @@ step is one elementwise pass over the whole stack. Model k starts from exactly t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import os
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +26,54 @@ Layers = list[tuple[torch.Tensor, torch.Tensor]]
 LANES = 16  # floats in the widest vector torch's fused kernels use (AVX-512): see core.engine.optim
 
 
-def padded(n: int) -> int:
+def padded(n: int, lanes: int = LANES) -> int:
     """n rounded up to a whole number of vector lanes."""
-    return -(-n // LANES) * LANES
+    return -(-n // lanes) * lanes
+
+
+# torch's vectorised CPU kernels of sigmoid, silu, softplus, elu, selu and mish (and gelu on one element) run a
+# tensor in steps of two vectors and its last elements, fewer than a step, through a scalar loop that rounds
+# otherwise: an element's bits would depend on where it sits in a tensor, so on its model's place in a stack and
+# the stack's size. Calls of whole steps (on each thread) leave no element in a tail: each takes the vector path,
+# alone and in any stack. These activations' kernels give an element the same bits at any place of a tensor by
+# themselves (measured: tests/test_merge_exact.py):
+TAIL_EXACT = frozenset({"identity", "tanh", "relu", "leaky_relu", "softsign", "hard_sigmoid", "hard_tanh"})
+STEP = 64  # floats: a whole number of steps of two AVX-512 vectors (2 x 16), the widest, and of narrower ones
+GRAIN = 32768  # torch's grain: it splits a longer elementwise call over its threads, in equal shares
+ROOM = STEP * max(1, os.cpu_count() or 1)  # floats past a padded buffer's elements: one call's reach
+
+
+def vector_pieces(start: int, n: int, threads: int = 1) -> list[tuple[int, int]]:
+    """[start, start + n) as (begin, end) elementwise calls whose every thread's share is whole steps: one call
+    reaching less than ROOM past start + n when it can, else calls of at most GRAIN floats (one thread each)."""
+    used = max(1, min(threads, -(-n // GRAIN)))  # the threads torch would split it over
+    end = start + padded(n, STEP * used)
+    if end - start - n < ROOM and max(1, min(threads, -(-(end - start) // GRAIN))) == used:
+        return [(start, end)]
+    return [(b, b + padded(min(GRAIN, start + n - b), STEP)) for b in range(start, start + n, GRAIN)]
+
+
+def padded_buffer(shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(flat buffer with ROOM floats past its elements, them viewed as shape): for calls of vector_pieces.
+    Zeroed: garbage in the room can hold subnormal floats, which slow a vector kernel ~10x."""
+    buf = torch.zeros(math.prod(shape) + ROOM)
+    strides = [1]
+    for d in reversed(shape[1:]):
+        strides.insert(0, strides[0] * d)
+    return buf, buf.as_strided(shape, strides)
+
+
+def elementwise(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, buf: torch.Tensor | None = None,
+                at: int = 0) -> torch.Tensor:
+    """fn(x) for an elementwise torch function with every element in its kernel's vector path (the same bits at
+    any place of any tensor); differentiable. buf: a flat tensor whose elements from ``at`` on are x's, with
+    ROOM floats past them (no copy; else x is copied into a padded one)."""
+    n = x.numel()
+    if buf is None:
+        buf, at = F.pad(x.reshape(-1), (0, ROOM)), 0
+    calls = vector_pieces(at, n, torch.get_num_threads())
+    parts = [fn(buf[b:e]) for b, e in calls]
+    return (parts[0] if len(parts) == 1 else torch.cat(parts))[:n].view(x.shape)
 
 
 def padded_zeros(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,16 +127,15 @@ class Layout:
         return torch.cat([v.view(-1, 1, 1).expand(s).reshape(-1) for _, s in self.blocks])
 
 
-# hidden activations whose torch kernels give an element the same bits wherever it sits in a tensor (measured;
-# sigmoid, softplus, silu, elu, selu and mish compute a tensor's last few elements in a scalar path that
-# rounds otherwise, and so does the sigmoid of a binary task's output)
-EXACT_ANYWHERE = frozenset({"identity", "tanh", "relu", "leaky_relu", "gelu", "softsign", "hard_sigmoid", "hard_tanh"})
+# hidden activations whose numbers in the trainer are an element's own wherever it sits in a stack: TAIL_EXACT, and
+# the others by calls of whole steps (vector_pieces, elementwise), as the binary output's sigmoid
+EXACT_ANYWHERE = frozenset(activations.HIDDEN)
 
 
 def stacks_exactly(configs: Sequence[TrainConfig], task: str) -> bool:
     """Whether each of these models gets the same numbers in any stack at any place, as alone (what a run
     merging several visitors' models needs)."""
-    return task != "binary" and all(c.activation in EXACT_ANYWHERE for c in configs)
+    return all(c.activation in EXACT_ANYWHERE for c in configs)
 
 
 def activation_runs(configs: Sequence[TrainConfig]) -> list[tuple[int, int]]:
@@ -156,6 +202,15 @@ class Stack:
             return groups[0][2](z)
         return torch.cat([fn(z[a:b]) for a, b, fn in groups])
 
+    def _act_exact(self, z: torch.Tensor, lo: int, buf: torch.Tensor | None) -> torch.Tensor:
+        """_act with each element's own bits at any place (:func:`elementwise`); buf: z's padded buffer, if any."""
+        hi, per = lo + len(z), z[0].numel()
+        parts = [fn(z[a - lo:b - lo]) if self.configs[a].activation in TAIL_EXACT else
+                 elementwise(fn, z[a - lo:b - lo], buf, (a - lo) * per) if buf is not None else
+                 elementwise(fn, z[a - lo:b - lo])
+                 for a, b, fn in ((max(a, lo), min(b, hi), fn) for a, b, fn in self.act_groups if a < hi and b > lo)]
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
+
     def forward(self, x: torch.Tensor, flat: torch.Tensor | None = None, capture: list | None = None,
                 masks: Sequence[torch.Tensor] | None = None, models: tuple[int, int] | None = None) -> torch.Tensor:
         """Logits of every model: x [K, B, F] (or [B, F], shared) -> [K, B, n_out].
@@ -169,18 +224,24 @@ class Stack:
         if models is not None:
             lo, hi = models
             layers = [(W[lo:hi], b[lo:hi]) for W, b in layers]
-        h = x
+        h, grad, last = x, torch.is_grad_enabled(), len(layers) - 1
         for li, (W, b) in enumerate(layers):
+            # no grad: a hidden z in a padded buffer, for the activation's calls with room (grad: a padded copy)
+            shape = (W.shape[0], h.shape[-2], W.shape[1])
+            buf, out = (None, None) if grad else (None, torch.empty(shape)) if li == last else padded_buffer(shape)
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                t = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], len(W), -1).transpose(0, 1)
+                t = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], shape[0], -1).transpose(0, 1)
                 # into a model-major tensor: elementwise kernels then see each model's rows as alone
-                z = (t + b).contiguous() if torch.is_grad_enabled() else \
-                    torch.add(t, b, out=torch.empty(len(W), h.shape[0], W.shape[1]))
+                z = (t + b).contiguous() if grad else torch.add(t, b, out=out)
             else:
-                z = torch.baddbmm(b, h, W.transpose(1, 2))
-            if li == len(layers) - 1:
+                z = torch.baddbmm(b, h, W.transpose(1, 2), out=out) if out is not None else \
+                    torch.baddbmm(b, h, W.transpose(1, 2))
+            if li == last:
                 return z
-            a = self._act(z, lo)
+            if buf is not None and len(self.act_groups) == 1 and buf.shape[0] <= GRAIN:  # one call on all of buf
+                a = self.act_groups[0][2](buf).as_strided(shape, z.stride())  # (one thread) its tail is in the room
+            else:
+                a = self._act_exact(z, lo, buf)
             if capture is not None:
                 capture.append((z.detach(), a.detach()))
             h = a if masks is None else a * masks[li]
@@ -200,7 +261,7 @@ class Stack:
         if self.task == "binary":
             if self.loss_kind == "ce":
                 return F.binary_cross_entropy_with_logits(z, y, reduction="none").mean(1)
-            return ((torch.sigmoid(z) - y) ** 2).mean(1)
+            return ((elementwise(torch.sigmoid, z) - y) ** 2).mean(1)
         return ((z - y) ** 2).mean(1)
 
     def accuracy(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -216,5 +277,5 @@ class Stack:
         if self.task == "multiclass":
             return torch.softmax(logits, -1)
         if self.task == "binary":
-            return torch.sigmoid(logits)
+            return elementwise(torch.sigmoid, logits)
         return logits
