@@ -239,7 +239,7 @@ class Trainer(LeavingModels):
                      eval_every=default_eval_every(self.configs) if eval_every is None else eval_every,
                      progress=progress, report_seconds=report_seconds, deadline=deadline)
         self.cut_short = None
-        self._schedule(eval_every)
+        self._schedule(eval_every, plan.target)
         step_flops = 0.0 if self.one_thread else 6 * self.K * B * _row_macs(self.stack)
         with cores.training_threads(step_flops) as spare_core:
             self._loop(plan, spare_core)
@@ -248,13 +248,37 @@ class Trainer(LeavingModels):
         if progress is not None:
             progress(self.epoch, total, self)
 
-    def _schedule(self, eval_every: int | None) -> None:
-        """Each model's evaluation schedule, that of its stack alone: (every, last epoch, end epochs, watch)."""
-        self._sched = {id(a): (default_eval_every(a) if eval_every is None else eval_every, max(c.epochs for c in a),
-                               {c.epochs for c in a}, any(c.patience for c in a)) for a in self.alone}
+    def _schedule(self, eval_every: int | None, target: int) -> None:
+        """Each model's evaluation schedule, that of its stack alone (every, last epoch, end epochs, watch),
+        laid out once per run as a table [epoch, stack alone] of whether that stack evaluates then (a
+        merged run of thousands of epochs asked each epoch in Python: a fifth of its time)."""
+        sched = {id(a): (default_eval_every(a) if eval_every is None else eval_every, max(c.epochs for c in a),
+                         {c.epochs for c in a}, any(c.patience for c in a)) for a in self.alone}
+        self._sched, self._due_target, self._due_seen = sched, target, {}
+        if not self.merged:
+            return
+        e = np.arange(target + 1)[:, None]
+        every, last, watch = (np.array([v[i] for v in sched.values()]) for i in (0, 1, 3))
+        ends = np.zeros((target + 1, len(sched)), dtype=bool)
+        for g, v in enumerate(sched.values()):
+            ends[[x for x in v[2] if x <= target], g] = True
+        self._due_table = (e % every == 0) | (e == np.minimum(last, target)) | watch | ends
 
     def _due(self, e: int, target: int) -> torch.Tensor | None:
         """Models whose own stack evaluates epoch e [K] (bool); None: every model's does."""
+        if target != self._due_target:  # a deadline cut the run short: this epoch is its last
+            return None if e == target else self._due_slow(e, target)
+        row = self._due_table[e]
+        if row.all():
+            return None
+        key = (row.tobytes(), len(self.alone))  # the stacks alone in this stack, in order (they leave as they stop)
+        hit = self._due_seen.get(key)
+        if hit is None or hit[0] is not self.alone:
+            index = {k: g for g, k in enumerate(self._sched)}
+            hit = self._due_seen[key] = (self.alone, torch.from_numpy(row[[index[id(a)] for a in self.alone]]))
+        return hit[1]
+
+    def _due_slow(self, e: int, target: int) -> torch.Tensor | None:
         due = {key: e % every == 0 or e == min(last, target) or watch or e in ends
                for key, (every, last, ends, watch) in self._sched.items()}
         if all(due.values()):
