@@ -220,8 +220,11 @@ def postgres_url():
 def _component_scan_once():
     """Streamlit's AppTest scans every installed package's metadata for custom components on each new AppTest
     (a tenth of a second to a second on a busy machine, the same answer all session): scan once, share it."""
-    from streamlit.components.v2 import manifest_scanner
-
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:  # a Streamlit without them: nothing to share
+        yield
+        return
     scan = manifest_scanner.scan_component_manifests
     found: list = []
 
