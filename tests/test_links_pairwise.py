@@ -331,7 +331,9 @@ def covering_links(page: str) -> list[dict[str, Any]]:
         if hostile and at_default:
             rows = max(rows, len(hostile))
         for i in range(rows):
-            link = {**{prefix + f.name: _encode(c[i % len(c)]) for f, c in zip(fs, cols)}, **tab}
+            # value i of each field, then its first (the default of a number or a tuple): every value once,
+            # and a costly end (a batch of 1) in one link, not in every other one
+            link = {**{prefix + f.name: _encode(c[i] if i < len(c) else c[0]) for f, c in zip(fs, cols)}, **tab}
             if hostile and at_default and i < len(hostile):
                 link.update(hostile[i])
             out.append(link)
