@@ -214,3 +214,25 @@ def postgres_url():
     need("PostgreSQL (NNLAB_TEST_POSTGRES)", bool(url), "NNLAB_REQUIRE_POSTGRES")
     return url
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _component_scan_once():
+    """Streamlit's AppTest scans every installed package's metadata for custom components on each new AppTest
+    (a tenth of a second to a second on a busy machine, the same answer all session): scan once, share it."""
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:  # a Streamlit without them: nothing to share
+        yield
+        return
+    scan = manifest_scanner.scan_component_manifests
+    found: list = []
+
+    def once(*args, **kwargs):
+        if not found:
+            found.append(scan(*args, **kwargs))
+        return list(found[0])
+
+    manifest_scanner.scan_component_manifests = once
+    yield
+    manifest_scanner.scan_component_manifests = scan

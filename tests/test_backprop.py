@@ -1,6 +1,5 @@
 """Backprop Step by Step: the hand-written chain rule against autograd, the replay, the page and its claims."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,7 @@ from core import backprop as bp
 from core.backprop import charts
 from core.backprop import jobs as bpj
 from core.xor.scratch import ScratchNet
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.pages import open_page, qp
 
 
 # ---- core ---------------------------------------------------------------------------------------
@@ -134,17 +132,8 @@ def test_config_round_trips_through_the_url_and_refuses_bad_values():
 
 # ---- the page --------------------------------------------------------------------------------------
 def page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("app_pages/backprop.py")
-    return at.run()
-
-
-def qp(at, key: str) -> str:
-    v = at.query_params[key]
-    return v[-1] if isinstance(v, list) else v
+    """The Backprop page opened by a link."""
+    return open_page("app_pages/backprop.py", **params)
 
 
 def captions(at) -> str:

@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-import html
 import io
-import re
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from streamlit.testing.v1 import AppTest
 
-TIMEOUT = 300
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "app_pages/digit_recognizer.py"
-from tests.conftest import MNIST_SAMPLE  # noqa: E402
+from core import digits as _digits
+from tests.conftest import MNIST_SAMPLE
+from tests.pages import L_SHAPE, ONE, SEVEN, big_digit, digit_png, drawing, module_data_dir, plain, texts
+from tests.pages import digit_page as page
 
+# one data folder for this module: the default model trains once, later tests take it from the cache
+shared_dir, _shared = module_data_dir("digit-page-data")
 
-@pytest.fixture(scope="module")
-def shared_dir(tmp_path_factory):
-    """One data folder for this module: the default model trains once, later tests take it from the cache."""
-    return tmp_path_factory.mktemp("digit-page-data")
-
-
-@pytest.fixture(autouse=True)
-def _shared(shared_dir, monkeypatch):
-    monkeypatch.setenv("NNLAB_DATA_DIR", str(shared_dir))
-
-
-def page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()  # st.navigation registers the pages (and their url paths) on a first run
-    at.switch_page(PAGE)
-    return at.run()
-
-
-def plain(text: str) -> str:
-    """What a reader sees of a markdown string with inline HTML (file names carry <wbr> break points)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
-def texts(at, kind) -> str:
-    return "\n".join(plain(str(e.value)) for e in getattr(at, kind))
-
-
-def digit_png(mode="L") -> bytes:
-    im = Image.new("L", (140, 140), 255)
-    ImageDraw.Draw(im).line([(70, 20), (70, 120)], fill=0, width=12)
-    b = io.BytesIO()
-    im.convert(mode).save(b, "PNG")
-    return b.getvalue()
+DEFAULT_CONFIG = _digits.default_config
+SMALL_MNIST_READER = _digits.DigitsConfig(dataset="mnist", hidden=(32,), epochs=2, patience=0, augment_copies=0,
+                                          batch_size=64, lr=0.003, val_fraction=0.0)
 
 
 def test_renders_at_defaults_with_a_trained_model():
@@ -247,24 +213,6 @@ def test_hosted_upload_caps_read_the_first_files_and_refuse_a_big_one(monkeypatc
 
 
 # ---- the views inside the network (issue 16) ----------------------------------------------------------
-def drawing(lines, width=20) -> bytes:
-    """A canvas-like drawing: 280x280, dark strokes on white."""
-    im = Image.new("L", (280, 280), 255)
-    for line in lines:
-        ImageDraw.Draw(im).line(line, fill=0, width=width)
-    b = io.BytesIO()
-    im.save(b, "PNG")
-    return b.getvalue()
-
-
-L_SHAPE = [[(90, 40), (90, 230), (200, 230)]]
-ONE = [[(140, 30), (140, 250)]]
-
-
-def big_digit(text: str) -> str:
-    return f"<div style='font-size:3.2rem;font-weight:700;line-height:1'>{text}</div>"
-
-
 def test_evaluate_shows_what_each_first_layer_unit_looks_for():
     at = page(tab="evaluate")
     assert not at.exception, [e.value for e in at.exception]
@@ -335,9 +283,15 @@ def test_the_read_tab_switches_to_the_mnist_reader_once_it_is_trained(monkeypatc
     reads more held-out digits reads."""
     import time
 
+    from core import digits
     from core.digits.reader import READER
 
     monkeypatch.setenv("NNLAB_MNIST_DIR", str(MNIST_SAMPLE))
+    # a small MNIST-format reader trains in seconds and, like the default one, reads fewer held-out digits
+    # than the built-in reader: the same path as at the defaults (training, then the measured choice)
+    monkeypatch.setattr(digits, "default_config", lambda dataset="digits", model="mlp": SMALL_MNIST_READER
+                        if (dataset, model) == ("mnist", "mlp") else DEFAULT_CONFIG(dataset, model))
+    monkeypatch.setattr(READER, "_jobs", {})  # this process's reader starts afresh and is forgotten afterwards
     at = page(tab="read")
     assert not at.exception, [e.value for e in at.exception]
     state = READER.status(start=False)
@@ -347,7 +301,7 @@ def test_the_read_tab_switches_to_the_mnist_reader_once_it_is_trained(monkeypatc
     while READER.status(start=False).state == "training" and time.time() - t0 < 600:
         time.sleep(1)
     assert READER.status(start=False).state == "ready"
-    at.file_uploader(key="d_files").set_value([("seven.png", drawing([[(60, 50), (220, 50), (120, 250)]]),
+    at.file_uploader(key="d_files").set_value([("seven.png", drawing(SEVEN),
                                                 "image/png")]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "held-out test digits" in texts(at, "success") + texts(at, "info")  # the better of the two reads
@@ -377,7 +331,7 @@ def test_inside_the_network_explains_the_current_reading_after_the_drawing_chang
 
     assert shown() == (big_digit(1), 1)
     assert "pushed the score of 1" in texts(at, "caption")
-    seven = drawing([[(60, 50), (220, 50), (120, 250)]])
+    seven = drawing(SEVEN)
     at.file_uploader(key="d_files").set_value([("drawing.png", seven, "image/png")]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert shown() == (big_digit(7), 7)

@@ -3,25 +3,15 @@ it) and Compare, on a few epochs of the 8x8 digits; and a link without ``model``
 
 from __future__ import annotations
 
-import pytest
-
 from core import digits
 from core.digits import metrics as dm
-from tests.test_digit_page import L_SHAPE, ONE, drawing, page, texts
+from tests.pages import L_SHAPE, ONE, drawing, module_data_dir, texts
+from tests.pages import digit_page as page
 
 QUICK = dict(model="cnn", epochs="8", cmp_epochs="6")  # seconds on the 8x8 digits
 
-
-@pytest.fixture(scope="module")
-def shared_dir(tmp_path_factory):
-    """One data folder for this module: the quick CNN trains once, later tests take it from the cache."""
-    return tmp_path_factory.mktemp("digit-cnn-data")
-
-
-@pytest.fixture(autouse=True)
-def _shared(shared_dir, monkeypatch):
-    monkeypatch.setenv("NNLAB_DATA_DIR", str(shared_dir))
-    monkeypatch.delenv("NNLAB_MNIST_DIR", raising=False)
+# one data folder for this module: the quick CNN trains once, later tests take it from the cache
+shared_dir, _shared = module_data_dir("digit-cnn-data", keep_mnist_dir=False)
 
 
 def test_a_link_without_model_opens_the_mlp_and_the_widget_switches_to_the_default_cnn():

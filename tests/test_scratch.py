@@ -19,9 +19,9 @@ from core.scratch import net
 from core.scratch.maths import BLOCKS
 from core.serve import price
 from core.serve.workload import Net
+from tests.pages import open_page, qp
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 SMALL = J.ScratchConfig(epochs=3)
 
 
@@ -132,17 +132,8 @@ def test_the_downloaded_script_runs_alone_and_prints_the_pages_accuracy(tmp_path
 
 # ---- the page's tab -----------------------------------------------------------------------------------
 def page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("app_pages/backprop.py")
-    return at.run()
-
-
-def qp(at, key: str):
-    v = at.query_params.get(key)
-    return v[-1] if isinstance(v, list) else v
+    """The Backprop page opened by a link."""
+    return open_page("app_pages/backprop.py", **params)
 
 
 def test_the_tab_opens_from_its_link_and_keeps_its_settings_in_the_url():

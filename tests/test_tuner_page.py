@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -301,29 +303,35 @@ def test_range_hints_link_to_the_sweep_that_shows_each_setting():
 
 
 # ---- buttons that do what they say ------------------------------------------------------------------
+def _my_workers() -> list[int]:
+    """The worker processes this test process started that are still alive (not zombies)."""
+    me = str(os.getpid())
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            if stat[1] == me and b"core.tuning" in (d / "cmdline").read_bytes() and stat[0] != "Z":
+                found.append(int(d.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def _wait_for_workers_to_end(timeout: float = 60.0) -> None:
     """Wait until no worker process this test process started is left (earlier tests' workers are stopping)."""
-    me = str(os.getpid())
     deadline = time.time() + timeout
-
-    def mine() -> list[str]:
-        found = []
-        for d in Path("/proc").iterdir():
-            try:
-                stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
-                if stat[1] == me and b"core.tuning" in (d / "cmdline").read_bytes() and stat[0] != "Z":
-                    found.append(d.name)
-            except (OSError, IndexError):
-                continue
-        return found
-
-    while mine() and time.time() < deadline:
+    while _my_workers() and time.time() < deadline:
         time.sleep(0.2)
 
 
 def _stop_all(names: list[str]) -> None:
     for n in names:
         tuning.request_stop(None, n)
+    # a worker still loading PyTorch reads the stop flag only once it has: SIGTERM ends it at once (its own test:
+    # tests/test_tuning_faults.py::test_sigterm_while_a_worker_is_starting_ends_it_at_once)
+    for pid in _my_workers():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
     _wait_for_workers_to_end()
 
 

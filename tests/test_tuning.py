@@ -171,7 +171,7 @@ def _spawn(url: str, name: str, *extra: str) -> subprocess.Popen:
 
 def test_two_workers_share_a_study(storage_url):
     name = _name("share")
-    st = tuning.StudySettings(sampler="tpe", pruner="none", n_trials=8, epochs=10, seed=0)
+    st = tuning.StudySettings(sampler="tpe", pruner="none", n_trials=8, epochs=3, seed=0)
     tuning.create_study(name, SMALL.replace(batch_sizes=(32,)), st, storage_url)
     # at most 4 trials each: both must work, however fast one of them starts (trials take well under a second)
     procs = [_spawn(storage_url, name, "--n-trials", "4") for _ in range(2)]
@@ -222,7 +222,8 @@ def test_worker_killed_mid_trial(storage_url):
 
 def test_stop_resume_and_orphan_exit(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
-    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=100, seed=2)
+    # 50 epochs a trial (2-3 s): the worker reads the stop flag every 0.5 s, so it stops one mid-trial
+    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=50, seed=2)
     tuning.create_study("stop", SMALL.replace(batch_sizes=(32,)), st, url)
     w = _spawn(url, "stop")
     try:

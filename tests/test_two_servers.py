@@ -42,7 +42,8 @@ def test_a_result_trained_by_one_server_is_served_by_the_other(tmp_path):
             servers.append(streamlit_server.start(tmp_path / name, {"NNLAB_HOSTED": "1",
                                                                     "NNLAB_DATA_DIR": str(shared)}))
         (pa, url_a), (pb, url_b) = servers
-        link_a, link_b = "tab=seeds&s_n_seeds=20&s_epochs=400", "tab=seeds&s_n_seeds=20&s_epochs=401"
+        # as tests/test_hardening.py's LINK: each trains long enough to show its progress line
+        link_a, link_b = "tab=seeds&s_n_seeds=10&s_epochs=300", "tab=seeds&s_n_seeds=10&s_epochs=301"
 
         def ask(url: str, link: str):
             with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a loop of its own (Playwright may run one here)
