@@ -226,9 +226,11 @@ def test_one_digits_request_is_priced_once_and_takes_one_slot(monkeypatch, tmp_p
     assert len(priced[0].stacks) == 1 and len(slots) == 1
 
 
-def test_a_link_to_the_activation_explorer_is_priced_once(monkeypatch, tmp_path):
+@pytest.mark.parametrize("merge", ["0", "1"])
+def test_a_link_to_the_activation_explorer_is_priced_once(monkeypatch, tmp_path, merge):
     """The Effect-on-learning tab opened from a link, as the app runs it: one pricing (at the door) and one slot.
-    The page priced a link's comparison and depth study itself as well, then the door priced it again."""
+    The page priced a link's comparison and depth study itself as well, then the door priced it again.
+    Merging on (every activation stacks exactly): the door's price, then the merged run's as a whole."""
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
@@ -236,10 +238,11 @@ def test_a_link_to_the_activation_explorer_is_priced_once(monkeypatch, tmp_path)
     from core.engine import guard
 
     monkeypatch.setenv("NNLAB_HOSTED", "1")
+    monkeypatch.setenv("NNLAB_MERGE", merge)
     monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(guard, "_current", [None])  # app.py installs the guard; restored after the test
     link = {"tab": "learn", "c_functions": "relu,tanh", "c_n_seeds": "1", "c_hidden": "8", "c_epochs": "2",
-            "c_dataset": "gauss", "c_first_seed": "7321"}  # a seed no other test trains: not in the memory cache
+            "c_dataset": "gauss", "c_first_seed": str(7321 + int(merge))}  # seeds no other test trains: not cached
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300)
     for k, v in link.items():
         at.query_params[k] = v
@@ -249,7 +252,11 @@ def test_a_link_to_the_activation_explorer_is_priced_once(monkeypatch, tmp_path)
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "2 models" in " ".join(c.value for c in at.caption)  # it trained
-    assert len(priced) == 1 and len(slots) == 1, (priced, slots)
+    if merge == "1":
+        assert slots[0].startswith("merged:") and len(priced) == 2 and len(slots) == 1, (priced, slots)
+        assert len(priced[1].stacks) == 1 and len(priced[1].stacks[0].models) == 2  # this visitor's two models
+    else:
+        assert len(priced) == 1 and len(slots) == 1 and not slots[0].startswith("merged:"), (priced, slots)
 
 
 def test_a_run_nobody_priced_is_priced_at_the_guard_once_per_stack(monkeypatch):
