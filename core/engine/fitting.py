@@ -39,7 +39,8 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
     """
     if owners is None:
         owners = [(0, len(configs))]
-    alone = [tuple(configs[lo:hi]) for lo, hi in owners for _ in range(lo, hi)]
+    stacks = [tuple(configs[lo:hi]) for lo, hi in owners]  # one object per visitor's stack: the trainer groups by it
+    alone = [stack for stack, (lo, hi) in zip(stacks, owners) for _ in range(lo, hi)]
     if len(alone) != len(configs):
         raise ValueError("owners must cover every config once, in order")
     merged = len(owners) > 1
