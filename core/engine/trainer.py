@@ -103,7 +103,8 @@ class Trainer(LeavingModels):
         # stopping follow that stack's, so a model merged with others' ends exactly as it would alone)
         whole = tuple(self.configs)
         self.alone: list[tuple[TrainConfig, ...]] = list(alone) if alone is not None else [whole] * len(configs)
-        self.stopping.watching = torch.tensor([any(c.patience for c in a) for a in self.alone])
+        watch = {id(a): any(c.patience for c in a) for a in {id(a): a for a in self.alone}.values()}
+        self.stopping.watching = torch.tensor([watch[id(a)] for a in self.alone])
         self.compact = False  # models that stop leave the stack (fit() sets it; a stopped model costs nothing)
         self.one_thread = False  # train on one thread (a merged run: its numbers are then those of a run alone)
         self.alone_all = list(self.alone)
@@ -253,7 +254,8 @@ class Trainer(LeavingModels):
         laid out once per run as a table [epoch, stack alone] of whether that stack evaluates then (a
         merged run of thousands of epochs asked each epoch in Python: a fifth of its time)."""
         sched = {id(a): (default_eval_every(a) if eval_every is None else eval_every, max(c.epochs for c in a),
-                         {c.epochs for c in a}, any(c.patience for c in a)) for a in self.alone}
+                         {c.epochs for c in a}, any(c.patience for c in a))
+                 for a in {id(a): a for a in self.alone}.values()}  # once per stack alone, not per model
         self._sched, self._due_target, self._due_seen = sched, target, {}
         if not self.merged:
             return
