@@ -1,8 +1,6 @@
 """Every hidden activation and the binary output stack exactly: a model's numbers are its own at any place of
 any stack, as alone (what a merged run of several visitors' models needs, core.serve.merge)."""
 
-import hashlib
-
 import numpy as np
 import pytest
 import torch
@@ -13,19 +11,7 @@ from core.engine.conv import CnnConfig
 from core.engine.stack import GRAIN, ROOM, STEP, TAIL_EXACT, elementwise, padded_buffer, stacks_exactly, vector_pieces
 from core.serve import merge
 from core.xor.jobs import SeedStudyConfig
-
-
-def digest(results) -> str:
-    """Every number a visitor gets: weights, history, metrics, stop and best epochs (bit for bit)."""
-    h = hashlib.sha256()
-    for r in results:
-        for k in sorted(r.state):
-            h.update(k.encode())
-            h.update(r.state[k].numpy().tobytes())
-        h.update(r.history.to_numpy(dtype="float64").tobytes())
-        h.update(repr(sorted(r.metrics.items())).encode())
-        h.update(f"{r.stopped_epoch},{r.best_epoch},{r.diverged}".encode())
-    return h.hexdigest()
+from tests.test_merge import digest  # one definition of 'every number a visitor gets'
 
 
 def merged_with(mine: list[TrainConfig], others: list[TrainConfig], at: int, data) -> str:
