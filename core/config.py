@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-CACHE_VERSION = "3"  # bump when training code changes what a config produces
+CACHE_VERSION = "4"  # bump when training code changes what a config produces
 
 C = TypeVar("C", bound="Config")
 

@@ -8,12 +8,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import torch
-
 from core.engine.backprop import Backprop, Penalty
 from core.engine.evaluation import Evaluator
 from core.engine.optim import Optimizer
-from core.engine.results import EpochLog, TrainResult, collect
+from core.engine.results import TrainResult, collect
 from core.engine.stack import Stack
 
 
@@ -82,10 +80,7 @@ class LeavingModels:
         new.optim.load_rows(m[keep], v[keep], self.optim.step_count)
         new.evaluator = Evaluator(new.stack, self.data)
         new.stopping = self.stopping.subset(keep, new.stack.layout, new.stack.flat)
-        new.log = EpochLog(len(keep))
-        idx = torch.tensor(keep)
-        new.log.rows = [{k: (v[idx] if isinstance(v, torch.Tensor) else v) for k, v in row.items()}
-                        for row in self.log.rows]
+        new.log = self.log.subset(keep)
         new.alone = [self.alone[p] for p in keep]
         new.ids = [self.ids[p] for p in keep]
         return new

@@ -1,13 +1,16 @@
 """The optimiser step on a whole stack at once: torch.optim's Adam, SGD and SGD-momentum rules.
 
 Every model has its own learning rate and momentum; a stopped model does not move. SGD and momentum
-are one elementwise pass over the flat weights [K * P]. Adam is torch's fused CPU kernel, run so that
-every element takes its vector path: the kernel computes the last ``size % 16`` elements of a tensor
-in a scalar path with other roundings, so where an element falls would change its bits. Its tensors
-are therefore padded to a multiple of 16 (:func:`padded`): one call over the stack when every model is
-active with one learning rate, else one call per run of models with one learning rate on rows of
-[K, P padded] (model-major copies). Either way a model's numbers are those of training it alone, in
-any stack, at any place (a merged run of several visitors' models gives each exactly its own run).
+are one elementwise pass over the flat weights [K * P]. Adam is torch's fused CPU kernel run once over
+the whole stack at learning rate 1 on a zeroed buffer, which leaves each element's Adam step u
+(-m_hat / (sqrt(v_hat) + eps)); each model's own learning rate then scales it (w += lr * u, a multiply
+and an add, each rounded once wherever the element sits). The kernel computes the last ``size % 16``
+elements of a tensor in a scalar path with other roundings, so its tensors are padded to a multiple
+of 16 (:func:`padded`): every element takes the vector path. So a model's numbers are those of
+training it alone, in any stack, at any place (a merged run of several visitors' models, each with its
+own learning rate, gives each exactly its own run), and a step costs the same few calls however many
+learning rates the stack holds. The numbers equal torch.optim.Adam's to a rounding (lr is applied
+after the kernel, not inside it).
 """
 
 from __future__ import annotations
@@ -23,15 +26,15 @@ from core.engine.stack import Layout, padded
 class Optimizer:
     """Adam / SGD / momentum state for a stack's flat weights [K * P], updated in place.
 
-    ``flat_buf``/``grad_buf``: padded buffers whose first K * P floats are ``flat`` and the gradient
-    (a :class:`~core.engine.stack.Stack`'s); without them Adam always takes the row path.
+    ``grad_buf``: a padded buffer whose first K * P floats are the gradient (a
+    :class:`~core.engine.stack.Stack`'s); without it Adam copies the gradient into one of its own.
+    ``flat_buf`` is accepted for symmetry and not needed.
     """
 
     def __init__(self, configs: Sequence[TrainConfig], layout: Layout, flat: torch.Tensor,
                  flat_buf: torch.Tensor | None = None, grad_buf: torch.Tensor | None = None) -> None:
         self.kind = configs[0].optimizer
         self.layout, self.flat = layout, flat
-        self.flat_buf, self.grad_buf = flat_buf, grad_buf
         self.K, self.P = layout.K, layout.P
         self.lr = torch.tensor([float(c.lr) for c in configs])
         self.mom = torch.tensor([float(c.momentum) for c in configs])
@@ -40,33 +43,21 @@ class Optimizer:
         self._mom: torch.Tensor | None = None  # momentum per element
         self._lr_for: torch.Tensor | None = None  # the active mask _lr_active was made for
         self._lr_active = torch.zeros(0)  # per-element lr, zero for stopped models
-        self._runs: list[tuple[int, int, float]] = []  # Adam's row path: (lo, hi, lr) of active models
-        self.rows_mode = False  # Adam state in rows [K, P padded] (else block layout, like flat)
+        self._still: torch.Tensor | None = None  # per-element: the model has stopped (None: none has)
         if self.kind == "adam":
-            uniform = bool((self.lr == self.lr[0]).all()) and flat_buf is not None
-            self._set_mode(not uniform)
+            n = padded(self.K * self.P)
+            self.m, self.v, self._u = torch.zeros(n), torch.zeros(n), torch.zeros(n)
+            # the kernel reads the gradient from a padded buffer: the stack's own, else a copy (a CNN's)
+            self._g = grad_buf if grad_buf is not None and len(grad_buf) == n else torch.zeros(n)
         else:
             self.m = torch.zeros_like(flat)  # momentum buffer
             self.v = self.m
-
-    # ---- Adam's two layouts ------------------------------------------------------------------
-    def _set_mode(self, rows: bool) -> None:
-        self.rows_mode = rows
-        if rows:
-            Pp = padded(self.P)
-            self.m, self.v = torch.zeros(self.K, Pp), torch.zeros(self.K, Pp)
-            self._rows_p, self._rows_g = torch.zeros(self.K, Pp), torch.zeros(self.K, Pp)
-        else:
-            n = len(self.flat_buf) if self.flat_buf is not None else padded(self.K * self.P)
-            self.m, self.v = torch.zeros(n), torch.zeros(n)
 
     def state_rows(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Adam's (m, v) as rows [K, P] (nn.Linear order per model); for SGD, (momentum, momentum)."""
         if self.kind != "adam":
             r = self.layout.to_rows(self.m)
             return r, r
-        if self.rows_mode:
-            return self.m[:, :self.P], self.v[:, :self.P]
         n = self.K * self.P
         return self.layout.to_rows(self.m[:n]), self.layout.to_rows(self.v[:n])
 
@@ -79,60 +70,17 @@ class Optimizer:
             if step_count >= 1 and self.kind == "momentum":
                 self._mom = self.layout.per_element(self.mom)
             return
-        if self.rows_mode:
-            self.m[:, :self.P].copy_(m)
-            self.v[:, :self.P].copy_(v)
-        else:
-            n = self.K * self.P
-            self.m[:n].copy_(self.layout.from_rows(m))
-            self.v[:n].copy_(self.layout.from_rows(v))
-
-    def _to_rows(self) -> None:
-        """Switch Adam's state to rows (once: when the models stop sharing one active learning rate)."""
-        m, v = self.state_rows()
-        m, v = m.clone(), v.clone()
-        self._set_mode(True)
-        self.m[:, :self.P].copy_(m)
-        self.v[:, :self.P].copy_(v)
-
-    def _gather(self, out: torch.Tensor, flat: torch.Tensor) -> None:
-        col = 0
-        for off, s in self.layout.blocks:
-            n = s[1] * s[2]
-            out[:, col:col + n].copy_(flat[off:off + self.K * n].view(self.K, n))
-            col += n
-
-    def _scatter(self, rows: torch.Tensor) -> None:
-        col = 0
-        for off, s in self.layout.blocks:
-            n = s[1] * s[2]
-            self.flat[off:off + self.K * n].view(self.K, n).copy_(rows[:, col:col + n])
-            col += n
-
-    def _fused(self, p: torch.Tensor, g: torch.Tensor, m: torch.Tensor, v: torch.Tensor, lr: float) -> None:
-        torch._fused_adam_([p], [g], [m], [v], [], [self._adam_step], lr=lr, beta1=0.9, beta2=0.999,
-                           weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False)
+        n = self.K * self.P
+        self.m[:n].copy_(self.layout.from_rows(m))
+        self.v[:n].copy_(self.layout.from_rows(v))
 
     # ---- the step --------------------------------------------------------------------------------
     def _learning_rates(self, active: torch.Tensor) -> torch.Tensor:
         """Per-element learning rates for the active models [K] (remade when the mask is replaced)."""
         if self._lr_for is not active:
             self._lr_for = active
-            lr = torch.where(active, self.lr, 0.0)
-            if self.kind == "adam":
-                uniform = bool(active.all()) and bool((self.lr == self.lr[0]).all())
-                if not uniform and not self.rows_mode:
-                    self._to_rows()
-                self._runs = []
-                for k, (a, r) in enumerate(zip(active.tolist(), lr.tolist())):
-                    if not a:
-                        continue
-                    if self._runs and self._runs[-1][1] == k and self._runs[-1][2] == r:
-                        self._runs[-1] = (self._runs[-1][0], k + 1, r)
-                    else:
-                        self._runs.append((k, k + 1, r))
-            else:
-                self._lr_active = self.layout.per_element(lr)
+            self._lr_active = self.layout.per_element(torch.where(active, self.lr, 0.0))
+            self._still = None if bool(active.all()) else self.layout.per_element(~active)
         return self._lr_active
 
     def step(self, grad: torch.Tensor, active: torch.Tensor) -> None:
@@ -140,18 +88,17 @@ class Optimizer:
         self.step_count += 1
         lr = self._learning_rates(active)
         if self.kind == "adam":
+            n = self.K * self.P
+            if grad.data_ptr() != self._g.data_ptr():
+                self._g[:n].copy_(grad)
             self._adam_step.fill_(self.step_count)
-            if not self.rows_mode and self.grad_buf is not None and grad.data_ptr() == self.grad_buf.data_ptr():
-                assert self.flat_buf is not None
-                self._fused(self.flat_buf, self.grad_buf, self.m, self.v, self._runs[0][2])
-                return
-            if not self.rows_mode:
-                self._to_rows()
-            self._gather(self._rows_p, self.flat)
-            self._gather(self._rows_g, grad)
-            for lo, hi, r in self._runs:
-                self._fused(self._rows_p[lo:hi], self._rows_g[lo:hi], self.m[lo:hi], self.v[lo:hi], r)
-            self._scatter(self._rows_p)
+            self._u.zero_()
+            torch._fused_adam_([self._u], [self._g], [self.m], [self.v], [], [self._adam_step], lr=1.0,
+                               beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False)
+            u = self._u[:n].mul_(lr)
+            if self._still is not None:  # a stopped model's step may be NaN (it diverged): it stays put
+                u.masked_fill_(self._still, 0.0)
+            self.flat.add_(u)
         elif self.kind == "momentum":
             if self.step_count == 1:
                 self.m.copy_(grad)

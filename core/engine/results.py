@@ -56,30 +56,61 @@ class TrainResult:
 
 
 class EpochLog:
-    """The run's rows, one per epoch: {"epoch": e, "train_loss": [K], metric: [K], ...}."""
+    """The run's rows, one per epoch: {"epoch": e, "train_loss": [K], metric: [K], ...}.
+
+    ``rows`` are the epochs logged since the last :meth:`subset`; the epochs before it are kept as one
+    block per column (``_epochs`` [E0], ``_block`` name -> [E0, K], NaN where not logged), so models
+    leaving a stack cost one index per column, not one per epoch and column.
+    """
 
     def __init__(self, K: int) -> None:
         self.K = K
         self.rows: list[dict[str, Any]] = []
+        self._epochs: list[int] = []
+        self._block: dict[str, torch.Tensor] = {}
+
+    def __len__(self) -> int:
+        return len(self._epochs) + len(self.rows)
+
+    def _columns(self) -> tuple[list[int], dict[str, torch.Tensor]]:
+        """Every epoch logged [E] and each column's values [E, K] (NaN where that epoch did not log it)."""
+        E0, E = len(self._epochs), len(self)
+        names = set(self._block) | {c for r in self.rows for c in r if c != "epoch"}
+        cols = {}
+        for c in sorted(names):
+            have = [i for i, r in enumerate(self.rows) if c in r]
+            new = torch.stack([self.rows[i][c] for i in have]) if have else None
+            base = self._block.get(c)
+            if base is not None and new is not None and len(have) == len(self.rows):
+                cols[c] = torch.cat([base, new.to(base.dtype)])
+                continue
+            dtype = base.dtype if base is not None else new.dtype if new is not None else torch.float32
+            a = torch.full((E, self.K), torch.nan, dtype=dtype)
+            if base is not None:
+                a[:E0] = base
+            if new is not None:
+                a[E0 + torch.tensor(have)] = new.to(dtype)
+            cols[c] = a
+        return self._epochs + [r["epoch"] for r in self.rows], cols
+
+    def subset(self, keep: list[int]) -> EpochLog:
+        """The log of the models at positions ``keep`` (in that order), as one block."""
+        epochs, cols = self._columns()
+        idx = torch.tensor(keep, dtype=torch.long)
+        new = EpochLog(len(keep))
+        new._epochs = epochs
+        new._block = {c: a.index_select(1, idx) for c, a in cols.items()}
+        return new
 
     def arrays(self, stopped: torch.Tensor) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
         """epochs [E], column -> values [E, K] (NaN where not evaluated), rows kept per model [K].
 
         stopped: each model's stop epoch [K] (0: still training, keeps every row).
         """
-        E = len(self.rows)
-        epochs = np.array([r["epoch"] for r in self.rows], dtype=np.int64)
-        cols = sorted({c for r in self.rows for c in r} - {"epoch"})
-        frame = {}
-        for c in cols:
-            have = [i for i, r in enumerate(self.rows) if c in r]
-            if len(have) == E:
-                frame[c] = torch.stack([r[c] for r in self.rows]).double().numpy()
-            else:
-                a = np.full((E, self.K), np.nan)
-                if have:
-                    a[have] = torch.stack([self.rows[i][c] for i in have]).double().numpy()
-                frame[c] = a
+        ep, cols = self._columns()
+        E = len(ep)
+        epochs = np.array(ep, dtype=np.int64)
+        frame = {c: a.double().numpy() for c, a in cols.items()}
         stop = stopped.numpy().copy()
         last = epochs[-1] if E else 0
         stop[stop == 0] = last
