@@ -103,14 +103,14 @@ class EpochLog:
         return new
 
     def arrays(self, stopped: torch.Tensor) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-        """epochs [E], column -> values [E, K] (NaN where not evaluated), rows kept per model [K].
+        """epochs [E], column -> values [E, K] in the log's dtype (NaN where not evaluated), rows kept per model [K].
 
         stopped: each model's stop epoch [K] (0: still training, keeps every row).
         """
         ep, cols = self._columns()
         E = len(ep)
         epochs = np.array(ep, dtype=np.int64)
-        frame = {c: a.double().numpy() for c, a in cols.items()}
+        frame = {c: a.numpy() for c, a in cols.items()}  # as logged (float32): a float64 copy holds no more
         stop = stopped.numpy().copy()
         last = epochs[-1] if E else 0
         stop[stop == 0] = last

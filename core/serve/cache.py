@@ -216,7 +216,9 @@ def encode_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tens
         for name, t in r.state.items():
             tensors[f"{i}/state/{name}"] = t.detach().clone()
         for col in r.history.columns:
-            tensors[f"{i}/hist/{col}"] = torch.tensor(r.history[col].to_numpy(dtype=np.float64))
+            a = r.history[col].to_numpy()
+            a = a if a.dtype == np.float32 else a.astype(np.float64)  # float32 as trained; anything else as before
+            tensors[f"{i}/hist/{col}"] = torch.from_numpy(np.ascontiguousarray(a))
         items.append({
             "config": r.config.to_dict(), "config_class": type(r.config).__name__,
             "columns": list(r.history.columns), "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out,

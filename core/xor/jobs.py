@@ -243,7 +243,9 @@ def retry_longer(cfg: SeedStudyConfig, results: list[TrainResult],
                  factor: int = RETRY_FACTOR) -> dict[int, TrainResult]:
     """Retrain every failed seed of a study ``factor`` times longer (one batched run).
 
-    Returns {index in results: the longer run's result}; empty when every seed solved.
+    Returns {index in results: the longer run's result}; empty when every seed solved. Each longer
+    history keeps one epoch in ``factor`` (and the last): the study's resolution, a tenth of the memory
+    (nothing draws these curves; their final numbers are in metrics).
     """
     ok = solved(results)
     failed = [i for i in range(len(results)) if not ok[i]]
@@ -252,6 +254,10 @@ def retry_longer(cfg: SeedStudyConfig, results: list[TrainResult],
     X, y = datasets.gate("XOR")
     cfgs = [results[i].config.as_train(epochs=results[i].config.epochs * factor) for i in failed]
     longer = fit(cfgs, datasets.make_dataset(X, y, task="binary"))
+    for r in longer:
+        h = r.history
+        keep = (h["epoch"].to_numpy() % factor == 0) | (np.arange(len(h)) == len(h) - 1)
+        r.history = h[keep].reset_index(drop=True)
     return dict(zip(failed, longer))
 
 
