@@ -23,6 +23,39 @@ POSITIVE = "#2166ac"
 NEGATIVE = "#b2182b"
 
 
+def _reuse_altair_converters() -> None:
+    """Make Altair build its schema-to-class table once per process, not once per encoding channel.
+
+    Altair 6's ``SchemaBase.from_dict`` (which every shorthand channel such as ``x="epoch:Q"`` goes
+    through) makes a new converter each call, hashing the JSON of all ~580 schema classes to find the
+    channel's class. Measured on the Digit Recognizer's warm page: 19% of each visitor's script time;
+    building the XOR seed chart went from 8.8 ms to 3.0 ms. The table depends only on the classes, so
+    one converter per set of classes gives the same objects. Idempotent.
+    """
+    from altair.utils import schemapi
+
+    base = schemapi.SchemaBase
+    if getattr(base.from_dict, "_nnlab_reuse", False):
+        return
+    converters: dict[tuple, object] = {}
+
+    def from_dict(cls, dct, validate=True):  # noqa: ANN001, ANN202 - Altair's own signature
+        if validate:
+            cls.validate(dct)
+        classes = tuple(cls._default_wrapper_classes())
+        key = (cls._default_wrapper_classes.__func__, len(classes))
+        conv = converters.get(key)
+        if conv is None:
+            conv = converters[key] = schemapi._FromDict(classes)
+        return conv.from_dict(dct, cls)
+
+    from_dict._nnlab_reuse = True  # type: ignore[attr-defined]
+    base.from_dict = classmethod(from_dict)  # type: ignore[assignment, method-assign]
+
+
+_reuse_altair_converters()
+
+
 def sign_scale(limit: float) -> alt.Scale:
     """A colour scale for signed numbers in [-limit, limit]: red negative, white 0, blue positive."""
     lim = float(limit) if limit and np.isfinite(limit) and limit > 0 else 1.0

@@ -206,3 +206,24 @@ def test_a_reading_card_labels_every_digit():
 
     x = dc.probability_bars(np.full(10, 0.1)).to_dict()["encoding"]["x"]["axis"]
     assert x["labelOverlap"] is False and x["labelAngle"] == 0
+
+
+def test_altair_builds_its_schema_table_once_and_the_charts_are_unchanged(monkeypatch):
+    """core.plotting makes Altair reuse one schema-to-class converter (each new one hashes ~580 schemas)."""
+    import altair as alt
+    from altair.utils import schemapi
+
+    import core.plotting  # noqa: F401 - installs the reuse
+
+    alt.Chart(pd.DataFrame({"a": [1]})).mark_point().encode(x="a:Q")  # the first channel makes the converter
+    made = []
+    real = schemapi._FromDict
+    monkeypatch.setattr(schemapi, "_FromDict", lambda classes: made.append(1) or real(classes))
+    df = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.3, 0.2, 0.1], "model": ["a", "a", "b"]})
+    spec = alt.Chart(df).mark_line().encode(x="epoch:Q", y=alt.Y("loss:Q", title="loss"), color="model:N").to_dict()
+    again = alt.Chart(df).mark_line().encode(x="epoch:Q", y=alt.Y("loss:Q", title="loss"), color="model:N").to_dict()
+    assert made == []  # the first one served every channel since
+    assert spec == again
+    assert spec["encoding"]["x"] == {"field": "epoch", "type": "quantitative"}
+    assert spec["encoding"]["color"] == {"field": "model", "type": "nominal"}
+    assert type(alt.X.from_dict({"field": "epoch", "type": "quantitative"})) is alt.X
