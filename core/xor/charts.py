@@ -40,7 +40,7 @@ def many_curves(df: pd.DataFrame, x: str = "epoch", y: str = "loss", group: str 
 
     df: long frame with x, y, group. highlight: frame with x, y, label (drawn in colour).
     """
-    d = downsample(df.dropna(subset=[y]), x, 200)
+    d = downsample(df[[x, y, group]].dropna(subset=[y]), x, 200)  # only what is drawn goes to the browser
     positive = bool((d[y] > 0).all())
     scale = alt.Scale(type="log") if log_y and positive else alt.Scale()
     base = alt.Chart(d, title=title)
