@@ -1,16 +1,15 @@
 """The optimiser step on a whole stack at once: torch.optim's Adam, SGD and SGD-momentum rules.
 
-Every model has its own learning rate and momentum; a stopped model does not move. SGD and momentum
-are one elementwise pass over the flat weights [K * P]. Adam is torch's fused CPU kernel run once over
-the whole stack at learning rate 1 on a zeroed buffer, which leaves each element's Adam step u
-(-m_hat / (sqrt(v_hat) + eps)); each model's own learning rate then scales it (w += lr * u, a multiply
-and an add, each rounded once wherever the element sits). The kernel computes the last ``size % 16``
-elements of a tensor in a scalar path with other roundings, so its tensors are padded to a multiple
-of 16 (:func:`padded`): every element takes the vector path. So a model's numbers are those of
-training it alone, in any stack, at any place (a merged run of several visitors' models, each with its
-own learning rate, gives each exactly its own run), and a step costs the same few calls however many
-learning rates the stack holds. The numbers equal torch.optim.Adam's to a rounding (lr is applied
-after the kernel, not inside it).
+Every model has its own learning rate and momentum; a stopped model does not move. SGD and momentum are one
+elementwise pass over the flat weights [K * P]. Adam is torch's fused CPU kernel run once over the whole stack
+at learning rate 1 on a zeroed buffer, which leaves each element's Adam step u (-m_hat / (sqrt(v_hat) + eps));
+each model's own learning rate then scales it (w += lr * u, a multiply and an add, each rounded once wherever
+the element sits; steps below :data:`TINY_STEP` are dropped first). The kernel computes the last ``size % 16``
+elements of a tensor in a scalar path with other roundings, so its tensors are padded to a multiple of 16
+(:func:`padded`): every element takes the vector path. So a model's numbers are those of training it alone, in
+any stack, at any place (a merged run of several visitors' models, each with its own learning rate, gives each
+exactly its own run), and a step costs the same few calls however many learning rates the stack holds. The
+numbers equal torch.optim.Adam's to a rounding (lr is applied after the kernel, not inside it).
 """
 
 from __future__ import annotations
@@ -21,6 +20,8 @@ import torch
 
 from core.engine.config import TrainConfig
 from core.engine.stack import Layout, padded
+
+TINY_STEP = 1e-30  # Adam steps (at lr 1) this small are dropped: any lr >= 1e-8 then keeps a step a normal float
 
 
 class Optimizer:
@@ -95,7 +96,9 @@ class Optimizer:
             self._u.zero_()
             torch._fused_adam_([self._u], [self._g], [self.m], [self.v], [], [self._adam_step], lr=1.0,
                                beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8, amsgrad=False, maximize=False)
-            u = self._u[:n].mul_(lr)
+            # steps below 1e-30 (a unit's gradient long gone: m decays to nothing) become 0 before the scaling,
+            # which would make subnormal floats of them, ~50x slower in every later multiply and add
+            u = torch.hardshrink(self._u, TINY_STEP, out=self._u)[:n].mul_(lr)
             if self._still is not None:  # a stopped model's step may be NaN (it diverged): it stays put
                 u.masked_fill_(self._still, 0.0)
             self.flat.add_(u)
