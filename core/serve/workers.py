@@ -1,0 +1,444 @@
+"""Merged runs train in worker processes: off the server's one Python lock, on the machine's other cores.
+
+A hosted server is one Python process: its merged runs' training threads and every visitor's page script
+share one lock (small nets spend most of a step in Python), so a 2-core server used about 1.2 cores with a
+class on it. With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` of long-lived worker processes (started by
+``spawn``, never a fork of a server whose torch has started threads) trains each merged batch:
+
+    results = pool.fit(configs, data, progress, eval_every, deadline, owners)   # as core.engine.fit
+
+The worker calls ``fit`` itself (one thread: the engine's numbers are then bit for bit those of the run in
+the server) and reports at most every ``report`` seconds: the epoch, the results of each owner (a visitor's
+stack) whose models have all stopped (once), and for owners of at most :data:`HISTORY_MODELS` models their
+models' histories, so a visitor's live view still draws its curves. Here a :class:`RemoteTrainer` stands for
+the worker's trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
+
+A worker that dies fails its run with a clear error and is replaced; a worker that is not ready yet (its
+torch import takes a few seconds) lets the run train here, as without workers. Messages are plain pickles
+(tensors copied into the bytes: no shared-memory file handles between processes).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import multiprocessing as mp
+import pickle
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from core import settings
+
+HISTORY_MODELS = 32  # owners with at most this many models get their histories with each report
+POLL = 0.25  # seconds between checks of a running job (cancel, worker alive, timeout)
+GRACE = 60.0  # seconds past a run's deadline before its worker counts as stuck
+READY_SECONDS = 120.0  # a worker that has not imported torch by then is replaced
+
+
+def _dumps(obj: Any) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def rss_mb() -> float:
+    """This process's resident memory (MB; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+# ---- the worker process -------------------------------------------------------------------------------
+def _worker_main(conn: Connection) -> None:
+    """A worker's life: import torch once, say ready (with its memory), then train jobs until told to stop."""
+    import torch
+
+    torch.set_num_threads(1)
+    from core.engine import fit
+
+    conn.send_bytes(_dumps(("ready", rss_mb())))
+    data_key, data = None, None
+    while True:
+        try:
+            msg = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return  # the server has gone
+        if msg[0] == "stop":
+            return
+        if msg[0] != "job":
+            continue  # a cancel for a job already over
+        job = msg[1]
+        if job["data"] is not None or job["data_key"] != data_key:
+            data_key, data = job["data_key"], job["data"]  # only the last job's data is kept
+        if _job(conn, job, data, fit):
+            return
+
+
+def _job(conn: Connection, job: dict, data: Any, fit: Callable) -> bool:
+    """Train one job and send its reports and results; True when the server asked to stop meanwhile."""
+    jid, owners, report = job["id"], [tuple(o) for o in job["owners"]], job["report"]
+    left = job["seconds_left"]
+    deadline = None if left is None else time.monotonic() + left
+    sent: set[tuple[int, int]] = set()
+    stop = [False]
+    last = [-1e9]
+
+    def progress(epoch: int, total: int, trainer: Any) -> None:
+        while conn.poll():
+            m = pickle.loads(conn.recv_bytes())
+            if (m[0] == "cancel" and m[1] == jid) or m[0] == "stop":
+                trainer.cancelled = True
+                stop[0] = stop[0] or m[0] == "stop"
+        now = time.monotonic()
+        if now - last[0] < report and epoch < total:
+            return
+        last[0] = now
+        finished, history = {}, {}
+        for lo, hi in owners:
+            if (lo, hi) in sent:
+                continue
+            done = trainer.finished(list(range(lo, hi)))
+            if done is not None:
+                finished[(lo, hi)] = done
+                sent.add((lo, hi))
+            elif hi - lo <= HISTORY_MODELS:
+                for i in range(lo, hi):
+                    with contextlib.suppress(Exception):  # a model this trainer does not hold: no curve for it
+                        history[i] = trainer.history(i)
+        conn.send_bytes(_dumps(("progress", jid, epoch, total, int(trainer.epoch), finished, history)))
+
+    try:
+        results = fit(job["configs"], data, progress=progress, eval_every=job["eval_every"], deadline=deadline,
+                      owners=owners)
+        rest = {(lo, hi): results[lo:hi] for lo, hi in owners if (lo, hi) not in sent}
+        msg = _dumps(("done", jid, rest))
+    except BaseException as e:  # noqa: BLE001 - sent back, raised to every visitor of the run
+        msg = _error(jid, e)
+    try:
+        conn.send_bytes(msg)
+    except BaseException as e:  # noqa: BLE001 - results that do not pickle, a pipe full of them
+        conn.send_bytes(_error(jid, e))
+    return stop[0]
+
+
+def _error(jid: int, e: BaseException) -> bytes:
+    """An exception as a message: itself when it pickles, else a RuntimeError naming it."""
+    tb = "".join(traceback.format_exception(e))
+    try:
+        return _dumps(("error", jid, e, tb))
+    except Exception:  # noqa: BLE001
+        return _dumps(("error", jid, RuntimeError(f"{type(e).__name__}: {e}"), tb))
+
+
+# ---- the server's side --------------------------------------------------------------------------------
+class WorkerStopped(RuntimeError):
+    """The worker training a run died (killed, out of memory) or stopped answering."""
+
+
+class RemoteTrainer:
+    """What a merged run's progress callback reads of a trainer in a worker: the latest report of it."""
+
+    def __init__(self, owners: Sequence[tuple[int, int]]) -> None:
+        self.owners = [tuple(o) for o in owners]
+        self.epoch = 0
+        self.cancelled = False  # set by the merger when every visitor left: the worker is told to stop
+        self._finished: dict[tuple[int, int], list] = {}
+        self._history: dict[int, Any] = {}
+
+    def history(self, k: int) -> Any:
+        """Model ``k``'s history at the last report (a DataFrame); LookupError for a model of a big owner."""
+        if k in self._history:
+            return self._history[k]
+        for (lo, hi), res in self._finished.items():
+            if lo <= k < hi:
+                return res[k - lo].history
+        raise LookupError(f"no live history of model {k} (owners of more than {HISTORY_MODELS} models get none)")
+
+    def finished(self, ids: Sequence[int]) -> list | None:
+        """The results of one owner's models ``ids`` once all have stopped, else None."""
+        ids = list(ids)
+        return self._finished.get((ids[0], ids[-1] + 1)) if ids else None
+
+    def update(self, epoch: int, finished: dict, history: dict) -> None:
+        self.epoch = epoch
+        self._finished.update(finished)
+        for lo, hi in finished:
+            for i in range(lo, hi):
+                self._history.pop(i, None)
+        self._history.update(history)
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child,), name="nnlab-train-worker", daemon=True)
+        self.proc.start()
+        child.close()
+        self.started = time.monotonic()
+        self.ready = False
+        self.busy = False
+        self.rss_mb = 0.0
+        self.data_key: str | None = None
+
+    def poll_ready(self) -> bool:
+        """Whether the worker has imported torch (reads its ready message without waiting)."""
+        if not self.ready and self.proc.is_alive():
+            try:
+                if self.conn.poll():
+                    msg = pickle.loads(self.conn.recv_bytes())
+                    self.ready, self.rss_mb = msg[0] == "ready", float(msg[1])
+            except (EOFError, OSError):
+                pass
+        return self.ready
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+class Pool:
+    """Up to ``size`` worker processes, started at the first :meth:`fit`, each training one run at a time."""
+
+    def __init__(self, size: int, method: str = "spawn") -> None:
+        self.size = max(1, size)
+        self._ctx = mp.get_context(method)
+        self._lock = threading.Lock()
+        self._workers: list[_Worker] = []
+        self._jobs = itertools.count(1)
+        self._closed = False
+        self.in_workers = 0  # runs trained in a worker
+        self.here = 0  # runs trained in this process (no worker ready)
+        self.replaced = 0  # workers that died and were replaced
+
+    # -- public -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the missing workers (each imports torch in its own process; this does not wait)."""
+        with self._lock:
+            self._fill()
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Wait until every worker has imported torch (tests, a warm-up); False at the timeout."""
+        self.start()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                self._fill()
+                if all(w.poll_ready() for w in self._workers):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def worker_rss_mb(self) -> list[float]:
+        """Each ready worker's resident memory right after it imported torch (MB)."""
+        with self._lock:
+            return [w.rss_mb for w in self._workers if w.ready]
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.proc.pid for w in self._workers if w.proc.pid is not None]
+
+    def fit(self, configs: Sequence[Any], data: Any, progress: Callable | None = None,
+            eval_every: int | None = None, deadline: float | None = None,
+            owners: Sequence[tuple[int, int]] | None = None, data_key: str | None = None,
+            report: float = 0.25) -> list:
+        """core.engine.fit in a worker (``progress`` gets a :class:`RemoteTrainer`); here when none is ready.
+
+        ``deadline``: ``time.monotonic()`` seconds, sent as the seconds left. ``data_key``: what identifies
+        ``data`` (a worker that trained on the same key last is not sent it again). Raises the worker's
+        exception, or :class:`WorkerStopped` when the worker died or stopped answering.
+        """
+        owners = [(0, len(configs))] if owners is None else [tuple(o) for o in owners]
+        w = self._take()
+        if w is None:
+            from core.engine import fit
+
+            self.here += 1
+            return fit(configs, data, progress=progress, eval_every=eval_every, deadline=deadline, owners=owners)
+        jid = next(self._jobs)
+        keep = data_key is not None and w.data_key == data_key
+        job = {"id": jid, "configs": list(configs), "data": None if keep else data, "data_key": data_key,
+               "eval_every": eval_every, "owners": owners, "report": report,
+               "seconds_left": None if deadline is None else max(0.0, deadline - time.monotonic())}
+        try:
+            payload = _dumps(("job", job))
+        except Exception:  # noqa: BLE001 - something in the job does not pickle: train it here
+            self._give_back(w)
+            from core.engine import fit
+
+            self.here += 1
+            return fit(configs, data, progress=progress, eval_every=eval_every, deadline=deadline, owners=owners)
+        w.data_key = data_key
+        stuck_at = None if deadline is None else deadline + GRACE
+        try:
+            outcome = self._follow(w, jid, payload, owners, progress, stuck_at)
+        except WorkerStopped:
+            self._replace(w)
+            raise
+        except BaseException:  # e.g. a progress callback raised: the worker's job is cancelled, then it is reused
+            threading.Thread(target=self._drain, args=(w, jid), daemon=True).start()
+            raise
+        self._give_back(w)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        self.in_workers += 1
+        return outcome
+
+    def close(self) -> None:
+        """Stop every worker (asks, then kills one that does not stop within a few seconds)."""
+        with self._lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+        for w in workers:
+            with contextlib.suppress(OSError):
+                w.conn.send_bytes(_dumps(("stop",)))
+        for w in workers:
+            w.proc.join(5)
+            w.kill()
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _fill(self) -> None:
+        """(lock held) Replace dead or never-ready workers and start up to ``size``."""
+        if self._closed:
+            return
+        for w in list(self._workers):
+            if not w.busy and (not w.proc.is_alive()
+                               or (not w.poll_ready() and time.monotonic() - w.started > READY_SECONDS)):
+                self._workers.remove(w)
+                w.kill()
+                self.replaced += 1
+        while len(self._workers) < self.size:
+            self._workers.append(_Worker(self._ctx))
+
+    def _take(self) -> _Worker | None:
+        """An idle ready worker, marked busy; None when none is (the run trains here)."""
+        with self._lock:
+            self._fill()
+            for w in self._workers:
+                if not w.busy and w.poll_ready():
+                    w.busy = True
+                    return w
+        return None
+
+    def _give_back(self, w: _Worker) -> None:
+        with self._lock:
+            w.busy = False
+
+    def _replace(self, w: _Worker) -> None:
+        with self._lock:
+            if w in self._workers:
+                self._workers.remove(w)
+                self.replaced += 1
+            w.kill()
+            self._fill()
+
+    def _follow(self, w: _Worker, jid: int, payload: bytes, owners: list, progress: Callable | None,
+                stuck_at: float | None) -> list | BaseException:
+        """Send the job and read its reports until its results or its error come (this thread waits meanwhile)."""
+        remote = RemoteTrainer(owners)
+        got: dict[tuple[int, int], list] = {}
+        told = False
+        try:
+            w.conn.send_bytes(payload)
+        except OSError as e:
+            raise WorkerStopped(self._stopped(w, "before it got the run")) from e
+        while True:
+            if remote.cancelled and not told:
+                told = True
+                with contextlib.suppress(OSError):  # it died: the sentinel says so below
+                    w.conn.send_bytes(_dumps(("cancel", jid)))
+            ready = wait([w.conn, w.proc.sentinel], POLL)
+            if w.conn in ready:
+                try:
+                    msg = pickle.loads(w.conn.recv_bytes())
+                except (EOFError, OSError) as e:
+                    raise WorkerStopped(self._stopped(w, "while training this run")) from e
+                if msg[1] != jid:
+                    continue  # a late message of an earlier job
+                if msg[0] == "progress":
+                    _, _, epoch, total, remote_epoch, finished, history = msg
+                    got.update(finished)
+                    remote.update(remote_epoch, finished, history)
+                    if progress is not None:
+                        progress(epoch, total, remote)
+                elif msg[0] == "done":
+                    got.update(msg[2])
+                    return [r for o in owners for r in got[o]]
+                elif msg[0] == "error":
+                    exc = msg[2] if isinstance(msg[2], BaseException) else RuntimeError(str(msg[2]))
+                    exc.add_note(f"in the training worker:\n{msg[3]}")
+                    return exc
+            elif w.proc.sentinel in ready or not w.proc.is_alive():
+                raise WorkerStopped(self._stopped(w, "while training this run"))
+            elif stuck_at is not None and time.monotonic() > stuck_at:
+                raise WorkerStopped(f"the training worker stopped answering (pid {w.proc.pid}): this run was "
+                                    "stopped and the worker replaced; please run it again")
+
+    @staticmethod
+    def _stopped(w: _Worker, when: str) -> str:
+        w.proc.join(1)
+        return (f"the training worker stopped {when} (pid {w.proc.pid}, exit code {w.proc.exitcode}: killed or "
+                "out of memory); it was replaced, please run it again")
+
+    def _drain(self, w: _Worker, jid: int) -> None:
+        """A job whose caller stopped following it: cancel it, read its messages to the end, reuse the worker."""
+        try:
+            w.conn.send_bytes(_dumps(("cancel", jid)))
+            end = time.monotonic() + READY_SECONDS
+            while time.monotonic() < end:
+                if w.conn.poll(POLL):
+                    msg = pickle.loads(w.conn.recv_bytes())
+                    if msg[1] == jid and msg[0] in ("done", "error"):
+                        self._give_back(w)
+                        return
+                elif not w.proc.is_alive():
+                    break
+        except (EOFError, OSError):
+            pass
+        self._replace(w)
+
+
+def pool_size(capacity: int | None) -> int:
+    """Workers of this server's pool: one per training slot (the queue's capacity), else $NNLAB_TRAIN_WORKERS;
+    0 when the pool is off."""
+    n = settings.train_workers()
+    if n <= 0:
+        return 0
+    return capacity if capacity else n
+
+
+_POOL: Pool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def pool(capacity: int | None) -> Pool | None:
+    """The one pool of this server process (None when $NNLAB_TRAIN_WORKERS is off); stopped at exit."""
+    global _POOL
+    size = pool_size(capacity)
+    if size <= 0:
+        return None
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = Pool(size)
+            atexit.register(close)
+        return _POOL
+
+
+def close() -> None:
+    """Stop this process's pool (if any)."""
+    global _POOL
+    with _POOL_LOCK:
+        p, _POOL = _POOL, None
+    if p is not None:
+        p.close()
+
+
