@@ -256,7 +256,11 @@ def main() -> None:
     ap.add_argument("--browser", type=int, default=0, help="also: a class of 10 (merging on), this many in chromium")
     ap.add_argument("--browser-only", action="store_true", help="only the chromium check (of the first class)")
     ap.add_argument("--shots", default="", help="a folder for the chromium visitors' pages at their result")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="NNLAB_TRAIN_WORKERS for the servers (merged runs train in worker processes; 0: off)")
     a = ap.parse_args()
+    if a.workers is not None:  # streamlit_server.start passes this process's environment on
+        os.environ["NNLAB_TRAIN_WORKERS"] = str(a.workers)
     shots = Path(a.shots) if a.shots else None
     ns = [int(x) for x in a.ns.split(",")] if a.ns else ([1, 5] if a.quick else [1, 10, 30])
     merges = [m == "on" for m in a.merge.split(",")]

@@ -186,5 +186,5 @@ def test_a_pool_closes_its_workers():
     assert p.wait_ready(120)
     procs = [w.proc for w in p._workers]
     p.close()
-    assert procs and not any(pr.is_alive() for pr in procs)
+    assert procs and all(pr.poll() is not None for pr in procs)
     assert p.fit is not None and p.pids() == []

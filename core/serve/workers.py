@@ -2,8 +2,7 @@
 
 A hosted server is one Python process: its merged runs' training threads and every visitor's page script
 share one lock (small nets spend most of a step in Python), so a 2-core server used about 1.2 cores with a
-class on it. With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` of long-lived worker processes (started by
-``spawn``, never a fork of a server whose torch has started threads) trains each merged batch:
+class on it. With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` of long-lived worker processes trains each merged batch:
 
     results = pool.fit(configs, data, progress, eval_every, deadline, owners)   # as core.engine.fit
 
@@ -13,9 +12,13 @@ stack) whose models have all stopped (once), and for owners of at most :data:`HI
 models' histories, so a visitor's live view still draws its curves. Here a :class:`RemoteTrainer` stands for
 the worker's trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
 
-A worker that dies fails its run with a clear error and is replaced; a worker that is not ready yet (its
-torch import takes a few seconds) lets the run train here, as without workers. Messages are plain pickles
-(tensors copied into the bytes: no shared-memory file handles between processes).
+A worker is a fresh interpreter (spawned, never a fork of a server whose torch has started threads), started
+with ``subprocess`` and spoken to by ``multiprocessing.connection`` over a socket pair. Not multiprocessing's
+own ``spawn`` context: that re-runs the parent's ``__main__`` in the child, and under Streamlit ``__main__`` is
+the page script being run (each worker ran app.py outside a session, 15 "missing ScriptRunContext" warnings
+each). A worker that dies fails its run with a clear error and is replaced; a worker that is not ready yet
+(its torch import takes a few seconds) lets the run train here, as without workers. Messages are plain
+pickles (tensors copied into the bytes: no shared-memory file handles between processes).
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ from __future__ import annotations
 import atexit
 import contextlib
 import itertools
-import multiprocessing as mp
 import pickle
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 from core import settings
@@ -57,8 +63,10 @@ def rss_mb() -> float:
 
 
 # ---- the worker process -------------------------------------------------------------------------------
-def _worker_main(conn: Connection) -> None:
-    """A worker's life: import torch once, say ready (with its memory), then train jobs until told to stop."""
+def _worker_main(fd: int) -> None:
+    """A worker's life (its socket's ``fd``): import torch once, say ready (with its memory), then train jobs
+    until told to stop or the server has gone."""
+    conn = Connection(fd)
     import torch
 
     torch.set_num_threads(1)
@@ -176,12 +184,20 @@ class RemoteTrainer:
         self._history.update(history)
 
 
+ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the core package
+
+
 class _Worker:
-    def __init__(self, ctx: Any) -> None:
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child,), name="nnlab-train-worker", daemon=True)
-        self.proc.start()
-        child.close()
+    """One worker process and this side of its socket."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        fd = theirs.fileno()
+        self.proc = subprocess.Popen(  # a fresh interpreter: imports only what _worker_main needs
+            [sys.executable, "-c", f"from core.serve.workers import _worker_main; _worker_main({fd})"],
+            pass_fds=(fd,), cwd=ROOT, stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(ours.detach())
         self.started = time.monotonic()
         self.ready = False
         self.busy = False
@@ -190,7 +206,7 @@ class _Worker:
 
     def poll_ready(self) -> bool:
         """Whether the worker has imported torch (reads its ready message without waiting)."""
-        if not self.ready and self.proc.is_alive():
+        if not self.ready and self.alive():
             try:
                 if self.conn.poll():
                     msg = pickle.loads(self.conn.recv_bytes())
@@ -199,19 +215,22 @@ class _Worker:
                 pass
         return self.ready
 
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
     def kill(self) -> None:
-        if self.proc.is_alive():
+        if self.alive():
             self.proc.kill()
-        self.proc.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
         self.conn.close()
 
 
 class Pool:
     """Up to ``size`` worker processes, started at the first :meth:`fit`, each training one run at a time."""
 
-    def __init__(self, size: int, method: str = "spawn") -> None:
+    def __init__(self, size: int) -> None:
         self.size = max(1, size)
-        self._ctx = mp.get_context(method)
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
         self._jobs = itertools.count(1)
@@ -245,7 +264,7 @@ class Pool:
 
     def pids(self) -> list[int]:
         with self._lock:
-            return [w.proc.pid for w in self._workers if w.proc.pid is not None]
+            return [w.proc.pid for w in self._workers]
 
     def fit(self, configs: Sequence[Any], data: Any, progress: Callable | None = None,
             eval_every: int | None = None, deadline: float | None = None,
@@ -302,7 +321,8 @@ class Pool:
             with contextlib.suppress(OSError):
                 w.conn.send_bytes(_dumps(("stop",)))
         for w in workers:
-            w.proc.join(5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                w.proc.wait(5)
             w.kill()
 
     # -- internals ----------------------------------------------------------------------------------
@@ -311,13 +331,13 @@ class Pool:
         if self._closed:
             return
         for w in list(self._workers):
-            if not w.busy and (not w.proc.is_alive()
+            if not w.busy and (not w.alive()
                                or (not w.poll_ready() and time.monotonic() - w.started > READY_SECONDS)):
                 self._workers.remove(w)
                 w.kill()
                 self.replaced += 1
         while len(self._workers) < self.size:
-            self._workers.append(_Worker(self._ctx))
+            self._workers.append(_Worker())
 
     def _take(self) -> _Worker | None:
         """An idle ready worker, marked busy; None when none is (the run trains here)."""
@@ -354,9 +374,9 @@ class Pool:
         while True:
             if remote.cancelled and not told:
                 told = True
-                with contextlib.suppress(OSError):  # it died: the sentinel says so below
+                with contextlib.suppress(OSError):  # it died: its socket's end says so below
                     w.conn.send_bytes(_dumps(("cancel", jid)))
-            ready = wait([w.conn, w.proc.sentinel], POLL)
+            ready = wait([w.conn], POLL)  # a dead worker's end of the socket closes: readable, then EOF
             if w.conn in ready:
                 try:
                     msg = pickle.loads(w.conn.recv_bytes())
@@ -377,7 +397,7 @@ class Pool:
                     exc = msg[2] if isinstance(msg[2], BaseException) else RuntimeError(str(msg[2]))
                     exc.add_note(f"in the training worker:\n{msg[3]}")
                     return exc
-            elif w.proc.sentinel in ready or not w.proc.is_alive():
+            elif not w.alive():
                 raise WorkerStopped(self._stopped(w, "while training this run"))
             elif stuck_at is not None and time.monotonic() > stuck_at:
                 raise WorkerStopped(f"the training worker stopped answering (pid {w.proc.pid}): this run was "
@@ -385,8 +405,9 @@ class Pool:
 
     @staticmethod
     def _stopped(w: _Worker, when: str) -> str:
-        w.proc.join(1)
-        return (f"the training worker stopped {when} (pid {w.proc.pid}, exit code {w.proc.exitcode}: killed or "
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            w.proc.wait(1)
+        return (f"the training worker stopped {when} (pid {w.proc.pid}, exit code {w.proc.returncode}: killed or "
                 "out of memory); it was replaced, please run it again")
 
     def _drain(self, w: _Worker, jid: int) -> None:
@@ -400,7 +421,7 @@ class Pool:
                     if msg[1] == jid and msg[0] in ("done", "error"):
                         self._give_back(w)
                         return
-                elif not w.proc.is_alive():
+                elif not w.alive():
                     break
         except (EOFError, OSError):
             pass
