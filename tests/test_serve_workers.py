@@ -1,5 +1,6 @@
 """Merged runs train in worker processes (core.serve.workers): the same bits, progress, cancel, a dead worker."""
 
+import dataclasses
 import os
 import signal
 import threading
@@ -188,3 +189,20 @@ def test_a_pool_closes_its_workers():
     p.close()
     assert procs and all(pr.poll() is not None for pr in procs)
     assert p.fit is not None and p.pids() == []
+
+
+def test_a_job_that_does_not_pickle_trains_here_and_a_raising_callback_leaves_the_worker_usable(pool, data):
+    @dataclasses.dataclass(frozen=True)
+    class Local(TrainConfig):  # a class pickle cannot find by name
+        pass
+
+    local = [Local(hidden=(4,), activation="tanh", lr=0.1, epochs=50, seed=0, loss="mse")]
+    here = pool.here
+    assert digest(pool.fit(local, data)) == digest(fit(local, data)) and pool.here == here + 1
+
+    def raising(epoch, total, trainer):
+        raise KeyError("the caller's own failure")
+    with pytest.raises(KeyError):
+        pool.fit(stack(100_000), data, raising)
+    req, before = stack(300), pool.in_workers
+    assert digest(pool.fit(req, data)) == digest(fit(req, data)) and pool.in_workers == before + 1

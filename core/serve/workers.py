@@ -1,8 +1,8 @@
 """Merged runs train in worker processes: off the server's one Python lock, on the machine's other cores.
 
-A hosted server is one Python process: its merged runs' training threads and every visitor's page script
-share one lock (small nets spend most of a step in Python), so a 2-core server used about 1.2 cores with a
-class on it. With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` of long-lived worker processes trains each merged batch:
+A hosted server is one Python process: merged runs' training threads and every visitor's page script share
+one lock (small nets spend most of a step in Python), so a 2-core server used about 1.2 cores with a class
+on it. With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` of long-lived worker processes trains merged batches:
 
     results = pool.fit(configs, data, progress, eval_every, deadline, owners)   # as core.engine.fit
 
@@ -12,13 +12,12 @@ stack) whose models have all stopped (once), and for owners of at most :data:`HI
 models' histories, so a visitor's live view still draws its curves. Here a :class:`RemoteTrainer` stands for
 the worker's trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
 
-A worker is a fresh interpreter (spawned, never a fork of a server whose torch has started threads), started
-with ``subprocess`` and spoken to by ``multiprocessing.connection`` over a socket pair. Not multiprocessing's
-own ``spawn`` context: that re-runs the parent's ``__main__`` in the child, and under Streamlit ``__main__`` is
-the page script being run (each worker ran app.py outside a session, 15 "missing ScriptRunContext" warnings
-each). A worker that dies fails its run with a clear error and is replaced; a worker that is not ready yet
-(its torch import takes a few seconds) lets the run train here, as without workers. Messages are plain
-pickles (tensors copied into the bytes: no shared-memory file handles between processes).
+A worker is a fresh interpreter (never a fork of a server whose torch has started threads) started by
+``subprocess``, spoken to by ``multiprocessing.connection`` over a socket pair. Not multiprocessing's ``spawn``
+context: it re-runs the parent's ``__main__`` in the child, and under Streamlit that is the page script being
+run (each worker ran app.py outside a session). A worker that dies fails its run with a clear error and is
+replaced; while none is ready (a torch import takes seconds) a run trains here, as without workers. Messages
+are plain pickles (tensors copied into the bytes: no shared-memory handles between processes).
 """
 
 from __future__ import annotations
@@ -52,13 +51,8 @@ def _dumps(obj: Any) -> bytes:
 
 def rss_mb() -> float:
     """This process's resident memory (MB; 0 where /proc is missing)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/self/status") as fh:
+        return next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmRSS:")), 0.0)
     return 0.0
 
 
@@ -74,9 +68,10 @@ def _worker_main(fd: int) -> None:
 
     conn.send_bytes(_dumps(("ready", rss_mb())))
     data_key, data = None, None
+    inbox: list = []  # jobs that came while another (cancelled) one was still training
     while True:
         try:
-            msg = pickle.loads(conn.recv_bytes())
+            msg = inbox.pop(0) if inbox else pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return  # the server has gone
         if msg[0] == "stop":
@@ -86,23 +81,23 @@ def _worker_main(fd: int) -> None:
         job = msg[1]
         if job["data"] is not None or job["data_key"] != data_key:
             data_key, data = job["data_key"], job["data"]  # only the last job's data is kept
-        if _job(conn, job, data, fit):
+        if _job(conn, job, data, fit, inbox):
             return
 
 
-def _job(conn: Connection, job: dict, data: Any, fit: Callable) -> bool:
+def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> bool:
     """Train one job and send its reports and results; True when the server asked to stop meanwhile."""
     jid, owners, report = job["id"], [tuple(o) for o in job["owners"]], job["report"]
-    left = job["seconds_left"]
-    deadline = None if left is None else time.monotonic() + left
+    deadline = None if job["seconds_left"] is None else time.monotonic() + job["seconds_left"]
     sent: set[tuple[int, int]] = set()
-    stop = [False]
-    last = [-1e9]
+    stop, last = [False], [-1e9]
 
     def progress(epoch: int, total: int, trainer: Any) -> None:
         while conn.poll():
             m = pickle.loads(conn.recv_bytes())
-            if (m[0] == "cancel" and m[1] == jid) or m[0] == "stop":
+            if m[0] == "job":
+                inbox.append(m)
+            elif (m[0] == "cancel" and m[1] == jid) or m[0] == "stop":
                 trainer.cancelled = True
                 stop[0] = stop[0] or m[0] == "stop"
         now = time.monotonic()
@@ -277,21 +272,18 @@ class Pool:
         exception, or :class:`WorkerStopped` when the worker died or stopped answering.
         """
         owners = [(0, len(configs))] if owners is None else [tuple(o) for o in owners]
-        w = self._take()
+        w, jid, payload = self._take(), next(self._jobs), b""
+        if w is not None:
+            keep = data_key is not None and w.data_key == data_key
+            job = {"id": jid, "configs": list(configs), "data": None if keep else data, "data_key": data_key,
+                   "eval_every": eval_every, "owners": owners, "report": report,
+                   "seconds_left": None if deadline is None else max(0.0, deadline - time.monotonic())}
+            try:
+                payload = _dumps(("job", job))
+            except Exception:  # noqa: BLE001 - something in the job does not pickle: it trains here
+                self._give_back(w)
+                w = None
         if w is None:
-            from core.engine import fit
-
-            self.here += 1
-            return fit(configs, data, progress=progress, eval_every=eval_every, deadline=deadline, owners=owners)
-        jid = next(self._jobs)
-        keep = data_key is not None and w.data_key == data_key
-        job = {"id": jid, "configs": list(configs), "data": None if keep else data, "data_key": data_key,
-               "eval_every": eval_every, "owners": owners, "report": report,
-               "seconds_left": None if deadline is None else max(0.0, deadline - time.monotonic())}
-        try:
-            payload = _dumps(("job", job))
-        except Exception:  # noqa: BLE001 - something in the job does not pickle: train it here
-            self._give_back(w)
             from core.engine import fit
 
             self.here += 1
@@ -303,8 +295,10 @@ class Pool:
         except WorkerStopped:
             self._replace(w)
             raise
-        except BaseException:  # e.g. a progress callback raised: the worker's job is cancelled, then it is reused
-            threading.Thread(target=self._drain, args=(w, jid), daemon=True).start()
+        except BaseException:  # e.g. a progress callback raised: its job is cancelled (the next job's reading
+            with contextlib.suppress(OSError):  # skips this one's last messages) and the worker is reused
+                w.conn.send_bytes(_dumps(("cancel", jid)))
+            self._give_back(w)
             raise
         self._give_back(w)
         if isinstance(outcome, BaseException):
@@ -409,23 +403,6 @@ class Pool:
             w.proc.wait(1)
         return (f"the training worker stopped {when} (pid {w.proc.pid}, exit code {w.proc.returncode}: killed or "
                 "out of memory); it was replaced, please run it again")
-
-    def _drain(self, w: _Worker, jid: int) -> None:
-        """A job whose caller stopped following it: cancel it, read its messages to the end, reuse the worker."""
-        try:
-            w.conn.send_bytes(_dumps(("cancel", jid)))
-            end = time.monotonic() + READY_SECONDS
-            while time.monotonic() < end:
-                if w.conn.poll(POLL):
-                    msg = pickle.loads(w.conn.recv_bytes())
-                    if msg[1] == jid and msg[0] in ("done", "error"):
-                        self._give_back(w)
-                        return
-                elif not w.alive():
-                    break
-        except (EOFError, OSError):
-            pass
-        self._replace(w)
 
 
 def pool_size(capacity: int | None) -> int:
