@@ -50,8 +50,8 @@ def test_the_pool_is_off_unless_nnlab_train_workers_says_so(monkeypatch):
     assert workers.pool(2) is None
     monkeypatch.setenv("NNLAB_TRAIN_WORKERS", "2")
     assert workers.pool_size(2) == 2 and workers.pool_size(1) == 1 and workers.pool_size(None) == 2
-    p = workers.pool(2)  # lazy: no process until a batch trains
-    assert p is not None and p.pids() == [] and workers.pool(2) is p
+    p = workers.pool(2)  # one per process, started at its first batch
+    assert p is not None and workers.pool(2) is p
     workers.close()
     assert workers._POOL is None
 

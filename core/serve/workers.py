@@ -42,7 +42,8 @@ from core import settings
 HISTORY_MODELS = 32  # owners with at most this many models get their histories with each report
 POLL = 0.25  # seconds between checks of a running job (cancel, worker alive, timeout)
 GRACE = 60.0  # seconds past a run's deadline before its worker counts as stuck
-READY_SECONDS = 120.0  # a worker that has not imported torch by then is replaced
+READY_SECONDS = 60.0  # a worker that has not imported torch by then is replaced
+MAX_FAILED_STARTS = 3  # workers that died or hung before ready: then runs train in the server
 
 
 def _dumps(obj: Any) -> bytes:
@@ -222,7 +223,7 @@ class _Worker:
 
 
 class Pool:
-    """Up to ``size`` worker processes, started at the first :meth:`fit`, each training one run at a time."""
+    """``size`` worker processes (started by :meth:`start` or the first :meth:`fit`), each training one run."""
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
@@ -233,16 +234,15 @@ class Pool:
         self.in_workers = 0  # runs trained in a worker
         self.here = 0  # runs trained in this process (no worker ready)
         self.replaced = 0  # workers that died and were replaced
+        self.failed_starts = 0  # workers that never became ready
 
-    # -- public -------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the missing workers (each imports torch in its own process; this does not wait)."""
         with self._lock:
             self._fill()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
-        """Wait until every worker has imported torch (tests, a warm-up); False at the timeout."""
-        self.start()
+        """Start the workers and wait until every one has imported torch (tests, a warm-up); False at the timeout."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self._lock:
@@ -265,7 +265,7 @@ class Pool:
             eval_every: int | None = None, deadline: float | None = None,
             owners: Sequence[tuple[int, int]] | None = None, data_key: str | None = None,
             report: float = 0.25) -> list:
-        """core.engine.fit in a worker (``progress`` gets a :class:`RemoteTrainer`); here when none is ready.
+        """core.engine.fit in a worker (``progress`` gets a :class:`RemoteTrainer`); here when none is free.
 
         ``deadline``: ``time.monotonic()`` seconds, sent as the seconds left. ``data_key``: what identifies
         ``data`` (a worker that trained on the same key last is not sent it again). Raises the worker's
@@ -319,10 +319,9 @@ class Pool:
                 w.proc.wait(5)
             w.kill()
 
-    # -- internals ----------------------------------------------------------------------------------
     def _fill(self) -> None:
         """(lock held) Replace dead or never-ready workers and start up to ``size``."""
-        if self._closed:
+        if self._closed or self.failed_starts >= MAX_FAILED_STARTS:
             return
         for w in list(self._workers):
             if not w.busy and (not w.alive()
@@ -330,18 +329,25 @@ class Pool:
                 self._workers.remove(w)
                 w.kill()
                 self.replaced += 1
+                self.failed_starts += not w.ready
         while len(self._workers) < self.size:
             self._workers.append(_Worker())
 
     def _take(self) -> _Worker | None:
-        """An idle ready worker, marked busy; None when none is (the run trains here)."""
-        with self._lock:
-            self._fill()
-            for w in self._workers:
-                if not w.busy and w.poll_ready():
-                    w.busy = True
-                    return w
-        return None
+        """An idle worker, marked busy, once ready (one still importing torch is waited for, up to
+        READY_SECONDS); None when every worker is busy or workers fail to start (the run trains here)."""
+        end = time.monotonic() + READY_SECONDS
+        while True:
+            with self._lock:
+                self._fill()
+                idle = [w for w in self._workers if not w.busy]
+                for w in idle:
+                    if w.poll_ready():
+                        w.busy = True
+                        return w
+                if not idle or self.failed_starts >= MAX_FAILED_STARTS or time.monotonic() > end:
+                    return None
+            time.sleep(0.05)
 
     def _give_back(self, w: _Worker) -> None:
         with self._lock:
@@ -427,6 +433,7 @@ def pool(capacity: int | None) -> Pool | None:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = Pool(size)
+            _POOL.start()
             atexit.register(close)
         return _POOL
 
