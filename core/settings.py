@@ -37,7 +37,7 @@ def merge_on() -> bool:
 
 def train_workers() -> int:
     """Worker processes that train merged runs off the server's Python lock ($NNLAB_TRAIN_WORKERS; 0 or unset:
-    off, a merged run trains on its batch's thread; on, the pool has one worker per training slot)."""
+    off, a merged run trains on its batch's thread; else that many, at most one per training slot)."""
     return _env_int("NNLAB_TRAIN_WORKERS", 0)
 
 

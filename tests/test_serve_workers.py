@@ -50,6 +50,9 @@ def test_the_pool_is_off_unless_nnlab_train_workers_says_so(monkeypatch):
     assert workers.pool(2) is None
     monkeypatch.setenv("NNLAB_TRAIN_WORKERS", "2")
     assert workers.pool_size(2) == 2 and workers.pool_size(1) == 1 and workers.pool_size(None) == 2
+    monkeypatch.setenv("NNLAB_TRAIN_WORKERS", "1")
+    assert workers.pool_size(2) == 1  # a worker costs ~300 MB: a server may keep one for its two slots
+    monkeypatch.setenv("NNLAB_TRAIN_WORKERS", "2")
     p = workers.pool(2)  # one per process, started at its first batch
     assert p is not None and workers.pool(2) is p
     workers.close()
@@ -182,13 +185,16 @@ def test_a_killed_worker_fails_its_batch_clearly_and_the_next_batch_trains(pool,
     assert pool.in_workers == before + 1 and digest(res) == digest(fit(req, data))
 
 
-def test_a_pool_closes_its_workers():
+def test_a_first_run_waits_for_its_worker_to_start_and_a_pool_closes_its_workers(data):
     p = workers.Pool(1)
-    assert p.wait_ready(120)
+    req = stack(200)
+    assert digest(p.fit(req, data)) == digest(fit(req, data))
+    assert p.in_workers == 1 and p.here == 0  # it waited for the worker's torch import, then trained there
+    assert p.worker_rss_mb() and all(mb > 50 for mb in p.worker_rss_mb())
     procs = [w.proc for w in p._workers]
     p.close()
-    assert procs and all(pr.poll() is not None for pr in procs)
-    assert p.fit is not None and p.pids() == []
+    assert procs and all(pr.poll() is not None for pr in procs) and p.pids() == []
+    assert digest(p.fit(req, data)) == digest(fit(req, data)) and p.here == 1  # closed: it trains here
 
 
 def test_a_job_that_does_not_pickle_trains_here_and_a_raising_callback_leaves_the_worker_usable(pool, data):

@@ -150,8 +150,7 @@ class WorkerStopped(RuntimeError):
 class RemoteTrainer:
     """What a merged run's progress callback reads of a trainer in a worker: the latest report of it."""
 
-    def __init__(self, owners: Sequence[tuple[int, int]]) -> None:
-        self.owners = [tuple(o) for o in owners]
+    def __init__(self) -> None:
         self.epoch = 0
         self.cancelled = False  # set by the merger when every visitor left: the worker is told to stop
         self._finished: dict[tuple[int, int], list] = {}
@@ -307,16 +306,17 @@ class Pool:
         return outcome
 
     def close(self) -> None:
-        """Stop every worker (asks, then kills one that does not stop within a few seconds)."""
+        """Stop every worker (asks a ready one, then kills any still there after a few seconds)."""
         with self._lock:
             self._closed = True
             workers, self._workers = self._workers, []
-        for w in workers:
+            asked = [w for w in workers if w.poll_ready()]  # one still importing torch is killed at once
+        for w in asked:
             with contextlib.suppress(OSError):
                 w.conn.send_bytes(_dumps(("stop",)))
         for w in workers:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                w.proc.wait(5)
+                w.proc.wait(5 if w in asked else 0)
             w.kill()
 
     def _fill(self) -> None:
@@ -364,7 +364,7 @@ class Pool:
     def _follow(self, w: _Worker, jid: int, payload: bytes, owners: list, progress: Callable | None,
                 stuck_at: float | None) -> list | BaseException:
         """Send the job and read its reports until its results or its error come (this thread waits meanwhile)."""
-        remote = RemoteTrainer(owners)
+        remote = RemoteTrainer()
         got: dict[tuple[int, int], list] = {}
         told = False
         try:
@@ -412,12 +412,11 @@ class Pool:
 
 
 def pool_size(capacity: int | None) -> int:
-    """Workers of this server's pool: one per training slot (the queue's capacity), else $NNLAB_TRAIN_WORKERS;
-    0 when the pool is off."""
+    """Workers of this server's pool: $NNLAB_TRAIN_WORKERS (0: off), at most one per training slot (the queue's
+    ``capacity``). Each costs about 300 MB (torch and pandas imported): 1 of 2 slots saves that, and a merged run
+    that finds no worker free trains in the server."""
     n = settings.train_workers()
-    if n <= 0:
-        return 0
-    return capacity if capacity else n
+    return min(n, capacity) if capacity and n > 0 else max(0, n)
 
 
 _POOL: Pool | None = None
