@@ -44,6 +44,7 @@ POLL = 0.25  # seconds between checks of a running job (cancel, worker alive, ti
 GRACE = 60.0  # seconds past a run's deadline before its worker counts as stuck
 READY_SECONDS = 60.0  # a worker that has not imported torch by then is replaced
 MAX_FAILED_STARTS = 3  # workers that died or hung before ready: then runs train in the server
+ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the core package
 
 
 def _dumps(obj: Any) -> bytes:
@@ -179,9 +180,6 @@ class RemoteTrainer:
             for i in range(lo, hi):
                 self._history.pop(i, None)
         self._history.update(history)
-
-
-ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the core package
 
 
 class _Worker:
