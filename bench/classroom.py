@@ -3,6 +3,7 @@
     python -m bench.classroom                    # N = 1, 10, 30; merging off and on; three classes (~10 min)
     python -m bench.classroom --quick            # N = 1, 5
     python -m bench.classroom --classes xor --ns 1,10 --browser 3   # and 3 of the visitors in chromium
+    python -m bench.classroom --classes digits --ns 10 --merge on --workers 2   # merged runs in 2 worker processes
 
 Each row starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder, so no
 cache helps; NNLAB_MERGE=0 or 1), opens the class's page once with a setting no visitor uses (the first
