@@ -3,6 +3,7 @@
     python -m bench.classroom                    # N = 1, 10, 30; merging off and on; three classes (~10 min)
     python -m bench.classroom --quick            # N = 1, 5
     python -m bench.classroom --classes xor --ns 1,10 --browser 3   # and 3 of the visitors in chromium
+    python -m bench.classroom --classes digits --ns 10 --merge on --workers 2   # merged runs in 2 worker processes
 
 Each row starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder, so no
 cache helps; NNLAB_MERGE=0 or 1), opens the class's page once with a setting no visitor uses (the first
@@ -256,7 +257,11 @@ def main() -> None:
     ap.add_argument("--browser", type=int, default=0, help="also: a class of 10 (merging on), this many in chromium")
     ap.add_argument("--browser-only", action="store_true", help="only the chromium check (of the first class)")
     ap.add_argument("--shots", default="", help="a folder for the chromium visitors' pages at their result")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="NNLAB_TRAIN_WORKERS for the servers (merged runs train in worker processes; 0: off)")
     a = ap.parse_args()
+    if a.workers is not None:  # streamlit_server.start passes this process's environment on
+        os.environ["NNLAB_TRAIN_WORKERS"] = str(a.workers)
     shots = Path(a.shots) if a.shots else None
     ns = [int(x) for x in a.ns.split(",")] if a.ns else ([1, 5] if a.quick else [1, 10, 30])
     merges = [m == "on" for m in a.merge.split(",")]

@@ -35,6 +35,12 @@ def merge_on() -> bool:
     return hosted()
 
 
+def train_workers() -> int:
+    """Worker processes that train merged runs off the server's Python lock ($NNLAB_TRAIN_WORKERS; 0 or unset:
+    off, a merged run trains on its batch's thread; else that many, at most one per training slot)."""
+    return _env_int("NNLAB_TRAIN_WORKERS", 0)
+
+
 def mnist_dir() -> Path | None:
     """The server owner's MNIST folder ($NNLAB_MNIST_DIR), or None: the data folder's download."""
     env = (os.environ.get("NNLAB_MNIST_DIR") or "").strip()

@@ -8,8 +8,9 @@ slot, trains every waiting request as one stack (``fit(..., owners=...)``), whic
 exactly the numbers it would have had alone. Each visitor gets its own results, its own live progress
 (called on its own thread), and its results as soon as its own models have stopped.
 
-The batch trains on a thread of its own: a visitor who leaves does not stop the others' run (when every
-visitor of a batch has left, it stops). It is priced as what it costs: one stack of all its models,
+The batch trains on a thread of its own (or, with ``$NNLAB_TRAIN_WORKERS``, in a worker process that thread
+follows: core.serve.workers): a visitor who leaves does not stop the others' run (when every visitor of a
+batch has left, it stops). It is priced as what it costs: one stack of all its models,
 checked against one run's budget; a request that would take it over starts a new batch.
 
 Nothing here names a page: the key is read from the models (TrainConfigs) and the data's contents.
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core import settings
-from core.serve import price
+from core.serve import price, workers
 from core.serve.queue import FairQueue, WaitFn, training_queue
 
 WINDOW = 0.25  # seconds a new batch waits for others of its shape even when a slot is free
@@ -128,9 +129,11 @@ class _View:
 class Merger:
     """Batches of requests of one shape, each trained as one stack holding one place in ``queue``."""
 
-    def __init__(self, queue: FairQueue | None = None, window: float = WINDOW) -> None:
+    def __init__(self, queue: FairQueue | None = None, window: float = WINDOW,
+                 pool: workers.Pool | None = None) -> None:
         self.queue = queue
         self.window = window
+        self.pool = pool  # None: this server's worker pool when $NNLAB_TRAIN_WORKERS is on (core.serve.workers)
         self._cond = threading.Condition()
         self._open: dict[tuple, list[Batch]] = {}
         self._ids = itertools.count(1)
@@ -278,8 +281,13 @@ class Merger:
                     trainer.cancelled = True
                 self._cond.notify_all()
 
-        results = fit(configs, batch.data, progress=progress, eval_every=batch.eval_every, deadline=deadline,
-                      owners=owners)
+        pool = self.pool or workers.pool((self.queue or training_queue()).capacity)
+        if pool is None:
+            results = fit(configs, batch.data, progress=progress, eval_every=batch.eval_every, deadline=deadline,
+                          owners=owners)
+        else:  # in a worker process, off this server's Python lock; ``trainer`` is then its RemoteTrainer
+            results = pool.fit(configs, batch.data, progress, batch.eval_every, deadline, owners,
+                               data_key=batch.key[2], report=REPORT_SECONDS)
         batch.seconds = time.perf_counter() - t0
         with self._cond:
             self.batches_run += 1
