@@ -60,7 +60,9 @@ class EpochLog:
 
     ``rows`` are the epochs logged since the last :meth:`subset`; the epochs before it are kept as one
     block per column (``_epochs`` [E0], ``_block`` name -> [E0, K], NaN where not logged), so models
-    leaving a stack cost one index per column, not one per epoch and column.
+    leaving a stack cost one index per column, not one per epoch and column. The columns read last are
+    kept (``_cache``): a live view asking for each model's history in turn stacks each row once, not
+    once per model (the trainer only ever appends rows, so the cache stays true).
     """
 
     def __init__(self, K: int) -> None:
@@ -68,21 +70,26 @@ class EpochLog:
         self.rows: list[dict[str, Any]] = []
         self._epochs: list[int] = []
         self._block: dict[str, torch.Tensor] = {}
+        self._cache: tuple[int, list[int], dict[str, torch.Tensor]] | None = None  # (rows read, epochs, columns)
 
     def __len__(self) -> int:
         return len(self._epochs) + len(self.rows)
 
     def _columns(self) -> tuple[list[int], dict[str, torch.Tensor]]:
         """Every epoch logged [E] and each column's values [E, K] (NaN where that epoch did not log it)."""
-        E0, E = len(self._epochs), len(self)
-        names = set(self._block) | {c for r in self.rows for c in r if c != "epoch"}
-        cols = {}
-        for c in sorted(names):
-            have = [i for i, r in enumerate(self.rows) if c in r]
-            new = torch.stack([self.rows[i][c] for i in have]) if have else None
-            base = self._block.get(c)
-            if base is not None and new is not None and len(have) == len(self.rows):
-                cols[c] = torch.cat([base, new.to(base.dtype)])
+        n, epochs, cols = self._cache or (0, self._epochs, self._block)
+        m = len(self.rows)  # rows appended meanwhile (another thread trains on) wait for the next call
+        if m == n:
+            return epochs, cols
+        rows = self.rows[n:m]
+        E0, E = len(epochs), len(epochs) + len(rows)
+        out = {}
+        for c in sorted(set(cols) | {c for r in rows for c in r if c != "epoch"}):
+            have = [i for i, r in enumerate(rows) if c in r]
+            new = torch.stack([rows[i][c] for i in have]) if have else None
+            base = cols.get(c)
+            if base is not None and new is not None and len(have) == len(rows):
+                out[c] = torch.cat([base, new.to(base.dtype)])
                 continue
             dtype = base.dtype if base is not None else new.dtype if new is not None else torch.float32
             a = torch.full((E, self.K), torch.nan, dtype=dtype)
@@ -90,8 +97,10 @@ class EpochLog:
                 a[:E0] = base
             if new is not None:
                 a[E0 + torch.tensor(have)] = new.to(dtype)
-            cols[c] = a
-        return self._epochs + [r["epoch"] for r in self.rows], cols
+            out[c] = a
+        epochs = epochs + [r["epoch"] for r in rows]
+        self._cache = (m, epochs, out)
+        return epochs, out
 
     def subset(self, keep: list[int]) -> EpochLog:
         """The log of the models at positions ``keep`` (in that order), as one block."""

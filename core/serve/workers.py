@@ -13,10 +13,9 @@ models' histories, so a visitor's live view still draws its curves. Here a :clas
 the worker's trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
 
 A worker is a fresh interpreter (never a fork of a server whose torch has started threads) started by
-``subprocess``, spoken to by ``multiprocessing.connection`` over a socket pair. Not multiprocessing's ``spawn``
-context: it re-runs the parent's ``__main__`` in the child, and under Streamlit that is the page script being
-run (each worker ran app.py outside a session). A worker that dies fails its run with a clear error and is
-replaced; a run waits for a worker still importing torch, and trains here when every worker is busy.
+``subprocess``, spoken to by ``multiprocessing.connection`` over a socket pair (``spawn`` re-runs ``__main__``:
+under Streamlit, the page script). A worker that dies fails its run with a clear error and is replaced; a
+run waits for a worker still importing torch, and trains here when every worker is busy.
 """
 
 from __future__ import annotations
@@ -39,7 +38,8 @@ from typing import Any
 
 from core import settings
 
-HISTORY_MODELS = 32  # owners with at most this many models get their histories with each report
+HISTORY_MODELS = 32  # owners with at most this many models get their histories with the reports,
+HISTORY_SECONDS = 1.0  # at most this often (the server unpickles them on its one lock: every 0.25 s was too much)
 POLL = 0.25  # seconds between checks of a running job (cancel, worker alive, timeout)
 GRACE = 60.0  # seconds past a run's deadline before its worker counts as stuck
 READY_SECONDS = 60.0  # a worker that has not imported torch by then is replaced
@@ -94,7 +94,7 @@ def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> 
     jid, owners, report = job["id"], [tuple(o) for o in job["owners"]], job["report"]
     deadline = None if job["seconds_left"] is None else time.monotonic() + job["seconds_left"]
     sent: set[tuple[int, int]] = set()
-    stop, last = [False], [-1e9]
+    stop, last, last_curves = [False], [-1e9], [-1e9]
 
     def progress(epoch: int, total: int, trainer: Any) -> None:
         while conn.poll():
@@ -109,6 +109,9 @@ def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> 
             return
         last[0] = now
         finished, history = {}, {}
+        curves = now - last_curves[0] >= HISTORY_SECONDS or epoch >= total
+        if curves:
+            last_curves[0] = now
         for lo, hi in owners:
             if (lo, hi) in sent:
                 continue
@@ -116,7 +119,7 @@ def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> 
             if done is not None:
                 finished[(lo, hi)] = done
                 sent.add((lo, hi))
-            elif hi - lo <= HISTORY_MODELS:
+            elif curves and hi - lo <= HISTORY_MODELS:
                 for i in range(lo, hi):
                     with contextlib.suppress(Exception):  # a model this trainer does not hold: no curve for it
                         history[i] = trainer.history(i)
@@ -253,8 +256,7 @@ class Pool:
 
     def worker_rss_mb(self) -> list[float]:
         """Each ready worker's resident memory right after it imported torch (MB)."""
-        with self._lock:
-            return [w.rss_mb for w in self._workers if w.ready]
+        return [w.rss_mb for w in list(self._workers) if w.ready]
 
     def pids(self) -> list[int]:
         with self._lock:
