@@ -565,3 +565,40 @@ def test_models_that_stop_leave_the_stack_and_end_as_if_they_had_stayed():
             assert torch.equal(a.state[k], b.state[k])
         pd.testing.assert_frame_equal(a.history, b.history, check_exact=True)
         assert (a.stopped_epoch, a.best_epoch, a.metrics) == (b.stopped_epoch, b.best_epoch, b.metrics)
+
+
+def _log_reference(rows: list[dict], K: int) -> dict[str, np.ndarray]:
+    """Each column [E, K] of a list of epoch rows, NaN where a row lacks it (what EpochLog.arrays must give)."""
+    names = sorted({c for r in rows for c in r} - {"epoch"})
+    return {c: np.stack([r[c].numpy() if c in r else np.full(K, np.nan, np.float32) for r in rows]) for c in names}
+
+
+def test_epoch_log_reads_rows_added_after_a_read_and_after_models_leave():
+    """The log keeps the columns it read last and a block of the epochs before models left: reading again
+    after more rows, or after a subset, must give what stacking every row from scratch gives."""
+    from core.engine.results import EpochLog
+
+    g = torch.Generator().manual_seed(0)
+    rows = [{"epoch": e, "train_loss": torch.rand(4, generator=g)} | (
+        {"test_loss": torch.rand(4, generator=g)} if e % 3 == 0 else {}) for e in range(1, 11)]
+    log = EpochLog(4)
+    for r in rows[:5]:
+        log.rows.append(r)
+    stopped = torch.zeros(4, dtype=torch.long)
+    ep, cols, _ = log.arrays(stopped)
+    assert list(ep) == [1, 2, 3, 4, 5]
+    for r in rows[5:]:
+        log.rows.append(r)  # appended after the first read: the cache must not hide them
+    ep, cols, n = log.arrays(stopped)
+    want = _log_reference(rows, 4)
+    assert list(ep) == list(range(1, 11)) and list(n) == [10] * 4
+    for c in want:
+        np.testing.assert_array_equal(cols[c], want[c])
+    sub = log.subset([3, 1])
+    sub.rows.append({"epoch": 11, "train_loss": torch.tensor([0.5, 0.25]), "val_loss": torch.tensor([1.0, 2.0])})
+    ep, cols, _ = sub.arrays(torch.zeros(2, dtype=torch.long))
+    assert list(ep) == list(range(1, 12))
+    np.testing.assert_array_equal(cols["train_loss"][:10], want["train_loss"][:, [3, 1]])
+    np.testing.assert_array_equal(cols["train_loss"][10], np.array([0.5, 0.25], np.float32))
+    assert np.isnan(cols["val_loss"][:10]).all() and np.isnan(cols["test_loss"][10]).all()
+    assert sub.frame(torch.tensor([4, 0]), 0)["epoch"].tolist() == [1, 2, 3, 4]  # stopped at 4: rows to 4
