@@ -326,15 +326,16 @@ with tab_s:
             )
             d = diagnose_seed(s_cfg, pick)
             say.lessons([xc.seed_symptoms(d), xc.seed_flat(d), xc.seed_more_epochs(d)], "markdown")
-            a, b = st.columns(2)
+            # the two tables side by side cut the units table's last column at 1024 px: one above the other
+            a = b = st.container()
             a.caption("Its outputs")
-            a.dataframe(d["outputs"], hide_index=True)
+            a.dataframe(d["outputs"], hide_index=True, width="content")
             b.caption("Its hidden units on the four inputs: each unit's output a, and in brackets its slope "
                       "(the activation's derivative there; near 0, almost no gradient passes)",
                       help=tip("derivative", "saturation"))
             u = d["units"]
             b.dataframe(u.assign(cell=[f"{a:.3f} ({s:.3f})" for a, s in zip(u.a, u.slope)])
-                        .pivot(index="unit", columns="input", values="cell"))
+                        .pivot(index="unit", columns="input", values="cell"), width="content")
             st.altair_chart(
                 charts.decision_surface(
                     probability_surface(results[pick]),
