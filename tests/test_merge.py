@@ -219,3 +219,23 @@ def test_one_requests_stack_is_not_run_as_a_merged_one(monkeypatch):
     assert calls == []
     fit(cfgs, data, owners=[(0, 2), (2, 5)])
     assert len(calls) == 30
+
+
+def test_a_lone_visitor_does_not_wait_the_window_but_one_of_a_class_does(monkeypatch):
+    """The server's merger (lone_start) starts a batch at once when no other visitor asked for a run lately;
+    once another has, a new batch waits the window for the rest of the class."""
+    waits = []
+    real = merge.Merger._run
+    monkeypatch.setattr(merge.Merger, "_run", lambda self, batch: (waits.append(batch.wait), real(self, batch))[1])
+    X, y = gate("XOR")
+    data = make_dataset(X, y, task="binary")
+    req = [TrainConfig(hidden=(2,), activation="tanh", epochs=5, seed=1)]
+    m = merge.Merger(FairQueue(1), window=0.4, lone_start=True)
+    m.join("alone", req, data)
+    m.join("alone", req, data)  # the same visitor again: still nobody else
+    m.join("second", req, data)  # another visitor asked within RECENT_SECONDS: a class may be coming
+    assert waits == [0.0, 0.0, 0.4]
+    plain = merge.Merger(FairQueue(1), window=0.4)  # a merger of its own (tests, benchmarks) always waits
+    plain.join("alone", req, data)
+    assert waits[-1] == 0.4
+    assert merge.merger().lone_start  # the server's
