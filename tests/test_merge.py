@@ -222,8 +222,8 @@ def test_one_requests_stack_is_not_run_as_a_merged_one(monkeypatch):
 
 
 def test_a_lone_visitor_does_not_wait_the_window_but_one_of_a_class_does(monkeypatch):
-    """The server's merger (lone_start) starts a batch at once when no other visitor asked for a run lately;
-    once another has, a new batch waits the window for the rest of the class."""
+    """The server's merger (lone_start) starts a batch at once when no other visitor's run is waiting or
+    training; while one is, a new batch waits the window for the rest of the class."""
     waits = []
     real = merge.Merger._run
     monkeypatch.setattr(merge.Merger, "_run", lambda self, batch: (waits.append(batch.wait), real(self, batch))[1])
@@ -232,9 +232,17 @@ def test_a_lone_visitor_does_not_wait_the_window_but_one_of_a_class_does(monkeyp
     req = [TrainConfig(hidden=(2,), activation="tanh", epochs=5, seed=1)]
     m = merge.Merger(FairQueue(1), window=0.4, lone_start=True)
     m.join("alone", req, data)
-    m.join("alone", req, data)  # the same visitor again: still nobody else
-    m.join("second", req, data)  # another visitor asked within RECENT_SECONDS: a class may be coming
-    assert waits == [0.0, 0.0, 0.4]
+    m.join("alone", req, data)  # the same visitor again, nobody else: at once
+    assert waits == [0.0, 0.0] and not m._asking
+    long = [TrainConfig(hidden=(2,), activation="tanh", epochs=20_000, seed=2)]
+    first = threading.Thread(target=lambda: m.join("first", long, data))
+    first.start()
+    deadline = time.monotonic() + 30
+    while "first" not in m._asking and time.monotonic() < deadline:
+        time.sleep(0.01)
+    m.join("second", req, data)  # the first of a class is training: wait for the rest of it
+    first.join(60)
+    assert waits == [0.0, 0.0, 0.0, 0.4] and not m._asking
     plain = merge.Merger(FairQueue(1), window=0.4)  # a merger of its own (tests, benchmarks) always waits
     plain.join("alone", req, data)
     assert waits[-1] == 0.4

@@ -34,9 +34,8 @@ from core.serve import price, workers
 from core.serve.queue import FairQueue, WaitFn, training_queue
 
 WINDOW = 0.25  # seconds a new batch waits for others of its shape even when a slot is free
-# ... unless (a server's merger, lone_start) no other visitor asked for a run this long ago: a lone visitor's
+# ... unless (a server's merger, lone_start) no other visitor's run is waiting or training: a lone visitor's
 # batch starts at once (measured: a lone visitor's result came 0.4-0.5 s later with merging on than off)
-RECENT_SECONDS = 30.0
 # the visitors' live views of one merged run share the server's one Python lock with its training: each
 # visitor draws at most every (its last draw's seconds x visitors / DRAW_SHARE), so all their drawing
 # together takes about this share of the time (measured 2026-12-05: 5 Digit Recognizer visitors each
@@ -137,8 +136,8 @@ class Merger:
                  pool: workers.Pool | None = None, lone_start: bool = False) -> None:
         self.queue = queue
         self.window = window
-        self.lone_start = lone_start  # a batch starts without the window when no other visitor asked lately
-        self._asked: dict[str, float] = {}  # session -> when it last asked for a run
+        self.lone_start = lone_start  # a batch starts without the window when no other visitor's run is in
+        self._asking: dict[str, int] = {}  # session -> its requests waiting or training now
         self.pool = pool  # None: this server's worker pool when $NNLAB_TRAIN_WORKERS is on (core.serve.workers)
         self._cond = threading.Condition()
         self._open: dict[tuple, list[Batch]] = {}
@@ -156,54 +155,60 @@ class Merger:
         me = _Member(session, tuple(configs), progress)
         with self._cond:
             batch = self._place(key, me, data, eval_every)
-        last_place, last_call, seen, started, next_draw = None, 0.0, 0, False, 0.0
+            self._asking[session] = self._asking.get(session, 0) + 1
         try:
-            while True:
-                with self._cond:
-                    if me.results is not None or batch.state == "done":
-                        break
-                    state, place, version = batch.state, batch.place, batch.version
+            last_place, last_call, seen, started, next_draw = None, 0.0, 0, False, 0.0
+            try:
+                while True:
+                    with self._cond:
+                        if me.results is not None or batch.state == "done":
+                            break
+                        state, place, version = batch.state, batch.place, batch.version
+                        if state == "open":
+                            self._cond.wait(0.25)
+                    now = time.monotonic()
                     if state == "open":
-                        self._cond.wait(0.25)
-                now = time.monotonic()
-                if state == "open":
-                    if on_wait is not None and (place != last_place or now - last_call >= 0.5):
-                        last_place, last_call = place, now
-                        on_wait(*place)
-                    continue
-                if not started:
-                    started = True
-                    if on_start is not None:
-                        on_start(batch.visitors - 1)
-                if version != seen and me.progress is not None and batch.trainer is not None and now >= next_draw:
-                    seen = version
-                    total = max(c.epochs for c in me.configs)
-                    t0 = time.perf_counter()
-                    with contextlib.suppress(Exception):  # a view read while the run moves on: the next one draws
-                        me.progress(min(batch.epoch, total), total, _View(batch.trainer, me.ids, me.configs))
-                    drawn = time.perf_counter() - t0
-                    next_draw = time.monotonic() + max(REPORT_SECONDS, drawn * batch.visitors / DRAW_SHARE)
-                elif on_wait is not None and now - last_call >= 0.5:
-                    last_call = now
-                    on_wait(-1, -1)  # running: lets the caller notice a closed tab
-                with self._cond:
-                    if me.results is None and batch.state != "done":
-                        self._cond.wait(0.25)
-        except BaseException:
-            self._leave(batch, me)
-            raise
-        if batch.error is not None and me.results is None:
-            raise batch.error
-        assert me.results is not None
-        return me.results, batch.visitors - 1
+                        if on_wait is not None and (place != last_place or now - last_call >= 0.5):
+                            last_place, last_call = place, now
+                            on_wait(*place)
+                        continue
+                    if not started:
+                        started = True
+                        if on_start is not None:
+                            on_start(batch.visitors - 1)
+                    if version != seen and me.progress is not None and batch.trainer is not None and now >= next_draw:
+                        seen = version
+                        total = max(c.epochs for c in me.configs)
+                        t0 = time.perf_counter()
+                        with contextlib.suppress(Exception):  # a view read while the run moves on: the next one draws
+                            me.progress(min(batch.epoch, total), total, _View(batch.trainer, me.ids, me.configs))
+                        drawn = time.perf_counter() - t0
+                        next_draw = time.monotonic() + max(REPORT_SECONDS, drawn * batch.visitors / DRAW_SHARE)
+                    elif on_wait is not None and now - last_call >= 0.5:
+                        last_call = now
+                        on_wait(-1, -1)  # running: lets the caller notice a closed tab
+                    with self._cond:
+                        if me.results is None and batch.state != "done":
+                            self._cond.wait(0.25)
+            except BaseException:
+                self._leave(batch, me)
+                raise
+            if batch.error is not None and me.results is None:
+                raise batch.error
+            assert me.results is not None
+            return me.results, batch.visitors - 1
+        finally:
+            with self._cond:
+                left = self._asking.get(session, 1) - 1
+                if left > 0:
+                    self._asking[session] = left
+                else:
+                    self._asking.pop(session, None)
 
     # ---- batches -------------------------------------------------------------------------------
     def _place(self, key: tuple, me: _Member, data: Any, eval_every: int | None) -> Batch:
         """The open batch of this key that can take ``me`` within one run's budget, else a new one."""
-        now = time.monotonic()
-        self._asked = {s: t for s, t in self._asked.items() if now - t < RECENT_SECONDS}
-        alone = self.lone_start and not any(s != me.session for s in self._asked)
-        self._asked[me.session] = now
+        alone = self.lone_start and not any(s != me.session for s in self._asking)
         for batch in self._open.get(key, []):
             if batch.state == "open" and self._fits(batch.configs() + list(me.configs), data):
                 batch.members.append(me)
