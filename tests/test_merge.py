@@ -223,7 +223,7 @@ def test_one_requests_stack_is_not_run_as_a_merged_one(monkeypatch):
 
 def test_a_lone_visitor_does_not_wait_the_window_but_one_of_a_class_does(monkeypatch):
     """The server's merger (lone_start) starts a batch at once when no other visitor's run is waiting or
-    training; while one is, a new batch waits the window for the rest of the class."""
+    training and none asked for one lately; else a new batch waits the window for the rest of a class."""
     waits = []
     real = merge.Merger._run
     monkeypatch.setattr(merge.Merger, "_run", lambda self, batch: (waits.append(batch.wait), real(self, batch))[1])
@@ -231,19 +231,21 @@ def test_a_lone_visitor_does_not_wait_the_window_but_one_of_a_class_does(monkeyp
     data = make_dataset(X, y, task="binary")
     req = [TrainConfig(hidden=(2,), activation="tanh", epochs=5, seed=1)]
     m = merge.Merger(FairQueue(1), window=0.4, lone_start=True)
-    m.join("alone", req, data)
-    m.join("alone", req, data)  # the same visitor again, nobody else: at once
-    assert waits == [0.0, 0.0] and not m._asking
+    m.join("a", req, data)
+    m.join("a", req, data)  # the same visitor again, nobody else: at once
+    m.join("b", req, data)  # "a" asked a moment ago: a class may be at work
+    assert waits == [0.0, 0.0, 0.4] and not m._asking
+    monkeypatch.setattr(merge, "RECENT_SECONDS", 0.0)  # now only runs in flight count
     long = [TrainConfig(hidden=(2,), activation="tanh", epochs=20_000, seed=2)]
-    first = threading.Thread(target=lambda: m.join("first", long, data))
+    first = threading.Thread(target=lambda: m.join("c", long, data))
     first.start()
     deadline = time.monotonic() + 30
-    while "first" not in m._asking and time.monotonic() < deadline:
+    while "c" not in m._asking and time.monotonic() < deadline:
         time.sleep(0.01)
-    m.join("second", req, data)  # the first of a class is training: wait for the rest of it
+    m.join("d", req, data)  # "c" is training: wait for the rest of its class
     first.join(60)
-    assert waits == [0.0, 0.0, 0.0, 0.4] and not m._asking
+    assert waits == [0.0, 0.0, 0.4, 0.0, 0.4] and not m._asking
     plain = merge.Merger(FairQueue(1), window=0.4)  # a merger of its own (tests, benchmarks) always waits
-    plain.join("alone", req, data)
+    plain.join("a", req, data)
     assert waits[-1] == 0.4
     assert merge.merger().lone_start  # the server's

@@ -34,8 +34,11 @@ from core.serve import price, workers
 from core.serve.queue import FairQueue, WaitFn, training_queue
 
 WINDOW = 0.25  # seconds a new batch waits for others of its shape even when a slot is free
-# ... unless (a server's merger, lone_start) no other visitor's run is waiting or training: a lone visitor's
-# batch starts at once (measured: a lone visitor's result came 0.4-0.5 s later with merging on than off)
+# ... unless (a server's merger, lone_start) no other visitor's run is waiting or training and none asked for one
+# in RECENT_SECONDS: a lone visitor's batch starts at once (measured: its result came 0.4-0.5 s later with merging
+# on than off). Not at the first request of any class: a class already at work keeps its first batch's window,
+# which lets that batch fill (the first of a class starting alone left a batch of 29: p95 19x vs 15x, one run).
+RECENT_SECONDS = 30.0
 # the visitors' live views of one merged run share the server's one Python lock with its training: each
 # visitor draws at most every (its last draw's seconds x visitors / DRAW_SHARE), so all their drawing
 # together takes about this share of the time (measured 2026-12-05: 5 Digit Recognizer visitors each
@@ -138,6 +141,7 @@ class Merger:
         self.window = window
         self.lone_start = lone_start  # a batch starts without the window when no other visitor's run is in
         self._asking: dict[str, int] = {}  # session -> its requests waiting or training now
+        self._asked: dict[str, float] = {}  # session -> when it last asked for a run
         self.pool = pool  # None: this server's worker pool when $NNLAB_TRAIN_WORKERS is on (core.serve.workers)
         self._cond = threading.Condition()
         self._open: dict[tuple, list[Batch]] = {}
@@ -208,7 +212,10 @@ class Merger:
     # ---- batches -------------------------------------------------------------------------------
     def _place(self, key: tuple, me: _Member, data: Any, eval_every: int | None) -> Batch:
         """The open batch of this key that can take ``me`` within one run's budget, else a new one."""
-        alone = self.lone_start and not any(s != me.session for s in self._asking)
+        now = time.monotonic()
+        self._asked = {s: t for s, t in self._asked.items() if now - t < RECENT_SECONDS}
+        alone = self.lone_start and not any(s != me.session for s in (*self._asking, *self._asked))
+        self._asked[me.session] = now
         for batch in self._open.get(key, []):
             if batch.state == "open" and self._fits(batch.configs() + list(me.configs), data):
                 batch.members.append(me)
