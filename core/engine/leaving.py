@@ -75,7 +75,7 @@ class LeavingModels:
         new.stack = self.stack.subset(keep)
         new.dropout = self.dropout.subset(keep)
         new.backprop = Backprop(new.stack, new.dropout, Penalty(new.configs), self.data.y_train.dtype)
-        new.optim = Optimizer(new.configs, new.stack.layout, new.stack.flat, new.stack.flat_buf, new.stack.grad_buf)
+        new.optim = Optimizer(new.configs, new.stack.layout, new.stack.flat, new.stack.grad_buf)
         m, v = self.optim.state_rows()
         new.optim.load_rows(m[keep], v[keep], self.optim.step_count)
         new.evaluator = Evaluator(new.stack, self.data)

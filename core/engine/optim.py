@@ -29,11 +29,10 @@ class Optimizer:
 
     ``grad_buf``: a padded buffer whose first K * P floats are the gradient (a
     :class:`~core.engine.stack.Stack`'s); without it Adam copies the gradient into one of its own.
-    ``flat_buf`` is accepted for symmetry and not needed.
     """
 
     def __init__(self, configs: Sequence[TrainConfig], layout: Layout, flat: torch.Tensor,
-                 flat_buf: torch.Tensor | None = None, grad_buf: torch.Tensor | None = None) -> None:
+                 grad_buf: torch.Tensor | None = None) -> None:
         self.kind = configs[0].optimizer
         self.layout, self.flat = layout, flat
         self.K, self.P = layout.K, layout.P

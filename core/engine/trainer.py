@@ -87,8 +87,7 @@ class Trainer(LeavingModels):
         self.backprop = Backprop(self.stack, self.dropout, Penalty(configs), data.y_train.dtype)
         if isinstance(self.stack, ConvStack):
             self.backprop.fast = False  # its gradients come from autograd
-        self.optim = Optimizer(configs, self.stack.layout, self.stack.flat, getattr(self.stack, "flat_buf", None),
-                               getattr(self.stack, "grad_buf", None))
+        self.optim = Optimizer(configs, self.stack.layout, self.stack.flat, getattr(self.stack, "grad_buf", None))
         self.evaluator = Evaluator(self.stack, data)
         self.stopping = Stopping(configs, self.stack.layout, self.stack.flat)
         self.log = EpochLog(len(configs))
