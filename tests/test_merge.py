@@ -242,7 +242,8 @@ def test_a_lone_visitor_does_not_wait_the_window_but_one_of_a_class_does(monkeyp
     deadline = time.monotonic() + 30
     while "c" not in m._asking and time.monotonic() < deadline:
         time.sleep(0.01)
-    m.join("d", req, data)  # "c" is training: wait for the rest of its class
+    other = [TrainConfig(hidden=(3,), activation="tanh", epochs=5, seed=1)]  # its own batch, whatever c's state
+    m.join("d", other, data)  # "c" is in flight: wait for the rest of a class
     first.join(60)
     assert waits == [0.0, 0.0, 0.4, 0.0, 0.4] and not m._asking
     plain = merge.Merger(FairQueue(1), window=0.4)  # a merger of its own (tests, benchmarks) always waits
