@@ -192,9 +192,12 @@ def test_a_visitors_live_view_of_a_merged_run_is_drawn_at_a_rate_its_cost_allows
             assert s1 - e0 >= (e0 - s0) * len(reqs) / merge.DRAW_SHARE - 0.01
 
 
-def test_a_model_that_leaves_a_merged_run_early_gets_its_share_of_the_training_time(digits_data):
+def test_a_model_that_leaves_a_merged_run_early_gets_its_share_of_the_training_time(digits_data, monkeypatch):
     """The page shows a result's training time: a visitor whose model stopped first once read "0.0 s"
     (its results were made mid-run, before the run's seconds were counted)."""
+    from core.engine import fitting
+
+    monkeypatch.setattr(fitting, "merged_plan", lambda c, d, o: [list(range(len(c)))])  # one stack
     base = default_config("digits").replace(epochs=25, patience=0)
     cfgs = [base.replace(epochs=3), *(base.replace(lr=lr) for lr in (0.002, 0.003, 0.004, 0.006))]
     t0 = time.perf_counter()
@@ -250,3 +253,60 @@ def test_a_lone_visitor_does_not_wait_the_window_but_one_of_a_class_does(monkeyp
     plain.join("a", req, data)
     assert waits[-1] == 0.4
     assert merge.merger().lone_start  # the server's
+
+
+def test_a_big_merged_run_splits_over_cores_by_whole_requests_and_stays_exact(digits_data, monkeypatch):
+    """A class's Digit Recognizer runs train as two stacks on two cores, one thread each: each request
+    whole in one, every visitor's digest still that of its run alone; XOR nets never split."""
+    from core.engine import fitting
+    from core.engine.cores import merged_plan
+
+    reqs = visitors()
+    flat = [c for r in reqs for c in r]
+    owners, lo = [], 0
+    for r in reqs:
+        owners.append((lo, lo + len(r)))
+        lo += len(r)
+    plan = merged_plan(flat, digits_data, owners, cores=2)
+    assert len(plan) == 2 and sorted(k for p in plan for k in p) == list(range(len(flat)))
+    for a, b in owners:  # a request is never cut in two
+        assert sum(1 for p in plan if set(range(a, b)) & set(p)) == 1
+    assert merged_plan(flat, digits_data, owners, cores=1) == [list(range(len(flat)))]
+    assert merged_plan(flat, digits_data, [(0, len(flat))], cores=2) == [list(range(len(flat)))]
+    X, y = gate("XOR")
+    xor = [TrainConfig(hidden=(4,), activation="sigmoid", lr=0.1, seed=s) for s in range(300)]
+    assert len(merged_plan(xor, make_dataset(X, y, task="binary"), [(0, 100), (100, 200), (200, 300)], 2)) == 1
+
+    seen_plans = []
+    monkeypatch.setattr(fitting, "merged_plan",
+                        lambda c, d, o: seen_plans.append(merged_plan(c, d, o, cores=2)) or seen_plans[-1])
+    alone = [digest(fit(r, digits_data)) for r in reqs]
+    merged = fit(flat, digits_data, owners=owners)
+    assert len(seen_plans[-1]) == 2
+    assert [digest(merged[a:b]) for a, b in owners] == alone
+
+
+def test_a_visitor_in_the_quicker_part_of_a_split_run_gets_its_results_when_its_part_ends(digits_data, monkeypatch):
+    from core.engine import fitting
+    from core.engine.cores import merged_plan
+
+    monkeypatch.setattr(fitting, "merged_plan", lambda c, d, o: merged_plan(c, d, o, cores=2))
+    base = default_config("digits").replace(patience=0)
+    quick, slow = [base.replace(epochs=2)], [base.replace(epochs=60, lr=0.002 * (i + 1)) for i in range(3)]
+    m = merge.Merger(FairQueue(1), window=0.3)
+    got: dict[str, tuple] = {}
+
+    def visitor(name, req):
+        views = []
+        res, _ = m.join(name, req, digits_data, progress=lambda e, t, v: views.append((e, v.K)))
+        got[name] = (time.monotonic(), digest(res), views)
+
+    threads = [threading.Thread(target=visitor, args=a) for a in (("quick", quick), ("slow", slow))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert got["quick"][0] < got["slow"][0] - 0.2  # not held until the slower part ended
+    assert got["quick"][1] == digest(fit(quick, digits_data)) and got["slow"][1] == digest(fit(slow, digits_data))
+    assert all(e <= 2 and k == 1 for e, k in got["quick"][2])  # its own part's epochs, its own model
+    assert got["slow"][2] and all(k == 3 for _, k in got["slow"][2])

@@ -96,3 +96,40 @@ def shard_plan(configs: Sequence[TrainConfig], data: Dataset, cores: int | None 
     parts = [sorted(p) for p in parts if p]
     parts.sort(key=lambda p: p[0])
     return parts
+
+
+def merged_plan(configs: Sequence[TrainConfig], data: Dataset, owners: Sequence[tuple[int, int]],
+                cores: int | None = None) -> list[list[int]]:
+    """How fit() splits a merged run (several visitors' stacks, ``owners``' (start, end) ranges) over the
+    CPU's cores: lists of model indices, each request whole in one part, model 0 in the first.
+
+    Every part trains on one thread, so each model's numbers stay those of its run alone (one thread per
+    stack). Parts are balanced by estimated cost (models x epochs x the activation's ``cost``, longest first)
+    and made only where each part's training step is big enough to pay for a thread (SMALL_STEP_FLOPS): 30
+    Digit Recognizer runs split in two, a class's XOR nets (a few hundred FLOPs a model) never. Unlike
+    :func:`shard_plan` it does not wait for an idle machine: a merged run holds one place in a server's
+    queue for a whole class, and one thread each cannot make torch's thread pool spin.
+    """
+    K = len(configs)
+    if cores is None:
+        cores = os.cpu_count() or 1
+    if K < 2 or cores < 2 or len(owners) < 2:
+        return [list(range(K))]
+    c = configs[0]
+    n_rows = len(data.X_train)
+    B = n_rows if c.batch_size <= 0 else min(c.batch_size, n_rows)
+    widths = [data.n_features, *c.hidden, data.n_outputs]
+    per_model = 6 * B * sum(widths[i] * widths[i + 1] for i in range(len(widths) - 1))
+    n = min(cores, len(owners), int(K * per_model // SMALL_STEP_FLOPS))
+    if n < 2:
+        return [list(range(K))]
+    cost = lambda lo, hi: sum(c.epochs * (1.0 + REGISTRY[c.activation].cost) for c in configs[lo:hi])  # noqa: E731
+    parts: list[list[int]] = [[] for _ in range(n)]
+    load = [0.0] * n
+    for lo, hi in sorted(owners, key=lambda o: cost(*o), reverse=True):
+        i = min(range(n), key=load.__getitem__)
+        parts[i] += range(lo, hi)
+        load[i] += cost(lo, hi)
+    parts = [sorted(p) for p in parts if p]
+    parts.sort(key=lambda p: p[0])
+    return parts

@@ -115,13 +115,20 @@ class Batch:
         return [c for m in self.members for c in m.configs]
 
 
+def epoch_of(trainer: Any, ids: list[int]) -> int:
+    """The epoch the models ``ids`` have reached (a run split over cores, core.engine.fitting.MergedParts,
+    trains its parts at their own pace)."""
+    of = getattr(trainer, "epoch_of", None)
+    return int(of(ids)) if of is not None else int(trainer.epoch)
+
+
 class _View:
     """What a visitor's progress callback sees of the merged run: its own models, by its own indices."""
 
     def __init__(self, trainer: Any, ids: list[int], configs: tuple) -> None:
         self._tr, self._ids, self.configs = trainer, ids, list(configs)
         self.K = len(ids)
-        self.epoch = trainer.epoch
+        self.epoch = epoch_of(trainer, ids)
 
     def history(self, k: int | None = None) -> Any:
         if k is None:
@@ -185,7 +192,8 @@ class Merger:
                         total = max(c.epochs for c in me.configs)
                         t0 = time.perf_counter()
                         with contextlib.suppress(Exception):  # a view read while the run moves on: the next one draws
-                            me.progress(min(batch.epoch, total), total, _View(batch.trainer, me.ids, me.configs))
+                            view = _View(batch.trainer, me.ids, me.configs)
+                        me.progress(min(view.epoch, total), total, view)
                         drawn = time.perf_counter() - t0
                         next_draw = time.monotonic() + max(REPORT_SECONDS, drawn * batch.visitors / DRAW_SHARE)
                     elif on_wait is not None and now - last_call >= 0.5:
@@ -286,6 +294,10 @@ class Merger:
             for m in ms:
                 m.ids = list(range(lo, len(configs)))
         batch.price = price.request_price(configs, batch.data)
+        with self._cond:  # counted as it starts: its visitors may have their results before its run ends
+            self.batches_run += 1
+            if batch.visitors > 1:
+                self.requests_merged += len(members)
         lim = settings.limits().run_wall_seconds
         deadline = None if lim is None else time.monotonic() + lim
         t0 = time.perf_counter()
@@ -312,9 +324,6 @@ class Merger:
                                data_key=batch.key[2], report=REPORT_SECONDS)
         batch.seconds = time.perf_counter() - t0
         with self._cond:
-            self.batches_run += 1
-            if batch.visitors > 1:
-                self.requests_merged += len(members)
             for m in members:
                 if m.results is None:
                     m.results = [results[i] for i in m.ids]
