@@ -47,17 +47,19 @@ def numpy_share(cfg: xor.XorCompareConfig) -> tuple[int, int]:
 
 
 @st.cache_data(max_entries=32)
-def diagnose_seed(cfg: xor.SeedStudyConfig, k: int):
-    return xor.diagnose(seed_results(cfg)[k], longer_runs(cfg).get(k))
+def diagnose_seed(cfg: xor.SeedStudyConfig, k: int, _result, _longer):
+    """Seed k's diagnosis; keyed by (cfg, k), given the study's result for it and its longer run (not hashed,
+    and not read again: a class of 30 evicted the studies from the result cache, and each reread took 0.1 s)."""
+    return xor.diagnose(_result, _longer)
 
 
 def seed_results(cfg: xor.SeedStudyConfig, progress=None):
     return cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg, progress), request=cfg)
 
 
-def longer_runs(cfg: xor.SeedStudyConfig) -> dict:
-    """The study's failed seeds retrained RETRY_FACTOR times longer (one batched run, cached): {index: result}."""
-    results = seed_results(cfg)
+def longer_runs(cfg: xor.SeedStudyConfig, results: list) -> dict:
+    """The study's failed seeds (of ``results``, cfg's) retrained RETRY_FACTOR times longer (one batched run,
+    cached): {index: result}."""
     failed = seed_summary(results).failed
     if not failed:
         return {}
@@ -317,14 +319,14 @@ with tab_s:
             say.lesson(xc.all_seeds_solve(sm), "success")
         else:
             with st.spinner(f"Retraining the {len(failed)} failed seeds {xor.RETRY_FACTOR}x longer..."):
-                longer = longer_runs(s_cfg)
+                longer = longer_runs(s_cfg, results)
             say.lesson(xc.retry_sentence(s_cfg, longer), "info", icon=":material/replay:")
             st.subheader("Open a failed seed", help=tip("weight", "gradient", "derivative", "saturation", "plateau",
                                                         "local minimum"))
             pick = st.selectbox(
                 "Failed seed", failed, format_func=lambda i: f"seed {s_cfg.first_seed + i}", key="s_pick"
             )
-            d = diagnose_seed(s_cfg, pick)
+            d = diagnose_seed(s_cfg, pick, results[pick], longer.get(pick))
             say.lessons([xc.seed_symptoms(d), xc.seed_flat(d), xc.seed_more_epochs(d)], "markdown")
             # the two tables side by side cut the units table's last column at 1024 px: one above the other
             a = b = st.container()

@@ -310,3 +310,64 @@ def test_a_visitor_in_the_quicker_part_of_a_split_run_gets_its_results_when_its_
     assert got["quick"][1] == digest(fit(quick, digits_data)) and got["slow"][1] == digest(fit(slow, digits_data))
     assert all(e <= 2 and k == 1 for e, k in got["quick"][2])  # its own part's epochs, its own model
     assert got["slow"][2] and all(k == 3 for _, k in got["slow"][2])
+
+
+def _xor_data():
+    X, y = gate("XOR")
+    return make_dataset(X, y, task="binary")
+
+
+def test_a_batch_waits_on_while_a_class_keeps_arriving_but_not_past_its_longest_window(monkeypatch):
+    """A class reaches its fit() calls over most of a second (their pages' work shares one Python lock): the
+    batch's window stretches while requests keep joining (QUIET), up to MAX_WINDOW."""
+    data = _xor_data()
+
+    def class_of_three(max_window: float) -> int:
+        monkeypatch.setattr(merge, "QUIET", 1.0)
+        monkeypatch.setattr(merge, "MAX_WINDOW", max_window)
+        m = merge.Merger(FairQueue(2), window=0.2)
+        threads = []
+        for i in range(3):
+            req = [TrainConfig(hidden=(2,), activation="tanh", epochs=5, seed=i)]
+            threads.append(threading.Thread(target=m.join, args=(f"v{i}", req, data)))
+            threads[-1].start()
+            time.sleep(0.3)
+        for t in threads:
+            t.join(60)
+        return m.batches_run
+
+    assert class_of_three(max_window=10.0) == 1  # each arrival 0.3 s after the last: one batch
+    assert class_of_three(max_window=0.45) >= 2  # the longest window closed before the third came
+
+
+def test_interpreter_bound_batches_train_one_at_a_time_and_gather_the_requests_that_wait(monkeypatch):
+    """Tiny nets' runs are Python's per-call overhead on one lock: two side by side each ran several times
+    slower. A batch of them waits for the one training, still open: requests arriving meanwhile join it."""
+    from core.engine.cores import gil_bound
+
+    data = _xor_data()
+    spans = []
+    real = merge.Merger._train
+
+    def timed(self, batch, members):
+        t0 = time.monotonic()
+        real(self, batch, members)
+        spans.append((t0, time.monotonic(), len(members)))
+    monkeypatch.setattr(merge.Merger, "_train", timed)
+    long = [TrainConfig(hidden=(2,), activation="tanh", epochs=40_000, seed=0)]
+    assert gil_bound(long, data)
+    m = merge.Merger(FairQueue(2), window=0.1)
+    first = threading.Thread(target=m.join, args=("a", long, data))
+    first.start()
+    time.sleep(0.5)
+    later = []
+    for i in range(3):  # same shape, each its own seed, while the first trains (a free slot in the queue)
+        req = [TrainConfig(hidden=(2,), activation="tanh", epochs=50, seed=10 + i)]
+        later.append(threading.Thread(target=m.join, args=(f"v{i}", req, data)))
+        later[-1].start()
+        time.sleep(0.3)
+    for t in [first, *later]:
+        t.join(120)
+    spans.sort()
+    assert [n for _, _, n in spans] == [1, 3]  # the three waited together for the first to end
+    assert spans[1][0] >= spans[0][1]  # never side by side

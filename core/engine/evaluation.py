@@ -21,7 +21,11 @@ from core.engine.stack import Layout, Stack
 EVAL_CHUNK_BYTES = 8 << 20  # an evaluation takes models a few at a time, their hidden outputs about this big
 EVAL_ROWS = 2048  # per-epoch train metrics use at most this many training rows (a fixed, seeded sample)
 
-MMAP_BYTES = 256 * 1024  # blocks this large or larger are mapped on their own and returned when freed
+# blocks this large or larger are mapped on their own and returned when freed: above a merged stack's per-step
+# buffers (15 Digit Recognizer models: [15, 256, 100] floats, 1.5 MB; at 256 kB each step mapped and faulted
+# them afresh, +20% CPU for a class's merged run), below the evaluation's chunks (EVAL_CHUNK_BYTES). The lr
+# sweep's peak (tests/test_escapes_queue.py) is the same at 256 kB and 4 MB: 406 vs 409 MB.
+MMAP_BYTES = 4 << 20
 
 
 def _fixed_mmap_threshold(nbytes: int = MMAP_BYTES) -> None:

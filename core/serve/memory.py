@@ -18,9 +18,10 @@ def approx_bytes(obj: Any, _depth: int = 0) -> int:
         return int(obj.element_size() * obj.nelement())
     if isinstance(nbytes, int):
         return nbytes
-    if hasattr(obj, "memory_usage") and hasattr(obj, "columns"):  # a DataFrame
-        try:
-            return int(obj.memory_usage(deep=True).sum())
+    if hasattr(obj, "memory_usage") and hasattr(obj, "columns"):  # a DataFrame: 8 bytes a cell, its index
+        try:  # (memory_usage() builds a Series indexed by the column names: 0.3 ms a frame, 2.6 s of a class's
+            rows, cols = obj.shape  # server's time putting XOR results in this cache, measured with py-spy)
+            return 8 * rows * (cols + 1) + 64 * cols
         except (TypeError, ValueError):
             return 1024
     if isinstance(obj, (str, bytes, bytearray)):

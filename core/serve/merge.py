@@ -39,6 +39,11 @@ WINDOW = 0.25  # seconds a new batch waits for others of its shape even when a s
 # on than off). Not at the first request of any class: a class already at work keeps its first batch's window,
 # which lets that batch fill (the first of a class starting alone left a batch of 29: p95 19x vs 15x, one run).
 RECENT_SECONDS = 30.0
+# ... and it waits on while the class keeps arriving: until no new request joined it for QUIET seconds, at most
+# MAX_WINDOW in all (a class's 30 visitors reached their fit() over 0.6-0.9 s, their pages' work on one Python
+# lock: a fixed window split them into batches of 10 and 20 that trained side by side, 12 s against 6.4 s as one)
+QUIET = 0.2
+MAX_WINDOW = 1.5
 # the visitors' live views of one merged run share the server's one Python lock with its training: each
 # visitor draws at most every (its last draw's seconds x visitors / DRAW_SHARE), so all their drawing
 # together takes about this share of the time (measured 2026-12-05: 5 Digit Recognizer visitors each
@@ -106,6 +111,7 @@ class Batch:
     trainer: Any = None
     seconds: float = 0.0
     wait: float = WINDOW  # seconds it waits for others of its key before asking for a slot
+    last_join: float = field(default_factory=time.monotonic)  # when its last request joined
 
     @property
     def visitors(self) -> int:
@@ -151,6 +157,7 @@ class Merger:
         self._asked: dict[str, float] = {}  # session -> when it last asked for a run
         self.pool = pool  # None: this server's worker pool when $NNLAB_TRAIN_WORKERS is on (core.serve.workers)
         self._cond = threading.Condition()
+        self._light = threading.Lock()  # held by the batch training whose step is interpreter-bound (gil_bound)
         self._open: dict[tuple, list[Batch]] = {}
         self._ids = itertools.count(1)
         self.batches_run = 0
@@ -227,6 +234,7 @@ class Merger:
         for batch in self._open.get(key, []):
             if batch.state == "open" and self._fits(batch.configs() + list(me.configs), data):
                 batch.members.append(me)
+                batch.last_join = now
                 self._cond.notify_all()
                 return batch
         batch = Batch(key, data, eval_every, next(self._ids), [me], wait=0.0 if alone else self.window)
@@ -251,14 +259,16 @@ class Merger:
     def _run(self, batch: Batch) -> None:
         """The batch's own thread: wait the window and a slot, then train every request as one stack."""
         _local.batch = True
-        time.sleep(batch.wait)
+        self._window(batch)
         queue = self.queue or training_queue()
 
         def on_wait(ahead: int, running: int) -> None:
             with self._cond:
                 batch.place = (ahead, running)
                 self._cond.notify_all()
+        light = None
         try:
+            light = self._take_light(batch, queue, on_wait)
             with queue.slot(f"merged:{batch.id}", on_wait):
                 with self._cond:
                     batch.state = "running"
@@ -273,11 +283,42 @@ class Merger:
         except BaseException as e:  # noqa: BLE001 - handed to every waiting visitor
             batch.error = e
         finally:
+            if light is not None:
+                light.release()
             with self._cond:
                 batch.state = "done"
                 if batch.key in self._open and batch in self._open[batch.key]:
                     self._open[batch.key].remove(batch)
                 self._cond.notify_all()
+
+    def _window(self, batch: Batch) -> None:
+        """Wait the batch's window, and on while requests keep joining it (QUIET, at most MAX_WINDOW)."""
+        if batch.wait <= 0:
+            return
+        start = time.monotonic()
+        time.sleep(batch.wait)
+        while True:
+            now = time.monotonic()
+            with self._cond:
+                quiet = now - batch.last_join
+            if quiet >= QUIET or now - start >= MAX_WINDOW:
+                return
+            time.sleep(min(QUIET - quiet, MAX_WINDOW - (now - start)))
+
+    def _take_light(self, batch: Batch, queue: FairQueue, on_wait: Callable[[int, int], None]) -> Any:
+        """For a batch whose step is interpreter-bound (core.engine.cores.gil_bound) training in this process:
+        this merger's lock for such batches, waited for while the batch stays open (a class's requests that
+        arrive meanwhile join it); None for any other batch. Two such runs side by side take turns on Python's
+        lock instead of using two cores, each several times slower than one after the other."""
+        from core.engine.cores import gil_bound
+
+        with self._cond:
+            configs = batch.configs()
+        if not configs or (self.pool or workers.pool(queue.capacity)) is not None or not gil_bound(configs, batch.data):
+            return None
+        while not self._light.acquire(timeout=0.25):
+            on_wait(1, queue.running())
+        return self._light
 
     def _train(self, batch: Batch, members: list[_Member]) -> None:
         from core.engine import fit  # torch: only when a batch trains
@@ -303,17 +344,19 @@ class Merger:
         t0 = time.perf_counter()
 
         def progress(epoch: int, total: int, trainer: Any) -> None:
-            with self._cond:
-                batch.epoch, batch.trainer = epoch, trainer
-                batch.version += 1
-                for m in members:  # a visitor whose models have all stopped gets its results now
-                    if m.results is None:
-                        done = trainer.finished(m.ids)
-                        if done is not None:
-                            m.results = done
-                if all(m.left for m in members):
-                    trainer.cancelled = True
-                self._cond.notify_all()
+            # without the merger's lock unless a visitor's results are ready: its visitors, waiting on that lock's
+            # condition, poll every REPORT_SECONDS and see the new epoch then (taking the lock each report, a
+            # class's training thread waited for 30 visitors' wake-ups: 5% of an XOR class's run, py-spy)
+            batch.epoch, batch.trainer = epoch, trainer
+            batch.version += 1
+            ready = [(m, r) for m in members if m.results is None and (r := trainer.finished(m.ids)) is not None]
+            if ready:  # a visitor whose models have all stopped gets its results now
+                with self._cond:
+                    for m, r in ready:
+                        m.results = r
+                    self._cond.notify_all()
+            if all(m.left for m in members):
+                trainer.cancelled = True
 
         pool = self.pool or workers.pool((self.queue or training_queue()).capacity)
         if pool is None:
