@@ -371,3 +371,18 @@ def test_interpreter_bound_batches_train_one_at_a_time_and_gather_the_requests_t
     spans.sort()
     assert [n for _, _, n in spans] == [1, 3]  # the three waited together for the first to end
     assert spans[1][0] >= spans[0][1]  # never side by side
+
+
+def test_a_merged_run_keeps_each_activation_together_and_each_visitor_exact(digits_data):
+    """Explorer-like requests (one model per activation each): merged, the stack holds one run per activation
+    (it applied one per model before), and every visitor still gets its digests alone."""
+    base = default_config("digits").replace(epochs=4, patience=0, dropout=0.0)
+    acts = ("relu", "tanh", "sigmoid")
+    reqs = [[base.replace(activation=a, seed=v) for a in acts] for v in range(4)]
+    alone = [digest(fit(r, digits_data)) for r in reqs]
+    groups = []
+    owners = [(3 * v, 3 * v + 3) for v in range(4)]
+    res = fit([c for r in reqs for c in r], digits_data, owners=owners,
+              progress=lambda e, t, tr: groups.extend(len(p.stack.act_groups) for p in tr.trainers))
+    assert groups and max(groups) <= len(acts)  # not one per model
+    assert [digest(res[a:b]) for a, b in owners] == alone

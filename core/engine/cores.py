@@ -20,6 +20,7 @@ from core.engine.config import TrainConfig
 from core.engine.stack import activation_runs
 
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
+MERGED_CORES: int | None = None  # cores a merged run may split over (None: the machine's; a training worker: 1)
 _ACTIVE = [0]  # trainings running in this process now
 _ACTIVE_LOCK = threading.Lock()
 
@@ -124,7 +125,7 @@ def merged_plan(configs: Sequence[TrainConfig], data: Dataset, owners: Sequence[
     """
     K = len(configs)
     if cores is None:
-        cores = os.cpu_count() or 1
+        cores = MERGED_CORES or os.cpu_count() or 1
     if K < 2 or cores < 2 or len(owners) < 2:
         return [list(range(K))]
     per_model = model_step_flops(configs[0], data)

@@ -52,7 +52,8 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         merged_results = None if merged else hook(configs, data, progress, eval_every, deadline)
         if merged_results is not None:
             return merged_results
-    plan = merged_plan(configs, data, owners) if merged else shard_plan(configs, data)
+    plan = [_by_activation(part, configs) for part in merged_plan(configs, data, owners)] if merged else \
+        shard_plan(configs, data)
     t0 = time.perf_counter()
     with guarded(configs, data) as limit:  # hosted: priced and queued here; may cap the wall-clock time
         deadline = deadline_within(limit, deadline)
@@ -62,18 +63,21 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         for tr in trainers:
             tr.compact = merged or (stops and tr.K > 1 and not is_cnn(configs[0]))
             tr.one_thread = merged
-        parts = MergedParts(trainers, plan) if merged and len(trainers) > 1 else None
-        if len(trainers) == 1:
-            trainers[0].run_unguarded(None, progress, eval_every, 0.25, deadline)
+        parts = MergedParts(trainers, plan) if merged else None
+        if parts is not None and len(trainers) == 1:
+            trainers[0].run_unguarded(None, parts.reports(progress)[0], eval_every, 0.25, deadline)
+            parts.end(trainers[0])
         elif parts is not None:
             _side_by_side(trainers, parts.reports(progress), eval_every, deadline, after=parts.end)
+        elif len(trainers) == 1:
+            trainers[0].run_unguarded(None, progress, eval_every, 0.25, deadline)
         else:
             every = default_eval_every(configs) if eval_every is None else eval_every  # as one stack would
             _side_by_side(trainers, [progress] + [None] * (len(trainers) - 1), every, deadline)
-    if len(trainers) == 1:
-        return trainers[0].results()
     if parts is not None:
         return parts.results()
+    if len(trainers) == 1:
+        return trainers[0].results()
     wall = time.perf_counter() - t0
     results: list[TrainResult | None] = [None] * len(configs)
     for part, tr in zip(plan, trainers):
@@ -82,6 +86,17 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
             r.extra["stacks"] = len(plan)
             results[k] = r
     return [r for r in results if r is not None]
+
+
+def _by_activation(part: list[int], configs: Sequence[TrainConfig]) -> list[int]:
+    """A merged part's models with each activation's together (in order of first appearance, else as given):
+    the stack applies an activation once per run of it, and visitors' requests of the Activation Explorer
+    (each model its own activation) made one run per model (88 models: 88 calls per layer and step, not 8).
+    Each model's numbers are the same at any place in a stack (core.engine.stack.stacks_exactly)."""
+    first: dict[str, int] = {}
+    for k in part:
+        first.setdefault(configs[k].activation, len(first))
+    return sorted(part, key=lambda k: first[configs[k].activation])
 
 
 MergePoint = Callable[[Sequence[TrainConfig], Dataset, "ProgressFn | None", "int | None", "float | None"],
@@ -129,10 +144,10 @@ def _side_by_side(trainers: list[Trainer], reports: list[ProgressFn | None], eva
 
 
 class MergedParts:
-    """A merged run split over cores (:func:`~core.engine.cores.merged_plan`), as its progress sees it: one
-    trainer's face (``epoch``, ``finished``, ``history``, ``cancelled``) over the parts, by the run's own
-    model indices. Each request is whole in one part; a part that ends hands its requests their results
-    then, not when the slowest part ends."""
+    """A merged run (split over cores by :func:`~core.engine.cores.merged_plan`, each part's models ordered by
+    activation), as its progress sees it: one trainer's face (``epoch``, ``finished``, ``history``,
+    ``cancelled``) over the parts, by the run's own model indices. Each request is whole in one part; a part
+    that ends hands its requests their results then, not when the slowest part ends."""
 
     def __init__(self, trainers: list[Trainer], plan: list[list[int]]) -> None:
         self.trainers, self.plan = trainers, plan
