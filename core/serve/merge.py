@@ -124,8 +124,9 @@ class Batch:
 def epoch_of(trainer: Any, ids: list[int]) -> int:
     """The epoch the models ``ids`` have reached (a run split over cores, core.engine.fitting.MergedParts,
     trains its parts at their own pace)."""
-    of = getattr(trainer, "epoch_of", None)
-    return int(of(ids)) if of is not None else int(trainer.epoch)
+    from core.engine.fitting import MergedParts  # torch: a trainer exists, so it is loaded
+
+    return trainer.epoch_of(ids) if isinstance(trainer, MergedParts) else int(trainer.epoch)
 
 
 class _View:

@@ -67,9 +67,7 @@ def _worker_main(fd: int) -> None:
 
     torch.set_num_threads(1)
     from core.engine import cores, fit
-
     cores.MERGED_CORES = 1  # one core of a pool: a merged run trains here as one stack
-
     conn.send_bytes(_dumps(("ready", rss_mb())))
     data_key, data = None, None
     inbox: list = []  # jobs that came while another (cancelled) one was still training
