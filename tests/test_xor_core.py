@@ -152,3 +152,23 @@ def test_diagnosis_speaks_of_more_epochs_only_when_it_tried_them():
     k = int(xor.solved(list(longer.values())).sum())
     assert xor.retry_sentence(cfg, longer, 2).startswith(f"Trained 2x longer (2,000 epochs), {k} of the {len(failed)}")
     assert xor.retry_sentence(cfg, {}) == ""
+
+
+def test_longer_runs_are_measured_at_their_end_only_with_the_numbers_of_the_default_schedule():
+    """The retry evaluates at each model's last epoch only (RETRY_EVAL_EVERY): its final numbers and weights are
+    those of the default schedule, and every visitor's retry has one merge key whatever its epochs."""
+    from core.engine import fit
+    from core.serve.merge import merge_key
+
+    cfg = xor.SeedStudyConfig(n_seeds=20, epochs=300)
+    res = xor.run_seed_study(cfg)
+    longer = xor.retry_longer(cfg, res, factor=2)
+    assert longer
+    data = datasets.make_dataset(*datasets.gate("XOR"), task="binary")
+    again = fit([r.config for r in longer.values()], data)  # the default schedule: evaluated every epoch here
+    for r, a in zip(longer.values(), again):
+        assert r.metrics == a.metrics and all(torch.equal(r.state[k], a.state[k]) for k in r.state)
+        assert r.history["test_loss"].notna().sum() == 1  # measured once, at the end
+    other = [c.replace(epochs=900) for c in (r.config for r in longer.values())]
+    key = merge_key([r.config for r in longer.values()], data, xor.RETRY_EVAL_EVERY)
+    assert merge_key(other, data, xor.RETRY_EVAL_EVERY) == key

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _JOBS = (
-    "RETRY_FACTOR", "PerceptronConfig", "SeedStudyConfig", "XorCompareConfig", "XorCompareResult",
+    "RETRY_EVAL_EVERY", "RETRY_FACTOR", "PerceptronConfig", "SeedStudyConfig", "XorCompareConfig", "XorCompareResult",
     "best_linear_accuracy", "diagnose", "numpy_solve_share", "perceptron_lines", "retry_longer", "rule_text",
     "run_perceptron", "run_seed_study", "run_xor_compare", "solved", "truth_table", "xor_torch_config",
 )
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # type checkers and readers see the plain import
         retry_sentence,
     )
     from core.xor.jobs import (  # noqa: F401
+        RETRY_EVAL_EVERY,
         RETRY_FACTOR,
         PerceptronConfig,
         SeedStudyConfig,
