@@ -386,3 +386,28 @@ def test_a_merged_run_keeps_each_activation_together_and_each_visitor_exact(digi
               progress=lambda e, t, tr: groups.extend(len(p.stack.act_groups) for p in tr.trainers))
     assert groups and max(groups) <= len(acts)  # not one per model
     assert [digest(res[a:b]) for a, b in owners] == alone
+
+
+def test_a_visitor_asking_again_just_after_its_batch_ends_joins_the_batch_that_waited_for_it(monkeypatch):
+    """The XOR page asks for its retry a moment after its study's result: the retry batch that waited for the
+    study's batch (interpreter-bound, one at a time) waits QUIET more, so that visitor joins it."""
+    data = _xor_data()
+    sizes = []
+    real = merge.Merger._train
+    monkeypatch.setattr(merge.Merger, "_train", lambda self, b, ms: (sizes.append(len(ms)), real(self, b, ms))[1])
+    m = merge.Merger(FairQueue(2), window=0.1)
+    study = [TrainConfig(hidden=(2,), activation="tanh", epochs=20_000, seed=0)]
+
+    def first() -> None:
+        m.join("a", study, data)
+        time.sleep(0.1)  # its page draws the result, then asks for the next run
+        m.join("a", [TrainConfig(hidden=(2,), activation="tanh", epochs=50, seed=5)], data)
+    a = threading.Thread(target=first)
+    a.start()
+    time.sleep(0.4)
+    b = threading.Thread(target=m.join, args=("b", [TrainConfig(hidden=(2,), activation="tanh", epochs=50, seed=6)],
+                                             data))
+    b.start()
+    for t in (a, b):
+        t.join(120)
+    assert sizes == [1, 2]  # the study, then both next runs in one batch
