@@ -70,7 +70,8 @@ def training_panels(history: pd.DataFrame, best_epoch: int | None = None, total_
             x=alt.X("epoch:Q", title="epoch", scale=x_scale),
             y=alt.Y("value:Q", title=metric, scale=y_scale,
                     axis=alt.Axis(format="%") if metric == "accuracy" else alt.Axis()),
-            color=alt.Color("series:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")),
+            # one entry a line: side by side, "validation rows" ran past a half-width panel's edge at 1024 px
+            color=alt.Color("series:N", scale=colors, title=None, legend=alt.Legend(orient="bottom", columns=1)),
             tooltip=["series", "epoch", alt.Tooltip("value:Q", title=metric, format=fmt)],
         ).properties(height=height)
         layers = [base]
