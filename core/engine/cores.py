@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 
@@ -99,16 +99,7 @@ def shard_plan(configs: Sequence[TrainConfig], data: Dataset, cores: int | None 
         big = max(range(len(runs)), key=lambda i: len(runs[i]))
         r = runs.pop(big)
         runs[big:big] = [r[:len(r) // 2], r[len(r) // 2:]]
-    cost = lambda run: len(run) * (1.0 + REGISTRY[configs[run[0]].activation].cost)  # noqa: E731
-    parts: list[list[int]] = [[] for _ in range(n)]
-    load = [0.0] * n
-    for run in sorted(runs, key=cost, reverse=True):  # longest processing time first
-        i = min(range(n), key=load.__getitem__)
-        parts[i] += run
-        load[i] += cost(run)
-    parts = [sorted(p) for p in parts if p]
-    parts.sort(key=lambda p: p[0])
-    return parts
+    return _balance(runs, lambda run: len(run) * (1.0 + REGISTRY[configs[run[0]].activation].cost), n)
 
 
 def merged_plan(configs: Sequence[TrainConfig], data: Dataset, owners: Sequence[tuple[int, int]],
@@ -132,13 +123,18 @@ def merged_plan(configs: Sequence[TrainConfig], data: Dataset, owners: Sequence[
     n = min(cores, len(owners), int(K * per_model // SMALL_STEP_FLOPS))
     if n < 2:
         return [list(range(K))]
-    cost = lambda lo, hi: sum(c.epochs * (1.0 + REGISTRY[c.activation].cost) for c in configs[lo:hi])  # noqa: E731
+    requests = [list(range(lo, hi)) for lo, hi in owners]
+    return _balance(requests, lambda req: sum(configs[k].epochs * (1.0 + REGISTRY[configs[k].activation].cost)
+                                              for k in req), n)
+
+
+def _balance(groups: list[list[int]], cost: Callable[[list[int]], float], n: int) -> list[list[int]]:
+    """Groups of model indices dealt into at most n parts, each whole, longest processing time first (each to
+    the part with the least cost so far); parts sorted, in order of their first model."""
     parts: list[list[int]] = [[] for _ in range(n)]
     load = [0.0] * n
-    for lo, hi in sorted(owners, key=lambda o: cost(*o), reverse=True):
+    for g in sorted(groups, key=cost, reverse=True):
         i = min(range(n), key=load.__getitem__)
-        parts[i] += range(lo, hi)
-        load[i] += cost(lo, hi)
-    parts = [sorted(p) for p in parts if p]
-    parts.sort(key=lambda p: p[0])
-    return parts
+        parts[i] += g
+        load[i] += cost(g)
+    return sorted((sorted(p) for p in parts if p), key=lambda p: p[0])

@@ -292,6 +292,10 @@ class Merger:
                     self._open[batch.key].remove(batch)
                 self._cond.notify_all()
 
+    def _pool(self) -> workers.Pool | None:
+        """The worker pool merged runs train in: this merger's, else the server's when $NNLAB_TRAIN_WORKERS is on."""
+        return self.pool or workers.pool((self.queue or training_queue()).capacity)
+
     def _window(self, batch: Batch) -> None:
         """Wait the batch's window, and on while requests keep joining it (QUIET, at most MAX_WINDOW)."""
         if batch.wait <= 0:
@@ -319,7 +323,7 @@ class Merger:
 
         with self._cond:
             configs = batch.configs()
-        if not configs or (self.pool or workers.pool(queue.capacity)) is not None or not gil_bound(configs, batch.data):
+        if not configs or self._pool() is not None or not gil_bound(configs, batch.data):
             return None
         if self._light.acquire(blocking=False):
             return self._light
@@ -377,7 +381,7 @@ class Merger:
             if all(m.left for m in members):
                 trainer.cancelled = True
 
-        pool = self.pool or workers.pool((self.queue or training_queue()).capacity)
+        pool = self._pool()
         if pool is None:
             results = fit(configs, batch.data, progress=progress, eval_every=batch.eval_every, deadline=deadline,
                           owners=owners)
