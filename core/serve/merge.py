@@ -213,6 +213,11 @@ class Merger:
             except BaseException:
                 self._leave(batch, me)
                 raise
+            if me.results is not None and seen == 0 and me.progress is not None and batch.trainer is not None:
+                total = max(c.epochs for c in me.configs)  # results before any live view was drawn (a quick run,
+                with contextlib.suppress(Exception):  # or its part ended first): its last state, once
+                    view = _View(batch.trainer, me.ids, me.configs)
+                    me.progress(min(view.epoch, total), total, view)
             if batch.error is not None and me.results is None:
                 raise batch.error
             assert me.results is not None
