@@ -282,6 +282,26 @@ def test_state_loads_into_built_mlp_and_predicts_the_same():
     assert set(r.state) == set(build_mlp(2, (4,), 1, "sigmoid").state_dict())
 
 
+def test_a_result_keeps_its_history_as_columns_until_a_frame_is_read():
+    from core.serve.memory import approx_bytes
+
+    cfgs = [TrainConfig(hidden=(4,), activation="sigmoid", lr=0.1, epochs=30, seed=s) for s in range(3)]
+    r = fit(cfgs, xor_data(), eval_every=7)[1]
+    assert isinstance(r.__dict__["_history"], dict)  # no frame made by the run ...
+    approx_bytes(r)
+    cols = r.history_columns()
+    assert isinstance(r.__dict__["_history"], dict)  # ... nor by sizing it or reading its columns
+    assert list(cols) == ["epoch", "test_acc", "test_loss", "train_acc", "train_eval_loss", "train_loss"]
+    h = r.history  # the frame, made once
+    assert r.history is h and list(h.columns) == list(cols) and h["epoch"].dtype == np.int64
+    assert h["epoch"].tolist() == list(range(1, 31)) and h["train_loss"].dtype == np.float32
+    assert h["test_loss"].notna().tolist() == [e % 7 == 0 or e == 30 for e in range(1, 31)]
+    assert r.metrics["test_loss"] == h["test_loss"].dropna().iloc[-1]
+    # each model's state is a copy of its own weights, never a view of the whole stack's
+    storages = {t.untyped_storage().data_ptr() for t in r.state.values()}
+    assert len(storages) == 1 and next(iter(r.state.values())).untyped_storage().nbytes() == 17 * 4
+
+
 def test_early_stopping_stops_and_restores_best():
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10, val_fraction=0.1)

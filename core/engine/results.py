@@ -25,7 +25,9 @@ class TrainResult:
     where evaluated: train_eval_loss, test_loss, train_acc, test_acc (classification), val_loss, val_acc.
     Per-epoch train_eval_loss / train_acc use at most EVAL_ROWS training rows (a fixed seeded sample
     when there are more: a full pass over MNIST's 60,000 rows each epoch would cost a third of the
-    epoch); metrics' final_train_* use every row.
+    epoch); metrics' final_train_* use every row. It may be given as its columns (name -> array [E]),
+    made a frame when first read (:meth:`history_columns` reads them without one): a merged run of
+    3,000 XOR models made 3,000 frames the pages then took apart again (0.4 s of its 2.6 s).
     state is an nn.Sequential state dict ("0.weight": [out, in], ...; a CNN's is :func:`~core.engine.conv.build_cnn`'s).
     extra may hold "stacks" (fit split the run over that many stacks) and "cut_short" (True: a
     deadline stopped the run early, at "cut_short_epoch" = stopped_epoch).
@@ -43,6 +45,11 @@ class TrainResult:
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def history_columns(self) -> dict[str, np.ndarray]:
+        """The history's columns as arrays [E], "epoch" first (no frame is made for them)."""
+        h = self.__dict__["_history"]
+        return dict(h) if isinstance(h, dict) else {c: h[c].to_numpy() for c in h.columns}
+
     def model(self) -> torch.nn.Sequential:
         """The trained network as an nn.Sequential in eval mode (dropout off)."""
         c = self.config
@@ -53,6 +60,21 @@ class TrainResult:
         net = build_mlp(self.n_in, c.hidden, self.n_out, c.activation, "default", c.dropout)
         net.load_state_dict(self.state)
         return net.eval()
+
+
+def _get_history(self: TrainResult) -> pd.DataFrame:
+    h = self.__dict__["_history"]
+    if isinstance(h, dict):  # columns: made a frame on first read (two threads at once make two equal ones)
+        h = self.__dict__["_history"] = pd.DataFrame(h)
+    return h
+
+
+def _set_history(self: TrainResult, value: pd.DataFrame | dict[str, np.ndarray]) -> None:
+    self.__dict__["_history"] = value
+
+
+# the dataclass's __init__ assigns history through this property
+TrainResult.history = property(_get_history, _set_history, doc="The history as a frame (see TrainResult).")  # type: ignore[assignment,method-assign]
 
 
 class EpochLog:
@@ -142,20 +164,27 @@ class EpochLog:
         return df if k is None else df.drop(columns="model")
 
 
-def _metrics(frame: dict[str, np.ndarray], epochs: np.ndarray, n: int, k: int, best_epoch: int,
-             patience: int) -> dict[str, float]:
-    """Model k's last evaluated value of each column (its first n rows), and best_* at its best epoch."""
-    metrics: dict[str, float] = {}
+def _all_metrics(frame: dict[str, np.ndarray], epochs: np.ndarray, n_rows: np.ndarray, best_epoch: list[int],
+                 patience: list[int]) -> list[dict[str, float]]:
+    """Per model k: each column's last evaluated value in its first n_rows[k] rows, and best_* at its best
+    epoch when it early-stops. frame: column -> [E, K]. (Vectorised over the models: a merged run's 3,000.)"""
+    E, K = len(epochs), len(n_rows)
+    out: list[dict[str, float]] = [{} for _ in range(K)]
+    if E == 0:
+        return out
+    in_rows = np.arange(E)[:, None] < n_rows[None, :]  # [E, K]
+    best = [k for k in range(K) if patience[k] and 0 < best_epoch[k] <= E]
+    at = np.searchsorted(epochs, [best_epoch[k] for k in best]) if best else np.zeros(0, dtype=np.int64)
     for name, a in frame.items():
-        col = a[:n, k]
-        ok = np.flatnonzero(~np.isnan(col))
-        if len(ok):
-            metrics[name] = float(col[ok[-1]])
-        if patience and best_epoch and 0 < best_epoch <= len(epochs):
-            i = int(np.searchsorted(epochs, best_epoch))
-            if i < n and not np.isnan(col[i]):
-                metrics[f"best_{name}"] = float(col[i])
-    return metrics
+        valid = in_rows & ~np.isnan(a)
+        last = E - 1 - np.argmax(valid[::-1], axis=0)  # the last valid row per model (where any)
+        values = a[last, np.arange(K)].tolist()
+        for k in np.flatnonzero(valid.any(0)).tolist():
+            out[k][name] = values[k]
+        for k, i in zip(best, at.tolist()):
+            if i < n_rows[k] and not np.isnan(a[i, k]):
+                out[k][f"best_{name}"] = float(a[i, k])
+    return out
 
 
 class Trained(Protocol):
@@ -184,6 +213,26 @@ def _final_metrics(tr: Trained, flat: torch.Tensor) -> dict[str, np.ndarray]:
     return out
 
 
+def _states(s: Stack, flat: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+    """Each model's nn.Sequential state dict: views of one copy of its own parameters (one clone per model,
+    not one per tensor; never views of the whole stack, which a saved state would then write whole)."""
+    rows = s.layout.to_rows(flat)  # [K, P], nn.Linear order: weight, bias per layer
+    parts, col = [], 0
+    for li, (o, i) in enumerate(s.shapes):
+        parts.append((li, col, o, i))
+        col += o * i + o
+    out = []
+    for k, c in enumerate(s.configs):
+        step = 3 if c.dropout > 0 else 2  # nn.Sequential modules per layer: Linear, activation(, Dropout)
+        row = rows[k].clone()
+        state: dict[str, torch.Tensor] = {}
+        for li, at, o, i in parts:
+            state[f"{li * step}.weight"] = row[at:at + o * i].view(o, i)
+            state[f"{li * step}.bias"] = row[at + o * i:at + o * i + o]
+        out.append(state)
+    return out
+
+
 def collect(tr: Trained) -> list[TrainResult]:
     """One :class:`TrainResult` per model of a trainer, in config order; early-stopped models get their best weights."""
     s, st = tr.stack, tr.stopping
@@ -192,28 +241,28 @@ def collect(tr: Trained) -> list[TrainResult]:
     if st.best_flat is not None:
         s.layout.select(flat, (st.patience > 0) & (st.best_epoch > 0), st.best_flat)
     epochs, frame, n_rows = tr.log.arrays(st.stopped)
-    final = _final_metrics(tr, flat)
-    views = s.layout.layers(flat)
+    final = {name: (v.tolist(), np.isfinite(v).tolist()) for name, v in _final_metrics(tr, flat).items()}
+    if isinstance(s, ConvStack):
+        views = s.layout.layers(flat)
+        states = [s.state(views, k) for k in range(s.K)]
+    else:
+        states = _states(s, flat)
+    metrics = _all_metrics(frame, epochs, n_rows, best_epoch, patience)
+    columns = {name: np.ascontiguousarray(a.T) for name, a in frame.items()}  # [K, E]: a model's rows in one run
+    diverged, seconds = st.diverged.tolist(), tr.model_seconds()
+    cut = tr.cut_short.tolist() if tr.cut_short is not None else None
     out = []
     for k, c in enumerate(s.configs):
-        step = 3 if c.dropout > 0 else 2  # nn.Sequential modules per layer: Linear, activation(, Dropout)
-        state: dict[str, torch.Tensor] = {}
-        if isinstance(s, ConvStack):
-            state = s.state(views, k)
-        else:
-            for li, (W, b) in enumerate(views):
-                state[f"{li * step}.weight"] = W[k].clone()
-                state[f"{li * step}.bias"] = b[k, 0].clone()
-        n = n_rows[k]
-        h = pd.DataFrame({"epoch": epochs[:n], **{name: a[:n, k] for name, a in frame.items()}})
-        metrics = _metrics(frame, epochs, n, k, best_epoch[k], patience[k])
-        metrics.update({name: float(v[k]) for name, v in final.items() if np.isfinite(v[k])})
+        n = int(n_rows[k])
+        history = {"epoch": epochs[:n].copy(), **{name: a[k, :n].copy() for name, a in columns.items()}}
+        m = metrics[k]
+        m.update({name: v[k] for name, (v, ok) in final.items() if ok[k]})
         extra: dict[str, Any] = {}
-        if tr.cut_short is not None and bool(tr.cut_short[k]):
+        if cut is not None and cut[k]:
             extra.update(cut_short=True, cut_short_epoch=tr.epoch)
         out.append(TrainResult(
-            config=c, history=h, metrics=metrics, state=state, n_in=s.n_in, n_out=s.n_out,
+            config=c, history=history, metrics=m, state=states[k], n_in=s.n_in, n_out=s.n_out,  # type: ignore[arg-type]
             stopped_epoch=stopped[k] or tr.epoch, best_epoch=best_epoch[k] or tr.epoch,
-            diverged=bool(st.diverged[k]), seconds=tr.model_seconds(), extra=extra,
+            diverged=bool(diverged[k]), seconds=seconds, extra=extra,
         ))
     return out

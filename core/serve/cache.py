@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_bytes
@@ -215,13 +214,13 @@ def encode_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tens
     for i, r in enumerate(results):
         for name, t in r.state.items():
             tensors[f"{i}/state/{name}"] = t.detach().clone()
-        for col in r.history.columns:
-            a = r.history[col].to_numpy()
-            a = a if a.dtype == np.float32 else a.astype(np.float64)  # float32 as trained; anything else as before
-            tensors[f"{i}/hist/{col}"] = torch.from_numpy(np.ascontiguousarray(a))
+        history = r.history_columns()  # its arrays: no frame is made for a result that never had one
+        for col, a in history.items():
+            a = np.ascontiguousarray(a if a.dtype == np.float32 else a.astype(np.float64))  # float32 as trained
+            tensors[f"{i}/hist/{col}"] = torch.from_numpy(a if a.flags.writeable else a.copy())  # a frame's: read-only
         items.append({
             "config": r.config.to_dict(), "config_class": type(r.config).__name__,
-            "columns": list(r.history.columns), "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out,
+            "columns": list(history), "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out,
             "stopped_epoch": r.stopped_epoch, "best_epoch": r.best_epoch, "diverged": r.diverged,
             "seconds": r.seconds, "extra": {k: v for k, v in r.extra.items() if not str(k).startswith("_")},
         })
@@ -239,7 +238,7 @@ def decode_results(tensors: dict[str, torch.Tensor], meta: dict[str, Any],
         cfg_dict = {k: tuple(v) if isinstance(v, list) else v for k, v in item["config"].items() if k in fields}
         prefix = f"{i}/state/"
         state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        hist = pd.DataFrame({c: tensors[f"{i}/hist/{c}"].numpy() for c in item["columns"]})
+        hist = {c: tensors[f"{i}/hist/{c}"].numpy() for c in item["columns"]}  # a frame when first read
         if "epoch" in hist:
             hist["epoch"] = hist["epoch"].astype(np.int64)
         out.append(TrainResult(

@@ -30,10 +30,10 @@ def approx_bytes(obj: Any, _depth: int = 0) -> int:
         return 64 + sum(approx_bytes(k, _depth + 1) + approx_bytes(v, _depth + 1) for k, v in obj.items())
     if isinstance(obj, (list, tuple, set, frozenset)):
         return 64 + sum(approx_bytes(v, _depth + 1) for v in obj)
+    if hasattr(obj, "__dict__") and not isinstance(obj, type):  # what it holds, as stored (a TrainResult's history
+        return 64 + sum(approx_bytes(v, _depth + 1) for v in vars(obj).values())  # may be columns: no frame made)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return 64 + sum(approx_bytes(getattr(obj, f.name), _depth + 1) for f in dataclasses.fields(obj))
-    if hasattr(obj, "__dict__"):
-        return 64 + sum(approx_bytes(v, _depth + 1) for v in vars(obj).values())
     return 32
 
 

@@ -260,9 +260,10 @@ def retry_longer(cfg: SeedStudyConfig, results: list[TrainResult],
     cfgs = [results[i].config.as_train(epochs=results[i].config.epochs * factor) for i in failed]
     longer = fit(cfgs, datasets.make_dataset(X, y, task="binary"), eval_every=RETRY_EVAL_EVERY)
     for r in longer:
-        h = r.history
-        keep = (h["epoch"].to_numpy() % factor == 0) | (np.arange(len(h)) == len(h) - 1)
-        r.history = h[keep].reset_index(drop=True)
+        h = r.history_columns()
+        n = len(h["epoch"])
+        keep = (h["epoch"] % factor == 0) | (np.arange(n) == n - 1)
+        r.history = {c: a[keep] for c, a in h.items()}  # made a frame when read
     return dict(zip(failed, longer))
 
 

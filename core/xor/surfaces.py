@@ -98,11 +98,12 @@ def seed_summary(results: list[TrainResult]) -> SeedSummary:
 
 def all_histories(results: list[TrainResult]) -> pd.DataFrame:
     """Every run's history stacked, with ``model`` = the run's index (for the many-curves chart)."""
-    cols = list(results[0].history.columns) if results else []
-    if any(list(r.history.columns) != cols for r in results):
+    hists = [r.history_columns() for r in results]  # arrays, not a frame per run (100 runs: 20 ms -> 2 ms)
+    cols = list(hists[0]) if hists else []
+    if any(list(h) != cols for h in hists):
         return pd.concat([r.history.assign(model=i) for i, r in enumerate(results)], ignore_index=True)
-    lens = [len(r.history) for r in results]  # one array per column, not a frame per run (100 runs: 20 ms -> 2 ms)
-    parts = {c: np.concatenate([r.history[c].to_numpy() for r in results]) for c in cols}
+    lens = [len(h["epoch"]) if "epoch" in h else len(r.history) for h, r in zip(hists, results)]
+    parts = {c: np.concatenate([h[c] for h in hists]) for c in cols}
     parts["model"] = np.repeat(np.arange(len(results)), lens)
     return pd.DataFrame(parts)
 
