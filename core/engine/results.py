@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -217,24 +220,39 @@ def _states(s: Stack, flat: torch.Tensor) -> list[dict[str, torch.Tensor]]:
     """Each model's nn.Sequential state dict: views of one copy of its own parameters (one clone per model,
     not one per tensor; never views of the whole stack, which a saved state would then write whole)."""
     rows = s.layout.to_rows(flat)  # [K, P], nn.Linear order: weight, bias per layer
-    parts, col = [], 0
-    for li, (o, i) in enumerate(s.shapes):
-        parts.append((li, col, o, i))
-        col += o * i + o
+    sizes = [n for o, i in s.shapes for n in (o * i, o)]
     out = []
     for k, c in enumerate(s.configs):
         step = 3 if c.dropout > 0 else 2  # nn.Sequential modules per layer: Linear, activation(, Dropout)
-        row = rows[k].clone()
+        parts = rows[k].clone().split_with_sizes(sizes)  # (Tensor.split: 25 us of Python a call)
         state: dict[str, torch.Tensor] = {}
-        for li, at, o, i in parts:
-            state[f"{li * step}.weight"] = row[at:at + o * i].view(o, i)
-            state[f"{li * step}.bias"] = row[at + o * i:at + o * i + o]
+        for li, (o, i) in enumerate(s.shapes):
+            state[f"{li * step}.weight"] = parts[2 * li].view(o, i)
+            state[f"{li * step}.bias"] = parts[2 * li + 1]
         out.append(state)
     return out
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cyclic collector off meanwhile (as it was after): the objects of thousands of results (none in
+    a cycle) otherwise set off collections that walk every object of the server (3,000 states: 0.17 -> 0.02 s)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def collect(tr: Trained) -> list[TrainResult]:
     """One :class:`TrainResult` per model of a trainer, in config order; early-stopped models get their best weights."""
+    with _gc_paused():
+        return _collect(tr)
+
+
+def _collect(tr: Trained) -> list[TrainResult]:
     s, st = tr.stack, tr.stopping
     flat = s.flat.clone()
     best_epoch, stopped, patience = st.best_epoch.tolist(), st.stopped.tolist(), st.patience.tolist()
