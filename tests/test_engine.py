@@ -302,6 +302,20 @@ def test_a_result_keeps_its_history_as_columns_until_a_frame_is_read():
     assert len(storages) == 1 and next(iter(r.state.values())).untyped_storage().nbytes() == 17 * 4
 
 
+def test_small_initial_rows_are_made_once_and_never_changed_by_training():
+    from core.engine.models import linear_layers
+    from core.engine.stack import _small_row, initial_weights
+
+    cfg = TrainConfig(hidden=(4,), activation="tanh", lr=0.5, epochs=20, seed=123)
+    _small_row.cache_clear()
+    first = initial_weights(cfg, 2, 1)
+    fit([cfg, cfg.replace(lr=0.1)], xor_data())  # both models start from the one cached row
+    assert initial_weights(cfg, 2, 1) is first and _small_row.cache_info().misses == 1
+    net = build_mlp(2, (4,), 1, "tanh", seed=123)
+    want = torch.cat([t.detach().reshape(-1) for lin in linear_layers(net) for t in (lin.weight, lin.bias)])
+    assert torch.equal(first, want)  # still the weights build_mlp makes: training moved a copy
+
+
 def test_early_stopping_stops_and_restores_best():
     Xtr, ytr, Xte, yte = digits_arrays()
     data = make_dataset(Xtr, ytr, Xte, yte, task="multiclass", n_classes=10, val_fraction=0.1)
