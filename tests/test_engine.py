@@ -383,6 +383,23 @@ def test_cache_hit_miss_reload_from_disk(tmp_path):
     assert list(tmp_path.glob("*.safetensors")) and not list(tmp_path.glob("*.pkl"))
 
 
+def test_the_cache_packs_a_batch_into_a_few_tensors_and_still_reads_a_tensor_per_array(tmp_path):
+    from core.serve.cache import decode_results, encode_results, load, pack_results
+
+    cfgs = [TrainConfig(hidden=(4, 3), activation="tanh", lr=0.1, epochs=12, seed=s) for s in range(3)]
+    res = fit(cfgs, xor_data(), eval_every=5)
+    tensors, meta = pack_results(res)
+    assert len(tensors) == 1 + len(res[0].history_columns())  # the weights, and one tensor per column
+    for layout in ((tensors, meta), encode_results(res)):  # the cache's, and a model file's (older entries)
+        back = decode_results(*layout)
+        for a, b in zip(res, back):
+            assert a.config == b.config and a.metrics == b.metrics and a.history.equals(b.history)
+            assert list(a.state) == list(b.state) and all(torch.equal(a.state[k], b.state[k]) for k in a.state)
+    cache = DiskCache(tmp_path)
+    cache.put("short", {**tensors, "state": tensors["state"][:-1]}, meta)  # damaged: its weights cut short
+    assert load("short", cache) is None  # a miss, never a wrong result
+
+
 def test_cache_is_bounded_and_clearable(tmp_path):
     c = DiskCache(tmp_path, max_bytes=3000)
     for i in range(10):
