@@ -345,6 +345,21 @@ def test_divergence_is_detected_and_reported():
     assert math.isfinite(good.metrics["final_train_loss"])
 
 
+def test_log_every_keeps_fewer_rows_and_changes_no_number():
+    X, y = toy_2d("plane", 100, 0.0, 0)
+    data = make_dataset(X, y, task="regression")
+    cfgs = [TrainConfig(hidden=(8,), lr=10.0, epochs=23, optimizer="sgd"),
+            TrainConfig(hidden=(8,), lr=1e-3, epochs=23, optimizer="sgd")]
+    full, thin = fit(cfgs, data, eval_every=10), fit(cfgs, data, eval_every=10, log_every=3)
+    d = full[0].stopped_epoch
+    assert full[0].diverged and d % 3 != 0  # so the row of its divergence is one log_every alone would drop
+    for f, t in zip(full, thin):
+        assert f.metrics == t.metrics and all(torch.equal(f.state[k], t.state[k]) for k in f.state)
+        h = f.history  # kept: multiples of 3, evaluated epochs (10, 20, the last), the epoch a model diverged
+        want = h[(h.epoch % 3 == 0) | h.test_loss.notna() | (h.epoch == d)].reset_index(drop=True)
+        assert t.history.equals(want) and len(t.history) < len(h)
+
+
 def test_progress_callback_reports_epochs():
     seen = []
     tr = Trainer([TrainConfig(hidden=(4,), epochs=30, seed=0)], xor_data())

@@ -169,6 +169,11 @@ def test_longer_runs_are_measured_at_their_end_only_with_the_numbers_of_the_defa
     for r, a in zip(longer.values(), again):
         assert r.metrics == a.metrics and all(torch.equal(r.state[k], a.state[k]) for k in r.state)
         assert r.history["test_loss"].notna().sum() == 1  # measured once, at the end
+        # its curve keeps one epoch in 2 (and the last), as the full run's: the run logged only those (log_every)
+        h = a.history
+        kept = h[(h.epoch % 2 == 0) | (h.index == len(h) - 1)].reset_index(drop=True)
+        assert r.history.epoch.tolist() == kept.epoch.tolist()
+        assert r.history.train_loss.tolist() == kept.train_loss.tolist()
     other = [c.replace(epochs=900) for c in (r.config for r in longer.values())]
-    key = merge_key([r.config for r in longer.values()], data, xor.RETRY_EVAL_EVERY)
-    assert merge_key(other, data, xor.RETRY_EVAL_EVERY) == key
+    key = merge_key([r.config for r in longer.values()], data, xor.RETRY_EVAL_EVERY, xor.RETRY_FACTOR)
+    assert merge_key(other, data, xor.RETRY_EVAL_EVERY, xor.RETRY_FACTOR) == key

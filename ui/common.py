@@ -247,7 +247,7 @@ def _mergeable(request: Any) -> bool:
     return bool(work.stacks) and not work.fits and all(s.data.tensor_bytes <= MERGE_DATA_BYTES for s in work.stacks)
 
 
-def _merge_hook(configs, data, progress, eval_every, deadline):
+def _merge_hook(configs, data, progress, eval_every, deadline, log_every=1):
     """The engine's merge point (every fit() asks it first): inside a merging door, join a batch of runs of
     one shape and return this visitor's results; else None (fit trains it here)."""
     if not (_DOOR.inside and _DOOR.merging) or _DOOR.slotted or not settings.merge_on():
@@ -264,7 +264,8 @@ def _merge_hook(configs, data, progress, eval_every, deadline):
             say.status(f"Training together with {others} other visitors' runs of this shape: each gets exactly "
                        "its own numbers.", "info", icon=":material/group:", where=box[0])
 
-    results, others = merge.merger().join(_DOOR.sid, configs, data, progress, eval_every, _DOOR.on_wait, on_start)
+    results, others = merge.merger().join(_DOOR.sid, configs, data, progress, eval_every, _DOOR.on_wait, on_start,
+                                          log_every)
     if box:
         box[0].empty()
     _DOOR.shared = max(_DOOR.shared, others)

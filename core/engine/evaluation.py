@@ -165,13 +165,18 @@ class Stopping:
             self.active = self.active & ~models
             self.stopped[models] = e
 
-    def check_divergence(self, epoch_loss: torch.Tensor, flat: torch.Tensor, e: int) -> None:
-        """Models whose epoch loss [K] is not finite stop as diverged (weights zeroed: no NaN in later sums)."""
-        if not bool(torch.isfinite(epoch_loss).all()):
-            newly = ~torch.isfinite(epoch_loss) & self.active
-            self.diverged |= newly
-            self.layout.select(flat, newly, 0.0)
-            self.stop(newly, e)
+    def check_divergence(self, epoch_loss: torch.Tensor, flat: torch.Tensor, e: int) -> bool:
+        """Models whose epoch loss [K] is not finite stop as diverged (weights zeroed: no NaN in later sums).
+        Returns whether any did."""
+        if math.isfinite(epoch_loss.sum().item()):  # one call, not three, for the usual epoch (a sum of finite
+            return False  # losses may overflow: then the exact test below decides)
+        newly = ~torch.isfinite(epoch_loss) & self.active
+        if not bool(newly.any()):
+            return False
+        self.diverged |= newly
+        self.layout.select(flat, newly, 0.0)
+        self.stop(newly, e)
+        return True
 
     def end(self, e: int) -> None:
         """Models whose own epochs end at e stop."""

@@ -27,7 +27,7 @@ from core.engine.trainer import ProgressFn, Trainer, default_eval_every
 
 def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | None = None,
         eval_every: int | None = None, deadline: float | None = None,
-        owners: Sequence[tuple[int, int]] | None = None) -> list[TrainResult]:
+        owners: Sequence[tuple[int, int]] | None = None, log_every: int = 1) -> list[TrainResult]:
     """Train every config to its own epochs; one result per config, in order.
 
     The run guard (:mod:`core.engine.guard`) sees every config once, before any weights exist:
@@ -49,7 +49,7 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
         raise ValueError("owners must cover every config once, in order")
     merged = len(owners) > 1
     for hook in _merge_point:
-        merged_results = None if merged else hook(configs, data, progress, eval_every, deadline)
+        merged_results = None if merged else hook(configs, data, progress, eval_every, deadline, log_every)
         if merged_results is not None:
             return merged_results
     plan = [_by_activation(part, configs) for part in merged_plan(configs, data, owners)] if merged else \
@@ -65,15 +65,16 @@ def fit(configs: Sequence[TrainConfig], data: Dataset, progress: ProgressFn | No
             tr.one_thread = merged
         parts = MergedParts(trainers, plan) if merged else None
         if parts is not None and len(trainers) == 1:
-            trainers[0].run_unguarded(None, parts.reports(progress)[0], eval_every, 0.25, deadline)
+            trainers[0].run_unguarded(None, parts.reports(progress)[0], eval_every, 0.25, deadline, log_every)
             parts.end(trainers[0])
         elif parts is not None:
-            _side_by_side(trainers, parts.reports(progress), eval_every, deadline, after=parts.end)
+            _side_by_side(trainers, parts.reports(progress), eval_every, deadline, after=parts.end,
+                          log_every=log_every)
         elif len(trainers) == 1:
-            trainers[0].run_unguarded(None, progress, eval_every, 0.25, deadline)
+            trainers[0].run_unguarded(None, progress, eval_every, 0.25, deadline, log_every)
         else:
             every = default_eval_every(configs) if eval_every is None else eval_every  # as one stack would
-            _side_by_side(trainers, [progress] + [None] * (len(trainers) - 1), every, deadline)
+            _side_by_side(trainers, [progress] + [None] * (len(trainers) - 1), every, deadline, log_every=log_every)
     if parts is not None:
         return parts.results()
     if len(trainers) == 1:
@@ -99,13 +100,13 @@ def _by_activation(part: list[int], configs: Sequence[TrainConfig]) -> list[int]
     return sorted(part, key=lambda k: first[configs[k].activation])
 
 
-MergePoint = Callable[[Sequence[TrainConfig], Dataset, "ProgressFn | None", "int | None", "float | None"],
+MergePoint = Callable[[Sequence[TrainConfig], Dataset, "ProgressFn | None", "int | None", "float | None", int],
                      "list[TrainResult] | None"]
 _merge_point: list[MergePoint] = []
 
 
 def set_merge_point(hook: MergePoint | None) -> None:
-    """Install ``hook(configs, data, progress, eval_every, deadline)``, asked first by every fit(): it may
+    """Install ``hook(configs, data, progress, eval_every, deadline, log_every)``, asked first by every fit(): it may
     train the request together with others of one shape (a shared server's merge, core.serve.merge) and
     return its results, or return None to let fit() train it here. None removes it."""
     _merge_point.clear()
@@ -114,7 +115,7 @@ def set_merge_point(hook: MergePoint | None) -> None:
 
 
 def _side_by_side(trainers: list[Trainer], reports: list[ProgressFn | None], eval_every: int | None,
-                  deadline: float | None, after: Callable[[Trainer], None] | None = None) -> None:
+                  deadline: float | None, after: Callable[[Trainer], None] | None = None, log_every: int = 1) -> None:
     """Train each stack on its own core (one thread each), with its own progress (``reports``); the first on
     this thread. ``after(trainer)`` on each one's thread when its run ends."""
     for tr in trainers:
@@ -122,7 +123,7 @@ def _side_by_side(trainers: list[Trainer], reports: list[ProgressFn | None], eva
 
     def train(tr: Trainer, report: ProgressFn | None) -> None:
         torch.set_num_threads(1)  # each stack on its own core
-        tr.run_unguarded(None, report, eval_every, 0.25, deadline)
+        tr.run_unguarded(None, report, eval_every, 0.25, deadline, log_every)
         if after is not None:
             after(tr)
 

@@ -59,6 +59,7 @@ class _Plan:
     N: int
     B: int
     eval_every: int
+    log_every: int  # a row is kept for an epoch not evaluated only every log_every epochs
     progress: ProgressFn | None
     report_seconds: float
     deadline: float | None
@@ -212,7 +213,8 @@ class Trainer(LeavingModels):
 
     # ---- the loop -------------------------------------------------------------------------------
     def run(self, epochs: int | None = None, progress: ProgressFn | None = None,
-            eval_every: int | None = None, report_seconds: float = 0.25, deadline: float | None = None) -> None:
+            eval_every: int | None = None, report_seconds: float = 0.25, deadline: float | None = None,
+            log_every: int = 1) -> None:
         """Train ``epochs`` more epochs (default: up to each model's own ``epochs``).
 
         Evaluates train/test(/val) metrics every ``eval_every`` epochs (default: about 200 points
@@ -221,15 +223,18 @@ class Trainer(LeavingModels):
         ``deadline`` (a ``time.monotonic()`` value): once it has passed, the run stops at the end of
         the epoch it is in, evaluates that epoch, and the models it stopped are marked cut short
         (``cut_short``; their results' ``extra["cut_short"]``; a run resumed after a cut may differ
-        from an uncut one when a helper drew masks ahead). Runs inside the run guard
-        (:mod:`core.engine.guard`: hosted mode's price check and the shared training queue).
+        from an uncut one when a helper drew masks ahead). ``log_every``: the history keeps an epoch that
+        was not evaluated only when it is a multiple of it (or a model diverged then); 1: every epoch.
+        Runs inside the run guard (:mod:`core.engine.guard`: hosted mode's price check and the shared
+        training queue).
         """
         with guarded(self.configs, self.data) as limit:
-            self.run_unguarded(epochs, progress, eval_every, report_seconds, deadline_within(limit, deadline))
+            self.run_unguarded(epochs, progress, eval_every, report_seconds, deadline_within(limit, deadline),
+                               log_every)
 
     def run_unguarded(self, epochs: int | None = None, progress: ProgressFn | None = None,
                       eval_every: int | None = None, report_seconds: float = 0.25,
-                      deadline: float | None = None) -> None:
+                      deadline: float | None = None, log_every: int = 1) -> None:
         """run() without entering the guard: for fit(), which holds it for all its stacks at once."""
         t0 = self._t_run = time.perf_counter()
         total = int(self.stopping.max_epochs.max())
@@ -237,7 +242,8 @@ class Trainer(LeavingModels):
         B = N if self.configs[0].batch_size <= 0 else min(self.configs[0].batch_size, N)
         plan = _Plan(target=total if epochs is None else min(total, self.epoch + epochs), total=total, N=N, B=B,
                      eval_every=default_eval_every(self.configs) if eval_every is None else eval_every,
-                     progress=progress, report_seconds=report_seconds, deadline=deadline)
+                     log_every=max(1, int(log_every)), progress=progress, report_seconds=report_seconds,
+                     deadline=deadline)
         self.cut_short = None
         self._schedule(eval_every, plan.target)
         step_flops = 0.0 if self.one_thread else 6 * self.K * B * _row_macs(self.stack)
@@ -296,7 +302,7 @@ class Trainer(LeavingModels):
                 take = ahead.next if ahead else self.dropout.epoch_draws(plan.N, plan.B, plan.shuffle).__next__
                 epoch_loss = self._train_epoch(take, plan)
                 cut = plan.deadline is not None and self.epoch < plan.target and time.monotonic() >= plan.deadline
-                self._after_epoch(epoch_loss, plan.eval_every, self.epoch if cut else plan.target)
+                self._after_epoch(epoch_loss, plan.eval_every, self.epoch if cut else plan.target, plan.log_every)
                 if plan.progress is not None and (time.perf_counter() - last_report > plan.report_seconds):
                     last_report = time.perf_counter()
                     plan.progress(self.epoch, plan.total, self)
@@ -367,7 +373,7 @@ class Trainer(LeavingModels):
         torch.index_select(y, 0, rows, out=w.y.view(-1))
         return w.x, w.y
 
-    def _after_epoch(self, epoch_loss: torch.Tensor, eval_every: int, target: int) -> None:
+    def _after_epoch(self, epoch_loss: torch.Tensor, eval_every: int, target: int, log_every: int = 1) -> None:
         """Record epoch self.epoch: divergence, its row of metrics, early stopping, models that end.
 
         With a helper thread the evaluation runs on a copy of the weights while the next epoch
@@ -378,7 +384,7 @@ class Trainer(LeavingModels):
         """
         self._settle()  # the previous epoch's evaluation first: decisions stay in epoch order
         e, st = self.epoch, self.stopping
-        st.check_divergence(epoch_loss, self.stack.flat, e)
+        diverged = st.check_divergence(epoch_loss, self.stack.flat, e)
         row: dict[str, Any] = {"epoch": e, "train_loss": epoch_loss}
         ending = e in st.end_epochs
         active = st.active  # who was training at this epoch (before the models that end now stop)
@@ -390,7 +396,8 @@ class Trainer(LeavingModels):
         if not (e % eval_every == 0 or e == target or st.watch or ending) and not self.merged or \
                 due is not None and not bool(due.any()):
             row.pop("_due", None)
-            self.log.rows.append(row)
+            if e % log_every == 0 or diverged:  # a diverged model's history ends at its last epoch
+                self.log.rows.append(row)
         elif self.evaluator.helper and e != target:
             self.evaluator.defer(row, active, e)
         else:

@@ -75,12 +75,12 @@ def mergeable(configs: Sequence[Any], data: Any) -> bool:
     return bool(configs) and not is_cnn(configs[0]) and stacks_exactly(configs, data.task)
 
 
-def merge_key(configs: Sequence[Any], data: Any, eval_every: int | None) -> tuple:
+def merge_key(configs: Sequence[Any], data: Any, eval_every: int | None, log_every: int = 1) -> tuple:
     """What requests must share to train as one stack: every field but the per-model ones, the config's
     type, the data's contents and the evaluation schedule asked for."""
     c = configs[0]
     shared = tuple((f.name, getattr(c, f.name)) for f in dataclasses.fields(c) if f.name not in PER_MODEL)
-    return (type(c).__qualname__, shared, data_fingerprint(data), eval_every)
+    return (type(c).__qualname__, shared, data_fingerprint(data), eval_every, log_every)
 
 
 @dataclass(eq=False)
@@ -166,11 +166,11 @@ class Merger:
 
     def join(self, session: str, configs: Sequence[Any], data: Any, progress: Callable | None = None,
              eval_every: int | None = None, on_wait: WaitFn | None = None,
-             on_start: Callable[[int], None] | None = None) -> tuple[list, int]:
+             on_start: Callable[[int], None] | None = None, log_every: int = 1) -> tuple[list, int]:
         """Train ``configs`` (one visitor's stack) in a batch with others of its key: (results, other
         visitors it trained with). ``on_wait(ahead, running)`` while the batch waits (it may raise to
         leave), ``on_start(others)`` when it starts; ``progress`` as fit's, with this visitor's models."""
-        key = merge_key(configs, data, eval_every)
+        key = merge_key(configs, data, eval_every, log_every)
         me = _Member(session, tuple(configs), progress)
         with self._cond:
             batch = self._place(key, me, data, eval_every)
@@ -389,10 +389,10 @@ class Merger:
         pool = self._pool()
         if pool is None:
             results = fit(configs, batch.data, progress=progress, eval_every=batch.eval_every, deadline=deadline,
-                          owners=owners)
+                          owners=owners, log_every=batch.key[-1])
         else:  # in a worker process, off this server's Python lock; ``trainer`` is then its RemoteTrainer
             results = pool.fit(configs, batch.data, progress, batch.eval_every, deadline, owners,
-                               data_key=batch.key[2], report=REPORT_SECONDS)
+                               data_key=batch.key[2], report=REPORT_SECONDS, log_every=batch.key[-1])
         batch.seconds = time.perf_counter() - t0
         with self._cond:
             for m in members:
@@ -416,11 +416,11 @@ def in_batch_thread() -> bool:
 def hook(merger_: Merger, session: Callable[[], str | None]) -> Callable:
     """A merge point for core.engine.fitting.set_merge_point: every fit() of a thread whose ``session()``
     is not None (a visitor's) and that can merge joins a batch of ``merger_``; others train as they are."""
-    def merge_point(configs, data, progress, eval_every, deadline):
+    def merge_point(configs, data, progress, eval_every, deadline, log_every=1):
         sid = session()
         if sid is None or in_batch_thread() or not mergeable(configs, data):
             return None
-        return merger_.join(sid, configs, data, progress, eval_every)[0]
+        return merger_.join(sid, configs, data, progress, eval_every, log_every=log_every)[0]
     return merge_point
 
 

@@ -127,7 +127,7 @@ def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> 
 
     try:
         results = fit(job["configs"], data, progress=progress, eval_every=job["eval_every"], deadline=deadline,
-                      owners=owners)
+                      owners=owners, log_every=job.get("log_every", 1))
         rest = {(lo, hi): results[lo:hi] for lo, hi in owners if (lo, hi) not in sent}
         msg = _dumps(("done", jid, rest))
     except BaseException as e:  # noqa: BLE001 - sent back, raised to every visitor of the run
@@ -265,7 +265,7 @@ class Pool:
     def fit(self, configs: Sequence[Any], data: Any, progress: Callable | None = None,
             eval_every: int | None = None, deadline: float | None = None,
             owners: Sequence[tuple[int, int]] | None = None, data_key: str | None = None,
-            report: float = 0.25) -> list:
+            report: float = 0.25, log_every: int = 1) -> list:
         """core.engine.fit in a worker (``progress`` gets a :class:`RemoteTrainer`); here when none is free.
 
         ``deadline``: ``time.monotonic()`` seconds, sent as the seconds left. ``data_key``: what identifies
@@ -277,7 +277,7 @@ class Pool:
         if w is not None:
             keep = data_key is not None and w.data_key == data_key
             job = {"id": jid, "configs": list(configs), "data": None if keep else data, "data_key": data_key,
-                   "eval_every": eval_every, "owners": owners, "report": report,
+                   "eval_every": eval_every, "log_every": log_every, "owners": owners, "report": report,
                    "seconds_left": None if deadline is None else max(0.0, deadline - time.monotonic())}
             try:
                 payload = _dumps(("job", job))
@@ -288,7 +288,7 @@ class Pool:
             from core.engine import fit
 
             self.here += 1
-            return fit(configs, data, progress=progress, eval_every=eval_every, deadline=deadline, owners=owners)
+            return fit(configs, data, progress, eval_every, deadline, owners, log_every)
         w.data_key = data_key
         stuck_at = None if deadline is None else deadline + GRACE
         try:

@@ -258,7 +258,7 @@ def retry_longer(cfg: SeedStudyConfig, results: list[TrainResult],
         return {}
     X, y = datasets.gate("XOR")
     cfgs = [results[i].config.as_train(epochs=results[i].config.epochs * factor) for i in failed]
-    longer = fit(cfgs, datasets.make_dataset(X, y, task="binary"), eval_every=RETRY_EVAL_EVERY)
+    longer = fit(cfgs, datasets.make_dataset(X, y, task="binary"), eval_every=RETRY_EVAL_EVERY, log_every=factor)
     for r in longer:
         h = r.history_columns()
         n = len(h["epoch"])
