@@ -227,3 +227,36 @@ def test_altair_builds_its_schema_table_once_and_the_charts_are_unchanged(monkey
     assert spec["encoding"]["x"] == {"field": "epoch", "type": "quantitative"}
     assert spec["encoding"]["color"] == {"field": "model", "type": "nominal"}
     assert type(alt.X.from_dict({"field": "epoch", "type": "quantitative"})) is alt.X
+
+
+def test_a_chart_spec_is_validated_once_per_shape_and_an_invalid_one_still_raises(monkeypatch):
+    import hashlib
+
+    import altair as alt
+    import pytest
+    from altair.utils import schemapi
+
+    import core.plotting  # noqa: F401 - installs the once-per-shape validation
+
+    calls = []
+    real = schemapi.validate_jsonschema
+    monkeypatch.setattr(schemapi, "validate_jsonschema", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # as Streamlit does: each data frame becomes a dataset named by its contents, sent apart from the spec
+    alt.data_transformers.register(
+        "by_name", lambda d, **_: {"name": hashlib.md5(d.to_json().encode()).hexdigest()})
+    df = pd.DataFrame({"x": [1, 2], "y": [3, 4]})
+
+    def drawn(title, data=df, mark="line"):
+        chart = getattr(alt.Chart(data, title=title), f"mark_{mark}")().encode(x="x:Q", y="y:Q")
+        n = len(calls)
+        with alt.data_transformers.enable("by_name"):
+            chart.to_dict()
+        return len(calls) - n  # top-level validations this drawing made
+
+    assert drawn("a chart title no one drew before 41") == 1
+    assert drawn("another title 42", df.assign(y=[5, 6])) == 0  # other data (name) and title: the same shape
+    assert drawn("a title", mark="point") == 1  # another shape: validated
+    bad = alt.Chart(df, title="a chart title no one drew before 41").mark_line().encode(x="x:Q", y="y:Q")
+    bad.mark = {"type": "no-such-mark"}
+    with alt.data_transformers.enable("by_name"), pytest.raises(schemapi.SchemaValidationError):
+        bad.to_dict()
