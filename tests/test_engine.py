@@ -122,6 +122,16 @@ def test_manual_backprop_equals_autograd(act, task):
     torch.testing.assert_close(tr.stack.grad, grad_a, atol=1e-6, rtol=1e-4)
 
 
+def test_a_one_unit_layers_backward_multiply_has_the_bits_of_bmm():
+    """backprop.Backprop._backward multiplies dz [K, B, 1] by W [K, 1, H] instead of a bmm of inner size 1:
+    the same numbers (one rounded product each), checked over wide exponents and tiny values."""
+    g = torch.Generator().manual_seed(0)
+    for K, B, H in ((1, 4, 4), (100, 4, 4), (561, 32, 17), (3000, 4, 2)):
+        dz = torch.randn(K, B, 1, generator=g) * torch.rand(K, B, 1, generator=g) ** 8
+        W = torch.randn(K, 1, H, generator=g) * 10.0 ** torch.randint(-20, 20, (K, 1, H), generator=g)
+        assert torch.equal(torch.mul(dz, W), torch.bmm(dz, W))
+
+
 def test_manual_backprop_equals_autograd_for_a_mixed_stack_with_dropout():
     """Activation groups work on fixed views of reused buffers; dropout masks come from each model's generator."""
     torch.manual_seed(1)
