@@ -1,5 +1,6 @@
 """python -m core.predict: output format, bad files, exit status."""
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -126,7 +127,7 @@ def test_cli_without_flags_reads_with_the_reader_that_reads_the_held_out_digits_
     monkeypatch.setattr(digits, "default_config", lambda dataset="digits": tiny if dataset == "mnist" else TINY)
     if built_in_reads == "worse":  # a built-in reader whose recorded held-out accuracy is below the tiny model's
         weak = reader.shipped_reader()
-        weak = type(weak)(**{**weak.__dict__, "extra": {**weak.extra, "sample_test_acc": 0.5}})
+        weak = dataclasses.replace(weak, extra={**weak.extra, "sample_test_acc": 0.5})
         monkeypatch.setattr(reader, "_SHIPPED", {"r": weak})
     seven = tmp_path / "seven.png"
     im = Image.new("L", (280, 280), 255)
