@@ -41,7 +41,11 @@ class LeavingModels:
 
     def _compact(self) -> None:
         """Models that stopped leave: their results are made now, the rest train on as a smaller stack."""
-        off = int((~self.stopping.active).sum())
+        mask = self.stopping.active  # replaced, never edited, when a model stops: a mask seen is decided
+        if mask is self._compact_seen:
+            return
+        self._compact_seen = mask
+        off = int((~mask).sum())
         if off == 0 or off == self.K or (off < 4 and off < self.COMPACT_SHARE * self.K):
             return
         self._settle()  # a pending evaluation's decisions first
