@@ -219,13 +219,18 @@ def encode_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tens
         for col, a in history.items():
             a = np.ascontiguousarray(a if a.dtype == np.float32 else a.astype(np.float64))  # float32 as trained
             tensors[f"{i}/hist/{col}"] = torch.from_numpy(a if a.flags.writeable else a.copy())  # a frame's: read-only
-        items.append({
-            "config": r.config.to_dict(), "config_class": type(r.config).__name__,
-            "columns": list(history), "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out,
-            "stopped_epoch": r.stopped_epoch, "best_epoch": r.best_epoch, "diverged": r.diverged,
-            "seconds": r.seconds, "extra": {k: v for k, v in r.extra.items() if not str(k).startswith("_")},
-        })
+        items.append(_item(r, list(history)))
     return tensors, {"results": items}
+
+
+def _item(r: TrainResult, columns: list[str]) -> dict[str, Any]:
+    """A result's JSON part (both layouts): config, history column names, metrics and the rest."""
+    return {
+        "config": r.config.to_dict(), "config_class": type(r.config).__name__,
+        "columns": columns, "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out,
+        "stopped_epoch": r.stopped_epoch, "best_epoch": r.best_epoch, "diverged": r.diverged,
+        "seconds": r.seconds, "extra": {k: v for k, v in r.extra.items() if not str(k).startswith("_")},
+    }
 
 
 def _result(item: dict[str, Any], state: dict[str, torch.Tensor], hist: dict[str, np.ndarray],
@@ -279,15 +284,8 @@ def pack_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tensor
         dtype = arrays[0].dtype if len({a.dtype for a in arrays}) == 1 and arrays[0].dtype in (
             np.float32, np.float64, np.int64) else np.float64
         tensors[f"hist/{c}"] = torch.from_numpy(np.concatenate([a.astype(dtype, copy=False) for a in arrays]))
-    items = []
-    for r, st, h in zip(results, states, hists):
-        items.append({
-            "config": r.config.to_dict(), "config_class": type(r.config).__name__, "columns": cols,
-            "rows": len(h[cols[0]]) if cols else 0, "state": [[name, list(t.shape)] for name, t in st],
-            "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out, "stopped_epoch": r.stopped_epoch,
-            "best_epoch": r.best_epoch, "diverged": r.diverged, "seconds": r.seconds,
-            "extra": {k: v for k, v in r.extra.items() if not str(k).startswith("_")},
-        })
+    items = [{**_item(r, cols), "rows": len(h[cols[0]]) if cols else 0,
+              "state": [[name, list(t.shape)] for name, t in st]} for r, st, h in zip(results, states, hists)]
     return tensors, {"layout": PACKED, "results": items}
 
 
