@@ -13,6 +13,7 @@ from core.engine.evaluation import Evaluator
 from core.engine.optim import Optimizer
 from core.engine.results import TrainResult, collect
 from core.engine.stack import Stack
+from core.engine.twins import trim_columns
 
 
 class LeavingModels:
@@ -35,7 +36,10 @@ class LeavingModels:
         end = max(self._raw[i][0] for i in ids)
         for i in ids:
             self._done[i].stopped_epoch, self._done[i].best_epoch = self._raw[i][0] or end, self._raw[i][1] or end
-        return [self._done[i] for i in ids]
+        out = [self._done[i] for i in ids]
+        if self.merged:
+            trim_columns(out)
+        return out
 
     COMPACT_SHARE = 0.125  # leave when this share of the stack (or 4 models) has stopped
 
@@ -58,14 +62,12 @@ class LeavingModels:
         self._share_s, self._mark = share, self.elapsed()
         done = self._subset(gone)
         for p, r in zip(gone, collect(done)):
-            i = self.ids[p]
-            self._done[i] = r
-            self._raw[i] = (int(self.stopping.stopped[p]), int(self.stopping.best_epoch[p]))
+            self._done.update(self._leave(p, r, (int(self.stopping.stopped[p]), int(self.stopping.best_epoch[p]))))
         new = self._subset(keep)
         helper = self.evaluator.helper
         self.evaluator.stop_helper()
         for name in ("configs", "stack", "dropout", "backprop", "optim", "evaluator", "stopping", "log", "alone",
-                     "ids"):
+                     "ids", "members", "_ends"):
             setattr(self, name, getattr(new, name))
         if helper:
             self.evaluator.start_helper()
@@ -87,4 +89,6 @@ class LeavingModels:
         new.log = self.log.subset(keep)
         new.alone = [self.alone[p] for p in keep]
         new.ids = [self.ids[p] for p in keep]
+        new.members = [self.members[p] for p in keep]
+        new._ends = new._twin_ends()
         return new

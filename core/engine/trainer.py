@@ -33,6 +33,7 @@ from core.engine.leaving import LeavingModels
 from core.engine.optim import Optimizer
 from core.engine.results import EpochLog, TrainResult, collect
 from core.engine.stack import Layers, Stack
+from core.engine.twins import TwinRows, group, row_config, trim_columns
 
 HELPER_FLOPS = 3e8  # evaluation work (matmul FLOPs) below which a helper thread costs more than it saves
 HELPER_DRAWS = 10_000  # dropout draws per step (about 40 us) below which drawing ahead does not pay
@@ -69,7 +70,7 @@ class _Plan:
         return self.B < self.N
 
 
-class Trainer(LeavingModels):
+class Trainer(LeavingModels, TwinRows):
     """Train a stack of K compatible MLPs (or CNNs, :mod:`core.engine.conv`) together; resumable (``run``
     continues where it stopped).
 
@@ -81,7 +82,12 @@ class Trainer(LeavingModels):
     def __init__(self, configs: Sequence[TrainConfig], data: Dataset,
                  alone: Sequence[tuple[TrainConfig, ...]] | None = None) -> None:
         check_stack(configs)
-        self.configs = list(configs)
+        self.inputs = list(configs)  # the models asked for; a merged run trains twins (core.engine.twins) as one row
+        whole = tuple(self.inputs)
+        self.alone_all: list[tuple[TrainConfig, ...]] = list(alone) if alone is not None else [whole] * len(configs)
+        self.members = group(self.inputs, self.alone_all)  # per row of the stack: the input models it holds
+        self.configs = [row_config(self.inputs, m) for m in self.members]
+        configs = self.configs
         self.data = data
         self.stack = ConvStack(configs, data) if is_cnn(configs[0]) else Stack(configs, data)
         self.dropout = Dropout(configs, self.stack.hidden_widths)
@@ -101,15 +107,15 @@ class Trainer(LeavingModels):
         self.cut_short: torch.Tensor | None = None  # [K]: models the last run's deadline stopped
         # each model's own stack: the configs it would train with alone (its evaluation schedule and early
         # stopping follow that stack's, so a model merged with others' ends exactly as it would alone)
-        whole = tuple(self.configs)
-        self.alone: list[tuple[TrainConfig, ...]] = list(alone) if alone is not None else [whole] * len(configs)
+        self.alone = [self.alone_all[m[-1]] for m in self.members]  # per row: the request of its longest member
         watch = {id(a): any(c.patience for c in a) for a in {id(a): a for a in self.alone}.values()}
         self.stopping.watching = torch.tensor([watch[id(a)] for a in self.alone])
         self.compact = False  # models that stop leave the stack (fit() sets it; a stopped model costs nothing)
         self.one_thread = False  # train on one thread (a merged run: its numbers are then those of a run alone)
-        self.alone_all = list(self.alone)
-        self.merged = len({id(a) for a in self.alone}) > 1  # models of several stacks (several visitors')
-        self.ids = list(range(len(configs)))  # the original index of each model now in the stack
+        self.merged = len({id(a) for a in self.alone_all}) > 1  # models of several stacks (several visitors')
+        self.ids = [m[0] for m in self.members]  # the original index of each row now in the stack (its first)
+        self._ends = self._twin_ends()  # epochs at which a twin leaves a row that trains on
+        self._log_every = 1
         self._done: dict[int, TrainResult] = {}  # models that left the stack: original index -> result
         self._raw: dict[int, tuple[int, int]] = {}  # their (stopped, best) epochs as recorded
         # (stopping.active as last read, whether any model in it trains): the mask is replaced, never edited, when
@@ -194,17 +200,19 @@ class Trainer(LeavingModels):
 
         Rows after a model stopped are dropped; epochs that were not evaluated have NaN metrics.
         """
-        if k is not None and self._done:
+        if k is not None:
             if k in self._done:
                 return self._done[k].history
-            k = self.ids.index(k)
+            k = self._position(k)
         return self.log.frame(self.stopping.stopped, k)
 
     def results(self) -> list[TrainResult]:
         """One :class:`TrainResult` per model, in config order; early-stopped models get their best weights."""
         st = self.stopping
-        raw = {**self._raw, **{i: (int(st.stopped[p]), int(st.best_epoch[p])) for p, i in enumerate(self.ids)}}
-        results = {**self._done, **dict(zip(self.ids, collect(self)))}
+        results = dict(self._done)
+        for p, r in enumerate(collect(self)):
+            results.update(self._leave(p, r, (int(st.stopped[p]), int(st.best_epoch[p]))))
+        raw = self._raw
         # a run alone ends when its last model stops: epochs not recorded (0) are read as that epoch
         ends: dict[int, int | None] = {}
         for i, a in enumerate(self.alone_all):
@@ -213,6 +221,9 @@ class Trainer(LeavingModels):
         for i, a in enumerate(self.alone_all):
             end = ends[id(a)] or self.epoch
             results[i].stopped_epoch, results[i].best_epoch = raw[i][0] or end, raw[i][1] or end
+        if self.merged:
+            for a in {id(a): a for a in self.alone_all}.values():
+                trim_columns([results[i] for i, b in enumerate(self.alone_all) if b is a])
         return [results[i] for i in range(len(results))]
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -249,6 +260,7 @@ class Trainer(LeavingModels):
                      log_every=max(1, int(log_every)), progress=progress, report_seconds=report_seconds,
                      deadline=deadline)
         self.cut_short = None
+        self._log_every = plan.log_every
         self._schedule(eval_every, plan.target)
         step_flops = 0.0 if self.one_thread else 6 * self.K * B * _row_macs(self.stack)
         with cores.training_threads(step_flops) as spare_core:
@@ -264,7 +276,7 @@ class Trainer(LeavingModels):
         merged run of thousands of epochs asked each epoch in Python: a fifth of its time)."""
         sched = {id(a): (default_eval_every(a) if eval_every is None else eval_every, max(c.epochs for c in a),
                          {c.epochs for c in a}, any(c.patience for c in a))
-                 for a in {id(a): a for a in self.alone}.values()}  # once per stack alone, not per model
+                 for a in {id(a): a for a in self.alone_all}.values()}  # once per stack alone, not per model
         self._sched, self._due_target, self._due_seen = sched, target, {}
         if not self.merged:
             return
@@ -286,15 +298,15 @@ class Trainer(LeavingModels):
         hit = self._due_seen.get(key)
         if hit is None or hit[0] is not self.alone:
             index = {k: g for g, k in enumerate(self._sched)}
-            hit = self._due_seen[key] = (self.alone, torch.from_numpy(row[[index[id(a)] for a in self.alone]]))
+            hit = self._due_seen[key] = (self.alone, self._rows_due(row, index))
         return hit[1]
 
     def _due_slow(self, e: int, target: int) -> torch.Tensor | None:
-        due = {key: e % every == 0 or e == min(last, target) or watch or e in ends
-               for key, (every, last, ends, watch) in self._sched.items()}
-        if all(due.values()):
+        due = np.array([e % every == 0 or e == min(last, target) or watch or e in ends
+                        for every, last, ends, watch in self._sched.values()])
+        if due.all():
             return None
-        return torch.tensor([due[id(a)] for a in self.alone])
+        return self._rows_due(due, {k: g for g, k in enumerate(self._sched)})
 
     def _loop(self, plan: _Plan, spare_core: bool) -> None:
         """Epochs until the plan's target, every model stopped, a cancel or the deadline."""
@@ -307,6 +319,8 @@ class Trainer(LeavingModels):
                 epoch_loss = self._train_epoch(take, plan)
                 cut = plan.deadline is not None and self.epoch < plan.target and time.monotonic() >= plan.deadline
                 self._after_epoch(epoch_loss, plan.eval_every, self.epoch if cut else plan.target, plan.log_every)
+                if self.epoch in self._ends:
+                    self._members_end(self.epoch)
                 if plan.progress is not None and (time.perf_counter() - last_report > plan.report_seconds):
                     last_report = time.perf_counter()
                     plan.progress(self.epoch, plan.total, self)
