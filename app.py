@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import settings
+from core.serve.memory import freeze_startup_heap
 from ui.common import apply_secrets, install_run_guard
 from ui.hardening import install as guard_backmsgs
 from ui.uploads import enforce_server_limit
@@ -53,3 +54,4 @@ page = st.navigation(pages)
 if page.url_path not in ("", "home"):
     install_run_guard()  # hosted mode: every training run is priced, checked and queued
 page.run()
+freeze_startup_heap()  # once, after the first page that loaded torch: the collector stops walking start-up's objects

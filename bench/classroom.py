@@ -30,7 +30,10 @@ process tree (RSS, sampled every 0.1 s); refused/errors = visitors shown an erro
 no result; cores used = the server's CPU seconds over the row's wall time (below the cores: it waited,
 or other work on the machine had them); load = the machine's 1-minute load average as the row began.
 Per class, the floor without merging: one visitor's time alone (the median link) plus the class's train
-CPU-s over the cores, as a ratio to the time alone: what a perfect queue would give the last visitor.
+CPU-s over the cores, as a ratio to the time alone: what a perfect queue would give the last visitor. And
+the pages' floor, which merging cannot lower: alone plus N - 1 times a page's CPU-s (the link served from the
+cache: the script, its charts and tables), since every visitor's script runs on the server's one Python lock,
+so the last visitor's page waits for the others' even if training cost nothing.
 
 Last line (the largest N, merging on):
 ``visitors=<N> xor_p95_vs_alone=<x> digits_p95_vs_alone=<y> merged=<share> peak_mb=<mb>``.
@@ -115,9 +118,10 @@ def stored(data: Path) -> int:
     return len(list((data / "cache").glob("*.safetensors")))
 
 
-def alone(k: Klass, n: int, timeout: float) -> tuple[list[float], list[float]]:
-    """Each of the first n links alone on an idle server: (seconds to result, train CPU-s) per link."""
-    secs, cpu = [], []
+def alone(k: Klass, n: int, timeout: float) -> tuple[list[float], list[float], list[float]]:
+    """Each of the first n links alone on an idle server: (seconds to result, train CPU-s, page CPU-s) per link
+    (page CPU-s: the server's CPU seconds for the link served from the cache)."""
+    secs, cpu, page = [], [], []
     with server(k, False, timeout) as (pid, url, _):
         for i in range(n):
             c0 = _proc.cpu_seconds(pid)
@@ -129,7 +133,8 @@ def alone(k: Klass, n: int, timeout: float) -> tuple[list[float], list[float]]:
                 raise RuntimeError(f"{k.page}?{k.link(i)} alone failed: {v.errors or hit.errors}")
             secs.append(v.done_s)
             cpu.append(max(0.0, (c1 - c0) - (c2 - c1)))
-    return secs, cpu
+            page.append(c2 - c1)
+    return secs, cpu, page
 
 
 async def _class(url: str, k: Klass, n: int, timeout: float) -> list[Visit]:
@@ -274,15 +279,17 @@ def main() -> None:
                     f"{chosen[0].name}: a class of 10, {a.browser or 3} in chromium (texts the simulation saw)"))
         return
     for k in chosen:
-        solo, cpu = alone(k, max(ns), a.timeout)
-        t1 = statistics.median(solo)
+        solo, cpu, page = alone(k, max(ns), a.timeout)
+        t1, p1 = statistics.median(solo), statistics.median(page)
         print(f"{k.name} alone: median {t1:.2f} s, train CPU-s per link {statistics.median(cpu):.2f} "
               f"(sum of {len(cpu)}: {sum(cpu):.1f})", flush=True)
         for n in ns:
             floor = t1 + sum(cpu[:n]) / cores()
+            pages = t1 + (n - 1) * p1
             floors.append({"class": k.name, "N": n, "alone s (median)": f"{t1:.2f}",
                            "train CPU-s": f"{sum(cpu[:n]):.1f}", "floor s": f"{floor:.1f}",
-                           "floor vs alone": f"{floor / t1:.2f}"})
+                           "floor vs alone": f"{floor / t1:.2f}", "page CPU-s": f"{p1:.3f}",
+                           "pages floor s": f"{pages:.1f}", "pages floor vs alone": f"{pages / t1:.2f}"})
             for m in merges:  # off and on side by side, each on a fresh server
                 r, visits = row(k, n, m, solo, a.timeout)
                 rows.append(r)
@@ -294,7 +301,9 @@ def main() -> None:
     print()
     print(table(rows, f"Classroom on a {cores()}-core hosted server (time to result / the link alone)"))
     print()
-    print(table(floors, "Floor without merging: alone + the class's train CPU-s / cores"))
+    print(table(floors, "Floor without merging: alone + the class's train CPU-s / cores; with merging, the pages' "
+                        "floor: alone + (N - 1) x a page's CPU-s (every visitor's page runs on the server's one "
+                        "Python lock)"))
     if a.browser:
         print()
         print(table(browser_check(ks[chosen[0].name], 10, a.browser, a.timeout, shots),

@@ -740,3 +740,26 @@ def test_a_hosted_read_tab_never_names_the_servers_mnist_folder(monkeypatch, tmp
         assert not at.exception, [e.value for e in at.exception]
         said = " ".join(str(i.value) for i in at.info)
         assert "first 2,000 training digits of MNIST" in said and (secret in said) == shown
+
+
+def test_the_server_freezes_its_start_up_heap_once_and_only_with_torch_loaded(monkeypatch):
+    """app.py calls freeze_startup_heap() after each run: the first with torch loaded moves the objects alive
+    out of the cyclic collector's walks; later calls do nothing."""
+    import gc
+    import sys
+
+    import torch  # noqa: F401  (loaded, as after any training page)
+
+    from core.serve import memory
+
+    monkeypatch.setattr(memory, "_frozen", False)
+    monkeypatch.delitem(sys.modules, "torch")
+    assert memory.freeze_startup_heap() is False and not memory._frozen
+    monkeypatch.undo()
+    monkeypatch.setattr(memory, "_frozen", False)
+    try:
+        assert memory.freeze_startup_heap() is True
+        assert gc.get_freeze_count() > 10_000
+        assert memory.freeze_startup_heap() is False
+    finally:
+        gc.unfreeze()
