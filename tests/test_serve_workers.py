@@ -78,6 +78,7 @@ def test_a_merged_batch_of_three_visitors_in_a_worker_gives_each_its_digest_alon
         try:
             res, others = m.join(f"v{i}", reqs[i], data, progress=progress)
             events.append(("done", i, None))
+            assert all(r.config is c for r, c in zip(res, reqs[i]))  # the server's configs, not rebuilt copies
             out[i] = (digest(res), others, seen)
         except BaseException as e:  # noqa: BLE001
             errors.append(e)
@@ -216,3 +217,19 @@ def test_a_job_that_does_not_pickle_trains_here_and_a_raising_callback_leaves_th
         pool.fit(stack(100_000), data, raising)
     req, before = stack(300), pool.in_workers
     assert digest(pool.fit(req, data)) == digest(fit(req, data)) and pool.in_workers == before + 1
+
+
+def test_results_cross_the_socket_as_a_few_arrays_without_their_configs(data):
+    """What a worker sends for an owner: the cache's packed layout (one weights tensor, a tensor per history
+    column) with no config in it; read back with the server's configs, every number is the same."""
+    from core.serve.cache import PACKED, decode_results, pack_results
+
+    configs = stack(300)
+    res = fit(configs, data)
+    tensors, meta = pack_results(res, configs=False)
+    assert meta["layout"] == PACKED and len(tensors) <= 1 + len(res[0].history.columns)
+    assert all("config" not in item for item in meta["results"])
+    back = decode_results(tensors, meta, configs=configs)
+    assert digest(back) == digest(res) and all(b.config is c for b, c in zip(back, configs))
+    with pytest.raises(ValueError):
+        decode_results(tensors, meta, configs=configs[:-1])

@@ -234,15 +234,17 @@ def _item(r: TrainResult, columns: list[str]) -> dict[str, Any]:
 
 
 def _result(item: dict[str, Any], state: dict[str, torch.Tensor], hist: dict[str, np.ndarray],
-            types: dict[str, type[TrainConfig]]) -> TrainResult:
-    """One TrainResult from its JSON item, its state and its history's columns (a frame when first read)."""
-    cls = types.get(item["config_class"], TrainConfig)
-    fields = set(cls.__dataclass_fields__)
-    cfg_dict = {k: tuple(v) if isinstance(v, list) else v for k, v in item["config"].items() if k in fields}
+            types: dict[str, type[TrainConfig]], config: TrainConfig | None = None) -> TrainResult:
+    """One TrainResult from its JSON item, its state and its history's columns (a frame when first read);
+    ``config``: the config it was trained from, when the reader has it (else rebuilt from the item)."""
+    if config is None:
+        cls = types.get(item["config_class"], TrainConfig)
+        fields = set(cls.__dataclass_fields__)
+        config = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in item["config"].items() if k in fields})
     if "epoch" in hist:
         hist["epoch"] = hist["epoch"].astype(np.int64)
     return TrainResult(
-        config=cls(**cfg_dict), history=hist, metrics=item["metrics"], state=state,  # type: ignore[arg-type]
+        config=config, history=hist, metrics=item["metrics"], state=state,  # type: ignore[arg-type]
         n_in=item["n_in"], n_out=item["n_out"], stopped_epoch=item["stopped_epoch"],
         best_epoch=item["best_epoch"], diverged=item["diverged"], seconds=item["seconds"],
         extra=item.get("extra", {}),
@@ -250,34 +252,41 @@ def _result(item: dict[str, Any], state: dict[str, torch.Tensor], hist: dict[str
 
 
 def decode_results(tensors: dict[str, torch.Tensor], meta: dict[str, Any],
-                   config_types: Sequence[type[TrainConfig]] = ()) -> list[TrainResult]:
+                   config_types: Sequence[type[TrainConfig]] = (),
+                   configs: Sequence[TrainConfig] | None = None) -> list[TrainResult]:
     """Inverse of :func:`encode_results` (and of :func:`pack_results`); configs are rebuilt as TrainConfig
-    (or a listed subclass)."""
+    (or a listed subclass), or taken from ``configs`` (one per result, in order) when the reader has them."""
     types = {t.__name__: t for t in (TrainConfig, *config_types)}
+    if configs is not None and len(configs) != len(meta["results"]):
+        raise ValueError("one config per result")
     if meta.get("layout") == PACKED:
-        return _unpack(tensors, meta, types)
+        return _unpack(tensors, meta, types, configs)
     out = []
     for i, item in enumerate(meta["results"]):
         prefix = f"{i}/state/"
         state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
         hist = {c: tensors[f"{i}/hist/{c}"].numpy() for c in item["columns"]}
-        out.append(_result(item, state, hist, types))
+        out.append(_result(item, state, hist, types, None if configs is None else configs[i]))
     return out
 
 
 PACKED = "packed-1"  # the cache's layout: every result's weights in one tensor, each history column in one
 
 
-def pack_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def pack_results(results: Sequence[TrainResult],
+                 configs: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """TrainResults -> a few tensors + JSON meta, the result cache's layout. A tensor per array (the model
     file's layout, :func:`encode_results`) cost 25 us each of Python to write and as much to read: 100 XOR
     results are 1,000 arrays, 18 ms a write, on the server's one lock while a class waits. Results of
-    other layouts (not all float32 weights, not one set of history columns) are stored that way still."""
+    other layouts (not all float32 weights, not one set of history columns) are stored that way still.
+    ``configs=False`` leaves the configs out, for a reader that has them (a training worker's results to the
+    server, :mod:`core.serve.workers`: pickled whole, 3,000 XOR results were 96 MB and 0.7-0.9 s to unpickle
+    on the server's one lock)."""
     states = [list(r.state.items()) for r in results]
     hists = [r.history_columns() for r in results]
     cols = list(hists[0]) if hists else []
     if any(t.dtype != torch.float32 for st in states for _, t in st) or any(list(h) != cols for h in hists):
-        return encode_results(results)
+        return _without_configs(encode_results(results), configs)
     tensors = {"state": torch.cat([t.detach().reshape(-1) for st in states for _, t in st] or [torch.zeros(0)])}
     for c in cols:
         arrays = [h[c] for h in hists]
@@ -286,15 +295,23 @@ def pack_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tensor
         tensors[f"hist/{c}"] = torch.from_numpy(np.concatenate([a.astype(dtype, copy=False) for a in arrays]))
     items = [{**_item(r, cols), "rows": len(h[cols[0]]) if cols else 0,
               "state": [[name, list(t.shape)] for name, t in st]} for r, st, h in zip(results, states, hists)]
-    return tensors, {"layout": PACKED, "results": items}
+    return _without_configs((tensors, {"layout": PACKED, "results": items}), configs)
+
+
+def _without_configs(packed: tuple[dict[str, torch.Tensor], dict[str, Any]],
+                     configs: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    if not configs:
+        for item in packed[1]["results"]:
+            item.pop("config", None)
+    return packed
 
 
 def _unpack(tensors: dict[str, torch.Tensor], meta: dict[str, Any],
-            types: dict[str, type[TrainConfig]]) -> list[TrainResult]:
+            types: dict[str, type[TrainConfig]], configs: Sequence[TrainConfig] | None = None) -> list[TrainResult]:
     flat = tensors["state"]
     columns = {k[len("hist/"):]: v.numpy() for k, v in tensors.items() if k.startswith("hist/")}
     out, at, row = [], 0, 0
-    for item in meta["results"]:
+    for i, item in enumerate(meta["results"]):
         shapes = [(name, [int(d) for d in shape]) for name, shape in item["state"]]
         sizes = [math.prod(shape) for _, shape in shapes]
         if at + sum(sizes) > len(flat):
@@ -307,7 +324,7 @@ def _unpack(tensors: dict[str, torch.Tensor], meta: dict[str, Any],
         if any(len(a) != n for a in hist.values()):
             raise ValueError("the entry's history is shorter than its layout")
         row += n
-        out.append(_result(item, state, hist, types))
+        out.append(_result(item, state, hist, types, None if configs is None else configs[i]))
     return out
 
 

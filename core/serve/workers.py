@@ -1,8 +1,8 @@
 """Merged runs train in worker processes: off the server's one Python lock, on the machine's other cores.
 
 A hosted server is one Python process: merged runs' training threads and every visitor's page script share
-one lock (small nets spend most of a step in Python), so a 2-core server used about 1.2 cores with a class
-on it. With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` of long-lived worker processes trains merged batches:
+one lock (small nets spend most of a step in Python; torch takes the lock back inside an op, for reference
+counts, as well as after it). With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` of worker processes trains:
 
     results = pool.fit(configs, data, progress, eval_every, deadline, owners)   # as core.engine.fit
 
@@ -11,11 +11,11 @@ the server) and reports at most every ``report`` seconds: the epoch, the results
 stack) whose models have all stopped (once), and for owners of at most :data:`HISTORY_MODELS` models their
 models' histories, so a visitor's live view still draws its curves. Here a :class:`RemoteTrainer` stands for
 the worker's trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
+Results come back in the result cache's few-array layout (:func:`core.serve.cache.pack_results`).
 
-A worker is a fresh interpreter (never a fork of a server whose torch has started threads) started by
-``subprocess``, spoken to by ``multiprocessing.connection`` over a socket pair (``spawn`` re-runs ``__main__``:
-under Streamlit, the page script). A worker that dies fails its run with a clear error and is replaced; a
-run waits for a worker still importing torch, and trains here when every worker is busy.
+A worker is a fresh interpreter (not a fork of a server whose torch started threads; ``spawn`` re-runs the page
+script) started by ``subprocess``, spoken to over a socket pair. A worker that dies fails its run with a clear
+error and is replaced; a run waits for a worker still importing torch, and trains here when all are busy.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the core pac
 
 def _dumps(obj: Any) -> bytes:
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # plain pickle: tensors copied into the bytes
+
 
 
 def rss_mb() -> float:
@@ -91,6 +92,7 @@ def _worker_main(fd: int) -> None:
 
 def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> bool:
     """Train one job and send its reports and results; True when the server asked to stop meanwhile."""
+    from core.serve.cache import pack_results  # results go back as a few arrays (configs: the server has them)
     jid, owners, report = job["id"], [tuple(o) for o in job["owners"]], job["report"]
     deadline = None if job["seconds_left"] is None else time.monotonic() + job["seconds_left"]
     sent: set[tuple[int, int]] = set()
@@ -117,7 +119,7 @@ def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> 
                 continue
             done = trainer.finished(list(range(lo, hi)))
             if done is not None:
-                finished[(lo, hi)] = done
+                finished[(lo, hi)] = pack_results(done, configs=False)
                 sent.add((lo, hi))
             elif curves and hi - lo <= HISTORY_MODELS:
                 for i in range(lo, hi):
@@ -128,7 +130,7 @@ def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> 
     try:
         results = fit(job["configs"], data, progress=progress, eval_every=job["eval_every"], deadline=deadline,
                       owners=owners, log_every=job.get("log_every", 1))
-        rest = {(lo, hi): results[lo:hi] for lo, hi in owners if (lo, hi) not in sent}
+        rest = {(lo, hi): pack_results(results[lo:hi], configs=False) for lo, hi in owners if (lo, hi) not in sent}
         msg = _dumps(("done", jid, rest))
     except BaseException as e:  # noqa: BLE001 - sent back, raised to every visitor of the run
         msg = _error(jid, e)
@@ -173,16 +175,13 @@ class RemoteTrainer:
 
     def finished(self, ids: Sequence[int]) -> list | None:
         """The results of one owner's models ``ids`` once all have stopped, else None."""
-        ids = list(ids)
-        return self._finished.get((ids[0], ids[-1] + 1)) if ids else None
+        return self._finished.get((ids[0], ids[-1] + 1)) if len(ids) else None
 
     def update(self, epoch: int, finished: dict, history: dict) -> None:
         self.epoch = epoch
         self._finished.update(finished)
-        for lo, hi in finished:
-            for i in range(lo, hi):
-                self._history.pop(i, None)
-        self._history.update(history)
+        self._history = {i: h for i, h in {**self._history, **history}.items()
+                         if not any(lo <= i < hi for lo, hi in finished)}
 
 
 class _Worker:
@@ -292,7 +291,7 @@ class Pool:
         w.data_key = data_key
         stuck_at = None if deadline is None else deadline + GRACE
         try:
-            outcome = self._follow(w, jid, payload, owners, progress, stuck_at)
+            outcome = self._follow(w, jid, payload, owners, progress, stuck_at, list(configs))
         except WorkerStopped:
             self._replace(w)
             raise
@@ -336,8 +335,8 @@ class Pool:
             self._workers.append(_Worker())
 
     def _take(self) -> _Worker | None:
-        """An idle worker, marked busy, once ready (one still importing torch is waited for, up to
-        READY_SECONDS); None when every worker is busy or workers fail to start (the run trains here)."""
+        """An idle worker, marked busy, once ready (waiting up to READY_SECONDS for one importing torch); None
+        when all are busy or fail to start (the run trains here)."""
         end = time.monotonic() + READY_SECONDS
         while True:
             with self._lock:
@@ -364,8 +363,9 @@ class Pool:
             self._fill()
 
     def _follow(self, w: _Worker, jid: int, payload: bytes, owners: list, progress: Callable | None,
-                stuck_at: float | None) -> list | BaseException:
+                stuck_at: float | None, configs: list) -> list | BaseException:
         """Send the job and read its reports until its results or its error come (this thread waits meanwhile)."""
+        from core.serve.cache import decode_results  # torch: a run is on
         remote = RemoteTrainer()
         got: dict[tuple[int, int], list] = {}
         told = False
@@ -387,13 +387,14 @@ class Pool:
                 if msg[1] != jid:
                     continue  # a late message of an earlier job
                 if msg[0] == "progress":
-                    _, _, epoch, total, remote_epoch, finished, history = msg
+                    _, _, epoch, total, remote_epoch, packed, history = msg
+                    finished = {(lo, hi): decode_results(*p, configs=configs[lo:hi]) for (lo, hi), p in packed.items()}
                     got.update(finished)
                     remote.update(remote_epoch, finished, history)
                     if progress is not None:
                         progress(epoch, total, remote)
                 elif msg[0] == "done":
-                    got.update(msg[2])
+                    got.update({(lo, hi): decode_results(*p, configs=configs[lo:hi]) for (lo, hi), p in msg[2].items()})
                     return [r for o in owners for r in got[o]]
                 elif msg[0] == "error":
                     exc = msg[2] if isinstance(msg[2], BaseException) else RuntimeError(str(msg[2]))
@@ -415,8 +416,7 @@ class Pool:
 
 def pool_size(capacity: int | None) -> int:
     """Workers of this server's pool: $NNLAB_TRAIN_WORKERS (0: off), at most one per training slot (the queue's
-    ``capacity``). Each costs about 300 MB (torch and pandas imported): 1 of 2 slots saves that, and a merged run
-    that finds no worker free trains in the server."""
+    ``capacity``); each costs about 300 MB. A merged run that finds no worker free trains in the server."""
     n = settings.train_workers()
     return min(n, capacity) if capacity and n > 0 else max(0, n)
 
