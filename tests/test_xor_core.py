@@ -177,3 +177,15 @@ def test_longer_runs_are_measured_at_their_end_only_with_the_numbers_of_the_defa
     other = [c.replace(epochs=900) for c in (r.config for r in longer.values())]
     key = merge_key([r.config for r in longer.values()], data, xor.RETRY_EVAL_EVERY, xor.RETRY_FACTOR)
     assert merge_key(other, data, xor.RETRY_EVAL_EVERY, xor.RETRY_FACTOR) == key
+
+
+def test_a_seed_studys_models_are_made_once_and_each_caller_gets_its_own_list():
+    from core.xor.jobs import SeedStudyConfig
+
+    cfg = SeedStudyConfig(n_seeds=5, first_seed=3, lr=0.2)
+    a, b = cfg.train_configs(), cfg.train_configs()
+    assert [c.seed for c in a] == [3, 4, 5, 6, 7] and all(c.lr == 0.2 and c.epochs == cfg.epochs for c in a)
+    assert a == b and a is not b and all(x is y for x, y in zip(a, b))  # made once
+    a.pop()
+    assert len(cfg.train_configs()) == 5  # a caller's list is its own
+    assert SeedStudyConfig(n_seeds=5, first_seed=3, lr=0.3).train_configs()[0].lr == 0.3
