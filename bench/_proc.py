@@ -73,20 +73,25 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Peak(threading.Thread):
-    """Samples the tree's RSS every ``every`` seconds until stopped; ``peak`` is the largest seen."""
+    """Samples the tree's RSS (the trees' together, for several pids) every ``every`` seconds until stopped;
+    ``peak`` is the largest seen."""
 
-    def __init__(self, pid: int, every: float = 0.1) -> None:
+    def __init__(self, pid: int | list[int], every: float = 0.1) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every, self.peak, self._stop_ev = pid, every, 0, threading.Event()
+        self.pids = [pid] if isinstance(pid, int) else list(pid)
+        self.every, self.peak, self._stop_ev = every, 0, threading.Event()
+
+    def _now(self) -> int:
+        return sum(rss(p) for p in self.pids)
 
     def run(self) -> None:
         while not self._stop_ev.is_set():
-            self.peak = max(self.peak, rss(self.pid))
+            self.peak = max(self.peak, self._now())
             time.sleep(self.every)
 
     def stop(self) -> int:
         """Stop sampling; the peak in bytes."""
         self._stop_ev.set()
         self.join(2)
-        self.peak = max(self.peak, rss(self.pid))
+        self.peak = max(self.peak, self._now())
         return self.peak

@@ -4,6 +4,7 @@
     python -m bench.classroom --quick            # N = 1, 5
     python -m bench.classroom --classes xor --ns 1,10 --browser 3   # and 3 of the visitors in chromium
     python -m bench.classroom --classes digits --ns 10 --merge on --workers 2   # merged runs in 2 worker processes
+    python -m bench.classroom --classes xor --ns 30 --merge on --replicas 2    # 2 servers on one data folder
 
 Each row starts ``streamlit run app.py`` with NNLAB_HOSTED=1 on 127.0.0.1 (a fresh data folder, so no
 cache helps; NNLAB_MERGE=0 or 1), opens the class's page once with a setting no visitor uses (the first
@@ -100,18 +101,24 @@ def cores() -> int:
 
 # ---- one server ------------------------------------------------------------------------------------
 @contextmanager
-def server(k: Klass, merge: bool, timeout: float):
-    """A fresh hosted server (its own data folder) warmed up on the class's page: (pid, url, data folder)."""
+def server(k: Klass, merge: bool, timeout: float, replicas: int = 1):
+    """Fresh hosted server(s) (``replicas`` of them on one data folder, as behind a load balancer with sticky
+    sessions), each warmed up on the class's page: (pids, urls, data folder)."""
     with tempfile.TemporaryDirectory(prefix="nnlab-class-") as tmp:
         data = Path(tmp)
-        proc, url = streamlit_server.start(data, {"NNLAB_HOSTED": "1", "NNLAB_MERGE": "1" if merge else "0"})
+        procs, urls = [], []
         try:
-            w = asyncio.run(visit(url, k.page, k.warm, k.result, timeout))
-            if not w.ok:
-                raise RuntimeError(f"warm-up of {k.page}?{k.warm} failed: {w.errors}")
-            yield proc.pid, url, data
+            for _ in range(replicas):
+                proc, url = streamlit_server.start(data, {"NNLAB_HOSTED": "1", "NNLAB_MERGE": "1" if merge else "0"})
+                procs.append(proc)
+                urls.append(url)
+                w = asyncio.run(visit(url, k.page, k.warm, k.result, timeout))
+                if not w.ok:
+                    raise RuntimeError(f"warm-up of {k.page}?{k.warm} failed: {w.errors}")
+            yield [p.pid for p in procs], urls, data
         finally:
-            streamlit_server.stop(proc)
+            for proc in procs:
+                streamlit_server.stop(proc)
 
 
 def stored(data: Path) -> int:
@@ -122,7 +129,7 @@ def alone(k: Klass, n: int, timeout: float) -> tuple[list[float], list[float], l
     """Each of the first n links alone on an idle server: (seconds to result, train CPU-s, page CPU-s) per link
     (page CPU-s: the server's CPU seconds for the link served from the cache)."""
     secs, cpu, page = [], [], []
-    with server(k, False, timeout) as (pid, url, _):
+    with server(k, False, timeout) as ((pid,), (url,), _):
         for i in range(n):
             c0 = _proc.cpu_seconds(pid)
             v = asyncio.run(visit(url, k.page, k.link(i), k.result, timeout))
@@ -137,20 +144,22 @@ def alone(k: Klass, n: int, timeout: float) -> tuple[list[float], list[float], l
     return secs, cpu, page
 
 
-async def _class(url: str, k: Klass, n: int, timeout: float) -> list[Visit]:
-    t0 = time.monotonic()
-    return list(await asyncio.gather(*[visit(url, k.page, k.link(i), k.result, timeout, t0) for i in range(n)]))
+async def _class(urls: list[str], k: Klass, n: int, timeout: float) -> list[Visit]:
+    t0 = time.monotonic()  # visitor i on server i mod replicas (a sticky balancer's even split)
+    return list(await asyncio.gather(*[visit(urls[i % len(urls)], k.page, k.link(i), k.result, timeout, t0)
+                                       for i in range(n)]))
 
 
-def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float) -> tuple[dict, list[Visit]]:
-    """N visitors at once on a fresh server: one table row (and the visits)."""
-    with server(k, merge, timeout) as (pid, url, data):
+def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float,
+        replicas: int = 1) -> tuple[dict, list[Visit]]:
+    """N visitors at once on fresh server(s): one table row (and the visits)."""
+    with server(k, merge, timeout, replicas) as (pids, urls, data):
         before, load = stored(data), os.getloadavg()[0]
-        peak = _proc.Peak(pid)
+        peak = _proc.Peak(pids)
         peak.start()
-        c0, t0 = _proc.cpu_seconds(pid), time.monotonic()
-        visits = asyncio.run(_class(url, k, n, timeout))
-        used = (_proc.cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+        c0, t0 = sum(map(_proc.cpu_seconds, pids)), time.monotonic()
+        visits = asyncio.run(_class(urls, k, n, timeout))
+        used = (sum(map(_proc.cpu_seconds, pids)) - c0) / (time.monotonic() - t0)
         peak_mb = peak.stop() / 1e6
         new = stored(data) - before
     ok = [(i, v) for i, v in enumerate(visits) if v.ok]
@@ -159,7 +168,7 @@ def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float) -> tup
     merged = [v for v in visits if v.others]
     saved = sum(v.others / (v.others + 1) for v in merged)
     return {
-        "class": k.name, "N": n, "merge": "on" if merge else "off",
+        "class": k.name, "N": n, "merge": "on" if merge else "off", **({"servers": replicas} if replicas > 1 else {}),
         "p50 vs alone": f"{pct(ratio, .5):.2f}", "p95 vs alone": f"{pct(ratio, .95):.2f}",
         "page p95": f"{pct(shown, .95):.2f}",
         "p95 s": f"{pct([v.done_s for _, v in ok], .95):.1f}",
@@ -247,7 +256,7 @@ def browser_check(k: Klass, n: int, n_browser: int, timeout: float, shots: Path 
                      "texts (simulation)": "", "shown in chromium": "", "missing": ""})
         return rows
 
-    with server(k, True, timeout) as (_, url, _):
+    with server(k, True, timeout) as (_, (url,), _):
         return asyncio.run(go(url))
 
 
@@ -262,6 +271,8 @@ def main() -> None:
     ap.add_argument("--browser", type=int, default=0, help="also: a class of 10 (merging on), this many in chromium")
     ap.add_argument("--browser-only", action="store_true", help="only the chromium check (of the first class)")
     ap.add_argument("--shots", default="", help="a folder for the chromium visitors' pages at their result")
+    ap.add_argument("--replicas", type=int, default=1,
+                    help="servers on one data folder, visitor i on server i mod replicas (the class rows only)")
     ap.add_argument("--workers", type=int, default=None,
                     help="NNLAB_TRAIN_WORKERS for the servers (merged runs train in worker processes; 0: off)")
     a = ap.parse_args()
@@ -291,7 +302,7 @@ def main() -> None:
                            "floor vs alone": f"{floor / t1:.2f}", "page CPU-s": f"{p1:.3f}",
                            "pages floor s": f"{pages:.1f}", "pages floor vs alone": f"{pages / t1:.2f}"})
             for m in merges:  # off and on side by side, each on a fresh server
-                r, visits = row(k, n, m, solo, a.timeout)
+                r, visits = row(k, n, m, solo, a.timeout, a.replicas)
                 rows.append(r)
                 print(table([r]).splitlines()[-1], flush=True)
                 bad = [v.errors[0] for v in visits if v.errors][:2]
