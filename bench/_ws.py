@@ -79,6 +79,13 @@ class Visit:
         return self.done_s is not None and not self.errors
 
 
+def idle_session(base_url: str):
+    """An open session that asks for nothing (``async with``): while any session is open, Streamlit keeps its
+    compiled page scripts (it drops them when the last one disconnects), as during a class."""
+    ws_url = base_url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+    return connect(ws_url, subprotocols=[Subprotocol("streamlit")], max_size=None, close_timeout=2)
+
+
 def rerun_msg(base_url: str, page: str, query: str) -> bytes:
     """The BackMsg a browser sends when it opens ``base_url/page?query``."""
     msg = BackMsg()
