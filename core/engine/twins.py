@@ -136,7 +136,6 @@ class TwinRows:
         return torch.from_numpy(np.logical_or.reduceat(row[flat], starts))
 
 
-
 def trim_columns(results: Sequence[TrainResult]) -> None:
     """One request's results from a merged run: drop the metric columns no model of it has a value in (alone,
     its log would not have them: nothing evaluated before its models stopped; others' evaluations made them)."""
