@@ -93,6 +93,12 @@ class Workspace:
         self.minus_one = torch.full((K, B, 1), -1.0)
         self.target = self.y.unsqueeze(-1)  # class ids as gather/scatter indices [K, B, 1]
         self.dzT = [dz.transpose(1, 2) for dz in self.dz]
+        # views the step would otherwise make each time (each a torch call on Python's lock): the first layer's
+        # GEMM output as [K, B, out], the logits and their delta as [K, B] (one output unit), the targets
+        # expanded to [K, B] (kept with the tensor they view)
+        self.shared_kbo = self.shared.view(B, K, -1).transpose(0, 1) if self.shared is not None else None
+        self.z_out, self.dz_out = self.z[-1].squeeze(-1), self.dz[-1].squeeze(-1)
+        self.y_expanded: tuple[torch.Tensor, torch.Tensor] | None = None
         self.fwd = [[(k.forward, z[b:e], a[b:e]) for k, b, e in cl] for cl, z, a in zip(calls, zb, ab)]
         self.bwd = [[(k.backward, da[b:e], z[b:e], a[b:e], dz[b:e]) for k, b, e in cl]
                     for cl, da, z, a, dz in zip(calls, dab, zb, ab, dzb)]
@@ -168,8 +174,9 @@ class Backprop:
         for li, (W, b) in enumerate(s.flat_layers):
             z = w.z[li]
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                tmp = torch.mm(h, W.reshape(-1, W.shape[2]).t(), out=w.shared)
-                torch.add(tmp.view(B, K, -1).transpose(0, 1), b, out=z)
+                Wt = s.flat_W2dT[li]
+                tmp = torch.mm(h, W.reshape(-1, W.shape[2]).t() if Wt is None else Wt, out=w.shared)
+                torch.add(w.shared_kbo if tmp is w.shared else tmp.view(B, K, -1).transpose(0, 1), b, out=z)
             else:
                 torch.baddbmm(b, h, s.flat_Wt[li], out=z)
             if li == L - 1:
@@ -185,7 +192,12 @@ class Backprop:
         """Each model's mean loss over the batch [K] and dL/dz of the output layer [K, B, out]."""
         s = self.stack
         K, B = s.K, z.shape[1]
-        y = yb.expand(K, B) if yb.dim() == 1 else yb
+        if yb.dim() == 1:  # the whole training set's targets, the same tensor every step
+            if w.y_expanded is None or w.y_expanded[0] is not yb:
+                w.y_expanded = (yb, yb.expand(K, B))
+            y = w.y_expanded[1]
+        else:
+            y = yb
         if s.task == "multiclass":  # cross-entropy: softmax(z) - onehot(y)
             logp = torch.sub(z, torch.logsumexp(z, -1, keepdim=True), out=w.dz[-1])  # log_softmax: ~8x slower here
             target = w.target if y is w.y else y.unsqueeze(-1)
@@ -193,11 +205,11 @@ class Backprop:
             dz = logp.exp_()
             dz.scatter_add_(-1, target, w.minus_one)
             return losses, dz.div_(B)
-        zz = z.squeeze(-1)
+        zz = w.z_out if z is w.z[-1] else z.squeeze(-1)
         if s.task == "binary":  # sigmoid(z) into dz, in calls of whole steps (torch's BCE is exact anywhere)
             for zv, pv in w.out_sigmoid:
                 torch.sigmoid(zv, out=pv)
-            p = w.dz[-1].squeeze(-1)
+            p = w.dz_out
         if s.task == "binary" and s.loss_kind == "ce":
             losses = F.binary_cross_entropy_with_logits(zz, y, reduction="none").mean(1)
             dz = p.sub_(y).div_(B)
@@ -209,7 +221,7 @@ class Backprop:
             diff = zz - y
             losses = (diff * diff).mean(1)
             dz = diff.mul_(2.0 / B)
-        return losses, dz.unsqueeze(-1)
+        return losses, w.dz[-1] if dz is w.dz_out else dz.unsqueeze(-1)
 
     def _backward(self, w: Workspace, xb: torch.Tensor, dz: torch.Tensor, masks: list[torch.Tensor] | None) -> None:
         """From dL/dz of the output layer down to the first: each layer's gW, gb into stack.grad."""
@@ -220,7 +232,8 @@ class Backprop:
             gW, gb = s.grad_layers[li]
             h = xb if li == 0 else w.h[li - 1]  # this layer's input
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                torch.mm(dz.transpose(0, 1).reshape(B, -1).t(), h, out=gW.view(-1, gW.shape[2]))
+                g2d = s.grad_W2d[li]
+                torch.mm(dz.transpose(0, 1).reshape(B, -1).t(), h, out=gW.view(-1, gW.shape[2]) if g2d is None else g2d)
             else:
                 torch.bmm(w.dzT[li] if dz is w.dz[li] else dz.transpose(1, 2), h, out=gW)
             torch.sum(dz, 1, keepdim=True, out=gb)

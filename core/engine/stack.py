@@ -196,6 +196,11 @@ class Stack:
         # views updated in place by the optimiser and the manual backprop
         self.flat_layers, self.grad_layers = self.layout.layers(self.flat), self.layout.layers(self.grad)
         self.flat_Wt = [W.transpose(1, 2) for W, _ in self.flat_layers]  # [K, in, out]
+        # each layer's weights as one matrix [K * out, in], transposed, and its gradient's [K * out, in], for the
+        # shared-input GEMMs: made once (views of contiguous blocks), not each step (a view made is a torch call,
+        # which also takes Python's lock back, inside the call too: a class's server waits on it)
+        self.flat_W2dT = [W.reshape(-1, W.shape[2]).t() if W.is_contiguous() else None for W, _ in self.flat_layers]
+        self.grad_W2d = [gW.view(-1, gW.shape[2]) if gW.is_contiguous() else None for gW, _ in self.grad_layers]
         # contiguous groups of one activation (in config order) so each is one call on a view
         self.act_groups = [(lo, hi, activations.get(configs[lo].activation)) for lo, hi in activation_runs(configs)]
 
