@@ -678,3 +678,21 @@ def test_epoch_log_reads_rows_added_after_a_read_and_after_models_leave():
     np.testing.assert_array_equal(cols["train_loss"][10], np.array([0.5, 0.25], np.float32))
     assert np.isnan(cols["val_loss"][:10]).all() and np.isnan(cols["test_loss"][10]).all()
     assert sub.frame(torch.tensor([4, 0]), 0)["epoch"].tolist() == [1, 2, 3, 4]  # stopped at 4: rows to 4
+
+
+def test_the_steps_fixed_views_are_views_of_the_live_weights_and_gradients_in_every_stack():
+    """The shared-input GEMM's weight and gradient matrices are made once per stack (core.engine.stack): they
+    must stay views of the weights the optimiser updates in place, also in a stack made of some models."""
+    X, y = gate("XOR")
+    tr = Trainer([TrainConfig(hidden=(4,), activation="sigmoid", lr=0.3, epochs=50, seed=s) for s in range(6)],
+                 make_dataset(X, y, task="binary"))
+    tr.run(20)
+    for s in (tr.stack, tr.stack.subset([1, 4])):
+        s.flat.add_(0.5)  # the live weights move: the fixed views see it
+        s.grad.fill_(0.25)
+        for li, ((W, _), (gW, _)) in enumerate(zip(s.flat_layers, s.grad_layers)):
+            assert torch.equal(s.flat_W2dT[li], W.reshape(-1, W.shape[2]).t())
+            assert torch.equal(s.grad_W2d[li], gW.reshape(-1, gW.shape[2]))
+            assert s.flat_W2dT[li].untyped_storage().data_ptr() == s.flat.untyped_storage().data_ptr()
+    tr.run()  # and the run goes on from where it was
+    assert tr.epoch == 50
