@@ -33,7 +33,7 @@ from core.engine.leaving import LeavingModels
 from core.engine.optim import Optimizer
 from core.engine.results import EpochLog, TrainResult, collect
 from core.engine.stack import Layers, Stack
-from core.engine.twins import TwinRows, group, row_config, trim_columns
+from core.engine.twins import TwinRows, group, row_config, trim_requests
 
 HELPER_FLOPS = 3e8  # evaluation work (matmul FLOPs) below which a helper thread costs more than it saves
 HELPER_DRAWS = 10_000  # dropout draws per step (about 40 us) below which drawing ahead does not pay
@@ -115,6 +115,7 @@ class Trainer(LeavingModels, TwinRows):
         self.merged = len({id(a) for a in self.alone_all}) > 1  # models of several stacks (several visitors')
         self.ids = [m[0] for m in self.members]  # the original index of each row now in the stack (its first)
         self._ends = self._twin_ends()  # epochs at which a twin leaves a row that trains on
+        self._positions: tuple[list[list[int]], dict[int, int]] | None = None  # (members, input -> row) last read
         self._log_every = 1
         self._done: dict[int, TrainResult] = {}  # models that left the stack: original index -> result
         self._raw: dict[int, tuple[int, int]] = {}  # their (stopped, best) epochs as recorded
@@ -222,8 +223,7 @@ class Trainer(LeavingModels, TwinRows):
             end = ends[id(a)] or self.epoch
             results[i].stopped_epoch, results[i].best_epoch = raw[i][0] or end, raw[i][1] or end
         if self.merged:
-            for a in {id(a): a for a in self.alone_all}.values():
-                trim_columns([results[i] for i, b in enumerate(self.alone_all) if b is a])
+            trim_requests(results, self.alone_all)
         return [results[i] for i in range(len(results))]
 
     # ---- the loop -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import torch
 
 from core.engine.config import TrainConfig
 from core.engine.conv import is_cnn
-from core.engine.results import TrainResult, collect
+from core.engine.results import TrainResult, _all_metrics, collect
 
 
 def group(configs: Sequence[TrainConfig], alone: Sequence[tuple[TrainConfig, ...]]) -> list[list[int]]:
@@ -70,7 +70,7 @@ class TwinRows:
 
     def _position(self, k: int) -> int:
         """The row now holding input model k."""
-        seen = getattr(self, "_positions", None)
+        seen = self._positions
         if seen is None or seen[0] is not self.members:
             seen = self._positions = (self.members, {i: p for p, m in enumerate(self.members) for i in m})
         return seen[1][k]
@@ -112,25 +112,18 @@ class TwinRows:
             keep[-1] = True  # a diverged model's history ends at the epoch it diverged
         own = own[keep]
         hist: dict[str, np.ndarray] = {"epoch": ep[keep]}
-        metrics = {k: v for k, v in r.metrics.items() if k not in cols}
         for name, a in cols.items():
-            if name == "epoch":
-                continue
-            a = a[keep]
-            if name != "train_loss":
-                a = np.where(own, a, np.nan).astype(a.dtype)
-            hist[name] = a
-            valid = np.flatnonzero(~np.isnan(a))
-            if len(valid):
-                metrics[name] = float(a[valid[-1]])
+            if name != "epoch":
+                hist[name] = a[keep] if name == "train_loss" else np.where(own, a[keep], np.nan).astype(a.dtype)
+        frame = {name: a[:, None] for name, a in hist.items() if name != "epoch"}  # as the log's [E, K = 1]
+        metrics = {k: v for k, v in r.metrics.items() if k not in cols}  # the weights' own (final_*)
+        metrics.update(_all_metrics(frame, hist["epoch"], np.array([len(hist["epoch"])]), [0], [0])[0])
         return dataclasses.replace(r, config=self.inputs[i], history=hist, metrics=metrics, state=dict(r.state),
                                    extra=dict(r.extra))
 
     def _rows_due(self, row: np.ndarray, index: dict[int, int]) -> torch.Tensor:
         """Whether each row evaluates an epoch: any of its members' requests does (row: per request [G])."""
         m = self.members
-        if all(len(x) == 1 for x in m):
-            return torch.from_numpy(row[[index[id(self.alone_all[x[0]])] for x in m]])
         flat = np.array([index[id(self.alone_all[i])] for x in m for i in x])
         starts = np.cumsum([0] + [len(x) for x in m[:-1]])
         return torch.from_numpy(np.logical_or.reduceat(row[flat], starts))
@@ -146,3 +139,12 @@ def trim_columns(results: Sequence[TrainResult]) -> None:
         return
     for r, c in zip(results, cols):
         r.history = {n: a for n, a in c.items() if n not in empty}
+
+
+def trim_requests(results: dict[int, TrainResult], alone: Sequence[tuple[TrainConfig, ...]]) -> None:
+    """:func:`trim_columns` for each request of a merged run (``alone``: each model's request)."""
+    requests: dict[int, list[TrainResult]] = {}
+    for i, a in enumerate(alone):
+        requests.setdefault(id(a), []).append(results[i])
+    for rs in requests.values():
+        trim_columns(rs)

@@ -208,8 +208,9 @@ def batch_key(configs: Sequence[Config], data_key: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def encode_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """TrainResults -> safetensors tensors + JSON meta."""
+def encode_results(results: Sequence[TrainResult],
+                   configs: bool = True) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """TrainResults -> safetensors tensors + JSON meta (``configs=False``: see :func:`pack_results`)."""
     tensors: dict[str, torch.Tensor] = {}
     items = []
     for i, r in enumerate(results):
@@ -219,14 +220,14 @@ def encode_results(results: Sequence[TrainResult]) -> tuple[dict[str, torch.Tens
         for col, a in history.items():
             a = np.ascontiguousarray(a if a.dtype == np.float32 else a.astype(np.float64))  # float32 as trained
             tensors[f"{i}/hist/{col}"] = torch.from_numpy(a if a.flags.writeable else a.copy())  # a frame's: read-only
-        items.append(_item(r, list(history)))
+        items.append(_item(r, list(history), configs))
     return tensors, {"results": items}
 
 
-def _item(r: TrainResult, columns: list[str]) -> dict[str, Any]:
-    """A result's JSON part (both layouts): config, history column names, metrics and the rest."""
+def _item(r: TrainResult, columns: list[str], config: bool = True) -> dict[str, Any]:
+    """A result's JSON part (both layouts): config (unless left out), history column names, metrics and the rest."""
     return {
-        "config": r.config.to_dict(), "config_class": type(r.config).__name__,
+        **({"config": r.config.to_dict()} if config else {}), "config_class": type(r.config).__name__,
         "columns": columns, "metrics": r.metrics, "n_in": r.n_in, "n_out": r.n_out,
         "stopped_epoch": r.stopped_epoch, "best_epoch": r.best_epoch, "diverged": r.diverged,
         "seconds": r.seconds, "extra": {k: v for k, v in r.extra.items() if not str(k).startswith("_")},
@@ -286,24 +287,16 @@ def pack_results(results: Sequence[TrainResult],
     hists = [r.history_columns() for r in results]
     cols = list(hists[0]) if hists else []
     if any(t.dtype != torch.float32 for st in states for _, t in st) or any(list(h) != cols for h in hists):
-        return _without_configs(encode_results(results), configs)
+        return encode_results(results, configs)
     tensors = {"state": torch.cat([t.detach().reshape(-1) for st in states for _, t in st] or [torch.zeros(0)])}
     for c in cols:
         arrays = [h[c] for h in hists]
         dtype = arrays[0].dtype if len({a.dtype for a in arrays}) == 1 and arrays[0].dtype in (
             np.float32, np.float64, np.int64) else np.float64
         tensors[f"hist/{c}"] = torch.from_numpy(np.concatenate([a.astype(dtype, copy=False) for a in arrays]))
-    items = [{**_item(r, cols), "rows": len(h[cols[0]]) if cols else 0,
+    items = [{**_item(r, cols, configs), "rows": len(h[cols[0]]) if cols else 0,
               "state": [[name, list(t.shape)] for name, t in st]} for r, st, h in zip(results, states, hists)]
-    return _without_configs((tensors, {"layout": PACKED, "results": items}), configs)
-
-
-def _without_configs(packed: tuple[dict[str, torch.Tensor], dict[str, Any]],
-                     configs: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    if not configs:
-        for item in packed[1]["results"]:
-            item.pop("config", None)
-    return packed
+    return tensors, {"layout": PACKED, "results": items}
 
 
 def _unpack(tensors: dict[str, torch.Tensor], meta: dict[str, Any],
