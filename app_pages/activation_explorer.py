@@ -9,7 +9,7 @@ from core.engine.activations import REGISTRY, table
 from core.explorer import charts as ac
 from core.explorer.jobs import PARAM_FIELDS
 from core.serve.cache import batch_key
-from ui import links, say
+from ui import links, say, vega
 from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.exercise import show as show_exercise
 from ui.glossary import tip
@@ -31,9 +31,12 @@ def curves_view(cfg: ex.CurvesConfig):
     return ex.curves(cfg), ex.curves_table(cfg)
 
 
+def compare_key(cfg: ex.CompareConfig) -> str:
+    return batch_key(cfg.train_configs(), cfg.data_key())
+
+
 def compare_results(cfg: ex.CompareConfig, progress=None):
-    return cached_results(batch_key(cfg.train_configs(), cfg.data_key()), lambda: ex.run_compare(cfg, progress),
-                          request=cfg)
+    return cached_results(compare_key(cfg), lambda: ex.run_compare(cfg, progress), request=cfg)
 
 
 def depth_results(cfg: ex.DepthConfig, progress=None):
@@ -189,7 +192,7 @@ with tab_c:
         bar.empty()
         notes = ex.compare_notes(results)
         table = ex.compare_table(results)
-        curves = ex.compare_curves(results)
+        key = compare_key(c_cfg)
         secs = sum(r.seconds for r in results)
         stacks = int(results[0].extra.get("stacks", 1))
         how = "in one batch" if stacks == 1 else f"in {stacks} batches side by side, one per core"
@@ -200,15 +203,18 @@ with tab_c:
                    f"{c_cfg.epochs} epochs: {secs:.1f} s of training {how} (cached after the first run).")
         left, right = st.columns(2)
         with left:
-            st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_acc"), "test accuracy",
-                                          "Test accuracy"), width="stretch")
+            vega.altair(f"{key}:acc", lambda: ac.band_chart(ex.compare_bands(ex.compare_curves(results), "test_acc"),
+                                                            "test accuracy", "Test accuracy"),
+                        of=results, width="stretch")
             say.lesson(notes["acc"], "caption")
         with right:
-            st.altair_chart(ac.band_chart(ex.compare_bands(curves, "test_loss"), "test loss (log)",
-                                          "Test loss", log_y=True), width="stretch")
+            vega.altair(f"{key}:loss", lambda: ac.band_chart(ex.compare_bands(ex.compare_curves(results), "test_loss"),
+                                                             "test loss (log)", "Test loss", log_y=True),
+                        of=results, width="stretch")
             say.lesson(notes["loss"], "caption")
         left, right = st.columns([3, 2], vertical_alignment="center")
-        left.altair_chart(ac.ranking_chart(table, "Ranked by final test accuracy"), width="stretch")
+        vega.altair(f"{key}:ranking", lambda: ac.ranking_chart(table, "Ranked by final test accuracy"), of=results,
+                    where=left, width="stretch")
         say.lesson(notes["table"], "caption", where=right)
         # full width, and only columns that vary: at 1024 px the last column was cut. Seeds per activation is
         # in the caption above; "diverged" shows when a run did.

@@ -12,7 +12,7 @@ from core.digits import charts as dc
 from core.digits import claims as dcl
 from core.digits import reading as dr
 from core.engine import TrainResult
-from ui import links, say
+from ui import links, say, vega
 from ui.canvas import digit_canvas
 from ui.common import seed_state, share_link, sync_url
 from ui.digit_settings import (
@@ -156,8 +156,11 @@ with tab_train:
             r = res[0]
             result_metrics(r)
             # two columns: as one 580 px wide chart the accuracy panel ran off the page at 1024 px
-            for col, panel in zip(st.columns(2), dc.training_panels(r.history, r.best_epoch if cfg.patience else None)):
-                col.altair_chart(panel, width="stretch")
+            best = r.best_epoch if cfg.patience else None
+            key = f"{digits.train_key([cfg], folder)}:panels:{best}"
+            for i, col in enumerate(st.columns(2)):
+                vega.altair(f"{key}:{i}", lambda i=i: dc.training_panels(r.history, best)[i], of=res, where=col,
+                            width="stretch")
             if cfg.patience and r.best_epoch:
                 st.caption(
                     f"Blue: the training rows; orange: the validation rows it never trains on. Early stopping "

@@ -15,7 +15,7 @@ from core.xor import claims as xc
 from core.xor.playground import PlaygroundConfig
 from core.xor.scratch import ScratchNet
 from core.xor.surfaces import all_histories, compare_verdicts, probability_surface, seed_summary
-from ui import links, playground_edit, say
+from ui import links, playground_edit, say, vega
 from ui.common import cached_results, share_link, sync_url
 from ui.exercise import show as show_exercise
 from ui.glossary import tip
@@ -53,8 +53,12 @@ def diagnose_seed(cfg: xor.SeedStudyConfig, k: int, _result, _longer):
     return xor.diagnose(_result, _longer)
 
 
+def seed_key(cfg: xor.SeedStudyConfig) -> str:
+    return batch_key([cfg], "xor-gate")
+
+
 def seed_results(cfg: xor.SeedStudyConfig, progress=None):
-    return cached_results(batch_key([cfg], "xor-gate"), lambda: xor.run_seed_study(cfg, progress), request=cfg)
+    return cached_results(seed_key(cfg), lambda: xor.run_seed_study(cfg, progress), request=cfg)
 
 
 def longer_runs(cfg: xor.SeedStudyConfig, results: list) -> dict:
@@ -309,12 +313,10 @@ with tab_s:
         m2.metric("Median final loss", f"{sm.median_loss:.4f}", help=tip("loss"))
         m3.metric("Training time", f"{sm.seconds:.2f} s", help="All seeds together, in one batched run")
         say.lesson(xc.seeds_diverged(sm), "warning", icon=":material/warning:")
-        hist_all = all_histories(results)
         failed = sm.failed
-        st.altair_chart(
-            charts.many_curves(hist_all, y="train_loss", title="Loss of every seed (faint) and the median (red)"),
-            width="stretch",
-        )
+        vega.altair(f"{seed_key(s_cfg)}:curves", lambda: charts.many_curves(
+            all_histories(results), y="train_loss", title="Loss of every seed (faint) and the median (red)"),
+            of=results, width="stretch")
         if not failed:
             say.lesson(xc.all_seeds_solve(sm), "success")
         else:
@@ -338,14 +340,11 @@ with tab_s:
             u = d["units"]
             b.dataframe(u.assign(cell=[f"{a:.3f} ({s:.3f})" for a, s in zip(u.a, u.slope)])
                         .pivot(index="unit", columns="input", values="cell"), width="content")
-            st.altair_chart(
-                charts.decision_surface(
-                    probability_surface(results[pick]),
-                    gate_points("XOR").rename(columns={"target": "label"}),
-                    title=f"Seed {s_cfg.first_seed + pick}: its output over the plane",
-                ),
-                width="content",
-            )
+            vega.altair(f"{seed_key(s_cfg)}:surface:{pick}", lambda: charts.decision_surface(
+                probability_surface(results[pick]),
+                gate_points("XOR").rename(columns={"target": "label"}),
+                title=f"Seed {s_cfg.first_seed + pick}: its output over the plane",
+            ), of=results, width="content")
         links.try_next("xor.seeds", "xor", TABS)
 
 # ---- 4. playground ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ dataclass deriving from :class:`Config`. Each field declares its allowed range o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -104,6 +105,13 @@ def param(
     meta = {"lo": lo, "hi": hi, "choices": choices, "length": length, "help": help, "cap": caps,
             "local_only": local_only}
     return dataclasses.field(default=default, metadata=meta)
+
+
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, worked out once per class (it evaluates every annotation's string: a
+    cached page asked it 13 times a run, 0.02 s of CPU under a profiler). Read it; never change it."""
+    return typing.get_type_hints(cls)
 
 
 def _fmt(x: float) -> str:
@@ -207,7 +215,7 @@ class Config:
         Unknown names are left alone (other parts of the page may own them); a known name with a
         bad value falls back to the default for that field and yields a notice.
         """
-        hints = typing.get_type_hints(cls)
+        hints = type_hints(cls)
         values: dict[str, Any] = {}
         raws: dict[str, str] = {}
         notices: list[str] = []

@@ -210,16 +210,16 @@ def test_a_corrupt_entry_replaced_by_a_good_one_meanwhile_is_kept(tmp_path, monk
 
 # ---- the memory cache -----------------------------------------------------------------------------
 def test_memory_cache_evicts_at_its_bounds():
-    from ui.common import _Memo
+    from ui.common import Memo
 
-    m = _Memo(size=3)
+    m = Memo(size=3)
     for k in "abcd":
         m.put(k, k)
     assert m.get("a") is None and [m.get(k) for k in "bcd"] == ["b", "c", "d"]
     m.get("b")  # used: now the newest
     m.put("e", "e")
     assert m.get("c") is None and m.get("b") == "b"
-    by_bytes = _Memo(size=100, max_bytes=10_000)
+    by_bytes = Memo(size=100, max_bytes=10_000)
     for k in range(5):
         by_bytes.put(str(k), np.zeros(500))  # 4,000 bytes each
     assert len(by_bytes.items) == 2 and sum(by_bytes.sizes.values()) <= 10_000

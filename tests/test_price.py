@@ -160,7 +160,7 @@ def test_cached_results_prices_the_request_before_queueing(monkeypatch):
     monkeypatch.setattr(common.st, "error", lambda msg, **kw: shown.append(msg))
     monkeypatch.setattr(common.st, "stop", lambda: (_ for _ in ()).throw(Stopped()))
     monkeypatch.setattr(common.queue, "slot", lambda *a, **k: (_ for _ in ()).throw(AssertionError("queued")))
-    monkeypatch.setattr(common, "memo", lambda: common._Memo(4))
+    monkeypatch.setattr(common, "memo", lambda: common.Memo(4))
     monkeypatch.setattr(common, "disk_cache", lambda: SimpleNamespace(get=lambda key: None))
     big = CompareConfig(hidden=(256,) * 6, n_seeds=20, epochs=500, batch_size=1)
     with pytest.raises(Stopped):

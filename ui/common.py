@@ -75,7 +75,7 @@ def share_url(base: str, params: dict[str, str]) -> str:
     return f"{base}?{q}" if q else base
 
 
-class _Memo:
+class Memo:
     """A small LRU of results shared by every session of this server process.
 
     Bounded by entry count and (when ``max_bytes`` is given) by the approximate bytes it holds.
@@ -108,9 +108,9 @@ class _Memo:
 
 
 @st.cache_resource
-def memo() -> _Memo:
+def memo() -> Memo:
     # hosted: fewer entries and a byte budget (a quarter of settings.limits().cache_mb)
-    return _Memo(32 if settings.hosted() else 64, memory_cache_bytes())
+    return Memo(32 if settings.hosted() else 64, memory_cache_bytes())
 
 
 @st.cache_resource

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 import streamlit as st
 
 from core import settings
-from core.config import CAP_KINDS, Config, ConfigError
+from core.config import CAP_KINDS, Config, ConfigError, type_hints
 from core.serve import caps
 from ui import common, say
 
@@ -51,7 +51,7 @@ def bounds(cls: type[Config], name: str, lim: settings.Limits | None = None) -> 
     """The declared range, choices and length of ``cls.name``; with hosted mode on (or ``lim`` given),
     the upper ends lowered to the server's caps that the field declares (``param(cap=...)``)."""
     meta = cls.limits(name)
-    hint = typing.get_type_hints(cls)[name]
+    hint = type_hints(cls)[name]
     is_tuple = typing.get_origin(hint) is tuple
     kind = typing.get_args(hint)[0] if is_tuple else hint
     lo, hi, length = meta.get("lo"), meta.get("hi"), meta.get("length")

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from core import settings
-from core.config import ConfigError
+from core.config import ConfigError, type_hints
 from core.digits.jobs import SIDE, DigitsCnn, DigitsConfig
 from core.engine import TrainResult
 from core.engine.conv import CnnConfig, cnn_macs, conv_sides, layer_shapes, n_params, state_names
@@ -118,7 +118,7 @@ def _config_from(raw: Any, cls: type[DigitsConfig] = DigitsConfig) -> DigitsConf
     """A DigitsConfig (or DigitsCnn) from a model file's config dict: every field's type, then its range."""
     if not isinstance(raw, dict):
         raise ModelFileError(f"the model's settings should be a mapping, not a {type(raw).__name__}")
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for k, v in raw.items():

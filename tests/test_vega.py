@@ -1,0 +1,81 @@
+"""ui.vega: a chart drawn from its kept Vega-Lite spec is the element st.altair_chart sends, built once per key."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = str(Path(__file__).resolve().parents[1])
+
+
+def _charts(script, **kwargs) -> AppTest:
+    at = AppTest.from_function(script, kwargs=kwargs)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _protos(at: AppTest) -> list:
+    return [c.proto for c in at.main.children.values() if getattr(c, "type", None) == "vega_lite_chart"]
+
+
+def _script(root: str, key: str, cut: bool, width) -> None:
+    import sys
+
+    sys.path.insert(0, root)
+    from types import SimpleNamespace
+
+    import altair as alt
+    import pandas as pd
+    import streamlit as st
+
+    from ui import vega
+
+    builds = st.session_state.setdefault("builds", [])
+
+    def build():
+        builds.append(1)
+        points = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.9, 0.4, 0.2], "series": ["a", "b", "a"]})
+        line = alt.Chart(points, title="loss").mark_line(point=True).encode(x="epoch:Q", y="loss:Q", color="series:N")
+        return alt.layer(line, alt.Chart(pd.DataFrame({"epoch": [2]})).mark_rule().encode(x="epoch:Q"))
+
+    of = [SimpleNamespace(extra={"cut_short": True, "cut_short_epoch": 2} if cut else {})]
+    st.altair_chart(build(), width=width)
+    vega.altair(key, build, of=of, width=width)
+    builds.pop(0)  # the reference chart's own build
+
+
+def test_the_kept_spec_draws_what_altair_chart_draws_and_is_built_once():
+    key = f"test:{uuid.uuid4()}"
+    at = _charts(_script, root=ROOT, key=key, cut=False, width="stretch")
+    reference, kept = _protos(at)
+    assert kept == reference  # spec, datasets (Arrow bytes), width, theme: one element
+    assert len(kept.datasets) == 2 and kept.spec
+    assert at.session_state["builds"] == [1]
+    at.run()  # a rerun draws the same from the kept spec, without building it again
+    assert _protos(at)[1] == reference
+    assert at.session_state["builds"] == [1]
+    other = _charts(_script, root=ROOT, key=key, cut=False, width="stretch")  # another session, same key
+    assert other.session_state["builds"] == []
+    assert _protos(other)[1] == reference
+
+
+def test_a_run_cut_short_is_drawn_but_never_kept():
+    key = f"test:{uuid.uuid4()}"
+    at = _charts(_script, root=ROOT, key=key, cut=True, width="content")
+    reference, drawn = _protos(at)
+    assert drawn == reference
+    at.run()
+    assert at.session_state["builds"] == [1, 1]  # built at each run: a later full run of this key is not hidden
+    full = _charts(_script, root=ROOT, key=key, cut=False, width="content")
+    assert full.session_state["builds"] == [1]
+
+
+def test_cut_short_reads_the_results_extra():
+    from core.serve.cache import cut_short
+
+    assert cut_short([SimpleNamespace(extra={})]) is None
+    assert cut_short([SimpleNamespace(extra={"cut_short": True, "cut_short_epoch": 3})])
