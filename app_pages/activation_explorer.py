@@ -98,8 +98,11 @@ with tab_f:
         frame, table = curves_view(f_cfg)
         notes = ex.curve_notes(f_cfg)  # claims are not cached by st.cache_data (a Said does not pickle)
         left, right = st.columns(2)
-        left.altair_chart(ac.curves_chart(frame, "y", "The functions f(x)"), width="stretch")
-        right.altair_chart(ac.curves_chart(frame, "slope", "Their slopes f'(x), from autograd"), width="stretch")
+        vega.altair(f"explorer.shapes:{f_cfg.key()}:y", lambda: ac.curves_chart(frame, "y", "The functions f(x)"),
+                    where=left, width="stretch")
+        vega.altair(f"explorer.shapes:{f_cfg.key()}:slope",
+                    lambda: ac.curves_chart(frame, "slope", "Their slopes f'(x), from autograd"), where=right,
+                    width="stretch")
         say.lessons(notes, "caption")
         st.subheader("The table, measured")
         st.caption(f"Measured on x from {f_cfg.x_min:g} to {f_cfg.x_max:g} (slopes from autograd on 2,001 points); "
@@ -129,10 +132,13 @@ with tab_s:
         f_cfg = widget_config(lambda: f_cfg.replace(logits=parse_numbers(st.session_state.f_logits),
                                                     temperature=float(st.session_state.f_temp)), f_cfg)
         left, right = st.columns(2)
-        left.altair_chart(ac.softmax_bars(ex.softmax_frame(f_cfg.logits, f_cfg.temperature),
-                                          "Probabilities at T = 1 and at your T"), width="stretch")
-        right.altair_chart(ac.softmax_sweep_chart(ex.softmax_sweep(f_cfg.logits), f_cfg.temperature,
-                                                  "Each class's probability as T changes"), width="stretch")
+        sk = f"explorer.softmax:{f_cfg.logits}:{f_cfg.temperature!r}"
+        vega.altair(f"{sk}:bars", lambda: ac.softmax_bars(ex.softmax_frame(f_cfg.logits, f_cfg.temperature),
+                                                          "Probabilities at T = 1 and at your T"),
+                    where=left, width="stretch")
+        vega.altair(f"{sk}:sweep", lambda: ac.softmax_sweep_chart(ex.softmax_sweep(f_cfg.logits), f_cfg.temperature,
+                                                                  "Each class's probability as T changes"),
+                    where=right, width="stretch")
         say.lessons(ex.softmax_notes(f_cfg.logits, f_cfg.temperature), "caption")
         st.table(table(("softmax",), f_cfg.params(), logits=f_cfg.logits).drop(
             columns=["saturates (|slope| < 0.01)", "mean output, N(0,1) input"]).style.format(NUMBERS), hide_index=True)
@@ -266,25 +272,29 @@ with tab_d:
         bar.empty()
         frames = ex.depth_frames(results)
         notes = ex.depth_notes(results)
+        dk = f"explorer.depth:{d_cfg.key()}"
         say.lessons([notes["init"], notes["init_shared"]], "caption")  # full width, above the charts it explains
         left, right = st.columns(2)
         with left:
-            st.altair_chart(ac.grad_lines(frames["grad"], 0, "Gradient per layer at initialisation"),
-                            width="stretch")
+            vega.altair(f"{dk}:grad", lambda: ac.grad_lines(frames["grad"], 0, "Gradient per layer at initialisation"),
+                        of=results, width="stretch")
             say.lesson(notes["grad"], "caption")
         with right:
-            st.altair_chart(ac.acc_lines(frames["acc"], "Test accuracy while training"), width="stretch")
+            vega.altair(f"{dk}:acc", lambda: ac.acc_lines(frames["acc"], "Test accuracy while training"), of=results,
+                        width="stretch")
             say.lesson(notes["acc"], "caption", help=tip("accuracy", "test set"))
         st.subheader("During training", help=tip("loss", "plateau"))
         n_f = len(d_cfg.functions)
         # two per row: four 160 px maps in a row were cut at 1024 px wide
         size = dict(columns=min(2, n_f), width=190 if n_f > 1 else 320, height=170)
-        st.altair_chart(ac.layer_heatmap(frames["grad"], "grad_norm", "Gradient norm per layer and epoch",
-                                         log=True, **size), width="content")
+        vega.altair(f"{dk}:grad_map", lambda: ac.layer_heatmap(frames["grad"], "grad_norm",
+                                                               "Gradient norm per layer and epoch", log=True, **size),
+                    of=results, width="content")
         say.lesson(notes["grad_train"], "caption")
         say.lesson(notes["tanh"], "caption")
-        st.altair_chart(ac.layer_heatmap(frames["dead"], "dead", "Share of dead units per hidden layer and epoch",
-                                         **size), width="content")
+        vega.altair(f"{dk}:dead_map", lambda: ac.layer_heatmap(
+            frames["dead"], "dead", "Share of dead units per hidden layer and epoch", **size),
+            of=results, width="content")
         say.lessons([notes["dead"], notes["plateau"]], "caption")
         st.subheader("Pre-activations, layer by layer")
         labels = [LABEL[f] for f in d_cfg.functions]
@@ -294,9 +304,9 @@ with tab_d:
         if pick != labels[0]:
             show_hist = pick
         h = frames["hist"]
-        st.altair_chart(ac.preact_hist(h[h["function"] == pick].drop(columns="function"),
-                                       f"{pick}: pre-activation z per hidden layer", columns=4, size=110),
-                        width="content")
+        vega.altair(f"{dk}:hist:{pick}", lambda: ac.preact_hist(h[h["function"] == pick].drop(columns="function"),
+                                                                f"{pick}: pre-activation z per hidden layer",
+                                                                columns=4, size=110), of=results, width="content")
         st.caption(tip("pre-activation"), help=tip("neuron", "bias"))
         say.lesson(notes[f"hist:{pick}"], "caption")
         links.try_next("activations.depth", "activations", TABS)

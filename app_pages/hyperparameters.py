@@ -7,7 +7,7 @@ import streamlit as st
 import core.hyperparameters as hp
 from core.engine.activations import REGISTRY
 from core.hyperparameters import charts as hc
-from ui import links, say
+from ui import links, say, vega
 from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.exercise import show as show_exercise
 from ui.glossary import tip
@@ -97,6 +97,69 @@ def tutorial_net() -> None:
     say.lessons([hp.tutorial_net_gap(table), hp.tutorial_net_test(table)], "caption")
 
 
+def sweep_charts(name: str, cfg: hp.Sweep, results: list, table, curves, order: list[str], what: str) -> None:
+    """A sweep's charts and what they show; each chart kept per sweep (ui/vega.py: functions of its results)."""
+    hk = f"hyperparameters.{name}:{cfg.key()}"
+    if name == "lr":
+        notes = hp.lr_notes(cfg, table, curves)
+        left, right = st.columns(2)
+        with left:
+            vega.altair(f"{hk}:curves", lambda: hc.curve_chart(
+                hp.bands(curves, "train_eval_loss"), order, "learning rate", "training loss (log)",
+                "Training loss per epoch", log_y=True), of=results, width="stretch")
+            say.lessons([notes["high"], notes["low"]], "caption")
+        with right:
+            vega.altair(f"{hk}:final", lambda: hc.lr_chart(table, "Final loss against the learning rate"),
+                        of=results, width="stretch")
+            say.lessons([notes["best"], notes["start"]], "caption")
+        if cfg.optimizer == "adam":
+            say.status("The tutorial starts plain SGD at lr 0.01: choose SGD above to sweep it.", "caption")
+    elif name == "batch":
+        noise = noise_view(tuple(sorted(int(v) for v in cfg.values)), cfg.hidden, 0)
+        notes = hp.batch_notes(cfg, table, noise)
+        left, right = st.columns(2)
+        with left:
+            vega.altair(f"{hk}:curves", lambda: hc.curve_chart(
+                hp.bands(curves, "train_loss"), order, "batch size", "mean batch loss (log)",
+                "Training loss per epoch", log_y=True), of=results, width="stretch")
+            say.lesson(notes["progress"], "caption")
+        with right:
+            vega.altair(f"{hk}:time", lambda: hc.bar_chart(table, "value", "s / epoch", "batch size",
+                                                           "seconds per epoch", order, "Time per epoch", ".3f"),
+                        of=results, width="stretch")
+            say.lesson(notes["time"], "caption")
+        noise["value"] = noise["batch"].astype(str)
+        vega.altair(f"{hk}:noise", lambda: hc.bar_chart(
+            noise, "value", "noise", "batch size", "|g_batch - g_full| / |g_full|", [str(b) for b in noise["batch"]],
+            "Gradient noise at initialisation (16 seeded minibatches each)", ".0%"), width="stretch")
+        say.lesson(notes["noise"], "caption")
+    elif name == "activation":
+        notes = hp.activation_notes(cfg, table, curves)
+        left, right = st.columns(2)
+        vega.altair(f"{hk}:val_acc", lambda: hc.curve_chart(
+            hp.bands(curves, "val_acc"), order, "activation", "validation accuracy", "Validation accuracy per epoch"),
+            of=results, where=left, width="stretch")
+        vega.altair(f"{hk}:train_loss", lambda: hc.curve_chart(
+            hp.bands(curves, "train_eval_loss"), order, "activation", "training loss (log)",
+            "Training loss per epoch", log_y=True), of=results, where=right, width="stretch")
+        say.lessons(notes, "caption")
+        links.page_link("activations", "Activation Explorer ④ Depth: sigmoid, tanh and ReLU in 10 hidden layers",
+                        query={"tab": "depth"})
+    else:  # capacity, dropout: the train / held-out gap
+        notes = hp.capacity_notes(cfg, table) if name == "capacity" else hp.dropout_notes(cfg, table)
+        left, right = st.columns(2)
+        vega.altair(f"{hk}:acc", lambda: hc.train_test_chart(table, order, what, "acc",
+                                                             "Training and held-out accuracy"),
+                    of=results, where=left, width="stretch")
+        vega.altair(f"{hk}:loss", lambda: hc.train_test_chart(table, order, what, "loss",
+                                                              "Training and held-out loss"),
+                    of=results, where=right, width="stretch")
+        say.lessons(notes, "caption")
+        vega.altair(f"{hk}:test_loss", lambda: hc.curve_chart(
+            hp.bands(curves, "test_loss"), order, what, "held-out loss (log)", "Held-out loss per epoch",
+            log_y=True), of=results, width="stretch")
+
+
 # ---- page -----------------------------------------------------------------------------------------
 st.title("Hyperparameter Effects",  # the settings the tabs sweep, named in their labels
          help=tip("hyperparameter", "learning rate", "batch", "neuron", "activation", "dropout"))
@@ -176,61 +239,7 @@ for name, tab in zip(TABS, tab_list):
                    f"stack{'s' if n_stacks > 1 else ''} (cached after the first run).",
                    help=tips(CHARTS_TIP, ACT_TIPS.get(cfg.activation, "") if name != "activation" else "",
                              NOTE_TIPS[name]))
-        if name == "lr":
-            notes = hp.lr_notes(cfg, table, curves)
-            left, right = st.columns(2)
-            with left:
-                st.altair_chart(hc.curve_chart(hp.bands(curves, "train_eval_loss"), order, "learning rate",
-                                               "training loss (log)", "Training loss per epoch", log_y=True),
-                                width="stretch")
-                say.lessons([notes["high"], notes["low"]], "caption")
-            with right:
-                st.altair_chart(hc.lr_chart(table, "Final loss against the learning rate"), width="stretch")
-                say.lessons([notes["best"], notes["start"]], "caption")
-            if cfg.optimizer == "adam":
-                say.status("The tutorial starts plain SGD at lr 0.01: choose SGD above to sweep it.", "caption")
-        elif name == "batch":
-            noise = noise_view(tuple(sorted(int(v) for v in cfg.values)), cfg.hidden, 0)
-            notes = hp.batch_notes(cfg, table, noise)
-            left, right = st.columns(2)
-            with left:
-                st.altair_chart(hc.curve_chart(hp.bands(curves, "train_loss"), order, "batch size",
-                                               "mean batch loss (log)",
-                                               "Training loss per epoch", log_y=True), width="stretch")
-                say.lesson(notes["progress"], "caption")
-            with right:
-                st.altair_chart(hc.bar_chart(table, "value", "s / epoch", "batch size",
-                                             "seconds per epoch",
-                                             order, "Time per epoch", ".3f"), width="stretch")
-                say.lesson(notes["time"], "caption")
-            noise["value"] = noise["batch"].astype(str)
-            st.altair_chart(hc.bar_chart(noise, "value", "noise", "batch size",
-                                         "|g_batch - g_full| / |g_full|",
-                                         [str(b) for b in noise["batch"]],
-                                         "Gradient noise at initialisation (16 seeded minibatches each)", ".0%"),
-                            width="stretch")
-            say.lesson(notes["noise"], "caption")
-        elif name == "activation":
-            notes = hp.activation_notes(cfg, table, curves)
-            left, right = st.columns(2)
-            left.altair_chart(hc.curve_chart(hp.bands(curves, "val_acc"), order, "activation",
-                                             "validation accuracy", "Validation accuracy per epoch"), width="stretch")
-            right.altair_chart(hc.curve_chart(hp.bands(curves, "train_eval_loss"), order, "activation",
-                                              "training loss (log)", "Training loss per epoch", log_y=True),
-                               width="stretch")
-            say.lessons(notes, "caption")
-            links.page_link("activations", "Activation Explorer ④ Depth: sigmoid, tanh and ReLU in 10 hidden layers",
-                            query={"tab": "depth"})
-        else:  # capacity, dropout: the train / held-out gap
-            notes = hp.capacity_notes(cfg, table) if name == "capacity" else hp.dropout_notes(cfg, table)
-            left, right = st.columns(2)
-            left.altair_chart(hc.train_test_chart(table, order, what, "acc", "Training and held-out accuracy"),
-                              width="stretch")
-            right.altair_chart(hc.train_test_chart(table, order, what, "loss", "Training and held-out loss"),
-                               width="stretch")
-            say.lessons(notes, "caption")
-            st.altair_chart(hc.curve_chart(hp.bands(curves, "test_loss"), order, what, "held-out loss (log)",
-                                           "Held-out loss per epoch", log_y=True), width="stretch")
+        sweep_charts(name, cfg, results, table, curves, order, what)
         # a static table that wraps to the page, with only the columns that say something here: at 1024 px
         # a data grid showed 8 of its 11 (seeds are in the caption; diverged runs and parameter counts
         # when there are some, or they differ)

@@ -72,17 +72,14 @@ def longer_runs(cfg: xor.SeedStudyConfig, results: list) -> dict:
     return dict(zip(failed, longer))
 
 
-# Chart objects for the perceptron tab, kept per setting: building an Altair chart costs more than
-# drawing it (a warm rerun of this tab went from ~0.45 s to ~0.3 s). They are never mutated.
-@st.cache_resource(max_entries=256, show_spinner=False)
-def perceptron_chart(cfg: xor.PerceptronConfig, epoch: int, title: str, size: int = 210):
-    lines = perceptron_run(cfg)[1]
-    return charts.perceptron_view(gate_points(cfg.gate), lines[lines.epoch == epoch], title=title, size=size)
+# The perceptron tab's charts are kept per setting as Vega-Lite specs (ui/vega.py): building an Altair
+# chart costs more than drawing it (a warm rerun of this tab went from ~0.45 s to ~0.3 s with chart objects kept).
+def perceptron_chart(cfg: xor.PerceptronConfig, epoch: int, title: str, size: int = 210, where=None) -> None:
+    def build():
+        lines = perceptron_run(cfg)[1]
+        return charts.perceptron_view(gate_points(cfg.gate), lines[lines.epoch == epoch], title=title, size=size)
 
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def error_chart(cfg: xor.PerceptronConfig):
-    return charts.error_bars(perceptron_run(cfg)[0].errors)
+    vega.altair(f"xor.perceptron:{cfg.key()}:{epoch}:{size}:{title}", build, where=where, width="content")
 
 
 def gate_points(gate: str) -> pd.DataFrame:
@@ -145,10 +142,9 @@ with tab_p:
         left, right = st.columns([1, 1])
         with left:
             shown = st.slider("Show the line after epoch", 0, n_ep, n_ep, key="p_show", help=tip("epoch"))
-            st.altair_chart(perceptron_chart(p_cfg, shown, f"{p_cfg.gate}: the line after epoch {shown}"),
-                            width="content")
+            perceptron_chart(p_cfg, shown, f"{p_cfg.gate}: the line after epoch {shown}")
         with right:
-            st.altair_chart(error_chart(p_cfg), width="stretch")
+            vega.altair(f"xor.errors:{p_cfg.key()}", lambda: charts.error_bars(hist.errors), width="stretch")
             st.caption("Truth table and the perceptron's answers now", help=tip("truth table"))
             # a static table fits its column (a data grid cut the "right" column at 1024 px)
             st.table(table.style.format({"right": lambda ok: "✓" if ok else "✗"}), hide_index=True)
@@ -163,7 +159,7 @@ with tab_p:
             verdict = (
                 f"learned in {len(h_g.errors)} epochs" if h_g.converged else f"never learned ({len(h_g.errors)} epochs)"
             )
-            row.altair_chart(perceptron_chart(cfg_g, len(h_g.errors), f"{g}: {verdict}", 170), width="content")
+            perceptron_chart(cfg_g, len(h_g.errors), f"{g}: {verdict}", 170, where=row)
         st.caption(
             "XOR's 1s sit on one diagonal and its 0s on the other: any line that puts both blue points "
             "on one side puts a red one with them."
@@ -205,29 +201,26 @@ with tab_c:
             said = xc.net_solves(v)
             say.lesson(said, "success" if said.holds else "warning")
         say.lesson(xc.numpy_share_sentence(numpy_share(c_cfg), c_cfg), "caption", help=tip("weight"))
+        ck = f"xor.compare:{c_cfg.key()}"  # what the charts below draw is a function of the settings alone
         a, b = st.columns(2)  # the table's five columns need half the width at 1024 px
-        a.altair_chart(charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"), width="stretch")
+        vega.altair(f"{ck}:loss", lambda: charts.loss_curves(cr.losses, y="loss", color="net", title="Training loss"),
+                    where=a, width="stretch")
         b.caption("Outputs on the four inputs")
         b.table(preds.style.format({"NumPy": "{:.3f}", "PyTorch": "{:.3f}"}), hide_index=True)
         row = st.container(horizontal=True)  # side by side when both fit, one under the other at 1024 px
         pts = gate_points("XOR").rename(columns={"target": "label"})
         for name in ("NumPy", "PyTorch"):
-            row.altair_chart(
-                charts.decision_surface(
-                    cr.surface[cr.surface.net == name].drop(columns="net"),
-                    pts,
-                    title=f"{name}: P(output = 1) over the plane",
-                ),
-                width="content",
-            )
+            vega.altair(f"{ck}:surface:{name}", lambda name=name: charts.decision_surface(
+                cr.surface[cr.surface.net == name].drop(columns="net"),
+                pts,
+                title=f"{name}: P(output = 1) over the plane",
+            ), where=row, width="content")
         st.subheader("What each hidden unit computes", help=tip("weight", "bias", "activation"))
         say.lesson(xc.hidden_units_caption(c_cfg), "caption")
         for name in ("NumPy", "PyTorch"):
-            hid = cr.hidden[cr.hidden.net == name].drop(columns="net")
-            st.altair_chart(
-                charts.heatmap_grid(hid, "unit", "a", columns=min(4, c_cfg.hidden), size=100, title=name),
-                width="content"
-            )
+            vega.altair(f"{ck}:hidden:{name}", lambda name=name: charts.heatmap_grid(
+                cr.hidden[cr.hidden.net == name].drop(columns="net"), "unit", "a", columns=min(4, c_cfg.hidden),
+                size=100, title=name), width="content")
         st.subheader("The hidden space: the hidden layer moves the four points",
                      help=tip("hidden space", "linearly separable", "epoch"))
         st.caption(
@@ -254,8 +247,8 @@ with tab_c:
         for col, name in ((h1, "NumPy"), (h2, "PyTorch")):
             g = hh[hh.net == name]
             snap = g[g.step == min(step, int(g.step.max()))]
-            col.altair_chart(hidden_space.xor_chart(snap, title=f"{name}: epoch {int(snap.epoch.iloc[0])}", size=210),
-                             width="content")
+            vega.altair(f"{ck}:space:{name}:{step}", lambda snap=snap, name=name: hidden_space.xor_chart(
+                snap, title=f"{name}: epoch {int(snap.epoch.iloc[0])}", size=210), where=col, width="content")
             say.lesson(xc.hidden_space_caption(snap), "caption", where=col)
         with st.expander("The NumPy network's forward and backward pass (core/scratch.py)"):
             st.code(  # wrapped, not scrolled sideways, in a 1024 px window

@@ -14,11 +14,13 @@ with its link's query string and page, then ForwardMsgs until the script finishe
 when the script finished with the class's result text on the page (a metric, a caption) and no
 "waiting: k runs ahead" line left; its time runs from asking to that moment.
 
-Classes (each visitor its own link, no two alike):
+Classes (each visitor its own link, no two alike; but ``link``):
   xor       XOR Lab ③, 100 seeds (the page also retrains the failed seeds 10x longer): its own lr or epochs
   digits    Digit Recognizer ①, the 8x8 digits: its own lr or dropout
   explorer  Activation Explorer ③, the comparison at ``--explorer-epochs`` (10; the default 50 costs ~8 s
             a visitor, which does not fit ten minutes): its own seed count (1-3) and first seed
+  link      the teacher's link, XOR Lab ③ at its defaults, opened by the teacher first (the warm-up): every
+            visitor the same link, its result from the cache; what a class waits for is its pages alone
 
 "Alone": every link of the class, one after the other, on an idle server of its own (merging off).
 Its "train CPU-s" is the server's CPU seconds for the cold visit minus those of the same link served
@@ -85,13 +87,16 @@ def _digits(k: int) -> str:
 
 
 def classes(explorer_epochs: int) -> dict[str, Klass]:
-    """The three classes (the explorer's at ``explorer_epochs``)."""
+    """The four classes (the explorer's at ``explorer_epochs``)."""
     return {
         "xor": Klass("xor", "xor", "Solved XOR", "tab=seeds&s_n_seeds=2&s_epochs=5", _xor),
         "digits": Klass("digits", "digits", "Test accuracy", "epochs=2", _digits),
         "explorer": Klass("explorer", "activations", "models (", "tab=learn&c_n_seeds=1&c_epochs=1",
                           lambda k: f"tab=learn&c_n_seeds={1 + k % 3}&c_first_seed={1 + k // 3}"
                                     f"&c_epochs={explorer_epochs}"),
+        # the teacher's own link, opened by the teacher first: every visitor's result comes from the cache, so
+        # the class waits only for its pages (its train CPU-s are about 0)
+        "link": Klass("link", "xor", "Solved XOR", "tab=seeds", lambda k: "tab=seeds"),
     }
 
 
@@ -270,7 +275,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="N = 1, 5")
     ap.add_argument("--ns", default="", help="class sizes, e.g. 1,10,30 (the default)")
-    ap.add_argument("--classes", default="xor,digits,explorer")
+    ap.add_argument("--classes", default="xor,digits,explorer,link")
     ap.add_argument("--merge", default="off,on", help="off,on | off | on")
     ap.add_argument("--explorer-epochs", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds any one visitor may wait")
