@@ -65,14 +65,15 @@ def default_noise() -> pd.DataFrame:
     return gradient_noise(tuple(sorted(int(v) for v in cfg.values)), cfg.hidden, 0)
 
 
-def _mean_curve(curves: pd.DataFrame, label: str, metric: str) -> pd.DataFrame:
-    b = bands(curves, metric)
-    return b[b["value"] == label].sort_values("epoch")
+def _mean_curves(curves: pd.DataFrame, metric: str) -> dict[str, pd.DataFrame]:
+    """Each value's curve of ``metric`` (mean, lo, hi over seeds per epoch; bands' rows), sorted by epoch. One
+    bands() for every value: one per value made the learning-rate tab's sentences 0.1 s of each rerun."""
+    return {v: g.sort_values("epoch") for v, g in bands(curves, metric).groupby("value", sort=False)}
 
 
-def _final(curves: pd.DataFrame, label: str, metric: str) -> float:
-    c = _mean_curve(curves, label, metric)
-    return float(c["mean"].iloc[-1]) if len(c) else float("nan")
+def _final(curve: pd.DataFrame | None) -> float:
+    """A mean curve's last value (NaN for a value with no finite point)."""
+    return float(curve["mean"].iloc[-1]) if curve is not None and len(curve) else float("nan")
 
 
 def _best_on_validation(cfg: Sweep, table: pd.DataFrame, what: str) -> Said:
@@ -133,7 +134,8 @@ def lr_start(cfg: Sweep, table: pd.DataFrame) -> Said:
 def lr_too_high(cfg: Sweep, table: pd.DataFrame, curves: pd.DataFrame) -> Said:
     """The largest learning rate: diverged or ended far worse."""
     t = table.reset_index(drop=True)
-    loss = {v: _final(curves, v, "train_eval_loss") for v in t["value"]}
+    mean = _mean_curves(curves, "train_eval_loss")
+    loss = {v: _final(mean.get(v)) for v in t["value"]}
     finite = {v: x for v, x in loss.items() if np.isfinite(x)}
     hi = sorted(t["value"], key=float)[-1]
     row = t[t["value"] == hi].iloc[0]
@@ -156,13 +158,14 @@ def lr_too_high(cfg: Sweep, table: pd.DataFrame, curves: pd.DataFrame) -> Said:
 def lr_too_low(cfg: Sweep, table: pd.DataFrame, curves: pd.DataFrame) -> Said:
     """The smallest learning rate crawls: the best one got to its final loss much earlier."""
     t = table.reset_index(drop=True)
-    loss = {v: _final(curves, v, "train_eval_loss") for v in t["value"]}
+    mean = _mean_curves(curves, "train_eval_loss")
+    loss = {v: _final(mean.get(v)) for v in t["value"]}
     finite = {v: x for v, x in loss.items() if np.isfinite(x)}
     lo = sorted(t["value"], key=float)[0]
     if not finite or lo not in finite:
         return said(False, "", "", epoch=-1)
     best = min(finite, key=finite.get)
-    c = _mean_curve(curves, best, "train_eval_loss")
+    c = mean[best]
     hit = c[c["mean"] <= loss[lo]]
     ep = int(hit["epoch"].iloc[0]) if len(hit) else -1
     return said(lo != best and 0 <= ep < cfg.epochs,
@@ -312,9 +315,10 @@ def activation_rank(cfg: Sweep, table: pd.DataFrame) -> Said:
 def activation_speed(cfg: Sweep, table: pd.DataFrame, curves: pd.DataFrame, level: float = 0.9) -> Said:
     """The epoch each activation first reaches ``level`` mean validation accuracy."""
     reach = {}
+    mean = _mean_curves(curves, "val_acc")
     for v in table["value"]:
-        c = _mean_curve(curves, v, "val_acc")
-        hit = c[c["mean"] >= level]
+        c = mean.get(v)
+        hit = c[c["mean"] >= level] if c is not None else ()
         reach[v] = int(hit["epoch"].iloc[0]) if len(hit) else None
     parts = [f"{v} at epoch {e}" for v, e in sorted(reach.items(), key=lambda x: x[1] or 10**9) if e is not None]
     never = [v for v, e in reach.items() if e is None]
