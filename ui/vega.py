@@ -20,16 +20,16 @@ import streamlit as st
 from core import settings
 from ui.common import Memo
 
-# specs hold their data as Arrow bytes: bounded by count and bytes (a hosted server: 1/10 of its disk
-# budget, 30 MB at the default limits; an XOR seeds tab's loss curves are 0.57 MB, so a class of 30 XOR links
-# keeps about 19 MB)
+# specs hold their data as Arrow bytes: bounded by count and bytes, 1/10 of the disk budget (hosted: 30 MB
+# at the default limits; a laptop 200 MB); an XOR seeds tab's loss curves are 0.57 MB, so a class of 30 XOR
+# links keeps about 19 MB
 _SIZE = 256
 
 
 @st.cache_resource
 def _specs() -> Memo:
     lim = settings.limits()
-    return Memo(_SIZE, int(lim.cache_mb * 1_000_000 // 10) if settings.hosted() else None)
+    return Memo(_SIZE, int(lim.cache_mb * 1_000_000 // 10))
 
 
 def spec(key: str, build: Callable[[], Any]) -> dict[str, Any]:
