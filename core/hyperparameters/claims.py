@@ -66,8 +66,7 @@ def default_noise() -> pd.DataFrame:
 
 
 def _mean_curves(curves: pd.DataFrame, metric: str) -> dict[str, pd.DataFrame]:
-    """Each value's curve of ``metric`` (mean, lo, hi over seeds per epoch; bands' rows), sorted by epoch. One
-    bands() for every value: one per value made the learning-rate tab's sentences 0.1 s of each rerun."""
+    """Each value's curve of ``metric`` (bands' rows: mean, lo, hi over seeds per epoch), sorted by epoch."""
     return {v: g.sort_values("epoch") for v, g in bands(curves, metric).groupby("value", sort=False)}
 
 
