@@ -10,7 +10,7 @@ from core import architectures as ar
 from core.architectures import charts
 from core.architectures import jobs as arj
 from core.serve.cache import batch_key
-from ui import links, say
+from ui import links, say, vega
 from ui.common import cached_results, seed_state, share_link, sync_url
 from ui.exercise import show as show_exercise
 from ui.glossary import tip
@@ -38,12 +38,6 @@ def shapes_view(cfg: ar.ShapesConfig):
     return table, ar.shapes_curves(results), checks
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def shapes_plots(cfg: ar.ShapesConfig):
-    table, curves, _ = shapes_view(cfg)
-    return charts.curves_chart(curves), charts.params_chart(table)
-
-
 def width_results(cfg: ar.ApproxConfig, hidden: tuple[int, ...]):
     return cached_results(batch_key(cfg.net_configs(hidden), cfg.data_key()), lambda: ar.run_width(cfg, hidden),
                           request=cfg)
@@ -61,21 +55,10 @@ def all_widths(cfg: ar.ApproxConfig):
     return wide, deep
 
 
-# What a warm rerun shows, kept per setting (frames and chart objects: building them costs more than
-# looking up the results). Chart objects are never mutated.
+# What a warm rerun shows, kept per setting (frames; the charts are kept as Vega-Lite specs, ui/vega.py)
 @st.cache_data(max_entries=32, show_spinner=False)
 def approx_table_of(cfg: ar.ApproxConfig):
     return ar.approx_table(cfg, *all_widths(cfg))
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def fits_plot(cfg: ar.ApproxConfig):
-    return charts.fits_chart(ar.fits_frame(target_of(cfg), all_widths(cfg)[0]))
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def error_plot(cfg: ar.ApproxConfig):
-    return charts.error_chart(approx_table_of(cfg))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -84,13 +67,6 @@ def pieces_of(cfg: ar.ApproxConfig, show: int):
     gap = float((total["fit"] - total["sum"]).abs().max())
     active = int((pieces.groupby("unit")["y"].apply(lambda v: float(v.abs().max())) > 1e-6).sum())
     return pieces, total, gap, active
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def pieces_plot(cfg: ar.ApproxConfig, show: int):
-    pieces, total, _, _ = pieces_of(cfg, show)
-    return charts.pieces_chart(pieces, total, f"One hidden layer of {show}: each unit's output × its outgoing "
-                                              "weight, and their sum")
 
 
 def recommend() -> None:
@@ -188,14 +164,15 @@ with tab_s:
             col.caption(f"hidden {fmt_widths(s_cfg.hidden(s), ', ')} · {p:,} parameters · "
                         f"trained in {sum(r.seconds for r in rs):.2f} s when first run")
         bar.empty()
-        table, _, checks = shapes_view(s_cfg)
+        table, curves, checks = shapes_view(s_cfg)
         notes = ar.shapes_notes(table, checks, s_cfg.epochs)
         say.lessons([notes["best"], notes["fewer"]], "caption")
         say.lesson(notes["narrow"], "caption", help=tip("he init", "initialisation", "linearly separable"))
         left, right = st.columns(2)
-        curves_plot, size_plot = shapes_plots(s_cfg)
-        left.altair_chart(curves_plot, width="stretch")
-        right.altair_chart(size_plot, width="stretch")
+        sk = f"architectures.shapes:{s_cfg.key()}"  # the charts are functions of the settings' results alone
+        ran = [r for rs in results.values() for r in rs]
+        vega.altair(f"{sk}:curves", lambda: charts.curves_chart(curves), of=ran, where=left, width="stretch")
+        vega.altair(f"{sk}:params", lambda: charts.params_chart(table), of=ran, where=right, width="stretch")
         # the widths say the layers; the seconds are one run's (in the captions above), not a comparison
         st.table(table.drop(columns=["layers", "seconds"]).style.format(SHAPES_FORMAT), hide_index=True)
         links.try_next("architectures.shapes", "architectures", TABS)
@@ -256,15 +233,19 @@ with tab_u:
                 fits_slot.altair_chart(charts.fits_chart(ar.fits_frame(tgt, wide)), width="stretch")
                 bar = bar or err_slot.progress(0.0)
                 bar.progress((i + 1) / todo, text=f"Trained one hidden layer of {W} ({u_cfg.n_seeds} seeds at once)")
+        deep: list = []  # every deeper net's results (the error chart's)
         for i, (_, h) in enumerate(u_cfg.deep_shapes()):
             t0 = time.perf_counter()
-            width_results(u_cfg, h)
+            deep += width_results(u_cfg, h)
             if time.perf_counter() - t0 > 0.05:
                 bar = bar or err_slot.progress(0.0)
                 bar.progress((len(wide) + i + 1) / todo, text=f"Trained {len(h)} layers of {h[0]} (same budget)")
         table = approx_table_of(u_cfg)
-        fits_slot.altair_chart(fits_plot(u_cfg), width="stretch")
-        err_slot.altair_chart(error_plot(u_cfg), width="stretch")
+        uk = f"architectures.approx:{u_cfg.key()}"  # the charts are functions of the settings' results alone
+        one = [r for rs in wide.values() for r in rs]
+        vega.altair(f"{uk}:fits", lambda: charts.fits_chart(ar.fits_frame(tgt, wide)), of=one, where=fits_slot,
+                    width="stretch")
+        vega.altair(f"{uk}:error", lambda: charts.error_chart(table), of=one + deep, where=err_slot, width="stretch")
         say.lessons(ar.approx_notes(table), "caption")
 
         st.subheader("The sum of bent pieces")
@@ -284,7 +265,9 @@ with tab_u:
         d.metric("Sum vs network", f"{gap:.1e}",
                  help="The largest gap on [-3, 3] between the sum of the pieces plus the bias and the network's "
                       "own output")
-        st.altair_chart(pieces_plot(u_cfg, show), width="stretch")
+        vega.altair(f"{uk}:pieces:{show}", lambda: charts.pieces_chart(
+            pieces, total, f"One hidden layer of {show}: each unit's output × its outgoing weight, and their sum"),
+            of=wide[show], width="stretch")
         say.lesson(ar.pieces_add_up(show, gap), "caption")
         st.table(table.style.format(APPROX_FORMAT), hide_index=True)
         u_show = show

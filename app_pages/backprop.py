@@ -9,7 +9,7 @@ from core import backprop as bp
 from core.backprop import charts
 from core.backprop import claims as bc
 from core.backprop import jobs as bpj
-from ui import links, say
+from ui import links, say, vega
 from ui import scratch as scratch_ui
 from ui.common import seed_state, share_link, sync_url
 from ui.glossary import tip
@@ -29,17 +29,6 @@ def step_view(cfg: bp.BackpropConfig):
 @st.cache_data(max_entries=32, show_spinner=False)
 def history(cfg: bp.BackpropConfig):
     return bp.loss_history(cfg)
-
-
-# Chart objects kept per state: building an Altair chart costs more than drawing it. Never mutated.
-@st.cache_resource(max_entries=128, show_spinner=False)
-def network(cfg: bp.BackpropConfig, backward: bool, picked: str, title: str):
-    return charts.network_chart(step_view(cfg)[0], backward, picked, title)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def loss_plot(cfg: bp.BackpropConfig):
-    return charts.loss_chart(history(cfg), cfg.step, per_epoch=1 if cfg.batch else 4)
 
 
 def numbers(df, *text: str):
@@ -140,11 +129,15 @@ with tab_step:
 
         left, right = st.columns(2)
         picked = ss.bp_w
+        # the charts are kept per setting as Vega-Lite specs (ui/vega.py): building one costs more than drawing it
+        bk = f"backprop:{cfg.key()}"
         left.markdown("**Forward**: each weight on its edge, each unit's output a = sigmoid(z) inside it",
                       help=tip("forward pass", "weight", "bias"))
-        left.altair_chart(network(cfg, False, picked, ""), width="stretch")
+        vega.altair(f"{bk}:forward:{picked}", lambda: charts.network_chart(t, False, picked, ""), where=left,
+                    width="stretch")
         right.markdown("**Backward**: each weight's gradient dL/dw on its edge, dL/dz inside each unit")
-        right.altair_chart(network(cfg, True, picked, ""), width="stretch")
+        vega.altair(f"{bk}:backward:{picked}", lambda: charts.network_chart(t, True, picked, ""), where=right,
+                    width="stretch")
         st.caption("Blue is positive, red negative; a thicker edge is a larger number. The dashed edge is the weight "
                    "picked below. Hover an edge or a unit for its exact value.", help=tip("sign colours"))
 
@@ -179,7 +172,8 @@ with tab_step:
         with left:
             st.markdown("**Forward values**")
             st.table(numbers(fwd, "quantity", "formula"), hide_index=True)
-        right.altair_chart(loss_plot(cfg), width="stretch")
+        vega.altair(f"{bk}:loss", lambda: charts.loss_chart(history(cfg), cfg.step, per_epoch=1 if cfg.batch else 4),
+                    where=right, width="stretch")
         links.try_next("backprop")
 
 with tab_scratch:

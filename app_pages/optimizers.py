@@ -8,7 +8,7 @@ import streamlit as st
 from core.optimizers import charts as oc
 from core.optimizers import claims as ocl
 from core.optimizers import jobs as oj
-from ui import links, say
+from ui import links, say, vega
 from ui.common import admitted, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
 from ui.widgets import field_widget, page_params, url_config
@@ -74,6 +74,16 @@ st.button("⏸ Pause" if ss.o_playing else "▶ Play", key="o_play", type="prima
           help="Step the three optimizers forward together, from the step shown.")
 
 
+def draw(name: str, step: int, build) -> None:
+    """One of the view's charts at ``step``: a still view's kept per setting and step as a Vega-Lite spec
+    (ui/vega.py); Play's frames are drawn as they come, never kept (one visitor's frames would crowd the shared
+    memo)."""
+    if ss.o_playing:
+        st.altair_chart(build(), width="stretch")
+    else:
+        vega.altair(f"optimizers:{cfg.key()}:{name}:{step}", build, width="stretch")
+
+
 @st.fragment(run_every=FRAME_S if ss.o_playing else None)
 def view() -> None:
     """The step slider and the two charts; while playing, each run moves the step on."""
@@ -91,10 +101,10 @@ def view() -> None:
         col.metric(f"{name}: loss at step {step}", "diverged" if loss != loss else f"{loss:.3g}",
                    help=f"Got below {surf.threshold:g} at step {reached[name]}." if reached[name] is not None
                    else f"Not below {surf.threshold:g} within {cfg.steps} steps.")
-    st.altair_chart(oc.surface_chart(grid, run, cfg.surface, step), width="stretch")
+    draw("surface", step, lambda: oc.surface_chart(grid, run, cfg.surface, step))
     st.caption("Dark is low loss (the valley's floor), light is high (the colour is log10 of the loss); the crosses "
                "mark the start and the minimum; each dot is where an optimizer stands at this step.")
-    st.altair_chart(oc.loss_chart(run, step, surf.threshold), width="stretch")
+    draw("loss", step, lambda: oc.loss_chart(run, step, surf.threshold))
     if not ss.o_playing and st.query_params.get("step") != (str(step) if step < cfg.steps else None):
         if step < cfg.steps:  # the whole paths (the page's first view) need no param
             st.query_params["step"] = str(step)

@@ -270,3 +270,24 @@ def test_hosted_caps_lower_the_widgets(monkeypatch):
               s_epochs="2")
     assert not at.exception and not at.error
     assert at.number_input(key="s_seeds").max == 2 and at.number_input(key="s_epochs").max == 50
+
+
+def chart_specs(at) -> list[tuple]:
+    """Each chart's spec and data, in page order."""
+    return [(c.proto.spec, [d.SerializeToString() for d in c.proto.datasets]) for c in at.get("vega_lite_chart")]
+
+
+def test_the_kept_charts_follow_the_settings():
+    """The charts are kept per setting (ui/vega.py): another shape, width shown or activation draws others."""
+    at = page(s_dataset="spiral", s_epochs="2", s_n_seeds="1", s_shallow="4", s_deep="4,4", s_wide="8",
+              s_narrow="2,2")
+    before = chart_specs(at)
+    at.text_input(key="s_wide").set_value("16").run()
+    after = chart_specs(at)
+    assert not at.exception and len(before) == len(after) == 2 and all(a != b for a, b in zip(before, after))
+    at = page(tab="approx", u_widths="2,8", u_epochs="30", u_n_seeds="1", u_deep="0")
+    fits, error, pieces = chart_specs(at)
+    at.selectbox(key="u_show_2,8").set_value(2).run()  # 8 at first
+    assert chart_specs(at)[:2] == [fits, error] and chart_specs(at)[2] != pieces
+    at.selectbox(key="u_activation").set_value("tanh").run()
+    assert not at.exception and all(a != b for a, b in zip(chart_specs(at), (fits, error, pieces)))

@@ -215,3 +215,20 @@ def test_page_widgets_take_their_ranges_from_the_fields(monkeypatch):
     assert at.number_input(key="bp_lr").max == bp.BackpropConfig().lr  # the declared end is 10
     assert at.number_input(key="bp_step").max == 0 and at.number_input(key="bp_seed").max == 0
     assert {(bp.BackpropConfig, f) for f in ("mode", "seed", "lr", "step")} <= set(asked)
+
+
+def chart_specs(at) -> list[tuple]:
+    """Each chart's spec and data, in page order."""
+    return [(c.proto.spec, [d.SerializeToString() for d in c.proto.datasets]) for c in at.get("vega_lite_chart")]
+
+
+def test_the_kept_charts_follow_the_step_and_the_picked_weight():
+    """The charts are kept per setting (ui/vega.py): another step or weight draws others."""
+    at = page()
+    first = chart_specs(at)
+    at.button[0].click().run()  # next example
+    stepped = chart_specs(at)
+    assert len(first) == len(stepped) == 3 and all(a != b for a, b in zip(first, stepped))
+    at.selectbox(key="bp_w").set_value("W1[2,3]").run()  # its edge dashed in both drawings
+    picked = chart_specs(at)
+    assert picked[0] != stepped[0] and picked[1] != stepped[1] and picked[2] == stepped[2]

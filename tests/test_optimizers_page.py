@@ -150,3 +150,20 @@ def test_hosted_the_paths_are_priced_and_take_a_training_slot(monkeypatch):
     at = page(steps="123")
     assert not at.exception
     assert len(priced) == 1 and len(slots) == 1, (priced, slots)
+
+
+def chart_specs(at) -> list[tuple]:
+    """Each chart's spec and data, in page order."""
+    return [(c.proto.spec, [d.SerializeToString() for d in c.proto.datasets]) for c in at.get("vega_lite_chart")]
+
+
+def test_the_kept_charts_follow_the_step_and_the_settings():
+    """The charts are kept per setting and step (ui/vega.py): another step or learning rate draws others."""
+    at = page(steps="100")
+    first = chart_specs(at)
+    at.slider(key="o_step").set_value(50).run()
+    stepped = chart_specs(at)
+    at.select_slider(key="o_lr").set_value(0.02).run()
+    other = chart_specs(at)
+    assert not at.exception and len(first) == len(stepped) == len(other) == 2
+    assert all(a != b and b != c for a, b, c in zip(first, stepped, other))
