@@ -3,6 +3,8 @@ a digit does to each, and what the CNN's filters, feature maps and units see."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -12,7 +14,7 @@ from core.convolutions import claims as cl
 from core.convolutions import jobs as J
 from core.digits import images as di
 from core.engine import TrainResult
-from ui import links, say
+from ui import links, say, vega
 from ui.canvas import digit_canvas
 from ui.common import cached_results, seed_state, share_link, sync_url, widget_config
 from ui.glossary import tip
@@ -42,10 +44,10 @@ cfg = widget_config(lambda: url_cfg.replace(dataset=ss.c_dataset, epochs=int(ss.
 side = J.SIDE[cfg.dataset]
 
 
-def train(c: J.ConvConfig) -> list[TrainResult]:
+def train(c: J.ConvConfig, key: str) -> list[TrainResult]:
     """The MLP and the CNN: from memory, the disk cache, or trained here (priced once at the door)."""
     with st.spinner("Training the MLP, then the CNN..."):
-        return cached_results(J.key(c, J.data_id(c)), lambda: J.compute(c), J.CONFIG_TYPES, request=c)
+        return cached_results(key, lambda: J.compute(c), J.CONFIG_TYPES, request=c)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -55,7 +57,9 @@ def move_tables(key: str, _results: list[TrainResult], _cfg: J.ConvConfig) -> tu
     return (J.shift_table(_results, d, side, J.SHIFTS[_cfg.dataset]), J.rotation_table(_results, d, side))
 
 
-results = train(cfg)
+rkey = J.key(cfg, J.data_id(cfg))  # the comparison's cache key: its two models and their data
+ck = f"convolutions:{cfg.key()}:{rkey}"  # the start of its kept charts' keys (ui/vega.py): every setting
+results = train(cfg, rkey)
 mlp, cnn = results
 mlp_params, cnn_params = J.param_counts(cfg)
 
@@ -86,25 +90,27 @@ with tab_a:
         st.markdown("**Parameters against accuracy** on the 8x8 digits: both models at a quarter, half, once "
                     "and twice their widths, same training.")
         sz = J.SizesConfig(epochs=cfg.epochs, seed=cfg.seed)
+        skey = J.sizes_key(sz)
         with st.spinner("Training four sizes of each model..."):
-            sized = cached_results(J.sizes_key(sz),
-                                   lambda: J.compute_sizes(sz), J.CONFIG_TYPES, request=sz)
+            sized = cached_results(skey, lambda: J.compute_sizes(sz), J.CONFIG_TYPES, request=sz)
         table = J.sizes_table(sized)
-        st.altair_chart(cc.params_chart(table), width="stretch")
+        vega.altair(f"convolutions.sizes:{sz.key()}:{skey}", lambda: cc.params_chart(table), of=sized, width="stretch")
         st.caption(f"One point per model; all {len(table)} trained in {table.seconds.sum():.1f} s when first run.")
         say.lesson(cl.sizes(table), "markdown")
         links.try_next("convolutions.compare", "convolutions", TABS)
 
 with tab_b:
     if tab_b.open:
-        shifts, rots = move_tables(J.key(cfg, J.data_id(cfg)), results, cfg)
+        shifts, rots = move_tables(rkey, results, cfg)
         st.markdown(
             "Every test digit moved a few pixels (right, left, up and down, averaged), then turned, and read by "
             "the same two trained models. A network that still reads a moved digit has translation invariance.",
             help=tip("translation invariance", "accuracy", "pooling"))
         left, right = st.columns(2)
-        left.altair_chart(cc.accuracy_lines(shifts, "shift", "shift (pixels)"), width="stretch")
-        right.altair_chart(cc.accuracy_lines(rots, "angle", "rotation (degrees, both ways)"), width="stretch")
+        vega.altair(f"{ck}:shift", lambda: cc.accuracy_lines(shifts, "shift", "shift (pixels)"), of=results,
+                    where=left, width="stretch")
+        vega.altair(f"{ck}:rotation", lambda: cc.accuracy_lines(rots, "angle", "rotation (degrees, both ways)"),
+                    of=results, where=right, width="stretch")
         say.lesson(cl.shift(shifts), "markdown")
         say.lesson(cl.rotation(rots), "markdown")
         links.try_next("convolutions.move", "convolutions", TABS)
@@ -117,35 +123,46 @@ with tab_c:
             st.markdown("**Draw a digit** (until you do, a test digit is shown)")
             drawing = digit_canvas("c_canvas")
         image, source = d.X_test[0].numpy(), f"the first test digit (a {int(d.y_test[0])})"
+        drawn = False
         if drawing:
             try:
-                image, source = J.drawing_image(drawing, cfg.dataset), "your drawing"
+                image, source, drawn = J.drawing_image(drawing, cfg.dataset), "your drawing", True
             except di.ImageError as e:
                 say.status(f"The drawing could not be read: {e}", "warning", where=draw_col)
+
+        def chart(name: str, build, **kwargs) -> None:
+            """The test digit's charts are kept (ui/vega.py, per comparison and ``name``); a drawing's are built
+            at each run: every stroke is a new image, and keeping each would push the charts every visitor
+            shares out of the server's memo."""
+            if drawn:
+                st.altair_chart(build(), **kwargs)
+            else:
+                vega.altair(f"{ck}:test0:{name}", build, of=results, **kwargs)
+
         occ, cls, p = J.occlusion(cnn, image, patch=2 if side <= 8 else 4)
         with show_col:
             st.markdown(f"**Occlusion map** of {source}: the CNN says **{cls}** ({p:.0%} sure).",
                         help=tip("occlusion map", "saliency"))
-            st.altair_chart(cc.occlusion_chart(occ))
+            chart("occlusion", lambda: cc.occlusion_chart(occ))
             st.caption("Each pixel: how much the probability of that answer falls when a small square around it is "
                        "blanked. Blue: the pixel helped it say that digit; red: it argued against.")
         st.markdown("**Filters of conv layer 1** (blue positive, red negative weights)", help=tip("kernel"))
-        st.altair_chart(cc.filters_chart(J.filters(cnn)), width="content")
-        maps = J.feature_maps(cnn, image)
+        vega.altair(f"{ck}:filters", lambda: cc.filters_chart(J.filters(cnn)), of=results, width="content")
+        maps = functools.cache(lambda: J.feature_maps(cnn, image))  # only when a chart is built
         st.markdown(f"**Feature maps** of {source}: conv layer 1, then conv layer 2 (dark: strong response)",
                     help=tip("feature map"))
-        st.altair_chart(cc.maps_chart(maps, 1), width="content")
-        st.altair_chart(cc.maps_chart(maps, 2), width="content")
+        chart("maps1", lambda: cc.maps_chart(maps(), 1), width="content")
+        chart("maps2", lambda: cc.maps_chart(maps(), 2), width="content")
         s2 = side // 2
         c1, c2 = st.columns(2)
         r = c1.slider("Unit row (conv layer 2)", 0, s2 - 1, s2 // 2, key="c_unit_row")
         c = c2.slider("Unit column (conv layer 2)", 0, s2 - 1, s2 // 2, key="c_unit_col")
         fld = J.receptive_field(J.cnn_config(cfg), side, r, c)
-        img = pd.DataFrame({"row": np.repeat(np.arange(side), side), "col": np.tile(np.arange(side), side),
-                            "value": np.asarray(image).reshape(-1)})
         st.markdown("**Receptive field** of one unit of conv layer 2 (blue outline; orange: the unit's own spot)",
                     help=tip("receptive field"))
-        st.altair_chart(cc.field_chart(fld, img), width="content")
+        chart(f"field:{r}:{c}", lambda: cc.field_chart(fld, pd.DataFrame({
+            "row": np.repeat(np.arange(side), side), "col": np.tile(np.arange(side), side),
+            "value": np.asarray(image).reshape(-1)})), width="content")
         say.lesson(cl.field(J.field_size(fld), J.cnn_config(cfg).kernel, side), "markdown")
         links.try_next("convolutions.inside", "convolutions", TABS)
 

@@ -9,7 +9,7 @@ from core.neuron.config import PREFIX
 from core.xor import charts
 from core.xor.claims import first_look_verdict
 from core.xor.first_look import FirstLook, first_look
-from ui import glossary, links, say
+from ui import glossary, links, say, vega
 from ui.common import seed_state, sync_url
 from ui.glossary import tip
 from ui.startup import warm_in_background
@@ -20,11 +20,9 @@ NEURON_KEYS = tuple(PREFIX + f for f in N.__dataclass_fields__)
 
 
 @st.cache_resource(show_spinner=False)
-def home_job() -> tuple[FirstLook, object]:
-    """The NumPy network trained once per server process, and its chart (built once: never mutated)."""
-    f = first_look()
-    chart = charts.decision_surface(f.surface, f.points, title=["A 2-4-1 network", "solving XOR"], size=280)
-    return f, chart
+def home_job() -> FirstLook:
+    """The NumPy network trained once per server process."""
+    return first_look()
 
 
 st.title("NN Lab")
@@ -42,8 +40,13 @@ say.status(
 )
 
 # Stacked, not in columns: beside the path, the 280 px chart overlapped it at 1024 px wide.
-f, chart = home_job()
-st.altair_chart(chart, width="content")
+f = home_job()
+# kept as a Vega-Lite spec (ui/vega.py), named by the network's settings: vega.spec, not vega.altair, whose
+# check for runs cut short imports core.serve.cache, and with it torch, before the first chart
+st.vega_lite_chart(vega.spec(
+    f"home.first_look:{f.hidden}:{f.lr!r}:{f.epochs}:{f.seed}:{len(f.surface)}",
+    lambda: charts.decision_surface(f.surface, f.points, title=["A 2-4-1 network", "solving XOR"], size=280)),
+    width="content")
 st.caption(
     f"The tutorial's XOR network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden neurons, 1 sigmoid output "
     f"neuron, binary cross-entropy loss, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, "

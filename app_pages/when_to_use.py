@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,7 +12,7 @@ import streamlit as st
 
 import core.when_to_use as wtu
 from core.when_to_use import charts as wc
-from ui import links, say, uploads
+from ui import links, say, uploads, vega
 from ui.common import check_request, share_link, sync_url, training_slot
 from ui.exercise import show as show_exercise
 from ui.glossary import tip
@@ -21,10 +23,10 @@ SHORT = {"breast_cancer": "breast cancer", "wine": "wine", "iris": "iris", "diab
          "digits": "the digits images", "csv": "your CSV"}
 
 
-def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Callable[[list], None],
+def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Callable[[list, bool], None],
                 say: Callable[[Any], str]) -> list:
-    """compute(point) for each point; draw(results so far) after each one that had to be computed (so the
-    first result shows while the rest train) and once at the end (a cached rerun draws once)."""
+    """compute(point) for each point; draw(results so far, False) after each one that had to be computed (so the
+    first result shows while the rest train) and draw(all results, True) at the end (a cached rerun draws once)."""
     status = st.empty()
     out: list = []
     for i, pt in enumerate(points):
@@ -32,10 +34,30 @@ def progressive(points: Sequence[Any], compute: Callable[[Any], Any], draw: Call
         t0 = time.perf_counter()
         out.append(compute(pt))
         if time.perf_counter() - t0 > 0.05 and i < len(points) - 1:
-            draw(out)
+            draw(out, False)
     status.empty()
-    draw(out)
+    draw(out, True)
     return out
+
+
+def show(box: Any, key: str, build: Callable[[], Any], final: bool = True) -> None:
+    """``build()``'s chart in ``box``, kept under ``key`` (ui/vega.py) when ``final``; a draw of some of the
+    points while the others still train is built and drawn, never kept."""
+    if final:
+        vega.altair(key, build, where=box, width="stretch")
+    else:
+        box.altair_chart(build(), width="stretch")
+
+
+def digest(text: bytes) -> str:
+    return hashlib.blake2b(text, digest_size=12).hexdigest()
+
+
+def chart_key(name: str, cfg: Any, dataset: str, runs: Sequence[Any]) -> str:
+    """What a tab's chart shows: its settings, the table it ran on (an upload: its target and bytes) and the
+    runs drawn (their scores and seconds: a run the point caches dropped comes back with other timings)."""
+    data = f"csv:{digest(csv_bytes)}:{digest(target.encode())}" if dataset == "csv" else dataset
+    return f"when-to-use.{name}:{cfg.key()}:{data}:{digest(repr(list(runs)).encode())}"
 
 
 # ---- cached computations: one point = one model on one variant of one table ---------------------------
@@ -186,11 +208,12 @@ with tab_a:
         left, right = st.columns(2)
         score_box, time_box = left.empty(), right.empty()
 
-        def draw_duel(runs: list) -> None:
-            frame = wc.duel_frame(runs)
-            score_box.altair_chart(wc.score_chart(frame, table.task, f"Score ({wtu.metric_name(table.task)})"),
-                                   width="stretch")
-            time_box.altair_chart(wc.time_chart(frame, "Time to train"), width="stretch")
+        def draw_duel(runs: list, final: bool) -> None:
+            frame = functools.cache(lambda: wc.duel_frame(runs))
+            dk = chart_key("duel", a_cfg, dataset, runs)
+            show(score_box, f"{dk}:score", lambda: wc.score_chart(
+                frame(), table.task, f"Score ({wtu.metric_name(table.task)})"), final)
+            show(time_box, f"{dk}:time", lambda: wc.time_chart(frame(), "Time to train"), final)
 
         runs = progressive(
             a_cfg.points(), lambda pt: cv_point(dataset, csv_bytes, target, pt[0], a_cfg.folds, a_cfg.seed, pt[1]),
@@ -203,8 +226,8 @@ with tab_a:
         forest = next((r for r in runs if r.model == "forest" and r.importances), None)
         if forest is not None:
             left, right = st.columns([3, 2])
-            left.altair_chart(wc.importance_chart(wc.importance_frame(forest, table.features),
-                                                  "Random forest: top features"), width="stretch")
+            show(left, f"{chart_key('duel', a_cfg, dataset, runs)}:importance", lambda: wc.importance_chart(
+                wc.importance_frame(forest, table.features), "Random forest: top features"))
             imp = wc.importance_frame(forest, table.features, top=len(table.features))
             top3 = float(imp["importance"].head(3).sum())
             right.markdown("**Explaining a decision**")
@@ -241,9 +264,9 @@ with tab_b:
         box = st.empty()
         done = progressive(
             b_cfg.points(), lambda pt: cv_point(dataset, csv_bytes, target, pt[0], b_cfg.folds, b_cfg.seed, pt[1]),
-            lambda rs: box.altair_chart(wc.scaling_chart(wc.scaling_frame(dict(zip(b_cfg.points(), rs))), table.task,
-                                                         f"Raw against standardised inputs: {SHORT[dataset]}"),
-                                        width="stretch"),
+            lambda rs, final: show(box, chart_key("scaling", b_cfg, dataset, rs), lambda: wc.scaling_chart(
+                wc.scaling_frame(dict(zip(b_cfg.points(), rs))), table.task,
+                f"Raw against standardised inputs: {SHORT[dataset]}"), final),
             lambda pt: f"{wtu.LABELS[pt[0]]}, {'standardised' if pt[1] else 'raw'} inputs")
         got = dict(zip(b_cfg.points(), done))
         say.lessons(wtu.scaling_notes(got, SHORT[dataset]), "caption")
@@ -287,9 +310,9 @@ with tab_c:
         done = progressive(
             c_cfg.points(),
             lambda pt: noise_point(dataset, csv_bytes, target, pt[0], pt[1], pt[2], c_cfg.folds, c_cfg.seed),
-            lambda rs: box.altair_chart(wc.noise_chart(
+            lambda rs, final: show(box, chart_key("noise", c_cfg, dataset, rs), lambda: wc.noise_chart(
                 wc.noise_frame([(k, r, run) for (k, r, _), run in zip(c_cfg.points(), rs)]), table.task,
-                f"Score as useless columns are added: {SHORT[dataset]}"), width="stretch"),
+                f"Score as useless columns are added: {SHORT[dataset]}"), final),
             lambda pt: f"{wtu.LABELS[pt[2]]}, k = {pt[0]}{', rotated' if pt[1] else ''}")
         pts = [(k, r, run) for (k, r, _), run in zip(c_cfg.points(), done)]
         say.lessons(wtu.noise_notes(pts), "caption")
@@ -320,9 +343,8 @@ with tab_d:
         box = st.empty()
         cps = progressive(
             d_cfg.points(), lambda pt: curve_point(dataset, csv_bytes, target, pt[0], pt[1], d_cfg.seed),
-            lambda rs: box.altair_chart(wc.curve_chart(wc.curve_frame(rs), table.task,
-                                                       f"Held-out score against training rows: {SHORT[dataset]}"),
-                                        width="stretch"),
+            lambda rs, final: show(box, chart_key("curve", d_cfg, dataset, rs), lambda: wc.curve_chart(
+                wc.curve_frame(rs), table.task, f"Held-out score against training rows: {SHORT[dataset]}"), final),
             lambda pt: f"{wtu.LABELS[pt[1]]} on {pt[0]:.0%} of the training rows")
         say.lessons(wtu.curve_notes(cps, table.task), "caption")
         links.try_next("when-to-use.curve", "when-to-use", TABS)

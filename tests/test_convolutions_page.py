@@ -80,3 +80,23 @@ def test_every_tab_tips_each_glossary_term_at_first_sight():
     for tab in ("compare", "move", "inside"):
         at = page(tab=tab)
         assert not untipped(reading_order(at.main)), tab
+
+
+def charts(node) -> list:
+    """The protos of every chart in the page's tree (in tabs and columns too), in order."""
+    out = []
+    for c in node.children.values() if isinstance(getattr(node, "children", None), dict) else []:
+        if getattr(c, "type", None) == "vega_lite_chart":
+            out.append(c.proto)
+        out += charts(c)
+    return out
+
+
+def test_the_inside_tab_draws_the_unit_chosen():
+    """The kept charts (ui/vega.py) follow the settings: another unit, another receptive field, the rest the same."""
+    at = page(tab="inside")
+    before = charts(at.main)
+    at.slider(key="c_unit_row").set_value(0).run()
+    after = charts(at.main)
+    assert not at.exception and len(before) == len(after) == 5  # occlusion, filters, two map layers, field
+    assert before[:4] == after[:4] and before[4] != after[4]

@@ -151,6 +151,16 @@ def test_page_widgets_drive_the_url_and_bad_input_gets_a_message():
     assert any("could not read" in str(e.value) for e in at2.error)
 
 
+def test_page_charts_follow_the_settings():
+    """Each kept chart (ui/vega.py) is another one under another seed: score, time and importances."""
+    at = page(**SMALL)
+    first = [c.proto for c in at.get("vega_lite_chart")]
+    at.number_input(key="d_seed").set_value(1).run()
+    again = [c.proto for c in at.get("vega_lite_chart")]
+    assert not at.exception and len(first) == len(again) == 3
+    assert all(a != b for a, b in zip(first, again))
+
+
 def test_page_other_tabs_open_by_link():
     at = page(tab="scaling", s_dataset="iris", s_models="forest,sk_mlp", s_folds="2")
     assert not at.exception and len(at.get("vega_lite_chart")) == 1
