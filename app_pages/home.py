@@ -41,12 +41,10 @@ say.status(
 
 # Stacked, not in columns: beside the path, the 280 px chart overlapped it at 1024 px wide.
 f = home_job()
-# kept as a Vega-Lite spec (ui/vega.py), named by the network's settings: vega.spec, not vega.altair, whose
-# check for runs cut short imports core.serve.cache, and with it torch, before the first chart
-st.vega_lite_chart(vega.spec(
-    f"home.first_look:{f.hidden}:{f.lr!r}:{f.epochs}:{f.seed}:{len(f.surface)}",
-    lambda: charts.decision_surface(f.surface, f.points, title=["A 2-4-1 network", "solving XOR"], size=280)),
-    width="content")
+# kept as a Vega-Lite spec (ui/vega.py), named by the network's settings (nothing here imports torch)
+vega.altair(f"home.first_look:{f.hidden}:{f.lr!r}:{f.epochs}:{f.seed}:{len(f.surface)}",
+            lambda: charts.decision_surface(f.surface, f.points, title=["A 2-4-1 network", "solving XOR"], size=280),
+            width="content")
 st.caption(
     f"The tutorial's XOR network written in NumPy: 2 inputs, {f.hidden} sigmoid hidden neurons, 1 sigmoid output "
     f"neuron, binary cross-entropy loss, learning rate {f.lr:g}, {f.epochs:,} full-batch steps from seed {f.seed}, "

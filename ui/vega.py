@@ -54,10 +54,14 @@ def altair(key: str, build: Callable[[], Any], of: Sequence[Any] = (), where: An
     server's time limit cut short is never cached, so its chart is drawn but not kept under the key.
     ``kwargs``: width, height and the like.
     """
-    from core.serve.cache import cut_short
-
     at = where if where is not None else st
-    if cut_short(of):
+    if of and _cut_short(of):
         at.altair_chart(build(), **kwargs)
     else:
         at.vega_lite_chart(spec(key, build), **kwargs)
+
+
+def _cut_short(results: Sequence[Any]) -> bool:
+    from core.serve.cache import cut_short  # imports torch: only for a chart of training results
+
+    return cut_short(results) is not None
