@@ -184,3 +184,51 @@ def test_every_mlp_request_is_mergeable_now_and_cnns_are_not():
     assert all(stacks_exactly([TrainConfig(activation=a)], t) for a in activations.HIDDEN
                for t in ("binary", "multiclass", "regression"))
     assert not merge.mergeable([CnnConfig()], data) and not merge.mergeable([], data)
+
+
+# ---- matrix products: a model's columns and batches get the same bits in any stack -------------------------------
+
+def test_mkl_runs_in_its_reproducible_mode():
+    """core sets MKL_CBWR before MKL's first call (a product in a batch of several got other bits than alone)."""
+    import os
+
+    import core  # noqa: F401
+
+    assert os.environ.get("MKL_CBWR")
+
+
+@pytest.mark.parametrize("B,F,H", [(4, 2, 4), (120, 5, 9), (1000, 2, 4), (256, 64, 10), (16, 5, 3)])
+def test_a_models_first_layer_columns_are_its_own_in_any_stack(B, F, H):
+    """shared_gemm: model k's H columns of K models' first layers (K x H columns, as few as 3) are the bits of
+    that model alone, at any place (torch's GEMM rounds otherwise below 12 columns)."""
+    from core.engine.stack import shared_gemm
+
+    gen = torch.Generator().manual_seed(B * F + H)
+    X = torch.randn(B, F, generator=gen)
+    W = torch.randn(1000 * H, F, generator=gen)
+    for K in (1, 2, 3, 17, 1000):
+        full = shared_gemm(X, W[:K * H].t())
+        for k in sorted({0, K // 2, K - 1}):
+            assert torch.equal(full[:, k * H:(k + 1) * H], shared_gemm(X, W[k * H:(k + 1) * H].t())), (K, k)
+
+
+@pytest.mark.parametrize("B,H,n_out", [(1293, 100, 10), (256, 50, 10), (64, 64, 10), (4, 4, 1)])
+def test_a_batched_product_is_the_product_alone(B, H, n_out):
+    """The last layer's gradient (bmm of [n_out, B] x [B, H]) of model 1 of three is its product alone."""
+    gen = torch.Generator().manual_seed(B + H + n_out)
+    dz, h = torch.randn(3, B, n_out, generator=gen), torch.randn(3, B, H, generator=gen)
+    assert torch.equal(torch.bmm(dz.transpose(1, 2), h)[1], torch.bmm(dz[1:2].transpose(1, 2), h[1:2])[0])
+
+
+@pytest.mark.parametrize("batch", [0, 16])
+def test_one_narrow_model_alone_merges_exactly(batch):
+    """A request of one model whose first layer is narrow (9 units: 9 columns alone, 27 in a stack of three)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5)).astype("float32")
+    data = make_dataset(X, rng.integers(0, 3, 120), task="multiclass", n_classes=3)
+    base = TrainConfig(hidden=(9,), batch_size=batch, epochs=4)
+    mine = [base.replace(lr=0.01, seed=5)]
+    others = [base.replace(lr=0.002, seed=1), base.replace(lr=0.003, seed=2)]
+    alone = digest(fit(mine, data))
+    for at in (0, 1, 2):
+        assert merged_with(mine, others, at, data) == alone, at

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from core.engine.activations import REGISTRY
 from core.engine.config import TrainConfig
 from core.engine.dropout import Dropout
-from core.engine.stack import TAIL_EXACT, Layers, Stack, padded_buffer, vector_pieces
+from core.engine.stack import TAIL_EXACT, Layers, Stack, padded_buffer, shared_gemm, vector_pieces
 
 
 class Penalty:
@@ -175,7 +175,7 @@ class Backprop:
             z = w.z[li]
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
                 Wt = s.flat_W2dT[li]
-                tmp = torch.mm(h, W.reshape(-1, W.shape[2]).t() if Wt is None else Wt, out=w.shared)
+                tmp = shared_gemm(h, W.reshape(-1, W.shape[2]).t() if Wt is None else Wt, out=w.shared)
                 torch.add(w.shared_kbo if tmp is w.shared else tmp.view(B, K, -1).transpose(0, 1), b, out=z)
             else:
                 torch.baddbmm(b, h, s.flat_Wt[li], out=z)

@@ -54,6 +54,22 @@ def vector_pieces(start: int, n: int, threads: int = 1) -> list[tuple[int, int]]
     return [(b, b + padded(min(GRAIN, start + n - b), STEP)) for b in range(start, start + n, GRAIN)]
 
 
+# torch's GEMM takes another path for a product of fewer than 12 columns, with other roundings (measured on AMD
+# EPYC with AVX-512): the shared-input GEMM of K models' first layers (K x out columns) would give a model other
+# bits in a small stack (one XOR net alone: 4 columns) than in a large one. Products this narrow are made this wide.
+MIN_GEMM_COLS = 16
+
+
+def shared_gemm(h: torch.Tensor, Wt: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """h [B, F] @ Wt [F, N] (the models' first layers side by side) with each column's bits independent of N and of
+    the column's place: fewer than MIN_GEMM_COLS columns are computed padded with zero columns. ``out`` [B, N]."""
+    n = Wt.shape[1]
+    if n >= MIN_GEMM_COLS:
+        return torch.mm(h, Wt, out=out) if out is not None else torch.mm(h, Wt)
+    full = torch.mm(h, F.pad(Wt, (0, MIN_GEMM_COLS - n)))[:, :n]
+    return out.copy_(full) if out is not None else full
+
+
 def padded_buffer(shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
     """(flat buffer with ROOM floats past its elements, them viewed as shape): for calls of vector_pieces.
     Zeroed: garbage in the room can hold subnormal floats, which slow a vector kernel ~10x."""
@@ -251,7 +267,7 @@ class Stack:
             shape = (W.shape[0], h.shape[-2], W.shape[1])
             buf, out = (None, None) if grad else (None, torch.empty(shape)) if li == last else padded_buffer(shape)
             if h.dim() == 2:  # shared input [B, F]: one GEMM for all K models
-                t = torch.mm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], shape[0], -1).transpose(0, 1)
+                t = shared_gemm(h, W.reshape(-1, W.shape[2]).t()).view(h.shape[0], shape[0], -1).transpose(0, 1)
                 # into a model-major tensor: elementwise kernels then see each model's rows as alone
                 z = (t + b).contiguous() if grad else torch.add(t, b, out=out)
             else:
