@@ -142,6 +142,26 @@ def test_evaluate_tab_shows_accuracy_confusion_and_mistakes():
     assert any("mistakes it was surest of" in m.value for m in at.markdown)
 
 
+def charts(at, text: str = "") -> list:
+    """The page's Vega-Lite chart elements (in columns and tabs too) whose spec holds ``text``."""
+    return [c.proto for c in at.get("vega_lite_chart") if text in c.proto.spec]
+
+
+def test_evaluate_charts_are_each_models_own_and_a_loaded_file_draws_its_own():
+    """The charts are kept per model (ui.vega): a loaded file is named by its weights, never by a config."""
+    at = page(tab="evaluate")
+    trained = charts(at)
+    assert len(trained) == 2  # the confusion matrix, precision and recall
+    at.session_state["d_loaded"] = _digits.compute([_digits.DigitsConfig(hidden=(8,), epochs=1, patience=0)])[0]
+    at.run()
+    at.radio(key="d_use").set_value("loaded").run()
+    assert not at.exception, [e.value for e in at.exception]
+    loaded = charts(at)
+    assert len(loaded) == 2 and loaded[0] != trained[0] and loaded[1] != trained[1]
+    at.radio(key="d_use").set_value("trained").run()
+    assert charts(at) == trained
+
+
 def test_a_model_file_of_ours_loads():
     from core import digits
 
@@ -168,6 +188,11 @@ def test_compare_tab_runs_both_pairs_and_the_sklearn_baseline():
     assert list(frames[2]["model"]) == ["MLP", "CNN"]  # the MLP beside the CNN of about its size
     assert "loss gap" in frames[3].columns
     assert at.query_params["cmp_epochs"] == "6"
+    pairs = charts(at)
+    assert len(pairs) == 2  # the dropout pair, the early-stopping pair
+    at.number_input(key="d_cmp_epochs").set_value(7).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert all(a != b for a, b in zip(charts(at), pairs)) and len(charts(at)) == 2  # kept per pair's configs
 
 
 def test_a_camera_photo_is_read():
@@ -331,10 +356,21 @@ def test_inside_the_network_explains_the_current_reading_after_the_drawing_chang
 
     assert shown() == (big_digit(1), 1)
     assert "pushed the score of 1" in texts(at, "caption")
+    inside = lambda: charts(at, "share of the layer") + charts(at, "units pushing towards")  # noqa: E731
+    one = inside()
+    assert len(one) == 3  # the activation strips, the last and the first layer's units
     seven = drawing(SEVEN)
     at.file_uploader(key="d_files").set_value([("drawing.png", seven, "image/png")]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert shown() == (big_digit(7), 7)
     assert "pushed the score of 7" in texts(at, "caption") and "pushed the score of 1" not in texts(at, "caption")
+    assert all(a != b for a, b in zip(inside(), one))
+    seven_as_7 = inside()
     truth = next(b for b in at.selectbox if b.key and b.key.startswith("d_truth_"))
     assert truth.value == 7  # "Teach it" starts from the current reading too
+    explain = lambda: next(b for b in at.selectbox if b.key and b.key.startswith("d_explain_"))  # noqa: E731
+    explain().set_value(3).run()
+    assert all(a != b for a, b in zip(inside(), seven_as_7))  # the charts are kept per digit explained
+    at.file_uploader(key="d_files").set_value([("drawing.png", drawing(ONE), "image/png")]).run()
+    explain().set_value(7).run()
+    assert all(a != b for a, b in zip(inside(), seven_as_7))  # and per image: the 1's own, explained as 7

@@ -64,10 +64,15 @@ def test_read_with_the_cnn_shows_its_feature_maps_flags_a_non_digit_and_fine_tun
     assert "dense layer after the convolutions" in caps
     assert "their weights are not pictures of ink" in texts(at, "info")
     assert any("of the 8 nearest training images are" in c.value for c in at.caption)
+    convs = lambda: [c.proto for c in at.get("vega_lite_chart") if '"filter"' in c.proto.spec  # noqa: E731
+                     or '"map"' in c.proto.spec]
+    before = convs()
+    assert len(before) == 3  # the filters, layer 1's maps, layer 2's maps
     at.button(key="d_add_r").click().run()
     at.button(key="d_tune_r").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "fine-tuned on your 1 drawing" in texts(at, "caption")
+    assert all(a != b for a, b in zip(convs(), before))  # the fine-tuned weights' own charts, never the base's
 
 
 def test_compare_puts_the_mlp_beside_the_cnn_with_their_sizes_and_times():

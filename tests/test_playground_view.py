@@ -282,6 +282,19 @@ def test_the_tab_draws_the_diagram_of_the_live_trainer_and_steps():
     np.testing.assert_allclose(np.array(view["weights"][0]), tr.stack.layers()[0][0][0].numpy(), atol=6e-5)
 
 
+def test_the_loss_band_over_seeds_is_drawn_from_the_trainer_as_it_is_now():
+    """The band chart is kept per its data (a live trainer has no cache key): each step draws its own."""
+    at = playground(g_epochs="6", g_n_seeds="3")
+    band = lambda: [c.proto for c in at.get("vega_lite_chart") if "band over seeds" in c.proto.spec]  # noqa: E731
+    at.button(key="pg_step").click().run()
+    first = band()
+    assert len(first) == 1 and not at.exception
+    at.run()
+    assert band() == first
+    at.button(key="pg_step").click().run()
+    assert len(band()) == 1 and band() != first
+
+
 def test_the_tab_compares_two_settings_with_two_diagrams():
     at = playground(g_epochs="4", cmp="1")
     assert not at.exception

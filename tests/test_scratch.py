@@ -148,8 +148,10 @@ def test_the_tab_opens_from_its_link_and_keeps_its_settings_in_the_url():
     code = [c.value for c in at.code if c.language == "python"]
     assert len(code) == len(BLOCKS) and "def backward" in "".join(code)
     assert at.get("download_button")
+    (loss,) = [c.proto for c in at.get("vega_lite_chart")]
     at.selectbox(key="fs_activation").set_value("tanh").run()
     assert not at.exception and qp(at, "fs_activation") == "tanh" and qp(at, "tab") == "scratch"
+    assert [c.proto for c in at.get("vega_lite_chart")] != [loss]  # the loss chart is kept per setting
     assert qp(at, "fs_depth") == "1" and qp(at, "fs_epochs") == "5"
 
 

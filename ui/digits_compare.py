@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import digits
 from core.digits import DigitsConfig, lessons
 from core.digits import charts as dc
 from core.digits import claims as dcl
 from core.digits import metrics as dm
-from ui import say
+from ui import say, vega
 from ui.digit_settings import summary_line
 from ui.digits import obtain, test_set
 from ui.glossary import tip
@@ -62,9 +63,12 @@ def regulariser_view(cfg: DigitsConfig, folder: str | None, auto: bool, url_cmp_
                       what=f"the {what} pair")
         if not res2:
             continue
-        st.altair_chart(dc.compare_runs({n: x.history for n, x in zip(pair.names, res2)},
-                                        dm.best_epochs(pair, res2), width=185),  # two panels fit 1024 px
-                        width="content")
+        # kept per pair (their cache key, on their data: ui.vega)
+        vega.altair(f"digits.compare:{digits.train_key(list(pair.configs), folder)}:{what}:{'|'.join(pair.names)}",
+                    lambda pair=pair, res2=res2: dc.compare_runs(
+                        {n: x.history for n, x in zip(pair.names, res2)},
+                        dm.best_epochs(pair, res2), width=185),  # two panels fit 1024 px
+                    of=res2, width="content")
         t = dm.pair_table(pair.names, res2).drop(columns="train - validation gap")
         t["loss gap"] = [lessons.loss_gap(x) for x in res2]  # test - train loss: 360 test rows, steadier than val.
         n_test = len(test_set(cfg.dataset, folder).y_test)

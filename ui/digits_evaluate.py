@@ -12,9 +12,10 @@ from core.datasets import mnist
 from core.digits import charts as dc
 from core.digits import metrics as dm
 from core.engine import TrainResult
-from ui import say
+from core.serve.cache import cut_short
+from ui import say, vega
 from ui.digits import image_grid, test_probs, test_set
-from ui.digits_inside import unit_grid
+from ui.digits_inside import filters_chart, model_id, unit_grid
 from ui.digits_mnist import mnist_problem
 from ui.glossary import tip
 
@@ -41,14 +42,23 @@ def evaluate_view(model: TrainResult, mfolder: str | None) -> None:
     c2.metric("Wrong test images", f"{acc.wrong} of {acc.n:,}")
     c3.metric("Data set", DATA_LABEL[mds].split(" (")[0])
     conf = digits.confusion(model, data, probs)
+    # the charts are kept per model (a hash of its weights: it may be a loaded file) and test set (ui.vega)
+    mid = model_id(model)
+    ck = f"digits.evaluate:{mid}:{digits.data_identity(model.config, mfolder)}"  # type: ignore[arg-type]
+
+    def heatmap():
+        return dc.confusion_heatmap(conf)
+
     # the heatmap (about 420 px with its axes) gets the full width: in a half column at 1024 px its
-    # digits 8 and 9 and its title were cut off
-    event = st.altair_chart(dc.confusion_heatmap(conf), on_select="rerun", key="d_conf",
-                            selection_mode="cell", width="content")
+    # digits 8 and 9 and its title were cut off. Drawn as vega.altair draws, by hand: the cell clicked is the
+    # chart's value, which vega.altair does not return (the same element either way: same id, same selection)
+    select = dict(on_select="rerun", key="d_conf", selection_mode="cell", width="content")
+    event = (st.altair_chart(heatmap(), **select) if cut_short([model]) else
+             st.vega_lite_chart(vega.spec(f"{ck}:confusion", heatmap), **select))
     pc = digits.per_class(model, data, probs)
     left, right = st.columns([1.3, 1])
     with left:
-        st.altair_chart(dc.per_class_bars(pc), width="stretch")
+        vega.altair(f"{ck}:per_class", lambda: dc.per_class_bars(pc), of=[model], width="stretch")
         st.caption("Precision: of the images read as this digit, the share that were it. "
                    "Recall: of the images of this digit, the share read right.",
                    help=tip("confusion matrix", "precision", "recall"))
@@ -79,7 +89,7 @@ def evaluate_view(model: TrainResult, mfolder: str | None) -> None:
     else:
         say.status("No test image is misread.", "success")
     if digits.is_cnn(model.config):
-        cnn_filters(model)
+        cnn_filters(model, mid)
         return
     st.markdown("#### What each first-layer neuron looks for", help=tip("neuron", "hidden layer"))
     n_first = model.state["0.weight"].shape[0]
@@ -100,11 +110,9 @@ def evaluate_view(model: TrainResult, mfolder: str | None) -> None:
     unit_grid(model, data.X_test.numpy(), int(n_show), order)
 
 
-def cnn_filters(model: TrainResult) -> None:
-    """A CNN's first conv layer: its kernels, in place of the MLP's units as images."""
-    from core.convolutions import charts as cc  # scipy and the chapter's jobs: only when a CNN is shown
-    from core.convolutions import jobs as cj
-
+def cnn_filters(model: TrainResult, mid: str | None = None) -> None:
+    """A CNN's first conv layer: its kernels, in place of the MLP's units as images (``mid``: the model's
+    :func:`ui.digits_inside.model_id`, when known)."""
     st.markdown("#### What each first-layer filter looks for", help=tip("cnn", "convolution", "feature map"))
     say.status("A CNN's first layer has no units that each weigh every pixel, so there are no unit pictures to "
                "show: it has a few small filters, each slid over the whole image.", icon=":material/info:")
@@ -112,4 +120,4 @@ def cnn_filters(model: TrainResult) -> None:
     st.caption(f"Each square is one {k}x{k} filter of the first conv layer: **blue** where ink raises its "
                "output, **red** where ink lowers it. Each is applied at every position of the image; the Read "
                "tab shows what they make of your digit.", help=tip("weight", "sign colours"))
-    st.altair_chart(cc.filters_chart(cj.filters(model)), width="content")
+    filters_chart(model, mid)

@@ -16,7 +16,7 @@ from core.digits import reading as dr
 from core.digits import views as dv
 from core.digits.jobs import is_cnn
 from core.engine import TrainResult
-from ui import say
+from ui import say, vega
 from ui.common import admitted, memo_get, memo_put
 from ui.glossary import tip
 
@@ -67,29 +67,60 @@ def unit_grid(model: TrainResult, X: np.ndarray | None, n: int, order: str, per_
             st.caption(f"unit {int(unit)} · {sc:.2f}")
 
 
+def image_hash(x) -> str:
+    """A hash of a reading's preprocessed image (what the network is given): its shape and every pixel."""
+    a = np.ascontiguousarray(x.steps.x, np.float32)
+    return hashlib.sha256(str(a.shape).encode() + a.tobytes()).hexdigest()
+
+
 def image_id(x) -> str:
     """A short hash of a reading's preprocessed image: a widget keyed by it starts afresh, at that image's
     reading, when the drawing changes (keyed by the model alone it kept the first drawing's digit)."""
     return hashlib.sha256(np.ascontiguousarray(x.steps.x, np.float32).tobytes()).hexdigest()[:12]
 
 
+def model_id(model: TrainResult) -> str:
+    """What a model is, for the keys of its kept charts (ui.vega): its config's key and a hash of all its
+    weights. A loaded file or a fine-tuned model has no cache key of its own: it is named by what it holds."""
+    h = hashlib.sha256(model.config.key().encode())  # type: ignore[attr-defined]
+    for k in sorted(model.state):
+        t = model.state[k]
+        h.update(f"{k}:{tuple(t.shape)}:{t.dtype}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def filters_chart(model: TrainResult, mid: str | None = None) -> None:
+    """A CNN's first conv layer's kernels (the Evaluate tab and the inside view draw the same chart, kept per
+    model: ``mid`` is its :func:`model_id` when known)."""
+    from core.convolutions import charts as cc  # scipy and the chapter's jobs: only when a CNN is shown
+    from core.convolutions import jobs as cj
+
+    vega.altair(f"digits.filters:{mid or model_id(model)}", lambda: cc.filters_chart(cj.filters(model)),
+                of=[model], width="content")
+
+
 def inside_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:
     """What the network sees in one reading: a CNN's feature maps, the hidden (a CNN's dense) layers, the units
     that decide, the nearest training images."""
     cnn = is_cnn(model.config)
+    # its charts are kept per model (a hash of its weights: it may be a loaded file or fine-tuned in this
+    # session) and per image (a hash of the pixels it was given)
+    mid = model_id(model)
+    ck = f"digits.inside:{mid}:{image_hash(x)}"
     if cnn:
-        conv_view(x, model)
+        conv_view(x, model, mid, ck)
     if not model.config.hidden:  # type: ignore[attr-defined]
         say.status(f"This model has no {'dense' if cnn else 'hidden'} layer: its "
                    f"{'feature maps' if cnn else 'inputs'} go straight to the ten outputs.", icon=":material/info:")
     else:
-        units_view(x, model, key, cnn)
+        units_view(x, model, key, cnn, ck)
     nearest_view(x, model, bank, key)
 
 
-def units_view(x, model: TrainResult, key: str, cnn: bool) -> None:
+def units_view(x, model: TrainResult, key: str, cnn: bool, ck: str) -> None:
     """The hidden (a CNN's dense) layers' units for one reading, and what pushed its score; an MLP's first-layer
-    units as images too."""
+    units as images too. ``ck``: what its charts are kept under (the model and the image)."""
     c1, c2 = st.columns([1, 2])
     cls = c1.selectbox("Explain the reading as", list(range(10)), index=int(x.digit),
                        key=f"d_explain_{key}_{image_id(x)}",
@@ -99,12 +130,13 @@ def units_view(x, model: TrainResult, key: str, cnn: bool) -> None:
                f"unit: dark = it fired for your digit. {sum(int((a > 0).sum()) for a in act.layers)} of "
                f"{sum(a.shape[1] for a in act.layers)} units fired. Hover a cell for how much it pushed the score "
                f"of {cls}.", help=tip("hidden layer", "activation"))
-    st.altair_chart(dv.activation_strips(act), width="stretch")
+    ck = f"{ck}:{int(cls)}"
+    vega.altair(f"{ck}:strips", lambda: dv.activation_strips(act), of=[model], width="stretch")
     left, right = st.columns(2)
-    with left:
-        st.altair_chart(dv.contribution_bars(act, layer=-1, k=8), width="stretch")
-    with right:
-        st.altair_chart(dv.contribution_bars(act, layer=0, k=8), width="stretch")
+    vega.altair(f"{ck}:last", lambda: dv.contribution_bars(act, layer=-1, k=8), of=[model], where=left,
+                width="stretch")
+    vega.altair(f"{ck}:first", lambda: dv.contribution_bars(act, layer=0, k=8), of=[model], where=right,
+                width="stretch")
     if cnn:
         say.status("A CNN's dense units read the feature maps, not the pixels, so their weights are not pictures "
                    "of ink: what its filters look for is drawn above.", icon=":material/info:")
@@ -121,8 +153,9 @@ def units_view(x, model: TrainResult, key: str, cnn: bool) -> None:
         col.caption(f"unit {u}  \n{c:+.2f}")
 
 
-def conv_view(x, model: TrainResult) -> None:
-    """A CNN's first-layer filters and every conv layer's feature maps of the digit being read."""
+def conv_view(x, model: TrainResult, mid: str, ck: str) -> None:
+    """A CNN's first-layer filters and every conv layer's feature maps of the digit being read. ``mid``: the
+    model's :func:`model_id`; ``ck``: what the maps' charts are kept under (the model and the image)."""
     from core.convolutions import charts as cc  # scipy and the chapter's jobs: only when a CNN is shown
     from core.convolutions import jobs as cj
 
@@ -130,14 +163,14 @@ def conv_view(x, model: TrainResult) -> None:
     maps = cj.feature_maps(model, x.steps.x)
     st.caption(f"The first conv layer's {k}x{k} filters (blue where ink raises the output, red where it lowers it):",
                help=tip("convolution", "sign colours"))
-    st.altair_chart(cc.filters_chart(cj.filters(model)), width="content")
+    filters_chart(model, mid)
     st.caption("What each filter makes of your digit: its output at every position (after ReLU, before the pool); "
                "dark = strong.", help=tip("feature map", "relu"))
-    st.altair_chart(cc.maps_chart(maps, 1), width="content")
+    vega.altair(f"{ck}:maps:1", lambda: cc.maps_chart(maps, 1), of=[model], width="content")
     if maps.layer.max() >= 2:
         st.caption("Layer 2's maps: its filters read layer 1's pooled maps, so each responds to a combination of "
                    "strokes.", help=tip("feature map"))
-        st.altair_chart(cc.maps_chart(maps, 2), width="content")
+        vega.altair(f"{ck}:maps:2", lambda: cc.maps_chart(maps, 2), of=[model], width="content")
 
 
 def nearest_view(x, model: TrainResult, bank: tuple[np.ndarray, np.ndarray] | None, key: str) -> None:

@@ -8,7 +8,9 @@ module; :func:`playground_tab` is all the page calls.
 from __future__ import annotations
 
 import gc
+import hashlib
 
+import pandas as pd
 import streamlit as st
 import torch
 from streamlit.errors import StreamlitInvalidLayoutContextError
@@ -31,7 +33,7 @@ from core.xor.playground import (
 )
 from core.xor.surfaces import train_test_losses
 from ui import playground_edit as edit
-from ui import say, uploads
+from ui import say, uploads, vega
 from ui.common import check_request, seed_state, thread_slot
 from ui.glossary import tip
 from ui.playground_view import playground_view
@@ -200,10 +202,20 @@ def draw_setting(title: str, cfg: PlaygroundConfig, pts: Points, trainer, live: 
     if not live and cfg.n_seeds > 1:
         long = train_test_losses(trainer.history())
         if len(long):
-            st.altair_chart(
-                charts.band_curves(long, y="loss", series="series", title="Loss (median and 10-90% band over seeds)"),
-                width="stretch",
-            )
+            # kept per content: a live trainer's history has no cache key (hand-set weights, your points)
+            vega.altair(f"xor.playground:loss:{frame_hash(long)}", lambda: charts.band_curves(
+                long, y="loss", series="series", title="Loss (median and 10-90% band over seeds)"),
+                width="stretch")
+
+
+def frame_hash(df: pd.DataFrame) -> str:
+    """A hash of a frame's columns (names, types and every value): a chart drawn from it alone is kept under it."""
+    h = hashlib.sha256()
+    for c in df.columns:
+        v = df[c].to_numpy()
+        h.update(f"{c}:{v.dtype}:{len(v)}:".encode())
+        h.update("\0".join(map(str, v)).encode() if v.dtype == object else v.tobytes())
+    return h.hexdigest()
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -10,7 +10,7 @@ from core.scratch import charts
 from core.scratch import claims as sc
 from core.scratch import jobs as J
 from core.scratch.maths import BLOCKS
-from ui import links, say
+from ui import links, say, vega
 from ui.common import admitted, memo_get, memo_put, seed_state, widget_config
 from ui.glossary import tip
 from ui.widgets import field_widget, url_config
@@ -91,7 +91,8 @@ def render() -> dict[str, str]:
                "wall time on this machine, shared with others: a rough guide, not a benchmark.")
     say.lessons([sc.learns(c.numpy), sc.same_accuracy(c)], "caption")
     left, right = st.columns(2)
-    left.altair_chart(charts.loss_chart(J.loss_frame(c)), width="stretch")
+    vega.altair(f"scratch-{cfg.key()}:loss", lambda: charts.loss_chart(J.loss_frame(c)), where=left,
+                width="stretch")  # kept per config, like the comparison it is drawn from
     with right:
         st.markdown(f"**The gradient check**: the hand-written backward pass against PyTorch's autograd in "
                     f"float64, on the same weights and the first {J.CHECK_ROWS} training rows",
