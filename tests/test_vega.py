@@ -79,3 +79,28 @@ def test_cut_short_reads_the_results_extra():
 
     assert cut_short([SimpleNamespace(extra={})]) is None
     assert cut_short([SimpleNamespace(extra={"cut_short": True, "cut_short_epoch": 3})])
+
+
+def _select_script(root: str, key: str) -> None:
+    import sys
+
+    sys.path.insert(0, root)
+    import altair as alt
+    import pandas as pd
+    import streamlit as st
+
+    from ui import vega
+
+    def build():
+        cells = pd.DataFrame({"x": [0, 1], "y": [1, 0], "n": [3, 4]})
+        pick = alt.selection_point(name="cell", fields=["x", "y"])
+        return alt.Chart(cells).mark_rect().encode(x="x:O", y="y:O", color="n:Q").add_params(pick)
+
+    st.session_state["state"] = vega.altair(key, build, on_select="rerun", key="sel", selection_mode="cell")
+
+
+def test_a_kept_chart_with_a_selection_returns_its_state():
+    at = _charts(_select_script, root=ROOT, key=f"test:{uuid.uuid4()}")
+    state = at.session_state["state"]
+    assert "selection" in state and "cell" in state["selection"]
+    assert _protos(at)[0].selection_mode == ["cell"]

@@ -12,7 +12,6 @@ from core.datasets import mnist
 from core.digits import charts as dc
 from core.digits import metrics as dm
 from core.engine import TrainResult
-from core.serve.cache import cut_short
 from ui import say, vega
 from ui.digits import image_grid, test_probs, test_set
 from ui.digits_inside import filters_chart, model_id, unit_grid
@@ -50,11 +49,9 @@ def evaluate_view(model: TrainResult, mfolder: str | None) -> None:
         return dc.confusion_heatmap(conf)
 
     # the heatmap (about 420 px with its axes) gets the full width: in a half column at 1024 px its
-    # digits 8 and 9 and its title were cut off. Drawn as vega.altair draws, by hand: the cell clicked is the
-    # chart's value, which vega.altair does not return (the same element either way: same id, same selection)
-    select = dict(on_select="rerun", key="d_conf", selection_mode="cell", width="content")
-    event = (st.altair_chart(heatmap(), **select) if cut_short([model]) else
-             st.vega_lite_chart(vega.spec(f"{ck}:confusion", heatmap), **select))
+    # digits 8 and 9 and its title were cut off. The cell clicked is the chart's value
+    event = vega.altair(f"{ck}:confusion", heatmap, of=[model], on_select="rerun", key="d_conf",
+                        selection_mode="cell", width="content")
     pc = digits.per_class(model, data, probs)
     left, right = st.columns([1.3, 1])
     with left:

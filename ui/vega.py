@@ -45,20 +45,20 @@ def spec(key: str, build: Callable[[], Any]) -> dict[str, Any]:
     return hit
 
 
-def altair(key: str, build: Callable[[], Any], of: Sequence[Any] = (), where: Any = None, **kwargs: Any) -> None:
+def altair(key: str, build: Callable[[], Any], /, of: Sequence[Any] = (), where: Any = None, **kwargs: Any) -> Any:
     """Draw ``build()``'s Altair chart in ``where`` (default: the page), as ``st.altair_chart(chart, **kwargs)``
-    would, building it only the first time ``key`` is drawn on this server.
+    would, building it only the first time ``key`` is drawn on this server; returns what that returns (a
+    selection's state with ``on_select``).
 
     ``key`` must name everything the chart shows: the cache key of the results it is drawn from, and any
     choice the page makes on top (which seed, which panel). ``of``: those results (TrainResults); a run the
     server's time limit cut short is never cached, so its chart is drawn but not kept under the key.
-    ``kwargs``: width, height and the like.
+    ``kwargs``: width, height, on_select and the like, and a widget ``key`` (``key`` and ``build`` are positional).
     """
     at = where if where is not None else st
     if of and _cut_short(of):
-        at.altair_chart(build(), **kwargs)
-    else:
-        at.vega_lite_chart(spec(key, build), **kwargs)
+        return at.altair_chart(build(), **kwargs)
+    return at.vega_lite_chart(spec(key, build), **kwargs)
 
 
 def _cut_short(results: Sequence[Any]) -> bool:
