@@ -20,6 +20,8 @@ def test_the_waiting_line_is_the_one_the_server_says():
     for ahead in (0, 1, 7):
         m = WAIT_RE.search(wait_message(ahead, 2, 2))
         assert m and int(m.group(1)) == ahead
+    assert wait_message(0, 0, 2).startswith("starting: runs of the same shape")  # a merged run's gathering
+    assert not WAIT_RE.search(wait_message(0, 0, 2))
     from core.serve.merge import shared_message
 
     assert int(SHARED_RE.search(shared_message(7)).group(1)) == 7  # the page's own line, as the page writes it

@@ -262,8 +262,16 @@ def slot(session_id: str, on_wait: WaitFn | None = None):
     return training_queue().slot(session_id, on_wait)
 
 
+GATHERING = ("starting: runs of the same shape that other visitors ask for now will train with yours "
+             "(at most a second or two)")
+
+
 def wait_message(ahead: int, running: int, capacity: int | None = None) -> str:
-    """The line a waiting visitor sees."""
+    """The line a waiting visitor sees. Nothing ahead and nothing training: the run is not in the line but
+    gathering others of its shape (core.serve.merge's window), which said "waiting: 0 runs ahead of yours
+    (0 training now)" before."""
+    if ahead == 0 and running == 0:
+        return GATHERING
     runs = "run" if ahead == 1 else "runs"
     cap = f", {capacity} at a time on this server" if capacity else ""
     return (f"waiting: {ahead} {runs} ahead of yours ({running} training now{cap}). "
