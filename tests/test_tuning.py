@@ -222,8 +222,10 @@ def test_worker_killed_mid_trial(storage_url):
 
 def test_stop_resume_and_orphan_exit(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
-    # 50 epochs a trial (2-3 s): the worker reads the stop flag every 0.5 s, so it stops one mid-trial
-    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=50, seed=2)
+    # the worker reads the stop flag at most every 0.5 s, so a trial must last well over that after its second
+    # epoch for the stop to land mid-trial: 50 epochs took 2-3 s on one machine, but under 0.5 s on a faster one
+    # (an AMD EPYC), where the stop then came between trials and none was interrupted; 300 epochs leave seconds
+    st = tuning.StudySettings(sampler="random", pruner="none", n_trials=3, epochs=300, seed=2)
     tuning.create_study("stop", SMALL.replace(batch_sizes=(32,)), st, url)
     w = _spawn(url, "stop")
     try:
