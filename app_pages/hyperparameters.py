@@ -100,13 +100,17 @@ def tutorial_net() -> None:
 def sweep_charts(name: str, cfg: hp.Sweep, results: list, table, curves, order: list[str], what: str) -> None:
     """A sweep's charts and what they show; each chart kept per sweep (ui/vega.py: functions of its results)."""
     hk = f"hyperparameters.{name}:{cfg.key()}"
+
+    def per_epoch(metric: str, axis: str, title: str, log_y: bool = False, where=None) -> None:
+        """Mean and min-max over seeds of ``metric`` per epoch, one line per swept value."""
+        vega.altair(f"{hk}:{metric}", lambda: hc.curve_chart(hp.bands(curves, metric), order, what, axis, title,
+                                                             log_y=log_y), of=results, where=where, width="stretch")
+
     if name == "lr":
         notes = hp.lr_notes(cfg, table, curves)
         left, right = st.columns(2)
         with left:
-            vega.altair(f"{hk}:curves", lambda: hc.curve_chart(
-                hp.bands(curves, "train_eval_loss"), order, "learning rate", "training loss (log)",
-                "Training loss per epoch", log_y=True), of=results, width="stretch")
+            per_epoch("train_eval_loss", "training loss (log)", "Training loss per epoch", log_y=True)
             say.lessons([notes["high"], notes["low"]], "caption")
         with right:
             vega.altair(f"{hk}:final", lambda: hc.lr_chart(table, "Final loss against the learning rate"),
@@ -119,9 +123,7 @@ def sweep_charts(name: str, cfg: hp.Sweep, results: list, table, curves, order: 
         notes = hp.batch_notes(cfg, table, noise)
         left, right = st.columns(2)
         with left:
-            vega.altair(f"{hk}:curves", lambda: hc.curve_chart(
-                hp.bands(curves, "train_loss"), order, "batch size", "mean batch loss (log)",
-                "Training loss per epoch", log_y=True), of=results, width="stretch")
+            per_epoch("train_loss", "mean batch loss (log)", "Training loss per epoch", log_y=True)
             say.lesson(notes["progress"], "caption")
         with right:
             vega.altair(f"{hk}:time", lambda: hc.bar_chart(table, "value", "s / epoch", "batch size",
@@ -136,12 +138,8 @@ def sweep_charts(name: str, cfg: hp.Sweep, results: list, table, curves, order: 
     elif name == "activation":
         notes = hp.activation_notes(cfg, table, curves)
         left, right = st.columns(2)
-        vega.altair(f"{hk}:val_acc", lambda: hc.curve_chart(
-            hp.bands(curves, "val_acc"), order, "activation", "validation accuracy", "Validation accuracy per epoch"),
-            of=results, where=left, width="stretch")
-        vega.altair(f"{hk}:train_loss", lambda: hc.curve_chart(
-            hp.bands(curves, "train_eval_loss"), order, "activation", "training loss (log)",
-            "Training loss per epoch", log_y=True), of=results, where=right, width="stretch")
+        per_epoch("val_acc", "validation accuracy", "Validation accuracy per epoch", where=left)
+        per_epoch("train_eval_loss", "training loss (log)", "Training loss per epoch", log_y=True, where=right)
         say.lessons(notes, "caption")
         links.page_link("activations", "Activation Explorer ④ Depth: sigmoid, tanh and ReLU in 10 hidden layers",
                         query={"tab": "depth"})
@@ -155,9 +153,7 @@ def sweep_charts(name: str, cfg: hp.Sweep, results: list, table, curves, order: 
                                                               "Training and held-out loss"),
                     of=results, where=right, width="stretch")
         say.lessons(notes, "caption")
-        vega.altair(f"{hk}:test_loss", lambda: hc.curve_chart(
-            hp.bands(curves, "test_loss"), order, what, "held-out loss (log)", "Held-out loss per epoch",
-            log_y=True), of=results, width="stretch")
+        per_epoch("test_loss", "held-out loss (log)", "Held-out loss per epoch", log_y=True)
 
 
 # ---- page -----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = str(Path(__file__).resolve().parents[1])
@@ -104,3 +105,32 @@ def test_a_kept_chart_with_a_selection_returns_its_state():
     state = at.session_state["state"]
     assert "selection" in state and "cell" in state["selection"]
     assert _protos(at)[0].selection_mode == ["cell"]
+
+
+# ---- the pages' keys name their settings: another link, another chart ----------------------------------------
+PAGE_LINKS = [  # (page, a cheap link, the same link with one setting changed)
+    ("xor_lab.py", {"tab": "seeds", "s_n_seeds": "3", "s_epochs": "40"},
+     {"tab": "seeds", "s_n_seeds": "3", "s_epochs": "40", "s_lr": "0.2"}),
+    ("activation_explorer.py", {"tab": "learn", "c_n_seeds": "1", "c_epochs": "1"},
+     {"tab": "learn", "c_n_seeds": "1", "c_epochs": "1", "c_first_seed": "3"}),
+    ("hyperparameters.py", {"lr_seeds": "1", "lr_epochs": "2", "lr_values": "0.001,0.1"},
+     {"lr_seeds": "1", "lr_epochs": "2", "lr_values": "0.001,0.3"}),
+    ("digit_recognizer.py", {"epochs": "2", "patience": "0"}, {"epochs": "2", "patience": "0", "lr": "0.01"}),
+]
+
+
+@pytest.mark.parametrize("page,link,other", PAGE_LINKS, ids=[p for p, _, _ in PAGE_LINKS])
+def test_a_pages_kept_charts_follow_its_link(page, link, other, tmp_path, monkeypatch):
+    from tests.pages import open_page
+
+    monkeypatch.setenv("NNLAB_DATA_DIR", str(tmp_path))
+
+    def specs(params):
+        at = open_page(f"app_pages/{page}", timeout=300, **params)
+        assert not at.exception
+        return [c.proto.spec for c in at.get("vega_lite_chart")]
+
+    first, again, changed = specs(link), specs(link), specs(other)
+    assert first and first == again  # drawn from the kept specs: the same
+    assert len(changed) == len(first) and all(c != f for c, f in zip(changed, first)), \
+        "another setting, yet a chart kept for the other link"  # every chart here is drawn from the results

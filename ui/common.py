@@ -76,7 +76,7 @@ def share_url(base: str, params: dict[str, str]) -> str:
 
 
 class Memo:
-    """A small LRU of results shared by every session of this server process.
+    """A small LRU shared by every session of this server process (results; ui.vega's chart specs).
 
     Bounded by entry count and (when ``max_bytes`` is given) by the approximate bytes it holds.
     """
