@@ -1,5 +1,6 @@
 """Runs of one shape train together (core.serve.merge): each visitor gets exactly its result alone."""
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -112,7 +113,7 @@ def test_the_queue_merges_waiting_visitors_into_one_run_and_one_who_leaves_stops
 
 
 def test_a_request_that_would_take_a_batch_over_its_budget_starts_another(digits_data, monkeypatch):
-    monkeypatch.setattr(merge.Merger, "_fits", staticmethod(lambda configs, data: len(configs) <= 2))
+    monkeypatch.setattr(merge.Merger, "_fits", lambda self, requests, data: len(requests) <= 2)
     reqs = [[default_config("digits").replace(epochs=3, lr=lr)] for lr in (0.001, 0.002, 0.003)]
     m = merge.Merger(FairQueue(1), window=0.3)
     done = []
@@ -123,6 +124,27 @@ def test_a_request_that_would_take_a_batch_over_its_budget_starts_another(digits
     for t in threads:
         t.join(60)
     assert m.batches_run == 2 and sorted(done) == [0, 1, 1]
+
+
+def test_a_class_of_thirty_digits_runs_is_one_batch_each_part_within_the_budget(digits_data, monkeypatch):
+    """A batch is priced by the parts it trains on cores of their own: 30 Digit Recognizer runs are over one run's
+    CPU budget as one stack, within it as the two parts two cores train; on one core (a worker) they are two batches."""
+    from core.engine import cores
+    from core.serve import price
+
+    monkeypatch.setattr(settings, "limits", lambda: settings.HOSTED)
+    base = default_config("digits")
+    reqs = [[base.replace(lr=0.005 + 0.0002 * k)] for k in range(30)]
+    assert price.request_price([r[0] for r in reqs], digits_data).seconds > settings.HOSTED.run_seconds
+    m = merge.Merger(FairQueue(2))
+    monkeypatch.setattr(cores, "MERGED_CORES", 2)
+    assert m._fits(reqs, digits_data)
+    assert m._fits(reqs[:3], digits_data)
+    monkeypatch.setattr(cores, "MERGED_CORES", 1)
+    assert not m._fits(reqs, digits_data)
+    assert m._fits(reqs[:20], digits_data)
+    monkeypatch.setattr(settings, "limits", lambda: dataclasses.replace(settings.HOSTED, run_mb=1.0))
+    assert not m._fits(reqs[:2], digits_data)  # memory: all its models at once, whatever the parts
 
 
 def test_the_merge_key_holds_shape_and_data_not_the_per_model_fields(digits_data):

@@ -132,6 +132,26 @@ def test_owners_of_many_models_get_no_live_history(pool, data):
     assert digest(res) == digest(fit(big, data))
 
 
+def test_only_owners_a_live_view_watches_get_their_histories(pool, data):
+    """A merged run's owners nobody watches live (no progress callback: the XOR page's retries) get no histories
+    with the reports; the watched one does, and every owner's results are its own."""
+    reqs = [stack(1500), stack(1500, n=3)]
+    seen = {0: set(), 1: set()}
+
+    def progress(epoch, total, trainer):
+        for o, k in ((0, 0), (1, 5)):
+            if trainer.finished(range(k, k + len(reqs[o]))) is None:
+                try:
+                    trainer.history(k)
+                    seen[o].add("history")
+                except LookupError:
+                    seen[o].add("none")
+    res = pool.fit([c for r in reqs for c in r], data, progress, owners=owners_of(reqs), report=0.05,
+                   watched=[True, False])
+    assert "history" in seen[0] and seen[1] == {"none"}
+    assert digest(res[:5]) == digest(fit(reqs[0], data)) and digest(res[5:]) == digest(fit(reqs[1], data))
+
+
 def test_a_cancelled_run_stops_in_the_worker_and_the_worker_trains_on(pool, data):
     def progress(epoch, total, trainer):
         trainer.cancelled = True  # what the merger does when every visitor has left

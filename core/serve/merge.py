@@ -10,8 +10,9 @@ exactly the numbers it would have had alone. Each visitor gets its own results, 
 
 The batch trains on a thread of its own (or, with ``$NNLAB_TRAIN_WORKERS``, in a worker process that thread
 follows: core.serve.workers): a visitor who leaves does not stop the others' run (when every visitor of a
-batch has left, it stops). It is priced as what it costs: one stack of all its models,
-checked against one run's budget; a request that would take it over starts a new batch.
+batch has left, it stops). It is priced as what it costs: each part it trains on a core of its own
+(core.engine.cores.merged_plan) within one run's CPU budget, all its models together within one run's memory;
+a request that would take it over starts a new batch.
 
 Nothing here names a page: the key is read from the models (TrainConfigs) and the data's contents.
 """
@@ -238,7 +239,7 @@ class Merger:
         alone = self.lone_start and not any(s != me.session for s in (*self._asking, *self._asked))
         self._asked[me.session] = now
         for batch in self._open.get(key, []):
-            if batch.state == "open" and self._fits(batch.configs() + list(me.configs), data):
+            if batch.state == "open" and self._fits([*(m.configs for m in batch.members), me.configs], data):
                 batch.members.append(me)
                 batch.last_join = now
                 self._cond.notify_all()
@@ -248,10 +249,28 @@ class Merger:
         threading.Thread(target=self._run, args=(batch,), name=f"nnlab-merged-{batch.id}", daemon=True).start()
         return batch
 
-    @staticmethod
-    def _fits(configs: list, data: Any) -> bool:
-        """One stack of ``configs`` on ``data`` within one run's budget (the price of what it trains)."""
-        return price.over_budget(price.request_price(configs, data), hints=False) is None
+    def _fits(self, requests: Sequence[Sequence[Any]], data: Any) -> bool:
+        """Whether one batch of these requests (each a visitor's configs) on ``data`` is within one run's budget:
+        each part of its run (the models one core trains, core.engine.cores.merged_plan: each part's wall time is
+        its own CPU time) within the CPU budget, and all its models at once within the memory budget. A class's
+        30 Digit Recognizer runs, 65 s of CPU split in two parts of 32 s, are one batch: as one part they were
+        over the 60 s budget, and the last 3 visitors trained in a second batch beside the first."""
+        configs = [c for r in requests for c in r]
+        whole = price.request_price(configs, data)
+        lim = settings.limits()
+        if whole.peak_bytes / 1e6 > lim.run_mb:
+            return False
+        if whole.seconds <= lim.run_seconds:
+            return True
+        from core.engine.cores import merged_plan  # torch: a visitor's fit() is asking, so it is loaded
+
+        owners, lo = [], 0
+        for r in requests:
+            owners.append((lo, lo + len(r)))
+            lo += len(r)
+        plan = merged_plan(configs, data, owners, cores=1 if self._pool() is not None else None)
+        return all(price.over_budget(price.request_price([configs[k] for k in part], data), hints=False) is None
+                   for part in plan)
 
     def _leave(self, batch: Batch, me: _Member) -> None:
         with self._cond:
@@ -350,6 +369,7 @@ class Merger:
         for m in members:
             unique.setdefault(m.configs, []).append(m)
         configs, owners = [], []
+        watched = [any(m.progress is not None for m in ms) for ms in unique.values()]  # a live view draws it
         for stack, ms in unique.items():
             lo = len(configs)
             configs += list(stack)
@@ -392,7 +412,7 @@ class Merger:
                           owners=owners, log_every=batch.key[-1])
         else:  # in a worker process, off this server's Python lock; ``trainer`` is then its RemoteTrainer
             results = pool.fit(configs, batch.data, progress, batch.eval_every, deadline, owners,
-                               data_key=batch.key[2], report=REPORT_SECONDS, log_every=batch.key[-1])
+                               data_key=batch.key[2], report=REPORT_SECONDS, log_every=batch.key[-1], watched=watched)
         batch.seconds = time.perf_counter() - t0
         with self._cond:
             for m in members:
