@@ -51,11 +51,13 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -69,13 +71,43 @@ from tests import streamlit_server  # noqa: E402
 
 @dataclass(frozen=True)
 class Klass:
-    """A class: one page, one result text, a warm-up link, and visitor k's link (a query string)."""
+    """A class: one page, one result text, a warm-up link, visitor k's link (a query string), and what a link
+    trains (its page's jobs called as the page calls them, for the merged floor; None: nothing, a cached link)."""
 
     name: str
     page: str
     result: str
     warm: str
     link: Callable[[int], str]
+    jobs: Callable[[str], object] | None = None
+
+
+def _params(query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(query).items()}
+
+
+def _xor_jobs(query: str) -> object:
+    """The XOR seeds tab's two runs: the study, then its failed seeds 10x longer (app_pages/xor_lab.py)."""
+    from core.xor import jobs as xor
+
+    cfg, _ = xor.SeedStudyConfig.from_query(_params(query), "s_")
+    return xor.retry_longer(cfg, xor.run_seed_study(cfg))
+
+
+def _digits_jobs(query: str) -> object:
+    """The Digit Recognizer's ① model (app_pages/digit_recognizer.py)."""
+    from core.digits import jobs as digits
+
+    cfg, _ = digits.DigitsConfig.from_query(_params(query))
+    return digits.compute(cfg)
+
+
+def _explorer_jobs(query: str) -> object:
+    """The Activation Explorer's comparison (app_pages/activation_explorer.py)."""
+    from core.explorer import jobs as explorer
+
+    cfg, _ = explorer.CompareConfig.from_query(_params(query), "c_")
+    return explorer.run_compare(cfg)
 
 
 def _xor(k: int) -> str:
@@ -89,15 +121,53 @@ def _digits(k: int) -> str:
 def classes(explorer_epochs: int) -> dict[str, Klass]:
     """The four classes (the explorer's at ``explorer_epochs``)."""
     return {
-        "xor": Klass("xor", "xor", "Solved XOR", "tab=seeds&s_n_seeds=2&s_epochs=5", _xor),
-        "digits": Klass("digits", "digits", "Test accuracy", "epochs=2", _digits),
+        "xor": Klass("xor", "xor", "Solved XOR", "tab=seeds&s_n_seeds=2&s_epochs=5", _xor, _xor_jobs),
+        "digits": Klass("digits", "digits", "Test accuracy", "epochs=2", _digits, _digits_jobs),
         "explorer": Klass("explorer", "activations", "models (", "tab=learn&c_n_seeds=1&c_epochs=1",
                           lambda k: f"tab=learn&c_n_seeds={1 + k % 3}&c_first_seed={1 + k // 3}"
-                                    f"&c_epochs={explorer_epochs}"),
+                                    f"&c_epochs={explorer_epochs}", _explorer_jobs),
         # the teacher's own link, opened by the teacher first: every visitor's result comes from the cache, so
         # the class waits only for its pages (its train CPU-s are about 0)
         "link": Klass("link", "xor", "Solved XOR", "tab=seeds", lambda k: "tab=seeds"),
     }
+
+
+def merged_floor(k: Klass, n: int) -> float | None:
+    """Seconds until the last of the class's first n links has trained, each link's jobs on a thread of its own
+    (a visitor) and their runs merged by the server's own merger (core.serve.merge, its window and budget as
+    hosted) in this process: no server, no page, no other work. The least time to result merging gives the last
+    visitor of the class, with pages that cost nothing. None for a class that trains nothing."""
+    if k.jobs is None:
+        return None
+    os.environ["NNLAB_HOSTED"] = "1"  # the hosted budget and queue (the servers get it too)
+    from core.engine.fitting import set_merge_point
+    from core.serve import merge
+
+    k.jobs(k.warm)  # torch and the data loaded, not merged (no visitor)
+    local = threading.local()
+    merger = merge.Merger()  # its window as the server's merger for a class at work
+    set_merge_point(merge.hook(merger, lambda: getattr(local, "visitor", None)))
+    errors: list[BaseException] = []
+
+    def visitor(i: int) -> None:
+        local.visitor = f"visitor-{i}"
+        try:
+            k.jobs(k.link(i))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+    try:
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=visitor, args=(i,), daemon=True) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = time.monotonic() - t0
+    finally:
+        set_merge_point(None)
+    if errors:
+        raise RuntimeError(f"{k.name}: the merged floor's runs failed: {errors[0]!r}")
+    return took
 
 
 def cores() -> int:
@@ -168,9 +238,10 @@ def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float,
         before, load = stored(data), os.getloadavg()[0]
         peak = _proc.Peak(pids)
         peak.start()
-        c0, t0 = sum(map(_proc.cpu_seconds, pids)), time.monotonic()
+        c0, t0, me0 = sum(map(_proc.cpu_seconds, pids)), time.monotonic(), time.process_time()
         visits = asyncio.run(_class(urls, k, n, timeout))
         used = (sum(map(_proc.cpu_seconds, pids)) - c0) / (time.monotonic() - t0)
+        visitors_cpu = time.process_time() - me0
         peak_mb = peak.stop() / 1e6
         new = stored(data) - before
     ok = [(i, v) for i, v in enumerate(visits) if v.ok]
@@ -186,7 +257,7 @@ def row(k: Klass, n: int, merge: bool, solo: list[float], timeout: float,
         "waited": sum(v.waited for v in visits), "stored": new, "runs": f"{new - saved:.0f}",
         "merged": f"{len(merged) / n:.2f}", "peak MB": f"{peak_mb:.0f}",
         "refused": sum(bool(v.refusals) for v in visits), "errors": sum(not v.ok for v in visits),
-        "cores used": f"{used:.2f}", "load": f"{load:.1f}",
+        "cores used": f"{used:.2f}", "visitors CPU-s": f"{visitors_cpu:.1f}", "load": f"{load:.1f}",
     }, visits
 
 
@@ -308,9 +379,13 @@ def main() -> None:
         for n in ns:
             floor = t1 + sum(cpu[:n]) / cores()
             pages = t1 + (n - 1) * p1
+            merged = merged_floor(k, n) if n > 1 and True in merges else None
             floors.append({"class": k.name, "N": n, "alone s (median)": f"{t1:.2f}",
                            "train CPU-s": f"{sum(cpu[:n]):.1f}", "floor s": f"{floor:.1f}",
-                           "floor vs alone": f"{floor / t1:.2f}", "page CPU-s": f"{p1:.3f}",
+                           "floor vs alone": f"{floor / t1:.2f}",
+                           "merged floor s": "" if merged is None else f"{merged:.1f}",
+                           "merged floor vs alone": "" if merged is None else f"{merged / t1:.2f}",
+                           "page CPU-s": f"{p1:.3f}",
                            "pages floor s": f"{pages:.1f}", "pages floor vs alone": f"{pages / t1:.2f}"})
             for m in merges:  # off and on side by side, each on a fresh server
                 r, visits = row(k, n, m, solo, a.timeout, a.replicas)
@@ -323,9 +398,10 @@ def main() -> None:
     print()
     print(table(rows, f"Classroom on a {cores()}-core hosted server (time to result / the link alone)"))
     print()
-    print(table(floors, "Floor without merging: alone + the class's train CPU-s / cores; with merging, the pages' "
-                        "floor: alone + (N - 1) x a page's CPU-s (every visitor's page runs on the server's one "
-                        "Python lock)"))
+    print(table(floors, "Floor without merging: alone + the class's train CPU-s / cores; with merging, the merged "
+                        "floor: the class's runs through the server's merger with no server and no page; and the "
+                        "pages' floor: alone + (N - 1) x a page's CPU-s (every visitor's page runs on the server's "
+                        "one Python lock)"))
     if a.browser:
         print()
         print(table(browser_check(ks[chosen[0].name], 10, a.browser, a.timeout, shots),

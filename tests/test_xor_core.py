@@ -86,6 +86,26 @@ def test_seed_study_counts_solved_and_diagnoses_failures():
     assert set(d["units"].unit) == {"h1", "h2", "h3", "h4"} and len(d["units"]) == 16
 
 
+def test_a_seed_study_keeps_every_fifth_epoch_and_the_same_results():
+    """The study's histories are thinned (STUDY_LOG_EVERY), its models and final numbers are those of a run that
+    keeps every epoch."""
+    from core.engine import fit
+    from core.xor.jobs import STUDY_LOG_EVERY
+
+    cfg = xor.SeedStudyConfig(n_seeds=6, epochs=1003)
+    res = xor.run_seed_study(cfg)
+    X, y = datasets.gate("XOR")
+    full = fit(cfg.train_configs(), datasets.make_dataset(X, y, task="binary"))
+    for r, f in zip(res, full):
+        e, ef = r.history_columns()["epoch"], f.history_columns()["epoch"]
+        assert len(ef) == 1003 and set(e) <= set(ef) and e[-1] == 1003 and len(e) < 1003 // 4
+        assert all(k % STUDY_LOG_EVERY == 0 for k in e[:-1])  # the study evaluates every 5th epoch too
+        assert r.metrics == f.metrics
+        assert all(torch.equal(r.state[k], f.state[k]) for k in f.state)
+        loss = dict(zip(ef, f.history_columns()["train_loss"]))
+        assert all(loss[k] == v for k, v in zip(e, r.history_columns()["train_loss"]))
+
+
 def test_playground_every_set_trains_and_reset_repeats():
     for name in datasets.TOY_SETS:
         cfg = PlaygroundConfig(dataset=name, epochs=3, n_seeds=2, features=("x1", "x2", "x1x2"))

@@ -238,10 +238,17 @@ def solved(results: list[TrainResult]) -> np.ndarray:
     return np.array([r.metrics.get("final_train_acc", 0.0) == 1.0 for r in results])
 
 
+# a study's histories keep every STUDY_LOG_EVERY-th epoch (and every evaluated one, and the last): its chart draws
+# 200 points a curve, and a class's 30 studies of 100 full 1,000-epoch histories were 106 MB to store and hand over
+# (a worker's results crossing the socket, every visitor's result file); one constant, so every study is one merge key
+STUDY_LOG_EVERY = 5
+
+
 def run_seed_study(cfg: SeedStudyConfig, progress=None) -> list[TrainResult]:
-    """Train every seed together (batched); results in seed order."""
+    """Train every seed together (batched); results in seed order, histories every STUDY_LOG_EVERY-th epoch."""
     X, y = datasets.gate("XOR")
-    return fit(cfg.train_configs(), datasets.make_dataset(X, y, task="binary"), progress=progress)
+    return fit(cfg.train_configs(), datasets.make_dataset(X, y, task="binary"), progress=progress,
+               log_every=STUDY_LOG_EVERY)
 
 
 RETRY_FACTOR = workload.RETRY_FACTOR  # priced into the seed study's workload
