@@ -126,7 +126,10 @@ def test_claim_batch_small_is_slower_per_epoch_and_noisier(default_runs):
     notes = hp.batch_notes(cfg, t, noise)
     small, big = t.iloc[0], t.iloc[-1]
     assert small["value"] == "8" and big["value"] == "512"
-    assert small["s / epoch"] > big["s / epoch"] and notes["time"].startswith("Smaller batches are slower per epoch")
+    # measured seconds: on a quiet machine batch 8 is slower per epoch (its claim shows); on a busy one (the suite's
+    # other process) the two can swap, and the claim must then stay away
+    slower = small["s / epoch"] > big["s / epoch"]
+    assert (notes["time"] or "").startswith("Smaller batches are slower per epoch") == slower
     assert noise["noise"].is_monotonic_decreasing and "noisier gradients" in notes["noise"]
     assert (small["train loss"] < big["train loss"]) == bool(notes["progress"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import sys
@@ -42,6 +43,13 @@ def approx_bytes(obj: Any, _depth: int = 0) -> int:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return 64 + sum(approx_bytes(getattr(obj, f.name), _depth + 1) for f in dataclasses.fields(obj))
     return 32
+
+
+def rss_mb() -> float:
+    """This process's resident memory (MB; 0 where /proc is missing)."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as fh:
+        return next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmRSS:")), 0.0)
+    return 0.0
 
 
 def memory_cache_bytes(lim: settings.Limits | None = None) -> int:

@@ -250,27 +250,9 @@ class Merger:
         return batch
 
     def _fits(self, requests: Sequence[Sequence[Any]], data: Any) -> bool:
-        """Whether one batch of these requests (each a visitor's configs) on ``data`` is within one run's budget:
-        each part of its run (the models one core trains, core.engine.cores.merged_plan: each part's wall time is
-        its own CPU time) within the CPU budget, and all its models at once within the memory budget. A class's
-        30 Digit Recognizer runs, 65 s of CPU split in two parts of 32 s, are one batch: as one part they were
-        over the 60 s budget, and the last 3 visitors trained in a second batch beside the first."""
-        configs = [c for r in requests for c in r]
-        whole = price.request_price(configs, data)
-        lim = settings.limits()
-        if whole.peak_bytes / 1e6 > lim.run_mb:
-            return False
-        if whole.seconds <= lim.run_seconds:
-            return True
-        from core.engine.cores import merged_plan  # torch: a visitor's fit() is asking, so it is loaded
-
-        owners, lo = [], 0
-        for r in requests:
-            owners.append((lo, lo + len(r)))
-            lo += len(r)
-        plan = merged_plan(configs, data, owners, cores=1 if self._pool() is not None else None)
-        return all(price.over_budget(price.request_price([configs[k] for k in part], data), hints=False) is None
-                   for part in plan)
+        """Whether one batch of these requests (each a visitor's configs) on ``data`` is within one run's budget
+        (core.serve.price.batch_fits: each part a core trains; in a worker, one part)."""
+        return price.batch_fits(requests, data, cores=1 if self._pool() is not None else None)
 
     def _leave(self, batch: Batch, me: _Member) -> None:
         with self._cond:

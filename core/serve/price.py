@@ -14,6 +14,8 @@ all its trials. The cost model itself is :mod:`core.serve.cost`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Sequence
 from typing import Any
 
 from core import settings
@@ -125,6 +127,26 @@ def over_budget(p: Price, work: Workload | None = None, lim: settings.Limits | N
         lower = f": {what_to_lower(work, memory=True)}" if hints else ""
         return f"about {mb:,.0f} MB of memory; this server allows {lim.run_mb:,.0f} MB per {what}{lower}."
     return None
+
+
+def batch_fits(requests: Sequence[Sequence[Any]], data: Any, cores: int | None = None) -> bool:
+    """Whether one merged run of these requests (each a visitor's TrainConfigs) on ``data`` is within one run's
+    budget: each part of it (the models one core trains, core.engine.cores.merged_plan over ``cores``: a part's
+    wall time is its own CPU time) within the CPU budget, and all its models at once within the memory budget.
+    A class's 30 Digit Recognizer runs, 65 s of CPU as one stack, are two parts of 32 s: one batch (as one part
+    they were over the 60 s budget, and the last 3 visitors trained in a second batch beside the first)."""
+    configs = [c for r in requests for c in r]
+    whole, lim = request_price(configs, data), settings.limits()
+    if whole.peak_bytes / 1e6 > lim.run_mb:
+        return False
+    if whole.seconds <= lim.run_seconds:
+        return True
+    from core.engine.cores import merged_plan  # torch: a visitor's fit() is asking, so it is loaded
+
+    bounds = list(itertools.accumulate(len(r) for r in requests))
+    owners = list(zip([0, *bounds[:-1]], bounds))
+    return all(over_budget(request_price([configs[k] for k in part], data), hints=False) is None
+               for part in merged_plan(configs, data, owners, cores=cores))
 
 
 def _configs(request: Any) -> list[Config]:

@@ -8,10 +8,9 @@ counts, as well as after it). With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` 
 
 The worker calls ``fit`` itself (one thread: the engine's numbers are then bit for bit those of the run in
 the server) and reports at most every ``report`` seconds: the epoch, the results of each owner (a visitor's
-stack) whose models have all stopped (once), and for owners of at most :data:`HISTORY_MODELS` models that a
-live view watches (``watched``) their models' histories, so a visitor's live view still draws its curves. Here
-a :class:`RemoteTrainer` stands for the worker's trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting
-``cancelled`` stops the run).
+stack) whose models have all stopped (once), and the histories of watched owners' models (at most
+:data:`HISTORY_MODELS`), for a visitor's live curves. Here a :class:`RemoteTrainer` stands for the worker's
+trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
 Results come back in the result cache's few-array layout (:func:`core.serve.cache.pack_results`).
 
 A worker is a fresh interpreter (not a fork of a server whose torch started threads; ``spawn`` re-runs the page
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from core import settings
+from core.serve.memory import rss_mb
 
 HISTORY_MODELS = 32  # owners with at most this many models get their histories with the reports,
 HISTORY_SECONDS = 1.0  # at most this often (the server unpickles them on its one lock: every 0.25 s was too much)
@@ -50,14 +50,6 @@ ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the core pac
 
 def _dumps(obj: Any) -> bytes:
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # plain pickle: tensors copied into the bytes
-
-
-
-def rss_mb() -> float:
-    """This process's resident memory (MB; 0 where /proc is missing)."""
-    with contextlib.suppress(OSError), open("/proc/self/status") as fh:
-        return next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmRSS:")), 0.0)
-    return 0.0
 
 
 # ---- the worker process -------------------------------------------------------------------------------
@@ -269,8 +261,8 @@ class Pool:
             report: float = 0.25, log_every: int = 1, watched: Sequence[bool] | None = None) -> list:
         """core.engine.fit in a worker (``progress`` gets a :class:`RemoteTrainer`); here when none is free.
 
-        ``watched``: per owner, whether a live view draws its models' curves (default: all; the others' histories
-        are not sent: a class's XOR retries, 561 models nobody watches, trained 15-30% slower sending theirs).
+        ``watched``: per owner, whether a live view draws its curves (default all; a class's unwatched XOR retries
+        trained 15-30% slower sending theirs).
         ``deadline``: ``time.monotonic()`` seconds, sent as the seconds left. ``data_key``: what identifies
         ``data`` (a worker that trained on the same key last is not sent it again). Raises the worker's
         exception, or :class:`WorkerStopped` when the worker died or stopped answering.
@@ -280,8 +272,8 @@ class Pool:
         if w is not None:
             keep = data_key is not None and w.data_key == data_key
             job = {"id": jid, "configs": list(configs), "data": None if keep else data, "data_key": data_key,
-                   "eval_every": eval_every, "log_every": log_every, "owners": owners, "report": report,
-                   "watched": None if watched is None else [bool(w) for w in watched],
+                   "eval_every": eval_every, "log_every": log_every, "owners": owners, "report": report, "watched":
+                   None if watched is None else [bool(w) for w in watched],
                    "seconds_left": None if deadline is None else max(0.0, deadline - time.monotonic())}
             try:
                 payload = _dumps(("job", job))
@@ -451,5 +443,3 @@ def close() -> None:
         p, _POOL = _POOL, None
     if p is not None:
         p.close()
-
-
