@@ -74,9 +74,9 @@ def image_hash(x) -> str:
 
 
 def image_id(x) -> str:
-    """A short hash of a reading's preprocessed image: a widget keyed by it starts afresh, at that image's
-    reading, when the drawing changes (keyed by the model alone it kept the first drawing's digit)."""
-    return hashlib.sha256(np.ascontiguousarray(x.steps.x, np.float32).tobytes()).hexdigest()[:12]
+    """A short :func:`image_hash`: a widget keyed by it starts afresh, at that image's reading, when the drawing
+    changes (keyed by the model alone it kept the first drawing's digit)."""
+    return image_hash(x)[:12]
 
 
 def model_id(model: TrainResult) -> str:

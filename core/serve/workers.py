@@ -271,9 +271,10 @@ class Pool:
         w, jid, payload = self._take(), next(self._jobs), b""
         if w is not None:
             keep = data_key is not None and w.data_key == data_key
+            sees = None if watched is None else [bool(x) for x in watched]
             job = {"id": jid, "configs": list(configs), "data": None if keep else data, "data_key": data_key,
-                   "eval_every": eval_every, "log_every": log_every, "owners": owners, "report": report, "watched":
-                   None if watched is None else [bool(w) for w in watched],
+                   "eval_every": eval_every, "log_every": log_every, "owners": owners, "report": report,
+                   "watched": sees,
                    "seconds_left": None if deadline is None else max(0.0, deadline - time.monotonic())}
             try:
                 payload = _dumps(("job", job))
