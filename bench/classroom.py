@@ -36,7 +36,11 @@ Per class, the floor without merging: one visitor's time alone (the median link)
 CPU-s over the cores, as a ratio to the time alone: what a perfect queue would give the last visitor. And
 the pages' floor, which merging cannot lower: alone plus N - 1 times a page's CPU-s (the link served from the
 cache: the script, its charts and tables), since every visitor's script runs on the server's one Python lock,
-so the last visitor's page waits for the others' even if training cost nothing.
+so the last visitor's page waits for the others' even if training cost nothing. And the compute floor, which
+no engine can lower: the class's training matmul FLOPs (6 x rows x the layers' weights, per model and epoch
+trained, in the merged floor's runs; evaluation and every elementwise op left out) at this machine's own
+float32 matmul rate on all its cores (a 1024^3 product, measured as the benchmark starts), as a ratio to the
+time alone: a goal below it needs more than these cores can multiply.
 
 Last line (the largest N, merging on):
 ``visitors=<N> xor_p95_vs_alone=<x> digits_p95_vs_alone=<y> merged=<share> peak_mb=<mb>``.
@@ -132,11 +136,48 @@ def classes(explorer_epochs: int) -> dict[str, Klass]:
     }
 
 
-def merged_floor(k: Klass, n: int) -> float | None:
+def train_flops(configs: list, data: object, results: list) -> float:
+    """Matmul FLOPs the training of ``results`` took: per model, its training step's FLOPs
+    (core.engine.cores.model_step_flops: forward and backward, 6 x batch rows x the layers' weights) times its
+    steps an epoch times the epochs it trained (``stopped_epoch``). A lower bound: evaluation passes, the
+    optimizer and every elementwise op are left out."""
+    from core.engine.cores import model_step_flops
+
+    n_rows = len(data.X_train)
+    total = 0.0
+    for c, r in zip(configs, results):
+        rows = n_rows if c.batch_size <= 0 else min(c.batch_size, n_rows)
+        total += model_step_flops(c, data) * -(-n_rows // rows) * r.stopped_epoch
+    return total
+
+
+def matmul_rate(threads: int, size: int = 1024) -> float:
+    """This machine's float32 matmul rate on ``threads`` threads, FLOP/s: the best of several size^3 products."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        for _ in range(3):
+            a @ b
+        best = float("inf")
+        for _ in range(7):
+            t0 = time.perf_counter()
+            for _ in range(5):
+                a @ b
+            best = min(best, (time.perf_counter() - t0) / 5)
+        return 2 * size**3 / best
+    finally:
+        torch.set_num_threads(before)
+
+
+def merged_floor(k: Klass, n: int) -> tuple[float, float] | None:
     """Seconds until the last of the class's first n links has trained, each link's jobs on a thread of its own
     (a visitor) and their runs merged by the server's own merger (core.serve.merge, its window and budget as
     hosted) in this process: no server, no page, no other work. The least time to result merging gives the last
-    visitor of the class, with pages that cost nothing. None for a class that trains nothing."""
+    visitor of the class, with pages that cost nothing. With the matmul FLOPs of the merged runs' training
+    (:func:`train_flops`). None for a class that trains nothing."""
     if k.jobs is None:
         return None
     os.environ["NNLAB_HOSTED"] = "1"  # the hosted budget and queue (the servers get it too)
@@ -146,7 +187,16 @@ def merged_floor(k: Klass, n: int) -> float | None:
     k.jobs(k.warm)  # torch and the data loaded, not merged (no visitor)
     local = threading.local()
     merger = merge.Merger()  # its window as the server's merger for a class at work
-    set_merge_point(merge.hook(merger, lambda: getattr(local, "visitor", None)))
+    joined = merge.hook(merger, lambda: getattr(local, "visitor", None))
+    flops, count = [0.0], threading.Lock()
+
+    def counted(configs, data, progress, eval_every, deadline, log_every=1):  # the hook, its FLOPs counted
+        out = joined(configs, data, progress, eval_every, deadline, log_every)
+        if out is not None:
+            with count:
+                flops[0] += train_flops(list(configs), data, out)
+        return out
+    set_merge_point(counted)
     errors: list[BaseException] = []
 
     def visitor(i: int) -> None:
@@ -167,7 +217,7 @@ def merged_floor(k: Klass, n: int) -> float | None:
         set_merge_point(None)
     if errors:
         raise RuntimeError(f"{k.name}: the merged floor's runs failed: {errors[0]!r}")
-    return took
+    return took, flops[0]
 
 
 def cores() -> int:
@@ -371,6 +421,8 @@ def main() -> None:
         print(table(browser_check(chosen[0], 10, a.browser or 3, a.timeout, shots),
                     f"{chosen[0].name}: a class of 10, {a.browser or 3} in chromium (texts the simulation saw)"))
         return
+    rate = matmul_rate(cores())
+    print(f"float32 matmul on {cores()} cores: {rate / 1e9:.0f} GFLOP/s (1024^3)", flush=True)
     for k in chosen:
         solo, cpu, page = alone(k, max(ns), a.timeout)
         t1, p1 = statistics.median(solo), statistics.median(page)
@@ -379,12 +431,16 @@ def main() -> None:
         for n in ns:
             floor = t1 + sum(cpu[:n]) / cores()
             pages = t1 + (n - 1) * p1
-            merged = merged_floor(k, n) if n > 1 and True in merges else None
+            merged, flops = merged_floor(k, n) if n > 1 and True in merges and k.jobs else (None, None)
+            compute = None if flops is None else flops / rate
             floors.append({"class": k.name, "N": n, "alone s (median)": f"{t1:.2f}",
                            "train CPU-s": f"{sum(cpu[:n]):.1f}", "floor s": f"{floor:.1f}",
                            "floor vs alone": f"{floor / t1:.2f}",
                            "merged floor s": "" if merged is None else f"{merged:.1f}",
                            "merged floor vs alone": "" if merged is None else f"{merged / t1:.2f}",
+                           "train GFLOP": "" if flops is None else f"{flops / 1e9:.1f}",
+                           "compute floor s": "" if compute is None else f"{compute:.2f}",
+                           "compute floor vs alone": "" if compute is None else f"{compute / t1:.2f}",
                            "page CPU-s": f"{p1:.3f}",
                            "pages floor s": f"{pages:.1f}", "pages floor vs alone": f"{pages / t1:.2f}"})
             for m in merges:  # off and on side by side, each on a fresh server
@@ -399,7 +455,8 @@ def main() -> None:
     print(table(rows, f"Classroom on a {cores()}-core hosted server (time to result / the link alone)"))
     print()
     print(table(floors, "Floor without merging: alone + the class's train CPU-s / cores; with merging, the merged "
-                        "floor: the class's runs through the server's merger with no server and no page; and the "
+                        "floor: the class's runs through the server's merger with no server and no page; the compute "
+                        "floor: their training's matmul FLOPs at this machine's matmul rate; and the "
                         "pages' floor: alone + (N - 1) x a page's CPU-s (every visitor's page runs on the server's "
                         "one Python lock)"))
     if a.browser:
