@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import streamlit as st
 
@@ -158,9 +160,9 @@ with tab_train:
             # two columns: as one 580 px wide chart the accuracy panel ran off the page at 1024 px
             best = r.best_epoch if cfg.patience else None
             key = f"{digits.train_key([cfg], folder)}:panels:{best}"
+            panels = functools.cache(lambda: dc.training_panels(r.history, best))  # built once for both, if at all
             for i, col in enumerate(st.columns(2)):
-                vega.altair(f"{key}:{i}", lambda i=i: dc.training_panels(r.history, best)[i], of=res, where=col,
-                            width="stretch")
+                vega.altair(f"{key}:{i}", lambda i=i: panels()[i], of=res, where=col, width="stretch")
             if cfg.patience and r.best_epoch:
                 st.caption(
                     f"Blue: the training rows; orange: the validation rows it never trains on. Early stopping "
