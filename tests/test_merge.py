@@ -4,6 +4,7 @@ import dataclasses
 import hashlib
 import threading
 import time
+import types
 
 import pytest
 import torch
@@ -143,6 +144,9 @@ def test_a_class_of_thirty_digits_runs_is_one_batch_each_part_within_the_budget(
     monkeypatch.setattr(cores, "MERGED_CORES", 1)
     assert not m._fits(reqs, digits_data)
     assert m._fits(reqs[:20], digits_data)
+    # in a worker: over its pool's share of the cores (core.serve.workers.Pool.cores)
+    assert merge.Merger(FairQueue(2), pool=types.SimpleNamespace(cores=2))._fits(reqs, digits_data)
+    assert not merge.Merger(FairQueue(2), pool=types.SimpleNamespace(cores=1))._fits(reqs, digits_data)
     monkeypatch.setattr(settings, "limits", lambda: dataclasses.replace(settings.HOSTED, run_mb=1.0))
     assert not m._fits(reqs[:2], digits_data)  # memory: all its models at once, whatever the parts
 

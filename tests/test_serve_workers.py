@@ -2,9 +2,12 @@
 
 import dataclasses
 import os
+import pickle
 import signal
+import socket
 import threading
 import time
+from multiprocessing.connection import Connection
 
 import pytest
 
@@ -103,6 +106,51 @@ def test_a_merged_batch_of_three_visitors_in_a_worker_gives_each_its_digest_alon
     # the first visitor (400 epochs) had its results while the last one's run went on
     first_done = events.index(("done", 0, None))
     assert any(e[0] == "progress" and e[1] == 2 and e[2] > 400 for e in events[first_done:])
+
+
+def test_a_worker_splits_a_merged_run_over_its_pools_share_of_the_cores(monkeypatch, data):
+    """A pool's workers share the machine's cores (one worker on 2 cores trained a class's merged run on one); each
+    job tells its worker how many, and the engine splits the run over them there."""
+    from core.engine import cores
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert [workers.Pool(n).cores for n in (1, 2, 3, 8)] == [4, 2, 1, 1]  # no worker is started by this
+    monkeypatch.setattr(cores, "MERGED_CORES", None)
+    seen = []
+
+    def fake_fit(configs, data_, **kwargs):  # what the worker's fit sees: the job's cores
+        seen.append(cores.MERGED_CORES)
+        raise RuntimeError("recorded")
+    ours, theirs = socket.socketpair()
+    conn, back = Connection(ours.detach()), Connection(theirs.detach())
+    job = {"id": 7, "configs": stack(5), "owners": [(0, 5)], "report": 0.25, "seconds_left": None,
+           "eval_every": None}
+    for given in (2, None):
+        assert workers._job(conn, {**job, "cores": given}, data, fake_fit, []) is False
+        assert pickle.loads(back.recv_bytes())[0] == "error"
+    assert seen == [2, 1]  # a job without it (an older server's) trains on one
+    conn.close()
+    back.close()
+
+
+def test_a_run_split_over_two_cores_in_a_worker_gives_each_owner_its_digest_alone(pool, monkeypatch):
+    """20 Digit Recognizer runs in a worker given 2 cores train as two parts on two threads, bit for bit alone."""
+    from core.digits.jobs import default_config, load_data
+    from core.engine import cores
+
+    digits = load_data(default_config("digits"))
+    reqs = [[default_config("digits").replace(lr=0.002 + 0.001 * k, epochs=2)] for k in range(20)]
+    flat, owners = [c for r in reqs for c in r], owners_of(reqs)
+    assert len(cores.merged_plan(flat, digits, owners, cores=2)) == 2
+    sent, dumps = [], workers._dumps
+    monkeypatch.setattr(workers, "_dumps", lambda obj: (sent.append(obj), dumps(obj))[1])
+    before, pool.cores = pool.cores, 2
+    try:
+        res = pool.fit(flat, digits, owners=owners)
+    finally:
+        pool.cores = before
+    assert [m[1]["cores"] for m in sent if m[0] == "job"] == [2]
+    assert [digest(res[lo:hi]) for lo, hi in owners] == [digest(fit(r, digits)) for r in reqs]
 
 
 def test_owners_that_stop_early_get_their_results_from_the_worker_before_the_run_ends(pool, data):

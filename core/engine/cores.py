@@ -20,7 +20,7 @@ from core.engine.config import TrainConfig
 from core.engine.stack import activation_runs
 
 SMALL_STEP_FLOPS = 2e7  # below this per training step, train on one thread
-MERGED_CORES: int | None = None  # cores a merged run may split over (None: the machine's; a training worker: 1)
+MERGED_CORES: int | None = None  # cores a merged run may split over (None: the machine's; a worker: its pool's share)
 _ACTIVE = [0]  # trainings running in this process now
 _ACTIVE_LOCK = threading.Lock()
 

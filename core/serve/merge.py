@@ -251,8 +251,9 @@ class Merger:
 
     def _fits(self, requests: Sequence[Sequence[Any]], data: Any) -> bool:
         """Whether one batch of these requests (each a visitor's configs) on ``data`` is within one run's budget
-        (core.serve.price.batch_fits: each part a core trains; in a worker, one part)."""
-        return price.batch_fits(requests, data, cores=1 if self._pool() is not None else None)
+        (core.serve.price.batch_fits: each part a core trains; in a worker, over its pool's share of the cores)."""
+        pool = self._pool()
+        return price.batch_fits(requests, data, cores=None if pool is None else pool.cores)
 
     def _leave(self, batch: Batch, me: _Member) -> None:
         with self._cond:

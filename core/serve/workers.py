@@ -6,11 +6,11 @@ counts, as well as after it). With ``$NNLAB_TRAIN_WORKERS`` on, a :class:`Pool` 
 
     results = pool.fit(configs, data, progress, eval_every, deadline, owners)   # as core.engine.fit
 
-The worker calls ``fit`` itself (one thread: the engine's numbers are then bit for bit those of the run in
-the server) and reports at most every ``report`` seconds: the epoch, the results of each owner (a visitor's
-stack) whose models have all stopped (once), and the histories of watched owners' models (at most
-:data:`HISTORY_MODELS`), for a visitor's live curves. Here a :class:`RemoteTrainer` stands for the worker's
-trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
+The worker calls ``fit`` itself (a thread a part: bit for bit the run in the server; a merged run splits over
+the pool's share of the cores, :attr:`Pool.cores`) and reports at most every ``report`` seconds: the epoch, the
+results of each owner (a visitor's stack) whose models have all stopped (once), and the histories of watched
+owners' models (at most :data:`HISTORY_MODELS`), for live curves. Here a :class:`RemoteTrainer` stands for the
+worker's trainer (``epoch``, ``history(i)``, ``finished(ids)``; setting ``cancelled`` stops the run).
 Results come back in the result cache's few-array layout (:func:`core.serve.cache.pack_results`).
 
 A worker is a fresh interpreter (not a fork of a server whose torch started threads; ``spawn`` re-runs the page
@@ -24,6 +24,7 @@ import atexit
 import contextlib
 import ctypes
 import itertools
+import os
 import pickle
 import socket
 import subprocess
@@ -60,8 +61,7 @@ def _worker_main(fd: int) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from core.engine import cores, fit
-    cores.MERGED_CORES = 1  # one core of a pool: a merged run trains here as one stack
+    from core.engine import fit
     conn.send_bytes(_dumps(("ready", rss_mb())))
     data_key, data = None, None
     inbox: list = []  # jobs that came while another (cancelled) one was still training
@@ -85,7 +85,9 @@ def _worker_main(fd: int) -> None:
 
 def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> bool:
     """Train one job and send its reports and results; True when the server asked to stop meanwhile."""
+    from core.engine import cores
     from core.serve.cache import pack_results  # results go back as a few arrays (configs: the server has them)
+    cores.MERGED_CORES = job.get("cores") or 1  # the cores its merged run may split over (Pool.cores)
     jid, owners, report = job["id"], [tuple(o) for o in job["owners"]], job["report"]
     watched = {o for o, w in zip(owners, job.get("watched") or [True] * len(owners)) if w}
     deadline = None if job["seconds_left"] is None else time.monotonic() + job["seconds_left"]
@@ -222,6 +224,8 @@ class Pool:
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
+        # cores a worker's merged run splits over, the machine's shared (one worker on one core: a slower digits class)
+        self.cores = max(1, (os.cpu_count() or 1) // self.size)
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
         self._jobs = itertools.count(1)
@@ -274,7 +278,7 @@ class Pool:
             sees = None if watched is None else [bool(x) for x in watched]
             job = {"id": jid, "configs": list(configs), "data": None if keep else data, "data_key": data_key,
                    "eval_every": eval_every, "log_every": log_every, "owners": owners, "report": report,
-                   "watched": sees,
+                   "watched": sees, "cores": self.cores,
                    "seconds_left": None if deadline is None else max(0.0, deadline - time.monotonic())}
             try:
                 payload = _dumps(("job", job))
