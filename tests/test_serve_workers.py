@@ -133,6 +133,56 @@ def test_a_worker_splits_a_merged_run_over_its_pools_share_of_the_cores(monkeypa
     back.close()
 
 
+def test_two_parts_reporting_at_once_send_whole_messages(data):
+    """A run split over two cores reports from each part's thread: the worker's reports must not interleave on
+    its one socket (each message arrives whole), nor its reads of the server's messages."""
+    import numpy as np
+
+    class Part:  # what a part's progress hands over: a trainer whose histories are big enough to cut a write
+        epoch, cancelled = 3, False
+
+        def finished(self, ids):
+            return None
+
+        def history(self, i):
+            return np.full(20_000, float(i))
+
+    def fake_fit(configs, data_, progress=None, **kwargs):
+        def part():
+            for _ in range(100):
+                progress(3, 3, Part())  # the last epoch: every call sends its curves
+        threads = [threading.Thread(target=part) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        raise RuntimeError("parts done")
+    ours, theirs = socket.socketpair()
+    conn, back = Connection(ours.detach()), Connection(theirs.detach())
+    got: list = []
+
+    def read() -> None:  # until the job's last message, or a message that does not unpickle (cut by another)
+        while not got or got[-1][0] not in ("error", "garbled"):
+            try:
+                got.append(pickle.loads(back.recv_bytes()))
+            except Exception as e:  # noqa: BLE001 - what the server would read
+                got.append(("garbled", e))
+    job = {"id": 9, "configs": stack(5), "owners": [(0, 2), (2, 5)], "report": 0.0, "seconds_left": None,
+           "eval_every": None, "cores": 2}
+    threads = [threading.Thread(target=read, daemon=True),
+               threading.Thread(target=workers._job, args=(conn, job, data, fake_fit, []), daemon=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    kinds = [m[0] for m in got]
+    assert "garbled" not in kinds
+    assert kinds.count("progress") == 200 and kinds[-1] == "error"
+    assert all(sorted(m[6]) == [0, 1, 2, 3, 4] for m in got if m[0] == "progress")
+    conn.close()
+    back.close()
+
+
 def test_a_run_split_over_two_cores_in_a_worker_gives_each_owner_its_digest_alone(pool, monkeypatch):
     """20 Digit Recognizer runs in a worker given 2 cores train as two parts on two threads, bit for bit alone."""
     from core.digits.jobs import default_config, load_data

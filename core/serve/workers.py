@@ -92,36 +92,37 @@ def _job(conn: Connection, job: dict, data: Any, fit: Callable, inbox: list) -> 
     watched = {o for o, w in zip(owners, job.get("watched") or [True] * len(owners)) if w}
     deadline = None if job["seconds_left"] is None else time.monotonic() + job["seconds_left"]
     sent: set[tuple[int, int]] = set()
-    stop, last, last_curves = [False], [-1e9], [-1e9]
+    stop, last, last_curves, one = [False], [-1e9], [-1e9], threading.Lock()
 
-    def progress(epoch: int, total: int, trainer: Any) -> None:
-        while conn.poll():
-            m = pickle.loads(conn.recv_bytes())
-            if m[0] == "job":
-                inbox.append(m)
-            elif (m[0] == "cancel" and m[1] == jid) or m[0] == "stop":
-                trainer.cancelled = True
-                stop[0] = stop[0] or m[0] == "stop"
-        now = time.monotonic()
-        if now - last[0] < report and epoch < total:
-            return
-        last[0] = now
-        finished, history = {}, {}
-        curves = now - last_curves[0] >= HISTORY_SECONDS or epoch >= total
-        if curves:
-            last_curves[0] = now
-        for lo, hi in owners:
-            if (lo, hi) in sent:
-                continue
-            done = trainer.finished(list(range(lo, hi)))
-            if done is not None:
-                finished[(lo, hi)] = pack_results(done, configs=False)
-                sent.add((lo, hi))
-            elif curves and hi - lo <= HISTORY_MODELS and (lo, hi) in watched:
-                for i in range(lo, hi):
-                    with contextlib.suppress(Exception):  # a model this trainer does not hold: no curve for it
-                        history[i] = trainer.history(i)
-        conn.send_bytes(_dumps(("progress", jid, epoch, total, int(trainer.epoch), finished, history)))
+    def progress(epoch: int, total: int, trainer: Any) -> None:  # from each part's thread (Pool.cores > 1)
+        with one:  # one at a time on the socket: two parts' reports had cut each other's messages
+            while conn.poll():
+                m = pickle.loads(conn.recv_bytes())
+                if m[0] == "job":
+                    inbox.append(m)
+                elif (m[0] == "cancel" and m[1] == jid) or m[0] == "stop":
+                    trainer.cancelled = True
+                    stop[0] = stop[0] or m[0] == "stop"
+            now = time.monotonic()
+            if now - last[0] < report and epoch < total:
+                return
+            last[0] = now
+            finished, history = {}, {}
+            curves = now - last_curves[0] >= HISTORY_SECONDS or epoch >= total
+            if curves:
+                last_curves[0] = now
+            for lo, hi in owners:
+                if (lo, hi) in sent:
+                    continue
+                done = trainer.finished(list(range(lo, hi)))
+                if done is not None:
+                    finished[(lo, hi)] = pack_results(done, configs=False)
+                    sent.add((lo, hi))
+                elif curves and hi - lo <= HISTORY_MODELS and (lo, hi) in watched:
+                    for i in range(lo, hi):
+                        with contextlib.suppress(Exception):  # a model this trainer does not hold: no curve for it
+                            history[i] = trainer.history(i)
+            conn.send_bytes(_dumps(("progress", jid, epoch, total, int(trainer.epoch), finished, history)))
 
     try:
         results = fit(job["configs"], data, progress=progress, eval_every=job["eval_every"], deadline=deadline,
@@ -224,8 +225,7 @@ class Pool:
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
-        # cores a worker's merged run splits over, the machine's shared (one worker on one core: a slower digits class)
-        self.cores = max(1, (os.cpu_count() or 1) // self.size)
+        self.cores = max(1, (os.cpu_count() or 1) // self.size)  # a worker's merged run splits over these
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
         self._jobs = itertools.count(1)
