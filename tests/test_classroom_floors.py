@@ -21,6 +21,12 @@ def test_train_flops_counts_each_model_s_steps_and_the_epochs_it_trained():
     assert train_flops(configs, data, results) == 6 * 4 * 16 * 3 * (3 + 5)
     whole = [TrainConfig(hidden=(4,), batch_size=0, epochs=2, seed=1)]  # the whole set as one batch
     assert train_flops(whole, data, fit(whole, data)) == 6 * 10 * 16 * 2
+    # early stopping: the epochs it trained, not the epochs it was allowed
+    held = make_dataset(X, y, task="binary", val_fraction=0.3)
+    stopping = [TrainConfig(hidden=(4,), batch_size=0, epochs=500, patience=2, lr=0.5, seed=1)]
+    r = fit(stopping, held)[0]
+    assert r.stopped_epoch < 500
+    assert train_flops(stopping, held, [r]) == 6 * len(held.X_train) * 16 * r.stopped_epoch
 
 
 def test_the_matmul_rate_is_a_rate():
