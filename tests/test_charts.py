@@ -164,6 +164,9 @@ def test_digit_training_curves_fit_a_1024_px_page():
     assert loss["autosize"]["type"] == acc["autosize"]["type"] == "fit-x"  # each fills its own column
     label = loss["layer"][2]["mark"]
     assert label["align"] == "right" and label["dx"] < 0  # a late best epoch is written left of its rule
+    # at the top of the loss panel, the foot of the accuracy panel: away from the curves near the best epoch
+    assert label["baseline"] == "top" and loss["layer"][2]["encoding"]["y"] == {"value": 2}
+    assert acc["layer"][2]["mark"]["baseline"] == "bottom" and acc["layer"][2]["encoding"]["y"] == {"value": 230}
     both = dc.training_curves(h, best_epoch=5).to_dict()  # the live view: two fixed panels side by side
     assert [p["width"] for p in both["hconcat"]] == [210, 210]
     assert both["hconcat"][0]["layer"][2]["mark"]["align"] == "left"

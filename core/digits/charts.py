@@ -81,9 +81,13 @@ def training_panels(history: pd.DataFrame, best_epoch: int | None = None, total_
                 x="epoch:Q", tooltip=[alt.Tooltip("label:N", title="kept weights from")])
             last = total_epochs or (int(d["epoch"].max()) if len(d) else best_epoch)
             late = best_epoch > 0.6 * last  # written left of the rule, or it runs off the plot's right edge
+            # at the top of the loss panel, the foot of the accuracy panel: where the curves are not by the best
+            # epoch (at the top, the label ran over the accuracy curves near 100%)
+            top = metric == "loss"
             t = alt.Chart(rule).mark_text(align="right" if late else "left", dx=-4 if late else 4, dy=-4,
-                                          color="#2ca02c", baseline="top", fontWeight="bold").encode(
-                x="epoch:Q", y=alt.value(2), text="label:N")
+                                          color="#2ca02c", baseline="top" if top else "bottom",
+                                          fontWeight="bold").encode(
+                x="epoch:Q", y=alt.value(2 if top else height), text="label:N")
             layers += [r, t]
         panel = alt.layer(*layers)
         panels.append(fit_width(panel) if fit else panel)
